@@ -1,0 +1,36 @@
+// Bundles the CLI, the engine worker and the report webview with esbuild, and ships the wasm files.
+// tfjs stays external (one shared tfjs-core instance, so tfjs-node / tfjs-node-gpu can register
+// their backend in it); the optional tfjs-node packages are never bundled.
+import { build } from 'esbuild';
+import { cpSync, mkdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const watch = process.argv.includes('--watch');
+const dist = 'dist';
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(join(dist, 'wasm'), { recursive: true });
+
+const define = { FCONV_VERSION: JSON.stringify(pkg.version) };
+const external = ['@tensorflow/*', 'vscode'];
+const node = { bundle: true, platform: 'node', target: 'node18', format: 'cjs', sourcemap: true, external, define, logLevel: 'warning' };
+
+await Promise.all([
+  build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...node, entryPoints: ['src/engines/worker.ts'], outfile: join(dist, 'worker.js') }),
+  build({
+    entryPoints: ['webview/main.ts'], outfile: join(dist, 'webview.js'), bundle: true, platform: 'browser',
+    target: 'es2020', format: 'iife', minify: !watch, define, logLevel: 'warning',
+  }),
+]);
+chmodSync(join(dist, 'cli.js'), 0o755);
+cpSync('media/report.css', join(dist, 'report.css'));
+
+// The embedded engine's WebAssembly files, located explicitly (setWasmPaths points here).
+const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
+for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+  cpSync(join(wasmDist, f), join(dist, 'wasm', f));
+}
+writeFileSync(join(dist, 'BUILD'), `${pkg.name} ${pkg.version}\n`);

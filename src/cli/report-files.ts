@@ -1,0 +1,64 @@
+/** Writes a run's three files: report.json (the schema), trace.json (Chrome trace), report.html (standalone). */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type Run, runSchema } from '../core/run';
+import { toChromeTrace } from '../core/trace';
+
+export function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+/** The webview bundle and stylesheet, built next to this file in dist/. */
+export function reportAssets(dir = __dirname): { js: string; css: string } {
+  const js = path.join(dir, 'webview.js');
+  const css = path.join(dir, 'report.css');
+  if (!fs.existsSync(js) || !fs.existsSync(css)) throw new Error(`report bundle not found in ${dir}: run "npm run build"`);
+  return { js: fs.readFileSync(js, 'utf8'), css: fs.readFileSync(css, 'utf8') };
+}
+
+/** JSON that is safe inside a <script> element. */
+export function scriptSafeJson(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+export function standaloneHtml(run: Run, assets = reportAssets()): string {
+  const title = `Fourier Conv Profile — ${run.spec.batch}×${run.spec.height}×${run.spec.width}, ${run.spec.inChannels}→${run.spec.outChannels}, k ${run.spec.kernelH}×${run.spec.kernelW}`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title.replace(/[<>&]/g, '')}</title>
+<style>${assets.css}</style>
+</head>
+<body class="standalone">
+<div id="app"></div>
+<script type="application/json" id="fconv-run">${scriptSafeJson(run)}</script>
+<script>${assets.js.replace(/<\/script/gi, '<\\/script')}</script>
+</body>
+</html>
+`;
+}
+
+export interface WrittenFiles {
+  json: string;
+  trace: string;
+  html: string;
+}
+
+export function writeReport(run: Run, outDir: string): WrittenFiles {
+  runSchema.parse(run);
+  fs.mkdirSync(outDir, { recursive: true });
+  const files = {
+    json: path.join(outDir, 'report.json'),
+    trace: path.join(outDir, 'trace.json'),
+    html: path.join(outDir, 'report.html'),
+  };
+  writeAtomic(files.json, `${JSON.stringify(run, null, 2)}\n`);
+  writeAtomic(files.trace, JSON.stringify(toChromeTrace(run)));
+  writeAtomic(files.html, standaloneHtml(run));
+  return files;
+}

@@ -1,0 +1,67 @@
+/**
+ * Deterministic test data: every variant of a run sees the same input and weights, and a run can be
+ * reproduced from its seed. Host-free (plain typed arrays).
+ */
+import { type LayerSpec, inputShape } from './spec';
+
+/** mulberry32: small, fast, good enough for test tensors. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function normal(n: number, rand: () => number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = Math.max(rand(), 1e-12);
+    const v = rand();
+    const r = Math.sqrt(-2 * Math.log(u)) * scale;
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+export interface LayerData {
+  /** Input in the spec's layout. */
+  input: Float32Array;
+  inputShape: number[];
+  /** Spectral/equivalent kernel, HWIO: (kernelH, kernelW, in, out). Convolution (not correlation) weights. */
+  kernel: Float32Array;
+  /** The comparison Conv2D's kernel, HWIO (k, k, in, out), cross-correlation as Conv2D computes. */
+  spatialKernel: Float32Array;
+}
+
+export function makeLayerData(spec: LayerSpec, seed = 1): LayerData {
+  const rand = rng(seed);
+  const shape = inputShape(spec);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const kn = spec.kernelH * spec.kernelW * spec.inChannels * spec.outChannels;
+  const sk = spec.spatialKernel;
+  return {
+    input: normal(n, rand),
+    inputShape: shape,
+    kernel: normal(kn, rand, 1 / Math.sqrt(spec.kernelH * spec.kernelW * spec.inChannels)),
+    spatialKernel: normal(sk * sk * spec.inChannels * spec.outChannels, rand, 1 / Math.sqrt(sk * sk * spec.inChannels)),
+  };
+}
+
+/** Kernel flipped in both spatial axes (HWIO): turns a convolution into Conv2D's cross-correlation. */
+export function flipKernel(k: Float32Array, kh: number, kw: number, cin: number, cout: number): Float32Array {
+  const out = new Float32Array(k.length);
+  const plane = cin * cout;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      const src = (i * kw + j) * plane;
+      const dst = ((kh - 1 - i) * kw + (kw - 1 - j)) * plane;
+      out.set(k.subarray(src, src + plane), dst);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+/** Plain-text rendering of a run for the terminal, and the verdict every view shows. Host-free. */
+import type { Run, VariantResult } from './run';
+import { TIMING_LABELS } from './run';
+import { describeSpec } from './spec';
+
+export function fmtMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  if (ms >= 1) return `${ms.toFixed(2)} ms`;
+  return `${(ms * 1000).toFixed(0)} µs`;
+}
+
+export function fmtRatio(r: number): string {
+  return r >= 10 ? `${r.toFixed(0)}x` : `${r.toFixed(1)}x`;
+}
+
+export interface Verdict {
+  headline: string;
+  lines: string[];
+  fastest?: string;
+}
+
+function find(run: Run, name: string): VariantResult | undefined {
+  return run.variants.find((v) => v.name === name);
+}
+
+/** Which variant is fastest end to end, by how much, and the comparisons that answer the seed's question. */
+export function verdict(run: Run): Verdict {
+  const lines: string[] = [];
+  const ok = run.variants.filter((v) => v.correct && Number.isFinite(v.totalMs.median));
+  if (run.status === 'cancelled') lines.push('Run cancelled: the numbers below are what was measured before the cancel.');
+  if (run.status === 'failed' && run.failure) lines.push(`Run failed: ${run.failure}`);
+  const wrong = run.variants.filter((v) => !v.correct);
+  for (const v of wrong) lines.push(`${v.name} does NOT match its reference: max |error| ${v.maxAbsError.toExponential(2)} > tolerance ${v.tolerance.toExponential(2)}.`);
+  if (!ok.length) return { headline: 'No variant completed correctly.', lines };
+  const sorted = [...ok].sort((a, b) => a.totalMs.median - b.totalMs.median);
+  const best = sorted[0]!;
+  const second = sorted[1];
+  const headline = second
+    ? `${best.name} is fastest end to end: ${fmtMs(best.totalMs.median)}, ${fmtRatio(second.totalMs.median / best.totalMs.median)} faster than ${second.name} (${fmtMs(second.totalMs.median)}).`
+    : `${best.name}: ${fmtMs(best.totalMs.median)} end to end.`;
+  const pair = (a: string, b: string, what: string) => {
+    const va = find(run, a);
+    const vb = find(run, b);
+    if (!va || !vb || !ok.includes(va) || !ok.includes(vb)) return;
+    const r = vb.totalMs.median / va.totalMs.median;
+    lines.push(`${what}: ${a} ${fmtMs(va.totalMs.median)} vs ${b} ${fmtMs(vb.totalMs.median)} — ${a} is ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`}.`);
+  };
+  pair('optimized', 'seed', 'Same function, better formulation');
+  pair('optimized', 'spatial-equivalent', `Same function (${run.spec.kernelH}×${run.spec.kernelW} kernel), spectral vs spatial`);
+  const seed = find(run, 'seed');
+  const spatial = find(run, 'spatial');
+  if (seed?.layerMs && spatial && ok.includes(seed) && ok.includes(spatial)) {
+    const r = seed.layerMs.median / spatial.totalMs.median;
+    lines.push(
+      `The seed's comparison: its layer alone (${fmtMs(seed.layerMs.median)}, input already in the Fourier domain) vs Conv2D ${run.spec.spatialKernel}×${run.spec.spatialKernel} (${fmtMs(spatial.totalMs.median)}): ${r >= 1 ? `${fmtRatio(r)} slower` : `${fmtRatio(1 / r)} faster`} — but the two compute different functions (${run.spec.kernelH}×${run.spec.kernelW} vs ${run.spec.spatialKernel}×${run.spec.spatialKernel} kernel).`,
+    );
+  }
+  return { headline, lines, fastest: best.name };
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+/** The terminal table: per variant and step, median, p10–p90, share, timing source, implementation. */
+export function formatRunText(run: Run): string {
+  const out: string[] = [];
+  out.push(`fconv profile — ${describeSpec(run.spec)}`);
+  out.push(`engine ${run.engine}, backend ${run.backend}, device: ${run.device}`);
+  for (const n of run.engineNotes) out.push(`  · ${n}`);
+  out.push(`spectral layers compute: ${run.geometry.describes}`);
+  out.push(`timing: ${run.timingNote}`);
+  out.push('');
+  for (const v of run.variants) {
+    const check = v.correct ? 'ok' : 'MISMATCH';
+    const layer = v.layerMs ? `, layer only ${fmtMs(v.layerMs.median)}` : '';
+    out.push(
+      `${v.name} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}; ` +
+        `max |err| ${v.maxAbsError.toExponential(2)} vs ${v.reference} [${check}]`,
+    );
+    out.push(`  ${pad('step', 26)} ${pad('median', 9, true)} ${pad('p10–p90', 19, true)} ${pad('share', 6, true)}  ${pad('timing', 24)} implementation`);
+    for (const s of v.steps) {
+      const share = s.oneOff ? 'once' : `${((100 * s.median) / v.stepSumMs).toFixed(0)}%`;
+      const name = (s.inLayer ? '' : s.oneOff ? '' : '· ') + s.name;
+      out.push(
+        `  ${pad(name, 26)} ${pad(fmtMs(s.median), 9, true)} ${pad(`${fmtMs(s.p10)}–${fmtMs(s.p90)}`, 19, true)} ${pad(share, 6, true)}  ${pad(TIMING_LABELS[s.timing], 24)} ${s.implementation}`,
+      );
+    }
+    out.push('');
+  }
+  out.push('· = outside the layer (input transform, or the inverse transform back to the spatial domain); once = cached, not in the totals.');
+  const vd = verdict(run);
+  out.push('');
+  out.push(`Verdict: ${vd.headline}`);
+  for (const l of vd.lines) out.push(`  ${l}`);
+  return out.join('\n');
+}

@@ -1,0 +1,128 @@
+/**
+ * The profile run: the one document every part of the product passes around (worker → CLI / panel →
+ * report.json → webview). Versioned zod schema; types are inferred from it. Host-free.
+ */
+import { z } from 'zod';
+
+export const SCHEMA_VERSION = 1;
+
+export const TIMING_SOURCES = ['gpu-events', 'kernel-timer', 'wall-clock-sync', 'launch-only'] as const;
+export type TimingSource = (typeof TIMING_SOURCES)[number];
+export const TIMING_LABELS: Record<TimingSource, string> = {
+  'gpu-events': 'GPU events',
+  'kernel-timer': 'backend kernel timer',
+  'wall-clock-sync': 'wall-clock between syncs',
+  'launch-only': 'launch-only (not run time)',
+};
+
+export const VARIANT_NAMES = ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const;
+export type VariantName = (typeof VARIANT_NAMES)[number];
+
+const dim = z.number().int().positive();
+
+export const layerSpecSchema = z.object({
+  batch: dim,
+  height: dim,
+  width: dim,
+  inChannels: dim,
+  outChannels: dim,
+  kernelH: dim,
+  kernelW: dim,
+  spatialKernel: dim,
+  padding: z.enum(['circular', 'same', 'valid', 'linear']),
+  layout: z.enum(['NHWC', 'NCHW']),
+  dtype: z.literal('float32'),
+});
+
+const stat = z.object({
+  median: z.number(),
+  p10: z.number(),
+  p90: z.number(),
+  min: z.number(),
+  max: z.number(),
+  samples: z.array(z.number()),
+});
+
+export const stepResultSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  implementation: z.string(),
+  /** Part of the layer's call() (vs data preparation outside it, or the inverse transform for the check). */
+  inLayer: z.boolean(),
+  /** Done once and cached (kernel spectrum): not part of either total. */
+  oneOff: z.boolean(),
+  inputShapes: z.array(z.array(z.number().int().nonnegative())),
+  outputShape: z.array(z.number().int().nonnegative()),
+  flops: z.number().nonnegative(),
+  bytes: z.number().nonnegative(),
+  timing: z.enum(TIMING_SOURCES),
+  warmup: z.number().int().nonnegative(),
+  reps: z.number().int().nonnegative(),
+  ...stat.shape,
+});
+
+export const variantResultSchema = z.object({
+  name: z.enum(VARIANT_NAMES),
+  title: z.string(),
+  description: z.string(),
+  kind: z.enum(['spatial', 'spectral']),
+  /** What the output was compared with. */
+  reference: z.string(),
+  steps: z.array(stepResultSchema),
+  /** End to end (spatial in, spatial out), measured without per-step syncs. */
+  totalMs: stat.extend({ timing: z.enum(TIMING_SOURCES), reps: z.number().int().nonnegative() }),
+  /** Spectral variants: the layer's call() only (what the seed timed). */
+  layerMs: stat.extend({ timing: z.enum(TIMING_SOURCES), reps: z.number().int().nonnegative() }).optional(),
+  /** Sum of the medians of the per-call steps (one-off steps excluded). */
+  stepSumMs: z.number(),
+  maxAbsError: z.number(),
+  refScale: z.number(),
+  tolerance: z.number(),
+  correct: z.boolean(),
+  checkedPoints: z.number().int().nonnegative(),
+  outputShape: z.array(z.number().int().nonnegative()),
+});
+
+export const runSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  tool: z.object({ name: z.string(), version: z.string() }),
+  createdAt: z.string(),
+  status: z.enum(['ok', 'cancelled', 'failed']),
+  failure: z.string().optional(),
+  engine: z.string(),
+  backend: z.string(),
+  device: z.string(),
+  /** How the engine was chosen and why others were skipped. */
+  engineNotes: z.array(z.string()),
+  spec: layerSpecSchema,
+  geometry: z.object({
+    fftH: z.number().int(),
+    fftW: z.number().int(),
+    freqW: z.number().int(),
+    outH: z.number().int(),
+    outW: z.number().int(),
+    cropTop: z.number().int(),
+    cropLeft: z.number().int(),
+    spatialPadding: z.enum(['circular', 'same', 'valid']),
+    describes: z.string(),
+  }),
+  settings: z.object({ warmup: z.number().int().nonnegative(), reps: z.number().int().positive(), seed: z.number().int() }),
+  timingNote: z.string(),
+  variants: z.array(variantResultSchema),
+  wallMs: z.number().nonnegative(),
+});
+
+export type Stat = z.infer<typeof stat>;
+export type StepResult = z.infer<typeof stepResultSchema>;
+export type VariantResult = z.infer<typeof variantResultSchema>;
+export type Run = z.infer<typeof runSchema>;
+
+/** Parses an unknown document as a run; throws a readable error naming the first bad field. */
+export function parseRun(doc: unknown): Run {
+  const r = runSchema.safeParse(doc);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    throw new Error(`not a valid profile run: ${first.path.join('.') || '(root)'}: ${first.message}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,81 @@
+/**
+ * Text → spec, with the messages every front end shows (CLI flags now, the extension's input boxes
+ * later): one function per field so a form can validate as the user types. Host-free.
+ */
+import { DEFAULT_SPEC, LAYOUTS, type LayerSpec, PADDINGS, type Padding, type Layout, specProblems } from './spec';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A positive whole number, or a clear message. */
+export function parseDimension(text: string, label: string): number {
+  const t = text.trim();
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) throw new UsageError(`${label} must be a positive whole number, got "${text}"`);
+  const v = Number(t);
+  if (!Number.isFinite(v)) throw new UsageError(`${label} must be finite, got "${text}"`);
+  if (!Number.isInteger(v)) throw new UsageError(`${label} must be a whole number, got ${text}`);
+  if (v <= 0) throw new UsageError(`${label} must be positive, got ${text}`);
+  return v;
+}
+
+/** "28", "28x28", "5×7" or "image" (= the image size). */
+export function parseKernel(text: string, height: number, width: number): { kh: number; kw: number } {
+  const t = text.trim().toLowerCase();
+  if (t === 'image' || t === 'full') return { kh: height, kw: width };
+  const parts = t.split(/[x×,]/);
+  if (parts.length === 1) {
+    const k = parseDimension(parts[0]!, 'kernel');
+    return { kh: k, kw: k };
+  }
+  if (parts.length === 2) return { kh: parseDimension(parts[0]!, 'kernel height'), kw: parseDimension(parts[1]!, 'kernel width') };
+  throw new UsageError(`kernel must be N, HxW or "image", got "${text}"`);
+}
+
+export interface SpecText {
+  batch?: string;
+  height?: string;
+  width?: string;
+  in?: string;
+  out?: string;
+  kernel?: string;
+  spatialKernel?: string;
+  padding?: string;
+  layout?: string;
+}
+
+export function parsePadding(text: string): Padding {
+  const t = text.trim().toLowerCase();
+  if (!(PADDINGS as readonly string[]).includes(t)) throw new UsageError(`padding must be one of ${PADDINGS.join(', ')}, got "${text}"`);
+  return t as Padding;
+}
+
+export function parseLayout(text: string): Layout {
+  const t = text.trim().toUpperCase();
+  if (!(LAYOUTS as readonly string[]).includes(t)) throw new UsageError(`layout must be NHWC or NCHW, got "${text}"`);
+  return t as Layout;
+}
+
+/** Builds and validates a spec; defaults are the seed's MNIST case. Throws UsageError. */
+export function specFromText(t: SpecText): LayerSpec {
+  const d = DEFAULT_SPEC;
+  const height = t.height !== undefined ? parseDimension(t.height, 'height') : d.height;
+  const width = t.width !== undefined ? parseDimension(t.width, 'width') : d.width;
+  const k = t.kernel !== undefined ? parseKernel(t.kernel, height, width) : { kh: height, kw: width };
+  const spec: LayerSpec = {
+    batch: t.batch !== undefined ? parseDimension(t.batch, 'batch') : d.batch,
+    height,
+    width,
+    inChannels: t.in !== undefined ? parseDimension(t.in, 'in channels') : d.inChannels,
+    outChannels: t.out !== undefined ? parseDimension(t.out, 'out channels') : d.outChannels,
+    kernelH: k.kh,
+    kernelW: k.kw,
+    spatialKernel: t.spatialKernel !== undefined ? parseDimension(t.spatialKernel, 'spatial kernel') : d.spatialKernel,
+    padding: t.padding !== undefined ? parsePadding(t.padding) : d.padding,
+    layout: t.layout !== undefined ? parseLayout(t.layout) : d.layout,
+    dtype: 'float32',
+  };
+  const problems = specProblems(spec);
+  if (problems.length) throw new UsageError(problems[0]!);
+  return spec;
+}

@@ -1,0 +1,232 @@
+/**
+ * Host side of the worker protocol: forks the engine worker, runs profiles on it, cancels them (within
+ * 1 s: a worker stuck inside one long kernel is killed and what it measured is kept), and survives a
+ * worker that crashes — the next run forks a fresh one. Used by the CLI and by the extension.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { type Run, SCHEMA_VERSION, type VariantResult } from '../core/run';
+import { type LayerSpec, geometry } from '../core/spec';
+import {
+  type EngineInfo, type FromWorker, type ProgressMsg, type RunOptions, type ToWorker,
+  describeZodError, fromWorkerSchema, toWorkerSchema,
+} from '../protocol/worker-protocol';
+
+export class WorkerError extends Error {
+  constructor(readonly kind: 'usage' | 'engine' | 'memory' | 'protocol' | 'busy' | 'internal' | 'crashed', message: string, readonly partial?: Run) {
+    super(message);
+    this.name = kind === 'crashed' ? 'WorkerCrashedError' : 'WorkerError';
+  }
+}
+
+export interface RunHandlers {
+  onProgress?: (p: ProgressMsg) => void;
+  onEngine?: (info: EngineInfo) => void;
+  onVariant?: (v: VariantResult) => void;
+  /** Protocol violations seen from the worker (logged by the host, never acted on). */
+  onRejected?: (why: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ClientOptions {
+  workerPath: string;
+  /** How long a cancelled run may take to stop at a step boundary before the worker is killed. */
+  cancelGraceMs?: number;
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Passed to fork: e.g. process.execPath of Electron with ELECTRON_RUN_AS_NODE. */
+  execPath?: string;
+}
+
+let counter = 0;
+
+export class WorkerClient {
+  private child: ChildProcess | undefined;
+  private ready: Promise<ChildProcess> | undefined;
+  private busy = false;
+
+  constructor(private readonly opts: ClientOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private start(): Promise<ChildProcess> {
+    if (this.ready) return this.ready;
+    const child = fork(this.opts.workerPath, [], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      execArgv: this.opts.execArgv ?? [],
+      env: this.opts.env ?? process.env,
+      execPath: this.opts.execPath,
+      serialization: 'json',
+    });
+    this.child = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    (child as ChildProcess & { lastStderr: () => string }).lastStderr = () => stderr;
+    this.ready = new Promise<ChildProcess>((resolve, reject) => {
+      const onMsg = (m: unknown) => {
+        const p = fromWorkerSchema.safeParse(m);
+        if (p.success && p.data.type === 'ready') {
+          child.off('message', onMsg);
+          child.off('exit', onExit);
+          resolve(child);
+        }
+      };
+      const onExit = (code: number | null, sig: string | null) => {
+        this.reset(child);
+        reject(new WorkerError('crashed', `engine worker exited before it was ready (${sig ? `signal ${sig}` : `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
+      };
+      child.on('message', onMsg);
+      child.once('exit', onExit);
+      child.once('error', (e) => {
+        this.reset(child);
+        reject(new WorkerError('crashed', `could not start the engine worker: ${e.message}`));
+      });
+    });
+    child.once('exit', () => this.reset(child));
+    return this.ready;
+  }
+
+  private reset(child: ChildProcess): void {
+    if (this.child === child) {
+      this.child = undefined;
+      this.ready = undefined;
+    }
+  }
+
+  /** Runs one profile. Resolves with the run (status 'cancelled' keeps what was measured). */
+  async run(spec: LayerSpec, options: RunOptions, h: RunHandlers = {}): Promise<Run> {
+    if (this.busy) throw new WorkerError('busy', 'a profile is already running');
+    this.busy = true;
+    try {
+      const child = await this.start();
+      return await this.exchange(child, spec, options, h);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private exchange(child: ChildProcess, spec: LayerSpec, options: RunOptions, h: RunHandlers): Promise<Run> {
+    const id = `run-${process.pid}-${++counter}`;
+    const variants: VariantResult[] = [];
+    let info: EngineInfo | undefined;
+    const startedAt = Date.now();
+    const partial = (status: Run['status'], failure?: string): Run => ({
+      schemaVersion: SCHEMA_VERSION,
+      tool: { name: 'fourier-conv-profiler', version: '' },
+      createdAt: new Date(startedAt).toISOString(),
+      status,
+      ...(failure ? { failure } : {}),
+      engine: info?.engine ?? 'unknown',
+      backend: info?.backend ?? 'unknown',
+      device: info?.device ?? 'unknown',
+      engineNotes: info?.notes ?? [],
+      spec,
+      geometry: geometry(spec),
+      settings: { warmup: options.warmup, reps: options.reps, seed: options.seed },
+      timingNote: info?.timingNote ?? '',
+      variants: [...variants],
+      wallMs: Date.now() - startedAt,
+    });
+    return new Promise<Run>((resolve, reject) => {
+      let killTimer: NodeJS.Timeout | undefined;
+      let cancelled = false;
+      const cleanup = () => {
+        child.off('message', onMsg);
+        child.off('exit', onExit);
+        h.signal?.removeEventListener('abort', onAbort);
+        if (killTimer) clearTimeout(killTimer);
+      };
+      const onMsg = (m: unknown) => {
+        const p = fromWorkerSchema.safeParse(m);
+        if (!p.success) {
+          h.onRejected?.(`rejected a malformed message from the worker: ${describeZodError(p.error)}`);
+          return;
+        }
+        const msg: FromWorker = p.data;
+        if (msg.type === 'ready' || msg.id !== id) {
+          if (msg.type === 'error' && msg.id === null) h.onRejected?.(msg.error.message);
+          return;
+        }
+        switch (msg.type) {
+          case 'engine':
+            info = msg.info;
+            h.onEngine?.(msg.info);
+            break;
+          case 'progress':
+            h.onProgress?.(msg.progress);
+            break;
+          case 'variant':
+            variants.push(msg.variant);
+            h.onVariant?.(msg.variant);
+            break;
+          case 'result':
+            cleanup();
+            resolve(msg.run);
+            break;
+          case 'error':
+            cleanup();
+            reject(new WorkerError(msg.error.kind, msg.error.message, variants.length ? partial('failed', msg.error.message) : undefined));
+            break;
+        }
+      };
+      const onExit = (code: number | null, sig: string | null) => {
+        cleanup();
+        if (cancelled) {
+          resolve(partial('cancelled'));
+          return;
+        }
+        const stderr = (child as ChildProcess & { lastStderr?: () => string }).lastStderr?.() ?? '';
+        const oom = /heap out of memory|Allocation failed|std::bad_alloc|Aborted/.test(stderr);
+        const why = sig ? `killed by ${sig}` : `exited with code ${code}`;
+        const message = `the engine worker ${why} during the run${oom ? ' (out of memory)' : ''}${stderr ? `: ${stderr.trim().split('\n').slice(-2).join(' | ')}` : ''}. The next run starts a fresh worker.`;
+        reject(new WorkerError('crashed', message, partial('failed', message)));
+      };
+      const onAbort = () => {
+        if (cancelled) return;
+        cancelled = true;
+        this.post(child, { type: 'cancel', id });
+        // A step that runs longer than the grace period cannot be interrupted: kill the worker.
+        killTimer = setTimeout(() => child.kill('SIGKILL'), this.opts.cancelGraceMs ?? 700);
+      };
+      child.on('message', onMsg);
+      child.once('exit', onExit);
+      if (h.signal?.aborted) onAbort();
+      else h.signal?.addEventListener('abort', onAbort, { once: true });
+      this.post(child, { type: 'run', id, spec, options });
+    });
+  }
+
+  private post(child: ChildProcess, msg: ToWorker): void {
+    toWorkerSchema.parse(msg);
+    child.send(msg);
+  }
+
+  /** Sends a raw (possibly malformed) message: for tests of the worker's validation. */
+  async sendRaw(msg: unknown): Promise<FromWorker> {
+    const child = await this.start();
+    return new Promise((resolve) => {
+      const onMsg = (m: unknown) => {
+        const p = fromWorkerSchema.safeParse(m);
+        if (p.success && p.data.type === 'error') {
+          child.off('message', onMsg);
+          resolve(p.data);
+        }
+      };
+      child.on('message', onMsg);
+      child.send(msg as object);
+    });
+  }
+
+  dispose(): void {
+    const c = this.child;
+    this.child = undefined;
+    this.ready = undefined;
+    if (c && c.exitCode === null) {
+      c.disconnect?.();
+      c.kill();
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The engine contract. An engine turns a (variant, spec, data) into a prepared pipeline of steps;
+ * the profiler (engine-agnostic) times them. Values flowing between steps are opaque to the profiler.
+ */
+import type { LayerData } from '../core/data';
+import type { TimingSource, VariantName } from '../core/run';
+import type { LayerSpec } from '../core/spec';
+
+export type Env = Map<string, unknown>;
+
+export interface StepDef {
+  id: string;
+  name: string;
+  implementation: string;
+  inLayer: boolean;
+  oneOff?: boolean;
+  /** Env keys read and the one written. */
+  reads: string[];
+  writes: string;
+  inputShapes: number[][];
+  outputShape: number[];
+  flops: number;
+  bytes: number;
+  run(env: Env): unknown;
+}
+
+export interface PreparedVariant {
+  name: VariantName;
+  title: string;
+  description: string;
+  kind: 'spatial' | 'spectral';
+  reference: string;
+  oneOff: StepDef[];
+  steps: StepDef[];
+  /** Persistent values (input, weights): never disposed by the profiler. */
+  persistent: Env;
+  output: string;
+  dispose(): void;
+}
+
+export interface EngineCapabilities {
+  complexFft: boolean;
+  complexEinsum: boolean;
+  complexTranspose: boolean;
+  asyncKernels: boolean;
+}
+
+export interface Engine {
+  readonly name: string;
+  readonly backend: string;
+  readonly device: string;
+  readonly timing: TimingSource;
+  readonly timingNote: string;
+  readonly notes: string[];
+  readonly capabilities: EngineCapabilities;
+  prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant;
+  /** Blocks until the value's producing work has finished on the device. */
+  sync(value: unknown): void;
+  read(value: unknown): Promise<Float32Array>;
+  dispose(value: unknown): void;
+  /** Live tensors/bytes, for leak checks. */
+  memory(): { tensors: number; bytes: number };
+  shutdown(): void;
+}
+
+/** A capability the backend lacks: a named error, never a silent wrong answer. */
+export class CapabilityError extends Error {
+  override name = 'CapabilityError';
+}

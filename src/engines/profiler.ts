@@ -1,0 +1,346 @@
+/**
+ * The engine-agnostic profile loop. Per variant: one-off steps (timed, cached), per-step timing with a
+ * sync after every step, the end-to-end time without per-step syncs, the layer-only time for spectral
+ * variants, and the correctness check against the spatial reference of the same function.
+ */
+import { type LayerData, flipKernel, makeLayerData } from '../core/data';
+import {
+  checkAgainstNaive, equivalentCorrelation, maxAbs, maxAbsDiff, spatialCorrelation, tolerance,
+} from '../core/reference';
+import { type Run, SCHEMA_VERSION, type StepResult, type VariantName, type VariantResult } from '../core/run';
+import { summarize } from '../core/stats';
+import { type LayerSpec, geometry, outputShape, validateSpec } from '../core/spec';
+import type { Engine, Env, PreparedVariant, StepDef } from './engine';
+
+export interface ProfileOptions {
+  variants: VariantName[];
+  warmup: number;
+  reps: number;
+  seed: number;
+  /** Extra repetitions for fast pipelines, up to this many ms of timing per phase. */
+  adaptiveBudgetMs: number;
+}
+
+export const DEFAULT_OPTIONS: ProfileOptions = {
+  variants: ['spatial', 'spatial-equivalent', 'seed', 'optimized'],
+  warmup: 3,
+  reps: 10,
+  seed: 1,
+  adaptiveBudgetMs: 250,
+};
+
+export interface Progress {
+  variant: VariantName;
+  variantIndex: number;
+  variantCount: number;
+  phase: 'prepare' | 'one-off' | 'warm-up' | 'per-step' | 'end-to-end' | 'layer-only' | 'check';
+  step?: string;
+  stepIndex: number;
+  stepCount: number;
+  rep?: number;
+  reps?: number;
+}
+
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+  constructor() {
+    super('run cancelled');
+  }
+}
+
+/** Failure of a correctness check: the spectral output does not match the spatial reference. */
+export class MismatchError extends Error {
+  override name = 'MismatchError';
+}
+
+export interface ProfileHooks {
+  onProgress?: (p: Progress) => void;
+  onVariant?: (v: VariantResult) => void;
+  isCancelled?: () => boolean;
+  now?: () => number;
+  tool?: { name: string; version: string };
+}
+
+const yieldNow = () => new Promise<void>((r) => setImmediate(r));
+
+export async function profile(engine: Engine, spec: LayerSpec, opts: ProfileOptions, hooks: ProfileHooks = {}): Promise<Run> {
+  validateSpec(spec);
+  const now = hooks.now ?? (() => performance.now());
+  const t0 = now();
+  const data = makeLayerData(spec, opts.seed);
+  const g = geometry(spec);
+  const variants: VariantResult[] = [];
+  const run: Run = {
+    schemaVersion: SCHEMA_VERSION,
+    tool: hooks.tool ?? { name: 'fourier-conv-profiler', version: '0.0.0' },
+    createdAt: new Date().toISOString(),
+    status: 'ok',
+    engine: engine.name,
+    backend: engine.backend,
+    device: engine.device,
+    engineNotes: engine.notes,
+    spec,
+    geometry: g,
+    settings: { warmup: opts.warmup, reps: opts.reps, seed: opts.seed },
+    timingNote: engine.timingNote,
+    variants,
+    wallMs: 0,
+  };
+  const checkCancel = async () => {
+    await yieldNow();
+    if (hooks.isCancelled?.()) throw new CancelledError();
+  };
+  // The spectral variants are checked against the spatial-equivalent output; compute it first.
+  const order = [...opts.variants].sort((a, b) => rank(a) - rank(b));
+  let reference: Float32Array | undefined;
+  const needsReference = order.some((v) => v === 'seed' || v === 'optimized');
+  try {
+    if (needsReference && !order.includes('spatial-equivalent')) {
+      hooks.onProgress?.({ variant: 'spatial-equivalent', variantIndex: 0, variantCount: order.length, phase: 'check', stepIndex: 0, stepCount: 1 });
+      reference = await referenceOutput(engine, spec, data);
+    }
+    for (let vi = 0; vi < order.length; vi++) {
+      const name = order[vi]!;
+      const base = { variant: name, variantIndex: vi, variantCount: order.length };
+      hooks.onProgress?.({ ...base, phase: 'prepare', stepIndex: 0, stepCount: 0 });
+      await checkCancel();
+      const prepared = engine.prepare(name, spec, data);
+      try {
+        const result = await measureVariant(engine, prepared, opts, now, checkCancel, (p) => hooks.onProgress?.({ ...base, ...p }));
+        hooks.onProgress?.({ ...base, phase: 'check', stepIndex: 0, stepCount: 1 });
+        const out = result.output;
+        const vr = result.result;
+        if (name === 'spatial' || name === 'spatial-equivalent') {
+          const corr = name === 'spatial' ? spatialCorrelation(spec) : equivalentCorrelation(spec);
+          const w = name === 'spatial' ? data.spatialKernel : flipKernel(data.kernel, spec.kernelH, spec.kernelW, spec.inChannels, spec.outChannels);
+          const e = checkAgainstNaive(corr, data.input, w, out);
+          Object.assign(vr, { maxAbsError: e.maxAbsError, refScale: e.refScale, tolerance: tolerance(e.refScale), checkedPoints: e.points });
+          vr.reference = e.exhaustive ? 'naive direct convolution (every output)' : `naive direct convolution (${e.points} sampled outputs)`;
+          if (name === 'spatial-equivalent') reference = out;
+        } else {
+          const scale = maxAbs(reference!);
+          const err = maxAbsDiff(out, reference!);
+          Object.assign(vr, { maxAbsError: err, refScale: scale, tolerance: tolerance(scale), checkedPoints: out.length });
+        }
+        vr.correct = vr.maxAbsError <= vr.tolerance;
+        // JSON has no Infinity/NaN: a non-finite error (NaN in the output) is stored as the largest double.
+        if (!Number.isFinite(vr.maxAbsError)) vr.maxAbsError = Number.MAX_VALUE;
+        variants.push(vr);
+        hooks.onVariant?.(vr);
+      } finally {
+        prepared.dispose();
+      }
+    }
+    const bad = variants.filter((v) => !v.correct);
+    if (bad.length) {
+      run.status = 'failed';
+      run.failure = bad
+        .map((v) => `${v.name} does not compute the same function as its reference: max |error| ${v.maxAbsError.toExponential(2)} > ${v.tolerance.toExponential(2)}`)
+        .join('; ');
+    }
+  } catch (e) {
+    if (e instanceof CancelledError) run.status = 'cancelled';
+    else throw e;
+  }
+  run.wallMs = now() - t0;
+  return run;
+}
+
+function rank(v: VariantName): number {
+  return ['spatial', 'spatial-equivalent', 'seed', 'optimized'].indexOf(v);
+}
+
+async function referenceOutput(engine: Engine, spec: LayerSpec, data: LayerData): Promise<Float32Array> {
+  const p = engine.prepare('spatial-equivalent', spec, data);
+  try {
+    const env = new Map(p.persistent);
+    for (const s of p.steps) env.set(s.writes, s.run(env));
+    const out = await engine.read(env.get(p.output));
+    for (const [k, v] of env) if (!p.persistent.has(k)) engine.dispose(v);
+    const e = checkAgainstNaive(
+      equivalentCorrelation(spec), data.input,
+      flipKernel(data.kernel, spec.kernelH, spec.kernelW, spec.inChannels, spec.outChannels), out,
+    );
+    if (!(e.maxAbsError <= tolerance(e.refScale))) {
+      throw new MismatchError(`the spatial reference itself disagrees with the naive convolution (max |error| ${e.maxAbsError})`);
+    }
+    return out;
+  } finally {
+    p.dispose();
+  }
+}
+
+/** Env keys whose last reader is step i (and that are not persistent): dispose after step i. */
+function deathPlan(steps: StepDef[], persistent: Env, output: string): string[][] {
+  const last = new Map<string, number>();
+  steps.forEach((s, i) => s.reads.forEach((r) => last.set(r, i)));
+  const plan: string[][] = steps.map(() => []);
+  for (const [k, i] of last) if (!persistent.has(k) && k !== output) plan[i]!.push(k);
+  return plan;
+}
+
+interface Measured {
+  result: VariantResult;
+  output: Float32Array;
+}
+
+async function measureVariant(
+  engine: Engine,
+  p: PreparedVariant,
+  opts: ProfileOptions,
+  now: () => number,
+  checkCancel: () => Promise<void>,
+  progress: (p: Omit<Progress, 'variant' | 'variantIndex' | 'variantCount'>) => void,
+): Promise<Measured> {
+  const persistent: Env = new Map(p.persistent);
+  // One-off steps (the cached kernel spectrum): time them, keep the last output.
+  const oneOffResults: StepResult[] = [];
+  for (const [i, s] of p.oneOff.entries()) {
+    const samples: number[] = [];
+    const n = Math.max(1, Math.min(opts.reps, 5));
+    let kept: unknown;
+    for (let r = 0; r < 1 + n; r++) {
+      progress({ phase: 'one-off', step: s.name, stepIndex: i, stepCount: p.oneOff.length, rep: r, reps: 1 + n });
+      await checkCancel();
+      const ta = now();
+      const out = s.run(persistent);
+      engine.sync(out);
+      const dt = now() - ta;
+      if (r > 0) samples.push(dt);
+      if (kept !== undefined) engine.dispose(kept);
+      kept = out;
+    }
+    persistent.set(s.writes, kept);
+    oneOffResults.push(stepResult(s, samples, engine, 1, n));
+  }
+  const deaths = deathPlan(p.steps, persistent, p.output);
+  const runOnce = async (perStepTimes: number[] | undefined, keepOutput: boolean, cancelEachStep: boolean): Promise<unknown> => {
+    const env: Env = new Map(persistent);
+    let out: unknown;
+    for (let i = 0; i < p.steps.length; i++) {
+      const s = p.steps[i]!;
+      if (perStepTimes) {
+        const ta = now();
+        const v = s.run(env);
+        engine.sync(v);
+        perStepTimes[i] = now() - ta;
+        env.set(s.writes, v);
+      } else {
+        env.set(s.writes, s.run(env));
+      }
+      for (const k of deaths[i]!) {
+        engine.dispose(env.get(k));
+        env.delete(k);
+      }
+      if (cancelEachStep) await checkCancel();
+    }
+    out = env.get(p.output);
+    engine.sync(out);
+    if (!keepOutput) {
+      engine.dispose(out);
+      return undefined;
+    }
+    return out;
+  };
+  try {
+    // Warm-up: first calls build caches, plans, and JIT the kernels.
+    let warmMs = 0;
+    for (let r = 0; r < opts.warmup; r++) {
+      progress({ phase: 'warm-up', stepIndex: 0, stepCount: p.steps.length, rep: r, reps: opts.warmup });
+      const ta = now();
+      await runOnce(undefined, false, true);
+      warmMs = now() - ta;
+    }
+    if (opts.warmup === 0) {
+      const ta = now();
+      await runOnce(undefined, false, true);
+      warmMs = now() - ta;
+    }
+    const reps = Math.max(opts.reps, Math.min(5 * opts.reps, Math.floor(opts.adaptiveBudgetMs / Math.max(warmMs, 1e-3))));
+    // Per-step timing: explicit sync at every step boundary.
+    const per: number[][] = p.steps.map(() => []);
+    let output: unknown;
+    for (let r = 0; r < reps; r++) {
+      progress({ phase: 'per-step', stepIndex: 0, stepCount: p.steps.length, rep: r, reps });
+      const times: number[] = [];
+      const last = r === reps - 1;
+      const out = await runOnce(times, last, true);
+      if (last) output = out;
+      times.forEach((t, i) => per[i]!.push(t));
+    }
+    const outData = await engine.read(output);
+    engine.dispose(output);
+    // End to end, no per-step syncs: the number to compare with Conv2D.
+    const e2e: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      progress({ phase: 'end-to-end', stepIndex: 0, stepCount: p.steps.length, rep: r, reps });
+      await checkCancel();
+      const ta = now();
+      await runOnce(undefined, false, false);
+      e2e.push(now() - ta);
+    }
+    // Layer only (spectral variants): from the input spectrum to the output spectrum.
+    let layerSamples: number[] | undefined;
+    const layerIdx = p.steps.map((s, i) => (s.inLayer ? i : -1)).filter((i) => i >= 0);
+    if (p.kind === 'spectral' && layerIdx.length) {
+      layerSamples = [];
+      const first = layerIdx[0]!;
+      const lastIdx = layerIdx[layerIdx.length - 1]!;
+      for (let r = 0; r < reps; r++) {
+        progress({ phase: 'layer-only', stepIndex: 0, stepCount: p.steps.length, rep: r, reps });
+        await checkCancel();
+        const env: Env = new Map(persistent);
+        for (let i = 0; i < first; i++) env.set(p.steps[i]!.writes, p.steps[i]!.run(env));
+        engine.sync(env.get(p.steps[first - 1]?.writes ?? ''));
+        const ta = now();
+        for (let i = first; i <= lastIdx; i++) env.set(p.steps[i]!.writes, p.steps[i]!.run(env));
+        engine.sync(env.get(p.steps[lastIdx]!.writes));
+        layerSamples.push(now() - ta);
+        for (const [k, v] of env) if (!persistent.has(k)) engine.dispose(v);
+      }
+    }
+    const steps = [...oneOffResults, ...p.steps.map((s, i) => stepResult(s, per[i]!, engine, opts.warmup, reps))];
+    const stepSumMs = steps.filter((s) => !s.oneOff).reduce((a, s) => a + s.median, 0);
+    const result: VariantResult = {
+      name: p.name,
+      title: p.title,
+      description: p.description,
+      kind: p.kind,
+      reference: p.reference,
+      steps,
+      totalMs: { ...summarize(e2e), timing: engine.timing, reps },
+      layerMs: layerSamples ? { ...summarize(layerSamples), timing: engine.timing, reps } : undefined,
+      stepSumMs,
+      maxAbsError: Number.MAX_VALUE,
+      refScale: 0,
+      tolerance: 0,
+      correct: false,
+      checkedPoints: 0,
+      outputShape: p.steps[p.steps.length - 1]!.outputShape,
+    };
+    if (!result.layerMs) delete result.layerMs;
+    return { result, output: outData };
+  } finally {
+    for (const [k, v] of persistent) if (!p.persistent.has(k)) engine.dispose(v);
+  }
+}
+
+function stepResult(s: StepDef, samples: number[], engine: Engine, warmup: number, reps: number): StepResult {
+  return {
+    id: s.id,
+    name: s.name,
+    implementation: s.implementation,
+    inLayer: s.inLayer,
+    oneOff: !!s.oneOff,
+    inputShapes: s.inputShapes,
+    outputShape: s.outputShape,
+    flops: s.flops,
+    bytes: s.bytes,
+    timing: engine.timing,
+    warmup,
+    reps,
+    ...summarize(samples),
+  };
+}
+
+export { outputShape };

@@ -1,0 +1,107 @@
+/** The TensorFlow.js engine: one of the tfjs backends, the variants built on it, and its sync. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerData } from '../../core/data';
+import type { TimingSource, VariantName } from '../../core/run';
+import type { LayerSpec } from '../../core/spec';
+import type { Engine, EngineCapabilities, PreparedVariant } from '../engine';
+import { type BackendRequest, type DetectDeps, type Detected, cpuModel, defaultDetectDeps, detectBackend } from './backends';
+import { type ComplexKit, NativeComplex, PlanarComplex } from './complex';
+import { buildVariant, disposeCx } from './variants';
+
+export class TfjsEngine implements Engine {
+  readonly name = 'tfjs';
+  readonly timing: TimingSource = 'wall-clock-sync';
+  readonly capabilities: EngineCapabilities;
+  private readonly kit: ComplexKit;
+
+  private constructor(
+    readonly backend: string,
+    readonly device: string,
+    readonly notes: string[],
+    readonly timingNote: string,
+  ) {
+    const isTf = backend === 'tensorflow';
+    this.capabilities = {
+      complexFft: backend !== 'wasm',
+      complexEinsum: isTf,
+      complexTranspose: isTf,
+      asyncKernels: isTf,
+    };
+    this.kit = this.capabilities.complexFft
+      ? new NativeComplex({ complexEinsum: this.capabilities.complexEinsum, complexTranspose: this.capabilities.complexTranspose }, backend)
+      : new PlanarComplex();
+  }
+
+  static async create(requested: BackendRequest = 'auto', deps: DetectDeps = defaultDetectDeps): Promise<TfjsEngine> {
+    const d: Detected = detectBackend(requested, deps);
+    if (d.backend === 'wasm') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+      wasm.setWasmPaths(d.wasmDir!.endsWith('/') ? d.wasmDir! : `${d.wasmDir}/`);
+    } else if (d.backend === 'cpu') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('@tensorflow/tfjs-backend-cpu');
+    }
+    const ok = await tf.setBackend(d.backend);
+    if (!ok) throw new Error(`tfjs could not initialise the ${d.backend} backend`);
+    await tf.ready();
+    tf.enableProdMode();
+    const cpu = cpuModel();
+    const device =
+      d.flavour === 'tensorflow-gpu' ? `GPU via libtensorflow (tfjs-node-gpu); host ${cpu}`
+        : d.flavour === 'tensorflow' ? `CPU via libtensorflow (tfjs-node): ${cpu}`
+          : d.backend === 'wasm' ? `CPU via WebAssembly SIMD + XNNPACK, 1 thread: ${cpu}`
+            : `CPU via plain JavaScript kernels: ${cpu}`;
+    const timingNote = d.flavour === 'tensorflow-gpu'
+      ? 'wall-clock between explicit syncs (a 1-element read after each step waits for the GPU stream; tf.time on this backend would time only the launch)'
+      : d.backend === 'tensorflow'
+        ? 'wall-clock between explicit syncs (a 1-element read after each step)'
+        : `wall-clock between syncs: ${d.backend} kernels run to completion on the calling thread before the op returns, so a step's time is its ops' run time`;
+    return new TfjsEngine(d.backend, device, d.notes, timingNote);
+  }
+
+  prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant {
+    return buildVariant(variant, spec, data, { backend: this.backend, kit: this.kit });
+  }
+
+  sync(value: unknown): void {
+    if (!this.capabilities.asyncKernels) return;
+    const t = firstTensor(value);
+    if (!t) return;
+    // Reading one element waits for the op that produced it (one stream, in order).
+    const one = tf.slice(tf.reshape(t, [-1]), [0], [1]);
+    one.dataSync();
+    one.dispose();
+  }
+
+  async read(value: unknown): Promise<Float32Array> {
+    const t = firstTensor(value);
+    if (!t) throw new Error('no tensor to read');
+    const d = await t.data();
+    return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
+  }
+
+  dispose(value: unknown): void {
+    disposeCx(value);
+  }
+
+  memory(): { tensors: number; bytes: number } {
+    const m = tf.memory();
+    return { tensors: m.numTensors, bytes: m.numBytes };
+  }
+
+  shutdown(): void {
+    (this.kit as { dispose?: () => void }).dispose?.();
+  }
+}
+
+function firstTensor(v: unknown): tf.Tensor | undefined {
+  if (v instanceof tf.Tensor) return v;
+  if (v && typeof v === 'object') {
+    for (const x of Object.values(v as Record<string, unknown>)) {
+      const t = firstTensor(x);
+      if (t) return t;
+    }
+  }
+  return undefined;
+}

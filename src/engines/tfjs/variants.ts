@@ -1,0 +1,419 @@
+/**
+ * The four variants as pipelines of tfjs steps. Each step records what it computes (shapes, FLOPs,
+ * bytes) and how (the implementation label that goes in the report).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { convFlops, gemmFlops, ioBytes, numel } from '../../core/cost';
+import { type LayerData, flipKernel } from '../../core/data';
+import type { VariantName } from '../../core/run';
+import { type LayerSpec, geometry, outputShape } from '../../core/spec';
+import type { Env, PreparedVariant, StepDef } from '../engine';
+import { type ComplexKit, type Cx, PlanarComplex } from './complex';
+import { c2rMatrix, complexBlock, r2cMatrix } from './dft';
+
+export interface BuildContext {
+  backend: string;
+  kit: ComplexKit;
+}
+
+type StepInit = Omit<StepDef, 'bytes'> & { bytes?: number };
+/** Every step runs inside tf.tidy: intermediates (reshapes, partial products) never leak. */
+function step(s: StepInit): StepDef {
+  return {
+    ...s,
+    bytes: s.bytes ?? ioBytes(s.inputShapes, s.outputShape),
+    run: (env) => tf.tidy(() => s.run(env) as tf.TensorContainer),
+  };
+}
+
+const get = (env: Env, key: string) => env.get(key) as tf.Tensor;
+
+/** Gauss's 3-multiplication complex product pays once the matmuls outweigh its extra adds. */
+export const GAUSS_MIN_IN_CHANNELS = 8;
+
+export function buildVariant(name: VariantName, spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
+  switch (name) {
+    case 'spatial':
+      return spatial(spec, data, ctx);
+    case 'spatial-equivalent':
+      return spatialEquivalent(spec, data, ctx);
+    case 'seed':
+      return seed(spec, data, ctx);
+    case 'optimized':
+      return optimized(spec, data, ctx);
+  }
+}
+
+function persistentEnv(values: Record<string, tf.Tensor>): Env {
+  const env: Env = new Map();
+  for (const [k, v] of Object.entries(values)) env.set(k, tf.keep(v));
+  return env;
+}
+
+function disposeEnv(env: Env): () => void {
+  return () => {
+    for (const v of env.values()) tf.dispose(v as tf.Tensor);
+    env.clear();
+  };
+}
+
+/** NCHW ↔ NHWC steps around a Conv2D (tfjs conv2d runs NHWC). */
+function layoutSteps(spec: LayerSpec, outShapeNhwc: number[]): { before: StepDef[]; after: StepDef[]; src: string; dst: string } {
+  if (spec.layout === 'NHWC') return { before: [], after: [], src: 'x', dst: 'y' };
+  const { batch: B, height: H, width: W, inChannels: Ci } = spec;
+  const [, oh, ow, co] = outShapeNhwc as [number, number, number, number];
+  return {
+    src: 'x_nhwc',
+    dst: 'y_nhwc',
+    before: [step({
+      id: 'to-nhwc', name: 'transpose', implementation: 'NCHW → NHWC (tfjs conv2d runs channels-last)', inLayer: true,
+      reads: ['x'], writes: 'x_nhwc', inputShapes: [[B, Ci, H, W]], outputShape: [B, H, W, Ci], flops: 0,
+      run: (env) => tf.transpose(get(env, 'x'), [0, 2, 3, 1]),
+    })],
+    after: [step({
+      id: 'to-nchw', name: 'transpose', implementation: 'NHWC → NCHW', inLayer: true,
+      reads: ['y_nhwc'], writes: 'y', inputShapes: [outShapeNhwc], outputShape: [B, co, oh, ow], flops: 0,
+      run: (env) => tf.transpose(get(env, 'y_nhwc'), [0, 3, 1, 2]),
+    })],
+  };
+}
+
+function spatial(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
+  const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co, spatialKernel: k } = spec;
+  const persistent = persistentEnv({
+    x: tf.tensor(data.input, data.inputShape),
+    w: tf.tensor4d(data.spatialKernel, [k, k, Ci, Co]),
+  });
+  const outNhwc = [B, H, W, Co];
+  const l = layoutSteps(spec, outNhwc);
+  const conv = step({
+    id: 'conv2d', name: 'conv2d', implementation: `tf.conv2d ${k}×${k} 'same' on ${ctx.backend}${ctx.backend === 'wasm' ? ' (XNNPACK)' : ''}`,
+    inLayer: true, reads: [l.src, 'w'], writes: l.dst, inputShapes: [[B, H, W, Ci], [k, k, Ci, Co]], outputShape: outNhwc,
+    flops: convFlops(B, H, W, Ci, Co, k, k),
+    run: (env) => tf.conv2d(get(env, l.src) as tf.Tensor4D, get(env, 'w') as tf.Tensor4D, 1, 'same'),
+  });
+  return {
+    name: 'spatial', title: `Conv2D ${k}×${k}`, kind: 'spatial',
+    description: `The Conv2D the layer is compared against: ${k}×${k} kernel, 'same' padding — a different, much smaller function than the spectral layer's ${spec.kernelH}×${spec.kernelW} kernel.`,
+    reference: 'naive direct convolution',
+    oneOff: [], steps: [...l.before, conv, ...l.after], persistent, output: 'y', dispose: disposeEnv(persistent),
+  };
+}
+
+function spatialEquivalent(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
+  const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co, kernelH: kh, kernelW: kw } = spec;
+  const g = geometry(spec);
+  const persistent = persistentEnv({
+    x: tf.tensor(data.input, data.inputShape),
+    w: tf.tensor4d(flipKernel(data.kernel, kh, kw, Ci, Co), [kh, kw, Ci, Co]),
+  });
+  const outNhwc = [B, g.outH, g.outW, Co];
+  const l = layoutSteps(spec, outNhwc);
+  const steps: StepDef[] = [...l.before];
+  let convIn = l.src;
+  let convInShape = [B, H, W, Ci];
+  if (spec.padding === 'circular' && (kh > 1 || kw > 1)) {
+    const ph = kh - 1, pw = kw - 1;
+    const padded = [B, H + ph, W + pw, Ci];
+    steps.push(step({
+      id: 'pad-wrap', name: 'pad', implementation: `wrap-around padding (${ph} rows, ${pw} cols) by slice + concat`,
+      inLayer: true, reads: [l.src], writes: 'xw', inputShapes: [convInShape], outputShape: padded, flops: 0,
+      run: (env) => tf.tidy(() => {
+        const x = get(env, l.src);
+        const rows = ph > 0 ? tf.concat([tf.slice(x, [0, H - ph, 0, 0], [B, ph, W, Ci]), x], 1) : x;
+        return pw > 0 ? tf.concat([tf.slice(rows, [0, 0, W - pw, 0], [B, H + ph, pw, Ci]), rows], 2) : rows;
+      }),
+    }));
+    convIn = 'xw';
+    convInShape = padded;
+  }
+  const pad = g.spatialPadding === 'circular' ? 'valid' : g.spatialPadding;
+  steps.push(step({
+    id: 'conv2d', name: 'conv2d',
+    implementation: `tf.conv2d ${kh}×${kw} '${pad}' on ${ctx.backend}${ctx.backend === 'wasm' ? ' (XNNPACK)' : ''}, kernel flipped (convolution, not correlation)`,
+    inLayer: true, reads: [convIn, 'w'], writes: l.dst, inputShapes: [convInShape, [kh, kw, Ci, Co]], outputShape: outNhwc,
+    flops: convFlops(B, g.outH, g.outW, Ci, Co, kh, kw),
+    run: (env) => tf.conv2d(get(env, convIn) as tf.Tensor4D, get(env, 'w') as tf.Tensor4D, 1, pad),
+  }));
+  steps.push(...l.after);
+  return {
+    name: 'spatial-equivalent', title: `Conv2D ${kh}×${kw} (${spec.padding})`, kind: 'spatial',
+    description: `The spatial convolution that computes exactly what the spectral layers compute: ${g.describes}.`,
+    reference: 'naive direct convolution',
+    oneOff: [], steps, persistent, output: 'y', dispose: disposeEnv(persistent),
+  };
+}
+
+/** Zero padding of the input up to the FFT size (bottom/right), in the spec's layout. */
+function inputPadStep(spec: LayerSpec, id = 'pad-input'): StepDef | undefined {
+  const g = geometry(spec);
+  const { batch: B, height: H, width: W, inChannels: Ci } = spec;
+  if (g.fftH === H && g.fftW === W) return undefined;
+  const nhwc = spec.layout === 'NHWC';
+  const padding: Array<[number, number]> = nhwc
+    ? [[0, 0], [0, g.fftH - H], [0, g.fftW - W], [0, 0]]
+    : [[0, 0], [0, 0], [0, g.fftH - H], [0, g.fftW - W]];
+  return step({
+    id, name: 'pad', implementation: `zero padding to ${g.fftH}×${g.fftW} (${spec.padding === 'linear' ? 'n + k − 1' : "n + ⌊(k − 1)/2⌋, enough for the 'same' window"})`,
+    inLayer: false, reads: ['x'], writes: 'xp',
+    inputShapes: [nhwc ? [B, H, W, Ci] : [B, Ci, H, W]],
+    outputShape: nhwc ? [B, g.fftH, g.fftW, Ci] : [B, Ci, g.fftH, g.fftW], flops: 0,
+    run: (env) => tf.pad(get(env, 'x'), padding),
+  });
+}
+
+function seed(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
+  const { batch: B, inChannels: Ci, outChannels: Co, kernelH: kh, kernelW: kw } = spec;
+  const g = geometry(spec);
+  const P = g.fftH, Q = g.fftW, V = g.freqW, U = P;
+  const kit = ctx.kit;
+  // The seed stores its kernel as (in, H, W, out).
+  const kSeed = tf.transpose(tf.tensor4d(data.kernel, [kh, kw, Ci, Co]), [2, 0, 1, 3]);
+  const persistent = persistentEnv({ x: tf.tensor(data.input, data.inputShape), kernel: kSeed });
+  const steps: StepDef[] = [];
+  const padIn = inputPadStep(spec);
+  if (padIn) steps.push(padIn);
+  const xKey = padIn ? 'xp' : 'x';
+  const nhwc = spec.layout === 'NHWC';
+  const realFft = (rows: number, n: number) => gemmFlops(rows, n, 2 * (Math.floor(n / 2) + 1));
+  const cplxFft = (rows: number, n: number) => 4 * gemmFlops(rows, n, n) + 2 * rows * n;
+  const transformLabel = kit instanceof PlanarComplex ? `rfft over W + complex DFT over H, ${kit.label}` : kit.label;
+
+  steps.push(step({
+    id: 'rfft2d-input', name: 'rfft2d(input)',
+    implementation: `${transformLabel}; laid out (batch, W/2+1, H, in) as the seed's transposed kernel expects. Done outside the seed's layer (it fed spectra in).`,
+    inLayer: false, reads: [xKey], writes: 'X',
+    inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]], outputShape: [B, V, U, Ci, 2],
+    flops: realFft(B * Ci * P, Q) + cplxFft(B * Ci * V, P),
+    run: (env) => {
+      const x = get(env, xKey);
+      const xc = nhwc ? tf.transpose(x, [0, 3, 1, 2]) : x;
+      const a = kit.rfftLast(xc); // (B, Ci, P, V)
+      if (xc !== x) xc.dispose();
+      const b = kit.transpose(a, [0, 1, 3, 2]); // (B, Ci, V, P)
+      disposeCx(a);
+      const c = kit.fftLast(b, false); // (B, Ci, V, U)
+      disposeCx(b);
+      const d = kit.transpose(c, [0, 2, 3, 1]); // (B, V, U, Ci)
+      disposeCx(c);
+      return d;
+    },
+  }));
+  let kKey = 'kernel';
+  if (kh !== P || kw !== Q) {
+    steps.push(step({
+      id: 'pad-kernel', name: 'pad', implementation: `zero padding of the (in, ${kh}, ${kw}, out) kernel to ${P}×${Q}, every call`,
+      inLayer: true, reads: ['kernel'], writes: 'kp', inputShapes: [[Ci, kh, kw, Co]], outputShape: [Ci, P, Q, Co], flops: 0,
+      run: (env) => tf.pad(get(env, 'kernel'), [[0, 0], [0, P - kh], [0, Q - kw], [0, 0]]),
+    }));
+    kKey = 'kp';
+  }
+  steps.push(step({
+    id: 'rfft2d-kernel', name: 'rfft2d(kernel)',
+    implementation: `${transformLabel}, every call. rfft2d transforms the innermost two axes — on the (in, H, W, out) kernel that is (W, out); transposed here so that it runs over (H, W)`,
+    inLayer: true, reads: [kKey], writes: 'K', inputShapes: [[Ci, P, Q, Co]], outputShape: [Ci, U, V, Co, 2],
+    flops: realFft(Ci * Co * P, Q) + cplxFft(Ci * Co * V, P),
+    run: (env) => {
+      const kt = tf.transpose(get(env, kKey), [0, 3, 1, 2]); // (Ci, Co, P, Q)
+      const a = kit.rfftLast(kt);
+      kt.dispose();
+      const b = kit.transpose(a, [0, 1, 3, 2]);
+      disposeCx(a);
+      const c = kit.fftLast(b, false); // (Ci, Co, V, U)
+      disposeCx(b);
+      const d = kit.transpose(c, [0, 3, 2, 1]); // (Ci, U, V, Co)
+      disposeCx(c);
+      return d;
+    },
+  }));
+  steps.push(step({
+    id: 'transpose-kernel', name: 'transpose', implementation: `perm [2,1,0,3] of the complex kernel spectrum: ${kit.transposeLabel}`,
+    inLayer: true, reads: ['K'], writes: 'Kt', inputShapes: [[Ci, U, V, Co, 2]], outputShape: [V, U, Ci, Co, 2], flops: 0,
+    run: (env) => kit.transpose(env.get('K') as Cx, [2, 1, 0, 3]),
+  }));
+  steps.push(step({
+    id: 'einsum', name: 'einsum', implementation: `'ijkl,jklo->ijko': ${kit.einsumLabel}${Ci === 1 ? '; with in-channels = 1 every matmul is a K = 1 outer product' : ''}`,
+    inLayer: true, reads: ['X', 'Kt'], writes: 'Y', inputShapes: [[B, V, U, Ci, 2], [V, U, Ci, Co, 2]], outputShape: [B, V, U, Co, 2],
+    flops: 8 * U * V * B * Ci * Co,
+    run: (env) => kit.einsumSeed(env.get('X') as Cx, env.get('Kt') as Cx),
+  }));
+  const outShape = outputShape(spec, g);
+  steps.push(step({
+    id: 'irfft2d', name: 'irfft2d',
+    implementation: `${kit instanceof PlanarComplex ? `inverse complex DFT over H + C2R over W, ${kit.label}` : kit.label}; back to the spatial domain for the check (the seed stayed in the Fourier domain), then crop and ${spec.layout}`,
+    inLayer: false, reads: ['Y'], writes: 'y', inputShapes: [[B, V, U, Co, 2]], outputShape: outShape,
+    flops: cplxFft(B * Co * V, U) + 2 * B * Co * P * 2 * V * Q,
+    run: (env) => {
+      const y = env.get('Y') as Cx;
+      const a = kit.transpose(y, [0, 3, 1, 2]); // (B, Co, V, U)
+      const b = kit.fftLast(a, true); // (B, Co, V, P)
+      disposeCx(a);
+      const c = kit.transpose(b, [0, 1, 3, 2]); // (B, Co, P, V)
+      disposeCx(b);
+      const r = kit.irfftLast(c, Q); // (B, Co, P, Q)
+      disposeCx(c);
+      const cropped = tf.slice(r, [0, 0, g.cropTop, g.cropLeft], [B, Co, g.outH, g.outW]);
+      if (cropped !== r) r.dispose();
+      if (nhwc) {
+        const out = tf.transpose(cropped, [0, 2, 3, 1]);
+        cropped.dispose();
+        return out;
+      }
+      return cropped;
+    },
+  }));
+  return {
+    name: 'seed', title: "The seed's layer", kind: 'spectral',
+    description: "The question's recipe step by step: rfft2d of the input outside the layer; inside it rfft2d of the (in, H, W, out) kernel on every call, transpose perm [2,1,0,3], complex einsum 'ijkl,jklo->ijko'; irfft2d back for the check.",
+    reference: 'spatial-equivalent output',
+    oneOff: [], steps, persistent, output: 'y',
+    dispose: () => {
+      disposeEnv(persistent)();
+    },
+  };
+}
+
+export function disposeCx(c: unknown): void {
+  if (c === undefined || c === null) return;
+  if (c instanceof tf.Tensor) c.dispose();
+  else if (typeof c === 'object') for (const v of Object.values(c as Record<string, unknown>)) disposeCx(v);
+}
+
+function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
+  const { batch: B, inChannels: Ci, outChannels: Co, kernelH: kh, kernelW: kw } = spec;
+  const g = geometry(spec);
+  const P = g.fftH, Q = g.fftW, V = g.freqW, U = P, F = U * V;
+  const oh = g.outH, ow = g.outW;
+  const nhwc = spec.layout === 'NHWC';
+  const mats: tf.Tensor[] = [];
+  const mat = (m: Float32Array, r: number, c: number) => {
+    const t = tf.keep(tf.tensor2d(m, [r, c]));
+    mats.push(t);
+    return t;
+  };
+  const r2c = mat(r2cMatrix(Q, V), Q, 2 * V);
+  const fwdH = mat(complexBlock(P, false), 2 * P, 2 * P);
+  const invH = mat(complexBlock(P, true, g.cropTop, oh), 2 * oh, 2 * P);
+  const c2r = mat(c2rMatrix(Q, V, g.cropLeft, ow), 2 * V, ow);
+  const persistent = persistentEnv({ x: tf.tensor(data.input, data.inputShape), w: tf.tensor4d(data.kernel, [kh, kw, Ci, Co]) });
+  const gauss = Ci >= GAUSS_MIN_IN_CHANNELS;
+
+  /** Real maps (M, P, Q) → planar frequency-major spectrum (2U, V·M): two real GEMMs and one transpose. */
+  const rfft2dPlanar = (maps: tf.Tensor, m: number): tf.Tensor => tf.tidy(() => {
+    const a = tf.matMul(tf.reshape(maps, [m * P, Q]), r2c as tf.Tensor2D); // (M·P, 2V)
+    const b = tf.reshape(tf.transpose(tf.reshape(a, [m, P, 2, V]), [2, 1, 3, 0]), [2 * P, V * m]);
+    return tf.matMul(fwdH as tf.Tensor2D, b as tf.Tensor2D); // (2U, V·M) = (2, F, M)
+  });
+  const transformFlops = (m: number) => gemmFlops(m * P, Q, 2 * V) + gemmFlops(2 * P, 2 * P, V * m);
+
+  const oneOff: StepDef[] = [step({
+    id: 'rfft2d-kernel-cached', name: 'rfft2d(kernel)', oneOff: true, inLayer: true,
+    implementation: `once per weight update, cached: real GEMM over W (R2C) + planar complex GEMM over H, frequency-major (F, in, out)${Ci === 1 ? ', tiled for the broadcast product' : gauss ? ", plus Kr + Ki for Gauss's product" : ''}`,
+    reads: ['w'], writes: 'kspec', inputShapes: [[kh, kw, Ci, Co]], outputShape: [2, U, V, Ci, Co], flops: transformFlops(Ci * Co),
+    run: (env) => tf.tidy(() => {
+      const maps = tf.pad(tf.transpose(get(env, 'w'), [2, 3, 0, 1]), [[0, 0], [0, 0], [0, P - kh], [0, Q - kw]]);
+      const spec2 = tf.reshape(rfft2dPlanar(maps, Ci * Co), [2, F, Ci, Co]);
+      const [kr, ki] = tf.unstack(spec2, 0) as [tf.Tensor, tf.Tensor];
+      if (Ci === 1) {
+        const kr2 = tf.reshape(tf.concat([kr, kr], 0), [2 * F, 1, Co]);
+        const ki2 = tf.reshape(tf.concat([ki, ki], 0), [2 * F, 1, Co]);
+        return tf.stack([kr2, ki2]); // (2, 2F, 1, Co)
+      }
+      return gauss ? tf.stack([kr, ki, tf.add(kr, ki)]) : tf.stack([kr, ki]);
+    }),
+  })];
+
+  const steps: StepDef[] = [];
+  const padIn = inputPadStep(spec);
+  if (padIn) steps.push(padIn);
+  const xKey = padIn ? 'xp' : 'x';
+  steps.push(step({
+    id: 'rfft2d-input', name: 'rfft2d(input)',
+    implementation: `real GEMM over W (R2C, ${Q}×${2 * V}) + one transpose + planar complex GEMM over H (${2 * P}×${2 * P}); frequency-major output (2, H·(W/2+1), batch, in)${nhwc && Ci > 1 ? '; NHWC → channels-first transpose first' : ''}`,
+    inLayer: false, reads: [xKey], writes: 'X', inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]], outputShape: [2, U, V, B, Ci],
+    flops: transformFlops(B * Ci),
+    run: (env) => {
+      const x = get(env, xKey);
+      if (nhwc && Ci > 1) {
+        const xc = tf.transpose(x, [0, 3, 1, 2]);
+        const out = rfft2dPlanar(xc, B * Ci);
+        xc.dispose();
+        return out;
+      }
+      return rfft2dPlanar(x, B * Ci);
+    },
+  }));
+  const productShape = [2, U, V, B, Co];
+  steps.push(step({
+    id: 'multiply', name: Ci === 1 ? 'multiply' : 'complex matmul',
+    implementation: Ci === 1
+      ? 'broadcast multiply (in-channels = 1): (2F, batch, 1) ⊙ (2F, 1, out), planar complex as 2 real multiplies + 1 add, no transposes'
+      : gauss
+        ? `Gauss's 3-multiplication complex product: 3 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 5 adds, frequency-major, no transposes`
+        : `complex product as 4 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 2 adds, frequency-major, no transposes`,
+    inLayer: true, reads: ['X', 'kspec'], writes: 'Y', inputShapes: [[2, U, V, B, Ci], [2, U, V, Ci, Co]], outputShape: productShape,
+    flops: Ci === 1 ? 6 * F * B * Co : (gauss ? 3 : 4) * gemmFlops(B, Ci, Co, F) + (gauss ? 5 : 2) * F * B * Co,
+    run: (env) => {
+      const X = get(env, 'X');
+      const K = get(env, 'kspec');
+      return tf.tidy(() => {
+        if (Ci === 1) {
+          const x2 = tf.reshape(X, [2, F, B]);
+          const [xr, xi] = tf.unstack(x2, 0) as [tf.Tensor, tf.Tensor];
+          const xs = tf.reshape(tf.concat([tf.neg(xi), xr], 0), [2 * F, B, 1]);
+          const [kr2, ki2] = tf.unstack(K, 0) as [tf.Tensor, tf.Tensor];
+          return tf.reshape(tf.add(tf.mul(tf.reshape(X, [2 * F, B, 1]), kr2), tf.mul(xs, ki2)), [2 * U, V * B * Co]);
+        }
+        const [xr, xi] = tf.unstack(tf.reshape(X, [2, F, B, Ci]), 0) as [tf.Tensor3D, tf.Tensor3D];
+        const ks = tf.unstack(K, 0) as tf.Tensor3D[];
+        const kr = ks[0]!, ki = ks[1]!;
+        let yr: tf.Tensor, yi: tf.Tensor;
+        if (gauss) {
+          const t1 = tf.matMul(xr, kr), t2 = tf.matMul(xi, ki), t3 = tf.matMul(tf.add(xr, xi) as tf.Tensor3D, ks[2]!);
+          yr = tf.sub(t1, t2);
+          yi = tf.sub(tf.sub(t3, t1), t2);
+        } else {
+          yr = tf.sub(tf.matMul(xr, kr), tf.matMul(xi, ki));
+          yi = tf.add(tf.matMul(xr, ki), tf.matMul(xi, kr));
+        }
+        return tf.reshape(tf.concat([yr, yi], 0), [2 * U, V * B * Co]);
+      });
+    },
+  }));
+  steps.push(step({
+    id: 'ifft-h', name: 'irfft2d · ifft over H',
+    implementation: `planar complex GEMM (${2 * oh}×${2 * P}) over the leading frequency axis${oh < P ? `, only the ${oh} output rows kept (crop folded in)` : ''}`,
+    inLayer: false, reads: ['Y'], writes: 'Z', inputShapes: [productShape], outputShape: [2, oh, V, B, Co],
+    flops: gemmFlops(2 * oh, 2 * P, V * B * Co),
+    run: (env) => tf.matMul(invH as tf.Tensor2D, get(env, 'Y') as tf.Tensor2D),
+  }));
+  steps.push(step({
+    id: 'transpose-rows', name: 'transpose', implementation: '(2, H, W/2+1, batch·out) → (H, batch·out, 2, W/2+1): brings (re/im, frequency) together for the C2R GEMM',
+    inLayer: false, reads: ['Z'], writes: 'Zt', inputShapes: [[2, oh, V, B, Co]], outputShape: [oh, B, Co, 2, V], flops: 0,
+    run: (env) => tf.transpose(tf.reshape(get(env, 'Z'), [2, oh, V, B * Co]), [1, 3, 0, 2]),
+  }));
+  const outShape = outputShape(spec, g);
+  steps.push(step({
+    id: 'irfft-w', name: 'irfft2d · C2R over W',
+    implementation: `real GEMM (${2 * V}×${ow}) from the half spectrum${ow < Q ? `, only the ${ow} output columns kept` : ''}`,
+    inLayer: false, reads: ['Zt'], writes: 'R', inputShapes: [[oh, B, Co, 2, V]], outputShape: [oh, B, Co, ow],
+    flops: gemmFlops(oh * B * Co, 2 * V, ow),
+    run: (env) => tf.matMul(tf.reshape(get(env, 'Zt'), [oh * B * Co, 2 * V]), c2r as tf.Tensor2D),
+  }));
+  steps.push(step({
+    id: 'transpose-out', name: 'transpose', implementation: `(H, batch, out, W) → ${spec.layout}`,
+    inLayer: false, reads: ['R'], writes: 'y', inputShapes: [[oh, B, Co, ow]], outputShape: outShape, flops: 0,
+    run: (env) => tf.transpose(tf.reshape(get(env, 'R'), [oh, B, Co, ow]), nhwc ? [1, 0, 3, 2] : [1, 2, 0, 3]),
+  }));
+  void numel;
+  return {
+    name: 'optimized', title: 'Optimized spectral layer', kind: 'spectral',
+    description: `Kernel spectrum computed once and cached; frequency-major layout, so the product needs no transposes; ${Ci === 1 ? 'a broadcast multiply since in-channels = 1' : gauss ? "Gauss's 3-multiplication complex matmul" : 'the complex product as real batched matmuls'}; transforms as real GEMMs; ${spec.padding === 'circular' ? 'no padding (circular, as the seed)' : 'zero padding for the linear part, crop folded into the inverse'}.`,
+    reference: 'spatial-equivalent output',
+    oneOff, steps, persistent, output: 'y',
+    dispose: () => {
+      disposeEnv(persistent)();
+      tf.dispose(mats);
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The engine worker process (forked by the CLI, later by the extension). Heavy work runs here, never
+ * in the host. Speaks only the schema-checked protocol of src/protocol/worker-protocol.ts.
+ */
+import { estimateRunBytes, formatBytes } from '../core/memory';
+import { SpecError, specProblems } from '../core/spec';
+import { type FromWorker, type ToWorker, describeZodError, toWorkerSchema } from '../protocol/worker-protocol';
+import type { Engine } from './engine';
+import { CancelledError, profile } from './profiler';
+import { EngineUnavailableError } from './tfjs/backends';
+import { TfjsEngine } from './tfjs/engine';
+
+declare const FCONV_VERSION: string | undefined;
+const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
+
+function send(msg: FromWorker): void {
+  process.send?.(msg);
+}
+
+const engines = new Map<string, Promise<Engine>>();
+let current: { id: string; cancelled: boolean } | undefined;
+
+async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  if (current) {
+    send({ type: 'error', id: msg.id, error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` } });
+    return;
+  }
+  const state = { id: msg.id, cancelled: false };
+  current = state;
+  try {
+    const problems = specProblems(msg.spec);
+    if (problems.length) throw new SpecError(problems[0]!);
+    const need = estimateRunBytes(msg.spec, msg.options.variants);
+    if (need > msg.options.maxMemoryBytes) {
+      send({ type: 'error', id: msg.id, error: { kind: 'memory', name: 'MemoryBudgetError', message: `estimated memory ${formatBytes(need)} is above the budget of ${formatBytes(msg.options.maxMemoryBytes)}` } });
+      return;
+    }
+    let enginePromise = engines.get(msg.options.engine);
+    if (!enginePromise) {
+      enginePromise = TfjsEngine.create(msg.options.engine);
+      engines.set(msg.options.engine, enginePromise);
+      enginePromise.catch(() => engines.delete(msg.options.engine));
+    }
+    const engine = await enginePromise;
+    send({ type: 'engine', id: msg.id, info: { engine: engine.name, backend: engine.backend, device: engine.device, notes: engine.notes, timingNote: engine.timingNote } });
+    const run = await profile(engine, msg.spec, { ...msg.options, adaptiveBudgetMs: 250 }, {
+      tool: { name: 'fourier-conv-profiler', version },
+      isCancelled: () => state.cancelled,
+      onProgress: (p) => send({ type: 'progress', id: msg.id, progress: p }),
+      onVariant: (v) => send({ type: 'variant', id: msg.id, variant: v }),
+    });
+    send({ type: 'result', id: msg.id, run });
+  } catch (e) {
+    const err = e as Error;
+    const kind = e instanceof SpecError ? 'usage' : e instanceof EngineUnavailableError ? 'engine' : e instanceof CancelledError ? 'internal' : 'internal';
+    send({ type: 'error', id: msg.id, error: { kind, name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
+  } finally {
+    current = undefined;
+  }
+}
+
+process.on('message', (raw: unknown) => {
+  const parsed = toWorkerSchema.safeParse(raw);
+  if (!parsed.success) {
+    const rid = typeof (raw as { id?: unknown })?.id === 'string' ? ((raw as { id: string }).id) : null;
+    send({ type: 'error', id: rid && rid.length <= 100 ? rid : null, error: { kind: 'protocol', name: 'ProtocolError', message: `rejected malformed message: ${describeZodError(parsed.error)}` } });
+    return;
+  }
+  const msg = parsed.data;
+  if (msg.type === 'cancel') {
+    if (current?.id === msg.id) current.cancelled = true;
+    return;
+  }
+  void handleRun(msg);
+});
+
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready', pid: process.pid });

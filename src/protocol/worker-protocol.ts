@@ -1,0 +1,81 @@
+/**
+ * Messages between a host (the CLI, later the extension) and the engine worker process. Every
+ * message in either direction is parsed with these schemas; anything else is rejected, never acted on.
+ */
+import { z } from 'zod';
+import { VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
+
+export const ENGINE_REQUESTS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+
+export const runOptionsSchema = z.object({
+  engine: z.enum(ENGINE_REQUESTS),
+  variants: z.array(z.enum(VARIANT_NAMES)).min(1),
+  warmup: z.number().int().min(0).max(1000),
+  reps: z.number().int().min(1).max(10000),
+  seed: z.number().int(),
+  maxMemoryBytes: z.number().positive(),
+});
+export type RunOptions = z.infer<typeof runOptionsSchema>;
+
+const id = z.string().min(1).max(100);
+
+/** host → worker */
+export const toWorkerSchema = z.discriminatedUnion('type', [
+  /** Start a profile. One at a time per worker. */
+  z.object({ type: z.literal('run'), id, spec: layerSpecSchema, options: runOptionsSchema }),
+  /** Stop the run `id` at the next step boundary; the worker answers with a `result` whose status is 'cancelled'. */
+  z.object({ type: z.literal('cancel'), id }),
+]);
+export type ToWorker = z.infer<typeof toWorkerSchema>;
+
+export const progressSchema = z.object({
+  variant: z.enum(VARIANT_NAMES),
+  variantIndex: z.number().int().nonnegative(),
+  variantCount: z.number().int().nonnegative(),
+  phase: z.enum(['prepare', 'one-off', 'warm-up', 'per-step', 'end-to-end', 'layer-only', 'check']),
+  step: z.string().optional(),
+  stepIndex: z.number().int().nonnegative(),
+  stepCount: z.number().int().nonnegative(),
+  rep: z.number().int().nonnegative().optional(),
+  reps: z.number().int().nonnegative().optional(),
+});
+export type ProgressMsg = z.infer<typeof progressSchema>;
+
+export const engineInfoSchema = z.object({
+  engine: z.string(),
+  backend: z.string(),
+  device: z.string(),
+  notes: z.array(z.string()),
+  timingNote: z.string(),
+});
+export type EngineInfo = z.infer<typeof engineInfoSchema>;
+
+/** worker → host */
+export const fromWorkerSchema = z.discriminatedUnion('type', [
+  /** The worker is up and listening. */
+  z.object({ type: z.literal('ready'), pid: z.number().int() }),
+  /** Which engine and backend serve run `id`, and why. */
+  z.object({ type: z.literal('engine'), id, info: engineInfoSchema }),
+  /** Step i of n of run `id`. */
+  z.object({ type: z.literal('progress'), id, progress: progressSchema }),
+  /** One variant of run `id` is complete (kept if the run is later cancelled or crashes). */
+  z.object({ type: z.literal('variant'), id, variant: variantResultSchema }),
+  /** Run `id` finished (ok, failed check, or cancelled). */
+  z.object({ type: z.literal('result'), id, run: runSchema }),
+  /** Run `id` could not run; `kind` says why. id is null for a message the worker could not parse. */
+  z.object({
+    type: z.literal('error'),
+    id: id.nullable(),
+    error: z.object({
+      kind: z.enum(['usage', 'engine', 'memory', 'protocol', 'busy', 'internal']),
+      name: z.string(),
+      message: z.string(),
+    }),
+  }),
+]);
+export type FromWorker = z.infer<typeof fromWorkerSchema>;
+
+export function describeZodError(e: z.ZodError): string {
+  const first = e.issues[0];
+  return first ? `${first.path.join('.') || '(message)'}: ${first.message}` : 'invalid message';
+}

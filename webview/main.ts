@@ -1,0 +1,2 @@
+const el = document.getElementById('app');
+if (el) el.textContent = 'report';
