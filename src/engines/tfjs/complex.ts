@@ -7,7 +7,7 @@
  *   lowers it (transposes + batched matmuls).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { c2rMatrix, cosSin } from './dft';
+import { cosSin } from './dft';
 
 export interface Pair {
   re: tf.Tensor;
@@ -59,7 +59,7 @@ class MatrixCache {
 }
 
 export class PlanarComplex implements ComplexKit {
-  readonly label = 'DFT-as-GEMM (real cos/sin matrices; no complex kernels on this backend)';
+  readonly label = "tfjs's rfft/irfft composition with each FFT as an N×N DFT-as-GEMM on (re, im) pairs (no complex kernels on this backend)";
   readonly einsumLabel = 'transposes + 4 real batchMatMuls over H·(W/2+1) frequency batches (TF\'s lowering of the einsum; no Einsum or complex kernels on this backend)';
   readonly transposeLabel = 'transpose of the real and imaginary parts';
   private readonly mats = new MatrixCache();
@@ -73,13 +73,20 @@ export class PlanarComplex implements ComplexKit {
     };
   }
 
+  /**
+   * As tfjs builds tf.spectral.rfft: complex(x, 0) → full complex FFT → keep the first n/2 + 1 bins;
+   * the FFT kernel replaced by a DFT-as-GEMM (what tfjs's cpu kernel does for non-power-of-2 sizes).
+   */
   rfftLast(x: tf.Tensor): Pair {
     const q = x.shape[x.shape.length - 1]!;
     const v = Math.floor(q / 2) + 1;
-    const { cos, sin } = cosSin(q);
-    const c = this.mats.get(`rc${q}`, q, v, () => sliceCols(cos, q, q, v, 1));
-    const s = this.mats.get(`rs${q}`, q, v, () => sliceCols(sin, q, q, v, -1));
-    return { re: lastDimMatmul(x, c), im: lastDimMatmul(x, s) };
+    const zeros = tf.zerosLike(x);
+    const full = this.fftLast({ re: x, im: zeros }, false);
+    const begin = x.shape.map(() => 0);
+    const size = [...x.shape.slice(0, -1), v];
+    const out = { re: tf.slice(full.re, begin, size), im: tf.slice(full.im, begin, size) };
+    tf.dispose([zeros, full.re, full.im]);
+    return out;
   }
 
   fftLast(cx: Cx, inverse: boolean): Pair {
@@ -94,16 +101,24 @@ export class PlanarComplex implements ComplexKit {
     return out;
   }
 
+  /**
+   * As tfjs builds tf.spectral.irfft: Hermitian extension (slice, reverse, conjugate, concat) → full
+   * complex inverse FFT → real part; the FFT kernel replaced by a DFT-as-GEMM.
+   */
   irfftLast(cx: Cx, q: number): tf.Tensor {
     const { re, im } = cx as Pair;
-    const v = re.shape[re.shape.length - 1]!;
-    const m = c2rMatrix(q, v);
-    const a = this.mats.get(`ir${q}`, v, q, () => m.subarray(0, v * q).slice());
-    const b = this.mats.get(`ii${q}`, v, q, () => m.subarray(v * q).slice());
-    const ra = lastDimMatmul(re, a), ib = lastDimMatmul(im, b);
-    const out = tf.add(ra, ib);
-    tf.dispose([ra, ib]);
-    return out;
+    const rank = re.shape.length;
+    const v = re.shape[rank - 1]!;
+    const mirror = q - v; // bins v..q−1 are conjugates of bins q−v..1
+    const begin = re.shape.map((_, i) => (i === rank - 1 ? 1 : 0));
+    const size = [...re.shape.slice(0, -1), mirror];
+    const rMir = tf.reverse(tf.slice(re, begin, size), rank - 1);
+    const iMir = tf.neg(tf.reverse(tf.slice(im, begin, size), rank - 1));
+    const fullRe = tf.concat([re, rMir], rank - 1);
+    const fullIm = tf.concat([im, iMir], rank - 1);
+    const out = this.fftLast({ re: fullRe, im: fullIm }, true);
+    tf.dispose([rMir, iMir, fullRe, fullIm, out.im]);
+    return out.re;
   }
 
   transpose(cx: Cx, perm: number[]): Pair {
@@ -137,11 +152,6 @@ export class PlanarComplex implements ComplexKit {
   }
 }
 
-function sliceCols(m: Float32Array, rows: number, cols: number, take: number, scale: number): Float32Array {
-  const out = new Float32Array(rows * take);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < take; c++) out[r * take + c] = m[r * cols + c]! * scale;
-  return out;
-}
 
 export interface NativeCaps {
   complexTranspose: boolean;
@@ -181,10 +191,7 @@ export class NativeComplex implements ComplexKit {
       return out;
     }
     // tfjs irfft assumes an even length; for odd lengths take the real-arithmetic C2R.
-    const pair = { re: tf.real(t), im: tf.imag(t) };
-    const out = this.planar.irfftLast(pair, q);
-    tf.dispose([pair.re, pair.im]);
-    return out;
+    return tf.tidy(() => this.planar.irfftLast({ re: tf.real(t), im: tf.imag(t) }, q));
   }
 
   transpose(c: Cx, perm: number[]): tf.Tensor {

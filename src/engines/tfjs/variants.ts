@@ -9,7 +9,7 @@ import type { VariantName } from '../../core/run';
 import { type LayerSpec, geometry, outputShape } from '../../core/spec';
 import type { Env, PreparedVariant, StepDef } from '../engine';
 import { type ComplexKit, type Cx, PlanarComplex } from './complex';
-import { c2rMatrix, complexBlock, r2cMatrix } from './dft';
+import { c2rInterleaved, complexRight, r2cMatrix } from './dft';
 
 export interface BuildContext {
   backend: string;
@@ -289,38 +289,42 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
   const mat = (m: Float32Array, r: number, c: number) => {
     const t = tf.keep(tf.tensor2d(m, [r, c]));
     mats.push(t);
-    return t;
+    return t as tf.Tensor2D;
   };
+  // Constant DFT matrices always on the right: XNNPACK packs a constant operand once and reuses it.
   const r2c = mat(r2cMatrix(Q, V), Q, 2 * V);
-  const fwdH = mat(complexBlock(P, false), 2 * P, 2 * P);
-  const invH = mat(complexBlock(P, true, g.cropTop, oh), 2 * oh, 2 * P);
-  const c2r = mat(c2rMatrix(Q, V, g.cropLeft, ow), 2 * V, ow);
+  const fwdH = mat(complexRight(P, false), 2 * P, 2 * P);
+  const invH = mat(complexRight(P, true, g.cropTop, oh), 2 * P, 2 * oh);
+  const c2r = mat(c2rInterleaved(Q, V, g.cropLeft, ow), 2 * V, ow); // rows (v, ri)
   const persistent = persistentEnv({ x: tf.tensor(data.input, data.inputShape), w: tf.tensor4d(data.kernel, [kh, kw, Ci, Co]) });
   const gauss = Ci >= GAUSS_MIN_IN_CHANNELS;
 
-  /** Real maps (M, P, Q) → planar frequency-major spectrum (2U, V·M): two real GEMMs and one transpose. */
-  const rfft2dPlanar = (maps: tf.Tensor, m: number): tf.Tensor => tf.tidy(() => {
-    const a = tf.matMul(tf.reshape(maps, [m * P, Q]), r2c as tf.Tensor2D); // (M·P, 2V)
-    const b = tf.reshape(tf.transpose(tf.reshape(a, [m, P, 2, V]), [2, 1, 3, 0]), [2 * P, V * m]);
-    return tf.matMul(fwdH as tf.Tensor2D, b as tf.Tensor2D); // (2U, V·M) = (2, F, M)
-  });
-  const transformFlops = (m: number) => gemmFlops(m * P, Q, 2 * V) + gemmFlops(2 * P, 2 * P, V * m);
+  /** Real maps (M, P, Q) → half spectra (M, V, 2, U): R2C GEMM over W, one transpose, complex GEMM over H. */
+  const rfft2dRows = (maps: tf.Tensor, m: number): tf.Tensor => {
+    const a = tf.matMul(tf.reshape(maps, [m * P, Q]), r2c); // (M·P, [ri, v])
+    const b = tf.reshape(tf.transpose(tf.reshape(a, [m, P, 2, V]), [0, 3, 2, 1]), [m * V, 2 * P]); // (M·V, [ri, p])
+    return tf.reshape(tf.matMul(b, fwdH), [m, V, 2, U]); // (M, V, [ri, u])
+  };
+  const transformFlops = (m: number) => gemmFlops(m * P, Q, 2 * V) + gemmFlops(m * V, 2 * P, 2 * P);
 
   const oneOff: StepDef[] = [step({
     id: 'rfft2d-kernel-cached', name: 'rfft2d(kernel)', oneOff: true, inLayer: true,
-    implementation: `once per weight update, cached: real GEMM over W (R2C) + planar complex GEMM over H, frequency-major (F, in, out)${Ci === 1 ? ', tiled for the broadcast product' : gauss ? ", plus Kr + Ki for Gauss's product" : ''}`,
+    implementation: `once per weight update, cached: R2C GEMM over W + complex GEMM over H${Ci === 1 ? ', laid out for the broadcast product' : `, frequency-major (H·(W/2+1), in, out)${gauss ? ", plus Kr + Ki for Gauss's product" : ''}`}`,
     reads: ['w'], writes: 'kspec', inputShapes: [[kh, kw, Ci, Co]], outputShape: [2, U, V, Ci, Co], flops: transformFlops(Ci * Co),
-    run: (env) => tf.tidy(() => {
+    run: (env) => {
       const maps = tf.pad(tf.transpose(get(env, 'w'), [2, 3, 0, 1]), [[0, 0], [0, 0], [0, P - kh], [0, Q - kw]]);
-      const spec2 = tf.reshape(rfft2dPlanar(maps, Ci * Co), [2, F, Ci, Co]);
-      const [kr, ki] = tf.unstack(spec2, 0) as [tf.Tensor, tf.Tensor];
+      const k = rfft2dRows(maps, Ci * Co); // (Ci·Co, V, 2, U)
       if (Ci === 1) {
-        const kr2 = tf.reshape(tf.concat([kr, kr], 0), [2 * F, 1, Co]);
-        const ki2 = tf.reshape(tf.concat([ki, ki], 0), [2 * F, 1, Co]);
-        return tf.stack([kr2, ki2]); // (2, 2F, 1, Co)
+        // Kr and Ki, each repeated at the re and im positions: Y = X ⊙ Kr2 + swap(X) ⊙ Ki2.
+        const [kr, ki] = tf.split(k, 2, 2) as [tf.Tensor, tf.Tensor];
+        const kr2 = tf.reshape(tf.concat([kr, kr], 2), [1, Co, 2 * F]);
+        const ki2 = tf.reshape(tf.concat([ki, ki], 2), [1, Co, 2 * F]);
+        return tf.stack([kr2, ki2]);
       }
+      const fm = tf.reshape(tf.transpose(k, [2, 1, 3, 0]), [2, F, Ci, Co]);
+      const [kr, ki] = tf.unstack(fm, 0) as [tf.Tensor, tf.Tensor];
       return gauss ? tf.stack([kr, ki, tf.add(kr, ki)]) : tf.stack([kr, ki]);
-    }),
+    },
   })];
 
   const steps: StepDef[] = [];
@@ -329,86 +333,90 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
   const xKey = padIn ? 'xp' : 'x';
   steps.push(step({
     id: 'rfft2d-input', name: 'rfft2d(input)',
-    implementation: `real GEMM over W (R2C, ${Q}×${2 * V}) + one transpose + planar complex GEMM over H (${2 * P}×${2 * P}); frequency-major output (2, H·(W/2+1), batch, in)${nhwc && Ci > 1 ? '; NHWC → channels-first transpose first' : ''}`,
-    inLayer: false, reads: [xKey], writes: 'X', inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]], outputShape: [2, U, V, B, Ci],
+    implementation: `R2C GEMM over W (${Q}×${2 * V}) + one transpose + complex GEMM over H (${2 * P}×${2 * P}), DFT matrices as cached GEMM operands${Ci > 1 ? '; then one transpose to frequency-major (H·(W/2+1), batch, in)' : ''}${nhwc && Ci > 1 ? '; NHWC → channels-first first' : ''}`,
+    inLayer: false, reads: [xKey], writes: 'X', inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]],
+    outputShape: Ci === 1 ? [B, V, 2, U] : [2, U, V, B, Ci],
     flops: transformFlops(B * Ci),
     run: (env) => {
       const x = get(env, xKey);
-      if (nhwc && Ci > 1) {
-        const xc = tf.transpose(x, [0, 3, 1, 2]);
-        const out = rfft2dPlanar(xc, B * Ci);
-        xc.dispose();
-        return out;
-      }
-      return rfft2dPlanar(x, B * Ci);
+      const maps = nhwc && Ci > 1 ? tf.transpose(x, [0, 3, 1, 2]) : x;
+      const X = rfft2dRows(maps, B * Ci); // (B·Ci, V, 2, U)
+      return Ci === 1 ? X : tf.reshape(tf.transpose(X, [2, 1, 3, 0]), [2, F, B, Ci]);
     },
   }));
-  const productShape = [2, U, V, B, Co];
   steps.push(step({
     id: 'multiply', name: Ci === 1 ? 'multiply' : 'complex matmul',
     implementation: Ci === 1
-      ? 'broadcast multiply (in-channels = 1): (2F, batch, 1) ⊙ (2F, 1, out), planar complex as 2 real multiplies + 1 add, no transposes'
+      ? 'broadcast multiply (in-channels = 1): (batch, 1, F·2) ⊙ (1, out, F·2), planar complex as 2 real multiplies + 1 add, no transposes'
       : gauss
         ? `Gauss's 3-multiplication complex product: 3 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 5 adds, frequency-major, no transposes`
         : `complex product as 4 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 2 adds, frequency-major, no transposes`,
-    inLayer: true, reads: ['X', 'kspec'], writes: 'Y', inputShapes: [[2, U, V, B, Ci], [2, U, V, Ci, Co]], outputShape: productShape,
+    inLayer: true, reads: ['X', 'kspec'], writes: 'Y',
+    inputShapes: [Ci === 1 ? [B, V, 2, U] : [2, U, V, B, Ci], [2, U, V, Ci, Co]],
+    outputShape: Ci === 1 ? [B, Co, V, 2, U] : [2, U, V, B, Co],
     flops: Ci === 1 ? 6 * F * B * Co : (gauss ? 3 : 4) * gemmFlops(B, Ci, Co, F) + (gauss ? 5 : 2) * F * B * Co,
     run: (env) => {
       const X = get(env, 'X');
       const K = get(env, 'kspec');
-      return tf.tidy(() => {
-        if (Ci === 1) {
-          const x2 = tf.reshape(X, [2, F, B]);
-          const [xr, xi] = tf.unstack(x2, 0) as [tf.Tensor, tf.Tensor];
-          const xs = tf.reshape(tf.concat([tf.neg(xi), xr], 0), [2 * F, B, 1]);
-          const [kr2, ki2] = tf.unstack(K, 0) as [tf.Tensor, tf.Tensor];
-          return tf.reshape(tf.add(tf.mul(tf.reshape(X, [2 * F, B, 1]), kr2), tf.mul(xs, ki2)), [2 * U, V * B * Co]);
-        }
-        const [xr, xi] = tf.unstack(tf.reshape(X, [2, F, B, Ci]), 0) as [tf.Tensor3D, tf.Tensor3D];
-        const ks = tf.unstack(K, 0) as tf.Tensor3D[];
-        const kr = ks[0]!, ki = ks[1]!;
-        let yr: tf.Tensor, yi: tf.Tensor;
-        if (gauss) {
-          const t1 = tf.matMul(xr, kr), t2 = tf.matMul(xi, ki), t3 = tf.matMul(tf.add(xr, xi) as tf.Tensor3D, ks[2]!);
-          yr = tf.sub(t1, t2);
-          yi = tf.sub(tf.sub(t3, t1), t2);
-        } else {
-          yr = tf.sub(tf.matMul(xr, kr), tf.matMul(xi, ki));
-          yi = tf.add(tf.matMul(xr, ki), tf.matMul(xi, kr));
-        }
-        return tf.reshape(tf.concat([yr, yi], 0), [2 * U, V * B * Co]);
-      });
+      if (Ci === 1) {
+        const [xr, xi] = tf.split(X, 2, 2) as [tf.Tensor, tf.Tensor];
+        const xs = tf.reshape(tf.concat([tf.neg(xi), xr], 2), [B, 1, 2 * F]);
+        const [kr2, ki2] = tf.unstack(K, 0) as [tf.Tensor, tf.Tensor];
+        return tf.add(tf.mul(tf.reshape(X, [B, 1, 2 * F]), kr2), tf.mul(xs, ki2)); // (B, Co, [V, ri, U])
+      }
+      const [xr, xi] = tf.unstack(X, 0) as [tf.Tensor3D, tf.Tensor3D];
+      const ks = tf.unstack(K, 0) as tf.Tensor3D[];
+      const kr = ks[0]!, ki = ks[1]!;
+      let yr: tf.Tensor, yi: tf.Tensor;
+      if (gauss) {
+        const t1 = tf.matMul(xr, kr), t2 = tf.matMul(xi, ki), t3 = tf.matMul(tf.add(xr, xi) as tf.Tensor3D, ks[2]!);
+        yr = tf.sub(t1, t2);
+        yi = tf.sub(tf.sub(t3, t1), t2);
+      } else {
+        yr = tf.sub(tf.matMul(xr, kr), tf.matMul(xi, ki));
+        yi = tf.add(tf.matMul(xr, ki), tf.matMul(xi, kr));
+      }
+      return tf.stack([yr, yi]); // (2, F, B, Co)
     },
   }));
+  let yKey = 'Y';
+  if (Ci > 1) {
+    steps.push(step({
+      id: 'transpose-freq', name: 'transpose', implementation: '(2, H·(W/2+1), batch·out) → (batch·out, W/2+1, 2, H): frequency-major product back to rows for the inverse GEMMs',
+      inLayer: false, reads: ['Y'], writes: 'Yr', inputShapes: [[2, U, V, B, Co]], outputShape: [B, Co, V, 2, U], flops: 0,
+      run: (env) => tf.transpose(tf.reshape(get(env, 'Y'), [2, U, V, B * Co]), [3, 2, 0, 1]),
+    }));
+    yKey = 'Yr';
+  }
   steps.push(step({
     id: 'ifft-h', name: 'irfft2d · ifft over H',
-    implementation: `planar complex GEMM (${2 * oh}×${2 * P}) over the leading frequency axis${oh < P ? `, only the ${oh} output rows kept (crop folded in)` : ''}`,
-    inLayer: false, reads: ['Y'], writes: 'Z', inputShapes: [productShape], outputShape: [2, oh, V, B, Co],
-    flops: gemmFlops(2 * oh, 2 * P, V * B * Co),
-    run: (env) => tf.matMul(invH as tf.Tensor2D, get(env, 'Y') as tf.Tensor2D),
+    implementation: `complex GEMM (${2 * P}×${2 * oh}) over H as a cached right operand${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
+    inLayer: false, reads: [yKey], writes: 'Z', inputShapes: [[B, Co, V, 2, U]], outputShape: [B, Co, V, 2, oh],
+    flops: gemmFlops(B * Co * V, 2 * P, 2 * oh),
+    run: (env) => tf.matMul(tf.reshape(get(env, yKey), [B * Co * V, 2 * U]), invH),
   }));
   steps.push(step({
-    id: 'transpose-rows', name: 'transpose', implementation: '(2, H, W/2+1, batch·out) → (H, batch·out, 2, W/2+1): brings (re/im, frequency) together for the C2R GEMM',
-    inLayer: false, reads: ['Z'], writes: 'Zt', inputShapes: [[2, oh, V, B, Co]], outputShape: [oh, B, Co, 2, V], flops: 0,
-    run: (env) => tf.transpose(tf.reshape(get(env, 'Z'), [2, oh, V, B * Co]), [1, 3, 0, 2]),
+    id: 'transpose-rows', name: 'transpose', implementation: '(batch·out, (W/2+1)·2, H) → (batch·out, H, (W/2+1)·2): the frequency axis last for the C2R GEMM',
+    inLayer: false, reads: ['Z'], writes: 'Zt', inputShapes: [[B, Co, V, 2, oh]], outputShape: [B, Co, oh, V, 2], flops: 0,
+    run: (env) => tf.transpose(tf.reshape(get(env, 'Z'), [B * Co, 2 * V, oh]), [0, 2, 1]),
   }));
-  const outShape = outputShape(spec, g);
   steps.push(step({
     id: 'irfft-w', name: 'irfft2d · C2R over W',
-    implementation: `real GEMM (${2 * V}×${ow}) from the half spectrum${ow < Q ? `, only the ${ow} output columns kept` : ''}`,
-    inLayer: false, reads: ['Zt'], writes: 'R', inputShapes: [[oh, B, Co, 2, V]], outputShape: [oh, B, Co, ow],
-    flops: gemmFlops(oh * B * Co, 2 * V, ow),
-    run: (env) => tf.matMul(tf.reshape(get(env, 'Zt'), [oh * B * Co, 2 * V]), c2r as tf.Tensor2D),
+    implementation: `real GEMM (${2 * V}×${ow}) from the half spectrum${ow < Q ? `, only the ${ow} output columns computed` : ''}; gives NCHW`,
+    inLayer: false, reads: ['Zt'], writes: nhwc ? 'R' : 'y', inputShapes: [[B, Co, oh, V, 2]], outputShape: [B, Co, oh, ow],
+    flops: gemmFlops(B * Co * oh, 2 * V, ow),
+    run: (env) => tf.reshape(tf.matMul(tf.reshape(get(env, 'Zt'), [B * Co * oh, 2 * V]), c2r), [B, Co, oh, ow]),
   }));
-  steps.push(step({
-    id: 'transpose-out', name: 'transpose', implementation: `(H, batch, out, W) → ${spec.layout}`,
-    inLayer: false, reads: ['R'], writes: 'y', inputShapes: [[oh, B, Co, ow]], outputShape: outShape, flops: 0,
-    run: (env) => tf.transpose(tf.reshape(get(env, 'R'), [oh, B, Co, ow]), nhwc ? [1, 0, 3, 2] : [1, 2, 0, 3]),
-  }));
-  void numel;
+  if (nhwc) {
+    steps.push(step({
+      id: 'transpose-out', name: 'transpose', implementation: 'NCHW → NHWC',
+      inLayer: false, reads: ['R'], writes: 'y', inputShapes: [[B, Co, oh, ow]], outputShape: outputShape(spec, g), flops: 0,
+      run: (env) => tf.transpose(get(env, 'R'), [0, 2, 3, 1]),
+    }));
+  }
   return {
     name: 'optimized', title: 'Optimized spectral layer', kind: 'spectral',
-    description: `Kernel spectrum computed once and cached; frequency-major layout, so the product needs no transposes; ${Ci === 1 ? 'a broadcast multiply since in-channels = 1' : gauss ? "Gauss's 3-multiplication complex matmul" : 'the complex product as real batched matmuls'}; transforms as real GEMMs; ${spec.padding === 'circular' ? 'no padding (circular, as the seed)' : 'zero padding for the linear part, crop folded into the inverse'}.`,
+    description: `Kernel spectrum computed once and cached; ${Ci === 1 ? 'a broadcast multiply since in-channels = 1 (no einsum, no transposes)' : `frequency-major layout, the complex product as ${gauss ? "Gauss's 3-multiplication" : '4-multiplication'} batched real matmuls with no transposes`}; transforms as real GEMMs against cached DFT matrices; ${spec.padding === 'circular' ? 'no padding (circular, as the seed)' : 'zero padding for the linear part, the crop folded into the inverse'}.`,
     reference: 'spatial-equivalent output',
     oneOff, steps, persistent, output: 'y',
     dispose: () => {
