@@ -1,2 +1,24 @@
-const el = document.getElementById('app');
-if (el) el.textContent = 'report';
+/**
+ * Entry of the report bundle. Standalone (CLI): the run is inlined as JSON in #fconv-run. In the
+ * extension's panel (later) the same renderer gets runs through schema-checked messages.
+ */
+import { parseRun } from '../src/core/run';
+import { h } from './dom';
+import { renderReport } from './report';
+
+function boot(): void {
+  const root = document.getElementById('app');
+  if (!root) return;
+  const data = document.getElementById('fconv-run');
+  if (!data?.textContent) {
+    root.replaceChildren(h('p', { class: 'empty' }, 'No profile yet.'));
+    return;
+  }
+  try {
+    renderReport(parseRun(JSON.parse(data.textContent)), root);
+  } catch (e) {
+    root.replaceChildren(h('p', { class: 'error' }, `This report could not be shown: ${(e as Error).message}`));
+  }
+}
+
+boot();

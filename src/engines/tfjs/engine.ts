@@ -66,12 +66,12 @@ export class TfjsEngine implements Engine {
 
   sync(value: unknown): void {
     if (!this.capabilities.asyncKernels) return;
-    const t = firstTensor(value);
-    if (!t) return;
     // Reading one element waits for the op that produced it (one stream, in order).
-    const one = tf.slice(tf.reshape(t, [-1]), [0], [1]);
-    one.dataSync();
-    one.dispose();
+    for (const t of tensorsOf(value)) {
+      const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), [0], [1]));
+      one.dataSync();
+      one.dispose();
+    }
   }
 
   async read(value: unknown): Promise<Float32Array> {
@@ -93,6 +93,12 @@ export class TfjsEngine implements Engine {
   shutdown(): void {
     (this.kit as { dispose?: () => void }).dispose?.();
   }
+}
+
+function tensorsOf(v: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
+  if (v instanceof tf.Tensor) out.push(v);
+  else if (v && typeof v === 'object') for (const x of Object.values(v as Record<string, unknown>)) tensorsOf(x, out);
+  return out;
 }
 
 function firstTensor(v: unknown): tf.Tensor | undefined {

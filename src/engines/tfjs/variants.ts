@@ -309,8 +309,8 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
 
   const oneOff: StepDef[] = [step({
     id: 'rfft2d-kernel-cached', name: 'rfft2d(kernel)', oneOff: true, inLayer: true,
-    implementation: `once per weight update, cached: R2C GEMM over W + complex GEMM over H${Ci === 1 ? ', laid out for the broadcast product' : `, frequency-major (H·(W/2+1), in, out)${gauss ? ", plus Kr + Ki for Gauss's product" : ''}`}`,
-    reads: ['w'], writes: 'kspec', inputShapes: [[kh, kw, Ci, Co]], outputShape: [2, U, V, Ci, Co], flops: transformFlops(Ci * Co),
+    implementation: `once per weight update, cached: R2C GEMM over W + complex GEMM over H${Ci === 1 ? ', laid out for the broadcast product' : `, frequency-major ((W/2+1)·H, in, out)${gauss ? ", plus Kr + Ki for Gauss's product" : ''}`}`,
+    reads: ['w'], writes: 'kspec', inputShapes: [[kh, kw, Ci, Co]], outputShape: [2, V, U, Ci, Co], flops: transformFlops(Ci * Co),
     run: (env) => {
       const maps = tf.pad(tf.transpose(get(env, 'w'), [2, 3, 0, 1]), [[0, 0], [0, 0], [0, P - kh], [0, Q - kw]]);
       const k = rfft2dRows(maps, Ci * Co); // (Ci·Co, V, 2, U)
@@ -333,9 +333,9 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
   const xKey = padIn ? 'xp' : 'x';
   steps.push(step({
     id: 'rfft2d-input', name: 'rfft2d(input)',
-    implementation: `R2C GEMM over W (${Q}×${2 * V}) + one transpose + complex GEMM over H (${2 * P}×${2 * P}), DFT matrices as cached GEMM operands${Ci > 1 ? '; then one transpose to frequency-major (H·(W/2+1), batch, in)' : ''}${nhwc && Ci > 1 ? '; NHWC → channels-first first' : ''}`,
+    implementation: `R2C GEMM over W (${Q}×${2 * V}) + one transpose + complex GEMM over H (${2 * P}×${2 * P}), DFT matrices as cached GEMM operands${Ci > 1 ? '; then one transpose to frequency-major ((W/2+1)·H, batch, in)' : ''}${nhwc && Ci > 1 ? '; NHWC → channels-first first' : ''}`,
     inLayer: false, reads: [xKey], writes: 'X', inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]],
-    outputShape: Ci === 1 ? [B, V, 2, U] : [2, U, V, B, Ci],
+    outputShape: Ci === 1 ? [B, V, 2, U] : [2, V, U, B, Ci],
     flops: transformFlops(B * Ci),
     run: (env) => {
       const x = get(env, xKey);
@@ -352,8 +352,8 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
         ? `Gauss's 3-multiplication complex product: 3 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 5 adds, frequency-major, no transposes`
         : `complex product as 4 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 2 adds, frequency-major, no transposes`,
     inLayer: true, reads: ['X', 'kspec'], writes: 'Y',
-    inputShapes: [Ci === 1 ? [B, V, 2, U] : [2, U, V, B, Ci], [2, U, V, Ci, Co]],
-    outputShape: Ci === 1 ? [B, Co, V, 2, U] : [2, U, V, B, Co],
+    inputShapes: [Ci === 1 ? [B, V, 2, U] : [2, V, U, B, Ci], [2, V, U, Ci, Co]],
+    outputShape: Ci === 1 ? [B, Co, V, 2, U] : [2, V, U, B, Co],
     flops: Ci === 1 ? 6 * F * B * Co : (gauss ? 3 : 4) * gemmFlops(B, Ci, Co, F) + (gauss ? 5 : 2) * F * B * Co,
     run: (env) => {
       const X = get(env, 'X');
@@ -382,9 +382,9 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
   let yKey = 'Y';
   if (Ci > 1) {
     steps.push(step({
-      id: 'transpose-freq', name: 'transpose', implementation: '(2, H·(W/2+1), batch·out) → (batch·out, W/2+1, 2, H): frequency-major product back to rows for the inverse GEMMs',
-      inLayer: false, reads: ['Y'], writes: 'Yr', inputShapes: [[2, U, V, B, Co]], outputShape: [B, Co, V, 2, U], flops: 0,
-      run: (env) => tf.transpose(tf.reshape(get(env, 'Y'), [2, U, V, B * Co]), [3, 2, 0, 1]),
+      id: 'transpose-freq', name: 'transpose', implementation: '(2, (W/2+1)·H, batch·out) → (batch·out, W/2+1, 2, H): frequency-major product back to rows for the inverse GEMMs',
+      inLayer: false, reads: ['Y'], writes: 'Yr', inputShapes: [[2, V, U, B, Co]], outputShape: [B, Co, V, 2, U], flops: 0,
+      run: (env) => tf.transpose(tf.reshape(get(env, 'Y'), [2, V, U, B * Co]), [3, 1, 0, 2]),
     }));
     yKey = 'Yr';
   }

@@ -1,0 +1,250 @@
+/**
+ * The report: verdict, end-to-end chart, per-variant timelines, step tables, correctness, method.
+ * Pure rendering from a validated Run; used by the CLI's standalone HTML and the extension's panel.
+ */
+import { fmtMs, verdict } from '../src/core/format';
+import { formatBytes } from '../src/core/memory';
+import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
+import { describeSpec } from '../src/core/spec';
+import { h, s, tip } from './dom';
+
+export type StepCategory = 'transform' | 'transpose' | 'product' | 'conv' | 'pad' | 'other';
+
+export function stepCategory(step: Pick<StepResult, 'name'>): StepCategory {
+  const n = step.name.toLowerCase();
+  if (n.includes('fft') || n.includes('c2r')) return 'transform';
+  if (n.startsWith('transpose')) return 'transpose';
+  if (n.includes('einsum') || n.includes('multiply') || n.includes('matmul')) return 'product';
+  if (n.includes('conv')) return 'conv';
+  if (n.startsWith('pad') || n.startsWith('crop')) return 'pad';
+  return 'other';
+}
+
+const CATEGORY_LABEL: Record<StepCategory, string> = {
+  transform: 'FFT / DFT',
+  transpose: 'transpose',
+  product: 'product / einsum',
+  conv: 'convolution',
+  pad: 'pad / crop',
+  other: 'other',
+};
+
+function fmtNum(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return `${n}`;
+}
+
+function gflops(step: StepResult): string {
+  if (!step.flops || !(step.median > 0)) return '—';
+  return `${(step.flops / (step.median * 1e6)).toFixed(1)}`;
+}
+
+function stepTooltip(step: StepResult): string {
+  return [
+    `${step.name}${step.oneOff ? ' (one-off, cached)' : step.inLayer ? '' : ' (outside the layer)'}`,
+    `median ${fmtMs(step.median)}, p10–p90 ${fmtMs(step.p10)}–${fmtMs(step.p90)} (${step.reps} reps after ${step.warmup} warm-up)`,
+    `timing: ${TIMING_LABELS[step.timing]}`,
+    `implementation: ${step.implementation}`,
+    `${fmtNum(step.flops)}FLOP, ${formatBytes(step.bytes)} moved${step.flops ? `, ${gflops(step)} GFLOP/s achieved` : ''}`,
+    `in ${step.inputShapes.map((x) => x.join('×')).join(', ')} → out ${step.outputShape.join('×')}`,
+  ].join('\n');
+}
+
+function header(run: Run): HTMLElement {
+  const status = run.status === 'ok' ? 'checked ✓' : run.status;
+  return h('header', { class: 'report-header' },
+    h('div', { class: 'title-row' },
+      h('h1', {}, 'Fourier Conv Profile'),
+      h('span', { class: `badge status-${run.status}` }, status)),
+    h('p', { class: 'spec' }, describeSpec(run.spec)),
+    h('p', { class: 'muted' }, `Spectral layers compute: ${run.geometry.describes}.`),
+    h('p', { class: 'muted' }, `Engine ${run.engine}/${run.backend} — ${run.device} · ${new Date(run.createdAt).toLocaleString()}`));
+}
+
+function verdictCard(run: Run): HTMLElement {
+  const v = verdict(run);
+  return h('section', { class: 'card verdict' },
+    h('h2', {}, 'Verdict'),
+    h('p', { class: 'headline' }, v.headline),
+    h('ul', {}, ...v.lines.map((l) => h('li', {}, l))));
+}
+
+/** Horizontal bars: end-to-end median per variant with its p10–p90 spread, layer-only beneath. */
+export function totalsChart(run: Run, width = 760): SVGElement {
+  const rows = run.variants;
+  const labelW = 170;
+  const valueW = 90;
+  const plotW = width - labelW - valueW;
+  const rowH = 34;
+  const top = 8;
+  const height = top + rows.length * rowH + 28;
+  const max = Math.max(...rows.flatMap((v) => [v.totalMs.p90, v.layerMs?.p90 ?? 0]), 1e-6);
+  const min = Math.min(...rows.map((v) => v.totalMs.median).filter((x) => x > 0), max);
+  const log = max / min > 40;
+  const lo = log ? Math.pow(10, Math.floor(Math.log10(min / 2))) : 0;
+  const x = (ms: number) => {
+    if (!log) return labelW + (plotW * ms) / max;
+    const a = Math.log10(Math.max(ms, lo));
+    return labelW + (plotW * (a - Math.log10(lo))) / (Math.log10(max) - Math.log10(lo));
+  };
+  const svg = s('svg', { class: 'chart totals', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'End-to-end time per variant' });
+  // grid
+  const ticks = log
+    ? Array.from({ length: Math.ceil(Math.log10(max / lo)) + 1 }, (_, i) => lo * Math.pow(10, i)).filter((t) => t <= max * 1.01)
+    : niceTicks(max, 5);
+  for (const t of ticks) {
+    const gx = x(t);
+    svg.appendChild(s('line', { x1: gx, x2: gx, y1: top, y2: height - 22, class: 'grid' }));
+    svg.appendChild(s('text', { x: gx, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, fmtMs(t)));
+  }
+  rows.forEach((v, i) => {
+    const y = top + i * rowH;
+    const g = s('g', { class: `row kind-${v.kind}${v.correct ? '' : ' wrong'}` });
+    g.appendChild(s('text', { x: labelW - 10, y: y + 15, class: 'label', 'text-anchor': 'end' }, v.name));
+    const bw = Math.max(1, x(v.totalMs.median) - labelW);
+    g.appendChild(s('rect', { x: labelW, y: y + 4, width: bw, height: 14, rx: 2, class: `bar total ${v.kind}` },
+      tip(`${v.name}: end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps, ${TIMING_LABELS[v.totalMs.timing]}, no per-step syncs)`)));
+    g.appendChild(s('line', { x1: x(v.totalMs.p10), x2: x(v.totalMs.p90), y1: y + 11, y2: y + 11, class: 'whisker' }));
+    if (v.layerMs) {
+      const lw = Math.max(1, x(v.layerMs.median) - labelW);
+      g.appendChild(s('rect', { x: labelW, y: y + 20, width: lw, height: 6, rx: 1, class: 'bar layer' },
+        tip(`${v.name}: layer only ${fmtMs(v.layerMs.median)} (input already in the Fourier domain, as the seed timed it)`)));
+    }
+    g.appendChild(s('text', { x: width - valueW + 6, y: y + 15, class: 'value' }, fmtMs(v.totalMs.median)));
+    if (v.layerMs) g.appendChild(s('text', { x: width - valueW + 6, y: y + 28, class: 'value small' }, `layer ${fmtMs(v.layerMs.median)}`));
+    svg.appendChild(g);
+  });
+  if (log) svg.appendChild(s('text', { x: labelW, y: height - 22 + 12, class: 'tick note' }, ''));
+  return svg;
+}
+
+export function niceTicks(max: number, n: number): number[] {
+  const raw = max / n;
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((m) => m >= raw) ?? raw;
+  const out: number[] = [];
+  for (let t = 0; t <= max + 1e-12; t += step) out.push(t);
+  return out;
+}
+
+/** One timeline per variant on a shared time axis: steps as bars at their medians, one-off steps apart. */
+export function timelines(run: Run, width = 760): SVGElement {
+  const labelW = 170;
+  const plotW = width - labelW - 20;
+  const rowH = 40;
+  const rows = run.variants;
+  const span = Math.max(...rows.map((v) => v.steps.filter((st) => !st.oneOff).reduce((a, st) => a + st.median, 0)), 1e-6);
+  const height = rows.length * rowH + 30;
+  const svg = s('svg', { class: 'chart timelines', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'Per-step timeline per variant' });
+  for (const t of niceTicks(span, 6)) {
+    const gx = labelW + (plotW * t) / span;
+    svg.appendChild(s('line', { x1: gx, x2: gx, y1: 0, y2: height - 22, class: 'grid' }));
+    svg.appendChild(s('text', { x: gx, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, fmtMs(t)));
+  }
+  rows.forEach((v, i) => {
+    const y = i * rowH + 6;
+    svg.appendChild(s('text', { x: labelW - 10, y: y + 17, class: 'label', 'text-anchor': 'end' }, v.name));
+    let t = 0;
+    for (const st of v.steps.filter((x) => !x.oneOff)) {
+      const x0 = labelW + (plotW * t) / span;
+      const w = Math.max(0.8, (plotW * st.median) / span);
+      const cat = stepCategory(st);
+      const g = s('g', { class: 'step' }, tip(stepTooltip(st)));
+      g.appendChild(s('rect', { x: x0, y, width: w, height: 24, class: `seg cat-${cat}${st.inLayer ? '' : ' outside'}` }));
+      if (w > 46) {
+        g.appendChild(s('text', { x: x0 + 4, y: y + 16, class: 'seg-label' }, truncate(st.name.replace('irfft2d · ', ''), Math.floor(w / 6.2))));
+      }
+      svg.appendChild(g);
+      t += st.median;
+    }
+    const oneOff = v.steps.filter((x) => x.oneOff);
+    if (oneOff.length) {
+      const note = oneOff.map((o) => `${o.name} ${fmtMs(o.median)} once (cached)`).join(', ');
+      svg.appendChild(s('text', { x: labelW, y: y + 35, class: 'tick note' }, `+ ${note}`));
+    }
+  });
+  return svg;
+}
+
+function truncate(text: string, n: number): string {
+  return text.length <= n ? text : `${text.slice(0, Math.max(1, n - 1))}…`;
+}
+
+function legend(): HTMLElement {
+  const cats: StepCategory[] = ['transform', 'transpose', 'product', 'conv', 'pad'];
+  return h('div', { class: 'legend' },
+    ...cats.map((c) => h('span', { class: 'legend-item' }, h('span', { class: `swatch cat-${c}` }), CATEGORY_LABEL[c])),
+    h('span', { class: 'legend-item' }, h('span', { class: 'swatch outside' }), 'outside the layer (input transform, inverse for the check)'));
+}
+
+function stepTable(v: VariantResult): HTMLElement {
+  const total = v.stepSumMs;
+  const body = v.steps.map((st) => h('tr', { class: st.oneOff ? 'one-off' : st.inLayer ? '' : 'outside' },
+    h('td', {}, h('span', { class: `swatch cat-${stepCategory(st)}` }), st.name),
+    h('td', { class: 'num' }, fmtMs(st.median)),
+    h('td', { class: 'num muted' }, `${fmtMs(st.p10)}–${fmtMs(st.p90)}`),
+    h('td', { class: 'num' }, st.oneOff ? 'once' : `${((100 * st.median) / total).toFixed(0)}%`),
+    h('td', { class: 'num' }, st.flops ? `${fmtNum(st.flops)}` : '—'),
+    h('td', { class: 'num' }, gflops(st)),
+    h('td', { class: 'num' }, formatBytes(st.bytes)),
+    h('td', { class: 'impl' }, st.implementation)));
+  const e2e = v.totalMs;
+  const drift = total > 0 ? ((total - e2e.median) / e2e.median) * 100 : 0;
+  return h('section', { class: 'card variant' },
+    h('h3', {}, v.name, h('span', { class: 'muted' }, ` — ${v.title}`)),
+    h('p', { class: 'muted' }, v.description),
+    h('p', {},
+      h('strong', {}, `End to end ${fmtMs(e2e.median)}`),
+      ` (p10–p90 ${fmtMs(e2e.p10)}–${fmtMs(e2e.p90)}, ${e2e.reps} reps, no per-step syncs)`,
+      v.layerMs ? ` · layer only ${fmtMs(v.layerMs.median)}` : '',
+      ` · Σ step medians ${fmtMs(total)} (${drift >= 0 ? '+' : ''}${drift.toFixed(0)}% vs end to end)`),
+    h('table', { class: 'steps' },
+      h('thead', {}, h('tr', {}, ...['step', 'median', 'p10–p90', 'share', 'FLOP', 'GFLOP/s', 'bytes', 'implementation'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, ...body)));
+}
+
+function correctness(run: Run): HTMLElement {
+  return h('section', { class: 'card' },
+    h('h2', {}, 'Correctness'),
+    h('p', { class: 'muted' }, 'Every variant is compared with the spatial reference of the function it computes; a mismatch fails the run.'),
+    h('table', { class: 'steps' },
+      h('thead', {}, h('tr', {}, ...['variant', 'compared with', 'max |error|', 'tolerance', 'values checked', ''].map((c) => h('th', {}, c)))),
+      h('tbody', {}, ...run.variants.map((v) => h('tr', { class: v.correct ? '' : 'wrong' },
+        h('td', {}, v.name),
+        h('td', {}, v.reference),
+        h('td', { class: 'num' }, v.maxAbsError >= Number.MAX_VALUE ? 'NaN/∞' : v.maxAbsError.toExponential(2)),
+        h('td', { class: 'num muted' }, v.tolerance.toExponential(1)),
+        h('td', { class: 'num' }, fmtNum(v.checkedPoints)),
+        h('td', { class: v.correct ? 'ok' : 'bad' }, v.correct ? '✓ match' : '✗ MISMATCH'))))));
+}
+
+function method(run: Run): HTMLElement {
+  return h('section', { class: 'card method' },
+    h('h2', {}, 'How this was measured'),
+    h('ul', {},
+      h('li', {}, `Timing: ${run.timingNote}.`),
+      h('li', {}, `Each variant: ${run.settings.warmup} warm-up runs, then ≥ ${run.settings.reps} timed repetitions (more for fast pipelines); medians with p10–p90.`),
+      h('li', {}, 'Per-step times come from runs with a sync after every step; the end-to-end time from separate runs without per-step syncs.'),
+      h('li', {}, `Input and weights: seeded random (seed ${run.settings.seed}); every variant sees the same data.`),
+      ...run.engineNotes.map((n) => h('li', { class: 'muted' }, `engine: ${n}`)),
+      h('li', { class: 'muted' }, `Total wall time ${fmtMs(run.wallMs)} · schema v${run.schemaVersion} · ${run.tool.name} ${run.tool.version} · trace.json opens in Perfetto (ui.perfetto.dev).`)));
+}
+
+export function renderReport(run: Run, root: HTMLElement): void {
+  root.replaceChildren(
+    header(run),
+    verdictCard(run),
+    h('section', { class: 'card' }, h('h2', {}, 'End to end, per variant'),
+      h('p', { class: 'muted' }, 'Spatial input to spatial output, as Conv2D is timed. The thin bar is the spectral layer alone (its input already in the Fourier domain), what the seed timed.'),
+      h('div', { class: 'chart-wrap' }, totalsChart(run))),
+    h('section', { class: 'card' }, h('h2', {}, 'Where the time goes'),
+      h('p', { class: 'muted' }, 'Step medians laid end to end on one axis; hover a step for its implementation, timing source, spread, FLOPs and bytes.'),
+      legend(),
+      h('div', { class: 'chart-wrap' }, timelines(run))),
+    ...run.variants.map(stepTable),
+    correctness(run),
+    method(run),
+  );
+}
