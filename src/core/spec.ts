@@ -85,9 +85,6 @@ export function specProblems(spec: LayerSpec): string[] {
       `kernel ${spec.kernelH}×${spec.kernelW} is larger than the ${spec.height}×${spec.width} image: a circular convolution needs kernel ≤ image`,
     );
   }
-  if (spec.spatialKernel > Math.max(spec.height, spec.width) * 2) {
-    out.push(`spatial kernel ${spec.spatialKernel} is far larger than the image`);
-  }
   return out;
 }
 
@@ -141,9 +138,10 @@ export function geometry(spec: LayerSpec): Geometry {
       };
     }
     case 'same': {
-      // The smallest transform whose wrap-around misses the 'same' window: n + floor((k − 1) / 2).
-      const fftH = H + Math.floor((kh - 1) / 2);
-      const fftW = W + Math.floor((kw - 1) / 2);
+      // The smallest transform that holds the 'same' window (which starts at ⌈(k − 1)/2⌉) and whose
+      // wrap-around misses it: n + ⌈(k − 1) / 2⌉ (≤ n + k − 1).
+      const fftH = H + Math.ceil((kh - 1) / 2);
+      const fftW = W + Math.ceil((kw - 1) / 2);
       return {
         fftH, fftW, freqW: Math.floor(fftW / 2) + 1, outH: H, outW: W,
         cropTop: Math.ceil((kh - 1) / 2), cropLeft: Math.ceil((kw - 1) / 2), spatialPadding: 'same',

@@ -154,7 +154,7 @@ function inputPadStep(spec: LayerSpec, id = 'pad-input'): StepDef | undefined {
     ? [[0, 0], [0, g.fftH - H], [0, g.fftW - W], [0, 0]]
     : [[0, 0], [0, 0], [0, g.fftH - H], [0, g.fftW - W]];
   return step({
-    id, name: 'pad', implementation: `zero padding to ${g.fftH}×${g.fftW} (${spec.padding === 'linear' ? 'n + k − 1' : "n + ⌊(k − 1)/2⌋, enough for the 'same' window"})`,
+    id, name: 'pad', implementation: `zero padding to ${g.fftH}×${g.fftW} (${spec.padding === 'linear' ? 'n + k − 1' : "n + ⌈(k − 1)/2⌉, enough for the 'same' window"})`,
     inLayer: false, reads: ['x'], writes: 'xp',
     inputShapes: [nhwc ? [B, H, W, Ci] : [B, Ci, H, W]],
     outputShape: nhwc ? [B, g.fftH, g.fftW, Ci] : [B, Ci, g.fftH, g.fftW], flops: 0,
@@ -168,7 +168,7 @@ function seed(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVari
   const P = g.fftH, Q = g.fftW, V = g.freqW, U = P;
   const kit = ctx.kit;
   // The seed stores its kernel as (in, H, W, out).
-  const kSeed = tf.transpose(tf.tensor4d(data.kernel, [kh, kw, Ci, Co]), [2, 0, 1, 3]);
+  const kSeed = tf.tidy(() => tf.transpose(tf.tensor4d(data.kernel, [kh, kw, Ci, Co]), [2, 0, 1, 3]));
   const persistent = persistentEnv({ x: tf.tensor(data.input, data.inputShape), kernel: kSeed });
   const steps: StepDef[] = [];
   const padIn = inputPadStep(spec);
