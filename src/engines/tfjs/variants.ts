@@ -279,25 +279,37 @@ export function disposeCx(c: unknown): void {
   else if (typeof c === 'object') for (const v of Object.values(c as Record<string, unknown>)) disposeCx(v);
 }
 
+/**
+ * Where the constant DFT matrices go. wasm (XNNPACK) packs the right operand of a matmul and caches
+ * it when that operand is the same tensor call after call, so constants go on the right and the data
+ * on the left, at the price of one more transpose. On the other backends a matmul costs the same either
+ * way, batched matmuls are cheap and broadcasting elementwise ops are slow (cpu), so the pipeline keeps
+ * the frequency axis leading and multiplies constants from the left.
+ */
+export type Orientation = 'right' | 'left';
+export function orientationFor(backend: string): Orientation {
+  return backend === 'wasm' ? 'right' : 'left';
+}
+
 function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
   const { batch: B, inChannels: Ci, outChannels: Co, kernelH: kh, kernelW: kw } = spec;
   const g = geometry(spec);
   const P = g.fftH, Q = g.fftW, V = g.freqW, U = P, F = U * V;
   const oh = g.outH, ow = g.outW;
   const nhwc = spec.layout === 'NHWC';
+  const orient = orientationFor(ctx.backend);
+  const right = orient === 'right';
   const mats: tf.Tensor[] = [];
-  const mat = (m: Float32Array, r: number, c: number) => {
-    const t = tf.keep(tf.tensor2d(m, [r, c]));
+  const mat = (m: Float32Array, shape: number[]) => {
+    const t = tf.keep(tf.tensor(m, shape));
     mats.push(t);
-    return t as tf.Tensor2D;
+    return t;
   };
-  // Constant DFT matrices always on the right: XNNPACK packs a constant operand once and reuses it.
-  const r2c = mat(r2cMatrix(Q, V), Q, 2 * V);
-  const fwdH = mat(complexRight(P, false), 2 * P, 2 * P);
-  const invH = mat(complexRight(P, true, g.cropTop, oh), 2 * P, 2 * oh);
-  const c2r = mat(c2rInterleaved(Q, V, g.cropLeft, ow), 2 * V, ow); // rows (v, ri)
+  const r2c = mat(r2cMatrix(Q, V), [Q, 2 * V]) as tf.Tensor2D;
+  const fwdH = mat(complexRight(P, false), [2 * P, 2 * P]) as tf.Tensor2D;
   const persistent = persistentEnv({ x: tf.tensor(data.input, data.inputShape), w: tf.tensor4d(data.kernel, [kh, kw, Ci, Co]) });
   const gauss = Ci >= GAUSS_MIN_IN_CHANNELS;
+  const where = right ? 'as cached right operands (XNNPACK packs a constant operand once)' : 'from the left, frequency axis leading';
 
   /** Real maps (M, P, Q) → half spectra (M, V, 2, U): R2C GEMM over W, one transpose, complex GEMM over H. */
   const rfft2dRows = (maps: tf.Tensor, m: number): tf.Tensor => {
@@ -305,6 +317,8 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
     const b = tf.reshape(tf.transpose(tf.reshape(a, [m, P, 2, V]), [0, 3, 2, 1]), [m * V, 2 * P]); // (M·V, [ri, p])
     return tf.reshape(tf.matMul(b, fwdH), [m, V, 2, U]); // (M, V, [ri, u])
   };
+  /** (M, V, 2, U) → (2F, M) with F ordered (v, ri, u): the layout of the broadcast product's bmm form. */
+  const positionsMajor = (t: tf.Tensor, m: number) => tf.transpose(tf.reshape(t, [m, 2 * F]), [1, 0]);
   const transformFlops = (m: number) => gemmFlops(m * P, Q, 2 * V) + gemmFlops(m * V, 2 * P, 2 * P);
 
   const oneOff: StepDef[] = [step({
@@ -317,9 +331,10 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
       if (Ci === 1) {
         // Kr and Ki, each repeated at the re and im positions: Y = X ⊙ Kr2 + swap(X) ⊙ Ki2.
         const [kr, ki] = tf.split(k, 2, 2) as [tf.Tensor, tf.Tensor];
-        const kr2 = tf.reshape(tf.concat([kr, kr], 2), [1, Co, 2 * F]);
-        const ki2 = tf.reshape(tf.concat([ki, ki], 2), [1, Co, 2 * F]);
-        return tf.stack([kr2, ki2]);
+        const kr2 = tf.concat([kr, kr], 2);
+        const ki2 = tf.concat([ki, ki], 2);
+        if (right) return tf.stack([tf.reshape(kr2, [1, Co, 2 * F]), tf.reshape(ki2, [1, Co, 2 * F])]);
+        return tf.stack([positionsMajor(kr2, Co), positionsMajor(ki2, Co)], 1); // (2F, 2, Co)
       }
       const fm = tf.reshape(tf.transpose(k, [2, 1, 3, 0]), [2, F, Ci, Co]);
       const [kr, ki] = tf.unstack(fm, 0) as [tf.Tensor, tf.Tensor];
@@ -333,7 +348,7 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
   const xKey = padIn ? 'xp' : 'x';
   steps.push(step({
     id: 'rfft2d-input', name: 'rfft2d(input)',
-    implementation: `R2C GEMM over W (${Q}×${2 * V}) + one transpose + complex GEMM over H (${2 * P}×${2 * P}), DFT matrices as cached GEMM operands${Ci > 1 ? '; then one transpose to frequency-major ((W/2+1)·H, batch, in)' : ''}${nhwc && Ci > 1 ? '; NHWC → channels-first first' : ''}`,
+    implementation: `R2C GEMM over W (${Q}×${2 * V}) + one transpose + complex GEMM over H (${2 * P}×${2 * P})${Ci > 1 ? '; then one transpose to frequency-major ((W/2+1)·H, batch, in)' : ''}${nhwc && Ci > 1 ? '; NHWC → channels-first first' : ''}`,
     inLayer: false, reads: [xKey], writes: 'X', inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]],
     outputShape: Ci === 1 ? [B, V, 2, U] : [2, V, U, B, Ci],
     flops: transformFlops(B * Ci),
@@ -344,25 +359,32 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
       return Ci === 1 ? X : tf.reshape(tf.transpose(X, [2, 1, 3, 0]), [2, F, B, Ci]);
     },
   }));
+  // The product. Output layout: right → (B, Co, V, 2, U) rows for right-multiplies; left → (V, 2, U, B, Co).
   steps.push(step({
     id: 'multiply', name: Ci === 1 ? 'multiply' : 'complex matmul',
     implementation: Ci === 1
-      ? 'broadcast multiply (in-channels = 1): (batch, 1, F·2) ⊙ (1, out, F·2), planar complex as 2 real multiplies + 1 add, no transposes'
+      ? right
+        ? 'broadcast multiply (in-channels = 1): (batch, 1, F·2) ⊙ (1, out, F·2), planar complex as 2 real multiplies + 1 add, no transposes'
+        : `in-channels = 1 product as one batchMatMul over the ${2 * F} spectrum positions of (batch×2)·(2×out) — [X, swap(X)]·[Kr; Ki] — since broadcasting multiplies are slow on ${ctx.backend}`
       : gauss
         ? `Gauss's 3-multiplication complex product: 3 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 5 adds, frequency-major, no transposes`
         : `complex product as 4 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 2 adds, frequency-major, no transposes`,
     inLayer: true, reads: ['X', 'kspec'], writes: 'Y',
     inputShapes: [Ci === 1 ? [B, V, 2, U] : [2, V, U, B, Ci], [2, V, U, Ci, Co]],
-    outputShape: Ci === 1 ? [B, Co, V, 2, U] : [2, V, U, B, Co],
+    outputShape: Ci === 1 ? (right ? [B, Co, V, 2, U] : [V, 2, U, B, Co]) : right ? [2, V, U, B, Co] : [V, 2, U, B, Co],
     flops: Ci === 1 ? 6 * F * B * Co : (gauss ? 3 : 4) * gemmFlops(B, Ci, Co, F) + (gauss ? 5 : 2) * F * B * Co,
     run: (env) => {
       const X = get(env, 'X');
       const K = get(env, 'kspec');
       if (Ci === 1) {
         const [xr, xi] = tf.split(X, 2, 2) as [tf.Tensor, tf.Tensor];
-        const xs = tf.reshape(tf.concat([tf.neg(xi), xr], 2), [B, 1, 2 * F]);
-        const [kr2, ki2] = tf.unstack(K, 0) as [tf.Tensor, tf.Tensor];
-        return tf.add(tf.mul(tf.reshape(X, [B, 1, 2 * F]), kr2), tf.mul(xs, ki2)); // (B, Co, [V, ri, U])
+        const xs = tf.concat([tf.neg(xi), xr], 2); // (B, V, 2, U): i·X in planar form
+        if (right) {
+          const [kr2, ki2] = tf.unstack(K, 0) as [tf.Tensor, tf.Tensor];
+          return tf.add(tf.mul(tf.reshape(X, [B, 1, 2 * F]), kr2), tf.mul(tf.reshape(xs, [B, 1, 2 * F]), ki2)); // (B, Co, [V, ri, U])
+        }
+        const xc = tf.stack([positionsMajor(X, B), positionsMajor(xs, B)], 2) as tf.Tensor3D; // (2F, B, 2)
+        return tf.matMul(xc, K as tf.Tensor3D); // (2F, B, Co) = (V, 2, U, B, Co)
       }
       const [xr, xi] = tf.unstack(X, 0) as [tf.Tensor3D, tf.Tensor3D];
       const ks = tf.unstack(K, 0) as tf.Tensor3D[];
@@ -376,47 +398,77 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
         yr = tf.sub(tf.matMul(xr, kr), tf.matMul(xi, ki));
         yi = tf.add(tf.matMul(xr, ki), tf.matMul(xi, kr));
       }
-      return tf.stack([yr, yi]); // (2, F, B, Co)
+      if (right) return tf.stack([yr, yi]); // (2, F, B, Co)
+      return tf.stack([tf.reshape(yr, [V, U, B * Co]), tf.reshape(yi, [V, U, B * Co])], 1); // (V, 2, U, B·Co)
     },
   }));
-  let yKey = 'Y';
-  if (Ci > 1) {
+  const outShape = outputShape(spec, g);
+  if (right) {
+    const invH = mat(complexRight(P, true, g.cropTop, oh), [2 * P, 2 * oh]) as tf.Tensor2D;
+    const c2r = mat(c2rInterleaved(Q, V, g.cropLeft, ow), [2 * V, ow]) as tf.Tensor2D; // rows (v, ri)
+    let yKey = 'Y';
+    if (Ci > 1) {
+      steps.push(step({
+        id: 'transpose-freq', name: 'transpose', implementation: '(2, (W/2+1)·H, batch·out) → (batch·out, W/2+1, 2, H): frequency-major product back to rows for the inverse GEMMs',
+        inLayer: false, reads: ['Y'], writes: 'Yr', inputShapes: [[2, V, U, B, Co]], outputShape: [B, Co, V, 2, U], flops: 0,
+        run: (env) => tf.transpose(tf.reshape(get(env, 'Y'), [2, V, U, B * Co]), [3, 1, 0, 2]),
+      }));
+      yKey = 'Yr';
+    }
     steps.push(step({
-      id: 'transpose-freq', name: 'transpose', implementation: '(2, (W/2+1)·H, batch·out) → (batch·out, W/2+1, 2, H): frequency-major product back to rows for the inverse GEMMs',
-      inLayer: false, reads: ['Y'], writes: 'Yr', inputShapes: [[2, V, U, B, Co]], outputShape: [B, Co, V, 2, U], flops: 0,
-      run: (env) => tf.transpose(tf.reshape(get(env, 'Y'), [2, V, U, B * Co]), [3, 1, 0, 2]),
+      id: 'ifft-h', name: 'irfft2d · ifft over H',
+      implementation: `complex GEMM (${2 * P}×${2 * oh}) over H ${where}${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
+      inLayer: false, reads: [yKey], writes: 'Z', inputShapes: [[B, Co, V, 2, U]], outputShape: [B, Co, V, 2, oh],
+      flops: gemmFlops(B * Co * V, 2 * P, 2 * oh),
+      run: (env) => tf.matMul(tf.reshape(get(env, yKey), [B * Co * V, 2 * U]), invH),
     }));
-    yKey = 'Yr';
-  }
-  steps.push(step({
-    id: 'ifft-h', name: 'irfft2d · ifft over H',
-    implementation: `complex GEMM (${2 * P}×${2 * oh}) over H as a cached right operand${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
-    inLayer: false, reads: [yKey], writes: 'Z', inputShapes: [[B, Co, V, 2, U]], outputShape: [B, Co, V, 2, oh],
-    flops: gemmFlops(B * Co * V, 2 * P, 2 * oh),
-    run: (env) => tf.matMul(tf.reshape(get(env, yKey), [B * Co * V, 2 * U]), invH),
-  }));
-  steps.push(step({
-    id: 'transpose-rows', name: 'transpose', implementation: '(batch·out, (W/2+1)·2, H) → (batch·out, H, (W/2+1)·2): the frequency axis last for the C2R GEMM',
-    inLayer: false, reads: ['Z'], writes: 'Zt', inputShapes: [[B, Co, V, 2, oh]], outputShape: [B, Co, oh, V, 2], flops: 0,
-    run: (env) => tf.transpose(tf.reshape(get(env, 'Z'), [B * Co, 2 * V, oh]), [0, 2, 1]),
-  }));
-  steps.push(step({
-    id: 'irfft-w', name: 'irfft2d · C2R over W',
-    implementation: `real GEMM (${2 * V}×${ow}) from the half spectrum${ow < Q ? `, only the ${ow} output columns computed` : ''}; gives NCHW`,
-    inLayer: false, reads: ['Zt'], writes: nhwc ? 'R' : 'y', inputShapes: [[B, Co, oh, V, 2]], outputShape: [B, Co, oh, ow],
-    flops: gemmFlops(B * Co * oh, 2 * V, ow),
-    run: (env) => tf.reshape(tf.matMul(tf.reshape(get(env, 'Zt'), [B * Co * oh, 2 * V]), c2r), [B, Co, oh, ow]),
-  }));
-  if (nhwc) {
     steps.push(step({
-      id: 'transpose-out', name: 'transpose', implementation: 'NCHW → NHWC',
-      inLayer: false, reads: ['R'], writes: 'y', inputShapes: [[B, Co, oh, ow]], outputShape: outputShape(spec, g), flops: 0,
-      run: (env) => tf.transpose(get(env, 'R'), [0, 2, 3, 1]),
+      id: 'transpose-rows', name: 'transpose', implementation: '(batch·out, (W/2+1)·2, H) → (batch·out, H, (W/2+1)·2): the frequency axis last for the C2R GEMM',
+      inLayer: false, reads: ['Z'], writes: 'Zt', inputShapes: [[B, Co, V, 2, oh]], outputShape: [B, Co, oh, V, 2], flops: 0,
+      run: (env) => tf.transpose(tf.reshape(get(env, 'Z'), [B * Co, 2 * V, oh]), [0, 2, 1]),
+    }));
+    steps.push(step({
+      id: 'irfft-w', name: 'irfft2d · C2R over W',
+      implementation: `real GEMM (${2 * V}×${ow}) from the half spectrum ${where}${ow < Q ? `, only the ${ow} output columns computed` : ''}; gives NCHW`,
+      inLayer: false, reads: ['Zt'], writes: nhwc ? 'R' : 'y', inputShapes: [[B, Co, oh, V, 2]], outputShape: [B, Co, oh, ow],
+      flops: gemmFlops(B * Co * oh, 2 * V, ow),
+      run: (env) => tf.reshape(tf.matMul(tf.reshape(get(env, 'Zt'), [B * Co * oh, 2 * V]), c2r), [B, Co, oh, ow]),
+    }));
+    if (nhwc) {
+      steps.push(step({
+        id: 'transpose-out', name: 'transpose', implementation: 'NCHW → NHWC',
+        inLayer: false, reads: ['R'], writes: 'y', inputShapes: [[B, Co, oh, ow]], outputShape: outShape, flops: 0,
+        run: (env) => tf.transpose(get(env, 'R'), [0, 2, 3, 1]),
+      }));
+    }
+  } else {
+    // Left orientation: (V, [ri, U], B·Co) → ifft over H per frequency column → C2R over (v, ri) → layout.
+    const invHl = transposeOf(complexRight(P, true, g.cropTop, oh), 2 * P, 2 * oh); // (2oh, 2U)
+    const invH = mat(tile(invHl, V), [V, 2 * oh, 2 * P]) as tf.Tensor3D;
+    const c2rl = mat(transposeOf(c2rInterleaved(Q, V, g.cropLeft, ow), 2 * V, ow), [ow, 2 * V]) as tf.Tensor2D; // cols (v, ri)
+    steps.push(step({
+      id: 'ifft-h', name: 'irfft2d · ifft over H',
+      implementation: `complex GEMM (${2 * oh}×${2 * P}) over H, batched over the ${V} frequency columns, ${where}${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
+      inLayer: false, reads: ['Y'], writes: 'Z', inputShapes: [[V, 2, U, B, Co]], outputShape: [V, 2, oh, B, Co],
+      flops: gemmFlops(2 * oh, 2 * P, B * Co, V),
+      run: (env) => tf.matMul(invH, tf.reshape(get(env, 'Y'), [V, 2 * U, B * Co]) as tf.Tensor3D),
+    }));
+    steps.push(step({
+      id: 'irfft-w', name: 'irfft2d · C2R over W',
+      implementation: `real GEMM (${ow}×${2 * V}) from the half spectrum ${where}${ow < Q ? `, only the ${ow} output columns computed` : ''}`,
+      inLayer: false, reads: ['Z'], writes: 'R', inputShapes: [[V, 2, oh, B, Co]], outputShape: [ow, oh, B, Co],
+      flops: gemmFlops(ow, 2 * V, oh * B * Co),
+      run: (env) => tf.matMul(c2rl, tf.reshape(get(env, 'Z'), [2 * V, oh * B * Co]) as tf.Tensor2D),
+    }));
+    steps.push(step({
+      id: 'transpose-out', name: 'transpose', implementation: `(W, H, batch, out) → ${spec.layout}`,
+      inLayer: false, reads: ['R'], writes: 'y', inputShapes: [[ow, oh, B, Co]], outputShape: outShape, flops: 0,
+      run: (env) => tf.transpose(tf.reshape(get(env, 'R'), [ow, oh, B, Co]), nhwc ? [2, 1, 0, 3] : [2, 3, 1, 0]),
     }));
   }
   return {
     name: 'optimized', title: 'Optimized spectral layer', kind: 'spectral',
-    description: `Kernel spectrum computed once and cached; ${Ci === 1 ? 'a broadcast multiply since in-channels = 1 (no einsum, no transposes)' : `frequency-major layout, the complex product as ${gauss ? "Gauss's 3-multiplication" : '4-multiplication'} batched real matmuls with no transposes`}; transforms as real GEMMs against cached DFT matrices; ${spec.padding === 'circular' ? 'no padding (circular, as the seed)' : 'zero padding for the linear part, the crop folded into the inverse'}.`,
+    description: `Kernel spectrum computed once and cached; ${Ci === 1 ? 'a broadcast product since in-channels = 1 (no einsum, no transposes)' : `frequency-major layout, the complex product as ${gauss ? "Gauss's 3-multiplication" : '4-multiplication'} batched real matmuls with no transposes`}; transforms as real GEMMs against cached DFT matrices ${where}; ${spec.padding === 'circular' ? 'no padding (circular, as the seed)' : 'zero padding for the linear part, the crop folded into the inverse'}.`,
     reference: 'spatial-equivalent output',
     oneOff, steps, persistent, output: 'y',
     dispose: () => {
@@ -424,4 +476,16 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
       tf.dispose(mats);
     },
   };
+}
+
+function transposeOf(m: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
+  return out;
+}
+
+function tile(m: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(m.length * times);
+  for (let i = 0; i < times; i++) out.set(m, i * m.length);
+  return out;
 }
