@@ -126,3 +126,12 @@ export function parseRun(doc: unknown): Run {
   }
   return r.data;
 }
+
+/** The run schema as JSON Schema (draft 2020-12), for tools outside this codebase. */
+export function runJsonSchema(): Record<string, unknown> {
+  return {
+    $id: `run-v${SCHEMA_VERSION}.schema.json`,
+    title: `Fourier Conv Profiler run, schema version ${SCHEMA_VERSION}`,
+    ...(z.toJSONSchema(runSchema) as Record<string, unknown>),
+  };
+}

@@ -91,3 +91,13 @@ test('the verdict reports a mismatch and a cancelled run', () => {
   assert.ok(v.lines.some((l) => /optimized does NOT match/.test(l)));
   assert.equal(v.fastest, 'spatial');
 });
+
+test('the committed JSON Schema file is the one the zod schema generates', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { runJsonSchema } = await import('../../src/core/run');
+  const file = path.join(__dirname, '..', '..', 'schema', `run-v${SCHEMA_VERSION}.schema.json`);
+  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), runJsonSchema(), 'run `npm run gen-schema` after changing the schema');
+  const schema = runJsonSchema() as { required: string[] };
+  for (const k of ['schemaVersion', 'engine', 'backend', 'device', 'spec', 'variants']) assert.ok(schema.required.includes(k), k);
+});

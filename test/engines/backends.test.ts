@@ -30,6 +30,7 @@ test('without the optional tfjs-node packages the embedded wasm engine runs, and
   assert.equal(d.backend, 'wasm');
   assert.match(d.notes.join('\n'), /tfjs-node-gpu: not installed \(optional; needs CUDA 11.2 and cuDNN 8.1\)/);
   assert.match(d.notes.join('\n'), /tfjs-node: not installed/);
+  assert.equal(d.notes[d.notes.length - 1], 'using wasm instead (the embedded engine)');
 });
 
 test('tfjs-node-gpu installed without its CUDA libraries: names the missing library and is never loaded', () => {
@@ -38,6 +39,7 @@ test('tfjs-node-gpu installed without its CUDA libraries: names the missing libr
   assert.equal(d.backend, 'wasm');
   assert.match(d.notes[0]!, /tfjs-node-gpu is installed but libcudart.so.11.0, libcudnn.so.8 are missing/);
   assert.deepEqual(dd.loaded, []);
+  assert.match(d.notes.join('\n'), /using wasm instead/);
 });
 
 test('tfjs-node-gpu with its libraries wins; tfjs-node is next; cpu is last', () => {

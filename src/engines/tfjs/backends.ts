@@ -81,22 +81,31 @@ export function detectBackend(requested: BackendRequest, deps: DetectDeps): Dete
     }
   };
   const order: Array<Detected['flavour']> = forced ? [requested as Detected['flavour']] : ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+  const chosen = (d: Detected): Detected => {
+    const first = order[0]!;
+    d.notes.push(
+      forced ? `using ${d.flavour} (forced with --engine)`
+        : d.flavour === first ? `using ${d.flavour}`
+          : `using ${d.flavour} instead${d.flavour === 'wasm' ? ' (the embedded engine)' : ''}`,
+    );
+    return d;
+  };
   for (const f of order) {
     if (f === 'tensorflow-gpu') {
       const d = tryNode('@tensorflow/tfjs-node-gpu', f);
-      if (d) return d;
+      if (d) return chosen(d);
     } else if (f === 'tensorflow') {
       const d = tryNode('@tensorflow/tfjs-node', f);
-      if (d) return d;
+      if (d) return chosen(d);
     } else if (f === 'wasm') {
       const dir = deps.wasmDir();
       if (dir) {
         notes.push(`wasm: ${path.join(dir, 'tfjs-backend-wasm-simd.wasm')}`);
-        return { backend: 'wasm', flavour: 'wasm', notes, wasmDir: dir };
+        return chosen({ backend: 'wasm', flavour: 'wasm', notes, wasmDir: dir });
       }
       notes.push('wasm: tfjs-backend-wasm .wasm files not found next to the bundle nor in node_modules');
     } else {
-      return { backend: 'cpu', flavour: 'cpu', notes };
+      return chosen({ backend: 'cpu', flavour: 'cpu', notes });
     }
   }
   throw new EngineUnavailableError(`engine ${requested} is not available here: ${notes.join('; ')}`);
