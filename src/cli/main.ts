@@ -59,7 +59,7 @@ async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
   if (need > maxMemoryBytes) {
     throw new UsageError(`estimated memory ${formatBytes(need)} is above --max-memory ${formatBytes(maxMemoryBytes)}; shrink the batch or the image, or raise --max-memory`);
   }
-  const client = new WorkerClient({ workerPath: path.join(__dirname, 'worker.js') });
+  const client = new WorkerClient({ workerPath: path.join(__dirname, 'worker.js'), tool: { name: 'fourier-conv-profiler', version } });
   const ac = new AbortController();
   const onSigint = () => {
     io.err('\nfconv: cancelling (keeping what was measured)…\n');

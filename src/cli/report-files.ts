@@ -25,6 +25,11 @@ export function scriptSafeJson(v: unknown): string {
 
 export function standaloneHtml(run: Run, assets = reportAssets()): string {
   const title = `Fourier Conv Profile — ${run.spec.batch}×${run.spec.height}×${run.spec.width}, ${run.spec.inChannels}→${run.spec.outChannels}, k ${run.spec.kernelH}×${run.spec.kernelW}`;
+  return htmlPage(title, run, assets);
+}
+
+/** The page around any document: the webview validates it and shows an error for a bad one. */
+export function htmlPage(title: string, doc: unknown, assets = reportAssets()): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -36,7 +41,7 @@ export function standaloneHtml(run: Run, assets = reportAssets()): string {
 </head>
 <body class="standalone">
 <div id="app"></div>
-<script type="application/json" id="fconv-run">${scriptSafeJson(run)}</script>
+<script type="application/json" id="fconv-run">${scriptSafeJson(doc)}</script>
 <script>${assets.js.replace(/<\/script/gi, '<\\/script')}</script>
 </body>
 </html>

@@ -29,6 +29,8 @@ export interface RunHandlers {
 
 export interface ClientOptions {
   workerPath: string;
+  /** Name and version recorded in runs assembled here (cancelled or crashed runs). */
+  tool?: { name: string; version: string };
   /** How long a cancelled run may take to stop at a step boundary before the worker is killed. */
   cancelGraceMs?: number;
   execArgv?: string[];
@@ -115,7 +117,7 @@ export class WorkerClient {
     const startedAt = Date.now();
     const partial = (status: Run['status'], failure?: string): Run => ({
       schemaVersion: SCHEMA_VERSION,
-      tool: { name: 'fourier-conv-profiler', version: '' },
+      tool: this.opts.tool ?? { name: 'fourier-conv-profiler', version: '' },
       createdAt: new Date(startedAt).toISOString(),
       status,
       ...(failure ? { failure } : {}),
@@ -180,7 +182,7 @@ export class WorkerClient {
         }
         const stderr = (child as ChildProcess & { lastStderr?: () => string }).lastStderr?.() ?? '';
         const oom = /heap out of memory|Allocation failed|std::bad_alloc|Aborted/.test(stderr);
-        const why = sig ? `killed by ${sig}` : `exited with code ${code}`;
+        const why = sig ? `was killed by ${sig}` : `exited with code ${code}`;
         const message = `the engine worker ${why} during the run${oom ? ' (out of memory)' : ''}${stderr ? `: ${stderr.trim().split('\n').slice(-2).join(' | ')}` : ''}. The next run starts a fresh worker.`;
         reject(new WorkerError('crashed', message, partial('failed', message)));
       };

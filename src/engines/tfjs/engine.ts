@@ -13,6 +13,8 @@ export class TfjsEngine implements Engine {
   readonly timing: TimingSource = 'wall-clock-sync';
   readonly capabilities: EngineCapabilities;
   private readonly kit: ComplexKit;
+  /** Tuning knobs for experiments (bench); defaults are the measured choices. */
+  gaussMinInChannels?: number;
 
   private constructor(
     readonly backend: string,
@@ -61,7 +63,7 @@ export class TfjsEngine implements Engine {
   }
 
   prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant {
-    return buildVariant(variant, spec, data, { backend: this.backend, kit: this.kit });
+    return buildVariant(variant, spec, data, { backend: this.backend, kit: this.kit, gaussMinInChannels: this.gaussMinInChannels });
   }
 
   sync(value: unknown): void {
