@@ -116,7 +116,7 @@ export function totalsChart(run: Run, width = 760): SVGElement {
     if (v.layerMs) g.appendChild(s('text', { x: width - valueW + 6, y: y + 28, class: 'value small' }, `layer ${fmtMs(v.layerMs.median)}`));
     svg.appendChild(g);
   });
-  if (log) svg.appendChild(s('text', { x: labelW, y: height - 22 + 12, class: 'tick note' }, ''));
+  if (log) svg.appendChild(s('text', { x: width - valueW + 6, y: height - 8, class: 'tick note' }, 'log scale'));
   return svg;
 }
 
