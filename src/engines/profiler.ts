@@ -214,11 +214,12 @@ async function measureVariant(
     oneOffResults.push(stepResult(s, samples, engine, 1, n));
   }
   const deaths = deathPlan(p.steps, persistent, p.output);
-  const runOnce = async (perStepTimes: number[] | undefined, keepOutput: boolean, cancelEachStep: boolean): Promise<unknown> => {
+  const runOnce = async (perStepTimes: number[] | undefined, keepOutput: boolean, cancelEachStep: boolean, onStep?: (i: number) => void): Promise<unknown> => {
     const env: Env = new Map(persistent);
     let out: unknown;
     for (let i = 0; i < p.steps.length; i++) {
       const s = p.steps[i]!;
+      onStep?.(i);
       if (perStepTimes) {
         const ta = now();
         const v = s.run(env);
@@ -261,10 +262,10 @@ async function measureVariant(
     const per: number[][] = p.steps.map(() => []);
     let output: unknown;
     for (let r = 0; r < reps; r++) {
-      progress({ phase: 'per-step', stepIndex: 0, stepCount: p.steps.length, rep: r, reps });
       const times: number[] = [];
       const last = r === reps - 1;
-      const out = await runOnce(times, last, true);
+      const out = await runOnce(times, last, true, (i) =>
+        progress({ phase: 'per-step', step: p.steps[i]!.name, stepIndex: i, stepCount: p.steps.length, rep: r, reps }));
       if (last) output = out;
       times.forEach((t, i) => per[i]!.push(t));
     }

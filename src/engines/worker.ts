@@ -26,6 +26,8 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
     return;
   }
   const state = { id: msg.id, cancelled: false };
+  let lastKey = '';
+  let lastSent = 0;
   current = state;
   try {
     const problems = specProblems(msg.spec);
@@ -46,7 +48,15 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
     const run = await profile(engine, msg.spec, { ...msg.options, adaptiveBudgetMs: 250 }, {
       tool: { name: 'fourier-conv-profiler', version },
       isCancelled: () => state.cancelled,
-      onProgress: (p) => send({ type: 'progress', id: msg.id, progress: p }),
+      onProgress: (p) => {
+        // At most ~20 progress messages a second, but every change of variant or phase.
+        const key = `${p.variant}:${p.phase}`;
+        const t = Date.now();
+        if (key === lastKey && t - lastSent < 50) return;
+        lastKey = key;
+        lastSent = t;
+        send({ type: 'progress', id: msg.id, progress: p });
+      },
       onVariant: (v) => send({ type: 'variant', id: msg.id, variant: v }),
     });
     send({ type: 'result', id: msg.id, run });

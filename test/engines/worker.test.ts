@@ -42,10 +42,14 @@ test('a run through the worker returns a schema-valid run with progress on the w
   const c = new WorkerClient({ workerPath: WORKER });
   try {
     const phases = new Set<string>();
+    const stepsSeen = new Set<string>();
     const variants: string[] = [];
     let engine = '';
     const run = await c.run(SMALL, OPTS, {
-      onProgress: (p) => phases.add(p.phase),
+      onProgress: (p) => {
+        phases.add(p.phase);
+        if (p.phase === 'per-step' && p.step) stepsSeen.add(`${p.variant}:${p.step}`);
+      },
       onVariant: (v) => variants.push(v.name),
       onEngine: (i) => { engine = i.backend; },
     });
@@ -54,6 +58,9 @@ test('a run through the worker returns a schema-valid run with progress on the w
     assert.equal(engine, 'wasm');
     assert.deepEqual(variants, ['spatial', 'spatial-equivalent', 'seed', 'optimized']);
     for (const p of ['prepare', 'warm-up', 'per-step', 'end-to-end', 'layer-only', 'check']) assert.ok(phases.has(p), p);
+    // the per-step phase names the step being timed (the first of each variant is never throttled away)
+    assert.ok(stepsSeen.has('spatial:conv2d'), [...stepsSeen].join(', '));
+    assert.ok([...stepsSeen].some((s) => s.startsWith('seed:')));
   } finally {
     c.dispose();
   }
