@@ -108,7 +108,7 @@ export function detectBackend(requested: BackendRequest, deps: DetectDeps): Dete
       return chosen({ backend: 'cpu', flavour: 'cpu', notes });
     }
   }
-  throw new EngineUnavailableError(`engine ${requested} is not available here: ${notes.join('; ')}`);
+  throw new EngineUnavailableError(`engine ${requested} is not available here: ${notes.join('; ')}. Without --engine the profile picks the best engine that is (the embedded wasm engine always is).`);
 }
 
 /** Library search the way the dynamic loader does it: LD_LIBRARY_PATH, ldconfig's cache, the usual dirs. */
