@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { formatRunText } from '../core/format';
 import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
 import { VARIANT_NAMES, type VariantName } from '../core/run';
-import { UsageError, parseDimension, specFromText } from '../core/spec-input';
+import { UsageError, specFromText } from '../core/spec-input';
 import { WorkerClient, WorkerError } from '../engines/client';
 import { ENGINE_REQUESTS, type ProgressMsg } from '../protocol/worker-protocol';
 import { writeReport } from './report-files';
@@ -178,7 +178,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-void parseDimension;
 
 if (require.main === module) {
   main(process.argv.slice(2), {

@@ -9,7 +9,7 @@ import {
 } from '../core/reference';
 import { type Run, SCHEMA_VERSION, type StepResult, type VariantName, type VariantResult } from '../core/run';
 import { summarize } from '../core/stats';
-import { type LayerSpec, geometry, outputShape, validateSpec } from '../core/spec';
+import { type LayerSpec, geometry, validateSpec } from '../core/spec';
 import type { Engine, Env, PreparedVariant, StepDef } from './engine';
 
 export interface ProfileOptions {
@@ -344,4 +344,3 @@ function stepResult(s: StepDef, samples: number[], engine: Engine, warmup: numbe
   };
 }
 
-export { outputShape };

@@ -3,7 +3,7 @@
  * bytes) and how (the implementation label that goes in the report).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convFlops, gemmFlops, ioBytes, numel } from '../../core/cost';
+import { convFlops, gemmFlops, ioBytes } from '../../core/cost';
 import { type LayerData, flipKernel } from '../../core/data';
 import type { VariantName } from '../../core/run';
 import { type LayerSpec, geometry, outputShape } from '../../core/spec';
@@ -319,6 +319,8 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
   const fwdH = mat(complexRight(P, false), [2 * P, 2 * P]) as tf.Tensor2D;
   const persistent = persistentEnv({ x: tf.tensor(data.input, data.inputShape), w: tf.tensor4d(data.kernel, [kh, kw, Ci, Co]) });
   const gauss = Ci >= (ctx.gaussMinInChannels ?? gaussMinInChannels(ctx.backend));
+  // Measured here: wasm batchMatMul with a batch > 1 runs tfjs's own loop (≈ 1–2 GFLOP/s), not XNNPACK (≈ 25).
+  const bmmNote = ctx.backend === 'wasm' ? "; wasm's batchMatMul runs tfjs's own loop, not XNNPACK, so this step runs far below the 2-D GEMMs" : '';
   const where = right ? 'as cached right operands (XNNPACK packs a constant operand once)' : 'from the left, frequency axis leading';
 
   /** Real maps (M, P, Q) → half spectra (M, V, 2, U): R2C GEMM over W, one transpose, complex GEMM over H. */
@@ -377,8 +379,8 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
         ? 'broadcast multiply (in-channels = 1): (batch, 1, F·2) ⊙ (1, out, F·2), planar complex as 2 real multiplies + 1 add, no transposes'
         : `in-channels = 1 product as one batchMatMul over the ${2 * F} spectrum positions of (batch×2)·(2×out) — [X, swap(X)]·[Kr; Ki] — since broadcasting multiplies are slow on ${ctx.backend}`
       : gauss
-        ? `Gauss's 3-multiplication complex product: 3 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 5 adds, frequency-major, no transposes`
-        : `complex product as 4 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 2 adds, frequency-major, no transposes`,
+        ? `Gauss's 3-multiplication complex product: 3 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 5 adds, frequency-major, no transposes${bmmNote}`
+        : `complex product as 4 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 2 adds, frequency-major, no transposes${bmmNote}`,
     inLayer: true, reads: ['X', 'kspec'], writes: 'Y',
     inputShapes: [Ci === 1 ? [B, V, 2, U] : [2, V, U, B, Ci], [2, V, U, Ci, Co]],
     outputShape: Ci === 1 ? (right ? [B, Co, V, 2, U] : [V, 2, U, B, Co]) : right ? [2, V, U, B, Co] : [V, 2, U, B, Co],
