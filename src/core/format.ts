@@ -62,6 +62,10 @@ export function verdict(run: Run): Verdict {
   return { headline, lines, fastest: best.name };
 }
 
+function clip(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
 function pad(s: string, n: number, right = false): string {
   return right ? s.padStart(n) : s.padEnd(n);
 }
@@ -87,12 +91,13 @@ export function formatRunText(run: Run): string {
       const share = s.oneOff ? 'once' : `${((100 * s.median) / v.stepSumMs).toFixed(0)}%`;
       const name = (s.inLayer ? '' : s.oneOff ? '' : '· ') + s.name;
       out.push(
-        `  ${pad(name, 26)} ${pad(fmtMs(s.median), 9, true)} ${pad(`${fmtMs(s.p10)}–${fmtMs(s.p90)}`, 19, true)} ${pad(share, 6, true)}  ${pad(TIMING_LABELS[s.timing], 24)} ${s.implementation}`,
+        `  ${pad(name, 26)} ${pad(fmtMs(s.median), 9, true)} ${pad(`${fmtMs(s.p10)}–${fmtMs(s.p90)}`, 19, true)} ${pad(share, 6, true)}  ${pad(TIMING_LABELS[s.timing], 24)} ${clip(s.implementation, 110)}`,
       );
     }
     out.push('');
   }
   out.push('· = outside the layer (input transform, or the inverse transform back to the spatial domain); once = cached, not in the totals.');
+  out.push('Implementations are cut at 110 characters here; report.html and report.json have them whole.');
   const vd = verdict(run);
   out.push('');
   out.push(`Verdict: ${vd.headline}`);

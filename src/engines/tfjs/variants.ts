@@ -42,6 +42,15 @@ export function gaussMinInChannels(backend: string): number {
 }
 
 export function buildVariant(name: VariantName, spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
+  const p = build(name, spec, data, ctx);
+  // Every implementation label says which backend ran it.
+  for (const st of [...p.oneOff, ...p.steps]) {
+    if (!st.implementation.includes(` ${ctx.backend}`)) st.implementation += ` — on ${ctx.backend}`;
+  }
+  return p;
+}
+
+function build(name: VariantName, spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
   switch (name) {
     case 'spatial':
       return spatial(spec, data, ctx);
@@ -191,7 +200,7 @@ function seed(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVari
 
   steps.push(step({
     id: 'rfft2d-input', name: 'rfft2d(input)',
-    implementation: `${transformLabel}; laid out (batch, W/2+1, H, in) as the seed's transposed kernel expects. Done outside the seed's layer (it fed spectra in).`,
+    implementation: `outside the seed's layer (it fed spectra in); laid out (batch, W/2+1, H, in) as its transposed kernel expects; ${transformLabel}`,
     inLayer: false, reads: [xKey], writes: 'X',
     inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]], outputShape: [B, V, U, Ci, 2],
     flops: realFft(B * Ci * P, Q) + cplxFft(B * Ci * V, P),
@@ -220,7 +229,7 @@ function seed(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVari
   }
   steps.push(step({
     id: 'rfft2d-kernel', name: 'rfft2d(kernel)',
-    implementation: `${transformLabel}, every call. rfft2d transforms the innermost two axes — on the (in, H, W, out) kernel that is (W, out); transposed here so that it runs over (H, W)`,
+    implementation: `every call; on the (in, H, W, out) kernel rfft2d's innermost two axes are (W, out), so it is transposed to run over (H, W); ${transformLabel}`,
     inLayer: true, reads: [kKey], writes: 'K', inputShapes: [[Ci, P, Q, Co]], outputShape: [Ci, U, V, Co, 2],
     flops: realFft(Ci * Co * P, Q) + cplxFft(Ci * Co * V, P),
     run: (env) => {
@@ -250,7 +259,7 @@ function seed(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVari
   const outShape = outputShape(spec, g);
   steps.push(step({
     id: 'irfft2d', name: 'irfft2d',
-    implementation: `${kit instanceof PlanarComplex ? `inverse complex DFT over H + C2R over W, ${kit.label}` : kit.label}; back to the spatial domain for the check (the seed stayed in the Fourier domain), then crop and ${spec.layout}`,
+    implementation: `back to the spatial domain for the check (the seed stayed in the Fourier domain), crop, ${spec.layout}; ${kit instanceof PlanarComplex ? `inverse complex DFT over H + C2R over W, ${kit.label}` : kit.label}`,
     inLayer: false, reads: ['Y'], writes: 'y', inputShapes: [[B, V, U, Co, 2]], outputShape: outShape,
     flops: cplxFft(B * Co * V, U) + 2 * B * Co * P * 2 * V * Q,
     run: (env) => {
