@@ -332,12 +332,23 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
   const bmmNote = ctx.backend === 'wasm' ? "; wasm's batchMatMul runs tfjs's own loop, not XNNPACK, so this step runs far below the 2-D GEMMs" : '';
   const where = right ? 'as cached right operands (XNNPACK packs a constant operand once)' : 'from the left, frequency axis leading';
 
-  /** Real maps (M, P, Q) → half spectra (M, V, 2, U): R2C GEMM over W, one transpose, complex GEMM over H. */
-  const rfft2dRows = (maps: tf.Tensor, m: number): tf.Tensor => {
+  // Column blocks of the forward DFT over H: the real part, the imaginary part, and i·X (−Im, Re),
+  // so that every layout the product needs comes straight out of a GEMM, with no split or concat.
+  const fwdFull = complexRight(P, false);
+  const fwdRe = mat(columns(fwdFull, 2 * P, 2 * U, 0, U), [2 * P, U]) as tf.Tensor2D;
+  const fwdIm = mat(columns(fwdFull, 2 * P, 2 * U, U, U), [2 * P, U]) as tf.Tensor2D;
+  const fwdTimesI = mat(timesI(fwdFull, 2 * P, U), [2 * P, 2 * U]) as tf.Tensor2D;
+
+  /** Real maps (M, P, Q) → (M·V, [ri, p]): the R2C GEMM over W and one transpose, ready for the GEMM over H. */
+  const rowsOverW = (maps: tf.Tensor, m: number): tf.Tensor2D => {
     const a = tf.matMul(tf.reshape(maps, [m * P, Q]), r2c); // (M·P, [ri, v])
-    const b = tf.reshape(tf.transpose(tf.reshape(a, [m, P, 2, V]), [0, 3, 2, 1]), [m * V, 2 * P]); // (M·V, [ri, p])
-    return tf.reshape(tf.matMul(b, fwdH), [m, V, 2, U]); // (M, V, [ri, u])
+    return tf.reshape(tf.transpose(tf.reshape(a, [m, P, 2, V]), [0, 3, 2, 1]), [m * V, 2 * P]) as tf.Tensor2D;
   };
+  /** (M·V, [ri, p]) → frequency-major real and imaginary parts, each (F, M) with F ordered (v, u). */
+  const freqMajor = (b: tf.Tensor2D, m: number) => ({
+    re: tf.reshape(tf.transpose(tf.reshape(tf.matMul(b, fwdRe), [m, F]), [1, 0]), [F, m]),
+    im: tf.reshape(tf.transpose(tf.reshape(tf.matMul(b, fwdIm), [m, F]), [1, 0]), [F, m]),
+  });
   /** (M, V, 2, U) → (2F, M) with F ordered (v, ri, u): the layout of the broadcast product's bmm form. */
   const positionsMajor = (t: tf.Tensor, m: number) => tf.transpose(tf.reshape(t, [m, 2 * F]), [1, 0]);
   const transformFlops = (m: number) => gemmFlops(m * P, Q, 2 * V) + gemmFlops(m * V, 2 * P, 2 * P);
@@ -348,18 +359,20 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
     reads: ['w'], writes: 'kspec', inputShapes: [[kh, kw, Ci, Co]], outputShape: [2, V, U, Ci, Co], flops: transformFlops(Ci * Co),
     run: (env) => {
       const maps = tf.pad(tf.transpose(get(env, 'w'), [2, 3, 0, 1]), [[0, 0], [0, 0], [0, P - kh], [0, Q - kw]]);
-      const k = rfft2dRows(maps, Ci * Co); // (Ci·Co, V, 2, U)
+      const b = rowsOverW(maps, Ci * Co);
       if (Ci === 1) {
-        // Kr and Ki, each repeated at the re and im positions: Y = X ⊙ Kr2 + swap(X) ⊙ Ki2.
-        const [kr, ki] = tf.split(k, 2, 2) as [tf.Tensor, tf.Tensor];
+        // Kr and Ki, each repeated at the re and im positions: Y = X ⊙ Kr2 + (i·X) ⊙ Ki2.
+        const kr = tf.reshape(tf.matMul(b, fwdRe), [Co, V, 1, U]);
+        const ki = tf.reshape(tf.matMul(b, fwdIm), [Co, V, 1, U]);
         const kr2 = tf.concat([kr, kr], 2);
         const ki2 = tf.concat([ki, ki], 2);
-        if (right) return tf.stack([tf.reshape(kr2, [1, Co, 2 * F]), tf.reshape(ki2, [1, Co, 2 * F])]);
-        return tf.stack([positionsMajor(kr2, Co), positionsMajor(ki2, Co)], 1); // (2F, 2, Co)
+        if (right) return { kr2: tf.reshape(kr2, [1, Co, 2 * F]), ki2: tf.reshape(ki2, [1, Co, 2 * F]) };
+        return { k: tf.stack([positionsMajor(kr2, Co), positionsMajor(ki2, Co)], 1) }; // (2F, 2, Co)
       }
-      const fm = tf.reshape(tf.transpose(k, [2, 1, 3, 0]), [2, F, Ci, Co]);
-      const [kr, ki] = tf.unstack(fm, 0) as [tf.Tensor, tf.Tensor];
-      return gauss ? tf.stack([kr, ki, tf.add(kr, ki)]) : tf.stack([kr, ki]);
+      const { re, im } = freqMajor(b, Ci * Co);
+      const kr = tf.reshape(re, [F, Ci, Co]);
+      const ki = tf.reshape(im, [F, Ci, Co]);
+      return gauss ? { kr, ki, ks: tf.add(kr, ki) } : { kr, ki };
     },
   })];
 
@@ -369,15 +382,17 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
   const xKey = padIn ? 'xp' : 'x';
   steps.push(step({
     id: 'rfft2d-input', name: 'rfft2d(input)',
-    implementation: `R2C GEMM over W (${Q}×${2 * V}) + one transpose + complex GEMM over H (${2 * P}×${2 * P})${Ci > 1 ? '; then one transpose to frequency-major ((W/2+1)·H, batch, in)' : ''}${nhwc && Ci > 1 ? '; NHWC → channels-first first' : ''}`,
+    implementation: `R2C GEMM over W (${Q}×${2 * V}) + one transpose + complex GEMM over H (${2 * P}×${2 * P})${Ci === 1 ? ', and i·X from a second GEMM (no split/concat in the product)' : '; real and imaginary parts transposed to frequency-major ((W/2+1)·H, batch, in)'}${nhwc && Ci > 1 ? '; NHWC → channels-first first' : ''}`,
     inLayer: false, reads: [xKey], writes: 'X', inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]],
     outputShape: Ci === 1 ? [B, V, 2, U] : [2, V, U, B, Ci],
-    flops: transformFlops(B * Ci),
+    flops: transformFlops(B * Ci) + (Ci === 1 ? gemmFlops(B * V, 2 * P, 2 * U) : 0),
     run: (env) => {
       const x = get(env, xKey);
       const maps = nhwc && Ci > 1 ? tf.transpose(x, [0, 3, 1, 2]) : x;
-      const X = rfft2dRows(maps, B * Ci); // (B·Ci, V, 2, U)
-      return Ci === 1 ? X : tf.reshape(tf.transpose(X, [2, 1, 3, 0]), [2, F, B, Ci]);
+      const b = rowsOverW(maps, B * Ci);
+      if (Ci === 1) return { x: tf.matMul(b, fwdH), ix: tf.matMul(b, fwdTimesI) }; // (B·V, [ri, u]) each
+      const { re, im } = freqMajor(b, B * Ci);
+      return { xr: tf.reshape(re, [F, B, Ci]), xi: tf.reshape(im, [F, B, Ci]) };
     },
   }));
   // The product. Output layout: right → (B, Co, V, 2, U) rows for right-multiplies; left → (V, 2, U, B, Co).
@@ -395,24 +410,20 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
     outputShape: Ci === 1 ? (right ? [B, Co, V, 2, U] : [V, 2, U, B, Co]) : right ? [2, V, U, B, Co] : [V, 2, U, B, Co],
     flops: Ci === 1 ? 6 * F * B * Co : (gauss ? 3 : 4) * gemmFlops(B, Ci, Co, F) + (gauss ? 5 : 2) * F * B * Co,
     run: (env) => {
-      const X = get(env, 'X');
-      const K = get(env, 'kspec');
+      const K = env.get('kspec') as Record<string, tf.Tensor>;
       if (Ci === 1) {
-        const [xr, xi] = tf.split(X, 2, 2) as [tf.Tensor, tf.Tensor];
-        const xs = tf.concat([tf.neg(xi), xr], 2); // (B, V, 2, U): i·X in planar form
+        const { x, ix } = env.get('X') as { x: tf.Tensor; ix: tf.Tensor };
         if (right) {
-          const [kr2, ki2] = tf.unstack(K, 0) as [tf.Tensor, tf.Tensor];
-          return tf.add(tf.mul(tf.reshape(X, [B, 1, 2 * F]), kr2), tf.mul(tf.reshape(xs, [B, 1, 2 * F]), ki2)); // (B, Co, [V, ri, U])
+          return tf.add(tf.mul(tf.reshape(x, [B, 1, 2 * F]), K.kr2!), tf.mul(tf.reshape(ix, [B, 1, 2 * F]), K.ki2!)); // (B, Co, [V, ri, U])
         }
-        const xc = tf.stack([positionsMajor(X, B), positionsMajor(xs, B)], 2) as tf.Tensor3D; // (2F, B, 2)
-        return tf.matMul(xc, K as tf.Tensor3D); // (2F, B, Co) = (V, 2, U, B, Co)
+        const xc = tf.stack([positionsMajor(x, B), positionsMajor(ix, B)], 2) as tf.Tensor3D; // (2F, B, 2)
+        return tf.matMul(xc, K.k as tf.Tensor3D); // (2F, B, Co) = (V, 2, U, B, Co)
       }
-      const [xr, xi] = tf.unstack(X, 0) as [tf.Tensor3D, tf.Tensor3D];
-      const ks = tf.unstack(K, 0) as tf.Tensor3D[];
-      const kr = ks[0]!, ki = ks[1]!;
+      const { xr, xi } = env.get('X') as { xr: tf.Tensor3D; xi: tf.Tensor3D };
+      const kr = K.kr as tf.Tensor3D, ki = K.ki as tf.Tensor3D;
       let yr: tf.Tensor, yi: tf.Tensor;
       if (gauss) {
-        const t1 = tf.matMul(xr, kr), t2 = tf.matMul(xi, ki), t3 = tf.matMul(tf.add(xr, xi) as tf.Tensor3D, ks[2]!);
+        const t1 = tf.matMul(xr, kr), t2 = tf.matMul(xi, ki), t3 = tf.matMul(tf.add(xr, xi) as tf.Tensor3D, K.ks as tf.Tensor3D);
         yr = tf.sub(t1, t2);
         yi = tf.sub(tf.sub(t3, t1), t2);
       } else {
@@ -497,6 +508,24 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
       tf.dispose(mats);
     },
   };
+}
+
+/** Columns [from, from + n) of a row-major (rows × cols) matrix. */
+function columns(m: Float32Array, rows: number, cols: number, from: number, n: number): Float32Array {
+  const out = new Float32Array(rows * n);
+  for (let r = 0; r < rows; r++) out.set(m.subarray(r * cols + from, r * cols + from + n), r * n);
+  return out;
+}
+
+/** A complex right-multiply matrix with columns (re u…, im u…) turned into one that yields i·X = (−Im, Re). */
+function timesI(m: Float32Array, rows: number, n: number): Float32Array {
+  const out = new Float32Array(rows * 2 * n);
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < n; k++) {
+      out[r * 2 * n + k] = -m[r * 2 * n + n + k]!;
+      out[r * 2 * n + n + k] = m[r * 2 * n + k]!;
+    }
+  return out;
 }
 
 function transposeOf(m: Float32Array, rows: number, cols: number): Float32Array {
