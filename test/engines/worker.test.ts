@@ -122,3 +122,35 @@ test('a worker killed with SIGKILL mid-run gives a clear error, and the next run
     c.dispose();
   }
 });
+
+test('cancel during one long kernel kills the worker after the grace period and still keeps the results', async () => {
+  const c = new WorkerClient({ workerPath: WORKER, cancelGraceMs: 300 });
+  try {
+    const ac = new AbortController();
+    let abortedAt = 0;
+    let pidBefore: number | undefined;
+    // On the cpu backend the seed's irfft2d is one multi-second step: the worker cannot look at its
+    // messages until it ends, so the client must stop it.
+    const run = await c.run(spec({ batch: 32 }), { ...OPTS, engine: 'cpu', variants: ['spatial', 'seed'], warmup: 0, reps: 1 }, {
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.variant === 'seed' && p.phase === 'per-step' && p.step === 'irfft2d' && !abortedAt) {
+          abortedAt = Date.now();
+          pidBefore = c.pid;
+          ac.abort();
+        }
+      },
+    });
+    const took = Date.now() - abortedAt;
+    assert.ok(abortedAt > 0, 'reached the long step');
+    assert.equal(run.status, 'cancelled');
+    assert.ok(took < 1000, `stopped after ${took} ms`);
+    assert.deepEqual(run.variants.map((v) => v.name), ['spatial']);
+    parseRun(run);
+    const next = await c.run(SMALL, { ...OPTS, variants: ['spatial'] });
+    assert.equal(next.status, 'ok');
+    assert.notEqual(c.pid, pidBefore);
+  } finally {
+    c.dispose();
+  }
+});
