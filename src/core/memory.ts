@@ -39,6 +39,8 @@ export function estimateRunBytes(spec: LayerSpec, variants: readonly VariantName
 }
 
 export function formatBytes(n: number): string {
+  if (n >= 1e15) return `${(n / 1e15).toFixed(1)} PB`;
+  if (n >= 1e12) return `${(n / 1e12).toFixed(1)} TB`;
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;

@@ -53,6 +53,8 @@ export interface Engine {
   readonly timingNote: string;
   readonly notes: string[];
   readonly capabilities: EngineCapabilities;
+  /** Hard limit of the engine's memory (the 4 GiB WebAssembly heap), if it has one. */
+  readonly memoryLimitBytes?: number;
   prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant;
   /** Blocks until the value's producing work has finished on the device. */
   sync(value: unknown): void;

@@ -44,6 +44,10 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
       enginePromise.catch(() => engines.delete(msg.options.engine));
     }
     const engine = await enginePromise;
+    if (engine.memoryLimitBytes !== undefined && need > 0.9 * engine.memoryLimitBytes) {
+      send({ type: 'error', id: msg.id, error: { kind: 'memory', name: 'MemoryBudgetError', message: `estimated memory ${formatBytes(need)} does not fit the ${formatBytes(engine.memoryLimitBytes)} heap of the ${engine.backend} engine; shrink the batch or the image, or use another engine` } });
+      return;
+    }
     send({ type: 'engine', id: msg.id, info: { engine: engine.name, backend: engine.backend, device: engine.device, notes: engine.notes, timingNote: engine.timingNote } });
     const run = await profile(engine, msg.spec, { ...msg.options, adaptiveBudgetMs: 250 }, {
       tool: { name: 'fourier-conv-profiler', version },

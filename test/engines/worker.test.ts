@@ -75,6 +75,16 @@ test('memory above the budget is refused before anything is allocated', async ()
   }
 });
 
+test('a spec that fits the budget but not the 4 GiB WebAssembly heap is refused with both numbers', async () => {
+  const c = new WorkerClient({ workerPath: WORKER });
+  try {
+    const big = spec({ batch: 256, height: 128, width: 128, outChannels: 64, kernelH: 5, kernelW: 5, padding: 'same' });
+    await assert.rejects(c.run(big, { ...OPTS, maxMemoryBytes: 64e9 }), (e: unknown) => e instanceof WorkerError && e.kind === 'memory' && /does not fit the 4\.29 GB heap of the wasm engine/.test(e.message));
+  } finally {
+    c.dispose();
+  }
+});
+
 test('cancel stops the run within 1 s and keeps the variants already measured', async () => {
   const c = new WorkerClient({ workerPath: WORKER });
   try {

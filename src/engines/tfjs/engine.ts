@@ -12,6 +12,7 @@ export class TfjsEngine implements Engine {
   readonly name = 'tfjs';
   readonly timing: TimingSource = 'wall-clock-sync';
   readonly capabilities: EngineCapabilities;
+  readonly memoryLimitBytes?: number;
   private readonly kit: ComplexKit;
   /** Tuning knobs for experiments (bench); defaults are the measured choices. */
   gaussMinInChannels?: number;
@@ -29,6 +30,8 @@ export class TfjsEngine implements Engine {
       complexTranspose: isTf,
       asyncKernels: isTf,
     };
+    // wasm32 addresses at most 4 GiB; tfjs's wasm heap grows up to that.
+    if (backend === 'wasm') this.memoryLimitBytes = 4 * 2 ** 30;
     this.kit = this.capabilities.complexFft
       ? new NativeComplex({ complexEinsum: this.capabilities.complexEinsum, complexTranspose: this.capabilities.complexTranspose }, backend)
       : new PlanarComplex();
