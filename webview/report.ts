@@ -82,7 +82,7 @@ export function totalsChart(run: Run, width = 760): SVGElement {
   const height = top + rows.length * rowH + 28;
   const max = Math.max(...rows.flatMap((v) => [v.totalMs.p90, v.layerMs?.p90 ?? 0]), 1e-6);
   const min = Math.min(...rows.map((v) => v.totalMs.median).filter((x) => x > 0), max);
-  const log = max / min > 40;
+  const log = max / min > 1000; // linear unless a bar would vanish: log scales mislead at a glance
   const lo = log ? Math.pow(10, Math.floor(Math.log10(min / 2))) : 0;
   const x = (ms: number) => {
     if (!log) return labelW + (plotW * ms) / max;
