@@ -158,14 +158,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     });
   try {
     await program.parseAsync(argv, { from: 'user' });
-    if (!argv.length) {
-      io.err(program.helpInformation());
-      return 2;
-    }
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      if (e.code === 'commander.help') return 2; // no command given: the help went to stderr
       io.err(`fconv: ${e.message.replace(/^error: /, '')}\n`);
       return 2;
     }

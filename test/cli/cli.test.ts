@@ -87,3 +87,16 @@ test('a forced engine that is not installed fails with what is missing, and writ
   assert.match(r.err, /Without --engine/);
   assert.deepEqual(fs.readdirSync(dir), []);
 });
+
+test('no command prints the usage to stderr and exits 2; --help and --version exit 0', () => {
+  const r = fconv([]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /Usage: fconv/);
+  assert.doesNotMatch(r.err, /outputHelp/);
+  const h = fconv(['profile', '--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /--max-memory <size>/);
+  const v = fconv(['--version']);
+  assert.equal(v.code, 0);
+  assert.match(v.out, /^\d+\.\d+\.\d+/);
+});
