@@ -66,3 +66,15 @@ test('the wasm files are located explicitly', () => {
   assert.ok(dir, 'wasm dir found');
   assert.ok(TFJS_GPU_LIBS.includes('libcudnn.so.8'));
 });
+
+test('tfjs-node present without its native binding is reported as such, not as absent', () => {
+  const d = detectBackend('auto', deps({
+    '@tensorflow/tfjs-node': () => {
+      const e = new Error("Cannot find module '/x/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'") as Error & { code: string };
+      e.code = 'MODULE_NOT_FOUND';
+      throw e;
+    },
+  }));
+  assert.equal(d.backend, 'wasm');
+  assert.ok(d.notes.some((n) => /tfjs-node: installed without its native binding/.test(n)), d.notes.join('\n'));
+});

@@ -38,8 +38,9 @@ function errMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The package itself is absent (not: present but one of its files, e.g. its native binding, is). */
 function isNotFound(e: unknown, id: string): boolean {
-  return (e as { code?: string })?.code === 'MODULE_NOT_FOUND' && errMessage(e).includes(id);
+  return (e as { code?: string })?.code === 'MODULE_NOT_FOUND' && (errMessage(e).includes(`'${id}'`) || errMessage(e).includes(`'${id}/package.json'`));
 }
 
 /** Decides which backend to use, loading the optional packages it tries. Pure apart from `deps`. */
@@ -73,9 +74,11 @@ export function detectBackend(requested: BackendRequest, deps: DetectDeps): Dete
       notes.push(
         isNotFound(e, pkg)
           ? `${pkg}: not installed (optional)`
-          : lib
-            ? `${pkg}: cannot load ${lib}`
-            : `${pkg}: failed to load: ${msg.split('\n')[0]}`,
+          : /tfjs_binding\.node/.test(msg)
+            ? `${pkg}: installed without its native binding (its install script could not download libtensorflow; see the README)`
+            : lib
+              ? `${pkg}: cannot load ${lib}`
+              : `${pkg}: failed to load: ${msg.split('\n')[0]}`,
       );
       return undefined;
     }
