@@ -140,6 +140,19 @@ export function locateWasmDir(): string | undefined {
   return candidates.find((d) => fs.existsSync(path.join(d, 'tfjs-backend-wasm-simd.wasm')) && fs.existsSync(path.join(d, 'tfjs-backend-wasm.wasm')));
 }
 
+/** The GPU's name from nvidia-smi, when there is one (undefined otherwise; never throws). */
+export function gpuName(): string | undefined {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total', '--format=csv,noheader'], {
+      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000,
+    });
+    const first = out.split('\n').map((l) => l.trim()).find(Boolean);
+    return first || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function cpuModel(): string {
   const cpus = os.cpus();
   return `${cpus[0]?.model?.trim() ?? 'unknown CPU'} (${cpus.length} logical cores)`;

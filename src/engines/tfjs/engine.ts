@@ -4,7 +4,7 @@ import type { LayerData } from '../../core/data';
 import type { TimingSource, VariantName } from '../../core/run';
 import type { LayerSpec } from '../../core/spec';
 import type { Engine, EngineCapabilities, PreparedVariant } from '../engine';
-import { type BackendRequest, type DetectDeps, type Detected, cpuModel, defaultDetectDeps, detectBackend } from './backends';
+import { type BackendRequest, type DetectDeps, type Detected, cpuModel, defaultDetectDeps, detectBackend, gpuName } from './backends';
 import { type ComplexKit, NativeComplex, PlanarComplex } from './complex';
 import { buildVariant, disposeCx } from './variants';
 
@@ -53,7 +53,7 @@ export class TfjsEngine implements Engine {
     tf.enableProdMode();
     const cpu = cpuModel();
     const device =
-      d.flavour === 'tensorflow-gpu' ? `GPU via libtensorflow (tfjs-node-gpu); host ${cpu}`
+      d.flavour === 'tensorflow-gpu' ? `GPU ${gpuName() ?? '(name unknown: no nvidia-smi)'} via libtensorflow (tfjs-node-gpu); host ${cpu}`
         : d.flavour === 'tensorflow' ? `CPU via libtensorflow (tfjs-node): ${cpu}`
           : d.backend === 'wasm' ? `CPU via WebAssembly SIMD + XNNPACK, 1 thread: ${cpu}`
             : `CPU via plain JavaScript kernels: ${cpu}`;
