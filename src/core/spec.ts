@@ -140,8 +140,9 @@ export function geometry(spec: LayerSpec): Geometry {
     case 'same': {
       // The smallest transform that holds the 'same' window (which starts at ⌈(k − 1)/2⌉) and whose
       // wrap-around misses it: n + ⌈(k − 1) / 2⌉ (≤ n + k − 1).
-      const fftH = H + Math.ceil((kh - 1) / 2);
-      const fftW = W + Math.ceil((kw - 1) / 2);
+      // Never smaller than the kernel itself, which must fit in the transform.
+      const fftH = Math.max(H + Math.ceil((kh - 1) / 2), kh);
+      const fftW = Math.max(W + Math.ceil((kw - 1) / 2), kw);
       return {
         fftH, fftW, freqW: Math.floor(fftW / 2) + 1, outH: H, outW: W,
         cropTop: Math.ceil((kh - 1) / 2), cropLeft: Math.ceil((kw - 1) / 2), spatialPadding: 'same',

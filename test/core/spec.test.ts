@@ -43,6 +43,7 @@ test('the FFT size always leaves the output window free of wrap-around (random s
     }
     assert.ok(g.cropTop + g.outH <= g.fftH && g.cropLeft + g.outW <= g.fftW, `window inside the transform for ${H},${kh},${padding}`);
     assert.equal(g.freqW, Math.floor(g.fftW / 2) + 1);
+    assert.ok(g.fftH >= kh && g.fftW >= kw, `the ${kh}×${kw} kernel fits the ${g.fftH}×${g.fftW} transform (${padding}, ${H}×${W})`);
     if (padding === 'linear') assert.equal(g.fftH, H + kh - 1);
     if (padding === 'same') assert.ok(g.fftH <= H + kh - 1);
   }

@@ -30,6 +30,12 @@ function step(s: StepInit): StepDef {
 
 const get = (env: Env, key: string) => env.get(key) as tf.Tensor;
 
+/** tf.pad that refuses negative amounts (the wasm kernel does not check them and corrupts its heap). */
+function zeroPad(t: tf.Tensor, amounts: Array<[number, number]>): tf.Tensor {
+  if (amounts.some(([a, b]) => a < 0 || b < 0)) throw new Error(`internal: negative padding ${JSON.stringify(amounts)} for shape ${t.shape.join('×')}`);
+  return tf.pad(t, amounts);
+}
+
 /**
  * Gauss's 3-multiplication complex product pays once the matmuls outweigh its extra adds. Measured
  * (batch 8, 16×16, 32 out-channels; product step medians, 4-mult vs Gauss): wasm wins from 2
@@ -177,7 +183,7 @@ function inputPadStep(spec: LayerSpec, id = 'pad-input'): StepDef | undefined {
     inLayer: false, reads: ['x'], writes: 'xp',
     inputShapes: [nhwc ? [B, H, W, Ci] : [B, Ci, H, W]],
     outputShape: nhwc ? [B, g.fftH, g.fftW, Ci] : [B, Ci, g.fftH, g.fftW], flops: 0,
-    run: (env) => tf.pad(get(env, 'x'), padding),
+    run: (env) => zeroPad(get(env, 'x'), padding),
   });
 }
 
@@ -223,7 +229,7 @@ function seed(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVari
     steps.push(step({
       id: 'pad-kernel', name: 'pad', implementation: `zero padding of the (in, ${kh}, ${kw}, out) kernel to ${P}×${Q}, every call`,
       inLayer: true, reads: ['kernel'], writes: 'kp', inputShapes: [[Ci, kh, kw, Co]], outputShape: [Ci, P, Q, Co], flops: 0,
-      run: (env) => tf.pad(get(env, 'kernel'), [[0, 0], [0, P - kh], [0, Q - kw], [0, 0]]),
+      run: (env) => zeroPad(get(env, 'kernel'), [[0, 0], [0, P - kh], [0, Q - kw], [0, 0]]),
     }));
     kKey = 'kp';
   }
@@ -358,7 +364,7 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
     implementation: `once per weight update, cached: R2C GEMM over W + complex GEMM over H${Ci === 1 ? ', laid out for the broadcast product' : `, frequency-major ((W/2+1)·H, in, out)${gauss ? ", plus Kr + Ki for Gauss's product" : ''}`}`,
     reads: ['w'], writes: 'kspec', inputShapes: [[kh, kw, Ci, Co]], outputShape: [2, V, U, Ci, Co], flops: transformFlops(Ci * Co),
     run: (env) => {
-      const maps = tf.pad(tf.transpose(get(env, 'w'), [2, 3, 0, 1]), [[0, 0], [0, 0], [0, P - kh], [0, Q - kw]]);
+      const maps = zeroPad(tf.transpose(get(env, 'w'), [2, 3, 0, 1]), [[0, 0], [0, 0], [0, P - kh], [0, Q - kw]]);
       const b = rowsOverW(maps, Ci * Co);
       if (Ci === 1) {
         // Kr and Ki, each repeated at the re and im positions: Y = X ⊙ Kr2 + (i·X) ⊙ Ki2.
