@@ -55,6 +55,8 @@ export interface Engine {
   readonly capabilities: EngineCapabilities;
   /** Hard limit of the engine's memory (the 4 GiB WebAssembly heap), if it has one. */
   readonly memoryLimitBytes?: number;
+  /** Makes this engine the active one (engines may share global state, e.g. tfjs's backend). */
+  activate?(): Promise<void>;
   prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant;
   /** Blocks until the value's producing work has finished on the device. */
   sync(value: unknown): void;

@@ -65,6 +65,7 @@ const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
 export async function profile(engine: Engine, spec: LayerSpec, opts: ProfileOptions, hooks: ProfileHooks = {}): Promise<Run> {
   validateSpec(spec);
+  await engine.activate?.();
   const now = hooks.now ?? (() => performance.now());
   const t0 = now();
   const data = makeLayerData(spec, opts.seed);

@@ -97,3 +97,17 @@ test('steps carry shapes, FLOPs, bytes, the implementation that ran and the timi
     }
   }
 });
+
+test('an engine made active again after another engine ran in the same process runs on its own backend', async () => {
+  const tf = await import('@tensorflow/tfjs-core');
+  const wasm = await TfjsEngine.create('wasm');
+  const cpu = await TfjsEngine.create('cpu');
+  assert.equal(tf.getBackend(), 'cpu');
+  const s = spec({ batch: 1, height: 5, width: 5, outChannels: 2, kernelH: 3, kernelW: 3 });
+  let seen = '';
+  const run = await profile(wasm, s, { ...QUICK, variants: ['spatial'] }, { onProgress: () => { seen = tf.getBackend(); } });
+  assert.equal(run.backend, 'wasm');
+  assert.equal(seen, 'wasm');
+  await profile(cpu, s, { ...QUICK, variants: ['spatial'] });
+  assert.equal(tf.getBackend(), 'cpu');
+});

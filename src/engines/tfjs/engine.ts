@@ -65,7 +65,15 @@ export class TfjsEngine implements Engine {
     return new TfjsEngine(d.backend, device, d.notes, timingNote);
   }
 
+  /** tfjs has one global backend: a worker that served another engine before must switch back. */
+  async activate(): Promise<void> {
+    if (tf.getBackend() !== this.backend) {
+      if (!(await tf.setBackend(this.backend))) throw new Error(`tfjs could not switch back to the ${this.backend} backend`);
+    }
+  }
+
   prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant {
+    if (tf.getBackend() !== this.backend) throw new Error(`internal: the ${this.backend} engine is not active (tfjs is on ${tf.getBackend()}); call activate() first`);
     return buildVariant(variant, spec, data, { backend: this.backend, kit: this.kit, gaussMinInChannels: this.gaussMinInChannels });
   }
 
