@@ -45,6 +45,8 @@ export class WorkerClient {
   private child: ChildProcess | undefined;
   private ready: Promise<ChildProcess> | undefined;
   private busy = false;
+  /** The last 4 kB each worker wrote to stderr, for crash messages. */
+  private readonly stderrOf = new WeakMap<ChildProcess, string>();
 
   constructor(private readonly opts: ClientOptions) {}
 
@@ -62,11 +64,10 @@ export class WorkerClient {
       serialization: 'json',
     });
     this.child = child;
-    let stderr = '';
+    this.stderrOf.set(child, '');
     child.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000);
+      this.stderrOf.set(child, ((this.stderrOf.get(child) ?? '') + d.toString()).slice(-4000));
     });
-    (child as ChildProcess & { lastStderr: () => string }).lastStderr = () => stderr;
     this.ready = new Promise<ChildProcess>((resolve, reject) => {
       const onMsg = (m: unknown) => {
         const p = fromWorkerSchema.safeParse(m);
@@ -78,6 +79,7 @@ export class WorkerClient {
       };
       const onExit = (code: number | null, sig: string | null) => {
         this.reset(child);
+        const stderr = this.stderrOf.get(child) ?? '';
         reject(new WorkerError('crashed', `engine worker exited before it was ready (${sig ? `signal ${sig}` : `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
       };
       child.on('message', onMsg);
@@ -180,7 +182,7 @@ export class WorkerClient {
           resolve(partial('cancelled'));
           return;
         }
-        const stderr = (child as ChildProcess & { lastStderr?: () => string }).lastStderr?.() ?? '';
+        const stderr = this.stderrOf.get(child) ?? '';
         const oom = /heap out of memory|Allocation failed|std::bad_alloc|Aborted/.test(stderr);
         const why = sig ? `was killed by ${sig}` : `exited with code ${code}`;
         const message = `the engine worker ${why} during the run${oom ? ' (out of memory)' : ''}${stderr ? `: ${stderr.trim().split('\n').slice(-2).join(' | ')}` : ''}. The next run starts a fresh worker.`;

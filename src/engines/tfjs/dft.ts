@@ -95,21 +95,11 @@ export function c2rMatrix(q: number, v: number, off = 0, len = q): Float32Array 
 
 /**
  * Complex DFT as a right-multiply by a constant (XNNPACK caches the packed constant operand, so the
- * data goes on the left): rows (ri_in, j), columns (ri_out, k) or, `interleaved`, (k, ri_out).
+ * data goes on the left): the transpose of `complexBlock`, rows (ri_in, j), columns (ri_out, k).
  */
-export function complexRight(n: number, inverse: boolean, off = 0, len = n, interleaved = false): Float32Array {
-  return memo(`right:${n}:${inverse}:${off}:${len}:${interleaved}`, () => {
-    const left = complexBlock(n, inverse, off, len); // rows (ri_out, k), cols (ri_in, j)
-    const cols = 2 * len;
-    const m = new Float32Array(2 * n * cols);
-    for (let ro = 0; ro < 2; ro++)
-      for (let k = 0; k < len; k++)
-        for (let ri = 0; ri < 2; ri++)
-          for (let j = 0; j < n; j++) {
-            const col = interleaved ? k * 2 + ro : ro * len + k;
-            m[(ri * n + j) * cols + col] = left[(ro * len + k) * (2 * n) + ri * n + j]!;
-          }
-    return m;
+export function complexRight(n: number, inverse: boolean, off = 0, len = n): Float32Array {
+  return memo(`right:${n}:${inverse}:${off}:${len}`, () => {
+    return transposeOf(complexBlock(n, inverse, off, len), 2 * len, 2 * n);
   });
 }
 
@@ -122,4 +112,11 @@ export function c2rInterleaved(q: number, v: number, off = 0, len = q): Float32A
       for (let k = 0; k < v; k++) m.set(src.subarray((ri * v + k) * len, (ri * v + k + 1) * len), (k * 2 + ri) * len);
     return m;
   });
+}
+
+/** The transpose of a row-major (rows × cols) matrix. */
+export function transposeOf(m: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
+  return out;
 }

@@ -6,7 +6,7 @@ import type { LayerSpec } from '../../core/spec';
 import type { Engine, EngineCapabilities, PreparedVariant } from '../engine';
 import { type BackendRequest, type DetectDeps, type Detected, cpuModel, defaultDetectDeps, detectBackend, gpuName } from './backends';
 import { type ComplexKit, NativeComplex, PlanarComplex } from './complex';
-import { buildVariant, disposeCx } from './variants';
+import { buildVariant, disposeCx, tensorsOf } from './variants';
 
 export class TfjsEngine implements Engine {
   readonly name = 'tfjs';
@@ -88,7 +88,7 @@ export class TfjsEngine implements Engine {
   }
 
   async read(value: unknown): Promise<Float32Array> {
-    const t = firstTensor(value);
+    const t = tensorsOf(value)[0];
     if (!t) throw new Error('no tensor to read');
     const d = await t.data();
     return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>);
@@ -106,21 +106,4 @@ export class TfjsEngine implements Engine {
   shutdown(): void {
     (this.kit as { dispose?: () => void }).dispose?.();
   }
-}
-
-function tensorsOf(v: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
-  if (v instanceof tf.Tensor) out.push(v);
-  else if (v && typeof v === 'object') for (const x of Object.values(v as Record<string, unknown>)) tensorsOf(x, out);
-  return out;
-}
-
-function firstTensor(v: unknown): tf.Tensor | undefined {
-  if (v instanceof tf.Tensor) return v;
-  if (v && typeof v === 'object') {
-    for (const x of Object.values(v as Record<string, unknown>)) {
-      const t = firstTensor(x);
-      if (t) return t;
-    }
-  }
-  return undefined;
 }

@@ -9,7 +9,7 @@ import type { VariantName } from '../../core/run';
 import { type LayerSpec, geometry, outputShape } from '../../core/spec';
 import type { Env, PreparedVariant, StepDef } from '../engine';
 import { type ComplexKit, type Cx, PlanarComplex } from './complex';
-import { c2rInterleaved, complexRight, r2cMatrix } from './dft';
+import { c2rInterleaved, complexBlock, complexRight, r2cMatrix, transposeOf } from './dft';
 
 export interface BuildContext {
   backend: string;
@@ -298,10 +298,15 @@ function seed(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVari
   };
 }
 
+/** Every tensor inside a step value (a tensor, a (re, im) pair, or a record of cached tensors). */
+export function tensorsOf(v: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
+  if (v instanceof tf.Tensor) out.push(v);
+  else if (v && typeof v === 'object') for (const x of Object.values(v as Record<string, unknown>)) tensorsOf(x, out);
+  return out;
+}
+
 export function disposeCx(c: unknown): void {
-  if (c === undefined || c === null) return;
-  if (c instanceof tf.Tensor) c.dispose();
-  else if (typeof c === 'object') for (const v of Object.values(c as Record<string, unknown>)) disposeCx(v);
+  tf.dispose(tensorsOf(c));
 }
 
 /**
@@ -331,7 +336,6 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
     return t;
   };
   const r2c = mat(r2cMatrix(Q, V), [Q, 2 * V]) as tf.Tensor2D;
-  const fwdH = mat(complexRight(P, false), [2 * P, 2 * P]) as tf.Tensor2D;
   const persistent = persistentEnv({ x: tf.tensor(data.input, data.inputShape), w: tf.tensor4d(data.kernel, [kh, kw, Ci, Co]) });
   const gauss = Ci >= (ctx.gaussMinInChannels ?? gaussMinInChannels(ctx.backend));
   // Measured here: wasm batchMatMul with a batch > 1 runs tfjs's own loop (≈ 1–2 GFLOP/s), not XNNPACK (≈ 25).
@@ -341,6 +345,7 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
   // Column blocks of the forward DFT over H: the real part, the imaginary part, and i·X (−Im, Re),
   // so that every layout the product needs comes straight out of a GEMM, with no split or concat.
   const fwdFull = complexRight(P, false);
+  const fwdH = mat(fwdFull, [2 * P, 2 * P]) as tf.Tensor2D;
   const fwdRe = mat(columns(fwdFull, 2 * P, 2 * U, 0, U), [2 * P, U]) as tf.Tensor2D;
   const fwdIm = mat(columns(fwdFull, 2 * P, 2 * U, U, U), [2 * P, U]) as tf.Tensor2D;
   const fwdTimesI = mat(timesI(fwdFull, 2 * P, U), [2 * P, 2 * U]) as tf.Tensor2D;
@@ -481,7 +486,7 @@ function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): Prepare
     }
   } else {
     // Left orientation: (V, [ri, U], B·Co) → ifft over H per frequency column → C2R over (v, ri) → layout.
-    const invHl = transposeOf(complexRight(P, true, g.cropTop, oh), 2 * P, 2 * oh); // (2oh, 2U)
+    const invHl = complexBlock(P, true, g.cropTop, oh); // (2oh, 2U)
     const invH = mat(tile(invHl, V), [V, 2 * oh, 2 * P]) as tf.Tensor3D;
     const c2rl = mat(transposeOf(c2rInterleaved(Q, V, g.cropLeft, ow), 2 * V, ow), [ow, 2 * V]) as tf.Tensor2D; // cols (v, ri)
     steps.push(step({
@@ -534,11 +539,6 @@ function timesI(m: Float32Array, rows: number, n: number): Float32Array {
   return out;
 }
 
-function transposeOf(m: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(m.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
-  return out;
-}
 
 function tile(m: Float32Array, times: number): Float32Array {
   const out = new Float32Array(m.length * times);
