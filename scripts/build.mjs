@@ -20,6 +20,11 @@ const node = { bundle: true, platform: 'node', target: 'node18', format: 'cjs', 
 await Promise.all([
   build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
   build({ ...node, entryPoints: ['src/engines/worker.ts'], outfile: join(dist, 'worker.js') }),
+  // The extension host side: vscode glue only, no engine code (that is the worker's).
+  build({
+    ...node, entryPoints: ['src/extension.ts'], outfile: join(dist, 'extension.js'),
+    banner: { js: 'globalThis.__fconvLoadStart = performance.now();' },
+  }),
   build({
     entryPoints: ['webview/main.ts'], outfile: join(dist, 'webview.js'), bundle: true, platform: 'browser',
     target: 'es2020', format: 'iife', minify: !watch, define, logLevel: 'warning',

@@ -1,14 +1,20 @@
 /**
  * Entry of the report bundle. Standalone (CLI): the run is inlined as JSON in #fconv-run. In the
- * extension's panel (later) the same renderer gets runs through schema-checked messages.
+ * extension's panel the same renderer gets runs through schema-checked messages (panel.ts).
  */
 import { parseRun } from '../src/core/run';
 import { h } from './dom';
+import { bootPanel } from './panel';
 import { renderReport } from './report';
+import { installTooltips } from './tooltip';
 
 function boot(): void {
   const root = document.getElementById('app');
   if (!root) return;
+  if (typeof (globalThis as { acquireVsCodeApi?: unknown }).acquireVsCodeApi === 'function') {
+    bootPanel(root);
+    return;
+  }
   const data = document.getElementById('fconv-run');
   if (!data?.textContent) {
     root.replaceChildren(h('p', { class: 'empty' }, 'No profile yet.'));
@@ -16,6 +22,7 @@ function boot(): void {
   }
   try {
     renderReport(parseRun(JSON.parse(data.textContent)), root);
+    installTooltips(root);
   } catch (e) {
     root.replaceChildren(h('p', { class: 'error' }, `This report could not be shown: ${(e as Error).message}`));
   }

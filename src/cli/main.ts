@@ -10,7 +10,7 @@ import { VARIANT_NAMES, type VariantName } from '../core/run';
 import { UsageError, specFromText } from '../core/spec-input';
 import { WorkerClient, WorkerError } from '../engines/client';
 import { ENGINE_REQUESTS, type ProgressMsg } from '../protocol/worker-protocol';
-import { writeReport } from './report-files';
+import { writeReport } from '../report/report-files';
 
 declare const FCONV_VERSION: string | undefined;
 const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';

@@ -104,3 +104,21 @@ export function formatRunText(run: Run): string {
   for (const l of vd.lines) out.push(`  ${l}`);
   return out.join('\n');
 }
+
+/** A few words for a status bar: the spectral layer against the spatial conv of the same function. */
+export function shortVerdict(run: Run): string {
+  const ok = (n: string) => {
+    const v = find(run, n);
+    return v && v.correct && v.totalMs.median > 0 ? v : undefined;
+  };
+  const prefix = run.status === 'cancelled' ? 'partial: ' : run.status === 'failed' ? 'failed: ' : '';
+  const spectral = ok('optimized') ?? ok('seed');
+  const spatial = ok('spatial-equivalent') ?? ok('spatial');
+  if (spectral && spatial) {
+    const r = spatial.totalMs.median / spectral.totalMs.median;
+    const k = spatial.name === 'spatial' ? run.spec.spatialKernel : run.spec.kernelH;
+    return `${prefix}FFT ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`} than conv ${k}×${k}`;
+  }
+  const v = verdict(run);
+  return v.fastest ? `${prefix}${v.fastest} fastest` : `${prefix}no variant completed`;
+}

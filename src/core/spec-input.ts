@@ -79,3 +79,15 @@ export function specFromText(t: SpecText): LayerSpec {
   if (problems.length) throw new UsageError(problems[0]!);
   return spec;
 }
+
+/** "32x28x28x1" (batch × height × width × in channels; × or x or spaces), as the Custom… input box takes it. */
+export function parseInputShape(text: string): { batch: number; height: number; width: number; inChannels: number } {
+  const parts = text.trim().split(/\s*[x×,]\s*|\s+/).filter(Boolean);
+  if (parts.length !== 4) throw new UsageError(`input shape must be batch×height×width×channels (e.g. 32×28×28×1), got "${text}"`);
+  return {
+    batch: parseDimension(parts[0]!, 'batch'),
+    height: parseDimension(parts[1]!, 'height'),
+    width: parseDimension(parts[2]!, 'width'),
+    inChannels: parseDimension(parts[3]!, 'in channels'),
+  };
+}

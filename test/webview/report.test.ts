@@ -5,7 +5,7 @@ import { fakeRun } from '../fixtures';
 
 /** Loads the report bundle into a DOM exactly as the standalone report.html does. */
 async function render(doc: unknown): Promise<Document> {
-  const { htmlPage, reportAssets } = await import('../../src/cli/report-files');
+  const { htmlPage, reportAssets } = await import('../../src/report/report-files');
   const assets = reportAssets(require('node:path').join(__dirname, '..', '..', 'dist'));
   const html = htmlPage('test', doc, assets);
   const dom = new JSDOM(html, { runScripts: 'dangerously' });

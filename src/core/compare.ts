@@ -1,0 +1,68 @@
+/**
+ * Compare two runs step by step: the diff table behind "compare with the previous run". Steps are
+ * matched by variant and step id; a step only one run has is listed with the other side missing.
+ * Host-free.
+ */
+import type { Run } from './run';
+import { describeSpec } from './spec';
+
+export interface StepDiff {
+  variant: string;
+  step: string;
+  previousMs?: number;
+  currentMs?: number;
+  /** current / previous (undefined when either side is missing). */
+  ratio?: number;
+  /** Beyond both runs' p10–p90 spread and more than 5 %: a change, not noise. */
+  change: 'faster' | 'slower' | 'same' | 'added' | 'removed';
+}
+
+export interface RunDiff {
+  sameSpec: boolean;
+  sameEngine: boolean;
+  notes: string[];
+  rows: StepDiff[];
+}
+
+interface Cell {
+  median: number;
+  p10: number;
+  p90: number;
+}
+
+function classify(prev: Cell, cur: Cell): StepDiff['change'] {
+  const ratio = cur.median / prev.median;
+  if (!Number.isFinite(ratio)) return 'same';
+  const disjoint = cur.p90 < prev.p10 || cur.p10 > prev.p90;
+  if (disjoint && ratio < 0.95) return 'faster';
+  if (disjoint && ratio > 1.05) return 'slower';
+  return 'same';
+}
+
+export function diffRuns(previous: Run, current: Run): RunDiff {
+  const rows: StepDiff[] = [];
+  const notes: string[] = [];
+  const sameSpec = describeSpec(previous.spec) === describeSpec(current.spec);
+  const sameEngine = previous.engine === current.engine && previous.backend === current.backend && previous.device === current.device;
+  if (!sameSpec) notes.push(`The layers differ: previous ${describeSpec(previous.spec)}; now ${describeSpec(current.spec)}.`);
+  if (!sameEngine) notes.push(`The engines differ: previous ${previous.engine}/${previous.backend} on ${previous.device}; now ${current.engine}/${current.backend} on ${current.device}.`);
+  const variantNames = [...new Set([...current.variants.map((v) => v.name), ...previous.variants.map((v) => v.name)])];
+  for (const name of variantNames) {
+    const pv = previous.variants.find((v) => v.name === name);
+    const cv = current.variants.find((v) => v.name === name);
+    rows.push(row(name, 'end to end', pv?.totalMs, cv?.totalMs));
+    const stepIds = [...new Set([...(cv?.steps ?? []).map((s) => s.id), ...(pv?.steps ?? []).map((s) => s.id)])];
+    for (const id of stepIds) {
+      const ps = pv?.steps.find((s) => s.id === id);
+      const cs = cv?.steps.find((s) => s.id === id);
+      rows.push(row(name, (cs ?? ps)!.name, ps, cs));
+    }
+  }
+  return { sameSpec, sameEngine, notes, rows };
+}
+
+function row(variant: string, step: string, prev: Cell | undefined, cur: Cell | undefined): StepDiff {
+  if (!prev) return { variant, step, currentMs: cur?.median, change: 'added' };
+  if (!cur) return { variant, step, previousMs: prev.median, change: 'removed' };
+  return { variant, step, previousMs: prev.median, currentMs: cur.median, ratio: cur.median / prev.median, change: classify(prev, cur) };
+}

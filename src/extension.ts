@@ -1,0 +1,50 @@
+/**
+ * Entry point: wires commands, the panel serializer and settings to the controller; nothing else.
+ * No engine code loads here — profiles run in the worker process (dist/worker.js).
+ */
+import * as vscode from 'vscode';
+import { Controller, type ExportFormat, type ProfileArgs } from './host/controller';
+import { ReportPanel, VIEW_TYPE } from './host/panel';
+
+declare const FCONV_VERSION: string | undefined;
+const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
+// Set by the bundle's first line (scripts/build.mjs), so module loading counts as activation time.
+const loadedAt = (globalThis as { __fconvLoadStart?: number }).__fconvLoadStart ?? performance.now();
+
+/** What activate returns: used by the integration tests (and by other extensions, read-only). */
+export interface FourierConvApi {
+  controller: Controller;
+  activationMs: number;
+  /** The report panel, when open. */
+  readonly panel: ReportPanel | undefined;
+}
+
+export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
+  const log = vscode.window.createOutputChannel('Fourier Conv Profiler', { log: true });
+  const controller = new Controller(ctx, log, version);
+  ctx.subscriptions.push(
+    log,
+    controller,
+    vscode.commands.registerCommand('fourierConv.profile', (args?: ProfileArgs) => controller.profile(args)),
+    vscode.commands.registerCommand('fourierConv.cancel', () => controller.runner.cancel()),
+    vscode.commands.registerCommand('fourierConv.openLastReport', () => controller.openLastReport()),
+    vscode.commands.registerCommand('fourierConv.exportReport', (format?: ExportFormat, target?: vscode.Uri) => controller.exportReport(format, target)),
+    vscode.commands.registerCommand('fourierConv.compareWithPrevious', () => controller.compareWithPrevious()),
+    vscode.commands.registerCommand('fourierConv.showLog', () => log.show()),
+    vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => controller.revivePanel(panel, state),
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => controller.onConfigChanged(e)),
+  );
+  const activationMs = performance.now() - loadedAt;
+  log.info(`Fourier Conv Profiler ${version} activated in ${activationMs.toFixed(1)} ms (engine code loads only in the worker process)`);
+  return {
+    controller,
+    activationMs,
+    get panel() {
+      return ReportPanel.instance;
+    },
+  };
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,246 @@
+/**
+ * What the commands do: ask for a layer, run it in the worker, save and show the report, keep the
+ * status bar and the log up to date, export, reopen. One instance per activation.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { shortVerdict, verdict } from '../core/format';
+import { presetById } from '../core/presets';
+import { type Run, layerSpecSchema, runSchema } from '../core/run';
+import { type LayerSpec, describeSpec, specProblems } from '../core/spec';
+import { toChromeTrace } from '../core/trace';
+import { WorkerError } from '../engines/client';
+import { standaloneHtml } from '../report/report-files';
+import { ReportPanel } from './panel';
+import { askCustom, pickSpec } from './pick-spec';
+import { ProfileRunner } from './runner';
+import { SECTION, readSettings } from './settings';
+import { ReportStore, type StoredRun } from './store';
+
+const LAST_SPEC = 'fourierConv.lastSpec';
+
+/** Arguments of the profile command (from the diagnostics' CodeLens, or the tests). */
+export interface ProfileArgs {
+  /** A preset id from src/core/presets.ts. */
+  preset?: string;
+  /** A layer read from source: whatever is missing is asked for. */
+  spec?: Partial<LayerSpec>;
+  /** Do not open the panel (still saved; the status bar updates). */
+  background?: boolean;
+}
+
+export type ExportFormat = 'html' | 'trace' | 'json';
+
+export class Controller implements vscode.Disposable {
+  readonly store: ReportStore;
+  readonly runner: ProfileRunner;
+  private readonly status: vscode.StatusBarItem;
+  /** The last error shown to the user (for the tests and "Show log"). */
+  lastError: string | undefined;
+
+  constructor(private readonly ctx: vscode.ExtensionContext, readonly log: vscode.LogOutputChannel, version: string) {
+    const storage = ctx.storageUri ?? ctx.globalStorageUri;
+    this.store = new ReportStore(path.join(storage.fsPath, 'reports'), 20, (m) => log.warn(m));
+    this.runner = new ProfileRunner({ workerPath: path.join(ctx.extensionPath, 'dist', 'worker.js'), version, log });
+    this.status = vscode.window.createStatusBarItem('fourierConv.lastVerdict', vscode.StatusBarAlignment.Left, 10);
+    this.status.name = 'Fourier Conv: last profile';
+    this.status.command = 'fourierConv.openLastReport';
+    const last = this.store.last();
+    if (last) this.updateStatus(last.run);
+  }
+
+  private handlers() {
+    return {
+      log: this.log,
+      onMessage: (msg: { type: 'rerun' } | { type: 'export'; format: ExportFormat } | { type: 'showLog' }, shown: StoredRun | undefined) => {
+        if (msg.type === 'rerun') {
+          if (shown) void this.profile({ spec: shown.run.spec });
+          else void this.profile();
+        } else if (msg.type === 'export') void this.exportReport(msg.format);
+        else this.log.show(true);
+      },
+    };
+  }
+
+  openPanel(): ReportPanel {
+    return ReportPanel.createOrShow(this.ctx.extensionUri, this.handlers());
+  }
+
+  revivePanel(panel: vscode.WebviewPanel, state: unknown): void {
+    const p = ReportPanel.revive(panel, this.ctx.extensionUri, this.handlers());
+    const runId = typeof state === 'object' && state && typeof (state as { runId?: unknown }).runId === 'string' ? (state as { runId: string }).runId : undefined;
+    const stored = (runId && this.store.load(runId)) || this.store.last();
+    if (stored) p.show(stored, this.store.previous(stored.runId));
+    else this.log.info('report panel restored, but no saved report was found');
+  }
+
+  private lastSpec(): LayerSpec | undefined {
+    const raw = this.ctx.globalState.get<unknown>(LAST_SPEC);
+    const p = layerSpecSchema.safeParse(raw);
+    return p.success && !specProblems(p.data).length ? p.data : undefined;
+  }
+
+  private async resolveSpec(args: ProfileArgs | undefined, defaultPreset: string): Promise<LayerSpec | undefined> {
+    if (args?.preset) {
+      if (args.preset === 'last') {
+        const last = this.lastSpec();
+        if (last) return last;
+      }
+      const p = presetById(args.preset);
+      if (!p) throw new Error(`unknown preset "${args.preset}"`);
+      return p.spec;
+    }
+    if (args?.spec) {
+      const full = layerSpecSchema.safeParse({ dtype: 'float32', ...args.spec });
+      if (full.success) {
+        const problems = specProblems(full.data);
+        if (problems.length) throw new Error(problems[0]);
+        return full.data;
+      }
+      return askCustom(args.spec, this.lastSpec() ?? presetById('mnist-seed')!.spec);
+    }
+    return (await pickSpec(this.lastSpec(), defaultPreset))?.spec;
+  }
+
+  /** "Profile Fourier Conv". Resolves with the saved run, or undefined when nothing ran. */
+  async profile(args?: ProfileArgs): Promise<StoredRun | undefined> {
+    if (this.runner.running) {
+      void vscode.window.showWarningMessage('Fourier Conv: a profile is already running.', 'Cancel it').then((a) => a && this.runner.cancel());
+      return undefined;
+    }
+    const settings = readSettings();
+    for (const p of settings.problems) this.log.warn(p);
+    if (settings.problems.length) void vscode.window.showWarningMessage(`Fourier Conv: ${settings.problems[0]}`);
+    let spec: LayerSpec | undefined;
+    try {
+      spec = await this.resolveSpec(args, settings.defaultPreset);
+    } catch (e) {
+      this.fail(`Fourier Conv: ${(e as Error).message}`);
+      return undefined;
+    }
+    if (!spec) return undefined;
+    await this.ctx.globalState.update(LAST_SPEC, spec);
+    const panel = args?.background ? ReportPanel.instance : this.openPanel();
+    panel?.setBusy(true, `Profiling ${describeSpec(spec)}…`);
+    this.status.text = '$(sync~spin) Fourier Conv: profiling…';
+    this.status.show();
+    let outcome;
+    try {
+      outcome = await this.runner.run(spec, settings.options);
+    } finally {
+      ReportPanel.instance?.setBusy(false);
+    }
+    let run: Run | undefined;
+    if (outcome.kind === 'done') run = outcome.run;
+    else {
+      const e = outcome.error;
+      const crashed = e instanceof WorkerError && e.kind === 'crashed';
+      const msg = crashed ? `Fourier Conv: ${e.message}` : `Fourier Conv: the profile could not run: ${e.message}`;
+      this.fail(msg);
+      run = outcome.partial;
+    }
+    if (!run) {
+      const last = this.store.last();
+      if (last) this.updateStatus(last.run);
+      else this.status.hide();
+      return undefined;
+    }
+    const runId = this.store.save(run);
+    const stored = { runId, run };
+    this.updateStatus(run);
+    (args?.background ? ReportPanel.instance : this.openPanel())?.show(stored, this.store.previous(runId));
+    if (run.status === 'cancelled') void vscode.window.showInformationMessage('Fourier Conv: profile cancelled; the report shows what was measured.');
+    else if (run.status === 'failed' && outcome.kind === 'done') this.fail(`Fourier Conv: ${run.failure ?? verdict(run).lines[0] ?? 'a variant does not match its reference'}`);
+    return stored;
+  }
+
+  private fail(message: string): void {
+    this.lastError = message;
+    this.log.error(message);
+    void vscode.window.showErrorMessage(message, 'Show log').then((a) => a && this.log.show());
+  }
+
+  private updateStatus(run: Run): void {
+    this.status.text = `$(pulse) ${shortVerdict(run)}`;
+    this.status.tooltip = new vscode.MarkdownString(`**Fourier Conv, last profile** — ${describeSpec(run.spec)}\n\n${verdict(run).headline}\n\nClick to open the report.`);
+    this.status.show();
+  }
+
+  get statusText(): string {
+    return this.status.text;
+  }
+
+  openLastReport(): StoredRun | undefined {
+    const last = this.store.last();
+    if (!last) {
+      void vscode.window.showInformationMessage('Fourier Conv: no report yet. Run "Profile Fourier Conv" first.', 'Profile Fourier Conv').then((a) => a && this.profile());
+      return undefined;
+    }
+    this.openPanel().show(last, this.store.previous(last.runId));
+    return last;
+  }
+
+  /** "Compare with Previous Run": the panel's diff of the shown run against the one before it. */
+  compareWithPrevious(): boolean {
+    const panel = ReportPanel.instance ?? (this.openLastReport() ? ReportPanel.instance : undefined);
+    const shown = panel?.shownRun;
+    if (!panel || !shown) return false;
+    if (!this.store.previous(shown.runId)) {
+      void vscode.window.showInformationMessage('Fourier Conv: there is no earlier run to compare with yet.');
+      return false;
+    }
+    panel.panel.reveal(undefined, true);
+    panel.setCompare(true);
+    return true;
+  }
+
+  /** Writes the shown (or last) run as report.html, trace.json or report.json; asks where unless `target` is given. */
+  async exportReport(format?: ExportFormat, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    const stored = ReportPanel.instance?.shownRun ?? this.store.last();
+    if (!stored) {
+      void vscode.window.showInformationMessage('Fourier Conv: no report to export yet.');
+      return undefined;
+    }
+    const fmt = format ?? (await vscode.window.showQuickPick(
+      [
+        { label: 'report.html', description: 'standalone report, opens in any browser', format: 'html' as const },
+        { label: 'trace.json', description: 'Chrome trace: open in ui.perfetto.dev or chrome://tracing', format: 'trace' as const },
+        { label: 'report.json', description: 'the run, schema v1', format: 'json' as const },
+      ],
+      { title: 'Export Fourier Conv report' },
+    ))?.format;
+    if (!fmt) return undefined;
+    const name = { html: 'report.html', trace: 'trace.json', json: 'report.json' }[fmt];
+    const base = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const uri = target ?? (await vscode.window.showSaveDialog({
+      defaultUri: base ? vscode.Uri.joinPath(base, name) : undefined,
+      filters: fmt === 'html' ? { 'HTML report': ['html'] } : { JSON: ['json'] },
+      title: `Export ${name}`,
+    }));
+    if (!uri) return undefined;
+    try {
+      runSchema.parse(stored.run);
+      const text = fmt === 'html' ? standaloneHtml(stored.run, undefined) : fmt === 'trace' ? JSON.stringify(toChromeTrace(stored.run)) : `${JSON.stringify(stored.run, null, 2)}\n`;
+      await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
+      this.log.info(`exported ${fmt} to ${uri.toString(true)}`);
+      if (!target) {
+        void vscode.window.showInformationMessage(`Fourier Conv: wrote ${uri.fsPath}`, 'Reveal').then((a) => a && vscode.commands.executeCommand('revealFileInOS', uri));
+      }
+      return uri;
+    } catch (e) {
+      this.fail(`Fourier Conv: export failed: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  onConfigChanged(e: vscode.ConfigurationChangeEvent): void {
+    if (!e.affectsConfiguration(SECTION)) return;
+    for (const p of readSettings().problems) this.log.warn(p);
+  }
+
+  dispose(): void {
+    this.runner.dispose();
+    this.status.dispose();
+    ReportPanel.instance?.dispose();
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Runs profiles in the engine worker process (never in the extension host), with a progress
+ * notification that names the step being timed and a Cancel that stops the run within a second and
+ * keeps what was measured. In desktop VS Code the worker is forked from the Electron binary with
+ * ELECTRON_RUN_AS_NODE=1; under code-server or a remote host process.execPath is Node already.
+ */
+import * as vscode from 'vscode';
+import type { Run } from '../core/run';
+import { type LayerSpec, describeSpec } from '../core/spec';
+import { WorkerClient, WorkerError } from '../engines/client';
+import type { ProgressMsg, RunOptions } from '../protocol/worker-protocol';
+
+export type RunOutcome =
+  | { kind: 'done'; run: Run }
+  | { kind: 'error'; error: Error; partial?: Run };
+
+const PHASE_LABEL: Record<ProgressMsg['phase'], string> = {
+  prepare: 'preparing',
+  'one-off': 'one-off',
+  'warm-up': 'warm-up',
+  'per-step': 'timing',
+  'end-to-end': 'end to end',
+  'layer-only': 'layer only',
+  check: 'checking against the reference',
+};
+
+export function progressText(p: ProgressMsg): string {
+  const rep = p.reps ? ` ${Math.min((p.rep ?? 0) + 1, p.reps)}/${p.reps}` : '';
+  const step = p.step ? ` ${p.step}` : '';
+  return `${p.variant} (${p.variantIndex + 1}/${p.variantCount}): ${PHASE_LABEL[p.phase]}${step}${rep}`;
+}
+
+/** Overall fraction done: variants are equal shares, steps equal shares within one. */
+export function progressFraction(p: ProgressMsg): number {
+  const inVariant = p.phase === 'check' ? 1 : p.stepCount > 0 ? Math.min(1, p.stepIndex / p.stepCount) : 0;
+  return Math.min(1, (p.variantIndex + inVariant) / Math.max(1, p.variantCount));
+}
+
+export interface RunnerOptions {
+  workerPath: string;
+  version: string;
+  log: vscode.LogOutputChannel;
+}
+
+export class ProfileRunner implements vscode.Disposable {
+  private readonly client: WorkerClient;
+  private abort: AbortController | undefined;
+
+  constructor(private readonly opts: RunnerOptions) {
+    const electron = !!process.versions.electron;
+    this.client = new WorkerClient({
+      workerPath: opts.workerPath,
+      tool: { name: 'fourier-conv-profiler', version: opts.version },
+      execPath: process.execPath,
+      // In desktop VS Code process.execPath is Electron: make it behave as plain Node.
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      execArgv: [],
+    });
+    opts.log.debug(`worker: ${opts.workerPath} via ${process.execPath}${electron ? ' (Electron as Node)' : ''}`);
+  }
+
+  get running(): boolean {
+    return this.abort !== undefined;
+  }
+
+  get workerPid(): number | undefined {
+    return this.client.pid;
+  }
+
+  /** Cancels the running profile; false when none runs. */
+  cancel(): boolean {
+    if (!this.abort) return false;
+    this.opts.log.info('cancel requested');
+    this.abort.abort();
+    return true;
+  }
+
+  async run(spec: LayerSpec, options: RunOptions, onProgress?: (p: ProgressMsg) => void): Promise<RunOutcome> {
+    if (this.abort) return { kind: 'error', error: new WorkerError('busy', 'a profile is already running: wait for it or cancel it') };
+    const ac = new AbortController();
+    this.abort = ac;
+    void vscode.commands.executeCommand('setContext', 'fourierConv.running', true);
+    const log = this.opts.log;
+    log.info(`profile: ${describeSpec(spec)}; engine ${options.engine}, ${options.warmup} warm-up, ${options.reps} reps, variants ${options.variants.join(', ')}`);
+    const started = Date.now();
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Profiling Fourier conv', cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => this.cancel());
+          let done = 0;
+          progress.report({ message: 'starting the engine worker…' });
+          try {
+            const run = await this.client.run(spec, options, {
+              signal: ac.signal,
+              onEngine: (info) => {
+                log.info(`engine ${info.engine}/${info.backend} on ${info.device}`);
+                for (const n of info.notes) log.info(`  engine detection: ${n}`);
+                log.info(`  timing: ${info.timingNote}`);
+                progress.report({ message: `${info.engine}/${info.backend} on ${info.device}` });
+              },
+              onProgress: (p) => {
+                const f = progressFraction(p) * 100;
+                const inc = Math.max(0, f - done);
+                done = Math.max(done, f);
+                progress.report({ message: progressText(p), increment: inc });
+                onProgress?.(p);
+              },
+              onVariant: (v) => log.info(`  ${v.name}: end to end ${v.totalMs.median.toFixed(3)} ms (p10 ${v.totalMs.p10.toFixed(3)}, p90 ${v.totalMs.p90.toFixed(3)}, ${v.totalMs.reps} reps), max |err| ${v.maxAbsError.toExponential(2)} ${v.correct ? 'ok' : 'MISMATCH'}`),
+              onRejected: (why) => log.warn(`worker: ${why}`),
+            });
+            log.info(`profile ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+            return { kind: 'done', run } as RunOutcome;
+          } catch (e) {
+            const err = e as Error;
+            log.error(`profile failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${err.message}`);
+            return { kind: 'error', error: err, partial: e instanceof WorkerError ? e.partial : undefined } as RunOutcome;
+          }
+        },
+      );
+    } finally {
+      this.abort = undefined;
+      void vscode.commands.executeCommand('setContext', 'fourierConv.running', false);
+    }
+  }
+
+  dispose(): void {
+    this.abort?.abort();
+    this.client.dispose();
+  }
+}

@@ -1,0 +1,41 @@
+/** The extension's settings (contributes.configuration in package.json), read and checked in one place. */
+import * as vscode from 'vscode';
+import { parseBytes } from '../core/memory';
+import { presetById } from '../core/presets';
+import { VARIANT_NAMES, type VariantName } from '../core/run';
+import { ENGINE_REQUESTS, type RunOptions } from '../protocol/worker-protocol';
+
+export const SECTION = 'fourierConv';
+
+export interface Settings {
+  options: RunOptions;
+  defaultPreset: string;
+  /** Problems with the user's values; each was replaced by its default. */
+  problems: string[];
+}
+
+function int(v: unknown, min: number, max: number): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : undefined;
+}
+
+export function readSettings(cfg: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration(SECTION)): Settings {
+  const problems: string[] = [];
+  const pick = <T>(key: string, parsed: T | undefined, fallback: T): T => {
+    if (parsed !== undefined) return parsed;
+    problems.push(`setting ${SECTION}.${key} = ${JSON.stringify(cfg.get(key))} is not valid; using ${JSON.stringify(fallback)}`);
+    return fallback;
+  };
+  const engineRaw = cfg.get<string>('engine', 'auto');
+  const engine = pick('engine', (ENGINE_REQUESTS as readonly string[]).includes(engineRaw) ? (engineRaw as RunOptions['engine']) : undefined, 'auto');
+  const warmup = pick('warmup', int(cfg.get('warmup', 3), 0, 1000), 3);
+  const reps = pick('repetitions', int(cfg.get('repetitions', 10), 1, 10000), 10);
+  const memRaw = cfg.get<string>('maxMemory', '4GB');
+  const memParsed = typeof memRaw === 'string' ? parseBytes(memRaw) : NaN;
+  const maxMemoryBytes = pick('maxMemory', Number.isFinite(memParsed) && memParsed > 0 ? memParsed : undefined, 4e9);
+  const variantsRaw = cfg.get<unknown>('variants', [...VARIANT_NAMES]);
+  const variantsOk = Array.isArray(variantsRaw) && variantsRaw.length > 0 && variantsRaw.every((v) => (VARIANT_NAMES as readonly unknown[]).includes(v));
+  const variants = pick('variants', variantsOk ? ([...new Set(variantsRaw)] as VariantName[]) : undefined, [...VARIANT_NAMES]);
+  const presetRaw = cfg.get<string>('defaultPreset', 'mnist-seed');
+  const defaultPreset = pick('defaultPreset', presetRaw === 'last' || presetById(presetRaw) ? presetRaw : undefined, 'mnist-seed');
+  return { options: { engine, warmup, reps, seed: 1, maxMemoryBytes, variants }, defaultPreset, problems };
+}

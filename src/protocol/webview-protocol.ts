@@ -1,0 +1,47 @@
+/**
+ * Messages between the extension host and the report panel's webview. Both sides parse every message
+ * with these schemas; a malformed or unknown message is rejected (and logged by the host), never acted on.
+ */
+import { z } from 'zod';
+import { runSchema } from '../core/run';
+
+const runId = z.string().min(1).max(200);
+
+/** host → webview */
+export const toWebviewSchema = z.discriminatedUnion('type', [
+  /** Show `run`; `previous` is the run before it (for "compare with the previous run"), null if none. */
+  z.object({ type: z.literal('show'), runId, run: runSchema, previous: z.object({ runId, run: runSchema }).nullable() }),
+  /** A profile is running (buttons that start one are disabled) or has ended. */
+  z.object({ type: z.literal('busy'), busy: z.boolean(), label: z.string().max(500).optional() }),
+  /** Show or hide the comparison with the previous run ("Fourier Conv: Compare with Previous Run"). */
+  z.object({ type: z.literal('compare'), show: z.boolean() }),
+]);
+export type ToWebview = z.infer<typeof toWebviewSchema>;
+
+/** webview → host */
+export const fromWebviewSchema = z.discriminatedUnion('type', [
+  /** The page has loaded and listens. */
+  z.object({ type: z.literal('ready') }),
+  /** Run `runId` is on screen with `stepBars` timeline bars (the tests and the log read this). */
+  z.object({
+    type: z.literal('rendered'),
+    runId,
+    stepBars: z.number().int().nonnegative(),
+    /** Set when the comparison is on screen: the run compared with and the rows of the diff table. */
+    compared: z.object({ previousRunId: runId, rows: z.number().int().nonnegative() }).nullable(),
+  }),
+  /** Profile the same layer again with the current settings. */
+  z.object({ type: z.literal('rerun') }),
+  /** Save the shown run as a standalone report.html, a Chrome trace or the run JSON (save dialog). */
+  z.object({ type: z.literal('export'), format: z.enum(['html', 'trace', 'json']) }),
+  /** The user toggled the comparison (remembered for the next run shown). */
+  z.object({ type: z.literal('compareToggled'), show: z.boolean() }),
+  /** Open the output channel. */
+  z.object({ type: z.literal('showLog') }),
+]);
+export type FromWebview = z.infer<typeof fromWebviewSchema>;
+
+export function describeIssue(e: z.ZodError): string {
+  const first = e.issues[0];
+  return first ? `${first.path.join('.') || '(message)'}: ${first.message}` : 'invalid message';
+}

@@ -1,0 +1,204 @@
+/**
+ * Runs inside a real VS Code extension host (code-server 4.100.3 here, desktop VS Code elsewhere):
+ * the command, the worker, the panel and its messages, cancel, a killed worker, export, compare.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { FourierConvApi } from '../../src/extension';
+import type { ReportPanel, Rendered } from '../../src/host/panel';
+
+const EXT_ID = 'fourier-conv-profiler.fourier-conv-profiler';
+let api: FourierConvApi;
+
+function panel(): ReportPanel {
+  const p = api.panel;
+  assert.ok(p, 'the report panel is open');
+  return p;
+}
+
+/** Resolves when the panel reports it has drawn `runId` (and, if asked, with the comparison on screen). */
+function rendered(runId: string, compared = false, ms = 30_000): Promise<Rendered> {
+  return new Promise((resolve, reject) => {
+    const p = panel();
+    const ok = (r: Rendered | undefined) => r && r.runId === runId && (!compared || r.compared);
+    if (ok(p.lastRendered)) return resolve(p.lastRendered!);
+    const t = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`the panel did not render ${runId} within ${ms} ms (last: ${JSON.stringify(p.lastRendered)})`));
+    }, ms);
+    const sub = p.onDidRender((r) => {
+      if (!ok(r)) return;
+      clearTimeout(t);
+      sub.dispose();
+      resolve(r);
+    });
+  });
+}
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function timelineBars(run: { variants: Array<{ steps: Array<{ oneOff: boolean }> }> }): number {
+  return run.variants.reduce((n, v) => n + v.steps.filter((s) => !s.oneOff).length, 0);
+}
+
+type Stored = { runId: string; run: import('../../src/core/run').Run } | undefined;
+const profile = (args: object) => vscode.commands.executeCommand<Stored>('fourierConv.profile', args);
+
+describe('Fourier Conv Profiler in a VS Code extension host', () => {
+  before(async () => {
+    const ext = vscode.extensions.getExtension<FourierConvApi>(EXT_ID);
+    assert.ok(ext, `${EXT_ID} is installed in the development host`);
+    api = await ext.activate();
+    const cfg = vscode.workspace.getConfiguration('fourierConv');
+    await cfg.update('warmup', 1, vscode.ConfigurationTarget.Global);
+    await cfg.update('repetitions', 3, vscode.ConfigurationTarget.Global);
+    await cfg.update('engine', 'wasm', vscode.ConfigurationTarget.Global);
+  });
+
+  it('contributes "Profile Fourier Conv" under the Fourier Conv category and registers every command', async () => {
+    const ext = vscode.extensions.getExtension(EXT_ID)!;
+    const contributed = ext.packageJSON.contributes.commands as Array<{ command: string; title: string; category: string }>;
+    const profileCmd = contributed.find((c) => c.command === 'fourierConv.profile');
+    assert.equal(profileCmd?.title, 'Profile Fourier Conv');
+    assert.equal(profileCmd?.category, 'Fourier Conv');
+    const all = await vscode.commands.getCommands(true);
+    for (const c of contributed) assert.ok(all.includes(c.command), `${c.command} is registered`);
+    assert.ok(contributed.every((c) => c.command.startsWith('fourierConv.')), 'one command prefix');
+    assert.deepEqual(ext.packageJSON.extensionKind, ['workspace']);
+  });
+
+  it('loads no engine code in the extension host at activation', () => {
+    const tfjs = Object.keys(require.cache).filter((k) => k.includes('@tensorflow'));
+    assert.deepEqual(tfjs, [], 'tfjs modules loaded in the extension host');
+    assert.ok(Number.isFinite(api.activationMs) && api.activationMs > 0);
+    console.log(`      activation: ${api.activationMs.toFixed(1)} ms (module load + activate)`);
+  });
+
+  let first: Stored;
+  it('profiles a preset in the worker and shows a valid report in the panel', async () => {
+    first = await profile({ preset: 'mnist-seed' });
+    assert.ok(first, 'the command resolved with the saved run');
+    assert.equal(first.run.status, 'ok');
+    assert.deepEqual(first.run.variants.map((v) => v.name), ['spatial', 'spatial-equivalent', 'seed', 'optimized']);
+    assert.ok(first.run.variants.every((v) => v.correct), 'every variant matches its reference');
+    assert.equal(first.run.spec.kernelH, 28);
+    const r = await rendered(first.runId);
+    assert.equal(r.stepBars, timelineBars(first.run), 'one timeline bar per (non one-off) step');
+    assert.notEqual(api.controller.runner.workerPid, process.pid, 'the engine runs in another process');
+    assert.match(api.controller.statusText, /FFT .* than conv 28×28/);
+    assert.equal(api.controller.store.last()?.runId, first.runId, 'the report was saved');
+  });
+
+  it('rejects malformed and unknown webview messages without acting on them', () => {
+    const p = panel();
+    const before = p.rejected;
+    const shown = p.shownRun?.runId;
+    assert.equal(p.receive({ type: 'rerun', extra: 1 }), true, 'a valid message (extra fields are stripped)');
+    assert.equal(p.receive({ type: 'delete-everything' }), false);
+    assert.equal(p.receive({ type: 'export', format: 'exe' }), false);
+    assert.equal(p.receive('rerun'), false);
+    assert.equal(p.receive(null), false);
+    assert.equal(p.receive({ type: 'rendered', runId: 'x', stepBars: -1, compared: null }), false);
+    assert.equal(p.rejected, before + 5);
+    assert.equal(p.shownRun?.runId, shown);
+  });
+
+  it('compares with the previous run: the panel shows both runs in one diff table', async () => {
+    // the valid "rerun" above started a second profile of the same layer
+    await until(() => !api.controller.runner.running && api.controller.store.list().length >= 2, 120_000, 'the rerun');
+    const second = api.controller.store.last()!;
+    assert.notEqual(second.runId, first!.runId);
+    await rendered(second.runId);
+    assert.equal(await vscode.commands.executeCommand('fourierConv.compareWithPrevious'), true);
+    const r = await rendered(second.runId, true);
+    assert.equal(r.compared?.previousRunId, first!.runId);
+    const steps = second.run.variants.reduce((n, v) => n + v.steps.length + 1, 0);
+    assert.equal(r.compared?.rows, steps, 'one row per step and one end-to-end row per variant');
+  });
+
+  it('exports report.html, trace.json and report.json', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-export-'));
+    const shown = panel().shownRun!;
+    const html = await vscode.commands.executeCommand<vscode.Uri>('fourierConv.exportReport', 'html', vscode.Uri.file(path.join(dir, 'r.html')));
+    const trace = await vscode.commands.executeCommand<vscode.Uri>('fourierConv.exportReport', 'trace', vscode.Uri.file(path.join(dir, 't.json')));
+    const json = await vscode.commands.executeCommand<vscode.Uri>('fourierConv.exportReport', 'json', vscode.Uri.file(path.join(dir, 'r.json')));
+    assert.ok(html && trace && json);
+    const page = fs.readFileSync(html.fsPath, 'utf8');
+    assert.match(page, /<script type="application\/json" id="fconv-run">/);
+    assert.match(page, /default-src 'none'/);
+    const events = JSON.parse(fs.readFileSync(trace.fsPath, 'utf8')).traceEvents as Array<{ name: string; ph: string; args?: { name?: string } }>;
+    const tracks = events.filter((e) => e.name === 'thread_name').map((e) => e.args?.name);
+    assert.deepEqual(tracks, shown.run.variants.map((v) => v.name), 'one track per variant');
+    assert.ok(events.some((e) => e.ph === 'X' && e.name.startsWith('rfft2d')), 'transform steps on the timeline');
+    assert.equal(JSON.parse(fs.readFileSync(json.fsPath, 'utf8')).createdAt, shown.run.createdAt);
+  });
+
+  it('cancels a run within a second and keeps what was measured', async () => {
+    const pending = profile({ preset: 'imagenet-k7' });
+    await until(() => api.controller.runner.running, 10_000, 'the run to start');
+    await new Promise((r) => setTimeout(r, 2500));
+    const t0 = Date.now();
+    assert.equal(await vscode.commands.executeCommand('fourierConv.cancel'), true);
+    const stored = await pending;
+    const ms = Date.now() - t0;
+    console.log(`      cancel took ${ms} ms`);
+    assert.ok(ms < 2000, `cancel took ${ms} ms`);
+    assert.ok(stored, 'the partial run is saved');
+    assert.equal(stored.run.status, 'cancelled');
+    assert.equal(stored.run.spec.kernelH, 7);
+    await rendered(stored.runId);
+    assert.equal(await vscode.commands.executeCommand('fourierConv.cancel'), false, 'nothing left to cancel');
+  });
+
+  it('reports a worker killed mid-run, survives it, and the next run starts a fresh worker', async () => {
+    const pending = profile({ preset: 'mnist-seed' });
+    await until(() => api.controller.runner.running && api.controller.runner.workerPid !== undefined, 10_000, 'the worker');
+    await new Promise((r) => setTimeout(r, 800));
+    const pid = api.controller.runner.workerPid!;
+    process.kill(pid, 'SIGKILL');
+    await pending;
+    assert.match(api.controller.lastError ?? '', /engine worker was killed by SIGKILL/);
+    const next = await profile({ preset: 'mnist-seed' });
+    assert.equal(next?.run.status, 'ok');
+    assert.notEqual(api.controller.runner.workerPid, pid);
+    await rendered(next!.runId);
+  });
+
+  it('refuses a layer over the memory budget with a clear error and saves nothing', async () => {
+    const cfg = vscode.workspace.getConfiguration('fourierConv');
+    await cfg.update('maxMemory', '1MB', vscode.ConfigurationTarget.Global);
+    try {
+      const count = api.controller.store.list().length;
+      const r = await profile({ preset: 'mnist-seed' });
+      assert.equal(r, undefined);
+      assert.match(api.controller.lastError ?? '', /estimated memory .* above the budget of 1\.0 MB/);
+      assert.equal(api.controller.store.list().length, count);
+    } finally {
+      await cfg.update('maxMemory', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  it('rejects an invalid layer from a caller with the CLI\'s message', async () => {
+    const r = await profile({ spec: { batch: 2, height: 8, width: 8, inChannels: 1, outChannels: 2, kernelH: 9, kernelW: 9, spatialKernel: 3, padding: 'valid', layout: 'NHWC' } });
+    assert.equal(r, undefined);
+    assert.match(api.controller.lastError ?? '', /kernel .* larger than the image|valid/i);
+  });
+
+  it('reopens the last report after the panel was closed', async () => {
+    panel().dispose();
+    assert.equal(api.panel, undefined);
+    const last = await vscode.commands.executeCommand<Stored>('fourierConv.openLastReport');
+    assert.ok(last);
+    const r = await rendered(last.runId);
+    assert.equal(r.stepBars, timelineBars(last.run));
+  });
+});

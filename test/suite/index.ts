@@ -1,0 +1,16 @@
+/**
+ * The integration suite's entry, loaded by VS Code's extension host (--extensionTestsPath). Bundled
+ * by test/integration/vscode.test.ts into dist-test/suite/index.js; the suites are required only
+ * after mocha has defined its globals.
+ */
+import Mocha from 'mocha';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', timeout: 180_000, color: false, reporter: 'spec' });
+  mocha.suite.emit('pre-require', globalThis, 'extension.suite', mocha);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('./extension.suite');
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => (failures ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The report inside VS Code: the same renderer as the standalone page, plus a toolbar (rerun, export,
+ * compare with the previous run, log) and a busy banner. Talks to the extension host only through
+ * schema-checked messages; anything else is ignored (and said so in the console).
+ */
+import type { Run } from '../src/core/run';
+import { type FromWebview, fromWebviewSchema, toWebviewSchema } from '../src/protocol/webview-protocol';
+import { compareSection } from './compare';
+import { h } from './dom';
+import { renderReport } from './report';
+import { installTooltips } from './tooltip';
+
+interface VsCodeApi {
+  postMessage(msg: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+interface Shown {
+  runId: string;
+  run: Run;
+  previous: { runId: string; run: Run } | null;
+}
+
+export function bootPanel(root: HTMLElement): void {
+  const api = acquireVsCodeApi();
+  const saved = api.getState() as { compare?: boolean } | undefined;
+  let shown: Shown | undefined;
+  let compare = saved?.compare === true;
+  let busy: { busy: boolean; label?: string } = { busy: false };
+
+  const send = (msg: FromWebview) => api.postMessage(fromWebviewSchema.parse(msg));
+
+  const button = (label: string, title: string, onClick: () => void, opts: { disabled?: boolean; pressed?: boolean; primary?: boolean; id?: string } = {}) => {
+    const b = h('button', { type: 'button', title, class: opts.primary ? 'primary' : 'secondary', id: opts.id, disabled: opts.disabled, 'aria-pressed': opts.pressed === undefined ? undefined : String(opts.pressed) }, label);
+    b.addEventListener('click', onClick);
+    return b;
+  };
+
+  const toolbar = () => h('nav', { class: 'toolbar', 'aria-label': 'Report actions' },
+    button('Rerun', 'Profile the same layer again with the current settings', () => send({ type: 'rerun' }), { disabled: busy.busy, primary: true, id: 'rerun' }),
+    button(compare ? 'Hide comparison' : 'Compare with previous run', shown?.previous ? 'Step medians of this run against the run before it' : 'No earlier run saved yet', () => {
+      compare = !compare;
+      send({ type: 'compareToggled', show: compare });
+      draw();
+    }, { disabled: !shown?.previous, pressed: compare, id: 'compare-toggle' }),
+    button('Export report.html', 'Save a standalone HTML report', () => send({ type: 'export', format: 'html' }), { id: 'export-html' }),
+    button('Export trace.json', 'Save a Chrome trace (opens in ui.perfetto.dev)', () => send({ type: 'export', format: 'trace' }), { id: 'export-trace' }),
+    button('Show log', 'Engine detection and run log', () => send({ type: 'showLog' }), { id: 'show-log' }));
+
+  const draw = () => {
+    api.setState({ runId: shown?.runId, compare });
+    if (!shown) {
+      root.replaceChildren(busy.busy ? h('p', { class: 'busy-banner' }, busy.label ?? 'Profiling…') : h('p', { class: 'empty' }, 'No profile yet. Run "Profile Fourier Conv" from the command palette.'));
+      return;
+    }
+    renderReport(shown.run, root);
+    const header = root.querySelector('header');
+    const extras: HTMLElement[] = [toolbar()];
+    if (busy.busy) extras.push(h('p', { class: 'busy-banner', role: 'status' }, busy.label ?? 'Profiling…'));
+    header?.after(...extras);
+    const showCompare = compare && !!shown.previous;
+    if (showCompare && shown.previous) extras[extras.length - 1]!.after(compareSection(shown.previous.run, shown.run));
+    installTooltips(root);
+    send({
+      type: 'rendered',
+      runId: shown.runId,
+      stepBars: root.querySelectorAll('svg.timelines .seg').length,
+      compared: showCompare && shown.previous ? { previousRunId: shown.previous.runId, rows: root.querySelectorAll('#compare tbody tr').length } : null,
+    });
+  };
+
+  window.addEventListener('message', (ev: MessageEvent) => {
+    const p = toWebviewSchema.safeParse(ev.data);
+    if (!p.success) {
+      console.warn('fconv: ignored a malformed message from the extension host');
+      return;
+    }
+    const msg = p.data;
+    if (msg.type === 'show') shown = { runId: msg.runId, run: msg.run, previous: msg.previous };
+    else if (msg.type === 'compare') compare = msg.show;
+    else busy = { busy: msg.busy, label: msg.label };
+    draw();
+  });
+  draw();
+  send({ type: 'ready' });
+}
