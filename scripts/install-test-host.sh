@@ -12,6 +12,7 @@ CS="$HOST_DIR/node_modules/code-server/out/node/entry.js"
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v rg >/dev/null 2>&1 || need_apt+=(ripgrep)
+command -v unzip >/dev/null 2>&1 || need_apt+=(unzip)  # the VSIX test unpacks the package
 if [ ! -f "$CS" ]; then
   dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
   command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)

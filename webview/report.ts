@@ -30,9 +30,9 @@ const CATEGORY_LABEL: Record<StepCategory, string> = {
 };
 
 function fmtNum(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
   return `${n}`;
 }
 
@@ -47,7 +47,7 @@ function stepTooltip(step: StepResult): string {
     `median ${fmtMs(step.median)}, p10–p90 ${fmtMs(step.p10)}–${fmtMs(step.p90)} (${step.reps} reps after ${step.warmup} warm-up)`,
     `timing: ${TIMING_LABELS[step.timing]}`,
     `implementation: ${step.implementation}`,
-    `${fmtNum(step.flops)}FLOP, ${formatBytes(step.bytes)} moved${step.flops ? `, ${gflops(step)} GFLOP/s achieved` : ''}`,
+    step.flops ? `${fmtNum(step.flops)} FLOP, ${formatBytes(step.bytes)} moved, ${gflops(step)} GFLOP/s achieved` : `no FLOPs (data movement), ${formatBytes(step.bytes)} moved`,
     `in ${step.inputShapes.map((x) => x.join('×')).join(', ')} → out ${step.outputShape.join('×')}`,
   ].join('\n');
 }

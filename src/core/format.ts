@@ -113,11 +113,17 @@ export function shortVerdict(run: Run): string {
   };
   const prefix = run.status === 'cancelled' ? 'partial: ' : run.status === 'failed' ? 'failed: ' : '';
   const spectral = ok('optimized') ?? ok('seed');
-  const spatial = ok('spatial-equivalent') ?? ok('spatial');
-  if (spectral && spatial) {
-    const r = spatial.totalMs.median / spectral.totalMs.median;
-    const k = spatial.name === 'spatial' ? run.spec.spatialKernel : run.spec.kernelH;
-    return `${prefix}FFT ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`} than conv ${k}×${k}`;
+  const equivalent = ok('spatial-equivalent');
+  const small = ok('spatial');
+  const vs = (v: VariantResult, k: number) => {
+    const r = v.totalMs.median / spectral!.totalMs.median;
+    return `${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`} than conv ${k}×${k}`;
+  };
+  if (spectral && (equivalent || small)) {
+    const parts: string[] = [];
+    if (equivalent) parts.push(vs(equivalent, run.spec.kernelH));
+    if (small && (!equivalent || run.spec.spatialKernel !== run.spec.kernelH)) parts.push(vs(small, run.spec.spatialKernel).replace(/ than conv /, ' than '));
+    return `${prefix}FFT ${parts.join(', ')}`;
   }
   const v = verdict(run);
   return v.fastest ? `${prefix}${v.fastest} fastest` : `${prefix}no variant completed`;

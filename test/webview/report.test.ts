@@ -20,13 +20,28 @@ test('the standalone report renders the verdict, one timeline row and one table 
   const labels = [...doc.querySelectorAll('svg.timelines text.label')].map((t) => t.textContent);
   assert.deepEqual(labels, ['spatial', 'seed', 'optimized']);
   assert.equal(doc.querySelectorAll('section.variant').length, 3);
-  // every per-call step is a bar whose tooltip says how it was timed and what ran
-  const tips = [...doc.querySelectorAll('svg.timelines g.step title')].map((t) => t.textContent!);
+  // every per-call step is a bar whose hover card says how it was timed and what ran
+  const tips = [...doc.querySelectorAll('svg.timelines g.step')].map((g) => g.getAttribute('data-tip') ?? '');
   assert.equal(tips.length, run.variants.reduce((a, v) => a + v.steps.filter((s) => !s.oneOff).length, 0));
   assert.ok(tips.every((t) => /timing: wall-clock between syncs/.test(t) && /implementation: impl of /.test(t)));
   assert.match(doc.querySelector('svg.timelines')!.textContent!, /rfft2d\(kernel\) .* once \(cached\)/);
   const rows = [...doc.querySelectorAll('section.card table.steps')].pop()!.querySelectorAll('tbody tr');
   assert.equal(rows.length, 3, 'correctness table has a row per variant');
+});
+
+test('hovering a step shows a card with its name first, then timing, implementation, FLOPs and bytes', async () => {
+  const doc = await render(fakeRun());
+  const win = doc.defaultView!;
+  const bar = doc.querySelectorAll('svg.timelines g.step rect')[1]!;
+  assert.equal(doc.querySelectorAll('svg title').length, 0, 'no native tooltips on top of the card');
+  const card = doc.getElementById('fconv-tip')!;
+  assert.equal(card.hidden, true);
+  bar.dispatchEvent(new win.MouseEvent('mouseover', { bubbles: true, clientX: 10, clientY: 10 }));
+  assert.equal(card.hidden, false);
+  assert.equal(card.querySelector('strong')!.textContent, 'rfft2d(input) (outside the layer)');
+  assert.match(card.textContent!, /timing: wall-clock between syncs.*implementation: impl of rfft2d\(input\).*100 FLOP, 16 B moved/s);
+  bar.dispatchEvent(new win.MouseEvent('mouseout', { bubbles: true, relatedTarget: doc.body }));
+  assert.equal(card.hidden, true);
 });
 
 test('a mismatch is shown as such, in the chart and the correctness table', async () => {

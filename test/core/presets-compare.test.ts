@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { diffRuns } from '../../src/core/compare';
+import { shortVerdict } from '../../src/core/format';
+import { estimateRunBytes } from '../../src/core/memory';
+import { PRESETS, presetById } from '../../src/core/presets';
+import { VARIANT_NAMES } from '../../src/core/run';
+import { DEFAULT_SPEC, specProblems } from '../../src/core/spec';
+import { UsageError, parseInputShape } from '../../src/core/spec-input';
+import { summarize } from '../../src/core/stats';
+import { fakeRun } from '../fixtures';
+
+test('every preset is a valid layer within the default 4 GB budget, with a unique id', () => {
+  assert.equal(new Set(PRESETS.map((p) => p.id)).size, PRESETS.length);
+  for (const p of PRESETS) {
+    assert.deepEqual(specProblems(p.spec), [], p.id);
+    assert.ok(estimateRunBytes(p.spec, [...VARIANT_NAMES]) < 4e9, `${p.id} fits 4 GB`);
+  }
+});
+
+test("the presets are the seed's MNIST case, a CIFAR-like and two ImageNet-like layers", () => {
+  assert.deepEqual(presetById('mnist-seed')?.spec, DEFAULT_SPEC);
+  const c = presetById('cifar-k5')!.spec;
+  assert.deepEqual([c.height, c.width, c.inChannels, c.outChannels, c.kernelH, c.kernelW], [32, 32, 3, 64, 5, 5]);
+  for (const [id, k] of [['imagenet-k3', 3], ['imagenet-k7', 7]] as const) {
+    const s = presetById(id)!.spec;
+    assert.deepEqual([s.height, s.width, s.inChannels, s.outChannels, s.kernelH, s.spatialKernel], [56, 56, 64, 64, k, k]);
+  }
+  assert.equal(presetById('nope'), undefined);
+});
+
+test('parseInputShape reads batch×height×width×channels in any of the usual spellings and names the bad field', () => {
+  const want = { batch: 32, height: 28, width: 28, inChannels: 1 };
+  for (const t of ['32x28x28x1', '32×28×28×1', ' 32 x 28 x 28 x 1 ', '32,28,28,1', '32 28 28 1']) assert.deepEqual(parseInputShape(t), want, t);
+  assert.throws(() => parseInputShape('32x28x28'), (e: Error) => e instanceof UsageError && /batch×height×width×channels/.test(e.message));
+  assert.throws(() => parseInputShape('32x0x28x1'), /height must be positive/);
+  assert.throws(() => parseInputShape('32x28x2.5x1'), /width must be a whole number/);
+  assert.throws(() => parseInputShape('ax28x28x1'), /batch must be a positive whole number/);
+});
+
+function scaled(factor: number, spreadFactor = 1) {
+  const run = fakeRun();
+  for (const v of run.variants) {
+    for (const s of v.steps) Object.assign(s, summarize([s.median * factor * (1 - 0.02 * spreadFactor), s.median * factor, s.median * factor * (1 + 0.02 * spreadFactor)]));
+    Object.assign(v.totalMs, summarize(v.totalMs.samples.map((x) => x * factor)));
+  }
+  return run;
+}
+
+test('diffRuns marks a step faster or slower only beyond both spreads, and within noise otherwise', () => {
+  const a = scaled(1);
+  const same = diffRuns(a, scaled(1.01));
+  assert.ok(same.rows.every((r) => r.change === 'same'), 'a 1 % change inside the spread is noise');
+  assert.ok(same.sameSpec && same.sameEngine && same.notes.length === 0);
+  const slow = diffRuns(a, scaled(2));
+  assert.ok(slow.rows.filter((r) => r.step !== 'end to end').every((r) => r.change === 'slower' && Math.abs(r.ratio! - 2) < 1e-9));
+  const fast = diffRuns(a, scaled(0.5));
+  assert.ok(fast.rows.filter((r) => r.step !== 'end to end').every((r) => r.change === 'faster'));
+  // one row per step plus an end-to-end row per variant, in the current run's order
+  assert.equal(slow.rows.length, a.variants.reduce((n, v) => n + v.steps.length + 1, 0));
+  assert.deepEqual(slow.rows.slice(0, 2).map((r) => [r.variant, r.step]), [['spatial', 'end to end'], ['spatial', 'conv2d']]);
+});
+
+test('diffRuns lists steps and variants only one run has, and says when the layers or engines differ', () => {
+  const a = fakeRun();
+  const b = fakeRun();
+  b.variants = b.variants.filter((v) => v.name !== 'seed');
+  b.variants[0]!.steps.push({ ...b.variants[0]!.steps[0]!, id: 'bias', name: 'bias add' });
+  b.spec = { ...b.spec, batch: b.spec.batch * 2 };
+  b.backend = 'cpu';
+  const d = diffRuns(a, b);
+  assert.ok(d.rows.some((r) => r.step === 'bias add' && r.change === 'added' && r.previousMs === undefined));
+  assert.ok(d.rows.filter((r) => r.variant === 'seed').every((r) => r.change === 'removed' && r.currentMs === undefined));
+  assert.equal(d.sameSpec, false);
+  assert.equal(d.sameEngine, false);
+  assert.match(d.notes.join(' '), /layers differ.*batch 2.*batch 4/);
+  assert.match(d.notes.join(' '), /engines differ: previous tfjs\/wasm .* now tfjs\/cpu/);
+});
+
+test('shortVerdict compares the spectral layer with both spatial convolutions, and marks partial runs', () => {
+  const run = fakeRun(); // optimized 2 ms, spatial (conv 3×3) 1 ms, no spatial-equivalent
+  assert.equal(shortVerdict(run), `FFT 2.0x slower than 3×3`);
+  const eq = structuredClone(run.variants[0]!);
+  eq.name = 'spatial-equivalent';
+  eq.totalMs = { ...eq.totalMs, ...summarize([8, 8, 8]) };
+  run.variants.push(eq);
+  assert.equal(shortVerdict(run), `FFT 4.0x faster than conv ${run.spec.kernelH}×${run.spec.kernelW}, 2.0x slower than 3×3`);
+  run.status = 'cancelled';
+  assert.match(shortVerdict(run), /^partial: FFT/);
+  for (const v of run.variants) v.correct = false;
+  assert.equal(shortVerdict(run), 'partial: no variant completed');
+});

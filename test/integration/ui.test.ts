@@ -1,0 +1,138 @@
+/**
+ * One test through the real workbench, as a user does it: F1 → "Profile Fourier Conv" → the MNIST
+ * preset → the report panel shows the timeline. Checks the step bars against the saved report, the
+ * hover card, light and dark theme (screenshots under .vscode-test/ui/), and that the panel comes back
+ * after a reload (the serializer).
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { Frame, Page } from 'playwright-core';
+import { type Workbench, startWorkbench } from '../host/workbench.mjs';
+
+const root = path.resolve(__dirname, '..', '..');
+const out = path.join(root, '.vscode-test', 'ui');
+
+async function poll<T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The webview's content frame (code-server nests it in two iframes) once it shows a timeline. */
+function reportFrame(page: Page, ms = 90_000): Promise<Frame> {
+  return poll('the report panel with a timeline', ms, async () => {
+    for (const f of page.frames()) {
+      if (await f.locator('svg.timelines .seg').count().catch(() => 0)) return f;
+    }
+    return undefined;
+  });
+}
+
+function savedReports(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === 'index.json' && path.basename(d) === 'reports') found.push(p);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/** F1, type `query`, wait for the row `label`, Enter. The list fills once the extension host has scanned the extensions: retry. */
+async function palette(page: Page, query: string, label: string): Promise<void> {
+  await poll(`"${label}" in the command palette`, 60_000, async () => {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 5000 });
+    await input.fill(`>${query}`);
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label });
+    await row.first().waitFor({ state: 'visible', timeout: 3000 });
+    return true;
+  });
+  await page.keyboard.press('Enter');
+}
+
+async function runFromPalette(page: Page): Promise<void> {
+  await palette(page, 'Profile Fourier Conv', 'Fourier Conv: Profile Fourier Conv');
+  const preset = page.locator('.quick-input-list .monaco-list-row', { hasText: "MNIST — the seed's layer" });
+  await preset.first().waitFor({ state: 'visible', timeout: 30_000 });
+  await preset.first().click();
+}
+
+test('F1 → Profile Fourier Conv → MNIST preset shows the timeline, in light and dark, and survives a reload', { timeout: 6 * 60 * 1000 }, async () => {
+  fs.rmSync(out, { recursive: true, force: true });
+  const dir = path.join(out, 'host');
+  const workspace = path.join(out, 'workspace');
+  fs.mkdirSync(workspace, { recursive: true });
+  fs.writeFileSync(path.join(workspace, 'layer.py'), '# a workspace for the UI test\n');
+  const settings = {
+    'workbench.colorTheme': 'Default Light Modern',
+    'workbench.preferredDarkColorTheme': 'Default Dark Modern',
+    'workbench.preferredLightColorTheme': 'Default Light Modern',
+    'git.enabled': false,
+    'git.openRepositoryInParentFolders': 'never',
+    'fourierConv.engine': 'wasm',
+    'fourierConv.warmup': 1,
+    'fourierConv.repetitions': 3,
+  };
+  let wb: Workbench | undefined;
+  try {
+    wb = await startWorkbench({ dir, folder: workspace, extensionDevelopmentPath: root, settings, log: () => {} });
+    const { page } = wb;
+    await page.goto(wb.url);
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    await runFromPalette(page);
+
+    const frame = await reportFrame(page);
+    const bars = await frame.locator('svg.timelines .seg').count();
+    const index = await poll('the saved report', 30_000, async () => savedReports(path.join(dir, 'user-data'))[0]);
+    const ids = JSON.parse(fs.readFileSync(index, 'utf8')) as Array<{ runId: string }>;
+    const run = JSON.parse(fs.readFileSync(path.join(path.dirname(index), `${ids.at(-1)!.runId}.json`), 'utf8'));
+    const expected = run.variants.reduce((n: number, v: { steps: Array<{ oneOff: boolean }> }) => n + v.steps.filter((s) => !s.oneOff).length, 0);
+    assert.equal(run.status, 'ok');
+    assert.ok(expected >= 8, `the MNIST run has ${expected} timed steps`);
+    assert.equal(bars, expected, 'one bar per timed step of the saved run');
+    assert.equal(await frame.locator('svg.timelines text.label').count(), run.variants.length, 'one timeline row per variant');
+    assert.ok(await frame.locator('body.vscode-light').count(), 'the panel follows the light theme');
+
+    assert.ok(await frame.locator('nav.toolbar button#rerun').count(), 'the panel has its toolbar');
+    await page.screenshot({ path: path.join(out, 'panel-light.png') });
+
+    // Hovering a step shows its implementation, timing source, spread, FLOPs and bytes.
+    await frame.locator('svg.timelines .step').nth(Math.floor(bars / 2)).hover();
+    const card = frame.locator('#fconv-tip');
+    await card.waitFor({ state: 'visible', timeout: 5000 });
+    const tipText = await card.innerText();
+    for (const part of ['implementation:', 'timing:', 'p10–p90', 'FLOP', 'moved']) assert.ok(tipText.includes(part), `hover card shows "${part}": ${tipText}`);
+    await page.screenshot({ path: path.join(out, 'panel-light-hover.png') });
+
+    // Dark theme: VS Code re-themes the webview live.
+    await page.mouse.move(5, 400);
+    await palette(page, 'Toggle between Light/Dark Themes', 'Toggle between Light/Dark Themes');
+    await poll('the dark theme in the panel', 30_000, async () => ((await frame.locator('body.vscode-dark').count()) ? true : undefined));
+    await frame.locator('body').evaluate(() => window.scrollTo(0, 0));
+    await new Promise((r) => setTimeout(r, 500));
+    await page.screenshot({ path: path.join(out, 'panel-dark.png') });
+
+    // After a reload the serializer restores the panel with the same report.
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+    const restored = await reportFrame(page);
+    assert.equal(await restored.locator('svg.timelines .seg').count(), expected, 'the restored panel shows the same run');
+  } catch (e) {
+    await wb?.page.screenshot({ path: path.join(out, 'failure.png') }).catch(() => {});
+    throw e;
+  } finally {
+    await wb?.close();
+  }
+});

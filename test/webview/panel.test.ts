@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { JSDOM } from 'jsdom';
+import { summarize } from '../../src/core/stats';
+import { fakeRun } from '../fixtures';
+import { DIST } from '../helpers';
+
+/** Objects from the page's realm, as plain objects of this one (what postMessage's cloning gives the host). */
+const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** Loads the webview bundle as the VS Code panel does: acquireVsCodeApi present, runs arriving by message. */
+function panel(state?: unknown) {
+  const posted: Array<{ type: string; [k: string]: unknown }> = [];
+  let saved: unknown = state;
+  const dom = new JSDOM('<!DOCTYPE html><body class="vscode"><div id="app"></div></body>', { runScripts: 'outside-only' });
+  const w = dom.window as unknown as Record<string, unknown>;
+  w.acquireVsCodeApi = () => ({ postMessage: (m: never) => posted.push(plain(m)), getState: () => saved, setState: (s: unknown) => (saved = plain(s)) });
+  dom.window.eval(fs.readFileSync(path.join(DIST, 'webview.js'), 'utf8'));
+  const doc = dom.window.document;
+  const send = (data: unknown) => dom.window.dispatchEvent(new dom.window.MessageEvent('message', { data }));
+  return { doc, posted, send, state: () => saved, win: dom.window };
+}
+
+const timedSteps = (r: ReturnType<typeof fakeRun>) => r.variants.reduce((n, v) => n + v.steps.filter((s) => !s.oneOff).length, 0);
+
+test('the panel says it is ready, renders a run it is sent, and reports the bars it drew', () => {
+  const p = panel();
+  assert.deepEqual(p.posted, [{ type: 'ready' }]);
+  assert.match(p.doc.body.textContent!, /No profile yet/);
+  const run = fakeRun();
+  p.send({ type: 'show', runId: 'run-1', run, previous: null });
+  assert.deepEqual(p.posted.at(-1), { type: 'rendered', runId: 'run-1', stepBars: timedSteps(run), compared: null });
+  assert.equal(p.doc.querySelectorAll('svg.timelines .seg').length, timedSteps(run));
+  assert.deepEqual(p.state(), { runId: 'run-1', compare: false }, 'the serializer gets the run id');
+  assert.equal(p.doc.querySelector<HTMLButtonElement>('#compare-toggle')!.disabled, true, 'nothing to compare with yet');
+});
+
+test('malformed or unknown messages from the host are ignored', () => {
+  const p = panel();
+  const run = fakeRun();
+  p.send({ type: 'show', runId: 'run-1', run, previous: null });
+  const before = p.posted.length;
+  const html = p.doc.getElementById('app')!.innerHTML;
+  for (const bad of [{ type: 'show', runId: 'x', run: { ...run, variants: 'none' }, previous: null }, { type: 'eval', code: '1' }, 'show', null, { type: 'busy' }]) p.send(bad);
+  assert.equal(p.posted.length, before, 'nothing rendered, nothing posted');
+  assert.equal(p.doc.getElementById('app')!.innerHTML, html);
+});
+
+test('the toolbar posts rerun, export and log requests; rerun is disabled while a profile runs', () => {
+  const p = panel();
+  p.send({ type: 'show', runId: 'run-1', run: fakeRun(), previous: null });
+  const click = (id: string) => p.doc.getElementById(id)!.dispatchEvent(new p.win.MouseEvent('click', { bubbles: true }));
+  click('rerun');
+  click('export-html');
+  click('export-trace');
+  click('show-log');
+  assert.deepEqual(p.posted.slice(-4), [{ type: 'rerun' }, { type: 'export', format: 'html' }, { type: 'export', format: 'trace' }, { type: 'showLog' }]);
+  p.send({ type: 'busy', busy: true, label: 'Profiling batch 2…' });
+  assert.equal(p.doc.querySelector<HTMLButtonElement>('#rerun')!.disabled, true);
+  assert.match(p.doc.querySelector('.busy-banner')!.textContent!, /Profiling batch 2/);
+  p.send({ type: 'busy', busy: false });
+  assert.equal(p.doc.querySelector<HTMLButtonElement>('#rerun')!.disabled, false);
+  assert.equal(p.doc.querySelector('.busy-banner'), null);
+});
+
+test('compare with the previous run shows both runs step by step, coloured by change', () => {
+  const p = panel();
+  const prev = fakeRun();
+  const cur = fakeRun();
+  cur.createdAt = new Date(5000).toISOString();
+  const einsum = cur.variants[1]!.steps[1]!;
+  Object.assign(einsum, summarize([einsum.median * 3 * 0.98, einsum.median * 3, einsum.median * 3 * 1.02]));
+  p.send({ type: 'show', runId: 'run-2', run: cur, previous: { runId: 'run-1', run: prev } });
+  assert.equal(p.doc.getElementById('compare'), null, 'off until asked');
+  p.doc.getElementById('compare-toggle')!.dispatchEvent(new p.win.MouseEvent('click', { bubbles: true }));
+  const rows = [...p.doc.querySelectorAll('#compare tbody tr')];
+  assert.equal(rows.length, cur.variants.reduce((n, v) => n + v.steps.length + 1, 0));
+  const slower = rows.filter((r) => r.classList.contains('diff-slower')).map((r) => r.children[1]!.textContent);
+  assert.deepEqual(slower, ['einsum']);
+  assert.match(rows.find((r) => r.children[1]!.textContent === 'einsum')!.textContent!, /3\.00x/);
+  assert.deepEqual(p.posted.slice(-2), [
+    { type: 'compareToggled', show: true },
+    { type: 'rendered', runId: 'run-2', stepBars: timedSteps(cur), compared: { previousRunId: 'run-1', rows: rows.length } },
+  ]);
+  // the host can turn it on too ("Fourier Conv: Compare with Previous Run"), and it is remembered
+  p.send({ type: 'compare', show: false });
+  assert.equal(p.doc.getElementById('compare'), null);
+  p.send({ type: 'compare', show: true });
+  assert.ok(p.doc.getElementById('compare'));
+  assert.deepEqual(p.state(), { runId: 'run-2', compare: true });
+});
