@@ -4,6 +4,7 @@
  * keeps what was measured. In desktop VS Code the worker is forked from the Electron binary with
  * ELECTRON_RUN_AS_NODE=1; under code-server or a remote host process.execPath is Node already.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Run } from '../core/run';
 import { type LayerSpec, describeSpec } from '../core/spec';
@@ -56,7 +57,8 @@ export class ProfileRunner implements vscode.Disposable {
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       execArgv: [],
     });
-    opts.log.debug(`worker: ${opts.workerPath} via ${process.execPath}${electron ? ' (Electron as Node)' : ''}`);
+    opts.log.info(`engine worker: ${opts.workerPath}, forked from ${process.execPath}${electron ? ' (Electron as Node)' : ''}`);
+    opts.log.info(`optional engines (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) are looked up in ${path.join(path.dirname(path.dirname(opts.workerPath)), 'node_modules')}`);
   }
 
   get running(): boolean {

@@ -124,6 +124,19 @@ test('F1 → Profile Fourier Conv → MNIST preset shows the timeline, in light 
     await new Promise((r) => setTimeout(r, 500));
     await page.screenshot({ path: path.join(out, 'panel-dark.png') });
 
+    // Custom…: the input boxes validate as the user types, with the CLI's messages.
+    await palette(page, 'Profile Fourier Conv', 'Fourier Conv: Profile Fourier Conv');
+    const custom = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Custom…' });
+    await custom.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await custom.first().click();
+    const box = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-widget', { hasText: 'batch × height × width × in-channels' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await box.fill('32x28x28');
+    await page.locator('.quick-input-widget', { hasText: 'input shape must be batch×height×width×channels (e.g. 32×28×28×1), got "32x28x28"' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await box.fill('32x0x28x1');
+    await page.locator('.quick-input-widget', { hasText: 'height must be positive, got 0' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await page.keyboard.press('Escape');
+
     // After a reload the serializer restores the panel with the same report.
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
