@@ -3,7 +3,7 @@
  * No engine code loads here — profiles run in the worker process (dist/worker.js).
  */
 import * as vscode from 'vscode';
-import { Controller, type ExportFormat, type ProfileArgs } from './host/controller';
+import { Controller, type ExportFormat } from './host/controller';
 import { ReportPanel, VIEW_TYPE } from './host/panel';
 
 declare const FCONV_VERSION: string | undefined;
@@ -25,7 +25,7 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
   ctx.subscriptions.push(
     log,
     controller,
-    vscode.commands.registerCommand('fourierConv.profile', (args?: ProfileArgs) => controller.profile(args)),
+    vscode.commands.registerCommand('fourierConv.profile', (args?: unknown) => controller.profile(args)),
     vscode.commands.registerCommand('fourierConv.cancel', () => controller.runner.cancel()),
     vscode.commands.registerCommand('fourierConv.openLastReport', () => controller.openLastReport()),
     vscode.commands.registerCommand('fourierConv.exportReport', (format?: ExportFormat, target?: vscode.Uri) => controller.exportReport(format, target)),

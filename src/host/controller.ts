@@ -4,8 +4,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { z } from 'zod';
 import { shortVerdict, verdict } from '../core/format';
-import { presetById } from '../core/presets';
+import { PRESETS, presetById } from '../core/presets';
 import { type Run, layerSpecSchema, runSchema } from '../core/run';
 import { type LayerSpec, describeSpec, specProblems } from '../core/spec';
 import { toChromeTrace } from '../core/trace';
@@ -20,14 +21,15 @@ import { ReportStore, type StoredRun } from './store';
 const LAST_SPEC = 'fourierConv.lastSpec';
 
 /** Arguments of the profile command (from the diagnostics' CodeLens, or the tests). */
-export interface ProfileArgs {
-  /** A preset id from src/core/presets.ts. */
-  preset?: string;
+export const profileArgsSchema = z.object({
+  /** A preset id from src/core/presets.ts, or 'last'. */
+  preset: z.string().max(100).optional(),
   /** A layer read from source: whatever is missing is asked for. */
-  spec?: Partial<LayerSpec>;
+  spec: layerSpecSchema.partial().optional(),
   /** Do not open the panel (still saved; the status bar updates). */
-  background?: boolean;
-}
+  background: z.boolean().optional(),
+});
+export type ProfileArgs = z.infer<typeof profileArgsSchema>;
 
 export type ExportFormat = 'html' | 'trace' | 'json';
 
@@ -82,12 +84,9 @@ export class Controller implements vscode.Disposable {
 
   private async resolveSpec(args: ProfileArgs | undefined, defaultPreset: string): Promise<LayerSpec | undefined> {
     if (args?.preset) {
-      if (args.preset === 'last') {
-        const last = this.lastSpec();
-        if (last) return last;
-      }
+      if (args.preset === 'last') return this.lastSpec() ?? presetById(defaultPreset === 'last' ? 'mnist-seed' : defaultPreset)!.spec;
       const p = presetById(args.preset);
-      if (!p) throw new Error(`unknown preset "${args.preset}"`);
+      if (!p) throw new Error(`unknown preset "${args.preset}" (choose from ${PRESETS.map((x) => x.id).join(', ')}, last)`);
       return p.spec;
     }
     if (args?.spec) {
@@ -103,7 +102,11 @@ export class Controller implements vscode.Disposable {
   }
 
   /** "Profile Fourier Conv". Resolves with the saved run, or undefined when nothing ran. */
-  async profile(args?: ProfileArgs): Promise<StoredRun | undefined> {
+  async profile(rawArgs?: unknown): Promise<StoredRun | undefined> {
+    // Menus and keybindings may pass a Uri or nothing we know: then ask, as from the palette.
+    const parsedArgs = rawArgs === undefined ? undefined : profileArgsSchema.safeParse(rawArgs);
+    if (parsedArgs && !parsedArgs.success) this.log.warn(`profile command: ignored arguments it does not understand (${parsedArgs.error.issues[0]?.message})`);
+    const args: ProfileArgs | undefined = parsedArgs?.success ? parsedArgs.data : undefined;
     if (this.runner.running) {
       void vscode.window.showWarningMessage('Fourier Conv: a profile is already running.', 'Cancel it').then((a) => a && this.runner.cancel());
       return undefined;

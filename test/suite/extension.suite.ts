@@ -193,6 +193,11 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.match(api.controller.lastError ?? '', /kernel .* larger than the image|valid/i);
   });
 
+  it('names the presets when asked for one that does not exist', async () => {
+    assert.equal(await profile({ preset: 'nope' }), undefined);
+    assert.match(api.controller.lastError ?? '', /unknown preset "nope" \(choose from mnist-seed, cifar-k5, imagenet-k3, imagenet-k7, last\)/);
+  });
+
   it('reopens the last report after the panel was closed', async () => {
     panel().dispose();
     assert.equal(api.panel, undefined);
