@@ -3,6 +3,7 @@
  * report.json → webview). Versioned zod schema; types are inferred from it. Host-free.
  */
 import { z } from 'zod';
+import { analysisSchema, hintSchema, sweepSchema } from './insight-schema';
 
 export const SCHEMA_VERSION = 1;
 
@@ -110,6 +111,12 @@ export const runSchema = z.object({
   timingNote: z.string(),
   variants: z.array(variantResultSchema),
   wallMs: z.number().nonnegative(),
+  /** The cost model's view of this run: device, roofline per step, model times (added by the host). */
+  analysis: analysisSchema.optional(),
+  /** What to change, ranked by expected gain, each backed by this run's numbers. */
+  hints: z.array(hintSchema).optional(),
+  /** Kernel-size sweep of spatial-equivalent vs optimized on the same base layer, when one was run. */
+  sweep: sweepSchema.optional(),
 });
 
 export type Stat = z.infer<typeof stat>;

@@ -4,6 +4,7 @@
  * worker that crashes — the next run forks a fresh one. Used by the CLI and by the extension.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import type { Probe } from '../core/model';
 import { type Run, SCHEMA_VERSION, type VariantResult } from '../core/run';
 import { type LayerSpec, geometry } from '../core/spec';
 import {
@@ -201,6 +202,42 @@ export class WorkerClient {
       else h.signal?.addEventListener('abort', onAbort, { once: true });
       this.post(child, { type: 'run', id, spec, options });
     });
+  }
+
+  /** Measures the machine's rates on an engine (src/core/model.ts's probe). */
+  async probe(engine: RunOptions['engine']): Promise<{ probe: Probe; info: EngineInfo }> {
+    if (this.busy) throw new WorkerError('busy', 'a profile is already running');
+    this.busy = true;
+    try {
+      const child = await this.start();
+      const id = `probe-${process.pid}-${++counter}`;
+      return await new Promise((resolve, reject) => {
+        const cleanup = () => {
+          child.off('message', onMsg);
+          child.off('exit', onExit);
+        };
+        const onMsg = (m: unknown) => {
+          const p = fromWorkerSchema.safeParse(m);
+          if (!p.success || p.data.type === 'ready' || p.data.id !== id) return;
+          if (p.data.type === 'probe') {
+            cleanup();
+            resolve({ probe: p.data.probe, info: p.data.info });
+          } else if (p.data.type === 'error') {
+            cleanup();
+            reject(new WorkerError(p.data.error.kind, p.data.error.message));
+          }
+        };
+        const onExit = (code: number | null, sig: string | null) => {
+          cleanup();
+          reject(new WorkerError('crashed', `the engine worker ${sig ? `was killed by ${sig}` : `exited with code ${code}`} during the probe`));
+        };
+        child.on('message', onMsg);
+        child.once('exit', onExit);
+        this.post(child, { type: 'probe', id, engine });
+      });
+    } finally {
+      this.busy = false;
+    }
   }
 
   private post(child: ChildProcess, msg: ToWorker): void {

@@ -3,6 +3,7 @@
  * the profiler (engine-agnostic) times them. Values flowing between steps are opaque to the profiler.
  */
 import type { LayerData } from '../core/data';
+import type { Probe } from '../core/model';
 import type { TimingSource, VariantName } from '../core/run';
 import type { LayerSpec } from '../core/spec';
 
@@ -62,6 +63,8 @@ export interface Engine {
   sync(value: unknown): void;
   read(value: unknown): Promise<Float32Array>;
   dispose(value: unknown): void;
+  /** Measures the rates the cost model is calibrated with (src/core/model.ts). */
+  probe?(): Probe;
   /** Live tensors/bytes, for leak checks. */
   memory(): { tensors: number; bytes: number };
   shutdown(): void;

@@ -20,6 +20,39 @@ function send(msg: FromWorker): void {
 const engines = new Map<string, Promise<Engine>>();
 let current: { id: string; cancelled: boolean } | undefined;
 
+function engineFor(request: Extract<ToWorker, { type: 'run' }>['options']['engine']): Promise<Engine> {
+  let enginePromise = engines.get(request);
+  if (!enginePromise) {
+    enginePromise = TfjsEngine.create(request);
+    engines.set(request, enginePromise);
+    enginePromise.catch(() => engines.delete(request));
+  }
+  return enginePromise;
+}
+
+function infoOf(engine: Engine) {
+  return { engine: engine.name, backend: engine.backend, device: engine.device, notes: engine.notes, timingNote: engine.timingNote };
+}
+
+async function handleProbe(msg: Extract<ToWorker, { type: 'probe' }>): Promise<void> {
+  if (current) {
+    send({ type: 'error', id: msg.id, error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` } });
+    return;
+  }
+  current = { id: msg.id, cancelled: false };
+  try {
+    const engine = await engineFor(msg.engine);
+    await engine.activate?.();
+    if (!engine.probe) throw new Error(`the ${engine.name} engine has no probe`);
+    send({ type: 'probe', id: msg.id, probe: engine.probe(), info: infoOf(engine) });
+  } catch (e) {
+    const err = e as Error;
+    send({ type: 'error', id: msg.id, error: { kind: e instanceof EngineUnavailableError ? 'engine' : 'internal', name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
+  } finally {
+    current = undefined;
+  }
+}
+
 async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   if (current) {
     send({ type: 'error', id: msg.id, error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` } });
@@ -37,18 +70,12 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
       send({ type: 'error', id: msg.id, error: { kind: 'memory', name: 'MemoryBudgetError', message: `estimated memory ${formatBytes(need)} is above the budget of ${formatBytes(msg.options.maxMemoryBytes)}` } });
       return;
     }
-    let enginePromise = engines.get(msg.options.engine);
-    if (!enginePromise) {
-      enginePromise = TfjsEngine.create(msg.options.engine);
-      engines.set(msg.options.engine, enginePromise);
-      enginePromise.catch(() => engines.delete(msg.options.engine));
-    }
-    const engine = await enginePromise;
+    const engine = await engineFor(msg.options.engine);
     if (engine.memoryLimitBytes !== undefined && need > 0.9 * engine.memoryLimitBytes) {
       send({ type: 'error', id: msg.id, error: { kind: 'memory', name: 'MemoryBudgetError', message: `estimated memory ${formatBytes(need)} does not fit the ${formatBytes(engine.memoryLimitBytes)} heap of the ${engine.backend} engine; shrink the batch or the image, or use another engine` } });
       return;
     }
-    send({ type: 'engine', id: msg.id, info: { engine: engine.name, backend: engine.backend, device: engine.device, notes: engine.notes, timingNote: engine.timingNote } });
+    send({ type: 'engine', id: msg.id, info: infoOf(engine) });
     const run = await profile(engine, msg.spec, { ...msg.options, adaptiveBudgetMs: 250 }, {
       tool: { name: 'fourier-conv-profiler', version },
       isCancelled: () => state.cancelled,
@@ -85,7 +112,8 @@ process.on('message', (raw: unknown) => {
     if (current?.id === msg.id) current.cancelled = true;
     return;
   }
-  void handleRun(msg);
+  if (msg.type === 'probe') void handleProbe(msg);
+  else void handleRun(msg);
 });
 
 process.on('disconnect', () => process.exit(0));

@@ -3,6 +3,7 @@
  * message in either direction is parsed with these schemas; anything else is rejected, never acted on.
  */
 import { z } from 'zod';
+import { probeSchema } from '../core/model';
 import { VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
 
 export const ENGINE_REQUESTS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -25,6 +26,8 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run'), id, spec: layerSpecSchema, options: runOptionsSchema }),
   /** Stop the run `id` at the next step boundary; the worker answers with a `result` whose status is 'cancelled'. */
   z.object({ type: z.literal('cancel'), id }),
+  /** Measure the machine's rates on an engine (about a second); answered by `probe`. */
+  z.object({ type: z.literal('probe'), id, engine: z.enum(ENGINE_REQUESTS) }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
@@ -60,6 +63,8 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), id, progress: progressSchema }),
   /** One variant of run `id` is complete (kept if the run is later cancelled or crashes). */
   z.object({ type: z.literal('variant'), id, variant: variantResultSchema }),
+  /** The probe `id` asked for, with the engine that ran it. */
+  z.object({ type: z.literal('probe'), id, probe: probeSchema, info: engineInfoSchema }),
   /** Run `id` finished (ok, failed check, or cancelled). */
   z.object({ type: z.literal('result'), id, run: runSchema }),
   /** Run `id` could not run; `kind` says why. id is null for a message the worker could not parse. */

@@ -5,7 +5,8 @@ import { parseRun } from '../../src/core/run';
 import { PADDINGS, type LayerSpec } from '../../src/core/spec';
 import { profile } from '../../src/engines/profiler';
 import { TfjsEngine } from '../../src/engines/tfjs/engine';
-import { GAUSS_MIN_IN_CHANNELS } from '../../src/engines/tfjs/variants';
+import { stepKind } from '../../src/core/model';
+import { gaussMinInChannels, planOptimized, planSpatial, planSpatialEquivalent } from '../../src/core/plan';
 import { spec } from '../helpers';
 
 const QUICK = { variants: ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const, warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0 };
@@ -17,7 +18,7 @@ function randomSpec(r: () => number, i: number): LayerSpec {
   // unbounded paddings also get kernels up to twice the image (the transform must still hold them)
   const kh = 1 + Math.floor(r() * (bound ? H : 2 * H + 3));
   const kw = 1 + Math.floor(r() * (bound ? W : 2 * W + 3));
-  const inChannels = [1, 2, 3, GAUSS_MIN_IN_CHANNELS + 1][Math.floor(r() * 4)]!;
+  const inChannels = [1, 2, 3, gaussMinInChannels('cpu') + 1][Math.floor(r() * 4)]!;
   return spec({
     batch: 1 + Math.floor(r() * 3), height: H, width: W, inChannels, outChannels: 1 + Math.floor(r() * 4),
     kernelH: kh, kernelW: kw, spatialKernel: [1, 3, 5][Math.floor(r() * 3)]!, padding, layout: r() < 0.5 ? 'NHWC' : 'NCHW',
@@ -38,6 +39,13 @@ for (const backend of ['wasm', 'cpu'] as const) {
       for (const v of run.variants) {
         assert.ok(v.correct, `${v.name} wrong for ${JSON.stringify(s)}: ${v.maxAbsError}`);
         assert.ok(v.checkedPoints > 0);
+      }
+      // The cost model's plan of each pipeline is the pipeline the engine ran: same steps, FLOPs, bytes, kinds.
+      const plans = { spatial: planSpatial(s), 'spatial-equivalent': planSpatialEquivalent(s), optimized: planOptimized(s, backend) } as const;
+      for (const [name, plan] of Object.entries(plans)) {
+        const v = run.variants.find((x) => x.name === name)!;
+        const ran = v.steps.map((x) => ({ id: x.id, flops: x.flops, bytes: x.bytes, kind: stepKind(x), oneOff: x.oneOff, inLayer: x.inLayer }));
+        assert.deepEqual(ran, plan.map((x) => ({ id: x.id, flops: x.flops, bytes: x.bytes, kind: x.kind, oneOff: x.oneOff, inLayer: x.inLayer })), `${name} plan for ${JSON.stringify(s)}`);
       }
     }
   });

@@ -6,6 +6,8 @@ import type { LayerSpec } from '../../core/spec';
 import type { Engine, EngineCapabilities, PreparedVariant } from '../engine';
 import { type BackendRequest, type DetectDeps, type Detected, cpuModel, defaultDetectDeps, detectBackend, gpuName } from './backends';
 import { type ComplexKit, NativeComplex, PlanarComplex } from './complex';
+import type { Probe } from '../../core/model';
+import { runProbe } from './probe';
 import { buildVariant, disposeCx, tensorsOf } from './variants';
 
 export class TfjsEngine implements Engine {
@@ -96,6 +98,10 @@ export class TfjsEngine implements Engine {
 
   dispose(value: unknown): void {
     disposeCx(value);
+  }
+
+  probe(): Probe {
+    return runProbe(this.backend, this.device, this.kit, (v) => this.sync(v));
   }
 
   memory(): { tensors: number; bytes: number } {

@@ -2,6 +2,7 @@
  * The four variants as pipelines of tfjs steps. Each step records what it computes (shapes, FLOPs,
  * bytes) and how (the implementation label that goes in the report).
  */
+import { gaussMinInChannels, orientationFor } from '../../core/plan';
 import * as tf from '@tensorflow/tfjs-core';
 import { convFlops, gemmFlops, ioBytes } from '../../core/cost';
 import { type LayerData, flipKernel } from '../../core/data';
@@ -34,17 +35,6 @@ const get = (env: Env, key: string) => env.get(key) as tf.Tensor;
 function zeroPad(t: tf.Tensor, amounts: Array<[number, number]>): tf.Tensor {
   if (amounts.some(([a, b]) => a < 0 || b < 0)) throw new Error(`internal: negative padding ${JSON.stringify(amounts)} for shape ${t.shape.join('×')}`);
   return tf.pad(t, amounts);
-}
-
-/**
- * Gauss's 3-multiplication complex product pays once the matmuls outweigh its extra adds. Measured
- * (batch 8, 16×16, 32 out-channels; product step medians, 4-mult vs Gauss): wasm wins from 2
- * in-channels (1.47 vs 1.10 ms at 2, 7.99 vs 6.52 ms at 32); cpu from 8 (6.59 vs 6.37 ms at 8,
- * 3.99 vs 4.35 ms at 2, 31.9 vs 27.8 ms at 64).
- */
-export const GAUSS_MIN_IN_CHANNELS = 8;
-export function gaussMinInChannels(backend: string): number {
-  return backend === 'wasm' ? 2 : GAUSS_MIN_IN_CHANNELS;
 }
 
 export function buildVariant(name: VariantName, spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
@@ -307,18 +297,6 @@ export function tensorsOf(v: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
 
 export function disposeCx(c: unknown): void {
   tf.dispose(tensorsOf(c));
-}
-
-/**
- * Where the constant DFT matrices go. wasm (XNNPACK) packs the right operand of a matmul and caches
- * it when that operand is the same tensor call after call, so constants go on the right and the data
- * on the left, at the price of one more transpose. On the other backends a matmul costs the same either
- * way, batched matmuls are cheap and broadcasting elementwise ops are slow (cpu), so the pipeline keeps
- * the frequency axis leading and multiplies constants from the left.
- */
-export type Orientation = 'right' | 'left';
-export function orientationFor(backend: string): Orientation {
-  return backend === 'wasm' ? 'right' : 'left';
 }
 
 function optimized(spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {

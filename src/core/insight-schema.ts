@@ -1,0 +1,113 @@
+/**
+ * Schemas of what the model adds to a run: the per-step roofline analysis, the hints, and the
+ * kernel-size sweep. Optional parts of the run (schema v1 stays readable without them). Host-free.
+ */
+import { z } from 'zod';
+import { STEP_KINDS, deviceProfileSchema } from './model';
+
+export const stepAnalysisSchema = z.object({
+  variant: z.string(),
+  stepId: z.string(),
+  name: z.string(),
+  kind: z.enum(STEP_KINDS),
+  inLayer: z.boolean(),
+  oneOff: z.boolean(),
+  flops: z.number().nonnegative(),
+  bytes: z.number().nonnegative(),
+  /** FLOP per byte moved. */
+  intensity: z.number().nonnegative(),
+  medianMs: z.number().nonnegative(),
+  /** The calibrated model's time for this step. */
+  modelMs: z.number().nonnegative(),
+  bound: z.enum(['compute', 'memory', 'overhead']),
+  /** Roofline bound for this step's kind and intensity, GFLOP/s (0 for pure data movement). */
+  attainableGflops: z.number().nonnegative(),
+  achievedGflops: z.number().nonnegative(),
+  achievedGBs: z.number().nonnegative(),
+  /** Achieved / attainable (FLOP/s, or GB/s for data movement), in %. */
+  pctOfBound: z.number().nonnegative(),
+});
+
+export const breakEvenSchema = z.object({
+  lhs: z.number(),
+  threshold: z.number(),
+  thresholdHalf: z.number(),
+  fftPays: z.boolean(),
+  terms: z.object({ inputs: z.number(), outputs: z.number(), batch: z.number() }),
+});
+
+export const analysisSchema = z.object({
+  device: deviceProfileSchema,
+  /** FLOP/byte above which a step can reach the FP32 peak. */
+  ridge: z.number().positive(),
+  steps: z.array(stepAnalysisSchema),
+  variants: z.array(z.object({ variant: z.string(), measuredMs: z.number().nonnegative(), modelMs: z.number().nonnegative() })),
+  breakEven: breakEvenSchema,
+});
+
+export const hintSchema = z.object({
+  id: z.string(),
+  severity: z.enum(['warning', 'suggestion', 'info']),
+  title: z.string(),
+  /** The numbers of this run it rests on. */
+  evidence: z.string(),
+  /** What to change. */
+  suggestion: z.string(),
+  expectedGain: z.object({
+    /** Time saved per call, when it can be put in milliseconds. */
+    ms: z.number().nonnegative().nullable(),
+    /** Speed-up factor of the layer, when it can be given. */
+    factor: z.number().positive().nullable(),
+    basis: z.enum(['measured', 'model', 'none']),
+    text: z.string(),
+  }),
+  /** The fact or paper it rests on. */
+  source: z.string(),
+});
+
+export const sweepCellSchema = z.object({
+  kernel: z.number().int().positive(),
+  inChannels: z.number().int().positive(),
+  outChannels: z.number().int().positive(),
+  spatialMs: z.number().nonnegative().nullable(),
+  spectralMs: z.number().nonnegative().nullable(),
+  predictedSpatialMs: z.number().nonnegative(),
+  predictedSpectralMs: z.number().nonnegative(),
+  predictedWinner: z.enum(['spatial', 'spectral']),
+  measuredWinner: z.enum(['spatial', 'spectral']).nullable(),
+  /** A cell the run did not reach (cancelled) or could not run. */
+  note: z.string().optional(),
+});
+
+export const crossoverSchema = z.object({
+  inChannels: z.number().int().positive(),
+  outChannels: z.number().int().positive(),
+  /** Smallest swept kernel from which the spectral layer stays faster; null if it never is. */
+  measured: z.number().int().positive().nullable(),
+  predicted: z.number().int().positive().nullable(),
+});
+
+export const sweepSchema = z.object({
+  status: z.enum(['ok', 'cancelled', 'failed']),
+  failure: z.string().optional(),
+  createdAt: z.string(),
+  engine: z.string(),
+  backend: z.string(),
+  device: z.string(),
+  /** Batch, image, padding and layout of every cell (kernel and channels vary). */
+  base: z.object({ batch: z.number().int().positive(), height: z.number().int().positive(), width: z.number().int().positive(), padding: z.string(), layout: z.string() }),
+  kernels: z.array(z.number().int().positive()),
+  channels: z.array(z.object({ inChannels: z.number().int().positive(), outChannels: z.number().int().positive() })),
+  settings: z.object({ warmup: z.number().int().nonnegative(), reps: z.number().int().positive() }),
+  cells: z.array(sweepCellSchema),
+  crossover: crossoverSchema.nullable(),
+  crossovers: z.array(crossoverSchema),
+  wallMs: z.number().nonnegative(),
+});
+
+export type StepAnalysis = z.infer<typeof stepAnalysisSchema>;
+export type Analysis = z.infer<typeof analysisSchema>;
+export type Hint = z.infer<typeof hintSchema>;
+export type SweepCell = z.infer<typeof sweepCellSchema>;
+export type Sweep = z.infer<typeof sweepSchema>;
+export type Crossover = z.infer<typeof crossoverSchema>;

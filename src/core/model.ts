@@ -1,0 +1,211 @@
+/**
+ * The cost model: what each step should cost on a device, from its FLOPs and bytes. A device is a
+ * table entry (GPUs: FP32 / TF32 peaks and bandwidth from vendor datasheets, as collected in
+ * shared/notes/fft-conv-facts.md) or, for CPUs, rates measured once by the probe (GEMM, batched
+ * GEMM, conv2d GFLOP/s; elementwise and transpose GB/s; the fixed cost of one op). Host-free.
+ */
+import { z } from 'zod';
+
+/** A rate measured at one inner size (GEMM K, or conv in-channels): small inner sizes run slower. */
+const ratePoint = z.object({ inner: z.number().positive(), gflops: z.number().positive() });
+
+export const probeSchema = z.object({
+  backend: z.string(),
+  device: z.string(),
+  gemmGflops: z.number().positive(),
+  bmm: z.array(ratePoint).min(1),
+  conv: z.array(ratePoint).min(1),
+  fftGflops: z.number().positive(),
+  ifftGflops: z.number().positive(),
+  elementwiseGBs: z.number().positive(),
+  padGBs: z.number().positive(),
+  copyGBs: z.number().positive(),
+  overheadUs: z.number().nonnegative(),
+  measuredAt: z.string(),
+  seconds: z.number().nonnegative(),
+  reps: z.number().int().positive(),
+});
+export type Probe = z.infer<typeof probeSchema>;
+
+export const deviceProfileSchema = z.object({
+  name: z.string(),
+  kind: z.enum(['cpu', 'gpu']),
+  source: z.enum(['probe', 'table', 'explicit']),
+  /** Peak of the arithmetic the FFT path uses (FP32 FMA units; GEMM for a CPU). */
+  fp32Gflops: z.number().positive(),
+  /** Dense TF32 tensor-core peak, where the device has one (implicit-GEMM convolution runs there). */
+  tf32Gflops: z.number().positive().optional(),
+  bandwidthGBs: z.number().positive(),
+  /** Fixed cost per step (kernel launch on a GPU, dispatch on a CPU), µs. */
+  overheadUs: z.number().nonnegative(),
+  citation: z.string(),
+  probe: probeSchema.optional(),
+});
+export type DeviceProfile = z.infer<typeof deviceProfileSchema>;
+
+const FACTS = 'vendor datasheet peaks, shared/notes/fft-conv-facts.md (Roofline table)';
+
+/** GPUs with known peaks. `match` is tested against nvidia-smi names and user input. */
+export const GPU_TABLE: ReadonlyArray<{ name: string; match: RegExp; fp32: number; tf32: number; bandwidth: number }> = [
+  { name: 'H100 SXM', match: /h100(?!.*pcie)/i, fp32: 67_000, tf32: 494_700, bandwidth: 3350 },
+  { name: 'H100 PCIe', match: /h100.*pcie/i, fp32: 51_000, tf32: 378_000, bandwidth: 2000 },
+  { name: 'A100 80GB SXM', match: /a100/i, fp32: 19_500, tf32: 156_000, bandwidth: 2039 },
+  { name: 'RTX 4090', match: /4090/i, fp32: 82_600, tf32: 82_600, bandwidth: 1008 },
+];
+
+/** Kernel launch cost assumed for table GPUs (a few µs per launch; no probe there). */
+export const GPU_LAUNCH_US = 5;
+
+export function gpuProfile(name: string): DeviceProfile | undefined {
+  const g = GPU_TABLE.find((x) => x.match.test(name) || x.name.toLowerCase() === name.trim().toLowerCase());
+  if (!g) return undefined;
+  return { name: g.name, kind: 'gpu', source: 'table', fp32Gflops: g.fp32, tf32Gflops: g.tf32, bandwidthGBs: g.bandwidth, overheadUs: GPU_LAUNCH_US, citation: FACTS };
+}
+
+export function explicitProfile(peakTflops: number, bandwidthGBs: number, name = 'custom device'): DeviceProfile {
+  return { name, kind: 'gpu', source: 'explicit', fp32Gflops: peakTflops * 1000, bandwidthGBs, overheadUs: GPU_LAUNCH_US, citation: 'peaks given on the command line' };
+}
+
+export function cpuProfile(p: Probe): DeviceProfile {
+  return {
+    name: p.device, kind: 'cpu', source: 'probe', fp32Gflops: Math.max(p.gemmGflops, ...p.conv.map((c) => c.gflops)), bandwidthGBs: Math.max(p.copyGBs, p.elementwiseGBs, p.padGBs),
+    overheadUs: p.overheadUs, citation: `probe on the ${p.backend} backend, ${p.measuredAt.slice(0, 10)}`, probe: p,
+  };
+}
+
+/** How a step spends its time: which rate bounds it. */
+export const STEP_KINDS = ['gemm', 'bmm', 'conv', 'fft', 'ifft', 'elementwise', 'pad', 'copy'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+export const KIND_LABEL: Record<StepKind, string> = {
+  gemm: '2-D GEMM',
+  bmm: 'batched small GEMMs',
+  conv: 'convolution',
+  fft: 'FFT / DFT composition',
+  ifft: 'inverse FFT composition',
+  elementwise: 'elementwise',
+  pad: 'padding',
+  copy: 'transpose / copy',
+};
+
+/** The step's kind, from its id and implementation (the ids are stable across engines). */
+export function stepKind(step: { id: string; implementation: string }): StepKind {
+  const { id, implementation: impl } = step;
+  if (id === 'conv2d') return 'conv';
+  if (id.startsWith('pad')) return 'pad';
+  if (id.startsWith('transpose') || id === 'to-nhwc' || id === 'to-nchw') return 'copy';
+  if (id === 'multiply') return /broadcast multiply/.test(impl) ? 'elementwise' : 'bmm';
+  if (id === 'einsum') return 'bmm';
+  if (id === 'ifft-h') return /batched over/.test(impl) ? 'bmm' : 'gemm';
+  if (id === 'irfft-w' || id === 'rfft2d-kernel-cached') return 'gemm';
+  if (id === 'rfft2d-input') return /R2C GEMM/.test(impl) ? 'gemm' : 'fft';
+  if (id === 'irfft2d') return 'ifft';
+  return 'fft'; // the seed's rfft2d compositions
+}
+
+type FlopKind = Exclude<StepKind, 'elementwise' | 'copy' | 'pad'>;
+const MOVING: readonly StepKind[] = ['elementwise', 'copy', 'pad'];
+type RatePoint = z.infer<typeof ratePoint>;
+
+/** The rates of one device: GFLOP/s for arithmetic (by inner size where measured), GB/s for data movement. */
+export interface Rates {
+  flops: Record<FlopKind, number | RatePoint[]>;
+  elementwiseGBs: number;
+  padGBs: number;
+  copyGBs: number;
+  overheadUs: number;
+}
+
+/** Log-log interpolation between measured inner sizes; beyond them, the nearest slope (capped at 1.5x the best). */
+export function rateAt(r: number | RatePoint[], inner: number | undefined): number {
+  if (typeof r === 'number') return r;
+  const pts = [...r].sort((a, b) => a.inner - b.inner);
+  if (pts.length === 1 || inner === undefined) return pts[pts.length - 1]!.gflops;
+  let i = 0;
+  while (i < pts.length - 2 && inner > pts[i + 1]!.inner) i++;
+  const a = pts[i]!, b = pts[i + 1]!;
+  const slope = Math.log(b.gflops / a.gflops) / Math.log(b.inner / a.inner);
+  const v = a.gflops * Math.exp(slope * Math.log(inner / a.inner));
+  return Math.min(v, 1.5 * Math.max(...pts.map((p) => p.gflops)));
+}
+
+export function ratesFor(d: DeviceProfile): Rates {
+  const p = d.probe;
+  if (p) {
+    return {
+      flops: { gemm: p.gemmGflops, bmm: p.bmm, conv: p.conv, fft: p.fftGflops, ifft: p.ifftGflops },
+      elementwiseGBs: p.elementwiseGBs, padGBs: p.padGBs, copyGBs: p.copyGBs, overheadUs: p.overheadUs,
+    };
+  }
+  // GPU roofline peaks: convolution (implicit GEMM) on tensor cores where there are some, everything
+  // else on the FP32 units (cuFFT butterflies, SGEMM).
+  return {
+    flops: { gemm: d.fp32Gflops, bmm: d.fp32Gflops, conv: d.tf32Gflops ?? d.fp32Gflops, fft: d.fp32Gflops, ifft: d.fp32Gflops },
+    elementwiseGBs: d.bandwidthGBs, padGBs: d.bandwidthGBs, copyGBs: d.bandwidthGBs, overheadUs: d.overheadUs,
+  };
+}
+
+export interface StepCost {
+  kind: StepKind;
+  flops: number;
+  bytes: number;
+  /** GEMM inner size (batched products) or conv in-channels: what the measured rate depends on. */
+  inner?: number;
+}
+
+/** The cost inputs of a recorded step. */
+export function costOf(step: { id: string; implementation: string; flops: number; bytes: number; inputShapes: number[][] }, spec: { inChannels: number }): StepCost {
+  const kind = stepKind(step);
+  const inner = kind === 'conv' || step.id === 'multiply' || step.id === 'einsum' ? spec.inChannels : kind === 'bmm' ? step.inputShapes[0]?.at(-2) : undefined;
+  return { kind, flops: step.flops, bytes: step.bytes, inner };
+}
+
+export interface StepEstimate {
+  ms: number;
+  computeMs: number;
+  memoryMs: number;
+  /** What the estimate is made of: compute, memory or the fixed per-op cost. */
+  bound: 'compute' | 'memory' | 'overhead';
+  /** FLOP per byte. */
+  intensity: number;
+  /** Roofline: min(peak, bandwidth × intensity) for this kind, GFLOP/s (0 for pure data movement). */
+  attainableGflops: number;
+}
+
+export function estimateStep(s: StepCost, r: Rates): StepEstimate {
+  const moving = MOVING.includes(s.kind);
+  const bw = s.kind === 'copy' ? r.copyGBs : s.kind === 'pad' ? r.padGBs : s.kind === 'elementwise' ? r.elementwiseGBs : Math.max(r.copyGBs, r.elementwiseGBs);
+  const peak = moving ? 0 : rateAt(r.flops[s.kind as FlopKind], s.inner);
+  const computeMs = moving || !peak ? 0 : (s.flops / (peak * 1e9)) * 1e3;
+  const memoryMs = (s.bytes / (bw * 1e9)) * 1e3;
+  const overheadMs = r.overheadUs / 1000;
+  const work = Math.max(computeMs, memoryMs);
+  const intensity = s.bytes > 0 ? s.flops / s.bytes : 0;
+  return {
+    ms: overheadMs + work,
+    computeMs,
+    memoryMs,
+    bound: overheadMs > work ? 'overhead' : computeMs >= memoryMs ? 'compute' : 'memory',
+    intensity,
+    attainableGflops: moving ? 0 : Math.min(peak, bw * intensity),
+  };
+}
+
+/** Ridge point of a device: the intensity (FLOP/byte) above which a step can reach the FP32 peak. */
+export function ridge(d: DeviceProfile): number {
+  return d.fp32Gflops / d.bandwidthGBs;
+}
+
+/**
+ * Mathieu, Henaff & LeCun (arXiv 1312.5851): FFT convolution does less arithmetic than the direct one
+ * when k²·(n′/n)² > 4 + 2C·log2 n·(1/f + 1/f′ + 1/S), C ≈ 2.5; ≈ 2 instead of 4 with Hermitian half
+ * spectra (as the optimized layer uses).
+ */
+export function breakEven(a: { n: number; nOut: number; k: number; f: number; fOut: number; S: number }): { lhs: number; threshold: number; thresholdHalf: number; fftPays: boolean; terms: { inputs: number; outputs: number; batch: number } } {
+  const C = 2.5;
+  const lhs = a.k * a.k * (a.nOut / a.n) ** 2;
+  const base = 2 * C * Math.log2(a.n);
+  const terms = { inputs: base / a.f, outputs: base / a.fOut, batch: base / a.S };
+  const t = terms.inputs + terms.outputs + terms.batch;
+  return { lhs, threshold: 4 + t, thresholdHalf: 2 + t, fftPays: lhs > 2 + t, terms };
+}

@@ -1,0 +1,106 @@
+/**
+ * The machine probe: about a second of representative kernels on the active tfjs backend, giving the
+ * rates the cost model is calibrated with — 2-D GEMM; batched small GEMMs at two inner sizes (their
+ * speed depends on it); conv2d at 1 and 16 input channels (likewise); the backend's own rfft/irfft
+ * composition; elementwise and transpose bandwidth; the fixed cost of one op. Wall-clock between
+ * syncs, median of the repetitions after one warm-up.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Probe } from '../../core/model';
+import { disposeCx } from './variants';
+import type { ComplexKit } from './complex';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Median seconds of `f` (its result synced and disposed each time) after one warm-up. */
+function timeOp(f: () => unknown, sync: (v: unknown) => void, reps: number): number {
+  const warm = f();
+  sync(warm);
+  disposeCx(warm);
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    const r = f();
+    sync(r);
+    times.push((performance.now() - t0) / 1000);
+    disposeCx(r);
+  }
+  return median(times);
+}
+
+const gflops = (flops: number, s: number) => flops / s / 1e9;
+
+export function runProbe(backend: string, device: string, kit: ComplexKit, sync: (v: unknown) => void, reps = 5): Probe {
+  const keep: tf.Tensor[] = [];
+  const rnd = (shape: number[]) => {
+    const t = tf.randomUniform(shape, -1, 1, 'float32', 7);
+    keep.push(t);
+    return t;
+  };
+  const started = performance.now();
+  try {
+    // 2-D GEMM: (4096×128)·(128×128), the class of the DFT-as-GEMM transforms (constant right operand).
+    const a = rnd([4096, 128]) as tf.Tensor2D, b = rnd([128, 128]) as tf.Tensor2D;
+    const gemm = gflops(2 * 4096 * 128 * 128, timeOp(() => tf.matMul(a, b), sync, reps));
+    // Batched GEMMs over 256 positions, (32×K)·(K×32): the complex product over frequencies, K = in-channels.
+    const bmm = [4, 32].map((k) => {
+      const x = rnd([256, 32, k]) as tf.Tensor3D, y = rnd([256, k, 32]) as tf.Tensor3D;
+      return { inner: k, gflops: gflops(2 * 256 * 32 * k * 32, timeOp(() => tf.matMul(x, y), sync, reps)) };
+    });
+    // conv2d 'valid', 8 × 32×32 → 32 channels, 5×5, at 1 and 16 input channels (the rate depends on them).
+    const conv = [1, 16].map((cin) => {
+      const x = rnd([8, 36, 36, cin]) as tf.Tensor4D, w = rnd([5, 5, cin, 32]) as tf.Tensor4D;
+      return { inner: cin, gflops: gflops(2 * 8 * 32 * 32 * cin * 32 * 25, timeOp(() => tf.conv2d(x, w, 1, 'valid'), sync, reps)) };
+    });
+    // A 2-D rfft and its inverse made of the backend's own 1-D transforms, as tf.signal.rfft2d /
+    // irfft2d are on tfjs (rfft over W, transpose, complex FFT over H), on 64 maps of 32×32; FLOPs
+    // counted as the seed's steps count them (DFT-as-GEMM).
+    const m = 64, n = 32, v = n / 2 + 1;
+    const realFft = (rows: number, q: number) => 2 * rows * q * 2 * (Math.floor(q / 2) + 1);
+    const cplxFft = (rows: number, q: number) => 4 * 2 * rows * q * q + 2 * rows * q;
+    const fx = rnd([m, n, n]);
+    const forward = () => {
+      const a = kit.rfftLast(fx);
+      const b = kit.transpose(a, [0, 2, 1]);
+      disposeCx(a);
+      const c = kit.fftLast(b, false);
+      disposeCx(b);
+      return c;
+    };
+    const fft = gflops(realFft(m * n, n) + cplxFft(m * v, n), timeOp(forward, sync, reps));
+    const spectrum = forward();
+    const inverse = () => {
+      const a = kit.fftLast(spectrum, true);
+      const b = kit.transpose(a, [0, 2, 1]);
+      disposeCx(a);
+      const r = kit.irfftLast(b, n);
+      disposeCx(b);
+      return r;
+    };
+    const ifft = gflops(cplxFft(m * v, n) + 2 * m * n * 2 * v * n, timeOp(inverse, sync, reps));
+    disposeCx(spectrum);
+    // Elementwise: an outer broadcast multiply (32, 1, 840) ⊙ (1, 32, 840), as the product of spectra
+    // with one in-channel; bytes = inputs + output.
+    const e1 = rnd([32, 1, 840]), e2 = rnd([1, 32, 840]);
+    const elementwiseGBs = (4 * (2 * 32 * 840 + 32 * 32 * 840)) / timeOp(() => tf.mul(e1, e2), sync, reps) / 1e9;
+    // Zero padding (tf.pad) of 32 × 28×28×4 to 35×35, bytes = input + output.
+    const px = rnd([32, 28, 28, 4]);
+    const padGBs = (4 * 32 * 4 * (28 * 28 + 35 * 35)) / timeOp(() => tf.pad(px, [[0, 0], [0, 7], [0, 7], [0, 0]]), sync, reps) / 1e9;
+    // Transpose: (1024, 30, 28) swapping the last two axes (3.4 MB read and written), the size class of
+    // the spectra the pipelines transpose.
+    const tx = rnd([1024, 30, 28]);
+    const copyGBs = (2 * 4 * 1024 * 30 * 28) / timeOp(() => tf.transpose(tx, [0, 2, 1]), sync, reps) / 1e9;
+    // Fixed cost of one small op (dispatch, allocation, sync).
+    const s = rnd([8, 8]);
+    const overheadUs = timeOp(() => tf.add(s, s), sync, 50) * 1e6;
+    return {
+      backend, device, gemmGflops: gemm, bmm, conv, fftGflops: fft, ifftGflops: ifft, elementwiseGBs, copyGBs, padGBs, overheadUs,
+      measuredAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, reps,
+    };
+  } finally {
+    tf.dispose(keep);
+  }
+}
