@@ -29,6 +29,7 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
     vscode.commands.registerCommand('fourierConv.cancel', () => controller.runner.cancel()),
     vscode.commands.registerCommand('fourierConv.openLastReport', () => controller.openLastReport()),
     vscode.commands.registerCommand('fourierConv.exportReport', (format?: ExportFormat, target?: vscode.Uri) => controller.exportReport(format, target)),
+    vscode.commands.registerCommand('fourierConv.sweep', () => controller.sweep()),
     vscode.commands.registerCommand('fourierConv.compareWithPrevious', () => controller.compareWithPrevious()),
     vscode.commands.registerCommand('fourierConv.showLog', () => log.show()),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {

@@ -5,6 +5,8 @@
 import { parseRun } from '../src/core/run';
 import { h } from './dom';
 import { bootPanel } from './panel';
+import { sweepSchema } from '../src/core/insight-schema';
+import { renderSweepOnly } from './insights';
 import { renderReport } from './report';
 import { installTooltips } from './tooltip';
 
@@ -21,7 +23,10 @@ function boot(): void {
     return;
   }
   try {
-    renderReport(parseRun(JSON.parse(data.textContent)), root);
+    const doc = JSON.parse(data.textContent) as unknown;
+    if (doc && typeof doc === 'object' && 'sweep' in doc && !('schemaVersion' in doc)) {
+      renderSweepOnly(sweepSchema.parse((doc as { sweep: unknown }).sweep), root);
+    } else renderReport(parseRun(doc), root);
     installTooltips(root);
   } catch (e) {
     root.replaceChildren(h('p', { class: 'error' }, `This report could not be shown: ${(e as Error).message}`));

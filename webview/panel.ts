@@ -46,6 +46,7 @@ export function bootPanel(root: HTMLElement): void {
       send({ type: 'compareToggled', show: compare });
       draw();
     }, { disabled: !shown?.previous, pressed: compare, id: 'compare-toggle' }),
+    button('Sweep kernel sizes', 'Measure spatial vs spectral across kernel sizes on this layer and mark where FFT starts to pay', () => send({ type: 'sweep' }), { disabled: busy.busy, id: 'sweep' }),
     button('Export report.html', 'Save a standalone HTML report', () => send({ type: 'export', format: 'html' }), { id: 'export-html' }),
     button('Export trace.json', 'Save a Chrome trace (opens in ui.perfetto.dev)', () => send({ type: 'export', format: 'trace' }), { id: 'export-trace' }),
     button('Show log', 'Engine detection and run log', () => send({ type: 'showLog' }), { id: 'show-log' }));
@@ -69,6 +70,9 @@ export function bootPanel(root: HTMLElement): void {
       runId: shown.runId,
       stepBars: root.querySelectorAll('svg.timelines .seg').length,
       compared: showCompare && shown.previous ? { previousRunId: shown.previous.runId, rows: root.querySelectorAll('#compare tbody tr').length } : null,
+      hints: root.querySelectorAll('#hints li.hint').length,
+      sweepCells: root.querySelectorAll('#sweep tbody tr').length,
+      rooflinePoints: root.querySelectorAll('svg.roofline .dot').length,
     });
   };
 

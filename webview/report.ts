@@ -7,6 +7,7 @@ import { formatBytes } from '../src/core/memory';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
 import { describeSpec } from '../src/core/spec';
 import { h, s, tip } from './dom';
+import { analysisSection, hintsSection, sweepSection } from './insights';
 
 export type StepCategory = 'transform' | 'transpose' | 'product' | 'conv' | 'pad' | 'other';
 
@@ -243,6 +244,9 @@ export function renderReport(run: Run, root: HTMLElement): void {
       h('p', { class: 'muted' }, 'Step medians laid end to end on one axis; hover a step for its implementation, timing source, spread, FLOPs and bytes.'),
       legend(),
       h('div', { class: 'chart-wrap' }, timelines(run))),
+    ...(run.hints?.length ? [hintsSection(run.hints)] : []),
+    ...(run.sweep ? [sweepSection(run.sweep)] : []),
+    ...(run.analysis ? [analysisSection(run.analysis)] : []),
     ...run.variants.map(stepTable),
     correctness(run),
     method(run),

@@ -4,13 +4,21 @@
  */
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { formatRunText } from '../core/format';
+import { withInsights } from '../core/analysis';
+import { fmtMs, fmtRatio, formatHints, formatRunText } from '../core/format';
+import type { Sweep } from '../core/insight-schema';
+import { type DeviceProfile, explicitProfile, gpuProfile, GPU_TABLE } from '../core/model';
+import { predict } from '../core/predict';
+import { DEFAULT_KERNELS, confusion, parseChannels, parseKernelList, sweepKernels, sweepProblems } from '../core/sweep';
+import type { LayerSpec } from '../core/spec';
+import { runSweep } from '../engines/sweep-runner';
+import { deviceFor } from '../engines/device-cache';
 import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
 import { VARIANT_NAMES, type VariantName } from '../core/run';
 import { UsageError, specFromText } from '../core/spec-input';
 import { WorkerClient, WorkerError } from '../engines/client';
 import { ENGINE_REQUESTS, type ProgressMsg } from '../protocol/worker-protocol';
-import { writeReport } from '../report/report-files';
+import { writeReport, writeSweepReport } from '../report/report-files';
 
 declare const FCONV_VERSION: string | undefined;
 const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
@@ -18,7 +26,7 @@ const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
 interface ProfileFlags {
   batch?: string; height?: string; width?: string; in?: string; out?: string; kernel?: string; spatialKernel?: string;
   padding?: string; layout?: string; engine: string; variants: string; warmup: string; reps: string; seed: string;
-  maxMemory: string; outDir: string; json?: boolean; progress: boolean;
+  maxMemory: string; outDir: string; json?: boolean; progress: boolean; model: boolean; refreshProbe?: boolean; sweep?: boolean;
 }
 
 function parseVariants(text: string): VariantName[] {
@@ -84,10 +92,21 @@ async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
     });
     run.tool.version = version;
     if (tty) io.err(`\r${''.padEnd(lastLen)}\r`);
-    const files = writeReport(run, flags.outDir);
-    if (flags.json) io.out(`${JSON.stringify(run, null, 2)}\n`);
+    let full = run;
+    if (flags.model && run.variants.length) {
+      const { device, note } = await deviceFor(client, flags.engine as (typeof ENGINE_REQUESTS)[number], version, { refresh: flags.refreshProbe, engineDevice: run.device });
+      io.err(`fconv: ${note}\n`);
+      let sweep: Sweep | undefined;
+      if (flags.sweep) {
+        sweep = await sweepWith(client, spec, { kernels: sweepKernels(spec), channels: [{ inChannels: spec.inChannels, outChannels: spec.outChannels }], engine: flags.engine as (typeof ENGINE_REQUESTS)[number], warmup: 1, reps: 3, seed, maxMemoryBytes, device }, io, tty && flags.progress, ac.signal);
+      }
+      full = withInsights(run, device, sweep);
+    }
+    const files = writeReport(full, flags.outDir);
+    if (flags.json) io.out(`${JSON.stringify(full, null, 2)}\n`);
     else {
-      io.out(`${formatRunText(run)}\n\n`);
+      io.out(`${formatRunText(full)}\n\n`);
+      if (full.hints?.length) io.out(`${formatHints(full.hints, 3)}\n\n`);
       io.out(`wrote ${files.html}\n      ${files.json}\n      ${files.trace} (open in https://ui.perfetto.dev)\n`);
     }
     if (run.status === 'failed') {
@@ -116,6 +135,196 @@ async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
   }
 }
 
+interface SweepRunOpts {
+  kernels: number[];
+  channels: Array<{ inChannels: number; outChannels: number }>;
+  engine: (typeof ENGINE_REQUESTS)[number];
+  warmup: number;
+  reps: number;
+  seed: number;
+  maxMemoryBytes: number;
+  device: DeviceProfile;
+}
+
+async function sweepWith(client: WorkerClient, base: LayerSpec, o: SweepRunOpts, io: CliIo, tty: boolean, signal: AbortSignal): Promise<Sweep> {
+  let lastLen = 0;
+  const sweep = await runSweep(client, base, {
+    kernels: o.kernels, channels: o.channels, device: o.device,
+    run: { engine: o.engine, warmup: o.warmup, reps: o.reps, seed: o.seed, maxMemoryBytes: o.maxMemoryBytes },
+  }, {
+    signal,
+    onProgress: (p) => {
+      if (!tty) return;
+      const line = `sweep [${p.cell + 1}/${p.cells}] k = ${p.kernel}, ${p.inChannels}→${p.outChannels}: ${p.detail}`;
+      io.err(`\r${line.padEnd(lastLen)}`);
+      lastLen = line.length;
+    },
+    onCell: (c) => {
+      if (tty) io.err(`\r${''.padEnd(lastLen)}\r`);
+      io.err(`sweep k = ${String(c.kernel).padStart(2)}, ${c.inChannels}→${c.outChannels}: spatial ${c.spatialMs === null ? '—' : fmtMs(c.spatialMs)}, spectral ${c.spectralMs === null ? '—' : fmtMs(c.spectralMs)} (model ${fmtMs(c.predictedSpatialMs)} / ${fmtMs(c.predictedSpectralMs)})${c.note ? ` — ${c.note}` : ''}\n`);
+    },
+  });
+  return sweep;
+}
+
+export function formatSweepText(sw: Sweep): string {
+  const out: string[] = [];
+  out.push(`fconv sweep — batch ${sw.base.batch}, ${sw.base.height}×${sw.base.width}, ${sw.base.padding}, ${sw.base.layout}; ${sw.engine}/${sw.backend} on ${sw.device}; ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell`);
+  out.push('');
+  out.push(`  ${'k'.padStart(3)}  ${'channels'.padEnd(9)} ${'spatial'.padStart(9)} ${'spectral'.padStart(9)}  ${'model spatial'.padStart(13)} ${'model spectral'.padStart(14)}  winner (measured / model)`);
+  for (const c of sw.cells) {
+    const mw = c.measuredWinner ?? '—';
+    out.push(`  ${String(c.kernel).padStart(3)}  ${`${c.inChannels}→${c.outChannels}`.padEnd(9)} ${(c.spatialMs === null ? '—' : fmtMs(c.spatialMs)).padStart(9)} ${(c.spectralMs === null ? '—' : fmtMs(c.spectralMs)).padStart(9)}  ${fmtMs(c.predictedSpatialMs).padStart(13)} ${fmtMs(c.predictedSpectralMs).padStart(14)}  ${mw} / ${c.predictedWinner}${c.measuredWinner && c.measuredWinner !== c.predictedWinner ? '  ✗' : ''}${c.note ? `  (${c.note})` : ''}`);
+  }
+  out.push('');
+  for (const x of sw.crossovers) {
+    out.push(`crossover ${x.inChannels}→${x.outChannels}: measured ${x.measured === null ? 'none (spatial wins at every swept kernel)' : `spectral wins from k = ${x.measured}`}; model ${x.predicted === null ? 'none' : `from k = ${x.predicted}`}`);
+  }
+  const cf = confusion(sw);
+  if (cf.measured) out.push(`model picked the measured winner in ${cf.agree}/${cf.measured} cells`);
+  if (sw.status !== 'ok') out.push(`sweep ${sw.status}${sw.failure ? `: ${sw.failure}` : ''}; the finished cells are kept`);
+  return out.join('\n');
+}
+
+function specFlagsOf(flags: ProfileFlags): LayerSpec {
+  return specFromText(flags);
+}
+
+function addSpecOptions(cmd: Command): Command {
+  return cmd
+    .option('--batch <n>', 'batch size (default 32)')
+    .option('--height <n>', 'image height (default 28)')
+    .option('--width <n>', 'image width (default 28)')
+    .option('--in <n>', 'input channels (default 1)')
+    .option('--out <n>', 'output channels (default 32)')
+    .option('--kernel <k>', 'kernel of the spectral layers: N, HxW or "image" (default image-sized, as the seed)')
+    .option('--spatial-kernel <k>', 'kernel of the Conv2D to compare with (default 3)')
+    .addOption(new Option('--padding <p>', 'circular | same | valid | linear (default circular, as a plain product of spectra)'))
+    .addOption(new Option('--layout <l>', 'NHWC | NCHW (default NHWC)'));
+}
+
+function deviceFromFlags(flags: { device?: string; peakTflops?: string; bandwidthGbs?: string }): DeviceProfile | undefined {
+  if (flags.peakTflops !== undefined || flags.bandwidthGbs !== undefined) {
+    const p = Number(flags.peakTflops), b = Number(flags.bandwidthGbs);
+    if (!(p > 0) || !(b > 0)) throw new UsageError('--peak-tflops and --bandwidth-gbs go together, both positive numbers (e.g. --peak-tflops 19.5 --bandwidth-gbs 2039)');
+    return explicitProfile(p, b, flags.device ?? 'custom device');
+  }
+  if (flags.device !== undefined) {
+    const g = gpuProfile(flags.device);
+    if (!g) throw new UsageError(`unknown device "${flags.device}" (known: ${GPU_TABLE.map((x) => x.name).join(', ')}, or give --peak-tflops and --bandwidth-gbs)`);
+    return g;
+  }
+  return undefined;
+}
+
+async function predictCommand(flags: ProfileFlags & { device?: string; peakTflops?: string; bandwidthGbs?: string; backend?: string }, io: CliIo): Promise<number> {
+  const spec = specFlagsOf(flags);
+  let device = deviceFromFlags(flags);
+  if (flags.backend !== undefined && !['wasm', 'cpu', 'tensorflow'].includes(flags.backend)) throw new UsageError(`--backend must be wasm, cpu or tensorflow, got "${flags.backend}"`);
+  if (!device) {
+    if (!(ENGINE_REQUESTS as readonly string[]).includes(flags.engine)) throw new UsageError(`unknown engine "${flags.engine}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
+    const client = new WorkerClient({ workerPath: path.join(__dirname, 'worker.js'), tool: { name: 'fourier-conv-profiler', version } });
+    try {
+      const d = await deviceFor(client, flags.engine as (typeof ENGINE_REQUESTS)[number], version, { refresh: flags.refreshProbe });
+      device = d.device;
+      io.err(`fconv: ${d.note}\n`);
+    } finally {
+      client.dispose();
+    }
+  }
+  const backend = flags.backend ?? device.probe?.backend ?? 'tensorflow';
+  const p = predict(spec, device, backend);
+  if (flags.json) {
+    io.out(`${JSON.stringify({ spec, device: p.device, deviceSource: p.deviceSource, backend, spatialMs: p.spatialMs, spectralMs: p.spectralMs, winner: p.winner, factor: p.factor, kernelTransformMs: p.kernelTransformMs, breakEven: p.breakEven, reasoning: p.reasoning, spatialSteps: p.spatialSteps, spectralSteps: p.spectralSteps }, null, 2)}\n`);
+    return 0;
+  }
+  io.out(`fconv predict — batch ${spec.batch}, ${spec.height}×${spec.width}, ${spec.inChannels}→${spec.outChannels}, kernel ${spec.kernelH}×${spec.kernelW} (${spec.padding}), ${spec.layout}; device ${p.device}\n\n`);
+  io.out(`  spatial (same function):  ${fmtMs(p.spatialMs)}\n  spectral (optimized):     ${fmtMs(p.spectralMs)} per call (+ ${fmtMs(p.kernelTransformMs)} once for the kernel spectrum)\n\n`);
+  io.out(`winner: ${p.winner}, ${fmtRatio(p.factor)} faster\n`);
+  for (const r of p.reasoning) io.out(`  · ${r}\n`);
+  io.out('Nothing was run: these are model estimates. `fconv profile` measures them; `fconv sweep` measures the crossover.\n');
+  return 0;
+}
+
+async function sweepCommand(flags: ProfileFlags & { kernels?: string; channels?: string }, io: CliIo): Promise<number> {
+  const base = specFlagsOf(flags);
+  if (!(ENGINE_REQUESTS as readonly string[]).includes(flags.engine)) throw new UsageError(`unknown engine "${flags.engine}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
+  let kernels: number[], channels: Array<{ inChannels: number; outChannels: number }>;
+  try {
+    kernels = flags.kernels ? parseKernelList(flags.kernels) : sweepKernels(base, DEFAULT_KERNELS);
+    channels = flags.channels ? parseChannels(flags.channels) : [{ inChannels: base.inChannels, outChannels: base.outChannels }];
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const problems = sweepProblems(base, kernels, channels);
+  if (problems.length) throw new UsageError(problems[0]!);
+  const warmup = parseCount(flags.warmup, '--warmup', 0);
+  const reps = parseCount(flags.reps, '--reps', 1);
+  const seed = parseCount(flags.seed, '--seed', 0);
+  const maxMemoryBytes = parseBytes(flags.maxMemory);
+  if (!Number.isFinite(maxMemoryBytes) || maxMemoryBytes <= 0) throw new UsageError(`--max-memory must be a size like 4GB or 512MB, got "${flags.maxMemory}"`);
+  for (const c of channels) for (const k of kernels) {
+    const need = estimateRunBytes({ ...base, kernelH: k, kernelW: k, inChannels: c.inChannels, outChannels: c.outChannels }, ['spatial-equivalent', 'optimized']);
+    if (need > maxMemoryBytes) throw new UsageError(`cell k = ${k}, ${c.inChannels}→${c.outChannels}: estimated memory ${formatBytes(need)} is above --max-memory ${formatBytes(maxMemoryBytes)}`);
+  }
+  const client = new WorkerClient({ workerPath: path.join(__dirname, 'worker.js'), tool: { name: 'fourier-conv-profiler', version } });
+  const ac = new AbortController();
+  const onSigint = () => {
+    io.err('\nfconv: cancelling the sweep (keeping the finished cells)…\n');
+    ac.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const { device, note } = await deviceFor(client, flags.engine as (typeof ENGINE_REQUESTS)[number], version, { refresh: flags.refreshProbe });
+    io.err(`fconv: ${note}\n`);
+    const sw = await sweepWith(client, base, { kernels, channels, engine: flags.engine as (typeof ENGINE_REQUESTS)[number], warmup, reps, seed, maxMemoryBytes, device }, io, io.isTTY && flags.progress, ac.signal);
+    const files = writeSweepReport(sw, flags.outDir);
+    if (flags.json) io.out(`${JSON.stringify(sw, null, 2)}\n`);
+    else io.out(`${formatSweepText(sw)}\n\nwrote ${files.html}\n      ${files.json}\n`);
+    if (sw.status !== 'ok') {
+      io.err(`fconv: sweep ${sw.status}${sw.failure ? `: ${sw.failure}` : ''}\n`);
+      return 1;
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof WorkerError) {
+      io.err(`fconv: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    client.dispose();
+  }
+}
+
+async function probeCommand(flags: { engine: string; refresh?: boolean; json?: boolean }, io: CliIo): Promise<number> {
+  if (!(ENGINE_REQUESTS as readonly string[]).includes(flags.engine)) throw new UsageError(`unknown engine "${flags.engine}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
+  const client = new WorkerClient({ workerPath: path.join(__dirname, 'worker.js'), tool: { name: 'fourier-conv-profiler', version } });
+  try {
+    const { device, note } = await deviceFor(client, flags.engine as (typeof ENGINE_REQUESTS)[number], version, { refresh: flags.refresh });
+    const p = device.probe!;
+    if (flags.json) io.out(`${JSON.stringify(p, null, 2)}\n`);
+    else {
+      io.out(`${note}\n${p.device} (${p.backend}), measured ${p.measuredAt}, median of ${p.reps} after 1 warm-up, wall-clock between syncs\n`);
+      io.out(`  2-D GEMM          ${p.gemmGflops.toFixed(1)} GFLOP/s\n`);
+      for (const b of p.bmm) io.out(`  batched GEMM K=${String(b.inner).padEnd(3)} ${b.gflops.toFixed(2)} GFLOP/s\n`);
+      for (const c of p.conv) io.out(`  conv2d in=${String(c.inner).padEnd(7)} ${c.gflops.toFixed(1)} GFLOP/s\n`);
+      io.out(`  rfft2d / irfft2d  ${p.fftGflops.toFixed(2)} / ${p.ifftGflops.toFixed(2)} GFLOP/s (DFT-as-GEMM count)\n`);
+      io.out(`  elementwise       ${p.elementwiseGBs.toFixed(1)} GB/s\n  pad               ${p.padGBs.toFixed(1)} GB/s\n  transpose         ${p.copyGBs.toFixed(1)} GB/s\n  per-op cost       ${p.overheadUs.toFixed(1)} µs\n`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof WorkerError) {
+      io.err(`fconv: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    client.dispose();
+  }
+}
+
 export interface CliIo {
   out: (s: string) => void;
   err: (s: string) => void;
@@ -132,29 +341,54 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} })
     .showHelpAfterError(false);
-  program
-    .command('profile')
-    .description("Run the spectral layers (the seed's recipe and an optimized one) and the spatial convolutions on one spec; check they agree; time every step.")
-    .option('--batch <n>', 'batch size (default 32)')
-    .option('--height <n>', 'image height (default 28)')
-    .option('--width <n>', 'image width (default 28)')
-    .option('--in <n>', 'input channels (default 1)')
-    .option('--out <n>', 'output channels (default 32)')
-    .option('--kernel <k>', 'kernel of the spectral layers: N, HxW or "image" (default image-sized, as the seed)')
-    .option('--spatial-kernel <k>', 'kernel of the Conv2D to compare with (default 3)')
-    .addOption(new Option('--padding <p>', 'circular | same | valid | linear (default circular, as a plain product of spectra)'))
-    .addOption(new Option('--layout <l>', 'NHWC | NCHW (default NHWC)'))
+  const common = (cmd: Command) => cmd
     .option('--engine <e>', `${ENGINE_REQUESTS.join(' | ')}`, 'auto')
+    .option('--seed <n>', 'seed of the random input and weights', '1')
+    .option('--max-memory <size>', 'refuse specs estimated above this', '4GB')
+    .option('--refresh-probe', 'measure this machine\'s rates again instead of using the cached probe')
+    .option('--json', 'print JSON to stdout instead of the table')
+    .option('--no-progress', 'no progress on stderr');
+  common(addSpecOptions(program
+    .command('profile')
+    .description("Run the spectral layers (the seed's recipe and an optimized one) and the spatial convolutions on one spec; check they agree; time every step; explain the result.")))
     .option('--variants <list>', `comma-separated: ${VARIANT_NAMES.join(',')}`, VARIANT_NAMES.join(','))
     .option('--warmup <n>', 'warm-up runs per variant', '3')
     .option('--reps <n>', 'timed repetitions per variant (more for fast pipelines)', '10')
-    .option('--seed <n>', 'seed of the random input and weights', '1')
-    .option('--max-memory <size>', 'refuse specs estimated above this', '4GB')
     .option('--out-dir <dir>', 'where report.html, report.json and trace.json go', 'fconv-report')
-    .option('--json', 'print the run JSON to stdout instead of the table')
-    .option('--no-progress', 'no progress on stderr')
+    .option('--sweep', 'also sweep kernel sizes (spatial-equivalent vs optimized) and put the crossover in the report')
+    .option('--no-model', 'skip the cost model, the roofline and the hints (no probe)')
     .action(async (flags: ProfileFlags) => {
       code = await profileCommand(flags, io);
+    });
+  common(addSpecOptions(program
+    .command('sweep')
+    .description('Measure spatial-equivalent vs optimized across kernel sizes (and channel counts): where FFT convolution starts to pay, measured and predicted.')))
+    .option('--kernels <list>', `kernel sizes (default ${DEFAULT_KERNELS.join(',')}, clipped to the image)`)
+    .option('--channels <list>', 'IN:OUT channel pairs, e.g. 1:32,16:16,64:64 (default the spec\'s)')
+    .option('--warmup <n>', 'warm-up runs per cell and variant', '1')
+    .option('--reps <n>', 'timed repetitions per cell and variant', '3')
+    .option('--out-dir <dir>', 'where sweep.html and sweep.json go', 'fconv-report')
+    .action(async (flags: ProfileFlags & { kernels?: string; channels?: string }) => {
+      code = await sweepCommand(flags, io);
+    });
+  common(addSpecOptions(program
+    .command('predict')
+    .description('Predict spatial vs spectral time for a spec on a device, from the cost model, without running the layer.')))
+    .option('--device <name>', `a GPU from the table (${GPU_TABLE.map((x) => x.name).join(', ')}); default: this machine (probe)`)
+    .option('--peak-tflops <x>', 'peak FP32 TFLOP/s of another device (with --bandwidth-gbs)')
+    .option('--bandwidth-gbs <x>', 'memory bandwidth in GB/s of another device (with --peak-tflops)')
+    .option('--backend <b>', 'pipeline shape of the optimized layer: wasm | cpu | tensorflow (default: the probed backend, or tensorflow for a GPU)')
+    .action(async (flags: ProfileFlags & { device?: string; peakTflops?: string; bandwidthGbs?: string; backend?: string }) => {
+      code = await predictCommand(flags, io);
+    });
+  program
+    .command('probe')
+    .description("Measure (or show the cached) rates of this machine the cost model is calibrated with.")
+    .option('--engine <e>', `${ENGINE_REQUESTS.join(' | ')}`, 'auto')
+    .option('--refresh', 'measure again')
+    .option('--json', 'print the probe as JSON')
+    .action(async (flags: { engine: string; refresh?: boolean; json?: boolean }) => {
+      code = await probeCommand(flags, io);
     });
   try {
     await program.parseAsync(argv, { from: 'user' });

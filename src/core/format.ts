@@ -128,3 +128,18 @@ export function shortVerdict(run: Run): string {
   const v = verdict(run);
   return v.fastest ? `${prefix}${v.fastest} fastest` : `${prefix}no variant completed`;
 }
+
+/** The top `n` hints for the terminal: title, evidence, what to change, expected gain, source. */
+export function formatHints(hints: ReadonlyArray<import('./insight-schema').Hint>, n = 3): string {
+  const out: string[] = [`Hints (top ${Math.min(n, hints.length)} of ${hints.length}; all in report.html):`];
+  hints.slice(0, n).forEach((h, i) => {
+    out.push(`${i + 1}. [${h.severity}] ${h.title}`);
+    out.push(`   evidence: ${h.evidence}`);
+    out.push(`   change:   ${h.suggestion}`);
+    out.push(`   gain:     ${h.expectedGain.text}${h.expectedGain.basis !== 'none' ? ` (${h.expectedGain.basis})` : ''}`);
+    out.push(`   source:   ${h.source}`);
+  });
+  const rest = hints.slice(n);
+  if (rest.length) out.push(`Also: ${rest.map((h) => `${h.title}${h.expectedGain.ms ? ` (${fmtMs(h.expectedGain.ms)})` : ''}`).join('; ')}.`);
+  return out.join('\n');
+}

@@ -5,6 +5,7 @@
  * GEMM, conv2d GFLOP/s; elementwise and transpose GB/s; the fixed cost of one op). Host-free.
  */
 import { z } from 'zod';
+import { type LayerSpec, geometry } from './spec';
 
 /** A rate measured at one inner size (GEMM K, or conv in-channels): small inner sizes run slower. */
 const ratePoint = z.object({ inner: z.number().positive(), gflops: z.number().positive() });
@@ -208,4 +209,17 @@ export function breakEven(a: { n: number; nOut: number; k: number; f: number; fO
   const terms = { inputs: base / a.f, outputs: base / a.fOut, batch: base / a.S };
   const t = terms.inputs + terms.outputs + terms.batch;
   return { lhs, threshold: 4 + t, thresholdHalf: 2 + t, fftPays: lhs > 2 + t, terms };
+}
+
+/** The break-even condition for a spec: n the transform size, n′ the output size, k the larger kernel side. */
+export function specBreakEven(spec: LayerSpec) {
+  const g = geometry(spec);
+  return breakEven({
+    n: Math.max(g.fftH, g.fftW),
+    nOut: Math.max(g.outH, g.outW),
+    k: Math.max(spec.kernelH, spec.kernelW),
+    f: spec.inChannels,
+    fOut: spec.outChannels,
+    S: spec.batch,
+  });
 }

@@ -5,7 +5,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
+import { withInsights } from '../core/analysis';
 import { shortVerdict, verdict } from '../core/format';
+import { sweepKernels, sweepProblems } from '../core/sweep';
 import { PRESETS, presetById } from '../core/presets';
 import { type Run, layerSpecSchema, runSchema } from '../core/run';
 import { type LayerSpec, describeSpec, specProblems } from '../core/spec';
@@ -54,8 +56,9 @@ export class Controller implements vscode.Disposable {
   private handlers() {
     return {
       log: this.log,
-      onMessage: (msg: { type: 'rerun' } | { type: 'export'; format: ExportFormat } | { type: 'showLog' }, shown: StoredRun | undefined) => {
-        if (msg.type === 'rerun') {
+      onMessage: (msg: { type: 'rerun' } | { type: 'sweep' } | { type: 'export'; format: ExportFormat } | { type: 'showLog' }, shown: StoredRun | undefined) => {
+        if (msg.type === 'sweep') void this.sweep();
+        else if (msg.type === 'rerun') {
           if (shown) void this.profile({ spec: shown.run.spec });
           else void this.profile();
         } else if (msg.type === 'export') void this.exportReport(msg.format);
@@ -134,7 +137,13 @@ export class Controller implements vscode.Disposable {
       ReportPanel.instance?.setBusy(false);
     }
     let run: Run | undefined;
-    if (outcome.kind === 'done') run = outcome.run;
+    if (outcome.kind === 'done') {
+      run = outcome.run;
+      if (run.variants.length) {
+        const device = await this.runner.device(settings.options.engine, this.probeDir, run.device);
+        if (device) run = withInsights(run, device);
+      }
+    }
     else {
       const e = outcome.error;
       const crashed = e instanceof WorkerError && e.kind === 'crashed';
@@ -181,6 +190,51 @@ export class Controller implements vscode.Disposable {
     }
     this.openPanel().show(last, this.store.previous(last.runId));
     return last;
+  }
+
+  private get probeDir(): string {
+    return path.join(this.ctx.globalStorageUri.fsPath, 'probe');
+  }
+
+  /** "Sweep Kernel Sizes": spatial-equivalent vs optimized over kernel sizes on the shown (or last) layer; the sweep joins its report. */
+  async sweep(): Promise<StoredRun | undefined> {
+    const stored = ReportPanel.instance?.shownRun ?? this.store.last();
+    if (!stored) {
+      void vscode.window.showInformationMessage('Fourier Conv: profile a layer first; the sweep varies its kernel size.');
+      return undefined;
+    }
+    const settings = readSettings();
+    const base = stored.run.spec;
+    const kernels = sweepKernels(base);
+    const channels = [{ inChannels: base.inChannels, outChannels: base.outChannels }];
+    const problems = sweepProblems(base, kernels, channels);
+    if (problems.length) {
+      this.fail(`Fourier Conv: cannot sweep this layer: ${problems[0]}`);
+      return undefined;
+    }
+    const device = stored.run.analysis?.device ?? (await this.runner.device(settings.options.engine, this.probeDir, stored.run.device));
+    if (!device) {
+      this.fail('Fourier Conv: the sweep needs the machine probe, which failed (see the log).');
+      return undefined;
+    }
+    ReportPanel.instance?.setBusy(true, `Sweeping kernel sizes ${kernels.join(', ')}…`);
+    let result;
+    try {
+      result = await this.runner.sweep(base, { kernels, channels, device, run: { engine: settings.options.engine, warmup: 1, reps: 3, seed: settings.options.seed, maxMemoryBytes: settings.options.maxMemoryBytes } });
+    } finally {
+      ReportPanel.instance?.setBusy(false);
+    }
+    if (!result.sweep) {
+      this.fail(`Fourier Conv: the sweep could not run: ${result.error?.message ?? 'unknown error'}`);
+      return undefined;
+    }
+    const run = withInsights(stored.run, device, result.sweep);
+    this.store.replace(stored.runId, run);
+    const updated = { runId: stored.runId, run };
+    this.openPanel().show(updated, this.store.previous(stored.runId));
+    if (result.sweep.status === 'cancelled') void vscode.window.showInformationMessage('Fourier Conv: sweep cancelled; the report shows the finished cells.');
+    else if (result.sweep.status === 'failed') this.fail(`Fourier Conv: the sweep failed: ${result.sweep.failure}`);
+    return updated;
   }
 
   /** "Compare with Previous Run": the panel's diff of the shown run against the one before it. */

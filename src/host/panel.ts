@@ -20,6 +20,9 @@ export interface Rendered {
   runId: string;
   stepBars: number;
   compared: { previousRunId: string; rows: number } | null;
+  hints: number;
+  sweepCells: number;
+  rooflinePoints: number;
 }
 
 export class ReportPanel implements vscode.Disposable {
@@ -126,7 +129,7 @@ export class ReportPanel implements vscode.Disposable {
         this.compare = msg.show;
         break;
       case 'rendered':
-        this.lastRendered = { runId: msg.runId, stepBars: msg.stepBars, compared: msg.compared };
+        this.lastRendered = { runId: msg.runId, stepBars: msg.stepBars, compared: msg.compared, hints: msg.hints, sweepCells: msg.sweepCells, rooflinePoints: msg.rooflinePoints };
         this.handlers.log.debug(`report panel: showing ${msg.runId} (${msg.stepBars} step bars${msg.compared ? `, compared with ${msg.compared.previousRunId}` : ''})`);
         this.renderedEmitter.fire(this.lastRendered);
         break;

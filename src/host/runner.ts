@@ -9,6 +9,10 @@ import * as vscode from 'vscode';
 import type { Run } from '../core/run';
 import { type LayerSpec, describeSpec } from '../core/spec';
 import { WorkerClient, WorkerError } from '../engines/client';
+import type { Sweep } from '../core/insight-schema';
+import type { DeviceProfile } from '../core/model';
+import { deviceFor } from '../engines/device-cache';
+import { type SweepOptions, runSweep } from '../engines/sweep-runner';
 import type { ProgressMsg, RunOptions } from '../protocol/worker-protocol';
 
 export type RunOutcome =
@@ -117,6 +121,56 @@ export class ProfileRunner implements vscode.Disposable {
             const err = e as Error;
             log.error(`profile failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${err.message}`);
             return { kind: 'error', error: err, partial: e instanceof WorkerError ? e.partial : undefined } as RunOutcome;
+          }
+        },
+      );
+    } finally {
+      this.abort = undefined;
+      void vscode.commands.executeCommand('setContext', 'fourierConv.running', false);
+    }
+  }
+
+  /** The device profile for the model: the cached probe in `cacheDir`, or a fresh one (about a second). */
+  async device(engine: RunOptions['engine'], cacheDir: string, engineDevice: string, refresh = false): Promise<DeviceProfile | undefined> {
+    try {
+      const d = await deviceFor(this.client, engine, this.opts.version, { dir: cacheDir, engineDevice, refresh });
+      this.opts.log.info(d.note);
+      return d.device;
+    } catch (e) {
+      this.opts.log.warn(`no device profile, so no roofline or model-based hints: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** A kernel-size sweep with a cancellable progress notification; cancelled sweeps keep their finished cells. */
+  async sweep(base: LayerSpec, o: SweepOptions): Promise<{ sweep?: Sweep; error?: Error }> {
+    if (this.abort) return { error: new WorkerError('busy', 'a profile is already running: wait for it or cancel it') };
+    const ac = new AbortController();
+    this.abort = ac;
+    void vscode.commands.executeCommand('setContext', 'fourierConv.running', true);
+    const log = this.opts.log;
+    log.info(`sweep: kernels ${o.kernels.join(', ')}; channels ${o.channels.map((c) => `${c.inChannels}→${c.outChannels}`).join(', ')}; base ${describeSpec(base)}`);
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Sweeping kernel sizes', cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => this.cancel());
+          let done = 0;
+          try {
+            const sweep = await runSweep(this.client, base, o, {
+              signal: ac.signal,
+              onProgress: (p) => {
+                const f = (100 * p.cell) / p.cells;
+                progress.report({ message: `k = ${p.kernel}, ${p.inChannels}→${p.outChannels} (${p.cell + 1}/${p.cells}): ${p.detail}`, increment: Math.max(0, f - done) });
+                done = Math.max(done, f);
+              },
+              onCell: (c) => log.info(`  sweep k = ${c.kernel}, ${c.inChannels}→${c.outChannels}: spatial ${c.spatialMs?.toFixed(3) ?? '—'} ms, spectral ${c.spectralMs?.toFixed(3) ?? '—'} ms (model ${c.predictedSpatialMs.toFixed(3)} / ${c.predictedSpectralMs.toFixed(3)})${c.note ? ` — ${c.note}` : ''}`),
+            });
+            log.info(`sweep ${sweep.status} in ${(sweep.wallMs / 1000).toFixed(1)} s`);
+            return { sweep };
+          } catch (e) {
+            log.error(`sweep failed: ${(e as Error).message}`);
+            return { error: e as Error };
           }
         },
       );

@@ -62,6 +62,12 @@ export class ReportStore {
     return runId;
   }
 
+  /** Replaces a saved run (e.g. with its sweep added), atomically. */
+  replace(runId: string, run: Run): void {
+    if (!this.list().includes(runId)) throw new Error(`no saved run ${runId}`);
+    writeAtomic(this.fileOf(runId), JSON.stringify(run));
+  }
+
   load(runId: string): StoredRun | undefined {
     let text: string;
     try {

@@ -29,9 +29,15 @@ export const fromWebviewSchema = z.discriminatedUnion('type', [
     stepBars: z.number().int().nonnegative(),
     /** Set when the comparison is on screen: the run compared with and the rows of the diff table. */
     compared: z.object({ previousRunId: runId, rows: z.number().int().nonnegative() }).nullable(),
+    /** Hints, sweep cells and roofline points on screen. */
+    hints: z.number().int().nonnegative(),
+    sweepCells: z.number().int().nonnegative(),
+    rooflinePoints: z.number().int().nonnegative(),
   }),
   /** Profile the same layer again with the current settings. */
   z.object({ type: z.literal('rerun') }),
+  /** Sweep kernel sizes on the shown layer and add the crossover to its report. */
+  z.object({ type: z.literal('sweep') }),
   /** Save the shown run as a standalone report.html, a Chrome trace or the run JSON (save dialog). */
   z.object({ type: z.literal('export'), format: z.enum(['html', 'trace', 'json']) }),
   /** The user toggled the comparison (remembered for the next run shown). */

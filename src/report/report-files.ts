@@ -1,6 +1,7 @@
 /** Writes a run's three files: report.json (the schema), trace.json (Chrome trace), report.html (standalone). */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type Sweep, sweepSchema } from '../core/insight-schema';
 import { type Run, runSchema } from '../core/run';
 import { toChromeTrace } from '../core/trace';
 
@@ -65,5 +66,15 @@ export function writeReport(run: Run, outDir: string): WrittenFiles {
   writeAtomic(files.json, `${JSON.stringify(run, null, 2)}\n`);
   writeAtomic(files.trace, JSON.stringify(toChromeTrace(run)));
   writeAtomic(files.html, standaloneHtml(run));
+  return files;
+}
+
+/** `fconv sweep`'s files: sweep.json and sweep.html (the report app renders a sweep document alone). */
+export function writeSweepReport(sweep: Sweep, outDir: string): { json: string; html: string } {
+  sweepSchema.parse(sweep);
+  fs.mkdirSync(outDir, { recursive: true });
+  const files = { json: path.join(outDir, 'sweep.json'), html: path.join(outDir, 'sweep.html') };
+  writeAtomic(files.json, `${JSON.stringify(sweep, null, 2)}\n`);
+  writeAtomic(files.html, htmlPage(`Fourier Conv sweep — batch ${sweep.base.batch}, ${sweep.base.height}×${sweep.base.width}`, { sweep }));
   return files;
 }

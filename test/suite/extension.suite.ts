@@ -93,6 +93,10 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.equal(first.run.spec.kernelH, 28);
     const r = await rendered(first.runId);
     assert.equal(r.stepBars, timelineBars(first.run), 'one timeline bar per (non one-off) step');
+    assert.ok(first.run.analysis && first.run.hints?.length, 'the run carries the model analysis and hints');
+    assert.equal(r.hints, first.run.hints!.length, 'every hint is on screen');
+    assert.ok(r.rooflinePoints > 0, 'the roofline shows the steps');
+    assert.ok(first.run.hints!.some((h) => h.id === 'uneven-comparison'), "the seed's uneven comparison is flagged");
     assert.notEqual(api.controller.runner.workerPid, process.pid, 'the engine runs in another process');
     assert.match(api.controller.statusText, /FFT [\d.]+x (faster|slower) than conv 28×28, [\d.]+x (faster|slower) than 3×3/);
     assert.equal(api.controller.store.last()?.runId, first.runId, 'the report was saved');
@@ -107,7 +111,7 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.equal(p.receive({ type: 'export', format: 'exe' }), false);
     assert.equal(p.receive('rerun'), false);
     assert.equal(p.receive(null), false);
-    assert.equal(p.receive({ type: 'rendered', runId: 'x', stepBars: -1, compared: null }), false);
+    assert.equal(p.receive({ type: 'rendered', runId: 'x', stepBars: -1, compared: null, hints: 0, sweepCells: 0, rooflinePoints: 0 }), false);
     assert.equal(p.rejected, before + 5);
     assert.equal(p.shownRun?.runId, shown);
   });
@@ -123,6 +127,20 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.equal(r.compared?.previousRunId, first!.runId);
     const steps = second.run.variants.reduce((n, v) => n + v.steps.length + 1, 0);
     assert.equal(r.compared?.rows, steps, 'one row per step and one end-to-end row per variant');
+  });
+
+  it('sweeps kernel sizes on the shown layer and adds the crossover to its report', async () => {
+    const shown = panel().shownRun!;
+    const stored = await vscode.commands.executeCommand<Stored>('fourierConv.sweep');
+    assert.ok(stored?.run.sweep, 'the sweep joined the run');
+    assert.equal(stored.runId, shown.runId, 'the same report, updated');
+    assert.equal(stored.run.sweep.status, 'ok');
+    assert.deepEqual(stored.run.sweep.kernels, [3, 5, 7, 9, 11, 15, 21, 28]);
+    assert.ok(stored.run.sweep.cells.every((c) => c.spatialMs !== null && c.spectralMs !== null));
+    const r = await rendered(stored.runId);
+    await until(() => (panel().lastRendered?.sweepCells ?? 0) === 8, 10_000, 'the sweep table');
+    assert.equal(api.controller.store.load(stored.runId)?.run.sweep?.cells.length, 8, 'saved with the report');
+    void r;
   });
 
   it('exports report.html, trace.json and report.json', async () => {

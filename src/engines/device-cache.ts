@@ -1,0 +1,53 @@
+/**
+ * The device profile for the model: a GPU from the datasheet table when the engine runs on one we
+ * know, else this machine's probe — measured once per machine, engine and tool version, cached in
+ * ~/.cache/fourier-conv-profiler (FCONV_CACHE_DIR overrides; the extension uses its global storage),
+ * refreshed on request.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type DeviceProfile, type Probe, cpuProfile, gpuProfile, probeSchema } from '../core/model';
+import type { WorkerClient } from './client';
+import type { RunOptions } from '../protocol/worker-protocol';
+import { writeAtomic } from '../report/report-files';
+
+export function cacheDir(): string {
+  return process.env.FCONV_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fourier-conv-profiler');
+}
+
+export function probeFile(engine: string, version: string, dir = cacheDir()): string {
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'}|${os.cpus().length}|${os.totalmem()}|${version}`;
+  return path.join(dir, `probe-${engine}-${createHash('sha256').update(machine).digest('hex').slice(0, 12)}.json`);
+}
+
+export function readCachedProbe(file: string): Probe | undefined {
+  try {
+    const p = probeSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+    return p.success ? p.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface DeviceResult {
+  device: DeviceProfile;
+  /** Where it came from, for a line on stderr. */
+  note: string;
+}
+
+/** Table GPU when the engine reports one; else the cached probe, or a fresh one (about a second). */
+export async function deviceFor(client: WorkerClient, engine: RunOptions['engine'], version: string, opts: { refresh?: boolean; engineDevice?: string; dir?: string } = {}): Promise<DeviceResult> {
+  if (opts.engineDevice && /\bGPU\b/.test(opts.engineDevice)) {
+    const g = gpuProfile(opts.engineDevice);
+    if (g) return { device: g, note: `device: ${g.name} (datasheet peaks)` };
+  }
+  const file = probeFile(engine, version, opts.dir);
+  const cached = opts.refresh ? undefined : readCachedProbe(file);
+  if (cached) return { device: cpuProfile(cached), note: `device rates: cached probe of ${cached.measuredAt.slice(0, 10)} (${file}; --refresh-probe to measure again)` };
+  const { probe } = await client.probe(engine);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeAtomic(file, `${JSON.stringify(probe, null, 2)}\n`);
+  return { device: cpuProfile(probe), note: `device rates: probed this machine in ${probe.seconds.toFixed(1)} s on ${probe.backend} (cached in ${file})` };
+}
