@@ -31,3 +31,75 @@ export function fakeRun(): Run {
   };
 }
 
+
+import { type DeviceProfile, type Probe, cpuProfile, estimateStep, ratesFor } from '../src/core/model';
+import { planOptimized, planSpatial, planSpatialEquivalent, type PlannedStep } from '../src/core/plan';
+import { type LayerSpec } from '../src/core/spec';
+import type { VariantName } from '../src/core/run';
+
+/** A probe with round numbers (wasm-like). */
+export const PROBE: Probe = {
+  backend: 'wasm', device: 'test CPU', gemmGflops: 25, bmm: [{ inner: 4, gflops: 1 }, { inner: 32, gflops: 2 }], conv: [{ inner: 1, gflops: 12 }, { inner: 16, gflops: 30 }],
+  fftGflops: 4, ifftGflops: 2, elementwiseGBs: 10, padGBs: 2, copyGBs: 14, overheadUs: 10, measuredAt: '2026-11-28T00:00:00.000Z', seconds: 0.3, reps: 5,
+};
+export const CPU: DeviceProfile = cpuProfile(PROBE);
+
+const SEED_STEPS = (s: LayerSpec): PlannedStep[] => {
+  const F = s.height * (Math.floor(s.width / 2) + 1);
+  const kernelBytes = 4 * s.inChannels * s.outChannels * F * 2;
+  return [
+    { id: 'rfft2d-input', kind: 'fft', flops: 4e6, bytes: 1e6, inLayer: false, oneOff: false },
+    { id: 'rfft2d-kernel', kind: 'fft', flops: 4e6, bytes: kernelBytes, inLayer: true, oneOff: false },
+    { id: 'transpose-kernel', kind: 'copy', flops: 0, bytes: 2 * kernelBytes, inLayer: true, oneOff: false },
+    { id: 'einsum', kind: 'bmm', flops: 8 * F * s.batch * s.inChannels * s.outChannels, bytes: 3e6, inLayer: true, oneOff: false, inner: s.inChannels },
+    { id: 'irfft2d', kind: 'ifft', flops: 8e6, bytes: 4e6, inLayer: false, oneOff: false },
+  ];
+};
+
+const NAMES: Record<string, string> = {
+  'rfft2d-input': 'rfft2d(input)', 'rfft2d-kernel': 'rfft2d(kernel)', 'rfft2d-kernel-cached': 'rfft2d(kernel)', 'transpose-kernel': 'transpose', einsum: 'einsum',
+  irfft2d: 'irfft2d', conv2d: 'conv2d', multiply: 'multiply', 'ifft-h': 'irfft2d · ifft over H', 'irfft-w': 'irfft2d · C2R over W',
+  'transpose-rows': 'transpose', 'transpose-out': 'transpose', 'transpose-freq': 'transpose', 'pad-input': 'pad', 'pad-wrap': 'pad', 'to-nhwc': 'transpose', 'to-nchw': 'transpose',
+};
+const IMPL: Record<string, string> = {
+  multiply: 'broadcast multiply (in-channels = 1)', 'rfft2d-input': 'R2C GEMM over W', 'rfft2d-kernel': 'every call; on the (in, H, W, out) kernel rfft2d\'s innermost two axes are (W, out)',
+  'transpose-kernel': 'perm [2,1,0,3] of the complex kernel spectrum: planar', einsum: "'ijkl,jklo->ijko': transposes + batchMatMul",
+};
+
+/**
+ * A run whose steps are the real plans of `spec` with times from the model on `device`, scaled per
+ * variant or per step ('variant/stepId') — crafted evidence for the hint rules.
+ */
+export function modelRun(spec: LayerSpec, o: { device?: DeviceProfile; variants?: VariantName[]; scale?: Partial<Record<string, number>> } = {}): Run {
+  const rates = ratesFor(o.device ?? CPU);
+  const names = o.variants ?? ['spatial', 'spatial-equivalent', 'seed', 'optimized'];
+  const plans: Record<VariantName, PlannedStep[]> = {
+    spatial: planSpatial(spec), 'spatial-equivalent': planSpatialEquivalent(spec), seed: SEED_STEPS(spec), optimized: planOptimized(spec, 'wasm'),
+  };
+  const variants = names.map((name) => {
+    const steps = plans[name].map((p) => {
+      const id = name === 'seed' && p.id === 'rfft2d-input' ? 'rfft2d-input' : p.id;
+      const impl = name === 'seed' && id === 'rfft2d-input' ? 'outside the seed\'s layer' : (IMPL[id] ?? `impl of ${id}`);
+      const ms = estimateStep(p, rates).ms * (o.scale?.[`${name}/${id}`] ?? 1) * (o.scale?.[name] ?? 1);
+      return {
+        id, name: NAMES[id] ?? id, implementation: p.kind === 'elementwise' && id === 'multiply' ? IMPL.multiply! : impl, inLayer: p.inLayer, oneOff: p.oneOff,
+        inputShapes: [[1]], outputShape: [1], flops: p.flops, bytes: p.bytes, timing: 'wall-clock-sync' as const, warmup: 1, reps: 3,
+        ...summarize([ms * 0.98, ms, ms * 1.02]),
+      };
+    });
+    const total = steps.filter((s) => !s.oneOff).reduce((a, s) => a + s.median, 0);
+    const layer = steps.filter((s) => s.inLayer && !s.oneOff).reduce((a, s) => a + s.median, 0);
+    const kind = name.startsWith('spatial') ? 'spatial' as const : 'spectral' as const;
+    return {
+      name, title: name, description: name, kind, reference: 'ref', steps,
+      totalMs: { ...summarize([total * 0.98, total, total * 1.02]), timing: 'wall-clock-sync' as const, reps: 3 },
+      ...(kind === 'spectral' ? { layerMs: { ...summarize([layer, layer, layer]), timing: 'wall-clock-sync' as const, reps: 3 } } : {}),
+      stepSumMs: total, maxAbsError: 1e-6, refScale: 1, tolerance: 1e-3, correct: true, checkedPoints: 10, outputShape: [1],
+    };
+  });
+  return {
+    schemaVersion: SCHEMA_VERSION, tool: { name: 't', version: '1' }, createdAt: new Date(0).toISOString(), status: 'ok',
+    engine: 'tfjs', backend: 'wasm', device: (o.device ?? CPU).name, engineNotes: [], spec, geometry: geometry(spec),
+    settings: { warmup: 1, reps: 3, seed: 1 }, timingNote: 'wall', wallMs: 10, variants,
+  };
+}
