@@ -196,10 +196,14 @@ export class WorkerClient {
         // A step that runs longer than the grace period cannot be interrupted: kill the worker.
         killTimer = setTimeout(() => child.kill('SIGKILL'), this.opts.cancelGraceMs ?? 700);
       };
+      if (h.signal?.aborted) {
+        // Cancelled before it started: nothing to stop, nothing measured.
+        resolve(partial('cancelled'));
+        return;
+      }
       child.on('message', onMsg);
       child.once('exit', onExit);
-      if (h.signal?.aborted) onAbort();
-      else h.signal?.addEventListener('abort', onAbort, { once: true });
+      h.signal?.addEventListener('abort', onAbort, { once: true });
       this.post(child, { type: 'run', id, spec, options });
     });
   }

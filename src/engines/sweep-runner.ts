@@ -44,6 +44,7 @@ export async function runSweep(client: WorkerClient, base: LayerSpec, o: SweepOp
       kernel: k, inChannels, outChannels, spatialMs: null, spectralMs: null,
       predictedSpatialMs: pred.spatialMs, predictedSpectralMs: pred.spectralMs, predictedWinner: pred.winner, measuredWinner: null,
     };
+    if (status === 'ok' && h.signal?.aborted) status = 'cancelled';
     if (status !== 'ok') {
       cell.note = status === 'cancelled' ? 'not run (cancelled)' : 'not run (the sweep failed)';
       cells.push(cell);

@@ -7,12 +7,14 @@ import * as path from 'node:path';
 import { parseRun } from '../../src/core/run';
 import { CLI } from '../helpers';
 
-function fconv(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-test-'));
+/** One probe cache for this file's runs, never the user's. */
+const CACHE = tmp();
+
+function fconv(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, FCONV_CACHE_DIR: CACHE, ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
-
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-test-'));
 
 test('fconv profile on the default case writes report.json, trace.json and report.html', () => {
   const dir = tmp();
@@ -21,6 +23,7 @@ test('fconv profile on the default case writes report.json, trace.json and repor
   assert.match(r.out, /seed — end to end/);
   assert.match(r.out, /optimized — end to end/);
   assert.match(r.out, /Verdict: /);
+  assert.match(r.out, /Hints \(top 3 of \d+; all in report.html\):\n1\. \[warning\] The 3×3 Conv2D computes a different, 87x smaller function/);
   assert.match(r.err, /engine tfjs\/wasm/);
   const run = parseRun(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')));
   assert.deepEqual([run.spec.batch, run.spec.height, run.spec.inChannels, run.spec.outChannels, run.spec.kernelH, run.spec.spatialKernel], [32, 28, 1, 32, 28, 3]);
@@ -35,6 +38,71 @@ test('fconv profile on the default case writes report.json, trace.json and repor
   const inlined = /<script type="application\/json" id="fconv-run">([\s\S]*?)<\/script>/.exec(html)![1]!;
   assert.deepEqual(parseRun(JSON.parse(inlined)), run);
   assert.ok(!/<script src=|<link /.test(html), 'standalone: nothing loaded from outside');
+  assert.ok(run.analysis && run.analysis.device.source === 'probe', 'the model analysis, on this machine\'s probe');
+  assert.ok(run.hints!.some((h) => h.id === 'einsum-lowering'));
+});
+
+test('the probe is measured once, cached, reused, and measured again on request', () => {
+  const cache = tmp();
+  const first = fconv(['probe', '--json'], { FCONV_CACHE_DIR: cache });
+  assert.equal(first.code, 0, first.err);
+  const p1 = JSON.parse(first.out);
+  assert.ok(p1.gemmGflops > 0 && p1.copyGBs > 0 && p1.bmm.length === 2 && p1.conv.length === 2);
+  const files = fs.readdirSync(cache);
+  assert.equal(files.length, 1);
+  const again = fconv(['probe', '--json'], { FCONV_CACHE_DIR: cache });
+  assert.equal(JSON.parse(again.out).measuredAt, p1.measuredAt, 'cached');
+  const text = fconv(['probe'], { FCONV_CACHE_DIR: cache });
+  assert.match(text.out, /cached probe/);
+  assert.match(text.out, /2-D GEMM +[\d.]+ GFLOP\/s/);
+  const fresh = fconv(['probe', '--json', '--refresh'], { FCONV_CACHE_DIR: cache });
+  assert.notEqual(JSON.parse(fresh.out).measuredAt, p1.measuredAt, 'refreshed');
+  fs.writeFileSync(path.join(cache, files[0]!), '{"broken": true');
+  const healed = fconv(['probe', '--json'], { FCONV_CACHE_DIR: cache });
+  assert.equal(healed.code, 0, 'a damaged cache is measured again');
+  assert.ok(JSON.parse(healed.out).gemmGflops > 0);
+});
+
+test('fconv predict runs nothing and gives spatialMs, spectralMs, winner and reasoning, for a table GPU or explicit peaks', () => {
+  const h100 = fconv(['predict', '--device', 'H100', '--kernel', '7', '--padding', 'same', '--in', '64', '--out', '64', '--json']);
+  assert.equal(h100.code, 0, h100.err);
+  const p = JSON.parse(h100.out);
+  assert.equal(p.device, 'H100 SXM');
+  assert.ok(p.spatialMs > 0 && p.spectralMs > 0);
+  assert.equal(p.winner, p.spatialMs <= p.spectralMs ? 'spatial' : 'spectral');
+  assert.ok(p.reasoning.some((r: string) => /dominated by/.test(r)) && p.reasoning.some((r: string) => /Mathieu/.test(r)));
+  const custom = fconv(['predict', '--peak-tflops', '10', '--bandwidth-gbs', '500', '--json']);
+  assert.equal(JSON.parse(custom.out).deviceSource, 'explicit');
+  const local = fconv(['predict']);
+  assert.equal(local.code, 0, local.err);
+  assert.match(local.out, /winner: spectral/);
+  assert.match(local.out, /Nothing was run/);
+  for (const bad of [['--device', 'K80'], ['--peak-tflops', '10'], ['--backend', 'metal'], ['--kernel', '0']]) {
+    const r = fconv(['predict', ...bad]);
+    assert.equal(r.code, 2, `${bad.join(' ')}: ${r.err}`);
+    assert.match(r.err, /^fconv: /);
+  }
+});
+
+test('fconv sweep measures each kernel size, prints cells and the crossover, and writes sweep.json and sweep.html', () => {
+  const dir = tmp();
+  const r = fconv(['sweep', '--batch', '4', '--height', '16', '--width', '16', '--out', '8', '--kernels', '3,9,16', '--channels', '1:8,4:4', '--reps', '2', '--out-dir', dir, '--json', '--no-progress']);
+  assert.equal(r.code, 0, r.err);
+  const sw = JSON.parse(r.out);
+  assert.equal(sw.cells.length, 6);
+  for (const c of sw.cells) {
+    assert.ok(c.spatialMs > 0 && c.spectralMs > 0, JSON.stringify(c));
+    assert.equal(c.measuredWinner, c.spectralMs < c.spatialMs ? 'spectral' : 'spatial');
+    for (const k of ['kernel', 'inChannels', 'outChannels', 'predictedWinner']) assert.ok(k in c);
+  }
+  assert.equal(sw.crossovers.length, 2);
+  assert.ok('crossover' in sw);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8')).cells, sw.cells);
+  assert.match(fs.readFileSync(path.join(dir, 'sweep.html'), 'utf8'), /id="fconv-run"/);
+  for (const bad of [['--kernels', '3,a'], ['--channels', '1-8'], ['--kernels', '40', '--padding', 'valid']]) {
+    const b = fconv(['sweep', '--height', '16', '--width', '16', ...bad]);
+    assert.equal(b.code, 2, `${bad.join(' ')}: ${b.err}`);
+  }
 });
 
 test('--json prints the run JSON to stdout and progress to stderr', () => {

@@ -70,3 +70,48 @@ test('a document that is not a run shows a clear error instead of a broken page'
   const doc = await render({ schemaVersion: 1, engine: 'tfjs' });
   assert.match(doc.querySelector('.error')!.textContent!, /This report could not be shown: not a valid profile run/);
 });
+
+test('a run with the model shows its hints ranked, the roofline with one dot per arithmetic step, the bound bars and the sweep chart', async () => {
+  const { withInsights } = await import('../../src/core/analysis');
+  const { CPU, modelRun } = await import('../fixtures');
+  const { DEFAULT_SPEC } = await import('../../src/core/spec');
+  const base = modelRun(DEFAULT_SPEC, { scale: { 'seed/einsum': 10 } });
+  const cells = [3, 9, 28].map((k) => ({ kernel: k, inChannels: 1, outChannels: 32, spatialMs: k * k / 10, spectralMs: 7, predictedSpatialMs: k * k / 9, predictedSpectralMs: 6.5, predictedWinner: (k * k / 9 > 6.5 ? 'spectral' : 'spatial') as 'spatial' | 'spectral', measuredWinner: (k * k / 10 > 7 ? 'spectral' : 'spatial') as 'spatial' | 'spectral' }));
+  const sweep = {
+    status: 'ok' as const, createdAt: base.createdAt, engine: 'tfjs', backend: 'wasm', device: 'test CPU',
+    base: { batch: 32, height: 28, width: 28, padding: 'circular', layout: 'NHWC' }, kernels: [3, 9, 28], channels: [{ inChannels: 1, outChannels: 32 }],
+    settings: { warmup: 1, reps: 3 }, cells, crossover: { inChannels: 1, outChannels: 32, measured: 9, predicted: 9 },
+    crossovers: [{ inChannels: 1, outChannels: 32, measured: 9, predicted: 9 }], wallMs: 100,
+  };
+  const run = withInsights(base, CPU, sweep);
+  const doc = await render(run);
+  const items = [...doc.querySelectorAll('#hints li.hint')];
+  assert.deepEqual(items.map((li) => li.getAttribute('data-hint')), run.hints!.map((h) => h.id));
+  assert.match(items[0]!.textContent!, /Evidence: .*Change: .*Expected gain: .*Source: /s);
+  const arithmetic = run.analysis!.steps.filter((s) => s.flops > 0 && s.medianMs > 0 && s.achievedGflops > 0).length;
+  assert.equal(doc.querySelectorAll('svg.roofline .dot').length, arithmetic);
+  assert.ok(doc.querySelector('svg.roofline path.roof'));
+  assert.equal(doc.querySelectorAll('svg.bounds g.row').length, Math.min(14, run.analysis!.steps.filter((s) => !s.oneOff).length));
+  assert.equal(doc.querySelectorAll('#sweep tbody tr').length, 3);
+  assert.equal(doc.querySelectorAll('svg.sweep circle.dot').length, 6, 'two measured series');
+  assert.equal(doc.querySelectorAll('svg.sweep path.series').length, 4, 'measured and model lines');
+  assert.equal(doc.querySelectorAll('svg.sweep line.series').length, 4, 'their legend keys');
+  assert.match(doc.querySelector('svg.sweep')!.textContent!, /FFT pays from k = 9/);
+});
+
+test('a sweep document renders on its own (fconv sweep\'s page)', async () => {
+  const doc = await render({ sweep: {
+    status: 'cancelled', createdAt: new Date(0).toISOString(), engine: 'tfjs', backend: 'wasm', device: 'cpu',
+    base: { batch: 2, height: 8, width: 8, padding: 'same', layout: 'NHWC' }, kernels: [3, 5], channels: [{ inChannels: 1, outChannels: 2 }],
+    settings: { warmup: 0, reps: 2 },
+    cells: [
+      { kernel: 3, inChannels: 1, outChannels: 2, spatialMs: 0.1, spectralMs: 0.3, predictedSpatialMs: 0.1, predictedSpectralMs: 0.2, predictedWinner: 'spatial', measuredWinner: 'spatial' },
+      { kernel: 5, inChannels: 1, outChannels: 2, spatialMs: null, spectralMs: null, predictedSpatialMs: 0.2, predictedSpectralMs: 0.2, predictedWinner: 'spatial', measuredWinner: null, note: 'not run (cancelled)' },
+    ],
+    crossover: { inChannels: 1, outChannels: 2, measured: null, predicted: null }, crossovers: [{ inChannels: 1, outChannels: 2, measured: null, predicted: null }], wallMs: 5,
+  } });
+  assert.equal(doc.querySelector('h1')?.textContent, 'Fourier Conv Sweep');
+  assert.equal(doc.querySelector('.badge')?.textContent, 'cancelled');
+  assert.match(doc.querySelector('#sweep')!.textContent!, /not run \(cancelled\)/);
+  assert.match(doc.querySelector('#sweep')!.textContent!, /spatial wins at every swept kernel/);
+});
