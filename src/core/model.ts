@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { type LayerSpec, geometry } from './spec';
 
 /** A rate measured at one inner size (GEMM K, or conv in-channels): small inner sizes run slower. */
-const ratePoint = z.object({ inner: z.number().positive(), gflops: z.number().positive() });
+const ratePoint = z.object({ inner: z.number().positive(), gflops: z.number().positive(), kernel: z.number().positive().optional() });
 
 export const probeSchema = z.object({
   backend: z.string(),
@@ -152,13 +152,35 @@ export interface StepCost {
   bytes: number;
   /** GEMM inner size (batched products) or conv in-channels: what the measured rate depends on. */
   inner?: number;
+  /** Conv kernel size (the larger side): with one input channel the rate depends on it. */
+  kernel?: number;
+}
+
+/**
+ * Convolution rate for (in-channels, kernel). Measured on XNNPACK: with one input channel the rate
+ * grows with the kernel (5 GFLOP/s at 3×3, 15 at 9×9, flat beyond); from a few channels on it is near
+ * the GEMM rate whatever the kernel. So: one input channel → interpolate the in = 1 points over the
+ * kernel (flat beyond the largest); more → interpolate the in > 1 points over the in-channels.
+ */
+export function convRate(points: RatePoint[] | number, inChannels: number | undefined, kernel: number | undefined): number {
+  if (typeof points === 'number') return points;
+  const one = points.filter((p) => p.inner === 1 && p.kernel !== undefined);
+  const many = points.filter((p) => p.inner > 1);
+  if (inChannels === 1 && one.length) {
+    const byK = one.map((p) => ({ inner: p.kernel!, gflops: p.gflops }));
+    const kmax = Math.max(...byK.map((p) => p.inner));
+    return rateAt(byK, Math.min(kernel ?? kmax, kmax));
+  }
+  return rateAt(many.length ? many : points, inChannels);
 }
 
 /** The cost inputs of a recorded step. */
 export function costOf(step: { id: string; implementation: string; flops: number; bytes: number; inputShapes: number[][] }, spec: { inChannels: number }): StepCost {
   const kind = stepKind(step);
   const inner = kind === 'conv' || step.id === 'multiply' || step.id === 'einsum' ? spec.inChannels : kind === 'bmm' ? step.inputShapes[0]?.at(-2) : undefined;
-  return { kind, flops: step.flops, bytes: step.bytes, inner };
+  const w = step.inputShapes[1];
+  const kernel = kind === 'conv' && w && w.length === 4 ? Math.max(w[0]!, w[1]!) : undefined;
+  return { kind, flops: step.flops, bytes: step.bytes, inner, ...(kernel ? { kernel } : {}) };
 }
 
 export interface StepEstimate {
@@ -176,7 +198,7 @@ export interface StepEstimate {
 export function estimateStep(s: StepCost, r: Rates): StepEstimate {
   const moving = MOVING.includes(s.kind);
   const bw = s.kind === 'copy' ? r.copyGBs : s.kind === 'pad' ? r.padGBs : s.kind === 'elementwise' ? r.elementwiseGBs : Math.max(r.copyGBs, r.elementwiseGBs);
-  const peak = moving ? 0 : rateAt(r.flops[s.kind as FlopKind], s.inner);
+  const peak = moving ? 0 : s.kind === 'conv' ? convRate(r.flops.conv, s.inner, s.kernel) : rateAt(r.flops[s.kind as FlopKind], s.inner);
   const computeMs = moving || !peak ? 0 : (s.flops / (peak * 1e9)) * 1e3;
   const memoryMs = (s.bytes / (bw * 1e9)) * 1e3;
   const overheadMs = r.overheadUs / 1000;

@@ -53,7 +53,7 @@ function layoutWrap(spec: LayerSpec, outNhwc: number[], inner: PlannedStep[]): P
 export function planSpatial(spec: LayerSpec): PlannedStep[] {
   const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co, spatialKernel: k } = spec;
   const out = [B, H, W, Co];
-  return layoutWrap(spec, out, [st('conv2d', 'conv', [[B, H, W, Ci], [k, k, Ci, Co]], out, convFlops(B, H, W, Ci, Co, k, k), { inner: Ci })]);
+  return layoutWrap(spec, out, [st('conv2d', 'conv', [[B, H, W, Ci], [k, k, Ci, Co]], out, convFlops(B, H, W, Ci, Co, k, k), { inner: Ci, kernel: k })]);
 }
 
 export function planSpatialEquivalent(spec: LayerSpec): PlannedStep[] {
@@ -67,7 +67,7 @@ export function planSpatialEquivalent(spec: LayerSpec): PlannedStep[] {
     steps.push(st('pad-wrap', 'pad', [convIn], padded, 0));
     convIn = padded;
   }
-  steps.push(st('conv2d', 'conv', [convIn, [kh, kw, Ci, Co]], out, convFlops(B, g.outH, g.outW, Ci, Co, kh, kw), { inner: Ci }));
+  steps.push(st('conv2d', 'conv', [convIn, [kh, kw, Ci, Co]], out, convFlops(B, g.outH, g.outW, Ci, Co, kh, kw), { inner: Ci, kernel: Math.max(kh, kw) }));
   return layoutWrap(spec, out, steps);
 }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, withInsights } from '../../src/core/analysis';
 import { convFlops, fftFlops, gemmFlops, ioBytes } from '../../src/core/cost';
-import { breakEven, estimateStep, explicitProfile, gpuProfile, rateAt, ratesFor, ridge, specBreakEven, stepKind } from '../../src/core/model';
+import { breakEven, convRate, estimateStep, explicitProfile, gpuProfile, rateAt, ratesFor, ridge, specBreakEven, stepKind } from '../../src/core/model';
 import { planOptimized } from '../../src/core/plan';
 import { predict } from '../../src/core/predict';
 import { parseRun } from '../../src/core/run';
@@ -46,6 +46,17 @@ test('rates measured at two inner sizes interpolate log-log, and do not grow pas
   assert.ok(rateAt(pts, 1) < 1);
   assert.equal(rateAt(pts, 1e6), 3);
   assert.equal(rateAt(7, 123), 7);
+});
+
+test('conv rates: one input channel follows the kernel size (flat beyond the largest probed), more follow the channels', () => {
+  const pts = PROBE.conv;
+  assert.equal(convRate(pts, 1, 3), 5);
+  assert.ok(Math.abs(convRate(pts, 1, 9) - 15) < 1e-9);
+  assert.ok(convRate(pts, 1, 5) > 5 && convRate(pts, 1, 5) < 15);
+  assert.ok(Math.abs(convRate(pts, 1, 28) - 15) < 1e-9, 'flat beyond 9×9');
+  assert.equal(convRate(pts, 4, 3), 27, 'kernel size does not matter with several channels');
+  assert.ok(Math.abs(convRate(pts, 16, 11) - 30) < 1e-9);
+  assert.ok(convRate(pts, 8, 5) > 27 && convRate(pts, 8, 5) < 30);
 });
 
 test('the break-even reproduces the facts: ≈ 4.4 for 256 channels at n = 32, ≈ 29 for MNIST, where k = 3 gives ≈ 7.8', () => {

@@ -1,7 +1,7 @@
 /**
  * The machine probe: about a second of representative kernels on the active tfjs backend, giving the
  * rates the cost model is calibrated with — 2-D GEMM; batched small GEMMs at two inner sizes (their
- * speed depends on it); conv2d at 1 and 16 input channels (likewise); the backend's own rfft/irfft
+ * speed depends on it); conv2d at 1 input channel (two kernel sizes) and at 4 and 16; the backend's own rfft/irfft
  * composition; elementwise and transpose bandwidth; the fixed cost of one op. Wall-clock between
  * syncs, median of the repetitions after one warm-up.
  */
@@ -50,10 +50,11 @@ export function runProbe(backend: string, device: string, kit: ComplexKit, sync:
       const x = rnd([256, 32, k]) as tf.Tensor3D, y = rnd([256, k, 32]) as tf.Tensor3D;
       return { inner: k, gflops: gflops(2 * 256 * 32 * k * 32, timeOp(() => tf.matMul(x, y), sync, reps)) };
     });
-    // conv2d 'valid', 8 × 32×32 → 32 channels, 5×5, at 1 and 16 input channels (the rate depends on them).
-    const conv = [1, 16].map((cin) => {
-      const x = rnd([8, 36, 36, cin]) as tf.Tensor4D, w = rnd([5, 5, cin, 32]) as tf.Tensor4D;
-      return { inner: cin, gflops: gflops(2 * 8 * 32 * 32 * cin * 32 * 25, timeOp(() => tf.conv2d(x, w, 1, 'valid'), sync, reps)) };
+    // conv2d 'same', 8 × 32×32 → 32 channels: with one input channel at 3×3 and 9×9 (XNNPACK's rate
+    // grows with the kernel there), and 5×5 at 4 and 16 input channels (near-GEMM rates, set by the channels).
+    const conv = ([[1, 3], [1, 9], [4, 5], [16, 5]] as const).map(([cin, k]) => {
+      const x = rnd([8, 32, 32, cin]) as tf.Tensor4D, w = rnd([k, k, cin, 32]) as tf.Tensor4D;
+      return { inner: cin, kernel: k, gflops: gflops(2 * 8 * 32 * 32 * cin * 32 * k * k, timeOp(() => tf.conv2d(x, w, 1, 'same'), sync, reps)) };
     });
     // A 2-D rfft and its inverse made of the backend's own 1-D transforms, as tf.signal.rfft2d /
     // irfft2d are on tfjs (rfft over W, transpose, complex FFT over H), on 64 maps of 32×32; FLOPs
