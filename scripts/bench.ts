@@ -60,7 +60,7 @@ async function modelGoals(goals: Goal[]): Promise<unknown> {
     const kernels = [3, 5, 7, 9, 11, 15, 21];
     const channels = [[1, 32], [4, 16], [16, 16]] as const;
     const cells: Array<{ kernel: number; channels: string; spatialMs: number; spectralMs: number; predicted: string; measured: string; predictedSpatialMs: number; predictedSpectralMs: number }> = [];
-    let steps = 0, within = 0;
+    let steps = 0, within = 0, timed = 0, timedWithin = 0;
     const misses: string[] = [];
     for (const [ci, co] of channels) {
       for (const k of kernels) {
@@ -74,8 +74,13 @@ async function modelGoals(goals: Goal[]): Promise<unknown> {
           const m = estimateStep(costOf(st, spec), rates).ms;
           const r = m / st.median;
           steps++;
-          if (r >= 0.5 && r <= 2) within++;
-          else misses.push(`${x.name}/${st.id} k=${k} ${ci}→${co}: model ${fmtMs(m)} vs ${fmtMs(st.median)}`);
+          const ok = r >= 0.5 && r <= 2;
+          if (ok) within++;
+          if (!st.oneOff) {
+            timed++;
+            if (ok) timedWithin++;
+          }
+          if (!ok) misses.push(`${x.name}/${st.id} k=${k} ${ci}→${co}: model ${fmtMs(m)} vs ${fmtMs(st.median)}`);
         }
       }
     }
@@ -88,7 +93,7 @@ async function modelGoals(goals: Goal[]): Promise<unknown> {
     console.log(`confusion (model → measured): spatial→spatial ${m.ss}, spatial→spectral ${m.sf}, spectral→spatial ${m.fs}, spectral→spectral ${m.ff}`);
     if (misses.length) console.log(`steps outside 2x (${misses.length}):\n  ${misses.join('\n  ')}`);
     goals.push({ goal: `model picks the faster form (${kernels.length} kernels × ${channels.length} channel configs, wasm)`, measured: `${agree}/${cells.length} (${((100 * agree) / cells.length).toFixed(0)} %)${wrong.length ? `; wrong: ${wrong.map((c) => `k ${c.kernel} ${c.channels}`).join(', ')}` : ''}`, target: '≥ 90 %', met: agree >= 0.9 * cells.length });
-    goals.push({ goal: 'model step time within 2x of the measured median', measured: `${within}/${steps} steps (${((100 * within) / steps).toFixed(0)} %)`, target: '≥ 80 %', met: within >= 0.8 * steps });
+    goals.push({ goal: 'model step time within 2x of the measured median (all steps)', measured: `${within}/${steps} steps (${((100 * within) / steps).toFixed(0)} %); per-call steps only: ${timedWithin}/${timed} (${((100 * timedWithin) / timed).toFixed(0)} %)`, target: '≥ 80 %', met: within >= 0.8 * steps });
     return { probe, cells, stepsWithin2x: within, steps };
   } finally {
     client.dispose();

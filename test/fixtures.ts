@@ -40,7 +40,7 @@ import type { VariantName } from '../src/core/run';
 /** A probe with round numbers (wasm-like). */
 export const PROBE: Probe = {
   backend: 'wasm', device: 'test CPU', gemmGflops: 25, bmm: [{ inner: 4, gflops: 1 }, { inner: 32, gflops: 2 }], conv: [{ inner: 1, kernel: 3, gflops: 5 }, { inner: 1, kernel: 9, gflops: 15 }, { inner: 4, kernel: 5, gflops: 27 }, { inner: 16, kernel: 5, gflops: 30 }],
-  fftGflops: 4, ifftGflops: 2, elementwiseGBs: 10, padGBs: 2, copyGBs: 14, overheadUs: 10, measuredAt: '2026-11-28T00:00:00.000Z', seconds: 0.3, reps: 5,
+  fftGflops: 4, ifftGflops: 2, elementwiseGBs: 10, pad: [{ inner: 1, gflops: 0.8 }, { inner: 16, gflops: 3 }], copyGBs: 14, overheadUs: 10, measuredAt: '2026-11-28T00:00:00.000Z', seconds: 0.3, reps: 5,
 };
 export const CPU: DeviceProfile = cpuProfile(PROBE);
 
@@ -83,7 +83,7 @@ export function modelRun(spec: LayerSpec, o: { device?: DeviceProfile; variants?
       const ms = estimateStep(p, rates).ms * (o.scale?.[`${name}/${id}`] ?? 1) * (o.scale?.[name] ?? 1);
       return {
         id, name: NAMES[id] ?? id, implementation: p.kind === 'elementwise' && id === 'multiply' ? IMPL.multiply! : impl, inLayer: p.inLayer, oneOff: p.oneOff,
-        inputShapes: p.kind === 'conv' ? [[1], [p.kernel!, p.kernel!, spec.inChannels, spec.outChannels]] : [[1]], outputShape: [1], flops: p.flops, bytes: p.bytes, timing: 'wall-clock-sync' as const, warmup: 1, reps: 3,
+        inputShapes: p.kind === 'conv' ? [[1], [p.kernel!, p.kernel!, spec.inChannels, spec.outChannels]] : p.kind === 'pad' ? [[p.inner ?? 1]] : [[1]], outputShape: [1], flops: p.flops, bytes: p.bytes, timing: 'wall-clock-sync' as const, warmup: 1, reps: 3,
         ...summarize([ms * 0.98, ms, ms * 1.02]),
       };
     });

@@ -311,7 +311,7 @@ async function probeCommand(flags: { engine: string; refresh?: boolean; json?: b
       for (const b of p.bmm) io.out(`  batched GEMM K=${String(b.inner).padEnd(3)} ${b.gflops.toFixed(2)} GFLOP/s\n`);
       for (const c of p.conv) io.out(`  conv2d in=${String(c.inner).padEnd(2)}${c.kernel ? ` k=${String(c.kernel).padEnd(2)}` : '     '} ${c.gflops.toFixed(1)} GFLOP/s\n`);
       io.out(`  rfft2d / irfft2d  ${p.fftGflops.toFixed(2)} / ${p.ifftGflops.toFixed(2)} GFLOP/s (DFT-as-GEMM count)\n`);
-      io.out(`  elementwise       ${p.elementwiseGBs.toFixed(1)} GB/s\n  pad               ${p.padGBs.toFixed(1)} GB/s\n  transpose         ${p.copyGBs.toFixed(1)} GB/s\n  per-op cost       ${p.overheadUs.toFixed(1)} µs\n`);
+      io.out(`  elementwise       ${p.elementwiseGBs.toFixed(1)} GB/s${p.pad.map((x) => `\n  pad (rows of ${x.inner})`.padEnd(20) + ` ${x.gflops.toFixed(2)} GB/s`).join('')}\n  transpose         ${p.copyGBs.toFixed(1)} GB/s\n  per-op cost       ${p.overheadUs.toFixed(1)} µs\n`);
     }
     return 0;
   } catch (e) {

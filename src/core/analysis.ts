@@ -5,7 +5,7 @@
  */
 import { hintsFor } from './hints';
 import type { Analysis, StepAnalysis, Sweep } from './insight-schema';
-import { type DeviceProfile, costOf, estimateStep, ratesFor, ridge, specBreakEven } from './model';
+import { type DeviceProfile, bandwidthFor, costOf, estimateStep, ratesFor, ridge, specBreakEven } from './model';
 import type { Run } from './run';
 
 export function analyze(run: Run, device: DeviceProfile): Analysis {
@@ -22,7 +22,7 @@ export function analyze(run: Run, device: DeviceProfile): Analysis {
       const achievedGflops = sec > 0 ? s.flops / sec / 1e9 : 0;
       const achievedGBs = sec > 0 ? s.bytes / sec / 1e9 : 0;
       const moving = e.attainableGflops === 0;
-      const boundBw = cost.kind === 'copy' ? rates.copyGBs : cost.kind === 'pad' ? rates.padGBs : rates.elementwiseGBs;
+      const boundBw = bandwidthFor(cost, rates);
       steps.push({
         variant: v.name, stepId: s.id, name: s.name, kind: cost.kind, inLayer: s.inLayer, oneOff: s.oneOff,
         flops: s.flops, bytes: s.bytes, intensity: e.intensity, medianMs: s.median, modelMs: e.ms, bound: e.bound,

@@ -19,7 +19,8 @@ export const probeSchema = z.object({
   fftGflops: z.number().positive(),
   ifftGflops: z.number().positive(),
   elementwiseGBs: z.number().positive(),
-  padGBs: z.number().positive(),
+  /** tf.pad bandwidth by the innermost (contiguous) axis length: short rows copy slowly (GB/s in `gflops`). */
+  pad: z.array(ratePoint).min(1),
   copyGBs: z.number().positive(),
   overheadUs: z.number().nonnegative(),
   measuredAt: z.string(),
@@ -69,7 +70,7 @@ export function explicitProfile(peakTflops: number, bandwidthGBs: number, name =
 
 export function cpuProfile(p: Probe): DeviceProfile {
   return {
-    name: p.device, kind: 'cpu', source: 'probe', fp32Gflops: Math.max(p.gemmGflops, ...p.conv.map((c) => c.gflops)), bandwidthGBs: Math.max(p.copyGBs, p.elementwiseGBs, p.padGBs),
+    name: p.device, kind: 'cpu', source: 'probe', fp32Gflops: Math.max(p.gemmGflops, ...p.conv.map((c) => c.gflops)), bandwidthGBs: Math.max(p.copyGBs, p.elementwiseGBs),
     overheadUs: p.overheadUs, citation: `probe on the ${p.backend} backend, ${p.measuredAt.slice(0, 10)}`, probe: p,
   };
 }
@@ -112,7 +113,7 @@ type RatePoint = z.infer<typeof ratePoint>;
 export interface Rates {
   flops: Record<FlopKind, number | RatePoint[]>;
   elementwiseGBs: number;
-  padGBs: number;
+  pad: number | RatePoint[];
   copyGBs: number;
   overheadUs: number;
 }
@@ -135,14 +136,14 @@ export function ratesFor(d: DeviceProfile): Rates {
   if (p) {
     return {
       flops: { gemm: p.gemmGflops, bmm: p.bmm, conv: p.conv, fft: p.fftGflops, ifft: p.ifftGflops },
-      elementwiseGBs: p.elementwiseGBs, padGBs: p.padGBs, copyGBs: p.copyGBs, overheadUs: p.overheadUs,
+      elementwiseGBs: p.elementwiseGBs, pad: p.pad, copyGBs: p.copyGBs, overheadUs: p.overheadUs,
     };
   }
   // GPU roofline peaks: convolution (implicit GEMM) on tensor cores where there are some, everything
   // else on the FP32 units (cuFFT butterflies, SGEMM).
   return {
     flops: { gemm: d.fp32Gflops, bmm: d.fp32Gflops, conv: d.tf32Gflops ?? d.fp32Gflops, fft: d.fp32Gflops, ifft: d.fp32Gflops },
-    elementwiseGBs: d.bandwidthGBs, padGBs: d.bandwidthGBs, copyGBs: d.bandwidthGBs, overheadUs: d.overheadUs,
+    elementwiseGBs: d.bandwidthGBs, pad: d.bandwidthGBs, copyGBs: d.bandwidthGBs, overheadUs: d.overheadUs,
   };
 }
 
@@ -154,6 +155,8 @@ export interface StepCost {
   inner?: number;
   /** Conv kernel size (the larger side): with one input channel the rate depends on it. */
   kernel?: number;
+  /** Full passes over the output a step makes (an unfused multiply-multiply-add makes 3). */
+  passes?: number;
 }
 
 /**
@@ -180,7 +183,9 @@ export function costOf(step: { id: string; implementation: string; flops: number
   const inner = kind === 'conv' || step.id === 'multiply' || step.id === 'einsum' ? spec.inChannels : kind === 'bmm' ? step.inputShapes[0]?.at(-2) : undefined;
   const w = step.inputShapes[1];
   const kernel = kind === 'conv' && w && w.length === 4 ? Math.max(w[0]!, w[1]!) : undefined;
-  return { kind, flops: step.flops, bytes: step.bytes, inner, ...(kernel ? { kernel } : {}) };
+  const passes = kind === 'elementwise' && step.id === 'multiply' ? 3 : undefined;
+  const padInner = kind === 'pad' ? step.inputShapes[0]?.at(-1) : undefined;
+  return { kind, flops: step.flops, bytes: step.bytes, inner: padInner ?? inner, ...(kernel ? { kernel } : {}), ...(passes ? { passes } : {}) };
 }
 
 export interface StepEstimate {
@@ -195,13 +200,22 @@ export interface StepEstimate {
   attainableGflops: number;
 }
 
+/** The bandwidth that bounds a step's data movement on these rates. */
+export function bandwidthFor(s: Pick<StepCost, 'kind' | 'inner'>, r: Rates): number {
+  if (s.kind === 'copy') return r.copyGBs;
+  if (s.kind === 'pad') return rateAt(r.pad, s.inner);
+  if (s.kind === 'elementwise') return r.elementwiseGBs;
+  return Math.max(r.copyGBs, r.elementwiseGBs);
+}
+
 export function estimateStep(s: StepCost, r: Rates): StepEstimate {
   const moving = MOVING.includes(s.kind);
-  const bw = s.kind === 'copy' ? r.copyGBs : s.kind === 'pad' ? r.padGBs : s.kind === 'elementwise' ? r.elementwiseGBs : Math.max(r.copyGBs, r.elementwiseGBs);
+  const bw = bandwidthFor(s, r);
   const peak = moving ? 0 : s.kind === 'conv' ? convRate(r.flops.conv, s.inner, s.kernel) : rateAt(r.flops[s.kind as FlopKind], s.inner);
   const computeMs = moving || !peak ? 0 : (s.flops / (peak * 1e9)) * 1e3;
-  const memoryMs = (s.bytes / (bw * 1e9)) * 1e3;
-  const overheadMs = r.overheadUs / 1000;
+  const passes = s.passes ?? 1;
+  const memoryMs = ((s.bytes * passes) / (bw * 1e9)) * 1e3;
+  const overheadMs = (passes * r.overheadUs) / 1000;
   const work = Math.max(computeMs, memoryMs);
   const intensity = s.bytes > 0 ? s.flops / s.bytes : 0;
   return {

@@ -64,7 +64,7 @@ export function planSpatialEquivalent(spec: LayerSpec): PlannedStep[] {
   let convIn = [B, H, W, Ci];
   if (spec.padding === 'circular' && (kh > 1 || kw > 1)) {
     const padded = [B, H + kh - 1, W + kw - 1, Ci];
-    steps.push(st('pad-wrap', 'pad', [convIn], padded, 0));
+    steps.push(st('pad-wrap', 'pad', [convIn], padded, 0, { inner: Ci }));
     convIn = padded;
   }
   steps.push(st('conv2d', 'conv', [convIn, [kh, kw, Ci, Co]], out, convFlops(B, g.outH, g.outW, Ci, Co, kh, kw), { inner: Ci, kernel: Math.max(kh, kw) }));
@@ -84,14 +84,14 @@ export function planOptimized(spec: LayerSpec, backend: string): PlannedStep[] {
   const steps: PlannedStep[] = [
     st('rfft2d-kernel-cached', 'gemm', [[kh, kw, Ci, Co]], [2, V, U, Ci, Co], transformFlops(Ci * Co), { oneOff: true }),
   ];
-  if (P !== H || Q !== W) steps.push(st('pad-input', 'pad', [nhwc ? [B, H, W, Ci] : [B, Ci, H, W]], nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q], 0, outside));
+  if (P !== H || Q !== W) steps.push(st('pad-input', 'pad', [nhwc ? [B, H, W, Ci] : [B, Ci, H, W]], nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q], 0, { ...outside, inner: nhwc ? Ci : W }));
   steps.push(st('rfft2d-input', 'gemm', [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]], Ci === 1 ? [B, V, 2, U] : [2, V, U, B, Ci],
     transformFlops(B * Ci) + (Ci === 1 ? gemmFlops(B * V, 2 * P, 2 * U) : 0), outside));
   steps.push(st('multiply', Ci === 1 && right ? 'elementwise' : 'bmm',
     [Ci === 1 ? [B, V, 2, U] : [2, V, U, B, Ci], [2, V, U, Ci, Co]],
     Ci === 1 ? (right ? [B, Co, V, 2, U] : [V, 2, U, B, Co]) : right ? [2, V, U, B, Co] : [V, 2, U, B, Co],
     Ci === 1 ? 6 * F * B * Co : (gauss ? 3 : 4) * gemmFlops(B, Ci, Co, F) + (gauss ? 5 : 2) * F * B * Co,
-    { inner: Ci }));
+    { inner: Ci, ...(Ci === 1 && right ? { passes: 3 } : {}) }));
   const outShape = outputShape(spec, g);
   if (right) {
     if (Ci > 1) steps.push(st('transpose-freq', 'copy', [[2, V, U, B, Co]], [B, Co, V, 2, U], 0, outside));

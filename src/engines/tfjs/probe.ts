@@ -87,9 +87,13 @@ export function runProbe(backend: string, device: string, kit: ComplexKit, sync:
     // with one in-channel; bytes = inputs + output.
     const e1 = rnd([32, 1, 840]), e2 = rnd([1, 32, 840]);
     const elementwiseGBs = (4 * (2 * 32 * 840 + 32 * 32 * 840)) / timeOp(() => tf.mul(e1, e2), sync, reps) / 1e9;
-    // Zero padding (tf.pad) of 32 × 28×28×4 to 35×35, bytes = input + output.
-    const px = rnd([32, 28, 28, 4]);
-    const padGBs = (4 * 32 * 4 * (28 * 28 + 35 * 35)) / timeOp(() => tf.pad(px, [[0, 0], [0, 7], [0, 7], [0, 0]]), sync, reps) / 1e9;
+    // Zero padding (tf.pad) 28×28 → 35×35 with 1 and 16 elements in the innermost axis (short
+    // contiguous rows copy slowly), bytes = input + output.
+    const pad = [1, 16].map((c) => {
+      const b = 64 / c;
+      const px = rnd([b, 28, 28, c]);
+      return { inner: c, gflops: (4 * b * c * (28 * 28 + 35 * 35)) / timeOp(() => tf.pad(px, [[0, 0], [0, 7], [0, 7], [0, 0]]), sync, reps) / 1e9 };
+    });
     // Transpose: (1024, 30, 28) swapping the last two axes (3.4 MB read and written), the size class of
     // the spectra the pipelines transpose.
     const tx = rnd([1024, 30, 28]);
@@ -98,7 +102,7 @@ export function runProbe(backend: string, device: string, kit: ComplexKit, sync:
     const s = rnd([8, 8]);
     const overheadUs = timeOp(() => tf.add(s, s), sync, 50) * 1e6;
     return {
-      backend, device, gemmGflops: gemm, bmm, conv, fftGflops: fft, ifftGflops: ifft, elementwiseGBs, copyGBs, padGBs, overheadUs,
+      backend, device, gemmGflops: gemm, bmm, conv, fftGflops: fft, ifftGflops: ifft, elementwiseGBs, copyGBs, pad, overheadUs,
       measuredAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, reps,
     };
   } finally {
