@@ -123,6 +123,14 @@ test('F1 → Profile Fourier Conv → MNIST preset shows the timeline, in light 
     await frame.locator('body').evaluate(() => window.scrollTo(0, 0));
     await new Promise((r) => setTimeout(r, 500));
     await page.screenshot({ path: path.join(out, 'panel-dark.png') });
+    // The why: hints and the roofline, as a user scrolls to them.
+    assert.ok(await frame.locator('#hints li.hint').count() >= 3, 'the panel lists the hints');
+    await frame.locator('#hints').evaluate((el) => el.scrollIntoView());
+    await new Promise((r) => setTimeout(r, 300));
+    await page.screenshot({ path: path.join(out, 'panel-dark-hints.png') });
+    await frame.locator('#analysis').evaluate((el) => el.scrollIntoView());
+    await new Promise((r) => setTimeout(r, 300));
+    await page.screenshot({ path: path.join(out, 'panel-dark-roofline.png') });
 
     // Custom…: the input boxes validate as the user types, with the CLI's messages.
     await palette(page, 'Profile Fourier Conv', 'Fourier Conv: Profile Fourier Conv');

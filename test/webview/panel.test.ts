@@ -31,7 +31,7 @@ test('the panel says it is ready, renders a run it is sent, and reports the bars
   assert.match(p.doc.body.textContent!, /No profile yet/);
   const run = fakeRun();
   p.send({ type: 'show', runId: 'run-1', run, previous: null });
-  assert.deepEqual(p.posted.at(-1), { type: 'rendered', runId: 'run-1', stepBars: timedSteps(run), compared: null });
+  assert.deepEqual(p.posted.at(-1), { type: 'rendered', runId: 'run-1', stepBars: timedSteps(run), compared: null, hints: 0, sweepCells: 0, rooflinePoints: 0 });
   assert.equal(p.doc.querySelectorAll('svg.timelines .seg').length, timedSteps(run));
   assert.deepEqual(p.state(), { runId: 'run-1', compare: false }, 'the serializer gets the run id');
   assert.equal(p.doc.querySelector<HTMLButtonElement>('#compare-toggle')!.disabled, true, 'nothing to compare with yet');
@@ -53,10 +53,11 @@ test('the toolbar posts rerun, export and log requests; rerun is disabled while 
   p.send({ type: 'show', runId: 'run-1', run: fakeRun(), previous: null });
   const click = (id: string) => p.doc.getElementById(id)!.dispatchEvent(new p.win.MouseEvent('click', { bubbles: true }));
   click('rerun');
+  click('sweep');
   click('export-html');
   click('export-trace');
   click('show-log');
-  assert.deepEqual(p.posted.slice(-4), [{ type: 'rerun' }, { type: 'export', format: 'html' }, { type: 'export', format: 'trace' }, { type: 'showLog' }]);
+  assert.deepEqual(p.posted.slice(-5), [{ type: 'rerun' }, { type: 'sweep' }, { type: 'export', format: 'html' }, { type: 'export', format: 'trace' }, { type: 'showLog' }]);
   p.send({ type: 'busy', busy: true, label: 'Profiling batch 2…' });
   assert.equal(p.doc.querySelector<HTMLButtonElement>('#rerun')!.disabled, true);
   assert.match(p.doc.querySelector('.busy-banner')!.textContent!, /Profiling batch 2/);
@@ -82,7 +83,7 @@ test('compare with the previous run shows both runs step by step, coloured by ch
   assert.match(rows.find((r) => r.children[1]!.textContent === 'einsum')!.textContent!, /3\.00x/);
   assert.deepEqual(p.posted.slice(-2), [
     { type: 'compareToggled', show: true },
-    { type: 'rendered', runId: 'run-2', stepBars: timedSteps(cur), compared: { previousRunId: 'run-1', rows: rows.length } },
+    { type: 'rendered', runId: 'run-2', stepBars: timedSteps(cur), compared: { previousRunId: 'run-1', rows: rows.length }, hints: 0, sweepCells: 0, rooflinePoints: 0 },
   ]);
   // the host can turn it on too ("Fourier Conv: Compare with Previous Run"), and it is remembered
   p.send({ type: 'compare', show: false });
