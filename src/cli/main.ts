@@ -306,7 +306,7 @@ async function probeCommand(flags: { engine: string; refresh?: boolean; json?: b
     const p = device.probe!;
     if (flags.json) io.out(`${JSON.stringify(p, null, 2)}\n`);
     else {
-      io.out(`${note}\n${p.device} (${p.backend}), measured ${p.measuredAt}, median of ${p.reps} after 1 warm-up, wall-clock between syncs\n`);
+      io.out(`${note}\n${p.device} (${p.backend}), measured ${p.measuredAt}, first quartile of ${p.reps} after 1 warm-up, wall-clock between syncs\n`);
       io.out(`  2-D GEMM          ${p.gemmGflops.toFixed(1)} GFLOP/s\n`);
       for (const b of p.bmm) io.out(`  batched GEMM K=${String(b.inner).padEnd(3)} ${b.gflops.toFixed(2)} GFLOP/s\n`);
       for (const c of p.conv) io.out(`  conv2d in=${String(c.inner).padEnd(2)}${c.kernel ? ` k=${String(c.kernel).padEnd(2)}` : '     '} ${c.gflops.toFixed(1)} GFLOP/s\n`);
