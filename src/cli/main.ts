@@ -46,6 +46,33 @@ function parseCount(text: string, label: string, min: number): number {
   return v;
 }
 
+type EngineRequest = (typeof ENGINE_REQUESTS)[number];
+
+function parseEngine(text: string): EngineRequest {
+  if (!(ENGINE_REQUESTS as readonly string[]).includes(text)) throw new UsageError(`unknown engine "${text}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
+  return text as EngineRequest;
+}
+
+function newClient(): WorkerClient {
+  return new WorkerClient({ workerPath: path.join(__dirname, 'worker.js'), tool: { name: 'fourier-conv-profiler', version } });
+}
+
+/** Runs `f` with a fresh worker client: a worker failure is one line on stderr and exit 1; the worker is always stopped. */
+async function withClient(io: CliIo, f: (client: WorkerClient) => Promise<number>): Promise<number> {
+  const client = newClient();
+  try {
+    return await f(client);
+  } catch (e) {
+    if (e instanceof WorkerError) {
+      io.err(`fconv: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    client.dispose();
+  }
+}
+
 function progressLine(p: ProgressMsg): string {
   const rep = p.reps ? ` ${Math.min((p.rep ?? 0) + 1, p.reps)}/${p.reps}` : '';
   const step = p.step ? ` ${p.step}` : '';
@@ -54,9 +81,7 @@ function progressLine(p: ProgressMsg): string {
 
 async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
   const spec = specFromText(flags);
-  if (!(ENGINE_REQUESTS as readonly string[]).includes(flags.engine)) {
-    throw new UsageError(`unknown engine "${flags.engine}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
-  }
+  const engine = parseEngine(flags.engine);
   const variants = parseVariants(flags.variants);
   const warmup = parseCount(flags.warmup, '--warmup', 0);
   const reps = parseCount(flags.reps, '--reps', 1);
@@ -67,7 +92,7 @@ async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
   if (need > maxMemoryBytes) {
     throw new UsageError(`estimated memory ${formatBytes(need)} is above --max-memory ${formatBytes(maxMemoryBytes)}; shrink the batch or the image, or raise --max-memory`);
   }
-  const client = new WorkerClient({ workerPath: path.join(__dirname, 'worker.js'), tool: { name: 'fourier-conv-profiler', version } });
+  const client = newClient();
   const ac = new AbortController();
   const onSigint = () => {
     io.err('\nfconv: cancelling (keeping what was measured)…\n');
@@ -77,7 +102,7 @@ async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
   let lastLen = 0;
   const tty = io.isTTY && flags.progress;
   try {
-    const run = await client.run(spec, { engine: flags.engine as (typeof ENGINE_REQUESTS)[number], variants, warmup, reps, seed, maxMemoryBytes }, {
+    const run = await client.run(spec, { engine, variants, warmup, reps, seed, maxMemoryBytes }, {
       signal: ac.signal,
       onEngine: (info) => io.err(`fconv: engine ${info.engine}/${info.backend} — ${info.device}\n${info.notes.map((n) => `  · ${n}\n`).join('')}`),
       onProgress: (p) => {
@@ -94,11 +119,11 @@ async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
     if (tty) io.err(`\r${''.padEnd(lastLen)}\r`);
     let full = run;
     if (flags.model && run.variants.length) {
-      const { device, note } = await deviceFor(client, flags.engine as (typeof ENGINE_REQUESTS)[number], version, { refresh: flags.refreshProbe, engineDevice: run.device });
+      const { device, note } = await deviceFor(client, engine, version, { refresh: flags.refreshProbe, engineDevice: run.device });
       io.err(`fconv: ${note}\n`);
       let sweep: Sweep | undefined;
       if (flags.sweep) {
-        sweep = await sweepWith(client, spec, { kernels: sweepKernels(spec), channels: [{ inChannels: spec.inChannels, outChannels: spec.outChannels }], engine: flags.engine as (typeof ENGINE_REQUESTS)[number], warmup: 1, reps: 3, seed, maxMemoryBytes, device }, io, tty && flags.progress, ac.signal);
+        sweep = await sweepWith(client, spec, { kernels: sweepKernels(spec), channels: [{ inChannels: spec.inChannels, outChannels: spec.outChannels }], engine, warmup: 1, reps: 3, seed, maxMemoryBytes, device }, io, tty && flags.progress, ac.signal);
       }
       full = withInsights(run, device, sweep);
     }
@@ -138,7 +163,7 @@ async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
 interface SweepRunOpts {
   kernels: number[];
   channels: Array<{ inChannels: number; outChannels: number }>;
-  engine: (typeof ENGINE_REQUESTS)[number];
+  engine: EngineRequest;
   warmup: number;
   reps: number;
   seed: number;
@@ -222,15 +247,14 @@ async function predictCommand(flags: ProfileFlags & { device?: string; peakTflop
   let device = deviceFromFlags(flags);
   if (flags.backend !== undefined && !['wasm', 'cpu', 'tensorflow'].includes(flags.backend)) throw new UsageError(`--backend must be wasm, cpu or tensorflow, got "${flags.backend}"`);
   if (!device) {
-    if (!(ENGINE_REQUESTS as readonly string[]).includes(flags.engine)) throw new UsageError(`unknown engine "${flags.engine}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
-    const client = new WorkerClient({ workerPath: path.join(__dirname, 'worker.js'), tool: { name: 'fourier-conv-profiler', version } });
-    try {
-      const d = await deviceFor(client, flags.engine as (typeof ENGINE_REQUESTS)[number], version, { refresh: flags.refreshProbe });
+    const engine = parseEngine(flags.engine);
+    const code = await withClient(io, async (client) => {
+      const d = await deviceFor(client, engine, version, { refresh: flags.refreshProbe });
       device = d.device;
       io.err(`fconv: ${d.note}\n`);
-    } finally {
-      client.dispose();
-    }
+      return 0;
+    });
+    if (code || !device) return code || 1;
   }
   const backend = flags.backend ?? device.probe?.backend ?? 'tensorflow';
   const p = predict(spec, device, backend);
@@ -248,7 +272,7 @@ async function predictCommand(flags: ProfileFlags & { device?: string; peakTflop
 
 async function sweepCommand(flags: ProfileFlags & { kernels?: string; channels?: string }, io: CliIo): Promise<number> {
   const base = specFlagsOf(flags);
-  if (!(ENGINE_REQUESTS as readonly string[]).includes(flags.engine)) throw new UsageError(`unknown engine "${flags.engine}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
+  const engine = parseEngine(flags.engine);
   let kernels: number[], channels: Array<{ inChannels: number; outChannels: number }>;
   try {
     kernels = flags.kernels ? parseKernelList(flags.kernels) : sweepKernels(base, DEFAULT_KERNELS);
@@ -267,7 +291,6 @@ async function sweepCommand(flags: ProfileFlags & { kernels?: string; channels?:
     const need = estimateRunBytes({ ...base, kernelH: k, kernelW: k, inChannels: c.inChannels, outChannels: c.outChannels }, ['spatial-equivalent', 'optimized']);
     if (need > maxMemoryBytes) throw new UsageError(`cell k = ${k}, ${c.inChannels}→${c.outChannels}: estimated memory ${formatBytes(need)} is above --max-memory ${formatBytes(maxMemoryBytes)}`);
   }
-  const client = new WorkerClient({ workerPath: path.join(__dirname, 'worker.js'), tool: { name: 'fourier-conv-profiler', version } });
   const ac = new AbortController();
   const onSigint = () => {
     io.err('\nfconv: cancelling the sweep (keeping the finished cells)…\n');
@@ -275,54 +298,41 @@ async function sweepCommand(flags: ProfileFlags & { kernels?: string; channels?:
   };
   process.once('SIGINT', onSigint);
   try {
-    const { device, note } = await deviceFor(client, flags.engine as (typeof ENGINE_REQUESTS)[number], version, { refresh: flags.refreshProbe });
-    io.err(`fconv: ${note}\n`);
-    const sw = await sweepWith(client, base, { kernels, channels, engine: flags.engine as (typeof ENGINE_REQUESTS)[number], warmup, reps, seed, maxMemoryBytes, device }, io, io.isTTY && flags.progress, ac.signal);
-    const files = writeSweepReport(sw, flags.outDir);
-    if (flags.json) io.out(`${JSON.stringify(sw, null, 2)}\n`);
-    else io.out(`${formatSweepText(sw)}\n\nwrote ${files.html}\n      ${files.json}\n`);
-    if (sw.status !== 'ok') {
+    return await withClient(io, async (client) => {
+      const { device, note } = await deviceFor(client, engine, version, { refresh: flags.refreshProbe });
+      io.err(`fconv: ${note}\n`);
+      const sw = await sweepWith(client, base, { kernels, channels, engine, warmup, reps, seed, maxMemoryBytes, device }, io, io.isTTY && flags.progress, ac.signal);
+      const files = writeSweepReport(sw, flags.outDir);
+      if (flags.json) io.out(`${JSON.stringify(sw, null, 2)}\n`);
+      else io.out(`${formatSweepText(sw)}\n\nwrote ${files.html}\n      ${files.json}\n`);
+      if (sw.status === 'ok') return 0;
       io.err(`fconv: sweep ${sw.status}${sw.failure ? `: ${sw.failure}` : ''}\n`);
       return 1;
-    }
-    return 0;
-  } catch (e) {
-    if (e instanceof WorkerError) {
-      io.err(`fconv: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    });
   } finally {
     process.off('SIGINT', onSigint);
-    client.dispose();
   }
 }
 
 async function probeCommand(flags: { engine: string; refresh?: boolean; json?: boolean }, io: CliIo): Promise<number> {
-  if (!(ENGINE_REQUESTS as readonly string[]).includes(flags.engine)) throw new UsageError(`unknown engine "${flags.engine}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
-  const client = new WorkerClient({ workerPath: path.join(__dirname, 'worker.js'), tool: { name: 'fourier-conv-profiler', version } });
-  try {
-    const { device, note } = await deviceFor(client, flags.engine as (typeof ENGINE_REQUESTS)[number], version, { refresh: flags.refresh });
+  const engine = parseEngine(flags.engine);
+  return withClient(io, async (client) => {
+    const { device, note } = await deviceFor(client, engine, version, { refresh: flags.refresh });
     const p = device.probe!;
-    if (flags.json) io.out(`${JSON.stringify(p, null, 2)}\n`);
-    else {
-      io.out(`${note}\n${p.device} (${p.backend}), measured ${p.measuredAt}, first quartile of ${p.reps} after 1 warm-up, wall-clock between syncs\n`);
-      io.out(`  2-D GEMM          ${p.gemmGflops.toFixed(1)} GFLOP/s\n`);
-      for (const b of p.bmm) io.out(`  batched GEMM K=${String(b.inner).padEnd(3)} ${b.gflops.toFixed(2)} GFLOP/s\n`);
-      for (const c of p.conv) io.out(`  conv2d in=${String(c.inner).padEnd(2)}${c.kernel ? ` k=${String(c.kernel).padEnd(2)}` : '     '} ${c.gflops.toFixed(1)} GFLOP/s\n`);
-      io.out(`  rfft2d / irfft2d  ${p.fftGflops.toFixed(2)} / ${p.ifftGflops.toFixed(2)} GFLOP/s (DFT-as-GEMM count)\n`);
-      io.out(`  elementwise       ${p.elementwiseGBs.toFixed(1)} GB/s${p.pad.map((x) => `\n  pad (rows of ${x.inner})`.padEnd(20) + ` ${x.gflops.toFixed(2)} GB/s`).join('')}\n  transpose         ${p.copyGBs.toFixed(1)} GB/s\n  per-op cost       ${p.overheadUs.toFixed(1)} µs\n`);
+    if (flags.json) {
+      io.out(`${JSON.stringify(p, null, 2)}\n`);
+      return 0;
     }
+    io.out(`${note}\n${p.device} (${p.backend}), measured ${p.measuredAt}, first quartile of ${p.reps} after 1 warm-up, wall-clock between syncs\n`);
+    io.out(`  2-D GEMM          ${p.gemmGflops.toFixed(1)} GFLOP/s\n`);
+    for (const b of p.bmm) io.out(`  batched GEMM K=${String(b.inner).padEnd(3)} ${b.gflops.toFixed(2)} GFLOP/s\n`);
+    for (const c of p.conv) io.out(`  conv2d in=${String(c.inner).padEnd(2)}${c.kernel ? ` k=${String(c.kernel).padEnd(2)}` : '     '} ${c.gflops.toFixed(1)} GFLOP/s\n`);
+    io.out(`  rfft2d / irfft2d  ${p.fftGflops.toFixed(2)} / ${p.ifftGflops.toFixed(2)} GFLOP/s (DFT-as-GEMM count)\n`);
+    io.out(`  elementwise       ${p.elementwiseGBs.toFixed(1)} GB/s\n`);
+    for (const x of p.pad) io.out(`${`  pad (rows of ${x.inner})`.padEnd(20)}${x.gflops.toFixed(2)} GB/s\n`);
+    io.out(`  transpose         ${p.copyGBs.toFixed(1)} GB/s\n  per-op cost       ${p.overheadUs.toFixed(1)} µs\n`);
     return 0;
-  } catch (e) {
-    if (e instanceof WorkerError) {
-      io.err(`fconv: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  } finally {
-    client.dispose();
-  }
+  });
 }
 
 export interface CliIo {

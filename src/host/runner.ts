@@ -81,53 +81,61 @@ export class ProfileRunner implements vscode.Disposable {
     return true;
   }
 
-  async run(spec: LayerSpec, options: RunOptions, onProgress?: (p: ProgressMsg) => void): Promise<RunOutcome> {
-    if (this.abort) return { kind: 'error', error: new WorkerError('busy', 'a profile is already running: wait for it or cancel it') };
+  /**
+   * One job on the worker at a time, under a cancellable progress notification: the notification's
+   * Cancel, the cancel command and `cancel()` all abort `signal`. Undefined when another job runs.
+   */
+  private async exclusive<T>(title: string, body: (progress: vscode.Progress<{ message?: string; increment?: number }>, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+    if (this.abort) return undefined;
     const ac = new AbortController();
     this.abort = ac;
     void vscode.commands.executeCommand('setContext', 'fourierConv.running', true);
-    const log = this.opts.log;
-    log.info(`profile: ${describeSpec(spec)}; engine ${options.engine}, ${options.warmup} warm-up, ${options.reps} reps, variants ${options.variants.join(', ')}`);
-    const started = Date.now();
     try {
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Profiling Fourier conv', cancellable: true },
-        async (progress, token) => {
-          token.onCancellationRequested(() => this.cancel());
-          let done = 0;
-          progress.report({ message: 'starting the engine worker…' });
-          try {
-            const run = await this.client.run(spec, options, {
-              signal: ac.signal,
-              onEngine: (info) => {
-                log.info(`engine ${info.engine}/${info.backend} on ${info.device}`);
-                for (const n of info.notes) log.info(`  engine detection: ${n}`);
-                log.info(`  timing: ${info.timingNote}`);
-                progress.report({ message: `${info.engine}/${info.backend} on ${info.device}` });
-              },
-              onProgress: (p) => {
-                const f = progressFraction(p) * 100;
-                const inc = Math.max(0, f - done);
-                done = Math.max(done, f);
-                progress.report({ message: progressText(p), increment: inc });
-                onProgress?.(p);
-              },
-              onVariant: (v) => log.info(`  ${v.name}: end to end ${v.totalMs.median.toFixed(3)} ms (p10 ${v.totalMs.p10.toFixed(3)}, p90 ${v.totalMs.p90.toFixed(3)}, ${v.totalMs.reps} reps), max |err| ${v.maxAbsError.toExponential(2)} ${v.correct ? 'ok' : 'MISMATCH'}`),
-              onRejected: (why) => log.warn(`worker: ${why}`),
-            });
-            log.info(`profile ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-            return { kind: 'done', run } as RunOutcome;
-          } catch (e) {
-            const err = e as Error;
-            log.error(`profile failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${err.message}`);
-            return { kind: 'error', error: err, partial: e instanceof WorkerError ? e.partial : undefined } as RunOutcome;
-          }
-        },
-      );
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+        token.onCancellationRequested(() => this.cancel());
+        return body(progress, ac.signal);
+      });
     } finally {
       this.abort = undefined;
       void vscode.commands.executeCommand('setContext', 'fourierConv.running', false);
     }
+  }
+
+  async run(spec: LayerSpec, options: RunOptions, onProgress?: (p: ProgressMsg) => void): Promise<RunOutcome> {
+    const log = this.opts.log;
+    const outcome = await this.exclusive('Profiling Fourier conv', async (progress, signal): Promise<RunOutcome> => {
+      log.info(`profile: ${describeSpec(spec)}; engine ${options.engine}, ${options.warmup} warm-up, ${options.reps} reps, variants ${options.variants.join(', ')}`);
+      const started = Date.now();
+      let done = 0;
+      progress.report({ message: 'starting the engine worker…' });
+      try {
+        const run = await this.client.run(spec, options, {
+          signal,
+          onEngine: (info) => {
+            log.info(`engine ${info.engine}/${info.backend} on ${info.device}`);
+            for (const n of info.notes) log.info(`  engine detection: ${n}`);
+            log.info(`  timing: ${info.timingNote}`);
+            progress.report({ message: `${info.engine}/${info.backend} on ${info.device}` });
+          },
+          onProgress: (p) => {
+            const f = progressFraction(p) * 100;
+            const inc = Math.max(0, f - done);
+            done = Math.max(done, f);
+            progress.report({ message: progressText(p), increment: inc });
+            onProgress?.(p);
+          },
+          onVariant: (v) => log.info(`  ${v.name}: end to end ${v.totalMs.median.toFixed(3)} ms (p10 ${v.totalMs.p10.toFixed(3)}, p90 ${v.totalMs.p90.toFixed(3)}, ${v.totalMs.reps} reps), max |err| ${v.maxAbsError.toExponential(2)} ${v.correct ? 'ok' : 'MISMATCH'}`),
+          onRejected: (why) => log.warn(`worker: ${why}`),
+        });
+        log.info(`profile ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return { kind: 'done', run } as RunOutcome;
+      } catch (e) {
+        const err = e as Error;
+        log.error(`profile failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${err.message}`);
+        return { kind: 'error', error: err, partial: e instanceof WorkerError ? e.partial : undefined };
+      }
+    });
+    return outcome ?? { kind: 'error', error: new WorkerError('busy', 'a profile is already running: wait for it or cancel it') };
   }
 
   /** The device profile for the model: the cached probe in `cacheDir`, or a fresh one (about a second). */
@@ -144,40 +152,28 @@ export class ProfileRunner implements vscode.Disposable {
 
   /** A kernel-size sweep with a cancellable progress notification; cancelled sweeps keep their finished cells. */
   async sweep(base: LayerSpec, o: SweepOptions): Promise<{ sweep?: Sweep; error?: Error }> {
-    if (this.abort) return { error: new WorkerError('busy', 'a profile is already running: wait for it or cancel it') };
-    const ac = new AbortController();
-    this.abort = ac;
-    void vscode.commands.executeCommand('setContext', 'fourierConv.running', true);
     const log = this.opts.log;
-    log.info(`sweep: kernels ${o.kernels.join(', ')}; channels ${o.channels.map((c) => `${c.inChannels}→${c.outChannels}`).join(', ')}; base ${describeSpec(base)}`);
-    try {
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Sweeping kernel sizes', cancellable: true },
-        async (progress, token) => {
-          token.onCancellationRequested(() => this.cancel());
-          let done = 0;
-          try {
-            const sweep = await runSweep(this.client, base, o, {
-              signal: ac.signal,
-              onProgress: (p) => {
-                const f = (100 * p.cell) / p.cells;
-                progress.report({ message: `k = ${p.kernel}, ${p.inChannels}→${p.outChannels} (${p.cell + 1}/${p.cells}): ${p.detail}`, increment: Math.max(0, f - done) });
-                done = Math.max(done, f);
-              },
-              onCell: (c) => log.info(`  sweep k = ${c.kernel}, ${c.inChannels}→${c.outChannels}: spatial ${c.spatialMs?.toFixed(3) ?? '—'} ms, spectral ${c.spectralMs?.toFixed(3) ?? '—'} ms (model ${c.predictedSpatialMs.toFixed(3)} / ${c.predictedSpectralMs.toFixed(3)})${c.note ? ` — ${c.note}` : ''}`),
-            });
-            log.info(`sweep ${sweep.status} in ${(sweep.wallMs / 1000).toFixed(1)} s`);
-            return { sweep };
-          } catch (e) {
-            log.error(`sweep failed: ${(e as Error).message}`);
-            return { error: e as Error };
-          }
-        },
-      );
-    } finally {
-      this.abort = undefined;
-      void vscode.commands.executeCommand('setContext', 'fourierConv.running', false);
-    }
+    const result = await this.exclusive('Sweeping kernel sizes', async (progress, signal) => {
+      log.info(`sweep: kernels ${o.kernels.join(', ')}; channels ${o.channels.map((c) => `${c.inChannels}→${c.outChannels}`).join(', ')}; base ${describeSpec(base)}`);
+      let done = 0;
+      try {
+        const sweep = await runSweep(this.client, base, o, {
+          signal,
+          onProgress: (p) => {
+            const f = (100 * p.cell) / p.cells;
+            progress.report({ message: `k = ${p.kernel}, ${p.inChannels}→${p.outChannels} (${p.cell + 1}/${p.cells}): ${p.detail}`, increment: Math.max(0, f - done) });
+            done = Math.max(done, f);
+          },
+          onCell: (c) => log.info(`  sweep k = ${c.kernel}, ${c.inChannels}→${c.outChannels}: spatial ${c.spatialMs?.toFixed(3) ?? '—'} ms, spectral ${c.spectralMs?.toFixed(3) ?? '—'} ms (model ${c.predictedSpatialMs.toFixed(3)} / ${c.predictedSpectralMs.toFixed(3)})${c.note ? ` — ${c.note}` : ''}`),
+        });
+        log.info(`sweep ${sweep.status} in ${(sweep.wallMs / 1000).toFixed(1)} s`);
+        return { sweep };
+      } catch (e) {
+        log.error(`sweep failed: ${(e as Error).message}`);
+        return { error: e as Error };
+      }
+    });
+    return result ?? { error: new WorkerError('busy', 'a profile is already running: wait for it or cancel it') };
   }
 
   dispose(): void {
