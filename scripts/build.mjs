@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
+import { buildNative } from './build-native.mjs';
 
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -39,3 +40,7 @@ for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-
   cpSync(join(wasmDist, f), join(dist, 'wasm', f));
 }
 writeFileSync(join(dist, 'BUILD'), `${pkg.name} ${pkg.version}\n`);
+
+// The CUDA addon: optional, never fails the build (see scripts/build-native.mjs).
+const native = buildNative();
+if (!native.ok) console.warn(`build: the CUDA addon was not built (${native.why}); the cuda engine will report itself unavailable.`);

@@ -12,7 +12,9 @@ import { predict } from '../core/predict';
 import { DEFAULT_KERNELS, confusion, parseChannels, parseKernelList, sweepKernels, sweepProblems } from '../core/sweep';
 import type { LayerSpec } from '../core/spec';
 import { runSweep } from '../engines/sweep-runner';
+import { type Discovery, describeDiscovery, loadAddon, searchDirs, unavailableReason } from '../engines/cuda/discovery';
 import { deviceFor } from '../engines/device-cache';
+import { gpuName } from '../engines/tfjs/backends';
 import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
 import { VARIANT_NAMES, type VariantName } from '../core/run';
 import { UsageError, specFromText } from '../core/spec-input';
@@ -335,6 +337,29 @@ async function probeCommand(flags: { engine: string; refresh?: boolean; json?: b
   });
 }
 
+async function devicesCommand(flags: { json?: boolean; cudaLibDirs?: string }, io: CliIo): Promise<number> {
+  const dirs = searchDirs({ setting: flags.cudaLibDirs ? flags.cudaLibDirs.split(':').filter(Boolean) : [] });
+  let discovery: Discovery | undefined;
+  let reason: string | undefined;
+  try {
+    discovery = loadAddon().discover(dirs.map((d) => d.dir));
+    reason = unavailableReason(discovery);
+  } catch (e) {
+    reason = (e as Error).message;
+  }
+  const gpu = gpuName();
+  if (flags.json) {
+    io.out(`${JSON.stringify({ cuda: { available: !reason, reason: reason ?? null, searchDirs: dirs, discovery: discovery ?? null }, nvidiaSmi: gpu ?? null }, null, 2)}\n`);
+    return 0;
+  }
+  io.out(`GPU (nvidia-smi): ${gpu ?? 'none found'}\n`);
+  io.out(`CUDA engine: ${reason ? `unavailable — ${reason}` : 'libraries and a GPU found (the native pipelines are the next step of the CUDA engine issue)'}\n`);
+  if (discovery) for (const l of describeDiscovery(discovery, dirs)) io.out(`  ${l}\n`);
+  io.out(`searched: ${dirs.map((d) => `${d.dir} (${d.from})`).join(', ')}\n`);
+  io.out('tfjs engines: see the engine notes of `fconv profile` (wasm and cpu always; tfjs-node-gpu when installed with CUDA 11.2 / cuDNN 8.1).\n');
+  return 0;
+}
+
 export interface CliIo {
   out: (s: string) => void;
   err: (s: string) => void;
@@ -390,6 +415,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--backend <b>', 'pipeline shape of the optimized layer: wasm | cpu | tensorflow (default: the probed backend, or tensorflow for a GPU)')
     .action(async (flags: ProfileFlags & { device?: string; peakTflops?: string; bandwidthGbs?: string; backend?: string }) => {
       code = await predictCommand(flags, io);
+    });
+  program
+    .command('devices')
+    .description('Which GPU and CUDA libraries this machine has, where they were found, and why an engine is unavailable.')
+    .option('--cuda-lib-dirs <dirs>', 'extra folders (colon-separated) to search first for libcudart, libcufft, libcublas, libcudnn')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean; cudaLibDirs?: string }) => {
+      code = await devicesCommand(flags, io);
     });
   program
     .command('probe')

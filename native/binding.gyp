@@ -1,0 +1,12 @@
+{
+  "targets": [
+    {
+      "target_name": "fconv_cuda",
+      "sources": ["src/addon.cc", "src/loader.cc"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-fno-exceptions"],
+      "cflags_cc!": ["-fno-rtti"],
+      "libraries": ["-ldl"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

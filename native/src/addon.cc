@@ -1,0 +1,180 @@
+// fconv_cuda: the native CUDA engine's addon (N-API). This first part loads the libraries at run
+// time and reports what it found where, and the GPU(s) the driver sees; the pipelines come on top.
+#include <node_api.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "loader.h"
+
+namespace {
+
+// CUDA driver API, declared here (cuda.h is not needed to build).
+typedef int CUresult;
+typedef int CUdevice;
+typedef CUresult (*cuInit_t)(unsigned int);
+typedef CUresult (*cuDeviceGetCount_t)(int*);
+typedef CUresult (*cuDeviceGet_t)(CUdevice*, int);
+typedef CUresult (*cuDeviceGetName_t)(char*, int, CUdevice);
+typedef CUresult (*cuDeviceGetAttribute_t)(int*, int, CUdevice);
+typedef CUresult (*cuDeviceTotalMem_t)(size_t*, CUdevice);
+typedef CUresult (*cuDriverGetVersion_t)(int*);
+typedef CUresult (*cuGetErrorName_t)(CUresult, const char**);
+constexpr int kAttrMultiprocessorCount = 16;
+constexpr int kAttrComputeCapabilityMajor = 75;
+constexpr int kAttrComputeCapabilityMinor = 76;
+
+#define NAPI_OK(call)                                                  \
+  do {                                                                 \
+    if ((call) != napi_ok) {                                           \
+      napi_throw_error(env, "FCONV_NAPI", "N-API call failed: " #call); \
+      return nullptr;                                                  \
+    }                                                                  \
+  } while (0)
+
+napi_value Str(napi_env env, const std::string& s) {
+  napi_value v;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &v);
+  return v;
+}
+
+napi_value Num(napi_env env, double d) {
+  napi_value v;
+  napi_create_double(env, d, &v);
+  return v;
+}
+
+void Set(napi_env env, napi_value obj, const char* key, napi_value v) { napi_set_named_property(env, obj, key, v); }
+
+std::vector<std::string> StringArray(napi_env env, napi_value arr) {
+  std::vector<std::string> out;
+  bool is_array = false;
+  if (napi_is_array(env, arr, &is_array) != napi_ok || !is_array) return out;
+  uint32_t n = 0;
+  napi_get_array_length(env, arr, &n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value el;
+    if (napi_get_element(env, arr, i, &el) != napi_ok) continue;
+    size_t len = 0;
+    if (napi_get_value_string_utf8(env, el, nullptr, 0, &len) != napi_ok) continue;
+    std::string s(len, '\0');
+    napi_get_value_string_utf8(env, el, &s[0], len + 1, &len);
+    out.push_back(s);
+  }
+  return out;
+}
+
+napi_value Report(napi_env env, const fconv::LibraryReport& r) {
+  napi_value o, tried;
+  napi_create_object(env, &o);
+  Set(env, o, "name", Str(env, r.name));
+  napi_create_array_with_length(env, r.tried.size(), &tried);
+  for (size_t i = 0; i < r.tried.size(); i++) napi_set_element(env, tried, i, Str(env, r.tried[i]));
+  Set(env, o, "tried", tried);
+  napi_value path;
+  if (r.path.empty()) napi_get_null(env, &path);
+  else path = Str(env, r.path);
+  Set(env, o, "path", path);
+  Set(env, o, "error", Str(env, r.error));
+  return o;
+}
+
+std::string DriverError(const fconv::LibraryReport& cuda, CUresult rc) {
+  auto name_of = reinterpret_cast<cuGetErrorName_t>(fconv::Symbol(cuda, "cuGetErrorName"));
+  const char* name = nullptr;
+  if (name_of != nullptr && name_of(rc, &name) == 0 && name != nullptr) return std::string(name) + " (" + std::to_string(rc) + ")";
+  return "CUresult " + std::to_string(rc);
+}
+
+// discover(dirs: string[]) → { libraries: LibraryReport[], driver: { ok, reason, version, devices[] } }
+napi_value Discover(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  std::vector<std::string> dirs = argc > 0 ? StringArray(env, argv[0]) : std::vector<std::string>();
+
+  napi_value result, libs;
+  NAPI_OK(napi_create_object(env, &result));
+  NAPI_OK(napi_create_array(env, &libs));
+  const char* names[] = {"cuda", "cudart", "cufft", "cublas", "cudnn", "nvrtc"};
+  fconv::LibraryReport cuda;
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    fconv::LibraryReport r = fconv::LoadLibrary(names[i], dirs);
+    NAPI_OK(napi_set_element(env, libs, i, Report(env, r)));
+    if (i == 0) cuda = r;
+  }
+  Set(env, result, "libraries", libs);
+
+  napi_value driver, devices;
+  NAPI_OK(napi_create_object(env, &driver));
+  NAPI_OK(napi_create_array(env, &devices));
+  Set(env, driver, "devices", devices);
+  bool ok = false;
+  std::string reason;
+  if (cuda.handle == nullptr) {
+    reason = "no CUDA driver: libcuda.so.1 not found (" + cuda.error + ")";
+  } else {
+    auto init = reinterpret_cast<cuInit_t>(fconv::Symbol(cuda, "cuInit"));
+    auto count_of = reinterpret_cast<cuDeviceGetCount_t>(fconv::Symbol(cuda, "cuDeviceGetCount"));
+    auto get = reinterpret_cast<cuDeviceGet_t>(fconv::Symbol(cuda, "cuDeviceGet"));
+    auto name_of = reinterpret_cast<cuDeviceGetName_t>(fconv::Symbol(cuda, "cuDeviceGetName"));
+    auto attr = reinterpret_cast<cuDeviceGetAttribute_t>(fconv::Symbol(cuda, "cuDeviceGetAttribute"));
+    auto total = reinterpret_cast<cuDeviceTotalMem_t>(fconv::Symbol(cuda, "cuDeviceTotalMem_v2"));
+    auto version = reinterpret_cast<cuDriverGetVersion_t>(fconv::Symbol(cuda, "cuDriverGetVersion"));
+    if (init == nullptr || count_of == nullptr || get == nullptr || name_of == nullptr || attr == nullptr) {
+      reason = "libcuda.so.1 lacks the driver API entry points (cuInit…): not an NVIDIA driver library";
+    } else {
+      int v = 0;
+      if (version != nullptr && version(&v) == 0) Set(env, driver, "version", Num(env, v));
+      CUresult rc = init(0);
+      int n = 0;
+      if (rc != 0) {
+        reason = "cuInit failed: " + DriverError(cuda, rc);
+      } else if ((rc = count_of(&n)) != 0 || n == 0) {
+        reason = rc != 0 ? "cuDeviceGetCount failed: " + DriverError(cuda, rc) : "the driver sees no GPU";
+      } else {
+        ok = true;
+        for (int i = 0; i < n; i++) {
+          CUdevice d;
+          if (get(&d, i) != 0) continue;
+          char name[256] = {0};
+          name_of(name, sizeof(name) - 1, d);
+          int sm = 0, major = 0, minor = 0;
+          attr(&sm, kAttrMultiprocessorCount, d);
+          attr(&major, kAttrComputeCapabilityMajor, d);
+          attr(&minor, kAttrComputeCapabilityMinor, d);
+          size_t bytes = 0;
+          if (total != nullptr) total(&bytes, d);
+          napi_value dev;
+          napi_create_object(env, &dev);
+          Set(env, dev, "index", Num(env, i));
+          Set(env, dev, "name", Str(env, name));
+          Set(env, dev, "smCount", Num(env, sm));
+          Set(env, dev, "computeCapability", Str(env, std::to_string(major) + "." + std::to_string(minor)));
+          Set(env, dev, "memoryTotal", Num(env, static_cast<double>(bytes)));
+          napi_set_element(env, devices, i, dev);
+        }
+      }
+    }
+  }
+  napi_value okv;
+  napi_get_boolean(env, ok, &okv);
+  Set(env, driver, "ok", okv);
+  Set(env, driver, "reason", Str(env, reason));
+  Set(env, result, "driver", driver);
+  return result;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "discover", NAPI_AUTO_LENGTH, Discover, nullptr, &fn);
+  napi_set_named_property(env, exports, "discover", fn);
+  napi_value ver = Str(env, "1");
+  napi_set_named_property(env, exports, "abi", ver);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

@@ -1,0 +1,132 @@
+/**
+ * Where the native CUDA engine looks for its libraries, and what the addon found there. Search order:
+ * the setting / FCONV_CUDA_LIB_DIRS, CUDA_HOME and CUDA_PATH, LD_LIBRARY_PATH, the usual system
+ * folders, then the nvidia/<package>/lib folders of Python environments' site-packages (where the PyTorch and
+ * TensorFlow wheels put cuFFT, cuBLAS and cuDNN). The addon (native/) dlopens from these folders and
+ * then by soname; nothing links against CUDA.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export interface SearchDir {
+  dir: string;
+  /** Why it is searched: "setting", "CUDA_HOME", "site-packages (…)", … */
+  from: string;
+}
+
+export interface LibraryReport {
+  name: string;
+  tried: string[];
+  path: string | null;
+  error: string;
+}
+
+export interface DriverReport {
+  ok: boolean;
+  reason: string;
+  version?: number;
+  devices: Array<{ index: number; name: string; smCount: number; computeCapability: string; memoryTotal: number }>;
+}
+
+export interface Discovery {
+  libraries: LibraryReport[];
+  driver: DriverReport;
+}
+
+/** The addon's interface (the fake addon in the tests implements the same). */
+export interface CudaAddon {
+  abi: string;
+  discover(dirs: string[]): Discovery;
+}
+
+export const REQUIRED = ['cuda', 'cudart', 'cufft', 'cublas'] as const;
+
+export class AddonUnavailableError extends Error {
+  override name = 'AddonUnavailableError';
+}
+
+/** The built addon: next to the bundle (dist/native) or in native/build (development). */
+export function loadAddon(candidates = [path.join(__dirname, 'native', 'fconv_cuda.node'), path.join(__dirname, '..', 'native', 'build', 'Release', 'fconv_cuda.node')]): CudaAddon {
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (!found) throw new AddonUnavailableError(`the CUDA addon is not built (looked for ${candidates.join(', ')}; it needs a C++ toolchain at install: npm run build shows why it was skipped)`);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(found) as CudaAddon;
+  } catch (e) {
+    throw new AddonUnavailableError(`the CUDA addon at ${found} does not load: ${(e as Error).message}`);
+  }
+}
+
+/** site-packages folders of the Python environments we can see: VIRTUAL_ENV, CONDA_PREFIX, and python3's own. */
+export function sitePackages(env: NodeJS.ProcessEnv = process.env, askPython = true): string[] {
+  const out = new Set<string>();
+  for (const prefix of [env.VIRTUAL_ENV, env.CONDA_PREFIX].filter((x): x is string => !!x)) {
+    const lib = path.join(prefix, 'lib');
+    try {
+      for (const d of fs.readdirSync(lib)) if (/^python3(\.\d+)?$/.test(d)) out.add(path.join(lib, d, 'site-packages'));
+    } catch {
+      /* no lib folder */
+    }
+  }
+  if (askPython) {
+    try {
+      const text = execFileSync(env.FCONV_PYTHON ?? 'python3', ['-c', 'import site, sys; print("\\n".join(site.getsitepackages() + [site.getusersitepackages()]))'], {
+        encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000, env,
+      });
+      for (const l of text.split('\n').map((x) => x.trim()).filter(Boolean)) out.add(l);
+    } catch {
+      /* no python3 */
+    }
+  }
+  return [...out].filter((d) => fs.existsSync(d));
+}
+
+export function searchDirs(opts: { setting?: string[]; env?: NodeJS.ProcessEnv; sitePackages?: string[] } = {}): SearchDir[] {
+  const env = opts.env ?? process.env;
+  const out: SearchDir[] = [];
+  const add = (dir: string | undefined, from: string) => {
+    if (dir && !out.some((d) => d.dir === dir)) out.push({ dir, from });
+  };
+  for (const d of opts.setting ?? []) add(d, 'setting');
+  for (const d of (env.FCONV_CUDA_LIB_DIRS ?? '').split(':').filter(Boolean)) add(d, 'FCONV_CUDA_LIB_DIRS');
+  for (const key of ['CUDA_HOME', 'CUDA_PATH'] as const) {
+    const home = env[key];
+    if (home) for (const sub of ['lib64', 'lib', 'targets/x86_64-linux/lib']) add(path.join(home, sub), key);
+  }
+  for (const d of (env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) add(d, 'LD_LIBRARY_PATH');
+  for (const d of ['/usr/local/cuda/lib64', '/usr/local/cuda/targets/x86_64-linux/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib/wsl/lib']) add(d, 'system');
+  for (const sp of opts.sitePackages ?? sitePackages(env)) {
+    const nv = path.join(sp, 'nvidia');
+    let subs: string[] = [];
+    try {
+      subs = fs.readdirSync(nv);
+    } catch {
+      continue;
+    }
+    for (const s of subs.sort()) {
+      const lib = path.join(nv, s, 'lib');
+      if (fs.existsSync(lib)) add(lib, `site-packages (${sp})`);
+    }
+  }
+  return out;
+}
+
+/** One line per library (found where, or what was tried), and the driver's answer. */
+export function describeDiscovery(d: Discovery, dirs: SearchDir[]): string[] {
+  const fromOf = (p: string) => dirs.find((x) => p.startsWith(`${x.dir}/`))?.from ?? 'the dynamic loader';
+  const lines = d.libraries.map((l) => (l.path
+    ? `${l.name}: ${l.path} (from ${fromOf(l.path)})`
+    : `${l.name}: not found (${l.tried.length} places tried; ${l.error})`));
+  lines.push(d.driver.ok
+    ? `driver${d.driver.version ? ` ${Math.floor(d.driver.version / 1000)}.${(d.driver.version % 1000) / 10}` : ''}: ${d.driver.devices.map((x) => `GPU ${x.index} ${x.name} (sm ${x.computeCapability}, ${x.smCount} SMs, ${(x.memoryTotal / 2 ** 30).toFixed(0)} GiB)`).join('; ')}`
+    : `driver: ${d.driver.reason}`);
+  return lines;
+}
+
+/** Why the CUDA engine cannot run here, or undefined when the driver, a GPU and the libraries it needs are there. */
+export function unavailableReason(d: Discovery): string | undefined {
+  if (!d.driver.ok) return d.driver.reason;
+  const missing = REQUIRED.filter((n) => !d.libraries.find((l) => l.name === n)?.path);
+  return missing.length ? `missing ${missing.map((m) => `lib${m}`).join(', ')} (install the CUDA toolkit or a PyTorch/TensorFlow wheel with its nvidia-* packages, or point FCONV_CUDA_LIB_DIRS at them)` : undefined;
+}

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AddonUnavailableError, type Discovery, describeDiscovery, loadAddon, searchDirs, unavailableReason } from '../../src/engines/cuda/discovery';
+import { CLI, DIST } from '../helpers';
+
+const ADDON = path.join(DIST, 'native', 'fconv_cuda.node');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-cuda-'));
+
+/** A shared library with the given soname and exported C functions (returning 0). */
+function fakeLib(dir: string, file: string, fns: string[] = ['fconv_fake']): string {
+  const src = fns.map((f) => `extern "C" int ${f}() { return 0; }`).join('\n');
+  const out = path.join(dir, file);
+  execFileSync('g++', ['-shared', '-fPIC', '-x', 'c++', '-', '-o', out], { input: src });
+  return out;
+}
+
+test('the CUDA addon builds with -Wall -Werror and loads on a machine without CUDA', () => {
+  assert.ok(fs.existsSync(ADDON), `${ADDON} was built by npm run build`);
+  const addon = loadAddon([ADDON]);
+  assert.equal(addon.abi, '1');
+  assert.equal(typeof addon.discover, 'function');
+});
+
+test('without a driver the addon says "no CUDA driver" and which libraries it tried, instead of failing', () => {
+  const d = loadAddon([ADDON]).discover([]);
+  assert.equal(d.driver.ok, false);
+  assert.match(d.driver.reason, /^no CUDA driver: libcuda\.so\.1 not found/);
+  assert.equal(unavailableReason(d), d.driver.reason);
+  const cufft = d.libraries.find((l) => l.name === 'cufft')!;
+  assert.deepEqual(cufft.tried.slice(0, 2), ['libcufft.so.12', 'libcufft.so.11'], 'newest soname first');
+  assert.deepEqual(d.libraries.map((l) => l.name), ['cuda', 'cudart', 'cufft', 'cublas', 'cudnn', 'nvrtc']);
+});
+
+test('libraries are taken from the search folders first, and a libcuda without the driver API is named as such', () => {
+  const dir = tmp();
+  const lib = fakeLib(dir, 'libcufft.so.12');
+  fakeLib(dir, 'libcuda.so.1', ['cuSomethingElse']);
+  const d = loadAddon([ADDON]).discover([dir]);
+  const cufft = d.libraries.find((l) => l.name === 'cufft')!;
+  assert.equal(cufft.path, lib);
+  assert.equal(cufft.tried[0], lib);
+  assert.match(d.driver.reason, /lacks the driver API entry points/);
+  const lines = describeDiscovery(d, [{ dir, from: 'FCONV_CUDA_LIB_DIRS' }]);
+  assert.ok(lines.includes(`cufft: ${lib} (from FCONV_CUDA_LIB_DIRS)`), lines.join('\n'));
+});
+
+test('search order: setting, FCONV_CUDA_LIB_DIRS, CUDA_HOME, LD_LIBRARY_PATH, system, then nvidia/*/lib in site-packages', () => {
+  const sp = tmp();
+  for (const p of ['cufft', 'cudnn']) fs.mkdirSync(path.join(sp, 'nvidia', p, 'lib'), { recursive: true });
+  fs.mkdirSync(path.join(sp, 'nvidia', 'no-lib'), { recursive: true });
+  const dirs = searchDirs({ setting: ['/s'], env: { FCONV_CUDA_LIB_DIRS: '/e1:/e2', CUDA_HOME: '/cuda', LD_LIBRARY_PATH: '/ld:/s' }, sitePackages: [sp] });
+  const order = dirs.map((d) => `${d.from}:${d.dir}`);
+  assert.deepEqual(order.slice(0, 6), ['setting:/s', 'FCONV_CUDA_LIB_DIRS:/e1', 'FCONV_CUDA_LIB_DIRS:/e2', 'CUDA_HOME:/cuda/lib64', 'CUDA_HOME:/cuda/lib', 'CUDA_HOME:/cuda/targets/x86_64-linux/lib']);
+  assert.ok(order.indexOf('LD_LIBRARY_PATH:/ld') > order.indexOf('CUDA_HOME:/cuda/lib'));
+  assert.equal(order.filter((o) => o.endsWith(':/s')).length, 1, 'a folder is searched once');
+  const pySite = dirs.filter((d) => d.from.startsWith('site-packages'));
+  assert.deepEqual(pySite.map((d) => d.dir), [path.join(sp, 'nvidia', 'cudnn', 'lib'), path.join(sp, 'nvidia', 'cufft', 'lib')]);
+  assert.ok(dirs.indexOf(pySite[0]!) > dirs.findIndex((d) => d.from === 'system'));
+});
+
+test('the engine is unavailable with a reason when a required library is missing, available when all are there', () => {
+  const lib = (name: string, p: string | null) => ({ name, tried: [`lib${name}.so`], path: p, error: p ? '' : 'not found' });
+  const gpu = { ok: true, reason: '', devices: [{ index: 0, name: 'NVIDIA H100 80GB HBM3', smCount: 132, computeCapability: '9.0', memoryTotal: 80 * 2 ** 30 }] };
+  const missing: Discovery = { libraries: [lib('cuda', '/x/libcuda.so.1'), lib('cudart', '/x/libcudart.so.12'), lib('cufft', null), lib('cublas', null)], driver: gpu };
+  assert.match(unavailableReason(missing)!, /^missing libcufft, libcublas/);
+  const all: Discovery = { ...missing, libraries: missing.libraries.map((l) => ({ ...l, path: `/x/lib${l.name}.so` })) };
+  assert.equal(unavailableReason(all), undefined);
+  assert.match(describeDiscovery(all, []).at(-1)!, /GPU 0 NVIDIA H100 80GB HBM3 \(sm 9\.0, 132 SMs, 80 GiB\)/);
+  assert.throws(() => loadAddon(['/nope/fconv_cuda.node']), AddonUnavailableError);
+});
+
+test('fconv devices reports the GPU, the CUDA libraries found where, and why the engine is unavailable', () => {
+  const dir = tmp();
+  fakeLib(dir, 'libcublas.so.12');
+  const r = spawnSync(process.execPath, [CLI, 'devices', '--json', '--cuda-lib-dirs', dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.cuda.available, false);
+  assert.match(j.cuda.reason, /no CUDA driver/);
+  assert.equal(j.cuda.searchDirs[0].dir, dir);
+  assert.equal(j.cuda.discovery.libraries.find((l: { name: string }) => l.name === 'cublas').path, path.join(dir, 'libcublas.so.12'));
+});
