@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "fconv_cuda",
-      "sources": ["src/addon.cc", "src/loader.cc"],
+      "sources": ["src/addon.cc", "src/loader.cc", "src/runtime.cc"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Werror", "-fno-exceptions"],
       "cflags_cc!": ["-fno-rtti"],
       "libraries": ["-ldl"],

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "loader.h"
+#include "runtime.h"
 
 namespace {
 
@@ -166,10 +167,182 @@ napi_value Discover(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// ---- the runtime: device buffers, copies, events. Every CUDA failure throws a CudaError naming the call.
+
+fconv::Runtime g_rt;
+
+napi_value Throw(napi_env env, const fconv::CudaFailure& f) {
+  std::string msg = f.call + " failed: " + f.name + " (" + std::to_string(f.code) + ")";
+  napi_value m, err;
+  napi_create_string_utf8(env, msg.c_str(), msg.size(), &m);
+  napi_create_error(env, nullptr, m, &err);
+  Set(env, err, "name", Str(env, "CudaError"));
+  Set(env, err, "call", Str(env, f.call));
+  Set(env, err, "code", Num(env, f.code));
+  Set(env, err, "codeName", Str(env, f.name));
+  napi_value oom;
+  napi_get_boolean(env, f.name == "cudaErrorMemoryAllocation", &oom);
+  Set(env, err, "outOfMemory", oom);
+  napi_throw(env, err);
+  return nullptr;
+}
+
+napi_value ThrowPlain(napi_env env, const std::string& msg) {
+  napi_throw_error(env, "FCONV_CUDA", msg.c_str());
+  return nullptr;
+}
+
+bool Args(napi_env env, napi_callback_info info, size_t want, napi_value* argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < want) {
+    napi_throw_type_error(env, "FCONV_ARGS", "missing arguments");
+    return false;
+  }
+  return true;
+}
+
+bool IntArg(napi_env env, napi_value v, int64_t* out) {
+  if (napi_get_value_int64(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, "FCONV_ARGS", "expected a number");
+    return false;
+  }
+  return true;
+}
+
+napi_value NeedOpen(napi_env env) { return ThrowPlain(env, "the CUDA runtime is not open: call open() first"); }
+
+// open(dirs) → { ok, reason, path }
+napi_value Open(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!Args(env, info, 1, argv)) return nullptr;
+  std::string why;
+  bool ok = g_rt.Open(StringArray(env, argv[0]), &why);
+  napi_value o, okv;
+  napi_create_object(env, &o);
+  napi_get_boolean(env, ok, &okv);
+  Set(env, o, "ok", okv);
+  Set(env, o, "reason", Str(env, why));
+  Set(env, o, "path", Str(env, g_rt.Library().path));
+  return o;
+}
+
+napi_value Alloc(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int64_t bytes = 0;
+  if (!Args(env, info, 1, argv) || !IntArg(env, argv[0], &bytes)) return nullptr;
+  if (!g_rt.IsOpen()) return NeedOpen(env);
+  if (bytes <= 0) return ThrowPlain(env, "alloc: bytes must be positive");
+  int id = 0;
+  fconv::CudaFailure f;
+  if (!g_rt.Malloc(static_cast<size_t>(bytes), &id, &f)) return Throw(env, f);
+  return Num(env, id);
+}
+
+napi_value Free(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int64_t id = 0;
+  if (!Args(env, info, 1, argv) || !IntArg(env, argv[0], &id)) return nullptr;
+  if (!g_rt.IsOpen()) return NeedOpen(env);
+  fconv::CudaFailure f;
+  if (!g_rt.Free(static_cast<int>(id), &f)) return Throw(env, f);
+  return nullptr;
+}
+
+napi_value FreeAll(napi_env env, napi_callback_info) { return Num(env, g_rt.IsOpen() ? g_rt.FreeAll() : 0); }
+
+napi_value Close(napi_env env, napi_callback_info) {
+  g_rt.Close();
+  return nullptr;
+}
+
+napi_value Allocated(napi_env env, napi_callback_info) { return Num(env, static_cast<double>(g_rt.Allocated())); }
+
+napi_value Upload(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t id = 0;
+  if (!Args(env, info, 2, argv) || !IntArg(env, argv[0], &id)) return nullptr;
+  if (!g_rt.IsOpen()) return NeedOpen(env);
+  bool is_typed = false;
+  napi_is_typedarray(env, argv[1], &is_typed);
+  if (!is_typed) return ThrowPlain(env, "upload: expected a Float32Array");
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr);
+  if (type != napi_float32_array) return ThrowPlain(env, "upload: expected a Float32Array");
+  fconv::CudaFailure f;
+  if (!g_rt.Upload(static_cast<int>(id), data, length * sizeof(float), &f)) return Throw(env, f);
+  return nullptr;
+}
+
+napi_value Download(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t id = 0, length = 0;
+  if (!Args(env, info, 2, argv) || !IntArg(env, argv[0], &id) || !IntArg(env, argv[1], &length)) return nullptr;
+  if (!g_rt.IsOpen()) return NeedOpen(env);
+  if (length <= 0) return ThrowPlain(env, "download: length must be positive");
+  napi_value buffer, array;
+  void* data = nullptr;
+  if (napi_create_arraybuffer(env, static_cast<size_t>(length) * sizeof(float), &data, &buffer) != napi_ok) return ThrowPlain(env, "download: out of host memory");
+  fconv::CudaFailure f;
+  if (!g_rt.Download(static_cast<int>(id), data, static_cast<size_t>(length) * sizeof(float), &f)) return Throw(env, f);
+  napi_create_typedarray(env, napi_float32_array, static_cast<size_t>(length), buffer, 0, &array);
+  return array;
+}
+
+napi_value MemInfo(napi_env env, napi_callback_info) {
+  if (!g_rt.IsOpen()) return NeedOpen(env);
+  size_t free_bytes = 0, total = 0;
+  fconv::CudaFailure f;
+  if (!g_rt.MemInfo(&free_bytes, &total, &f)) return Throw(env, f);
+  napi_value o;
+  napi_create_object(env, &o);
+  Set(env, o, "free", Num(env, static_cast<double>(free_bytes)));
+  Set(env, o, "total", Num(env, static_cast<double>(total)));
+  return o;
+}
+
+napi_value EventCreate(napi_env env, napi_callback_info) {
+  if (!g_rt.IsOpen()) return NeedOpen(env);
+  int id = 0;
+  fconv::CudaFailure f;
+  if (!g_rt.EventCreate(&id, &f)) return Throw(env, f);
+  return Num(env, id);
+}
+
+napi_value EventRecord(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int64_t id = 0;
+  if (!Args(env, info, 1, argv) || !IntArg(env, argv[0], &id)) return nullptr;
+  if (!g_rt.IsOpen()) return NeedOpen(env);
+  fconv::CudaFailure f;
+  if (!g_rt.EventRecord(static_cast<int>(id), &f)) return Throw(env, f);
+  return nullptr;
+}
+
+napi_value Elapsed(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t a = 0, b = 0;
+  if (!Args(env, info, 2, argv) || !IntArg(env, argv[0], &a) || !IntArg(env, argv[1], &b)) return nullptr;
+  if (!g_rt.IsOpen()) return NeedOpen(env);
+  float ms = 0;
+  fconv::CudaFailure f;
+  if (!g_rt.Elapsed(static_cast<int>(a), static_cast<int>(b), &ms, &f)) return Throw(env, f);
+  return Num(env, ms);
+}
+
 napi_value Init(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "discover", NAPI_AUTO_LENGTH, Discover, nullptr, &fn);
-  napi_set_named_property(env, exports, "discover", fn);
+  const struct {
+    const char* name;
+    napi_callback cb;
+  } fns[] = {{"discover", Discover}, {"open", Open}, {"alloc", Alloc}, {"free", Free}, {"freeAll", FreeAll}, {"close", Close}, {"allocated", Allocated},
+             {"upload", Upload}, {"download", Download}, {"memInfo", MemInfo}, {"eventCreate", EventCreate}, {"eventRecord", EventRecord},
+             {"elapsed", Elapsed}};
+  for (const auto& f : fns) {
+    napi_value fn;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn);
+    napi_set_named_property(env, exports, f.name, fn);
+  }
   napi_value ver = Str(env, "1");
   napi_set_named_property(env, exports, "abi", ver);
   return exports;

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AddonUnavailableError, type Discovery, describeDiscovery, loadAddon, searchDirs, unavailableReason } from '../../src/engines/cuda/discovery';
+import { AddonUnavailableError, type Discovery, describeDiscovery, isCudaError, loadAddon, searchDirs, unavailableReason } from '../../src/engines/cuda/discovery';
 import { CLI, DIST } from '../helpers';
 
 const ADDON = path.join(DIST, 'native', 'fconv_cuda.node');
@@ -83,4 +83,85 @@ test('fconv devices reports the GPU, the CUDA libraries found where, and why the
   assert.match(j.cuda.reason, /no CUDA driver/);
   assert.equal(j.cuda.searchDirs[0].dir, dir);
   assert.equal(j.cuda.discovery.libraries.find((l: { name: string }) => l.name === 'cublas').path, path.join(dir, 'libcublas.so.12'));
+});
+
+/** A stand-in libcudart on host memory: malloc as cudaMalloc (failing above 1 MiB like an out-of-memory GPU), a clock as events. */
+const FAKE_CUDART = `
+#include <cstdlib>
+#include <cstring>
+#include <chrono>
+extern "C" {
+static const size_t kLimit = 1 << 20;
+int cudaMalloc(void** p, size_t n) { if (n > kLimit) return 2; *p = std::malloc(n); return 0; }
+int cudaFree(void* p) { std::free(p); return 0; }
+int cudaMemcpy(void* d, const void* s, size_t n, int kind) { if (kind != 1 && kind != 2) return 21; std::memcpy(d, s, n); return 0; }
+int cudaMemGetInfo(size_t* f, size_t* t) { *f = kLimit; *t = kLimit; return 0; }
+const char* cudaGetErrorName(int e) { return e == 2 ? "cudaErrorMemoryAllocation" : e == 21 ? "cudaErrorInvalidMemcpyDirection" : "cudaErrorUnknown"; }
+int cudaEventCreate(void** e) { *e = std::malloc(sizeof(double)); return 0; }
+int cudaEventRecord(void* e, void*) { *static_cast<double*>(e) = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); return 0; }
+int cudaEventSynchronize(void*) { return 0; }
+int cudaEventElapsedTime(float* ms, void* a, void* b) { *ms = static_cast<float>(*static_cast<double*>(b) - *static_cast<double*>(a)); return 0; }
+int cudaEventDestroy(void* e) { std::free(e); return 0; }
+}
+`;
+
+test('device buffers, copies and event timing through the runtime; a failed call is a CudaError naming it, and freeAll releases everything', () => {
+  const dir = tmp();
+  const lib = path.join(dir, 'libcudart.so.12');
+  execFileSync('g++', ['-shared', '-fPIC', '-x', 'c++', '-', '-o', lib], { input: FAKE_CUDART });
+  const addon = loadAddon([ADDON]);
+  addon.close();
+  assert.throws(() => addon.alloc(16), /not open: call open\(\) first/);
+  const opened = addon.open([dir]);
+  assert.equal(opened.ok, true, opened.reason);
+  assert.equal(opened.path, lib);
+  try {
+    const id = addon.alloc(4 * 1000);
+    const data = Float32Array.from({ length: 1000 }, (_, i) => i * 0.5);
+    addon.upload(id, data);
+    assert.deepEqual(addon.download(id, 1000), data, 'round trip through the device buffer');
+    assert.throws(() => addon.upload(id, new Float32Array(2000)), (e: unknown) => isCudaError(e) && /buffer \d+ is unknown or too small/.test(e.call));
+    const [a, b] = [addon.eventCreate(), addon.eventCreate()];
+    addon.eventRecord(a);
+    const until = Date.now() + 20;
+    while (Date.now() < until) { /* 20 ms of host time between the events */ }
+    addon.eventRecord(b);
+    const ms = addon.elapsed(a, b);
+    assert.ok(ms >= 19 && ms < 200, `${ms} ms`);
+    assert.deepEqual(addon.memInfo(), { free: 1 << 20, total: 1 << 20 });
+    let oom: unknown;
+    try {
+      addon.alloc(8 << 20);
+    } catch (e) {
+      oom = e;
+    }
+    assert.ok(isCudaError(oom));
+    assert.equal(oom.call, `cudaMalloc(${8 << 20} bytes)`);
+    assert.equal(oom.codeName, 'cudaErrorMemoryAllocation');
+    assert.equal(oom.code, 2);
+    assert.equal(oom.outOfMemory, true);
+    assert.equal(oom.message, `cudaMalloc(${8 << 20} bytes) failed: cudaErrorMemoryAllocation (2)`);
+    addon.alloc(64);
+    assert.equal(addon.allocated(), 2);
+    assert.equal(addon.freeAll(), 2, 'what the engine allocated is freed after the error');
+    assert.equal(addon.allocated(), 0);
+  } finally {
+    addon.close();
+  }
+});
+
+test('a real libcudart without a driver gives a named error, not a crash', () => {
+  const addon = loadAddon([ADDON]);
+  addon.close();
+  const opened = addon.open([]);
+  if (!opened.ok) {
+    // no CUDA runtime on this machine at all: the reason says so
+    assert.match(opened.reason, /libcudart not found/);
+    return;
+  }
+  try {
+    assert.throws(() => addon.alloc(1024), (e: unknown) => isCudaError(e) && e.call === 'cudaMalloc(1024 bytes)' && /^cudaError/.test(e.codeName));
+  } finally {
+    addon.close();
+  }
 });

@@ -38,6 +38,35 @@ export interface Discovery {
 export interface CudaAddon {
   abi: string;
   discover(dirs: string[]): Discovery;
+  /** Loads libcudart (search folders first). */
+  open(dirs: string[]): { ok: boolean; reason: string; path: string };
+  close(): void;
+  /** Device buffers by id; every CUDA failure throws a CudaError naming the call. */
+  alloc(bytes: number): number;
+  free(id: number): void;
+  /** Frees every buffer and event the engine still holds (after an error: the worker survives). */
+  freeAll(): number;
+  allocated(): number;
+  upload(id: number, data: Float32Array): void;
+  download(id: number, length: number): Float32Array;
+  memInfo(): { free: number; total: number };
+  eventCreate(): number;
+  eventRecord(id: number): void;
+  /** ms between two recorded events (waits for the second). */
+  elapsed(start: number, stop: number): number;
+}
+
+/** What the addon throws for a failed CUDA call. */
+export interface CudaErrorShape extends Error {
+  name: 'CudaError';
+  call: string;
+  code: number;
+  codeName: string;
+  outOfMemory: boolean;
+}
+
+export function isCudaError(e: unknown): e is CudaErrorShape {
+  return e instanceof Error && e.name === 'CudaError' && typeof (e as CudaErrorShape).call === 'string';
 }
 
 export const REQUIRED = ['cuda', 'cudart', 'cufft', 'cublas'] as const;
