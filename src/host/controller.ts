@@ -140,6 +140,7 @@ export class Controller implements vscode.Disposable {
     if (outcome.kind === 'done') {
       run = outcome.run;
       if (run.variants.length) {
+        this.status.text = '$(sync~spin) Fourier Conv: reading the machine\'s rates…';
         const device = await this.runner.device(settings.options.engine, this.probeDir, run.device);
         if (device) run = withInsights(run, device);
       }
@@ -229,9 +230,15 @@ export class Controller implements vscode.Disposable {
       return undefined;
     }
     const run = withInsights(stored.run, device, result.sweep);
-    this.store.replace(stored.runId, run);
-    const updated = { runId: stored.runId, run };
-    this.openPanel().show(updated, this.store.previous(stored.runId));
+    let updated: StoredRun;
+    try {
+      this.store.replace(stored.runId, run);
+      updated = { runId: stored.runId, run };
+    } catch {
+      // the report was dropped from the store meanwhile (only the last 20 are kept): save it anew
+      updated = { runId: this.store.save(run), run };
+    }
+    this.openPanel().show(updated, this.store.previous(updated.runId));
     if (result.sweep.status === 'cancelled') void vscode.window.showInformationMessage('Fourier Conv: sweep cancelled; the report shows the finished cells.');
     else if (result.sweep.status === 'failed') this.fail(`Fourier Conv: the sweep failed: ${result.sweep.failure}`);
     return updated;
