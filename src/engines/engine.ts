@@ -61,6 +61,11 @@ export interface Engine {
   prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant;
   /** Blocks until the value's producing work has finished on the device. */
   sync(value: unknown): void;
+  /**
+   * Times `launch` on the device itself (CUDA events recorded before and after it on the stream) and
+   * returns once that work has finished. Engines without it are timed by wall clock between syncs.
+   */
+  measure?<T>(launch: () => T): { value: T; ms: number };
   read(value: unknown): Promise<Float32Array>;
   dispose(value: unknown): void;
   /** Measures the rates the cost model is calibrated with (src/core/model.ts). */

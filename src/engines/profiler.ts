@@ -194,6 +194,14 @@ async function measureVariant(
   progress: (p: Omit<Progress, 'variant' | 'variantIndex' | 'variantCount'>) => void,
 ): Promise<Measured> {
   const persistent: Env = new Map(p.persistent);
+  /** The engine's own device timing when it has one (GPU events), else wall clock between syncs. */
+  const timed = <T>(launch: () => T, syncOf: (v: T) => unknown = (v) => v): { value: T; ms: number } => {
+    if (engine.measure) return engine.measure(launch);
+    const ta = now();
+    const value = launch();
+    engine.sync(syncOf(value));
+    return { value, ms: now() - ta };
+  };
   // One-off steps (the cached kernel spectrum): time them, keep the last output.
   const oneOffResults: StepResult[] = [];
   for (const [i, s] of p.oneOff.entries()) {
@@ -203,10 +211,7 @@ async function measureVariant(
     for (let r = 0; r < 1 + n; r++) {
       progress({ phase: 'one-off', step: s.name, stepIndex: i, stepCount: p.oneOff.length, rep: r, reps: 1 + n });
       await checkCancel();
-      const ta = now();
-      const out = s.run(persistent);
-      engine.sync(out);
-      const dt = now() - ta;
+      const { value: out, ms: dt } = timed(() => s.run(persistent));
       if (r > 0) samples.push(dt);
       if (kept !== undefined) engine.dispose(kept);
       kept = out;
@@ -215,6 +220,19 @@ async function measureVariant(
     oneOffResults.push(stepResult(s, samples, engine, 1, n));
   }
   const deaths = deathPlan(p.steps, persistent, p.output);
+  /** One pass with no per-step syncs and no cancel points, for the end-to-end time; disposes everything. */
+  const passNoSync = (): unknown => {
+    const env: Env = new Map(persistent);
+    for (let i = 0; i < p.steps.length; i++) {
+      const s = p.steps[i]!;
+      env.set(s.writes, s.run(env));
+      for (const k of deaths[i]!) {
+        engine.dispose(env.get(k));
+        env.delete(k);
+      }
+    }
+    return env.get(p.output);
+  };
   const runOnce = async (perStepTimes: number[] | undefined, keepOutput: boolean, cancelEachStep: boolean, onStep?: (i: number) => void): Promise<unknown> => {
     const env: Env = new Map(persistent);
     let out: unknown;
@@ -222,10 +240,8 @@ async function measureVariant(
       const s = p.steps[i]!;
       onStep?.(i);
       if (perStepTimes) {
-        const ta = now();
-        const v = s.run(env);
-        engine.sync(v);
-        perStepTimes[i] = now() - ta;
+        const { value: v, ms } = timed(() => s.run(env));
+        perStepTimes[i] = ms;
         env.set(s.writes, v);
       } else {
         env.set(s.writes, s.run(env));
@@ -277,9 +293,9 @@ async function measureVariant(
     for (let r = 0; r < reps; r++) {
       progress({ phase: 'end-to-end', stepIndex: 0, stepCount: p.steps.length, rep: r, reps });
       await checkCancel();
-      const ta = now();
-      await runOnce(undefined, false, false);
-      e2e.push(now() - ta);
+      const { value: out, ms } = timed(passNoSync);
+      engine.dispose(out);
+      e2e.push(ms);
     }
     // Layer only (spectral variants): from the input spectrum to the output spectrum.
     let layerSamples: number[] | undefined;
@@ -294,10 +310,11 @@ async function measureVariant(
         const env: Env = new Map(persistent);
         for (let i = 0; i < first; i++) env.set(p.steps[i]!.writes, p.steps[i]!.run(env));
         engine.sync(env.get(p.steps[first - 1]?.writes ?? ''));
-        const ta = now();
-        for (let i = first; i <= lastIdx; i++) env.set(p.steps[i]!.writes, p.steps[i]!.run(env));
-        engine.sync(env.get(p.steps[lastIdx]!.writes));
-        layerSamples.push(now() - ta);
+        const { ms } = timed(() => {
+          for (let i = first; i <= lastIdx; i++) env.set(p.steps[i]!.writes, p.steps[i]!.run(env));
+          return env.get(p.steps[lastIdx]!.writes);
+        });
+        layerSamples.push(ms);
         for (const [k, v] of env) if (!persistent.has(k)) engine.dispose(v);
       }
     }

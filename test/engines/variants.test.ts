@@ -119,3 +119,25 @@ test('an engine made active again after another engine ran in the same process r
   await profile(cpu, s, { ...QUICK, variants: ['spatial'] });
   assert.equal(tf.getBackend(), 'cpu');
 });
+
+test('an engine that times on the device (GPU events) is timed by it: steps, totals and layer times come from measure()', async () => {
+  const engine = await TfjsEngine.create('wasm');
+  let launches = 0;
+  const measured = Object.assign(Object.create(engine) as TfjsEngine, {
+    timing: 'gpu-events' as const,
+    // a device that takes 2.5 ms per launch, whatever the host clock says
+    measure<T>(launch: () => T) {
+      launches++;
+      return { value: launch(), ms: 2.5 };
+    },
+  });
+  const run = await profile(measured, spec({ batch: 1, height: 6, width: 6, inChannels: 1, outChannels: 2, kernelH: 3, kernelW: 3, padding: 'same' }), { ...QUICK, variants: ['spatial-equivalent', 'optimized'], reps: 3 });
+  assert.equal(run.status, 'ok');
+  for (const v of run.variants) {
+    assert.ok(v.steps.every((s) => s.median === 2.5 && s.timing === 'gpu-events'), `${v.name} steps`);
+    assert.equal(v.totalMs.median, 2.5);
+    assert.equal(v.totalMs.timing, 'gpu-events');
+  }
+  assert.equal(run.variants.find((v) => v.name === 'optimized')!.layerMs?.median, 2.5);
+  assert.ok(launches > 10);
+});
