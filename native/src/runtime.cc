@@ -86,6 +86,12 @@ int Runtime::FreeAll() {
   return n;
 }
 
+bool Runtime::Synchronize(CudaFailure* f) {
+  typedef cudaError_t (*sync_t)();
+  auto fn = reinterpret_cast<sync_t>(Sym("cudaDeviceSynchronize"));
+  return Check(fn != nullptr ? fn() : kMissingSymbol, "cudaDeviceSynchronize", f);
+}
+
 void Runtime::Close() {
   if (!IsOpen()) return;
   FreeAll();

@@ -40,6 +40,14 @@ class Runtime {
   // Milliseconds between two recorded events; waits for `stop`.
   bool Elapsed(int start, int stop, float* ms, CudaFailure* f);
   size_t Allocated() const { return buffers_.size(); }
+  // The device pointer of a buffer (nullptr when unknown) and its size.
+  void* Ptr(int id, size_t* bytes = nullptr) const {
+    auto it = buffers_.find(id);
+    if (it == buffers_.end()) return nullptr;
+    if (bytes != nullptr) *bytes = it->second.second;
+    return it->second.first;
+  }
+  bool Synchronize(CudaFailure* f);
 
  private:
   bool Check(cudaError_t rc, const std::string& call, CudaFailure* f) const;
