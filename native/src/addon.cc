@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "loader.h"
+#include "ops.h"
 #include "runtime.h"
 
 namespace {
@@ -170,6 +171,7 @@ napi_value Discover(napi_env env, napi_callback_info info) {
 // ---- the runtime: device buffers, copies, events. Every CUDA failure throws a CudaError naming the call.
 
 fconv::Runtime g_rt;
+fconv::Ops g_ops(&g_rt);
 
 napi_value Throw(napi_env env, const fconv::CudaFailure& f) {
   std::string msg = f.call + " failed: " + f.name + " (" + std::to_string(f.code) + ")";
@@ -251,6 +253,7 @@ napi_value Free(napi_env env, napi_callback_info info) {
 napi_value FreeAll(napi_env env, napi_callback_info) { return Num(env, g_rt.IsOpen() ? g_rt.FreeAll() : 0); }
 
 napi_value Close(napi_env env, napi_callback_info) {
+  g_ops.Close();
   g_rt.Close();
   return nullptr;
 }
@@ -331,13 +334,208 @@ napi_value Elapsed(napi_env env, napi_callback_info info) {
   return Num(env, ms);
 }
 
+// ---- operations: options objects with named numbers; failures throw CudaError.
+
+bool Field(napi_env env, napi_value obj, const char* key, double* out) {
+  napi_value v;
+  bool has = false;
+  if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has || napi_get_named_property(env, obj, key, &v) != napi_ok ||
+      napi_get_value_double(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, "FCONV_ARGS", (std::string("missing numeric option ") + key).c_str());
+    return false;
+  }
+  return true;
+}
+
+bool Ints(napi_env env, napi_value obj, std::initializer_list<const char*> keys, std::vector<long long>* out) {
+  for (const char* k : keys) {
+    double d = 0;
+    if (!Field(env, obj, k, &d)) return false;
+    out->push_back(static_cast<long long>(d));
+  }
+  return true;
+}
+
+bool BoolField(napi_env env, napi_value obj, const char* key) {
+  napi_value v;
+  bool has = false, b = false;
+  if (napi_has_named_property(env, obj, key, &has) == napi_ok && has && napi_get_named_property(env, obj, key, &v) == napi_ok) napi_get_value_bool(env, v, &b);
+  return b;
+}
+
+napi_value NeedOps(napi_env env) { return ThrowPlain(env, "the CUDA operations are not open: call openOps() first"); }
+
+// openOps(dirs) → { ok, reason, notes[] }
+napi_value OpenOps(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!Args(env, info, 1, argv)) return nullptr;
+  std::string why;
+  std::vector<std::string> notes;
+  bool ok = g_ops.Open(StringArray(env, argv[0]), &why, &notes);
+  napi_value o, okv, arr;
+  napi_create_object(env, &o);
+  napi_get_boolean(env, ok, &okv);
+  Set(env, o, "ok", okv);
+  Set(env, o, "reason", Str(env, why));
+  napi_create_array_with_length(env, notes.size(), &arr);
+  for (size_t i = 0; i < notes.size(); i++) napi_set_element(env, arr, i, Str(env, notes[i]));
+  Set(env, o, "notes", arr);
+  napi_value cudnn;
+  napi_get_boolean(env, g_ops.HasCudnn(), &cudnn);
+  Set(env, o, "cudnn", cudnn);
+  return o;
+}
+
+#define OPS_CALL(expr)              \
+  do {                              \
+    fconv::CudaFailure f;           \
+    if (!(expr)) return Throw(env, f); \
+  } while (0)
+
+// fftPlan({ r2c, batch, n0, n1 }) → plan id
+napi_value FftPlan(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  std::vector<long long> v;
+  if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"batch", "n0", "n1"}, &v)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  int id = 0;
+  OPS_CALL(g_ops.FftPlan(BoolField(env, argv[0], "r2c"), static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), &id, &f));
+  return Num(env, id);
+}
+
+napi_value FftExec(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  std::vector<long long> v;
+  if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"plan", "input", "output"}, &v)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  OPS_CALL(g_ops.FftExec(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), &f));
+  return nullptr;
+}
+
+// cgemm({ m, n, k, a, strideA, b, strideB, c, strideC, batch, gauss }): row-major C = A·B per batch, complex
+napi_value Cgemm(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  std::vector<long long> v;
+  if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"m", "n", "k", "a", "strideA", "b", "strideB", "c", "strideC", "batch"}, &v)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  OPS_CALL(g_ops.Cgemm(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), v[4], static_cast<int>(v[5]), v[6],
+                       static_cast<int>(v[7]), v[8], static_cast<int>(v[9]), BoolField(env, argv[0], "gauss"), &f));
+  return nullptr;
+}
+
+// permute({ input, output, d0, d1, d2, d3, p0, p1, p2, p3, elem })
+napi_value Permute(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  std::vector<long long> v;
+  if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"input", "output", "d0", "d1", "d2", "d3", "p0", "p1", "p2", "p3", "elem"}, &v)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  int d[4] = {static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5])};
+  int p[4] = {static_cast<int>(v[6]), static_cast<int>(v[7]), static_cast<int>(v[8]), static_cast<int>(v[9])};
+  OPS_CALL(g_ops.Permute4(static_cast<int>(v[0]), static_cast<int>(v[1]), d, p, static_cast<int>(v[10]), &f));
+  return nullptr;
+}
+
+// pad({ input, output, batch, h, w, c, top, left, oh, ow, circular })
+napi_value Pad(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  std::vector<long long> v;
+  if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"input", "output", "batch", "h", "w", "c", "top", "left", "oh", "ow"}, &v)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  OPS_CALL(g_ops.Pad(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]),
+                     static_cast<int>(v[6]), static_cast<int>(v[7]), static_cast<int>(v[8]), static_cast<int>(v[9]), BoolField(env, argv[0], "circular"), &f));
+  return nullptr;
+}
+
+// crop({ input, output, batch, h, w, top, left, oh, ow, scale })
+napi_value Crop(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  std::vector<long long> v;
+  double scale = 1;
+  if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"input", "output", "batch", "h", "w", "top", "left", "oh", "ow"}, &v) || !Field(env, argv[0], "scale", &scale)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  OPS_CALL(g_ops.Crop(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]),
+                      static_cast<int>(v[6]), static_cast<int>(v[7]), static_cast<int>(v[8]), static_cast<float>(scale), &f));
+  return nullptr;
+}
+
+// bcastCmul({ x, k, y, batch, out, freqs })
+napi_value BcastCmul(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  std::vector<long long> v;
+  if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"x", "k", "y", "batch", "out", "freqs"}, &v)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  OPS_CALL(g_ops.BcastCmul(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]), &f));
+  return nullptr;
+}
+
+bool ConvDescOf(napi_env env, napi_value o, fconv::ConvDesc* d, std::vector<long long>* ids) {
+  std::vector<long long> v;
+  if (!Ints(env, o, {"n", "c", "h", "w", "k", "r", "s", "padH", "padW", "x", "filter", "y"}, &v)) return false;
+  *d = fconv::ConvDesc{static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]),
+                       static_cast<int>(v[6]), static_cast<int>(v[7]), static_cast<int>(v[8]), BoolField(env, o, "nhwc"), BoolField(env, o, "convolution")};
+  ids->assign(v.begin() + 9, v.end());
+  return true;
+}
+
+// conv({ n, c, h, w, k, r, s, padH, padW, nhwc, convolution, x, filter, y }, algo)
+napi_value Conv(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!Args(env, info, 2, argv)) return nullptr;
+  fconv::ConvDesc d;
+  std::vector<long long> ids;
+  if (!ConvDescOf(env, argv[0], &d, &ids)) return nullptr;
+  std::vector<std::string> algo = StringArray(env, argv[1]);
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  if (algo.empty()) return ThrowPlain(env, "conv: pass the algorithm as [name]");
+  OPS_CALL(g_ops.ConvForward(d, static_cast<int>(ids[0]), static_cast<int>(ids[1]), static_cast<int>(ids[2]), algo[0], &f));
+  return nullptr;
+}
+
+// convAlgorithms(desc) → [{ algo, status, ms, workspace, math }]
+napi_value ConvAlgorithms(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!Args(env, info, 1, argv)) return nullptr;
+  fconv::ConvDesc d;
+  std::vector<long long> ids;
+  if (!ConvDescOf(env, argv[0], &d, &ids)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  std::vector<fconv::AlgoPerf> perf;
+  OPS_CALL(g_ops.ConvAlgorithms(d, static_cast<int>(ids[0]), static_cast<int>(ids[1]), static_cast<int>(ids[2]), &perf, &f));
+  napi_value arr;
+  napi_create_array_with_length(env, perf.size(), &arr);
+  for (size_t i = 0; i < perf.size(); i++) {
+    napi_value o;
+    napi_create_object(env, &o);
+    Set(env, o, "algo", Str(env, perf[i].algo));
+    Set(env, o, "status", Str(env, perf[i].status));
+    Set(env, o, "ms", Num(env, perf[i].ms));
+    Set(env, o, "workspace", Num(env, static_cast<double>(perf[i].workspace)));
+    Set(env, o, "math", Str(env, perf[i].math));
+    napi_set_element(env, arr, i, o);
+  }
+  return arr;
+}
+
+napi_value Synchronize(napi_env env, napi_callback_info) {
+  if (!g_rt.IsOpen()) return NeedOpen(env);
+  OPS_CALL(g_rt.Synchronize(&f));
+  return nullptr;
+}
+
+napi_value CloseOps(napi_env env, napi_callback_info) {
+  g_ops.Close();
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   const struct {
     const char* name;
     napi_callback cb;
   } fns[] = {{"discover", Discover}, {"open", Open}, {"alloc", Alloc}, {"free", Free}, {"freeAll", FreeAll}, {"close", Close}, {"allocated", Allocated},
              {"upload", Upload}, {"download", Download}, {"memInfo", MemInfo}, {"eventCreate", EventCreate}, {"eventRecord", EventRecord},
-             {"elapsed", Elapsed}};
+             {"elapsed", Elapsed}, {"openOps", OpenOps}, {"closeOps", CloseOps}, {"fftPlan", FftPlan}, {"fftExec", FftExec}, {"cgemm", Cgemm},
+             {"permute", Permute}, {"pad", Pad}, {"crop", Crop}, {"bcastCmul", BcastCmul}, {"conv", Conv}, {"convAlgorithms", ConvAlgorithms},
+             {"synchronize", Synchronize}};
   for (const auto& f : fns) {
     napi_value fn;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn);
