@@ -82,6 +82,8 @@ export const variantResultSchema = z.object({
   correct: z.boolean(),
   checkedPoints: z.number().int().nonnegative(),
   outputShape: z.array(z.number().int().nonnegative()),
+  /** cuDNN's algorithm table for this variant's convolution (cudnnFindConvolutionForwardAlgorithm), when an engine has one. */
+  algorithms: z.array(z.object({ algo: z.string(), status: z.string(), ms: z.number(), workspace: z.number().nonnegative(), math: z.string() })).optional(),
 });
 
 export const runSchema = z.object({

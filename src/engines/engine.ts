@@ -33,6 +33,8 @@ export interface PreparedVariant {
   reference: string;
   oneOff: StepDef[];
   steps: StepDef[];
+  /** cuDNN's algorithm table for the convolution, when the engine measured one while preparing. */
+  algorithms?: Array<{ algo: string; status: string; ms: number; workspace: number; math: string }>;
   /** Persistent values (input, weights): never disposed by the profiler. */
   persistent: Env;
   output: string;

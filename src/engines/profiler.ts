@@ -338,6 +338,7 @@ async function measureVariant(
       outputShape: p.steps[p.steps.length - 1]!.outputShape,
     };
     if (!result.layerMs) delete result.layerMs;
+    if (p.algorithms) result.algorithms = p.algorithms;
     return { result, output: outData };
   } finally {
     for (const [k, v] of persistent) if (!p.persistent.has(k)) engine.dispose(v);

@@ -54,6 +54,42 @@ export interface CudaAddon {
   eventRecord(id: number): void;
   /** ms between two recorded events (waits for the second). */
   elapsed(start: number, stop: number): number;
+  /** Loads cuFFT, cuBLAS, cuDNN (optional) and the kernels; needs open() first. */
+  openOps(dirs: string[]): { ok: boolean; reason: string; notes: string[]; cudnn: boolean };
+  closeOps(): void;
+  fftPlan(o: { r2c: boolean; batch: number; n0: number; n1: number }): number;
+  fftExec(o: { plan: number; input: number; output: number }): void;
+  /** Row-major C[b] (m×n) = A[b] (m×k) · B[b] (k×n), complex interleaved; strides in complex elements. */
+  cgemm(o: { m: number; n: number; k: number; a: number; strideA: number; b: number; strideB: number; c: number; strideC: number; batch: number; gauss?: boolean }): void;
+  /** out = in permuted: dims d0..d3 of `elem` floats each, output axis j = input axis p_j. */
+  permute(o: { input: number; output: number; d0: number; d1: number; d2: number; d3: number; p0: number; p1: number; p2: number; p3: number; elem: number }): void;
+  /** out[b, i, j, c] (oh×ow) = in[b, i − top, j − left, c] (h×w), zero outside or wrapped when circular. */
+  pad(o: { input: number; output: number; batch: number; h: number; w: number; c: number; top: number; left: number; oh: number; ow: number; circular?: boolean }): void;
+  /** out[b, i, j] (oh×ow) = scale · in[b, top + i, left + j] (h×w). */
+  crop(o: { input: number; output: number; batch: number; h: number; w: number; top: number; left: number; oh: number; ow: number; scale: number }): void;
+  /** y[b, o, f] = x[b, f] · k[o, f], complex. */
+  bcastCmul(o: { x: number; k: number; y: number; batch: number; out: number; freqs: number }): void;
+  conv(d: ConvOptions, algo: [string]): void;
+  convAlgorithms(d: ConvOptions): AlgorithmPerf[];
+  synchronize(): void;
+}
+
+/** A cuDNN convolution: input n×c×h×w, filters k×c×r×s (KRSC for NHWC, KCRS for NCHW), stride 1. */
+export interface ConvOptions {
+  n: number; c: number; h: number; w: number; k: number; r: number; s: number;
+  padH: number; padW: number; nhwc: boolean;
+  /** true: convolution (flipped filter); false: cross-correlation (what Conv2D computes). */
+  convolution: boolean;
+  x: number; filter: number; y: number;
+}
+
+export interface AlgorithmPerf {
+  algo: string;
+  /** "ok" or cuDNN's reason (e.g. CUDNN_STATUS_NOT_SUPPORTED for this shape). */
+  status: string;
+  ms: number;
+  workspace: number;
+  math: string;
 }
 
 /** What the addon throws for a failed CUDA call. */
