@@ -49,7 +49,16 @@ export class WorkerClient {
   /** The last 4 kB each worker wrote to stderr, for crash messages. */
   private readonly stderrOf = new WeakMap<ChildProcess, string>();
 
-  constructor(private readonly opts: ClientOptions) {}
+  constructor(private readonly opts: ClientOptions) {
+    this.opts = { ...opts };
+  }
+
+  /** Environment for the next worker; a running idle worker with another environment is stopped. */
+  setEnv(env: NodeJS.ProcessEnv): void {
+    const same = JSON.stringify(env) === JSON.stringify(this.opts.env);
+    this.opts.env = env;
+    if (!same && !this.busy) this.dispose();
+  }
 
   get pid(): number | undefined {
     return this.child?.pid;

@@ -8,7 +8,7 @@ import { type FromWorker, type ToWorker, describeZodError, toWorkerSchema } from
 import type { Engine } from './engine';
 import { CancelledError, profile } from './profiler';
 import { EngineUnavailableError } from './tfjs/backends';
-import { TfjsEngine } from './tfjs/engine';
+import { createEngine } from './select';
 
 declare const FCONV_VERSION: string | undefined;
 const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
@@ -23,7 +23,7 @@ let current: { id: string; cancelled: boolean } | undefined;
 function engineFor(request: Extract<ToWorker, { type: 'run' }>['options']['engine']): Promise<Engine> {
   let enginePromise = engines.get(request);
   if (!enginePromise) {
-    enginePromise = TfjsEngine.create(request);
+    enginePromise = createEngine(request);
     engines.set(request, enginePromise);
     enginePromise.catch(() => engines.delete(request));
   }

@@ -126,6 +126,7 @@ export class Controller implements vscode.Disposable {
     }
     if (!spec) return undefined;
     await this.ctx.globalState.update(LAST_SPEC, spec);
+    this.runner.setCudaLibraryPaths(settings.cudaLibraryPaths);
     const panel = args?.background ? ReportPanel.instance : this.openPanel();
     panel?.setBusy(true, `Profiling ${describeSpec(spec)}…`);
     this.status.text = '$(sync~spin) Fourier Conv: profiling…';

@@ -101,6 +101,13 @@ export class ProfileRunner implements vscode.Disposable {
     }
   }
 
+  /** Folders the worker searches first for the CUDA libraries (a new worker is started when they change). */
+  setCudaLibraryPaths(paths: string[]): void {
+    const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+    if (paths.length) env.FCONV_CUDA_LIB_DIRS = paths.join(':');
+    this.client.setEnv(env);
+  }
+
   async run(spec: LayerSpec, options: RunOptions, onProgress?: (p: ProgressMsg) => void): Promise<RunOutcome> {
     const log = this.opts.log;
     const outcome = await this.exclusive('Profiling Fourier conv', async (progress, signal): Promise<RunOutcome> => {

@@ -9,6 +9,8 @@ export const SECTION = 'fourierConv';
 
 export interface Settings {
   options: RunOptions;
+  /** Folders searched first for the CUDA libraries (fourierConv.cudaLibraryPaths). */
+  cudaLibraryPaths: string[];
   defaultPreset: string;
   /** Problems with the user's values; each was replaced by its default. */
   problems: string[];
@@ -37,5 +39,7 @@ export function readSettings(cfg: vscode.WorkspaceConfiguration = vscode.workspa
   const variants = pick('variants', variantsOk ? ([...new Set(variantsRaw)] as VariantName[]) : undefined, [...VARIANT_NAMES]);
   const presetRaw = cfg.get<string>('defaultPreset', 'mnist-seed');
   const defaultPreset = pick('defaultPreset', presetRaw === 'last' || presetById(presetRaw) ? presetRaw : undefined, 'mnist-seed');
-  return { options: { engine, warmup, reps, seed: 1, maxMemoryBytes, variants }, defaultPreset, problems };
+  const pathsRaw = cfg.get<unknown>('cudaLibraryPaths', []);
+  const cudaLibraryPaths = pick('cudaLibraryPaths', Array.isArray(pathsRaw) && pathsRaw.every((p) => typeof p === 'string' && !p.includes(':')) ? (pathsRaw as string[]) : undefined, []);
+  return { options: { engine, warmup, reps, seed: 1, maxMemoryBytes, variants }, cudaLibraryPaths, defaultPreset, problems };
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { probeSchema } from '../core/model';
 import { VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
 
-export const ENGINE_REQUESTS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const ENGINE_REQUESTS = ['auto', 'cuda', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
 export const runOptionsSchema = z.object({
   engine: z.enum(ENGINE_REQUESTS),

@@ -122,7 +122,7 @@ const BAD: Array<[string[], RegExp]> = [
   [['--out', 'abc'], /out channels must be a positive whole number, got "abc"/],
   [['--kernel', '40', '--padding', 'valid'], /kernel 40×40 is larger than the 28×28 image: 'valid' padding leaves no output/],
   [['--padding', 'reflect'], /padding must be one of circular, same, valid, linear/],
-  [['--engine', 'cuda'], /unknown engine "cuda"/],
+  [['--engine', 'metal'], /unknown engine "metal"/],
   [['--variants', 'seed,fastest'], /unknown variant "fastest"/],
   [['--reps', '0'], /--reps must be ≥ 1/],
   [['--max-memory', '1MB'], /estimated memory .* is above --max-memory 1\.0 MB/],
@@ -154,6 +154,17 @@ test('a forced engine that is not installed fails with what is missing, and writ
   assert.match(r.err, /engine tensorflow-gpu is not available here: @tensorflow\/tfjs-node-gpu: not installed \(optional; needs CUDA 11.2 and cuDNN 8.1\)/);
   assert.match(r.err, /Without --engine/);
   assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test('--engine cuda on a machine without a GPU driver says so and writes nothing; auto notes why it skipped cuda', () => {
+  const dir = tmp();
+  const r = fconv(['profile', '--engine', 'cuda', '--out-dir', dir, '--batch', '2', '--height', '8', '--width', '8', '--out', '2']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /engine cuda is not available here: no CUDA driver: libcuda\.so\.1 not found/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+  const auto = fconv(['profile', '--out-dir', dir, '--batch', '2', '--height', '8', '--width', '8', '--out', '2', '--no-model', '--no-progress']);
+  assert.equal(auto.code, 0, auto.err);
+  assert.match(auto.err, /· cuda: no CUDA driver: libcuda\.so\.1 not found[^\n]*\n[\s\S]*using wasm instead/);
 });
 
 test('no command prints the usage to stderr and exits 2; --help and --version exit 0', () => {
