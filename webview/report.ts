@@ -233,6 +233,28 @@ function method(run: Run): HTMLElement {
       h('li', { class: 'muted' }, `Total wall time ${fmtMs(run.wallMs)} · schema v${run.schemaVersion} · ${run.tool.name} ${run.tool.version} · trace.json opens in Perfetto (ui.perfetto.dev).`)));
 }
 
+/** cuDNN's algorithm table (cudnnFindConvolutionForwardAlgorithm) for each variant that has one. */
+function algorithmTables(run: Run): HTMLElement | null {
+  const withTables = run.variants.filter((v) => v.algorithms?.length);
+  if (!withTables.length) return null;
+  return h('section', { class: 'card algorithms', id: 'cudnn-algorithms' },
+    h('h2', {}, "cuDNN's own algorithms for the same convolution"),
+    h('p', { class: 'muted' }, "cudnnFindConvolutionForwardAlgorithm runs every forward algorithm on this shape. FFT and FFT_TILING are cuDNN's own FFT convolutions — the most direct answer to whether FFT pays here; 'not supported' is cuDNN saying the shape is outside that algorithm's limits."),
+    ...withTables.map((v) => {
+      const chosen = v.steps.find((s) => s.id === 'conv2d')?.implementation ?? '';
+      return h('div', { class: 'algo-table' },
+        h('h3', {}, v.name, h('span', { class: 'muted' }, ` — ${v.title}`)),
+        h('table', { class: 'steps compact' },
+          h('thead', {}, h('tr', {}, ...['algorithm', 'status', 'time', 'workspace', 'math'].map((c) => h('th', {}, c)))),
+          h('tbody', {}, ...v.algorithms!.map((a) => h('tr', { class: `${a.status === 'ok' ? '' : 'unsupported'}${chosen.startsWith(`cuDNN ${a.algo} `) ? ' chosen' : ''}${/^FFT/.test(a.algo) ? ' fft' : ''}` },
+            h('td', {}, a.algo, /^FFT/.test(a.algo) ? h('span', { class: 'muted' }, ' (FFT)') : null, chosen.startsWith(`cuDNN ${a.algo} `) ? h('span', { class: 'muted' }, ' ← used') : null),
+            h('td', {}, a.status === 'ok' ? 'ok' : a.status.replace(/^CUDNN_STATUS_/, '').toLowerCase().replace(/_/g, ' ')),
+            h('td', { class: 'num' }, a.status === 'ok' && a.ms >= 0 ? fmtMs(a.ms) : '—'),
+            h('td', { class: 'num' }, formatBytes(a.workspace)),
+            h('td', { class: 'muted' }, a.math))))));
+    }));
+}
+
 export function renderReport(run: Run, root: HTMLElement): void {
   root.replaceChildren(
     header(run),
@@ -244,6 +266,7 @@ export function renderReport(run: Run, root: HTMLElement): void {
       h('p', { class: 'muted' }, 'Step medians laid end to end on one axis; hover a step for its implementation, timing source, spread, FLOPs and bytes.'),
       legend(),
       h('div', { class: 'chart-wrap' }, timelines(run))),
+    ...[algorithmTables(run)].filter((x): x is HTMLElement => x !== null),
     ...(run.hints?.length ? [hintsSection(run.hints)] : []),
     ...(run.sweep ? [sweepSection(run.sweep)] : []),
     ...(run.analysis ? [analysisSection(run.analysis)] : []),

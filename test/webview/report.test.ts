@@ -115,3 +115,23 @@ test('a sweep document renders on its own (fconv sweep\'s page)', async () => {
   assert.match(doc.querySelector('#sweep')!.textContent!, /not run \(cancelled\)/);
   assert.match(doc.querySelector('#sweep')!.textContent!, /spatial wins at every swept kernel/);
 });
+
+test("cuDNN's algorithm table is shown for the variants that have one, the algorithm used and the FFT ones marked", async () => {
+  const run = fakeRun();
+  const spatial = run.variants[0]!;
+  spatial.steps[0]!.implementation = 'cuDNN WINOGRAD (the fastest of 3 by cudnnFindConvolutionForwardAlgorithm, DEFAULT math)';
+  spatial.algorithms = [
+    { algo: 'WINOGRAD', status: 'ok', ms: 0.021, workspace: 0, math: 'DEFAULT' },
+    { algo: 'FFT', status: 'CUDNN_STATUS_NOT_SUPPORTED', ms: -1, workspace: 0, math: 'DEFAULT' },
+    { algo: 'FFT_TILING', status: 'ok', ms: 0.09, workspace: 2 ** 20, math: 'DEFAULT' },
+  ];
+  const doc = await render(run);
+  const rows = [...doc.querySelectorAll('#cudnn-algorithms tbody tr')];
+  assert.equal(rows.length, 3);
+  assert.match(rows[0]!.textContent!, /WINOGRAD ← used/);
+  assert.ok(rows[0]!.classList.contains('chosen'));
+  assert.match(rows[1]!.textContent!, /FFT \(FFT\)not supported—/);
+  assert.ok(rows[2]!.classList.contains('fft'));
+  const noTable = await render(fakeRun());
+  assert.equal(noTable.getElementById('cudnn-algorithms'), null);
+});
