@@ -165,3 +165,15 @@ test('a real libcudart without a driver gives a named error, not a crash', () =>
     addon.close();
   }
 });
+
+test('scripts/gpu-check.sh on a machine without a GPU writes its JSON with the reason and exits 3', () => {
+  const out = path.join(tmp(), 'gpu-check.json');
+  const r = spawnSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'gpu-check.sh'), out], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 3, r.stderr);
+  const j = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assert.equal(j.cudaAvailable, false);
+  assert.match(j.devices.cuda.reason, /no CUDA driver/);
+  assert.ok(Array.isArray(j.devices.cuda.discovery.libraries), 'the library discovery is in the file');
+  assert.deepEqual(j.cases, []);
+  assert.deepEqual(j.goals, { optimizedVsSeedAtLeast10x: null, stepTimesWithin10Percent: null, allCorrect: null });
+});

@@ -1,0 +1,88 @@
+// The GPU check, run by scripts/gpu-check.sh on a Linux machine with an NVIDIA GPU and no network:
+// addon load and library discovery, then the CUDA engine on the seed case and at k = 7 and k = 28
+// ('same'), each twice — every variant's correctness error, per-step GPU times (CUDA events), the
+// cuDNN algorithm table, optimized vs seed and spectral vs spatial ratios, and how far the per-step
+// times moved between the two runs. Writes one JSON file. Needs only Node and the built extension.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+const [extDir, outFile] = process.argv.slice(2);
+const cli = join(extDir, 'dist', 'cli.js');
+const started = Date.now();
+const fconv = (args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 280_000 });
+
+const result = { tool: 'fourier-conv-profiler gpu-check', startedAt: new Date(started).toISOString(), node: process.version, host: `${cpus()[0]?.model} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`, env: { CUDA_HOME: process.env.CUDA_HOME ?? null, LD_LIBRARY_PATH: process.env.LD_LIBRARY_PATH ?? null, FCONV_CUDA_LIB_DIRS: process.env.FCONV_CUDA_LIB_DIRS ?? null } };
+const dev = fconv(['devices', '--json']);
+try {
+  result.devices = JSON.parse(dev.stdout);
+} catch {
+  result.devices = { error: `fconv devices failed (${dev.status}): ${dev.stderr}` };
+}
+result.cudaAvailable = !!result.devices?.cuda?.available;
+
+const CASES = [
+  { name: 'seed case: batch 32, 28×28, 1→32, 28×28 kernel, circular', args: [] },
+  { name: "k = 7, 'same': batch 32, 28×28, 1→32", args: ['--kernel', '7', '--padding', 'same'] },
+  { name: "k = 28, 'same': batch 32, 28×28, 1→32", args: ['--kernel', '28', '--padding', 'same'] },
+];
+
+function summarize(run) {
+  const v = (n) => run.variants.find((x) => x.name === n);
+  const ratio = (a, b) => (v(a) && v(b) ? v(b).totalMs.median / v(a).totalMs.median : null);
+  return {
+    status: run.status, failure: run.failure ?? null, engine: `${run.engine}/${run.backend}`, device: run.device, timing: run.timingNote,
+    variants: run.variants.map((x) => ({
+      name: x.name, correct: x.correct, maxAbsError: x.maxAbsError, tolerance: x.tolerance, reference: x.reference,
+      totalMs: x.totalMs.median, totalP10: x.totalMs.p10, totalP90: x.totalMs.p90, layerMs: x.layerMs?.median ?? null,
+      steps: x.steps.map((s) => ({ id: s.id, name: s.name, medianMs: s.median, p10: s.p10, p90: s.p90, timing: s.timing, oneOff: s.oneOff, implementation: s.implementation })),
+      algorithms: x.algorithms ?? null,
+    })),
+    ratios: { optimizedVsSeed: ratio('optimized', 'seed'), optimizedVsSpatialEquivalent: ratio('optimized', 'spatial-equivalent'), optimizedVsConv: ratio('optimized', 'spatial') },
+  };
+}
+
+/** Largest relative change of a step median between two runs (steps over 5 µs). */
+function stability(a, b) {
+  let worst = 0, where = null;
+  for (const va of a.variants) {
+    const vb = b.variants.find((x) => x.name === va.name);
+    if (!vb) continue;
+    for (const s of va.steps) {
+      const t = vb.steps.find((x) => x.id === s.id);
+      if (!t || Math.max(s.medianMs, t.medianMs) < 0.005) continue;
+      const d = Math.abs(s.medianMs - t.medianMs) / Math.max(s.medianMs, t.medianMs);
+      if (d > worst) [worst, where] = [d, `${va.name}/${s.id}`];
+    }
+  }
+  return { maxRelativeChange: worst, step: where };
+}
+
+result.cases = [];
+if (result.cudaAvailable) {
+  for (const c of CASES) {
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'fconv-gpu-'));
+      const r = fconv(['profile', '--engine', 'cuda', '--no-model', '--no-progress', '--out-dir', dir, ...c.args]);
+      try {
+        runs.push(summarize(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))));
+      } catch {
+        runs.push({ status: 'error', failure: `fconv profile exited ${r.status}: ${r.stderr.trim().split('\n').slice(-4).join(' | ')}` });
+      }
+    }
+    const ok = runs.every((r) => r.variants);
+    result.cases.push({ name: c.name, args: c.args, runs, stability: ok ? stability(runs[0], runs[1]) : null });
+  }
+}
+const seedCase = result.cases[0]?.runs?.[0];
+result.goals = {
+  optimizedVsSeedAtLeast10x: seedCase?.ratios ? seedCase.ratios.optimizedVsSeed >= 10 : null,
+  stepTimesWithin10Percent: result.cases.length ? result.cases.every((c) => c.stability && c.stability.maxRelativeChange <= 0.1) : null,
+  allCorrect: result.cases.length ? result.cases.every((c) => c.runs.every((r) => r.variants?.every((v) => v.correct))) : null,
+};
+result.wallSeconds = (Date.now() - started) / 1000;
+writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`gpu-check: wrote ${outFile} (${result.cudaAvailable ? `${result.cases.length} cases` : `CUDA engine unavailable: ${result.devices?.cuda?.reason}`}) in ${result.wallSeconds.toFixed(0)} s`);
+process.exit(result.cudaAvailable ? 0 : 3);
