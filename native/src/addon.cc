@@ -412,6 +412,15 @@ napi_value FftExec(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+napi_value FftDestroy(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int64_t plan = 0;
+  if (!Args(env, info, 1, argv) || !IntArg(env, argv[0], &plan)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  OPS_CALL(g_ops.FftDestroy(static_cast<int>(plan), &f));
+  return nullptr;
+}
+
 // cgemm({ m, n, k, a, strideA, b, strideB, c, strideC, batch, gauss }): row-major C = A·B per batch, complex
 napi_value Cgemm(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -533,7 +542,7 @@ napi_value Init(napi_env env, napi_value exports) {
     napi_callback cb;
   } fns[] = {{"discover", Discover}, {"open", Open}, {"alloc", Alloc}, {"free", Free}, {"freeAll", FreeAll}, {"close", Close}, {"allocated", Allocated},
              {"upload", Upload}, {"download", Download}, {"memInfo", MemInfo}, {"eventCreate", EventCreate}, {"eventRecord", EventRecord},
-             {"elapsed", Elapsed}, {"openOps", OpenOps}, {"closeOps", CloseOps}, {"fftPlan", FftPlan}, {"fftExec", FftExec}, {"cgemm", Cgemm},
+             {"elapsed", Elapsed}, {"openOps", OpenOps}, {"closeOps", CloseOps}, {"fftPlan", FftPlan}, {"fftExec", FftExec}, {"fftDestroy", FftDestroy}, {"cgemm", Cgemm},
              {"permute", Permute}, {"pad", Pad}, {"crop", Crop}, {"bcastCmul", BcastCmul}, {"conv", Conv}, {"convAlgorithms", ConvAlgorithms},
              {"synchronize", Synchronize}};
   for (const auto& f : fns) {

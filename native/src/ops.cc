@@ -192,6 +192,15 @@ bool Ops::FftExec(int plan, int in, int out, CudaFailure* f) {
   return true;
 }
 
+bool Ops::FftDestroy(int plan, CudaFailure* f) {
+  auto it = plans_.find(plan);
+  if (it == plans_.end()) return Fail(f, "cufftDestroy (unknown plan)", -1, "invalid argument");
+  int rc = FN(cufft_, cufftDestroy_t, "cufftDestroy")(it->second.first);
+  plans_.erase(it);
+  if (rc != 0) return Fail(f, "cufftDestroy", rc, CufftName(rc));
+  return true;
+}
+
 bool Ops::Cgemm(int m, int n, int k, int a, long long sa, int b, long long sb, int c, long long sc, int batch, bool gauss, CudaFailure* f) {
   const Cf one{1, 0}, zero{0, 0};
   auto A = static_cast<const Cf*>(rt_->Ptr(a));

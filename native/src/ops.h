@@ -37,6 +37,7 @@ class Ops {
 
   bool FftPlan(bool r2c, int batch, int n0, int n1, int* id, CudaFailure* f);
   bool FftExec(int plan, int in, int out, CudaFailure* f);
+  bool FftDestroy(int plan, CudaFailure* f);
   // Row-major C[b] (m×n) = A[b] (m×k) · B[b] (k×n), complex; strides in complex elements.
   bool Cgemm(int m, int n, int k, int a, long long stride_a, int b, long long stride_b, int c, long long stride_c, int batch, bool gauss, CudaFailure* f);
   bool Permute4(int in, int out, const int d[4], const int p[4], int elem, CudaFailure* f);

@@ -15,6 +15,8 @@ export interface StepDef {
   implementation: string;
   inLayer: boolean;
   oneOff?: boolean;
+  /** Host work (e.g. creating cuFFT plans): timed by wall clock even on an engine that times on the device. */
+  hostTimed?: boolean;
   /** Env keys read and the one written. */
   reads: string[];
   writes: string;

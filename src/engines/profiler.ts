@@ -195,8 +195,8 @@ async function measureVariant(
 ): Promise<Measured> {
   const persistent: Env = new Map(p.persistent);
   /** The engine's own device timing when it has one (GPU events), else wall clock between syncs. */
-  const timed = <T>(launch: () => T, syncOf: (v: T) => unknown = (v) => v): { value: T; ms: number } => {
-    if (engine.measure) return engine.measure(launch);
+  const timed = <T>(launch: () => T, syncOf: (v: T) => unknown = (v) => v, host = false): { value: T; ms: number } => {
+    if (engine.measure && !host) return engine.measure(launch);
     const ta = now();
     const value = launch();
     engine.sync(syncOf(value));
@@ -211,7 +211,7 @@ async function measureVariant(
     for (let r = 0; r < 1 + n; r++) {
       progress({ phase: 'one-off', step: s.name, stepIndex: i, stepCount: p.oneOff.length, rep: r, reps: 1 + n });
       await checkCancel();
-      const { value: out, ms: dt } = timed(() => s.run(persistent));
+      const { value: out, ms: dt } = timed(() => s.run(persistent), (v) => v, !!s.hostTimed);
       if (r > 0) samples.push(dt);
       if (kept !== undefined) engine.dispose(kept);
       kept = out;
@@ -356,7 +356,7 @@ function stepResult(s: StepDef, samples: number[], engine: Engine, warmup: numbe
     outputShape: s.outputShape,
     flops: s.flops,
     bytes: s.bytes,
-    timing: engine.timing,
+    timing: s.hostTimed ? 'wall-clock-sync' : engine.timing,
     warmup,
     reps,
     ...summarize(samples),

@@ -42,12 +42,16 @@ test('every step is timed by CUDA events on the device clock, the cuDNN algorith
   const engine = CudaEngine.create(fake, []);
   assert.match(engine.device, /^GPU Fake GPU \(sm 9\.0, 8 SMs, 1\.0 of 1\.0 GiB free\)/);
   const run = await profile(engine, spec({ batch: 1, height: 4, width: 4, inChannels: 2, outChannels: 2, kernelH: 3, kernelW: 3, padding: 'same' }), ALL);
-  for (const v of run.variants) for (const st of v.steps) assert.equal(st.timing, 'gpu-events');
+  for (const v of run.variants) for (const st of v.steps) assert.equal(st.timing, st.id === 'fft-plans' ? 'wall-clock-sync' : 'gpu-events', `${v.name}/${st.id}`);
   const opt = run.variants.find((v) => v.name === 'optimized')!;
   // rfft2d(input) here is NHWC → NCHW + pad + R2C: three launches of 0.5 ms on the fake device
   assert.equal(opt.steps.find((x) => x.id === 'rfft2d-input')!.median, 1.5);
   assert.equal(opt.steps.find((x) => x.id === 'multiply')!.median, 0.5);
   assert.equal(opt.totalMs.median, opt.stepSumMs, 'end to end = the sum of the launches');
+  const plans = opt.steps.find((x) => x.id === 'fft-plans')!;
+  assert.ok(plans.oneOff && plans.timing === 'wall-clock-sync', 'plan creation is its own one-off step, timed on the host');
+  assert.match(plans.implementation, /^cufftPlanMany: R2C 4 × 5×5, R2C 2 × 5×5, C2R 2 × 5×5 — host time/);
+  assert.ok(fake.destroyed > 0, 'repeated plan creation destroys the previous plans');
   const eq = run.variants.find((v) => v.name === 'spatial-equivalent')!;
   assert.deepEqual(eq.algorithms?.map((a) => a.algo), ['IMPLICIT_PRECOMP_GEMM', 'FFT', 'WINOGRAD']);
   assert.match(eq.steps.find((x) => x.id === 'conv2d')!.implementation, /^cuDNN IMPLICIT_PRECOMP_GEMM \(the fastest of 3/);

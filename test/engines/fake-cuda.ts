@@ -123,9 +123,18 @@ export class FakeCuda implements CudaAddon {
     return id;
   }
 
+  /** Plans destroyed so far (the engine re-creates them in its one-off plans step). */
+  destroyed = 0;
+
+  fftDestroy(plan: number): void {
+    if (!this.plans.delete(plan)) throw new Error(`unknown plan ${plan}`);
+    this.destroyed++;
+  }
+
   fftExec(o: { plan: number; input: number; output: number }): void {
     this.tick();
-    const p = this.plans.get(o.plan)!;
+    const p = this.plans.get(o.plan);
+    if (!p) throw Object.assign(new Error(`cufftExec failed: CUFFT_INVALID_PLAN (1)`), { name: 'CudaError', call: 'cufftExec', code: 1, codeName: 'CUFFT_INVALID_PLAN', outOfMemory: false });
     const { n0: P, n1: Q } = p;
     const V = Math.floor(Q / 2) + 1;
     const src = this.buf(o.input), dst = this.buf(o.output);

@@ -59,6 +59,7 @@ export interface CudaAddon {
   closeOps(): void;
   fftPlan(o: { r2c: boolean; batch: number; n0: number; n1: number }): number;
   fftExec(o: { plan: number; input: number; output: number }): void;
+  fftDestroy(plan: number): void;
   /** Row-major C[b] (m×n) = A[b] (m×k) · B[b] (k×n), complex interleaved; strides in complex elements. */
   cgemm(o: { m: number; n: number; k: number; a: number; strideA: number; b: number; strideB: number; c: number; strideC: number; batch: number; gauss?: boolean }): void;
   /** out = in permuted: dims d0..d3 of `elem` floats each, output axis j = input axis p_j. */

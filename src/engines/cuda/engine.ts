@@ -140,6 +140,8 @@ type StepSpec = Omit<StepDef, 'reads' | 'writes' | 'run' | 'bytes'> & { bytes?: 
 class Builder {
   readonly g;
   readonly nhwc: boolean;
+  /** cuFFT plans this variant needs: created by its one-off "cuFFT plans" step (timed on the host). */
+  private readonly plans: Array<{ r2c: boolean; batch: number; n0: number; n1: number; id: number }> = [];
 
   constructor(
     private readonly e: CudaEngine,
@@ -156,6 +158,31 @@ class Builder {
     return this.e.addon;
   }
 
+  /** A cuFFT plan handle to use at run time (created by the plans step, which runs first). */
+  private plan(r2c: boolean, batch: number, n0: number, n1: number): { readonly id: number } {
+    const p = { r2c, batch, n0, n1, id: -1 };
+    this.plans.push(p);
+    return p;
+  }
+
+  /** The one-off step that (re)creates every cuFFT plan of the variant: what cuFFT does on a first call. */
+  private planStep(): StepSpec | undefined {
+    if (!this.plans.length) return undefined;
+    const { fftH: P, fftW: Q } = this.g;
+    return {
+      id: 'fft-plans', name: 'cuFFT plans', oneOff: true, inLayer: false, hostTimed: true,
+      implementation: `cufftPlanMany: ${this.plans.map((p) => `${p.r2c ? 'R2C' : 'C2R'} ${p.batch} × ${p.n0}×${p.n1}`).join(', ')} — host time, once (cuFFT caches plans; frameworks pay this on the first call)`,
+      inputShapes: [], outputShape: [P, Q], flops: 0, bytes: 0,
+      run: () => {
+        for (const p of this.plans) {
+          if (p.id >= 0) this.a.fftDestroy(p.id);
+          p.id = this.a.fftPlan({ r2c: p.r2c, batch: p.batch, n0: p.n0, n1: p.n1 });
+        }
+        return { buf: -1, n: 0 };
+      },
+    };
+  }
+
   /** Steps run in order on fixed buffers; env keys are the step ids (each step writes its own). */
   private pipeline(steps: StepSpec[], oneOff: StepSpec[] = []): Pick<PreparedVariant, 'steps' | 'oneOff' | 'persistent' | 'output'> {
     const persistent: Env = new Map();
@@ -167,7 +194,8 @@ class Builder {
       run: () => s.run(),
     });
     const defs = steps.map((s, i) => toDef(s, steps[i - 1]?.id));
-    return { steps: defs, oneOff: oneOff.map((s) => toDef(s, undefined)), persistent, output: steps[steps.length - 1]!.id };
+    const plans = this.planStep();
+    return { steps: defs, oneOff: [...(plans ? [plans] : []), ...oneOff].map((s) => toDef(s, undefined)), persistent, output: steps[steps.length - 1]!.id };
   }
 
   build(name: VariantName): Omit<PreparedVariant, 'dispose'> {
@@ -253,7 +281,7 @@ class Builder {
     const needPad = P !== H || Q !== W;
     const padded = needPad ? this.alloc(B * Ci * P * Q) : cf;
     const X = this.alloc(B * Ci * P * V * 2);
-    const plan = this.a.fftPlan({ r2c: true, batch: B * Ci, n0: P, n1: Q });
+    const plan = this.plan(true, B * Ci, P, Q);
     return {
       X,
       step: {
@@ -263,7 +291,7 @@ class Builder {
         run: () => {
           if (this.nhwc) this.a.permute({ input: x.buf, output: cf.buf, d0: B, d1: H, d2: W, d3: Ci, p0: 0, p1: 3, p2: 1, p3: 2, elem: 1 });
           if (needPad) this.a.pad({ input: cf.buf, output: padded.buf, batch: B * Ci, h: H, w: W, c: 1, top: 0, left: 0, oh: P, ow: Q });
-          this.a.fftExec({ plan, input: padded.buf, output: X.buf });
+          this.a.fftExec({ plan: plan.id, input: padded.buf, output: X.buf });
           return X;
         },
       },
@@ -277,13 +305,13 @@ class Builder {
     const r = this.alloc(B * Co * P * Q);
     const c = this.alloc(B * Co * oh * ow);
     const out = this.nhwc ? this.alloc(B * Co * oh * ow) : c;
-    const plan = this.a.fftPlan({ r2c: false, batch: B * Co, n0: P, n1: Q });
+    const plan = this.plan(false, B * Co, P, Q);
     return {
       id: 'irfft2d', name: 'irfft2d', inLayer: false,
       implementation: `cuFFT C2R, ${B * Co} transforms of ${P}×${Q}, then crop ${oh}×${ow} at (${cropTop}, ${cropLeft}) with the 1/(P·Q) scale (fconv_crop)${this.nhwc ? ', NCHW → NHWC' : ''}${implementationExtra}`,
       inputShapes: [[B, Co, P, V, 2]], outputShape: outputShape(this.spec, this.g), flops: fft2dFlops(B * Co, P, Q),
       run: () => {
-        this.a.fftExec({ plan, input: Y.buf, output: r.buf });
+        this.a.fftExec({ plan: plan.id, input: Y.buf, output: r.buf });
         this.a.crop({ input: r.buf, output: c.buf, batch: B * Co, h: P, w: Q, top: cropTop, left: cropLeft, oh, ow, scale: 1 / (P * Q) });
         if (this.nhwc) this.a.permute({ input: c.buf, output: out.buf, d0: B, d1: Co, d2: oh, d3: ow, p0: 0, p1: 2, p2: 3, p3: 1, elem: 1 });
         return out;
@@ -298,14 +326,14 @@ class Builder {
     const maps = this.alloc(Ci * Co * kh * kw);
     const padded = this.alloc(Ci * Co * P * Q);
     const K = this.alloc(Ci * Co * P * V * 2);
-    const plan = this.a.fftPlan({ r2c: true, batch: Ci * Co, n0: P, n1: Q });
+    const plan = this.plan(true, Ci * Co, P, Q);
     return {
       K,
       run: () => {
         // stored HWIO (kh, kw, Ci, Co) → (Ci, Co, kh, kw)
         this.a.permute({ input: k.buf, output: maps.buf, d0: kh, d1: kw, d2: Ci, d3: Co, p0: 2, p1: 3, p2: 0, p3: 1, elem: 1 });
         this.a.pad({ input: maps.buf, output: padded.buf, batch: Ci * Co, h: kh, w: kw, c: 1, top: 0, left: 0, oh: P, ow: Q });
-        this.a.fftExec({ plan, input: padded.buf, output: K.buf });
+        this.a.fftExec({ plan: plan.id, input: padded.buf, output: K.buf });
         return K;
       },
     };
