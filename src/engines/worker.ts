@@ -93,7 +93,8 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
     send({ type: 'result', id: msg.id, run });
   } catch (e) {
     const err = e as Error;
-    const kind = e instanceof SpecError ? 'usage' : e instanceof EngineUnavailableError ? 'engine' : e instanceof CancelledError ? 'internal' : 'internal';
+    const oom = err?.name === 'CudaError' && (e as { outOfMemory?: boolean }).outOfMemory === true;
+    const kind = e instanceof SpecError ? 'usage' : e instanceof EngineUnavailableError ? 'engine' : oom ? 'memory' : 'internal';
     send({ type: 'error', id: msg.id, error: { kind, name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
   } finally {
     current = undefined;
