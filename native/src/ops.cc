@@ -113,12 +113,25 @@ bool Ops::Open(const std::vector<std::string>& dirs, std::string* why, std::vect
   } else {
     notes->push_back("libcudnn not found (" + cudnn_lib_.error + "): the spatial variants cannot run");
   }
-  // The kernels: PTX from nvcc at build time, else NVRTC now.
+  // The kernels: the PTX nvcc built, when this driver accepts it (a driver older than the toolkit
+  // rejects newer PTX); else compiled now by NVRTC for this GPU.
   auto load = FN(cuda_, cuModuleLoadData_t, "cuModuleLoadData");
-  std::string ptx = kKernelPtx;
-  if (ptx.empty()) {
+  auto err_name = FN(cuda_, cuGetErrorName_t, "cuGetErrorName");
+  auto name_of = [&](int rc) {
+    const char* n = nullptr;
+    if (err_name != nullptr) err_name(rc, &n);
+    return std::string(n != nullptr ? n : "CUresult") + " (" + std::to_string(rc) + ")";
+  };
+  if (load == nullptr) return *why = "libcuda.so.1 has no cuModuleLoadData", false;
+  std::string ptx_problem;
+  if (kKernelPtx[0] != '\0') {
+    int lrc = load(&module_, kKernelPtx);
+    if (lrc == 0) kernels_how_ = kKernelBuild;
+    else ptx_problem = std::string("the PTX built by nvcc was rejected (") + name_of(lrc) + ", a driver older than the toolkit?)";
+  }
+  if (module_ == nullptr) {
     nvrtc_ = LoadLibrary("nvrtc", dirs);
-    if (nvrtc_.handle == nullptr) return *why = "no kernels: built without nvcc and libnvrtc not found (" + nvrtc_.error + ")", false;
+    if (nvrtc_.handle == nullptr) return *why = "no kernels: " + (ptx_problem.empty() ? std::string("built without nvcc") : ptx_problem) + " and libnvrtc not found (" + nvrtc_.error + ")", false;
     auto attr = FN(cuda_, cuDeviceGetAttribute_t, "cuDeviceGetAttribute");
     int major = 7, minor = 5;
     if (attr != nullptr) {
@@ -134,18 +147,18 @@ bool Ops::Open(const std::vector<std::string>& dirs, std::string* why, std::vect
       FN(nvrtc_, nvrtcGetProgramLogSize_t, "nvrtcGetProgramLogSize")(prog, &n);
       std::string log(n, '\0');
       FN(nvrtc_, nvrtcGetProgramLog_t, "nvrtcGetProgramLog")(prog, &log[0]);
+      FN(nvrtc_, nvrtcDestroyProgram_t, "nvrtcDestroyProgram")(&prog);
       return *why = "NVRTC could not compile the kernels: " + log, false;
     }
     size_t n = 0;
     FN(nvrtc_, nvrtcGetPTXSize_t, "nvrtcGetPTXSize")(prog, &n);
-    ptx.assign(n, '\0');
+    std::string ptx(n, '\0');
     FN(nvrtc_, nvrtcGetPTX_t, "nvrtcGetPTX")(prog, &ptx[0]);
     FN(nvrtc_, nvrtcDestroyProgram_t, "nvrtcDestroyProgram")(&prog);
-    kernels_how_ = "kernels compiled at run time by NVRTC (" + arch.substr(21) + ")";
-  } else {
-    kernels_how_ = kKernelBuild;
+    int lrc = load(&module_, ptx.c_str());
+    if (lrc != 0) return *why = "cuModuleLoadData rejected the NVRTC kernels: " + name_of(lrc), false;
+    kernels_how_ = "kernels compiled at run time by NVRTC (" + arch.substr(21) + ")" + (ptx_problem.empty() ? "" : "; " + ptx_problem);
   }
-  if (load == nullptr || load(&module_, ptx.c_str()) != 0) return *why = "cuModuleLoadData could not load the kernels", false;
   auto get = FN(cuda_, cuModuleGetFunction_t, "cuModuleGetFunction");
   for (const char* k : {"fconv_permute4", "fconv_pad", "fconv_crop", "fconv_bcast_cmul"}) {
     void* fn = nullptr;
