@@ -99,7 +99,7 @@ export function stepKind(step: { id: string; implementation: string }): StepKind
   if (id === 'multiply') return /broadcast multiply/.test(impl) ? 'elementwise' : 'bmm';
   if (id === 'einsum') return 'bmm';
   if (id === 'ifft-h') return /batched over/.test(impl) ? 'bmm' : 'gemm';
-  if (id === 'irfft-w' || id === 'rfft2d-kernel-cached') return 'gemm';
+  if (id === 'irfft-w' || id === 'rfft2d-kernel-cached') return /cuFFT/.test(impl) ? 'fft' : 'gemm';
   if (id === 'rfft2d-input') return /R2C GEMM/.test(impl) ? 'gemm' : 'fft';
   if (id === 'irfft2d') return 'ifft';
   return 'fft'; // the seed's rfft2d compositions

@@ -83,3 +83,16 @@ test('filters are laid out KRSC for NHWC and KCRS for NCHW', () => {
   assert.deepEqual([...filterLayout(two, 1, 2, 2, 2, true)], [0, 2, 4, 6, 1, 3, 5, 7]);
   assert.deepEqual([...filterLayout(two, 1, 2, 2, 2, false)], [0, 4, 2, 6, 1, 5, 3, 7]);
 });
+
+test('the cost model reads the CUDA engine\'s steps like the others: kinds, and the conv kernel size from the filter shape', async () => {
+  const { costOf, stepKind } = await import('../../src/core/model');
+  const fake = new FakeCuda();
+  const engine = CudaEngine.create(fake, []);
+  const s = spec({ batch: 1, height: 6, width: 6, inChannels: 2, outChannels: 3, kernelH: 5, kernelW: 5, padding: 'same' });
+  const run = await profile(engine, s, { ...ALL, variants: ['spatial-equivalent', 'optimized'] });
+  const conv = run.variants[0]!.steps.find((x) => x.id === 'conv2d')!;
+  assert.equal(costOf(conv, s).kernel, 5);
+  const kinds = Object.fromEntries(run.variants[1]!.steps.map((x) => [x.id, stepKind(x)]));
+  assert.deepEqual(kinds, { 'fft-plans': 'fft', 'rfft2d-kernel-cached': 'fft', 'rfft2d-input': 'fft', 'transpose-x': 'copy', multiply: 'bmm', 'transpose-y': 'copy', irfft2d: 'ifft' });
+  engine.shutdown();
+});

@@ -241,7 +241,7 @@ class Builder {
     if (!best) throw new Error(`cuDNN has no algorithm for this convolution: ${algorithms.map((p) => `${p.algo} ${p.status}`).join(', ')}`);
     steps.push({
       id: 'conv2d', name: 'conv2d', implementation: `cuDNN ${best.algo} (the fastest of ${algorithms.length} by cudnnFindConvolutionForwardAlgorithm, ${best.math} math), ${label}, ${this.spec.layout}`,
-      inLayer: true, inputShapes: [this.nhwc ? [B, ph, pw, Ci] : [B, Ci, ph, pw], [Co, Ci, kh, kw]], outputShape: this.nhwc ? [B, oh, ow, Co] : [B, Co, oh, ow],
+      inLayer: true, inputShapes: [this.nhwc ? [B, ph, pw, Ci] : [B, Ci, ph, pw], [kh, kw, Ci, Co]], outputShape: this.nhwc ? [B, oh, ow, Co] : [B, Co, oh, ow],
       flops: 2 * B * oh * ow * Ci * Co * kh * kw,
       run: () => {
         this.a.conv(desc, [best.algo]);
