@@ -353,7 +353,7 @@ async function devicesCommand(flags: { json?: boolean; cudaLibDirs?: string }, i
     return 0;
   }
   io.out(`GPU (nvidia-smi): ${gpu ?? 'none found'}\n`);
-  io.out(`CUDA engine: ${reason ? `unavailable — ${reason}` : 'libraries and a GPU found (the native pipelines are the next step of the CUDA engine issue)'}\n`);
+  io.out(`CUDA engine: ${reason ? `unavailable — ${reason}` : 'available (fconv profile --engine cuda; auto uses it first)'}\n`);
   if (discovery) for (const l of describeDiscovery(discovery, dirs)) io.out(`  ${l}\n`);
   io.out(`searched: ${dirs.map((d) => `${d.dir} (${d.from})`).join(', ')}\n`);
   io.out('tfjs engines: see the engine notes of `fconv profile` (wasm and cpu always; tfjs-node-gpu when installed with CUDA 11.2 / cuDNN 8.1).\n');
