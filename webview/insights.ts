@@ -208,7 +208,6 @@ export function sweepSection(sw: Sweep): HTMLElement {
       h('tbody', {}, ...rows)));
 }
 
-export type { StepAnalysis };
 
 /** `fconv sweep`'s page: the sweep alone. */
 export function renderSweepOnly(sw: Sweep, root: HTMLElement): void {

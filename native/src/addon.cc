@@ -189,6 +189,13 @@ napi_value Throw(napi_env env, const fconv::CudaFailure& f) {
   return nullptr;
 }
 
+// Runs one fallible CUDA call (it fills `f` on failure) and throws the CudaError it names.
+#define CUDA_CALL(expr)                \
+  do {                                 \
+    fconv::CudaFailure f;              \
+    if (!(expr)) return Throw(env, f); \
+  } while (0)
+
 napi_value ThrowPlain(napi_env env, const std::string& msg) {
   napi_throw_error(env, "FCONV_CUDA", msg.c_str());
   return nullptr;
@@ -235,8 +242,7 @@ napi_value Alloc(napi_env env, napi_callback_info info) {
   if (!g_rt.IsOpen()) return NeedOpen(env);
   if (bytes <= 0) return ThrowPlain(env, "alloc: bytes must be positive");
   int id = 0;
-  fconv::CudaFailure f;
-  if (!g_rt.Malloc(static_cast<size_t>(bytes), &id, &f)) return Throw(env, f);
+  CUDA_CALL(g_rt.Malloc(static_cast<size_t>(bytes), &id, &f));
   return Num(env, id);
 }
 
@@ -245,8 +251,7 @@ napi_value Free(napi_env env, napi_callback_info info) {
   int64_t id = 0;
   if (!Args(env, info, 1, argv) || !IntArg(env, argv[0], &id)) return nullptr;
   if (!g_rt.IsOpen()) return NeedOpen(env);
-  fconv::CudaFailure f;
-  if (!g_rt.Free(static_cast<int>(id), &f)) return Throw(env, f);
+  CUDA_CALL(g_rt.Free(static_cast<int>(id), &f));
   return nullptr;
 }
 
@@ -273,8 +278,7 @@ napi_value Upload(napi_env env, napi_callback_info info) {
   void* data = nullptr;
   napi_get_typedarray_info(env, argv[1], &type, &length, &data, nullptr, nullptr);
   if (type != napi_float32_array) return ThrowPlain(env, "upload: expected a Float32Array");
-  fconv::CudaFailure f;
-  if (!g_rt.Upload(static_cast<int>(id), data, length * sizeof(float), &f)) return Throw(env, f);
+  CUDA_CALL(g_rt.Upload(static_cast<int>(id), data, length * sizeof(float), &f));
   return nullptr;
 }
 
@@ -287,8 +291,7 @@ napi_value Download(napi_env env, napi_callback_info info) {
   napi_value buffer, array;
   void* data = nullptr;
   if (napi_create_arraybuffer(env, static_cast<size_t>(length) * sizeof(float), &data, &buffer) != napi_ok) return ThrowPlain(env, "download: out of host memory");
-  fconv::CudaFailure f;
-  if (!g_rt.Download(static_cast<int>(id), data, static_cast<size_t>(length) * sizeof(float), &f)) return Throw(env, f);
+  CUDA_CALL(g_rt.Download(static_cast<int>(id), data, static_cast<size_t>(length) * sizeof(float), &f));
   napi_create_typedarray(env, napi_float32_array, static_cast<size_t>(length), buffer, 0, &array);
   return array;
 }
@@ -296,8 +299,7 @@ napi_value Download(napi_env env, napi_callback_info info) {
 napi_value MemInfo(napi_env env, napi_callback_info) {
   if (!g_rt.IsOpen()) return NeedOpen(env);
   size_t free_bytes = 0, total = 0;
-  fconv::CudaFailure f;
-  if (!g_rt.MemInfo(&free_bytes, &total, &f)) return Throw(env, f);
+  CUDA_CALL(g_rt.MemInfo(&free_bytes, &total, &f));
   napi_value o;
   napi_create_object(env, &o);
   Set(env, o, "free", Num(env, static_cast<double>(free_bytes)));
@@ -308,8 +310,7 @@ napi_value MemInfo(napi_env env, napi_callback_info) {
 napi_value EventCreate(napi_env env, napi_callback_info) {
   if (!g_rt.IsOpen()) return NeedOpen(env);
   int id = 0;
-  fconv::CudaFailure f;
-  if (!g_rt.EventCreate(&id, &f)) return Throw(env, f);
+  CUDA_CALL(g_rt.EventCreate(&id, &f));
   return Num(env, id);
 }
 
@@ -318,8 +319,7 @@ napi_value EventRecord(napi_env env, napi_callback_info info) {
   int64_t id = 0;
   if (!Args(env, info, 1, argv) || !IntArg(env, argv[0], &id)) return nullptr;
   if (!g_rt.IsOpen()) return NeedOpen(env);
-  fconv::CudaFailure f;
-  if (!g_rt.EventRecord(static_cast<int>(id), &f)) return Throw(env, f);
+  CUDA_CALL(g_rt.EventRecord(static_cast<int>(id), &f));
   return nullptr;
 }
 
@@ -329,8 +329,7 @@ napi_value Elapsed(napi_env env, napi_callback_info info) {
   if (!Args(env, info, 2, argv) || !IntArg(env, argv[0], &a) || !IntArg(env, argv[1], &b)) return nullptr;
   if (!g_rt.IsOpen()) return NeedOpen(env);
   float ms = 0;
-  fconv::CudaFailure f;
-  if (!g_rt.Elapsed(static_cast<int>(a), static_cast<int>(b), &ms, &f)) return Throw(env, f);
+  CUDA_CALL(g_rt.Elapsed(static_cast<int>(a), static_cast<int>(b), &ms, &f));
   return Num(env, ms);
 }
 
@@ -386,12 +385,6 @@ napi_value OpenOps(napi_env env, napi_callback_info info) {
   return o;
 }
 
-#define OPS_CALL(expr)              \
-  do {                              \
-    fconv::CudaFailure f;           \
-    if (!(expr)) return Throw(env, f); \
-  } while (0)
-
 // fftPlan({ r2c, batch, n0, n1 }) → plan id
 napi_value FftPlan(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -399,7 +392,7 @@ napi_value FftPlan(napi_env env, napi_callback_info info) {
   if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"batch", "n0", "n1"}, &v)) return nullptr;
   if (!g_ops.IsOpen()) return NeedOps(env);
   int id = 0;
-  OPS_CALL(g_ops.FftPlan(BoolField(env, argv[0], "r2c"), static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), &id, &f));
+  CUDA_CALL(g_ops.FftPlan(BoolField(env, argv[0], "r2c"), static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), &id, &f));
   return Num(env, id);
 }
 
@@ -408,7 +401,7 @@ napi_value FftExec(napi_env env, napi_callback_info info) {
   std::vector<long long> v;
   if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"plan", "input", "output"}, &v)) return nullptr;
   if (!g_ops.IsOpen()) return NeedOps(env);
-  OPS_CALL(g_ops.FftExec(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), &f));
+  CUDA_CALL(g_ops.FftExec(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), &f));
   return nullptr;
 }
 
@@ -417,7 +410,7 @@ napi_value FftDestroy(napi_env env, napi_callback_info info) {
   int64_t plan = 0;
   if (!Args(env, info, 1, argv) || !IntArg(env, argv[0], &plan)) return nullptr;
   if (!g_ops.IsOpen()) return NeedOps(env);
-  OPS_CALL(g_ops.FftDestroy(static_cast<int>(plan), &f));
+  CUDA_CALL(g_ops.FftDestroy(static_cast<int>(plan), &f));
   return nullptr;
 }
 
@@ -427,7 +420,7 @@ napi_value Cgemm(napi_env env, napi_callback_info info) {
   std::vector<long long> v;
   if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"m", "n", "k", "a", "strideA", "b", "strideB", "c", "strideC", "batch"}, &v)) return nullptr;
   if (!g_ops.IsOpen()) return NeedOps(env);
-  OPS_CALL(g_ops.Cgemm(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), v[4], static_cast<int>(v[5]), v[6],
+  CUDA_CALL(g_ops.Cgemm(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), v[4], static_cast<int>(v[5]), v[6],
                        static_cast<int>(v[7]), v[8], static_cast<int>(v[9]), BoolField(env, argv[0], "gauss"), &f));
   return nullptr;
 }
@@ -440,7 +433,7 @@ napi_value Permute(napi_env env, napi_callback_info info) {
   if (!g_ops.IsOpen()) return NeedOps(env);
   int d[4] = {static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5])};
   int p[4] = {static_cast<int>(v[6]), static_cast<int>(v[7]), static_cast<int>(v[8]), static_cast<int>(v[9])};
-  OPS_CALL(g_ops.Permute4(static_cast<int>(v[0]), static_cast<int>(v[1]), d, p, static_cast<int>(v[10]), &f));
+  CUDA_CALL(g_ops.Permute4(static_cast<int>(v[0]), static_cast<int>(v[1]), d, p, static_cast<int>(v[10]), &f));
   return nullptr;
 }
 
@@ -450,7 +443,7 @@ napi_value Pad(napi_env env, napi_callback_info info) {
   std::vector<long long> v;
   if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"input", "output", "batch", "h", "w", "c", "top", "left", "oh", "ow"}, &v)) return nullptr;
   if (!g_ops.IsOpen()) return NeedOps(env);
-  OPS_CALL(g_ops.Pad(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]),
+  CUDA_CALL(g_ops.Pad(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]),
                      static_cast<int>(v[6]), static_cast<int>(v[7]), static_cast<int>(v[8]), static_cast<int>(v[9]), BoolField(env, argv[0], "circular"), &f));
   return nullptr;
 }
@@ -462,7 +455,7 @@ napi_value Crop(napi_env env, napi_callback_info info) {
   double scale = 1;
   if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"input", "output", "batch", "h", "w", "top", "left", "oh", "ow"}, &v) || !Field(env, argv[0], "scale", &scale)) return nullptr;
   if (!g_ops.IsOpen()) return NeedOps(env);
-  OPS_CALL(g_ops.Crop(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]),
+  CUDA_CALL(g_ops.Crop(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]),
                       static_cast<int>(v[6]), static_cast<int>(v[7]), static_cast<int>(v[8]), static_cast<float>(scale), &f));
   return nullptr;
 }
@@ -473,7 +466,7 @@ napi_value BcastCmul(napi_env env, napi_callback_info info) {
   std::vector<long long> v;
   if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"x", "k", "y", "batch", "out", "freqs"}, &v)) return nullptr;
   if (!g_ops.IsOpen()) return NeedOps(env);
-  OPS_CALL(g_ops.BcastCmul(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]), &f));
+  CUDA_CALL(g_ops.BcastCmul(static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]), &f));
   return nullptr;
 }
 
@@ -496,7 +489,7 @@ napi_value Conv(napi_env env, napi_callback_info info) {
   std::vector<std::string> algo = StringArray(env, argv[1]);
   if (!g_ops.IsOpen()) return NeedOps(env);
   if (algo.empty()) return ThrowPlain(env, "conv: pass the algorithm as [name]");
-  OPS_CALL(g_ops.ConvForward(d, static_cast<int>(ids[0]), static_cast<int>(ids[1]), static_cast<int>(ids[2]), algo[0], &f));
+  CUDA_CALL(g_ops.ConvForward(d, static_cast<int>(ids[0]), static_cast<int>(ids[1]), static_cast<int>(ids[2]), algo[0], &f));
   return nullptr;
 }
 
@@ -509,7 +502,7 @@ napi_value ConvAlgorithms(napi_env env, napi_callback_info info) {
   if (!ConvDescOf(env, argv[0], &d, &ids)) return nullptr;
   if (!g_ops.IsOpen()) return NeedOps(env);
   std::vector<fconv::AlgoPerf> perf;
-  OPS_CALL(g_ops.ConvAlgorithms(d, static_cast<int>(ids[0]), static_cast<int>(ids[1]), static_cast<int>(ids[2]), &perf, &f));
+  CUDA_CALL(g_ops.ConvAlgorithms(d, static_cast<int>(ids[0]), static_cast<int>(ids[1]), static_cast<int>(ids[2]), &perf, &f));
   napi_value arr;
   napi_create_array_with_length(env, perf.size(), &arr);
   for (size_t i = 0; i < perf.size(); i++) {
@@ -527,7 +520,7 @@ napi_value ConvAlgorithms(napi_env env, napi_callback_info info) {
 
 napi_value Synchronize(napi_env env, napi_callback_info) {
   if (!g_rt.IsOpen()) return NeedOpen(env);
-  OPS_CALL(g_rt.Synchronize(&f));
+  CUDA_CALL(g_rt.Synchronize(&f));
   return nullptr;
 }
 

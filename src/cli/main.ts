@@ -213,10 +213,6 @@ export function formatSweepText(sw: Sweep): string {
   return out.join('\n');
 }
 
-function specFlagsOf(flags: ProfileFlags): LayerSpec {
-  return specFromText(flags);
-}
-
 function addSpecOptions(cmd: Command): Command {
   return cmd
     .option('--batch <n>', 'batch size (default 32)')
@@ -245,7 +241,7 @@ function deviceFromFlags(flags: { device?: string; peakTflops?: string; bandwidt
 }
 
 async function predictCommand(flags: ProfileFlags & { device?: string; peakTflops?: string; bandwidthGbs?: string; backend?: string }, io: CliIo): Promise<number> {
-  const spec = specFlagsOf(flags);
+  const spec = specFromText(flags);
   let device = deviceFromFlags(flags);
   if (flags.backend !== undefined && !['wasm', 'cpu', 'tensorflow'].includes(flags.backend)) throw new UsageError(`--backend must be wasm, cpu or tensorflow, got "${flags.backend}"`);
   if (!device) {
@@ -273,7 +269,7 @@ async function predictCommand(flags: ProfileFlags & { device?: string; peakTflop
 }
 
 async function sweepCommand(flags: ProfileFlags & { kernels?: string; channels?: string }, io: CliIo): Promise<number> {
-  const base = specFlagsOf(flags);
+  const base = specFromText(flags);
   const engine = parseEngine(flags.engine);
   let kernels: number[], channels: Array<{ inChannels: number; outChannels: number }>;
   try {

@@ -287,20 +287,10 @@ const cudnnAlgos: Rule = ({ run, device }) => {
   };
 };
 
-export const RULES: ReadonlyArray<{ id: string; rule: Rule }> = [
-  { id: 'uneven-comparison', rule: unevenComparison },
-  { id: 'circular-not-linear', rule: circular },
-  { id: 'rfft2d-axes', rule: rfftAxes },
-  { id: 'einsum-lowering', rule: einsumLowering },
-  { id: 'kernel-spectrum-per-call', rule: kernelPerCall },
-  { id: 'complex-transposes', rule: complexTransposes },
-  { id: 'memory-bound-steps', rule: memoryBound },
-  { id: 'overhead-bound', rule: overheadBound },
-  { id: 'kernel-size-crossover', rule: crossover },
-  { id: 'few-input-channels', rule: fewChannels },
-  { id: 'batch-size', rule: batchSize },
-  { id: 'tensor-cores', rule: tensorCores },
-  { id: 'cudnn-algorithms', rule: cudnnAlgos },
+/** In the order they are tried (the result is ranked afterwards). */
+export const RULES: readonly Rule[] = [
+  unevenComparison, circular, rfftAxes, einsumLowering, kernelPerCall, complexTransposes,
+  memoryBound, overheadBound, crossover, fewChannels, batchSize, tensorCores, cudnnAlgos,
 ];
 
 const SEVERITY_RANK: Record<Hint['severity'], number> = { warning: 0, suggestion: 1, info: 2 };
@@ -318,8 +308,8 @@ export function rankHints(hints: Hint[]): Hint[] {
 export function hintsFor(run: Run, extra: { analysis?: Analysis; device?: DeviceProfile; sweep?: Sweep } = {}): Hint[] {
   const ctx: Ctx = { run, analysis: extra.analysis ?? run.analysis, device: extra.device ?? extra.analysis?.device ?? run.analysis?.device, sweep: extra.sweep ?? run.sweep, v: (n) => run.variants.find((x) => x.name === n) };
   const out: Hint[] = [];
-  for (const r of RULES) {
-    const h = r.rule(ctx);
+  for (const rule of RULES) {
+    const h = rule(ctx);
     if (h) out.push(h);
   }
   return rankHints(out);
