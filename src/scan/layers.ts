@@ -1,0 +1,271 @@
+/**
+ * Layers found in the code and the spec each one implies: the Fourier-domain layers (a class or
+ * function that takes an FFT and multiplies spectra) and every Conv2D. Shapes are read from literals
+ * only (Input(shape=…), input_shape=…, torch.randn(B, C, H, W), batch_size=…, constructor arguments);
+ * nothing is guessed. Host-free.
+ */
+import type { Node } from 'web-tree-sitter';
+import type { CallInfo, ClassInfo, FnInfo, SourceModel } from './source-model';
+import type { LayerSite, PartialSpec } from './types';
+import { rangeOf } from './text';
+import {
+  CONV2D, EINSUM, FORWARD_FFT, INPUT, MATMUL, MULTIPLY, PAD, PRODUCT_METHODS, TENSOR_FACTORY, type Values, elements, intValue, kernelSize, stringLiteral,
+} from './values';
+
+type Sources = LayerSite['specSources'];
+
+export interface FileFacts {
+  spec: PartialSpec;
+  sources: Sources;
+}
+
+const line = (n: Node) => `line ${n.startPosition.row + 1}`;
+
+function set(f: FileFacts, key: keyof PartialSpec, value: number | string | undefined, why: string): void {
+  if (value === undefined || f.spec[key] !== undefined) return;
+  (f.spec as Record<string, unknown>)[key] = value;
+  f.sources[key] = why;
+}
+
+/** Image size, channels, batch and layout that the file states with literals. */
+export function fileFacts(model: SourceModel): FileFacts {
+  const f: FileFacts = { spec: {}, sources: {} };
+  for (const c of model.calls) {
+    const shapeArg = INPUT.has(c.name) ? (c.kwargs.get('shape') ?? c.kwargs.get('batch_shape') ?? c.args[0]) : (c.kwargs.get('input_shape') ?? c.kwargs.get('inputShape'));
+    const shape = elements(shapeArg)?.map((n) => intValue(n));
+    if (shape && (shape.length === 3 || shape.length === 4) && shape.every((x) => x !== undefined)) {
+      const [h, w, ch] = shape.length === 4 ? shape.slice(1) : shape;
+      const why = `${shapeArg!.parent?.text.slice(0, 60) ?? shapeArg!.text} (${line(shapeArg!)}, channels last)`;
+      set(f, 'height', h, why);
+      set(f, 'width', w, why);
+      set(f, 'inChannels', ch, why);
+      set(f, 'layout', 'NHWC', why);
+      if (shape.length === 4) set(f, 'batch', shape[0], why);
+    }
+    const bs = intValue(c.kwargs.get('batch_size') ?? c.kwargs.get('batchSize'));
+    if (bs) set(f, 'batch', bs, `batch size ${bs} (${line(c.node)})`);
+    if (TENSOR_FACTORY.has(c.name)) {
+      const torchStyle = c.name.startsWith('torch.') || c.name === 'numpy.random.randn';
+      const dims = (torchStyle ? c.args : (elements(c.args[0]) ?? [])).map((n) => intValue(n));
+      if (dims.length === 4 && dims.every((d) => d !== undefined)) {
+        const why = `${c.node.text.slice(0, 60)} (${line(c.node)}, ${c.name.startsWith('torch.') ? 'NCHW' : 'NHWC'})`;
+        const [b, d1, d2, d3] = dims as number[];
+        set(f, 'batch', b, why);
+        if (c.name.startsWith('torch.')) {
+          set(f, 'inChannels', d1, why);
+          set(f, 'height', d2, why);
+          set(f, 'width', d3, why);
+          set(f, 'layout', 'NCHW', why);
+        } else {
+          set(f, 'height', d1, why);
+          set(f, 'width', d2, why);
+          set(f, 'inChannels', d3, why);
+          set(f, 'layout', 'NHWC', why);
+        }
+      }
+    }
+  }
+  return f;
+}
+
+export interface ConvInfo {
+  call: CallInfo;
+  kernel?: { kh: number; kw: number };
+  filters?: number;
+  inChannels?: number;
+  padding?: 'same' | 'valid';
+  framework: 'keras' | 'torch' | 'tfjs' | 'tf.nn';
+}
+
+export function convInfo(c: CallInfo): ConvInfo {
+  if (c.name === 'torch.nn.Conv2d') {
+    const kernel = kernelSize(c.kwargs.get('kernel_size') ?? c.args[2]);
+    const pad = c.kwargs.get('padding') ?? c.args[4];
+    const p = stringLiteral(pad) ?? intValue(pad);
+    const padding = p === 'same' || (kernel && typeof p === 'number' && 2 * p === kernel.kh - 1) ? 'same' : p === 'valid' || pad === undefined || pad.text === '0' ? 'valid' : undefined;
+    return { call: c, kernel, filters: intValue(c.kwargs.get('out_channels') ?? c.args[1]), inChannels: intValue(c.kwargs.get('in_channels') ?? c.args[0]), padding, framework: 'torch' };
+  }
+  if (c.name === 'tfjs.layers.conv2d') {
+    const p = stringLiteral(c.kwargs.get('padding'));
+    return { call: c, kernel: kernelSize(c.kwargs.get('kernelSize')), filters: intValue(c.kwargs.get('filters')), padding: p === 'same' ? 'same' : 'valid', framework: 'tfjs' };
+  }
+  if (c.name === 'tensorflow.keras.layers.Conv2D') {
+    const p = stringLiteral(c.kwargs.get('padding') ?? c.args[3]);
+    return { call: c, kernel: kernelSize(c.kwargs.get('kernel_size') ?? c.args[1]), filters: intValue(c.kwargs.get('filters') ?? c.args[0]), padding: p === 'same' ? 'same' : 'valid', framework: 'keras' };
+  }
+  // Functional convolutions take a filter tensor; its size is rarely a literal.
+  return { call: c, framework: c.name.startsWith('torch') ? 'torch' : c.name.startsWith('tfjs') ? 'tfjs' : 'tf.nn' };
+}
+
+export interface FourierLayer {
+  site: LayerSite;
+  cls?: ClassInfo;
+  fn?: FnInfo;
+  /** The FFT calls inside the layer. */
+  ffts: CallInfo[];
+  /** The weight attribute the layer transforms or multiplies (`self.kernel`), and its declared shape. */
+  kernelShape?: Node[];
+  /** `int(input_shape[1])`-style: the kernel is as large as the image. */
+  imageSized: boolean;
+  /** A transform was given a size (fft_length / s) or its input was padded. */
+  padded: boolean;
+}
+
+const INIT_NAMES = new Set(['__init__', 'constructor']);
+
+/** The literal value of each constructor parameter at the first instantiation that has literals. */
+function constructorArgs(model: SourceModel, cls: ClassInfo): Map<string, { value: number; at: Node }> {
+  const out = new Map<string, { value: number; at: Node }>();
+  const init = [...cls.methods.values()].find((m) => INIT_NAMES.has(m.name));
+  if (!init) return out;
+  const params = init.params.filter((p) => p !== 'self');
+  for (const c of model.calls) {
+    if (c.last !== cls.name || c.receiver) continue;
+    c.args.forEach((a, i) => {
+      const v = intValue(a);
+      if (v && params[i] && !out.has(params[i]!)) out.set(params[i]!, { value: v, at: c.node });
+    });
+    for (const [k, v] of c.kwargs) {
+      const n = intValue(v);
+      if (n && !out.has(k)) out.set(k, { value: n, at: c.node });
+    }
+    if (out.size) break;
+  }
+  return out;
+}
+
+/** The declared shape of a weight attribute: add_weight(shape=…), nn.Parameter(torch.rand(…)), tf.Variable(…). */
+export function weightShape(values: Values, cls: ClassInfo, attr: Node): Node[] | undefined {
+  let v = values.attributeValue(attr, cls);
+  for (let i = 0; v && i < 4; i++) {
+    const c = values.call(v);
+    if (!c) return elements(v) ?? (v.type === 'attribute' || v.type === 'member_expression' ? undefined : undefined);
+    if (c.last === 'add_weight' || c.last === 'addWeight') {
+      const s = c.kwargs.get('shape') ?? c.args[1];
+      const el = elements(s);
+      if (el) return el;
+      v = s && /^(self|this)\./.test(s.text) ? values.attributeValue(s, cls) : undefined;
+      const ev = elements(v);
+      if (ev) return ev;
+      continue;
+    }
+    if (/Parameter$|Variable$/.test(c.last)) {
+      v = c.args[0] ?? c.kwargs.get('data') ?? c.kwargs.get('initial_value');
+      continue;
+    }
+    if (TENSOR_FACTORY.has(c.name) || /^(rand|randn|zeros|ones|empty)$/.test(c.last)) {
+      const el = c.args.length === 1 ? elements(c.args[0]) : c.args.filter((a) => a.type !== 'keyword_argument');
+      return el && el.length ? el : undefined;
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+const OUT_NAME = /out|kernels|filters|features$/i;
+const IN_NAME = /^(in_?(channels|ch|planes|features)|cin|c_in|inputs?_?channels)$/i;
+
+export function findFourierLayers(model: SourceModel, values: Values, facts: FileFacts, convs: ConvInfo[]): FourierLayer[] {
+  const out: FourierLayer[] = [];
+  const byOwner = new Map<ClassInfo | FnInfo, CallInfo[]>();
+  for (const c of model.calls) {
+    if (!FORWARD_FFT.has(c.name)) continue;
+    const owner = c.cls ?? c.fn;
+    if (!owner) continue;
+    if (!byOwner.has(owner)) byOwner.set(owner, []);
+    byOwner.get(owner)!.push(c);
+  }
+  for (const [owner, ffts] of byOwner) {
+    const cls = 'methods' in owner ? owner : undefined;
+    const fn = cls ? undefined : (owner as FnInfo);
+    const inOwner = (c: { node: Node }) => c.node.startIndex >= owner.node.startIndex && c.node.endIndex <= owner.node.endIndex;
+    // A product of spectra makes it a convolution layer (an FFT alone is a feature, not a layer).
+    const product = model.calls.some((c) => inOwner(c) && (EINSUM.has(c.name) || MATMUL.has(c.name) || MULTIPLY.has(c.name) || (!c.name && PRODUCT_METHODS.has(c.last))) && [...c.args, ...(c.receiver ? [c.receiver] : [])].some((a) => values.isSpectrum(a, c.fn, c.cls)))
+      || model.products.some((p) => inOwner(p) && (values.isSpectrum(p.left, p.fn, cls) || values.isSpectrum(p.right, p.fn, cls)));
+    if (!product) continue;
+    const name = cls?.name ?? fn!.name;
+    const nameNode = cls?.nameNode ?? fn!.node.childForFieldName('name') ?? owner.node;
+    const spec: PartialSpec = {};
+    const sources: Sources = {};
+    const put = (k: keyof PartialSpec, v: number | string | undefined, why: string) => {
+      if (v !== undefined && spec[k] === undefined) {
+        (spec as Record<string, unknown>)[k] = v;
+        sources[k] = why;
+      }
+    };
+    // The weight: what the layer transforms (seed) or multiplies with (FNO: self.weights1).
+    let kernelShape: Node[] | undefined;
+    if (cls) {
+      const attrs = model.calls.filter(inOwner).flatMap((c) => [...c.args, ...(c.receiver ? [c.receiver] : [])]).filter((a) => /^(self|this)\.\w+$/.test(a.text));
+      for (const a of attrs) {
+        kernelShape = weightShape(values, cls, a);
+        if (kernelShape) break;
+      }
+    }
+    const ctor = cls ? constructorArgs(model, cls) : new Map<string, { value: number; at: Node }>();
+    const framework = cls?.framework ?? (ffts[0]!.name.startsWith('torch') ? 'torch' : ffts[0]!.name.startsWith('tfjs') ? 'tfjs' : 'keras');
+    for (const [param, { value, at }] of ctor) {
+      const why = `${at.text.slice(0, 60)} (${line(at)}: ${param})`;
+      if (IN_NAME.test(param)) put('inChannels', value, why);
+      else if (OUT_NAME.test(param)) put('outChannels', value, why);
+    }
+    const shapeText = kernelShape?.map((e) => e.text) ?? [];
+    const imageSized = shapeText.some((t) => /input_shape\s*\[\s*(1|-3)\s*\]/.test(t)) && shapeText.some((t) => /input_shape\s*\[\s*(2|-2)\s*\]/.test(t));
+    if (imageSized || framework === 'torch') {
+      // FNO-style weights act on the whole (truncated) spectrum: the spatial kernel is image-sized.
+      if (facts.spec.height) put('kernelH', facts.spec.height, `image-sized kernel (${facts.sources.height})`);
+      if (facts.spec.width) put('kernelW', facts.spec.width, `image-sized kernel (${facts.sources.width})`);
+    }
+    if (shapeText.some((t) => /input_shape\s*\[\s*(3|-1)\s*\]/.test(t)) && facts.spec.inChannels) put('inChannels', facts.spec.inChannels, `kernel shape uses input_shape[3] (${facts.sources.inChannels})`);
+    for (const k of ['batch', 'height', 'width', 'inChannels', 'layout'] as const) {
+      if (facts.spec[k] !== undefined) put(k, facts.spec[k], facts.sources[k]!);
+    }
+    put('layout', framework === 'torch' ? 'NCHW' : framework === 'keras' || framework === 'tfjs' ? 'NHWC' : undefined, `${framework} default layout`);
+    const padded = ffts.some((c) => c.kwargs.has('fft_length') || c.kwargs.has('s') || c.args.length > 1 || model.calls.some((p) => PAD.has(p.name) && p.fn === c.fn));
+    put('padding', padded ? 'linear' : 'circular', padded ? 'the transforms are given a size / the input is padded' : 'spectra multiplied without padding (circular)');
+    const conv = convs.find((c) => c.kernel);
+    if (conv?.kernel) put('spatialKernel', conv.kernel.kh, `${conv.call.node.text.slice(0, 60)} (${line(conv.call.node)})`);
+    out.push({
+      site: { id: `fourier:${name}:${nameNode.startPosition.row}`, kind: 'fourier', name, range: rangeOf(nameNode), spec, specSources: sources },
+      cls, fn, ffts, kernelShape, imageSized, padded,
+    });
+  }
+  return out;
+}
+
+export function convSite(info: ConvInfo, facts: FileFacts): LayerSite {
+  const spec: PartialSpec = {};
+  const sources: Sources = {};
+  const put = (k: keyof PartialSpec, v: number | string | undefined, why: string) => {
+    if (v !== undefined && spec[k] === undefined) {
+      (spec as Record<string, unknown>)[k] = v;
+      sources[k] = why;
+    }
+  };
+  const where = `${info.call.node.text.replace(/\s+/g, ' ').slice(0, 60)} (${line(info.call.node)})`;
+  if (info.kernel) {
+    put('kernelH', info.kernel.kh, where);
+    put('kernelW', info.kernel.kw, where);
+    put('spatialKernel', Math.max(info.kernel.kh, info.kernel.kw), where);
+  }
+  put('outChannels', info.filters, where);
+  put('inChannels', info.inChannels, where);
+  put('padding', info.padding, where);
+  put('layout', info.framework === 'torch' ? 'NCHW' : info.framework === 'keras' || info.framework === 'tfjs' ? 'NHWC' : undefined, `${info.framework} default layout`);
+  for (const k of ['batch', 'height', 'width', 'inChannels', 'layout'] as const) {
+    if (facts.spec[k] !== undefined) put(k, facts.spec[k], facts.sources[k]!);
+  }
+  const text = info.call.node.text.replace(/\s+/g, ' ');
+  return {
+    id: `conv2d:${info.call.node.startPosition.row}:${info.call.node.startPosition.column}`,
+    kind: 'conv2d',
+    name: text.length > 40 ? `${text.slice(0, 39)}…` : text,
+    range: rangeOf(info.call.callee),
+    spec,
+    specSources: sources,
+  };
+}
+
+export function findConvs(model: SourceModel): ConvInfo[] {
+  return model.calls.filter((c) => CONV2D.has(c.name)).map(convInfo);
+}
