@@ -16,7 +16,9 @@ mkdirSync(join(dist, 'wasm'), { recursive: true });
 
 const define = { FCONV_VERSION: JSON.stringify(pkg.version) };
 const external = ['@tensorflow/*', 'vscode'];
-const node = { bundle: true, platform: 'node', target: 'node18', format: 'cjs', sourcemap: true, external, define, logLevel: 'warning' };
+// web-tree-sitter's ESM build reads import.meta.url, which a CJS bundle does not have: take its CJS build.
+const alias = { 'web-tree-sitter': require.resolve('web-tree-sitter') };
+const node = { bundle: true, platform: 'node', target: 'node18', format: 'cjs', sourcemap: true, external, define, alias, logLevel: 'warning' };
 
 await Promise.all([
   build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
@@ -39,6 +41,15 @@ const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfj
 for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
   cpSync(join(wasmDist, f), join(dist, 'wasm', f));
 }
+// The scanner's parser: web-tree-sitter's runtime and the grammars, read by src/platform/grammars.ts.
+mkdirSync(join(dist, 'grammars'), { recursive: true });
+for (const [file, from] of [
+  ['web-tree-sitter.wasm', 'web-tree-sitter/web-tree-sitter.wasm'],
+  ['tree-sitter-python.wasm', 'tree-sitter-python/tree-sitter-python.wasm'],
+  ['tree-sitter-typescript.wasm', 'tree-sitter-typescript/tree-sitter-typescript.wasm'],
+  ['tree-sitter-tsx.wasm', 'tree-sitter-typescript/tree-sitter-tsx.wasm'],
+  ['tree-sitter-javascript.wasm', 'tree-sitter-javascript/tree-sitter-javascript.wasm'],
+]) cpSync(require.resolve(from), join(dist, 'grammars', file));
 writeFileSync(join(dist, 'BUILD'), `${pkg.name} ${pkg.version}\n`);
 
 // The CUDA addon: optional, never fails the build (see scripts/build-native.mjs).

@@ -21,6 +21,7 @@ import { UsageError, specFromText } from '../core/spec-input';
 import { WorkerClient, WorkerError } from '../engines/client';
 import { ENGINE_REQUESTS, type ProgressMsg } from '../protocol/worker-protocol';
 import { writeReport, writeSweepReport } from '../report/report-files';
+import { type ScanFlags, scanCommand } from './scan';
 
 declare const FCONV_VERSION: string | undefined;
 const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
@@ -428,6 +429,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--json', 'print the probe as JSON')
     .action(async (flags: { engine: string; refresh?: boolean; json?: boolean }) => {
       code = await probeCommand(flags, io);
+    });
+  program
+    .command('scan')
+    .description('Find the costly and the wrong patterns of Fourier-domain layers in Python (Keras/TF, PyTorch) and TypeScript/JavaScript (tfjs) source; exit 1 when a warning is found.')
+    .argument('[files...]', 'files or folders (folders: their .py, .ts, .tsx, .js, .mjs, .cjs, .jsx files)')
+    .option('--json', 'print findings[] (file, line, rule, severity, message, …) and the layers found as JSON')
+    .option('--device <name>', `price each Conv2D with the cost model on this device: local (the cached probe) or ${GPU_TABLE.map((x) => x.name).join(', ')}`)
+    .option('--max-chars <n>', 'skip files larger than this many characters', String(1 << 20))
+    .action(async (files: string[], flags: ScanFlags) => {
+      code = await scanCommand(files, flags, io);
     });
   try {
     await program.parseAsync(argv, { from: 'user' });

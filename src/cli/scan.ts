@@ -1,0 +1,147 @@
+/**
+ * `fconv scan FILES…`: the editor's diagnostics on the command line, for CI and pre-commit hooks.
+ * Exit 1 when a warning-level finding exists, 0 otherwise, 2 for usage errors (no such file, a file
+ * type the scanner does not read).
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { type DeviceProfile, GPU_TABLE, cpuProfile, gpuProfile } from '../core/model';
+import { UsageError } from '../core/spec-input';
+import { cacheDir, readCachedProbe } from '../engines/device-cache';
+import { loadParser } from '../platform/grammars';
+import { type Finding, type LayerSite, type ScanResult, languageOf, ruleAnchor, scanSource } from '../scan/index';
+import { DEFAULT_MAX_CHARS } from '../scan/index';
+import type { CliIo } from './main';
+
+const SPEC_FIELDS = ['batch', 'height', 'width', 'inChannels', 'outChannels', 'kernelH', 'kernelW', 'spatialKernel', 'padding', 'layout'] as const;
+const SKIP_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', '__pycache__', 'dist', 'build', '.vscode-test']);
+
+export interface ScanFlags {
+  json?: boolean;
+  device?: string;
+  maxChars?: string;
+}
+
+/** Files to scan: the named files, and the readable sources under named folders. */
+export function expandFiles(args: string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 20) return;
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
+      } else if (e.isFile() && languageOf(e.name)) out.push(path.join(dir, e.name));
+    }
+  };
+  for (const a of args) {
+    let st;
+    try {
+      st = statSync(a);
+    } catch {
+      throw new UsageError(`no such file or folder: ${a}`);
+    }
+    if (st.isDirectory()) walk(a, 0);
+    else if (!languageOf(a)) throw new UsageError(`${a}: not a Python, TypeScript or JavaScript file (.py, .ts, .tsx, .js, .mjs, .cjs, .jsx)`);
+    else out.push(a);
+  }
+  return [...new Set(out)];
+}
+
+function deviceFrom(name: string | undefined): DeviceProfile | undefined {
+  if (!name) return undefined;
+  if (name === 'local') {
+    let newest: { file: string; mtime: number } | undefined;
+    try {
+      for (const f of readdirSync(cacheDir())) {
+        if (!f.startsWith('probe-')) continue;
+        const m = statSync(path.join(cacheDir(), f)).mtimeMs;
+        if (!newest || m > newest.mtime) newest = { file: path.join(cacheDir(), f), mtime: m };
+      }
+    } catch {
+      /* no cache folder */
+    }
+    const probe = newest && readCachedProbe(newest.file);
+    if (!probe) throw new UsageError('--device local needs a cached probe of this machine: run `fconv probe` first');
+    return cpuProfile(probe);
+  }
+  const d = gpuProfile(name);
+  if (!d) throw new UsageError(`unknown device "${name}" (choose local or one of ${GPU_TABLE.map((g) => g.name).join(', ')})`);
+  return d;
+}
+
+export function missingFields(site: LayerSite): string[] {
+  return SPEC_FIELDS.filter((f) => site.spec[f] === undefined);
+}
+
+function specText(site: LayerSite): string {
+  const s = site.spec;
+  const parts: string[] = [];
+  if (s.batch) parts.push(`batch ${s.batch}`);
+  if (s.height && s.width) parts.push(`${s.height}×${s.width}`);
+  if (s.inChannels || s.outChannels) parts.push(`${s.inChannels ?? '?'}→${s.outChannels ?? '?'} channels`);
+  if (s.kernelH && s.kernelW) parts.push(`kernel ${s.kernelH}×${s.kernelW}`);
+  if (s.spatialKernel && site.kind === 'fourier') parts.push(`vs Conv2D ${s.spatialKernel}×${s.spatialKernel}`);
+  if (s.padding) parts.push(s.padding);
+  if (s.layout) parts.push(s.layout);
+  const missing = missingFields(site);
+  return `${parts.join(', ') || 'nothing stated'}${missing.length ? ` (not in the code: ${missing.join(', ')})` : ''}`;
+}
+
+export function findingJson(file: string, f: Finding) {
+  return {
+    file,
+    line: f.range.start.line + 1,
+    column: f.range.start.column + 1,
+    endLine: f.range.end.line + 1,
+    endColumn: f.range.end.column + 1,
+    rule: f.rule,
+    severity: f.severity,
+    message: f.message,
+    evidence: f.evidence,
+    suggestion: f.suggestion,
+    fixes: f.fixes.map((x) => ({ title: x.title, edits: x.edits.map((e) => ({ line: e.range.start.line + 1, column: e.range.start.column + 1, endLine: e.range.end.line + 1, endColumn: e.range.end.column + 1, newText: e.newText })) })),
+    layer: f.layer ?? null,
+    docs: `README.md#${ruleAnchor(f.rule)}`,
+  };
+}
+
+export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo): Promise<number> {
+  if (!files.length) throw new UsageError('scan needs at least one file or folder');
+  const maxChars = flags.maxChars === undefined ? DEFAULT_MAX_CHARS : Number(flags.maxChars);
+  if (!Number.isInteger(maxChars) || maxChars <= 0) throw new UsageError(`--max-chars must be a positive whole number, got "${flags.maxChars}"`);
+  const device = deviceFrom(flags.device);
+  const list = expandFiles(files);
+  const parser = await loadParser();
+  const results: ScanResult[] = [];
+  for (const file of list) {
+    const text = readFileSync(file, 'utf8');
+    results.push(scanSource(parser, file, languageOf(file)!, text, { maxChars, device }));
+  }
+  const all = results.flatMap((r) => r.findings.map((f) => ({ file: r.file, f })));
+  const warnings = all.filter((x) => x.f.severity === 'warning').length;
+  const summary = { files: results.length, skipped: results.filter((r) => r.skipped).length, warnings, information: all.length - warnings };
+  if (flags.json) {
+    io.out(`${JSON.stringify({
+      tool: 'fconv scan',
+      files: results.map((r) => ({
+        file: r.file, language: r.language, skipped: r.skipped ?? null, syntaxErrors: r.syntaxErrors, errors: r.errors,
+        layers: r.layers.map((l) => ({ id: l.id, kind: l.kind, name: l.name, line: l.range.start.line + 1, spec: l.spec, specSources: l.specSources, missing: missingFields(l) })),
+      })),
+      findings: all.map(({ file, f }) => findingJson(file, f)),
+      summary,
+    }, null, 2)}\n`);
+  } else {
+    for (const r of results) {
+      if (r.skipped) io.err(`fconv scan: skipped ${r.file}: ${r.skipped}\n`);
+      for (const e of r.errors) io.err(`fconv scan: ${r.file}: ${e}\n`);
+      for (const f of r.findings) {
+        io.out(`${r.file}:${f.range.start.line + 1}:${f.range.start.column + 1}: ${f.severity} [${f.rule}] ${f.message}\n`);
+        for (const fix of f.fixes) io.out(`    quick fix: ${fix.title}\n`);
+      }
+      for (const l of r.layers) io.out(`${r.file}:${l.range.start.line + 1}: layer ${l.kind === 'fourier' ? 'Fourier' : 'Conv2D'} ${l.name}: ${specText(l)}\n`);
+      if (r.syntaxErrors) io.err(`fconv scan: ${r.file} has syntax errors; findings near them may be missing\n`);
+    }
+    io.out(`${summary.warnings} warning${summary.warnings === 1 ? '' : 's'}, ${summary.information} information in ${summary.files} file${summary.files === 1 ? '' : 's'}${summary.skipped ? ` (${summary.skipped} skipped)` : ''}; rules explained in the README ("Diagnostics")\n`);
+  }
+  return warnings ? 1 : 0;
+}
