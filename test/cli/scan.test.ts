@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { CLI } from '../helpers';
+
+const FIX = path.join(__dirname, '..', 'scan', 'fixtures');
+const fconv = (args: string[]) => {
+  const r = spawnSync(process.execPath, [CLI, 'scan', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+test('fconv scan prints file:line:column, severity, rule and message, the layers with their spec, and exits 1 on a warning', () => {
+  const r = fconv([path.join(FIX, 'seed_layer.py')]);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.out, /seed_layer\.py:19:22: warning \[rfft-axes\] tf\.spectral\.rfft2d transforms the innermost two axes/);
+  assert.match(r.out, /seed_layer\.py:21:19: information \[einsum-channel-mixing\]/);
+  assert.match(r.out, /quick fix: Replace the K = 1 einsum by a broadcast multiply/);
+  assert.match(r.out, /seed_layer\.py:5: layer Fourier Fourier_Conv2D: batch 32, 28×28, 1→32 channels, kernel 28×28, vs Conv2D 3×3, circular, NHWC\n/);
+  assert.match(r.out, /3 warnings, 5 information in 1 file/);
+});
+
+test('fconv scan --json lists findings[] with file, line, rule, severity and message, and the layers', () => {
+  const r = fconv(['--json', FIX]);
+  assert.equal(r.code, 1, r.err);
+  const j = JSON.parse(r.out);
+  assert.deepEqual(j.files.map((f: { file: string }) => path.basename(f.file)), ['fno.py', 'seed_layer.py', 'spectral.ts']);
+  for (const f of j.findings) {
+    assert.equal(typeof f.file, 'string');
+    assert.ok(Number.isInteger(f.line) && f.line > 0);
+    assert.match(f.rule, /^[a-z0-9-]+$/);
+    assert.ok(['warning', 'information'].includes(f.severity));
+    assert.ok(f.message.length > 20);
+    assert.match(f.docs, /^README\.md#/);
+  }
+  const seed = j.findings.filter((f: { file: string }) => f.file.endsWith('seed_layer.py'));
+  assert.deepEqual(seed.map((f: { line: number; rule: string }) => `${f.line}:${f.rule}`).sort(), [
+    '19:kernel-spectrum-per-call', '19:rfft-axes', '20:complex-transpose', '21:circular-convolution', '21:einsum-channel-mixing', '25:output-shape-mismatch', '30:conv2d-fft-payoff', '30:uneven-comparison',
+  ]);
+  const ts = j.files.find((f: { file: string }) => f.file.endsWith('spectral.ts'));
+  assert.deepEqual(ts.layers.find((l: { kind: string }) => l.kind === 'conv2d').missing, ['batch']);
+  assert.equal(j.summary.warnings, j.findings.filter((f: { severity: string }) => f.severity === 'warning').length);
+});
+
+test('fconv scan exits 0 when there is no warning, and says so', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-scan-'));
+  const file = path.join(dir, 'model.py');
+  fs.writeFileSync(file, 'import torch.nn as nn\nconv = nn.Conv2d(3, 64, 3)\n');
+  const r = fconv([file]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /information \[conv2d-fft-payoff\]/);
+  assert.match(r.out, /0 warnings, 1 information in 1 file/);
+  fs.writeFileSync(file, 'print("no layers here")\n');
+  assert.equal(fconv([file]).code, 0);
+});
+
+test('fconv scan usage errors exit 2 with a clear message', () => {
+  for (const [args, msg] of [
+    [[], /scan needs at least one file or folder/],
+    [['/nonexistent/x.py'], /no such file or folder: \/nonexistent\/x\.py/],
+    [[path.join(FIX, '..', 'rules.test.ts').replace('rules.test.ts', '../../README.md')], /not a Python, TypeScript or JavaScript file/],
+    [['--device', 'Voodoo2', path.join(FIX, 'fno.py')], /unknown device "Voodoo2"/],
+    [['--max-chars', 'lots', path.join(FIX, 'fno.py')], /--max-chars must be a positive whole number/],
+  ] as Array<[string[], RegExp]>) {
+    const r = fconv(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, msg);
+    assert.equal(r.out, '');
+  }
+});
+
+test('fconv scan skips files over --max-chars with a line on stderr', () => {
+  const r = fconv(['--max-chars', '50', path.join(FIX, 'fno.py')]);
+  assert.equal(r.code, 0);
+  assert.match(r.err, /skipped .*fno\.py: \d+ characters, over the 50-character limit/);
+});
