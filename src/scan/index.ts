@@ -34,7 +34,7 @@ export function scanTree(tree: Tree, parser: SourceParser, file: string, languag
   try {
     const model = buildModel(tree, language, parser.language(language));
     const values = new Values(model);
-    const facts = fileFacts(model);
+    const facts = fileFacts(model, values);
     const convs = findConvs(model);
     const fourier = findFourierLayers(model, values, facts, convs);
     const sites = new Map<ConvInfo, { spec: LayerSite['spec']; id: string }>();

@@ -27,10 +27,30 @@ function set(f: FileFacts, key: keyof PartialSpec, value: number | string | unde
   f.sources[key] = why;
 }
 
+/** The calls whose keyword arguments say `input_shape=` / `batch_size=` (found in the text, then in the tree). */
+function keywordCalls(model: SourceModel, values: Values): Set<CallInfo> {
+  const out = new Set<CallInfo>();
+  const re = /\b(input_shape|batch_size|inputShape|batchSize)\s*[=:]/g;
+  for (let m = re.exec(model.text); m; m = re.exec(model.text)) {
+    let n: Node | null = model.root.descendantForIndex(m.index);
+    for (let i = 0; n && i < 6; i++, n = n.parent) {
+      const c = values.call(n);
+      if (c) {
+        out.add(c);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /** Image size, channels, batch and layout that the file states with literals. */
-export function fileFacts(model: SourceModel): FileFacts {
+export function fileFacts(model: SourceModel, values: Values): FileFacts {
   const f: FileFacts = { spec: {}, sources: {} };
+  const withKeywords = keywordCalls(model, values);
   for (const c of model.calls) {
+    // Reading arguments crosses into wasm: only for calls that can state a shape.
+    if (!INPUT.has(c.name) && !TENSOR_FACTORY.has(c.name) && !withKeywords.has(c)) continue;
     const shapeArg = INPUT.has(c.name) ? (c.kwargs.get('shape') ?? c.kwargs.get('batch_shape') ?? c.args[0]) : (c.kwargs.get('input_shape') ?? c.kwargs.get('inputShape'));
     const shape = elements(shapeArg)?.map((n) => intValue(n));
     if (shape && (shape.length === 3 || shape.length === 4) && shape.every((x) => x !== undefined)) {
@@ -109,6 +129,9 @@ export interface FourierLayer {
   imageSized: boolean;
   /** A transform was given a size (fft_length / s) or its input was padded. */
   padded: boolean;
+  /** Offsets of the class or function. */
+  start: number;
+  end: number;
 }
 
 const INIT_NAMES = new Set(['__init__', 'constructor']);
@@ -178,9 +201,11 @@ export function findFourierLayers(model: SourceModel, values: Values, facts: Fil
   for (const [owner, ffts] of byOwner) {
     const cls = 'methods' in owner ? owner : undefined;
     const fn = cls ? undefined : (owner as FnInfo);
-    const inOwner = (c: { node: Node }) => c.node.startIndex >= owner.node.startIndex && c.node.endIndex <= owner.node.endIndex;
+    const [ownerStart, ownerEnd] = [owner.node.startIndex, owner.node.endIndex];
+    const inOwner = (p: { node: Node; end: number }) => p.node.startIndex >= ownerStart && p.end <= ownerEnd;
+    const calls = model.callsIn.get(owner) ?? [];
     // A product of spectra makes it a convolution layer (an FFT alone is a feature, not a layer).
-    const product = model.calls.some((c) => inOwner(c) && (EINSUM.has(c.name) || MATMUL.has(c.name) || MULTIPLY.has(c.name) || (!c.name && PRODUCT_METHODS.has(c.last))) && [...c.args, ...(c.receiver ? [c.receiver] : [])].some((a) => values.isSpectrum(a, c.fn, c.cls)))
+    const product = calls.some((c) => (EINSUM.has(c.name) || MATMUL.has(c.name) || MULTIPLY.has(c.name) || (!c.name && PRODUCT_METHODS.has(c.last))) && [...c.args, ...(c.receiver ? [c.receiver] : [])].some((a) => values.isSpectrum(a, c.fn, c.cls)))
       || model.products.some((p) => inOwner(p) && (values.isSpectrum(p.left, p.fn, cls) || values.isSpectrum(p.right, p.fn, cls)));
     if (!product) continue;
     const name = cls?.name ?? fn!.name;
@@ -196,7 +221,7 @@ export function findFourierLayers(model: SourceModel, values: Values, facts: Fil
     // The weight: what the layer transforms (seed) or multiplies with (FNO: self.weights1).
     let kernelShape: Node[] | undefined;
     if (cls) {
-      const attrs = model.calls.filter(inOwner).flatMap((c) => [...c.args, ...(c.receiver ? [c.receiver] : [])]).filter((a) => /^(self|this)\.\w+$/.test(a.text));
+      const attrs = calls.flatMap((c) => [...c.args, ...(c.receiver ? [c.receiver] : [])]).filter((a) => /^(self|this)\.\w+$/.test(a.text));
       for (const a of attrs) {
         kernelShape = weightShape(values, cls, a);
         if (kernelShape) break;
@@ -221,13 +246,13 @@ export function findFourierLayers(model: SourceModel, values: Values, facts: Fil
       if (facts.spec[k] !== undefined) put(k, facts.spec[k], facts.sources[k]!);
     }
     put('layout', framework === 'torch' ? 'NCHW' : framework === 'keras' || framework === 'tfjs' ? 'NHWC' : undefined, `${framework} default layout`);
-    const padded = ffts.some((c) => c.kwargs.has('fft_length') || c.kwargs.has('s') || c.args.length > 1 || model.calls.some((p) => PAD.has(p.name) && p.fn === c.fn));
+    const padded = ffts.some((c) => c.kwargs.has('fft_length') || c.kwargs.has('s') || c.args.length > 1 || calls.some((p) => PAD.has(p.name) && p.fn === c.fn));
     put('padding', padded ? 'linear' : 'circular', padded ? 'the transforms are given a size / the input is padded' : 'spectra multiplied without padding (circular)');
     const conv = convs.find((c) => c.kernel);
     if (conv?.kernel) put('spatialKernel', conv.kernel.kh, `${conv.call.node.text.slice(0, 60)} (${line(conv.call.node)})`);
     out.push({
       site: { id: `fourier:${name}:${nameNode.startPosition.row}`, kind: 'fourier', name, range: rangeOf(nameNode), spec, specSources: sources },
-      cls, fn, ffts, kernelShape, imageSized, padded,
+      cls, fn, ffts, kernelShape, imageSized, padded, start: ownerStart, end: ownerEnd,
     });
   }
   return out;

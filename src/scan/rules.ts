@@ -38,10 +38,8 @@ const PER_CALL = new Set(['call', 'forward', '__call__', 'apply']);
 const SPATIAL_AXIS = /input_shape\s*\[\s*(1|2|-2|-3)\s*\]|height|width|\b[hwHW]\b|size|modes?\d*|\bn\b/;
 
 function layerOf(ctx: RuleContext, n: Node): FourierLayer | undefined {
-  return ctx.layers.find((l) => {
-    const o = (l.cls ?? l.fn)!.node;
-    return n.startIndex >= o.startIndex && n.endIndex <= o.endIndex;
-  });
+  const start = n.startIndex;
+  return ctx.layers.find((l) => start >= l.start && start < l.end);
 }
 
 /** The local name of the `tensorflow` module, for edits that add a tf call. */
@@ -217,8 +215,8 @@ function outputShape(ctx: RuleContext, emit: Emit): void {
     }
     // A transpose of the kernel spectrum that swaps the spatial axes: the einsum then pairs the
     // kernel's W axis with the input's H axis, which only type-checks for square images.
-    for (const c of ctx.model.calls) {
-      if (c.cls !== cls || !TRANSPOSE.has(c.name)) continue;
+    for (const c of ctx.model.callsIn.get(cls) ?? []) {
+      if (!TRANSPOSE.has(c.name)) continue;
       const permArg = c.kwargs.get('perm') ?? c.args[1];
       const perm = permArg ? permutation([permArg]) : undefined;
       if (!perm || perm.length !== layer.kernelShape.length) continue;
@@ -382,6 +380,8 @@ function unevenComparison(ctx: RuleContext, emit: Emit): void {
   for (const conv of ctx.convs) {
     const k = conv.kernel;
     if (!k) continue;
+    // The Conv2D it replaces has as many filters (when both counts are known).
+    if (conv.filters && layer.site.spec.outChannels && conv.filters !== layer.site.spec.outChannels) continue;
     const H = layer.site.spec.kernelH ?? layer.site.spec.height;
     const W = layer.site.spec.kernelW ?? layer.site.spec.width;
     if (H && W && k.kh * k.kw >= H * W) continue;
@@ -408,41 +408,34 @@ function thumb(k: number, cin?: number, cout?: number, n?: number): string[] {
   return out;
 }
 
+/** Only where the code states the input size and the channels: elsewhere the finding would be noise. */
 function convPayoff(ctx: RuleContext, emit: Emit, sites: Map<ConvInfo, { spec: Partial<LayerSpec>; id: string }>): void {
   for (const conv of ctx.convs) {
     const k = conv.kernel;
-    if (!k) continue;
     const site = sites.get(conv)!;
-    const spec = fullSpec(site.spec);
-    const evidence: string[] = [];
-    const parts: string[] = [];
-    if (spec) {
-      const be = breakEven({ n: Math.max(spec.height, spec.width) + (spec.padding === 'same' ? Math.ceil((Math.max(k.kh, k.kw) - 1) / 2) : 0), nOut: Math.max(spec.height, spec.width), k: Math.max(k.kh, k.kw), f: spec.inChannels, fOut: spec.outChannels, S: spec.batch });
-      const ratio = be.thresholdHalf / be.lhs;
-      parts.push(`Mathieu et al. for ${spec.batch} × ${spec.height}×${spec.width}, ${spec.inChannels}→${spec.outChannels}: k²(n′/n)² = ${be.lhs.toFixed(1)} vs break-even ${be.thresholdHalf.toFixed(1)} — ${be.fftPays ? `FFT does ~${fmtRatio(1 / ratio)} less arithmetic` : `FFT does ~${fmtRatio(ratio)} more arithmetic; spatial wins`}.`);
-      evidence.push(`k = ${Math.max(k.kh, k.kw)}, n = ${Math.max(spec.height, spec.width)}, f = ${spec.inChannels}, f′ = ${spec.outChannels}, S = ${spec.batch}`);
-      if (ctx.device) {
-        try {
-          const p = predict({ ...spec, kernelH: k.kh, kernelW: k.kw }, ctx.device);
-          parts.push(`Cost model on ${p.device}: spatial ${p.spatialMs.toFixed(3)} ms vs FFT ${p.spectralMs.toFixed(3)} ms per call (${p.winner} ${fmtRatio(p.factor)} faster).`);
-          evidence.push(`cost model (${p.deviceSource}): ${p.reasoning[0]}`);
-        } catch {
-          /* an unpriced device: the arithmetic above still stands */
-        }
+    const spec = k && fullSpec(site.spec);
+    if (!k || !spec) continue;
+    const be = breakEven({ n: Math.max(spec.height, spec.width) + (spec.padding === 'same' ? Math.ceil((Math.max(k.kh, k.kw) - 1) / 2) : 0), nOut: Math.max(spec.height, spec.width), k: Math.max(k.kh, k.kw), f: spec.inChannels, fOut: spec.outChannels, S: spec.batch });
+    const ratio = be.thresholdHalf / be.lhs;
+    const parts = [`Mathieu et al. for ${spec.batch} × ${spec.height}×${spec.width}, ${spec.inChannels}→${spec.outChannels}: k²(n′/n)² = ${be.lhs.toFixed(1)} vs break-even ${be.thresholdHalf.toFixed(1)} — ${be.fftPays ? `FFT does ~${fmtRatio(1 / ratio)} less arithmetic` : `FFT does ~${fmtRatio(ratio)} more arithmetic; spatial wins`}.`];
+    const evidence = [`k = ${Math.max(k.kh, k.kw)}, n = ${Math.max(spec.height, spec.width)}, f = ${spec.inChannels}, f′ = ${spec.outChannels}, S = ${spec.batch} (${Object.values(site.spec).length} fields read from the code)`];
+    if (ctx.device) {
+      try {
+        const p = predict({ ...spec, kernelH: k.kh, kernelW: k.kw }, ctx.device);
+        parts.push(`Cost model on ${p.device}: spatial ${p.spatialMs.toFixed(3)} ms vs FFT ${p.spectralMs.toFixed(3)} ms per call (${p.winner} ${fmtRatio(p.factor)} faster).`);
+        evidence.push(`cost model (${p.deviceSource}): ${p.reasoning[0]}`);
+      } catch {
+        /* an unpriced device: the arithmetic above still stands */
       }
-    } else {
-      const missing = ['batch', 'height', 'width', 'inChannels', 'outChannels'].filter((f) => site.spec[f as keyof LayerSpec] === undefined);
-      evidence.push(`the code does not say: ${missing.join(', ')}`);
     }
-    const rules = thumb(Math.max(k.kh, k.kw), site.spec.inChannels, site.spec.outChannels, site.spec.height);
+    const rules = thumb(Math.max(k.kh, k.kw), spec.inChannels, spec.outChannels, spec.height);
     if (rules.length) parts.push(`Rules of thumb: ${rules.join('; ')}.`);
-    if (!parts.length) parts.push('Whether FFT pays depends on the image size and channels the code does not state: profile it.');
     emit({
       rule: 'conv2d-fft-payoff',
       node: conv.call.callee,
       message: `${short(conv.call.node, 40)}: ${parts.join(' ')} (${ruleInfo('conv2d-fft-payoff').source})`,
       evidence,
-      suggestion: 'Profile this layer to measure both on your engine.',
+      suggestion: be.fftPays ? 'Profile this layer: FFT convolution may pay here; measure both on your engine.' : 'Keep the spatial convolution; profile this layer to see the measured gap.',
       fixes: [],
       layer: site.id,
     });

@@ -22,9 +22,10 @@ export interface ClassInfo {
 export interface FnInfo {
   name: string;
   node: Node;
-  params: string[];
+  /** Parameter names (read on first use). */
+  readonly params: string[];
   cls?: ClassInfo;
-  /** name → assignments in this function, in source order (filled on first use). */
+  /** name → assignments in this function, in source order (filled by buildModel). */
   assigns?: Map<string, Array<{ at: number; rhs: Node }>>;
 }
 
@@ -36,10 +37,10 @@ export interface CallInfo {
   /** Last segment of the callee as written (`rfft2d`, `permute`, `Conv2D`). */
   last: string;
   /** The object of a method call on a value (`x` in `x.permute(0, 2, 3, 1)`). */
-  receiver?: Node;
-  args: Node[];
+  readonly receiver?: Node;
+  readonly args: Node[];
   /** Keyword arguments (Python) or the properties of a single object-literal argument (JS). */
-  kwargs: Map<string, Node>;
+  readonly kwargs: Map<string, Node>;
   fn?: FnInfo;
   cls?: ClassInfo;
 }
@@ -54,29 +55,36 @@ export interface SourceModel {
   fns: FnInfo[];
   calls: CallInfo[];
   /** `a * b` expressions, with the function they are in. */
-  products: Array<{ node: Node; left: Node; right: Node; fn?: FnInfo }>;
+  products: Array<{ node: Node; left: Node; right: Node; fn?: FnInfo; end: number }>;
+  /** The calls inside each class and each function (nested ones included). */
+  callsIn: Map<ClassInfo | FnInfo, CallInfo[]>;
   /** Assignments to `self.x` / `this.x` anywhere in a class, by class then attribute. */
   selfAssigns: Map<ClassInfo, Map<string, Node[]>>;
 }
 
+// One match per construct, with its parts captured (marshalled in one batch: far cheaper than
+// asking each node for its children from JS).
 const QUERY_SOURCE: Record<Dialect, string> = {
   python: `
     (import_statement) @import
     (import_from_statement) @import
-    (class_definition) @class
-    (function_definition) @function
-    (call) @call
-    (binary_operator operator: "*") @product`,
+    (class_definition name: (identifier) @name) @class
+    (function_definition name: (identifier) @name parameters: (_) @params) @function
+    (call function: (_) @callee arguments: (_) @args) @call
+    (binary_operator left: (_) @left operator: "*" right: (_) @right) @product
+    (assignment left: (_) @left right: (_) @right) @assign`,
   js: `
     (import_statement) @import
     (variable_declarator value: (call_expression)) @require
-    (class_declaration) @class
+    (class_declaration name: (_) @name) @class
     (class) @class
-    (method_definition) @function
-    (function_declaration) @function
-    (call_expression) @call
-    (new_expression) @call
-    (binary_expression operator: "*") @product`,
+    (method_definition name: (_) @name parameters: (_) @params) @function
+    (function_declaration name: (_) @name parameters: (_) @params) @function
+    (call_expression function: (_) @callee arguments: (_) @args) @call
+    (new_expression constructor: (_) @callee arguments: (_) @args) @call
+    (binary_expression left: (_) @left operator: "*" right: (_) @right) @product
+    (variable_declarator name: (_) @left value: (_) @right) @assign
+    (assignment_expression left: (_) @left right: (_) @right) @assign`,
 };
 
 const queries = new WeakMap<Language, Query>();
@@ -220,36 +228,66 @@ export function resolvePath(segments: string[] | undefined, model: Pick<SourceMo
   return canonical([target, ...segments.slice(1)].join('.'));
 }
 
-function callParts(node: Node, model: SourceModel): CallInfo {
-  const isNew = node.type === 'new_expression';
-  const callee = (isNew ? node.childForFieldName('constructor') : node.childForFieldName('function')) ?? node;
-  const argList = node.childForFieldName('arguments');
-  const args: Node[] = [];
-  const kwargs = new Map<string, Node>();
-  for (const a of argList?.namedChildren ?? []) {
-    if (a.type === 'keyword_argument') {
-      const k = a.childForFieldName('name')?.text;
-      const v = a.childForFieldName('value');
-      if (k && v) kwargs.set(k, v);
-    } else if (a.type !== 'comment') args.push(a);
-  }
-  if (model.dialect === 'js' && args.length === 1 && args[0]!.type === 'object') {
-    for (const p of args[0]!.namedChildren) {
-      if (p.type !== 'pair') continue;
-      const k = p.childForFieldName('key')?.text.replace(/^['"]|['"]$/g, '');
-      const v = p.childForFieldName('value');
-      if (k && v) kwargs.set(k, v);
+const PLAIN_PATH = /^[A-Za-z_$][\w$]*(\s*\.\s*[A-Za-z_$][\w$]*)*$/;
+
+/** A call; its arguments and receiver are read from the tree only when a rule asks. */
+class Call implements CallInfo {
+  name: string;
+  last: string;
+  fn?: FnInfo;
+  cls?: ClassInfo;
+  private parts?: { args: Node[]; kwargs: Map<string, Node> };
+
+  constructor(readonly node: Node, readonly callee: Node, private readonly argList: Node, private readonly dialect: Dialect, model: SourceModel) {
+    const text = callee.text;
+    if (PLAIN_PATH.test(text)) {
+      const segments = text.split('.').map((x) => x.trim());
+      this.name = resolvePath(segments, model);
+      if (!this.name && segments.length === 1 && model.aliases.has(segments[0]!)) this.name = canonical(model.aliases.get(segments[0]!)!);
+      this.last = segments[segments.length - 1]!;
+    } else {
+      // `x[0].permute(…)`, `f(a)(b)`: a method on a value; its name is what follows the last dot.
+      this.name = '';
+      const m = /\.\s*([A-Za-z_$][\w$]*)\s*$/.exec(text);
+      this.last = m ? m[1]! : '';
     }
   }
-  const segments = pathOf(callee);
-  let name = resolvePath(segments, model);
-  let receiver: Node | undefined;
-  if (!name && (callee.type === 'attribute' || callee.type === 'member_expression')) {
-    receiver = callee.childForFieldName('object') ?? undefined;
+
+  get receiver(): Node | undefined {
+    if (this.name || (this.callee.type !== 'attribute' && this.callee.type !== 'member_expression')) return undefined;
+    return this.callee.childForFieldName('object') ?? undefined;
   }
-  if (!name && segments?.length === 1 && model.aliases.has(segments[0]!)) name = canonical(model.aliases.get(segments[0]!)!);
-  const last = segments?.[segments.length - 1] ?? (callee.type === 'attribute' ? callee.childForFieldName('attribute')?.text : callee.childForFieldName('property')?.text) ?? '';
-  return { node, callee, name, last, receiver, args, kwargs };
+
+  private read(): { args: Node[]; kwargs: Map<string, Node> } {
+    if (this.parts) return this.parts;
+    const args: Node[] = [];
+    const kwargs = new Map<string, Node>();
+    for (const a of this.argList.namedChildren) {
+      if (a.type === 'keyword_argument') {
+        const k = a.childForFieldName('name')?.text;
+        const v = a.childForFieldName('value');
+        if (k && v) kwargs.set(k, v);
+      } else if (a.type !== 'comment') args.push(a);
+    }
+    if (this.dialect === 'js' && args.length === 1 && args[0]!.type === 'object') {
+      for (const p of args[0]!.namedChildren) {
+        if (p.type !== 'pair') continue;
+        const k = p.childForFieldName('key')?.text.replace(/^['"]|['"]$/g, '');
+        const v = p.childForFieldName('value');
+        if (k && v) kwargs.set(k, v);
+      }
+    }
+    this.parts = { args, kwargs };
+    return this.parts;
+  }
+
+  get args(): Node[] {
+    return this.read().args;
+  }
+
+  get kwargs(): Map<string, Node> {
+    return this.read().kwargs;
+  }
 }
 
 function frameworkOf(bases: string[], raw: string[]): ClassInfo['framework'] {
@@ -263,15 +301,59 @@ function frameworkOf(bases: string[], raw: string[]): ClassInfo['framework'] {
   return 'other';
 }
 
-function paramsOf(fn: Node): string[] {
-  const ps = fn.childForFieldName('parameters');
+function paramsOf(ps: Node): string[] {
   const out: string[] = [];
-  for (const p of ps?.namedChildren ?? []) {
+  for (const p of ps.namedChildren) {
     if (p.type === 'identifier') out.push(p.text);
     else {
       const id = p.childForFieldName('name') ?? p.childForFieldName('pattern') ?? p.namedChildren.find((c) => c.type === 'identifier');
       if (id?.type === 'identifier') out.push(id.text);
     }
+  }
+  return out;
+}
+
+function fnInfo(name: string, node: Node, paramsNode: Node | undefined, cls: ClassInfo | undefined): FnInfo {
+  let params: string[] | undefined;
+  return {
+    name,
+    node,
+    cls,
+    assigns: new Map(),
+    get params() {
+      params ??= paramsNode ? paramsOf(paramsNode) : [];
+      return params;
+    },
+  };
+}
+
+/**
+ * What any rule can use: FFTs and products (Fourier layers), convolutions, stated shapes, weights,
+ * imports — and the names of the classes that transform something (their instantiations state
+ * channel counts). A top-level statement with none of these cannot produce a finding.
+ */
+const RELEVANT = /fft|einsum|mat[mM]ul|[cC]onv(2[dD]|olution2D)|\b(Input|input|randn|rand|zeros|ones|empty|randomNormal|randomUniform|normal|uniform)\s*\(|batch_?[sS]ize|input_?[sS]hape|complex|cfloat|cdouble|\bimport\b|require\s*\(|add_?[wW]eight|Parameter|Variable|output_shape/;
+
+/** Offsets of the top-level statements worth querying (all of them when the file is one statement). */
+export function relevantRanges(root: Node, text: string): Array<{ startIndex: number; endIndex: number }> {
+  const top = root.namedChildren.map((n) => ({ startIndex: n.startIndex, endIndex: n.endIndex }));
+  if (top.length <= 1) return [{ startIndex: 0, endIndex: text.length }];
+  const names = new Set<string>();
+  for (const t of top) {
+    const body = text.slice(t.startIndex, t.endIndex);
+    // `from tensorflow.signal import rfft2d as r2`: r2 stands for an FFT from here on.
+    if (/\bimport\b/.test(body)) for (const m of body.matchAll(/([\w$]+)\s+as\s+([\w$]+)/g)) if (RELEVANT.test(m[1]!)) names.add(m[2]!);
+    if (!/fft/.test(body)) continue;
+    for (const m of body.matchAll(/\bclass\s+([A-Za-z_$][\w$]*)/g)) names.add(m[1]!);
+  }
+  const byName = names.size ? new RegExp(`\\b(${[...names].join('|')})\\b`) : undefined;
+  const out: Array<{ startIndex: number; endIndex: number }> = [];
+  for (const t of top) {
+    const body = text.slice(t.startIndex, t.endIndex);
+    if (!RELEVANT.test(body) && !byName?.test(body)) continue;
+    const last = out[out.length - 1];
+    if (last && last.endIndex >= t.startIndex - 2) last.endIndex = t.endIndex;
+    else out.push({ ...t });
   }
   return out;
 }
@@ -288,22 +370,37 @@ export function buildModel(tree: Tree, lang: SourceLanguage, language: Language)
     fns: [],
     calls: [],
     products: [],
+    callsIn: new Map(),
     selfAssigns: new Map(),
   };
-  const captures = queryFor(language, dialect).captures(root);
+  const MAIN = new Set(['import', 'require', 'class', 'function', 'call', 'product', 'assign']);
+  const query = queryFor(language, dialect);
+  const matches = relevantRanges(root, model.text).flatMap((r) => query.matches(root, r)).map((m) => {
+    const parts: Record<string, Node> = {};
+    let kind = '';
+    for (const c of m.captures) {
+      if (MAIN.has(c.name)) kind = c.name;
+      parts[c.name] = c.node;
+    }
+    const node = parts[kind]!;
+    // endIndex is a call into wasm: read only where a scope or an assignment needs it.
+    const end = node && kind !== 'call' && kind !== 'import' ? node.endIndex : 0;
+    return { kind, node, parts, start: node?.startIndex ?? 0, end, rank: kind === 'class' || kind === 'function' ? 0 : 1 };
+  }).filter((m) => m.node);
+  // Document order; a scope before whatever starts where it starts.
+  matches.sort((a, b) => a.start - b.start || a.rank - b.rank || b.end - a.end);
   // Imports first: a call above its import (rare) still resolves.
-  for (const c of captures) {
-    if (c.name === 'import') collectImport(c.node, dialect, model.aliases);
-    else if (c.name === 'require') collectRequire(c.node, model.aliases);
+  for (const m of matches) {
+    if (m.kind === 'import') collectImport(m.node, dialect, model.aliases);
+    else if (m.kind === 'require') collectRequire(m.node, model.aliases);
   }
-  // Captures come in document order; a stack of open classes/functions gives each call its scope.
+  // A stack of open classes/functions gives each call its scope.
   const stack: Array<{ end: number; cls?: ClassInfo; fn?: FnInfo }> = [];
   const scope = () => stack[stack.length - 1];
-  for (const c of captures) {
-    const node = c.node;
-    while (stack.length && stack[stack.length - 1]!.end <= node.startIndex) stack.pop();
-    if (c.name === 'class') {
-      const nameNode = node.childForFieldName('name') ?? node;
+  for (const { kind, node, parts, start, end } of matches) {
+    while (stack.length && stack[stack.length - 1]!.end <= start) stack.pop();
+    if (kind === 'class') {
+      const nameNode = parts.name ?? node;
       let raw: string[] = [];
       if (dialect === 'python') raw = (node.childForFieldName('superclasses')?.namedChildren ?? []).filter((b) => b.type !== 'keyword_argument').map((b) => b.text);
       else {
@@ -313,55 +410,46 @@ export function buildModel(tree: Tree, lang: SourceLanguage, language: Language)
         if (v) raw = [v.text];
       }
       const bases = raw.map((b) => resolvePath(b.split('.'), model)).filter(Boolean);
-      const cls: ClassInfo = { name: nameNode.text, node, nameNode, bases, framework: frameworkOf(bases, raw), methods: new Map() };
+      const cls: ClassInfo = { name: nameNode === node ? '' : nameNode.text, node, nameNode, bases, framework: frameworkOf(bases, raw), methods: new Map() };
       model.classes.push(cls);
-      stack.push({ end: node.endIndex, cls });
-    } else if (c.name === 'function') {
+      model.callsIn.set(cls, []);
+      stack.push({ end, cls });
+    } else if (kind === 'function') {
       const outer = scope();
-      const name = node.childForFieldName('name')?.text ?? '';
       // A method: its class is the innermost open scope. A nested function inherits the class.
       const cls = outer?.cls && !outer.fn ? outer.cls : outer?.fn?.cls;
-      const fn: FnInfo = { name, node, params: paramsOf(node), cls };
-      if (outer?.cls && !outer.fn) outer.cls.methods.set(name, fn);
+      const fn = fnInfo(parts.name?.text ?? '', node, parts.params, cls);
+      if (outer?.cls && !outer.fn) outer.cls.methods.set(fn.name, fn);
       model.fns.push(fn);
-      stack.push({ end: node.endIndex, cls: outer?.cls, fn });
-    } else if (c.name === 'call') {
-      const info = callParts(node, model);
+      model.callsIn.set(fn, []);
+      stack.push({ end, cls: outer?.cls, fn });
+    } else if (kind === 'call') {
+      const info = new Call(node, parts.callee!, parts.args!, dialect, model);
       info.fn = scope()?.fn;
       info.cls = scope()?.cls ?? info.fn?.cls;
       model.calls.push(info);
-    } else if (c.name === 'product') {
-      const left = node.childForFieldName('left');
-      const right = node.childForFieldName('right');
-      if (left && right) model.products.push({ node, left, right, fn: scope()?.fn });
+      for (const s of stack) {
+        if (s.fn) model.callsIn.get(s.fn)?.push(info);
+        else if (s.cls) model.callsIn.get(s.cls)?.push(info);
+      }
+    } else if (kind === 'assign') {
+      const fn = scope()?.fn;
+      if (fn) {
+        const key = parts.left!.text;
+        const list = fn.assigns!.get(key);
+        if (list) list.push({ at: end, rhs: parts.right! });
+        else fn.assigns!.set(key, [{ at: end, rhs: parts.right! }]);
+      }
+    } else if (kind === 'product') {
+      model.products.push({ node, left: parts.left!, right: parts.right!, fn: scope()?.fn, end });
     }
   }
   return model;
 }
 
-const ASSIGN_TYPES: Record<Dialect, string[]> = {
-  python: ['assignment'],
-  js: ['variable_declarator', 'assignment_expression'],
-};
-
-function assignParts(n: Node): { left: Node | null; right: Node | null } {
-  if (n.type === 'variable_declarator') return { left: n.childForFieldName('name'), right: n.childForFieldName('value') };
-  return { left: n.childForFieldName('left'), right: n.childForFieldName('right') };
-}
-
-/** Assignments in a function body, name → [(position, right-hand side)], in order. */
-export function assignmentsOf(fn: FnInfo, dialect: Dialect): Map<string, Array<{ at: number; rhs: Node }>> {
-  if (fn.assigns) return fn.assigns;
-  const map = new Map<string, Array<{ at: number; rhs: Node }>>();
-  for (const a of fn.node.descendantsOfType(ASSIGN_TYPES[dialect])) {
-    const { left, right } = assignParts(a);
-    if (!left || !right) continue;
-    const key = left.text;
-    if (!map.has(key)) map.set(key, []);
-    map.get(key)!.push({ at: a.endIndex, rhs: right });
-  }
-  fn.assigns = map;
-  return map;
+/** Assignments in a function body (its nested functions have their own), name → [(end offset, right-hand side)], in order. */
+export function assignmentsOf(fn: FnInfo): Map<string, Array<{ at: number; rhs: Node }>> {
+  return fn.assigns ?? new Map();
 }
 
 /** `self.x = …` / `this.x = …` in every method of a class: attribute → right-hand sides. */
@@ -370,7 +458,7 @@ export function selfAssignments(model: SourceModel, cls: ClassInfo): Map<string,
   if (map) return map;
   map = new Map();
   for (const fn of cls.methods.values()) {
-    for (const [key, list] of assignmentsOf(fn, model.dialect)) {
+    for (const [key, list] of assignmentsOf(fn)) {
       const m = /^(self|this)\.(\w+)$/.exec(key);
       if (!m) continue;
       if (!map.has(m[2]!)) map.set(m[2]!, []);

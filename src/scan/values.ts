@@ -64,7 +64,7 @@ export class Values {
     if (!n) return undefined;
     const u = this.unwrap(n);
     if (depth >= MAX_DEPTH || !fn || u.type !== 'identifier') return u;
-    const list = assignmentsOf(fn, this.model.dialect).get(u.text);
+    const list = assignmentsOf(fn).get(u.text);
     if (!list) return u;
     let best: { at: number; rhs: Node } | undefined;
     for (const a of list) if (a.at <= u.startIndex && (!best || a.at > best.at)) best = a;

@@ -47,7 +47,7 @@ test('fconv scan --json lists findings[] with file, line, rule, severity and mes
 test('fconv scan exits 0 when there is no warning, and says so', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-scan-'));
   const file = path.join(dir, 'model.py');
-  fs.writeFileSync(file, 'import torch.nn as nn\nconv = nn.Conv2d(3, 64, 3)\n');
+  fs.writeFileSync(file, 'import torch\nimport torch.nn as nn\nconv = nn.Conv2d(3, 64, 3)\nx = torch.randn(8, 3, 64, 64)\n');
   const r = fconv([file]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /information \[conv2d-fft-payoff\]/);

@@ -199,14 +199,16 @@ describe('uneven-comparison', () => {
 });
 
 describe('conv2d-fft-payoff', () => {
-  test('uses the arithmetic of Mathieu et al. when the shapes are stated, the rules of thumb otherwise', () => {
+  test('weighs the arithmetic of Mathieu et al. and the rules of thumb when the shapes are stated', () => {
     const known = scan("import tensorflow as tf\nx = tf.keras.Input(shape=(32, 32, 256), batch_size=128)\ny = tf.keras.layers.Conv2D(256, 9, padding='same')(x)\n");
     const f = known.findings.find((x) => x.rule === 'conv2d-fft-payoff')!;
     assert.match(f.message, /FFT does ~[\d.]+x less arithmetic/);
-    const unknown = scan('import torch.nn as nn\nconv = nn.Conv2d(3, 64, 3)\n');
-    const g = unknown.findings.find((x) => x.rule === 'conv2d-fft-payoff')!;
-    assert.match(g.message, /Rules of thumb: fewer than ~16 input channels \(3\)/);
-    assert.match(g.evidence.join(' '), /does not say: batch, height, width/);
+    const small = scan('import torch\nimport torch.nn as nn\nconv = nn.Conv2d(3, 64, 3)\nx = torch.randn(8, 3, 64, 64)\n');
+    const g = small.findings.find((x) => x.rule === 'conv2d-fft-payoff')!;
+    assert.match(g.message, /FFT does ~[\d.]+x more arithmetic; spatial wins\. Rules of thumb: fewer than ~16 input channels \(3\)/);
+  });
+  test('is silent where the code does not state the input size (no guess)', () => {
+    assert.deepEqual(hits(scan('import torch.nn as nn\nconv = nn.Conv2d(3, 64, 3)\n'), 'conv2d-fft-payoff'), []);
   });
   test('prices the layer with the cost model when a device is given', () => {
     const r = scanSource(parser, 'x.py', 'python', "import tensorflow as tf\nx = tf.keras.Input(shape=(56, 56, 64), batch_size=8)\ny = tf.keras.layers.Conv2D(64, 7, padding='same')(x)\n", {
