@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Controller, type ExportFormat } from './host/controller';
+import { PROFILE_LAYER, SourceDiagnostics } from './host/diagnostics';
 import { ReportPanel, VIEW_TYPE } from './host/panel';
 
 declare const FCONV_VERSION: string | undefined;
@@ -14,6 +15,8 @@ const loadedAt = (globalThis as { __fconvLoadStart?: number }).__fconvLoadStart 
 /** What activate returns: used by the integration tests (and by other extensions, read-only). */
 export interface FourierConvApi {
   controller: Controller;
+  /** Diagnostics, CodeLens and quick fixes in Python / TypeScript / JavaScript sources. */
+  diagnostics: SourceDiagnostics;
   activationMs: number;
   /** The report panel, when open. */
   readonly panel: ReportPanel | undefined;
@@ -22,7 +25,11 @@ export interface FourierConvApi {
 export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
   const log = vscode.window.createOutputChannel('Fourier Conv Profiler', { log: true });
   const controller = new Controller(ctx, log, version);
+  // The scanner's parser (wasm) loads on the first source document, not here.
+  const diagnostics = new SourceDiagnostics(ctx.extensionPath, log, { profile: (spec) => controller.profile({ spec }) });
   ctx.subscriptions.push(
+    diagnostics,
+    vscode.commands.registerCommand(PROFILE_LAYER, (args?: unknown) => diagnostics.profileLayer(args)),
     log,
     controller,
     vscode.commands.registerCommand('fourierConv.profile', (args?: unknown) => controller.profile(args)),
@@ -41,6 +48,7 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
   log.info(`Fourier Conv Profiler ${version} activated in ${activationMs.toFixed(1)} ms (engine code loads only in the worker process)`);
   return {
     controller,
+    diagnostics,
     activationMs,
     get panel() {
       return ReportPanel.instance;

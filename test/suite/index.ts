@@ -10,6 +10,8 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'extension.suite', mocha);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('./extension.suite');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('./diagnostics.suite');
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
   });

@@ -1,0 +1,305 @@
+/**
+ * The scanner in the editor: diagnostics for Python, TypeScript and JavaScript documents (on open,
+ * while typing — debounced, incremental re-parse — and on save), a "Profile this layer" CodeLens on
+ * every Fourier layer and Conv2D, quick fixes, and the measured numbers of the last profile of a layer
+ * on its diagnostics. The parser (wasm) loads on the first document; scans are a few ms to tens of ms,
+ * so they run here rather than in the engine worker.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { z } from 'zod';
+import type { Run } from '../core/run';
+import { loadParser } from '../platform/grammars';
+import { DocumentScanner, type Finding, type LayerSite, type ScanResult, type SourceLanguage, languageOfId, ruleHeading } from '../scan/index';
+import { measuredNote } from '../scan/measured';
+import { RULE_IDS, type RuleId, type SourceRange } from '../scan/types';
+
+export const SOURCE = 'Fourier Conv';
+export const PROFILE_LAYER = 'fourierConv.profileLayer';
+const DEBOUNCE_MS = 300;
+const SCHEMES = new Set(['file', 'untitled']);
+
+/** Arguments of "Profile this layer" (CodeLens, quick fix): checked, as they can come from anywhere. */
+export const profileLayerArgs = z.object({ uri: z.string().max(4096), site: z.string().max(512) });
+
+interface DocState {
+  version: number;
+  result: ScanResult;
+}
+
+export interface LayerProfiler {
+  /** Runs "Profile Fourier Conv" for a spec read from code; resolves with the run, if one ran. */
+  profile(spec: LayerSite['spec']): Promise<{ run: Run } | undefined>;
+}
+
+const toRange = (r: SourceRange) => new vscode.Range(r.start.line, r.start.column, r.end.line, r.end.column);
+
+export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProvider, vscode.CodeActionProvider {
+  readonly collection = vscode.languages.createDiagnosticCollection('fourierConv');
+  private scanner: DocumentScanner | undefined;
+  private loading: Promise<DocumentScanner | undefined> | undefined;
+  private readonly docs = new Map<string, DocState>();
+  private readonly pending = new Map<string, { timer: NodeJS.Timeout; changes: Array<{ offset: number; length: number; text: string }> }>();
+  /** Last run per layer: `uri#site name` → run (the numbers on its diagnostics and CodeLens). */
+  private readonly measured = new Map<string, Run>();
+  private readonly lensChange = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.lensChange.event;
+  private readonly scanned = new vscode.EventEmitter<{ uri: vscode.Uri; result: ScanResult }>();
+  /** Fires after every scan (the tests wait on it). */
+  readonly onDidScan = this.scanned.event;
+  private readonly subs: vscode.Disposable[] = [];
+  private readmeLines: Map<RuleId, number> | undefined;
+
+  constructor(private readonly extensionPath: string, private readonly log: vscode.LogOutputChannel, private readonly profiler: LayerProfiler) {
+    const selector = ['python', 'typescript', 'typescriptreact', 'javascript', 'javascriptreact'].flatMap((language) => [...SCHEMES].map((scheme) => ({ language, scheme })));
+    this.subs.push(
+      this.collection,
+      this.lensChange,
+      this.scanned,
+      vscode.languages.registerCodeLensProvider(selector, this),
+      vscode.languages.registerCodeActionsProvider(selector, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+      vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onChange(e)),
+      vscode.workspace.onDidSaveTextDocument((d) => this.schedule(d, 0)),
+      vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('fourierConv.diagnostics')) this.rescanAll();
+      }),
+    );
+    this.rescanAll();
+  }
+
+  private get enabled(): boolean {
+    return vscode.workspace.getConfiguration('fourierConv').get<boolean>('diagnostics.enabled', true);
+  }
+
+  private get maxChars(): number {
+    const v = vscode.workspace.getConfiguration('fourierConv').get<number>('diagnostics.maxFileSize', 1 << 20);
+    return Number.isInteger(v) && v > 0 ? v : 1 << 20;
+  }
+
+  private language(doc: vscode.TextDocument): SourceLanguage | undefined {
+    return SCHEMES.has(doc.uri.scheme) ? languageOfId(doc.languageId) : undefined;
+  }
+
+  private rescanAll(): void {
+    for (const d of vscode.workspace.textDocuments) this.schedule(d, 0);
+  }
+
+  private async ready(): Promise<DocumentScanner | undefined> {
+    if (this.scanner) return this.scanner;
+    this.loading ??= (async () => {
+      const t0 = performance.now();
+      try {
+        const parser = await loadParser([path.join(this.extensionPath, 'dist', 'grammars')]);
+        this.scanner = new DocumentScanner(parser, () => ({ maxChars: this.maxChars }));
+        this.log.info(`source scanner ready in ${(performance.now() - t0).toFixed(0)} ms (web-tree-sitter; Python, TypeScript, TSX, JavaScript grammars)`);
+        return this.scanner;
+      } catch (e) {
+        this.log.error(`the source scanner could not load, so there are no diagnostics: ${(e as Error).message}`);
+        return undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  private onChange(e: vscode.TextDocumentChangeEvent): void {
+    if (!e.contentChanges.length || !this.language(e.document)) return;
+    const key = e.document.uri.toString();
+    const p = this.pending.get(key);
+    const changes = [...(p?.changes ?? []), ...e.contentChanges.map((c) => ({ offset: c.rangeOffset, length: c.rangeLength, text: c.text }))];
+    this.schedule(e.document, DEBOUNCE_MS, changes);
+  }
+
+  /** Scans `doc` after `delay` ms, replacing a scan already waiting; changes are kept for the incremental parse. */
+  private schedule(doc: vscode.TextDocument, delay: number, changes?: Array<{ offset: number; length: number; text: string }>): void {
+    if (!this.language(doc)) return;
+    const key = doc.uri.toString();
+    const prev = this.pending.get(key);
+    if (prev) clearTimeout(prev.timer);
+    const timer = setTimeout(() => {
+      this.pending.delete(key);
+      void this.scan(doc, changes);
+    }, delay);
+    this.pending.set(key, { timer, changes: changes ?? [] });
+  }
+
+  /** Scans a document now (the tests and "Profile this layer" call it directly). */
+  async scan(doc: vscode.TextDocument, changes?: Array<{ offset: number; length: number; text: string }>): Promise<ScanResult | undefined> {
+    const lang = this.language(doc);
+    if (!lang) return undefined;
+    const key = doc.uri.toString();
+    if (!this.enabled) {
+      this.collection.delete(doc.uri);
+      this.docs.delete(key);
+      return undefined;
+    }
+    const scanner = await this.ready();
+    if (!scanner || doc.isClosed) return undefined;
+    // The scanner re-parses incrementally when the changes turn the text it last saw into this one,
+    // and from scratch otherwise.
+    const result = scanner.scan(key, lang, doc.getText(), changes);
+    if (result.skipped) this.log.info(`not scanned: ${doc.uri.fsPath || key} — ${result.skipped}`);
+    for (const err of result.errors) this.log.warn(`scanner: ${doc.uri.fsPath || key}: ${err}`);
+    this.docs.set(key, { version: doc.version, result });
+    this.publish(doc.uri, result);
+    this.lensChange.fire();
+    this.scanned.fire({ uri: doc.uri, result });
+    return result;
+  }
+
+  private readme(): Map<RuleId, number> {
+    if (this.readmeLines) return this.readmeLines;
+    const map = new Map<RuleId, number>();
+    try {
+      const lines = fs.readFileSync(path.join(this.extensionPath, 'README.md'), 'utf8').split('\n');
+      for (const id of RULE_IDS) {
+        const i = lines.indexOf(ruleHeading(id));
+        if (i >= 0) map.set(id, i + 1);
+      }
+    } catch (e) {
+      this.log.warn(`README.md not readable, diagnostics link nowhere: ${(e as Error).message}`);
+    }
+    this.readmeLines = map;
+    return map;
+  }
+
+  /** The README section of a rule (VS Code opens `file…#L<line>` at that line). */
+  docsUri(rule: RuleId): vscode.Uri {
+    const line = this.readme().get(rule);
+    return vscode.Uri.file(path.join(this.extensionPath, 'README.md')).with({ fragment: line ? `L${line}` : '' });
+  }
+
+  private siteOf(uri: vscode.Uri, id: string | undefined): LayerSite | undefined {
+    return id ? this.docs.get(uri.toString())?.result.layers.find((l) => l.id === id) : undefined;
+  }
+
+  private measureKey(uri: vscode.Uri, site: LayerSite): string {
+    return `${uri.toString()}#${site.kind}:${site.name}`;
+  }
+
+  private message(uri: vscode.Uri, f: Finding): string {
+    const site = this.siteOf(uri, f.layer);
+    const run = site && this.measured.get(this.measureKey(uri, site));
+    const note = run && measuredNote(run, f.rule);
+    return note ? `${f.message}\n${note}` : f.message;
+  }
+
+  private publish(uri: vscode.Uri, result: ScanResult): void {
+    this.collection.set(uri, result.findings.map((f) => {
+      const d = new vscode.Diagnostic(toRange(f.range), this.message(uri, f), f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
+      d.source = SOURCE;
+      d.code = { value: f.rule, target: this.docsUri(f.rule) };
+      return d;
+    }));
+  }
+
+  /** The last scan of a document (tests, profile-layer). */
+  resultFor(uri: vscode.Uri): ScanResult | undefined {
+    return this.docs.get(uri.toString())?.result;
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const state = this.docs.get(doc.uri.toString());
+    if (!state || !this.enabled) return [];
+    const lenses: vscode.CodeLens[] = [];
+    for (const site of state.result.layers) {
+      const range = new vscode.Range(site.range.start.line, 0, site.range.start.line, 0);
+      lenses.push(new vscode.CodeLens(range, {
+        title: '$(pulse) Profile this layer',
+        tooltip: `Profile ${site.name} against the spatial convolution (${describePartial(site)})`,
+        command: PROFILE_LAYER,
+        arguments: [{ uri: doc.uri.toString(), site: site.id }],
+      }));
+      const run = this.measured.get(this.measureKey(doc.uri, site));
+      const note = run && measuredNote(run, site.kind === 'conv2d' ? 'conv2d-fft-payoff' : 'einsum-channel-mixing');
+      if (note) lenses.push(new vscode.CodeLens(range, { title: note.length > 120 ? `${note.slice(0, 119)}…` : note, tooltip: note, command: 'fourierConv.openLastReport' }));
+    }
+    return lenses;
+  }
+
+  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
+    const state = this.docs.get(doc.uri.toString());
+    if (!state) return [];
+    const ours = ctx.diagnostics.filter((d) => d.source === SOURCE);
+    const actions: vscode.CodeAction[] = [];
+    const profiled = new Set<string>();
+    for (const f of state.result.findings) {
+      const diag = ours.find((d) => typeof d.code === 'object' && d.code.value === f.rule && d.range.isEqual(toRange(f.range)));
+      if (!diag && !toRange(f.range).intersection(range)) continue;
+      for (const fix of f.fixes) {
+        const a = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
+        a.edit = new vscode.WorkspaceEdit();
+        for (const e of fix.edits) a.edit.replace(doc.uri, toRange(e.range), e.newText);
+        if (diag) a.diagnostics = [diag];
+        a.isPreferred = actions.every((x) => !x.isPreferred);
+        actions.push(a);
+      }
+      const site = this.siteOf(doc.uri, f.layer) ?? state.result.layers.find((l) => l.kind === 'fourier');
+      if (site && !profiled.has(site.id)) {
+        profiled.add(site.id);
+        const a = new vscode.CodeAction(`Profile this layer (${site.name})`, vscode.CodeActionKind.QuickFix);
+        a.command = { command: PROFILE_LAYER, title: 'Profile this layer', arguments: [{ uri: doc.uri.toString(), site: site.id }] };
+        if (diag) a.diagnostics = [diag];
+        actions.push(a);
+      }
+    }
+    return actions;
+  }
+
+  /** "Profile this layer": the spec read from the code, the rest asked for; the numbers go back on the diagnostics. */
+  async profileLayer(raw: unknown): Promise<{ run: Run } | undefined> {
+    const args = profileLayerArgs.safeParse(raw);
+    if (!args.success) {
+      this.log.warn(`profile this layer: ignored malformed arguments (${args.error.issues[0]?.message})`);
+      return undefined;
+    }
+    const uri = vscode.Uri.parse(args.data.uri, true);
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString()) ?? (await vscode.workspace.openTextDocument(uri));
+    const result = this.docs.get(uri.toString())?.version === doc.version ? this.resultFor(uri) : await this.scan(doc);
+    const site = result?.layers.find((l) => l.id === args.data.site);
+    if (!site) {
+      void vscode.window.showWarningMessage('Fourier Conv: that layer is no longer in the file (it was edited); use the CodeLens above the layer again.');
+      return undefined;
+    }
+    this.log.info(`profile this layer: ${site.name} (${uri.fsPath || uri.toString()}:${site.range.start.line + 1}); from the code: ${Object.entries(site.specSources).map(([k, v]) => `${k} ← ${v}`).join('; ') || 'nothing'}`);
+    const stored = await this.profiler.profile(site.spec);
+    if (stored) {
+      this.measured.set(this.measureKey(uri, site), stored.run);
+      const current = this.resultFor(uri);
+      if (current) this.publish(uri, current);
+      this.lensChange.fire();
+    }
+    return stored;
+  }
+
+  private forget(uri: vscode.Uri): void {
+    const key = uri.toString();
+    const p = this.pending.get(key);
+    if (p) clearTimeout(p.timer);
+    this.pending.delete(key);
+    this.docs.delete(key);
+    this.scanner?.forget(key);
+    this.collection.delete(uri);
+  }
+
+  dispose(): void {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+    this.scanner?.dispose();
+    for (const s of this.subs) s.dispose();
+  }
+}
+
+export function describePartial(site: LayerSite): string {
+  const s = site.spec;
+  const have = [
+    s.batch && `batch ${s.batch}`,
+    s.height && s.width && `${s.height}×${s.width}`,
+    (s.inChannels || s.outChannels) && `${s.inChannels ?? '?'}→${s.outChannels ?? '?'}`,
+    s.kernelH && `kernel ${s.kernelH}×${s.kernelW ?? s.kernelH}`,
+  ].filter(Boolean);
+  return have.length ? `read from the code: ${have.join(', ')}` : 'nothing read from the code; you will be asked';
+}
+

@@ -1,0 +1,51 @@
+/**
+ * The numbers a profile run puts on a finding: "measured on <device>: seed layer 4.1x slower than
+ * Conv2D 3×3; kernel rfft2d 38 % of the layer". Which step is named depends on the rule. Host-free.
+ */
+import { fmtMs, fmtRatio } from '../core/format';
+import type { Run, VariantResult } from '../core/run';
+import type { RuleId } from './types';
+
+/** The seed-layer steps each rule is about (ids of src/engines/*: the same on every engine). */
+const STEPS: Partial<Record<RuleId, string[]>> = {
+  'kernel-spectrum-per-call': ['rfft2d-kernel', 'pad-kernel'],
+  'einsum-channel-mixing': ['einsum'],
+  'complex-transpose': ['transpose-kernel'],
+  'rfft-axes': ['rfft2d-kernel'],
+};
+
+const variant = (run: Run, name: string): VariantResult | undefined => run.variants.find((v) => v.name === name && v.correct && v.totalMs.median > 0);
+
+function compare(a: number, b: number): string {
+  const r = a / b;
+  return r >= 1 ? `${fmtRatio(r)} slower` : `${fmtRatio(1 / r)} faster`;
+}
+
+/** One line for a finding of `rule`, or undefined when the run has nothing to say about it. */
+export function measuredNote(run: Run, rule: RuleId): string | undefined {
+  const spatial = variant(run, 'spatial');
+  const equivalent = variant(run, 'spatial-equivalent');
+  const seed = variant(run, 'seed');
+  const optimized = variant(run, 'optimized');
+  const k = run.spec.spatialKernel;
+  const parts: string[] = [];
+  const seedMs = seed ? (seed.layerMs ?? seed.totalMs).median : undefined;
+  if (rule === 'conv2d-fft-payoff' || rule === 'uneven-comparison') {
+    if (spatial && optimized) parts.push(`FFT (optimized) ${fmtMs(optimized.totalMs.median)} is ${compare(optimized.totalMs.median, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(spatial.totalMs.median)})`);
+    if (equivalent && optimized && run.spec.kernelH !== k) parts.push(`vs the same function as a ${run.spec.kernelH}×${run.spec.kernelW} conv (${fmtMs(equivalent.totalMs.median)}): ${compare(optimized.totalMs.median, equivalent.totalMs.median)}`);
+  } else {
+    if (seed && spatial && seedMs !== undefined) parts.push(`seed layer ${compare(seedMs, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(seedMs)} vs ${fmtMs(spatial.totalMs.median)})`);
+    if (seed && optimized) parts.push(`the optimized layer is ${fmtRatio(seed.totalMs.median / optimized.totalMs.median)} faster than the seed's end to end`);
+  }
+  const ids = STEPS[rule];
+  if (seed && ids) {
+    const inLayer = seed.steps.filter((s) => s.inLayer && !s.oneOff);
+    const total = inLayer.reduce((a, s) => a + s.median, 0);
+    const mine = inLayer.filter((s) => ids.includes(s.id));
+    const ms = mine.reduce((a, s) => a + s.median, 0);
+    if (mine.length && total > 0) parts.push(`${mine.map((s) => s.name).join(' + ')} ${Math.round((100 * ms) / total)} % of the layer (${fmtMs(ms)})`);
+  }
+  if (!parts.length) return undefined;
+  const status = run.status === 'ok' ? '' : ` (${run.status} run: partial)`;
+  return `measured on ${run.device} (${run.engine}/${run.backend})${status}: ${parts.join('; ')}`;
+}

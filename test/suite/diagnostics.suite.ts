@@ -1,0 +1,150 @@
+/**
+ * The scanner in a real extension host: diagnostics on the seed's layer at the expected lines with
+ * README links, a quick fix applied to the document, the CodeLens running a profile with the spec read
+ * from the code, the measured numbers on the diagnostics afterwards, and re-scans while typing.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { FourierConvApi } from '../../src/extension';
+import type { ScanResult } from '../../src/scan/types';
+
+const EXT_ID = 'fourier-conv-profiler.fourier-conv-profiler';
+const FIXTURES = path.resolve(__dirname, '..', '..', 'test', 'scan', 'fixtures');
+let api: FourierConvApi;
+
+/** Waits until `uri` has been scanned and `cond` holds for its diagnostics. */
+async function diagnosticsWhere(uri: vscode.Uri, cond: (d: vscode.Diagnostic[]) => boolean, what: string, ms = 20_000): Promise<vscode.Diagnostic[]> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const d = vscode.languages.getDiagnostics(uri).filter((x) => x.source === 'Fourier Conv');
+    if (cond(d)) return d;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; have: ${d.map((x) => `${code(x)}@${x.range.start.line + 1}`).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const code = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+async function openFixture(name: string, as = name): Promise<vscode.TextDocument> {
+  const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+  const file = path.join(folder, as);
+  fs.writeFileSync(file, fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
+  const doc = await vscode.workspace.openTextDocument(file);
+  await vscode.window.showTextDocument(doc);
+  return doc;
+}
+
+describe('Diagnostics, quick fixes and "Profile this layer" in source files', () => {
+  before(async () => {
+    api = await vscode.extensions.getExtension<FourierConvApi>(EXT_ID)!.activate();
+    const cfg = vscode.workspace.getConfiguration('fourierConv');
+    await cfg.update('warmup', 1, vscode.ConfigurationTarget.Global);
+    await cfg.update('repetitions', 3, vscode.ConfigurationTarget.Global);
+    await cfg.update('engine', 'wasm', vscode.ConfigurationTarget.Global);
+  });
+
+  it('shows the seed layer\'s findings at their lines, each with a code linking to its README section', async () => {
+    const doc = await openFixture('seed_layer.py');
+    assert.equal(doc.languageId, 'python');
+    const text = doc.getText();
+    const d = await diagnosticsWhere(doc.uri, (x) => x.length >= 8, 'the seed diagnostics');
+    const got = d.map((x) => `${code(x)}@${x.range.start.line + 1}`).sort();
+    const want = [
+      `rfft-axes@${lineOf(text, 'rfft2d(self.kernel)')}`,
+      `kernel-spectrum-per-call@${lineOf(text, 'rfft2d(self.kernel)')}`,
+      `complex-transpose@${lineOf(text, 'perm=[2, 1, 0, 3]')}`,
+      `circular-convolution@${lineOf(text, "tf.einsum('ijkl")}`,
+      `einsum-channel-mixing@${lineOf(text, "tf.einsum('ijkl")}`,
+      `output-shape-mismatch@${lineOf(text, 'return (input_shape[0]')}`,
+      `uneven-comparison@${lineOf(text, 'Conv2D(32, (3, 3)')}`,
+      `conv2d-fft-payoff@${lineOf(text, 'Conv2D(32, (3, 3)')}`,
+    ].sort();
+    assert.deepEqual(got, want);
+    const axes = d.find((x) => code(x) === 'rfft-axes')!;
+    assert.equal(axes.severity, vscode.DiagnosticSeverity.Warning);
+    assert.equal(d.find((x) => code(x) === 'einsum-channel-mixing')!.severity, vscode.DiagnosticSeverity.Information);
+    const target = (axes.code as { target: vscode.Uri }).target;
+    assert.equal(path.basename(target.fsPath), 'README.md');
+    const readme = fs.readFileSync(target.fsPath, 'utf8').split('\n');
+    assert.equal(readme[Number(target.fragment.slice(1)) - 1], '### `rfft-axes`: rfft2d runs over the wrong axes');
+  });
+
+  it('applies the broadcast-multiply quick fix: the document text is the expected one, and the finding goes', async () => {
+    const doc = await openFixture('seed_layer.py', 'seed_fix.py');
+    const d = await diagnosticsWhere(doc.uri, (x) => x.some((y) => code(y) === 'einsum-channel-mixing'), 'the einsum finding');
+    const einsum = d.find((x) => code(x) === 'einsum-channel-mixing')!;
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, einsum.range);
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.includes('Profile this layer (Fourier_Conv2D)'), titles.join(' | '));
+    const fix = actions.find((a) => a.title === 'Replace the K = 1 einsum by a broadcast multiply');
+    assert.ok(fix?.edit, titles.join(' | '));
+    const before = doc.getText();
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    assert.equal(doc.getText(), before.replace("tf.einsum('ijkl,jklo->ijko', fft_x, fft_kernel)", 'fft_x[:, :, :, 0, None] * fft_kernel[None, :, :, 0, :]'));
+    await diagnosticsWhere(doc.uri, (x) => !x.some((y) => code(y) === 'einsum-channel-mixing') && x.some((y) => code(y) === 'rfft-axes'), 'the re-scan after the edit');
+    const axes = vscode.languages.getDiagnostics(doc.uri).find((x) => code(x) === 'rfft-axes')!;
+    const axesActions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, axes.range);
+    const move = axesActions.find((a) => a.title.startsWith('Transform over (H, W)'))!;
+    assert.ok(await vscode.workspace.applyEdit(move.edit!));
+    assert.match(doc.getText(), /fft_kernel = tf\.transpose\(tf\.spectral\.rfft2d\(tf\.transpose\(self\.kernel, \[0, 3, 1, 2\]\)\), \[0, 2, 3, 1\]\)/);
+    await diagnosticsWhere(doc.uri, (x) => !x.some((y) => code(y) === 'rfft-axes'), 'the rfft-axes finding to go');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('re-scans as the user types (debounced), on the edited text', async () => {
+    const doc = await openFixture('fno.py', 'fno_typing.py');
+    await diagnosticsWhere(doc.uri, (x) => x.some((y) => code(y) === 'rfft-axes'), 'the FNO rfft-axes finding');
+    const editor = vscode.window.activeTextEditor!;
+    const at = doc.getText().indexOf('torch.fft.rfft2(y)') + 'torch.fft.rfft2(y'.length;
+    // Type ", dim=(1, 2)" one character at a time, as a user would.
+    for (const ch of ', dim=(1, 2)') {
+      const pos = doc.positionAt(at + (doc.getText().length - fs.readFileSync(path.join(FIXTURES, 'fno.py'), 'utf8').length));
+      await editor.edit((e) => e.insert(pos, ch));
+    }
+    assert.match(doc.getText(), /torch\.fft\.rfft2\(y, dim=\(1, 2\)\)/);
+    await diagnosticsWhere(doc.uri, (x) => !x.some((y) => code(y) === 'rfft-axes') && x.some((y) => code(y) === 'einsum-channel-mixing'), 'the finding to go after typing');
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('puts a "Profile this layer" CodeLens above the layer and the Conv2D; it profiles the spec read from the code, and the numbers come back on the diagnostics', async () => {
+    const doc = await openFixture('seed_layer.py', 'seed_lens.py');
+    await diagnosticsWhere(doc.uri, (x) => x.length >= 8, 'the seed diagnostics');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+    const profileLenses = lenses.filter((l) => l.command?.title === '$(pulse) Profile this layer');
+    const text = doc.getText();
+    assert.deepEqual(profileLenses.map((l) => l.range.start.line + 1), [lineOf(text, 'class Fourier_Conv2D'), lineOf(text, 'Conv2D(32, (3, 3)')]);
+    const result: ScanResult = api.diagnostics.resultFor(doc.uri)!;
+    const site = result.layers.find((l) => l.kind === 'fourier')!;
+    const lens = profileLenses[0]!;
+    const stored = await vscode.commands.executeCommand<{ run: import('../../src/core/run').Run } | undefined>(lens.command!.command, ...(lens.command!.arguments ?? []));
+    assert.ok(stored, 'a run was made');
+    assert.deepEqual({ ...stored.run.spec }, { dtype: 'float32', ...site.spec });
+    assert.deepEqual([stored.run.spec.batch, stored.run.spec.height, stored.run.spec.inChannels, stored.run.spec.outChannels, stored.run.spec.kernelH, stored.run.spec.spatialKernel, stored.run.spec.padding], [32, 28, 1, 32, 28, 3, 'circular']);
+    const d = await diagnosticsWhere(doc.uri, (x) => x.some((y) => y.message.includes('measured on')), 'the measured numbers');
+    const einsum = d.find((x) => code(x) === 'einsum-channel-mixing')!;
+    assert.match(einsum.message, /\nmeasured on .+ \(tfjs\/wasm\): seed layer [\d.]+x (slower|faster) than Conv2D 3×3 .*einsum \d+ % of the layer/);
+    const after = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+    assert.ok(after.some((l) => l.command?.title.startsWith('measured on')), 'a CodeLens shows the measured verdict');
+  });
+
+  it('ignores malformed "Profile this layer" arguments and a layer that is gone', async () => {
+    assert.equal(await vscode.commands.executeCommand('fourierConv.profileLayer', { uri: 42 }), undefined);
+    assert.equal(await vscode.commands.executeCommand('fourierConv.profileLayer', 'nonsense'), undefined);
+    const doc = await openFixture('fno.py', 'fno_gone.py');
+    await diagnosticsWhere(doc.uri, (x) => x.length > 0, 'the FNO diagnostics');
+    assert.equal(await vscode.commands.executeCommand('fourierConv.profileLayer', { uri: doc.uri.toString(), site: 'fourier:NoSuchLayer:1' }), undefined);
+  });
+
+  it('clears the diagnostics when the setting turns them off, and brings them back', async () => {
+    const doc = await openFixture('fno.py', 'fno_setting.py');
+    await diagnosticsWhere(doc.uri, (x) => x.length > 0, 'the FNO diagnostics');
+    const cfg = vscode.workspace.getConfiguration('fourierConv');
+    await cfg.update('diagnostics.enabled', false, vscode.ConfigurationTarget.Global);
+    await diagnosticsWhere(doc.uri, (x) => x.length === 0, 'no diagnostics');
+    await cfg.update('diagnostics.enabled', true, vscode.ConfigurationTarget.Global);
+    await diagnosticsWhere(doc.uri, (x) => x.length > 0, 'the diagnostics back');
+  });
+});
