@@ -23,10 +23,12 @@ test('npm run package builds a self-contained VSIX under 10 MB without dev files
     'extension/package.json', 'extension/LICENSE.txt', 'extension/readme.md',
     'extension/dist/extension.js', 'extension/dist/worker.js', 'extension/dist/webview.js', 'extension/dist/report.css',
     'extension/dist/wasm/tfjs-backend-wasm.wasm', 'extension/dist/wasm/tfjs-backend-wasm-simd.wasm',
+    'extension/dist/grammars/web-tree-sitter.wasm', 'extension/dist/grammars/tree-sitter-python.wasm',
+    'extension/dist/grammars/tree-sitter-typescript.wasm', 'extension/dist/grammars/tree-sitter-tsx.wasm', 'extension/dist/grammars/tree-sitter-javascript.wasm',
     'extension/node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js',
     'extension/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js',
   ]) assert.ok(entries.includes(need), `${need} is in the VSIX`);
-  const dev = entries.filter((e) => /^extension\/(src|test|scripts|webview|scratch|\.ci|\.vscode-test|dist-test)\/|\.map$|\.ts$|node_modules\/(typescript|esbuild|tsx|mocha|jsdom|@types|zod|commander|@tensorflow\/tfjs-node)/.test(e));
+  const dev = entries.filter((e) => /^extension\/(src|test|scripts|webview|scratch|\.ci|\.vscode-test|dist-test)\/|\.map$|\.ts$|node_modules\/(typescript|esbuild|tsx|mocha|jsdom|@types|zod|commander|@tensorflow\/tfjs-node|web-tree-sitter|tree-sitter-)/.test(e));
   assert.deepEqual(dev, [], 'no dev files in the VSIX');
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-vsix-'));
@@ -35,5 +37,16 @@ test('npm run package builds a self-contained VSIX under 10 MB without dev files
   const text = execFileSync(process.execPath, [path.join(dir, 'extension', 'dist', 'cli.js'), 'profile', '--batch', '2', '--height', '8', '--width', '8', '--out', '2', '--warmup', '0', '--reps', '2', '--engine', 'wasm', '--out-dir', out, '--no-progress'], { cwd: dir, encoding: 'utf8' });
   assert.match(text, /engine tfjs, backend wasm/);
   assert.ok(fs.existsSync(path.join(out, 'report.html')));
+  // The scanner's grammars come from dist/grammars inside the VSIX.
+  const seed = path.join(dir, 'seed_layer.py');
+  fs.copyFileSync(path.join(root, 'test', 'scan', 'fixtures', 'seed_layer.py'), seed);
+  let scan = '';
+  try {
+    execFileSync(process.execPath, [path.join(dir, 'extension', 'dist', 'cli.js'), 'scan', seed], { cwd: dir, encoding: 'utf8' });
+  } catch (e) {
+    scan = String((e as { stdout?: string }).stdout);
+    assert.equal((e as { status?: number }).status, 1, 'exit 1: the seed has warnings');
+  }
+  assert.match(scan, /warning \[rfft-axes\]/);
   fs.rmSync(dir, { recursive: true, force: true });
 });
