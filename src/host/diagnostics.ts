@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Run } from '../core/run';
 import { loadParser } from '../platform/grammars';
 import { DocumentScanner, type Finding, type LayerSite, type ScanResult, type SourceLanguage, languageOfId, ruleHeading } from '../scan/index';
-import { measuredNote } from '../scan/measured';
+import { measuredNote, measuredSummary } from '../scan/measured';
 import { RULE_IDS, type RuleId, type SourceRange } from '../scan/types';
 
 export const SOURCE = 'Fourier Conv';
@@ -213,8 +213,8 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
         arguments: [{ uri: doc.uri.toString(), site: site.id }],
       }));
       const run = this.measured.get(this.measureKey(doc.uri, site));
-      const note = run && measuredNote(run, site.kind === 'conv2d' ? 'conv2d-fft-payoff' : 'einsum-channel-mixing');
-      if (note) lenses.push(new vscode.CodeLens(range, { title: note.length > 120 ? `${note.slice(0, 119)}…` : note, tooltip: note, command: 'fourierConv.openLastReport' }));
+      const note = run && measuredSummary(run, site.kind);
+      if (note) lenses.push(new vscode.CodeLens(range, { title: note, tooltip: 'Open the report of this run', command: 'fourierConv.openLastReport' }));
     }
     return lenses;
   }

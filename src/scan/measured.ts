@@ -46,6 +46,25 @@ export function measuredNote(run: Run, rule: RuleId): string | undefined {
     if (mine.length && total > 0) parts.push(`${mine.map((s) => s.name).join(' + ')} ${Math.round((100 * ms) / total)} % of the layer (${fmtMs(ms)})`);
   }
   if (!parts.length) return undefined;
+  return `${measuredOn(run)}: ${parts.join('; ')}`;
+}
+
+/** "measured on Intel Xeon Processor (2 logical cores), tfjs/wasm" — the device without the engine's preamble. */
+function measuredOn(run: Run): string {
+  const device = run.device.replace(/^[^:]*:\s*/, '').replace(/\((R|TM)\)/g, '').replace(/\s+/g, ' ').trim() || run.device;
   const status = run.status === 'ok' ? '' : ` (${run.status} run: partial)`;
-  return `measured on ${run.device} (${run.engine}/${run.backend})${status}: ${parts.join('; ')}`;
+  return `measured on ${device}, ${run.engine}/${run.backend}${status}`;
+}
+
+/** The CodeLens line under "Profile this layer" after a run: the verdict in one short line. */
+export function measuredSummary(run: Run, kind: 'fourier' | 'conv2d'): string | undefined {
+  const spatial = variant(run, 'spatial');
+  const seed = variant(run, 'seed');
+  const optimized = variant(run, 'optimized');
+  const k = run.spec.spatialKernel;
+  const parts: string[] = [];
+  if (kind === 'fourier' && seed && spatial) parts.push(`seed layer ${fmtMs((seed.layerMs ?? seed.totalMs).median)}, ${compare((seed.layerMs ?? seed.totalMs).median, spatial.totalMs.median)} than Conv2D ${k}×${k}`);
+  if (kind === 'conv2d' && spatial) parts.push(`Conv2D ${k}×${k} ${fmtMs(spatial.totalMs.median)}`);
+  if (optimized) parts.push(`optimized FFT ${fmtMs(optimized.totalMs.median)}${seed && kind === 'fourier' ? ` (${fmtRatio(seed.totalMs.median / optimized.totalMs.median)} faster than the seed's)` : spatial ? ` (${compare(optimized.totalMs.median, spatial.totalMs.median)})` : ''}`);
+  return parts.length ? `${measuredOn(run)}: ${parts.join(' · ')}` : undefined;
 }

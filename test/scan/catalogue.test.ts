@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RULES, ruleAnchor, ruleHeading } from '../../src/scan/catalogue';
-import { measuredNote } from '../../src/scan/measured';
+import { measuredNote, measuredSummary } from '../../src/scan/measured';
 import { RULE_IDS } from '../../src/scan/types';
 import { fakeRun } from '../fixtures';
 
@@ -21,11 +21,17 @@ test('a run puts its numbers on a finding: the verdict against Conv2D and the sh
   const run = fakeRun();
   const einsum = measuredNote(run, 'einsum-channel-mixing')!;
   // seed layer 5 ms (layerMs = total / 2) vs spatial 1 ms; einsum is the only per-call step in the layer.
-  assert.equal(einsum, 'measured on test cpu (tfjs/wasm): seed layer 5.0x slower than Conv2D 3×3 (5.00 ms vs 1.00 ms); the optimized layer is 5.0x faster than the seed\'s end to end; einsum 100 % of the layer (5.00 ms)');
+  assert.equal(einsum, 'measured on test cpu, tfjs/wasm: seed layer 5.0x slower than Conv2D 3×3 (5.00 ms vs 1.00 ms); the optimized layer is 5.0x faster than the seed\'s end to end; einsum 100 % of the layer (5.00 ms)');
   const conv = measuredNote(run, 'conv2d-fft-payoff')!;
   assert.match(conv, /FFT \(optimized\) 2\.00 ms is 2\.0x slower than Conv2D 3×3 \(1\.00 ms\)/);
   const cancelled = { ...run, status: 'cancelled' as const };
   assert.match(measuredNote(cancelled, 'rfft-axes')!, /\(cancelled run: partial\)/);
   const empty = { ...run, variants: [] };
   assert.equal(measuredNote(empty, 'rfft-axes'), undefined);
+});
+
+test('the CodeLens summary of a run names the device without the engine preamble', () => {
+  const run = { ...fakeRun(), device: 'CPU via WebAssembly SIMD + XNNPACK, 1 thread: Intel(R) Xeon(R) Processor (2 logical cores)' };
+  assert.equal(measuredSummary(run, 'fourier'), "measured on Intel Xeon Processor (2 logical cores), tfjs/wasm: seed layer 5.00 ms, 5.0x slower than Conv2D 3×3 · optimized FFT 2.00 ms (5.0x faster than the seed's)");
+  assert.equal(measuredSummary(run, 'conv2d'), 'measured on Intel Xeon Processor (2 logical cores), tfjs/wasm: Conv2D 3×3 1.00 ms · optimized FFT 2.00 ms (2.0x slower)');
 });

@@ -125,7 +125,7 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     assert.deepEqual([stored.run.spec.batch, stored.run.spec.height, stored.run.spec.inChannels, stored.run.spec.outChannels, stored.run.spec.kernelH, stored.run.spec.spatialKernel, stored.run.spec.padding], [32, 28, 1, 32, 28, 3, 'circular']);
     const d = await diagnosticsWhere(doc.uri, (x) => x.some((y) => y.message.includes('measured on')), 'the measured numbers');
     const einsum = d.find((x) => code(x) === 'einsum-channel-mixing')!;
-    assert.match(einsum.message, /\nmeasured on .+ \(tfjs\/wasm\): seed layer [\d.]+x (slower|faster) than Conv2D 3×3 .*einsum \d+ % of the layer/);
+    assert.match(einsum.message, /\nmeasured on .+, tfjs\/wasm: seed layer [\d.]+x (slower|faster) than Conv2D 3×3 .*einsum \d+ % of the layer/);
     const after = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
     assert.ok(after.some((l) => l.command?.title.startsWith('measured on')), 'a CodeLens shows the measured verdict');
   });
