@@ -3,12 +3,13 @@
  * `errors` lines); files over the size limit are skipped with a reason. `DocumentScanner` keeps one
  * tree per open document so re-scans while typing parse incrementally. Host-free.
  */
-import { Edit, type Tree } from 'web-tree-sitter';
+import { Edit, type Range, type Tree } from 'web-tree-sitter';
 import type { DeviceProfile } from '../core/model';
 import { type ConvInfo, convSite, fileFacts, findConvs, findFourierLayers } from './layers';
 import type { SourceParser } from './parser';
 import { runRules } from './rules';
-import { buildModel } from './source-model';
+import { pythonChunks } from './python-chunks';
+import { buildModel, mergeSpans, relevantMask } from './source-model';
 import type { LayerSite, ScanResult, SourceLanguage } from './types';
 import { Values } from './values';
 
@@ -25,14 +26,14 @@ function skipped(file: string, language: SourceLanguage, why: string): ScanResul
   return { file, language, findings: [], layers: [], skipped: why, syntaxErrors: false, errors: [], ms: { parse: 0, rules: 0 } };
 }
 
-/** Runs the rules on a parsed tree. */
-export function scanTree(tree: Tree, parser: SourceParser, file: string, language: SourceLanguage, opts: ScanOptions = {}, parseMs = 0): ScanResult {
+/** Runs the rules on a tree parsed from `text` (or from ranges of it). */
+export function scanTree(tree: Tree, text: string, parser: SourceParser, file: string, language: SourceLanguage, opts: ScanOptions = {}, parseMs = 0): ScanResult {
   const t0 = performance.now();
   const errors: string[] = [];
   let findings: ScanResult['findings'] = [];
   const layers: LayerSite[] = [];
   try {
-    const model = buildModel(tree, language, parser.language(language));
+    const model = buildModel(tree, language, parser.language(language), text);
     const values = new Values(model);
     const facts = fileFacts(model, values);
     const convs = findConvs(model);
@@ -60,6 +61,23 @@ function safeHasError(tree: Tree): boolean {
   }
 }
 
+/** Python files from this size on are parsed only where a finding can come from. */
+const PARTIAL_FROM = 20_000;
+
+/**
+ * The parts of a large Python file worth parsing: its top-level statements that can produce a finding
+ * (FFTs, convolutions, stated shapes, imports, the classes they use), or undefined for the whole file.
+ */
+export function partialRanges(text: string): Range[] | undefined {
+  if (text.length < PARTIAL_FROM) return undefined;
+  const chunks = pythonChunks(text);
+  if (chunks.length < 2) return undefined;
+  const spans = chunks.map((c) => ({ startIndex: c.start, endIndex: c.end, startPosition: { row: c.startRow, column: 0 }, endPosition: { row: c.endRow, column: c.endColumn } }));
+  const ranges = mergeSpans(spans, relevantMask(text, spans));
+  const covered = ranges.reduce((a, r) => a + r.endIndex - r.startIndex, 0);
+  return covered < 0.8 * text.length ? ranges : undefined;
+}
+
 /** Parses and scans one source text. */
 export function scanSource(parser: SourceParser, file: string, language: SourceLanguage, text: string, opts: ScanOptions = {}): ScanResult {
   const max = opts.maxChars ?? DEFAULT_MAX_CHARS;
@@ -67,8 +85,15 @@ export function scanSource(parser: SourceParser, file: string, language: SourceL
   let tree: Tree | undefined;
   try {
     const t0 = performance.now();
-    tree = parser.parse(language, text);
-    return scanTree(tree, parser, file, language, opts, performance.now() - t0);
+    const ranges = language === 'python' ? partialRanges(text) : undefined;
+    if (ranges && !ranges.length) return { ...skipped(file, language, ''), skipped: undefined, ms: { parse: performance.now() - t0, rules: 0 } };
+    tree = parser.parse(language, text, null, ranges);
+    if (ranges && tree.rootNode.hasError) {
+      // The lexer split somewhere the grammar does not agree with: parse it all.
+      tree.delete();
+      tree = parser.parse(language, text);
+    }
+    return scanTree(tree, text, parser, file, language, opts, performance.now() - t0);
   } catch (e) {
     const r = skipped(file, language, 'the parser failed');
     r.errors.push(`parse failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -135,7 +160,7 @@ export class DocumentScanner {
       const parseMs = performance.now() - t0;
       prev?.tree.delete();
       this.docs.set(key, { tree, text, language });
-      return scanTree(tree, this.parser, key, language, opts, parseMs);
+      return scanTree(tree, text, this.parser, key, language, opts, parseMs);
     } catch (e) {
       this.forget(key);
       const r = skipped(key, language, 'the parser failed');

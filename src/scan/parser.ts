@@ -3,7 +3,7 @@
  * bytes of the runtime and grammar .wasm files (the CLI and the extension read them from dist/grammars),
  * so this module stays free of fs. Grammar ABI versions are checked against the runtime's range.
  */
-import { LANGUAGE_VERSION, Language, MIN_COMPATIBLE_VERSION, Parser, type Tree } from 'web-tree-sitter';
+import { LANGUAGE_VERSION, Language, MIN_COMPATIBLE_VERSION, Parser, type Range, type Tree } from 'web-tree-sitter';
 import type { SourceLanguage } from './types';
 
 export const GRAMMARS: readonly SourceLanguage[] = ['python', 'typescript', 'tsx', 'javascript'];
@@ -58,10 +58,13 @@ export class SourceParser {
     return this.languages[name];
   }
 
-  /** Parses `text`; with `old` (already edited with Tree.edit) the parse is incremental. */
-  parse(lang: SourceLanguage, text: string, old?: Tree | null): Tree {
+  /**
+   * Parses `text`; with `old` (already edited with Tree.edit) the parse is incremental; with `ranges`
+   * only those parts of the text are parsed (positions stay those of the whole text).
+   */
+  parse(lang: SourceLanguage, text: string, old?: Tree | null, ranges?: Range[]): Tree {
     this.parser.setLanguage(this.languages[lang]);
-    const tree = this.parser.parse(text, old ?? null);
+    const tree = this.parser.parse(text, old ?? null, ranges?.length ? { includedRanges: ranges } : undefined);
     if (!tree) throw new Error(`tree-sitter returned no tree for a ${lang} source`);
     return tree;
   }

@@ -332,14 +332,12 @@ function fnInfo(name: string, node: Node, paramsNode: Node | undefined, cls: Cla
  * imports — and the names of the classes that transform something (their instantiations state
  * channel counts). A top-level statement with none of these cannot produce a finding.
  */
-const RELEVANT = /fft|einsum|mat[mM]ul|[cC]onv(2[dD]|olution2D)|\b(Input|input|randn|rand|zeros|ones|empty|randomNormal|randomUniform|normal|uniform)\s*\(|batch_?[sS]ize|input_?[sS]hape|complex|cfloat|cdouble|\bimport\b|require\s*\(|add_?[wW]eight|Parameter|Variable|output_shape/;
+const RELEVANT = /fft|einsum|mat[mM]ul|[cC]onv(2[dD]|olution2D)|\b(Input|input|randn|rand|zeros|ones|empty|randomNormal|randomUniform|normal|uniform)\s*\(|^(?![ \t]*(async[ \t]+)?def\b).*\b(batch_size|input_shape)[ \t]*=(?!=)|\b(batchSize|inputShape)[ \t]*:|complex|cfloat|cdouble|\bimport\b|require\s*\(|add_?[wW]eight|Parameter|Variable|output_shape/m;
 
-/** Offsets of the top-level statements worth querying (all of them when the file is one statement). */
-export function relevantRanges(root: Node, text: string): Array<{ startIndex: number; endIndex: number }> {
-  const top = root.namedChildren.map((n) => ({ startIndex: n.startIndex, endIndex: n.endIndex }));
-  if (top.length <= 1) return [{ startIndex: 0, endIndex: text.length }];
+/** Which spans (top-level statements) can produce a finding. */
+export function relevantMask(text: string, spans: ReadonlyArray<{ startIndex: number; endIndex: number }>): boolean[] {
   const names = new Set<string>();
-  for (const t of top) {
+  for (const t of spans) {
     const body = text.slice(t.startIndex, t.endIndex);
     // `from tensorflow.signal import rfft2d as r2`: r2 stands for an FFT from here on.
     if (/\bimport\b/.test(body)) for (const m of body.matchAll(/([\w$]+)\s+as\s+([\w$]+)/g)) if (RELEVANT.test(m[1]!)) names.add(m[2]!);
@@ -347,23 +345,38 @@ export function relevantRanges(root: Node, text: string): Array<{ startIndex: nu
     for (const m of body.matchAll(/\bclass\s+([A-Za-z_$][\w$]*)/g)) names.add(m[1]!);
   }
   const byName = names.size ? new RegExp(`\\b(${[...names].join('|')})\\b`) : undefined;
-  const out: Array<{ startIndex: number; endIndex: number }> = [];
-  for (const t of top) {
+  return spans.map((t) => {
     const body = text.slice(t.startIndex, t.endIndex);
-    if (!RELEVANT.test(body) && !byName?.test(body)) continue;
+    return RELEVANT.test(body) || !!byName?.test(body);
+  });
+}
+
+/** Merges the selected spans that touch. */
+export function mergeSpans<T extends { startIndex: number; endIndex: number }>(spans: readonly T[], keep: readonly boolean[], gap = 2): T[] {
+  const out: T[] = [];
+  spans.forEach((t, i) => {
+    if (!keep[i]) return;
     const last = out[out.length - 1];
-    if (last && last.endIndex >= t.startIndex - 2) last.endIndex = t.endIndex;
+    if (last && last.endIndex >= t.startIndex - gap) out[out.length - 1] = { ...last, endIndex: t.endIndex, ...('endPosition' in t ? { endPosition: (t as { endPosition: unknown }).endPosition } : {}) };
     else out.push({ ...t });
-  }
+  });
   return out;
 }
 
-export function buildModel(tree: Tree, lang: SourceLanguage, language: Language): SourceModel {
+/** Offsets of the top-level statements worth querying (all of them when the file is one statement). */
+export function relevantRanges(root: Node, text: string): Array<{ startIndex: number; endIndex: number }> {
+  const top = root.namedChildren.map((n) => ({ startIndex: n.startIndex, endIndex: n.endIndex }));
+  if (top.length <= 1) return [{ startIndex: 0, endIndex: text.length }];
+  return mergeSpans(top, relevantMask(text, top));
+}
+
+/** `text` is the whole source (a tree parsed from some ranges of it covers only those). */
+export function buildModel(tree: Tree, lang: SourceLanguage, language: Language, text: string): SourceModel {
   const dialect: Dialect = lang === 'python' ? 'python' : 'js';
   const root = tree.rootNode;
   const model: SourceModel = {
     dialect,
-    text: root.text,
+    text,
     root,
     aliases: new Map(),
     classes: [],
