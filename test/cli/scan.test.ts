@@ -26,7 +26,7 @@ test('fconv scan --json lists findings[] with file, line, rule, severity and mes
   const r = fconv(['--json', FIX]);
   assert.equal(r.code, 1, r.err);
   const j = JSON.parse(r.out);
-  assert.deepEqual(j.files.map((f: { file: string }) => path.basename(f.file)), ['fno.py', 'seed_layer.py', 'spectral.ts']);
+  assert.deepEqual(j.files.map((f: { file: string }) => path.basename(f.file)), ['fno.py', 'seed_layer.py', 'spectral.ts', 'training_filler.py']);
   for (const f of j.findings) {
     assert.equal(typeof f.file, 'string');
     assert.ok(Number.isInteger(f.line) && f.line > 0);
