@@ -130,6 +130,32 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     assert.ok(after.some((l) => l.command?.title.startsWith('measured on')), 'a CodeLens shows the measured verdict');
   });
 
+  it('asks only for what the code does not state: the tfjs Conv2D lacks the batch, one input box', async () => {
+    const doc = await openFixture('spectral.ts');
+    await diagnosticsWhere(doc.uri, (x) => x.some((y) => code(y) === 'tfjs-complex-matmul'), 'the tfjs diagnostics');
+    const site = api.diagnostics.resultFor(doc.uri)!.layers.find((l) => l.kind === 'conv2d')!;
+    assert.equal(site.spec.batch, undefined);
+    let done = false;
+    const running = vscode.commands.executeCommand<{ run: import('../../src/core/run').Run } | undefined>('fourierConv.profileLayer', { uri: doc.uri.toString(), site: site.id }).then((r) => {
+      done = true;
+      return r;
+    });
+    // Accept each box with its proposed value, as a user pressing Enter would; count the boxes.
+    let accepted = 0;
+    for (let i = 0; i < 40 && !done; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (done || api.controller.runner.running) break;
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      accepted++;
+    }
+    const stored = await running;
+    assert.ok(stored, 'the run was made after the box was accepted');
+    const spec = stored.run.spec;
+    assert.deepEqual([spec.kernelH, spec.kernelW, spec.spatialKernel, spec.outChannels, spec.padding, spec.layout, spec.height, spec.width, spec.inChannels], [3, 3, 3, 32, 'same', 'NHWC', 28, 28, 1], 'what the code says is kept');
+    assert.ok(Number.isInteger(spec.batch) && spec.batch > 0);
+    assert.ok(accepted >= 1 && accepted <= 3, `accepted ${accepted} box(es)`);
+  });
+
   it('ignores malformed "Profile this layer" arguments and a layer that is gone', async () => {
     assert.equal(await vscode.commands.executeCommand('fourierConv.profileLayer', { uri: 42 }), undefined);
     assert.equal(await vscode.commands.executeCommand('fourierConv.profileLayer', 'nonsense'), undefined);
