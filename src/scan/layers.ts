@@ -21,10 +21,20 @@ export interface FileFacts {
 
 const line = (n: Node) => `line ${n.startPosition.row + 1}`;
 
-function set(f: FileFacts, key: keyof PartialSpec, value: number | string | undefined, why: string): void {
-  if (value === undefined || f.spec[key] !== undefined) return;
-  (f.spec as Record<string, unknown>)[key] = value;
-  f.sources[key] = why;
+/** A spec being read from code: the first value found for a field wins, with where it was read. */
+function specReader(): FileFacts & { put: (key: keyof PartialSpec, value: number | string | undefined, why: string) => void; adopt: (facts: FileFacts) => void } {
+  const spec: PartialSpec = {};
+  const sources: Sources = {};
+  const put = (key: keyof PartialSpec, value: number | string | undefined, why: string) => {
+    if (value === undefined || spec[key] !== undefined) return;
+    (spec as Record<string, unknown>)[key] = value;
+    sources[key] = why;
+  };
+  /** What the file states about its input (size, channels, batch, layout). */
+  const adopt = (facts: FileFacts) => {
+    for (const k of ['batch', 'height', 'width', 'inChannels', 'layout'] as const) put(k, facts.spec[k], facts.sources[k]!);
+  };
+  return { spec, sources, put, adopt };
 }
 
 /** The calls whose keyword arguments say `input_shape=` / `batch_size=` (found in the text, then in the tree). */
@@ -46,7 +56,7 @@ function keywordCalls(model: SourceModel, values: Values): Set<CallInfo> {
 
 /** Image size, channels, batch and layout that the file states with literals. */
 export function fileFacts(model: SourceModel, values: Values): FileFacts {
-  const f: FileFacts = { spec: {}, sources: {} };
+  const f = specReader();
   const withKeywords = keywordCalls(model, values);
   for (const c of model.calls) {
     // Reading arguments crosses into wasm: only for calls that can state a shape.
@@ -56,36 +66,36 @@ export function fileFacts(model: SourceModel, values: Values): FileFacts {
     if (shape && (shape.length === 3 || shape.length === 4) && shape.every((x) => x !== undefined)) {
       const [h, w, ch] = shape.length === 4 ? shape.slice(1) : shape;
       const why = `${shapeArg!.parent?.text.slice(0, 60) ?? shapeArg!.text} (${line(shapeArg!)}, channels last)`;
-      set(f, 'height', h, why);
-      set(f, 'width', w, why);
-      set(f, 'inChannels', ch, why);
-      set(f, 'layout', 'NHWC', why);
-      if (shape.length === 4) set(f, 'batch', shape[0], why);
+      f.put('height', h, why);
+      f.put('width', w, why);
+      f.put('inChannels', ch, why);
+      f.put('layout', 'NHWC', why);
+      if (shape.length === 4) f.put('batch', shape[0], why);
     }
     const bs = intValue(c.kwargs.get('batch_size') ?? c.kwargs.get('batchSize'));
-    if (bs) set(f, 'batch', bs, `batch size ${bs} (${line(c.node)})`);
+    if (bs) f.put('batch', bs, `batch size ${bs} (${line(c.node)})`);
     if (TENSOR_FACTORY.has(c.name)) {
       const torchStyle = c.name.startsWith('torch.') || c.name === 'numpy.random.randn';
       const dims = (torchStyle ? c.args : (elements(c.args[0]) ?? [])).map((n) => intValue(n));
       if (dims.length === 4 && dims.every((d) => d !== undefined)) {
         const why = `${c.node.text.slice(0, 60)} (${line(c.node)}, ${c.name.startsWith('torch.') ? 'NCHW' : 'NHWC'})`;
         const [b, d1, d2, d3] = dims as number[];
-        set(f, 'batch', b, why);
+        f.put('batch', b, why);
         if (c.name.startsWith('torch.')) {
-          set(f, 'inChannels', d1, why);
-          set(f, 'height', d2, why);
-          set(f, 'width', d3, why);
-          set(f, 'layout', 'NCHW', why);
+          f.put('inChannels', d1, why);
+          f.put('height', d2, why);
+          f.put('width', d3, why);
+          f.put('layout', 'NCHW', why);
         } else {
-          set(f, 'height', d1, why);
-          set(f, 'width', d2, why);
-          set(f, 'inChannels', d3, why);
-          set(f, 'layout', 'NHWC', why);
+          f.put('height', d1, why);
+          f.put('width', d2, why);
+          f.put('inChannels', d3, why);
+          f.put('layout', 'NHWC', why);
         }
       }
     }
   }
-  return f;
+  return { spec: f.spec, sources: f.sources };
 }
 
 export interface ConvInfo {
@@ -210,14 +220,7 @@ export function findFourierLayers(model: SourceModel, values: Values, facts: Fil
     if (!product) continue;
     const name = cls?.name ?? fn!.name;
     const nameNode = cls?.nameNode ?? fn!.node.childForFieldName('name') ?? owner.node;
-    const spec: PartialSpec = {};
-    const sources: Sources = {};
-    const put = (k: keyof PartialSpec, v: number | string | undefined, why: string) => {
-      if (v !== undefined && spec[k] === undefined) {
-        (spec as Record<string, unknown>)[k] = v;
-        sources[k] = why;
-      }
-    };
+    const { spec, sources, put, adopt } = specReader();
     // The weight: what the layer transforms (seed) or multiplies with (FNO: self.weights1).
     let kernelShape: Node[] | undefined;
     if (cls) {
@@ -242,9 +245,7 @@ export function findFourierLayers(model: SourceModel, values: Values, facts: Fil
       if (facts.spec.width) put('kernelW', facts.spec.width, `image-sized kernel (${facts.sources.width})`);
     }
     if (shapeText.some((t) => /input_shape\s*\[\s*(3|-1)\s*\]/.test(t)) && facts.spec.inChannels) put('inChannels', facts.spec.inChannels, `kernel shape uses input_shape[3] (${facts.sources.inChannels})`);
-    for (const k of ['batch', 'height', 'width', 'inChannels', 'layout'] as const) {
-      if (facts.spec[k] !== undefined) put(k, facts.spec[k], facts.sources[k]!);
-    }
+    adopt(facts);
     put('layout', framework === 'torch' ? 'NCHW' : framework === 'keras' || framework === 'tfjs' ? 'NHWC' : undefined, `${framework} default layout`);
     const padded = ffts.some((c) => c.kwargs.has('fft_length') || c.kwargs.has('s') || c.args.length > 1 || calls.some((p) => PAD.has(p.name) && p.fn === c.fn));
     put('padding', padded ? 'linear' : 'circular', padded ? 'the transforms are given a size / the input is padded' : 'spectra multiplied without padding (circular)');
@@ -259,14 +260,7 @@ export function findFourierLayers(model: SourceModel, values: Values, facts: Fil
 }
 
 export function convSite(info: ConvInfo, facts: FileFacts): LayerSite {
-  const spec: PartialSpec = {};
-  const sources: Sources = {};
-  const put = (k: keyof PartialSpec, v: number | string | undefined, why: string) => {
-    if (v !== undefined && spec[k] === undefined) {
-      (spec as Record<string, unknown>)[k] = v;
-      sources[k] = why;
-    }
-  };
+  const { spec, sources, put, adopt } = specReader();
   const where = `${info.call.node.text.replace(/\s+/g, ' ').slice(0, 60)} (${line(info.call.node)})`;
   if (info.kernel) {
     put('kernelH', info.kernel.kh, where);
@@ -277,9 +271,7 @@ export function convSite(info: ConvInfo, facts: FileFacts): LayerSite {
   put('inChannels', info.inChannels, where);
   put('padding', info.padding, where);
   put('layout', info.framework === 'torch' ? 'NCHW' : info.framework === 'keras' || info.framework === 'tfjs' ? 'NHWC' : undefined, `${info.framework} default layout`);
-  for (const k of ['batch', 'height', 'width', 'inChannels', 'layout'] as const) {
-    if (facts.spec[k] !== undefined) put(k, facts.spec[k], facts.sources[k]!);
-  }
+  adopt(facts);
   const text = info.call.node.text.replace(/\s+/g, ' ');
   return {
     id: `conv2d:${info.call.node.startPosition.row}:${info.call.node.startPosition.column}`,

@@ -124,13 +124,6 @@ function jsModule(spec: string): string | undefined {
   return undefined;
 }
 
-function stringValue(n: Node | null | undefined): string | undefined {
-  if (!n || n.type !== 'string') return undefined;
-  const t = n.text;
-  const m = /^[rbuRBU]*(['"]{1,3})([\s\S]*)\1$/.exec(t);
-  return m ? m[2] : undefined;
-}
-
 function collectImport(node: Node, dialect: Dialect, aliases: Map<string, string>): void {
   if (dialect === 'python') {
     if (node.type === 'import_statement') {
@@ -200,26 +193,6 @@ function collectRequire(node: Node, aliases: Map<string, string>): void {
   }
 }
 
-/** `a.b.c` as segments when it is a plain path of names (the root may be `self` / `this`). */
-export function pathOf(n: Node | null | undefined): string[] | undefined {
-  const out: string[] = [];
-  let cur = n;
-  for (let depth = 0; cur && depth < 32; depth++) {
-    if (cur.type === 'identifier' || cur.type === 'this' || cur.type === 'property_identifier') {
-      out.unshift(cur.text);
-      return out;
-    }
-    if (cur.type === 'attribute') {
-      out.unshift(cur.childForFieldName('attribute')?.text ?? '');
-      cur = cur.childForFieldName('object');
-    } else if (cur.type === 'member_expression') {
-      out.unshift(cur.childForFieldName('property')?.text ?? '');
-      cur = cur.childForFieldName('object');
-    } else return undefined;
-  }
-  return undefined;
-}
-
 export function resolvePath(segments: string[] | undefined, model: Pick<SourceModel, 'aliases' | 'dialect'>): string {
   if (!segments?.length) return '';
   const root = segments[0]!;
@@ -243,7 +216,6 @@ class Call implements CallInfo {
     if (PLAIN_PATH.test(text)) {
       const segments = text.split('.').map((x) => x.trim());
       this.name = resolvePath(segments, model);
-      if (!this.name && segments.length === 1 && model.aliases.has(segments[0]!)) this.name = canonical(model.aliases.get(segments[0]!)!);
       this.last = segments[segments.length - 1]!;
     } else {
       // `x[0].permute(…)`, `f(a)(b)`: a method on a value; its name is what follows the last dot.
@@ -482,4 +454,3 @@ export function selfAssignments(model: SourceModel, cls: ClassInfo): Map<string,
   return map;
 }
 
-export { stringValue };

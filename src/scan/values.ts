@@ -15,9 +15,6 @@ export const FORWARD_FFT = new Set([
 ]);
 export const TF_INNERMOST_2D = new Set(['tensorflow.signal.rfft2d', 'tensorflow.signal.fft2d']);
 export const TORCH_2D = new Set(['torch.fft.rfft2', 'torch.fft.fft2']);
-export const INVERSE_FFT = new Set([
-  'tensorflow.signal.irfft2d', 'tensorflow.signal.ifft2d', 'torch.fft.irfft2', 'torch.fft.ifft2', 'torch.fft.irfftn', 'torch.fft.ifftn', 'numpy.fft.irfft2', 'tfjs.irfft', 'tfjs.ifft',
-]);
 export const EINSUM = new Set(['tensorflow.einsum', 'torch.einsum', 'tfjs.einsum', 'numpy.einsum']);
 export const MATMUL = new Set(['tensorflow.matmul', 'torch.matmul', 'torch.bmm', 'tfjs.matMul', 'numpy.matmul']);
 export const MULTIPLY = new Set(['tensorflow.multiply', 'torch.mul', 'torch.multiply', 'tfjs.mul', 'numpy.multiply']);
