@@ -13,6 +13,8 @@ import { type Workbench, startWorkbench } from '../host/workbench.mjs';
 
 const root = path.resolve(__dirname, '..', '..');
 const out = path.join(root, '.vscode-test', 'ui');
+/** Both workbenches: no git, the embedded engine, short runs. */
+const BASE_SETTINGS = { 'git.enabled': false, 'fourierConv.engine': 'wasm', 'fourierConv.warmup': 1, 'fourierConv.repetitions': 3 };
 
 async function poll<T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> {
   const end = Date.now() + ms;
@@ -79,11 +81,8 @@ test('F1 → Profile Fourier Conv → MNIST preset shows the timeline, in light 
     'workbench.colorTheme': 'Default Light Modern',
     'workbench.preferredDarkColorTheme': 'Default Dark Modern',
     'workbench.preferredLightColorTheme': 'Default Light Modern',
-    'git.enabled': false,
     'git.openRepositoryInParentFolders': 'never',
-    'fourierConv.engine': 'wasm',
-    'fourierConv.warmup': 1,
-    'fourierConv.repetitions': 3,
+    ...BASE_SETTINGS,
   };
   let wb: Workbench | undefined;
   try {
@@ -165,12 +164,9 @@ test('a Python file with the seed layer: squiggles, the CodeLens, the hover, the
   fs.copyFileSync(path.join(root, 'test', 'scan', 'fixtures', 'seed_layer.py'), path.join(workspace, 'seed_layer.py'));
   const settings = {
     'workbench.colorTheme': 'Default Dark Modern',
-    'git.enabled': false,
     'workbench.startupEditor': 'none',
     'editor.minimap.enabled': false,
-    'fourierConv.engine': 'wasm',
-    'fourierConv.warmup': 1,
-    'fourierConv.repetitions': 3,
+    ...BASE_SETTINGS,
   };
   let wb: Workbench | undefined;
   try {
