@@ -26,13 +26,20 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
   const log = vscode.window.createOutputChannel('Fourier Conv Profiler', { log: true });
   const controller = new Controller(ctx, log, version);
   // The scanner's parser (wasm) loads on the first source document, not here.
-  const diagnostics = new SourceDiagnostics(ctx.extensionPath, log, { profile: (spec) => controller.profile({ spec }) });
+  const diagnostics = new SourceDiagnostics(ctx.extensionPath, log, {
+    profile: (spec) => controller.profile({ spec }),
+    lastDevice: () => controller.store.last()?.run.analysis?.device,
+  });
   ctx.subscriptions.push(
     diagnostics,
     vscode.commands.registerCommand(PROFILE_LAYER, (args?: unknown) => diagnostics.profileLayer(args)),
     log,
     controller,
-    vscode.commands.registerCommand('fourierConv.profile', (args?: unknown) => controller.profile(args)),
+    vscode.commands.registerCommand('fourierConv.profile', async (args?: unknown) => {
+      const stored = await controller.profile(args);
+      diagnostics.useDevice(stored?.run.analysis?.device);
+      return stored;
+    }),
     vscode.commands.registerCommand('fourierConv.cancel', () => controller.runner.cancel()),
     vscode.commands.registerCommand('fourierConv.openLastReport', () => controller.openLastReport()),
     vscode.commands.registerCommand('fourierConv.exportReport', (format?: ExportFormat, target?: vscode.Uri) => controller.exportReport(format, target)),

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
+import type { DeviceProfile } from '../core/model';
 import type { Run } from '../core/run';
 import { loadParser } from '../platform/grammars';
 import { DocumentScanner, type Finding, type LayerSite, type ScanResult, type SourceLanguage, languageOfId, ruleHeading } from '../scan/index';
@@ -31,6 +32,8 @@ interface DocState {
 export interface LayerProfiler {
   /** Runs "Profile Fourier Conv" for a spec read from code; resolves with the run, if one ran. */
   profile(spec: LayerSite['spec']): Promise<{ run: Run } | undefined>;
+  /** The device the last saved run was modelled on (its calibrated rates price the Conv2Ds). */
+  lastDevice(): DeviceProfile | undefined;
 }
 
 const toRange = (r: SourceRange) => new vscode.Range(r.start.line, r.start.column, r.end.line, r.end.column);
@@ -50,6 +53,7 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
   readonly onDidScan = this.scanned.event;
   private readonly subs: vscode.Disposable[] = [];
   private readmeLines: Map<RuleId, number> | undefined;
+  private device: DeviceProfile | undefined;
 
   constructor(private readonly extensionPath: string, private readonly log: vscode.LogOutputChannel, private readonly profiler: LayerProfiler) {
     const selector = ['python', 'typescript', 'typescriptreact', 'javascript', 'javascriptreact'].flatMap((language) => [...SCHEMES].map((scheme) => ({ language, scheme })));
@@ -93,7 +97,8 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
       const t0 = performance.now();
       try {
         const parser = await loadParser([path.join(this.extensionPath, 'dist', 'grammars')]);
-        this.scanner = new DocumentScanner(parser, () => ({ maxChars: this.maxChars }));
+        this.device ??= this.profiler.lastDevice();
+        this.scanner = new DocumentScanner(parser, () => ({ maxChars: this.maxChars, device: this.device }));
         this.log.info(`source scanner ready in ${(performance.now() - t0).toFixed(0)} ms (web-tree-sitter; Python, TypeScript, TSX, JavaScript grammars)`);
         return this.scanner;
       } catch (e) {
@@ -195,6 +200,13 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
     }));
   }
 
+  /** A run's device: from now on each Conv2D whose shapes the code states is priced on it. */
+  useDevice(device: DeviceProfile | undefined): void {
+    if (!device || device === this.device) return;
+    this.device = device;
+    if (this.scanner) this.rescanAll();
+  }
+
   /** The last scan of a document (tests, profile-layer). */
   resultFor(uri: vscode.Uri): ScanResult | undefined {
     return this.docs.get(uri.toString())?.result;
@@ -267,6 +279,7 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
     const stored = await this.profiler.profile(site.spec);
     if (stored) {
       this.measured.set(this.measureKey(uri, site), stored.run);
+      this.useDevice(stored.run.analysis?.device);
       const current = this.resultFor(uri);
       if (current) this.publish(uri, current);
       this.lensChange.fire();

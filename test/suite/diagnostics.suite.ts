@@ -128,6 +128,9 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     assert.match(einsum.message, /\nmeasured on .+, tfjs\/wasm: seed layer [\d.]+x (slower|faster) than Conv2D 3×3 .*einsum \d+ % of the layer/);
     const after = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
     assert.ok(after.some((l) => l.command?.title.startsWith('measured on')), 'a CodeLens shows the measured verdict');
+    // The run's calibrated device now prices the Conv2D with the cost model.
+    const priced = await diagnosticsWhere(doc.uri, (x) => x.some((y) => code(y) === 'conv2d-fft-payoff' && y.message.includes('Cost model on')), 'the Conv2D priced on the run\'s device');
+    assert.match(priced.find((y) => code(y) === 'conv2d-fft-payoff')!.message, /Cost model on .+: spatial [\d.]+ ms vs FFT [\d.]+ ms per call/);
   });
 
   it('asks only for what the code does not state: the tfjs Conv2D lacks the batch, one input box', async () => {
