@@ -438,7 +438,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--device <name>', `price each Conv2D with the cost model on this device: local (the cached probe) or ${GPU_TABLE.map((x) => x.name).join(', ')}`)
     .option('--max-chars <n>', 'skip files larger than this many characters', String(1 << 20))
     .action(async (files: string[], flags: ScanFlags) => {
-      code = await scanCommand(files, flags, io);
+      code = await scanCommand(files, flags, io, version);
     });
   try {
     await program.parseAsync(argv, { from: 'user' });

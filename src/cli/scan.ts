@@ -11,6 +11,7 @@ import { cacheDir, readCachedProbe } from '../engines/device-cache';
 import { loadParser } from '../platform/grammars';
 import { type Finding, type LayerSite, type ScanResult, languageOf, ruleAnchor, scanSource } from '../scan/index';
 import { DEFAULT_MAX_CHARS } from '../scan/index';
+import { SCAN_SCHEMA_VERSION, type ScanReport } from '../scan/report-schema';
 import type { CliIo } from './main';
 
 const SPEC_FIELDS = ['batch', 'height', 'width', 'inChannels', 'outChannels', 'kernelH', 'kernelW', 'spatialKernel', 'padding', 'layout'] as const;
@@ -87,7 +88,7 @@ function specText(site: LayerSite): string {
   return `${parts.join(', ') || 'nothing stated'}${missing.length ? ` (not in the code: ${missing.join(', ')})` : ''}`;
 }
 
-export function findingJson(file: string, f: Finding) {
+export function findingJson(file: string, f: Finding): ScanReport['findings'][number] {
   return {
     file,
     line: f.range.start.line + 1,
@@ -105,7 +106,7 @@ export function findingJson(file: string, f: Finding) {
   };
 }
 
-export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo): Promise<number> {
+export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, version: string): Promise<number> {
   if (!files.length) throw new UsageError('scan needs at least one file or folder');
   const maxChars = flags.maxChars === undefined ? DEFAULT_MAX_CHARS : Number(flags.maxChars);
   if (!Number.isInteger(maxChars) || maxChars <= 0) throw new UsageError(`--max-chars must be a positive whole number, got "${flags.maxChars}"`);
@@ -121,15 +122,17 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo):
   const warnings = all.filter((x) => x.f.severity === 'warning').length;
   const summary = { files: results.length, skipped: results.filter((r) => r.skipped).length, warnings, information: all.length - warnings };
   if (flags.json) {
-    io.out(`${JSON.stringify({
-      tool: 'fconv scan',
+    const report: ScanReport = {
+      schemaVersion: SCAN_SCHEMA_VERSION,
+      tool: { name: 'fconv scan', version },
       files: results.map((r) => ({
         file: r.file, language: r.language, skipped: r.skipped ?? null, syntaxErrors: r.syntaxErrors, errors: r.errors,
         layers: r.layers.map((l) => ({ id: l.id, kind: l.kind, name: l.name, line: l.range.start.line + 1, spec: l.spec, specSources: l.specSources, missing: missingFields(l) })),
       })),
       findings: all.map(({ file, f }) => findingJson(file, f)),
       summary,
-    }, null, 2)}\n`);
+    };
+    io.out(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     for (const r of results) {
       if (r.skipped) io.err(`fconv scan: skipped ${r.file}: ${r.skipped}\n`);

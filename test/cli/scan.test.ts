@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { scanJsonSchema, scanReportSchema } from '../../src/scan/report-schema';
 import { CLI } from '../helpers';
 
 const FIX = path.join(__dirname, '..', 'scan', 'fixtures');
@@ -25,23 +26,20 @@ test('fconv scan prints file:line:column, severity, rule and message, the layers
 test('fconv scan --json lists findings[] with file, line, rule, severity and message, and the layers', () => {
   const r = fconv(['--json', FIX]);
   assert.equal(r.code, 1, r.err);
-  const j = JSON.parse(r.out);
-  assert.deepEqual(j.files.map((f: { file: string }) => path.basename(f.file)), ['fno.py', 'seed_layer.py', 'spectral.ts', 'training_filler.py']);
+  const j = scanReportSchema.parse(JSON.parse(r.out));
+  assert.equal(j.schemaVersion, 1);
+  assert.deepEqual(j.files.map((f) => path.basename(f.file)), ['fno.py', 'seed_layer.py', 'spectral.ts', 'training_filler.py']);
   for (const f of j.findings) {
-    assert.equal(typeof f.file, 'string');
-    assert.ok(Number.isInteger(f.line) && f.line > 0);
-    assert.match(f.rule, /^[a-z0-9-]+$/);
-    assert.ok(['warning', 'information'].includes(f.severity));
     assert.ok(f.message.length > 20);
     assert.match(f.docs, /^README\.md#/);
   }
-  const seed = j.findings.filter((f: { file: string }) => f.file.endsWith('seed_layer.py'));
-  assert.deepEqual(seed.map((f: { line: number; rule: string }) => `${f.line}:${f.rule}`).sort(), [
+  const seed = j.findings.filter((f) => f.file.endsWith('seed_layer.py'));
+  assert.deepEqual(seed.map((f) => `${f.line}:${f.rule}`).sort(), [
     '19:kernel-spectrum-per-call', '19:rfft-axes', '20:complex-transpose', '21:circular-convolution', '21:einsum-channel-mixing', '25:output-shape-mismatch', '30:conv2d-fft-payoff', '30:uneven-comparison',
   ]);
-  const ts = j.files.find((f: { file: string }) => f.file.endsWith('spectral.ts'));
-  assert.deepEqual(ts.layers.find((l: { kind: string }) => l.kind === 'conv2d').missing, ['batch']);
-  assert.equal(j.summary.warnings, j.findings.filter((f: { severity: string }) => f.severity === 'warning').length);
+  const ts = j.files.find((f) => f.file.endsWith('spectral.ts'))!;
+  assert.deepEqual(ts.layers.find((l) => l.kind === 'conv2d')!.missing, ['batch']);
+  assert.equal(j.summary.warnings, j.findings.filter((f) => f.severity === 'warning').length);
 });
 
 test('fconv scan exits 0 when there is no warning, and says so', () => {
@@ -75,4 +73,9 @@ test('fconv scan skips files over --max-chars with a line on stderr', () => {
   const r = fconv(['--max-chars', '50', path.join(FIX, 'fno.py')]);
   assert.equal(r.code, 0);
   assert.match(r.err, /skipped .*fno\.py: \d+ characters, over the 50-character limit/);
+});
+
+test('schema/scan-v1.schema.json is the JSON Schema of the scan report (npm run gen-schema keeps it in sync)', () => {
+  const file = path.join(__dirname, '..', '..', 'schema', 'scan-v1.schema.json');
+  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), scanJsonSchema(), 'run `npm run gen-schema` after changing the schema');
 });

@@ -1,0 +1,66 @@
+/**
+ * The JSON `fconv scan --json` prints, for CI and pre-commit hooks: versioned zod schema, and its JSON
+ * Schema (schema/scan-v1.schema.json, kept in sync by a test). Host-free.
+ */
+import { z } from 'zod';
+import { RULE_IDS } from './types';
+
+export const SCAN_SCHEMA_VERSION = 1;
+
+const pos = z.number().int().positive();
+const specField = z.union([z.number().int().positive(), z.string()]);
+
+export const scanFindingSchema = z.object({
+  file: z.string(),
+  /** 1-based, as editors show them. */
+  line: pos,
+  column: pos,
+  endLine: pos,
+  endColumn: pos,
+  rule: z.enum(RULE_IDS),
+  severity: z.enum(['warning', 'information']),
+  message: z.string(),
+  evidence: z.array(z.string()),
+  suggestion: z.string(),
+  fixes: z.array(z.object({
+    title: z.string(),
+    edits: z.array(z.object({ line: pos, column: pos, endLine: pos, endColumn: pos, newText: z.string() })),
+  })),
+  /** The layer the finding belongs to (files[].layers[].id), or null. */
+  layer: z.string().nullable(),
+  /** The README section that explains the rule. */
+  docs: z.string(),
+});
+
+export const scanReportSchema = z.object({
+  schemaVersion: z.literal(SCAN_SCHEMA_VERSION),
+  tool: z.object({ name: z.string(), version: z.string() }),
+  files: z.array(z.object({
+    file: z.string(),
+    language: z.enum(['python', 'typescript', 'tsx', 'javascript']),
+    skipped: z.string().nullable(),
+    syntaxErrors: z.boolean(),
+    errors: z.array(z.string()),
+    layers: z.array(z.object({
+      id: z.string(),
+      kind: z.enum(['fourier', 'conv2d']),
+      name: z.string(),
+      line: pos,
+      /** What the code states, as `fconv profile` flags take it (LayerSpec fields). */
+      spec: z.record(z.string(), specField),
+      specSources: z.record(z.string(), z.string()),
+      missing: z.array(z.string()),
+    })),
+  })),
+  findings: z.array(scanFindingSchema),
+  summary: z.object({ files: z.number().int().nonnegative(), skipped: z.number().int().nonnegative(), warnings: z.number().int().nonnegative(), information: z.number().int().nonnegative() }),
+});
+export type ScanReport = z.infer<typeof scanReportSchema>;
+
+export function scanJsonSchema(): Record<string, unknown> {
+  return {
+    $id: `scan-v${SCAN_SCHEMA_VERSION}.schema.json`,
+    title: `fconv scan --json output, schema version ${SCAN_SCHEMA_VERSION}`,
+    ...(z.toJSONSchema(scanReportSchema) as Record<string, unknown>),
+  };
+}
