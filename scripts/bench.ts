@@ -23,7 +23,7 @@ import { costOf, cpuProfile, estimateStep, ratesFor } from '../src/core/model';
 import { predict } from '../src/core/predict';
 import { DEFAULT_SPEC } from '../src/core/spec';
 import { cellSpec } from '../src/core/sweep';
-import { WorkerClient } from '../src/engines/client';
+import { WorkerClient } from '../src/client/client';
 import { type Run, parseRun } from '../src/core/run';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -33,7 +33,8 @@ export function fakeRun(): Run {
 
 
 import { type DeviceProfile, type Probe, cpuProfile, estimateStep, ratesFor } from '../src/core/model';
-import { planOptimized, planSpatial, planSpatialEquivalent, type PlannedStep } from '../src/core/plan';
+import { type StepCost } from '../src/core/model';
+import { planOptimized, planSpatial, planSpatialEquivalent, tfjsTraits } from '../src/core/variants';
 import { type LayerSpec } from '../src/core/spec';
 import type { VariantName } from '../src/core/run';
 
@@ -44,7 +45,11 @@ export const PROBE: Probe = {
 };
 export const CPU: DeviceProfile = cpuProfile(PROBE);
 
-const SEED_STEPS = (s: LayerSpec): PlannedStep[] => {
+type Planned = StepCost & { id: string; inLayer: boolean; oneOff: boolean };
+const WASM = tfjsTraits('wasm');
+const steps = (p: { oneOff: Planned[]; steps: Planned[] }): Planned[] => [...p.oneOff, ...p.steps];
+
+const SEED_STEPS = (s: LayerSpec): Planned[] => {
   const F = s.height * (Math.floor(s.width / 2) + 1);
   const kernelBytes = 4 * s.inChannels * s.outChannels * F * 2;
   return [
@@ -73,8 +78,8 @@ const IMPL: Record<string, string> = {
 export function modelRun(spec: LayerSpec, o: { device?: DeviceProfile; variants?: VariantName[]; scale?: Partial<Record<string, number>> } = {}): Run {
   const rates = ratesFor(o.device ?? CPU);
   const names = o.variants ?? ['spatial', 'spatial-equivalent', 'seed', 'optimized'];
-  const plans: Record<VariantName, PlannedStep[]> = {
-    spatial: planSpatial(spec), 'spatial-equivalent': planSpatialEquivalent(spec), seed: SEED_STEPS(spec), optimized: planOptimized(spec, 'wasm'),
+  const plans: Record<VariantName, Planned[]> = {
+    spatial: steps(planSpatial(spec, WASM)), 'spatial-equivalent': steps(planSpatialEquivalent(spec, WASM)), seed: SEED_STEPS(spec), optimized: steps(planOptimized(spec, WASM)),
   };
   const variants = names.map((name) => {
     const steps = plans[name].map((p) => {

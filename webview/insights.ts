@@ -8,7 +8,7 @@ import type { Analysis, Hint, StepAnalysis, Sweep } from '../src/core/insight-sc
 import { formatBytes } from '../src/core/memory';
 import { KIND_LABEL } from '../src/core/model';
 import { h, s, tip } from './dom';
-import { stepCategory } from './report';
+import { stepGroup } from './report';
 
 const SEVERITY_LABEL: Record<Hint['severity'], string> = { warning: 'warning', suggestion: 'suggestion', info: 'note' };
 
@@ -74,7 +74,7 @@ export function rooflineChart(a: Analysis, width = 760): SVGElement {
   }
   svg.appendChild(s('text', { x: X(xlo) + 6, y: Y(Math.max(bw * xlo * 3, ylo)) - 8, class: 'tick' }, `${fmtNum(bw)} GB/s`));
   for (const p of pts) {
-    const cat = stepCategory({ name: p.name });
+    const cat = stepGroup({ id: p.stepId, name: p.name, category: p.category });
     const g = s('g', { class: 'pt' }, tip(`${p.variant} · ${p.name}\n${p.intensity.toFixed(2)} FLOP/byte, ${p.achievedGflops.toFixed(2)} GFLOP/s achieved of ${p.attainableGflops.toFixed(1)} attainable (${p.pctOfBound.toFixed(0)} %)\nmedian ${fmtMs(p.medianMs)}, model ${fmtMs(p.modelMs)} (${p.bound}-bound)\n${KIND_LABEL[p.kind]}`));
     g.appendChild(s('circle', { cx: X(Math.max(p.intensity, xlo)), cy: Y(Math.max(p.achievedGflops, ylo)), r: p.variant === 'seed' ? 4.5 : 5.5, class: `dot cat-${cat} v-${p.variant}` }));
     svg.appendChild(g);
@@ -107,7 +107,7 @@ export function boundBars(a: Analysis, width = 760, limit = 14): SVGElement {
     const g = s('g', { class: 'row' }, tip(`${r.variant} · ${r.name}: ${fmtMs(r.medianMs)} measured, ${fmtMs(r.modelMs)} model\n${unit} (${r.pctOfBound.toFixed(0)} % of its bound, ${r.bound}-bound by the model)\n${formatBytes(r.bytes)} moved, ${KIND_LABEL[r.kind]}`));
     g.appendChild(s('text', { x: labelW - 8, y: y + 14, class: 'label small', 'text-anchor': 'end' }, stepLabel(a, r)));
     g.appendChild(s('rect', { x: labelW, y: y + 4, width: plotW, height: 12, class: 'track' }));
-    g.appendChild(s('rect', { x: labelW, y: y + 4, width: Math.max(1, (plotW * pctv) / 100), height: 12, class: `bar cat-${stepCategory({ name: r.name })}` }));
+    g.appendChild(s('rect', { x: labelW, y: y + 4, width: Math.max(1, (plotW * pctv) / 100), height: 12, class: `bar cat-${stepGroup({ id: r.stepId, name: r.name, category: r.category })}` }));
     g.appendChild(s('text', { x: labelW + plotW + 8, y: y + 14, class: 'value small' }, `${r.pctOfBound.toFixed(0)} % · ${fmtMs(r.medianMs)}`));
     svg.appendChild(g);
   });

@@ -6,22 +6,30 @@ import { fmtMs, verdict } from '../src/core/format';
 import { formatBytes } from '../src/core/memory';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
 import { describeSpec } from '../src/core/spec';
+import { type StepCategory, categoryOf } from '../src/core/variants/step';
 import { h, s, tip } from './dom';
 import { analysisSection, hintsSection, sweepSection } from './insights';
 
-export type StepCategory = 'transform' | 'transpose' | 'product' | 'conv' | 'pad' | 'other';
+/** The colour groups of the timelines and tables. */
+export type ColourGroup = 'transform' | 'transpose' | 'product' | 'conv' | 'pad' | 'other';
 
-export function stepCategory(step: Pick<StepResult, 'name'>): StepCategory {
-  const n = step.name.toLowerCase();
-  if (n.includes('fft') || n.includes('c2r')) return 'transform';
-  if (n.startsWith('transpose')) return 'transpose';
-  if (n.includes('einsum') || n.includes('multiply') || n.includes('matmul')) return 'product';
-  if (n.includes('conv')) return 'conv';
-  if (n.startsWith('pad') || n.startsWith('crop')) return 'pad';
-  return 'other';
+const GROUP: Record<StepCategory, ColourGroup> = {
+  'forward-transform': 'transform',
+  'kernel-transform': 'transform',
+  'inverse-transform': 'transform',
+  setup: 'transform',
+  layout: 'transpose',
+  product: 'product',
+  convolution: 'conv',
+  padding: 'pad',
+};
+
+/** A step's colour group, from the category its plan recorded. */
+export function stepGroup(step: { id: string; name: string; category?: StepCategory }): ColourGroup {
+  return GROUP[categoryOf(step)];
 }
 
-const CATEGORY_LABEL: Record<StepCategory, string> = {
+const CATEGORY_LABEL: Record<ColourGroup, string> = {
   transform: 'FFT / DFT',
   transpose: 'transpose',
   product: 'product / einsum',
@@ -151,7 +159,7 @@ export function timelines(run: Run, width = 760): SVGElement {
     for (const st of v.steps.filter((x) => !x.oneOff)) {
       const x0 = labelW + (plotW * t) / span;
       const w = Math.max(0.8, (plotW * st.median) / span);
-      const cat = stepCategory(st);
+      const cat = stepGroup(st);
       const g = s('g', { class: 'step' }, tip(stepTooltip(st)));
       g.appendChild(s('rect', { x: x0, y, width: w, height: 24, class: `seg cat-${cat}${st.inLayer ? '' : ' outside'}` }));
       if (w > 46) {
@@ -174,7 +182,7 @@ function truncate(text: string, n: number): string {
 }
 
 function legend(): HTMLElement {
-  const cats: StepCategory[] = ['transform', 'transpose', 'product', 'conv', 'pad'];
+  const cats: ColourGroup[] = ['transform', 'transpose', 'product', 'conv', 'pad'];
   return h('div', { class: 'legend' },
     ...cats.map((c) => h('span', { class: 'legend-item' }, h('span', { class: `swatch cat-${c}` }), CATEGORY_LABEL[c])),
     h('span', { class: 'legend-item' }, h('span', { class: 'swatch outside' }), 'outside the layer (input transform, inverse for the check)'));
@@ -183,7 +191,7 @@ function legend(): HTMLElement {
 function stepTable(v: VariantResult): HTMLElement {
   const total = v.stepSumMs;
   const body = v.steps.map((st) => h('tr', { class: st.oneOff ? 'one-off' : st.inLayer ? '' : 'outside' },
-    h('td', {}, h('span', { class: `swatch cat-${stepCategory(st)}` }), st.name),
+    h('td', {}, h('span', { class: `swatch cat-${stepGroup(st)}` }), st.name),
     h('td', { class: 'num' }, fmtMs(st.median)),
     h('td', { class: 'num muted' }, `${fmtMs(st.p10)}–${fmtMs(st.p90)}`),
     h('td', { class: 'num' }, st.oneOff ? 'once' : `${((100 * st.median) / total).toFixed(0)}%`),

@@ -11,14 +11,14 @@ import { type DeviceProfile, explicitProfile, gpuProfile, GPU_TABLE } from '../c
 import { predict } from '../core/predict';
 import { DEFAULT_KERNELS, confusion, parseChannels, parseKernelList, sweepKernels, sweepProblems } from '../core/sweep';
 import type { LayerSpec } from '../core/spec';
-import { runSweep } from '../engines/sweep-runner';
+import { runSweep } from '../client/sweep-runner';
 import { type Discovery, describeDiscovery, loadAddon, searchDirs, unavailableReason } from '../engines/cuda/discovery';
-import { deviceFor } from '../engines/device-cache';
+import { deviceFor } from '../client/device-cache';
 import { gpuName } from '../engines/tfjs/backends';
 import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
 import { VARIANT_NAMES, type VariantName } from '../core/run';
 import { UsageError, specFromText } from '../core/spec-input';
-import { WorkerClient, WorkerError } from '../engines/client';
+import { WorkerClient, WorkerError } from '../client/client';
 import { ENGINE_REQUESTS, type ProgressMsg } from '../protocol/worker-protocol';
 import { writeReport, writeSweepReport } from '../report/report-files';
 import { type ScanFlags, scanCommand } from './scan';

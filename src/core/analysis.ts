@@ -3,6 +3,7 @@
  * achieved FLOP/s or GB/s, % of bound) with its calibrated model time, model vs measured per variant,
  * and the break-even condition for the spec. Host-free; the host attaches it to the run.
  */
+import { categoryOf } from './variants/step';
 import { hintsFor } from './hints';
 import type { Analysis, StepAnalysis, Sweep } from './insight-schema';
 import { type DeviceProfile, bandwidthFor, costOf, estimateStep, ratesFor, ridge, specBreakEven } from './model';
@@ -24,7 +25,7 @@ export function analyze(run: Run, device: DeviceProfile): Analysis {
       const moving = e.attainableGflops === 0;
       const boundBw = bandwidthFor(cost, rates);
       steps.push({
-        variant: v.name, stepId: s.id, name: s.name, kind: cost.kind, inLayer: s.inLayer, oneOff: s.oneOff,
+        variant: v.name, stepId: s.id, name: s.name, kind: cost.kind, category: categoryOf(s), inLayer: s.inLayer, oneOff: s.oneOff,
         flops: s.flops, bytes: s.bytes, intensity: e.intensity, medianMs: s.median, modelMs: e.ms, bound: e.bound,
         attainableGflops: e.attainableGflops, achievedGflops, achievedGBs,
         pctOfBound: moving ? (100 * achievedGBs) / boundBw : e.attainableGflops > 0 ? (100 * achievedGflops) / e.attainableGflops : 0,

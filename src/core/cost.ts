@@ -25,3 +25,26 @@ export function convFlops(b: number, oh: number, ow: number, cin: number, cout: 
 export function fftFlops(n: number): number {
   return n <= 1 ? 0 : 5 * n * Math.log2(n);
 }
+
+/**
+ * A library FFT (cuFFT) of `batch` real 2-D maps of p×q, R2C or C2R: 2.5·p·q·log2(p·q) real flops per
+ * map — half of a complex transform's 5·N·log2 N, as the Hermitian half spectrum needs.
+ */
+export function fft2dFlops(batch: number, p: number, q: number): number {
+  return batch * 2.5 * p * q * Math.log2(Math.max(2, p * q));
+}
+
+/** A real-input DFT of length n as a GEMM against an (n × 2·(n/2 + 1)) cos/sin matrix, for `rows` rows. */
+export function dftRealFlops(rows: number, n: number): number {
+  return gemmFlops(rows, n, 2 * (Math.floor(n / 2) + 1));
+}
+
+/** A complex DFT of length n as 4 real (n × n) GEMMs plus the 2 adds per point, for `rows` rows. */
+export function dftComplexFlops(rows: number, n: number): number {
+  return 4 * gemmFlops(rows, n, n) + 2 * rows * n;
+}
+
+/** A complex matrix product per frequency, (B × Ci)·(Ci × Co) over F frequencies: 4 real mults + 4 adds. */
+export function complexMatmulFlops(freqs: number, b: number, ci: number, co: number): number {
+  return 8 * freqs * b * ci * co;
+}

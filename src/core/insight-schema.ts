@@ -4,12 +4,15 @@
  */
 import { z } from 'zod';
 import { STEP_KINDS, deviceProfileSchema } from './model';
+import { STEP_CATEGORIES } from './variants/step';
 
 export const stepAnalysisSchema = z.object({
   variant: z.string(),
   stepId: z.string(),
   name: z.string(),
   kind: z.enum(STEP_KINDS),
+  /** What the step computes (absent in analyses saved before it was recorded). */
+  category: z.enum(STEP_CATEGORIES).optional(),
   inLayer: z.boolean(),
   oneOff: z.boolean(),
   flops: z.number().nonnegative(),

@@ -90,8 +90,12 @@ export const KIND_LABEL: Record<StepKind, string> = {
   copy: 'transpose / copy',
 };
 
-/** The step's kind, from its id and implementation (the ids are stable across engines). */
-export function stepKind(step: { id: string; implementation: string }): StepKind {
+/**
+ * The step's kind: what its plan recorded. Runs saved before steps carried their kind are read from the
+ * step's id and implementation (the ids are stable across engines).
+ */
+export function stepKind(step: { id: string; implementation: string; kind?: StepKind }): StepKind {
+  if (step.kind) return step.kind;
   const { id, implementation: impl } = step;
   if (id === 'conv2d') return 'conv';
   if (id.startsWith('pad')) return 'pad';
@@ -178,7 +182,7 @@ export function convRate(points: RatePoint[] | number, inChannels: number | unde
 }
 
 /** The cost inputs of a recorded step. */
-export function costOf(step: { id: string; implementation: string; flops: number; bytes: number; inputShapes: number[][] }, spec: { inChannels: number }): StepCost {
+export function costOf(step: { id: string; implementation: string; kind?: StepKind; flops: number; bytes: number; inputShapes: number[][] }, spec: { inChannels: number }): StepCost {
   const kind = stepKind(step);
   const inner = kind === 'conv' || step.id === 'multiply' || step.id === 'einsum' ? spec.inChannels : kind === 'bmm' ? step.inputShapes[0]?.at(-2) : undefined;
   const w = step.inputShapes[1];

@@ -6,7 +6,7 @@
  */
 import { fmtMs } from './format';
 import { type DeviceProfile, KIND_LABEL, estimateStep, ratesFor, specBreakEven } from './model';
-import { type PlannedStep, planOptimized, planSpatialEquivalent } from './plan';
+import { type PlannedStep, allSteps, planOptimized, planSpatialEquivalent, traitsFor } from './variants';
 import type { LayerSpec } from './spec';
 
 export interface PredictedStep {
@@ -59,8 +59,9 @@ function dominant(steps: PredictedStep[]): string {
 
 /** `backend` picks the pipeline shape (matmul orientation) the optimized layer would use. */
 export function predict(spec: LayerSpec, device: DeviceProfile, backend = device.probe?.backend ?? 'tensorflow'): Prediction {
-  const sp = price(planSpatialEquivalent(spec), device);
-  const fp = price(planOptimized(spec, backend), device);
+  const traits = traitsFor(backend);
+  const sp = price(allSteps(planSpatialEquivalent(spec, traits)), device);
+  const fp = price(allSteps(planOptimized(spec, traits)), device);
   const winner = fp.total < sp.total ? 'spectral' : 'spatial';
   const be = specBreakEven(spec);
   const reasoning = [

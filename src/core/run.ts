@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { analysisSchema, hintSchema, sweepSchema } from './insight-schema';
+import { STEP_KINDS } from './model';
+import { STEP_CATEGORIES } from './variants/step';
 
 export const SCHEMA_VERSION = 1;
 
@@ -56,6 +58,10 @@ export const stepResultSchema = z.object({
   outputShape: z.array(z.number().int().nonnegative()),
   flops: z.number().nonnegative(),
   bytes: z.number().nonnegative(),
+  /** How the cost model prices the step (from the variant's plan; absent in runs saved before it was recorded). */
+  kind: z.enum(STEP_KINDS).optional(),
+  /** What the step computes: transform, product, layout change, … (from the plan; absent in older runs). */
+  category: z.enum(STEP_CATEGORIES).optional(),
   timing: z.enum(TIMING_SOURCES),
   warmup: z.number().int().nonnegative(),
   reps: z.number().int().nonnegative(),

@@ -1,38 +1,27 @@
 /**
- * The engine contract. An engine turns a (variant, spec, data) into a prepared pipeline of steps;
- * the profiler (engine-agnostic) times them. Values flowing between steps are opaque to the profiler.
+ * The engine contract. An engine turns a (variant, spec, data) into a prepared pipeline: the variant's
+ * plan (src/core/variants) with how each step runs attached by the engine's executors. The profiler
+ * (engine-agnostic) times them. Values flowing between steps are opaque to the profiler. Worker side.
  */
 import type { LayerData } from '../core/data';
 import type { Probe } from '../core/model';
 import type { TimingSource, VariantName } from '../core/run';
 import type { LayerSpec } from '../core/spec';
+import type { PlannedStep, VariantPlan } from '../core/variants';
 
 export type Env = Map<string, unknown>;
 
-export interface StepDef {
-  id: string;
-  name: string;
+/** A planned step with how it runs on this engine. */
+export interface StepDef extends PlannedStep {
+  /** What ran, in words, with the backend ("R2C GEMM over W … — on wasm"). */
   implementation: string;
-  inLayer: boolean;
-  oneOff?: boolean;
-  /** Host work (e.g. creating cuFFT plans): timed by wall clock even on an engine that times on the device. */
-  hostTimed?: boolean;
   /** Env keys read and the one written. */
   reads: string[];
   writes: string;
-  inputShapes: number[][];
-  outputShape: number[];
-  flops: number;
-  bytes: number;
   run(env: Env): unknown;
 }
 
-export interface PreparedVariant {
-  name: VariantName;
-  title: string;
-  description: string;
-  kind: 'spatial' | 'spectral';
-  reference: string;
+export interface PreparedVariant extends Omit<VariantPlan, 'oneOff' | 'steps'> {
   oneOff: StepDef[];
   steps: StepDef[];
   /** cuDNN's algorithm table for the convolution, when the engine measured one while preparing. */
@@ -79,7 +68,24 @@ export interface Engine {
   shutdown(): void;
 }
 
-/** A capability the backend lacks: a named error, never a silent wrong answer. */
-export class CapabilityError extends Error {
-  override name = 'CapabilityError';
+/** The engine cannot run here (a missing package, library, driver or GPU); the message says what is missing. */
+export class EngineUnavailableError extends Error {
+  override name = 'EngineUnavailableError';
+}
+
+/** The device ran out of memory; reported as a memory error (like the budget check), never as a crash. */
+export class OutOfMemoryError extends Error {
+  override name = 'OutOfMemoryError';
+}
+
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+  constructor() {
+    super('run cancelled');
+  }
+}
+
+/** Failure of a correctness check: the spectral output does not match the spatial reference. */
+export class MismatchError extends Error {
+  override name = 'MismatchError';
 }

@@ -10,7 +10,8 @@ import {
 import { type Run, SCHEMA_VERSION, type StepResult, type VariantName, type VariantResult } from '../core/run';
 import { summarize } from '../core/stats';
 import { type LayerSpec, geometry, validateSpec } from '../core/spec';
-import type { Engine, Env, PreparedVariant, StepDef } from './engine';
+import { PHASES } from '../protocol/worker-protocol';
+import { CancelledError, type Engine, type Env, MismatchError, type PreparedVariant, type StepDef } from './engine';
 
 export interface ProfileOptions {
   variants: VariantName[];
@@ -21,36 +22,17 @@ export interface ProfileOptions {
   adaptiveBudgetMs: number;
 }
 
-export const DEFAULT_OPTIONS: ProfileOptions = {
-  variants: ['spatial', 'spatial-equivalent', 'seed', 'optimized'],
-  warmup: 3,
-  reps: 10,
-  seed: 1,
-  adaptiveBudgetMs: 250,
-};
 
 export interface Progress {
   variant: VariantName;
   variantIndex: number;
   variantCount: number;
-  phase: 'prepare' | 'one-off' | 'warm-up' | 'per-step' | 'end-to-end' | 'layer-only' | 'check';
+  phase: (typeof PHASES)[number];
   step?: string;
   stepIndex: number;
   stepCount: number;
   rep?: number;
   reps?: number;
-}
-
-export class CancelledError extends Error {
-  override name = 'CancelledError';
-  constructor() {
-    super('run cancelled');
-  }
-}
-
-/** Failure of a correctness check: the spectral output does not match the spatial reference. */
-export class MismatchError extends Error {
-  override name = 'MismatchError';
 }
 
 export interface ProfileHooks {
@@ -356,6 +338,8 @@ function stepResult(s: StepDef, samples: number[], engine: Engine, warmup: numbe
     outputShape: s.outputShape,
     flops: s.flops,
     bytes: s.bytes,
+    kind: s.kind,
+    category: s.category,
     timing: s.hostTimed ? 'wall-clock-sync' : engine.timing,
     warmup,
     reps,

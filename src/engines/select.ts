@@ -6,8 +6,7 @@
 import type { ENGINE_REQUESTS } from '../protocol/worker-protocol';
 import { AddonUnavailableError, loadAddon, searchDirs } from './cuda/discovery';
 import { CudaEngine } from './cuda/engine';
-import type { Engine } from './engine';
-import { EngineUnavailableError } from './tfjs/backends';
+import { type Engine, EngineUnavailableError } from './engine';
 import { TfjsEngine } from './tfjs/engine';
 
 export type EngineRequest = (typeof ENGINE_REQUESTS)[number];

@@ -5,9 +5,8 @@
 import { estimateRunBytes, formatBytes } from '../core/memory';
 import { SpecError, specProblems } from '../core/spec';
 import { type FromWorker, type ToWorker, describeZodError, toWorkerSchema } from '../protocol/worker-protocol';
-import type { Engine } from './engine';
-import { CancelledError, profile } from './profiler';
-import { EngineUnavailableError } from './tfjs/backends';
+import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
+import { profile } from './profiler';
 import { createEngine } from './select';
 
 declare const FCONV_VERSION: string | undefined;
@@ -93,8 +92,7 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
     send({ type: 'result', id: msg.id, run });
   } catch (e) {
     const err = e as Error;
-    const oom = err?.name === 'CudaError' && (e as { outOfMemory?: boolean }).outOfMemory === true;
-    const kind = e instanceof SpecError ? 'usage' : e instanceof EngineUnavailableError ? 'engine' : oom ? 'memory' : 'internal';
+    const kind = e instanceof SpecError ? 'usage' : e instanceof EngineUnavailableError ? 'engine' : e instanceof OutOfMemoryError ? 'memory' : 'internal';
     send({ type: 'error', id: msg.id, error: { kind, name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
   } finally {
     current = undefined;

@@ -12,7 +12,7 @@ import { PRESETS, presetById } from '../core/presets';
 import { type Run, layerSpecSchema, runSchema } from '../core/run';
 import { type LayerSpec, describeSpec, specProblems } from '../core/spec';
 import { toChromeTrace } from '../core/trace';
-import { WorkerError } from '../engines/client';
+import { WorkerError } from '../client/client';
 import { standaloneHtml } from '../report/report-files';
 import { ReportPanel } from './panel';
 import { askCustom, pickSpec } from './pick-spec';

@@ -8,11 +8,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Run } from '../core/run';
 import { type LayerSpec, describeSpec } from '../core/spec';
-import { WorkerClient, WorkerError } from '../engines/client';
+import { WorkerClient, WorkerError } from '../client/client';
 import type { Sweep } from '../core/insight-schema';
 import type { DeviceProfile } from '../core/model';
-import { deviceFor } from '../engines/device-cache';
-import { type SweepOptions, runSweep } from '../engines/sweep-runner';
+import { deviceFor } from '../client/device-cache';
+import { type SweepOptions, runSweep } from '../client/sweep-runner';
 import type { ProgressMsg, RunOptions } from '../protocol/worker-protocol';
 
 export type RunOutcome =

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Run, parseRun } from '../core/run';
-import { writeAtomic } from '../report/report-files';
+import { writeAtomic } from '../platform/files';
 
 export interface StoredRun {
   runId: string;

@@ -1,6 +1,6 @@
 /**
- * Messages between a host (the CLI, later the extension) and the engine worker process. Every
- * message in either direction is parsed with these schemas; anything else is rejected, never acted on.
+ * Messages between a host (the CLI or the extension) and the engine worker process. Every message in
+ * either direction is parsed with these schemas; anything else is rejected, never acted on.
  */
 import { z } from 'zod';
 import { probeSchema } from '../core/model';
@@ -28,14 +28,19 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cancel'), id }),
   /** Measure the machine's rates on an engine (about a second); answered by `probe`. */
   z.object({ type: z.literal('probe'), id, engine: z.enum(ENGINE_REQUESTS) }),
+  /** Report the GPUs and CUDA libraries this machine has (folders to search first); answered by `devices`. */
+  z.object({ type: z.literal('devices'), id, cudaLibDirs: z.array(z.string().max(4096)).max(64) }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
+
+/** The phases of a variant's profile, in order. */
+export const PHASES = ['prepare', 'one-off', 'warm-up', 'per-step', 'end-to-end', 'layer-only', 'check'] as const;
 
 export const progressSchema = z.object({
   variant: z.enum(VARIANT_NAMES),
   variantIndex: z.number().int().nonnegative(),
   variantCount: z.number().int().nonnegative(),
-  phase: z.enum(['prepare', 'one-off', 'warm-up', 'per-step', 'end-to-end', 'layer-only', 'check']),
+  phase: z.enum(PHASES),
   step: z.string().optional(),
   stepIndex: z.number().int().nonnegative(),
   stepCount: z.number().int().nonnegative(),
@@ -53,6 +58,21 @@ export const engineInfoSchema = z.object({
 });
 export type EngineInfo = z.infer<typeof engineInfoSchema>;
 
+/** What `fconv devices` shows: the CUDA engine's libraries and GPUs as the worker finds them. */
+export const devicesReportSchema = z.object({
+  cuda: z.object({
+    available: z.boolean(),
+    reason: z.string().nullable(),
+    searchDirs: z.array(z.object({ dir: z.string(), from: z.string() })),
+    /** The addon's discovery (libraries found where, driver, GPUs); null when the addon could not load. */
+    discovery: z.record(z.string(), z.unknown()).nullable(),
+    /** The discovery in words, one line each. */
+    lines: z.array(z.string()),
+  }),
+  nvidiaSmi: z.string().nullable(),
+});
+export type DevicesReport = z.infer<typeof devicesReportSchema>;
+
 /** worker → host */
 export const fromWorkerSchema = z.discriminatedUnion('type', [
   /** The worker is up and listening. */
@@ -65,6 +85,8 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('variant'), id, variant: variantResultSchema }),
   /** The probe `id` asked for, with the engine that ran it. */
   z.object({ type: z.literal('probe'), id, probe: probeSchema, info: engineInfoSchema }),
+  /** The devices report `id` asked for. */
+  z.object({ type: z.literal('devices'), id, devices: devicesReportSchema }),
   /** Run `id` finished (ok, failed check, or cancelled). */
   z.object({ type: z.literal('result'), id, run: runSchema }),
   /** Run `id` could not run; `kind` says why. id is null for a message the worker could not parse. */

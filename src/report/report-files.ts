@@ -4,12 +4,7 @@ import * as path from 'node:path';
 import { type Sweep, sweepSchema } from '../core/insight-schema';
 import { type Run, runSchema } from '../core/run';
 import { toChromeTrace } from '../core/trace';
-
-export function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
+import { writeAtomic } from '../platform/files';
 
 /** The webview bundle and stylesheet, built next to this file in dist/. */
 export function reportAssets(dir = __dirname): { js: string; css: string } {

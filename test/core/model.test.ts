@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { analyze, withInsights } from '../../src/core/analysis';
 import { convFlops, fftFlops, gemmFlops, ioBytes } from '../../src/core/cost';
 import { breakEven, convRate, estimateStep, explicitProfile, gpuProfile, rateAt, ratesFor, ridge, specBreakEven, stepKind } from '../../src/core/model';
-import { planOptimized } from '../../src/core/plan';
+import { planOptimized, tfjsTraits } from '../../src/core/variants';
 import { predict } from '../../src/core/predict';
 import { parseRun } from '../../src/core/run';
 import { DEFAULT_SPEC } from '../../src/core/spec';
@@ -18,7 +18,7 @@ test('cost formulas match hand-computed values', () => {
   assert.equal(fftFlops(8), 120); // 5·N·log2 N
   assert.equal(ioBytes([[2, 3], [4]], [5]), 4 * (6 + 4 + 5));
   // the optimized layer's in-channels = 1 product: 6 real flops per complex multiply of a broadcast
-  const product = planOptimized(DEFAULT_SPEC, 'wasm').find((s) => s.id === 'multiply')!;
+  const product = planOptimized(DEFAULT_SPEC, tfjsTraits('wasm')).steps.find((s) => s.id === 'multiply')!;
   assert.equal(product.flops, 6 * 28 * 15 * 32 * 32);
   assert.equal(product.kind, 'elementwise');
 });

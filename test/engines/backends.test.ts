@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type DetectDeps, EngineUnavailableError, TFJS_GPU_LIBS, detectBackend, locateWasmDir } from '../../src/engines/tfjs/backends';
+import { EngineUnavailableError } from '../../src/engines/engine';
+import { type DetectDeps, TFJS_GPU_LIBS, detectBackend, locateWasmDir } from '../../src/engines/tfjs/backends';
 
 function notFound(id: string): Error {
   const e = new Error(`Cannot find module '${id}'`) as Error & { code: string };

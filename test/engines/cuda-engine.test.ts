@@ -5,7 +5,8 @@ import { parseRun } from '../../src/core/run';
 import { PADDINGS, type LayerSpec } from '../../src/core/spec';
 import { CudaEngine, filterLayout } from '../../src/engines/cuda/engine';
 import { profile } from '../../src/engines/profiler';
-import { EngineUnavailableError } from '../../src/engines/tfjs/backends';
+import { EngineUnavailableError } from '../../src/engines/engine';
+import { CUDA_TRAITS, allSteps, planVariant } from '../../src/core/variants';
 import { spec } from '../helpers';
 import { FakeCuda } from './fake-cuda';
 
@@ -31,7 +32,12 @@ test('the CUDA engine\'s four pipelines compute what their references compute (h
     const run = await profile(engine, s, { ...ALL, seed: i + 1 });
     parseRun(JSON.parse(JSON.stringify(run)));
     assert.equal(run.status, 'ok', `${JSON.stringify(s)}: ${run.failure}`);
-    for (const v of run.variants) assert.ok(v.correct, `${v.name} wrong for ${JSON.stringify(s)}: ${v.maxAbsError}`);
+    for (const v of run.variants) {
+      assert.ok(v.correct, `${v.name} wrong for ${JSON.stringify(s)}: ${v.maxAbsError}`);
+      // What ran is the variant's plan for the CUDA executors: the steps the cost model prices.
+      const plan = allSteps(planVariant(v.name, s, CUDA_TRAITS)).map((x) => [x.id, x.kind, x.flops, x.bytes, x.inLayer, x.oneOff]);
+      assert.deepEqual(v.steps.map((x) => [x.id, x.kind, x.flops, x.bytes, x.inLayer, x.oneOff]), plan, `${v.name} plan for ${JSON.stringify(s)}`);
+    }
     engine.shutdown();
     assert.equal(fake.allocated(), 0, 'shutdown frees everything');
   }
@@ -64,7 +70,7 @@ test('out of device memory is a named error with the call that failed, and what 
   const engine = CudaEngine.create(fake, []);
   const big = spec({ batch: 4, height: 28, width: 28, inChannels: 1, outChannels: 8, kernelH: 28, kernelW: 28 });
   assert.throws(() => engine.prepare('optimized', big, { input: new Float32Array(4 * 784), inputShape: [4, 28, 28, 1], kernel: new Float32Array(784 * 8), spatialKernel: new Float32Array(9 * 8) }),
-    (e: unknown) => (e as Error).name === 'CudaError' && /cudaMalloc\(\d+ bytes\) failed: cudaErrorMemoryAllocation/.test((e as Error).message));
+    (e: unknown) => (e as Error).name === 'OutOfMemoryError' && /cudaMalloc\(\d+ bytes\) failed: cudaErrorMemoryAllocation/.test((e as Error).message));
   assert.equal(fake.allocated(), 0);
   engine.shutdown();
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Engine } from '../../src/engines/engine';
 import { type SelectDeps, createEngine } from '../../src/engines/select';
-import { EngineUnavailableError } from '../../src/engines/tfjs/backends';
+import { EngineUnavailableError } from '../../src/engines/engine';
 
 const fakeEngine = (name: string): Engine & { notes: string[] } => ({ name, notes: [] }) as unknown as Engine & { notes: string[] };
 

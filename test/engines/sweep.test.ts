@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sweepSchema } from '../../src/core/insight-schema';
-import { WorkerClient } from '../../src/engines/client';
-import { runSweep } from '../../src/engines/sweep-runner';
+import { WorkerClient } from '../../src/client/client';
+import { runSweep } from '../../src/client/sweep-runner';
 import { CPU } from '../fixtures';
 import { WORKER, spec } from '../helpers';
 

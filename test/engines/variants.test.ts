@@ -5,8 +5,7 @@ import { parseRun } from '../../src/core/run';
 import { PADDINGS, type LayerSpec } from '../../src/core/spec';
 import { profile } from '../../src/engines/profiler';
 import { TfjsEngine } from '../../src/engines/tfjs/engine';
-import { stepKind } from '../../src/core/model';
-import { gaussMinInChannels, planOptimized, planSpatial, planSpatialEquivalent } from '../../src/core/plan';
+import { allSteps, gaussMinInChannels, planVariant, tfjsTraits } from '../../src/core/variants';
 import { spec } from '../helpers';
 
 const QUICK = { variants: ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const, warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0 };
@@ -40,12 +39,14 @@ for (const backend of ['wasm', 'cpu'] as const) {
         assert.ok(v.correct, `${v.name} wrong for ${JSON.stringify(s)}: ${v.maxAbsError}`);
         assert.ok(v.checkedPoints > 0);
       }
-      // The cost model's plan of each pipeline is the pipeline the engine ran: same steps, FLOPs, bytes, kinds.
-      const plans = { spatial: planSpatial(s), 'spatial-equivalent': planSpatialEquivalent(s), optimized: planOptimized(s, backend) } as const;
-      for (const [name, plan] of Object.entries(plans)) {
-        const v = run.variants.find((x) => x.name === name)!;
-        const ran = v.steps.map((x) => ({ id: x.id, flops: x.flops, bytes: x.bytes, kind: stepKind(x), oneOff: x.oneOff, inLayer: x.inLayer }));
-        assert.deepEqual(ran, plan.map((x) => ({ id: x.id, flops: x.flops, bytes: x.bytes, kind: x.kind, oneOff: x.oneOff, inLayer: x.inLayer })), `${name} plan for ${JSON.stringify(s)}`);
+      // The cost model's plan of each pipeline is the pipeline the engine ran: same steps, shapes, FLOPs, bytes, kinds.
+      for (const v of run.variants) {
+        const plan = planVariant(v.name, s, tfjsTraits(backend));
+        assert.equal(v.title, plan.title);
+        assert.ok(v.reference.startsWith(plan.reference), `${v.reference} vs ${plan.reference}`);
+        const ran = v.steps.map((x) => ({ id: x.id, name: x.name, category: x.category, inputShapes: x.inputShapes, outputShape: x.outputShape, flops: x.flops, bytes: x.bytes, kind: x.kind, oneOff: x.oneOff, inLayer: x.inLayer }));
+        const planned = allSteps(plan).map((x) => ({ id: x.id, name: x.name, category: x.category, inputShapes: x.inputShapes, outputShape: x.outputShape, flops: x.flops, bytes: x.bytes, kind: x.kind, oneOff: x.oneOff, inLayer: x.inLayer }));
+        assert.deepEqual(ran, planned, `${v.name} plan for ${JSON.stringify(s)}`);
       }
     }
   });

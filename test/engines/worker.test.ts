@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRun } from '../../src/core/run';
-import { WorkerClient, WorkerError } from '../../src/engines/client';
+import { WorkerClient, WorkerError } from '../../src/client/client';
 import { type RunOptions, fromWorkerSchema, toWorkerSchema } from '../../src/protocol/worker-protocol';
 import { SMALL, WORKER, spec } from '../helpers';
 

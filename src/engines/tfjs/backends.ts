@@ -8,13 +8,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { EngineUnavailableError } from '../engine';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKENDS)[number];
 
-export class EngineUnavailableError extends Error {
-  override name = 'EngineUnavailableError';
-}
 
 /** The shared libraries libtensorflow 2.9.1 GPU (tfjs-node-gpu 4.22) dlopens. */
 export const TFJS_GPU_LIBS = ['libcudart.so.11.0', 'libcublas.so.11', 'libcublasLt.so.11', 'libcufft.so.10', 'libcudnn.so.8'];

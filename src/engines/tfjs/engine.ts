@@ -9,6 +9,7 @@ import { type ComplexKit, NativeComplex, PlanarComplex } from './complex';
 import type { Probe } from '../../core/model';
 import { runProbe } from './probe';
 import { buildVariant, disposeCx, tensorsOf } from './variants';
+import { tfjsTraits } from '../../core/variants';
 
 export class TfjsEngine implements Engine {
   readonly name = 'tfjs';
@@ -76,7 +77,7 @@ export class TfjsEngine implements Engine {
 
   prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant {
     if (tf.getBackend() !== this.backend) throw new Error(`internal: the ${this.backend} engine is not active (tfjs is on ${tf.getBackend()}); call activate() first`);
-    return buildVariant(variant, spec, data, { backend: this.backend, kit: this.kit, gaussMinInChannels: this.gaussMinInChannels });
+    return buildVariant(variant, spec, data, { backend: this.backend, kit: this.kit, traits: tfjsTraits(this.backend, this.gaussMinInChannels) });
   }
 
   sync(value: unknown): void {

@@ -8,7 +8,7 @@ import type { Probe } from '../core/model';
 import { type Run, SCHEMA_VERSION, type VariantResult } from '../core/run';
 import { type LayerSpec, geometry } from '../core/spec';
 import {
-  type EngineInfo, type FromWorker, type ProgressMsg, type RunOptions, type ToWorker,
+  type DevicesReport, type EngineInfo, type FromWorker, type ProgressMsg, type RunOptions, type ToWorker,
   describeZodError, fromWorkerSchema, toWorkerSchema,
 } from '../protocol/worker-protocol';
 
@@ -218,13 +218,23 @@ export class WorkerClient {
   }
 
   /** Measures the machine's rates on an engine (src/core/model.ts's probe). */
-  async probe(engine: RunOptions['engine']): Promise<{ probe: Probe; info: EngineInfo }> {
+  probe(engine: RunOptions['engine']): Promise<{ probe: Probe; info: EngineInfo }> {
+    return this.request('probe', (id) => ({ type: 'probe', id, engine }), (m) => (m.type === 'probe' ? { probe: m.probe, info: m.info } : undefined));
+  }
+
+  /** What the worker finds of GPUs and CUDA libraries (the native addon loads there, never in this process). */
+  devices(cudaLibDirs: string[] = []): Promise<DevicesReport> {
+    return this.request('devices', (id) => ({ type: 'devices', id, cudaLibDirs }), (m) => (m.type === 'devices' ? m.devices : undefined));
+  }
+
+  /** One request, one answer: an error message or the worker's exit rejects it. */
+  private async request<T>(what: 'probe' | 'devices', message: (id: string) => ToWorker, answer: (m: FromWorker) => T | undefined): Promise<T> {
     if (this.busy) throw new WorkerError('busy', 'a profile is already running');
     this.busy = true;
     try {
       const child = await this.start();
-      const id = `probe-${process.pid}-${++counter}`;
-      return await new Promise((resolve, reject) => {
+      const id = `${what}-${process.pid}-${++counter}`;
+      return await new Promise<T>((resolve, reject) => {
         const cleanup = () => {
           child.off('message', onMsg);
           child.off('exit', onExit);
@@ -232,9 +242,10 @@ export class WorkerClient {
         const onMsg = (m: unknown) => {
           const p = fromWorkerSchema.safeParse(m);
           if (!p.success || p.data.type === 'ready' || p.data.id !== id) return;
-          if (p.data.type === 'probe') {
+          const value = answer(p.data);
+          if (value !== undefined) {
             cleanup();
-            resolve({ probe: p.data.probe, info: p.data.info });
+            resolve(value);
           } else if (p.data.type === 'error') {
             cleanup();
             reject(new WorkerError(p.data.error.kind, p.data.error.message));
@@ -242,11 +253,11 @@ export class WorkerClient {
         };
         const onExit = (code: number | null, sig: string | null) => {
           cleanup();
-          reject(new WorkerError('crashed', `the engine worker ${sig ? `was killed by ${sig}` : `exited with code ${code}`} during the probe`));
+          reject(new WorkerError('crashed', `the engine worker ${sig ? `was killed by ${sig}` : `exited with code ${code}`} during the ${what}`));
         };
         child.on('message', onMsg);
         child.once('exit', onExit);
-        this.post(child, { type: 'probe', id, engine });
+        this.post(child, message(id));
       });
     } finally {
       this.busy = false;

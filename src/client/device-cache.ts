@@ -11,11 +11,7 @@ import * as path from 'node:path';
 import { type DeviceProfile, type Probe, cpuProfile, gpuProfile, probeSchema } from '../core/model';
 import type { WorkerClient } from './client';
 import type { RunOptions } from '../protocol/worker-protocol';
-import { writeAtomic } from '../report/report-files';
-
-export function cacheDir(): string {
-  return process.env.FCONV_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fourier-conv-profiler');
-}
+import { cacheDir, writeAtomic } from '../platform/files';
 
 export function probeFile(engine: string, version: string, dir = cacheDir()): string {
   const machine = `${os.cpus()[0]?.model ?? 'cpu'}|${os.cpus().length}|${os.totalmem()}|${version}`;

@@ -1,0 +1,159 @@
+/**
+ * What a variant's plan is made of: its steps as data (id, what they compute, shapes, FLOPs, bytes, the
+ * cost model's kind), and the traits of the executor that will run them. Host-free.
+ */
+import { ioBytes } from '../cost';
+import type { StepCost, StepKind } from '../model';
+import { type LayerSpec, inputShape } from '../spec';
+
+/**
+ * What a step computes, whatever engine runs it: the categories a time breakdown is made of.
+ * `setup` is one-off host work (FFT plans).
+ */
+export const STEP_CATEGORIES = [
+  'forward-transform',
+  'kernel-transform',
+  'product',
+  'inverse-transform',
+  'layout',
+  'padding',
+  'convolution',
+  'setup',
+] as const;
+export type StepCategory = (typeof STEP_CATEGORIES)[number];
+
+export interface PlannedStep extends StepCost {
+  id: string;
+  /** Short label in tables and timelines (e.g. "rfft2d(input)"). */
+  name: string;
+  category: StepCategory;
+  inputShapes: number[][];
+  outputShape: number[];
+  /** Part of the layer's call() (vs data preparation outside it, or the inverse transform added for the check). */
+  inLayer: boolean;
+  /** Done once and cached (kernel spectrum, FFT plans): in neither total. */
+  oneOff: boolean;
+  /** Host work (creating cuFFT plans): timed by wall clock even on an engine that times on the device. */
+  hostTimed?: boolean;
+}
+
+export interface VariantPlan {
+  name: 'spatial' | 'spatial-equivalent' | 'seed' | 'optimized';
+  title: string;
+  description: string;
+  kind: 'spatial' | 'spectral';
+  /** What the output is compared with. */
+  reference: string;
+  oneOff: PlannedStep[];
+  steps: PlannedStep[];
+}
+
+/**
+ * Where the constant DFT matrices go. wasm (XNNPACK) packs the right operand of a matmul and caches
+ * it when that operand is the same tensor call after call, so constants go on the right and the data
+ * on the left, at the price of one more transpose. On the other backends a matmul costs the same either
+ * way, batched matmuls are cheap and broadcasting elementwise ops are slow (cpu), so the pipeline keeps
+ * the frequency axis leading and multiplies constants from the left.
+ */
+export type Orientation = 'right' | 'left';
+
+/** What an engine's executors can do, which decides the shape of every plan. */
+export interface ExecutorTraits {
+  /** The backend's name, for labels. */
+  backend: string;
+  /**
+   * 'dft-gemm': transforms as real GEMMs against cached DFT matrices, each layout change a step of its
+   * own (tfjs); 'fft': a library FFT (cuFFT), the permute and padding around it folded into the step.
+   */
+  transforms: 'dft-gemm' | 'fft';
+  /** For 'dft-gemm': where the constant matrices go. */
+  orientation: Orientation;
+  /**
+   * 'nhwc-builtin': the convolution takes NHWC only (transposes around it for NCHW) and pads by itself
+   * ('same' / 'valid'; circular as a wrap-padding step); 'explicit': a padding step, then a 'valid'
+   * convolution in either layout (cuDNN).
+   */
+  conv: 'nhwc-builtin' | 'explicit';
+  /** In-channels from which the optimized product uses Gauss's 3-multiplication form. */
+  gaussMinInChannels: number;
+}
+
+/**
+ * Gauss's 3-multiplication complex product pays once the matmuls outweigh its extra adds. Measured
+ * (batch 8, 16×16, 32 out-channels; product step medians, 4-mult vs Gauss): wasm wins from 2
+ * in-channels (1.47 vs 1.10 ms at 2, 7.99 vs 6.52 ms at 32); cpu from 8 (6.59 vs 6.37 ms at 8,
+ * 3.99 vs 4.35 ms at 2, 31.9 vs 27.8 ms at 64).
+ */
+export function gaussMinInChannels(backend: string): number {
+  return backend === 'wasm' ? 2 : 8;
+}
+
+export function orientationFor(backend: string): Orientation {
+  return backend === 'wasm' ? 'right' : 'left';
+}
+
+/** The tfjs engine's executors on a backend (wasm, cpu, tensorflow). */
+export function tfjsTraits(backend: string, gaussMin = gaussMinInChannels(backend)): ExecutorTraits {
+  return { backend, transforms: 'dft-gemm', orientation: orientationFor(backend), conv: 'nhwc-builtin', gaussMinInChannels: gaussMin };
+}
+
+/** The executor traits of an engine's backend (cuda, wasm, cpu, tensorflow). */
+export function traitsFor(backend: string): ExecutorTraits {
+  return backend === 'cuda' ? CUDA_TRAITS : tfjsTraits(backend);
+}
+
+/** The native CUDA engine's executors (cuFFT, cuBLAS, cuDNN). */
+export const CUDA_TRAITS: ExecutorTraits = {
+  backend: 'cuda',
+  transforms: 'fft',
+  orientation: 'left',
+  conv: 'explicit',
+  gaussMinInChannels: 8,
+};
+
+type StepInit = Omit<PlannedStep, 'bytes' | 'inLayer' | 'oneOff'> & Partial<Pick<PlannedStep, 'bytes' | 'inLayer' | 'oneOff'>>;
+
+/**
+ * What a recorded step computes: its plan's category; runs saved before steps carried one are read from
+ * the step's id and name.
+ */
+export function categoryOf(step: { id: string; name: string; category?: StepCategory }): StepCategory {
+  if (step.category) return step.category;
+  const n = step.name.toLowerCase();
+  if (step.id === 'fft-plans') return 'setup';
+  if (step.id.includes('kernel') && n.includes('fft')) return 'kernel-transform';
+  if (n.startsWith('irfft') || n.includes('c2r')) return 'inverse-transform';
+  if (n.includes('fft')) return 'forward-transform';
+  if (n.startsWith('transpose')) return 'layout';
+  if (n.includes('einsum') || n.includes('multiply') || n.includes('matmul')) return 'product';
+  if (n.includes('conv')) return 'convolution';
+  return 'padding';
+}
+
+/** A planned step; bytes default to the float32 inputs plus output, in the layer and per call by default. */
+export function step(s: StepInit): PlannedStep {
+  return { inLayer: true, oneOff: false, ...s, bytes: s.bytes ?? ioBytes(s.inputShapes, s.outputShape) };
+}
+
+/** A layout change (transpose / permute). */
+export function layoutStep(id: string, input: number[], output: number[], inLayer = true): PlannedStep {
+  return step({ id, name: 'transpose', category: 'layout', kind: 'copy' satisfies StepKind, inputShapes: [input], outputShape: output, flops: 0, inLayer });
+}
+
+/** The one-off host step that creates a variant's FFT plans (what a library FFT does on a first call). */
+export function fftPlanStep(P: number, Q: number): PlannedStep {
+  return step({
+    id: 'fft-plans', name: 'cuFFT plans', category: 'setup', kind: 'fft', oneOff: true, inLayer: false, hostTimed: true,
+    inputShapes: [], outputShape: [P, Q], flops: 0, bytes: 0,
+  });
+}
+
+/** Zero padding of the input up to the transform size (bottom/right), in the spec's layout, outside the layer. */
+export function padInputStep(spec: LayerSpec, P: number, Q: number): PlannedStep {
+  const { batch: B, inChannels: Ci } = spec;
+  const nhwc = spec.layout === 'NHWC';
+  return step({
+    id: 'pad-input', name: 'pad', category: 'padding', kind: 'pad', inLayer: false, inner: nhwc ? Ci : spec.width,
+    inputShapes: [inputShape(spec)], outputShape: nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q], flops: 0,
+  });
+}

@@ -1,0 +1,58 @@
+/** What the tfjs executors share: the build context, env helpers, tidy-wrapped steps. Worker side. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ExecutorTraits } from '../../../core/variants';
+import type { Env } from '../../engine';
+import type { StepExecutor } from '../../executor';
+import type { ComplexKit } from '../complex';
+
+export interface BuildContext {
+  backend: string;
+  kit: ComplexKit;
+  traits: ExecutorTraits;
+}
+
+export const get = (env: Env, key: string) => env.get(key) as tf.Tensor;
+
+/** An executor whose run happens inside tf.tidy: intermediates (reshapes, partial products) never leak. */
+export function exec(implementation: string, reads: string[], writes: string, run: (env: Env) => unknown): StepExecutor {
+  return { implementation, reads, writes, run: (env) => tf.tidy(() => run(env) as tf.TensorContainer) };
+}
+
+/** tf.pad that refuses negative amounts (the wasm kernel does not check them and corrupts its heap). */
+export function zeroPad(t: tf.Tensor, amounts: Array<[number, number]>): tf.Tensor {
+  if (amounts.some(([a, b]) => a < 0 || b < 0)) throw new Error(`internal: negative padding ${JSON.stringify(amounts)} for shape ${t.shape.join('×')}`);
+  return tf.pad(t, amounts);
+}
+
+export function persistentEnv(values: Record<string, tf.Tensor>): Env {
+  const env: Env = new Map();
+  for (const [k, v] of Object.entries(values)) env.set(k, tf.keep(v));
+  return env;
+}
+
+export function disposeEnv(env: Env): () => void {
+  return () => {
+    for (const v of env.values()) tf.dispose(v as tf.Tensor);
+    env.clear();
+  };
+}
+
+/** Every tensor inside a step value (a tensor, a (re, im) pair, or a record of cached tensors). */
+export function tensorsOf(v: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
+  if (v instanceof tf.Tensor) out.push(v);
+  else if (v && typeof v === 'object') for (const x of Object.values(v as Record<string, unknown>)) tensorsOf(x, out);
+  return out;
+}
+
+export function disposeCx(c: unknown): void {
+  tf.dispose(tensorsOf(c));
+}
+
+/** The executor of the input's zero padding to the transform size (bottom/right), in the spec's layout. */
+export function padInputExecutor(fftH: number, fftW: number, H: number, W: number, nhwc: boolean, linear: boolean): StepExecutor {
+  const padding: Array<[number, number]> = nhwc ? [[0, 0], [0, fftH - H], [0, fftW - W], [0, 0]] : [[0, 0], [0, 0], [0, fftH - H], [0, fftW - W]];
+  return exec(
+    `zero padding to ${fftH}×${fftW} (${linear ? 'n + k − 1' : "n + ⌈(k − 1)/2⌉, enough for the 'same' window"})`,
+    ['x'], 'xp', (env) => zeroPad(get(env, 'x'), padding),
+  );
+}

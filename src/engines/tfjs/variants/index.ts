@@ -1,0 +1,60 @@
+/**
+ * The tfjs engine's executors, one file per variant: each attaches how the planned steps run on tfjs
+ * ops and what ran, to the variant's plan from src/core/variants. Worker side.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayerData } from '../../../core/data';
+import type { VariantName } from '../../../core/run';
+import type { LayerSpec } from '../../../core/spec';
+import { planVariant } from '../../../core/variants';
+import type { PreparedVariant } from '../../engine';
+import { type Executors, bindPlan } from '../../executor';
+import { type BuildContext, disposeEnv, persistentEnv } from './common';
+import { optimizedExecutors } from './optimized';
+import { seedExecutors } from './seed';
+import { spatialExecutors } from './spatial';
+import { spatialEquivalentExecutors } from './spatial-equivalent';
+
+export { type BuildContext, disposeCx, tensorsOf } from './common';
+
+interface Built {
+  persistent: Record<string, tf.Tensor>;
+  executors: Executors;
+  output: string;
+  /** Constant tensors (DFT matrices) the variant owns. */
+  constants?: tf.Tensor[];
+}
+
+function executorsFor(name: VariantName, spec: LayerSpec, data: LayerData, ctx: BuildContext): Built {
+  switch (name) {
+    case 'spatial':
+      return spatialExecutors(spec, data, ctx);
+    case 'spatial-equivalent':
+      return spatialEquivalentExecutors(spec, data, ctx);
+    case 'seed':
+      return seedExecutors(spec, data, ctx);
+    case 'optimized':
+      return optimizedExecutors(spec, data, ctx);
+  }
+}
+
+export function buildVariant(name: VariantName, spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
+  const plan = planVariant(name, spec, ctx.traits);
+  const built = executorsFor(name, spec, data, ctx);
+  const persistent = persistentEnv(built.persistent);
+  const release = disposeEnv(persistent);
+  const dispose = () => {
+    release();
+    if (built.constants) tf.dispose(built.constants);
+  };
+  // Every implementation label says which backend ran it.
+  for (const x of Object.values(built.executors)) {
+    if (!x.implementation.includes(` ${ctx.backend}`)) x.implementation += ` — on ${ctx.backend}`;
+  }
+  try {
+    return bindPlan(plan, built.executors, { persistent, dispose, output: built.output });
+  } catch (e) {
+    dispose();
+    throw e;
+  }
+}
