@@ -13,7 +13,7 @@ import { loadParser } from '../platform/grammars';
 import { type Finding, type LayerSite, type ScanResult, languageOf, ruleAnchor, scanSource } from '../scan/index';
 import { DEFAULT_MAX_CHARS } from '../scan/index';
 import { SCAN_SCHEMA_VERSION, type ScanReport } from '../scan/report-schema';
-import type { CliIo } from './main';
+import type { CliIo } from './shared';
 
 const SPEC_FIELDS = ['batch', 'height', 'width', 'inChannels', 'outChannels', 'kernelH', 'kernelW', 'spatialKernel', 'padding', 'layout'] as const;
 const SKIP_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', '__pycache__', 'dist', 'build', '.vscode-test']);

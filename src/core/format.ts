@@ -1,7 +1,9 @@
 /** Plain-text rendering of a run for the terminal, and the verdict every view shows. Host-free. */
 import type { Run, VariantResult } from './run';
 import { TIMING_LABELS } from './run';
+import type { Sweep } from './insight-schema';
 import { describeSpec } from './spec';
+import { confusion } from './sweep';
 
 export function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return '—';
@@ -141,5 +143,61 @@ export function formatHints(hints: ReadonlyArray<import('./insight-schema').Hint
   });
   const rest = hints.slice(n);
   if (rest.length) out.push(`Also: ${rest.map((h) => `${h.title}${h.expectedGain.ms ? ` (${fmtMs(h.expectedGain.ms)})` : ''}`).join('; ')}.`);
+  return out.join('\n');
+}
+
+/** Progress of a profile as the worker reports it (src/protocol/worker-protocol.ts, progress). */
+export interface ProgressLike {
+  variant: string;
+  variantIndex: number;
+  variantCount: number;
+  phase: 'prepare' | 'one-off' | 'warm-up' | 'per-step' | 'end-to-end' | 'layer-only' | 'check';
+  step?: string;
+  stepIndex: number;
+  stepCount: number;
+  rep?: number;
+  reps?: number;
+}
+
+const PHASE_LABEL: Record<ProgressLike['phase'], string> = {
+  prepare: 'preparing',
+  'one-off': 'one-off',
+  'warm-up': 'warm-up',
+  'per-step': 'timing',
+  'end-to-end': 'end to end',
+  'layer-only': 'layer only',
+  check: 'checking against the reference',
+};
+
+/** One line of progress, e.g. "optimized (4/4): timing multiply 3/10" (CLI and the extension's notification). */
+export function progressText(p: ProgressLike): string {
+  const rep = p.reps ? ` ${Math.min((p.rep ?? 0) + 1, p.reps)}/${p.reps}` : '';
+  const step = p.step ? ` ${p.step}` : '';
+  return `${p.variant} (${p.variantIndex + 1}/${p.variantCount}): ${PHASE_LABEL[p.phase]}${step}${rep}`;
+}
+
+/** Overall fraction done: variants are equal shares, steps equal shares within one. */
+export function progressFraction(p: ProgressLike): number {
+  const inVariant = p.phase === 'check' ? 1 : p.stepCount > 0 ? Math.min(1, p.stepIndex / p.stepCount) : 0;
+  return Math.min(1, (p.variantIndex + inVariant) / Math.max(1, p.variantCount));
+}
+
+/** The sweep as a text table with its crossovers and the model's agreement. */
+export function formatSweepText(sw: Sweep): string {
+  const out: string[] = [];
+  out.push(`fconv sweep — batch ${sw.base.batch}, ${sw.base.height}×${sw.base.width}, ${sw.base.padding}, ${sw.base.layout}; ${sw.engine}/${sw.backend} on ${sw.device}; ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell`);
+  out.push('');
+  out.push(`  ${'k'.padStart(3)}  ${'channels'.padEnd(9)} ${'spatial'.padStart(9)} ${'spectral'.padStart(9)}  ${'model spatial'.padStart(13)} ${'model spectral'.padStart(14)}  winner (measured / model)`);
+  for (const c of sw.cells) {
+    const mw = c.measuredWinner ?? '—';
+    out.push(`  ${String(c.kernel).padStart(3)}  ${`${c.inChannels}→${c.outChannels}`.padEnd(9)} ${(c.spatialMs === null ? '—' : fmtMs(c.spatialMs)).padStart(9)} ${(c.spectralMs === null ? '—' : fmtMs(c.spectralMs)).padStart(9)}  ${fmtMs(c.predictedSpatialMs).padStart(13)} ${fmtMs(c.predictedSpectralMs).padStart(14)}  ${mw} / ${c.predictedWinner}${c.measuredWinner && c.measuredWinner !== c.predictedWinner ? '  ✗' : ''}${c.note ? `  (${c.note})` : ''}`);
+  }
+  out.push('');
+  for (const x of sw.crossovers) {
+    out.push(`crossover ${x.inChannels}→${x.outChannels}: measured ${x.measured === null ? 'none (spatial wins at every swept kernel)' : `spectral wins from k = ${x.measured}`}; model ${x.predicted === null ? 'none' : `from k = ${x.predicted}`}`);
+  }
+  const cf = confusion(sw);
+  if (cf.measured) out.push(`model picked the measured winner in ${cf.agree}/${cf.measured} cells`);
+  if (sw.status !== 'ok') out.push(`sweep ${sw.status}${sw.failure ? `: ${sw.failure}` : ''}; the finished cells are kept`);
   return out.join('\n');
 }

@@ -1,11 +1,13 @@
 /**
- * The engine worker process (forked by the CLI, later by the extension). Heavy work runs here, never
- * in the host. Speaks only the schema-checked protocol of src/protocol/worker-protocol.ts.
+ * The engine worker process (forked by the CLI and by the extension). Heavy work — engines, the native
+ * addon, probes — runs here, never in the host. Speaks only the schema-checked protocol of
+ * src/protocol/worker-protocol.ts.
  */
 import { estimateRunBytes, formatBytes } from '../core/memory';
 import { SpecError, specProblems } from '../core/spec';
 import { type FromWorker, type ToWorker, describeZodError, toWorkerSchema } from '../protocol/worker-protocol';
 import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
+import { devicesReport } from './devices';
 import { profile } from './profiler';
 import { createEngine } from './select';
 
@@ -111,7 +113,13 @@ process.on('message', (raw: unknown) => {
     if (current?.id === msg.id) current.cancelled = true;
     return;
   }
-  if (msg.type === 'probe') void handleProbe(msg);
+  if (msg.type === 'devices') {
+    try {
+      send({ type: 'devices', id: msg.id, devices: devicesReport(msg.cudaLibDirs) });
+    } catch (e) {
+      send({ type: 'error', id: msg.id, error: { kind: 'internal', name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) } });
+    }
+  } else if (msg.type === 'probe') void handleProbe(msg);
   else void handleRun(msg);
 });
 

@@ -14,32 +14,11 @@ import type { DeviceProfile } from '../core/model';
 import { deviceFor } from '../client/device-cache';
 import { type SweepOptions, runSweep } from '../client/sweep-runner';
 import type { ProgressMsg, RunOptions } from '../protocol/worker-protocol';
+import { progressFraction, progressText } from '../core/format';
 
 export type RunOutcome =
   | { kind: 'done'; run: Run }
   | { kind: 'error'; error: Error; partial?: Run };
-
-const PHASE_LABEL: Record<ProgressMsg['phase'], string> = {
-  prepare: 'preparing',
-  'one-off': 'one-off',
-  'warm-up': 'warm-up',
-  'per-step': 'timing',
-  'end-to-end': 'end to end',
-  'layer-only': 'layer only',
-  check: 'checking against the reference',
-};
-
-export function progressText(p: ProgressMsg): string {
-  const rep = p.reps ? ` ${Math.min((p.rep ?? 0) + 1, p.reps)}/${p.reps}` : '';
-  const step = p.step ? ` ${p.step}` : '';
-  return `${p.variant} (${p.variantIndex + 1}/${p.variantCount}): ${PHASE_LABEL[p.phase]}${step}${rep}`;
-}
-
-/** Overall fraction done: variants are equal shares, steps equal shares within one. */
-export function progressFraction(p: ProgressMsg): number {
-  const inVariant = p.phase === 'check' ? 1 : p.stepCount > 0 ? Math.min(1, p.stepIndex / p.stepCount) : 0;
-  return Math.min(1, (p.variantIndex + inVariant) / Math.max(1, p.variantCount));
-}
 
 export interface RunnerOptions {
   workerPath: string;

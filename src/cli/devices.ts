@@ -1,0 +1,19 @@
+/** `fconv devices`: the GPU and CUDA libraries the worker finds (the native addon loads there, not in the CLI). */
+import { type CliIo, withClient } from './shared';
+
+export async function devicesCommand(flags: { json?: boolean; cudaLibDirs?: string }, io: CliIo): Promise<number> {
+  return withClient(io, async (client) => {
+    const d = await client.devices(flags.cudaLibDirs ? flags.cudaLibDirs.split(':').filter(Boolean) : []);
+    if (flags.json) {
+      const { lines: _lines, ...cuda } = d.cuda;
+      io.out(`${JSON.stringify({ cuda, nvidiaSmi: d.nvidiaSmi }, null, 2)}\n`);
+      return 0;
+    }
+    io.out(`GPU (nvidia-smi): ${d.nvidiaSmi ?? 'none found'}\n`);
+    io.out(`CUDA engine: ${d.cuda.reason ? `unavailable — ${d.cuda.reason}` : 'available (fconv profile --engine cuda; auto uses it first)'}\n`);
+    for (const l of d.cuda.lines) io.out(`  ${l}\n`);
+    io.out(`searched: ${d.cuda.searchDirs.map((x) => `${x.dir} (${x.from})`).join(', ')}\n`);
+    io.out('tfjs engines: see the engine notes of `fconv profile` (wasm and cpu always; tfjs-node-gpu when installed with CUDA 11.2 / cuDNN 8.1).\n');
+    return 0;
+  });
+}
