@@ -111,7 +111,7 @@ test('--json prints the run JSON to stdout and progress to stderr', () => {
   assert.equal(r.code, 0, r.err);
   const run = parseRun(JSON.parse(r.out));
   assert.equal(run.spec.batch, 2);
-  assert.match(r.err, /\[4\/4\] optimized/);
+  assert.match(r.err, /optimized \(4\/4\): preparing/);
 });
 
 const BAD: Array<[string[], RegExp]> = [
