@@ -10,7 +10,7 @@ import { UsageError } from '../core/spec-input';
 import { readCachedProbe } from '../client/device-cache';
 import { cacheDir } from '../platform/files';
 import { loadParser } from '../platform/grammars';
-import { type Finding, type LayerSite, type ScanResult, languageOf, ruleAnchor, scanSource } from '../scan/index';
+import { type Finding, type LayerSite, type ScanResult, languageOf, ruleDocs, scanSource } from '../scan/index';
 import { DEFAULT_MAX_CHARS } from '../scan/index';
 import { SCAN_SCHEMA_VERSION, type ScanReport } from '../scan/report-schema';
 import type { CliIo } from './shared';
@@ -103,7 +103,7 @@ export function findingJson(file: string, f: Finding): ScanReport['findings'][nu
     suggestion: f.suggestion,
     fixes: f.fixes.map((x) => ({ title: x.title, edits: x.edits.map((e) => ({ line: e.range.start.line + 1, column: e.range.start.column + 1, endLine: e.range.end.line + 1, endColumn: e.range.end.column + 1, newText: e.newText })) })),
     layer: f.layer ?? null,
-    docs: `README.md#${ruleAnchor(f.rule)}`,
+    docs: ruleDocs(f.rule),
   };
 }
 
@@ -145,7 +145,7 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, 
       for (const l of r.layers) io.out(`${r.file}:${l.range.start.line + 1}: layer ${l.kind === 'fourier' ? 'Fourier' : 'Conv2D'} ${l.name}: ${specText(l)}\n`);
       if (r.syntaxErrors) io.err(`fconv scan: ${r.file} has syntax errors; findings near them may be missing\n`);
     }
-    io.out(`${summary.warnings} warning${summary.warnings === 1 ? '' : 's'}, ${summary.information} information in ${summary.files} file${summary.files === 1 ? '' : 's'}${summary.skipped ? ` (${summary.skipped} skipped)` : ''}; rules explained in the README ("Diagnostics")\n`);
+    io.out(`${summary.warnings} warning${summary.warnings === 1 ? '' : 's'}, ${summary.information} information in ${summary.files} file${summary.files === 1 ? '' : 's'}${summary.skipped ? ` (${summary.skipped} skipped)` : ''}; rules explained in docs/rules.md\n`);
   }
   return warnings ? 1 : 0;
 }

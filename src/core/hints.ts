@@ -6,6 +6,7 @@
  * Order: warnings (the comparison or the result is not what the user thinks) first, then by
  * expected gain in ms, then by severity.
  */
+import { cite } from './citations';
 import { fmtMs, fmtRatio } from './format';
 import type { Analysis, Hint, Sweep } from './insight-schema';
 import { formatBytes } from './memory';
@@ -14,7 +15,6 @@ import { predict } from './predict';
 import type { Run, StepResult, VariantResult } from './run';
 import { geometry } from './spec';
 
-export const FACTS = 'shared/notes/fft-conv-facts.md';
 const MATHIEU = 'Mathieu, Henaff & LeCun, arXiv 1312.5851';
 
 interface Ctx {
@@ -49,7 +49,7 @@ const unevenComparison: Rule = ({ run, v }) => {
     evidence: `The spectral layers convolve with a ${kh}×${kw} kernel (${kh * kw} multiply-adds per output and channel pair); the Conv2D they are compared with has ${k}×${k} (${k * k}). Measured: Conv2D ${k}×${k} ${fmtMs(spatial.totalMs.median)}; ${spectral.name} ${fmtMs(spectral.totalMs.median)}${eq ? `; the same ${kh}×${kw} function done spatially (spatial-equivalent) ${fmtMs(eq.totalMs.median)}` : ''}.`,
     suggestion: `Compare like with like: time the spectral layer against a Conv2D with the same ${kh}×${kw} kernel (the spatial-equivalent row), or, if a ${k}×${k} receptive field is what the model needs, use the ${k}×${k} Conv2D and drop the spectral layer.`,
     expectedGain: gain(null, null, 'none', eq ? `a fair baseline: against it the spectral layer is ${eq.totalMs.median >= spectral.totalMs.median ? `${fmtRatio(eq.totalMs.median / spectral.totalMs.median)} faster` : `${fmtRatio(spectral.totalMs.median / eq.totalMs.median)} slower`}` : 'a fair baseline, not a speed-up'),
-    source: `${FACTS}, "Why the seed's layer is slow" 1`,
+    source: cite(['uneven'], 'mathieu'),
   };
 };
 
@@ -73,7 +73,7 @@ const einsumLowering: Rule = ({ run, v }) => {
       ? `With one input channel, multiply the spectra by broadcasting (X[b, f] · K[o, f]) instead of einsum; keep the frequency axis where the transform leaves it (as optimized does${product ? `: its product took ${fmtMs(product.median)}` : ''}).`
       : `Lay the spectra out frequency-major ((H·(W/2+1), batch, in) and (H·(W/2+1), in, out)) so the product is one batched matmul with no transposes${product ? ` (optimized: ${fmtMs(product.median)})` : ''}; Gauss's 3-multiplication form saves a quarter of the multiplies.`,
     expectedGain: gain(saved, saved !== null ? layer / Math.max(layer - saved, 1e-9) : null, saved !== null ? 'measured' : 'none', saved !== null ? `${fmtMs(saved)} per call (measured: einsum vs optimized's product)` : 'run the optimized variant to measure it'),
-    source: `${FACTS}, "Why the seed's layer is slow" 2`,
+    source: cite(['einsum']),
   };
 };
 
@@ -91,7 +91,7 @@ const kernelPerCall: Rule = ({ v }) => {
     evidence: `rfft2d(kernel)${pad ? ' + its padding' : ''}: ${fmtMs(ms)} per call, ${pct(ms, layer)} of the seed's layer — the weights did not change between calls.`,
     suggestion: `Transform the kernel once per weight update (training) or once at load (inference) and keep the spectrum${cached ? `; optimized does, ${fmtMs(cached.median)} once` : ''}. In Keras: compute it in build() or cache it keyed on the weights' version; in PyTorch: a cached buffer refreshed after optimizer.step().`,
     expectedGain: gain(ms, layer / Math.max(layer - ms, 1e-9), 'measured', `${fmtMs(ms)} per call`),
-    source: `${FACTS}, "Why the seed's layer is slow" 7 (${MATHIEU} transform each kernel once per iteration)`,
+    source: cite(['kernelPerCall'], 'mathieu'),
   };
 };
 
@@ -109,7 +109,7 @@ const complexTransposes: Rule = ({ v }) => {
     evidence: `${ts.map((s) => s.implementation.split(':')[0]).join('; ')}: ${fmtMs(ms)} per call (${pct(ms, layer)} of the layer), ${formatBytes(bytes)} read and written${(ts[0]!.bytes / Math.max(ts[0]!.median, 1e-9)) > 0 ? ` at ${(bytes / (ms * 1e6)).toFixed(1)} GB/s` : ''}; complex64 doubles the bytes of every copy.`,
     suggestion: 'Store the kernel spectrum in the layout the product consumes (transpose once when caching it), and keep activations frequency-major between the transform and the product.',
     expectedGain: gain(ms, layer / Math.max(layer - ms, 1e-9), 'measured', `${fmtMs(ms)} per call`),
-    source: `${FACTS}, "Why the seed's layer is slow" 2 and 4`,
+    source: cite(['einsum', 'complexBytes']),
   };
 };
 
@@ -124,7 +124,7 @@ const rfftAxes: Rule = ({ run, v }) => {
     evidence: `This run's seed kernel is stored (in, ${run.spec.kernelH}, ${run.spec.kernelW}, out) and its activations ${run.spec.layout}; to transform over (H, W) the profiler moves those axes last before every rfft2d (the seed's rfft2d(kernel) step includes that transpose: ${fmtMs(k.median)} per call). A plain tf.signal.rfft2d on them would transform the wrong axes and give a wrong layer, not a slow one.`,
     suggestion: 'Transpose to channels-first before rfft2d (kernel to (in, out, H, W), activations to NCHW), or keep the layer channels-first throughout; in PyTorch pass dim=(-2, -1) on NCHW tensors.',
     expectedGain: gain(null, null, 'none', 'correctness, not speed'),
-    source: `${FACTS}, "Why the seed's layer is slow" 3`,
+    source: cite(['rfftAxes']),
   };
 };
 
@@ -146,7 +146,7 @@ const circular: Rule = ({ run, v, device }) => {
     evidence: `The spectral layers here match ${run.geometry.describes} (max |error| ${spectral.maxAbsError.toExponential(1)} against it); a Conv2D with padding 'same' zero-pads instead, so outputs near the borders differ.${cost}`,
     suggestion: `Zero-pad the input to n + ⌈(k − 1)/2⌉ (${g.fftH}×${g.fftW}) — or n + k − 1 for the full linear result — before the transform and crop after the inverse (fconv profile --padding same shows the cost).`,
     expectedGain: gain(null, null, device ? 'model' : 'none', 'correctness: the padding costs time, it does not save any'),
-    source: `${FACTS}, "Why the seed's layer is slow" 6`,
+    source: cite(['circular']),
   };
 };
 
@@ -168,7 +168,7 @@ const memoryBound: Rule = ({ run, analysis }) => {
     evidence: big.slice(0, 3).map((s) => `${s.variant} · ${s.name}: ${fmtMs(s.medianMs)}, ${s.intensity.toFixed(2)} FLOP/byte, ${s.achievedGBs.toFixed(1)} GB/s achieved`).join('; ') + ` (device: ${bw.toFixed(0)} GB/s, ${analysis.device.fp32Gflops.toFixed(0)} GFLOP/s).`,
     suggestion: 'More FLOPs will not help here, fewer bytes will: keep spectra in half (Hermitian) form, fuse the product with the inverse transform\'s first pass, avoid materialising complex64 intermediates (they double the bytes of a float32 map).',
     expectedGain: gain(Math.max(0, top.medianMs - floor), null, 'model', `at best ${fmtMs(floor)} for ${top.name} at full bandwidth (${formatBytes(top.bytes)} moved)`),
-    source: `${FACTS}, "Why the seed's layer is slow" 4; roofline: attainable = min(peak, bandwidth × intensity)`,
+    source: cite(['complexBytes', 'roofline'], 'roofline'),
   };
 };
 
@@ -186,7 +186,7 @@ const overheadBound: Rule = ({ analysis, v }) => {
     evidence: `Measured ${fmtMs(worst.measuredMs)} end to end vs ${fmtMs(worst.modelMs)} from the calibrated model over its ${n} steps: ${fmtMs(worst.measuredMs - worst.modelMs)} goes to per-op overhead (dispatch, allocation, launches), small inefficient kernels or layout changes the model does not charge.`,
     suggestion: 'Fewer, larger ops: batch the transforms of all channels into one call, fuse pad/transform/crop, and at small sizes prefer the single Conv2D kernel.',
     expectedGain: gain(worst.measuredMs - worst.modelMs, worst.measuredMs / worst.modelMs, 'model', `up to ${fmtMs(worst.measuredMs - worst.modelMs)} if the layer ran at its model time`),
-    source: `${FACTS}, "Why the seed's layer is slow" 5 and the rule of thumb "measured ≫ model: overhead-bound"`,
+    source: cite(['launches', 'rulesOfThumb']),
   };
 };
 
@@ -220,7 +220,7 @@ const crossover: Rule = ({ run, v, device, sweep }) => {
       ? `Keep the spectral layer at k = ${k}${at !== null && at > 3 ? `; below k = ${at} use Conv2D` : ''}.`
       : `Use Conv2D at k = ${k}${at !== null ? `; the FFT layer only pays from k = ${at}` : ''}. Rules of thumb: k = 3 → Winograd / implicit GEMM; 5 ≤ k ≤ 9 with ≥ 64 channels and batch ≥ 32 → try FFT; image-sized kernels → FFT.`,
     expectedGain: gain(saved, eq && opt ? Math.max(eq.totalMs.median, opt.totalMs.median) / Math.min(eq.totalMs.median, opt.totalMs.median) : null, saved !== null ? 'measured' : 'none', saved !== null ? `${fmtMs(saved)} per call by using the ${faster} form at this kernel size` : 'see the sweep'),
-    source: `${FACTS}, "Rules of thumb"; ${MATHIEU}`,
+    source: cite(['rulesOfThumb', 'breakEven'], 'mathieu'),
   };
 };
 
@@ -235,7 +235,7 @@ const fewChannels: Rule = ({ run, analysis }) => {
     evidence: `Break-even (${MATHIEU}): k²(n′/n)² = ${b.lhs.toFixed(1)} must exceed ${b.thresholdHalf.toFixed(1)}; the 1/in-channels term alone contributes ${b.terms.inputs.toFixed(1)} of it (out-channels ${b.terms.outputs.toFixed(1)}, batch ${b.terms.batch.toFixed(1)}).`,
     suggestion: 'Fewer than ~16 input channels: spatial convolution wins almost always, unless the kernel is image-sized. FFT pays in deeper layers with many channels.',
     expectedGain: gain(null, null, 'none', 'guidance on where FFT layers belong'),
-    source: `${FACTS}, "Rules of thumb" and the Mathieu et al. break-even`,
+    source: cite(['rulesOfThumb', 'breakEven'], 'mathieu'),
   };
 };
 
@@ -252,7 +252,7 @@ const batchSize: Rule = ({ run, analysis }) => {
     evidence: `The batch term of the break-even is ${b.terms.batch.toFixed(1)} of ${(2 + sum).toFixed(1)}; at batch ${S2} the threshold would fall to ${t2.toFixed(1)} (k²(n′/n)² here: ${b.lhs.toFixed(1)}).`,
     suggestion: 'Profile at the batch you train or serve with; for batch-1 inference cache the kernel spectra (they are then free) or stay spatial.',
     expectedGain: gain(null, null, 'none', 'depends on the batch you run'),
-    source: `${MATHIEU} (the 1/S term)`,
+    source: cite(['breakEven'], 'mathieu'),
   };
 };
 
@@ -265,7 +265,7 @@ const tensorCores: Rule = ({ device }) => {
     evidence: `${device.name}: ${device.tf32Gflops / 1000} TFLOP/s TF32 (tensor cores, what cuDNN's implicit GEMM uses) vs ${device.fp32Gflops / 1000} TFLOP/s FP32 (cuFFT's butterflies).`,
     suggestion: `The FFT's arithmetic saving must exceed ${r.toFixed(1)}x before it pays here — or do the DFT itself as GEMM on tensor cores (the FlashFFTConv approach), as the optimized layer's transforms do.`,
     expectedGain: gain(null, null, 'none', 'raises the break-even on this GPU'),
-    source: `${FACTS}, "Cost models" (tensor cores) and the Roofline table`,
+    source: cite(['tensorCores', 'roofline']),
   };
 };
 
@@ -283,7 +283,7 @@ const cudnnAlgos: Rule = ({ run, device }) => {
     evidence: `For ${H}×${W}, ${kh}×${kw}, stride 1: FFT ${fft ? 'applies' : 'does not (needs H + 2·pad ≤ 256 and W + 2·pad ≤ 256)'}${fft ? ' (NCHW, large workspace)' : ''}; FFT_TILING ${tiling ? 'applies' : 'does not (filter ≤ 32)'}; WINOGRAD ${wino ? 'applies' : 'does not (3×3 only)'}; WINOGRAD_NONFUSED ${wnf ? 'applies' : 'does not (3×3 or 5×5)'}.`,
     suggestion: 'Enable autotuning (torch.backends.cudnn.benchmark = True; TF picks by autotune) and compare its choice with the FFT layer: cuDNN\'s FFT / FFT_TILING are the direct answer to "does FFT pay here".',
     expectedGain: gain(null, null, 'none', 'the library may already do it'),
-    source: `${FACTS}, "cuDNN algorithm constraints"`,
+    source: cite(['cudnn']),
   };
 };
 

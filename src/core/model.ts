@@ -1,7 +1,7 @@
 /**
  * The cost model: what each step should cost on a device, from its FLOPs and bytes. A device is a
  * table entry (GPUs: FP32 / TF32 peaks and bandwidth from vendor datasheets, as collected in
- * shared/notes/fft-conv-facts.md) or, for CPUs, rates measured once by the probe (GEMM, batched
+ * docs/fft-convolution.md#roofline) or, for CPUs, rates measured once by the probe (GEMM, batched
  * GEMM, conv2d GFLOP/s; elementwise and transpose GB/s; the fixed cost of one op). Host-free.
  */
 import { z } from 'zod';
@@ -45,7 +45,7 @@ export const deviceProfileSchema = z.object({
 });
 export type DeviceProfile = z.infer<typeof deviceProfileSchema>;
 
-const FACTS = 'vendor datasheet peaks, shared/notes/fft-conv-facts.md (Roofline table)';
+const FACTS = 'vendor datasheet peaks (docs/fft-convolution.md#roofline)';
 
 /** GPUs with known peaks. `match` is tested against nvidia-smi names and user input. */
 export const GPU_TABLE: ReadonlyArray<{ name: string; match: RegExp; fp32: number; tf32: number; bandwidth: number }> = [

@@ -16,6 +16,8 @@ import { DocumentScanner, type Finding, type LayerSite, type ScanResult, type So
 import { measuredNote, measuredSummary } from '../scan/measured';
 import { RULE_IDS, type RuleId, type SourceRange } from '../scan/types';
 
+const RULES_DOC = path.join('docs', 'rules.md');
+
 export const SOURCE = 'Fourier Conv';
 export const PROFILE_LAYER = 'fourierConv.profileLayer';
 const DEBOUNCE_MS = 300;
@@ -52,7 +54,7 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
   /** Fires after every scan (the tests wait on it). */
   readonly onDidScan = this.scanned.event;
   private readonly subs: vscode.Disposable[] = [];
-  private readmeLines: Map<RuleId, number> | undefined;
+  private rulesDocLines: Map<RuleId, number> | undefined;
   private device: DeviceProfile | undefined;
 
   constructor(private readonly extensionPath: string, private readonly log: vscode.LogOutputChannel, private readonly profiler: LayerProfiler) {
@@ -154,26 +156,27 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
     return result;
   }
 
-  private readme(): Map<RuleId, number> {
-    if (this.readmeLines) return this.readmeLines;
+  /** The line of each rule's heading in docs/rules.md (shipped with the extension). */
+  private ruleLines(): Map<RuleId, number> {
+    if (this.rulesDocLines) return this.rulesDocLines;
     const map = new Map<RuleId, number>();
     try {
-      const lines = fs.readFileSync(path.join(this.extensionPath, 'README.md'), 'utf8').split('\n');
+      const lines = fs.readFileSync(path.join(this.extensionPath, RULES_DOC), 'utf8').split('\n');
       for (const id of RULE_IDS) {
         const i = lines.indexOf(ruleHeading(id));
         if (i >= 0) map.set(id, i + 1);
       }
     } catch (e) {
-      this.log.warn(`README.md not readable, diagnostics link nowhere: ${(e as Error).message}`);
+      this.log.warn(`${RULES_DOC} not readable, diagnostics link nowhere: ${(e as Error).message}`);
     }
-    this.readmeLines = map;
+    this.rulesDocLines = map;
     return map;
   }
 
-  /** The README section of a rule (VS Code opens `file…#L<line>` at that line). */
+  /** A rule's section in docs/rules.md (VS Code opens `file…#L<line>` at that line). */
   docsUri(rule: RuleId): vscode.Uri {
-    const line = this.readme().get(rule);
-    return vscode.Uri.file(path.join(this.extensionPath, 'README.md')).with({ fragment: line ? `L${line}` : '' });
+    const line = this.ruleLines().get(rule);
+    return vscode.Uri.file(path.join(this.extensionPath, RULES_DOC)).with({ fragment: line ? `L${line}` : '' });
   }
 
   private siteOf(uri: vscode.Uri, id: string | undefined): LayerSite | undefined {

@@ -1,47 +1,40 @@
 /**
- * The rules: id, severity, a one-line title, the README section that explains each (its heading is
- * "### `<id>`: <title>") and the fact in ../shared/notes/fft-conv-facts.md it rests on. Host-free.
+ * The rules: id, severity, a one-line title, the section of docs/rules.md that explains each (anchor =
+ * the rule id, heading "### `<id>`: <title>") and the section of docs/ it rests on. Host-free.
  */
+import { cite } from '../core/citations';
 import type { RuleId, Severity } from './types';
 
 export interface RuleInfo {
   id: RuleId;
   severity: Severity;
   title: string;
-  /** Where the claim comes from: fft-conv-facts.md section (and item), or engines.md. */
+  /** Where the claim comes from: sections of docs/fft-convolution.md or docs/engines.md, and the paper. */
   source: string;
 }
 
-const FACTS = 'fft-conv-facts.md';
-const SLOW = `${FACTS}, "Why the seed's layer is slow"`;
-
 export const RULES: readonly RuleInfo[] = [
-  { id: 'rfft-axes', severity: 'warning', title: 'rfft2d runs over the wrong axes', source: `${SLOW} 3` },
-  { id: 'circular-convolution', severity: 'warning', title: 'product of unpadded spectra is a circular convolution', source: `${SLOW} 6` },
-  { id: 'tfjs-complex-matmul', severity: 'warning', title: 'complex einsum/matMul is not supported by tfjs backends', source: 'engines.md, "tfjs kernel coverage" (cpu, wasm, webgl, webgpu)' },
-  { id: 'output-shape-mismatch', severity: 'warning', title: 'declared output shape differs from the layer\'s', source: `${SLOW} 3` },
-  { id: 'kernel-spectrum-per-call', severity: 'information', title: 'kernel spectrum recomputed on every call', source: `${SLOW} 7` },
-  { id: 'einsum-channel-mixing', severity: 'information', title: 'einsum channel mixing lowers to transposes + tiny BatchMatMuls', source: `${SLOW} 2` },
-  { id: 'complex-transpose', severity: 'information', title: 'transpose of a complex tensor in the per-call path', source: `${SLOW} 2 and 4` },
-  { id: 'uneven-comparison', severity: 'information', title: 'image-sized kernels compared with a small Conv2D', source: `${SLOW} 1` },
-  { id: 'conv2d-fft-payoff', severity: 'information', title: 'would FFT convolution pay for this Conv2D?', source: `${FACTS}, "Cost models" (Mathieu et al.) and "Rules of thumb"` },
+  { id: 'rfft-axes', severity: 'warning', title: 'rfft2d runs over the wrong axes', source: cite(['rfftAxes']) },
+  { id: 'circular-convolution', severity: 'warning', title: 'product of unpadded spectra is a circular convolution', source: cite(['circular']) },
+  { id: 'tfjs-complex-matmul', severity: 'warning', title: 'complex einsum/matMul is not supported by tfjs backends', source: cite(['kernelCoverage']) },
+  { id: 'output-shape-mismatch', severity: 'warning', title: 'declared output shape differs from the layer\'s', source: cite(['rfftAxes']) },
+  { id: 'kernel-spectrum-per-call', severity: 'information', title: 'kernel spectrum recomputed on every call', source: cite(['kernelPerCall'], 'mathieu') },
+  { id: 'einsum-channel-mixing', severity: 'information', title: 'einsum channel mixing lowers to transposes + tiny BatchMatMuls', source: cite(['einsum']) },
+  { id: 'complex-transpose', severity: 'information', title: 'transpose of a complex tensor in the per-call path', source: cite(['einsum', 'complexBytes']) },
+  { id: 'uneven-comparison', severity: 'information', title: 'image-sized kernels compared with a small Conv2D', source: cite(['uneven']) },
+  { id: 'conv2d-fft-payoff', severity: 'information', title: 'would FFT convolution pay for this Conv2D?', source: cite(['breakEven', 'rulesOfThumb'], 'mathieu') },
 ];
 
 export function ruleInfo(id: RuleId): RuleInfo {
   return RULES.find((r) => r.id === id)!;
 }
 
-/** The README heading of a rule; the anchor GitHub and VS Code's preview derive from it. */
+/** The heading of a rule in docs/rules.md. */
 export function ruleHeading(id: RuleId): string {
   return `### \`${id}\`: ${ruleInfo(id).title}`;
 }
 
-/** GitHub-style anchor of the heading (lower case, punctuation dropped, spaces to dashes). */
-export function ruleAnchor(id: RuleId): string {
-  return ruleHeading(id)
-    .replace(/^#+\s*/, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .trim()
-    .replace(/\s/g, '-');
+/** Where a rule is explained: docs/rules.md, at the anchor named after the rule. */
+export function ruleDocs(id: RuleId): string {
+  return `docs/rules.md#${id}`;
 }

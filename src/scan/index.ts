@@ -186,7 +186,7 @@ export class DocumentScanner {
   }
 }
 
-export { RULES, ruleAnchor, ruleHeading, ruleInfo } from './catalogue';
+export { RULES, ruleDocs, ruleHeading, ruleInfo } from './catalogue';
 export { GrammarError, SourceParser, checkAbi, languageOf, languageOfId } from './parser';
 export { applyEdits } from './text';
 export type { Finding, Fix, LayerSite, PartialSpec, Position, RuleId, ScanResult, Severity, SourceLanguage, SourceRange, TextEdit } from './types';

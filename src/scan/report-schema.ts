@@ -28,7 +28,7 @@ export const scanFindingSchema = z.object({
   })),
   /** The layer the finding belongs to (files[].layers[].id), or null. */
   layer: z.string().nullable(),
-  /** The README section that explains the rule. */
+  /** The section of docs/rules.md that explains the rule. */
   docs: z.string(),
 });
 

@@ -1,6 +1,6 @@
 /**
  * The rules. Each reads the source model, follows values where it must, and reports what it saw (the
- * evidence), what it means (citing fft-conv-facts.md), and what to change — with an edit where one keeps
+ * evidence), what it means (citing its section of docs/), and what to change — with an edit where one keeps
  * the code's meaning. Shapes, when the code states them, turn into costs. Host-free.
  */
 import type { Node } from 'web-tree-sitter';

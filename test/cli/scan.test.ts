@@ -31,7 +31,7 @@ test('fconv scan --json lists findings[] with file, line, rule, severity and mes
   assert.deepEqual(j.files.map((f) => path.basename(f.file)), ['fno.py', 'seed_layer.py', 'spectral.ts', 'training_filler.py']);
   for (const f of j.findings) {
     assert.ok(f.message.length > 20);
-    assert.match(f.docs, /^README\.md#/);
+    assert.match(f.docs, /^docs\/rules\.md#[a-z0-9-]+$/);
   }
   const seed = j.findings.filter((f) => f.file.endsWith('seed_layer.py'));
   assert.deepEqual(seed.map((f) => `${f.line}:${f.rule}`).sort(), [

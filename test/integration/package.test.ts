@@ -25,6 +25,7 @@ test('npm run package builds a self-contained VSIX under 10 MB without dev files
     'extension/dist/wasm/tfjs-backend-wasm.wasm', 'extension/dist/wasm/tfjs-backend-wasm-simd.wasm',
     'extension/dist/grammars/web-tree-sitter.wasm', 'extension/dist/grammars/tree-sitter-python.wasm',
     'extension/dist/grammars/tree-sitter-typescript.wasm', 'extension/dist/grammars/tree-sitter-tsx.wasm', 'extension/dist/grammars/tree-sitter-javascript.wasm',
+    'extension/docs/rules.md', 'extension/docs/fft-convolution.md', 'extension/docs/engines.md', 'extension/docs/report.md',
     'extension/node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js',
     'extension/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.node.js',
   ]) assert.ok(entries.includes(need), `${need} is in the VSIX`);

@@ -184,7 +184,7 @@ test('a Python file with the seed layer: squiggles, the CodeLens, the hover, the
     assert.equal(await lens.count(), 2, 'a CodeLens on the Fourier layer and one on the Conv2D');
     await poll('the squiggles', 30_000, async () => ((await page.locator('.squiggly-warning').count()) >= 3 ? true : undefined));
 
-    // Hover the einsum (line 21): the message cites its source and links to the README.
+    // Hover the einsum (line 21): the message cites its source and links to docs/rules.md.
     const line = page.locator('.view-line', { hasText: "tf.einsum('ijkl,jklo->ijko'" });
     await line.locator('span', { hasText: 'einsum' }).first().hover();
     const hover = page.locator('.monaco-hover', { hasText: 'einsum-channel-mixing' });

@@ -1,21 +1,47 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { RULES, ruleAnchor, ruleHeading } from '../../src/scan/catalogue';
+import { DOCS } from '../../src/core/citations';
+import { RULES, ruleDocs, ruleHeading } from '../../src/scan/catalogue';
 import { measuredNote, measuredSummary } from '../../src/scan/measured';
 import { RULE_IDS } from '../../src/scan/types';
 import { fakeRun } from '../fixtures';
 
-test('every rule has a README section under its exact heading, and a source in the notes', () => {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').split('\n');
+const ROOT = join(__dirname, '..', '..');
+
+/** The anchors (`<a id="…">`) of a file in docs/. */
+function anchorsOf(file: string): Set<string> {
+  return new Set([...readFileSync(join(ROOT, file), 'utf8').matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1]!));
+}
+
+test('every rule has its section in docs/rules.md under its anchor and exact heading, and cites a section of docs/', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'rules.md'), 'utf8').split('\n');
+  const anchors = anchorsOf('docs/rules.md');
   assert.deepEqual(RULES.map((r) => r.id), [...RULE_IDS]);
   for (const r of RULES) {
-    assert.ok(readme.includes(ruleHeading(r.id)), `README has "${ruleHeading(r.id)}"`);
-    assert.match(r.source, /fft-conv-facts\.md|engines\.md/);
+    assert.ok(doc.includes(ruleHeading(r.id)), `docs/rules.md has "${ruleHeading(r.id)}"`);
+    assert.ok(anchors.has(r.id), `docs/rules.md has the anchor ${r.id}`);
+    assert.equal(ruleDocs(r.id), `docs/rules.md#${r.id}`);
+    assert.match(r.source, /^docs\/(fft-convolution|engines)\.md#[a-z0-9-]+/);
   }
-  assert.equal(ruleAnchor('rfft-axes'), 'rfft-axes-rfft2d-runs-over-the-wrong-axes');
 });
+
+test('every docs anchor the code cites exists, and no source or doc text points outside the product', () => {
+  for (const target of Object.values(DOCS)) {
+    const [file, anchor] = target.split('#') as [string, string];
+    assert.ok(anchorsOf(file).has(anchor), `${file} has the anchor ${anchor}`);
+  }
+  const outside = /shared\/notes|\.\.\/shared/;
+  for (const dir of ['src', 'webview', 'docs']) {
+    for (const f of walk(join(ROOT, dir))) assert.doesNotMatch(readFileSync(f, 'utf8'), outside, `${f} cites a file outside the product`);
+  }
+  assert.doesNotMatch(readFileSync(join(ROOT, 'README.md'), 'utf8'), outside);
+});
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+}
 
 test('a run puts its numbers on a finding: the verdict against Conv2D and the share of the step the rule is about', () => {
   const run = fakeRun();

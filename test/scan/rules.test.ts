@@ -54,7 +54,7 @@ describe('the seed layer (shared/seed) as a user would paste it', () => {
       `uneven-comparison@${at('Conv2D(32, (3, 3)')}`,
       `conv2d-fft-payoff@${at('Conv2D(32, (3, 3)')}`,
     ]));
-    for (const f of r.findings) assert.match(f.message, /fft-conv-facts\.md|engines\.md/, `${f.rule} cites its source`);
+    for (const f of r.findings) assert.match(f.message, /docs\/(fft-convolution|engines)\.md#/, `${f.rule} cites its source`);
   });
 
   test('reads the MNIST spec of the seed from the code: exactly the preset the profiler starts with', () => {

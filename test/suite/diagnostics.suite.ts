@@ -1,6 +1,6 @@
 /**
  * The scanner in a real extension host: diagnostics on the seed's layer at the expected lines with
- * README links, a quick fix applied to the document, the CodeLens running a profile with the spec read
+ * links to docs/rules.md, a quick fix applied to the document, the CodeLens running a profile with the spec read
  * from the code, the measured numbers on the diagnostics afterwards, and re-scans while typing.
  */
 import * as assert from 'node:assert/strict';
@@ -46,7 +46,7 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     await cfg.update('engine', 'wasm', vscode.ConfigurationTarget.Global);
   });
 
-  it('shows the seed layer\'s findings at their lines, each with a code linking to its README section', async () => {
+  it('shows the seed layer\'s findings at their lines, each with a code linking to its section of docs/rules.md', async () => {
     const doc = await openFixture('seed_layer.py');
     assert.equal(doc.languageId, 'python');
     const text = doc.getText();
@@ -67,9 +67,9 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     assert.equal(axes.severity, vscode.DiagnosticSeverity.Warning);
     assert.equal(d.find((x) => code(x) === 'einsum-channel-mixing')!.severity, vscode.DiagnosticSeverity.Information);
     const target = (axes.code as { target: vscode.Uri }).target;
-    assert.equal(path.basename(target.fsPath), 'README.md');
-    const readme = fs.readFileSync(target.fsPath, 'utf8').split('\n');
-    assert.equal(readme[Number(target.fragment.slice(1)) - 1], '### `rfft-axes`: rfft2d runs over the wrong axes');
+    assert.equal(path.relative(path.dirname(path.dirname(target.fsPath)), target.fsPath), path.join('docs', 'rules.md'));
+    const rulesDoc = fs.readFileSync(target.fsPath, 'utf8').split('\n');
+    assert.equal(rulesDoc[Number(target.fragment.slice(1)) - 1], '### `rfft-axes`: rfft2d runs over the wrong axes');
   });
 
   it('applies the broadcast-multiply quick fix: the document text is the expected one, and the finding goes', async () => {
