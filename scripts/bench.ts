@@ -39,7 +39,9 @@ interface Goal {
 function profile(args: string[]): { run: Run; wallMs: number } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-'));
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, 'profile', '--no-progress', '--out-dir', dir, ...args], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'profile', '--no-progress', '--out-dir', dir, ...args], {
+    encoding: 'utf8',
+  });
   const wallMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(`fconv profile ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const run = parseRun(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')));
@@ -61,49 +63,100 @@ async function modelGoals(goals: Goal[]): Promise<unknown> {
     const rates = ratesFor(device);
     const base = { ...DEFAULT_SPEC, batch: 16, padding: 'same' as const };
     const kernels = [3, 5, 7, 9, 11, 15, 21];
-    const channels = [[1, 32], [4, 16], [16, 16]] as const;
-    const cells: Array<{ kernel: number; channels: string; spatialMs: number; spectralMs: number; predicted: string; measured: string; predictedSpatialMs: number; predictedSpectralMs: number }> = [];
-    let steps = 0, within = 0, timed = 0, timedWithin = 0;
+    const channels = [
+      [1, 32],
+      [4, 16],
+      [16, 16],
+    ] as const;
+    const cells: Array<{
+      kernel: number;
+      channels: string;
+      spatialMs: number;
+      spectralMs: number;
+      predicted: string;
+      measured: string;
+      predictedSpatialMs: number;
+      predictedSpectralMs: number;
+    }> = [];
+    let steps = 0,
+      within = 0,
+      timed = 0,
+      timedWithin = 0;
     const misses: string[] = [];
     for (const [ci, co] of channels) {
       for (const k of kernels) {
         console.error(`bench: model grid k = ${k}, ${ci}→${co}…`);
         const spec = cellSpec(base, k, ci, co);
-        const run = await client.run(spec, { engine: 'wasm', variants: ['spatial-equivalent', 'optimized'], warmup: 1, reps: 3, seed: 1, maxMemoryBytes: 4e9 });
-        const sp = v(run, 'spatial-equivalent'), fp = v(run, 'optimized');
+        const run = await client.run(spec, {
+          engine: 'wasm',
+          variants: ['spatial-equivalent', 'optimized'],
+          warmup: 1,
+          reps: 3,
+          seed: 1,
+          maxMemoryBytes: 4e9,
+        });
+        const sp = v(run, 'spatial-equivalent'),
+          fp = v(run, 'optimized');
         const pred = predict(spec, device, 'wasm');
-        cells.push({ kernel: k, channels: `${ci}→${co}`, spatialMs: sp.totalMs.median, spectralMs: fp.totalMs.median, predicted: pred.winner, measured: fp.totalMs.median < sp.totalMs.median ? 'spectral' : 'spatial', predictedSpatialMs: pred.spatialMs, predictedSpectralMs: pred.spectralMs });
-        for (const x of [sp, fp]) for (const st of x.steps) {
-          const m = estimateStep(costOf(st, spec), rates).ms;
-          const r = m / st.median;
-          steps++;
-          const ok = r >= 0.5 && r <= 2;
-          if (ok) within++;
-          if (!st.oneOff) {
-            timed++;
-            if (ok) timedWithin++;
+        cells.push({
+          kernel: k,
+          channels: `${ci}→${co}`,
+          spatialMs: sp.totalMs.median,
+          spectralMs: fp.totalMs.median,
+          predicted: pred.winner,
+          measured: fp.totalMs.median < sp.totalMs.median ? 'spectral' : 'spatial',
+          predictedSpatialMs: pred.spatialMs,
+          predictedSpectralMs: pred.spectralMs,
+        });
+        for (const x of [sp, fp])
+          for (const st of x.steps) {
+            const m = estimateStep(costOf(st, spec), rates).ms;
+            const r = m / st.median;
+            steps++;
+            const ok = r >= 0.5 && r <= 2;
+            if (ok) within++;
+            if (!st.oneOff) {
+              timed++;
+              if (ok) timedWithin++;
+            }
+            if (!ok) misses.push(`${x.name}/${st.id} k=${k} ${ci}→${co}: model ${fmtMs(m)} vs ${fmtMs(st.median)}`);
           }
-          if (!ok) misses.push(`${x.name}/${st.id} k=${k} ${ci}→${co}: model ${fmtMs(m)} vs ${fmtMs(st.median)}`);
-        }
       }
     }
     const agree = cells.filter((c) => c.predicted === c.measured).length;
     const wrong = cells.filter((c) => c.predicted !== c.measured);
     console.log('model vs measured winner, per cell (k, channels: spatial / spectral measured; model):');
-    for (const c of cells) console.log(`  k ${String(c.kernel).padStart(2)}  ${c.channels.padEnd(6)} ${fmtMs(c.spatialMs).padStart(9)} / ${fmtMs(c.spectralMs).padEnd(9)} model ${fmtMs(c.predictedSpatialMs).padStart(9)} / ${fmtMs(c.predictedSpectralMs).padEnd(9)} ${c.measured}${c.predicted !== c.measured ? `  ✗ model said ${c.predicted}` : ''}`);
+    for (const c of cells)
+      console.log(
+        `  k ${String(c.kernel).padStart(2)}  ${c.channels.padEnd(6)} ${fmtMs(c.spatialMs).padStart(9)} / ${fmtMs(c.spectralMs).padEnd(9)} model ${fmtMs(c.predictedSpatialMs).padStart(9)} / ${fmtMs(c.predictedSpectralMs).padEnd(9)} ${c.measured}${c.predicted !== c.measured ? `  ✗ model said ${c.predicted}` : ''}`,
+      );
     const m = { ss: 0, sf: 0, fs: 0, ff: 0 };
-    for (const c of cells) m[`${c.predicted === 'spatial' ? 's' : 'f'}${c.measured === 'spatial' ? 's' : 'f'}` as keyof typeof m]++;
-    console.log(`confusion (model → measured): spatial→spatial ${m.ss}, spatial→spectral ${m.sf}, spectral→spatial ${m.fs}, spectral→spectral ${m.ff}`);
+    for (const c of cells)
+      m[`${c.predicted === 'spatial' ? 's' : 'f'}${c.measured === 'spatial' ? 's' : 'f'}` as keyof typeof m]++;
+    console.log(
+      `confusion (model → measured): spatial→spatial ${m.ss}, spatial→spectral ${m.sf}, spectral→spatial ${m.fs}, spectral→spectral ${m.ff}`,
+    );
     if (misses.length) console.log(`steps outside 2x (${misses.length}):\n  ${misses.join('\n  ')}`);
-    goals.push({ goal: `model picks the faster form (${kernels.length} kernels × ${channels.length} channel configs, wasm)`, measured: `${agree}/${cells.length} (${((100 * agree) / cells.length).toFixed(0)} %)${wrong.length ? `; wrong: ${wrong.map((c) => `k ${c.kernel} ${c.channels}`).join(', ')}` : ''}`, target: '≥ 90 %', met: agree >= 0.9 * cells.length });
-    goals.push({ goal: 'model step time within 2x of the measured median (all steps)', measured: `${within}/${steps} steps (${((100 * within) / steps).toFixed(0)} %); per-call steps only: ${timedWithin}/${timed} (${((100 * timedWithin) / timed).toFixed(0)} %)`, target: '≥ 80 %', met: within >= 0.8 * steps });
+    goals.push({
+      goal: `model picks the faster form (${kernels.length} kernels × ${channels.length} channel configs, wasm)`,
+      measured: `${agree}/${cells.length} (${((100 * agree) / cells.length).toFixed(0)} %)${wrong.length ? `; wrong: ${wrong.map((c) => `k ${c.kernel} ${c.channels}`).join(', ')}` : ''}`,
+      target: '≥ 90 %',
+      met: agree >= 0.9 * cells.length,
+    });
+    goals.push({
+      goal: 'model step time within 2x of the measured median (all steps)',
+      measured: `${within}/${steps} steps (${((100 * within) / steps).toFixed(0)} %); per-call steps only: ${timedWithin}/${timed} (${((100 * timedWithin) / timed).toFixed(0)} %)`,
+      target: '≥ 80 %',
+      met: within >= 0.8 * steps,
+    });
     return { probe, cells, stepsWithin2x: within, steps };
   } finally {
     client.dispose();
   }
 }
 
-const fixtureText = (n: string) => fs.readFileSync(path.join(ROOT, 'test', 'scan', 'fixtures', n), 'utf8').replace(/^(import|from) .*$/gm, '');
+const fixtureText = (n: string) =>
+  fs.readFileSync(path.join(ROOT, 'test', 'scan', 'fixtures', n), 'utf8').replace(/^(import|from) .*$/gm, '');
 
 /**
  * A 5,000-line model file: training and data code (loops, optimiser, nn.Sequential of Conv2d) with
@@ -113,7 +166,8 @@ const fixtureText = (n: string) => fs.readFileSync(path.join(ROOT, 'test', 'scan
 function bigPython(layers: number, lines = 5000): string {
   const filler = fixtureText('training_filler.py');
   const layerParts = [fixtureText('seed_layer.py'), fixtureText('fno.py')];
-  let out = 'import os\nimport numpy as np\nimport tensorflow as tf\nimport torch\nimport torch.nn as nn\nfrom PIL import Image\nfrom tensorflow.keras.layers import Layer, Conv2D\n\n';
+  let out =
+    'import os\nimport numpy as np\nimport tensorflow as tf\nimport torch\nimport torch.nn as nn\nfrom PIL import Image\nfrom tensorflow.keras.layers import Layer, Conv2D\n\n';
   const fillerLines = filler.split('\n').length;
   const layerEvery = layers ? Math.max(1, Math.floor(lines / fillerLines / layers)) : Infinity;
   for (let i = 0, placed = 0; out.split('\n').length < lines; i++) {
@@ -135,49 +189,59 @@ async function scanGoals(goals: Goal[]): Promise<void> {
   await scanFile(goals, 'a 5,000-line file that is ~280 Fourier layers (worst case)', bigPython(1000), loadMs, false);
 
   async function scanFile(goals: Goal[], what: string, text: string, loadMs: number, isGoal: boolean) {
-  const reps = 30;
-  const full: number[] = [], parse: number[] = [], rules: number[] = [];
-  let findings = 0;
-  for (let i = 0; i < reps + 5; i++) {
-    const t = performance.now();
-    const r = scanSource(parser, 'big.py', 'python', text);
-    const ms = performance.now() - t;
-    if (i >= 5) {
-      full.push(ms);
-      parse.push(r.ms.parse);
-      rules.push(r.ms.rules);
+    const reps = 30;
+    const full: number[] = [],
+      parse: number[] = [],
+      rules: number[] = [];
+    let findings = 0;
+    for (let i = 0; i < reps + 5; i++) {
+      const t = performance.now();
+      const r = scanSource(parser, 'big.py', 'python', text);
+      const ms = performance.now() - t;
+      if (i >= 5) {
+        full.push(ms);
+        parse.push(r.ms.parse);
+        rules.push(r.ms.rules);
+      }
+      findings = r.findings.length;
     }
-    findings = r.findings.length;
-  }
-  const ds = new DocumentScanner(parser);
-  ds.scan('big', 'python', text);
-  const inc: number[] = [];
-  let cur = text;
-  for (let i = 0; i < reps + 5; i++) {
-    const offset = Math.max(0, cur.indexOf('loss.backward()', (i * 997) % cur.length));
-    const next = `${cur.slice(0, offset)}y${cur.slice(offset)}`;
-    const t = performance.now();
-    ds.scan('big', 'python', next, [{ offset, length: 0, text: 'y' }]);
-    if (i >= 5) inc.push(performance.now() - t);
-    cur = next;
-  }
-  ds.dispose();
-  const m = median(full);
-  const target = isGoal ? '≤ 50 ms' : '(report)';
-  goals.push({
-    goal: `scan ${what}, parser loaded (${findings} findings; warm median of ${reps}, wall-clock)`,
-    measured: `${m.toFixed(1)} ms (parse ${median(parse).toFixed(1)} + rules ${median(rules).toFixed(1)}; p90 ${[...full].sort((a, b) => a - b)[Math.floor(reps * 0.9)]!.toFixed(1)}); parser load ${loadMs.toFixed(0)} ms once`,
-    target,
-    met: !isGoal || m <= 50,
-  });
-  goals.push({ goal: `  incremental re-scan after a one-character edit (editor path)`, measured: `${median(inc).toFixed(1)} ms (median of ${reps})`, target, met: !isGoal || median(inc) <= 50 });
+    const ds = new DocumentScanner(parser);
+    ds.scan('big', 'python', text);
+    const inc: number[] = [];
+    let cur = text;
+    for (let i = 0; i < reps + 5; i++) {
+      const offset = Math.max(0, cur.indexOf('loss.backward()', (i * 997) % cur.length));
+      const next = `${cur.slice(0, offset)}y${cur.slice(offset)}`;
+      const t = performance.now();
+      ds.scan('big', 'python', next, [{ offset, length: 0, text: 'y' }]);
+      if (i >= 5) inc.push(performance.now() - t);
+      cur = next;
+    }
+    ds.dispose();
+    const m = median(full);
+    const target = isGoal ? '≤ 50 ms' : '(report)';
+    goals.push({
+      goal: `scan ${what}, parser loaded (${findings} findings; warm median of ${reps}, wall-clock)`,
+      measured: `${m.toFixed(1)} ms (parse ${median(parse).toFixed(1)} + rules ${median(rules).toFixed(1)}; p90 ${[...full].sort((a, b) => a - b)[Math.floor(reps * 0.9)]!.toFixed(1)}); parser load ${loadMs.toFixed(0)} ms once`,
+      target,
+      met: !isGoal || m <= 50,
+    });
+    goals.push({
+      goal: `  incremental re-scan after a one-character edit (editor path)`,
+      measured: `${median(inc).toFixed(1)} ms (median of ${reps})`,
+      target,
+      met: !isGoal || median(inc) <= 50,
+    });
   }
 }
 
 function printGoals(goals: Goal[]): void {
   const w = [Math.max(...goals.map((g) => g.goal.length)), Math.max(...goals.map((g) => g.measured.length)), 8];
   console.log(`${'goal'.padEnd(w[0]!)}  ${'measured'.padEnd(w[1]!)}  ${'target'.padEnd(w[2]!)}  met`);
-  for (const g of goals) console.log(`${g.goal.padEnd(w[0]!)}  ${g.measured.padEnd(w[1]!)}  ${g.target.padEnd(w[2]!)}  ${g.met ? 'yes' : 'NO'}`);
+  for (const g of goals)
+    console.log(
+      `${g.goal.padEnd(w[0]!)}  ${g.measured.padEnd(w[1]!)}  ${g.target.padEnd(w[2]!)}  ${g.met ? 'yes' : 'NO'}`,
+    );
   const missed = goals.filter((g) => !g.met);
   console.log(missed.length ? `\n${missed.length} goal(s) missed.` : '\nall goals met.');
 }
@@ -198,39 +262,80 @@ async function main(): Promise<void> {
   console.error('bench: default profile (wasm)…');
   const def = profile([]);
   const wasm = def.run;
-  const opt = v(wasm, 'optimized'), seed = v(wasm, 'seed'), eq = v(wasm, 'spatial-equivalent');
+  const opt = v(wasm, 'optimized'),
+    seed = v(wasm, 'seed'),
+    eq = v(wasm, 'spatial-equivalent');
   const r1 = seed.totalMs.median / opt.totalMs.median;
-  goals.push({ goal: `optimized vs seed, end to end (${wasm.backend})`, measured: `${r1.toFixed(1)}x (${fmtMs(opt.totalMs.median)} vs ${fmtMs(seed.totalMs.median)})`, target: '≥ 5x', met: r1 >= 5 });
+  goals.push({
+    goal: `optimized vs seed, end to end (${wasm.backend})`,
+    measured: `${r1.toFixed(1)}x (${fmtMs(opt.totalMs.median)} vs ${fmtMs(seed.totalMs.median)})`,
+    target: '≥ 5x',
+    met: r1 >= 5,
+  });
   const r2 = eq.totalMs.median / opt.totalMs.median;
-  goals.push({ goal: `optimized vs spatial-equivalent, 28×28 kernel (${wasm.backend})`, measured: `${r2.toFixed(1)}x (${fmtMs(opt.totalMs.median)} vs ${fmtMs(eq.totalMs.median)})`, target: '≥ 10x', met: r2 >= 10 });
+  goals.push({
+    goal: `optimized vs spatial-equivalent, 28×28 kernel (${wasm.backend})`,
+    measured: `${r2.toFixed(1)}x (${fmtMs(opt.totalMs.median)} vs ${fmtMs(eq.totalMs.median)})`,
+    target: '≥ 10x',
+    met: r2 >= 10,
+  });
   for (const x of wasm.variants) {
     const drift = (x.stepSumMs - x.totalMs.median) / x.totalMs.median;
-    goals.push({ goal: `Σ step medians vs end to end: ${x.name} (${wasm.backend})`, measured: `${(drift * 100).toFixed(1)}% (${fmtMs(x.stepSumMs)} vs ${fmtMs(x.totalMs.median)})`, target: '±15 %', met: Math.abs(drift) <= 0.15 });
+    goals.push({
+      goal: `Σ step medians vs end to end: ${x.name} (${wasm.backend})`,
+      measured: `${(drift * 100).toFixed(1)}% (${fmtMs(x.stepSumMs)} vs ${fmtMs(x.totalMs.median)})`,
+      target: '±15 %',
+      met: Math.abs(drift) <= 0.15,
+    });
   }
-  goals.push({ goal: 'default `fconv profile` wall time', measured: fmtMs(def.wallMs), target: '≤ 10 s', met: def.wallMs <= 10_000 });
+  goals.push({
+    goal: 'default `fconv profile` wall time',
+    measured: fmtMs(def.wallMs),
+    target: '≤ 10 s',
+    met: def.wallMs <= 10_000,
+  });
 
   // The cpu backend: the seed runs on tfjs's own complex kernels there (seconds per call), so fewer reps.
   console.error('bench: seed vs optimized on cpu (the seed takes seconds per call here)…');
   const cpu = profile(['--engine', 'cpu', '--variants', 'seed,optimized', '--warmup', '1', '--reps', '3']).run;
   const r3 = v(cpu, 'seed').totalMs.median / v(cpu, 'optimized').totalMs.median;
-  goals.push({ goal: 'optimized vs seed, end to end (cpu)', measured: `${r3.toFixed(1)}x (${fmtMs(v(cpu, 'optimized').totalMs.median)} vs ${fmtMs(v(cpu, 'seed').totalMs.median)})`, target: '≥ 5x', met: r3 >= 5 });
+  goals.push({
+    goal: 'optimized vs seed, end to end (cpu)',
+    measured: `${r3.toFixed(1)}x (${fmtMs(v(cpu, 'optimized').totalMs.median)} vs ${fmtMs(v(cpu, 'seed').totalMs.median)})`,
+    target: '≥ 5x',
+    met: r3 >= 5,
+  });
 
   const modelData = await modelGoals(goals);
 
   console.error('bench: default fconv sweep (fresh probe cache)…');
   const sweepDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-sweep-'));
   const t0 = performance.now();
-  const sw = spawnSync(process.execPath, [CLI, 'sweep', '--no-progress', '--json', '--out-dir', sweepDir], { encoding: 'utf8', env: { ...process.env, FCONV_CACHE_DIR: sweepDir } });
+  const sw = spawnSync(process.execPath, [CLI, 'sweep', '--no-progress', '--json', '--out-dir', sweepDir], {
+    encoding: 'utf8',
+    env: { ...process.env, FCONV_CACHE_DIR: sweepDir },
+  });
   const sweepMs = performance.now() - t0;
   if (sw.status !== 0) throw new Error(`fconv sweep failed: ${sw.stderr}`);
-  const sweep = JSON.parse(sw.stdout) as { cells: unknown[]; crossover: { measured: number | null; predicted: number | null } };
-  goals.push({ goal: `default \`fconv sweep\` wall time (${sweep.cells.length} kernels, probe included)`, measured: `${fmtMs(sweepMs)}; crossover measured k = ${sweep.crossover.measured}, model k = ${sweep.crossover.predicted}`, target: '≤ 60 s', met: sweepMs <= 60_000 });
+  const sweep = JSON.parse(sw.stdout) as {
+    cells: unknown[];
+    crossover: { measured: number | null; predicted: number | null };
+  };
+  goals.push({
+    goal: `default \`fconv sweep\` wall time (${sweep.cells.length} kernels, probe included)`,
+    measured: `${fmtMs(sweepMs)}; crossover measured k = ${sweep.crossover.measured}, model k = ${sweep.crossover.predicted}`,
+    target: '≤ 60 s',
+    met: sweepMs <= 60_000,
+  });
   fs.rmSync(sweepDir, { recursive: true, force: true });
 
   console.error('bench: scanner…');
   await scanGoals(goals);
   printGoals(goals);
-  fs.writeFileSync(path.join(ROOT, 'bench-results.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, goals, model: modelData }, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(ROOT, 'bench-results.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), machine, goals, model: modelData }, null, 2)}\n`,
+  );
 }
 
 void main();

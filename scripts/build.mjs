@@ -18,19 +18,43 @@ const define = { FCONV_VERSION: JSON.stringify(pkg.version) };
 const external = ['@tensorflow/*', 'vscode'];
 // web-tree-sitter's ESM build reads import.meta.url, which a CJS bundle does not have: take its CJS build.
 const alias = { 'web-tree-sitter': require.resolve('web-tree-sitter') };
-const node = { bundle: true, platform: 'node', target: 'node18', format: 'cjs', sourcemap: true, external, define, alias, logLevel: 'warning' };
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node18',
+  format: 'cjs',
+  sourcemap: true,
+  external,
+  define,
+  alias,
+  logLevel: 'warning',
+};
 
 await Promise.all([
-  build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+  build({
+    ...node,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: join(dist, 'cli.js'),
+    banner: { js: '#!/usr/bin/env node' },
+  }),
   build({ ...node, entryPoints: ['src/engines/worker.ts'], outfile: join(dist, 'worker.js') }),
   // The extension host side: vscode glue only, no engine code (that is the worker's).
   build({
-    ...node, entryPoints: ['src/extension.ts'], outfile: join(dist, 'extension.js'),
+    ...node,
+    entryPoints: ['src/extension.ts'],
+    outfile: join(dist, 'extension.js'),
     banner: { js: 'globalThis.__fconvLoadStart = performance.now();' },
   }),
   build({
-    entryPoints: ['webview/main.ts'], outfile: join(dist, 'webview.js'), bundle: true, platform: 'browser',
-    target: 'es2020', format: 'iife', minify: !watch, define, logLevel: 'warning',
+    entryPoints: ['webview/main.ts'],
+    outfile: join(dist, 'webview.js'),
+    bundle: true,
+    platform: 'browser',
+    target: 'es2020',
+    format: 'iife',
+    minify: !watch,
+    define,
+    logLevel: 'warning',
   }),
 ]);
 chmodSync(join(dist, 'cli.js'), 0o755);
@@ -49,9 +73,11 @@ for (const [file, from] of [
   ['tree-sitter-typescript.wasm', 'tree-sitter-typescript/tree-sitter-typescript.wasm'],
   ['tree-sitter-tsx.wasm', 'tree-sitter-typescript/tree-sitter-tsx.wasm'],
   ['tree-sitter-javascript.wasm', 'tree-sitter-javascript/tree-sitter-javascript.wasm'],
-]) cpSync(require.resolve(from), join(dist, 'grammars', file));
+])
+  cpSync(require.resolve(from), join(dist, 'grammars', file));
 writeFileSync(join(dist, 'BUILD'), `${pkg.name} ${pkg.version}\n`);
 
 // The CUDA addon: optional, never fails the build (see scripts/build-native.mjs).
 const native = buildNative();
-if (!native.ok) console.warn(`build: the CUDA addon was not built (${native.why}); the cuda engine will report itself unavailable.`);
+if (!native.ok)
+  console.warn(`build: the CUDA addon was not built (${native.why}); the cuda engine will report itself unavailable.`);

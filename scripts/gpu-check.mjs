@@ -11,9 +11,20 @@ import { join } from 'node:path';
 const [extDir, outFile] = process.argv.slice(2);
 const cli = join(extDir, 'dist', 'cli.js');
 const started = Date.now();
-const fconv = (args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 280_000 });
+const fconv = (args) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 280_000 });
 
-const result = { tool: 'fourier-conv-profiler gpu-check', startedAt: new Date(started).toISOString(), node: process.version, host: `${cpus()[0]?.model} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`, env: { CUDA_HOME: process.env.CUDA_HOME ?? null, LD_LIBRARY_PATH: process.env.LD_LIBRARY_PATH ?? null, FCONV_CUDA_LIB_DIRS: process.env.FCONV_CUDA_LIB_DIRS ?? null } };
+const result = {
+  tool: 'fourier-conv-profiler gpu-check',
+  startedAt: new Date(started).toISOString(),
+  node: process.version,
+  host: `${cpus()[0]?.model} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+  env: {
+    CUDA_HOME: process.env.CUDA_HOME ?? null,
+    LD_LIBRARY_PATH: process.env.LD_LIBRARY_PATH ?? null,
+    FCONV_CUDA_LIB_DIRS: process.env.FCONV_CUDA_LIB_DIRS ?? null,
+  },
+};
 const dev = fconv(['devices', '--json']);
 try {
   result.devices = JSON.parse(dev.stdout);
@@ -32,20 +43,45 @@ function summarize(run) {
   const v = (n) => run.variants.find((x) => x.name === n);
   const ratio = (a, b) => (v(a) && v(b) ? v(b).totalMs.median / v(a).totalMs.median : null);
   return {
-    status: run.status, failure: run.failure ?? null, engine: `${run.engine}/${run.backend}`, device: run.device, timing: run.timingNote,
+    status: run.status,
+    failure: run.failure ?? null,
+    engine: `${run.engine}/${run.backend}`,
+    device: run.device,
+    timing: run.timingNote,
     variants: run.variants.map((x) => ({
-      name: x.name, correct: x.correct, maxAbsError: x.maxAbsError, tolerance: x.tolerance, reference: x.reference,
-      totalMs: x.totalMs.median, totalP10: x.totalMs.p10, totalP90: x.totalMs.p90, layerMs: x.layerMs?.median ?? null,
-      steps: x.steps.map((s) => ({ id: s.id, name: s.name, medianMs: s.median, p10: s.p10, p90: s.p90, timing: s.timing, oneOff: s.oneOff, implementation: s.implementation })),
+      name: x.name,
+      correct: x.correct,
+      maxAbsError: x.maxAbsError,
+      tolerance: x.tolerance,
+      reference: x.reference,
+      totalMs: x.totalMs.median,
+      totalP10: x.totalMs.p10,
+      totalP90: x.totalMs.p90,
+      layerMs: x.layerMs?.median ?? null,
+      steps: x.steps.map((s) => ({
+        id: s.id,
+        name: s.name,
+        medianMs: s.median,
+        p10: s.p10,
+        p90: s.p90,
+        timing: s.timing,
+        oneOff: s.oneOff,
+        implementation: s.implementation,
+      })),
       algorithms: x.algorithms ?? null,
     })),
-    ratios: { optimizedVsSeed: ratio('optimized', 'seed'), optimizedVsSpatialEquivalent: ratio('optimized', 'spatial-equivalent'), optimizedVsConv: ratio('optimized', 'spatial') },
+    ratios: {
+      optimizedVsSeed: ratio('optimized', 'seed'),
+      optimizedVsSpatialEquivalent: ratio('optimized', 'spatial-equivalent'),
+      optimizedVsConv: ratio('optimized', 'spatial'),
+    },
   };
 }
 
 /** Largest relative change of a step median between two runs (steps over 5 µs). */
 function stability(a, b) {
-  let worst = 0, where = null;
+  let worst = 0,
+    where = null;
   for (const va of a.variants) {
     const vb = b.variants.find((x) => x.name === va.name);
     if (!vb) continue;
@@ -69,7 +105,10 @@ if (result.cudaAvailable) {
       try {
         runs.push(summarize(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))));
       } catch {
-        runs.push({ status: 'error', failure: `fconv profile exited ${r.status}: ${r.stderr.trim().split('\n').slice(-4).join(' | ')}` });
+        runs.push({
+          status: 'error',
+          failure: `fconv profile exited ${r.status}: ${r.stderr.trim().split('\n').slice(-4).join(' | ')}`,
+        });
       }
     }
     const ok = runs.every((r) => r.variants);
@@ -79,10 +118,16 @@ if (result.cudaAvailable) {
 const seedCase = result.cases[0]?.runs?.[0];
 result.goals = {
   optimizedVsSeedAtLeast10x: seedCase?.ratios ? seedCase.ratios.optimizedVsSeed >= 10 : null,
-  stepTimesWithin10Percent: result.cases.length ? result.cases.every((c) => c.stability && c.stability.maxRelativeChange <= 0.1) : null,
-  allCorrect: result.cases.length ? result.cases.every((c) => c.runs.every((r) => r.variants?.every((v) => v.correct))) : null,
+  stepTimesWithin10Percent: result.cases.length
+    ? result.cases.every((c) => c.stability && c.stability.maxRelativeChange <= 0.1)
+    : null,
+  allCorrect: result.cases.length
+    ? result.cases.every((c) => c.runs.every((r) => r.variants?.every((v) => v.correct)))
+    : null,
 };
 result.wallSeconds = (Date.now() - started) / 1000;
 writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
-console.log(`gpu-check: wrote ${outFile} (${result.cudaAvailable ? `${result.cases.length} cases` : `CUDA engine unavailable: ${result.devices?.cuda?.reason}`}) in ${result.wallSeconds.toFixed(0)} s`);
+console.log(
+  `gpu-check: wrote ${outFile} (${result.cudaAvailable ? `${result.cases.length} cases` : `CUDA engine unavailable: ${result.devices?.cuda?.reason}`}) in ${result.wallSeconds.toFixed(0)} s`,
+);
 process.exit(result.cudaAvailable ? 0 : 3);

@@ -42,7 +42,9 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
     }),
     vscode.commands.registerCommand('fourierConv.cancel', () => controller.runner.cancel()),
     vscode.commands.registerCommand('fourierConv.openLastReport', () => controller.openLastReport()),
-    vscode.commands.registerCommand('fourierConv.exportReport', (format?: ExportFormat, target?: vscode.Uri) => controller.exportReport(format, target)),
+    vscode.commands.registerCommand('fourierConv.exportReport', (format?: ExportFormat, target?: vscode.Uri) =>
+      controller.exportReport(format, target),
+    ),
     vscode.commands.registerCommand('fourierConv.sweep', () => controller.sweep()),
     vscode.commands.registerCommand('fourierConv.compareWithPrevious', () => controller.compareWithPrevious()),
     vscode.commands.registerCommand('fourierConv.showLog', () => log.show()),
@@ -52,7 +54,9 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
     vscode.workspace.onDidChangeConfiguration((e) => controller.onConfigChanged(e)),
   );
   const activationMs = performance.now() - loadedAt;
-  log.info(`Fourier Conv Profiler ${version} activated in ${activationMs.toFixed(1)} ms (engine code loads only in the worker process)`);
+  log.info(
+    `Fourier Conv Profiler ${version} activated in ${activationMs.toFixed(1)} ms (engine code loads only in the worker process)`,
+  );
   return {
     controller,
     diagnostics,

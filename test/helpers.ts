@@ -11,4 +11,12 @@ export function spec(over: Partial<LayerSpec> = {}): LayerSpec {
 }
 
 /** A small spec that profiles in well under a second. */
-export const SMALL: LayerSpec = spec({ batch: 2, height: 8, width: 8, inChannels: 2, outChannels: 3, kernelH: 8, kernelW: 8 });
+export const SMALL: LayerSpec = spec({
+  batch: 2,
+  height: 8,
+  width: 8,
+  inChannels: 2,
+  outChannels: 3,
+  kernelH: 8,
+  kernelW: 8,
+});

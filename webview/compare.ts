@@ -19,19 +19,36 @@ export function compareSection(previous: Run, current: Run): HTMLElement {
     const first = r.variant !== lastVariant;
     lastVariant = r.variant;
     const ratio = r.ratio === undefined ? '—' : r.ratio >= 1 ? `${r.ratio.toFixed(2)}x` : `${r.ratio.toFixed(2)}x`;
-    return h('tr', { class: `diff-${r.change}${first ? ' variant-start' : ''}${r.step === 'end to end' ? ' total' : ''}` },
+    return h(
+      'tr',
+      { class: `diff-${r.change}${first ? ' variant-start' : ''}${r.step === 'end to end' ? ' total' : ''}` },
       h('td', {}, first ? r.variant : ''),
       h('td', {}, r.step),
       h('td', { class: 'num' }, r.previousMs === undefined ? '—' : fmtMs(r.previousMs)),
       h('td', { class: 'num' }, r.currentMs === undefined ? '—' : fmtMs(r.currentMs)),
       h('td', { class: 'num' }, ratio),
-      h('td', { class: 'change' }, CHANGE_LABEL[r.change]));
+      h('td', { class: 'change' }, CHANGE_LABEL[r.change]),
+    );
   });
-  return h('section', { class: 'card compare', id: 'compare' },
+  return h(
+    'section',
+    { class: 'card compare', id: 'compare' },
     h('h2', {}, 'Compared with the previous run'),
-    h('p', { class: 'muted' }, `Previous: ${new Date(previous.createdAt).toLocaleString()} · now: ${new Date(current.createdAt).toLocaleString()}. "faster"/"slower" only when the p10–p90 ranges do not overlap and the medians differ by more than 5 %.`),
+    h(
+      'p',
+      { class: 'muted' },
+      `Previous: ${new Date(previous.createdAt).toLocaleString()} · now: ${new Date(current.createdAt).toLocaleString()}. "faster"/"slower" only when the p10–p90 ranges do not overlap and the medians differ by more than 5 %.`,
+    ),
     ...d.notes.map((n) => h('p', { class: 'warn' }, n)),
-    h('table', { class: 'steps diff' },
-      h('thead', {}, h('tr', {}, ...['variant', 'step', 'previous', 'now', 'now / previous', ''].map((c) => h('th', {}, c)))),
-      h('tbody', {}, ...rows)));
+    h(
+      'table',
+      { class: 'steps diff' },
+      h(
+        'thead',
+        {},
+        h('tr', {}, ...['variant', 'step', 'previous', 'now', 'now / previous', ''].map((c) => h('th', {}, c))),
+      ),
+      h('tbody', {}, ...rows),
+    ),
+  );
 }

@@ -33,28 +33,73 @@ export function bootPanel(root: HTMLElement): void {
 
   const send = (msg: FromWebview) => api.postMessage(fromWebviewSchema.parse(msg));
 
-  const button = (label: string, title: string, onClick: () => void, opts: { disabled?: boolean; pressed?: boolean; primary?: boolean; id?: string } = {}) => {
-    const b = h('button', { type: 'button', title, class: opts.primary ? 'primary' : 'secondary', id: opts.id, disabled: opts.disabled, 'aria-pressed': opts.pressed === undefined ? undefined : String(opts.pressed) }, label);
+  const button = (
+    label: string,
+    title: string,
+    onClick: () => void,
+    opts: { disabled?: boolean; pressed?: boolean; primary?: boolean; id?: string } = {},
+  ) => {
+    const b = h(
+      'button',
+      {
+        type: 'button',
+        title,
+        class: opts.primary ? 'primary' : 'secondary',
+        id: opts.id,
+        disabled: opts.disabled,
+        'aria-pressed': opts.pressed === undefined ? undefined : String(opts.pressed),
+      },
+      label,
+    );
     b.addEventListener('click', onClick);
     return b;
   };
 
-  const toolbar = () => h('nav', { class: 'toolbar', 'aria-label': 'Report actions' },
-    button('Rerun', 'Profile the same layer again with the current settings', () => send({ type: 'rerun' }), { disabled: busy.busy, primary: true, id: 'rerun' }),
-    button(compare ? 'Hide comparison' : 'Compare with previous run', shown?.previous ? 'Step medians of this run against the run before it' : 'No earlier run saved yet', () => {
-      compare = !compare;
-      send({ type: 'compareToggled', show: compare });
-      draw();
-    }, { disabled: !shown?.previous, pressed: compare, id: 'compare-toggle' }),
-    button('Sweep kernel sizes', 'Measure spatial vs spectral across kernel sizes on this layer and mark where FFT starts to pay', () => send({ type: 'sweep' }), { disabled: busy.busy, id: 'sweep' }),
-    button('Export report.html', 'Save a standalone HTML report', () => send({ type: 'export', format: 'html' }), { id: 'export-html' }),
-    button('Export trace.json', 'Save a Chrome trace (opens in ui.perfetto.dev)', () => send({ type: 'export', format: 'trace' }), { id: 'export-trace' }),
-    button('Show log', 'Engine detection and run log', () => send({ type: 'showLog' }), { id: 'show-log' }));
+  const toolbar = () =>
+    h(
+      'nav',
+      { class: 'toolbar', 'aria-label': 'Report actions' },
+      button('Rerun', 'Profile the same layer again with the current settings', () => send({ type: 'rerun' }), {
+        disabled: busy.busy,
+        primary: true,
+        id: 'rerun',
+      }),
+      button(
+        compare ? 'Hide comparison' : 'Compare with previous run',
+        shown?.previous ? 'Step medians of this run against the run before it' : 'No earlier run saved yet',
+        () => {
+          compare = !compare;
+          send({ type: 'compareToggled', show: compare });
+          draw();
+        },
+        { disabled: !shown?.previous, pressed: compare, id: 'compare-toggle' },
+      ),
+      button(
+        'Sweep kernel sizes',
+        'Measure spatial vs spectral across kernel sizes on this layer and mark where FFT starts to pay',
+        () => send({ type: 'sweep' }),
+        { disabled: busy.busy, id: 'sweep' },
+      ),
+      button('Export report.html', 'Save a standalone HTML report', () => send({ type: 'export', format: 'html' }), {
+        id: 'export-html',
+      }),
+      button(
+        'Export trace.json',
+        'Save a Chrome trace (opens in ui.perfetto.dev)',
+        () => send({ type: 'export', format: 'trace' }),
+        { id: 'export-trace' },
+      ),
+      button('Show log', 'Engine detection and run log', () => send({ type: 'showLog' }), { id: 'show-log' }),
+    );
 
   const draw = () => {
     api.setState({ runId: shown?.runId, compare });
     if (!shown) {
-      root.replaceChildren(busy.busy ? h('p', { class: 'busy-banner' }, busy.label ?? 'Profiling…') : h('p', { class: 'empty' }, 'No profile yet. Run "Profile Fourier Conv" from the command palette.'));
+      root.replaceChildren(
+        busy.busy
+          ? h('p', { class: 'busy-banner' }, busy.label ?? 'Profiling…')
+          : h('p', { class: 'empty' }, 'No profile yet. Run "Profile Fourier Conv" from the command palette.'),
+      );
       return;
     }
     renderReport(shown.run, root);
@@ -69,7 +114,10 @@ export function bootPanel(root: HTMLElement): void {
       type: 'rendered',
       runId: shown.runId,
       stepBars: root.querySelectorAll('svg.timelines .seg').length,
-      compared: showCompare && shown.previous ? { previousRunId: shown.previous.runId, rows: root.querySelectorAll('#compare tbody tr').length } : null,
+      compared:
+        showCompare && shown.previous
+          ? { previousRunId: shown.previous.runId, rows: root.querySelectorAll('#compare tbody tr').length }
+          : null,
       hints: root.querySelectorAll('#hints li.hint').length,
       sweepCells: root.querySelectorAll('#sweep tbody tr').length,
       rooflinePoints: root.querySelectorAll('svg.roofline .dot').length,

@@ -56,28 +56,43 @@ function stepTooltip(step: StepResult): string {
     `median ${fmtMs(step.median)}, p10–p90 ${fmtMs(step.p10)}–${fmtMs(step.p90)} (${step.reps} reps after ${step.warmup} warm-up)`,
     `timing: ${TIMING_LABELS[step.timing]}`,
     `implementation: ${step.implementation}`,
-    step.flops ? `${fmtNum(step.flops)} FLOP, ${formatBytes(step.bytes)} moved, ${gflops(step)} GFLOP/s achieved` : `no FLOPs (data movement), ${formatBytes(step.bytes)} moved`,
+    step.flops
+      ? `${fmtNum(step.flops)} FLOP, ${formatBytes(step.bytes)} moved, ${gflops(step)} GFLOP/s achieved`
+      : `no FLOPs (data movement), ${formatBytes(step.bytes)} moved`,
     `in ${step.inputShapes.map((x) => x.join('×')).join(', ')} → out ${step.outputShape.join('×')}`,
   ].join('\n');
 }
 
 function header(run: Run): HTMLElement {
   const status = run.status === 'ok' ? 'checked ✓' : run.status;
-  return h('header', { class: 'report-header' },
-    h('div', { class: 'title-row' },
+  return h(
+    'header',
+    { class: 'report-header' },
+    h(
+      'div',
+      { class: 'title-row' },
       h('h1', {}, 'Fourier Conv Profile'),
-      h('span', { class: `badge status-${run.status}` }, status)),
+      h('span', { class: `badge status-${run.status}` }, status),
+    ),
     h('p', { class: 'spec' }, describeSpec(run.spec)),
     h('p', { class: 'muted' }, `Spectral layers compute: ${run.geometry.describes}.`),
-    h('p', { class: 'muted' }, `Engine ${run.engine}/${run.backend} — ${run.device} · ${new Date(run.createdAt).toLocaleString()}`));
+    h(
+      'p',
+      { class: 'muted' },
+      `Engine ${run.engine}/${run.backend} — ${run.device} · ${new Date(run.createdAt).toLocaleString()}`,
+    ),
+  );
 }
 
 function verdictCard(run: Run): HTMLElement {
   const v = verdict(run);
-  return h('section', { class: 'card verdict' },
+  return h(
+    'section',
+    { class: 'card verdict' },
     h('h2', {}, 'Verdict'),
     h('p', { class: 'headline' }, v.headline),
-    h('ul', {}, ...v.lines.map((l) => h('li', {}, l))));
+    h('ul', {}, ...v.lines.map((l) => h('li', {}, l))),
+  );
 }
 
 /** Horizontal bars: end-to-end median per variant with its p10–p90 spread, layer-only beneath. */
@@ -98,10 +113,19 @@ export function totalsChart(run: Run, width = 760): SVGElement {
     const a = Math.log10(Math.max(ms, lo));
     return labelW + (plotW * (a - Math.log10(lo))) / (Math.log10(max) - Math.log10(lo));
   };
-  const svg = s('svg', { class: 'chart totals', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'End-to-end time per variant' });
+  const svg = s('svg', {
+    class: 'chart totals',
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    role: 'img',
+    'aria-label': 'End-to-end time per variant',
+  });
   // grid
   const ticks = log
-    ? Array.from({ length: Math.ceil(Math.log10(max / lo)) + 1 }, (_, i) => lo * Math.pow(10, i)).filter((t) => t <= max * 1.01)
+    ? Array.from({ length: Math.ceil(Math.log10(max / lo)) + 1 }, (_, i) => lo * Math.pow(10, i)).filter(
+        (t) => t <= max * 1.01,
+      )
     : niceTicks(max, 5);
   for (const t of ticks) {
     const gx = x(t);
@@ -113,16 +137,33 @@ export function totalsChart(run: Run, width = 760): SVGElement {
     const g = s('g', { class: `row kind-${v.kind}${v.correct ? '' : ' wrong'}` });
     g.appendChild(s('text', { x: labelW - 10, y: y + 15, class: 'label', 'text-anchor': 'end' }, v.name));
     const bw = Math.max(1, x(v.totalMs.median) - labelW);
-    g.appendChild(s('rect', { x: labelW, y: y + 4, width: bw, height: 14, rx: 2, class: `bar total ${v.kind}` },
-      tip(`${v.name}: end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps, ${TIMING_LABELS[v.totalMs.timing]}, no per-step syncs)`)));
+    g.appendChild(
+      s(
+        'rect',
+        { x: labelW, y: y + 4, width: bw, height: 14, rx: 2, class: `bar total ${v.kind}` },
+        tip(
+          `${v.name}: end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps, ${TIMING_LABELS[v.totalMs.timing]}, no per-step syncs)`,
+        ),
+      ),
+    );
     g.appendChild(s('line', { x1: x(v.totalMs.p10), x2: x(v.totalMs.p90), y1: y + 11, y2: y + 11, class: 'whisker' }));
     if (v.layerMs) {
       const lw = Math.max(1, x(v.layerMs.median) - labelW);
-      g.appendChild(s('rect', { x: labelW, y: y + 20, width: lw, height: 6, rx: 1, class: 'bar layer' },
-        tip(`${v.name}: layer only ${fmtMs(v.layerMs.median)} (input already in the Fourier domain, as the seed timed it)`)));
+      g.appendChild(
+        s(
+          'rect',
+          { x: labelW, y: y + 20, width: lw, height: 6, rx: 1, class: 'bar layer' },
+          tip(
+            `${v.name}: layer only ${fmtMs(v.layerMs.median)} (input already in the Fourier domain, as the seed timed it)`,
+          ),
+        ),
+      );
     }
     g.appendChild(s('text', { x: width - valueW + 6, y: y + 15, class: 'value' }, fmtMs(v.totalMs.median)));
-    if (v.layerMs) g.appendChild(s('text', { x: width - valueW + 6, y: y + 28, class: 'value small' }, `layer ${fmtMs(v.layerMs.median)}`));
+    if (v.layerMs)
+      g.appendChild(
+        s('text', { x: width - valueW + 6, y: y + 28, class: 'value small' }, `layer ${fmtMs(v.layerMs.median)}`),
+      );
     svg.appendChild(g);
   });
   if (log) svg.appendChild(s('text', { x: width - valueW + 6, y: height - 8, class: 'tick note' }, 'log scale'));
@@ -144,9 +185,19 @@ export function timelines(run: Run, width = 760): SVGElement {
   const plotW = width - labelW - 20;
   const rowH = 40;
   const rows = run.variants;
-  const span = Math.max(...rows.map((v) => v.steps.filter((st) => !st.oneOff).reduce((a, st) => a + st.median, 0)), 1e-6);
+  const span = Math.max(
+    ...rows.map((v) => v.steps.filter((st) => !st.oneOff).reduce((a, st) => a + st.median, 0)),
+    1e-6,
+  );
   const height = rows.length * rowH + 30;
-  const svg = s('svg', { class: 'chart timelines', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'Per-step timeline per variant' });
+  const svg = s('svg', {
+    class: 'chart timelines',
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    role: 'img',
+    'aria-label': 'Per-step timeline per variant',
+  });
   for (const t of niceTicks(span, 6)) {
     const gx = labelW + (plotW * t) / span;
     svg.appendChild(s('line', { x1: gx, x2: gx, y1: 0, y2: height - 22, class: 'grid' }));
@@ -161,9 +212,17 @@ export function timelines(run: Run, width = 760): SVGElement {
       const w = Math.max(0.8, (plotW * st.median) / span);
       const cat = stepGroup(st);
       const g = s('g', { class: 'step' }, tip(stepTooltip(st)));
-      g.appendChild(s('rect', { x: x0, y, width: w, height: 24, class: `seg cat-${cat}${st.inLayer ? '' : ' outside'}` }));
+      g.appendChild(
+        s('rect', { x: x0, y, width: w, height: 24, class: `seg cat-${cat}${st.inLayer ? '' : ' outside'}` }),
+      );
       if (w > 46) {
-        g.appendChild(s('text', { x: x0 + 4, y: y + 16, class: 'seg-label' }, truncate(st.name.replace('irfft2d · ', ''), Math.floor(w / 6.2))));
+        g.appendChild(
+          s(
+            'text',
+            { x: x0 + 4, y: y + 16, class: 'seg-label' },
+            truncate(st.name.replace('irfft2d · ', ''), Math.floor(w / 6.2)),
+          ),
+        );
       }
       svg.appendChild(g);
       t += st.median;
@@ -183,97 +242,233 @@ function truncate(text: string, n: number): string {
 
 function legend(): HTMLElement {
   const cats: ColourGroup[] = ['transform', 'transpose', 'product', 'conv', 'pad'];
-  return h('div', { class: 'legend' },
+  return h(
+    'div',
+    { class: 'legend' },
     ...cats.map((c) => h('span', { class: 'legend-item' }, h('span', { class: `swatch cat-${c}` }), CATEGORY_LABEL[c])),
-    h('span', { class: 'legend-item' }, h('span', { class: 'swatch outside' }), 'outside the layer (input transform, inverse for the check)'));
+    h(
+      'span',
+      { class: 'legend-item' },
+      h('span', { class: 'swatch outside' }),
+      'outside the layer (input transform, inverse for the check)',
+    ),
+  );
 }
 
 function stepTable(v: VariantResult): HTMLElement {
   const total = v.stepSumMs;
-  const body = v.steps.map((st) => h('tr', { class: st.oneOff ? 'one-off' : st.inLayer ? '' : 'outside' },
-    h('td', {}, h('span', { class: `swatch cat-${stepGroup(st)}` }), st.name),
-    h('td', { class: 'num' }, fmtMs(st.median)),
-    h('td', { class: 'num muted' }, `${fmtMs(st.p10)}–${fmtMs(st.p90)}`),
-    h('td', { class: 'num' }, st.oneOff ? 'once' : `${((100 * st.median) / total).toFixed(0)}%`),
-    h('td', { class: 'num' }, st.flops ? `${fmtNum(st.flops)}` : '—'),
-    h('td', { class: 'num' }, gflops(st)),
-    h('td', { class: 'num' }, formatBytes(st.bytes)),
-    h('td', { class: 'impl' }, st.implementation)));
+  const body = v.steps.map((st) =>
+    h(
+      'tr',
+      { class: st.oneOff ? 'one-off' : st.inLayer ? '' : 'outside' },
+      h('td', {}, h('span', { class: `swatch cat-${stepGroup(st)}` }), st.name),
+      h('td', { class: 'num' }, fmtMs(st.median)),
+      h('td', { class: 'num muted' }, `${fmtMs(st.p10)}–${fmtMs(st.p90)}`),
+      h('td', { class: 'num' }, st.oneOff ? 'once' : `${((100 * st.median) / total).toFixed(0)}%`),
+      h('td', { class: 'num' }, st.flops ? `${fmtNum(st.flops)}` : '—'),
+      h('td', { class: 'num' }, gflops(st)),
+      h('td', { class: 'num' }, formatBytes(st.bytes)),
+      h('td', { class: 'impl' }, st.implementation),
+    ),
+  );
   const e2e = v.totalMs;
   const drift = total > 0 ? ((total - e2e.median) / e2e.median) * 100 : 0;
-  return h('section', { class: 'card variant' },
+  return h(
+    'section',
+    { class: 'card variant' },
     h('h3', {}, v.name, h('span', { class: 'muted' }, ` — ${v.title}`)),
     h('p', { class: 'muted' }, v.description),
-    h('p', {},
+    h(
+      'p',
+      {},
       h('strong', {}, `End to end ${fmtMs(e2e.median)}`),
       ` (p10–p90 ${fmtMs(e2e.p10)}–${fmtMs(e2e.p90)}, ${e2e.reps} reps, no per-step syncs)`,
       v.layerMs ? ` · layer only ${fmtMs(v.layerMs.median)}` : '',
-      ` · Σ step medians ${fmtMs(total)} (${drift >= 0 ? '+' : ''}${drift.toFixed(0)}% vs end to end)`),
-    h('table', { class: 'steps' },
-      h('thead', {}, h('tr', {}, ...['step', 'median', 'p10–p90', 'share', 'FLOP', 'GFLOP/s', 'bytes', 'implementation'].map((c) => h('th', {}, c)))),
-      h('tbody', {}, ...body)));
+      ` · Σ step medians ${fmtMs(total)} (${drift >= 0 ? '+' : ''}${drift.toFixed(0)}% vs end to end)`,
+    ),
+    h(
+      'table',
+      { class: 'steps' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['step', 'median', 'p10–p90', 'share', 'FLOP', 'GFLOP/s', 'bytes', 'implementation'].map((c) =>
+            h('th', {}, c),
+          ),
+        ),
+      ),
+      h('tbody', {}, ...body),
+    ),
+  );
 }
 
 function correctness(run: Run): HTMLElement {
-  return h('section', { class: 'card' },
+  return h(
+    'section',
+    { class: 'card' },
     h('h2', {}, 'Correctness'),
-    h('p', { class: 'muted' }, 'Every variant is compared with the spatial reference of the function it computes; a mismatch fails the run.'),
-    h('table', { class: 'steps' },
-      h('thead', {}, h('tr', {}, ...['variant', 'compared with', 'max |error|', 'tolerance', 'values checked', ''].map((c) => h('th', {}, c)))),
-      h('tbody', {}, ...run.variants.map((v) => h('tr', { class: v.correct ? '' : 'wrong' },
-        h('td', {}, v.name),
-        h('td', {}, v.reference),
-        h('td', { class: 'num' }, v.maxAbsError >= Number.MAX_VALUE ? 'NaN/∞' : v.maxAbsError.toExponential(2)),
-        h('td', { class: 'num muted' }, v.tolerance.toExponential(1)),
-        h('td', { class: 'num' }, fmtNum(v.checkedPoints)),
-        h('td', { class: v.correct ? 'ok' : 'bad' }, v.correct ? '✓ match' : '✗ MISMATCH'))))));
+    h(
+      'p',
+      { class: 'muted' },
+      'Every variant is compared with the spatial reference of the function it computes; a mismatch fails the run.',
+    ),
+    h(
+      'table',
+      { class: 'steps' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['variant', 'compared with', 'max |error|', 'tolerance', 'values checked', ''].map((c) => h('th', {}, c)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ...run.variants.map((v) =>
+          h(
+            'tr',
+            { class: v.correct ? '' : 'wrong' },
+            h('td', {}, v.name),
+            h('td', {}, v.reference),
+            h('td', { class: 'num' }, v.maxAbsError >= Number.MAX_VALUE ? 'NaN/∞' : v.maxAbsError.toExponential(2)),
+            h('td', { class: 'num muted' }, v.tolerance.toExponential(1)),
+            h('td', { class: 'num' }, fmtNum(v.checkedPoints)),
+            h('td', { class: v.correct ? 'ok' : 'bad' }, v.correct ? '✓ match' : '✗ MISMATCH'),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function method(run: Run): HTMLElement {
-  return h('section', { class: 'card method' },
+  return h(
+    'section',
+    { class: 'card method' },
     h('h2', {}, 'How this was measured'),
-    h('ul', {},
+    h(
+      'ul',
+      {},
       h('li', {}, `Timing: ${run.timingNote}.`),
-      h('li', {}, `Each variant: ${run.settings.warmup} warm-up runs, then ≥ ${run.settings.reps} timed repetitions (more for fast pipelines); medians with p10–p90.`),
-      h('li', {}, 'Per-step times come from runs with a sync after every step; the end-to-end time from separate runs without per-step syncs.'),
+      h(
+        'li',
+        {},
+        `Each variant: ${run.settings.warmup} warm-up runs, then ≥ ${run.settings.reps} timed repetitions (more for fast pipelines); medians with p10–p90.`,
+      ),
+      h(
+        'li',
+        {},
+        'Per-step times come from runs with a sync after every step; the end-to-end time from separate runs without per-step syncs.',
+      ),
       h('li', {}, `Input and weights: seeded random (seed ${run.settings.seed}); every variant sees the same data.`),
       ...run.engineNotes.map((n) => h('li', { class: 'muted' }, `engine: ${n}`)),
-      h('li', { class: 'muted' }, `Total wall time ${fmtMs(run.wallMs)} · schema v${run.schemaVersion} · ${run.tool.name} ${run.tool.version} · trace.json opens in Perfetto (ui.perfetto.dev).`)));
+      h(
+        'li',
+        { class: 'muted' },
+        `Total wall time ${fmtMs(run.wallMs)} · schema v${run.schemaVersion} · ${run.tool.name} ${run.tool.version} · trace.json opens in Perfetto (ui.perfetto.dev).`,
+      ),
+    ),
+  );
 }
 
 /** cuDNN's algorithm table (cudnnFindConvolutionForwardAlgorithm) for each variant that has one. */
 function algorithmTables(run: Run): HTMLElement | null {
   const withTables = run.variants.filter((v) => v.algorithms?.length);
   if (!withTables.length) return null;
-  return h('section', { class: 'card algorithms', id: 'cudnn-algorithms' },
+  return h(
+    'section',
+    { class: 'card algorithms', id: 'cudnn-algorithms' },
     h('h2', {}, "cuDNN's own algorithms for the same convolution"),
-    h('p', { class: 'muted' }, "cudnnFindConvolutionForwardAlgorithm runs every forward algorithm on this shape. FFT and FFT_TILING are cuDNN's own FFT convolutions — the most direct answer to whether FFT pays here; 'not supported' is cuDNN saying the shape is outside that algorithm's limits."),
+    h(
+      'p',
+      { class: 'muted' },
+      "cudnnFindConvolutionForwardAlgorithm runs every forward algorithm on this shape. FFT and FFT_TILING are cuDNN's own FFT convolutions — the most direct answer to whether FFT pays here; 'not supported' is cuDNN saying the shape is outside that algorithm's limits.",
+    ),
     ...withTables.map((v) => {
       const chosen = v.steps.find((s) => s.id === 'conv2d')?.implementation ?? '';
-      return h('div', { class: 'algo-table' },
+      return h(
+        'div',
+        { class: 'algo-table' },
         h('h3', {}, v.name, h('span', { class: 'muted' }, ` — ${v.title}`)),
-        h('table', { class: 'steps compact' },
-          h('thead', {}, h('tr', {}, ...['algorithm', 'status', 'time', 'workspace', 'math'].map((c) => h('th', {}, c)))),
-          h('tbody', {}, ...v.algorithms!.map((a) => h('tr', { class: `${a.status === 'ok' ? '' : 'unsupported'}${chosen.startsWith(`cuDNN ${a.algo} `) ? ' chosen' : ''}${/^FFT/.test(a.algo) ? ' fft' : ''}` },
-            h('td', {}, a.algo, /^FFT/.test(a.algo) ? h('span', { class: 'muted' }, ' (FFT)') : null, chosen.startsWith(`cuDNN ${a.algo} `) ? h('span', { class: 'muted' }, ' ← used') : null),
-            h('td', {}, a.status === 'ok' ? 'ok' : a.status.replace(/^CUDNN_STATUS_/, '').toLowerCase().replace(/_/g, ' ')),
-            h('td', { class: 'num' }, a.status === 'ok' && a.ms >= 0 ? fmtMs(a.ms) : '—'),
-            h('td', { class: 'num' }, formatBytes(a.workspace)),
-            h('td', { class: 'muted' }, a.math))))));
-    }));
+        h(
+          'table',
+          { class: 'steps compact' },
+          h(
+            'thead',
+            {},
+            h('tr', {}, ...['algorithm', 'status', 'time', 'workspace', 'math'].map((c) => h('th', {}, c))),
+          ),
+          h(
+            'tbody',
+            {},
+            ...v.algorithms!.map((a) =>
+              h(
+                'tr',
+                {
+                  class: `${a.status === 'ok' ? '' : 'unsupported'}${chosen.startsWith(`cuDNN ${a.algo} `) ? ' chosen' : ''}${/^FFT/.test(a.algo) ? ' fft' : ''}`,
+                },
+                h(
+                  'td',
+                  {},
+                  a.algo,
+                  /^FFT/.test(a.algo) ? h('span', { class: 'muted' }, ' (FFT)') : null,
+                  chosen.startsWith(`cuDNN ${a.algo} `) ? h('span', { class: 'muted' }, ' ← used') : null,
+                ),
+                h(
+                  'td',
+                  {},
+                  a.status === 'ok'
+                    ? 'ok'
+                    : a.status
+                        .replace(/^CUDNN_STATUS_/, '')
+                        .toLowerCase()
+                        .replace(/_/g, ' '),
+                ),
+                h('td', { class: 'num' }, a.status === 'ok' && a.ms >= 0 ? fmtMs(a.ms) : '—'),
+                h('td', { class: 'num' }, formatBytes(a.workspace)),
+                h('td', { class: 'muted' }, a.math),
+              ),
+            ),
+          ),
+        ),
+      );
+    }),
+  );
 }
 
 export function renderReport(run: Run, root: HTMLElement): void {
   root.replaceChildren(
     header(run),
     verdictCard(run),
-    h('section', { class: 'card' }, h('h2', {}, 'End to end, per variant'),
-      h('p', { class: 'muted' }, 'Spatial input to spatial output, as Conv2D is timed. The thin bar is the spectral layer alone (its input already in the Fourier domain), what the seed timed.'),
-      h('div', { class: 'chart-wrap' }, totalsChart(run))),
-    h('section', { class: 'card' }, h('h2', {}, 'Where the time goes'),
-      h('p', { class: 'muted' }, 'Step medians laid end to end on one axis; hover a step for its implementation, timing source, spread, FLOPs and bytes.'),
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', {}, 'End to end, per variant'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Spatial input to spatial output, as Conv2D is timed. The thin bar is the spectral layer alone (its input already in the Fourier domain), what the seed timed.',
+      ),
+      h('div', { class: 'chart-wrap' }, totalsChart(run)),
+    ),
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', {}, 'Where the time goes'),
+      h(
+        'p',
+        { class: 'muted' },
+        'Step medians laid end to end on one axis; hover a step for its implementation, timing source, spread, FLOPs and bytes.',
+      ),
       legend(),
-      h('div', { class: 'chart-wrap' }, timelines(run))),
+      h('div', { class: 'chart-wrap' }, timelines(run)),
+    ),
     ...[algorithmTables(run)].filter((x): x is HTMLElement => x !== null),
     ...(run.hints?.length ? [hintsSection(run.hints)] : []),
     ...(run.sweep ? [sweepSection(run.sweep)] : []),

@@ -10,10 +10,14 @@ export async function devicesCommand(flags: { json?: boolean; cudaLibDirs?: stri
       return 0;
     }
     io.out(`GPU (nvidia-smi): ${d.nvidiaSmi ?? 'none found'}\n`);
-    io.out(`CUDA engine: ${d.cuda.reason ? `unavailable — ${d.cuda.reason}` : 'available (fconv profile --engine cuda; auto uses it first)'}\n`);
+    io.out(
+      `CUDA engine: ${d.cuda.reason ? `unavailable — ${d.cuda.reason}` : 'available (fconv profile --engine cuda; auto uses it first)'}\n`,
+    );
     for (const l of d.cuda.lines) io.out(`  ${l}\n`);
     io.out(`searched: ${d.cuda.searchDirs.map((x) => `${x.dir} (${x.from})`).join(', ')}\n`);
-    io.out('tfjs engines: see the engine notes of `fconv profile` (wasm and cpu always; tfjs-node-gpu when installed with CUDA 11.2 / cuDNN 8.1).\n');
+    io.out(
+      'tfjs engines: see the engine notes of `fconv profile` (wasm and cpu always; tfjs-node-gpu when installed with CUDA 11.2 / cuDNN 8.1).\n',
+    );
     return 0;
   });
 }

@@ -29,9 +29,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: () => {} })
     .showHelpAfterError(false);
-  addCommonOptions(addSpecOptions(program
-    .command('profile')
-    .description("Run the spectral layers (the seed's recipe and an optimized one) and the spatial convolutions on one spec; check they agree; time every step; explain the result.")))
+  addCommonOptions(
+    addSpecOptions(
+      program
+        .command('profile')
+        .description(
+          "Run the spectral layers (the seed's recipe and an optimized one) and the spatial convolutions on one spec; check they agree; time every step; explain the result.",
+        ),
+    ),
+  )
     .option('--variants <list>', `comma-separated: ${VARIANT_NAMES.join(',')}`, VARIANT_NAMES.join(','))
     .option('--warmup <n>', 'warm-up runs per variant', '3')
     .option('--reps <n>', 'timed repetitions per variant (more for fast pipelines)', '10')
@@ -41,38 +47,61 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .action(async (flags: ProfileFlags) => {
       code = await profileCommand(flags, io);
     });
-  addCommonOptions(addSpecOptions(program
-    .command('sweep')
-    .description('Measure spatial-equivalent vs optimized across kernel sizes (and channel counts): where FFT convolution starts to pay, measured and predicted.')))
+  addCommonOptions(
+    addSpecOptions(
+      program
+        .command('sweep')
+        .description(
+          'Measure spatial-equivalent vs optimized across kernel sizes (and channel counts): where FFT convolution starts to pay, measured and predicted.',
+        ),
+    ),
+  )
     .option('--kernels <list>', `kernel sizes (default ${DEFAULT_KERNELS.join(',')}, clipped to the image)`)
-    .option('--channels <list>', 'IN:OUT channel pairs, e.g. 1:32,16:16,64:64 (default the spec\'s)')
+    .option('--channels <list>', "IN:OUT channel pairs, e.g. 1:32,16:16,64:64 (default the spec's)")
     .option('--warmup <n>', 'warm-up runs per cell and variant', '1')
     .option('--reps <n>', 'timed repetitions per cell and variant', '3')
     .option('--out-dir <dir>', 'where sweep.html and sweep.json go', 'fconv-report')
     .action(async (flags: SweepFlags) => {
       code = await sweepCommand(flags, io);
     });
-  addCommonOptions(addSpecOptions(program
-    .command('predict')
-    .description('Predict spatial vs spectral time for a spec on a device, from the cost model, without running the layer.')))
-    .option('--device <name>', `a GPU from the table (${GPU_TABLE.map((x) => x.name).join(', ')}); default: this machine (probe)`)
+  addCommonOptions(
+    addSpecOptions(
+      program
+        .command('predict')
+        .description(
+          'Predict spatial vs spectral time for a spec on a device, from the cost model, without running the layer.',
+        ),
+    ),
+  )
+    .option(
+      '--device <name>',
+      `a GPU from the table (${GPU_TABLE.map((x) => x.name).join(', ')}); default: this machine (probe)`,
+    )
     .option('--peak-tflops <x>', 'peak FP32 TFLOP/s of another device (with --bandwidth-gbs)')
     .option('--bandwidth-gbs <x>', 'memory bandwidth in GB/s of another device (with --peak-tflops)')
-    .option('--backend <b>', 'pipeline shape of the optimized layer: wasm | cpu | tensorflow (default: the probed backend, or tensorflow for a GPU)')
+    .option(
+      '--backend <b>',
+      'pipeline shape of the optimized layer: wasm | cpu | tensorflow (default: the probed backend, or tensorflow for a GPU)',
+    )
     .action(async (flags: PredictFlags) => {
       code = await predictCommand(flags, io);
     });
   program
     .command('devices')
-    .description('Which GPU and CUDA libraries this machine has, where they were found, and why an engine is unavailable.')
-    .option('--cuda-lib-dirs <dirs>', 'extra folders (colon-separated) to search first for libcudart, libcufft, libcublas, libcudnn')
+    .description(
+      'Which GPU and CUDA libraries this machine has, where they were found, and why an engine is unavailable.',
+    )
+    .option(
+      '--cuda-lib-dirs <dirs>',
+      'extra folders (colon-separated) to search first for libcudart, libcufft, libcublas, libcudnn',
+    )
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean; cudaLibDirs?: string }) => {
       code = await devicesCommand(flags, io);
     });
   program
     .command('probe')
-    .description("Measure (or show the cached) rates of this machine the cost model is calibrated with.")
+    .description('Measure (or show the cached) rates of this machine the cost model is calibrated with.')
     .option('--engine <e>', `${ENGINE_REQUESTS.join(' | ')}`, 'auto')
     .option('--refresh', 'measure again')
     .option('--json', 'print the probe as JSON')
@@ -81,10 +110,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     });
   program
     .command('scan')
-    .description('Find the costly and the wrong patterns of Fourier-domain layers in Python (Keras/TF, PyTorch) and TypeScript/JavaScript (tfjs) source; exit 1 when a warning is found.')
+    .description(
+      'Find the costly and the wrong patterns of Fourier-domain layers in Python (Keras/TF, PyTorch) and TypeScript/JavaScript (tfjs) source; exit 1 when a warning is found.',
+    )
     .argument('[files...]', 'files or folders (folders: their .py, .ts, .tsx, .js, .mjs, .cjs, .jsx files)')
     .option('--json', 'print findings[] (file, line, rule, severity, message, …) and the layers found as JSON')
-    .option('--device <name>', `price each Conv2D with the cost model on this device: local (the cached probe) or ${GPU_TABLE.map((x) => x.name).join(', ')}`)
+    .option(
+      '--device <name>',
+      `price each Conv2D with the cost model on this device: local (the cached probe) or ${GPU_TABLE.map((x) => x.name).join(', ')}`,
+    )
     .option('--max-chars <n>', 'skip files larger than this many characters', String(1 << 20))
     .action(async (files: string[], flags: ScanFlags) => {
       code = await scanCommand(files, flags, io, version);
@@ -107,7 +141,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
 }
-
 
 if (require.main === module) {
   main(process.argv.slice(2), {

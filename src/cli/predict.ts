@@ -18,13 +18,20 @@ export interface PredictFlags extends SpecFlags {
 
 function deviceFromFlags(flags: PredictFlags): DeviceProfile | undefined {
   if (flags.peakTflops !== undefined || flags.bandwidthGbs !== undefined) {
-    const p = Number(flags.peakTflops), b = Number(flags.bandwidthGbs);
-    if (!(p > 0) || !(b > 0)) throw new UsageError('--peak-tflops and --bandwidth-gbs go together, both positive numbers (e.g. --peak-tflops 19.5 --bandwidth-gbs 2039)');
+    const p = Number(flags.peakTflops),
+      b = Number(flags.bandwidthGbs);
+    if (!(p > 0) || !(b > 0))
+      throw new UsageError(
+        '--peak-tflops and --bandwidth-gbs go together, both positive numbers (e.g. --peak-tflops 19.5 --bandwidth-gbs 2039)',
+      );
     return explicitProfile(p, b, flags.device ?? 'custom device');
   }
   if (flags.device !== undefined) {
     const g = gpuProfile(flags.device);
-    if (!g) throw new UsageError(`unknown device "${flags.device}" (known: ${GPU_TABLE.map((x) => x.name).join(', ')}, or give --peak-tflops and --bandwidth-gbs)`);
+    if (!g)
+      throw new UsageError(
+        `unknown device "${flags.device}" (known: ${GPU_TABLE.map((x) => x.name).join(', ')}, or give --peak-tflops and --bandwidth-gbs)`,
+      );
     return g;
   }
   return undefined;
@@ -33,7 +40,8 @@ function deviceFromFlags(flags: PredictFlags): DeviceProfile | undefined {
 export async function predictCommand(flags: PredictFlags, io: CliIo): Promise<number> {
   const spec = specFromText(flags);
   let device = deviceFromFlags(flags);
-  if (flags.backend !== undefined && !['wasm', 'cpu', 'tensorflow'].includes(flags.backend)) throw new UsageError(`--backend must be wasm, cpu or tensorflow, got "${flags.backend}"`);
+  if (flags.backend !== undefined && !['wasm', 'cpu', 'tensorflow'].includes(flags.backend))
+    throw new UsageError(`--backend must be wasm, cpu or tensorflow, got "${flags.backend}"`);
   if (!device) {
     const engine = parseEngine(flags.engine);
     const code = await withClient(io, async (client) => {
@@ -47,15 +55,45 @@ export async function predictCommand(flags: PredictFlags, io: CliIo): Promise<nu
   const backend = flags.backend ?? device.probe?.backend ?? 'tensorflow';
   const p = predict(spec, device, backend);
   if (flags.json) {
-    const { spatialMs, spectralMs, winner, factor, kernelTransformMs, breakEven, reasoning, spatialSteps, spectralSteps } = p;
-    const doc = { spec, device: p.device, deviceSource: p.deviceSource, backend, spatialMs, spectralMs, winner, factor, kernelTransformMs, breakEven, reasoning, spatialSteps, spectralSteps };
+    const {
+      spatialMs,
+      spectralMs,
+      winner,
+      factor,
+      kernelTransformMs,
+      breakEven,
+      reasoning,
+      spatialSteps,
+      spectralSteps,
+    } = p;
+    const doc = {
+      spec,
+      device: p.device,
+      deviceSource: p.deviceSource,
+      backend,
+      spatialMs,
+      spectralMs,
+      winner,
+      factor,
+      kernelTransformMs,
+      breakEven,
+      reasoning,
+      spatialSteps,
+      spectralSteps,
+    };
     io.out(`${JSON.stringify(doc, null, 2)}\n`);
     return 0;
   }
-  io.out(`fconv predict — batch ${spec.batch}, ${spec.height}×${spec.width}, ${spec.inChannels}→${spec.outChannels}, kernel ${spec.kernelH}×${spec.kernelW} (${spec.padding}), ${spec.layout}; device ${p.device}\n\n`);
-  io.out(`  spatial (same function):  ${fmtMs(p.spatialMs)}\n  spectral (optimized):     ${fmtMs(p.spectralMs)} per call (+ ${fmtMs(p.kernelTransformMs)} once for the kernel spectrum)\n\n`);
+  io.out(
+    `fconv predict — batch ${spec.batch}, ${spec.height}×${spec.width}, ${spec.inChannels}→${spec.outChannels}, kernel ${spec.kernelH}×${spec.kernelW} (${spec.padding}), ${spec.layout}; device ${p.device}\n\n`,
+  );
+  io.out(
+    `  spatial (same function):  ${fmtMs(p.spatialMs)}\n  spectral (optimized):     ${fmtMs(p.spectralMs)} per call (+ ${fmtMs(p.kernelTransformMs)} once for the kernel spectrum)\n\n`,
+  );
   io.out(`winner: ${p.winner}, ${fmtRatio(p.factor)} faster\n`);
   for (const r of p.reasoning) io.out(`  · ${r}\n`);
-  io.out('Nothing was run: these are model estimates. `fconv profile` measures them; `fconv sweep` measures the crossover.\n');
+  io.out(
+    'Nothing was run: these are model estimates. `fconv profile` measures them; `fconv sweep` measures the crossover.\n',
+  );
   return 0;
 }

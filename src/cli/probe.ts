@@ -2,7 +2,10 @@
 import { deviceFor } from '../client/device-cache';
 import { type CliIo, parseEngine, version, withClient } from './shared';
 
-export async function probeCommand(flags: { engine: string; refresh?: boolean; json?: boolean }, io: CliIo): Promise<number> {
+export async function probeCommand(
+  flags: { engine: string; refresh?: boolean; json?: boolean },
+  io: CliIo,
+): Promise<number> {
   const engine = parseEngine(flags.engine);
   return withClient(io, async (client) => {
     const { device, note } = await deviceFor(client, engine, version, { refresh: flags.refresh });
@@ -11,10 +14,15 @@ export async function probeCommand(flags: { engine: string; refresh?: boolean; j
       io.out(`${JSON.stringify(p, null, 2)}\n`);
       return 0;
     }
-    io.out(`${note}\n${p.device} (${p.backend}), measured ${p.measuredAt}, first quartile of ${p.reps} after 1 warm-up, wall-clock between syncs\n`);
+    io.out(
+      `${note}\n${p.device} (${p.backend}), measured ${p.measuredAt}, first quartile of ${p.reps} after 1 warm-up, wall-clock between syncs\n`,
+    );
     io.out(`  2-D GEMM          ${p.gemmGflops.toFixed(1)} GFLOP/s\n`);
     for (const b of p.bmm) io.out(`  batched GEMM K=${String(b.inner).padEnd(3)} ${b.gflops.toFixed(2)} GFLOP/s\n`);
-    for (const c of p.conv) io.out(`  conv2d in=${String(c.inner).padEnd(2)}${c.kernel ? ` k=${String(c.kernel).padEnd(2)}` : '     '} ${c.gflops.toFixed(1)} GFLOP/s\n`);
+    for (const c of p.conv)
+      io.out(
+        `  conv2d in=${String(c.inner).padEnd(2)}${c.kernel ? ` k=${String(c.kernel).padEnd(2)}` : '     '} ${c.gflops.toFixed(1)} GFLOP/s\n`,
+      );
     io.out(`  rfft2d / irfft2d  ${p.fftGflops.toFixed(2)} / ${p.ifftGflops.toFixed(2)} GFLOP/s (DFT-as-GEMM count)\n`);
     io.out(`  elementwise       ${p.elementwiseGBs.toFixed(1)} GB/s\n`);
     for (const x of p.pad) io.out(`${`  pad (rows of ${x.inner})`.padEnd(20)}${x.gflops.toFixed(2)} GB/s\n`);

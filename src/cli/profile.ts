@@ -7,7 +7,17 @@ import { sweepKernels } from '../core/sweep';
 import { WorkerError } from '../client/client';
 import { deviceFor } from '../client/device-cache';
 import { writeReport } from '../report/report-files';
-import { type CliIo, type RunFlags, checkMemory, newClient, parseEngine, parseRunSettings, parseVariants, statusLine, version } from './shared';
+import {
+  type CliIo,
+  type RunFlags,
+  checkMemory,
+  newClient,
+  parseEngine,
+  parseRunSettings,
+  parseVariants,
+  statusLine,
+  version,
+} from './shared';
 import { sweepWith } from './sweep';
 
 export interface ProfileFlags extends RunFlags {
@@ -32,26 +42,43 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
   const tty = io.isTTY && flags.progress;
   const status = statusLine(io);
   try {
-    const run = await client.run(spec, { engine, variants, warmup, reps, seed, maxMemoryBytes }, {
-      signal: ac.signal,
-      onEngine: (info) => io.err(`fconv: engine ${info.engine}/${info.backend} — ${info.device}\n${info.notes.map((n) => `  · ${n}\n`).join('')}`),
-      onProgress: (p) => {
-        if (!flags.progress) return;
-        if (tty) status.show(progressText(p));
-        else if (p.phase === 'prepare' || p.phase === 'check') io.err(`${progressText(p)}\n`);
+    const run = await client.run(
+      spec,
+      { engine, variants, warmup, reps, seed, maxMemoryBytes },
+      {
+        signal: ac.signal,
+        onEngine: (info) =>
+          io.err(
+            `fconv: engine ${info.engine}/${info.backend} — ${info.device}\n${info.notes.map((n) => `  · ${n}\n`).join('')}`,
+          ),
+        onProgress: (p) => {
+          if (!flags.progress) return;
+          if (tty) status.show(progressText(p));
+          else if (p.phase === 'prepare' || p.phase === 'check') io.err(`${progressText(p)}\n`);
+        },
+        onRejected: (why) => io.err(`fconv: ${why}\n`),
       },
-      onRejected: (why) => io.err(`fconv: ${why}\n`),
-    });
+    );
     run.tool.version = version;
     if (tty) status.clear();
     let full = run;
     if (flags.model && run.variants.length) {
-      const { device, note } = await deviceFor(client, engine, version, { refresh: flags.refreshProbe, engineDevice: run.device });
+      const { device, note } = await deviceFor(client, engine, version, {
+        refresh: flags.refreshProbe,
+        engineDevice: run.device,
+      });
       io.err(`fconv: ${note}\n`);
       let sweep: Sweep | undefined;
       if (flags.sweep) {
         const channels = [{ inChannels: spec.inChannels, outChannels: spec.outChannels }];
-        sweep = await sweepWith(client, spec, { kernels: sweepKernels(spec), channels, engine, warmup: 1, reps: 3, seed, maxMemoryBytes, device }, io, tty, ac.signal);
+        sweep = await sweepWith(
+          client,
+          spec,
+          { kernels: sweepKernels(spec), channels, engine, warmup: 1, reps: 3, seed, maxMemoryBytes, device },
+          io,
+          tty,
+          ac.signal,
+        );
       }
       full = withInsights(run, device, sweep);
     }

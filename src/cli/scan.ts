@@ -15,7 +15,18 @@ import { DEFAULT_MAX_CHARS } from '../scan/index';
 import { SCAN_SCHEMA_VERSION, type ScanReport } from '../scan/report-schema';
 import type { CliIo } from './shared';
 
-const SPEC_FIELDS = ['batch', 'height', 'width', 'inChannels', 'outChannels', 'kernelH', 'kernelW', 'spatialKernel', 'padding', 'layout'] as const;
+const SPEC_FIELDS = [
+  'batch',
+  'height',
+  'width',
+  'inChannels',
+  'outChannels',
+  'kernelH',
+  'kernelW',
+  'spatialKernel',
+  'padding',
+  'layout',
+] as const;
 const SKIP_DIRS = new Set(['node_modules', '.git', '.venv', 'venv', '__pycache__', 'dist', 'build', '.vscode-test']);
 
 export interface ScanFlags {
@@ -43,7 +54,8 @@ export function expandFiles(args: string[]): string[] {
       throw new UsageError(`no such file or folder: ${a}`);
     }
     if (st.isDirectory()) walk(a, 0);
-    else if (!languageOf(a)) throw new UsageError(`${a}: not a Python, TypeScript or JavaScript file (.py, .ts, .tsx, .js, .mjs, .cjs, .jsx)`);
+    else if (!languageOf(a))
+      throw new UsageError(`${a}: not a Python, TypeScript or JavaScript file (.py, .ts, .tsx, .js, .mjs, .cjs, .jsx)`);
     else out.push(a);
   }
   return [...new Set(out)];
@@ -67,7 +79,10 @@ function deviceFrom(name: string | undefined): DeviceProfile | undefined {
     return cpuProfile(probe);
   }
   const d = gpuProfile(name);
-  if (!d) throw new UsageError(`unknown device "${name}" (choose local or one of ${GPU_TABLE.map((g) => g.name).join(', ')})`);
+  if (!d)
+    throw new UsageError(
+      `unknown device "${name}" (choose local or one of ${GPU_TABLE.map((g) => g.name).join(', ')})`,
+    );
   return d;
 }
 
@@ -101,7 +116,16 @@ export function findingJson(file: string, f: Finding): ScanReport['findings'][nu
     message: f.message,
     evidence: f.evidence,
     suggestion: f.suggestion,
-    fixes: f.fixes.map((x) => ({ title: x.title, edits: x.edits.map((e) => ({ line: e.range.start.line + 1, column: e.range.start.column + 1, endLine: e.range.end.line + 1, endColumn: e.range.end.column + 1, newText: e.newText })) })),
+    fixes: f.fixes.map((x) => ({
+      title: x.title,
+      edits: x.edits.map((e) => ({
+        line: e.range.start.line + 1,
+        column: e.range.start.column + 1,
+        endLine: e.range.end.line + 1,
+        endColumn: e.range.end.column + 1,
+        newText: e.newText,
+      })),
+    })),
     layer: f.layer ?? null,
     docs: ruleDocs(f.rule),
   };
@@ -110,7 +134,8 @@ export function findingJson(file: string, f: Finding): ScanReport['findings'][nu
 export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, version: string): Promise<number> {
   if (!files.length) throw new UsageError('scan needs at least one file or folder');
   const maxChars = flags.maxChars === undefined ? DEFAULT_MAX_CHARS : Number(flags.maxChars);
-  if (!Number.isInteger(maxChars) || maxChars <= 0) throw new UsageError(`--max-chars must be a positive whole number, got "${flags.maxChars}"`);
+  if (!Number.isInteger(maxChars) || maxChars <= 0)
+    throw new UsageError(`--max-chars must be a positive whole number, got "${flags.maxChars}"`);
   const device = deviceFrom(flags.device);
   const list = expandFiles(files);
   const parser = await loadParser();
@@ -121,14 +146,31 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, 
   }
   const all = results.flatMap((r) => r.findings.map((f) => ({ file: r.file, f })));
   const warnings = all.filter((x) => x.f.severity === 'warning').length;
-  const summary = { files: results.length, skipped: results.filter((r) => r.skipped).length, warnings, information: all.length - warnings };
+  const summary = {
+    files: results.length,
+    skipped: results.filter((r) => r.skipped).length,
+    warnings,
+    information: all.length - warnings,
+  };
   if (flags.json) {
     const report: ScanReport = {
       schemaVersion: SCAN_SCHEMA_VERSION,
       tool: { name: 'fconv scan', version },
       files: results.map((r) => ({
-        file: r.file, language: r.language, skipped: r.skipped ?? null, syntaxErrors: r.syntaxErrors, errors: r.errors,
-        layers: r.layers.map((l) => ({ id: l.id, kind: l.kind, name: l.name, line: l.range.start.line + 1, spec: l.spec, specSources: l.specSources, missing: missingFields(l) })),
+        file: r.file,
+        language: r.language,
+        skipped: r.skipped ?? null,
+        syntaxErrors: r.syntaxErrors,
+        errors: r.errors,
+        layers: r.layers.map((l) => ({
+          id: l.id,
+          kind: l.kind,
+          name: l.name,
+          line: l.range.start.line + 1,
+          spec: l.spec,
+          specSources: l.specSources,
+          missing: missingFields(l),
+        })),
       })),
       findings: all.map(({ file, f }) => findingJson(file, f)),
       summary,
@@ -139,13 +181,20 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, 
       if (r.skipped) io.err(`fconv scan: skipped ${r.file}: ${r.skipped}\n`);
       for (const e of r.errors) io.err(`fconv scan: ${r.file}: ${e}\n`);
       for (const f of r.findings) {
-        io.out(`${r.file}:${f.range.start.line + 1}:${f.range.start.column + 1}: ${f.severity} [${f.rule}] ${f.message}\n`);
+        io.out(
+          `${r.file}:${f.range.start.line + 1}:${f.range.start.column + 1}: ${f.severity} [${f.rule}] ${f.message}\n`,
+        );
         for (const fix of f.fixes) io.out(`    quick fix: ${fix.title}\n`);
       }
-      for (const l of r.layers) io.out(`${r.file}:${l.range.start.line + 1}: layer ${l.kind === 'fourier' ? 'Fourier' : 'Conv2D'} ${l.name}: ${specText(l)}\n`);
+      for (const l of r.layers)
+        io.out(
+          `${r.file}:${l.range.start.line + 1}: layer ${l.kind === 'fourier' ? 'Fourier' : 'Conv2D'} ${l.name}: ${specText(l)}\n`,
+        );
       if (r.syntaxErrors) io.err(`fconv scan: ${r.file} has syntax errors; findings near them may be missing\n`);
     }
-    io.out(`${summary.warnings} warning${summary.warnings === 1 ? '' : 's'}, ${summary.information} information in ${summary.files} file${summary.files === 1 ? '' : 's'}${summary.skipped ? ` (${summary.skipped} skipped)` : ''}; rules explained in docs/rules.md\n`);
+    io.out(
+      `${summary.warnings} warning${summary.warnings === 1 ? '' : 's'}, ${summary.information} information in ${summary.files} file${summary.files === 1 ? '' : 's'}${summary.skipped ? ` (${summary.skipped} skipped)` : ''}; rules explained in docs/rules.md\n`,
+    );
   }
   return warnings ? 1 : 0;
 }

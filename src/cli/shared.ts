@@ -19,19 +19,37 @@ export interface CliIo {
 
 /** The flags of the spec (addSpecOptions) and the run (addRunOptions). */
 export interface SpecFlags {
-  batch?: string; height?: string; width?: string; in?: string; out?: string; kernel?: string; spatialKernel?: string;
-  padding?: string; layout?: string;
+  batch?: string;
+  height?: string;
+  width?: string;
+  in?: string;
+  out?: string;
+  kernel?: string;
+  spatialKernel?: string;
+  padding?: string;
+  layout?: string;
 }
 export interface RunFlags extends SpecFlags {
-  engine: string; seed: string; maxMemory: string; json?: boolean; progress: boolean; refreshProbe?: boolean;
-  warmup: string; reps: string; outDir: string;
+  engine: string;
+  seed: string;
+  maxMemory: string;
+  json?: boolean;
+  progress: boolean;
+  refreshProbe?: boolean;
+  warmup: string;
+  reps: string;
+  outDir: string;
 }
 
 export function parseVariants(text: string): VariantName[] {
-  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!list.length) throw new UsageError('--variants needs at least one variant');
   for (const v of list) {
-    if (!(VARIANT_NAMES as readonly string[]).includes(v)) throw new UsageError(`unknown variant "${v}" (choose from ${VARIANT_NAMES.join(', ')})`);
+    if (!(VARIANT_NAMES as readonly string[]).includes(v))
+      throw new UsageError(`unknown variant "${v}" (choose from ${VARIANT_NAMES.join(', ')})`);
   }
   return [...new Set(list)] as VariantName[];
 }
@@ -47,17 +65,24 @@ export function parseCount(text: string, label: string, min: number): number {
 export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
 
 export function parseEngine(text: string): EngineRequest {
-  if (!(ENGINE_REQUESTS as readonly string[]).includes(text)) throw new UsageError(`unknown engine "${text}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
+  if (!(ENGINE_REQUESTS as readonly string[]).includes(text))
+    throw new UsageError(`unknown engine "${text}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
   return text as EngineRequest;
 }
 
 /** Warm-up, repetitions, seed and memory budget of a profile or sweep. */
-export function parseRunSettings(flags: RunFlags): { warmup: number; reps: number; seed: number; maxMemoryBytes: number } {
+export function parseRunSettings(flags: RunFlags): {
+  warmup: number;
+  reps: number;
+  seed: number;
+  maxMemoryBytes: number;
+} {
   const warmup = parseCount(flags.warmup, '--warmup', 0);
   const reps = parseCount(flags.reps, '--reps', 1);
   const seed = parseCount(flags.seed, '--seed', 0);
   const maxMemoryBytes = parseBytes(flags.maxMemory);
-  if (!Number.isFinite(maxMemoryBytes) || maxMemoryBytes <= 0) throw new UsageError(`--max-memory must be a size like 4GB or 512MB, got "${flags.maxMemory}"`);
+  if (!Number.isFinite(maxMemoryBytes) || maxMemoryBytes <= 0)
+    throw new UsageError(`--max-memory must be a size like 4GB or 512MB, got "${flags.maxMemory}"`);
   return { warmup, reps, seed, maxMemoryBytes };
 }
 
@@ -65,12 +90,17 @@ export function parseRunSettings(flags: RunFlags): { warmup: number; reps: numbe
 export function checkMemory(spec: LayerSpec, variants: VariantName[], maxMemoryBytes: number, what = ''): void {
   const need = estimateRunBytes(spec, variants);
   if (need > maxMemoryBytes) {
-    throw new UsageError(`${what}estimated memory ${formatBytes(need)} is above --max-memory ${formatBytes(maxMemoryBytes)}; shrink the batch or the image, or raise --max-memory`);
+    throw new UsageError(
+      `${what}estimated memory ${formatBytes(need)} is above --max-memory ${formatBytes(maxMemoryBytes)}; shrink the batch or the image, or raise --max-memory`,
+    );
   }
 }
 
 export function newClient(): WorkerClient {
-  return new WorkerClient({ workerPath: path.join(__dirname, 'worker.js'), tool: { name: 'fourier-conv-profiler', version } });
+  return new WorkerClient({
+    workerPath: path.join(__dirname, 'worker.js'),
+    tool: { name: 'fourier-conv-profiler', version },
+  });
 }
 
 /** Runs `f` with a fresh worker client: a worker failure is one line on stderr and exit 1; the worker is always stopped. */
@@ -113,7 +143,9 @@ export function addSpecOptions(cmd: Command): Command {
     .option('--out <n>', 'output channels (default 32)')
     .option('--kernel <k>', 'kernel of the spectral layers: N, HxW or "image" (default image-sized, as the seed)')
     .option('--spatial-kernel <k>', 'kernel of the Conv2D to compare with (default 3)')
-    .addOption(new Option('--padding <p>', 'circular | same | valid | linear (default circular, as a plain product of spectra)'))
+    .addOption(
+      new Option('--padding <p>', 'circular | same | valid | linear (default circular, as a plain product of spectra)'),
+    )
     .addOption(new Option('--layout <l>', 'NHWC | NCHW (default NHWC)'));
 }
 
@@ -123,7 +155,7 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--engine <e>', `${ENGINE_REQUESTS.join(' | ')}`, 'auto')
     .option('--seed <n>', 'seed of the random input and weights', '1')
     .option('--max-memory <size>', 'refuse specs estimated above this', '4GB')
-    .option('--refresh-probe', 'measure this machine\'s rates again instead of using the cached probe')
+    .option('--refresh-probe', "measure this machine's rates again instead of using the cached probe")
     .option('--json', 'print JSON to stdout instead of the table')
     .option('--no-progress', 'no progress on stderr');
 }

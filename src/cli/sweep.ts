@@ -9,7 +9,17 @@ import type { WorkerClient } from '../client/client';
 import { deviceFor } from '../client/device-cache';
 import { runSweep } from '../client/sweep-runner';
 import { writeSweepReport } from '../report/report-files';
-import { type CliIo, type EngineRequest, type RunFlags, checkMemory, parseEngine, parseRunSettings, statusLine, version, withClient } from './shared';
+import {
+  type CliIo,
+  type EngineRequest,
+  type RunFlags,
+  checkMemory,
+  parseEngine,
+  parseRunSettings,
+  statusLine,
+  version,
+  withClient,
+} from './shared';
 
 export interface SweepFlags extends RunFlags {
   kernels?: string;
@@ -28,22 +38,41 @@ export interface SweepRunOpts {
 }
 
 /** Runs a sweep on the client, a live line per cell on a terminal and one line per finished cell. */
-export async function sweepWith(client: WorkerClient, base: LayerSpec, o: SweepRunOpts, io: CliIo, tty: boolean, signal: AbortSignal): Promise<Sweep> {
+export async function sweepWith(
+  client: WorkerClient,
+  base: LayerSpec,
+  o: SweepRunOpts,
+  io: CliIo,
+  tty: boolean,
+  signal: AbortSignal,
+): Promise<Sweep> {
   const status = statusLine(io);
-  return runSweep(client, base, {
-    kernels: o.kernels, channels: o.channels, device: o.device,
-    run: { engine: o.engine, warmup: o.warmup, reps: o.reps, seed: o.seed, maxMemoryBytes: o.maxMemoryBytes },
-  }, {
-    signal,
-    onProgress: (p) => {
-      if (tty) status.show(`sweep [${p.cell + 1}/${p.cells}] k = ${p.kernel}, ${p.inChannels}→${p.outChannels}: ${p.detail}`);
+  return runSweep(
+    client,
+    base,
+    {
+      kernels: o.kernels,
+      channels: o.channels,
+      device: o.device,
+      run: { engine: o.engine, warmup: o.warmup, reps: o.reps, seed: o.seed, maxMemoryBytes: o.maxMemoryBytes },
     },
-    onCell: (c) => {
-      if (tty) status.clear();
-      const ms = (v: number | null) => (v === null ? '—' : fmtMs(v));
-      io.err(`sweep k = ${String(c.kernel).padStart(2)}, ${c.inChannels}→${c.outChannels}: spatial ${ms(c.spatialMs)}, spectral ${ms(c.spectralMs)} (model ${fmtMs(c.predictedSpatialMs)} / ${fmtMs(c.predictedSpectralMs)})${c.note ? ` — ${c.note}` : ''}\n`);
+    {
+      signal,
+      onProgress: (p) => {
+        if (tty)
+          status.show(
+            `sweep [${p.cell + 1}/${p.cells}] k = ${p.kernel}, ${p.inChannels}→${p.outChannels}: ${p.detail}`,
+          );
+      },
+      onCell: (c) => {
+        if (tty) status.clear();
+        const ms = (v: number | null) => (v === null ? '—' : fmtMs(v));
+        io.err(
+          `sweep k = ${String(c.kernel).padStart(2)}, ${c.inChannels}→${c.outChannels}: spatial ${ms(c.spatialMs)}, spectral ${ms(c.spectralMs)} (model ${fmtMs(c.predictedSpatialMs)} / ${fmtMs(c.predictedSpectralMs)})${c.note ? ` — ${c.note}` : ''}\n`,
+        );
+      },
     },
-  });
+  );
 }
 
 export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number> {
@@ -52,17 +81,25 @@ export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number
   let kernels: number[], channels: Array<{ inChannels: number; outChannels: number }>;
   try {
     kernels = flags.kernels ? parseKernelList(flags.kernels) : sweepKernels(base, DEFAULT_KERNELS);
-    channels = flags.channels ? parseChannels(flags.channels) : [{ inChannels: base.inChannels, outChannels: base.outChannels }];
+    channels = flags.channels
+      ? parseChannels(flags.channels)
+      : [{ inChannels: base.inChannels, outChannels: base.outChannels }];
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   const problems = sweepProblems(base, kernels, channels);
   if (problems.length) throw new UsageError(problems[0]!);
   const { warmup, reps, seed, maxMemoryBytes } = parseRunSettings(flags);
-  for (const c of channels) for (const k of kernels) {
-    const cell = { ...base, kernelH: k, kernelW: k, inChannels: c.inChannels, outChannels: c.outChannels };
-    checkMemory(cell, ['spatial-equivalent', 'optimized'], maxMemoryBytes, `cell k = ${k}, ${c.inChannels}→${c.outChannels}: `);
-  }
+  for (const c of channels)
+    for (const k of kernels) {
+      const cell = { ...base, kernelH: k, kernelW: k, inChannels: c.inChannels, outChannels: c.outChannels };
+      checkMemory(
+        cell,
+        ['spatial-equivalent', 'optimized'],
+        maxMemoryBytes,
+        `cell k = ${k}, ${c.inChannels}→${c.outChannels}: `,
+      );
+    }
   const ac = new AbortController();
   const onSigint = () => {
     io.err('\nfconv: cancelling the sweep (keeping the finished cells)…\n');
@@ -73,7 +110,14 @@ export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number
     return await withClient(io, async (client) => {
       const { device, note } = await deviceFor(client, engine, version, { refresh: flags.refreshProbe });
       io.err(`fconv: ${note}\n`);
-      const sw = await sweepWith(client, base, { kernels, channels, engine, warmup, reps, seed, maxMemoryBytes, device }, io, io.isTTY && flags.progress, ac.signal);
+      const sw = await sweepWith(
+        client,
+        base,
+        { kernels, channels, engine, warmup, reps, seed, maxMemoryBytes, device },
+        io,
+        io.isTTY && flags.progress,
+        ac.signal,
+      );
       const files = writeSweepReport(sw, flags.outDir);
       if (flags.json) io.out(`${JSON.stringify(sw, null, 2)}\n`);
       else io.out(`${formatSweepText(sw)}\n\nwrote ${files.html}\n      ${files.json}\n`);

@@ -8,12 +8,23 @@ import type { Probe } from '../core/model';
 import { type Run, SCHEMA_VERSION, type VariantResult } from '../core/run';
 import { type LayerSpec, geometry } from '../core/spec';
 import {
-  type DevicesReport, type EngineInfo, type FromWorker, type ProgressMsg, type RunOptions, type ToWorker,
-  describeZodError, fromWorkerSchema, toWorkerSchema,
+  type DevicesReport,
+  type EngineInfo,
+  type FromWorker,
+  type ProgressMsg,
+  type RunOptions,
+  type ToWorker,
+  describeZodError,
+  fromWorkerSchema,
+  toWorkerSchema,
 } from '../protocol/worker-protocol';
 
 export class WorkerError extends Error {
-  constructor(readonly kind: 'usage' | 'engine' | 'memory' | 'protocol' | 'busy' | 'internal' | 'crashed', message: string, readonly partial?: Run) {
+  constructor(
+    readonly kind: 'usage' | 'engine' | 'memory' | 'protocol' | 'busy' | 'internal' | 'crashed',
+    message: string,
+    readonly partial?: Run,
+  ) {
     super(message);
     this.name = kind === 'crashed' ? 'WorkerCrashedError' : 'WorkerError';
   }
@@ -90,7 +101,12 @@ export class WorkerClient {
       const onExit = (code: number | null, sig: string | null) => {
         this.reset(child);
         const stderr = this.stderrOf.get(child) ?? '';
-        reject(new WorkerError('crashed', `engine worker exited before it was ready (${sig ? `signal ${sig}` : `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
+        reject(
+          new WorkerError(
+            'crashed',
+            `engine worker exited before it was ready (${sig ? `signal ${sig}` : `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+          ),
+        );
       };
       child.on('message', onMsg);
       child.once('exit', onExit);
@@ -182,7 +198,13 @@ export class WorkerClient {
             break;
           case 'error':
             cleanup();
-            reject(new WorkerError(msg.error.kind, msg.error.message, variants.length ? partial('failed', msg.error.message) : undefined));
+            reject(
+              new WorkerError(
+                msg.error.kind,
+                msg.error.message,
+                variants.length ? partial('failed', msg.error.message) : undefined,
+              ),
+            );
             break;
         }
       };
@@ -219,16 +241,28 @@ export class WorkerClient {
 
   /** Measures the machine's rates on an engine (src/core/model.ts's probe). */
   probe(engine: RunOptions['engine']): Promise<{ probe: Probe; info: EngineInfo }> {
-    return this.request('probe', (id) => ({ type: 'probe', id, engine }), (m) => (m.type === 'probe' ? { probe: m.probe, info: m.info } : undefined));
+    return this.request(
+      'probe',
+      (id) => ({ type: 'probe', id, engine }),
+      (m) => (m.type === 'probe' ? { probe: m.probe, info: m.info } : undefined),
+    );
   }
 
   /** What the worker finds of GPUs and CUDA libraries (the native addon loads there, never in this process). */
   devices(cudaLibDirs: string[] = []): Promise<DevicesReport> {
-    return this.request('devices', (id) => ({ type: 'devices', id, cudaLibDirs }), (m) => (m.type === 'devices' ? m.devices : undefined));
+    return this.request(
+      'devices',
+      (id) => ({ type: 'devices', id, cudaLibDirs }),
+      (m) => (m.type === 'devices' ? m.devices : undefined),
+    );
   }
 
   /** One request, one answer: an error message or the worker's exit rejects it. */
-  private async request<T>(what: 'probe' | 'devices', message: (id: string) => ToWorker, answer: (m: FromWorker) => T | undefined): Promise<T> {
+  private async request<T>(
+    what: 'probe' | 'devices',
+    message: (id: string) => ToWorker,
+    answer: (m: FromWorker) => T | undefined,
+  ): Promise<T> {
     if (this.busy) throw new WorkerError('busy', 'a profile is already running');
     this.busy = true;
     try {
@@ -253,7 +287,12 @@ export class WorkerClient {
         };
         const onExit = (code: number | null, sig: string | null) => {
           cleanup();
-          reject(new WorkerError('crashed', `the engine worker ${sig ? `was killed by ${sig}` : `exited with code ${code}`} during the ${what}`));
+          reject(
+            new WorkerError(
+              'crashed',
+              `the engine worker ${sig ? `was killed by ${sig}` : `exited with code ${code}`} during the ${what}`,
+            ),
+          );
         };
         child.on('message', onMsg);
         child.once('exit', onExit);

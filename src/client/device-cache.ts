@@ -34,16 +34,28 @@ export interface DeviceResult {
 }
 
 /** Table GPU when the engine reports one; else the cached probe, or a fresh one (about a second). */
-export async function deviceFor(client: WorkerClient, engine: RunOptions['engine'], version: string, opts: { refresh?: boolean; engineDevice?: string; dir?: string } = {}): Promise<DeviceResult> {
+export async function deviceFor(
+  client: WorkerClient,
+  engine: RunOptions['engine'],
+  version: string,
+  opts: { refresh?: boolean; engineDevice?: string; dir?: string } = {},
+): Promise<DeviceResult> {
   if (opts.engineDevice && /\bGPU\b/.test(opts.engineDevice)) {
     const g = gpuProfile(opts.engineDevice);
     if (g) return { device: g, note: `device: ${g.name} (datasheet peaks)` };
   }
   const file = probeFile(engine, version, opts.dir);
   const cached = opts.refresh ? undefined : readCachedProbe(file);
-  if (cached) return { device: cpuProfile(cached), note: `device rates: cached probe of ${cached.measuredAt.slice(0, 10)} (${file}; --refresh-probe to measure again)` };
+  if (cached)
+    return {
+      device: cpuProfile(cached),
+      note: `device rates: cached probe of ${cached.measuredAt.slice(0, 10)} (${file}; --refresh-probe to measure again)`,
+    };
   const { probe } = await client.probe(engine);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   writeAtomic(file, `${JSON.stringify(probe, null, 2)}\n`);
-  return { device: cpuProfile(probe), note: `device rates: probed this machine in ${probe.seconds.toFixed(1)} s on ${probe.backend} (cached in ${file})` };
+  return {
+    device: cpuProfile(probe),
+    note: `device rates: probed this machine in ${probe.seconds.toFixed(1)} s on ${probe.backend} (cached in ${file})`,
+  };
 }

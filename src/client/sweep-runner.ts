@@ -29,20 +29,34 @@ export interface SweepProgress {
   detail: string;
 }
 
-export async function runSweep(client: WorkerClient, base: LayerSpec, o: SweepOptions, h: { signal?: AbortSignal; onProgress?: (p: SweepProgress) => void; onCell?: (c: SweepCell) => void } = {}): Promise<Sweep> {
+export async function runSweep(
+  client: WorkerClient,
+  base: LayerSpec,
+  o: SweepOptions,
+  h: { signal?: AbortSignal; onProgress?: (p: SweepProgress) => void; onCell?: (c: SweepCell) => void } = {},
+): Promise<Sweep> {
   const started = Date.now();
   const cells: SweepCell[] = [];
   const todo = o.channels.flatMap((c) => o.kernels.map((k) => ({ k, ...c })));
   let status: Sweep['status'] = 'ok';
   let failure: string | undefined;
-  let engine = 'unknown', backend = o.device.probe?.backend ?? 'unknown', device = o.device.name;
+  let engine = 'unknown',
+    backend = o.device.probe?.backend ?? 'unknown',
+    device = o.device.name;
   for (let i = 0; i < todo.length; i++) {
     const { k, inChannels, outChannels } = todo[i]!;
     const spec = cellSpec(base, k, inChannels, outChannels);
     const pred = predict(spec, o.device, backend);
     const cell: SweepCell = {
-      kernel: k, inChannels, outChannels, spatialMs: null, spectralMs: null,
-      predictedSpatialMs: pred.spatialMs, predictedSpectralMs: pred.spectralMs, predictedWinner: pred.winner, measuredWinner: null,
+      kernel: k,
+      inChannels,
+      outChannels,
+      spatialMs: null,
+      spectralMs: null,
+      predictedSpatialMs: pred.spatialMs,
+      predictedSpectralMs: pred.spectralMs,
+      predictedWinner: pred.winner,
+      measuredWinner: null,
     };
     if (status === 'ok' && h.signal?.aborted) status = 'cancelled';
     if (status !== 'ok') {
@@ -51,15 +65,27 @@ export async function runSweep(client: WorkerClient, base: LayerSpec, o: SweepOp
       continue;
     }
     try {
-      const run = await client.run(spec, { ...o.run, variants: ['spatial-equivalent', 'optimized'] }, {
-        signal: h.signal,
-        onEngine: (info) => {
-          engine = info.engine;
-          backend = info.backend;
-          device = info.device;
+      const run = await client.run(
+        spec,
+        { ...o.run, variants: ['spatial-equivalent', 'optimized'] },
+        {
+          signal: h.signal,
+          onEngine: (info) => {
+            engine = info.engine;
+            backend = info.backend;
+            device = info.device;
+          },
+          onProgress: (p) =>
+            h.onProgress?.({
+              cell: i,
+              cells: todo.length,
+              kernel: k,
+              inChannels,
+              outChannels,
+              detail: `${p.variant}: ${p.phase}`,
+            }),
         },
-        onProgress: (p) => h.onProgress?.({ cell: i, cells: todo.length, kernel: k, inChannels, outChannels, detail: `${p.variant}: ${p.phase}` }),
-      });
+      );
       const sp = run.variants.find((v) => v.name === 'spatial-equivalent');
       const fp = run.variants.find((v) => v.name === 'optimized');
       if (run.status === 'cancelled') status = 'cancelled';
@@ -68,7 +94,9 @@ export async function runSweep(client: WorkerClient, base: LayerSpec, o: SweepOp
         cell.spectralMs = fp.totalMs.median;
         cell.measuredWinner = fp.totalMs.median < sp.totalMs.median ? 'spectral' : 'spatial';
         if (!sp.correct || !fp.correct) cell.note = 'a variant did not match its reference';
-      } else cell.note = run.status === 'cancelled' ? 'cancelled during this cell' : `incomplete: ${run.failure ?? 'no result'}`;
+      } else
+        cell.note =
+          run.status === 'cancelled' ? 'cancelled during this cell' : `incomplete: ${run.failure ?? 'no result'}`;
     } catch (e) {
       status = 'failed';
       failure = e instanceof WorkerError || e instanceof Error ? e.message : String(e);
@@ -79,9 +107,19 @@ export async function runSweep(client: WorkerClient, base: LayerSpec, o: SweepOp
   }
   const cross = crossovers(cells, o.channels);
   return {
-    status, ...(failure ? { failure } : {}), createdAt: new Date(started).toISOString(), engine, backend, device,
+    status,
+    ...(failure ? { failure } : {}),
+    createdAt: new Date(started).toISOString(),
+    engine,
+    backend,
+    device,
     base: { batch: base.batch, height: base.height, width: base.width, padding: base.padding, layout: base.layout },
-    kernels: o.kernels, channels: o.channels, settings: { warmup: o.run.warmup, reps: o.run.reps },
-    cells, crossover: cross[0] ?? null, crossovers: cross, wallMs: Date.now() - started,
+    kernels: o.kernels,
+    channels: o.channels,
+    settings: { warmup: o.run.warmup, reps: o.run.reps },
+    cells,
+    crossover: cross[0] ?? null,
+    crossovers: cross,
+    wallMs: Date.now() - started,
   };
 }

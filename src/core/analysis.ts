@@ -25,10 +25,27 @@ export function analyze(run: Run, device: DeviceProfile): Analysis {
       const moving = e.attainableGflops === 0;
       const boundBw = bandwidthFor(cost, rates);
       steps.push({
-        variant: v.name, stepId: s.id, name: s.name, kind: cost.kind, category: categoryOf(s), inLayer: s.inLayer, oneOff: s.oneOff,
-        flops: s.flops, bytes: s.bytes, intensity: e.intensity, medianMs: s.median, modelMs: e.ms, bound: e.bound,
-        attainableGflops: e.attainableGflops, achievedGflops, achievedGBs,
-        pctOfBound: moving ? (100 * achievedGBs) / boundBw : e.attainableGflops > 0 ? (100 * achievedGflops) / e.attainableGflops : 0,
+        variant: v.name,
+        stepId: s.id,
+        name: s.name,
+        kind: cost.kind,
+        category: categoryOf(s),
+        inLayer: s.inLayer,
+        oneOff: s.oneOff,
+        flops: s.flops,
+        bytes: s.bytes,
+        intensity: e.intensity,
+        medianMs: s.median,
+        modelMs: e.ms,
+        bound: e.bound,
+        attainableGflops: e.attainableGflops,
+        achievedGflops,
+        achievedGBs,
+        pctOfBound: moving
+          ? (100 * achievedGBs) / boundBw
+          : e.attainableGflops > 0
+            ? (100 * achievedGflops) / e.attainableGflops
+            : 0,
       });
     }
     variants.push({ variant: v.name, measuredMs: v.totalMs.median, modelMs: model });

@@ -43,9 +43,14 @@ export function diffRuns(previous: Run, current: Run): RunDiff {
   const rows: StepDiff[] = [];
   const notes: string[] = [];
   const sameSpec = describeSpec(previous.spec) === describeSpec(current.spec);
-  const sameEngine = previous.engine === current.engine && previous.backend === current.backend && previous.device === current.device;
-  if (!sameSpec) notes.push(`The layers differ: previous ${describeSpec(previous.spec)}; now ${describeSpec(current.spec)}.`);
-  if (!sameEngine) notes.push(`The engines differ: previous ${previous.engine}/${previous.backend} on ${previous.device}; now ${current.engine}/${current.backend} on ${current.device}.`);
+  const sameEngine =
+    previous.engine === current.engine && previous.backend === current.backend && previous.device === current.device;
+  if (!sameSpec)
+    notes.push(`The layers differ: previous ${describeSpec(previous.spec)}; now ${describeSpec(current.spec)}.`);
+  if (!sameEngine)
+    notes.push(
+      `The engines differ: previous ${previous.engine}/${previous.backend} on ${previous.device}; now ${current.engine}/${current.backend} on ${current.device}.`,
+    );
   const variantNames = [...new Set([...current.variants.map((v) => v.name), ...previous.variants.map((v) => v.name)])];
   for (const name of variantNames) {
     const pv = previous.variants.find((v) => v.name === name);
@@ -64,5 +69,12 @@ export function diffRuns(previous: Run, current: Run): RunDiff {
 function row(variant: string, step: string, prev: Cell | undefined, cur: Cell | undefined): StepDiff {
   if (!prev) return { variant, step, currentMs: cur?.median, change: 'added' };
   if (!cur) return { variant, step, previousMs: prev.median, change: 'removed' };
-  return { variant, step, previousMs: prev.median, currentMs: cur.median, ratio: cur.median / prev.median, change: classify(prev, cur) };
+  return {
+    variant,
+    step,
+    previousMs: prev.median,
+    currentMs: cur.median,
+    ratio: cur.median / prev.median,
+    change: classify(prev, cur),
+  };
 }

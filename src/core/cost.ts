@@ -17,7 +17,15 @@ export function ioBytes(inputs: readonly (readonly number[])[], output: readonly
 }
 
 /** Direct convolution: 2·B·H′·W′·Cin·Cout·kh·kw. */
-export function convFlops(b: number, oh: number, ow: number, cin: number, cout: number, kh: number, kw: number): number {
+export function convFlops(
+  b: number,
+  oh: number,
+  ow: number,
+  cin: number,
+  cout: number,
+  kh: number,
+  kw: number,
+): number {
   return 2 * b * oh * ow * cin * cout * kh * kw;
 }
 

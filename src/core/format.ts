@@ -33,10 +33,14 @@ function find(run: Run, name: string): VariantResult | undefined {
 export function verdict(run: Run): Verdict {
   const lines: string[] = [];
   const ok = run.variants.filter((v) => v.correct && Number.isFinite(v.totalMs.median));
-  if (run.status === 'cancelled') lines.push('Run cancelled: the numbers below are what was measured before the cancel.');
+  if (run.status === 'cancelled')
+    lines.push('Run cancelled: the numbers below are what was measured before the cancel.');
   if (run.status === 'failed' && run.failure) lines.push(`Run failed: ${run.failure}`);
   const wrong = run.variants.filter((v) => !v.correct);
-  for (const v of wrong) lines.push(`${v.name} does NOT match its reference: max |error| ${v.maxAbsError.toExponential(2)} > tolerance ${v.tolerance.toExponential(2)}.`);
+  for (const v of wrong)
+    lines.push(
+      `${v.name} does NOT match its reference: max |error| ${v.maxAbsError.toExponential(2)} > tolerance ${v.tolerance.toExponential(2)}.`,
+    );
   if (!ok.length) return { headline: 'No variant completed correctly.', lines };
   const sorted = [...ok].sort((a, b) => a.totalMs.median - b.totalMs.median);
   const best = sorted[0]!;
@@ -49,10 +53,16 @@ export function verdict(run: Run): Verdict {
     const vb = find(run, b);
     if (!va || !vb || !ok.includes(va) || !ok.includes(vb)) return;
     const r = vb.totalMs.median / va.totalMs.median;
-    lines.push(`${what}: ${a} ${fmtMs(va.totalMs.median)} vs ${b} ${fmtMs(vb.totalMs.median)} — ${a} is ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`}.`);
+    lines.push(
+      `${what}: ${a} ${fmtMs(va.totalMs.median)} vs ${b} ${fmtMs(vb.totalMs.median)} — ${a} is ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`}.`,
+    );
   };
   pair('optimized', 'seed', 'Same function, better formulation');
-  pair('optimized', 'spatial-equivalent', `Same function (${run.spec.kernelH}×${run.spec.kernelW} kernel), spectral vs spatial`);
+  pair(
+    'optimized',
+    'spatial-equivalent',
+    `Same function (${run.spec.kernelH}×${run.spec.kernelW} kernel), spectral vs spatial`,
+  );
   const seed = find(run, 'seed');
   const spatial = find(run, 'spatial');
   if (seed?.layerMs && spatial && ok.includes(seed) && ok.includes(spatial)) {
@@ -88,7 +98,9 @@ export function formatRunText(run: Run): string {
       `${v.name} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}; ` +
         `max |err| ${v.maxAbsError.toExponential(2)} vs ${v.reference} [${check}]`,
     );
-    out.push(`  ${pad('step', 26)} ${pad('median', 9, true)} ${pad('p10–p90', 19, true)} ${pad('share', 6, true)}  ${pad('timing', 24)} implementation`);
+    out.push(
+      `  ${pad('step', 26)} ${pad('median', 9, true)} ${pad('p10–p90', 19, true)} ${pad('share', 6, true)}  ${pad('timing', 24)} implementation`,
+    );
     for (const s of v.steps) {
       const share = s.oneOff ? 'once' : `${((100 * s.median) / v.stepSumMs).toFixed(0)}%`;
       const name = (s.inLayer ? '' : s.oneOff ? '' : '· ') + s.name;
@@ -98,7 +110,9 @@ export function formatRunText(run: Run): string {
     }
     out.push('');
   }
-  out.push('· = outside the layer (input transform, or the inverse transform back to the spatial domain); once = cached, not in the totals.');
+  out.push(
+    '· = outside the layer (input transform, or the inverse transform back to the spatial domain); once = cached, not in the totals.',
+  );
   out.push('Implementations are cut at 110 characters here; report.html and report.json have them whole.');
   const vd = verdict(run);
   out.push('');
@@ -124,7 +138,8 @@ export function shortVerdict(run: Run): string {
   if (spectral && (equivalent || small)) {
     const parts: string[] = [];
     if (equivalent) parts.push(vs(equivalent, run.spec.kernelH));
-    if (small && (!equivalent || run.spec.spatialKernel !== run.spec.kernelH)) parts.push(vs(small, run.spec.spatialKernel).replace(/ than conv /, ' than '));
+    if (small && (!equivalent || run.spec.spatialKernel !== run.spec.kernelH))
+      parts.push(vs(small, run.spec.spatialKernel).replace(/ than conv /, ' than '));
     return `${prefix}FFT ${parts.join(', ')}`;
   }
   const v = verdict(run);
@@ -138,11 +153,16 @@ export function formatHints(hints: ReadonlyArray<import('./insight-schema').Hint
     out.push(`${i + 1}. [${h.severity}] ${h.title}`);
     out.push(`   evidence: ${h.evidence}`);
     out.push(`   change:   ${h.suggestion}`);
-    out.push(`   gain:     ${h.expectedGain.text}${h.expectedGain.basis !== 'none' ? ` (${h.expectedGain.basis})` : ''}`);
+    out.push(
+      `   gain:     ${h.expectedGain.text}${h.expectedGain.basis !== 'none' ? ` (${h.expectedGain.basis})` : ''}`,
+    );
     out.push(`   source:   ${h.source}`);
   });
   const rest = hints.slice(n);
-  if (rest.length) out.push(`Also: ${rest.map((h) => `${h.title}${h.expectedGain.ms ? ` (${fmtMs(h.expectedGain.ms)})` : ''}`).join('; ')}.`);
+  if (rest.length)
+    out.push(
+      `Also: ${rest.map((h) => `${h.title}${h.expectedGain.ms ? ` (${fmtMs(h.expectedGain.ms)})` : ''}`).join('; ')}.`,
+    );
   return out.join('\n');
 }
 
@@ -185,19 +205,28 @@ export function progressFraction(p: ProgressLike): number {
 /** The sweep as a text table with its crossovers and the model's agreement. */
 export function formatSweepText(sw: Sweep): string {
   const out: string[] = [];
-  out.push(`fconv sweep — batch ${sw.base.batch}, ${sw.base.height}×${sw.base.width}, ${sw.base.padding}, ${sw.base.layout}; ${sw.engine}/${sw.backend} on ${sw.device}; ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell`);
+  out.push(
+    `fconv sweep — batch ${sw.base.batch}, ${sw.base.height}×${sw.base.width}, ${sw.base.padding}, ${sw.base.layout}; ${sw.engine}/${sw.backend} on ${sw.device}; ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell`,
+  );
   out.push('');
-  out.push(`  ${'k'.padStart(3)}  ${'channels'.padEnd(9)} ${'spatial'.padStart(9)} ${'spectral'.padStart(9)}  ${'model spatial'.padStart(13)} ${'model spectral'.padStart(14)}  winner (measured / model)`);
+  out.push(
+    `  ${'k'.padStart(3)}  ${'channels'.padEnd(9)} ${'spatial'.padStart(9)} ${'spectral'.padStart(9)}  ${'model spatial'.padStart(13)} ${'model spectral'.padStart(14)}  winner (measured / model)`,
+  );
   for (const c of sw.cells) {
     const mw = c.measuredWinner ?? '—';
-    out.push(`  ${String(c.kernel).padStart(3)}  ${`${c.inChannels}→${c.outChannels}`.padEnd(9)} ${(c.spatialMs === null ? '—' : fmtMs(c.spatialMs)).padStart(9)} ${(c.spectralMs === null ? '—' : fmtMs(c.spectralMs)).padStart(9)}  ${fmtMs(c.predictedSpatialMs).padStart(13)} ${fmtMs(c.predictedSpectralMs).padStart(14)}  ${mw} / ${c.predictedWinner}${c.measuredWinner && c.measuredWinner !== c.predictedWinner ? '  ✗' : ''}${c.note ? `  (${c.note})` : ''}`);
+    out.push(
+      `  ${String(c.kernel).padStart(3)}  ${`${c.inChannels}→${c.outChannels}`.padEnd(9)} ${(c.spatialMs === null ? '—' : fmtMs(c.spatialMs)).padStart(9)} ${(c.spectralMs === null ? '—' : fmtMs(c.spectralMs)).padStart(9)}  ${fmtMs(c.predictedSpatialMs).padStart(13)} ${fmtMs(c.predictedSpectralMs).padStart(14)}  ${mw} / ${c.predictedWinner}${c.measuredWinner && c.measuredWinner !== c.predictedWinner ? '  ✗' : ''}${c.note ? `  (${c.note})` : ''}`,
+    );
   }
   out.push('');
   for (const x of sw.crossovers) {
-    out.push(`crossover ${x.inChannels}→${x.outChannels}: measured ${x.measured === null ? 'none (spatial wins at every swept kernel)' : `spectral wins from k = ${x.measured}`}; model ${x.predicted === null ? 'none' : `from k = ${x.predicted}`}`);
+    out.push(
+      `crossover ${x.inChannels}→${x.outChannels}: measured ${x.measured === null ? 'none (spatial wins at every swept kernel)' : `spectral wins from k = ${x.measured}`}; model ${x.predicted === null ? 'none' : `from k = ${x.predicted}`}`,
+    );
   }
   const cf = confusion(sw);
   if (cf.measured) out.push(`model picked the measured winner in ${cf.agree}/${cf.measured} cells`);
-  if (sw.status !== 'ok') out.push(`sweep ${sw.status}${sw.failure ? `: ${sw.failure}` : ''}; the finished cells are kept`);
+  if (sw.status !== 'ok')
+    out.push(`sweep ${sw.status}${sw.failure ? `: ${sw.failure}` : ''}; the finished cells are kept`);
   return out.join('\n');
 }

@@ -44,7 +44,9 @@ export const analysisSchema = z.object({
   /** FLOP/byte above which a step can reach the FP32 peak. */
   ridge: z.number().positive(),
   steps: z.array(stepAnalysisSchema),
-  variants: z.array(z.object({ variant: z.string(), measuredMs: z.number().nonnegative(), modelMs: z.number().nonnegative() })),
+  variants: z.array(
+    z.object({ variant: z.string(), measuredMs: z.number().nonnegative(), modelMs: z.number().nonnegative() }),
+  ),
   breakEven: breakEvenSchema,
 });
 
@@ -98,7 +100,13 @@ export const sweepSchema = z.object({
   backend: z.string(),
   device: z.string(),
   /** Batch, image, padding and layout of every cell (kernel and channels vary). */
-  base: z.object({ batch: z.number().int().positive(), height: z.number().int().positive(), width: z.number().int().positive(), padding: z.string(), layout: z.string() }),
+  base: z.object({
+    batch: z.number().int().positive(),
+    height: z.number().int().positive(),
+    width: z.number().int().positive(),
+    padding: z.string(),
+    layout: z.string(),
+  }),
   kernels: z.array(z.number().int().positive()),
   channels: z.array(z.object({ inChannels: z.number().int().positive(), outChannels: z.number().int().positive() })),
   settings: z.object({ warmup: z.number().int().nonnegative(), reps: z.number().int().positive() }),

@@ -26,7 +26,7 @@ export function estimateVariantBytes(spec: LayerSpec, variant: VariantName): num
     case 'seed':
     case 'optimized': {
       const live = spectrum(B * Ci) + spectrum(Ci * Co) + 3 * spectrum(B * Co);
-      return input + output + live + (g.fftH * g.fftW) * B * Ci * F32;
+      return input + output + live + g.fftH * g.fftW * B * Ci * F32;
     }
   }
 }

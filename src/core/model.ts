@@ -8,7 +8,11 @@ import { z } from 'zod';
 import { type LayerSpec, geometry } from './spec';
 
 /** A rate measured at one inner size (GEMM K, or conv in-channels): small inner sizes run slower. */
-const ratePoint = z.object({ inner: z.number().positive(), gflops: z.number().positive(), kernel: z.number().positive().optional() });
+const ratePoint = z.object({
+  inner: z.number().positive(),
+  gflops: z.number().positive(),
+  kernel: z.number().positive().optional(),
+});
 
 export const probeSchema = z.object({
   backend: z.string(),
@@ -48,12 +52,13 @@ export type DeviceProfile = z.infer<typeof deviceProfileSchema>;
 const FACTS = 'vendor datasheet peaks (docs/fft-convolution.md#roofline)';
 
 /** GPUs with known peaks. `match` is tested against nvidia-smi names and user input. */
-export const GPU_TABLE: ReadonlyArray<{ name: string; match: RegExp; fp32: number; tf32: number; bandwidth: number }> = [
-  { name: 'H100 SXM', match: /h100(?!.*pcie)/i, fp32: 67_000, tf32: 494_700, bandwidth: 3350 },
-  { name: 'H100 PCIe', match: /h100.*pcie/i, fp32: 51_000, tf32: 378_000, bandwidth: 2000 },
-  { name: 'A100 80GB SXM', match: /a100/i, fp32: 19_500, tf32: 156_000, bandwidth: 2039 },
-  { name: 'RTX 4090', match: /4090/i, fp32: 82_600, tf32: 82_600, bandwidth: 1008 },
-];
+export const GPU_TABLE: ReadonlyArray<{ name: string; match: RegExp; fp32: number; tf32: number; bandwidth: number }> =
+  [
+    { name: 'H100 SXM', match: /h100(?!.*pcie)/i, fp32: 67_000, tf32: 494_700, bandwidth: 3350 },
+    { name: 'H100 PCIe', match: /h100.*pcie/i, fp32: 51_000, tf32: 378_000, bandwidth: 2000 },
+    { name: 'A100 80GB SXM', match: /a100/i, fp32: 19_500, tf32: 156_000, bandwidth: 2039 },
+    { name: 'RTX 4090', match: /4090/i, fp32: 82_600, tf32: 82_600, bandwidth: 1008 },
+  ];
 
 /** Kernel launch cost assumed for table GPUs (a few µs per launch; no probe there). */
 export const GPU_LAUNCH_US = 5;
@@ -61,17 +66,40 @@ export const GPU_LAUNCH_US = 5;
 export function gpuProfile(name: string): DeviceProfile | undefined {
   const g = GPU_TABLE.find((x) => x.match.test(name) || x.name.toLowerCase() === name.trim().toLowerCase());
   if (!g) return undefined;
-  return { name: g.name, kind: 'gpu', source: 'table', fp32Gflops: g.fp32, tf32Gflops: g.tf32, bandwidthGBs: g.bandwidth, overheadUs: GPU_LAUNCH_US, citation: FACTS };
+  return {
+    name: g.name,
+    kind: 'gpu',
+    source: 'table',
+    fp32Gflops: g.fp32,
+    tf32Gflops: g.tf32,
+    bandwidthGBs: g.bandwidth,
+    overheadUs: GPU_LAUNCH_US,
+    citation: FACTS,
+  };
 }
 
 export function explicitProfile(peakTflops: number, bandwidthGBs: number, name = 'custom device'): DeviceProfile {
-  return { name, kind: 'gpu', source: 'explicit', fp32Gflops: peakTflops * 1000, bandwidthGBs, overheadUs: GPU_LAUNCH_US, citation: 'peaks given on the command line' };
+  return {
+    name,
+    kind: 'gpu',
+    source: 'explicit',
+    fp32Gflops: peakTflops * 1000,
+    bandwidthGBs,
+    overheadUs: GPU_LAUNCH_US,
+    citation: 'peaks given on the command line',
+  };
 }
 
 export function cpuProfile(p: Probe): DeviceProfile {
   return {
-    name: p.device, kind: 'cpu', source: 'probe', fp32Gflops: Math.max(p.gemmGflops, ...p.conv.map((c) => c.gflops)), bandwidthGBs: Math.max(p.copyGBs, p.elementwiseGBs),
-    overheadUs: p.overheadUs, citation: `probe on the ${p.backend} backend, ${p.measuredAt.slice(0, 10)}`, probe: p,
+    name: p.device,
+    kind: 'cpu',
+    source: 'probe',
+    fp32Gflops: Math.max(p.gemmGflops, ...p.conv.map((c) => c.gflops)),
+    bandwidthGBs: Math.max(p.copyGBs, p.elementwiseGBs),
+    overheadUs: p.overheadUs,
+    citation: `probe on the ${p.backend} backend, ${p.measuredAt.slice(0, 10)}`,
+    probe: p,
   };
 }
 
@@ -129,7 +157,8 @@ export function rateAt(r: number | RatePoint[], inner: number | undefined): numb
   if (pts.length === 1 || inner === undefined) return pts[pts.length - 1]!.gflops;
   let i = 0;
   while (i < pts.length - 2 && inner > pts[i + 1]!.inner) i++;
-  const a = pts[i]!, b = pts[i + 1]!;
+  const a = pts[i]!,
+    b = pts[i + 1]!;
   const slope = Math.log(b.gflops / a.gflops) / Math.log(b.inner / a.inner);
   const v = a.gflops * Math.exp(slope * Math.log(inner / a.inner));
   return Math.min(v, 1.5 * Math.max(...pts.map((p) => p.gflops)));
@@ -140,14 +169,26 @@ export function ratesFor(d: DeviceProfile): Rates {
   if (p) {
     return {
       flops: { gemm: p.gemmGflops, bmm: p.bmm, conv: p.conv, fft: p.fftGflops, ifft: p.ifftGflops },
-      elementwiseGBs: p.elementwiseGBs, pad: p.pad, copyGBs: p.copyGBs, overheadUs: p.overheadUs,
+      elementwiseGBs: p.elementwiseGBs,
+      pad: p.pad,
+      copyGBs: p.copyGBs,
+      overheadUs: p.overheadUs,
     };
   }
   // GPU roofline peaks: convolution (implicit GEMM) on tensor cores where there are some, everything
   // else on the FP32 units (cuFFT butterflies, SGEMM).
   return {
-    flops: { gemm: d.fp32Gflops, bmm: d.fp32Gflops, conv: d.tf32Gflops ?? d.fp32Gflops, fft: d.fp32Gflops, ifft: d.fp32Gflops },
-    elementwiseGBs: d.bandwidthGBs, pad: d.bandwidthGBs, copyGBs: d.bandwidthGBs, overheadUs: d.overheadUs,
+    flops: {
+      gemm: d.fp32Gflops,
+      bmm: d.fp32Gflops,
+      conv: d.tf32Gflops ?? d.fp32Gflops,
+      fft: d.fp32Gflops,
+      ifft: d.fp32Gflops,
+    },
+    elementwiseGBs: d.bandwidthGBs,
+    pad: d.bandwidthGBs,
+    copyGBs: d.bandwidthGBs,
+    overheadUs: d.overheadUs,
   };
 }
 
@@ -169,7 +210,11 @@ export interface StepCost {
  * the GEMM rate whatever the kernel. So: one input channel → interpolate the in = 1 points over the
  * kernel (flat beyond the largest); more → interpolate the in > 1 points over the in-channels.
  */
-export function convRate(points: RatePoint[] | number, inChannels: number | undefined, kernel: number | undefined): number {
+export function convRate(
+  points: RatePoint[] | number,
+  inChannels: number | undefined,
+  kernel: number | undefined,
+): number {
   if (typeof points === 'number') return points;
   const one = points.filter((p) => p.inner === 1 && p.kernel !== undefined);
   const many = points.filter((p) => p.inner > 1);
@@ -182,14 +227,29 @@ export function convRate(points: RatePoint[] | number, inChannels: number | unde
 }
 
 /** The cost inputs of a recorded step. */
-export function costOf(step: { id: string; implementation: string; kind?: StepKind; flops: number; bytes: number; inputShapes: number[][] }, spec: { inChannels: number }): StepCost {
+export function costOf(
+  step: { id: string; implementation: string; kind?: StepKind; flops: number; bytes: number; inputShapes: number[][] },
+  spec: { inChannels: number },
+): StepCost {
   const kind = stepKind(step);
-  const inner = kind === 'conv' || step.id === 'multiply' || step.id === 'einsum' ? spec.inChannels : kind === 'bmm' ? step.inputShapes[0]?.at(-2) : undefined;
+  const inner =
+    kind === 'conv' || step.id === 'multiply' || step.id === 'einsum'
+      ? spec.inChannels
+      : kind === 'bmm'
+        ? step.inputShapes[0]?.at(-2)
+        : undefined;
   const w = step.inputShapes[1];
   const kernel = kind === 'conv' && w && w.length === 4 ? Math.max(w[0]!, w[1]!) : undefined;
   const passes = kind === 'elementwise' && step.id === 'multiply' ? 3 : undefined;
   const padInner = kind === 'pad' ? step.inputShapes[0]?.at(-1) : undefined;
-  return { kind, flops: step.flops, bytes: step.bytes, inner: padInner ?? inner, ...(kernel ? { kernel } : {}), ...(passes ? { passes } : {}) };
+  return {
+    kind,
+    flops: step.flops,
+    bytes: step.bytes,
+    inner: padInner ?? inner,
+    ...(kernel ? { kernel } : {}),
+    ...(passes ? { passes } : {}),
+  };
 }
 
 export interface StepEstimate {
@@ -215,7 +275,11 @@ export function bandwidthFor(s: Pick<StepCost, 'kind' | 'inner'>, r: Rates): num
 export function estimateStep(s: StepCost, r: Rates): StepEstimate {
   const moving = MOVING.includes(s.kind);
   const bw = bandwidthFor(s, r);
-  const peak = moving ? 0 : s.kind === 'conv' ? convRate(r.flops.conv, s.inner, s.kernel) : rateAt(r.flops[s.kind as FlopKind], s.inner);
+  const peak = moving
+    ? 0
+    : s.kind === 'conv'
+      ? convRate(r.flops.conv, s.inner, s.kernel)
+      : rateAt(r.flops[s.kind as FlopKind], s.inner);
   const computeMs = moving || !peak ? 0 : (s.flops / (peak * 1e9)) * 1e3;
   const passes = s.passes ?? 1;
   const memoryMs = ((s.bytes * passes) / (bw * 1e9)) * 1e3;
@@ -242,7 +306,13 @@ export function ridge(d: DeviceProfile): number {
  * when k²·(n′/n)² > 4 + 2C·log2 n·(1/f + 1/f′ + 1/S), C ≈ 2.5; ≈ 2 instead of 4 with Hermitian half
  * spectra (as the optimized layer uses).
  */
-export function breakEven(a: { n: number; nOut: number; k: number; f: number; fOut: number; S: number }): { lhs: number; threshold: number; thresholdHalf: number; fftPays: boolean; terms: { inputs: number; outputs: number; batch: number } } {
+export function breakEven(a: { n: number; nOut: number; k: number; f: number; fOut: number; S: number }): {
+  lhs: number;
+  threshold: number;
+  thresholdHalf: number;
+  fftPays: boolean;
+  terms: { inputs: number; outputs: number; batch: number };
+} {
   const C = 2.5;
   const lhs = a.k * a.k * (a.nOut / a.n) ** 2;
   const base = 2 * C * Math.log2(a.n);

@@ -36,7 +36,8 @@ export interface Prediction {
 
 function price(plan: PlannedStep[], device: DeviceProfile): { steps: PredictedStep[]; total: number; oneOff: number } {
   const rates = ratesFor(device);
-  let total = 0, oneOff = 0;
+  let total = 0,
+    oneOff = 0;
   const steps = plan.map((p) => {
     const e = estimateStep(p, rates);
     if (p.oneOff) oneOff += e.ms;
@@ -53,12 +54,20 @@ function dominant(steps: PredictedStep[]): string {
   for (const s of timed) byKind.set(s.kind, (byKind.get(s.kind) ?? 0) + s.ms);
   const [kind, ms] = [...byKind.entries()].sort((a, b) => b[1] - a[1])[0] ?? ['none', 0];
   const bounds = timed.filter((s) => s.kind === kind).map((s) => s.bound);
-  const bound = bounds.includes('compute') ? 'compute-bound' : bounds.includes('memory') ? 'memory-bound' : 'overhead-bound';
+  const bound = bounds.includes('compute')
+    ? 'compute-bound'
+    : bounds.includes('memory')
+      ? 'memory-bound'
+      : 'overhead-bound';
   return `${KIND_LABEL[kind as PlannedStep['kind']] ?? kind} (${Math.round((100 * ms) / Math.max(total, 1e-12))} %, ${bound})`;
 }
 
 /** `backend` picks the pipeline shape (matmul orientation) the optimized layer would use. */
-export function predict(spec: LayerSpec, device: DeviceProfile, backend = device.probe?.backend ?? 'tensorflow'): Prediction {
+export function predict(
+  spec: LayerSpec,
+  device: DeviceProfile,
+  backend = device.probe?.backend ?? 'tensorflow',
+): Prediction {
   const traits = traitsFor(backend);
   const sp = price(allSteps(planSpatialEquivalent(spec, traits)), device);
   const fp = price(allSteps(planOptimized(spec, traits)), device);
@@ -73,9 +82,16 @@ export function predict(spec: LayerSpec, device: DeviceProfile, backend = device
       : `${device.source === 'table' ? 'datasheet peaks' : 'given peaks'} (${device.fp32Gflops / 1000} TFLOP/s FP32${device.tf32Gflops ? `, ${device.tf32Gflops / 1000} TFLOP/s TF32 for the convolution` : ''}, ${device.bandwidthGBs} GB/s): a lower bound on both times, uncalibrated`,
   ];
   return {
-    device: device.name, deviceSource: device.source,
-    spatialMs: sp.total, spectralMs: fp.total, winner,
+    device: device.name,
+    deviceSource: device.source,
+    spatialMs: sp.total,
+    spectralMs: fp.total,
+    winner,
     factor: winner === 'spectral' ? sp.total / fp.total : fp.total / sp.total,
-    spatialSteps: sp.steps, spectralSteps: fp.steps, kernelTransformMs: fp.oneOff, breakEven: be, reasoning,
+    spatialSteps: sp.steps,
+    spectralSteps: fp.steps,
+    kernelTransformMs: fp.oneOff,
+    breakEven: be,
+    reasoning,
   };
 }

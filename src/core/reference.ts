@@ -26,7 +26,13 @@ export interface CorrelationSpec {
 
 /** Conv2D (cross-correlation) at one output point; weights HWIO. */
 export function correlateAt(
-  c: CorrelationSpec, x: Float32Array, w: Float32Array, b: number, i: number, j: number, o: number,
+  c: CorrelationSpec,
+  x: Float32Array,
+  w: Float32Array,
+  b: number,
+  i: number,
+  j: number,
+  o: number,
 ): number {
   let acc = 0;
   const { height: H, width: W, inChannels: C, outChannels: O } = c;
@@ -51,8 +57,15 @@ export function correlateAt(
 export function equivalentCorrelation(spec: LayerSpec): CorrelationSpec {
   const g = geometry(spec);
   const base = {
-    batch: spec.batch, height: spec.height, width: spec.width, inChannels: spec.inChannels,
-    outChannels: spec.outChannels, kh: spec.kernelH, kw: spec.kernelW, outH: g.outH, outW: g.outW,
+    batch: spec.batch,
+    height: spec.height,
+    width: spec.width,
+    inChannels: spec.inChannels,
+    outChannels: spec.outChannels,
+    kh: spec.kernelH,
+    kw: spec.kernelW,
+    outH: g.outH,
+    outW: g.outW,
     layout: spec.layout,
   };
   switch (spec.padding) {
@@ -62,7 +75,12 @@ export function equivalentCorrelation(spec: LayerSpec): CorrelationSpec {
       return { ...base, padTop: 0, padLeft: 0, wrap: false };
     case 'same':
     case 'linear':
-      return { ...base, padTop: Math.floor((spec.kernelH - 1) / 2), padLeft: Math.floor((spec.kernelW - 1) / 2), wrap: false };
+      return {
+        ...base,
+        padTop: Math.floor((spec.kernelH - 1) / 2),
+        padLeft: Math.floor((spec.kernelW - 1) / 2),
+        wrap: false,
+      };
   }
 }
 
@@ -70,9 +88,19 @@ export function equivalentCorrelation(spec: LayerSpec): CorrelationSpec {
 export function spatialCorrelation(spec: LayerSpec): CorrelationSpec {
   const k = spec.spatialKernel;
   return {
-    batch: spec.batch, height: spec.height, width: spec.width, inChannels: spec.inChannels,
-    outChannels: spec.outChannels, kh: k, kw: k, outH: spec.height, outW: spec.width,
-    padTop: Math.floor((k - 1) / 2), padLeft: Math.floor((k - 1) / 2), wrap: false, layout: spec.layout,
+    batch: spec.batch,
+    height: spec.height,
+    width: spec.width,
+    inChannels: spec.inChannels,
+    outChannels: spec.outChannels,
+    kh: k,
+    kw: k,
+    outH: spec.height,
+    outW: spec.width,
+    padTop: Math.floor((k - 1) / 2),
+    padLeft: Math.floor((k - 1) / 2),
+    wrap: false,
+    layout: spec.layout,
   };
 }
 
@@ -92,7 +120,12 @@ function outIndex(c: CorrelationSpec, b: number, i: number, j: number, o: number
 
 /** Compares an engine's output with the naive reference: everywhere when cheap, else on `samples` points. */
 export function checkAgainstNaive(
-  c: CorrelationSpec, x: Float32Array, w: Float32Array, y: Float32Array, samples = 384, maxMacs = 4e6,
+  c: CorrelationSpec,
+  x: Float32Array,
+  w: Float32Array,
+  y: Float32Array,
+  samples = 384,
+  maxMacs = 4e6,
 ): ErrorReport {
   const total = c.batch * c.outH * c.outW * c.outChannels;
   if (y.length !== total) throw new Error(`output has ${y.length} values, expected ${total}`);

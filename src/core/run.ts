@@ -89,7 +89,17 @@ export const variantResultSchema = z.object({
   checkedPoints: z.number().int().nonnegative(),
   outputShape: z.array(z.number().int().nonnegative()),
   /** cuDNN's algorithm table for this variant's convolution (cudnnFindConvolutionForwardAlgorithm), when an engine has one. */
-  algorithms: z.array(z.object({ algo: z.string(), status: z.string(), ms: z.number(), workspace: z.number().nonnegative(), math: z.string() })).optional(),
+  algorithms: z
+    .array(
+      z.object({
+        algo: z.string(),
+        status: z.string(),
+        ms: z.number(),
+        workspace: z.number().nonnegative(),
+        math: z.string(),
+      }),
+    )
+    .optional(),
 });
 
 export const runSchema = z.object({
@@ -115,7 +125,11 @@ export const runSchema = z.object({
     spatialPadding: z.enum(['circular', 'same', 'valid']),
     describes: z.string(),
   }),
-  settings: z.object({ warmup: z.number().int().nonnegative(), reps: z.number().int().positive(), seed: z.number().int() }),
+  settings: z.object({
+    warmup: z.number().int().nonnegative(),
+    reps: z.number().int().positive(),
+    seed: z.number().int(),
+  }),
   timingNote: z.string(),
   variants: z.array(variantResultSchema),
   wallMs: z.number().nonnegative(),

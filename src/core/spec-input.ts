@@ -11,7 +11,8 @@ export class UsageError extends Error {
 /** A positive whole number, or a clear message. */
 export function parseDimension(text: string, label: string): number {
   const t = text.trim();
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) throw new UsageError(`${label} must be a positive whole number, got "${text}"`);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t))
+    throw new UsageError(`${label} must be a positive whole number, got "${text}"`);
   const v = Number(t);
   if (!Number.isFinite(v)) throw new UsageError(`${label} must be finite, got "${text}"`);
   if (!Number.isInteger(v)) throw new UsageError(`${label} must be a whole number, got ${text}`);
@@ -28,7 +29,8 @@ export function parseKernel(text: string, height: number, width: number): { kh: 
     const k = parseDimension(parts[0]!, 'kernel');
     return { kh: k, kw: k };
   }
-  if (parts.length === 2) return { kh: parseDimension(parts[0]!, 'kernel height'), kw: parseDimension(parts[1]!, 'kernel width') };
+  if (parts.length === 2)
+    return { kh: parseDimension(parts[0]!, 'kernel height'), kw: parseDimension(parts[1]!, 'kernel width') };
   throw new UsageError(`kernel must be N, HxW or "image", got "${text}"`);
 }
 
@@ -46,7 +48,8 @@ export interface SpecText {
 
 export function parsePadding(text: string): Padding {
   const t = text.trim().toLowerCase();
-  if (!(PADDINGS as readonly string[]).includes(t)) throw new UsageError(`padding must be one of ${PADDINGS.join(', ')}, got "${text}"`);
+  if (!(PADDINGS as readonly string[]).includes(t))
+    throw new UsageError(`padding must be one of ${PADDINGS.join(', ')}, got "${text}"`);
   return t as Padding;
 }
 
@@ -82,8 +85,12 @@ export function specFromText(t: SpecText): LayerSpec {
 
 /** "32x28x28x1" (batch × height × width × in channels; × or x or spaces), as the Custom… input box takes it. */
 export function parseInputShape(text: string): { batch: number; height: number; width: number; inChannels: number } {
-  const parts = text.trim().split(/\s*[x×,]\s*|\s+/).filter(Boolean);
-  if (parts.length !== 4) throw new UsageError(`input shape must be batch×height×width×channels (e.g. 32×28×28×1), got "${text}"`);
+  const parts = text
+    .trim()
+    .split(/\s*[x×,]\s*|\s+/)
+    .filter(Boolean);
+  if (parts.length !== 4)
+    throw new UsageError(`input shape must be batch×height×width×channels (e.g. 32×28×28×1), got "${text}"`);
   return {
     batch: parseDimension(parts[0]!, 'batch'),
     height: parseDimension(parts[1]!, 'height'),

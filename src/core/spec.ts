@@ -72,7 +72,8 @@ export function specProblems(spec: LayerSpec): string[] {
   if (!PADDINGS.includes(spec.padding)) {
     out.push(`padding must be one of ${PADDINGS.join(', ')}, got ${String(spec.padding)}`);
   }
-  if (!LAYOUTS.includes(spec.layout)) out.push(`layout must be one of ${LAYOUTS.join(', ')}, got ${String(spec.layout)}`);
+  if (!LAYOUTS.includes(spec.layout))
+    out.push(`layout must be one of ${LAYOUTS.join(', ')}, got ${String(spec.layout)}`);
   if (spec.dtype !== 'float32') out.push(`dtype must be float32, got ${String(spec.dtype)}`);
   if (out.length) return out;
   if (spec.padding === 'valid' && (spec.kernelH > spec.height || spec.kernelW > spec.width)) {
@@ -118,22 +119,40 @@ export function geometry(spec: LayerSpec): Geometry {
   switch (spec.padding) {
     case 'circular':
       return {
-        fftH: H, fftW: W, freqW: Math.floor(W / 2) + 1, outH: H, outW: W, cropTop: 0, cropLeft: 0,
+        fftH: H,
+        fftW: W,
+        freqW: Math.floor(W / 2) + 1,
+        outH: H,
+        outW: W,
+        cropTop: 0,
+        cropLeft: 0,
         spatialPadding: 'circular',
         describes: `circular (wrap-around) convolution on the ${H}×${W} grid, as a plain product of spectra computes`,
       };
     case 'valid':
       return {
-        fftH: H, fftW: W, freqW: Math.floor(W / 2) + 1, outH: H - kh + 1, outW: W - kw + 1,
-        cropTop: kh - 1, cropLeft: kw - 1, spatialPadding: 'valid',
+        fftH: H,
+        fftW: W,
+        freqW: Math.floor(W / 2) + 1,
+        outH: H - kh + 1,
+        outW: W - kw + 1,
+        cropTop: kh - 1,
+        cropLeft: kw - 1,
+        spatialPadding: 'valid',
         describes: `'valid' convolution: the circular product cropped to the ${H - kh + 1}×${W - kw + 1} window the wrap-around does not reach`,
       };
     case 'linear': {
       const fftH = H + kh - 1;
       const fftW = W + kw - 1;
       return {
-        fftH, fftW, freqW: Math.floor(fftW / 2) + 1, outH: H, outW: W,
-        cropTop: Math.ceil((kh - 1) / 2), cropLeft: Math.ceil((kw - 1) / 2), spatialPadding: 'same',
+        fftH,
+        fftW,
+        freqW: Math.floor(fftW / 2) + 1,
+        outH: H,
+        outW: W,
+        cropTop: Math.ceil((kh - 1) / 2),
+        cropLeft: Math.ceil((kw - 1) / 2),
+        spatialPadding: 'same',
         describes: `linear convolution: zero-padded to n + k − 1 = ${fftH}×${fftW}, cropped like Conv2D 'same'`,
       };
     }
@@ -144,8 +163,14 @@ export function geometry(spec: LayerSpec): Geometry {
       const fftH = Math.max(H + Math.ceil((kh - 1) / 2), kh);
       const fftW = Math.max(W + Math.ceil((kw - 1) / 2), kw);
       return {
-        fftH, fftW, freqW: Math.floor(fftW / 2) + 1, outH: H, outW: W,
-        cropTop: Math.ceil((kh - 1) / 2), cropLeft: Math.ceil((kw - 1) / 2), spatialPadding: 'same',
+        fftH,
+        fftW,
+        freqW: Math.floor(fftW / 2) + 1,
+        outH: H,
+        outW: W,
+        cropTop: Math.ceil((kh - 1) / 2),
+        cropLeft: Math.ceil((kw - 1) / 2),
+        spatialPadding: 'same',
         describes: `Conv2D 'same' convolution with the least zero padding (${fftH}×${fftW}) that keeps wrap-around out of the window`,
       };
     }

@@ -21,28 +21,45 @@ export function cellSpec(base: LayerSpec, kernel: number, inChannels: number, ou
 
 /** "1:32,16:16" → [{1, 32}, {16, 16}]. Throws with a readable message. */
 export function parseChannels(text: string): Array<{ inChannels: number; outChannels: number }> {
-  const out = text.split(',').map((s) => s.trim()).filter(Boolean).map((pair) => {
-    const m = /^(\d+)\s*[:→x×]\s*(\d+)$/.exec(pair);
-    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`channels must be IN:OUT pairs like 1:32,16:16, got "${pair}"`);
-    return { inChannels: Number(m[1]), outChannels: Number(m[2]) };
-  });
+  const out = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const m = /^(\d+)\s*[:→x×]\s*(\d+)$/.exec(pair);
+      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
+        throw new Error(`channels must be IN:OUT pairs like 1:32,16:16, got "${pair}"`);
+      return { inChannels: Number(m[1]), outChannels: Number(m[2]) };
+    });
   if (!out.length) throw new Error('channels needs at least one IN:OUT pair');
   return out;
 }
 
 export function parseKernelList(text: string): number[] {
-  const ks = text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-    if (!/^\d+$/.test(s) || Number(s) < 1) throw new Error(`kernels must be positive whole numbers like 3,5,7, got "${s}"`);
-    return Number(s);
-  });
+  const ks = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      if (!/^\d+$/.test(s) || Number(s) < 1)
+        throw new Error(`kernels must be positive whole numbers like 3,5,7, got "${s}"`);
+      return Number(s);
+    });
   if (!ks.length) throw new Error('kernels needs at least one size');
   return ks;
 }
 
 /** Problems of any cell (e.g. a kernel larger than the image with 'valid' padding), before anything runs. */
-export function sweepProblems(base: LayerSpec, kernels: number[], channels: Array<{ inChannels: number; outChannels: number }>): string[] {
+export function sweepProblems(
+  base: LayerSpec,
+  kernels: number[],
+  channels: Array<{ inChannels: number; outChannels: number }>,
+): string[] {
   const out: string[] = [];
-  for (const c of channels) for (const k of kernels) for (const p of specProblems(cellSpec(base, k, c.inChannels, c.outChannels))) out.push(`kernel ${k}, ${c.inChannels}→${c.outChannels}: ${p}`);
+  for (const c of channels)
+    for (const k of kernels)
+      for (const p of specProblems(cellSpec(base, k, c.inChannels, c.outChannels)))
+        out.push(`kernel ${k}, ${c.inChannels}→${c.outChannels}: ${p}`);
   return [...new Set(out)];
 }
 
@@ -57,17 +74,34 @@ function crossoverOf(cells: SweepCell[], winner: (c: SweepCell) => 'spatial' | '
   return k;
 }
 
-export function crossovers(cells: SweepCell[], channels: Array<{ inChannels: number; outChannels: number }>): Crossover[] {
+export function crossovers(
+  cells: SweepCell[],
+  channels: Array<{ inChannels: number; outChannels: number }>,
+): Crossover[] {
   return channels.map((c) => {
     const mine = cells.filter((x) => x.inChannels === c.inChannels && x.outChannels === c.outChannels);
-    return { ...c, measured: crossoverOf(mine, (x) => x.measuredWinner), predicted: crossoverOf(mine, (x) => x.predictedWinner) };
+    return {
+      ...c,
+      measured: crossoverOf(mine, (x) => x.measuredWinner),
+      predicted: crossoverOf(mine, (x) => x.predictedWinner),
+    };
   });
 }
 
 /** How often the model picked the measured winner. */
-export function confusion(sweep: Pick<Sweep, 'cells'>): { agree: number; measured: number; wrong: SweepCell[]; matrix: Record<string, number> } {
+export function confusion(sweep: Pick<Sweep, 'cells'>): {
+  agree: number;
+  measured: number;
+  wrong: SweepCell[];
+  matrix: Record<string, number>;
+} {
   const done = sweep.cells.filter((c) => c.measuredWinner);
-  const matrix: Record<string, number> = { 'spatial/spatial': 0, 'spatial/spectral': 0, 'spectral/spatial': 0, 'spectral/spectral': 0 };
+  const matrix: Record<string, number> = {
+    'spatial/spatial': 0,
+    'spatial/spectral': 0,
+    'spectral/spatial': 0,
+    'spectral/spectral': 0,
+  };
   for (const c of done) matrix[`${c.predictedWinner}/${c.measuredWinner}`]!++;
   const wrong = done.filter((c) => c.predictedWinner !== c.measuredWinner);
   return { agree: done.length - wrong.length, measured: done.length, wrong, matrix };

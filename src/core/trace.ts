@@ -28,7 +28,13 @@ const us = (ms: number) => Math.round(ms * 1000 * 1000) / 1000;
 export function toChromeTrace(run: Run): ChromeTrace {
   const pid = 1;
   const events: TraceEvent[] = [
-    { name: 'process_name', ph: 'M', pid, tid: 0, args: { name: `fconv ${run.engine}/${run.backend} — ${run.device}` } },
+    {
+      name: 'process_name',
+      ph: 'M',
+      pid,
+      tid: 0,
+      args: { name: `fconv ${run.engine}/${run.backend} — ${run.device}` },
+    },
   ];
   run.variants.forEach((v, i) => {
     const tid = i + 1;
@@ -42,7 +48,13 @@ export function toChromeTrace(run: Run): ChromeTrace {
     const perCall = v.steps.filter((s) => !s.oneOff);
     const start = t;
     events.push({
-      name: `${v.name} (Σ step medians)`, ph: 'X', pid, tid, ts: us(start), dur: us(v.stepSumMs), cat: 'variant',
+      name: `${v.name} (Σ step medians)`,
+      ph: 'X',
+      pid,
+      tid,
+      ts: us(start),
+      dur: us(v.stepSumMs),
+      cat: 'variant',
       args: {
         endToEndMedianMs: v.totalMs.median,
         layerOnlyMedianMs: v.layerMs?.median,
@@ -63,13 +75,33 @@ export function toChromeTrace(run: Run): ChromeTrace {
   };
 }
 
-function stepEvent(s: Run['variants'][number]['steps'][number], pid: number, tid: number, startMs: number, cat: string): TraceEvent {
+function stepEvent(
+  s: Run['variants'][number]['steps'][number],
+  pid: number,
+  tid: number,
+  startMs: number,
+  cat: string,
+): TraceEvent {
   return {
-    name: s.name, ph: 'X', pid, tid, ts: us(startMs), dur: us(s.median), cat,
+    name: s.name,
+    ph: 'X',
+    pid,
+    tid,
+    ts: us(startMs),
+    dur: us(s.median),
+    cat,
     args: {
-      implementation: s.implementation, timing: TIMING_LABELS[s.timing], medianMs: s.median, p10Ms: s.p10,
-      p90Ms: s.p90, reps: s.reps, warmup: s.warmup, flops: s.flops, bytes: s.bytes,
-      inputShapes: s.inputShapes.map((x) => x.join('×')), outputShape: s.outputShape.join('×'),
+      implementation: s.implementation,
+      timing: TIMING_LABELS[s.timing],
+      medianMs: s.median,
+      p10Ms: s.p10,
+      p90Ms: s.p90,
+      reps: s.reps,
+      warmup: s.warmup,
+      flops: s.flops,
+      bytes: s.bytes,
+      inputShapes: s.inputShapes.map((x) => x.join('×')),
+      outputShape: s.outputShape.join('×'),
     },
   };
 }

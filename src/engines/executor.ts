@@ -31,7 +31,8 @@ export function bindPlan(plan: VariantPlan, executors: Executors, bound: Bound):
     let prev: string | undefined;
     return list.map((p) => {
       const x = executors[p.id];
-      if (!x) throw new Error(`internal: the ${plan.name} plan has a step "${p.id}" that this engine has no executor for`);
+      if (!x)
+        throw new Error(`internal: the ${plan.name} plan has a step "${p.id}" that this engine has no executor for`);
       used.add(p.id);
       const writes = x.writes ?? p.id;
       const reads = x.reads ?? (chained && prev ? [prev] : []);
@@ -42,7 +43,8 @@ export function bindPlan(plan: VariantPlan, executors: Executors, bound: Bound):
   const oneOff = attach(plan.oneOff, false);
   const steps = attach(plan.steps, true);
   const extra = Object.keys(executors).filter((id) => !used.has(id));
-  if (extra.length) throw new Error(`internal: executors for steps the ${plan.name} plan does not have: ${extra.join(', ')}`);
+  if (extra.length)
+    throw new Error(`internal: executors for steps the ${plan.name} plan does not have: ${extra.join(', ')}`);
   if (!steps.length) throw new Error(`internal: the ${plan.name} plan has no steps`);
   return {
     name: plan.name,

@@ -5,7 +5,12 @@
  */
 import { type LayerData, flipKernel, makeLayerData } from '../core/data';
 import {
-  checkAgainstNaive, equivalentCorrelation, maxAbs, maxAbsDiff, spatialCorrelation, tolerance,
+  checkAgainstNaive,
+  equivalentCorrelation,
+  maxAbs,
+  maxAbsDiff,
+  spatialCorrelation,
+  tolerance,
 } from '../core/reference';
 import { type Run, SCHEMA_VERSION, type StepResult, type VariantName, type VariantResult } from '../core/run';
 import { summarize } from '../core/stats';
@@ -21,7 +26,6 @@ export interface ProfileOptions {
   /** Extra repetitions for fast pipelines, up to this many ms of timing per phase. */
   adaptiveBudgetMs: number;
 }
-
 
 export interface Progress {
   variant: VariantName;
@@ -45,7 +49,12 @@ export interface ProfileHooks {
 
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
-export async function profile(engine: Engine, spec: LayerSpec, opts: ProfileOptions, hooks: ProfileHooks = {}): Promise<Run> {
+export async function profile(
+  engine: Engine,
+  spec: LayerSpec,
+  opts: ProfileOptions,
+  hooks: ProfileHooks = {},
+): Promise<Run> {
   validateSpec(spec);
   await engine.activate?.();
   const now = hooks.now ?? (() => performance.now());
@@ -79,7 +88,14 @@ export async function profile(engine: Engine, spec: LayerSpec, opts: ProfileOpti
   const needsReference = order.some((v) => v === 'seed' || v === 'optimized');
   try {
     if (needsReference && !order.includes('spatial-equivalent')) {
-      hooks.onProgress?.({ variant: 'spatial-equivalent', variantIndex: 0, variantCount: order.length, phase: 'check', stepIndex: 0, stepCount: 1 });
+      hooks.onProgress?.({
+        variant: 'spatial-equivalent',
+        variantIndex: 0,
+        variantCount: order.length,
+        phase: 'check',
+        stepIndex: 0,
+        stepCount: 1,
+      });
       reference = await referenceOutput(engine, spec, data);
     }
     for (let vi = 0; vi < order.length; vi++) {
@@ -89,21 +105,38 @@ export async function profile(engine: Engine, spec: LayerSpec, opts: ProfileOpti
       await checkCancel();
       const prepared = engine.prepare(name, spec, data);
       try {
-        const result = await measureVariant(engine, prepared, opts, now, checkCancel, (p) => hooks.onProgress?.({ ...base, ...p }));
+        const result = await measureVariant(engine, prepared, opts, now, checkCancel, (p) =>
+          hooks.onProgress?.({ ...base, ...p }),
+        );
         hooks.onProgress?.({ ...base, phase: 'check', stepIndex: 0, stepCount: 1 });
         const out = result.output;
         const vr = result.result;
         if (name === 'spatial' || name === 'spatial-equivalent') {
           const corr = name === 'spatial' ? spatialCorrelation(spec) : equivalentCorrelation(spec);
-          const w = name === 'spatial' ? data.spatialKernel : flipKernel(data.kernel, spec.kernelH, spec.kernelW, spec.inChannels, spec.outChannels);
+          const w =
+            name === 'spatial'
+              ? data.spatialKernel
+              : flipKernel(data.kernel, spec.kernelH, spec.kernelW, spec.inChannels, spec.outChannels);
           const e = checkAgainstNaive(corr, data.input, w, out);
-          Object.assign(vr, { maxAbsError: e.maxAbsError, refScale: e.refScale, tolerance: tolerance(e.refScale), checkedPoints: e.points });
-          vr.reference = e.exhaustive ? 'naive direct convolution (every output)' : `naive direct convolution (${e.points} sampled outputs)`;
+          Object.assign(vr, {
+            maxAbsError: e.maxAbsError,
+            refScale: e.refScale,
+            tolerance: tolerance(e.refScale),
+            checkedPoints: e.points,
+          });
+          vr.reference = e.exhaustive
+            ? 'naive direct convolution (every output)'
+            : `naive direct convolution (${e.points} sampled outputs)`;
           if (name === 'spatial-equivalent') reference = out;
         } else {
           const scale = maxAbs(reference!);
           const err = maxAbsDiff(out, reference!);
-          Object.assign(vr, { maxAbsError: err, refScale: scale, tolerance: tolerance(scale), checkedPoints: out.length });
+          Object.assign(vr, {
+            maxAbsError: err,
+            refScale: scale,
+            tolerance: tolerance(scale),
+            checkedPoints: out.length,
+          });
         }
         vr.correct = vr.maxAbsError <= vr.tolerance;
         // JSON has no Infinity/NaN: a non-finite error (NaN in the output) is stored as the largest double.
@@ -118,7 +151,10 @@ export async function profile(engine: Engine, spec: LayerSpec, opts: ProfileOpti
     if (bad.length) {
       run.status = 'failed';
       run.failure = bad
-        .map((v) => `${v.name} does not compute the same function as its reference: max |error| ${v.maxAbsError.toExponential(2)} > ${v.tolerance.toExponential(2)}`)
+        .map(
+          (v) =>
+            `${v.name} does not compute the same function as its reference: max |error| ${v.maxAbsError.toExponential(2)} > ${v.tolerance.toExponential(2)}`,
+        )
         .join('; ');
     }
   } catch (e) {
@@ -141,11 +177,15 @@ async function referenceOutput(engine: Engine, spec: LayerSpec, data: LayerData)
     const out = await engine.read(env.get(p.output));
     for (const [k, v] of env) if (!p.persistent.has(k)) engine.dispose(v);
     const e = checkAgainstNaive(
-      equivalentCorrelation(spec), data.input,
-      flipKernel(data.kernel, spec.kernelH, spec.kernelW, spec.inChannels, spec.outChannels), out,
+      equivalentCorrelation(spec),
+      data.input,
+      flipKernel(data.kernel, spec.kernelH, spec.kernelW, spec.inChannels, spec.outChannels),
+      out,
     );
     if (!(e.maxAbsError <= tolerance(e.refScale))) {
-      throw new MismatchError(`the spatial reference itself disagrees with the naive convolution (max |error| ${e.maxAbsError})`);
+      throw new MismatchError(
+        `the spatial reference itself disagrees with the naive convolution (max |error| ${e.maxAbsError})`,
+      );
     }
     return out;
   } finally {
@@ -193,7 +233,11 @@ async function measureVariant(
     for (let r = 0; r < 1 + n; r++) {
       progress({ phase: 'one-off', step: s.name, stepIndex: i, stepCount: p.oneOff.length, rep: r, reps: 1 + n });
       await checkCancel();
-      const { value: out, ms: dt } = timed(() => s.run(persistent), (v) => v, !!s.hostTimed);
+      const { value: out, ms: dt } = timed(
+        () => s.run(persistent),
+        (v) => v,
+        !!s.hostTimed,
+      );
       if (r > 0) samples.push(dt);
       if (kept !== undefined) engine.dispose(kept);
       kept = out;
@@ -215,9 +259,13 @@ async function measureVariant(
     }
     return env.get(p.output);
   };
-  const runOnce = async (perStepTimes: number[] | undefined, keepOutput: boolean, cancelEachStep: boolean, onStep?: (i: number) => void): Promise<unknown> => {
+  const runOnce = async (
+    perStepTimes: number[] | undefined,
+    keepOutput: boolean,
+    cancelEachStep: boolean,
+    onStep?: (i: number) => void,
+  ): Promise<unknown> => {
     const env: Env = new Map(persistent);
-    let out: unknown;
     for (let i = 0; i < p.steps.length; i++) {
       const s = p.steps[i]!;
       onStep?.(i);
@@ -234,7 +282,7 @@ async function measureVariant(
       }
       if (cancelEachStep) await checkCancel();
     }
-    out = env.get(p.output);
+    const out = env.get(p.output);
     engine.sync(out);
     if (!keepOutput) {
       engine.dispose(out);
@@ -256,7 +304,10 @@ async function measureVariant(
       await runOnce(undefined, false, true);
       warmMs = now() - ta;
     }
-    const reps = Math.max(opts.reps, Math.min(5 * opts.reps, Math.floor(opts.adaptiveBudgetMs / Math.max(warmMs, 1e-3))));
+    const reps = Math.max(
+      opts.reps,
+      Math.min(5 * opts.reps, Math.floor(opts.adaptiveBudgetMs / Math.max(warmMs, 1e-3))),
+    );
     // Per-step timing: explicit sync at every step boundary.
     const per: number[][] = p.steps.map(() => []);
     let output: unknown;
@@ -264,7 +315,8 @@ async function measureVariant(
       const times: number[] = [];
       const last = r === reps - 1;
       const out = await runOnce(times, last, true, (i) =>
-        progress({ phase: 'per-step', step: p.steps[i]!.name, stepIndex: i, stepCount: p.steps.length, rep: r, reps }));
+        progress({ phase: 'per-step', step: p.steps[i]!.name, stepIndex: i, stepCount: p.steps.length, rep: r, reps }),
+      );
       if (last) output = out;
       times.forEach((t, i) => per[i]!.push(t));
     }
@@ -346,4 +398,3 @@ function stepResult(s: StepDef, samples: number[], engine: Engine, warmup: numbe
     ...summarize(samples),
   };
 }
-

@@ -21,7 +21,8 @@ export const defaultSelectDeps: SelectDeps = {
     try {
       return CudaEngine.create(loadAddon(), searchDirs());
     } catch (e) {
-      if (e instanceof AddonUnavailableError) throw new EngineUnavailableError(`engine cuda is not available here: ${e.message}`);
+      if (e instanceof AddonUnavailableError)
+        throw new EngineUnavailableError(`engine cuda is not available here: ${e.message}`);
       throw e;
     }
   },

@@ -6,7 +6,7 @@
 import { estimateRunBytes, formatBytes } from '../core/memory';
 import { SpecError, specProblems } from '../core/spec';
 import { type FromWorker, type ToWorker, describeZodError, toWorkerSchema } from '../protocol/worker-protocol';
-import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
+import { type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
 import { devicesReport } from './devices';
 import { profile } from './profiler';
 import { createEngine } from './select';
@@ -32,12 +32,22 @@ function engineFor(request: Extract<ToWorker, { type: 'run' }>['options']['engin
 }
 
 function infoOf(engine: Engine) {
-  return { engine: engine.name, backend: engine.backend, device: engine.device, notes: engine.notes, timingNote: engine.timingNote };
+  return {
+    engine: engine.name,
+    backend: engine.backend,
+    device: engine.device,
+    notes: engine.notes,
+    timingNote: engine.timingNote,
+  };
 }
 
 async function handleProbe(msg: Extract<ToWorker, { type: 'probe' }>): Promise<void> {
   if (current) {
-    send({ type: 'error', id: msg.id, error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` } });
+    send({
+      type: 'error',
+      id: msg.id,
+      error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` },
+    });
     return;
   }
   current = { id: msg.id, cancelled: false };
@@ -48,7 +58,15 @@ async function handleProbe(msg: Extract<ToWorker, { type: 'probe' }>): Promise<v
     send({ type: 'probe', id: msg.id, probe: engine.probe(), info: infoOf(engine) });
   } catch (e) {
     const err = e as Error;
-    send({ type: 'error', id: msg.id, error: { kind: e instanceof EngineUnavailableError ? 'engine' : 'internal', name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
+    send({
+      type: 'error',
+      id: msg.id,
+      error: {
+        kind: e instanceof EngineUnavailableError ? 'engine' : 'internal',
+        name: err?.name ?? 'Error',
+        message: err?.message ?? String(e),
+      },
+    });
   } finally {
     current = undefined;
   }
@@ -56,7 +74,11 @@ async function handleProbe(msg: Extract<ToWorker, { type: 'probe' }>): Promise<v
 
 async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   if (current) {
-    send({ type: 'error', id: msg.id, error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` } });
+    send({
+      type: 'error',
+      id: msg.id,
+      error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` },
+    });
     return;
   }
   const state = { id: msg.id, cancelled: false };
@@ -68,34 +90,66 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
     if (problems.length) throw new SpecError(problems[0]!);
     const need = estimateRunBytes(msg.spec, msg.options.variants);
     if (need > msg.options.maxMemoryBytes) {
-      send({ type: 'error', id: msg.id, error: { kind: 'memory', name: 'MemoryBudgetError', message: `estimated memory ${formatBytes(need)} is above the budget of ${formatBytes(msg.options.maxMemoryBytes)}` } });
+      send({
+        type: 'error',
+        id: msg.id,
+        error: {
+          kind: 'memory',
+          name: 'MemoryBudgetError',
+          message: `estimated memory ${formatBytes(need)} is above the budget of ${formatBytes(msg.options.maxMemoryBytes)}`,
+        },
+      });
       return;
     }
     const engine = await engineFor(msg.options.engine);
     if (engine.memoryLimitBytes !== undefined && need > 0.9 * engine.memoryLimitBytes) {
-      send({ type: 'error', id: msg.id, error: { kind: 'memory', name: 'MemoryBudgetError', message: `estimated memory ${formatBytes(need)} does not fit the ${formatBytes(engine.memoryLimitBytes)} heap of the ${engine.backend} engine; shrink the batch or the image, or use another engine` } });
+      send({
+        type: 'error',
+        id: msg.id,
+        error: {
+          kind: 'memory',
+          name: 'MemoryBudgetError',
+          message: `estimated memory ${formatBytes(need)} does not fit the ${formatBytes(engine.memoryLimitBytes)} heap of the ${engine.backend} engine; shrink the batch or the image, or use another engine`,
+        },
+      });
       return;
     }
     send({ type: 'engine', id: msg.id, info: infoOf(engine) });
-    const run = await profile(engine, msg.spec, { ...msg.options, adaptiveBudgetMs: 250 }, {
-      tool: { name: 'fourier-conv-profiler', version },
-      isCancelled: () => state.cancelled,
-      onProgress: (p) => {
-        // At most ~20 progress messages a second, but every change of variant or phase.
-        const key = `${p.variant}:${p.phase}`;
-        const t = Date.now();
-        if (key === lastKey && t - lastSent < 50) return;
-        lastKey = key;
-        lastSent = t;
-        send({ type: 'progress', id: msg.id, progress: p });
+    const run = await profile(
+      engine,
+      msg.spec,
+      { ...msg.options, adaptiveBudgetMs: 250 },
+      {
+        tool: { name: 'fourier-conv-profiler', version },
+        isCancelled: () => state.cancelled,
+        onProgress: (p) => {
+          // At most ~20 progress messages a second, but every change of variant or phase.
+          const key = `${p.variant}:${p.phase}`;
+          const t = Date.now();
+          if (key === lastKey && t - lastSent < 50) return;
+          lastKey = key;
+          lastSent = t;
+          send({ type: 'progress', id: msg.id, progress: p });
+        },
+        onVariant: (v) => send({ type: 'variant', id: msg.id, variant: v }),
       },
-      onVariant: (v) => send({ type: 'variant', id: msg.id, variant: v }),
-    });
+    );
     send({ type: 'result', id: msg.id, run });
   } catch (e) {
     const err = e as Error;
-    const kind = e instanceof SpecError ? 'usage' : e instanceof EngineUnavailableError ? 'engine' : e instanceof OutOfMemoryError ? 'memory' : 'internal';
-    send({ type: 'error', id: msg.id, error: { kind, name: err?.name ?? 'Error', message: err?.message ?? String(e) } });
+    const kind =
+      e instanceof SpecError
+        ? 'usage'
+        : e instanceof EngineUnavailableError
+          ? 'engine'
+          : e instanceof OutOfMemoryError
+            ? 'memory'
+            : 'internal';
+    send({
+      type: 'error',
+      id: msg.id,
+      error: { kind, name: err?.name ?? 'Error', message: err?.message ?? String(e) },
+    });
   } finally {
     current = undefined;
   }
@@ -104,8 +158,16 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
 process.on('message', (raw: unknown) => {
   const parsed = toWorkerSchema.safeParse(raw);
   if (!parsed.success) {
-    const rid = typeof (raw as { id?: unknown })?.id === 'string' ? ((raw as { id: string }).id) : null;
-    send({ type: 'error', id: rid && rid.length <= 100 ? rid : null, error: { kind: 'protocol', name: 'ProtocolError', message: `rejected malformed message: ${describeZodError(parsed.error)}` } });
+    const rid = typeof (raw as { id?: unknown })?.id === 'string' ? (raw as { id: string }).id : null;
+    send({
+      type: 'error',
+      id: rid && rid.length <= 100 ? rid : null,
+      error: {
+        kind: 'protocol',
+        name: 'ProtocolError',
+        message: `rejected malformed message: ${describeZodError(parsed.error)}`,
+      },
+    });
     return;
   }
   const msg = parsed.data;
@@ -117,7 +179,11 @@ process.on('message', (raw: unknown) => {
     try {
       send({ type: 'devices', id: msg.id, devices: devicesReport(msg.cudaLibDirs) });
     } catch (e) {
-      send({ type: 'error', id: msg.id, error: { kind: 'internal', name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) } });
+      send({
+        type: 'error',
+        id: msg.id,
+        error: { kind: 'internal', name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) },
+      });
     }
   } else if (msg.type === 'probe') void handleProbe(msg);
   else void handleRun(msg);

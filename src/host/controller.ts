@@ -42,7 +42,11 @@ export class Controller implements vscode.Disposable {
   /** The last error shown to the user (for the tests and "Show log"). */
   lastError: string | undefined;
 
-  constructor(private readonly ctx: vscode.ExtensionContext, readonly log: vscode.LogOutputChannel, version: string) {
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+    version: string,
+  ) {
     const storage = ctx.storageUri ?? ctx.globalStorageUri;
     this.store = new ReportStore(path.join(storage.fsPath, 'reports'), 20, (m) => log.warn(m));
     this.runner = new ProfileRunner({ workerPath: path.join(ctx.extensionPath, 'dist', 'worker.js'), version, log });
@@ -56,7 +60,10 @@ export class Controller implements vscode.Disposable {
   private handlers() {
     return {
       log: this.log,
-      onMessage: (msg: { type: 'rerun' } | { type: 'sweep' } | { type: 'export'; format: ExportFormat } | { type: 'showLog' }, shown: StoredRun | undefined) => {
+      onMessage: (
+        msg: { type: 'rerun' } | { type: 'sweep' } | { type: 'export'; format: ExportFormat } | { type: 'showLog' },
+        shown: StoredRun | undefined,
+      ) => {
         if (msg.type === 'sweep') void this.sweep();
         else if (msg.type === 'rerun') {
           if (shown) void this.profile({ spec: shown.run.spec });
@@ -73,7 +80,10 @@ export class Controller implements vscode.Disposable {
 
   revivePanel(panel: vscode.WebviewPanel, state: unknown): void {
     const p = ReportPanel.revive(panel, this.ctx.extensionUri, this.handlers());
-    const runId = typeof state === 'object' && state && typeof (state as { runId?: unknown }).runId === 'string' ? (state as { runId: string }).runId : undefined;
+    const runId =
+      typeof state === 'object' && state && typeof (state as { runId?: unknown }).runId === 'string'
+        ? (state as { runId: string }).runId
+        : undefined;
     const stored = (runId && this.store.load(runId)) || this.store.last();
     if (stored) p.show(stored, this.store.previous(stored.runId));
     else this.log.info('report panel restored, but no saved report was found');
@@ -87,9 +97,11 @@ export class Controller implements vscode.Disposable {
 
   private async resolveSpec(args: ProfileArgs | undefined, defaultPreset: string): Promise<LayerSpec | undefined> {
     if (args?.preset) {
-      if (args.preset === 'last') return this.lastSpec() ?? presetById(defaultPreset === 'last' ? 'mnist-seed' : defaultPreset)!.spec;
+      if (args.preset === 'last')
+        return this.lastSpec() ?? presetById(defaultPreset === 'last' ? 'mnist-seed' : defaultPreset)!.spec;
       const p = presetById(args.preset);
-      if (!p) throw new Error(`unknown preset "${args.preset}" (choose from ${PRESETS.map((x) => x.id).join(', ')}, last)`);
+      if (!p)
+        throw new Error(`unknown preset "${args.preset}" (choose from ${PRESETS.map((x) => x.id).join(', ')}, last)`);
       return p.spec;
     }
     if (args?.spec) {
@@ -108,10 +120,15 @@ export class Controller implements vscode.Disposable {
   async profile(rawArgs?: unknown): Promise<StoredRun | undefined> {
     // Menus and keybindings may pass a Uri or nothing we know: then ask, as from the palette.
     const parsedArgs = rawArgs === undefined ? undefined : profileArgsSchema.safeParse(rawArgs);
-    if (parsedArgs && !parsedArgs.success) this.log.warn(`profile command: ignored arguments it does not understand (${parsedArgs.error.issues[0]?.message})`);
+    if (parsedArgs && !parsedArgs.success)
+      this.log.warn(
+        `profile command: ignored arguments it does not understand (${parsedArgs.error.issues[0]?.message})`,
+      );
     const args: ProfileArgs | undefined = parsedArgs?.success ? parsedArgs.data : undefined;
     if (this.runner.running) {
-      void vscode.window.showWarningMessage('Fourier Conv: a profile is already running.', 'Cancel it').then((a) => a && this.runner.cancel());
+      void vscode.window
+        .showWarningMessage('Fourier Conv: a profile is already running.', 'Cancel it')
+        .then((a) => a && this.runner.cancel());
       return undefined;
     }
     const settings = readSettings();
@@ -141,12 +158,11 @@ export class Controller implements vscode.Disposable {
     if (outcome.kind === 'done') {
       run = outcome.run;
       if (run.variants.length) {
-        this.status.text = '$(sync~spin) Fourier Conv: reading the machine\'s rates…';
+        this.status.text = "$(sync~spin) Fourier Conv: reading the machine's rates…";
         const device = await this.runner.device(settings.options.engine, this.probeDir, run.device);
         if (device) run = withInsights(run, device);
       }
-    }
-    else {
+    } else {
       const e = outcome.error;
       const crashed = e instanceof WorkerError && e.kind === 'crashed';
       const msg = crashed ? `Fourier Conv: ${e.message}` : `Fourier Conv: the profile could not run: ${e.message}`;
@@ -163,8 +179,10 @@ export class Controller implements vscode.Disposable {
     const stored = { runId, run };
     this.updateStatus(run);
     (args?.background ? ReportPanel.instance : this.openPanel())?.show(stored, this.store.previous(runId));
-    if (run.status === 'cancelled') void vscode.window.showInformationMessage('Fourier Conv: profile cancelled; the report shows what was measured.');
-    else if (run.status === 'failed' && outcome.kind === 'done') this.fail(`Fourier Conv: ${run.failure ?? verdict(run).lines[0] ?? 'a variant does not match its reference'}`);
+    if (run.status === 'cancelled')
+      void vscode.window.showInformationMessage('Fourier Conv: profile cancelled; the report shows what was measured.');
+    else if (run.status === 'failed' && outcome.kind === 'done')
+      this.fail(`Fourier Conv: ${run.failure ?? verdict(run).lines[0] ?? 'a variant does not match its reference'}`);
     return stored;
   }
 
@@ -176,7 +194,9 @@ export class Controller implements vscode.Disposable {
 
   private updateStatus(run: Run): void {
     this.status.text = `$(pulse) ${shortVerdict(run)}`;
-    this.status.tooltip = new vscode.MarkdownString(`**Fourier Conv, last profile** — ${describeSpec(run.spec)}\n\n${verdict(run).headline}\n\nClick to open the report.`);
+    this.status.tooltip = new vscode.MarkdownString(
+      `**Fourier Conv, last profile** — ${describeSpec(run.spec)}\n\n${verdict(run).headline}\n\nClick to open the report.`,
+    );
     this.status.show();
   }
 
@@ -187,7 +207,12 @@ export class Controller implements vscode.Disposable {
   openLastReport(): StoredRun | undefined {
     const last = this.store.last();
     if (!last) {
-      void vscode.window.showInformationMessage('Fourier Conv: no report yet. Run "Profile Fourier Conv" first.', 'Profile Fourier Conv').then((a) => a && this.profile());
+      void vscode.window
+        .showInformationMessage(
+          'Fourier Conv: no report yet. Run "Profile Fourier Conv" first.',
+          'Profile Fourier Conv',
+        )
+        .then((a) => a && this.profile());
       return undefined;
     }
     this.openPanel().show(last, this.store.previous(last.runId));
@@ -202,7 +227,9 @@ export class Controller implements vscode.Disposable {
   async sweep(): Promise<StoredRun | undefined> {
     const stored = ReportPanel.instance?.shownRun ?? this.store.last();
     if (!stored) {
-      void vscode.window.showInformationMessage('Fourier Conv: profile a layer first; the sweep varies its kernel size.');
+      void vscode.window.showInformationMessage(
+        'Fourier Conv: profile a layer first; the sweep varies its kernel size.',
+      );
       return undefined;
     }
     const settings = readSettings();
@@ -214,7 +241,9 @@ export class Controller implements vscode.Disposable {
       this.fail(`Fourier Conv: cannot sweep this layer: ${problems[0]}`);
       return undefined;
     }
-    const device = stored.run.analysis?.device ?? (await this.runner.device(settings.options.engine, this.probeDir, stored.run.device));
+    const device =
+      stored.run.analysis?.device ??
+      (await this.runner.device(settings.options.engine, this.probeDir, stored.run.device));
     if (!device) {
       this.fail('Fourier Conv: the sweep needs the machine probe, which failed (see the log).');
       return undefined;
@@ -222,7 +251,18 @@ export class Controller implements vscode.Disposable {
     ReportPanel.instance?.setBusy(true, `Sweeping kernel sizes ${kernels.join(', ')}…`);
     let result;
     try {
-      result = await this.runner.sweep(base, { kernels, channels, device, run: { engine: settings.options.engine, warmup: 1, reps: 3, seed: settings.options.seed, maxMemoryBytes: settings.options.maxMemoryBytes } });
+      result = await this.runner.sweep(base, {
+        kernels,
+        channels,
+        device,
+        run: {
+          engine: settings.options.engine,
+          warmup: 1,
+          reps: 3,
+          seed: settings.options.seed,
+          maxMemoryBytes: settings.options.maxMemoryBytes,
+        },
+      });
     } finally {
       ReportPanel.instance?.setBusy(false);
     }
@@ -240,7 +280,8 @@ export class Controller implements vscode.Disposable {
       updated = { runId: this.store.save(run), run };
     }
     this.openPanel().show(updated, this.store.previous(updated.runId));
-    if (result.sweep.status === 'cancelled') void vscode.window.showInformationMessage('Fourier Conv: sweep cancelled; the report shows the finished cells.');
+    if (result.sweep.status === 'cancelled')
+      void vscode.window.showInformationMessage('Fourier Conv: sweep cancelled; the report shows the finished cells.');
     else if (result.sweep.status === 'failed') this.fail(`Fourier Conv: the sweep failed: ${result.sweep.failure}`);
     return updated;
   }
@@ -266,30 +307,47 @@ export class Controller implements vscode.Disposable {
       void vscode.window.showInformationMessage('Fourier Conv: no report to export yet.');
       return undefined;
     }
-    const fmt = format ?? (await vscode.window.showQuickPick(
-      [
-        { label: 'report.html', description: 'standalone report, opens in any browser', format: 'html' as const },
-        { label: 'trace.json', description: 'Chrome trace: open in ui.perfetto.dev or chrome://tracing', format: 'trace' as const },
-        { label: 'report.json', description: 'the run, schema v1', format: 'json' as const },
-      ],
-      { title: 'Export Fourier Conv report' },
-    ))?.format;
+    const fmt =
+      format ??
+      (
+        await vscode.window.showQuickPick(
+          [
+            { label: 'report.html', description: 'standalone report, opens in any browser', format: 'html' as const },
+            {
+              label: 'trace.json',
+              description: 'Chrome trace: open in ui.perfetto.dev or chrome://tracing',
+              format: 'trace' as const,
+            },
+            { label: 'report.json', description: 'the run, schema v1', format: 'json' as const },
+          ],
+          { title: 'Export Fourier Conv report' },
+        )
+      )?.format;
     if (!fmt) return undefined;
     const name = { html: 'report.html', trace: 'trace.json', json: 'report.json' }[fmt];
     const base = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const uri = target ?? (await vscode.window.showSaveDialog({
-      defaultUri: base ? vscode.Uri.joinPath(base, name) : undefined,
-      filters: fmt === 'html' ? { 'HTML report': ['html'] } : { JSON: ['json'] },
-      title: `Export ${name}`,
-    }));
+    const uri =
+      target ??
+      (await vscode.window.showSaveDialog({
+        defaultUri: base ? vscode.Uri.joinPath(base, name) : undefined,
+        filters: fmt === 'html' ? { 'HTML report': ['html'] } : { JSON: ['json'] },
+        title: `Export ${name}`,
+      }));
     if (!uri) return undefined;
     try {
       runSchema.parse(stored.run);
-      const text = fmt === 'html' ? standaloneHtml(stored.run, undefined) : fmt === 'trace' ? JSON.stringify(toChromeTrace(stored.run)) : `${JSON.stringify(stored.run, null, 2)}\n`;
+      const text =
+        fmt === 'html'
+          ? standaloneHtml(stored.run, undefined)
+          : fmt === 'trace'
+            ? JSON.stringify(toChromeTrace(stored.run))
+            : `${JSON.stringify(stored.run, null, 2)}\n`;
       await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
       this.log.info(`exported ${fmt} to ${uri.toString(true)}`);
       if (!target) {
-        void vscode.window.showInformationMessage(`Fourier Conv: wrote ${uri.fsPath}`, 'Reveal').then((a) => a && vscode.commands.executeCommand('revealFileInOS', uri));
+        void vscode.window
+          .showInformationMessage(`Fourier Conv: wrote ${uri.fsPath}`, 'Reveal')
+          .then((a) => a && vscode.commands.executeCommand('revealFileInOS', uri));
       }
       return uri;
     } catch (e) {

@@ -12,7 +12,15 @@ import { z } from 'zod';
 import type { DeviceProfile } from '../core/model';
 import type { Run } from '../core/run';
 import { loadParser } from '../platform/grammars';
-import { DocumentScanner, type Finding, type LayerSite, type ScanResult, type SourceLanguage, languageOfId, ruleHeading } from '../scan/index';
+import {
+  DocumentScanner,
+  type Finding,
+  type LayerSite,
+  type ScanResult,
+  type SourceLanguage,
+  languageOfId,
+  ruleHeading,
+} from '../scan/index';
 import { measuredNote, measuredSummary } from '../scan/measured';
 import { RULE_IDS, type RuleId, type SourceRange } from '../scan/types';
 
@@ -45,7 +53,10 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
   private scanner: DocumentScanner | undefined;
   private loading: Promise<DocumentScanner | undefined> | undefined;
   private readonly docs = new Map<string, DocState>();
-  private readonly pending = new Map<string, { timer: NodeJS.Timeout; changes: Array<{ offset: number; length: number; text: string }> }>();
+  private readonly pending = new Map<
+    string,
+    { timer: NodeJS.Timeout; changes: Array<{ offset: number; length: number; text: string }> }
+  >();
   /** Last run per layer: `uri#site name` → run (the numbers on its diagnostics and CodeLens). */
   private readonly measured = new Map<string, Run>();
   private readonly lensChange = new vscode.EventEmitter<void>();
@@ -57,14 +68,22 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
   private rulesDocLines: Map<RuleId, number> | undefined;
   private device: DeviceProfile | undefined;
 
-  constructor(private readonly extensionPath: string, private readonly log: vscode.LogOutputChannel, private readonly profiler: LayerProfiler) {
-    const selector = ['python', 'typescript', 'typescriptreact', 'javascript', 'javascriptreact'].flatMap((language) => [...SCHEMES].map((scheme) => ({ language, scheme })));
+  constructor(
+    private readonly extensionPath: string,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly profiler: LayerProfiler,
+  ) {
+    const selector = ['python', 'typescript', 'typescriptreact', 'javascript', 'javascriptreact'].flatMap((language) =>
+      [...SCHEMES].map((scheme) => ({ language, scheme })),
+    );
     this.subs.push(
       this.collection,
       this.lensChange,
       this.scanned,
       vscode.languages.registerCodeLensProvider(selector, this),
-      vscode.languages.registerCodeActionsProvider(selector, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
+      vscode.languages.registerCodeActionsProvider(selector, this, {
+        providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
+      }),
       vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d, 0)),
       vscode.workspace.onDidChangeTextDocument((e) => this.onChange(e)),
       vscode.workspace.onDidSaveTextDocument((d) => this.schedule(d, 0)),
@@ -101,7 +120,9 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
         const parser = await loadParser([path.join(this.extensionPath, 'dist', 'grammars')]);
         this.device ??= this.profiler.lastDevice();
         this.scanner = new DocumentScanner(parser, () => ({ maxChars: this.maxChars, device: this.device }));
-        this.log.info(`source scanner ready in ${(performance.now() - t0).toFixed(0)} ms (web-tree-sitter; Python, TypeScript, TSX, JavaScript grammars)`);
+        this.log.info(
+          `source scanner ready in ${(performance.now() - t0).toFixed(0)} ms (web-tree-sitter; Python, TypeScript, TSX, JavaScript grammars)`,
+        );
         return this.scanner;
       } catch (e) {
         this.log.error(`the source scanner could not load, so there are no diagnostics: ${(e as Error).message}`);
@@ -115,12 +136,19 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
     if (!e.contentChanges.length || !this.language(e.document)) return;
     const key = e.document.uri.toString();
     const p = this.pending.get(key);
-    const changes = [...(p?.changes ?? []), ...e.contentChanges.map((c) => ({ offset: c.rangeOffset, length: c.rangeLength, text: c.text }))];
+    const changes = [
+      ...(p?.changes ?? []),
+      ...e.contentChanges.map((c) => ({ offset: c.rangeOffset, length: c.rangeLength, text: c.text })),
+    ];
     this.schedule(e.document, DEBOUNCE_MS, changes);
   }
 
   /** Scans `doc` after `delay` ms, replacing a scan already waiting; changes are kept for the incremental parse. */
-  private schedule(doc: vscode.TextDocument, delay: number, changes?: Array<{ offset: number; length: number; text: string }>): void {
+  private schedule(
+    doc: vscode.TextDocument,
+    delay: number,
+    changes?: Array<{ offset: number; length: number; text: string }>,
+  ): void {
     if (!this.language(doc)) return;
     const key = doc.uri.toString();
     const prev = this.pending.get(key);
@@ -133,7 +161,10 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
   }
 
   /** Scans a document now (the tests and "Profile this layer" call it directly). */
-  async scan(doc: vscode.TextDocument, changes?: Array<{ offset: number; length: number; text: string }>): Promise<ScanResult | undefined> {
+  async scan(
+    doc: vscode.TextDocument,
+    changes?: Array<{ offset: number; length: number; text: string }>,
+  ): Promise<ScanResult | undefined> {
     const lang = this.language(doc);
     if (!lang) return undefined;
     const key = doc.uri.toString();
@@ -195,12 +226,19 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
   }
 
   private publish(uri: vscode.Uri, result: ScanResult): void {
-    this.collection.set(uri, result.findings.map((f) => {
-      const d = new vscode.Diagnostic(toRange(f.range), this.message(uri, f), f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information);
-      d.source = SOURCE;
-      d.code = { value: f.rule, target: this.docsUri(f.rule) };
-      return d;
-    }));
+    this.collection.set(
+      uri,
+      result.findings.map((f) => {
+        const d = new vscode.Diagnostic(
+          toRange(f.range),
+          this.message(uri, f),
+          f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information,
+        );
+        d.source = SOURCE;
+        d.code = { value: f.rule, target: this.docsUri(f.rule) };
+        return d;
+      }),
+    );
   }
 
   /** A run's device: from now on each Conv2D whose shapes the code states is priced on it. */
@@ -221,27 +259,42 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
     const lenses: vscode.CodeLens[] = [];
     for (const site of state.result.layers) {
       const range = new vscode.Range(site.range.start.line, 0, site.range.start.line, 0);
-      lenses.push(new vscode.CodeLens(range, {
-        title: '$(pulse) Profile this layer',
-        tooltip: `Profile ${site.name} against the spatial convolution (${describePartial(site)})`,
-        command: PROFILE_LAYER,
-        arguments: [{ uri: doc.uri.toString(), site: site.id }],
-      }));
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: '$(pulse) Profile this layer',
+          tooltip: `Profile ${site.name} against the spatial convolution (${describePartial(site)})`,
+          command: PROFILE_LAYER,
+          arguments: [{ uri: doc.uri.toString(), site: site.id }],
+        }),
+      );
       const run = this.measured.get(this.measureKey(doc.uri, site));
       const note = run && measuredSummary(run, site.kind);
-      if (note) lenses.push(new vscode.CodeLens(range, { title: note, tooltip: 'Open the report of this run', command: 'fourierConv.openLastReport' }));
+      if (note)
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: note,
+            tooltip: 'Open the report of this run',
+            command: 'fourierConv.openLastReport',
+          }),
+        );
     }
     return lenses;
   }
 
-  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection, ctx: vscode.CodeActionContext): vscode.CodeAction[] {
+  provideCodeActions(
+    doc: vscode.TextDocument,
+    range: vscode.Range | vscode.Selection,
+    ctx: vscode.CodeActionContext,
+  ): vscode.CodeAction[] {
     const state = this.docs.get(doc.uri.toString());
     if (!state) return [];
     const ours = ctx.diagnostics.filter((d) => d.source === SOURCE);
     const actions: vscode.CodeAction[] = [];
     const profiled = new Set<string>();
     for (const f of state.result.findings) {
-      const diag = ours.find((d) => typeof d.code === 'object' && d.code.value === f.rule && d.range.isEqual(toRange(f.range)));
+      const diag = ours.find(
+        (d) => typeof d.code === 'object' && d.code.value === f.rule && d.range.isEqual(toRange(f.range)),
+      );
       if (!diag && !toRange(f.range).intersection(range)) continue;
       for (const fix of f.fixes) {
         const a = new vscode.CodeAction(fix.title, vscode.CodeActionKind.QuickFix);
@@ -255,7 +308,11 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
       if (site && !profiled.has(site.id)) {
         profiled.add(site.id);
         const a = new vscode.CodeAction(`Profile this layer (${site.name})`, vscode.CodeActionKind.QuickFix);
-        a.command = { command: PROFILE_LAYER, title: 'Profile this layer', arguments: [{ uri: doc.uri.toString(), site: site.id }] };
+        a.command = {
+          command: PROFILE_LAYER,
+          title: 'Profile this layer',
+          arguments: [{ uri: doc.uri.toString(), site: site.id }],
+        };
         if (diag) a.diagnostics = [diag];
         actions.push(a);
       }
@@ -271,14 +328,24 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
       return undefined;
     }
     const uri = vscode.Uri.parse(args.data.uri, true);
-    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString()) ?? (await vscode.workspace.openTextDocument(uri));
+    const doc =
+      vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString()) ??
+      (await vscode.workspace.openTextDocument(uri));
     const result = this.docs.get(uri.toString())?.version === doc.version ? this.resultFor(uri) : await this.scan(doc);
     const site = result?.layers.find((l) => l.id === args.data.site);
     if (!site) {
-      void vscode.window.showWarningMessage('Fourier Conv: that layer is no longer in the file (it was edited); use the CodeLens above the layer again.');
+      void vscode.window.showWarningMessage(
+        'Fourier Conv: that layer is no longer in the file (it was edited); use the CodeLens above the layer again.',
+      );
       return undefined;
     }
-    this.log.info(`profile this layer: ${site.name} (${uri.fsPath || uri.toString()}:${site.range.start.line + 1}); from the code: ${Object.entries(site.specSources).map(([k, v]) => `${k} ← ${v}`).join('; ') || 'nothing'}`);
+    this.log.info(
+      `profile this layer: ${site.name} (${uri.fsPath || uri.toString()}:${site.range.start.line + 1}); from the code: ${
+        Object.entries(site.specSources)
+          .map(([k, v]) => `${k} ← ${v}`)
+          .join('; ') || 'nothing'
+      }`,
+    );
     const stored = await this.profiler.profile(site.spec);
     if (stored) {
       this.measured.set(this.measureKey(uri, site), stored.run);
@@ -318,4 +385,3 @@ export function describePartial(site: LayerSite): string {
   ].filter(Boolean);
   return have.length ? `read from the code: ${have.join(', ')}` : 'nothing read from the code; you will be asked';
 }
-

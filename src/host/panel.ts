@@ -6,13 +6,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { type FromWebview, type ToWebview, describeIssue, fromWebviewSchema, toWebviewSchema } from '../protocol/webview-protocol';
+import {
+  type FromWebview,
+  type ToWebview,
+  describeIssue,
+  fromWebviewSchema,
+  toWebviewSchema,
+} from '../protocol/webview-protocol';
 import type { StoredRun } from './store';
 
 export const VIEW_TYPE = 'fourierConv.report';
 
 export interface PanelHandlers {
-  onMessage: (msg: Exclude<FromWebview, { type: 'ready' | 'rendered' | 'compareToggled' }>, shown: StoredRun | undefined) => void;
+  onMessage: (
+    msg: Exclude<FromWebview, { type: 'ready' | 'rendered' | 'compareToggled' }>,
+    shown: StoredRun | undefined,
+  ) => void;
   log: vscode.LogOutputChannel;
 }
 
@@ -49,10 +58,15 @@ export class ReportPanel implements vscode.Disposable {
       ReportPanel.current.panel.reveal(undefined, true);
       return ReportPanel.current;
     }
-    const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Fourier Conv Profile', { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, {
-      ...ReportPanel.webviewOptions(extensionUri),
-      retainContextWhenHidden: true,
-    });
+    const panel = vscode.window.createWebviewPanel(
+      VIEW_TYPE,
+      'Fourier Conv Profile',
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      {
+        ...ReportPanel.webviewOptions(extensionUri),
+        retainContextWhenHidden: true,
+      },
+    );
     ReportPanel.current = new ReportPanel(panel, extensionUri, handlers);
     return ReportPanel.current;
   }
@@ -69,7 +83,11 @@ export class ReportPanel implements vscode.Disposable {
     return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')] };
   }
 
-  private constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly handlers: PanelHandlers) {
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+    private readonly handlers: PanelHandlers,
+  ) {
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     panel.webview.html = this.html();
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
@@ -83,7 +101,12 @@ export class ReportPanel implements vscode.Disposable {
   show(stored: StoredRun, previous: StoredRun | undefined): void {
     this.shown = { stored, previous };
     this.panel.title = `Fourier Conv Profile — ${stored.run.spec.height}×${stored.run.spec.width}, k ${stored.run.spec.kernelH}`;
-    this.post({ type: 'show', runId: stored.runId, run: stored.run, previous: previous ? { runId: previous.runId, run: previous.run } : null });
+    this.post({
+      type: 'show',
+      runId: stored.runId,
+      run: stored.run,
+      previous: previous ? { runId: previous.runId, run: previous.run } : null,
+    });
   }
 
   setBusy(busy: boolean, label?: string): void {
@@ -114,7 +137,9 @@ export class ReportPanel implements vscode.Disposable {
       } catch {
         text = String(raw);
       }
-      this.handlers.log.warn(`report panel: rejected a malformed message from the webview (${describeIssue(parsed.error)}): ${text}`);
+      this.handlers.log.warn(
+        `report panel: rejected a malformed message from the webview (${describeIssue(parsed.error)}): ${text}`,
+      );
       return false;
     }
     const msg = parsed.data;
@@ -129,8 +154,17 @@ export class ReportPanel implements vscode.Disposable {
         this.compare = msg.show;
         break;
       case 'rendered':
-        this.lastRendered = { runId: msg.runId, stepBars: msg.stepBars, compared: msg.compared, hints: msg.hints, sweepCells: msg.sweepCells, rooflinePoints: msg.rooflinePoints };
-        this.handlers.log.debug(`report panel: showing ${msg.runId} (${msg.stepBars} step bars${msg.compared ? `, compared with ${msg.compared.previousRunId}` : ''})`);
+        this.lastRendered = {
+          runId: msg.runId,
+          stepBars: msg.stepBars,
+          compared: msg.compared,
+          hints: msg.hints,
+          sweepCells: msg.sweepCells,
+          rooflinePoints: msg.rooflinePoints,
+        };
+        this.handlers.log.debug(
+          `report panel: showing ${msg.runId} (${msg.stepBars} step bars${msg.compared ? `, compared with ${msg.compared.previousRunId}` : ''})`,
+        );
         this.renderedEmitter.fire(this.lastRendered);
         break;
       default:

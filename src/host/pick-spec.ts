@@ -19,13 +19,34 @@ function messageOf(f: () => unknown): string | undefined {
   }
 }
 
-export async function pickSpec(lastUsed: LayerSpec | undefined, defaultPreset: string): Promise<{ spec: LayerSpec; presetId: string } | undefined> {
-  const items: PresetItem[] = PRESETS.map((p) => ({ label: p.label, description: presetDescription(p), detail: p.detail, spec: p.spec, presetId: p.id }));
-  if (lastUsed) items.unshift({ label: '$(history) Last used', description: describeSpec(lastUsed), spec: lastUsed, presetId: 'last' });
-  items.push({ label: '$(edit) Custom…', detail: 'Type the shapes: input, channels, kernel, padding, layout.', custom: true, presetId: 'custom' });
+export async function pickSpec(
+  lastUsed: LayerSpec | undefined,
+  defaultPreset: string,
+): Promise<{ spec: LayerSpec; presetId: string } | undefined> {
+  const items: PresetItem[] = PRESETS.map((p) => ({
+    label: p.label,
+    description: presetDescription(p),
+    detail: p.detail,
+    spec: p.spec,
+    presetId: p.id,
+  }));
+  if (lastUsed)
+    items.unshift({
+      label: '$(history) Last used',
+      description: describeSpec(lastUsed),
+      spec: lastUsed,
+      presetId: 'last',
+    });
+  items.push({
+    label: '$(edit) Custom…',
+    detail: 'Type the shapes: input, channels, kernel, padding, layout.',
+    custom: true,
+    presetId: 'custom',
+  });
   const qp = vscode.window.createQuickPick<PresetItem>();
   qp.title = 'Profile Fourier Conv: which layer?';
-  qp.placeholder = 'Pick a preset or Custom… (every preset runs the spectral layers and the spatial conv on the same shapes)';
+  qp.placeholder =
+    'Pick a preset or Custom… (every preset runs the spectral layers and the spatial conv on the same shapes)';
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   qp.items = items;
@@ -62,7 +83,14 @@ async function inputBox(step: number, total: number, s: BoxStep): Promise<string
   });
 }
 
-async function pickOne<T extends string>(step: number, total: number, title: string, options: readonly T[], current: T, detail: Record<string, string>): Promise<T | undefined> {
+async function pickOne<T extends string>(
+  step: number,
+  total: number,
+  title: string,
+  options: readonly T[],
+  current: T,
+  detail: Record<string, string>,
+): Promise<T | undefined> {
   const pick = await vscode.window.showQuickPick(
     options.map((o) => ({ label: o, description: o === current ? '(current)' : undefined, detail: detail[o] })),
     { title: `Profile Fourier Conv: custom layer (${step}/${total})`, placeHolder: title, ignoreFocusOut: true },
@@ -98,14 +126,23 @@ export async function askCustom(known: Partial<LayerSpec>, start: LayerSpec): Pr
     Object.assign(s, parseInputShape(t));
   }
   if (askOut) {
-    const t = await inputBox(++step, total, { prompt: 'Out channels (filters)', value: String(s.outChannels), validate: (x) => messageOf(() => parseDimension(x, 'out channels')) });
+    const t = await inputBox(++step, total, {
+      prompt: 'Out channels (filters)',
+      value: String(s.outChannels),
+      validate: (x) => messageOf(() => parseDimension(x, 'out channels')),
+    });
     if (t === undefined) return undefined;
     s.outChannels = parseDimension(t, 'out channels');
   }
   if (askKernel) {
     const t = await inputBox(++step, total, {
       prompt: `Kernel of the spectral layer: N, HxW, or "image" (= ${s.height}×${s.width}, as the seed)`,
-      value: s.kernelH === s.height && s.kernelW === s.width ? 'image' : s.kernelH === s.kernelW ? String(s.kernelH) : `${s.kernelH}x${s.kernelW}`,
+      value:
+        s.kernelH === s.height && s.kernelW === s.width
+          ? 'image'
+          : s.kernelH === s.kernelW
+            ? String(s.kernelH)
+            : `${s.kernelH}x${s.kernelW}`,
       validate: (x) => messageOf(() => parseKernel(x, s.height, s.width)),
     });
     if (t === undefined) return undefined;
@@ -114,17 +151,31 @@ export async function askCustom(known: Partial<LayerSpec>, start: LayerSpec): Pr
     s.kernelW = k.kw;
   }
   if (askSpatial) {
-    const t = await inputBox(++step, total, { prompt: 'Kernel of the Conv2D to compare with ("same" padding)', value: String(s.spatialKernel), validate: (x) => messageOf(() => parseDimension(x, 'spatial kernel')) });
+    const t = await inputBox(++step, total, {
+      prompt: 'Kernel of the Conv2D to compare with ("same" padding)',
+      value: String(s.spatialKernel),
+      validate: (x) => messageOf(() => parseDimension(x, 'spatial kernel')),
+    });
     if (t === undefined) return undefined;
     s.spatialKernel = parseDimension(t, 'spatial kernel');
   }
   if (askPadding) {
-    const p = await pickOne(++step, total, 'Which convolution should the spectral layer compute?', PADDINGS, s.padding, PADDING_DETAIL);
+    const p = await pickOne(
+      ++step,
+      total,
+      'Which convolution should the spectral layer compute?',
+      PADDINGS,
+      s.padding,
+      PADDING_DETAIL,
+    );
     if (!p) return undefined;
     s.padding = p;
   }
   if (askLayout) {
-    const l = await pickOne(++step, total, 'Tensor layout', LAYOUTS, s.layout, { NHWC: 'channels last (Keras/TF default)', NCHW: 'channels first (PyTorch default)' });
+    const l = await pickOne(step + 1, total, 'Tensor layout', LAYOUTS, s.layout, {
+      NHWC: 'channels last (Keras/TF default)',
+      NCHW: 'channels first (PyTorch default)',
+    });
     if (!l) return undefined;
     s.layout = l;
   }

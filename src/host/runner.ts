@@ -16,9 +16,7 @@ import { type SweepOptions, runSweep } from '../client/sweep-runner';
 import type { ProgressMsg, RunOptions } from '../protocol/worker-protocol';
 import { progressFraction, progressText } from '../core/format';
 
-export type RunOutcome =
-  | { kind: 'done'; run: Run }
-  | { kind: 'error'; error: Error; partial?: Run };
+export type RunOutcome = { kind: 'done'; run: Run } | { kind: 'error'; error: Error; partial?: Run };
 
 export interface RunnerOptions {
   workerPath: string;
@@ -40,8 +38,12 @@ export class ProfileRunner implements vscode.Disposable {
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       execArgv: [],
     });
-    opts.log.info(`engine worker: ${opts.workerPath}, forked from ${process.execPath}${electron ? ' (Electron as Node)' : ''}`);
-    opts.log.info(`optional engines (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) are looked up in ${path.join(path.dirname(path.dirname(opts.workerPath)), 'node_modules')}`);
+    opts.log.info(
+      `engine worker: ${opts.workerPath}, forked from ${process.execPath}${electron ? ' (Electron as Node)' : ''}`,
+    );
+    opts.log.info(
+      `optional engines (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) are looked up in ${path.join(path.dirname(path.dirname(opts.workerPath)), 'node_modules')}`,
+    );
   }
 
   get running(): boolean {
@@ -64,16 +66,22 @@ export class ProfileRunner implements vscode.Disposable {
    * One job on the worker at a time, under a cancellable progress notification: the notification's
    * Cancel, the cancel command and `cancel()` all abort `signal`. Undefined when another job runs.
    */
-  private async exclusive<T>(title: string, body: (progress: vscode.Progress<{ message?: string; increment?: number }>, signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+  private async exclusive<T>(
+    title: string,
+    body: (progress: vscode.Progress<{ message?: string; increment?: number }>, signal: AbortSignal) => Promise<T>,
+  ): Promise<T | undefined> {
     if (this.abort) return undefined;
     const ac = new AbortController();
     this.abort = ac;
     void vscode.commands.executeCommand('setContext', 'fourierConv.running', true);
     try {
-      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-        token.onCancellationRequested(() => this.cancel());
-        return body(progress, ac.signal);
-      });
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => this.cancel());
+          return body(progress, ac.signal);
+        },
+      );
     } finally {
       this.abort = undefined;
       void vscode.commands.executeCommand('setContext', 'fourierConv.running', false);
@@ -90,7 +98,9 @@ export class ProfileRunner implements vscode.Disposable {
   async run(spec: LayerSpec, options: RunOptions, onProgress?: (p: ProgressMsg) => void): Promise<RunOutcome> {
     const log = this.opts.log;
     const outcome = await this.exclusive('Profiling Fourier conv', async (progress, signal): Promise<RunOutcome> => {
-      log.info(`profile: ${describeSpec(spec)}; engine ${options.engine}, ${options.warmup} warm-up, ${options.reps} reps, variants ${options.variants.join(', ')}`);
+      log.info(
+        `profile: ${describeSpec(spec)}; engine ${options.engine}, ${options.warmup} warm-up, ${options.reps} reps, variants ${options.variants.join(', ')}`,
+      );
       const started = Date.now();
       let done = 0;
       progress.report({ message: 'starting the engine worker…' });
@@ -110,7 +120,10 @@ export class ProfileRunner implements vscode.Disposable {
             progress.report({ message: progressText(p), increment: inc });
             onProgress?.(p);
           },
-          onVariant: (v) => log.info(`  ${v.name}: end to end ${v.totalMs.median.toFixed(3)} ms (p10 ${v.totalMs.p10.toFixed(3)}, p90 ${v.totalMs.p90.toFixed(3)}, ${v.totalMs.reps} reps), max |err| ${v.maxAbsError.toExponential(2)} ${v.correct ? 'ok' : 'MISMATCH'}`),
+          onVariant: (v) =>
+            log.info(
+              `  ${v.name}: end to end ${v.totalMs.median.toFixed(3)} ms (p10 ${v.totalMs.p10.toFixed(3)}, p90 ${v.totalMs.p90.toFixed(3)}, ${v.totalMs.reps} reps), max |err| ${v.maxAbsError.toExponential(2)} ${v.correct ? 'ok' : 'MISMATCH'}`,
+            ),
           onRejected: (why) => log.warn(`worker: ${why}`),
         });
         log.info(`profile ${run.status} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -121,11 +134,21 @@ export class ProfileRunner implements vscode.Disposable {
         return { kind: 'error', error: err, partial: e instanceof WorkerError ? e.partial : undefined };
       }
     });
-    return outcome ?? { kind: 'error', error: new WorkerError('busy', 'a profile is already running: wait for it or cancel it') };
+    return (
+      outcome ?? {
+        kind: 'error',
+        error: new WorkerError('busy', 'a profile is already running: wait for it or cancel it'),
+      }
+    );
   }
 
   /** The device profile for the model: the cached probe in `cacheDir`, or a fresh one (about a second). */
-  async device(engine: RunOptions['engine'], cacheDir: string, engineDevice: string, refresh = false): Promise<DeviceProfile | undefined> {
+  async device(
+    engine: RunOptions['engine'],
+    cacheDir: string,
+    engineDevice: string,
+    refresh = false,
+  ): Promise<DeviceProfile | undefined> {
     try {
       const d = await deviceFor(this.client, engine, this.opts.version, { dir: cacheDir, engineDevice, refresh });
       this.opts.log.info(d.note);
@@ -140,17 +163,25 @@ export class ProfileRunner implements vscode.Disposable {
   async sweep(base: LayerSpec, o: SweepOptions): Promise<{ sweep?: Sweep; error?: Error }> {
     const log = this.opts.log;
     const result = await this.exclusive('Sweeping kernel sizes', async (progress, signal) => {
-      log.info(`sweep: kernels ${o.kernels.join(', ')}; channels ${o.channels.map((c) => `${c.inChannels}→${c.outChannels}`).join(', ')}; base ${describeSpec(base)}`);
+      log.info(
+        `sweep: kernels ${o.kernels.join(', ')}; channels ${o.channels.map((c) => `${c.inChannels}→${c.outChannels}`).join(', ')}; base ${describeSpec(base)}`,
+      );
       let done = 0;
       try {
         const sweep = await runSweep(this.client, base, o, {
           signal,
           onProgress: (p) => {
             const f = (100 * p.cell) / p.cells;
-            progress.report({ message: `k = ${p.kernel}, ${p.inChannels}→${p.outChannels} (${p.cell + 1}/${p.cells}): ${p.detail}`, increment: Math.max(0, f - done) });
+            progress.report({
+              message: `k = ${p.kernel}, ${p.inChannels}→${p.outChannels} (${p.cell + 1}/${p.cells}): ${p.detail}`,
+              increment: Math.max(0, f - done),
+            });
             done = Math.max(done, f);
           },
-          onCell: (c) => log.info(`  sweep k = ${c.kernel}, ${c.inChannels}→${c.outChannels}: spatial ${c.spatialMs?.toFixed(3) ?? '—'} ms, spectral ${c.spectralMs?.toFixed(3) ?? '—'} ms (model ${c.predictedSpatialMs.toFixed(3)} / ${c.predictedSpectralMs.toFixed(3)})${c.note ? ` — ${c.note}` : ''}`),
+          onCell: (c) =>
+            log.info(
+              `  sweep k = ${c.kernel}, ${c.inChannels}→${c.outChannels}: spatial ${c.spatialMs?.toFixed(3) ?? '—'} ms, spectral ${c.spectralMs?.toFixed(3) ?? '—'} ms (model ${c.predictedSpatialMs.toFixed(3)} / ${c.predictedSpectralMs.toFixed(3)})${c.note ? ` — ${c.note}` : ''}`,
+            ),
         });
         log.info(`sweep ${sweep.status} in ${(sweep.wallMs / 1000).toFixed(1)} s`);
         return { sweep };

@@ -20,26 +20,54 @@ function int(v: unknown, min: number, max: number): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : undefined;
 }
 
-export function readSettings(cfg: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration(SECTION)): Settings {
+export function readSettings(
+  cfg: vscode.WorkspaceConfiguration = vscode.workspace.getConfiguration(SECTION),
+): Settings {
   const problems: string[] = [];
   const pick = <T>(key: string, parsed: T | undefined, fallback: T): T => {
     if (parsed !== undefined) return parsed;
-    problems.push(`setting ${SECTION}.${key} = ${JSON.stringify(cfg.get(key))} is not valid; using ${JSON.stringify(fallback)}`);
+    problems.push(
+      `setting ${SECTION}.${key} = ${JSON.stringify(cfg.get(key))} is not valid; using ${JSON.stringify(fallback)}`,
+    );
     return fallback;
   };
   const engineRaw = cfg.get<string>('engine', 'auto');
-  const engine = pick('engine', (ENGINE_REQUESTS as readonly string[]).includes(engineRaw) ? (engineRaw as RunOptions['engine']) : undefined, 'auto');
+  const engine = pick(
+    'engine',
+    (ENGINE_REQUESTS as readonly string[]).includes(engineRaw) ? (engineRaw as RunOptions['engine']) : undefined,
+    'auto',
+  );
   const warmup = pick('warmup', int(cfg.get('warmup', 3), 0, 1000), 3);
   const reps = pick('repetitions', int(cfg.get('repetitions', 10), 1, 10000), 10);
   const memRaw = cfg.get<string>('maxMemory', '4GB');
   const memParsed = typeof memRaw === 'string' ? parseBytes(memRaw) : NaN;
   const maxMemoryBytes = pick('maxMemory', Number.isFinite(memParsed) && memParsed > 0 ? memParsed : undefined, 4e9);
   const variantsRaw = cfg.get<unknown>('variants', [...VARIANT_NAMES]);
-  const variantsOk = Array.isArray(variantsRaw) && variantsRaw.length > 0 && variantsRaw.every((v) => (VARIANT_NAMES as readonly unknown[]).includes(v));
-  const variants = pick('variants', variantsOk ? ([...new Set(variantsRaw)] as VariantName[]) : undefined, [...VARIANT_NAMES]);
+  const variantsOk =
+    Array.isArray(variantsRaw) &&
+    variantsRaw.length > 0 &&
+    variantsRaw.every((v) => (VARIANT_NAMES as readonly unknown[]).includes(v));
+  const variants = pick('variants', variantsOk ? ([...new Set(variantsRaw)] as VariantName[]) : undefined, [
+    ...VARIANT_NAMES,
+  ]);
   const presetRaw = cfg.get<string>('defaultPreset', 'mnist-seed');
-  const defaultPreset = pick('defaultPreset', presetRaw === 'last' || presetById(presetRaw) ? presetRaw : undefined, 'mnist-seed');
+  const defaultPreset = pick(
+    'defaultPreset',
+    presetRaw === 'last' || presetById(presetRaw) ? presetRaw : undefined,
+    'mnist-seed',
+  );
   const pathsRaw = cfg.get<unknown>('cudaLibraryPaths', []);
-  const cudaLibraryPaths = pick('cudaLibraryPaths', Array.isArray(pathsRaw) && pathsRaw.every((p) => typeof p === 'string' && !p.includes(':')) ? (pathsRaw as string[]) : undefined, []);
-  return { options: { engine, warmup, reps, seed: 1, maxMemoryBytes, variants }, cudaLibraryPaths, defaultPreset, problems };
+  const cudaLibraryPaths = pick(
+    'cudaLibraryPaths',
+    Array.isArray(pathsRaw) && pathsRaw.every((p) => typeof p === 'string' && !p.includes(':'))
+      ? (pathsRaw as string[])
+      : undefined,
+    [],
+  );
+  return {
+    options: { engine, warmup, reps, seed: 1, maxMemoryBytes, variants },
+    cudaLibraryPaths,
+    defaultPreset,
+    problems,
+  };
 }

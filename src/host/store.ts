@@ -40,9 +40,13 @@ export class ReportStore {
     try {
       const raw = JSON.parse(fs.readFileSync(this.indexFile, 'utf8')) as unknown;
       if (!Array.isArray(raw)) throw new Error('not a list');
-      return raw.filter((e): e is IndexEntry => typeof e?.runId === 'string' && /^[\w.-]+$/.test(e.runId) && typeof e?.createdAt === 'string');
+      return raw.filter(
+        (e): e is IndexEntry =>
+          typeof e?.runId === 'string' && /^[\w.-]+$/.test(e.runId) && typeof e?.createdAt === 'string',
+      );
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.onProblem(`report index ${this.indexFile} is unreadable (${(e as Error).message}); starting a new one`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.onProblem(`report index ${this.indexFile} is unreadable (${(e as Error).message}); starting a new one`);
       return [];
     }
   }

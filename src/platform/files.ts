@@ -12,5 +12,8 @@ export function writeAtomic(file: string, text: string): void {
 
 /** ~/.cache/fourier-conv-profiler (FCONV_CACHE_DIR overrides, then XDG_CACHE_HOME). */
 export function cacheDir(): string {
-  return process.env.FCONV_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fourier-conv-profiler');
+  return (
+    process.env.FCONV_CACHE_DIR ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fourier-conv-profiler')
+  );
 }

@@ -30,11 +30,18 @@ function locate(name: keyof typeof GRAMMAR_FILES, dirs: string[]): string {
   }
 }
 
-export function readGrammars(dirs: string[] = [join(__dirname, 'grammars'), join(__dirname, '..', '..', 'dist', 'grammars')]): GrammarBytes {
+export function readGrammars(
+  dirs: string[] = [join(__dirname, 'grammars'), join(__dirname, '..', '..', 'dist', 'grammars')],
+): GrammarBytes {
   const read = (n: keyof typeof GRAMMAR_FILES) => new Uint8Array(readFileSync(locate(n, dirs)));
   return {
     runtime: read('runtime'),
-    grammars: { python: read('python'), typescript: read('typescript'), tsx: read('tsx'), javascript: read('javascript') },
+    grammars: {
+      python: read('python'),
+      typescript: read('typescript'),
+      tsx: read('tsx'),
+      javascript: read('javascript'),
+    },
   };
 }
 

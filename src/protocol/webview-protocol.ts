@@ -10,7 +10,12 @@ const runId = z.string().min(1).max(200);
 /** host → webview */
 export const toWebviewSchema = z.discriminatedUnion('type', [
   /** Show `run`; `previous` is the run before it (for "compare with the previous run"), null if none. */
-  z.object({ type: z.literal('show'), runId, run: runSchema, previous: z.object({ runId, run: runSchema }).nullable() }),
+  z.object({
+    type: z.literal('show'),
+    runId,
+    run: runSchema,
+    previous: z.object({ runId, run: runSchema }).nullable(),
+  }),
   /** A profile is running (buttons that start one are disabled) or has ended. */
   z.object({ type: z.literal('busy'), busy: z.boolean(), label: z.string().max(500).optional() }),
   /** Show or hide the comparison with the previous run ("Fourier Conv: Compare with Previous Run"). */

@@ -10,13 +10,17 @@ import { writeAtomic } from '../platform/files';
 export function reportAssets(dir = __dirname): { js: string; css: string } {
   const js = path.join(dir, 'webview.js');
   const css = path.join(dir, 'report.css');
-  if (!fs.existsSync(js) || !fs.existsSync(css)) throw new Error(`report bundle not found in ${dir}: run "npm run build"`);
+  if (!fs.existsSync(js) || !fs.existsSync(css))
+    throw new Error(`report bundle not found in ${dir}: run "npm run build"`);
   return { js: fs.readFileSync(js, 'utf8'), css: fs.readFileSync(css, 'utf8') };
 }
 
 /** JSON that is safe inside a <script> element. */
 export function scriptSafeJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function standaloneHtml(run: Run, assets = reportAssets()): string {
@@ -70,6 +74,9 @@ export function writeSweepReport(sweep: Sweep, outDir: string): { json: string; 
   fs.mkdirSync(outDir, { recursive: true });
   const files = { json: path.join(outDir, 'sweep.json'), html: path.join(outDir, 'sweep.html') };
   writeAtomic(files.json, `${JSON.stringify(sweep, null, 2)}\n`);
-  writeAtomic(files.html, htmlPage(`Fourier Conv sweep — batch ${sweep.base.batch}, ${sweep.base.height}×${sweep.base.width}`, { sweep }));
+  writeAtomic(
+    files.html,
+    htmlPage(`Fourier Conv sweep — batch ${sweep.base.batch}, ${sweep.base.height}×${sweep.base.width}`, { sweep }),
+  );
   return files;
 }

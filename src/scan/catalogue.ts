@@ -15,14 +15,54 @@ export interface RuleInfo {
 
 export const RULES: readonly RuleInfo[] = [
   { id: 'rfft-axes', severity: 'warning', title: 'rfft2d runs over the wrong axes', source: cite(['rfftAxes']) },
-  { id: 'circular-convolution', severity: 'warning', title: 'product of unpadded spectra is a circular convolution', source: cite(['circular']) },
-  { id: 'tfjs-complex-matmul', severity: 'warning', title: 'complex einsum/matMul is not supported by tfjs backends', source: cite(['kernelCoverage']) },
-  { id: 'output-shape-mismatch', severity: 'warning', title: 'declared output shape differs from the layer\'s', source: cite(['rfftAxes']) },
-  { id: 'kernel-spectrum-per-call', severity: 'information', title: 'kernel spectrum recomputed on every call', source: cite(['kernelPerCall'], 'mathieu') },
-  { id: 'einsum-channel-mixing', severity: 'information', title: 'einsum channel mixing lowers to transposes + tiny BatchMatMuls', source: cite(['einsum']) },
-  { id: 'complex-transpose', severity: 'information', title: 'transpose of a complex tensor in the per-call path', source: cite(['einsum', 'complexBytes']) },
-  { id: 'uneven-comparison', severity: 'information', title: 'image-sized kernels compared with a small Conv2D', source: cite(['uneven']) },
-  { id: 'conv2d-fft-payoff', severity: 'information', title: 'would FFT convolution pay for this Conv2D?', source: cite(['breakEven', 'rulesOfThumb'], 'mathieu') },
+  {
+    id: 'circular-convolution',
+    severity: 'warning',
+    title: 'product of unpadded spectra is a circular convolution',
+    source: cite(['circular']),
+  },
+  {
+    id: 'tfjs-complex-matmul',
+    severity: 'warning',
+    title: 'complex einsum/matMul is not supported by tfjs backends',
+    source: cite(['kernelCoverage']),
+  },
+  {
+    id: 'output-shape-mismatch',
+    severity: 'warning',
+    title: "declared output shape differs from the layer's",
+    source: cite(['rfftAxes']),
+  },
+  {
+    id: 'kernel-spectrum-per-call',
+    severity: 'information',
+    title: 'kernel spectrum recomputed on every call',
+    source: cite(['kernelPerCall'], 'mathieu'),
+  },
+  {
+    id: 'einsum-channel-mixing',
+    severity: 'information',
+    title: 'einsum channel mixing lowers to transposes + tiny BatchMatMuls',
+    source: cite(['einsum']),
+  },
+  {
+    id: 'complex-transpose',
+    severity: 'information',
+    title: 'transpose of a complex tensor in the per-call path',
+    source: cite(['einsum', 'complexBytes']),
+  },
+  {
+    id: 'uneven-comparison',
+    severity: 'information',
+    title: 'image-sized kernels compared with a small Conv2D',
+    source: cite(['uneven']),
+  },
+  {
+    id: 'conv2d-fft-payoff',
+    severity: 'information',
+    title: 'would FFT convolution pay for this Conv2D?',
+    source: cite(['breakEven', 'rulesOfThumb'], 'mathieu'),
+  },
 ];
 
 export function ruleInfo(id: RuleId): RuleInfo {

@@ -23,11 +23,28 @@ export interface ScanOptions {
 export const DEFAULT_MAX_CHARS = 1 << 20;
 
 function skipped(file: string, language: SourceLanguage, why: string): ScanResult {
-  return { file, language, findings: [], layers: [], skipped: why, syntaxErrors: false, errors: [], ms: { parse: 0, rules: 0 } };
+  return {
+    file,
+    language,
+    findings: [],
+    layers: [],
+    skipped: why,
+    syntaxErrors: false,
+    errors: [],
+    ms: { parse: 0, rules: 0 },
+  };
 }
 
 /** Runs the rules on a tree parsed from `text` (or from ranges of it). */
-export function scanTree(tree: Tree, text: string, parser: SourceParser, file: string, language: SourceLanguage, opts: ScanOptions = {}, parseMs = 0): ScanResult {
+export function scanTree(
+  tree: Tree,
+  text: string,
+  parser: SourceParser,
+  file: string,
+  language: SourceLanguage,
+  opts: ScanOptions = {},
+  parseMs = 0,
+): ScanResult {
   const t0 = performance.now();
   const errors: string[] = [];
   let findings: ScanResult['findings'] = [];
@@ -50,7 +67,15 @@ export function scanTree(tree: Tree, text: string, parser: SourceParser, file: s
     errors.push(`scan failed: ${e instanceof Error ? e.message : String(e)}`);
   }
   layers.sort((a, b) => a.range.startOffset - b.range.startOffset);
-  return { file, language, findings, layers, syntaxErrors: safeHasError(tree), errors, ms: { parse: parseMs, rules: performance.now() - t0 } };
+  return {
+    file,
+    language,
+    findings,
+    layers,
+    syntaxErrors: safeHasError(tree),
+    errors,
+    ms: { parse: parseMs, rules: performance.now() - t0 },
+  };
 }
 
 function safeHasError(tree: Tree): boolean {
@@ -72,21 +97,33 @@ export function partialRanges(text: string): Range[] | undefined {
   if (text.length < PARTIAL_FROM) return undefined;
   const chunks = pythonChunks(text);
   if (chunks.length < 2) return undefined;
-  const spans = chunks.map((c) => ({ startIndex: c.start, endIndex: c.end, startPosition: { row: c.startRow, column: 0 }, endPosition: { row: c.endRow, column: c.endColumn } }));
+  const spans = chunks.map((c) => ({
+    startIndex: c.start,
+    endIndex: c.end,
+    startPosition: { row: c.startRow, column: 0 },
+    endPosition: { row: c.endRow, column: c.endColumn },
+  }));
   const ranges = mergeSpans(spans, relevantMask(text, spans));
   const covered = ranges.reduce((a, r) => a + r.endIndex - r.startIndex, 0);
   return covered < 0.8 * text.length ? ranges : undefined;
 }
 
 /** Parses and scans one source text. */
-export function scanSource(parser: SourceParser, file: string, language: SourceLanguage, text: string, opts: ScanOptions = {}): ScanResult {
+export function scanSource(
+  parser: SourceParser,
+  file: string,
+  language: SourceLanguage,
+  text: string,
+  opts: ScanOptions = {},
+): ScanResult {
   const max = opts.maxChars ?? DEFAULT_MAX_CHARS;
   if (text.length > max) return skipped(file, language, `${text.length} characters, over the ${max}-character limit`);
   let tree: Tree | undefined;
   try {
     const t0 = performance.now();
     const ranges = language === 'python' ? partialRanges(text) : undefined;
-    if (ranges && !ranges.length) return { ...skipped(file, language, ''), skipped: undefined, ms: { parse: performance.now() - t0, rules: 0 } };
+    if (ranges && !ranges.length)
+      return { ...skipped(file, language, ''), skipped: undefined, ms: { parse: performance.now() - t0, rules: 0 } };
     tree = parser.parse(language, text, null, ranges);
     if (ranges && tree.rootNode.hasError) {
       // The lexer split somewhere the grammar does not agree with: parse it all.
@@ -124,7 +161,10 @@ function point(text: string, offset: number): { row: number; column: number } {
 export class DocumentScanner {
   private readonly docs = new Map<string, { tree: Tree; text: string; language: SourceLanguage }>();
 
-  constructor(private readonly parser: SourceParser, private readonly opts: () => ScanOptions = () => ({})) {}
+  constructor(
+    private readonly parser: SourceParser,
+    private readonly opts: () => ScanOptions = () => ({}),
+  ) {}
 
   scan(key: string, language: SourceLanguage, text: string, changes?: readonly TextChange[]): ScanResult {
     const opts = this.opts();
@@ -143,14 +183,16 @@ export class DocumentScanner {
           const oldEnd = point(cur, ch.offset + ch.length);
           cur = cur.slice(0, ch.offset) + ch.text + cur.slice(ch.offset + ch.length);
           const newEnd = point(cur, ch.offset + ch.text.length);
-          prev.tree.edit(new Edit({
-            startIndex: ch.offset,
-            oldEndIndex: ch.offset + ch.length,
-            newEndIndex: ch.offset + ch.text.length,
-            startPosition: start,
-            oldEndPosition: oldEnd,
-            newEndPosition: newEnd,
-          }));
+          prev.tree.edit(
+            new Edit({
+              startIndex: ch.offset,
+              oldEndIndex: ch.offset + ch.length,
+              newEndIndex: ch.offset + ch.text.length,
+              startPosition: start,
+              oldEndPosition: oldEnd,
+              newEndPosition: newEnd,
+            }),
+          );
         }
         // The edits must reproduce the new text; otherwise parse from scratch.
         if (cur === text) old = prev.tree;
@@ -189,4 +231,16 @@ export class DocumentScanner {
 export { RULES, ruleDocs, ruleHeading, ruleInfo } from './catalogue';
 export { GrammarError, SourceParser, checkAbi, languageOf, languageOfId } from './parser';
 export { applyEdits } from './text';
-export type { Finding, Fix, LayerSite, PartialSpec, Position, RuleId, ScanResult, Severity, SourceLanguage, SourceRange, TextEdit } from './types';
+export type {
+  Finding,
+  Fix,
+  LayerSite,
+  PartialSpec,
+  Position,
+  RuleId,
+  ScanResult,
+  Severity,
+  SourceLanguage,
+  SourceRange,
+  TextEdit,
+} from './types';

@@ -9,7 +9,20 @@ import type { CallInfo, ClassInfo, FnInfo, SourceModel } from './source-model';
 import type { LayerSite, PartialSpec } from './types';
 import { rangeOf } from './text';
 import {
-  CONV2D, EINSUM, FORWARD_FFT, INPUT, MATMUL, MULTIPLY, PAD, PRODUCT_METHODS, TENSOR_FACTORY, type Values, elements, intValue, kernelSize, stringLiteral,
+  CONV2D,
+  EINSUM,
+  FORWARD_FFT,
+  INPUT,
+  MATMUL,
+  MULTIPLY,
+  PAD,
+  PRODUCT_METHODS,
+  TENSOR_FACTORY,
+  type Values,
+  elements,
+  intValue,
+  kernelSize,
+  stringLiteral,
 } from './values';
 
 type Sources = LayerSite['specSources'];
@@ -22,7 +35,10 @@ export interface FileFacts {
 const line = (n: Node) => `line ${n.startPosition.row + 1}`;
 
 /** A spec being read from code: the first value found for a field wins, with where it was read. */
-function specReader(): FileFacts & { put: (key: keyof PartialSpec, value: number | string | undefined, why: string) => void; adopt: (facts: FileFacts) => void } {
+function specReader(): FileFacts & {
+  put: (key: keyof PartialSpec, value: number | string | undefined, why: string) => void;
+  adopt: (facts: FileFacts) => void;
+} {
   const spec: PartialSpec = {};
   const sources: Sources = {};
   const put = (key: keyof PartialSpec, value: number | string | undefined, why: string) => {
@@ -32,7 +48,8 @@ function specReader(): FileFacts & { put: (key: keyof PartialSpec, value: number
   };
   /** What the file states about its input (size, channels, batch, layout). */
   const adopt = (facts: FileFacts) => {
-    for (const k of ['batch', 'height', 'width', 'inChannels', 'layout'] as const) put(k, facts.spec[k], facts.sources[k]!);
+    for (const k of ['batch', 'height', 'width', 'inChannels', 'layout'] as const)
+      put(k, facts.spec[k], facts.sources[k]!);
   };
   return { spec, sources, put, adopt };
 }
@@ -61,7 +78,9 @@ export function fileFacts(model: SourceModel, values: Values): FileFacts {
   for (const c of model.calls) {
     // Reading arguments crosses into wasm: only for calls that can state a shape.
     if (!INPUT.has(c.name) && !TENSOR_FACTORY.has(c.name) && !withKeywords.has(c)) continue;
-    const shapeArg = INPUT.has(c.name) ? (c.kwargs.get('shape') ?? c.kwargs.get('batch_shape') ?? c.args[0]) : (c.kwargs.get('input_shape') ?? c.kwargs.get('inputShape'));
+    const shapeArg = INPUT.has(c.name)
+      ? (c.kwargs.get('shape') ?? c.kwargs.get('batch_shape') ?? c.args[0])
+      : (c.kwargs.get('input_shape') ?? c.kwargs.get('inputShape'));
     const shape = elements(shapeArg)?.map((n) => intValue(n));
     if (shape && (shape.length === 3 || shape.length === 4) && shape.every((x) => x !== undefined)) {
       const [h, w, ch] = shape.length === 4 ? shape.slice(1) : shape;
@@ -112,16 +131,40 @@ export function convInfo(c: CallInfo): ConvInfo {
     const kernel = kernelSize(c.kwargs.get('kernel_size') ?? c.args[2]);
     const pad = c.kwargs.get('padding') ?? c.args[4];
     const p = stringLiteral(pad) ?? intValue(pad);
-    const padding = p === 'same' || (kernel && typeof p === 'number' && 2 * p === kernel.kh - 1) ? 'same' : p === 'valid' || pad === undefined || pad.text === '0' ? 'valid' : undefined;
-    return { call: c, kernel, filters: intValue(c.kwargs.get('out_channels') ?? c.args[1]), inChannels: intValue(c.kwargs.get('in_channels') ?? c.args[0]), padding, framework: 'torch' };
+    const padding =
+      p === 'same' || (kernel && typeof p === 'number' && 2 * p === kernel.kh - 1)
+        ? 'same'
+        : p === 'valid' || pad === undefined || pad.text === '0'
+          ? 'valid'
+          : undefined;
+    return {
+      call: c,
+      kernel,
+      filters: intValue(c.kwargs.get('out_channels') ?? c.args[1]),
+      inChannels: intValue(c.kwargs.get('in_channels') ?? c.args[0]),
+      padding,
+      framework: 'torch',
+    };
   }
   if (c.name === 'tfjs.layers.conv2d') {
     const p = stringLiteral(c.kwargs.get('padding'));
-    return { call: c, kernel: kernelSize(c.kwargs.get('kernelSize')), filters: intValue(c.kwargs.get('filters')), padding: p === 'same' ? 'same' : 'valid', framework: 'tfjs' };
+    return {
+      call: c,
+      kernel: kernelSize(c.kwargs.get('kernelSize')),
+      filters: intValue(c.kwargs.get('filters')),
+      padding: p === 'same' ? 'same' : 'valid',
+      framework: 'tfjs',
+    };
   }
   if (c.name === 'tensorflow.keras.layers.Conv2D') {
     const p = stringLiteral(c.kwargs.get('padding') ?? c.args[3]);
-    return { call: c, kernel: kernelSize(c.kwargs.get('kernel_size') ?? c.args[1]), filters: intValue(c.kwargs.get('filters') ?? c.args[0]), padding: p === 'same' ? 'same' : 'valid', framework: 'keras' };
+    return {
+      call: c,
+      kernel: kernelSize(c.kwargs.get('kernel_size') ?? c.args[1]),
+      filters: intValue(c.kwargs.get('filters') ?? c.args[0]),
+      padding: p === 'same' ? 'same' : 'valid',
+      framework: 'keras',
+    };
   }
   // Functional convolutions take a filter tensor; its size is rarely a literal.
   return { call: c, framework: c.name.startsWith('torch') ? 'torch' : c.name.startsWith('tfjs') ? 'tfjs' : 'tf.nn' };
@@ -198,7 +241,12 @@ export function weightShape(values: Values, cls: ClassInfo, attr: Node): Node[] 
 const OUT_NAME = /out|kernels|filters|features$/i;
 const IN_NAME = /^(in_?(channels|ch|planes|features)|cin|c_in|inputs?_?channels)$/i;
 
-export function findFourierLayers(model: SourceModel, values: Values, facts: FileFacts, convs: ConvInfo[]): FourierLayer[] {
+export function findFourierLayers(
+  model: SourceModel,
+  values: Values,
+  facts: FileFacts,
+  convs: ConvInfo[],
+): FourierLayer[] {
   const out: FourierLayer[] = [];
   const byOwner = new Map<ClassInfo | FnInfo, CallInfo[]>();
   for (const c of model.calls) {
@@ -215,8 +263,18 @@ export function findFourierLayers(model: SourceModel, values: Values, facts: Fil
     const inOwner = (p: { node: Node; end: number }) => p.node.startIndex >= ownerStart && p.end <= ownerEnd;
     const calls = model.callsIn.get(owner) ?? [];
     // A product of spectra makes it a convolution layer (an FFT alone is a feature, not a layer).
-    const product = calls.some((c) => (EINSUM.has(c.name) || MATMUL.has(c.name) || MULTIPLY.has(c.name) || (!c.name && PRODUCT_METHODS.has(c.last))) && [...c.args, ...(c.receiver ? [c.receiver] : [])].some((a) => values.isSpectrum(a, c.fn, c.cls)))
-      || model.products.some((p) => inOwner(p) && (values.isSpectrum(p.left, p.fn, cls) || values.isSpectrum(p.right, p.fn, cls)));
+    const product =
+      calls.some(
+        (c) =>
+          (EINSUM.has(c.name) ||
+            MATMUL.has(c.name) ||
+            MULTIPLY.has(c.name) ||
+            (!c.name && PRODUCT_METHODS.has(c.last))) &&
+          [...c.args, ...(c.receiver ? [c.receiver] : [])].some((a) => values.isSpectrum(a, c.fn, c.cls)),
+      ) ||
+      model.products.some(
+        (p) => inOwner(p) && (values.isSpectrum(p.left, p.fn, cls) || values.isSpectrum(p.right, p.fn, cls)),
+      );
     if (!product) continue;
     const name = cls?.name ?? fn!.name;
     const nameNode = cls?.nameNode ?? fn!.node.childForFieldName('name') ?? owner.node;
@@ -224,36 +282,74 @@ export function findFourierLayers(model: SourceModel, values: Values, facts: Fil
     // The weight: what the layer transforms (seed) or multiplies with (FNO: self.weights1).
     let kernelShape: Node[] | undefined;
     if (cls) {
-      const attrs = calls.flatMap((c) => [...c.args, ...(c.receiver ? [c.receiver] : [])]).filter((a) => /^(self|this)\.\w+$/.test(a.text));
+      const attrs = calls
+        .flatMap((c) => [...c.args, ...(c.receiver ? [c.receiver] : [])])
+        .filter((a) => /^(self|this)\.\w+$/.test(a.text));
       for (const a of attrs) {
         kernelShape = weightShape(values, cls, a);
         if (kernelShape) break;
       }
     }
     const ctor = cls ? constructorArgs(model, cls) : new Map<string, { value: number; at: Node }>();
-    const framework = cls?.framework ?? (ffts[0]!.name.startsWith('torch') ? 'torch' : ffts[0]!.name.startsWith('tfjs') ? 'tfjs' : 'keras');
+    const framework =
+      cls?.framework ??
+      (ffts[0]!.name.startsWith('torch') ? 'torch' : ffts[0]!.name.startsWith('tfjs') ? 'tfjs' : 'keras');
     for (const [param, { value, at }] of ctor) {
       const why = `${at.text.slice(0, 60)} (${line(at)}: ${param})`;
       if (IN_NAME.test(param)) put('inChannels', value, why);
       else if (OUT_NAME.test(param)) put('outChannels', value, why);
     }
     const shapeText = kernelShape?.map((e) => e.text) ?? [];
-    const imageSized = shapeText.some((t) => /input_shape\s*\[\s*(1|-3)\s*\]/.test(t)) && shapeText.some((t) => /input_shape\s*\[\s*(2|-2)\s*\]/.test(t));
+    const imageSized =
+      shapeText.some((t) => /input_shape\s*\[\s*(1|-3)\s*\]/.test(t)) &&
+      shapeText.some((t) => /input_shape\s*\[\s*(2|-2)\s*\]/.test(t));
     if (imageSized || framework === 'torch') {
       // FNO-style weights act on the whole (truncated) spectrum: the spatial kernel is image-sized.
       if (facts.spec.height) put('kernelH', facts.spec.height, `image-sized kernel (${facts.sources.height})`);
       if (facts.spec.width) put('kernelW', facts.spec.width, `image-sized kernel (${facts.sources.width})`);
     }
-    if (shapeText.some((t) => /input_shape\s*\[\s*(3|-1)\s*\]/.test(t)) && facts.spec.inChannels) put('inChannels', facts.spec.inChannels, `kernel shape uses input_shape[3] (${facts.sources.inChannels})`);
+    if (shapeText.some((t) => /input_shape\s*\[\s*(3|-1)\s*\]/.test(t)) && facts.spec.inChannels)
+      put('inChannels', facts.spec.inChannels, `kernel shape uses input_shape[3] (${facts.sources.inChannels})`);
     adopt(facts);
-    put('layout', framework === 'torch' ? 'NCHW' : framework === 'keras' || framework === 'tfjs' ? 'NHWC' : undefined, `${framework} default layout`);
-    const padded = ffts.some((c) => c.kwargs.has('fft_length') || c.kwargs.has('s') || c.args.length > 1 || calls.some((p) => PAD.has(p.name) && p.fn === c.fn));
-    put('padding', padded ? 'linear' : 'circular', padded ? 'the transforms are given a size / the input is padded' : 'spectra multiplied without padding (circular)');
+    put(
+      'layout',
+      framework === 'torch' ? 'NCHW' : framework === 'keras' || framework === 'tfjs' ? 'NHWC' : undefined,
+      `${framework} default layout`,
+    );
+    const padded = ffts.some(
+      (c) =>
+        c.kwargs.has('fft_length') ||
+        c.kwargs.has('s') ||
+        c.args.length > 1 ||
+        calls.some((p) => PAD.has(p.name) && p.fn === c.fn),
+    );
+    put(
+      'padding',
+      padded ? 'linear' : 'circular',
+      padded
+        ? 'the transforms are given a size / the input is padded'
+        : 'spectra multiplied without padding (circular)',
+    );
     const conv = convs.find((c) => c.kernel);
-    if (conv?.kernel) put('spatialKernel', conv.kernel.kh, `${conv.call.node.text.slice(0, 60)} (${line(conv.call.node)})`);
+    if (conv?.kernel)
+      put('spatialKernel', conv.kernel.kh, `${conv.call.node.text.slice(0, 60)} (${line(conv.call.node)})`);
     out.push({
-      site: { id: `fourier:${name}:${nameNode.startPosition.row}`, kind: 'fourier', name, range: rangeOf(nameNode), spec, specSources: sources },
-      cls, fn, ffts, kernelShape, imageSized, padded, start: ownerStart, end: ownerEnd,
+      site: {
+        id: `fourier:${name}:${nameNode.startPosition.row}`,
+        kind: 'fourier',
+        name,
+        range: rangeOf(nameNode),
+        spec,
+        specSources: sources,
+      },
+      cls,
+      fn,
+      ffts,
+      kernelShape,
+      imageSized,
+      padded,
+      start: ownerStart,
+      end: ownerEnd,
     });
   }
   return out;
@@ -270,7 +366,11 @@ export function convSite(info: ConvInfo, facts: FileFacts): LayerSite {
   put('outChannels', info.filters, where);
   put('inChannels', info.inChannels, where);
   put('padding', info.padding, where);
-  put('layout', info.framework === 'torch' ? 'NCHW' : info.framework === 'keras' || info.framework === 'tfjs' ? 'NHWC' : undefined, `${info.framework} default layout`);
+  put(
+    'layout',
+    info.framework === 'torch' ? 'NCHW' : info.framework === 'keras' || info.framework === 'tfjs' ? 'NHWC' : undefined,
+    `${info.framework} default layout`,
+  );
   adopt(facts);
   const text = info.call.node.text.replace(/\s+/g, ' ');
   return {

@@ -14,7 +14,8 @@ const STEPS: Partial<Record<RuleId, string[]>> = {
   'rfft-axes': ['rfft2d-kernel'],
 };
 
-const variant = (run: Run, name: string): VariantResult | undefined => run.variants.find((v) => v.name === name && v.correct && v.totalMs.median > 0);
+const variant = (run: Run, name: string): VariantResult | undefined =>
+  run.variants.find((v) => v.name === name && v.correct && v.totalMs.median > 0);
 
 function compare(a: number, b: number): string {
   const r = a / b;
@@ -31,11 +32,23 @@ export function measuredNote(run: Run, rule: RuleId): string | undefined {
   const parts: string[] = [];
   const seedMs = seed ? (seed.layerMs ?? seed.totalMs).median : undefined;
   if (rule === 'conv2d-fft-payoff' || rule === 'uneven-comparison') {
-    if (spatial && optimized) parts.push(`FFT (optimized) ${fmtMs(optimized.totalMs.median)} is ${compare(optimized.totalMs.median, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(spatial.totalMs.median)})`);
-    if (equivalent && optimized && run.spec.kernelH !== k) parts.push(`vs the same function as a ${run.spec.kernelH}×${run.spec.kernelW} conv (${fmtMs(equivalent.totalMs.median)}): ${compare(optimized.totalMs.median, equivalent.totalMs.median)}`);
+    if (spatial && optimized)
+      parts.push(
+        `FFT (optimized) ${fmtMs(optimized.totalMs.median)} is ${compare(optimized.totalMs.median, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(spatial.totalMs.median)})`,
+      );
+    if (equivalent && optimized && run.spec.kernelH !== k)
+      parts.push(
+        `vs the same function as a ${run.spec.kernelH}×${run.spec.kernelW} conv (${fmtMs(equivalent.totalMs.median)}): ${compare(optimized.totalMs.median, equivalent.totalMs.median)}`,
+      );
   } else {
-    if (seed && spatial && seedMs !== undefined) parts.push(`seed layer ${compare(seedMs, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(seedMs)} vs ${fmtMs(spatial.totalMs.median)})`);
-    if (seed && optimized) parts.push(`the optimized layer is ${fmtRatio(seed.totalMs.median / optimized.totalMs.median)} faster than the seed's end to end`);
+    if (seed && spatial && seedMs !== undefined)
+      parts.push(
+        `seed layer ${compare(seedMs, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(seedMs)} vs ${fmtMs(spatial.totalMs.median)})`,
+      );
+    if (seed && optimized)
+      parts.push(
+        `the optimized layer is ${fmtRatio(seed.totalMs.median / optimized.totalMs.median)} faster than the seed's end to end`,
+      );
   }
   const ids = STEPS[rule];
   if (seed && ids) {
@@ -43,7 +56,10 @@ export function measuredNote(run: Run, rule: RuleId): string | undefined {
     const total = inLayer.reduce((a, s) => a + s.median, 0);
     const mine = inLayer.filter((s) => ids.includes(s.id));
     const ms = mine.reduce((a, s) => a + s.median, 0);
-    if (mine.length && total > 0) parts.push(`${mine.map((s) => s.name).join(' + ')} ${Math.round((100 * ms) / total)} % of the layer (${fmtMs(ms)})`);
+    if (mine.length && total > 0)
+      parts.push(
+        `${mine.map((s) => s.name).join(' + ')} ${Math.round((100 * ms) / total)} % of the layer (${fmtMs(ms)})`,
+      );
   }
   if (!parts.length) return undefined;
   return `${measuredOn(run)}: ${parts.join('; ')}`;
@@ -51,7 +67,12 @@ export function measuredNote(run: Run, rule: RuleId): string | undefined {
 
 /** "measured on Intel Xeon Processor (2 logical cores), tfjs/wasm" — the device without the engine's preamble. */
 function measuredOn(run: Run): string {
-  const device = run.device.replace(/^[^:]*:\s*/, '').replace(/\((R|TM)\)/g, '').replace(/\s+/g, ' ').trim() || run.device;
+  const device =
+    run.device
+      .replace(/^[^:]*:\s*/, '')
+      .replace(/\((R|TM)\)/g, '')
+      .replace(/\s+/g, ' ')
+      .trim() || run.device;
   const status = run.status === 'ok' ? '' : ` (${run.status} run: partial)`;
   return `measured on ${device}, ${run.engine}/${run.backend}${status}`;
 }
@@ -63,8 +84,14 @@ export function measuredSummary(run: Run, kind: 'fourier' | 'conv2d'): string | 
   const optimized = variant(run, 'optimized');
   const k = run.spec.spatialKernel;
   const parts: string[] = [];
-  if (kind === 'fourier' && seed && spatial) parts.push(`seed layer ${fmtMs((seed.layerMs ?? seed.totalMs).median)}, ${compare((seed.layerMs ?? seed.totalMs).median, spatial.totalMs.median)} than Conv2D ${k}×${k}`);
+  if (kind === 'fourier' && seed && spatial)
+    parts.push(
+      `seed layer ${fmtMs((seed.layerMs ?? seed.totalMs).median)}, ${compare((seed.layerMs ?? seed.totalMs).median, spatial.totalMs.median)} than Conv2D ${k}×${k}`,
+    );
   if (kind === 'conv2d' && spatial) parts.push(`Conv2D ${k}×${k} ${fmtMs(spatial.totalMs.median)}`);
-  if (optimized) parts.push(`optimized FFT ${fmtMs(optimized.totalMs.median)}${seed && kind === 'fourier' ? ` (${fmtRatio(seed.totalMs.median / optimized.totalMs.median)} faster than the seed's)` : spatial ? ` (${compare(optimized.totalMs.median, spatial.totalMs.median)})` : ''}`);
+  if (optimized)
+    parts.push(
+      `optimized FFT ${fmtMs(optimized.totalMs.median)}${seed && kind === 'fourier' ? ` (${fmtRatio(seed.totalMs.median / optimized.totalMs.median)} faster than the seed's)` : spatial ? ` (${compare(optimized.totalMs.median, spatial.totalMs.median)})` : ''}`,
+    );
   return parts.length ? `${measuredOn(run)}: ${parts.join(' · ')}` : undefined;
 }

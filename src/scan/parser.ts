@@ -95,5 +95,13 @@ export function languageOf(fileName: string): SourceLanguage | undefined {
 
 /** VS Code language ids the scanner reads. */
 export function languageOfId(id: string): SourceLanguage | undefined {
-  return ({ python: 'python', typescript: 'typescript', typescriptreact: 'tsx', javascript: 'javascript', javascriptreact: 'javascript' } as const)[id as 'python'];
+  return (
+    {
+      python: 'python',
+      typescript: 'typescript',
+      typescriptreact: 'tsx',
+      javascript: 'javascript',
+      javascriptreact: 'javascript',
+    } as const
+  )[id as 'python'];
 }

@@ -55,7 +55,8 @@ export function pythonChunks(text: string): Chunk[] {
       row++;
     } else if (c === '\n' && depth === 0) {
       const next = text[i + 1];
-      if (next === undefined || next === ' ' || next === '\t' || next === '\n' || next === '\r' || next === '#') continue;
+      if (next === undefined || next === ' ' || next === '\t' || next === '\n' || next === '\r' || next === '#')
+        continue;
       if (CONTINUES.test(text.slice(i + 1, i + 9))) continue;
       const isDecorator = next === '@';
       if (decorators) {

@@ -22,10 +22,12 @@ export const scanFindingSchema = z.object({
   message: z.string(),
   evidence: z.array(z.string()),
   suggestion: z.string(),
-  fixes: z.array(z.object({
-    title: z.string(),
-    edits: z.array(z.object({ line: pos, column: pos, endLine: pos, endColumn: pos, newText: z.string() })),
-  })),
+  fixes: z.array(
+    z.object({
+      title: z.string(),
+      edits: z.array(z.object({ line: pos, column: pos, endLine: pos, endColumn: pos, newText: z.string() })),
+    }),
+  ),
   /** The layer the finding belongs to (files[].layers[].id), or null. */
   layer: z.string().nullable(),
   /** The section of docs/rules.md that explains the rule. */
@@ -35,25 +37,34 @@ export const scanFindingSchema = z.object({
 export const scanReportSchema = z.object({
   schemaVersion: z.literal(SCAN_SCHEMA_VERSION),
   tool: z.object({ name: z.string(), version: z.string() }),
-  files: z.array(z.object({
-    file: z.string(),
-    language: z.enum(['python', 'typescript', 'tsx', 'javascript']),
-    skipped: z.string().nullable(),
-    syntaxErrors: z.boolean(),
-    errors: z.array(z.string()),
-    layers: z.array(z.object({
-      id: z.string(),
-      kind: z.enum(['fourier', 'conv2d']),
-      name: z.string(),
-      line: pos,
-      /** What the code states, as `fconv profile` flags take it (LayerSpec fields). */
-      spec: z.record(z.string(), specField),
-      specSources: z.record(z.string(), z.string()),
-      missing: z.array(z.string()),
-    })),
-  })),
+  files: z.array(
+    z.object({
+      file: z.string(),
+      language: z.enum(['python', 'typescript', 'tsx', 'javascript']),
+      skipped: z.string().nullable(),
+      syntaxErrors: z.boolean(),
+      errors: z.array(z.string()),
+      layers: z.array(
+        z.object({
+          id: z.string(),
+          kind: z.enum(['fourier', 'conv2d']),
+          name: z.string(),
+          line: pos,
+          /** What the code states, as `fconv profile` flags take it (LayerSpec fields). */
+          spec: z.record(z.string(), specField),
+          specSources: z.record(z.string(), z.string()),
+          missing: z.array(z.string()),
+        }),
+      ),
+    }),
+  ),
   findings: z.array(scanFindingSchema),
-  summary: z.object({ files: z.number().int().nonnegative(), skipped: z.number().int().nonnegative(), warnings: z.number().int().nonnegative(), information: z.number().int().nonnegative() }),
+  summary: z.object({
+    files: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+    warnings: z.number().int().nonnegative(),
+    information: z.number().int().nonnegative(),
+  }),
 });
 export type ScanReport = z.infer<typeof scanReportSchema>;
 

@@ -15,7 +15,21 @@ import type { CallInfo, SourceModel } from './source-model';
 import { rangeOf, replace } from './text';
 import type { Finding, Fix, RuleId } from './types';
 import {
-  EINSUM, FORWARD_FFT, INPUT, MATMUL, MULTIPLY, PAD, PRODUCT_METHODS, TF_INNERMOST_2D, TORCH_2D, TRANSPOSE, TRANSPOSE_METHODS, type Values, elements, permutation, stringLiteral,
+  EINSUM,
+  FORWARD_FFT,
+  INPUT,
+  MATMUL,
+  MULTIPLY,
+  PAD,
+  PRODUCT_METHODS,
+  TF_INNERMOST_2D,
+  TORCH_2D,
+  TRANSPOSE,
+  TRANSPOSE_METHODS,
+  type Values,
+  elements,
+  permutation,
+  stringLiteral,
 } from './values';
 
 export interface RuleContext {
@@ -58,7 +72,17 @@ function convText(c: ConvInfo): string {
 function fullSpec(partial: Partial<LayerSpec>): LayerSpec | undefined {
   const s = { padding: 'same', layout: 'NHWC', dtype: 'float32', ...partial } as LayerSpec;
   if (s.spatialKernel === undefined && s.kernelH) s.spatialKernel = Math.max(s.kernelH, s.kernelW ?? s.kernelH);
-  for (const k of ['batch', 'height', 'width', 'inChannels', 'outChannels', 'kernelH', 'kernelW', 'spatialKernel'] as const) if (s[k] === undefined) return undefined;
+  for (const k of [
+    'batch',
+    'height',
+    'width',
+    'inChannels',
+    'outChannels',
+    'kernelH',
+    'kernelW',
+    'spatialKernel',
+  ] as const)
+    if (s[k] === undefined) return undefined;
   return specProblems(s).length ? undefined : s;
 }
 
@@ -83,7 +107,14 @@ function rfftAxes(ctx: RuleContext, emit: Emit): void {
         if (shape?.length === 4 && !SPATIAL_AXIS.test(shape[3]!.text)) {
           what = `${o.text} is declared (${shape.map((e) => e.text).join(', ')}): its innermost two axes are (${shape[2]!.text}, ${shape[3]!.text}) — width and output channels`;
         }
-      } else if (o.type === 'identifier' && c.fn && PER_CALL.has(c.fn.name) && c.fn.cls?.framework === 'keras' && o.text === c.fn.params.filter((p) => p !== 'self')[0] && !channelsFirst) {
+      } else if (
+        o.type === 'identifier' &&
+        c.fn &&
+        PER_CALL.has(c.fn.name) &&
+        c.fn.cls?.framework === 'keras' &&
+        o.text === c.fn.params.filter((p) => p !== 'self')[0] &&
+        !channelsFirst
+      ) {
         what = `${o.text} is the input of a Keras layer, channels last (NHWC): its innermost two axes are (W, C)`;
       } else if (oc && INPUT.has(oc.name) && !channelsFirst) {
         what = `${short(o, 50)} is channels last (NHWC): its innermost two axes are (W, C)`;
@@ -92,15 +123,22 @@ function rfftAxes(ctx: RuleContext, emit: Emit): void {
       const tf = tfName(ctx, c);
       const fixes: Fix[] = [];
       if (tf && arg) {
-        const inner = c.node.text.slice(0, arg.startIndex - c.node.startIndex) + `${tf}.transpose(${arg.text}, [0, 3, 1, 2])` + c.node.text.slice(arg.endIndex - c.node.startIndex);
-        fixes.push({ title: 'Transform over (H, W): move the channels axis in front, and back after', edits: [replace(c.node, `${tf}.transpose(${inner}, [0, 2, 3, 1])`)] });
+        const inner =
+          c.node.text.slice(0, arg.startIndex - c.node.startIndex) +
+          `${tf}.transpose(${arg.text}, [0, 3, 1, 2])` +
+          c.node.text.slice(arg.endIndex - c.node.startIndex);
+        fixes.push({
+          title: 'Transform over (H, W): move the channels axis in front, and back after',
+          edits: [replace(c.node, `${tf}.transpose(${inner}, [0, 2, 3, 1])`)],
+        });
       }
       emit({
         rule: 'rfft-axes',
         node: c.node,
         message: `${short(c.callee)} transforms the innermost two axes; ${what}, not (H, W). The spectrum is over the wrong axes (${ruleInfo('rfft-axes').source}).`,
         evidence: [`${short(c.node)} at line ${line(c.node)}`, what],
-        suggestion: 'Transpose so that H and W are the last two axes before the transform (NHWC → NCHW: perm [0, 3, 1, 2]; an (in, H, W, out) kernel → (in, out, H, W)), and back afterwards if the rest of the layer expects the old order.',
+        suggestion:
+          'Transpose so that H and W are the last two axes before the transform (NHWC → NCHW: perm [0, 3, 1, 2]; an (in, H, W, out) kernel → (in, out, H, W)), and back afterwards if the rest of the layer expects the old order.',
         fixes,
       });
     } else if (TORCH_2D.has(c.name) && !c.kwargs.has('dim') && c.args.length < 3) {
@@ -115,9 +153,14 @@ function rfftAxes(ctx: RuleContext, emit: Emit): void {
         rule: 'rfft-axes',
         node: c.node,
         message: `${short(c.callee)} transforms the last two dims; its input was permuted to channels last (${short(oc.node, 40)}), so those are (W, C), not (H, W) (${ruleInfo('rfft-axes').source}).`,
-        evidence: [`${short(oc.node)} at line ${line(oc.node)} makes the tensor (N, H, W, C)`, `${short(c.node)} at line ${line(c.node)} has no dim=`],
+        evidence: [
+          `${short(oc.node)} at line ${line(oc.node)} makes the tensor (N, H, W, C)`,
+          `${short(c.node)} at line ${line(c.node)} has no dim=`,
+        ],
         suggestion: 'Pass dim=(1, 2) (or transform before the permute).',
-        fixes: [{ title: 'Transform over (H, W): pass dim=(1, 2)', edits: [replace(argList, `(${body}, dim=(1, 2))`)] }],
+        fixes: [
+          { title: 'Transform over (H, W): pass dim=(1, 2)', edits: [replace(argList, `(${body}, dim=(1, 2))`)] },
+        ],
       });
     }
   }
@@ -143,8 +186,10 @@ function products(ctx: RuleContext): Product[] {
   const out: Product[] = [];
   for (const c of ctx.model.calls) {
     if (EINSUM.has(c.name)) out.push({ node: c.node, operands: c.args.slice(1), fn: c.fn, cls: c.cls, call: c });
-    else if (MATMUL.has(c.name) || MULTIPLY.has(c.name)) out.push({ node: c.node, operands: c.args.slice(0, 2), fn: c.fn, cls: c.cls, call: c });
-    else if (!c.name && PRODUCT_METHODS.has(c.last) && c.receiver) out.push({ node: c.node, operands: [c.receiver, ...c.args.slice(0, 1)], fn: c.fn, cls: c.cls, call: c });
+    else if (MATMUL.has(c.name) || MULTIPLY.has(c.name))
+      out.push({ node: c.node, operands: c.args.slice(0, 2), fn: c.fn, cls: c.cls, call: c });
+    else if (!c.name && PRODUCT_METHODS.has(c.last) && c.receiver)
+      out.push({ node: c.node, operands: [c.receiver, ...c.args.slice(0, 1)], fn: c.fn, cls: c.cls, call: c });
   }
   for (const p of ctx.model.products) out.push({ node: p.node, operands: [p.left, p.right], fn: p.fn, cls: p.fn?.cls });
   return out.sort((a, b) => a.node.startIndex - b.node.startIndex);
@@ -155,21 +200,33 @@ function circular(ctx: RuleContext, emit: Emit): void {
   for (const p of products(ctx)) {
     const key = p.fn ?? p.node.id;
     if (seen.has(key)) continue;
-    const sources = p.operands.map((o) => ctx.values.spectrumSource(o, p.fn, p.cls)).filter((s): s is CallInfo => !!s && 'callee' in s && FORWARD_FFT.has(s.name));
+    const sources = p.operands
+      .map((o) => ctx.values.spectrumSource(o, p.fn, p.cls))
+      .filter((s): s is CallInfo => !!s && 'callee' in s && FORWARD_FFT.has(s.name));
     const unpadded = sources.find((s) => !paddedTransform(ctx, s));
     if (!unpadded || sources.some((s) => paddedTransform(ctx, s))) continue;
     seen.add(key);
     const layer = layerOf(ctx, p.node);
     const compared: string[] = [];
-    if (ctx.convs.length) compared.push(`This file also uses ${convText(ctx.convs[0]!)}: the two layers compute different functions near the borders.`);
-    else if (layer && /conv/i.test(layer.site.name)) compared.push(`${layer.site.name} is named as a convolution layer, but it is not the function Conv2D computes.`);
+    if (ctx.convs.length)
+      compared.push(
+        `This file also uses ${convText(ctx.convs[0]!)}: the two layers compute different functions near the borders.`,
+      );
+    else if (layer && /conv/i.test(layer.site.name))
+      compared.push(`${layer.site.name} is named as a convolution layer, but it is not the function Conv2D computes.`);
     const truncated = /\[[^\]]*:\s*self\.modes|\[[^\]]*:\s*modes/.test(p.operands.map((o) => o.text).join(' '));
     emit({
       rule: 'circular-convolution',
       node: p.node,
-      message: `${short(p.node, 50)} multiplies spectra taken without padding (${short(unpadded.node, 40)}, line ${line(unpadded.node)}): that is a circular convolution — values wrap around the image borders — not the linear convolution Conv2D computes (${ruleInfo('circular-convolution').source}). ${compared.join(' ')}${truncated ? ' If periodic boundaries are what the model wants (a Fourier Neural Operator), this is by design.' : ''}`.trim(),
-      evidence: [`${short(unpadded.node)} at line ${line(unpadded.node)}: no fft_length / s, input not padded`, `product at line ${line(p.node)}`, ...(ctx.convs.length ? [`Conv2D at line ${line(ctx.convs[0]!.call.node)}`] : [])],
-      suggestion: 'For the linear convolution, zero-pad image and kernel to n + k − 1 in each spatial axis (fft_length=[H + k − 1, W + k − 1] / s=(…)), multiply, inverse-transform and crop the window Conv2D returns.',
+      message:
+        `${short(p.node, 50)} multiplies spectra taken without padding (${short(unpadded.node, 40)}, line ${line(unpadded.node)}): that is a circular convolution — values wrap around the image borders — not the linear convolution Conv2D computes (${ruleInfo('circular-convolution').source}). ${compared.join(' ')}${truncated ? ' If periodic boundaries are what the model wants (a Fourier Neural Operator), this is by design.' : ''}`.trim(),
+      evidence: [
+        `${short(unpadded.node)} at line ${line(unpadded.node)}: no fft_length / s, input not padded`,
+        `product at line ${line(p.node)}`,
+        ...(ctx.convs.length ? [`Conv2D at line ${line(ctx.convs[0]!.call.node)}`] : []),
+      ],
+      suggestion:
+        'For the linear convolution, zero-pad image and kernel to n + k − 1 in each spatial axis (fft_length=[H + k − 1, W + k − 1] / s=(…)), multiply, inverse-transform and crop the window Conv2D returns.',
       fixes: [],
     });
   }
@@ -178,9 +235,11 @@ function circular(ctx: RuleContext, emit: Emit): void {
 function tfjsComplex(ctx: RuleContext, emit: Emit): void {
   if (ctx.model.dialect !== 'js') return;
   for (const c of ctx.model.calls) {
-    const isOp = c.name === 'tfjs.einsum' || c.name === 'tfjs.matMul' || (!c.name && c.last === 'matMul' && !!c.receiver);
+    const isOp =
+      c.name === 'tfjs.einsum' || c.name === 'tfjs.matMul' || (!c.name && c.last === 'matMul' && !!c.receiver);
     if (!isOp) continue;
-    const operands = c.name === 'tfjs.einsum' ? c.args.slice(1) : [...(c.receiver ? [c.receiver] : []), ...c.args.slice(0, 2)];
+    const operands =
+      c.name === 'tfjs.einsum' ? c.args.slice(1) : [...(c.receiver ? [c.receiver] : []), ...c.args.slice(0, 2)];
     const src = operands.map((o) => ctx.values.spectrumSource(o, c.fn, c.cls)).find(Boolean);
     if (!src) continue;
     const srcNode = 'callee' in src ? src.node : src;
@@ -188,8 +247,12 @@ function tfjsComplex(ctx: RuleContext, emit: Emit): void {
       rule: 'tfjs-complex-matmul',
       node: c.node,
       message: `${short(c.callee)} gets a complex64 tensor (from ${short(srcNode, 40)}, line ${line(srcNode)}): tfjs's cpu, wasm, webgl and webgpu backends do not support complex einsum / matMul ("… does not support complex64 tensors"); only tfjs-node runs it (${ruleInfo('tfjs-complex-matmul').source}).`,
-      evidence: [`${short(c.node)} at line ${line(c.node)}`, `complex operand from ${short(srcNode)} at line ${line(srcNode)}`],
-      suggestion: 'Split the product into real and imaginary parts with tf.real / tf.imag: (a + ib)(c + id) = (ac − bd) + i(ad + bc) as four real matMuls (three with Gauss\'s trick), then tf.complex the result.',
+      evidence: [
+        `${short(c.node)} at line ${line(c.node)}`,
+        `complex operand from ${short(srcNode)} at line ${line(srcNode)}`,
+      ],
+      suggestion:
+        "Split the product into real and imaginary parts with tf.real / tf.imag: (a + ib)(c + id) = (ac − bd) + i(ad + bc) as four real matMuls (three with Gauss's trick), then tf.complex the result.",
       fixes: [],
     });
   }
@@ -210,8 +273,13 @@ function outputShape(ctx: RuleContext, emit: Emit): void {
     const evidence: string[] = [];
     const attr = norm(kLast.text).replace(/^int\((.*)\)$/, '$1');
     if (norm(dLast.text) !== norm(kLast.text) && /^[A-Za-z_]\w*$/.test(attr) && dLast.text.includes(attr)) {
-      sentences.push(`compute_output_shape declares ${dLast.text} output channels, but the layer has ${kLast.text} kernels: the rfft2d over the kernel's last two axes halved the output-channel axis (see rfft-axes), and the declared shape encodes that; a Conv2D replacement returns ${kLast.text} channels.`);
-      evidence.push(`declared last axis: ${dLast.text} (line ${line(dLast)})`, `kernel's last axis: ${kLast.text} (line ${line(kLast)})`);
+      sentences.push(
+        `compute_output_shape declares ${dLast.text} output channels, but the layer has ${kLast.text} kernels: the rfft2d over the kernel's last two axes halved the output-channel axis (see rfft-axes), and the declared shape encodes that; a Conv2D replacement returns ${kLast.text} channels.`,
+      );
+      evidence.push(
+        `declared last axis: ${dLast.text} (line ${line(dLast)})`,
+        `kernel's last axis: ${kLast.text} (line ${line(kLast)})`,
+      );
     }
     // A transpose of the kernel spectrum that swaps the spatial axes: the einsum then pairs the
     // kernel's W axis with the input's H axis, which only type-checks for square images.
@@ -224,8 +292,15 @@ function outputShape(ctx: RuleContext, emit: Emit): void {
       const h = permuted.findIndex((t) => /input_shape\s*\[\s*1\s*\]/.test(t));
       const w = permuted.findIndex((t) => /input_shape\s*\[\s*2\s*\]/.test(t));
       if (h >= 0 && w >= 0 && w < h) {
-        sentences.push(`${short(c.node, 50)} (line ${line(c.node)}) puts the kernel's W axis before its H axis, so the product pairs kernel width with image height: the declared (${declared.slice(1, 3).map((d) => d.text).join(', ')}) holds only when height == width.`);
-        evidence.push(`perm [${perm.join(', ')}] of (${layer.kernelShape.map((e) => e.text).join(', ')}) → (${permuted.join(', ')})`);
+        sentences.push(
+          `${short(c.node, 50)} (line ${line(c.node)}) puts the kernel's W axis before its H axis, so the product pairs kernel width with image height: the declared (${declared
+            .slice(1, 3)
+            .map((d) => d.text)
+            .join(', ')}) holds only when height == width.`,
+        );
+        evidence.push(
+          `perm [${perm.join(', ')}] of (${layer.kernelShape.map((e) => e.text).join(', ')}) → (${permuted.join(', ')})`,
+        );
         break;
       }
     }
@@ -235,7 +310,8 @@ function outputShape(ctx: RuleContext, emit: Emit): void {
       node: ret,
       message: `${sentences.join(' ')} (${ruleInfo('output-shape-mismatch').source})`,
       evidence,
-      suggestion: 'Transform the kernel over (H, W) (rfft-axes), keep the out-channel axis whole, and declare (batch, H, W, filters) — or whatever the layer really returns.',
+      suggestion:
+        'Transform the kernel over (H, W) (rfft-axes), keep the out-channel axis whole, and declare (batch, H, W, filters) — or whatever the layer really returns.',
       fixes: [],
       layer: layer.site.id,
     });
@@ -261,14 +337,17 @@ function kernelPerCall(ctx: RuleContext, emit: Emit): void {
       const flops = 2.5 * N * Math.log2(N) * s.inChannels * s.outChannels;
       const bytes = s.inChannels * s.outChannels * s.kernelH * (Math.floor(s.kernelW / 2) + 1) * 8;
       cost = ` Here that is ${s.inChannels}·${s.outChannels} transforms of ${s.kernelH}×${s.kernelW}: ≈ ${fmtFlops(flops)} and ${fmtBytes(bytes)} of complex output on every call.`;
-      evidence.push(`kernel ${s.inChannels}×${s.kernelH}×${s.kernelW}×${s.outChannels}: ≈ ${fmtFlops(flops)} per call (5·N·log2 N / 2 per real transform)`);
+      evidence.push(
+        `kernel ${s.inChannels}×${s.kernelH}×${s.kernelW}×${s.outChannels}: ≈ ${fmtFlops(flops)} per call (5·N·log2 N / 2 per real transform)`,
+      );
     }
     emit({
       rule: 'kernel-spectrum-per-call',
       node: c.node,
       message: `The kernel spectrum ${short(c.node, 40)} is recomputed on every ${c.fn.name}().${cost} Mathieu et al. transform each kernel once per training iteration and reuse it; at inference it can be cached (${ruleInfo('kernel-spectrum-per-call').source}).`,
       evidence,
-      suggestion: 'At inference, compute the spectrum once (after the weights are loaded) and reuse it; in training, compute it once per step and share it across the batch (or parameterise the kernel in the frequency domain).',
+      suggestion:
+        'At inference, compute the spectrum once (after the weights are loaded) and reuse it; in training, compute it once per step and share it across the batch (or parameterise the kernel in the frequency domain).',
       fixes: [],
       layer: layer?.site.id,
     });
@@ -296,7 +375,8 @@ export function broadcastIndex(sub: string, out: string, c: string): string | un
     if (sub[p] === L) {
       idx.push(':');
       p++;
-    } else if (sub.includes(L)) return undefined; // a different axis order would need a transpose
+    } else if (sub.includes(L))
+      return undefined; // a different axis order would need a transpose
     else idx.push('None');
   }
   while (p < sub.length && sub[p] === c) {
@@ -322,7 +402,9 @@ function einsumMixing(ctx: RuleContext, emit: Emit): void {
     const layer = layerOf(ctx, c.node);
     const s = layer?.site.spec ?? {};
     const cin = s.inChannels;
-    const evidence = [`'${spec}': ${batch.join(', ')} appear in both operands and the output (batch axes), ${contracted.join(', ')} is summed`];
+    const evidence = [
+      `'${spec}': ${batch.join(', ')} appear in both operands and the output (batch axes), ${contracted.join(', ')} is summed`,
+    ];
     let shapes = '';
     if (s.height && s.width && s.batch && cin && s.outChannels && batch.length === 2) {
       const nb = s.height * (Math.floor(s.width / 2) + 1);
@@ -330,13 +412,26 @@ function einsumMixing(ctx: RuleContext, emit: Emit): void {
       evidence.push(`${s.height}×(${s.width}/2+1) = ${nb} frequency batches; K = ${cin}`);
     }
     const fixes: Fix[] = [];
-    let suggestion = 'Store the spectra frequency-major (frequencies as the leading batch axis, e.g. \'jkil,jklo->jkio\' on (H, W/2+1, batch, in) and (H, W/2+1, in, out) tensors) so the batched matmul needs no transposes.';
+    let suggestion =
+      "Store the spectra frequency-major (frequencies as the leading batch axis, e.g. 'jkil,jklo->jkio' on (H, W/2+1, batch, in) and (H, W/2+1, in, out) tensors) so the batched matmul needs no transposes.";
     if (cin === 1) {
-      suggestion = 'With one input channel the contraction has K = 1: multiply with broadcasting instead (a pointwise product, no matmul, no transposes).';
+      suggestion =
+        'With one input channel the contraction has K = 1: multiply with broadcasting instead (a pointwise product, no matmul, no transposes).';
       const ia = broadcastIndex(e.a, e.out, contracted[0]!);
       const ib = broadcastIndex(e.b, e.out, contracted[0]!);
-      if (ctx.model.dialect === 'python' && contracted.length === 1 && ia && ib && SIMPLE_OPERAND.has(A.type) && SIMPLE_OPERAND.has(B.type) && !c.kwargs.size) {
-        fixes.push({ title: 'Replace the K = 1 einsum by a broadcast multiply', edits: [replace(c.node, `${A.text}[${ia}] * ${B.text}[${ib}]`)] });
+      if (
+        ctx.model.dialect === 'python' &&
+        contracted.length === 1 &&
+        ia &&
+        ib &&
+        SIMPLE_OPERAND.has(A.type) &&
+        SIMPLE_OPERAND.has(B.type) &&
+        !c.kwargs.size
+      ) {
+        fixes.push({
+          title: 'Replace the K = 1 einsum by a broadcast multiply',
+          edits: [replace(c.node, `${A.text}[${ia}] * ${B.text}[${ib}]`)],
+        });
       }
     }
     emit({
@@ -366,7 +461,8 @@ function complexTranspose(ctx: RuleContext, emit: Emit): void {
       node: c.node,
       message: `${short(c.node, 50)} transposes a complex tensor (from ${short(srcNode, 40)}, line ${line(srcNode)}) on every ${c.fn.name}(): a full read and write of 8-byte elements with no arithmetic — memory-bound, and one more kernel launch (${ruleInfo('complex-transpose').source}).`,
       evidence: [`${short(c.node)} at line ${line(c.node)}`, `complex input from line ${line(srcNode)}`],
-      suggestion: 'Keep the spectra in the layout the product wants (frequency-major), transposing the real-valued weights once instead, or fold the permutation into the einsum subscripts.',
+      suggestion:
+        'Keep the spectra in the layout the product wants (frequency-major), transposing the real-valued weights once instead, or fold the permutation into the einsum subscripts.',
       fixes: [],
       layer: layer?.site.id,
     });
@@ -374,7 +470,9 @@ function complexTranspose(ctx: RuleContext, emit: Emit): void {
 }
 
 function unevenComparison(ctx: RuleContext, emit: Emit): void {
-  const big = ctx.layers.filter((l) => l.imageSized || (l.site.spec.kernelH && l.site.spec.height && l.site.spec.kernelH >= l.site.spec.height));
+  const big = ctx.layers.filter(
+    (l) => l.imageSized || (l.site.spec.kernelH && l.site.spec.height && l.site.spec.kernelH >= l.site.spec.height),
+  );
   if (!big.length) return;
   const layer = big[0]!;
   for (const conv of ctx.convs) {
@@ -386,12 +484,16 @@ function unevenComparison(ctx: RuleContext, emit: Emit): void {
     const W = layer.site.spec.kernelW ?? layer.site.spec.width;
     if (H && W && k.kh * k.kw >= H * W) continue;
     const size = H && W ? `${H}×${W}` : 'image-sized';
-    const ratio = H && W ? ` — ${fmtRatio((H * W) / (k.kh * k.kw))} more multiply-adds per output than ${k.kh}×${k.kw}` : '';
+    const ratio =
+      H && W ? ` — ${fmtRatio((H * W) / (k.kh * k.kw))} more multiply-adds per output than ${k.kh}×${k.kw}` : '';
     emit({
       rule: 'uneven-comparison',
       node: conv.call.callee,
       message: `${short(conv.call.node, 40)} is a ${k.kh}×${k.kw} convolution, but ${layer.site.name} (line ${layer.site.range.start.line + 1}) has ${size} kernels: they compute different functions${ratio}. The spatial equivalent of that layer is a ${size} convolution; compare like with like (${ruleInfo('uneven-comparison').source}).`,
-      evidence: [`${layer.site.name}: kernel shape (${layer.kernelShape?.map((e) => e.text).join(', ') ?? 'image-sized'})`, `${short(conv.call.node)} at line ${line(conv.call.node)}`],
+      evidence: [
+        `${layer.site.name}: kernel shape (${layer.kernelShape?.map((e) => e.text).join(', ') ?? 'image-sized'})`,
+        `${short(conv.call.node)} at line ${line(conv.call.node)}`,
+      ],
       suggestion: `Profile both against the same function: the FFT layer vs a ${size} spatial convolution (and, separately, whether a ${k.kh}×${k.kw} kernel is enough for the model).`,
       fixes: [],
       layer: layer.site.id,
@@ -403,26 +505,44 @@ function thumb(k: number, cin?: number, cout?: number, n?: number): string[] {
   const out: string[] = [];
   if (cin !== undefined && cin < 16) out.push(`fewer than ~16 input channels (${cin}): spatial wins almost always`);
   if (k <= 3) out.push(`k = ${k}: Winograd / implicit GEMM; FFT rarely wins`);
-  else if (k <= 9 && cin !== undefined && cout !== undefined && cin >= 64 && cout >= 64) out.push(`${k}×${k} with ${cin}→${cout} channels: worth trying FFT / FFT_TILING (n ≤ 64, batch ≥ 32)`);
+  else if (k <= 9 && cin !== undefined && cout !== undefined && cin >= 64 && cout >= 64)
+    out.push(`${k}×${k} with ${cin}→${cout} channels: worth trying FFT / FFT_TILING (n ≤ 64, batch ≥ 32)`);
   if (n !== undefined && k >= n / 2) out.push(`k = ${k} ≥ n/2 = ${n / 2}: image-sized kernel, FFT territory`);
   return out;
 }
 
 /** Only where the code states the input size and the channels: elsewhere the finding would be noise. */
-function convPayoff(ctx: RuleContext, emit: Emit, sites: Map<ConvInfo, { spec: Partial<LayerSpec>; id: string }>): void {
+function convPayoff(
+  ctx: RuleContext,
+  emit: Emit,
+  sites: Map<ConvInfo, { spec: Partial<LayerSpec>; id: string }>,
+): void {
   for (const conv of ctx.convs) {
     const k = conv.kernel;
     const site = sites.get(conv)!;
     const spec = k && fullSpec(site.spec);
     if (!k || !spec) continue;
-    const be = breakEven({ n: Math.max(spec.height, spec.width) + (spec.padding === 'same' ? Math.ceil((Math.max(k.kh, k.kw) - 1) / 2) : 0), nOut: Math.max(spec.height, spec.width), k: Math.max(k.kh, k.kw), f: spec.inChannels, fOut: spec.outChannels, S: spec.batch });
+    const be = breakEven({
+      n: Math.max(spec.height, spec.width) + (spec.padding === 'same' ? Math.ceil((Math.max(k.kh, k.kw) - 1) / 2) : 0),
+      nOut: Math.max(spec.height, spec.width),
+      k: Math.max(k.kh, k.kw),
+      f: spec.inChannels,
+      fOut: spec.outChannels,
+      S: spec.batch,
+    });
     const ratio = be.thresholdHalf / be.lhs;
-    const parts = [`Mathieu et al. for ${spec.batch} × ${spec.height}×${spec.width}, ${spec.inChannels}→${spec.outChannels}: k²(n′/n)² = ${be.lhs.toFixed(1)} vs break-even ${be.thresholdHalf.toFixed(1)} — ${be.fftPays ? `FFT does ~${fmtRatio(1 / ratio)} less arithmetic` : `FFT does ~${fmtRatio(ratio)} more arithmetic; spatial wins`}.`];
-    const evidence = [`k = ${Math.max(k.kh, k.kw)}, n = ${Math.max(spec.height, spec.width)}, f = ${spec.inChannels}, f′ = ${spec.outChannels}, S = ${spec.batch} (${Object.values(site.spec).length} fields read from the code)`];
+    const parts = [
+      `Mathieu et al. for ${spec.batch} × ${spec.height}×${spec.width}, ${spec.inChannels}→${spec.outChannels}: k²(n′/n)² = ${be.lhs.toFixed(1)} vs break-even ${be.thresholdHalf.toFixed(1)} — ${be.fftPays ? `FFT does ~${fmtRatio(1 / ratio)} less arithmetic` : `FFT does ~${fmtRatio(ratio)} more arithmetic; spatial wins`}.`,
+    ];
+    const evidence = [
+      `k = ${Math.max(k.kh, k.kw)}, n = ${Math.max(spec.height, spec.width)}, f = ${spec.inChannels}, f′ = ${spec.outChannels}, S = ${spec.batch} (${Object.values(site.spec).length} fields read from the code)`,
+    ];
     if (ctx.device) {
       try {
         const p = predict({ ...spec, kernelH: k.kh, kernelW: k.kw }, ctx.device);
-        parts.push(`Cost model on ${p.device}: spatial ${p.spatialMs.toFixed(3)} ms vs FFT ${p.spectralMs.toFixed(3)} ms per call (${p.winner} ${fmtRatio(p.factor)} faster).`);
+        parts.push(
+          `Cost model on ${p.device}: spatial ${p.spatialMs.toFixed(3)} ms vs FFT ${p.spectralMs.toFixed(3)} ms per call (${p.winner} ${fmtRatio(p.factor)} faster).`,
+        );
         evidence.push(`cost model (${p.deviceSource}): ${p.reasoning[0]}`);
       } catch {
         /* an unpriced device: the arithmetic above still stands */
@@ -435,19 +555,32 @@ function convPayoff(ctx: RuleContext, emit: Emit, sites: Map<ConvInfo, { spec: P
       node: conv.call.callee,
       message: `${short(conv.call.node, 40)}: ${parts.join(' ')} (${ruleInfo('conv2d-fft-payoff').source})`,
       evidence,
-      suggestion: be.fftPays ? 'Profile this layer: FFT convolution may pay here; measure both on your engine.' : 'Keep the spatial convolution; profile this layer to see the measured gap.',
+      suggestion: be.fftPays
+        ? 'Profile this layer: FFT convolution may pay here; measure both on your engine.'
+        : 'Keep the spatial convolution; profile this layer to see the measured gap.',
       fixes: [],
       layer: site.id,
     });
   }
 }
 
-export function runRules(ctx: RuleContext, convSites: Map<ConvInfo, { spec: Partial<LayerSpec>; id: string }>, errors: string[]): Finding[] {
+export function runRules(
+  ctx: RuleContext,
+  convSites: Map<ConvInfo, { spec: Partial<LayerSpec>; id: string }>,
+  errors: string[],
+): Finding[] {
   const findings: Finding[] = [];
-  const emit = (id: RuleId): Emit => (f) => {
-    const { node, ...rest } = f;
-    findings.push({ ...rest, layer: rest.layer ?? layerOf(ctx, node)?.site.id, severity: ruleInfo(id).severity, range: rangeOf(node) });
-  };
+  const emit =
+    (id: RuleId): Emit =>
+    (f) => {
+      const { node, ...rest } = f;
+      findings.push({
+        ...rest,
+        layer: rest.layer ?? layerOf(ctx, node)?.site.id,
+        severity: ruleInfo(id).severity,
+        range: rangeOf(node),
+      });
+    };
   const all: Array<[RuleId, () => void]> = [
     ['rfft-axes', () => rfftAxes(ctx, emit('rfft-axes'))],
     ['circular-convolution', () => circular(ctx, emit('circular-convolution'))],

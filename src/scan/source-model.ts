@@ -100,7 +100,15 @@ function queryFor(lang: Language, dialect: Dialect): Query {
 
 /** Names code uses by convention; used only when the file does not bind them (a pasted snippet). */
 const CONVENTIONAL: Record<Dialect, Record<string, string>> = {
-  python: { tf: 'tensorflow', torch: 'torch', np: 'numpy', F: 'torch.nn.functional', nn: 'torch.nn', keras: 'tensorflow.keras', layers: 'tensorflow.keras.layers' },
+  python: {
+    tf: 'tensorflow',
+    torch: 'torch',
+    np: 'numpy',
+    F: 'torch.nn.functional',
+    nn: 'torch.nn',
+    keras: 'tensorflow.keras',
+    layers: 'tensorflow.keras.layers',
+  },
   js: { tf: 'tfjs' },
 };
 
@@ -211,7 +219,13 @@ class Call implements CallInfo {
   cls?: ClassInfo;
   private parts?: { args: Node[]; kwargs: Map<string, Node> };
 
-  constructor(readonly node: Node, readonly callee: Node, private readonly argList: Node, private readonly dialect: Dialect, model: SourceModel) {
+  constructor(
+    readonly node: Node,
+    readonly callee: Node,
+    private readonly argList: Node,
+    private readonly dialect: Dialect,
+    model: SourceModel,
+  ) {
     const text = callee.text;
     if (PLAIN_PATH.test(text)) {
       const segments = text.split('.').map((x) => x.trim());
@@ -263,7 +277,7 @@ class Call implements CallInfo {
 }
 
 function frameworkOf(bases: string[], raw: string[]): ClassInfo['framework'] {
-  if (bases.some((b) => b.startsWith('tensorflow.') )) return 'keras';
+  if (bases.some((b) => b.startsWith('tensorflow.'))) return 'keras';
   if (bases.some((b) => b.startsWith('torch.'))) return 'torch';
   if (bases.some((b) => b.startsWith('tfjs.'))) return 'tfjs';
   // `class F(Layer)` after `from keras.layers import Layer` resolves above; a bare `Layer` / `Module`
@@ -278,7 +292,10 @@ function paramsOf(ps: Node): string[] {
   for (const p of ps.namedChildren) {
     if (p.type === 'identifier') out.push(p.text);
     else {
-      const id = p.childForFieldName('name') ?? p.childForFieldName('pattern') ?? p.namedChildren.find((c) => c.type === 'identifier');
+      const id =
+        p.childForFieldName('name') ??
+        p.childForFieldName('pattern') ??
+        p.namedChildren.find((c) => c.type === 'identifier');
       if (id?.type === 'identifier') out.push(id.text);
     }
   }
@@ -304,7 +321,8 @@ function fnInfo(name: string, node: Node, paramsNode: Node | undefined, cls: Cla
  * imports — and the names of the classes that transform something (their instantiations state
  * channel counts). A top-level statement with none of these cannot produce a finding.
  */
-const RELEVANT = /fft|einsum|mat[mM]ul|[cC]onv(2[dD]|olution2D)|\b(Input|input|randn|rand|zeros|ones|empty|randomNormal|randomUniform|normal|uniform)\s*\(|^(?![ \t]*(async[ \t]+)?def\b).*\b(batch_size|input_shape)[ \t]*=(?!=)|\b(batchSize|inputShape)[ \t]*:|complex|cfloat|cdouble|\bimport\b|require\s*\(|add_?[wW]eight|Parameter|Variable|output_shape/m;
+const RELEVANT =
+  /fft|einsum|mat[mM]ul|[cC]onv(2[dD]|olution2D)|\b(Input|input|randn|rand|zeros|ones|empty|randomNormal|randomUniform|normal|uniform)\s*\(|^(?![ \t]*(async[ \t]+)?def\b).*\b(batch_size|input_shape)[ \t]*=(?!=)|\b(batchSize|inputShape)[ \t]*:|complex|cfloat|cdouble|\bimport\b|require\s*\(|add_?[wW]eight|Parameter|Variable|output_shape/m;
 
 /** Which spans (top-level statements) can produce a finding. */
 export function relevantMask(text: string, spans: ReadonlyArray<{ startIndex: number; endIndex: number }>): boolean[] {
@@ -312,7 +330,8 @@ export function relevantMask(text: string, spans: ReadonlyArray<{ startIndex: nu
   for (const t of spans) {
     const body = text.slice(t.startIndex, t.endIndex);
     // `from tensorflow.signal import rfft2d as r2`: r2 stands for an FFT from here on.
-    if (/\bimport\b/.test(body)) for (const m of body.matchAll(/([\w$]+)\s+as\s+([\w$]+)/g)) if (RELEVANT.test(m[1]!)) names.add(m[2]!);
+    if (/\bimport\b/.test(body))
+      for (const m of body.matchAll(/([\w$]+)\s+as\s+([\w$]+)/g)) if (RELEVANT.test(m[1]!)) names.add(m[2]!);
     if (!/fft/.test(body)) continue;
     for (const m of body.matchAll(/\bclass\s+([A-Za-z_$][\w$]*)/g)) names.add(m[1]!);
   }
@@ -324,12 +343,21 @@ export function relevantMask(text: string, spans: ReadonlyArray<{ startIndex: nu
 }
 
 /** Merges the selected spans that touch. */
-export function mergeSpans<T extends { startIndex: number; endIndex: number }>(spans: readonly T[], keep: readonly boolean[], gap = 2): T[] {
+export function mergeSpans<T extends { startIndex: number; endIndex: number }>(
+  spans: readonly T[],
+  keep: readonly boolean[],
+  gap = 2,
+): T[] {
   const out: T[] = [];
   spans.forEach((t, i) => {
     if (!keep[i]) return;
     const last = out[out.length - 1];
-    if (last && last.endIndex >= t.startIndex - gap) out[out.length - 1] = { ...last, endIndex: t.endIndex, ...('endPosition' in t ? { endPosition: (t as { endPosition: unknown }).endPosition } : {}) };
+    if (last && last.endIndex >= t.startIndex - gap)
+      out[out.length - 1] = {
+        ...last,
+        endIndex: t.endIndex,
+        ...('endPosition' in t ? { endPosition: (t as { endPosition: unknown }).endPosition } : {}),
+      };
     else out.push({ ...t });
   });
   return out;
@@ -360,18 +388,28 @@ export function buildModel(tree: Tree, lang: SourceLanguage, language: Language,
   };
   const MAIN = new Set(['import', 'require', 'class', 'function', 'call', 'product', 'assign']);
   const query = queryFor(language, dialect);
-  const matches = relevantRanges(root, model.text).flatMap((r) => query.matches(root, r)).map((m) => {
-    const parts: Record<string, Node> = {};
-    let kind = '';
-    for (const c of m.captures) {
-      if (MAIN.has(c.name)) kind = c.name;
-      parts[c.name] = c.node;
-    }
-    const node = parts[kind]!;
-    // endIndex is a call into wasm: read only where a scope or an assignment needs it.
-    const end = node && kind !== 'call' && kind !== 'import' ? node.endIndex : 0;
-    return { kind, node, parts, start: node?.startIndex ?? 0, end, rank: kind === 'class' || kind === 'function' ? 0 : 1 };
-  }).filter((m) => m.node);
+  const matches = relevantRanges(root, model.text)
+    .flatMap((r) => query.matches(root, r))
+    .map((m) => {
+      const parts: Record<string, Node> = {};
+      let kind = '';
+      for (const c of m.captures) {
+        if (MAIN.has(c.name)) kind = c.name;
+        parts[c.name] = c.node;
+      }
+      const node = parts[kind]!;
+      // endIndex is a call into wasm: read only where a scope or an assignment needs it.
+      const end = node && kind !== 'call' && kind !== 'import' ? node.endIndex : 0;
+      return {
+        kind,
+        node,
+        parts,
+        start: node?.startIndex ?? 0,
+        end,
+        rank: kind === 'class' || kind === 'function' ? 0 : 1,
+      };
+    })
+    .filter((m) => m.node);
   // Document order; a scope before whatever starts where it starts.
   matches.sort((a, b) => a.start - b.start || a.rank - b.rank || b.end - a.end);
   // Imports first: a call above its import (rare) still resolves.
@@ -387,7 +425,10 @@ export function buildModel(tree: Tree, lang: SourceLanguage, language: Language,
     if (kind === 'class') {
       const nameNode = parts.name ?? node;
       let raw: string[] = [];
-      if (dialect === 'python') raw = (node.childForFieldName('superclasses')?.namedChildren ?? []).filter((b) => b.type !== 'keyword_argument').map((b) => b.text);
+      if (dialect === 'python')
+        raw = (node.childForFieldName('superclasses')?.namedChildren ?? [])
+          .filter((b) => b.type !== 'keyword_argument')
+          .map((b) => b.text);
       else {
         const heritage = node.namedChildren.find((x) => x.type === 'class_heritage');
         const ext = heritage?.namedChildren.find((x) => x.type === 'extends_clause') ?? heritage;
@@ -395,7 +436,14 @@ export function buildModel(tree: Tree, lang: SourceLanguage, language: Language,
         if (v) raw = [v.text];
       }
       const bases = raw.map((b) => resolvePath(b.split('.'), model)).filter(Boolean);
-      const cls: ClassInfo = { name: nameNode === node ? '' : nameNode.text, node, nameNode, bases, framework: frameworkOf(bases, raw), methods: new Map() };
+      const cls: ClassInfo = {
+        name: nameNode === node ? '' : nameNode.text,
+        node,
+        nameNode,
+        bases,
+        framework: frameworkOf(bases, raw),
+        methods: new Map(),
+      };
       model.classes.push(cls);
       model.callsIn.set(cls, []);
       stack.push({ end, cls });
@@ -453,4 +501,3 @@ export function selfAssignments(model: SourceModel, cls: ClassInfo): Map<string,
   model.selfAssigns.set(cls, map);
   return map;
 }
-

@@ -4,30 +4,87 @@
  * Every walk is bounded. Host-free.
  */
 import type { Node } from 'web-tree-sitter';
-import { type CallInfo, type ClassInfo, type FnInfo, type SourceModel, assignmentsOf, selfAssignments } from './source-model';
+import {
+  type CallInfo,
+  type ClassInfo,
+  type FnInfo,
+  type SourceModel,
+  assignmentsOf,
+  selfAssignments,
+} from './source-model';
 
 /** Forward transforms; the TF ones act on the innermost axes. */
 export const FORWARD_FFT = new Set([
-  'tensorflow.signal.rfft2d', 'tensorflow.signal.fft2d', 'tensorflow.signal.rfft', 'tensorflow.signal.fft', 'tensorflow.signal.rfft3d', 'tensorflow.signal.fft3d',
-  'torch.fft.rfft2', 'torch.fft.fft2', 'torch.fft.rfftn', 'torch.fft.fftn', 'torch.fft.rfft', 'torch.fft.fft',
-  'numpy.fft.rfft2', 'numpy.fft.fft2', 'numpy.fft.rfftn', 'numpy.fft.fftn',
-  'tfjs.rfft', 'tfjs.fft',
+  'tensorflow.signal.rfft2d',
+  'tensorflow.signal.fft2d',
+  'tensorflow.signal.rfft',
+  'tensorflow.signal.fft',
+  'tensorflow.signal.rfft3d',
+  'tensorflow.signal.fft3d',
+  'torch.fft.rfft2',
+  'torch.fft.fft2',
+  'torch.fft.rfftn',
+  'torch.fft.fftn',
+  'torch.fft.rfft',
+  'torch.fft.fft',
+  'numpy.fft.rfft2',
+  'numpy.fft.fft2',
+  'numpy.fft.rfftn',
+  'numpy.fft.fftn',
+  'tfjs.rfft',
+  'tfjs.fft',
 ]);
 export const TF_INNERMOST_2D = new Set(['tensorflow.signal.rfft2d', 'tensorflow.signal.fft2d']);
 export const TORCH_2D = new Set(['torch.fft.rfft2', 'torch.fft.fft2']);
 export const EINSUM = new Set(['tensorflow.einsum', 'torch.einsum', 'tfjs.einsum', 'numpy.einsum']);
 export const MATMUL = new Set(['tensorflow.matmul', 'torch.matmul', 'torch.bmm', 'tfjs.matMul', 'numpy.matmul']);
 export const MULTIPLY = new Set(['tensorflow.multiply', 'torch.mul', 'torch.multiply', 'tfjs.mul', 'numpy.multiply']);
-export const TRANSPOSE = new Set(['tensorflow.transpose', 'torch.permute', 'torch.transpose', 'tfjs.transpose', 'numpy.transpose']);
-export const PAD = new Set(['tensorflow.pad', 'torch.nn.functional.pad', 'tfjs.pad', 'numpy.pad']);
-export const COMPLEX = new Set(['tensorflow.complex', 'tensorflow.dtypes.complex', 'tfjs.complex', 'torch.complex', 'torch.view_as_complex']);
-export const CONV2D = new Set([
-  'tensorflow.keras.layers.Conv2D', 'tensorflow.nn.conv2d', 'torch.nn.Conv2d', 'torch.nn.functional.conv2d', 'tfjs.layers.conv2d', 'tfjs.conv2d',
+export const TRANSPOSE = new Set([
+  'tensorflow.transpose',
+  'torch.permute',
+  'torch.transpose',
+  'tfjs.transpose',
+  'numpy.transpose',
 ]);
-export const INPUT = new Set(['tensorflow.keras.Input', 'tensorflow.keras.layers.Input', 'tensorflow.keras.layers.InputLayer', 'tfjs.input']);
+export const PAD = new Set(['tensorflow.pad', 'torch.nn.functional.pad', 'tfjs.pad', 'numpy.pad']);
+export const COMPLEX = new Set([
+  'tensorflow.complex',
+  'tensorflow.dtypes.complex',
+  'tfjs.complex',
+  'torch.complex',
+  'torch.view_as_complex',
+]);
+export const CONV2D = new Set([
+  'tensorflow.keras.layers.Conv2D',
+  'tensorflow.nn.conv2d',
+  'torch.nn.Conv2d',
+  'torch.nn.functional.conv2d',
+  'tfjs.layers.conv2d',
+  'tfjs.conv2d',
+]);
+export const INPUT = new Set([
+  'tensorflow.keras.Input',
+  'tensorflow.keras.layers.Input',
+  'tensorflow.keras.layers.InputLayer',
+  'tfjs.input',
+]);
 export const TENSOR_FACTORY = new Set([
-  'torch.randn', 'torch.rand', 'torch.zeros', 'torch.ones', 'torch.empty', 'tensorflow.random.normal', 'tensorflow.random.uniform', 'tensorflow.zeros', 'tensorflow.ones',
-  'tfjs.randomNormal', 'tfjs.randomUniform', 'tfjs.zeros', 'tfjs.ones', 'numpy.random.randn', 'numpy.zeros', 'numpy.ones',
+  'torch.randn',
+  'torch.rand',
+  'torch.zeros',
+  'torch.ones',
+  'torch.empty',
+  'tensorflow.random.normal',
+  'tensorflow.random.uniform',
+  'tensorflow.zeros',
+  'tensorflow.ones',
+  'tfjs.randomNormal',
+  'tfjs.randomUniform',
+  'tfjs.zeros',
+  'tfjs.ones',
+  'numpy.random.randn',
+  'numpy.zeros',
+  'numpy.ones',
 ]);
 /** Method names that transpose/permute a value (`x.permute(0, 2, 3, 1)`, tfjs `x.transpose()`). */
 export const TRANSPOSE_METHODS = new Set(['permute', 'transpose']);
@@ -48,7 +105,15 @@ export class Values {
 
   private unwrap(n: Node): Node {
     let cur = n;
-    for (let i = 0; i < MAX_DEPTH && (cur.type === 'parenthesized_expression' || cur.type === 'await_expression' || cur.type === 'non_null_expression' || cur.type === 'as_expression'); i++) {
+    for (
+      let i = 0;
+      i < MAX_DEPTH &&
+      (cur.type === 'parenthesized_expression' ||
+        cur.type === 'await_expression' ||
+        cur.type === 'non_null_expression' ||
+        cur.type === 'as_expression');
+      i++
+    ) {
       const inner = cur.namedChildren[0];
       if (!inner) break;
       cur = inner;
@@ -81,15 +146,29 @@ export class Values {
   }
 
   /** The forward FFT call (or complex constructor) a value comes from. */
-  spectrumSource(n: Node | null | undefined, fn: FnInfo | undefined, cls: ClassInfo | undefined, depth = 0): CallInfo | Node | undefined {
+  spectrumSource(
+    n: Node | null | undefined,
+    fn: FnInfo | undefined,
+    cls: ClassInfo | undefined,
+    depth = 0,
+  ): CallInfo | Node | undefined {
     if (!n || depth > MAX_DEPTH) return undefined;
     const o = this.origin(n, fn);
     if (!o) return undefined;
     const c = this.call(o);
     if (c) {
       if (FORWARD_FFT.has(c.name) || COMPLEX.has(c.name)) return c;
-      if (/\b(cfloat|complex64|complex128|cdouble)\b/.test(o.text) && (TENSOR_FACTORY.has(c.name) || /Parameter$/.test(c.name || c.last))) return o;
-      const through = TRANSPOSE.has(c.name) || EINSUM.has(c.name) || MATMUL.has(c.name) || MULTIPLY.has(c.name) || (!c.name && (TRANSPOSE_METHODS.has(c.last) || PRODUCT_METHODS.has(c.last)));
+      if (
+        /\b(cfloat|complex64|complex128|cdouble)\b/.test(o.text) &&
+        (TENSOR_FACTORY.has(c.name) || /Parameter$/.test(c.name || c.last))
+      )
+        return o;
+      const through =
+        TRANSPOSE.has(c.name) ||
+        EINSUM.has(c.name) ||
+        MATMUL.has(c.name) ||
+        MULTIPLY.has(c.name) ||
+        (!c.name && (TRANSPOSE_METHODS.has(c.last) || PRODUCT_METHODS.has(c.last)));
       if (through) {
         for (const a of [...(c.receiver ? [c.receiver] : []), ...c.args]) {
           const s = this.spectrumSource(a, fn, cls, depth + 1);
@@ -99,9 +178,13 @@ export class Values {
       if (/Parameter$/.test(c.name || c.last)) return this.spectrumSource(c.args[0], fn, cls, depth + 1);
       return undefined;
     }
-    if (o.type === 'subscript' || o.type === 'subscript_expression') return this.spectrumSource(o.childForFieldName('value') ?? o.childForFieldName('object'), fn, cls, depth + 1);
+    if (o.type === 'subscript' || o.type === 'subscript_expression')
+      return this.spectrumSource(o.childForFieldName('value') ?? o.childForFieldName('object'), fn, cls, depth + 1);
     if (o.type === 'binary_operator' || o.type === 'binary_expression') {
-      return this.spectrumSource(o.childForFieldName('left'), fn, cls, depth + 1) ?? this.spectrumSource(o.childForFieldName('right'), fn, cls, depth + 1);
+      return (
+        this.spectrumSource(o.childForFieldName('left'), fn, cls, depth + 1) ??
+        this.spectrumSource(o.childForFieldName('right'), fn, cls, depth + 1)
+      );
     }
     if (o.type === 'attribute' || o.type === 'member_expression') {
       const v = this.attributeValue(o, cls);
@@ -123,13 +206,16 @@ export function intValue(n: Node | null | undefined, allowZero = false): number 
 export function permutation(nodes: Node[]): number[] | undefined {
   const flat = nodes.length === 1 && elements(nodes[0]) ? elements(nodes[0])! : nodes;
   const p = flat.map((n) => intValue(n, true));
-  return p.length && p.every((x) => x !== undefined) && new Set(p).size === p.length && p.every((x) => x! < p.length) ? (p as number[]) : undefined;
+  return p.length && p.every((x) => x !== undefined) && new Set(p).size === p.length && p.every((x) => x! < p.length)
+    ? (p as number[])
+    : undefined;
 }
 
 /** The elements of a tuple / list / array literal (also a parenthesized single element). */
 export function elements(n: Node | null | undefined): Node[] | undefined {
   if (!n) return undefined;
-  if (n.type === 'tuple' || n.type === 'list' || n.type === 'array' || n.type === 'expression_list') return n.namedChildren.filter((c) => c.type !== 'comment');
+  if (n.type === 'tuple' || n.type === 'list' || n.type === 'array' || n.type === 'expression_list')
+    return n.namedChildren.filter((c) => c.type !== 'comment');
   return undefined;
 }
 
@@ -150,7 +236,8 @@ export function stringLiteral(n: Node | null | undefined): string | undefined {
   if (!n) return undefined;
   if (n.type === 'string') {
     const frag = n.namedChildren.filter((c) => c.type === 'string_content' || c.type === 'string_fragment');
-    if (frag.length <= 1 && n.namedChildren.every((c) => c.type !== 'interpolation' && c.type !== 'escape_sequence')) return frag[0]?.text ?? '';
+    if (frag.length <= 1 && n.namedChildren.every((c) => c.type !== 'interpolation' && c.type !== 'escape_sequence'))
+      return frag[0]?.text ?? '';
     return undefined;
   }
   if (n.type === 'template_string' && n.namedChildren.length === 0) return n.text.slice(1, -1);

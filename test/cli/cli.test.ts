@@ -12,7 +12,11 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-test-'));
 const CACHE = tmp();
 
 function fconv(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, FCONV_CACHE_DIR: CACHE, ...env } });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, FCONV_CACHE_DIR: CACHE, ...env },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -23,13 +27,30 @@ test('fconv profile on the default case writes report.json, trace.json and repor
   assert.match(r.out, /seed — end to end/);
   assert.match(r.out, /optimized — end to end/);
   assert.match(r.out, /Verdict: /);
-  assert.match(r.out, /Hints \(top 3 of \d+; all in report.html\):\n1\. \[warning\] The 3×3 Conv2D computes a different, 87x smaller function/);
+  assert.match(
+    r.out,
+    /Hints \(top 3 of \d+; all in report.html\):\n1\. \[warning\] The 3×3 Conv2D computes a different, 87x smaller function/,
+  );
   assert.match(r.err, /engine tfjs\/wasm/);
   const run = parseRun(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')));
-  assert.deepEqual([run.spec.batch, run.spec.height, run.spec.inChannels, run.spec.outChannels, run.spec.kernelH, run.spec.spatialKernel], [32, 28, 1, 32, 28, 3]);
-  assert.deepEqual(run.variants.map((v) => v.name), ['spatial', 'spatial-equivalent', 'seed', 'optimized']);
+  assert.deepEqual(
+    [
+      run.spec.batch,
+      run.spec.height,
+      run.spec.inChannels,
+      run.spec.outChannels,
+      run.spec.kernelH,
+      run.spec.spatialKernel,
+    ],
+    [32, 28, 1, 32, 28, 3],
+  );
+  assert.deepEqual(
+    run.variants.map((v) => v.name),
+    ['spatial', 'spatial-equivalent', 'seed', 'optimized'],
+  );
   assert.ok(run.variants.every((v) => v.correct));
-  for (const v of run.variants.filter((x) => x.kind === 'spectral')) assert.ok(v.layerMs!.median > 0 && v.totalMs.median > v.layerMs!.median);
+  for (const v of run.variants.filter((x) => x.kind === 'spectral'))
+    assert.ok(v.layerMs!.median > 0 && v.totalMs.median > v.layerMs!.median);
   const trace = JSON.parse(fs.readFileSync(path.join(dir, 'trace.json'), 'utf8'));
   assert.equal(trace.traceEvents.filter((e: { name: string }) => e.name === 'thread_name').length, 4);
   const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
@@ -38,7 +59,7 @@ test('fconv profile on the default case writes report.json, trace.json and repor
   const inlined = /<script type="application\/json" id="fconv-run">([\s\S]*?)<\/script>/.exec(html)![1]!;
   assert.deepEqual(parseRun(JSON.parse(inlined)), run);
   assert.ok(!/<script src=|<link /.test(html), 'standalone: nothing loaded from outside');
-  assert.ok(run.analysis && run.analysis.device.source === 'probe', 'the model analysis, on this machine\'s probe');
+  assert.ok(run.analysis && run.analysis.device.source === 'probe', "the model analysis, on this machine's probe");
   assert.ok(run.hints!.some((h) => h.id === 'einsum-lowering'));
 });
 
@@ -64,20 +85,40 @@ test('the probe is measured once, cached, reused, and measured again on request'
 });
 
 test('fconv predict runs nothing and gives spatialMs, spectralMs, winner and reasoning, for a table GPU or explicit peaks', () => {
-  const h100 = fconv(['predict', '--device', 'H100', '--kernel', '7', '--padding', 'same', '--in', '64', '--out', '64', '--json']);
+  const h100 = fconv([
+    'predict',
+    '--device',
+    'H100',
+    '--kernel',
+    '7',
+    '--padding',
+    'same',
+    '--in',
+    '64',
+    '--out',
+    '64',
+    '--json',
+  ]);
   assert.equal(h100.code, 0, h100.err);
   const p = JSON.parse(h100.out);
   assert.equal(p.device, 'H100 SXM');
   assert.ok(p.spatialMs > 0 && p.spectralMs > 0);
   assert.equal(p.winner, p.spatialMs <= p.spectralMs ? 'spatial' : 'spectral');
-  assert.ok(p.reasoning.some((r: string) => /dominated by/.test(r)) && p.reasoning.some((r: string) => /Mathieu/.test(r)));
+  assert.ok(
+    p.reasoning.some((r: string) => /dominated by/.test(r)) && p.reasoning.some((r: string) => /Mathieu/.test(r)),
+  );
   const custom = fconv(['predict', '--peak-tflops', '10', '--bandwidth-gbs', '500', '--json']);
   assert.equal(JSON.parse(custom.out).deviceSource, 'explicit');
   const local = fconv(['predict']);
   assert.equal(local.code, 0, local.err);
   assert.match(local.out, /winner: spectral/);
   assert.match(local.out, /Nothing was run/);
-  for (const bad of [['--device', 'K80'], ['--peak-tflops', '10'], ['--backend', 'metal'], ['--kernel', '0']]) {
+  for (const bad of [
+    ['--device', 'K80'],
+    ['--peak-tflops', '10'],
+    ['--backend', 'metal'],
+    ['--kernel', '0'],
+  ]) {
     const r = fconv(['predict', ...bad]);
     assert.equal(r.code, 2, `${bad.join(' ')}: ${r.err}`);
     assert.match(r.err, /^fconv: /);
@@ -86,7 +127,27 @@ test('fconv predict runs nothing and gives spatialMs, spectralMs, winner and rea
 
 test('fconv sweep measures each kernel size, prints cells and the crossover, and writes sweep.json and sweep.html', () => {
   const dir = tmp();
-  const r = fconv(['sweep', '--batch', '4', '--height', '16', '--width', '16', '--out', '8', '--kernels', '3,9,16', '--channels', '1:8,4:4', '--reps', '2', '--out-dir', dir, '--json', '--no-progress']);
+  const r = fconv([
+    'sweep',
+    '--batch',
+    '4',
+    '--height',
+    '16',
+    '--width',
+    '16',
+    '--out',
+    '8',
+    '--kernels',
+    '3,9,16',
+    '--channels',
+    '1:8,4:4',
+    '--reps',
+    '2',
+    '--out-dir',
+    dir,
+    '--json',
+    '--no-progress',
+  ]);
   assert.equal(r.code, 0, r.err);
   const sw = JSON.parse(r.out);
   assert.equal(sw.cells.length, 6);
@@ -99,7 +160,11 @@ test('fconv sweep measures each kernel size, prints cells and the crossover, and
   assert.ok('crossover' in sw);
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8')).cells, sw.cells);
   assert.match(fs.readFileSync(path.join(dir, 'sweep.html'), 'utf8'), /id="fconv-run"/);
-  for (const bad of [['--kernels', '3,a'], ['--channels', '1-8'], ['--kernels', '40', '--padding', 'valid']]) {
+  for (const bad of [
+    ['--kernels', '3,a'],
+    ['--channels', '1-8'],
+    ['--kernels', '40', '--padding', 'valid'],
+  ]) {
     const b = fconv(['sweep', '--height', '16', '--width', '16', ...bad]);
     assert.equal(b.code, 2, `${bad.join(' ')}: ${b.err}`);
   }
@@ -107,7 +172,24 @@ test('fconv sweep measures each kernel size, prints cells and the crossover, and
 
 test('--json prints the run JSON to stdout and progress to stderr', () => {
   const dir = tmp();
-  const r = fconv(['profile', '--batch', '2', '--height', '8', '--width', '8', '--out', '3', '--json', '--out-dir', dir, '--reps', '2', '--warmup', '1']);
+  const r = fconv([
+    'profile',
+    '--batch',
+    '2',
+    '--height',
+    '8',
+    '--width',
+    '8',
+    '--out',
+    '3',
+    '--json',
+    '--out-dir',
+    dir,
+    '--reps',
+    '2',
+    '--warmup',
+    '1',
+  ]);
   assert.equal(r.code, 0, r.err);
   const run = parseRun(JSON.parse(r.out));
   assert.equal(run.spec.batch, 2);
@@ -120,7 +202,10 @@ const BAD: Array<[string[], RegExp]> = [
   [['--height', '2.5'], /height must be a whole number, got 2.5/],
   [['--in', 'NaN'], /in channels must be a positive whole number, got "NaN"/],
   [['--out', 'abc'], /out channels must be a positive whole number, got "abc"/],
-  [['--kernel', '40', '--padding', 'valid'], /kernel 40×40 is larger than the 28×28 image: 'valid' padding leaves no output/],
+  [
+    ['--kernel', '40', '--padding', 'valid'],
+    /kernel 40×40 is larger than the 28×28 image: 'valid' padding leaves no output/,
+  ],
   [['--padding', 'reflect'], /padding must be one of circular, same, valid, linear/],
   [['--engine', 'metal'], /unknown engine "metal"/],
   [['--variants', 'seed,fastest'], /unknown variant "fastest"/],
@@ -151,18 +236,49 @@ test('a forced engine that is not installed fails with what is missing, and writ
   const dir = tmp();
   const r = fconv(['profile', '--engine', 'tensorflow-gpu', '--out-dir', dir]);
   assert.equal(r.code, 1);
-  assert.match(r.err, /engine tensorflow-gpu is not available here: @tensorflow\/tfjs-node-gpu: not installed \(optional; needs CUDA 11.2 and cuDNN 8.1\)/);
+  assert.match(
+    r.err,
+    /engine tensorflow-gpu is not available here: @tensorflow\/tfjs-node-gpu: not installed \(optional; needs CUDA 11.2 and cuDNN 8.1\)/,
+  );
   assert.match(r.err, /Without --engine/);
   assert.deepEqual(fs.readdirSync(dir), []);
 });
 
 test('--engine cuda on a machine without a GPU driver says so and writes nothing; auto notes why it skipped cuda', () => {
   const dir = tmp();
-  const r = fconv(['profile', '--engine', 'cuda', '--out-dir', dir, '--batch', '2', '--height', '8', '--width', '8', '--out', '2']);
+  const r = fconv([
+    'profile',
+    '--engine',
+    'cuda',
+    '--out-dir',
+    dir,
+    '--batch',
+    '2',
+    '--height',
+    '8',
+    '--width',
+    '8',
+    '--out',
+    '2',
+  ]);
   assert.equal(r.code, 1);
   assert.match(r.err, /engine cuda is not available here: no CUDA driver: libcuda\.so\.1 not found/);
   assert.deepEqual(fs.readdirSync(dir), []);
-  const auto = fconv(['profile', '--out-dir', dir, '--batch', '2', '--height', '8', '--width', '8', '--out', '2', '--no-model', '--no-progress']);
+  const auto = fconv([
+    'profile',
+    '--out-dir',
+    dir,
+    '--batch',
+    '2',
+    '--height',
+    '8',
+    '--width',
+    '8',
+    '--out',
+    '2',
+    '--no-model',
+    '--no-progress',
+  ]);
   assert.equal(auto.code, 0, auto.err);
   assert.match(auto.err, /· cuda: no CUDA driver: libcuda\.so\.1 not found[^\n]*\n[\s\S]*using wasm instead/);
 });

@@ -16,10 +16,16 @@ const fconv = (args: string[]) => {
 test('fconv scan prints file:line:column, severity, rule and message, the layers with their spec, and exits 1 on a warning', () => {
   const r = fconv([path.join(FIX, 'seed_layer.py')]);
   assert.equal(r.code, 1, r.err);
-  assert.match(r.out, /seed_layer\.py:19:22: warning \[rfft-axes\] tf\.spectral\.rfft2d transforms the innermost two axes/);
+  assert.match(
+    r.out,
+    /seed_layer\.py:19:22: warning \[rfft-axes\] tf\.spectral\.rfft2d transforms the innermost two axes/,
+  );
   assert.match(r.out, /seed_layer\.py:21:19: information \[einsum-channel-mixing\]/);
   assert.match(r.out, /quick fix: Replace the K = 1 einsum by a broadcast multiply/);
-  assert.match(r.out, /seed_layer\.py:5: layer Fourier Fourier_Conv2D: batch 32, 28×28, 1→32 channels, kernel 28×28, vs Conv2D 3×3, circular, NHWC\n/);
+  assert.match(
+    r.out,
+    /seed_layer\.py:5: layer Fourier Fourier_Conv2D: batch 32, 28×28, 1→32 channels, kernel 28×28, vs Conv2D 3×3, circular, NHWC\n/,
+  );
   assert.match(r.out, /3 warnings, 5 information in 1 file/);
 });
 
@@ -28,14 +34,24 @@ test('fconv scan --json lists findings[] with file, line, rule, severity and mes
   assert.equal(r.code, 1, r.err);
   const j = scanReportSchema.parse(JSON.parse(r.out));
   assert.equal(j.schemaVersion, 1);
-  assert.deepEqual(j.files.map((f) => path.basename(f.file)), ['fno.py', 'seed_layer.py', 'spectral.ts', 'training_filler.py']);
+  assert.deepEqual(
+    j.files.map((f) => path.basename(f.file)),
+    ['fno.py', 'seed_layer.py', 'spectral.ts', 'training_filler.py'],
+  );
   for (const f of j.findings) {
     assert.ok(f.message.length > 20);
     assert.match(f.docs, /^docs\/rules\.md#[a-z0-9-]+$/);
   }
   const seed = j.findings.filter((f) => f.file.endsWith('seed_layer.py'));
   assert.deepEqual(seed.map((f) => `${f.line}:${f.rule}`).sort(), [
-    '19:kernel-spectrum-per-call', '19:rfft-axes', '20:complex-transpose', '21:circular-convolution', '21:einsum-channel-mixing', '25:output-shape-mismatch', '30:conv2d-fft-payoff', '30:uneven-comparison',
+    '19:kernel-spectrum-per-call',
+    '19:rfft-axes',
+    '20:complex-transpose',
+    '21:circular-convolution',
+    '21:einsum-channel-mixing',
+    '25:output-shape-mismatch',
+    '30:conv2d-fft-payoff',
+    '30:uneven-comparison',
   ]);
   const ts = j.files.find((f) => f.file.endsWith('spectral.ts'))!;
   assert.deepEqual(ts.layers.find((l) => l.kind === 'conv2d')!.missing, ['batch']);
@@ -45,7 +61,10 @@ test('fconv scan --json lists findings[] with file, line, rule, severity and mes
 test('fconv scan exits 0 when there is no warning, and says so', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-scan-'));
   const file = path.join(dir, 'model.py');
-  fs.writeFileSync(file, 'import torch\nimport torch.nn as nn\nconv = nn.Conv2d(3, 64, 3)\nx = torch.randn(8, 3, 64, 64)\n');
+  fs.writeFileSync(
+    file,
+    'import torch\nimport torch.nn as nn\nconv = nn.Conv2d(3, 64, 3)\nx = torch.randn(8, 3, 64, 64)\n',
+  );
   const r = fconv([file]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /information \[conv2d-fft-payoff\]/);
@@ -58,7 +77,10 @@ test('fconv scan usage errors exit 2 with a clear message', () => {
   for (const [args, msg] of [
     [[], /scan needs at least one file or folder/],
     [['/nonexistent/x.py'], /no such file or folder: \/nonexistent\/x\.py/],
-    [[path.join(FIX, '..', 'rules.test.ts').replace('rules.test.ts', '../../README.md')], /not a Python, TypeScript or JavaScript file/],
+    [
+      [path.join(FIX, '..', 'rules.test.ts').replace('rules.test.ts', '../../README.md')],
+      /not a Python, TypeScript or JavaScript file/,
+    ],
     [['--device', 'Voodoo2', path.join(FIX, 'fno.py')], /unknown device "Voodoo2"/],
     [['--max-chars', 'lots', path.join(FIX, 'fno.py')], /--max-chars must be a positive whole number/],
   ] as Array<[string[], RegExp]>) {
@@ -77,5 +99,9 @@ test('fconv scan skips files over --max-chars with a line on stderr', () => {
 
 test('schema/scan-v1.schema.json is the JSON Schema of the scan report (npm run gen-schema keeps it in sync)', () => {
   const file = path.join(__dirname, '..', '..', 'schema', 'scan-v1.schema.json');
-  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), scanJsonSchema(), 'run `npm run gen-schema` after changing the schema');
+  assert.deepEqual(
+    JSON.parse(fs.readFileSync(file, 'utf8')),
+    scanJsonSchema(),
+    'run `npm run gen-schema` after changing the schema',
+  );
 });

@@ -21,7 +21,10 @@ const one = (hs: Hint[], id: string) => {
 const none = (hs: Hint[], id: string) => assert.ok(!ids(hs).includes(id), `${id} stays silent: ${ids(hs).join(', ')}`);
 
 /** The seed's case, with the seed's einsum 10x and its kernel transform 3x what the model says (as measured). */
-const SEED = (over: Partial<LayerSpec> = {}, scale: Record<string, number> = {}) => modelRun(spec(over), { scale: { 'seed/einsum': 10, 'seed/transpose-kernel': 150, 'optimized/multiply': 3, ...scale } });
+const SEED = (over: Partial<LayerSpec> = {}, scale: Record<string, number> = {}) =>
+  modelRun(spec(over), {
+    scale: { 'seed/einsum': 10, 'seed/transpose-kernel': 150, 'optimized/multiply': 3, ...scale },
+  });
 
 test("the seed's case: the uneven comparison, circular padding and rfft2d axes are warnings, first", () => {
   const hs = hints(SEED());
@@ -29,7 +32,13 @@ test("the seed's case: the uneven comparison, circular padding and rfft2d axes a
   assert.match(uneven.title, /87x smaller function/);
   assert.match(uneven.evidence, /28×28 kernel \(784 multiply-adds.*3×3 \(9\)/);
   assert.equal(hs[0]!.severity, 'warning');
-  assert.deepEqual(hs.filter((h) => h.severity === 'warning').map((h) => h.id).sort(), ['circular-not-linear', 'rfft2d-axes', 'uneven-comparison']);
+  assert.deepEqual(
+    hs
+      .filter((h) => h.severity === 'warning')
+      .map((h) => h.id)
+      .sort(),
+    ['circular-not-linear', 'rfft2d-axes', 'uneven-comparison'],
+  );
   for (const h of hs) assert.ok(h.source.length > 0 && h.evidence.length > 0 && h.suggestion.length > 0, h.id);
 });
 
@@ -61,7 +70,8 @@ test('kernel spectrum per call and complex transposes fire on the seed and not w
   one(withSeed, 'complex-transposes');
   one(withSeed, 'rfft2d-axes');
   const without = hints(modelRun(DEFAULT_SPEC, { variants: ['spatial', 'spatial-equivalent', 'optimized'] }));
-  for (const id of ['kernel-spectrum-per-call', 'complex-transposes', 'rfft2d-axes', 'einsum-lowering']) none(without, id);
+  for (const id of ['kernel-spectrum-per-call', 'complex-transposes', 'rfft2d-axes', 'einsum-lowering'])
+    none(without, id);
   none(hints(SEED({}, { 'seed/einsum': 10, 'seed/transpose-kernel': 1e-4 })), 'complex-transposes');
 });
 
@@ -104,17 +114,43 @@ test('tensor cores and cuDNN algorithms are GPU hints: they fire for an H100 and
   const hs = hints(modelRun(spec({ kernelH: 5, kernelW: 5, padding: 'same' }), { device: h100 }), h100);
   assert.match(one(hs, 'tensor-cores').title, /7\.4x faster than FFT butterflies/);
   const cudnn = one(hs, 'cudnn-algorithms');
-  assert.match(cudnn.evidence, /FFT applies.*FFT_TILING applies.*WINOGRAD does not \(3×3 only\); WINOGRAD_NONFUSED applies/);
+  assert.match(
+    cudnn.evidence,
+    /FFT applies.*FFT_TILING applies.*WINOGRAD does not \(3×3 only\); WINOGRAD_NONFUSED applies/,
+  );
   const cpu = hints(modelRun(spec({ kernelH: 5, kernelW: 5, padding: 'same' })));
   none(cpu, 'tensor-cores');
   none(cpu, 'cudnn-algorithms');
-  const big = hints(modelRun(spec({ height: 300, width: 300, batch: 1, kernelH: 3, kernelW: 3, padding: 'same' }), { device: h100, variants: ['spatial-equivalent', 'optimized'] }), h100);
+  const big = hints(
+    modelRun(spec({ height: 300, width: 300, batch: 1, kernelH: 3, kernelW: 3, padding: 'same' }), {
+      device: h100,
+      variants: ['spatial-equivalent', 'optimized'],
+    }),
+    h100,
+  );
   assert.match(one(big, 'cudnn-algorithms').evidence, /FFT does not \(needs H \+ 2·pad ≤ 256/);
 });
 
 test('ranking: warnings first, then by expected gain, hints without a gain last', () => {
   const g = (ms: number | null) => ({ ms, factor: null, basis: 'measured' as const, text: '' });
-  const mk = (id: string, severity: Hint['severity'], ms: number | null): Hint => ({ id, severity, title: id, evidence: 'e', suggestion: 's', expectedGain: g(ms), source: 'x' });
-  const ranked = rankHints([mk('a', 'info', 1), mk('b', 'suggestion', 5), mk('c', 'warning', null), mk('d', 'info', null), mk('e', 'suggestion', 9)]);
-  assert.deepEqual(ranked.map((h) => h.id), ['c', 'e', 'b', 'a', 'd']);
+  const mk = (id: string, severity: Hint['severity'], ms: number | null): Hint => ({
+    id,
+    severity,
+    title: id,
+    evidence: 'e',
+    suggestion: 's',
+    expectedGain: g(ms),
+    source: 'x',
+  });
+  const ranked = rankHints([
+    mk('a', 'info', 1),
+    mk('b', 'suggestion', 5),
+    mk('c', 'warning', null),
+    mk('d', 'info', null),
+    mk('e', 'suggestion', 9),
+  ]);
+  assert.deepEqual(
+    ranked.map((h) => h.id),
+    ['c', 'e', 'b', 'a', 'd'],
+  );
 });

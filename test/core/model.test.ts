@@ -2,12 +2,30 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze, withInsights } from '../../src/core/analysis';
 import { convFlops, fftFlops, gemmFlops, ioBytes } from '../../src/core/cost';
-import { breakEven, convRate, estimateStep, explicitProfile, gpuProfile, rateAt, ratesFor, ridge, specBreakEven, stepKind } from '../../src/core/model';
+import {
+  breakEven,
+  convRate,
+  estimateStep,
+  explicitProfile,
+  gpuProfile,
+  rateAt,
+  ratesFor,
+  ridge,
+  specBreakEven,
+  stepKind,
+} from '../../src/core/model';
 import { planOptimized, tfjsTraits } from '../../src/core/variants';
 import { predict } from '../../src/core/predict';
 import { parseRun } from '../../src/core/run';
 import { DEFAULT_SPEC } from '../../src/core/spec';
-import { confusion, crossovers, parseChannels, parseKernelList, sweepKernels, sweepProblems } from '../../src/core/sweep';
+import {
+  confusion,
+  crossovers,
+  parseChannels,
+  parseKernelList,
+  sweepKernels,
+  sweepProblems,
+} from '../../src/core/sweep';
 import { CPU, PROBE, modelRun } from '../fixtures';
 import { spec } from '../helpers';
 
@@ -39,7 +57,10 @@ test('a step costs its fixed overhead plus the larger of compute and memory time
 });
 
 test('rates measured at two inner sizes interpolate log-log, and do not grow past 1.5x the best measured', () => {
-  const pts = [{ inner: 4, gflops: 1 }, { inner: 32, gflops: 2 }];
+  const pts = [
+    { inner: 4, gflops: 1 },
+    { inner: 32, gflops: 2 },
+  ];
   assert.equal(rateAt(pts, 4), 1);
   assert.ok(Math.abs(rateAt(pts, 32) - 2) < 1e-12);
   assert.ok(Math.abs(rateAt(pts, 8) - 2 ** (1 / 3)) < 1e-12);
@@ -91,7 +112,11 @@ test('step kinds come from the step ids and implementations the engines record',
 test('predict sums the planned steps, names the dominant term and picks the faster form', () => {
   const p = predict(DEFAULT_SPEC, CPU, 'wasm');
   assert.equal(p.winner, 'spectral', 'a 28×28 kernel');
-  assert.ok(Math.abs(p.spectralMs - p.spectralSteps.filter((s) => s.id !== 'rfft2d-kernel-cached').reduce((a, s) => a + s.ms, 0)) < 1e-9);
+  assert.ok(
+    Math.abs(
+      p.spectralMs - p.spectralSteps.filter((s) => s.id !== 'rfft2d-kernel-cached').reduce((a, s) => a + s.ms, 0),
+    ) < 1e-9,
+  );
   assert.ok(Math.abs(p.factor - p.spatialMs / p.spectralMs) < 1e-9);
   assert.match(p.reasoning[0]!, /dominated by convolution \(9\d %, compute-bound\)/);
   assert.match(p.reasoning.join('\n'), /Mathieu et al\./);
@@ -104,20 +129,51 @@ test('predict sums the planned steps, names the dominant term and picks the fast
 test('analysis puts every step on the roofline and validates with the run schema, hints and sweep included', () => {
   const run = modelRun(DEFAULT_SPEC);
   const a = analyze(run, CPU);
-  assert.equal(a.steps.length, run.variants.reduce((n, v) => n + v.steps.length, 0));
+  assert.equal(
+    a.steps.length,
+    run.variants.reduce((n, v) => n + v.steps.length, 0),
+  );
   for (const s of a.steps) {
     assert.ok(Number.isFinite(s.pctOfBound) && s.pctOfBound >= 0, `${s.variant}/${s.stepId}`);
     assert.ok(Math.abs(s.modelMs - s.medianMs) < 1e-9 * Math.max(1, s.medianMs), 'the crafted run is the model');
   }
   const sweep = {
-    status: 'ok' as const, createdAt: run.createdAt, engine: 'tfjs', backend: 'wasm', device: 'x',
-    base: { batch: 32, height: 28, width: 28, padding: 'circular', layout: 'NHWC' }, kernels: [3, 28], channels: [{ inChannels: 1, outChannels: 32 }],
+    status: 'ok' as const,
+    createdAt: run.createdAt,
+    engine: 'tfjs',
+    backend: 'wasm',
+    device: 'x',
+    base: { batch: 32, height: 28, width: 28, padding: 'circular', layout: 'NHWC' },
+    kernels: [3, 28],
+    channels: [{ inChannels: 1, outChannels: 32 }],
     settings: { warmup: 1, reps: 3 },
     cells: [
-      { kernel: 3, inChannels: 1, outChannels: 32, spatialMs: 1, spectralMs: 7, predictedSpatialMs: 1, predictedSpectralMs: 6, predictedWinner: 'spatial' as const, measuredWinner: 'spatial' as const },
-      { kernel: 28, inChannels: 1, outChannels: 32, spatialMs: 80, spectralMs: 7, predictedSpatialMs: 90, predictedSpectralMs: 6, predictedWinner: 'spectral' as const, measuredWinner: 'spectral' as const },
+      {
+        kernel: 3,
+        inChannels: 1,
+        outChannels: 32,
+        spatialMs: 1,
+        spectralMs: 7,
+        predictedSpatialMs: 1,
+        predictedSpectralMs: 6,
+        predictedWinner: 'spatial' as const,
+        measuredWinner: 'spatial' as const,
+      },
+      {
+        kernel: 28,
+        inChannels: 1,
+        outChannels: 32,
+        spatialMs: 80,
+        spectralMs: 7,
+        predictedSpatialMs: 90,
+        predictedSpectralMs: 6,
+        predictedWinner: 'spectral' as const,
+        measuredWinner: 'spectral' as const,
+      },
     ],
-    crossover: { inChannels: 1, outChannels: 32, measured: 28, predicted: 28 }, crossovers: [{ inChannels: 1, outChannels: 32, measured: 28, predicted: 28 }], wallMs: 1,
+    crossover: { inChannels: 1, outChannels: 32, measured: 28, predicted: 28 },
+    crossovers: [{ inChannels: 1, outChannels: 32, measured: 28, predicted: 28 }],
+    wallMs: 1,
   };
   const full = withInsights(run, CPU, sweep);
   const back = parseRun(JSON.parse(JSON.stringify(full)));
@@ -132,15 +188,46 @@ test('analysis puts every step on the roofline and validates with the run schema
 test('sweep helpers: kernels clipped to the image, crossovers, confusion and clear parse errors', () => {
   assert.deepEqual(sweepKernels(DEFAULT_SPEC), [3, 5, 7, 9, 11, 15, 21, 28]);
   assert.deepEqual(sweepKernels(spec({ height: 16, width: 20 })), [3, 5, 7, 9, 11, 15, 16]);
-  assert.deepEqual(parseChannels('1:32, 16:16,64x64'), [{ inChannels: 1, outChannels: 32 }, { inChannels: 16, outChannels: 16 }, { inChannels: 64, outChannels: 64 }]);
+  assert.deepEqual(parseChannels('1:32, 16:16,64x64'), [
+    { inChannels: 1, outChannels: 32 },
+    { inChannels: 16, outChannels: 16 },
+    { inChannels: 64, outChannels: 64 },
+  ]);
   assert.throws(() => parseChannels('1-32'), /IN:OUT pairs/);
   assert.throws(() => parseKernelList('3,x'), /positive whole numbers/);
-  assert.match(sweepProblems(spec({ height: 8, width: 8, padding: 'valid' }), [3, 9], [{ inChannels: 1, outChannels: 1 }])[0]!, /kernel 9, 1→1: kernel 9×9 is larger than the 8×8 image/);
-  const cell = (k: number, m: 'spatial' | 'spectral' | null, p: 'spatial' | 'spectral') => ({ kernel: k, inChannels: 1, outChannels: 2, spatialMs: 1, spectralMs: 1, predictedSpatialMs: 1, predictedSpectralMs: 1, predictedWinner: p, measuredWinner: m });
-  const cells = [cell(3, 'spatial', 'spatial'), cell(5, 'spectral', 'spatial'), cell(7, 'spatial', 'spectral'), cell(9, 'spectral', 'spectral'), cell(11, 'spectral', 'spectral'), cell(13, null, 'spectral')];
-  assert.deepEqual(crossovers(cells, [{ inChannels: 1, outChannels: 2 }]), [{ inChannels: 1, outChannels: 2, measured: 9, predicted: 7 }], 'the crossover is where it stays spectral');
+  assert.match(
+    sweepProblems(spec({ height: 8, width: 8, padding: 'valid' }), [3, 9], [{ inChannels: 1, outChannels: 1 }])[0]!,
+    /kernel 9, 1→1: kernel 9×9 is larger than the 8×8 image/,
+  );
+  const cell = (k: number, m: 'spatial' | 'spectral' | null, p: 'spatial' | 'spectral') => ({
+    kernel: k,
+    inChannels: 1,
+    outChannels: 2,
+    spatialMs: 1,
+    spectralMs: 1,
+    predictedSpatialMs: 1,
+    predictedSpectralMs: 1,
+    predictedWinner: p,
+    measuredWinner: m,
+  });
+  const cells = [
+    cell(3, 'spatial', 'spatial'),
+    cell(5, 'spectral', 'spatial'),
+    cell(7, 'spatial', 'spectral'),
+    cell(9, 'spectral', 'spectral'),
+    cell(11, 'spectral', 'spectral'),
+    cell(13, null, 'spectral'),
+  ];
+  assert.deepEqual(
+    crossovers(cells, [{ inChannels: 1, outChannels: 2 }]),
+    [{ inChannels: 1, outChannels: 2, measured: 9, predicted: 7 }],
+    'the crossover is where it stays spectral',
+  );
   const c = confusion({ cells });
   assert.equal(c.measured, 5);
   assert.equal(c.agree, 3);
-  assert.deepEqual(c.wrong.map((x) => x.kernel), [5, 7]);
+  assert.deepEqual(
+    c.wrong.map((x) => x.kernel),
+    [5, 7],
+  );
 });

@@ -22,17 +22,27 @@ test("the presets are the seed's MNIST case, a CIFAR-like and two ImageNet-like 
   assert.deepEqual(presetById('mnist-seed')?.spec, DEFAULT_SPEC);
   const c = presetById('cifar-k5')!.spec;
   assert.deepEqual([c.height, c.width, c.inChannels, c.outChannels, c.kernelH, c.kernelW], [32, 32, 3, 64, 5, 5]);
-  for (const [id, k] of [['imagenet-k3', 3], ['imagenet-k7', 7]] as const) {
+  for (const [id, k] of [
+    ['imagenet-k3', 3],
+    ['imagenet-k7', 7],
+  ] as const) {
     const s = presetById(id)!.spec;
-    assert.deepEqual([s.height, s.width, s.inChannels, s.outChannels, s.kernelH, s.spatialKernel], [56, 56, 64, 64, k, k]);
+    assert.deepEqual(
+      [s.height, s.width, s.inChannels, s.outChannels, s.kernelH, s.spatialKernel],
+      [56, 56, 64, 64, k, k],
+    );
   }
   assert.equal(presetById('nope'), undefined);
 });
 
 test('parseInputShape reads batch×height×width×channels in any of the usual spellings and names the bad field', () => {
   const want = { batch: 32, height: 28, width: 28, inChannels: 1 };
-  for (const t of ['32x28x28x1', '32×28×28×1', ' 32 x 28 x 28 x 1 ', '32,28,28,1', '32 28 28 1']) assert.deepEqual(parseInputShape(t), want, t);
-  assert.throws(() => parseInputShape('32x28x28'), (e: Error) => e instanceof UsageError && /batch×height×width×channels/.test(e.message));
+  for (const t of ['32x28x28x1', '32×28×28×1', ' 32 x 28 x 28 x 1 ', '32,28,28,1', '32 28 28 1'])
+    assert.deepEqual(parseInputShape(t), want, t);
+  assert.throws(
+    () => parseInputShape('32x28x28'),
+    (e: Error) => e instanceof UsageError && /batch×height×width×channels/.test(e.message),
+  );
   assert.throws(() => parseInputShape('32x0x28x1'), /height must be positive/);
   assert.throws(() => parseInputShape('32x28x2.5x1'), /width must be a whole number/);
   assert.throws(() => parseInputShape('ax28x28x1'), /batch must be a positive whole number/);
@@ -41,7 +51,15 @@ test('parseInputShape reads batch×height×width×channels in any of the usual s
 function scaled(factor: number, spreadFactor = 1) {
   const run = fakeRun();
   for (const v of run.variants) {
-    for (const s of v.steps) Object.assign(s, summarize([s.median * factor * (1 - 0.02 * spreadFactor), s.median * factor, s.median * factor * (1 + 0.02 * spreadFactor)]));
+    for (const s of v.steps)
+      Object.assign(
+        s,
+        summarize([
+          s.median * factor * (1 - 0.02 * spreadFactor),
+          s.median * factor,
+          s.median * factor * (1 + 0.02 * spreadFactor),
+        ]),
+      );
     Object.assign(v.totalMs, summarize(v.totalMs.samples.map((x) => x * factor)));
   }
   return run;
@@ -50,15 +68,31 @@ function scaled(factor: number, spreadFactor = 1) {
 test('diffRuns marks a step faster or slower only beyond both spreads, and within noise otherwise', () => {
   const a = scaled(1);
   const same = diffRuns(a, scaled(1.01));
-  assert.ok(same.rows.every((r) => r.change === 'same'), 'a 1 % change inside the spread is noise');
+  assert.ok(
+    same.rows.every((r) => r.change === 'same'),
+    'a 1 % change inside the spread is noise',
+  );
   assert.ok(same.sameSpec && same.sameEngine && same.notes.length === 0);
   const slow = diffRuns(a, scaled(2));
-  assert.ok(slow.rows.filter((r) => r.step !== 'end to end').every((r) => r.change === 'slower' && Math.abs(r.ratio! - 2) < 1e-9));
+  assert.ok(
+    slow.rows
+      .filter((r) => r.step !== 'end to end')
+      .every((r) => r.change === 'slower' && Math.abs(r.ratio! - 2) < 1e-9),
+  );
   const fast = diffRuns(a, scaled(0.5));
   assert.ok(fast.rows.filter((r) => r.step !== 'end to end').every((r) => r.change === 'faster'));
   // one row per step plus an end-to-end row per variant, in the current run's order
-  assert.equal(slow.rows.length, a.variants.reduce((n, v) => n + v.steps.length + 1, 0));
-  assert.deepEqual(slow.rows.slice(0, 2).map((r) => [r.variant, r.step]), [['spatial', 'end to end'], ['spatial', 'conv2d']]);
+  assert.equal(
+    slow.rows.length,
+    a.variants.reduce((n, v) => n + v.steps.length + 1, 0),
+  );
+  assert.deepEqual(
+    slow.rows.slice(0, 2).map((r) => [r.variant, r.step]),
+    [
+      ['spatial', 'end to end'],
+      ['spatial', 'conv2d'],
+    ],
+  );
 });
 
 test('diffRuns lists steps and variants only one run has, and says when the layers or engines differ', () => {
@@ -70,7 +104,9 @@ test('diffRuns lists steps and variants only one run has, and says when the laye
   b.backend = 'cpu';
   const d = diffRuns(a, b);
   assert.ok(d.rows.some((r) => r.step === 'bias add' && r.change === 'added' && r.previousMs === undefined));
-  assert.ok(d.rows.filter((r) => r.variant === 'seed').every((r) => r.change === 'removed' && r.currentMs === undefined));
+  assert.ok(
+    d.rows.filter((r) => r.variant === 'seed').every((r) => r.change === 'removed' && r.currentMs === undefined),
+  );
   assert.equal(d.sameSpec, false);
   assert.equal(d.sameEngine, false);
   assert.match(d.notes.join(' '), /layers differ.*batch 2.*batch 4/);
@@ -84,7 +120,10 @@ test('shortVerdict compares the spectral layer with both spatial convolutions, a
   eq.name = 'spatial-equivalent';
   eq.totalMs = { ...eq.totalMs, ...summarize([8, 8, 8]) };
   run.variants.push(eq);
-  assert.equal(shortVerdict(run), `FFT 4.0x faster than conv ${run.spec.kernelH}×${run.spec.kernelW}, 2.0x slower than 3×3`);
+  assert.equal(
+    shortVerdict(run),
+    `FFT 4.0x faster than conv ${run.spec.kernelH}×${run.spec.kernelW}, 2.0x slower than 3×3`,
+  );
   run.status = 'cancelled';
   assert.match(shortVerdict(run), /^partial: FFT/);
   for (const v of run.variants) v.correct = false;

@@ -6,10 +6,19 @@ import { PADDINGS, geometry, type LayerSpec } from '../../src/core/spec';
 import { spec } from '../helpers';
 
 /** Convolution straight from its definition, y[n] = Σ_j x[n − j]·k[j], independent of the correlation code. */
-function convolutionByDefinition(s: LayerSpec, x: Float32Array, k: Float32Array, b: number, i: number, j: number, o: number): number {
+function convolutionByDefinition(
+  s: LayerSpec,
+  x: Float32Array,
+  k: Float32Array,
+  b: number,
+  i: number,
+  j: number,
+  o: number,
+): number {
   const g = geometry(s);
   const { height: H, width: W, inChannels: C, outChannels: O, kernelH: kh, kernelW: kw } = s;
-  const xi = (r: number, c: number, ci: number) => (s.layout === 'NHWC' ? ((b * H + r) * W + c) * C + ci : ((b * C + ci) * H + r) * W + c);
+  const xi = (r: number, c: number, ci: number) =>
+    s.layout === 'NHWC' ? ((b * H + r) * W + c) * C + ci : ((b * C + ci) * H + r) * W + c;
   let acc = 0;
   for (let a = 0; a < kh; a++)
     for (let bb = 0; bb < kw; bb++)
@@ -29,10 +38,22 @@ test('the spatial reference (correlation with the flipped kernel) is the convolu
   const r = rng(3);
   for (let t = 0; t < 40; t++) {
     const padding = PADDINGS[t % 4]!;
-    const H = 2 + Math.floor(r() * 7), W = 2 + Math.floor(r() * 7);
+    const H = 2 + Math.floor(r() * 7),
+      W = 2 + Math.floor(r() * 7);
     const bound = padding === 'circular' || padding === 'valid';
-    const kh = 1 + Math.floor(r() * (bound ? H : H + 3)), kw = 1 + Math.floor(r() * (bound ? W : W + 3));
-    const s = spec({ batch: 2, height: H, width: W, inChannels: 2, outChannels: 2, kernelH: kh, kernelW: kw, padding, layout: t % 2 ? 'NCHW' : 'NHWC' });
+    const kh = 1 + Math.floor(r() * (bound ? H : H + 3)),
+      kw = 1 + Math.floor(r() * (bound ? W : W + 3));
+    const s = spec({
+      batch: 2,
+      height: H,
+      width: W,
+      inChannels: 2,
+      outChannels: 2,
+      kernelH: kh,
+      kernelW: kw,
+      padding,
+      layout: t % 2 ? 'NCHW' : 'NHWC',
+    });
     const d = makeLayerData(s, t + 1);
     const corr = equivalentCorrelation(s);
     const flipped = flipKernel(d.kernel, kh, kw, 2, 2);
@@ -47,7 +68,16 @@ test('the spatial reference (correlation with the flipped kernel) is the convolu
 });
 
 test('the naive check reports a wrong output and accepts a right one', () => {
-  const s = spec({ batch: 1, height: 5, width: 5, inChannels: 1, outChannels: 1, kernelH: 3, kernelW: 3, padding: 'same' });
+  const s = spec({
+    batch: 1,
+    height: 5,
+    width: 5,
+    inChannels: 1,
+    outChannels: 1,
+    kernelH: 3,
+    kernelW: 3,
+    padding: 'same',
+  });
   const d = makeLayerData(s, 9);
   const c = equivalentCorrelation(s);
   const w = flipKernel(d.kernel, 3, 3, 1, 1);

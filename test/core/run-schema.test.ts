@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatRunText, verdict } from '../../src/core/format';
-import { type Run, SCHEMA_VERSION, parseRun } from '../../src/core/run';
+import { SCHEMA_VERSION, parseRun } from '../../src/core/run';
 import { toChromeTrace } from '../../src/core/trace';
 import { SMALL } from '../helpers';
 import { fakeRun } from '../fixtures';
@@ -32,10 +32,14 @@ test('the Chrome trace has one track per variant, steps nested inside the varian
     const perCall = xs.filter((e) => e.cat !== 'variant' && e.cat !== 'one-off');
     assert.equal(perCall.length, v.steps.filter((s) => !s.oneOff).length);
     for (const e of perCall) {
-      assert.ok(e.ts! >= span.ts! - 1e-6 && e.ts! + e.dur! <= span.ts! + span.dur! + 1e-3, `${e.name} nests in ${span.name}`);
+      assert.ok(
+        e.ts! >= span.ts! - 1e-6 && e.ts! + e.dur! <= span.ts! + span.dur! + 1e-3,
+        `${e.name} nests in ${span.name}`,
+      );
     }
     // back to back, no overlaps
-    for (let k = 1; k < perCall.length; k++) assert.ok(Math.abs(perCall[k]!.ts! - (perCall[k - 1]!.ts! + perCall[k - 1]!.dur!)) < 1e-3);
+    for (let k = 1; k < perCall.length; k++)
+      assert.ok(Math.abs(perCall[k]!.ts! - (perCall[k - 1]!.ts! + perCall[k - 1]!.dur!)) < 1e-3);
     assert.equal(perCall[0]!.dur, Math.round(v.steps.filter((s) => !s.oneOff)[0]!.median * 1e6) / 1000);
   }
   const oneOff = trace.traceEvents.filter((e) => e.cat === 'one-off');
@@ -47,7 +51,10 @@ test('the verdict names the fastest variant and the fair comparisons', () => {
   const v = verdict(fakeRun());
   assert.equal(v.fastest, 'spatial');
   assert.match(v.headline, /spatial is fastest end to end/);
-  assert.ok(v.lines.some((l) => /optimized is 5\.0x faster/.test(l)), v.lines.join('\n'));
+  assert.ok(
+    v.lines.some((l) => /optimized is 5\.0x faster/.test(l)),
+    v.lines.join('\n'),
+  );
   assert.ok(v.lines.some((l) => /compute different functions/.test(l)));
   const text = formatRunText(fakeRun());
   assert.match(text, /einsum/);
@@ -69,7 +76,12 @@ test('the committed JSON Schema file is the one the zod schema generates', async
   const path = await import('node:path');
   const { runJsonSchema } = await import('../../src/core/run');
   const file = path.join(__dirname, '..', '..', 'schema', `run-v${SCHEMA_VERSION}.schema.json`);
-  assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), runJsonSchema(), 'run `npm run gen-schema` after changing the schema');
+  assert.deepEqual(
+    JSON.parse(fs.readFileSync(file, 'utf8')),
+    runJsonSchema(),
+    'run `npm run gen-schema` after changing the schema',
+  );
   const schema = runJsonSchema() as { required: string[] };
-  for (const k of ['schemaVersion', 'engine', 'backend', 'device', 'spec', 'variants']) assert.ok(schema.required.includes(k), k);
+  for (const k of ['schemaVersion', 'engine', 'backend', 'device', 'spec', 'variants'])
+    assert.ok(schema.required.includes(k), k);
 });

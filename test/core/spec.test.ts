@@ -5,9 +5,17 @@ import { UsageError, parseDimension, parseKernel, specFromText } from '../../src
 import { rng } from '../../src/core/data';
 import { spec } from '../helpers';
 
-test('the default spec is the seed\'s MNIST case', () => {
+test("the default spec is the seed's MNIST case", () => {
   assert.deepEqual(
-    [DEFAULT_SPEC.batch, DEFAULT_SPEC.height, DEFAULT_SPEC.width, DEFAULT_SPEC.inChannels, DEFAULT_SPEC.outChannels, DEFAULT_SPEC.kernelH, DEFAULT_SPEC.spatialKernel],
+    [
+      DEFAULT_SPEC.batch,
+      DEFAULT_SPEC.height,
+      DEFAULT_SPEC.width,
+      DEFAULT_SPEC.inChannels,
+      DEFAULT_SPEC.outChannels,
+      DEFAULT_SPEC.kernelH,
+      DEFAULT_SPEC.spatialKernel,
+    ],
     [32, 28, 28, 1, 32, 28, 3],
   );
   assert.deepEqual(specProblems(DEFAULT_SPEC), []);
@@ -23,27 +31,41 @@ test('rejects zero, negative, fractional and NaN dimensions with the field named
 });
 
 test('a kernel larger than the image is refused for valid and circular padding only', () => {
-  assert.match(specProblems(spec({ padding: 'valid', kernelH: 29 }))[0]!, /larger than the 28×28 image: 'valid' padding leaves no output/);
-  assert.match(specProblems(spec({ padding: 'circular', kernelW: 30 }))[0]!, /circular convolution needs kernel ≤ image/);
+  assert.match(
+    specProblems(spec({ padding: 'valid', kernelH: 29 }))[0]!,
+    /larger than the 28×28 image: 'valid' padding leaves no output/,
+  );
+  assert.match(
+    specProblems(spec({ padding: 'circular', kernelW: 30 }))[0]!,
+    /circular convolution needs kernel ≤ image/,
+  );
   assert.deepEqual(specProblems(spec({ padding: 'linear', kernelH: 40, kernelW: 40 })), []);
 });
 
 test('the FFT size always leaves the output window free of wrap-around (random specs)', () => {
   const r = rng(7);
   for (let i = 0; i < 300; i++) {
-    const H = 1 + Math.floor(r() * 40), W = 1 + Math.floor(r() * 40);
+    const H = 1 + Math.floor(r() * 40),
+      W = 1 + Math.floor(r() * 40);
     const padding = PADDINGS[Math.floor(r() * 4)]!;
     const maxK = padding === 'valid' || padding === 'circular' ? H : H + 10;
-    const kh = 1 + Math.floor(r() * maxK), kw = 1 + Math.floor(r() * (padding === 'valid' || padding === 'circular' ? W : W + 10));
+    const kh = 1 + Math.floor(r() * maxK),
+      kw = 1 + Math.floor(r() * (padding === 'valid' || padding === 'circular' ? W : W + 10));
     const g = geometry(spec({ height: H, width: W, kernelH: kh, kernelW: kw, padding }));
     // the full linear convolution occupies [0, H + kh − 2]; the window must not receive any alias
     if (padding !== 'circular') {
       assert.ok(g.cropTop + g.fftH > H + kh - 2, `rows alias for ${H},${kh},${padding}`);
       assert.ok(g.cropLeft + g.fftW > W + kw - 2, `cols alias for ${W},${kw},${padding}`);
     }
-    assert.ok(g.cropTop + g.outH <= g.fftH && g.cropLeft + g.outW <= g.fftW, `window inside the transform for ${H},${kh},${padding}`);
+    assert.ok(
+      g.cropTop + g.outH <= g.fftH && g.cropLeft + g.outW <= g.fftW,
+      `window inside the transform for ${H},${kh},${padding}`,
+    );
     assert.equal(g.freqW, Math.floor(g.fftW / 2) + 1);
-    assert.ok(g.fftH >= kh && g.fftW >= kw, `the ${kh}×${kw} kernel fits the ${g.fftH}×${g.fftW} transform (${padding}, ${H}×${W})`);
+    assert.ok(
+      g.fftH >= kh && g.fftW >= kw,
+      `the ${kh}×${kw} kernel fits the ${g.fftH}×${g.fftW} transform (${padding}, ${H}×${W})`,
+    );
     if (padding === 'linear') assert.equal(g.fftH, H + kh - 1);
     if (padding === 'same') assert.ok(g.fftH <= H + kh - 1);
   }

@@ -9,7 +9,11 @@ function notFound(id: string): Error {
   return e;
 }
 
-function deps(installed: Record<string, (() => unknown) | undefined>, missing: string[] = [], wasm: string | null = '/opt/wasm'): DetectDeps & { loaded: string[] } {
+function deps(
+  installed: Record<string, (() => unknown) | undefined>,
+  missing: string[] = [],
+  wasm: string | null = '/opt/wasm',
+): DetectDeps & { loaded: string[] } {
   const loaded: string[] = [];
   return {
     loaded,
@@ -52,13 +56,23 @@ test('tfjs-node-gpu with its libraries wins; tfjs-node is next; cpu is last', ()
 });
 
 test('a load failure naming a shared library is reported as that library', () => {
-  const d = detectBackend('auto', deps({ '@tensorflow/tfjs-node': () => { throw new Error('libtensorflow.so.2: cannot open shared object file'); } }));
+  const d = detectBackend(
+    'auto',
+    deps({
+      '@tensorflow/tfjs-node': () => {
+        throw new Error('libtensorflow.so.2: cannot open shared object file');
+      },
+    }),
+  );
   assert.equal(d.backend, 'wasm');
   assert.ok(d.notes.some((n) => n.includes('cannot load libtensorflow.so.2')));
 });
 
 test('a forced engine that is not there is a clear error, not a silent fallback', () => {
-  assert.throws(() => detectBackend('tensorflow-gpu', deps({})), (e: unknown) => e instanceof EngineUnavailableError && /not available here/.test((e as Error).message));
+  assert.throws(
+    () => detectBackend('tensorflow-gpu', deps({})),
+    (e: unknown) => e instanceof EngineUnavailableError && /not available here/.test((e as Error).message),
+  );
   assert.equal(detectBackend('cpu', deps({})).backend, 'cpu');
 });
 
@@ -69,13 +83,21 @@ test('the wasm files are located explicitly', () => {
 });
 
 test('tfjs-node present without its native binding is reported as such, not as absent', () => {
-  const d = detectBackend('auto', deps({
-    '@tensorflow/tfjs-node': () => {
-      const e = new Error("Cannot find module '/x/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'") as Error & { code: string };
-      e.code = 'MODULE_NOT_FOUND';
-      throw e;
-    },
-  }));
+  const d = detectBackend(
+    'auto',
+    deps({
+      '@tensorflow/tfjs-node': () => {
+        const e = new Error(
+          "Cannot find module '/x/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'",
+        ) as Error & { code: string };
+        e.code = 'MODULE_NOT_FOUND';
+        throw e;
+      },
+    }),
+  );
   assert.equal(d.backend, 'wasm');
-  assert.ok(d.notes.some((n) => /tfjs-node: installed without its native binding/.test(n)), d.notes.join('\n'));
+  assert.ok(
+    d.notes.some((n) => /tfjs-node: installed without its native binding/.test(n)),
+    d.notes.join('\n'),
+  );
 });

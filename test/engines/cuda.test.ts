@@ -4,7 +4,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AddonUnavailableError, type Discovery, describeDiscovery, isCudaError, loadAddon, searchDirs, unavailableReason } from '../../src/engines/cuda/discovery';
+import {
+  AddonUnavailableError,
+  type Discovery,
+  describeDiscovery,
+  isCudaError,
+  loadAddon,
+  searchDirs,
+  unavailableReason,
+} from '../../src/engines/cuda/discovery';
 import { CLI, DIST } from '../helpers';
 
 const ADDON = path.join(DIST, 'native', 'fconv_cuda.node');
@@ -32,7 +40,10 @@ test('without a driver the addon says "no CUDA driver" and which libraries it tr
   assert.equal(unavailableReason(d), d.driver.reason);
   const cufft = d.libraries.find((l) => l.name === 'cufft')!;
   assert.deepEqual(cufft.tried.slice(0, 2), ['libcufft.so.12', 'libcufft.so.11'], 'newest soname first');
-  assert.deepEqual(d.libraries.map((l) => l.name), ['cuda', 'cudart', 'cufft', 'cublas', 'cudnn', 'nvrtc']);
+  assert.deepEqual(
+    d.libraries.map((l) => l.name),
+    ['cuda', 'cudart', 'cufft', 'cublas', 'cudnn', 'nvrtc'],
+  );
 });
 
 test('libraries are taken from the search folders first, and a libcuda without the driver API is named as such', () => {
@@ -52,22 +63,58 @@ test('search order: setting, FCONV_CUDA_LIB_DIRS, CUDA_HOME, LD_LIBRARY_PATH, sy
   const sp = tmp();
   for (const p of ['cufft', 'cudnn']) fs.mkdirSync(path.join(sp, 'nvidia', p, 'lib'), { recursive: true });
   fs.mkdirSync(path.join(sp, 'nvidia', 'no-lib'), { recursive: true });
-  const dirs = searchDirs({ setting: ['/s'], env: { FCONV_CUDA_LIB_DIRS: '/e1:/e2', CUDA_HOME: '/cuda', LD_LIBRARY_PATH: '/ld:/s' }, sitePackages: [sp] });
+  const dirs = searchDirs({
+    setting: ['/s'],
+    env: { FCONV_CUDA_LIB_DIRS: '/e1:/e2', CUDA_HOME: '/cuda', LD_LIBRARY_PATH: '/ld:/s' },
+    sitePackages: [sp],
+  });
   const order = dirs.map((d) => `${d.from}:${d.dir}`);
-  assert.deepEqual(order.slice(0, 6), ['setting:/s', 'FCONV_CUDA_LIB_DIRS:/e1', 'FCONV_CUDA_LIB_DIRS:/e2', 'CUDA_HOME:/cuda/lib64', 'CUDA_HOME:/cuda/lib', 'CUDA_HOME:/cuda/targets/x86_64-linux/lib']);
+  assert.deepEqual(order.slice(0, 6), [
+    'setting:/s',
+    'FCONV_CUDA_LIB_DIRS:/e1',
+    'FCONV_CUDA_LIB_DIRS:/e2',
+    'CUDA_HOME:/cuda/lib64',
+    'CUDA_HOME:/cuda/lib',
+    'CUDA_HOME:/cuda/targets/x86_64-linux/lib',
+  ]);
   assert.ok(order.indexOf('LD_LIBRARY_PATH:/ld') > order.indexOf('CUDA_HOME:/cuda/lib'));
   assert.equal(order.filter((o) => o.endsWith(':/s')).length, 1, 'a folder is searched once');
   const pySite = dirs.filter((d) => d.from.startsWith('site-packages'));
-  assert.deepEqual(pySite.map((d) => d.dir), [path.join(sp, 'nvidia', 'cudnn', 'lib'), path.join(sp, 'nvidia', 'cufft', 'lib')]);
+  assert.deepEqual(
+    pySite.map((d) => d.dir),
+    [path.join(sp, 'nvidia', 'cudnn', 'lib'), path.join(sp, 'nvidia', 'cufft', 'lib')],
+  );
   assert.ok(dirs.indexOf(pySite[0]!) > dirs.findIndex((d) => d.from === 'system'));
 });
 
 test('the engine is unavailable with a reason when a required library is missing, available when all are there', () => {
-  const lib = (name: string, p: string | null) => ({ name, tried: [`lib${name}.so`], path: p, error: p ? '' : 'not found' });
-  const gpu = { ok: true, reason: '', devices: [{ index: 0, name: 'NVIDIA H100 80GB HBM3', smCount: 132, computeCapability: '9.0', memoryTotal: 80 * 2 ** 30 }] };
-  const missing: Discovery = { libraries: [lib('cuda', '/x/libcuda.so.1'), lib('cudart', '/x/libcudart.so.12'), lib('cufft', null), lib('cublas', null)], driver: gpu };
+  const lib = (name: string, p: string | null) => ({
+    name,
+    tried: [`lib${name}.so`],
+    path: p,
+    error: p ? '' : 'not found',
+  });
+  const gpu = {
+    ok: true,
+    reason: '',
+    devices: [
+      { index: 0, name: 'NVIDIA H100 80GB HBM3', smCount: 132, computeCapability: '9.0', memoryTotal: 80 * 2 ** 30 },
+    ],
+  };
+  const missing: Discovery = {
+    libraries: [
+      lib('cuda', '/x/libcuda.so.1'),
+      lib('cudart', '/x/libcudart.so.12'),
+      lib('cufft', null),
+      lib('cublas', null),
+    ],
+    driver: gpu,
+  };
   assert.match(unavailableReason(missing)!, /^missing libcufft, libcublas/);
-  const all: Discovery = { ...missing, libraries: missing.libraries.map((l) => ({ ...l, path: `/x/lib${l.name}.so` })) };
+  const all: Discovery = {
+    ...missing,
+    libraries: missing.libraries.map((l) => ({ ...l, path: `/x/lib${l.name}.so` })),
+  };
   assert.equal(unavailableReason(all), undefined);
   assert.match(describeDiscovery(all, []).at(-1)!, /GPU 0 NVIDIA H100 80GB HBM3 \(sm 9\.0, 132 SMs, 80 GiB\)/);
   assert.throws(() => loadAddon(['/nope/fconv_cuda.node']), AddonUnavailableError);
@@ -82,7 +129,10 @@ test('fconv devices reports the GPU, the CUDA libraries found where, and why the
   assert.equal(j.cuda.available, false);
   assert.match(j.cuda.reason, /no CUDA driver/);
   assert.equal(j.cuda.searchDirs[0].dir, dir);
-  assert.equal(j.cuda.discovery.libraries.find((l: { name: string }) => l.name === 'cublas').path, path.join(dir, 'libcublas.so.12'));
+  assert.equal(
+    j.cuda.discovery.libraries.find((l: { name: string }) => l.name === 'cublas').path,
+    path.join(dir, 'libcublas.so.12'),
+  );
 });
 
 /** A stand-in libcudart on host memory: malloc as cudaMalloc (failing above 1 MiB like an out-of-memory GPU), a clock as events. */
@@ -120,11 +170,16 @@ test('device buffers, copies and event timing through the runtime; a failed call
     const data = Float32Array.from({ length: 1000 }, (_, i) => i * 0.5);
     addon.upload(id, data);
     assert.deepEqual(addon.download(id, 1000), data, 'round trip through the device buffer');
-    assert.throws(() => addon.upload(id, new Float32Array(2000)), (e: unknown) => isCudaError(e) && /buffer \d+ is unknown or too small/.test(e.call));
+    assert.throws(
+      () => addon.upload(id, new Float32Array(2000)),
+      (e: unknown) => isCudaError(e) && /buffer \d+ is unknown or too small/.test(e.call),
+    );
     const [a, b] = [addon.eventCreate(), addon.eventCreate()];
     addon.eventRecord(a);
     const until = Date.now() + 20;
-    while (Date.now() < until) { /* 20 ms of host time between the events */ }
+    while (Date.now() < until) {
+      /* 20 ms of host time between the events */
+    }
     addon.eventRecord(b);
     const ms = addon.elapsed(a, b);
     assert.ok(ms >= 19 && ms < 200, `${ms} ms`);
@@ -160,7 +215,10 @@ test('a real libcudart without a driver gives a named error, not a crash', () =>
     return;
   }
   try {
-    assert.throws(() => addon.alloc(1024), (e: unknown) => isCudaError(e) && e.call === 'cudaMalloc(1024 bytes)' && /^cudaError/.test(e.codeName));
+    assert.throws(
+      () => addon.alloc(1024),
+      (e: unknown) => isCudaError(e) && e.call === 'cudaMalloc(1024 bytes)' && /^cudaError/.test(e.codeName),
+    );
   } finally {
     addon.close();
   }
@@ -168,7 +226,10 @@ test('a real libcudart without a driver gives a named error, not a crash', () =>
 
 test('scripts/gpu-check.sh on a machine without a GPU writes its JSON with the reason and exits 3', () => {
   const out = path.join(tmp(), 'gpu-check.json');
-  const r = spawnSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'gpu-check.sh'), out], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('bash', [path.join(__dirname, '..', '..', 'scripts', 'gpu-check.sh'), out], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(r.status, 3, r.stderr);
   const j = JSON.parse(fs.readFileSync(out, 'utf8'));
   assert.equal(j.cudaAvailable, false);

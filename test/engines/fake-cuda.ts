@@ -34,7 +34,14 @@ export class FakeCuda implements CudaAddon {
 
   private buf(id: number): Float32Array {
     const b = this.bufs.get(id);
-    if (!b) throw Object.assign(new Error(`unknown buffer ${id} failed: invalid argument (-1)`), { name: 'CudaError', call: 'buffer', code: -1, codeName: 'invalid argument', outOfMemory: false });
+    if (!b)
+      throw Object.assign(new Error(`unknown buffer ${id} failed: invalid argument (-1)`), {
+        name: 'CudaError',
+        call: 'buffer',
+        code: -1,
+        codeName: 'invalid argument',
+        outOfMemory: false,
+      });
     return b;
   }
 
@@ -42,7 +49,14 @@ export class FakeCuda implements CudaAddon {
     const lib = (name: string) => ({ name, tried: [`lib${name}.so`], path: `/fake/lib${name}.so`, error: '' });
     return {
       libraries: ['cuda', 'cudart', 'cufft', 'cublas', 'cudnn', 'nvrtc'].map(lib),
-      driver: { ok: true, reason: '', version: 12040, devices: [{ index: 0, name: 'Fake GPU', smCount: 8, computeCapability: '9.0', memoryTotal: this.o.memory ?? 2 ** 30 }] },
+      driver: {
+        ok: true,
+        reason: '',
+        version: 12040,
+        devices: [
+          { index: 0, name: 'Fake GPU', smCount: 8, computeCapability: '9.0', memoryTotal: this.o.memory ?? 2 ** 30 },
+        ],
+      },
     };
   }
 
@@ -58,7 +72,13 @@ export class FakeCuda implements CudaAddon {
 
   alloc(bytes: number): number {
     if (this.used + bytes > (this.o.memory ?? 2 ** 30)) {
-      throw Object.assign(new Error(`cudaMalloc(${bytes} bytes) failed: cudaErrorMemoryAllocation (2)`), { name: 'CudaError', call: `cudaMalloc(${bytes} bytes)`, code: 2, codeName: 'cudaErrorMemoryAllocation', outOfMemory: true });
+      throw Object.assign(new Error(`cudaMalloc(${bytes} bytes) failed: cudaErrorMemoryAllocation (2)`), {
+        name: 'CudaError',
+        call: `cudaMalloc(${bytes} bytes)`,
+        code: 2,
+        codeName: 'cudaErrorMemoryAllocation',
+        outOfMemory: true,
+      });
     }
     const id = this.next++;
     this.bufs.set(id, new Float32Array(bytes / 4));
@@ -134,15 +154,24 @@ export class FakeCuda implements CudaAddon {
   fftExec(o: { plan: number; input: number; output: number }): void {
     this.tick();
     const p = this.plans.get(o.plan);
-    if (!p) throw Object.assign(new Error(`cufftExec failed: CUFFT_INVALID_PLAN (1)`), { name: 'CudaError', call: 'cufftExec', code: 1, codeName: 'CUFFT_INVALID_PLAN', outOfMemory: false });
+    if (!p)
+      throw Object.assign(new Error(`cufftExec failed: CUFFT_INVALID_PLAN (1)`), {
+        name: 'CudaError',
+        call: 'cufftExec',
+        code: 1,
+        codeName: 'CUFFT_INVALID_PLAN',
+        outOfMemory: false,
+      });
     const { n0: P, n1: Q } = p;
     const V = Math.floor(Q / 2) + 1;
-    const src = this.buf(o.input), dst = this.buf(o.output);
+    const src = this.buf(o.input),
+      dst = this.buf(o.output);
     for (let b = 0; b < p.batch; b++) {
       if (p.r2c) {
         for (let u = 0; u < P; u++)
           for (let v = 0; v < V; v++) {
-            let re = 0, im = 0;
+            let re = 0,
+              im = 0;
             for (let h = 0; h < P; h++)
               for (let w = 0; w < Q; w++) {
                 const a = -2 * Math.PI * ((u * h) / P + (v * w) / Q);
@@ -161,8 +190,10 @@ export class FakeCuda implements CudaAddon {
               for (let v = 0; v < Q; v++) {
                 // Hermitian: X[u, v] for v ≥ V is conj(X[−u, Q − v])
                 const mirrored = v >= V;
-                const uu = mirrored ? (P - u) % P : u, vv = mirrored ? Q - v : v;
-                const re = src[((b * P + uu) * V + vv) * 2]!, im = (mirrored ? -1 : 1) * src[((b * P + uu) * V + vv) * 2 + 1]!;
+                const uu = mirrored ? (P - u) % P : u,
+                  vv = mirrored ? Q - v : v;
+                const re = src[((b * P + uu) * V + vv) * 2]!,
+                  im = (mirrored ? -1 : 1) * src[((b * P + uu) * V + vv) * 2 + 1]!;
                 const a = 2 * Math.PI * ((u * h) / P + (v * w) / Q);
                 acc += re * Math.cos(a) - im * Math.sin(a);
               }
@@ -172,15 +203,30 @@ export class FakeCuda implements CudaAddon {
     }
   }
 
-  cgemm(o: { m: number; n: number; k: number; a: number; strideA: number; b: number; strideB: number; c: number; strideC: number; batch: number }): void {
+  cgemm(o: {
+    m: number;
+    n: number;
+    k: number;
+    a: number;
+    strideA: number;
+    b: number;
+    strideB: number;
+    c: number;
+    strideC: number;
+    batch: number;
+  }): void {
     this.tick();
-    const A = this.buf(o.a), B = this.buf(o.b), C = this.buf(o.c);
+    const A = this.buf(o.a),
+      B = this.buf(o.b),
+      C = this.buf(o.c);
     for (let t = 0; t < o.batch; t++)
       for (let i = 0; i < o.m; i++)
         for (let j = 0; j < o.n; j++) {
-          let re = 0, im = 0;
+          let re = 0,
+            im = 0;
           for (let l = 0; l < o.k; l++) {
-            const ai = (t * o.strideA + i * o.k + l) * 2, bi = (t * o.strideB + l * o.n + j) * 2;
+            const ai = (t * o.strideA + i * o.k + l) * 2,
+              bi = (t * o.strideB + l * o.n + j) * 2;
             re += A[ai]! * B[bi]! - A[ai + 1]! * B[bi + 1]!;
             im += A[ai]! * B[bi + 1]! + A[ai + 1]! * B[bi]!;
           }
@@ -189,15 +235,30 @@ export class FakeCuda implements CudaAddon {
         }
   }
 
-  permute(o: { input: number; output: number; d0: number; d1: number; d2: number; d3: number; p0: number; p1: number; p2: number; p3: number; elem: number }): void {
+  permute(o: {
+    input: number;
+    output: number;
+    d0: number;
+    d1: number;
+    d2: number;
+    d3: number;
+    p0: number;
+    p1: number;
+    p2: number;
+    p3: number;
+    elem: number;
+  }): void {
     this.tick();
-    const d = [o.d0, o.d1, o.d2, o.d3], p = [o.p0, o.p1, o.p2, o.p3];
+    const d = [o.d0, o.d1, o.d2, o.d3],
+      p = [o.p0, o.p1, o.p2, o.p3];
     const sin = [d[1]! * d[2]! * d[3]!, d[2]! * d[3]!, d[3]!, 1];
     const od = p.map((x) => d[x]!);
-    const src = this.buf(o.input), dst = this.buf(o.output);
+    const src = this.buf(o.input),
+      dst = this.buf(o.output);
     const n = d[0]! * d[1]! * d[2]! * d[3]!;
     for (let i = 0; i < n; i++) {
-      let rest = i, s = 0;
+      let rest = i,
+        s = 0;
       for (let j = 3; j >= 0; j--) {
         const idx = rest % od[j]!;
         rest = Math.floor(rest / od[j]!);
@@ -207,14 +268,28 @@ export class FakeCuda implements CudaAddon {
     }
   }
 
-  pad(o: { input: number; output: number; batch: number; h: number; w: number; c: number; top: number; left: number; oh: number; ow: number; circular?: boolean }): void {
+  pad(o: {
+    input: number;
+    output: number;
+    batch: number;
+    h: number;
+    w: number;
+    c: number;
+    top: number;
+    left: number;
+    oh: number;
+    ow: number;
+    circular?: boolean;
+  }): void {
     this.tick();
-    const src = this.buf(o.input), dst = this.buf(o.output);
+    const src = this.buf(o.input),
+      dst = this.buf(o.output);
     for (let b = 0; b < o.batch; b++)
       for (let i = 0; i < o.oh; i++)
         for (let j = 0; j < o.ow; j++)
           for (let ch = 0; ch < o.c; ch++) {
-            let si = i - o.top, sj = j - o.left;
+            let si = i - o.top,
+              sj = j - o.left;
             if (o.circular) {
               si = ((si % o.h) + o.h) % o.h;
               sj = ((sj % o.w) + o.w) % o.w;
@@ -224,21 +299,38 @@ export class FakeCuda implements CudaAddon {
           }
   }
 
-  crop(o: { input: number; output: number; batch: number; h: number; w: number; top: number; left: number; oh: number; ow: number; scale: number }): void {
+  crop(o: {
+    input: number;
+    output: number;
+    batch: number;
+    h: number;
+    w: number;
+    top: number;
+    left: number;
+    oh: number;
+    ow: number;
+    scale: number;
+  }): void {
     this.tick();
-    const src = this.buf(o.input), dst = this.buf(o.output);
+    const src = this.buf(o.input),
+      dst = this.buf(o.output);
     for (let b = 0; b < o.batch; b++)
       for (let i = 0; i < o.oh; i++)
-        for (let j = 0; j < o.ow; j++) dst[(b * o.oh + i) * o.ow + j] = o.scale * src[(b * o.h + o.top + i) * o.w + o.left + j]!;
+        for (let j = 0; j < o.ow; j++)
+          dst[(b * o.oh + i) * o.ow + j] = o.scale * src[(b * o.h + o.top + i) * o.w + o.left + j]!;
   }
 
   bcastCmul(o: { x: number; k: number; y: number; batch: number; out: number; freqs: number }): void {
     this.tick();
-    const X = this.buf(o.x), K = this.buf(o.k), Y = this.buf(o.y);
+    const X = this.buf(o.x),
+      K = this.buf(o.k),
+      Y = this.buf(o.y);
     for (let b = 0; b < o.batch; b++)
       for (let c = 0; c < o.out; c++)
         for (let f = 0; f < o.freqs; f++) {
-          const xi = (b * o.freqs + f) * 2, ki = (c * o.freqs + f) * 2, yi = ((b * o.out + c) * o.freqs + f) * 2;
+          const xi = (b * o.freqs + f) * 2,
+            ki = (c * o.freqs + f) * 2,
+            yi = ((b * o.out + c) * o.freqs + f) * 2;
           Y[yi] = X[xi]! * K[ki]! - X[xi + 1]! * K[ki + 1]!;
           Y[yi + 1] = X[xi]! * K[ki + 1]! + X[xi + 1]! * K[ki]!;
         }
@@ -246,10 +338,17 @@ export class FakeCuda implements CudaAddon {
 
   conv(d: ConvOptions): void {
     this.tick();
-    const x = this.buf(d.x), w = this.buf(d.filter), y = this.buf(d.y);
-    const oh = d.h + 2 * d.padH - d.r + 1, ow = d.w + 2 * d.padW - d.s + 1;
-    const X = (n: number, c: number, i: number, j: number) => (i < 0 || j < 0 || i >= d.h || j >= d.w ? 0 : x[d.nhwc ? ((n * d.h + i) * d.w + j) * d.c + c : ((n * d.c + c) * d.h + i) * d.w + j]!);
-    const Wt = (k: number, c: number, r: number, s: number) => w[d.nhwc ? ((k * d.r + r) * d.s + s) * d.c + c : ((k * d.c + c) * d.r + r) * d.s + s]!;
+    const x = this.buf(d.x),
+      w = this.buf(d.filter),
+      y = this.buf(d.y);
+    const oh = d.h + 2 * d.padH - d.r + 1,
+      ow = d.w + 2 * d.padW - d.s + 1;
+    const X = (n: number, c: number, i: number, j: number) =>
+      i < 0 || j < 0 || i >= d.h || j >= d.w
+        ? 0
+        : x[d.nhwc ? ((n * d.h + i) * d.w + j) * d.c + c : ((n * d.c + c) * d.h + i) * d.w + j]!;
+    const Wt = (k: number, c: number, r: number, s: number) =>
+      w[d.nhwc ? ((k * d.r + r) * d.s + s) * d.c + c : ((k * d.c + c) * d.r + r) * d.s + s]!;
     for (let n = 0; n < d.n; n++)
       for (let k = 0; k < d.k; k++)
         for (let i = 0; i < oh; i++)
@@ -258,7 +357,8 @@ export class FakeCuda implements CudaAddon {
             for (let c = 0; c < d.c; c++)
               for (let r = 0; r < d.r; r++)
                 for (let s = 0; s < d.s; s++) {
-                  const rr = d.convolution ? d.r - 1 - r : r, ss = d.convolution ? d.s - 1 - s : s;
+                  const rr = d.convolution ? d.r - 1 - r : r,
+                    ss = d.convolution ? d.s - 1 - s : s;
                   acc += X(n, c, i + r - d.padH, j + s - d.padW) * Wt(k, c, rr, ss);
                 }
             y[d.nhwc ? ((n * oh + i) * ow + j) * d.k + k : ((n * d.k + k) * oh + i) * ow + j] = acc;

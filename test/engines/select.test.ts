@@ -4,13 +4,15 @@ import type { Engine } from '../../src/engines/engine';
 import { type SelectDeps, createEngine } from '../../src/engines/select';
 import { EngineUnavailableError } from '../../src/engines/engine';
 
-const fakeEngine = (name: string): Engine & { notes: string[] } => ({ name, notes: [] }) as unknown as Engine & { notes: string[] };
+const fakeEngine = (name: string): Engine & { notes: string[] } =>
+  ({ name, notes: [] }) as unknown as Engine & { notes: string[] };
 
 function deps(cudaOk: boolean, asked: string[] = []): SelectDeps {
   return {
     cuda: () => {
       asked.push('cuda');
-      if (!cudaOk) throw new EngineUnavailableError('engine cuda is not available here: no CUDA driver: libcuda.so.1 not found');
+      if (!cudaOk)
+        throw new EngineUnavailableError('engine cuda is not available here: no CUDA driver: libcuda.so.1 not found');
       return fakeEngine('cuda');
     },
     tfjs: async (r) => {

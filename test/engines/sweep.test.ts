@@ -13,21 +13,45 @@ test('a cancelled sweep keeps the finished cells, marks the rest, and still vali
   try {
     const ac = new AbortController();
     const base = spec({ batch: 4, height: 16, width: 16, outChannels: 8 });
-    const sw = await runSweep(client, base, { kernels: [3, 5, 7, 9, 11], channels: [{ inChannels: 1, outChannels: 8 }], run: RUN, device: CPU }, {
-      signal: ac.signal,
-      onCell: (c) => {
-        if (c.kernel === 5) ac.abort();
+    const sw = await runSweep(
+      client,
+      base,
+      { kernels: [3, 5, 7, 9, 11], channels: [{ inChannels: 1, outChannels: 8 }], run: RUN, device: CPU },
+      {
+        signal: ac.signal,
+        onCell: (c) => {
+          if (c.kernel === 5) ac.abort();
+        },
       },
-    });
+    );
     sweepSchema.parse(sw);
     assert.equal(sw.status, 'cancelled');
-    assert.deepEqual(sw.cells.map((c) => c.kernel), [3, 5, 7, 9, 11], 'every cell listed');
+    assert.deepEqual(
+      sw.cells.map((c) => c.kernel),
+      [3, 5, 7, 9, 11],
+      'every cell listed',
+    );
     const done = sw.cells.filter((c) => c.measuredWinner !== null);
-    assert.deepEqual(done.map((c) => c.kernel), [3, 5], 'the measured cells are kept');
-    assert.ok(sw.cells.slice(2).every((c) => c.spatialMs === null && /cancel/.test(c.note ?? '')), 'the rest are marked not run');
-    assert.ok(sw.cells.every((c) => c.predictedSpatialMs > 0 && c.predictedSpectralMs > 0), 'predictions for every cell');
+    assert.deepEqual(
+      done.map((c) => c.kernel),
+      [3, 5],
+      'the measured cells are kept',
+    );
+    assert.ok(
+      sw.cells.slice(2).every((c) => c.spatialMs === null && /cancel/.test(c.note ?? '')),
+      'the rest are marked not run',
+    );
+    assert.ok(
+      sw.cells.every((c) => c.predictedSpatialMs > 0 && c.predictedSpectralMs > 0),
+      'predictions for every cell',
+    );
     // the worker is still usable afterwards
-    const again = await runSweep(client, base, { kernels: [3], channels: [{ inChannels: 1, outChannels: 8 }], run: RUN, device: CPU });
+    const again = await runSweep(client, base, {
+      kernels: [3],
+      channels: [{ inChannels: 1, outChannels: 8 }],
+      run: RUN,
+      device: CPU,
+    });
     assert.equal(again.status, 'ok');
     assert.equal(again.crossover?.measured === null || again.crossover?.measured === 3, true);
   } finally {

@@ -8,19 +8,34 @@ import { TfjsEngine } from '../../src/engines/tfjs/engine';
 import { allSteps, gaussMinInChannels, planVariant, tfjsTraits } from '../../src/core/variants';
 import { spec } from '../helpers';
 
-const QUICK = { variants: ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const, warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0 };
+const QUICK = {
+  variants: ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const,
+  warmup: 0,
+  reps: 1,
+  seed: 1,
+  adaptiveBudgetMs: 0,
+};
 
 function randomSpec(r: () => number, i: number): LayerSpec {
   const padding = PADDINGS[i % PADDINGS.length]!;
-  const H = 2 + Math.floor(r() * 9), W = 2 + Math.floor(r() * 9);
+  const H = 2 + Math.floor(r() * 9),
+    W = 2 + Math.floor(r() * 9);
   const bound = padding === 'circular' || padding === 'valid';
   // unbounded paddings also get kernels up to twice the image (the transform must still hold them)
   const kh = 1 + Math.floor(r() * (bound ? H : 2 * H + 3));
   const kw = 1 + Math.floor(r() * (bound ? W : 2 * W + 3));
   const inChannels = [1, 2, 3, gaussMinInChannels('cpu') + 1][Math.floor(r() * 4)]!;
   return spec({
-    batch: 1 + Math.floor(r() * 3), height: H, width: W, inChannels, outChannels: 1 + Math.floor(r() * 4),
-    kernelH: kh, kernelW: kw, spatialKernel: [1, 3, 5][Math.floor(r() * 3)]!, padding, layout: r() < 0.5 ? 'NHWC' : 'NCHW',
+    batch: 1 + Math.floor(r() * 3),
+    height: H,
+    width: W,
+    inChannels,
+    outChannels: 1 + Math.floor(r() * 4),
+    kernelH: kh,
+    kernelW: kw,
+    spatialKernel: [1, 3, 5][Math.floor(r() * 3)]!,
+    padding,
+    layout: r() < 0.5 ? 'NHWC' : 'NCHW',
   });
 }
 
@@ -44,8 +59,30 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const plan = planVariant(v.name, s, tfjsTraits(backend));
         assert.equal(v.title, plan.title);
         assert.ok(v.reference.startsWith(plan.reference), `${v.reference} vs ${plan.reference}`);
-        const ran = v.steps.map((x) => ({ id: x.id, name: x.name, category: x.category, inputShapes: x.inputShapes, outputShape: x.outputShape, flops: x.flops, bytes: x.bytes, kind: x.kind, oneOff: x.oneOff, inLayer: x.inLayer }));
-        const planned = allSteps(plan).map((x) => ({ id: x.id, name: x.name, category: x.category, inputShapes: x.inputShapes, outputShape: x.outputShape, flops: x.flops, bytes: x.bytes, kind: x.kind, oneOff: x.oneOff, inLayer: x.inLayer }));
+        const ran = v.steps.map((x) => ({
+          id: x.id,
+          name: x.name,
+          category: x.category,
+          inputShapes: x.inputShapes,
+          outputShape: x.outputShape,
+          flops: x.flops,
+          bytes: x.bytes,
+          kind: x.kind,
+          oneOff: x.oneOff,
+          inLayer: x.inLayer,
+        }));
+        const planned = allSteps(plan).map((x) => ({
+          id: x.id,
+          name: x.name,
+          category: x.category,
+          inputShapes: x.inputShapes,
+          outputShape: x.outputShape,
+          flops: x.flops,
+          bytes: x.bytes,
+          kind: x.kind,
+          oneOff: x.oneOff,
+          inLayer: x.inLayer,
+        }));
         assert.deepEqual(ran, planned, `${v.name} plan for ${JSON.stringify(s)}`);
       }
     }
@@ -54,7 +91,16 @@ for (const backend of ['wasm', 'cpu'] as const) {
 
 test('a broken variant fails the run loudly instead of reporting its time', async () => {
   const engine = await TfjsEngine.create('wasm');
-  const s = spec({ batch: 1, height: 6, width: 6, inChannels: 1, outChannels: 2, kernelH: 3, kernelW: 3, padding: 'same' });
+  const s = spec({
+    batch: 1,
+    height: 6,
+    width: 6,
+    inChannels: 1,
+    outChannels: 2,
+    kernelH: 3,
+    kernelW: 3,
+    padding: 'same',
+  });
   const original = engine.prepare.bind(engine);
   engine.prepare = (name, sp, data) => {
     const p = original(name, sp, data);
@@ -76,7 +122,16 @@ test('a broken variant fails the run loudly instead of reporting its time', asyn
 
 test('profiling leaks no tensors: the live count is the same after a second run', async () => {
   const engine = await TfjsEngine.create('wasm');
-  const s = spec({ batch: 2, height: 7, width: 6, inChannels: 3, outChannels: 2, kernelH: 4, kernelW: 3, padding: 'linear' });
+  const s = spec({
+    batch: 2,
+    height: 7,
+    width: 6,
+    inChannels: 3,
+    outChannels: 2,
+    kernelH: 4,
+    kernelW: 3,
+    padding: 'linear',
+  });
   await profile(engine, s, { ...QUICK, variants: [...QUICK.variants], reps: 2 });
   const before = engine.memory().tensors;
   await profile(engine, s, { ...QUICK, variants: [...QUICK.variants], reps: 2 });
@@ -85,14 +140,27 @@ test('profiling leaks no tensors: the live count is the same after a second run'
 
 test('steps carry shapes, FLOPs, bytes, the implementation that ran and the timing source', async () => {
   const engine = await TfjsEngine.create('wasm');
-  const run = await profile(engine, spec({ batch: 2, height: 8, width: 8, outChannels: 4, kernelH: 8, kernelW: 8 }), { ...QUICK, variants: ['seed', 'optimized'], reps: 3 });
+  const run = await profile(engine, spec({ batch: 2, height: 8, width: 8, outChannels: 4, kernelH: 8, kernelW: 8 }), {
+    ...QUICK,
+    variants: ['seed', 'optimized'],
+    reps: 3,
+  });
   const seed = run.variants.find((v) => v.name === 'seed')!;
-  assert.deepEqual(seed.steps.map((s) => s.name), ['rfft2d(input)', 'rfft2d(kernel)', 'transpose', 'einsum', 'irfft2d']);
-  assert.deepEqual(seed.steps.map((s) => s.inLayer), [false, true, true, true, false]);
+  assert.deepEqual(
+    seed.steps.map((s) => s.name),
+    ['rfft2d(input)', 'rfft2d(kernel)', 'transpose', 'einsum', 'irfft2d'],
+  );
+  assert.deepEqual(
+    seed.steps.map((s) => s.inLayer),
+    [false, true, true, true, false],
+  );
   assert.match(seed.steps[3]!.implementation, /batchMatMul/);
   const opt = run.variants.find((v) => v.name === 'optimized')!;
   const oneOff = opt.steps.filter((s) => s.oneOff);
-  assert.deepEqual(oneOff.map((s) => s.name), ['rfft2d(kernel)']);
+  assert.deepEqual(
+    oneOff.map((s) => s.name),
+    ['rfft2d(kernel)'],
+  );
   assert.ok(!opt.steps.some((s) => s.name === 'einsum'), 'optimized has no einsum');
   assert.match(opt.steps.find((s) => s.id === 'multiply')!.implementation, /broadcast multiply/);
   for (const v of run.variants) {
@@ -114,7 +182,16 @@ test('an engine made active again after another engine ran in the same process r
   assert.equal(tf.getBackend(), 'cpu');
   const s = spec({ batch: 1, height: 5, width: 5, outChannels: 2, kernelH: 3, kernelW: 3 });
   let seen = '';
-  const run = await profile(wasm, s, { ...QUICK, variants: ['spatial'] }, { onProgress: () => { seen = tf.getBackend(); } });
+  const run = await profile(
+    wasm,
+    s,
+    { ...QUICK, variants: ['spatial'] },
+    {
+      onProgress: () => {
+        seen = tf.getBackend();
+      },
+    },
+  );
   assert.equal(run.backend, 'wasm');
   assert.equal(seen, 'wasm');
   await profile(cpu, s, { ...QUICK, variants: ['spatial'] });
@@ -132,10 +209,17 @@ test('an engine that times on the device (GPU events) is timed by it: steps, tot
       return { value: launch(), ms: 2.5 };
     },
   });
-  const run = await profile(measured, spec({ batch: 1, height: 6, width: 6, inChannels: 1, outChannels: 2, kernelH: 3, kernelW: 3, padding: 'same' }), { ...QUICK, variants: ['spatial-equivalent', 'optimized'], reps: 3 });
+  const run = await profile(
+    measured,
+    spec({ batch: 1, height: 6, width: 6, inChannels: 1, outChannels: 2, kernelH: 3, kernelW: 3, padding: 'same' }),
+    { ...QUICK, variants: ['spatial-equivalent', 'optimized'], reps: 3 },
+  );
   assert.equal(run.status, 'ok');
   for (const v of run.variants) {
-    assert.ok(v.steps.every((s) => s.median === 2.5 && s.timing === 'gpu-events'), `${v.name} steps`);
+    assert.ok(
+      v.steps.every((s) => s.median === 2.5 && s.timing === 'gpu-events'),
+      `${v.name} steps`,
+    );
     assert.equal(v.totalMs.median, 2.5);
     assert.equal(v.totalMs.timing, 'gpu-events');
   }

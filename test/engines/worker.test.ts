@@ -5,16 +5,32 @@ import { WorkerClient, WorkerError } from '../../src/client/client';
 import { type RunOptions, fromWorkerSchema, toWorkerSchema } from '../../src/protocol/worker-protocol';
 import { SMALL, WORKER, spec } from '../helpers';
 
-const OPTS: RunOptions = { engine: 'wasm', variants: ['spatial', 'spatial-equivalent', 'seed', 'optimized'], warmup: 1, reps: 2, seed: 1, maxMemoryBytes: 4e9 };
+const OPTS: RunOptions = {
+  engine: 'wasm',
+  variants: ['spatial', 'spatial-equivalent', 'seed', 'optimized'],
+  warmup: 1,
+  reps: 2,
+  seed: 1,
+  maxMemoryBytes: 4e9,
+};
 
 test('the protocol schemas reject malformed messages in both directions', () => {
   const ok = { type: 'run', id: 'a', spec: SMALL, options: OPTS };
   assert.equal(toWorkerSchema.safeParse(ok).success, true);
   for (const bad of [
-    {}, null, 'run', { type: 'run' }, { ...ok, id: '' }, { ...ok, type: 'launch' },
-    { ...ok, spec: { ...SMALL, batch: 0 } }, { ...ok, spec: { ...SMALL, padding: 'reflect' } },
-    { ...ok, options: { ...OPTS, variants: [] } }, { ...ok, options: { ...OPTS, variants: ['fast'] } },
-    { ...ok, options: { ...OPTS, reps: 0 } }, { ...ok, options: { ...OPTS, engine: 'gpu' } }, { type: 'cancel' },
+    {},
+    null,
+    'run',
+    { type: 'run' },
+    { ...ok, id: '' },
+    { ...ok, type: 'launch' },
+    { ...ok, spec: { ...SMALL, batch: 0 } },
+    { ...ok, spec: { ...SMALL, padding: 'reflect' } },
+    { ...ok, options: { ...OPTS, variants: [] } },
+    { ...ok, options: { ...OPTS, variants: ['fast'] } },
+    { ...ok, options: { ...OPTS, reps: 0 } },
+    { ...ok, options: { ...OPTS, engine: 'gpu' } },
+    { type: 'cancel' },
   ]) {
     assert.equal(toWorkerSchema.safeParse(bad).success, false, JSON.stringify(bad));
   }
@@ -28,7 +44,11 @@ test('the worker rejects a malformed message with a protocol error and keeps ser
   try {
     const answer = await c.sendRaw({ type: 'run', id: 'x', spec: { batch: 'many' } });
     assert.equal(answer.type, 'error');
-    assert.ok(answer.type === 'error' && answer.error.kind === 'protocol' && /rejected malformed message/.test(answer.error.message));
+    assert.ok(
+      answer.type === 'error' &&
+        answer.error.kind === 'protocol' &&
+        /rejected malformed message/.test(answer.error.message),
+    );
     const again = await c.sendRaw({ hello: 'world' });
     assert.ok(again.type === 'error' && again.id === null);
     const run = await c.run(SMALL, { ...OPTS, variants: ['spatial'] });
@@ -51,13 +71,16 @@ test('a run through the worker returns a schema-valid run with progress on the w
         if (p.phase === 'per-step' && p.step) stepsSeen.add(`${p.variant}:${p.step}`);
       },
       onVariant: (v) => variants.push(v.name),
-      onEngine: (i) => { engine = i.backend; },
+      onEngine: (i) => {
+        engine = i.backend;
+      },
     });
     parseRun(run);
     assert.equal(run.status, 'ok');
     assert.equal(engine, 'wasm');
     assert.deepEqual(variants, ['spatial', 'spatial-equivalent', 'seed', 'optimized']);
-    for (const p of ['prepare', 'warm-up', 'per-step', 'end-to-end', 'layer-only', 'check']) assert.ok(phases.has(p), p);
+    for (const p of ['prepare', 'warm-up', 'per-step', 'end-to-end', 'layer-only', 'check'])
+      assert.ok(phases.has(p), p);
     // the per-step phase names the step being timed (the first of each variant is never throttled away)
     assert.ok(stepsSeen.has('spatial:conv2d'), [...stepsSeen].join(', '));
     assert.ok([...stepsSeen].some((s) => s.startsWith('seed:')));
@@ -69,7 +92,10 @@ test('a run through the worker returns a schema-valid run with progress on the w
 test('memory above the budget is refused before anything is allocated', async () => {
   const c = new WorkerClient({ workerPath: WORKER });
   try {
-    await assert.rejects(c.run(SMALL, { ...OPTS, maxMemoryBytes: 1000 }), (e: unknown) => e instanceof WorkerError && e.kind === 'memory' && /above the budget/.test(e.message));
+    await assert.rejects(
+      c.run(SMALL, { ...OPTS, maxMemoryBytes: 1000 }),
+      (e: unknown) => e instanceof WorkerError && e.kind === 'memory' && /above the budget/.test(e.message),
+    );
   } finally {
     c.dispose();
   }
@@ -79,7 +105,13 @@ test('a spec that fits the budget but not the 4 GiB WebAssembly heap is refused 
   const c = new WorkerClient({ workerPath: WORKER });
   try {
     const big = spec({ batch: 256, height: 128, width: 128, outChannels: 64, kernelH: 5, kernelW: 5, padding: 'same' });
-    await assert.rejects(c.run(big, { ...OPTS, maxMemoryBytes: 64e9 }), (e: unknown) => e instanceof WorkerError && e.kind === 'memory' && /does not fit the 4\.29 GB heap of the wasm engine/.test(e.message));
+    await assert.rejects(
+      c.run(big, { ...OPTS, maxMemoryBytes: 64e9 }),
+      (e: unknown) =>
+        e instanceof WorkerError &&
+        e.kind === 'memory' &&
+        /does not fit the 4\.29 GB heap of the wasm engine/.test(e.message),
+    );
   } finally {
     c.dispose();
   }
@@ -90,20 +122,27 @@ test('cancel stops the run within 1 s and keeps the variants already measured', 
   try {
     const ac = new AbortController();
     let abortedAt = 0;
-    const run = await c.run(spec(), { ...OPTS, reps: 40, warmup: 2 }, {
-      signal: ac.signal,
-      onVariant: (v) => {
-        if (v.name === 'spatial-equivalent' && !abortedAt) {
-          abortedAt = Date.now();
-          ac.abort();
-        }
+    const run = await c.run(
+      spec(),
+      { ...OPTS, reps: 40, warmup: 2 },
+      {
+        signal: ac.signal,
+        onVariant: (v) => {
+          if (v.name === 'spatial-equivalent' && !abortedAt) {
+            abortedAt = Date.now();
+            ac.abort();
+          }
+        },
       },
-    });
+    );
     const took = Date.now() - abortedAt;
     assert.ok(abortedAt > 0, 'aborted');
     assert.equal(run.status, 'cancelled');
     assert.ok(took < 1000, `stopped after ${took} ms`);
-    assert.deepEqual(run.variants.map((v) => v.name), ['spatial', 'spatial-equivalent']);
+    assert.deepEqual(
+      run.variants.map((v) => v.name),
+      ['spatial', 'spatial-equivalent'],
+    );
     parseRun(run);
   } finally {
     c.dispose();
@@ -115,15 +154,23 @@ test('a worker killed with SIGKILL mid-run gives a clear error, and the next run
   try {
     let killedPid: number | undefined;
     await assert.rejects(
-      c.run(spec(), { ...OPTS, reps: 20 }, {
-        onProgress: (p) => {
-          if (p.phase === 'per-step' && !killedPid) {
-            killedPid = c.pid;
-            process.kill(killedPid!, 'SIGKILL');
-          }
+      c.run(
+        spec(),
+        { ...OPTS, reps: 20 },
+        {
+          onProgress: (p) => {
+            if (p.phase === 'per-step' && !killedPid) {
+              killedPid = c.pid;
+              process.kill(killedPid!, 'SIGKILL');
+            }
+          },
         },
-      }),
-      (e: unknown) => e instanceof WorkerError && e.kind === 'crashed' && /killed by SIGKILL/.test(e.message) && /next run starts a fresh worker/.test(e.message),
+      ),
+      (e: unknown) =>
+        e instanceof WorkerError &&
+        e.kind === 'crashed' &&
+        /killed by SIGKILL/.test(e.message) &&
+        /next run starts a fresh worker/.test(e.message),
     );
     const run = await c.run(SMALL, { ...OPTS, variants: ['optimized'] });
     assert.equal(run.status, 'ok');
@@ -141,21 +188,28 @@ test('cancel during one long kernel kills the worker after the grace period and 
     let pidBefore: number | undefined;
     // On the cpu backend the seed's irfft2d is one multi-second step: the worker cannot look at its
     // messages until it ends, so the client must stop it.
-    const run = await c.run(spec({ batch: 32 }), { ...OPTS, engine: 'cpu', variants: ['spatial', 'seed'], warmup: 0, reps: 1 }, {
-      signal: ac.signal,
-      onProgress: (p) => {
-        if (p.variant === 'seed' && p.phase === 'per-step' && p.step === 'irfft2d' && !abortedAt) {
-          abortedAt = Date.now();
-          pidBefore = c.pid;
-          ac.abort();
-        }
+    const run = await c.run(
+      spec({ batch: 32 }),
+      { ...OPTS, engine: 'cpu', variants: ['spatial', 'seed'], warmup: 0, reps: 1 },
+      {
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.variant === 'seed' && p.phase === 'per-step' && p.step === 'irfft2d' && !abortedAt) {
+            abortedAt = Date.now();
+            pidBefore = c.pid;
+            ac.abort();
+          }
+        },
       },
-    });
+    );
     const took = Date.now() - abortedAt;
     assert.ok(abortedAt > 0, 'reached the long step');
     assert.equal(run.status, 'cancelled');
     assert.ok(took < 1000, `stopped after ${took} ms`);
-    assert.deepEqual(run.variants.map((v) => v.name), ['spatial']);
+    assert.deepEqual(
+      run.variants.map((v) => v.name),
+      ['spatial'],
+    );
     parseRun(run);
     const next = await c.run(SMALL, { ...OPTS, variants: ['spatial'] });
     assert.equal(next.status, 'ok');

@@ -29,7 +29,11 @@ test('the store saves runs, returns the last and the one before, and survives a 
   assert.equal(again.previous(c)?.runId, b);
   assert.equal(again.previous(a), undefined);
   assert.deepEqual(again.load(b)?.run, runAt(2000));
-  assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp files left behind');
+  assert.deepEqual(
+    fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
+    'no temp files left behind',
+  );
 });
 
 test('the store keeps only the newest runs', () => {

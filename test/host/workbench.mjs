@@ -11,14 +11,18 @@ import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 
 /** Workbench noise with no network: the marketplace and telemetry hosts, connection chatter. */
-const HARMLESS = /ENOTFOUND (open-vsx\.org|marketplace|[\w.-]*visualstudio\.com|[\w.-]*vsassets\.io)|^(Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin|\[Service Worker\]|ChatSessionStore)/;
+const HARMLESS =
+  /ENOTFOUND (open-vsx\.org|marketplace|[\w.-]*visualstudio\.com|[\w.-]*vsassets\.io)|^(Resolving connection token|Resolved connection token|Creating a socket|Updating additional builtin|\[Service Worker\]|ChatSessionStore)/;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
 
 export function codeServerEntry() {
-  const p = process.env.FCONV_CODE_SERVER ?? path.join(repoRoot, '.vscode-test', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
-  if (!fs.existsSync(p)) throw new Error(`code-server not found at ${p}: run scripts/install-test-host.sh (npm test does it)`);
+  const p =
+    process.env.FCONV_CODE_SERVER ??
+    path.join(repoRoot, '.vscode-test', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+  if (!fs.existsSync(p))
+    throw new Error(`code-server not found at ${p}: run scripts/install-test-host.sh (npm test does it)`);
   return p;
 }
 
@@ -72,7 +76,8 @@ export async function startWorkbench(o) {
   const dir = path.resolve(o.dir);
   const ud = path.resolve(o.userDataDir ?? path.join(dir, 'user-data'));
   const ext = path.resolve(o.extensionsDir ?? path.join(dir, 'extensions'));
-  for (const d of [dir, ud, ext, path.join(dir, 'home'), path.join(dir, 'tmp'), path.join(ud, 'User')]) fs.mkdirSync(d, { recursive: true });
+  for (const d of [dir, ud, ext, path.join(dir, 'home'), path.join(dir, 'tmp'), path.join(ud, 'User')])
+    fs.mkdirSync(d, { recursive: true });
   const settings = {
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
@@ -97,13 +102,28 @@ export async function startWorkbench(o) {
     XDG_CACHE_HOME: path.join(dir, 'home', '.cache'),
   };
   delete env.VSCODE_IPC_HOOK_CLI;
-  const server = spawn(process.execPath, [
-    codeServerEntry(),
-    '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--config', path.join(dir, 'config.yaml'),
-    '--user-data-dir', ud, '--extensions-dir', ext,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-    '--disable-getting-started-override', '--ignore-last-opened',
-  ], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(
+    process.execPath,
+    [
+      codeServerEntry(),
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--config',
+      path.join(dir, 'config.yaml'),
+      '--user-data-dir',
+      ud,
+      '--extensions-dir',
+      ext,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const serverLog = fs.createWriteStream(path.join(dir, 'code-server.log'));
   server.stdout.pipe(serverLog);
   server.stderr.pipe(serverLog);
@@ -130,11 +150,23 @@ export async function startWorkbench(o) {
     browser = await chromium.launch({
       executablePath: chromiumPath(),
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
     const remote = (p) => `vscode-remote://127.0.0.1:${port}${path.resolve(p)}`;
-    const payload = [['extensionDevelopmentPath', remote(o.extensionDevelopmentPath)], ['skipWelcome', 'true']];
+    const payload = [
+      ['extensionDevelopmentPath', remote(o.extensionDevelopmentPath)],
+      ['skipWelcome', 'true'],
+    ];
     if (o.extensionTestsPath) payload.push(['extensionTestsPath', remote(o.extensionTestsPath)]);
     const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(path.resolve(o.folder))}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     log(`workbench: code-server on port ${port}, logs in ${dir}`);
@@ -163,10 +195,12 @@ export async function runSuite(o, timeoutMs = 10 * 60 * 1000) {
     await wb.page.exposeFunction('codeAutomationExit', (code) => done(Number(code)));
     wb.page.on('pageerror', (e) => log(`[workbench page error] ${e.message}`));
     await wb.page.goto(wb.url);
-    const timer = new Promise((r) => setTimeout(() => {
-      log(`suite did not finish within ${timeoutMs / 1000} s`);
-      r(1);
-    }, timeoutMs));
+    const timer = new Promise((r) =>
+      setTimeout(() => {
+        log(`suite did not finish within ${timeoutMs / 1000} s`);
+        r(1);
+      }, timeoutMs),
+    );
     return await Promise.race([exited, timer]);
   } finally {
     await wb.close();

@@ -14,7 +14,12 @@ import { type Workbench, startWorkbench } from '../host/workbench.mjs';
 const root = path.resolve(__dirname, '..', '..');
 const out = path.join(root, '.vscode-test', 'ui');
 /** Both workbenches: no git, the embedded engine, short runs. */
-const BASE_SETTINGS = { 'git.enabled': false, 'fourierConv.engine': 'wasm', 'fourierConv.warmup': 1, 'fourierConv.repetitions': 3 };
+const BASE_SETTINGS = {
+  'git.enabled': false,
+  'fourierConv.engine': 'wasm',
+  'fourierConv.warmup': 1,
+  'fourierConv.repetitions': 3,
+};
 
 async function poll<T>(what: string, ms: number, f: () => Promise<T | undefined>): Promise<T> {
   const end = Date.now() + ms;
@@ -30,7 +35,13 @@ async function poll<T>(what: string, ms: number, f: () => Promise<T | undefined>
 function reportFrame(page: Page, ms = 90_000): Promise<Frame> {
   return poll('the report panel with a timeline', ms, async () => {
     for (const f of page.frames()) {
-      if (await f.locator('svg.timelines .seg').count().catch(() => 0)) return f;
+      if (
+        await f
+          .locator('svg.timelines .seg')
+          .count()
+          .catch(() => 0)
+      )
+        return f;
     }
     return undefined;
   });
@@ -71,152 +82,196 @@ async function runFromPalette(page: Page): Promise<void> {
   await preset.first().click();
 }
 
-test('F1 → Profile Fourier Conv → MNIST preset shows the timeline, in light and dark, and survives a reload', { timeout: 6 * 60 * 1000 }, async () => {
-  fs.rmSync(out, { recursive: true, force: true });
-  const dir = path.join(out, 'host');
-  const workspace = path.join(out, 'workspace');
-  fs.mkdirSync(workspace, { recursive: true });
-  fs.writeFileSync(path.join(workspace, 'layer.py'), '# a workspace for the UI test\n');
-  const settings = {
-    'workbench.colorTheme': 'Default Light Modern',
-    'workbench.preferredDarkColorTheme': 'Default Dark Modern',
-    'workbench.preferredLightColorTheme': 'Default Light Modern',
-    'git.openRepositoryInParentFolders': 'never',
-    ...BASE_SETTINGS,
-  };
-  let wb: Workbench | undefined;
-  try {
-    wb = await startWorkbench({ dir, folder: workspace, extensionDevelopmentPath: root, settings, log: () => {} });
-    const { page } = wb;
-    await page.goto(wb.url);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-    await runFromPalette(page);
+test(
+  'F1 → Profile Fourier Conv → MNIST preset shows the timeline, in light and dark, and survives a reload',
+  { timeout: 6 * 60 * 1000 },
+  async () => {
+    fs.rmSync(out, { recursive: true, force: true });
+    const dir = path.join(out, 'host');
+    const workspace = path.join(out, 'workspace');
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.writeFileSync(path.join(workspace, 'layer.py'), '# a workspace for the UI test\n');
+    const settings = {
+      'workbench.colorTheme': 'Default Light Modern',
+      'workbench.preferredDarkColorTheme': 'Default Dark Modern',
+      'workbench.preferredLightColorTheme': 'Default Light Modern',
+      'git.openRepositoryInParentFolders': 'never',
+      ...BASE_SETTINGS,
+    };
+    let wb: Workbench | undefined;
+    try {
+      wb = await startWorkbench({ dir, folder: workspace, extensionDevelopmentPath: root, settings, log: () => {} });
+      const { page } = wb;
+      await page.goto(wb.url);
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await runFromPalette(page);
 
-    const frame = await reportFrame(page);
-    const bars = await frame.locator('svg.timelines .seg').count();
-    const index = await poll('the saved report', 30_000, async () => savedReports(path.join(dir, 'user-data'))[0]);
-    const ids = JSON.parse(fs.readFileSync(index, 'utf8')) as Array<{ runId: string }>;
-    const run = JSON.parse(fs.readFileSync(path.join(path.dirname(index), `${ids.at(-1)!.runId}.json`), 'utf8'));
-    const expected = run.variants.reduce((n: number, v: { steps: Array<{ oneOff: boolean }> }) => n + v.steps.filter((s) => !s.oneOff).length, 0);
-    assert.equal(run.status, 'ok');
-    assert.ok(expected >= 8, `the MNIST run has ${expected} timed steps`);
-    assert.equal(bars, expected, 'one bar per timed step of the saved run');
-    assert.equal(await frame.locator('svg.timelines text.label').count(), run.variants.length, 'one timeline row per variant');
-    assert.ok(await frame.locator('body.vscode-light').count(), 'the panel follows the light theme');
+      const frame = await reportFrame(page);
+      const bars = await frame.locator('svg.timelines .seg').count();
+      const index = await poll('the saved report', 30_000, async () => savedReports(path.join(dir, 'user-data'))[0]);
+      const ids = JSON.parse(fs.readFileSync(index, 'utf8')) as Array<{ runId: string }>;
+      const run = JSON.parse(fs.readFileSync(path.join(path.dirname(index), `${ids.at(-1)!.runId}.json`), 'utf8'));
+      const expected = run.variants.reduce(
+        (n: number, v: { steps: Array<{ oneOff: boolean }> }) => n + v.steps.filter((s) => !s.oneOff).length,
+        0,
+      );
+      assert.equal(run.status, 'ok');
+      assert.ok(expected >= 8, `the MNIST run has ${expected} timed steps`);
+      assert.equal(bars, expected, 'one bar per timed step of the saved run');
+      assert.equal(
+        await frame.locator('svg.timelines text.label').count(),
+        run.variants.length,
+        'one timeline row per variant',
+      );
+      assert.ok(await frame.locator('body.vscode-light').count(), 'the panel follows the light theme');
 
-    assert.ok(await frame.locator('nav.toolbar button#rerun').count(), 'the panel has its toolbar');
-    await page.screenshot({ path: path.join(out, 'panel-light.png') });
+      assert.ok(await frame.locator('nav.toolbar button#rerun').count(), 'the panel has its toolbar');
+      await page.screenshot({ path: path.join(out, 'panel-light.png') });
 
-    // Hovering a step shows its implementation, timing source, spread, FLOPs and bytes.
-    await frame.locator('svg.timelines .step').nth(Math.floor(bars / 2)).hover();
-    const card = frame.locator('#fconv-tip');
-    await card.waitFor({ state: 'visible', timeout: 5000 });
-    const tipText = await card.innerText();
-    for (const part of ['implementation:', 'timing:', 'p10–p90', 'FLOP', 'moved']) assert.ok(tipText.includes(part), `hover card shows "${part}": ${tipText}`);
-    await page.screenshot({ path: path.join(out, 'panel-light-hover.png') });
+      // Hovering a step shows its implementation, timing source, spread, FLOPs and bytes.
+      await frame
+        .locator('svg.timelines .step')
+        .nth(Math.floor(bars / 2))
+        .hover();
+      const card = frame.locator('#fconv-tip');
+      await card.waitFor({ state: 'visible', timeout: 5000 });
+      const tipText = await card.innerText();
+      for (const part of ['implementation:', 'timing:', 'p10–p90', 'FLOP', 'moved'])
+        assert.ok(tipText.includes(part), `hover card shows "${part}": ${tipText}`);
+      await page.screenshot({ path: path.join(out, 'panel-light-hover.png') });
 
-    // Dark theme: VS Code re-themes the webview live.
-    await page.mouse.move(5, 400);
-    await palette(page, 'Toggle between Light/Dark Themes', 'Toggle between Light/Dark Themes');
-    await poll('the dark theme in the panel', 30_000, async () => ((await frame.locator('body.vscode-dark').count()) ? true : undefined));
-    await frame.locator('body').evaluate(() => window.scrollTo(0, 0));
-    await new Promise((r) => setTimeout(r, 500));
-    await page.screenshot({ path: path.join(out, 'panel-dark.png') });
-    // The why: hints and the roofline, as a user scrolls to them.
-    assert.ok(await frame.locator('#hints li.hint').count() >= 3, 'the panel lists the hints');
-    await frame.locator('#hints').evaluate((el) => el.scrollIntoView());
-    await new Promise((r) => setTimeout(r, 300));
-    await page.screenshot({ path: path.join(out, 'panel-dark-hints.png') });
-    await frame.locator('#analysis').evaluate((el) => el.scrollIntoView());
-    await new Promise((r) => setTimeout(r, 300));
-    await page.screenshot({ path: path.join(out, 'panel-dark-roofline.png') });
+      // Dark theme: VS Code re-themes the webview live.
+      await page.mouse.move(5, 400);
+      await palette(page, 'Toggle between Light/Dark Themes', 'Toggle between Light/Dark Themes');
+      await poll('the dark theme in the panel', 30_000, async () =>
+        (await frame.locator('body.vscode-dark').count()) ? true : undefined,
+      );
+      await frame.locator('body').evaluate(() => window.scrollTo(0, 0));
+      await new Promise((r) => setTimeout(r, 500));
+      await page.screenshot({ path: path.join(out, 'panel-dark.png') });
+      // The why: hints and the roofline, as a user scrolls to them.
+      assert.ok((await frame.locator('#hints li.hint').count()) >= 3, 'the panel lists the hints');
+      await frame.locator('#hints').evaluate((el) => el.scrollIntoView());
+      await new Promise((r) => setTimeout(r, 300));
+      await page.screenshot({ path: path.join(out, 'panel-dark-hints.png') });
+      await frame.locator('#analysis').evaluate((el) => el.scrollIntoView());
+      await new Promise((r) => setTimeout(r, 300));
+      await page.screenshot({ path: path.join(out, 'panel-dark-roofline.png') });
 
-    // Custom…: the input boxes validate as the user types, with the CLI's messages.
-    await palette(page, 'Profile Fourier Conv', 'Fourier Conv: Profile Fourier Conv');
-    const custom = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Custom…' });
-    await custom.first().waitFor({ state: 'visible', timeout: 30_000 });
-    await custom.first().click();
-    const box = page.locator('.quick-input-widget input');
-    await page.locator('.quick-input-widget', { hasText: 'batch × height × width × in-channels' }).waitFor({ state: 'visible', timeout: 10_000 });
-    await box.fill('32x28x28');
-    await page.locator('.quick-input-widget', { hasText: 'input shape must be batch×height×width×channels (e.g. 32×28×28×1), got "32x28x28"' }).waitFor({ state: 'visible', timeout: 10_000 });
-    await box.fill('32x0x28x1');
-    await page.locator('.quick-input-widget', { hasText: 'height must be positive, got 0' }).waitFor({ state: 'visible', timeout: 10_000 });
-    await page.keyboard.press('Escape');
+      // Custom…: the input boxes validate as the user types, with the CLI's messages.
+      await palette(page, 'Profile Fourier Conv', 'Fourier Conv: Profile Fourier Conv');
+      const custom = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Custom…' });
+      await custom.first().waitFor({ state: 'visible', timeout: 30_000 });
+      await custom.first().click();
+      const box = page.locator('.quick-input-widget input');
+      await page
+        .locator('.quick-input-widget', { hasText: 'batch × height × width × in-channels' })
+        .waitFor({ state: 'visible', timeout: 10_000 });
+      await box.fill('32x28x28');
+      await page
+        .locator('.quick-input-widget', {
+          hasText: 'input shape must be batch×height×width×channels (e.g. 32×28×28×1), got "32x28x28"',
+        })
+        .waitFor({ state: 'visible', timeout: 10_000 });
+      await box.fill('32x0x28x1');
+      await page
+        .locator('.quick-input-widget', { hasText: 'height must be positive, got 0' })
+        .waitFor({ state: 'visible', timeout: 10_000 });
+      await page.keyboard.press('Escape');
 
-    // After a reload the serializer restores the panel with the same report.
-    await page.reload();
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-    const restored = await reportFrame(page);
-    assert.equal(await restored.locator('svg.timelines .seg').count(), expected, 'the restored panel shows the same run');
-  } catch (e) {
-    await wb?.page.screenshot({ path: path.join(out, 'failure.png') }).catch(() => {});
-    throw e;
-  } finally {
-    await wb?.close();
-  }
-});
+      // After a reload the serializer restores the panel with the same report.
+      await page.reload();
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      const restored = await reportFrame(page);
+      assert.equal(
+        await restored.locator('svg.timelines .seg').count(),
+        expected,
+        'the restored panel shows the same run',
+      );
+    } catch (e) {
+      await wb?.page.screenshot({ path: path.join(out, 'failure.png') }).catch(() => {});
+      throw e;
+    } finally {
+      await wb?.close();
+    }
+  },
+);
 
-test('a Python file with the seed layer: squiggles, the CodeLens, the hover, the quick-fix menu, and the measured numbers after "Profile this layer"', { timeout: 6 * 60 * 1000 }, async () => {
-  const dir = path.join(out, 'host-diagnostics');
-  const workspace = path.join(out, 'workspace-diagnostics');
-  fs.mkdirSync(workspace, { recursive: true });
-  fs.copyFileSync(path.join(root, 'test', 'scan', 'fixtures', 'seed_layer.py'), path.join(workspace, 'seed_layer.py'));
-  const settings = {
-    'workbench.colorTheme': 'Default Dark Modern',
-    'workbench.startupEditor': 'none',
-    'editor.minimap.enabled': false,
-    ...BASE_SETTINGS,
-  };
-  let wb: Workbench | undefined;
-  try {
-    wb = await startWorkbench({ dir, folder: workspace, extensionDevelopmentPath: root, settings, log: () => {} });
-    const { page } = wb;
-    await page.setViewportSize({ width: 1400, height: 900 });
-    await page.goto(wb.url);
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-    await palette(page, 'Go to File', 'Go to File');
-    await page.keyboard.type('seed_layer.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'seed_layer.py' }).first().waitFor({ state: 'visible', timeout: 30_000 });
-    await page.keyboard.press('Enter');
-    const lens = page.locator('.codelens-decoration a', { hasText: 'Profile this layer' });
-    await lens.first().waitFor({ state: 'visible', timeout: 60_000 });
-    assert.equal(await lens.count(), 2, 'a CodeLens on the Fourier layer and one on the Conv2D');
-    await poll('the squiggles', 30_000, async () => ((await page.locator('.squiggly-warning').count()) >= 3 ? true : undefined));
+test(
+  'a Python file with the seed layer: squiggles, the CodeLens, the hover, the quick-fix menu, and the measured numbers after "Profile this layer"',
+  { timeout: 6 * 60 * 1000 },
+  async () => {
+    const dir = path.join(out, 'host-diagnostics');
+    const workspace = path.join(out, 'workspace-diagnostics');
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.copyFileSync(
+      path.join(root, 'test', 'scan', 'fixtures', 'seed_layer.py'),
+      path.join(workspace, 'seed_layer.py'),
+    );
+    const settings = {
+      'workbench.colorTheme': 'Default Dark Modern',
+      'workbench.startupEditor': 'none',
+      'editor.minimap.enabled': false,
+      ...BASE_SETTINGS,
+    };
+    let wb: Workbench | undefined;
+    try {
+      wb = await startWorkbench({ dir, folder: workspace, extensionDevelopmentPath: root, settings, log: () => {} });
+      const { page } = wb;
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.goto(wb.url);
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await palette(page, 'Go to File', 'Go to File');
+      await page.keyboard.type('seed_layer.py');
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'seed_layer.py' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
+      await page.keyboard.press('Enter');
+      const lens = page.locator('.codelens-decoration a', { hasText: 'Profile this layer' });
+      await lens.first().waitFor({ state: 'visible', timeout: 60_000 });
+      assert.equal(await lens.count(), 2, 'a CodeLens on the Fourier layer and one on the Conv2D');
+      await poll('the squiggles', 30_000, async () =>
+        (await page.locator('.squiggly-warning').count()) >= 3 ? true : undefined,
+      );
 
-    // Hover the einsum (line 21): the message cites its source and links to docs/rules.md.
-    const line = page.locator('.view-line', { hasText: "tf.einsum('ijkl,jklo->ijko'" });
-    await line.locator('span', { hasText: 'einsum' }).first().hover();
-    const hover = page.locator('.monaco-hover', { hasText: 'einsum-channel-mixing' });
-    await hover.first().waitFor({ state: 'visible', timeout: 15_000 });
-    const hoverText = await hover.first().innerText();
-    assert.match(hoverText, /BatchMatMul/);
-    await page.screenshot({ path: path.join(out, 'diagnostics-hover.png') });
+      // Hover the einsum (line 21): the message cites its source and links to docs/rules.md.
+      const line = page.locator('.view-line', { hasText: "tf.einsum('ijkl,jklo->ijko'" });
+      await line.locator('span', { hasText: 'einsum' }).first().hover();
+      const hover = page.locator('.monaco-hover', { hasText: 'einsum-channel-mixing' });
+      await hover.first().waitFor({ state: 'visible', timeout: 15_000 });
+      const hoverText = await hover.first().innerText();
+      assert.match(hoverText, /BatchMatMul/);
+      await page.screenshot({ path: path.join(out, 'diagnostics-hover.png') });
 
-    // Ctrl+. on the einsum: the broadcast multiply and "Profile this layer".
-    await line.locator('span', { hasText: 'einsum' }).first().click();
-    await page.keyboard.press('Control+.');
-    const menu = page.locator('.action-widget', { hasText: 'Replace the K = 1 einsum by a broadcast multiply' });
-    await menu.first().waitFor({ state: 'visible', timeout: 15_000 });
-    assert.match(await menu.first().innerText(), /Profile this layer \(Fourier_Conv2D\)/);
-    await page.screenshot({ path: path.join(out, 'diagnostics-quickfix.png') });
-    await page.keyboard.press('Escape');
+      // Ctrl+. on the einsum: the broadcast multiply and "Profile this layer".
+      await line.locator('span', { hasText: 'einsum' }).first().click();
+      await page.keyboard.press('Control+.');
+      const menu = page.locator('.action-widget', { hasText: 'Replace the K = 1 einsum by a broadcast multiply' });
+      await menu.first().waitFor({ state: 'visible', timeout: 15_000 });
+      assert.match(await menu.first().innerText(), /Profile this layer \(Fourier_Conv2D\)/);
+      await page.screenshot({ path: path.join(out, 'diagnostics-quickfix.png') });
+      await page.keyboard.press('Escape');
 
-    // The CodeLens runs the profile with the spec read from the code; the numbers come back.
-    await lens.first().click();
-    await reportFrame(page);
-    await page.screenshot({ path: path.join(out, 'diagnostics-report.png') });
-    await page.locator('.tabs-container .tab', { hasText: 'seed_layer.py' }).first().click();
-    await page.locator('.codelens-decoration a', { hasText: 'measured on' }).first().waitFor({ state: 'visible', timeout: 30_000 });
-    await page.mouse.move(5, 5);
-    await line.locator('span', { hasText: 'einsum' }).first().hover();
-    const measured = page.locator('.monaco-hover', { hasText: 'measured on' });
-    await measured.first().waitFor({ state: 'visible', timeout: 15_000 });
-    await page.screenshot({ path: path.join(out, 'diagnostics-measured.png') });
-  } catch (e) {
-    await wb?.page.screenshot({ path: path.join(out, 'failure-diagnostics.png') }).catch(() => {});
-    throw e;
-  } finally {
-    await wb?.close();
-  }
-});
+      // The CodeLens runs the profile with the spec read from the code; the numbers come back.
+      await lens.first().click();
+      await reportFrame(page);
+      await page.screenshot({ path: path.join(out, 'diagnostics-report.png') });
+      await page.locator('.tabs-container .tab', { hasText: 'seed_layer.py' }).first().click();
+      await page
+        .locator('.codelens-decoration a', { hasText: 'measured on' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
+      await page.mouse.move(5, 5);
+      await line.locator('span', { hasText: 'einsum' }).first().hover();
+      const measured = page.locator('.monaco-hover', { hasText: 'measured on' });
+      await measured.first().waitFor({ state: 'visible', timeout: 15_000 });
+      await page.screenshot({ path: path.join(out, 'diagnostics-measured.png') });
+    } catch (e) {
+      await wb?.page.screenshot({ path: path.join(out, 'failure-diagnostics.png') }).catch(() => {});
+      throw e;
+    } finally {
+      await wb?.close();
+    }
+  },
+);

@@ -30,7 +30,10 @@ export function buildSuite(): string {
 }
 
 test('the integration suite passes in a real VS Code extension host', { timeout: 15 * 60 * 1000 }, async () => {
-  assert.ok(fs.existsSync(path.join(root, 'dist', 'extension.js')), 'dist/extension.js is built (npm test builds it first)');
+  assert.ok(
+    fs.existsSync(path.join(root, 'dist', 'extension.js')),
+    'dist/extension.js is built (npm test builds it first)',
+  );
   const run = path.join(root, '.vscode-test', 'integration');
   fs.rmSync(run, { recursive: true, force: true });
   const workspace = path.join(run, 'workspace');
@@ -40,7 +43,11 @@ test('the integration suite passes in a real VS Code extension host', { timeout:
     vscodeExecutablePath: process.env.FCONV_VSCODE_EXECUTABLE ?? path.join(root, 'test', 'host', 'bin', 'code'),
     extensionDevelopmentPath: root,
     extensionTestsPath: buildSuite(),
-    launchArgs: [workspace, `--user-data-dir=${path.join(run, 'user-data')}`, `--extensions-dir=${path.join(run, 'extensions')}`],
+    launchArgs: [
+      workspace,
+      `--user-data-dir=${path.join(run, 'user-data')}`,
+      `--extensions-dir=${path.join(run, 'extensions')}`,
+    ],
   });
   assert.equal(code, 0);
 });

@@ -18,7 +18,10 @@ function anchorsOf(file: string): Set<string> {
 test('every rule has its section in docs/rules.md under its anchor and exact heading, and cites a section of docs/', () => {
   const doc = readFileSync(join(ROOT, 'docs', 'rules.md'), 'utf8').split('\n');
   const anchors = anchorsOf('docs/rules.md');
-  assert.deepEqual(RULES.map((r) => r.id), [...RULE_IDS]);
+  assert.deepEqual(
+    RULES.map((r) => r.id),
+    [...RULE_IDS],
+  );
   for (const r of RULES) {
     assert.ok(doc.includes(ruleHeading(r.id)), `docs/rules.md has "${ruleHeading(r.id)}"`);
     assert.ok(anchors.has(r.id), `docs/rules.md has the anchor ${r.id}`);
@@ -34,20 +37,26 @@ test('every docs anchor the code cites exists, and no source or doc text points 
   }
   const outside = /shared\/notes|\.\.\/shared/;
   for (const dir of ['src', 'webview', 'docs']) {
-    for (const f of walk(join(ROOT, dir))) assert.doesNotMatch(readFileSync(f, 'utf8'), outside, `${f} cites a file outside the product`);
+    for (const f of walk(join(ROOT, dir)))
+      assert.doesNotMatch(readFileSync(f, 'utf8'), outside, `${f} cites a file outside the product`);
   }
   assert.doesNotMatch(readFileSync(join(ROOT, 'README.md'), 'utf8'), outside);
 });
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 test('a run puts its numbers on a finding: the verdict against Conv2D and the share of the step the rule is about', () => {
   const run = fakeRun();
   const einsum = measuredNote(run, 'einsum-channel-mixing')!;
   // seed layer 5 ms (layerMs = total / 2) vs spatial 1 ms; einsum is the only per-call step in the layer.
-  assert.equal(einsum, 'measured on test cpu, tfjs/wasm: seed layer 5.0x slower than Conv2D 3×3 (5.00 ms vs 1.00 ms); the optimized layer is 5.0x faster than the seed\'s end to end; einsum 100 % of the layer (5.00 ms)');
+  assert.equal(
+    einsum,
+    "measured on test cpu, tfjs/wasm: seed layer 5.0x slower than Conv2D 3×3 (5.00 ms vs 1.00 ms); the optimized layer is 5.0x faster than the seed's end to end; einsum 100 % of the layer (5.00 ms)",
+  );
   const conv = measuredNote(run, 'conv2d-fft-payoff')!;
   assert.match(conv, /FFT \(optimized\) 2\.00 ms is 2\.0x slower than Conv2D 3×3 \(1\.00 ms\)/);
   const cancelled = { ...run, status: 'cancelled' as const };
@@ -57,7 +66,16 @@ test('a run puts its numbers on a finding: the verdict against Conv2D and the sh
 });
 
 test('the CodeLens summary of a run names the device without the engine preamble', () => {
-  const run = { ...fakeRun(), device: 'CPU via WebAssembly SIMD + XNNPACK, 1 thread: Intel(R) Xeon(R) Processor (2 logical cores)' };
-  assert.equal(measuredSummary(run, 'fourier'), "measured on Intel Xeon Processor (2 logical cores), tfjs/wasm: seed layer 5.00 ms, 5.0x slower than Conv2D 3×3 · optimized FFT 2.00 ms (5.0x faster than the seed's)");
-  assert.equal(measuredSummary(run, 'conv2d'), 'measured on Intel Xeon Processor (2 logical cores), tfjs/wasm: Conv2D 3×3 1.00 ms · optimized FFT 2.00 ms (2.0x slower)');
+  const run = {
+    ...fakeRun(),
+    device: 'CPU via WebAssembly SIMD + XNNPACK, 1 thread: Intel(R) Xeon(R) Processor (2 logical cores)',
+  };
+  assert.equal(
+    measuredSummary(run, 'fourier'),
+    "measured on Intel Xeon Processor (2 logical cores), tfjs/wasm: seed layer 5.00 ms, 5.0x slower than Conv2D 3×3 · optimized FFT 2.00 ms (5.0x faster than the seed's)",
+  );
+  assert.equal(
+    measuredSummary(run, 'conv2d'),
+    'measured on Intel Xeon Processor (2 logical cores), tfjs/wasm: Conv2D 3×3 1.00 ms · optimized FFT 2.00 ms (2.0x slower)',
+  );
 });

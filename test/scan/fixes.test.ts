@@ -28,38 +28,64 @@ describe('quick fixes: before/after', () => {
   test('rfft-axes on the seed kernel: transpose (in, H, W, out) → (in, out, H, W), transform, and back', () => {
     const before = fixture('seed_layer.py');
     const after = applyFix(before, 'rfft-axes');
-    assert.equal(after, before.replace(
-      'fft_kernel = tf.spectral.rfft2d(self.kernel)',
-      'fft_kernel = tf.transpose(tf.spectral.rfft2d(tf.transpose(self.kernel, [0, 3, 1, 2])), [0, 2, 3, 1])',
-    ));
+    assert.equal(
+      after,
+      before.replace(
+        'fft_kernel = tf.spectral.rfft2d(self.kernel)',
+        'fft_kernel = tf.transpose(tf.spectral.rfft2d(tf.transpose(self.kernel, [0, 3, 1, 2])), [0, 2, 3, 1])',
+      ),
+    );
     // The rule is satisfied afterwards: the transform now sees a transposed tensor.
     assert.equal(scanSource(parser, 'x.py', 'python', after).findings.filter((f) => f.rule === 'rfft-axes').length, 0);
   });
 
   test('rfft-axes under another alias uses that alias', () => {
-    const before = 'import tensorflow as tff\nfrom tensorflow.keras.layers import Layer\nclass S(Layer):\n    def call(self, x):\n        return tff.signal.rfft2d(x)\n';
-    assert.equal(applyFix(before, 'rfft-axes'), before.replace('tff.signal.rfft2d(x)', 'tff.transpose(tff.signal.rfft2d(tff.transpose(x, [0, 3, 1, 2])), [0, 2, 3, 1])'));
+    const before =
+      'import tensorflow as tff\nfrom tensorflow.keras.layers import Layer\nclass S(Layer):\n    def call(self, x):\n        return tff.signal.rfft2d(x)\n';
+    assert.equal(
+      applyFix(before, 'rfft-axes'),
+      before.replace(
+        'tff.signal.rfft2d(x)',
+        'tff.transpose(tff.signal.rfft2d(tff.transpose(x, [0, 3, 1, 2])), [0, 2, 3, 1])',
+      ),
+    );
   });
 
   test('rfft-axes in PyTorch: dim=(1, 2) is added to the call', () => {
-    const before = 'import torch\nclass C(torch.nn.Module):\n    def forward(self, x):\n        y = x.permute(0, 2, 3, 1)\n        return torch.fft.rfft2(y, norm="ortho",)\n';
-    assert.equal(applyFix(before, 'rfft-axes'), before.replace('torch.fft.rfft2(y, norm="ortho",)', 'torch.fft.rfft2(y, norm="ortho", dim=(1, 2))'));
+    const before =
+      'import torch\nclass C(torch.nn.Module):\n    def forward(self, x):\n        y = x.permute(0, 2, 3, 1)\n        return torch.fft.rfft2(y, norm="ortho",)\n';
+    assert.equal(
+      applyFix(before, 'rfft-axes'),
+      before.replace('torch.fft.rfft2(y, norm="ortho",)', 'torch.fft.rfft2(y, norm="ortho", dim=(1, 2))'),
+    );
   });
 
   test('einsum with in-channels = 1 (the seed): broadcast multiply', () => {
     const before = fixture('seed_layer.py');
     const after = applyFix(before, 'einsum-channel-mixing');
-    assert.equal(after, before.replace("tf.einsum('ijkl,jklo->ijko', fft_x, fft_kernel)", 'fft_x[:, :, :, 0, None] * fft_kernel[None, :, :, 0, :]'));
-    assert.equal(scanSource(parser, 'x.py', 'python', after).findings.filter((f) => f.rule === 'einsum-channel-mixing').length, 0);
+    assert.equal(
+      after,
+      before.replace(
+        "tf.einsum('ijkl,jklo->ijko', fft_x, fft_kernel)",
+        'fft_x[:, :, :, 0, None] * fft_kernel[None, :, :, 0, :]',
+      ),
+    );
+    assert.equal(
+      scanSource(parser, 'x.py', 'python', after).findings.filter((f) => f.rule === 'einsum-channel-mixing').length,
+      0,
+    );
   });
 
   test('einsum with in-channels = 1 (FNO): broadcast multiply on the sliced spectrum', () => {
     const before = fixture('fno.py');
     const after = applyFix(before, 'einsum-channel-mixing');
-    assert.equal(after, before.replace(
-      'torch.einsum("bixy,ioxy->boxy", x_ft[:, :, :self.modes1, :self.modes2], self.weights1)',
-      'x_ft[:, :, :self.modes1, :self.modes2][:, 0, None, :, :] * self.weights1[0, None, :, :, :]',
-    ));
+    assert.equal(
+      after,
+      before.replace(
+        'torch.einsum("bixy,ioxy->boxy", x_ft[:, :, :self.modes1, :self.modes2], self.weights1)',
+        'x_ft[:, :, :self.modes1, :self.modes2][:, 0, None, :, :] * self.weights1[0, None, :, :, :]',
+      ),
+    );
   });
 
   test('no edit is offered when the in-channel count is not 1', () => {
@@ -71,12 +97,18 @@ describe('quick fixes: before/after', () => {
 
 // A tiny dense-array model of NumPy/TF/PyTorch indexing and broadcasting, to check the broadcast
 // rewrite against einsum itself.
-interface Arr { shape: number[]; data: number[] }
+interface Arr {
+  shape: number[];
+  data: number[];
+}
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
 const strides = (s: number[]) => s.map((_, i) => size(s.slice(i + 1)));
 function rand(shape: number[], seed: number): Arr {
   let x = seed;
-  return { shape, data: Array.from({ length: size(shape) }, () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5) };
+  return {
+    shape,
+    data: Array.from({ length: size(shape) }, () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5),
+  };
 }
 function einsum(spec: { a: string; b: string; out: string }, A: Arr, B: Arr, dims: Record<string, number>): Arr {
   const outShape = [...spec.out].map((L) => dims[L]!);
@@ -113,7 +145,11 @@ function index(X: Arr, idx: string[]): Arr {
   const os = strides(shape);
   const data: number[] = [];
   for (let i = 0; i < size(shape); i++) {
-    data.push(X.data[from.reduce<number>((o, a, j) => o + (a === null ? 0 : (Math.floor(i / os[j]!) % shape[j]!) * src[a]!), 0)]!);
+    data.push(
+      X.data[
+        from.reduce<number>((o, a, j) => o + (a === null ? 0 : (Math.floor(i / os[j]!) % shape[j]!) * src[a]!), 0)
+      ]!,
+    );
   }
   return { shape, data };
 }
@@ -135,7 +171,11 @@ describe('the broadcast rewrite computes what the einsum computes (property, nai
     for (let seed = 1; checked < 200 && seed < 5000; seed++) {
       let x = seed;
       const r = (n: number) => (x = (x * 48271) % 2147483647) % n;
-      const shuffle = (s: string[]) => s.map((v) => [r(1000), v] as const).sort((p, q) => p[0] - q[0]).map((p) => p[1]);
+      const shuffle = (s: string[]) =>
+        s
+          .map((v) => [r(1000), v] as const)
+          .sort((p, q) => p[0] - q[0])
+          .map((p) => p[1]);
       const letters = shuffle([...pool]).slice(0, 3 + r(3));
       const c = letters[0]!;
       const rest = letters.slice(1);
@@ -150,12 +190,19 @@ describe('the broadcast rewrite computes what the einsum computes (property, nai
       if (!spec || !ia || !ib) continue; // the rule offers no edit when a transpose would be needed
       const dims: Record<string, number> = { [c]: 1 };
       for (const L of rest) dims[L] = 1 + r(3);
-      const A = rand([...a].map((L) => dims[L]!), seed);
-      const B = rand([...b].map((L) => dims[L]!), seed + 7);
+      const A = rand(
+        [...a].map((L) => dims[L]!),
+        seed,
+      );
+      const B = rand(
+        [...b].map((L) => dims[L]!),
+        seed + 7,
+      );
       const want = einsum(spec, A, B, dims);
       const got = mul(index(A, ia.split(', ')), index(B, ib.split(', ')));
       assert.deepEqual(got.shape, want.shape, `${a},${b}->${out}: ${ia} / ${ib}`);
-      for (let i = 0; i < want.data.length; i++) assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-12, `${a},${b}->${out} element ${i}`);
+      for (let i = 0; i < want.data.length; i++)
+        assert.ok(Math.abs(got.data[i]! - want.data[i]!) < 1e-12, `${a},${b}->${out} element ${i}`);
       checked++;
     }
     assert.ok(checked >= 100, `only ${checked} specs admitted a rewrite`);

@@ -12,7 +12,8 @@ before(async () => {
   parser = await loadParser();
 });
 
-const key = (r: ScanResult) => r.findings.map((f) => `${f.rule}@${f.range.startOffset}-${f.range.endOffset}:${f.message}`).join('\n');
+const key = (r: ScanResult) =>
+  r.findings.map((f) => `${f.rule}@${f.range.startOffset}-${f.range.endOffset}:${f.message}`).join('\n');
 const layers = (r: ScanResult) => JSON.stringify(r.layers.map((l) => [l.id, l.spec]));
 
 describe('the Python top-level splitter', () => {
@@ -47,18 +48,30 @@ describe('the Python top-level splitter', () => {
     const firstLines = chunks.map((c) => src.slice(c.start).split('\n')[0]);
     assert.deepEqual(firstLines, ['import os', '@decorator', 'x = [1,', 'y = 1 + \\', 'if x:', 'try:', 'class C:']);
     assert.equal(chunks.map((c) => src.slice(c.start, c.end)).join(''), src, 'the chunks tile the text');
-    for (const c of chunks) assert.equal(src.split('\n').slice(0, c.startRow).join('\n').length + (c.startRow ? 1 : 0), c.start, 'rows match offsets');
+    for (const c of chunks)
+      assert.equal(
+        src.split('\n').slice(0, c.startRow).join('\n').length + (c.startRow ? 1 : 0),
+        c.start,
+        'rows match offsets',
+      );
   });
 
   test('scanning only the relevant statements finds exactly what a full parse finds (random model files, property)', () => {
-    const parts = [fixture('seed_layer.py'), fixture('fno.py'), fixture('training_filler.py'), '# é😀 — a comment with non-ASCII\nx = "naïve"\n', 'def g():\n    """doc\nclass Fake(Layer):\n    rfft2d(self.kernel)\n"""\n    return 1\n'];
+    const parts = [
+      fixture('seed_layer.py'),
+      fixture('fno.py'),
+      fixture('training_filler.py'),
+      '# é😀 — a comment with non-ASCII\nx = "naïve"\n',
+      'def g():\n    """doc\nclass Fake(Layer):\n    rfft2d(self.kernel)\n"""\n    return 1\n',
+    ];
     let x = 12345;
     const r = (n: number) => (x = (x * 1103515245 + 12345) % 2147483648) % n;
     const ds = new DocumentScanner(parser);
     let partialRuns = 0;
     for (let i = 0; i < 40; i++) {
       let text = '';
-      while (text.length < 25_000 + r(20_000)) text += parts[r(parts.length)]!.replace(/Fourier_Conv2D|SpectralConv2d|_N\b/g, (m) => `${m}_${text.length}`);
+      while (text.length < 25_000 + r(20_000))
+        text += parts[r(parts.length)]!.replace(/Fourier_Conv2D|SpectralConv2d|_N\b/g, (m) => `${m}_${text.length}`);
       if (partialRanges(text)) partialRuns++;
       const part = scanSource(parser, 'f.py', 'python', text);
       const full = ds.scan(`f${i}`, 'python', text); // DocumentScanner always parses the whole text
@@ -81,6 +94,9 @@ describe('the Python top-level splitter', () => {
     ds.dispose();
     assert.equal(part.syntaxErrors, true);
     assert.equal(key(part), key(full));
-    assert.ok(part.findings.some((f) => f.rule === 'rfft-axes'), 'the layer after the broken line is still scanned');
+    assert.ok(
+      part.findings.some((f) => f.rule === 'rfft-axes'),
+      'the layer after the broken line is still scanned',
+    );
   });
 });

@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadParser, readGrammars } from '../../src/platform/grammars';
-import { DocumentScanner, GrammarError, type ScanResult, type SourceLanguage, type SourceParser, checkAbi, scanSource } from '../../src/scan/index';
+import {
+  DocumentScanner,
+  GrammarError,
+  type ScanResult,
+  type SourceLanguage,
+  type SourceParser,
+  checkAbi,
+  scanSource,
+} from '../../src/scan/index';
 import { SourceParser as Parser } from '../../src/scan/parser';
 
 const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
@@ -11,7 +19,13 @@ const SOURCES: Array<[SourceLanguage, string]> = [
   ['python', fixture('seed_layer.py')],
   ['python', fixture('fno.py')],
   ['typescript', fixture('spectral.ts')],
-  ['javascript', fixture('spectral.ts').replace(/: tf\.\w+(\.\w+)?/g, '').replace(/private kernel!;/, '').replace(/ as tf\.Tensor2D/g, '')],
+  [
+    'javascript',
+    fixture('spectral.ts')
+      .replace(/: tf\.\w+(\.\w+)?/g, '')
+      .replace(/private kernel!;/, '')
+      .replace(/ as tf\.Tensor2D/g, ''),
+  ],
   ['tsx', `${fixture('spectral.ts')}\nexport const View = () => <div>{String(conv)}</div>;\n`],
 ];
 
@@ -34,23 +48,31 @@ function rng(seed: number) {
 
 function mutate(src: string, r: (n: number) => number): string {
   switch (r(9)) {
-    case 0: return src.slice(0, r(src.length + 1)); // truncated
-    case 1: { // random bytes, control characters and lone surrogates
+    case 0:
+      return src.slice(0, r(src.length + 1)); // truncated
+    case 1: {
+      // random bytes, control characters and lone surrogates
       const at = r(src.length + 1);
-      const junk = Array.from({ length: 1 + r(64) }, () => String.fromCharCode(r(3) === 0 ? 0xd800 + r(0x800) : r(0x100))).join('');
+      const junk = Array.from({ length: 1 + r(64) }, () =>
+        String.fromCharCode(r(3) === 0 ? 0xd800 + r(0x800) : r(0x100)),
+      ).join('');
       return src.slice(0, at) + junk + src.slice(at);
     }
-    case 2: { // deep nesting
+    case 2: {
+      // deep nesting
       const depth = 200 + r(3000);
       const open = ['(', '[', '{'][r(3)]!;
       const close = { '(': ')', '[': ']', '{': '}' }[open]!;
       return `${src}\nx = ${open.repeat(depth)}1${r(2) ? close.repeat(depth) : ''}\n`;
     }
-    case 3: { // a slice repeated
-      const a = r(src.length), b = a + r(200);
+    case 3: {
+      // a slice repeated
+      const a = r(src.length),
+        b = a + r(200);
       return src.slice(0, b) + src.slice(a, b).repeat(1 + r(20)) + src.slice(b);
     }
-    case 4: { // lines shuffled
+    case 4: {
+      // lines shuffled
       const lines = src.split('\n');
       for (let i = 0; i < lines.length; i++) {
         const j = r(lines.length);
@@ -58,8 +80,10 @@ function mutate(src: string, r: (n: number) => number): string {
       }
       return lines.join('\n');
     }
-    case 5: return Array.from({ length: r(4000) }, () => String.fromCharCode(32 + r(95))).join(''); // printable noise
-    case 6: { // characters deleted
+    case 5:
+      return Array.from({ length: r(4000) }, () => String.fromCharCode(32 + r(95))).join(''); // printable noise
+    case 6: {
+      // characters deleted
       let s = src;
       for (let i = 0; i < 1 + r(30); i++) {
         const at = r(s.length + 1);
@@ -67,8 +91,13 @@ function mutate(src: string, r: (n: number) => number): string {
       }
       return s;
     }
-    case 7: return src.replace(/\n/g, () => (r(3) === 0 ? '' : '\n')); // lines joined
-    default: return src.split('').map((c) => (r(50) === 0 ? String.fromCharCode(r(0x10000)) : c)).join(''); // any UTF-16 unit
+    case 7:
+      return src.replace(/\n/g, () => (r(3) === 0 ? '' : '\n')); // lines joined
+    default:
+      return src
+        .split('')
+        .map((c) => (r(50) === 0 ? String.fromCharCode(r(0x10000)) : c))
+        .join(''); // any UTF-16 unit
   }
 }
 
@@ -90,21 +119,30 @@ describe('robustness', () => {
       worst = Math.max(worst, performance.now() - t);
       assert.ok(Array.isArray(res!.findings) && Array.isArray(res!.layers) && Array.isArray(res!.errors));
       for (const f of res!.findings) {
-        assert.ok(f.range.startOffset >= 0 && f.range.endOffset <= text.length && f.range.startOffset <= f.range.endOffset, 'ranges stay inside the text');
+        assert.ok(
+          f.range.startOffset >= 0 && f.range.endOffset <= text.length && f.range.startOffset <= f.range.endOffset,
+          'ranges stay inside the text',
+        );
       }
       if (res!.findings.length) withFindings++;
     }
     const total = performance.now() - t0;
     assert.ok(total < 120_000, `1,200 scans took ${total.toFixed(0)} ms`);
     assert.ok(worst < 5_000, `the slowest scan took ${worst.toFixed(0)} ms`);
-    assert.ok(withFindings > 100, `mutations keep enough real code to exercise the rules (${withFindings} with findings)`);
+    assert.ok(
+      withFindings > 100,
+      `mutations keep enough real code to exercise the rules (${withFindings} with findings)`,
+    );
   });
 
   test('a 1 MB line and binary bytes are scanned or skipped, never thrown on', () => {
     const line = `x = "${'a'.repeat(1_000_000)}"\n${fixture('seed_layer.py')}`;
     const r = scanSource(parser, 'long.py', 'python', line);
     assert.equal(r.skipped, undefined);
-    assert.ok(r.findings.some((f) => f.rule === 'rfft-axes'), 'the layer after the long line is still found');
+    assert.ok(
+      r.findings.some((f) => f.rule === 'rfft-axes'),
+      'the layer after the long line is still found',
+    );
     const bin = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 256)).toString('latin1');
     assert.doesNotThrow(() => scanSource(parser, 'bin.py', 'python', bin));
   });
@@ -127,7 +165,8 @@ describe('robustness', () => {
       const next = text.slice(0, offset) + insert + text.slice(offset + length);
       const inc = ds.scan('doc', 'python', next, [{ offset, length, text: insert }]);
       const full = scanSource(parser, 'doc', 'python', next);
-      const key = (x: ScanResult) => x.findings.map((f) => `${f.rule}@${f.range.startOffset}-${f.range.endOffset}`).join(' ');
+      const key = (x: ScanResult) =>
+        x.findings.map((f) => `${f.rule}@${f.range.startOffset}-${f.range.endOffset}`).join(' ');
       assert.equal(key(inc), key(full), `edit ${i}: ${JSON.stringify({ offset, length, insert })}`);
       text = next;
     }
@@ -139,23 +178,34 @@ describe('robustness', () => {
     const text = fixture('seed_layer.py');
     ds.scan('doc', 'python', text);
     const wrong = ds.scan('doc', 'python', `${text}\n# edited`, [{ offset: 0, length: 0, text: 'zzz' }]);
-    assert.deepEqual(wrong.findings.map((f) => f.rule), scanSource(parser, 'd', 'python', text).findings.map((f) => f.rule));
+    assert.deepEqual(
+      wrong.findings.map((f) => f.rule),
+      scanSource(parser, 'd', 'python', text).findings.map((f) => f.rule),
+    );
     ds.dispose();
   });
 });
 
 describe('grammars', () => {
-  test('every grammar loads and its ABI is inside the runtime\'s range', async () => {
+  test("every grammar loads and its ABI is inside the runtime's range", async () => {
     const p = await Parser.load(readGrammars());
     for (const l of ['python', 'typescript', 'tsx', 'javascript'] as const) assert.ok(p.language(l).abiVersion >= 13);
   });
   test('an ABI outside the range is named, with both versions', () => {
-    assert.throws(() => checkAbi('python', 16, 13, 15), (e: unknown) => e instanceof GrammarError && /python grammar was generated for tree-sitter ABI 16, but web-tree-sitter accepts ABI 13–15/.test(e.message));
+    assert.throws(
+      () => checkAbi('python', 16, 13, 15),
+      (e: unknown) =>
+        e instanceof GrammarError &&
+        /python grammar was generated for tree-sitter ABI 16, but web-tree-sitter accepts ABI 13–15/.test(e.message),
+    );
     assert.doesNotThrow(() => checkAbi('python', 14, 13, 15));
   });
   test('a damaged grammar file is a GrammarError naming the grammar', async () => {
     const g = readGrammars();
     g.grammars.javascript = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99]);
-    await assert.rejects(Parser.load(g), (e: unknown) => e instanceof GrammarError && /javascript grammar did not load/.test(e.message));
+    await assert.rejects(
+      Parser.load(g),
+      (e: unknown) => e instanceof GrammarError && /javascript grammar did not load/.test(e.message),
+    );
   });
 });

@@ -15,12 +15,20 @@ const FIXTURES = path.resolve(__dirname, '..', '..', 'test', 'scan', 'fixtures')
 let api: FourierConvApi;
 
 /** Waits until `uri` has been scanned and `cond` holds for its diagnostics. */
-async function diagnosticsWhere(uri: vscode.Uri, cond: (d: vscode.Diagnostic[]) => boolean, what: string, ms = 20_000): Promise<vscode.Diagnostic[]> {
+async function diagnosticsWhere(
+  uri: vscode.Uri,
+  cond: (d: vscode.Diagnostic[]) => boolean,
+  what: string,
+  ms = 20_000,
+): Promise<vscode.Diagnostic[]> {
   const end = Date.now() + ms;
   for (;;) {
     const d = vscode.languages.getDiagnostics(uri).filter((x) => x.source === 'Fourier Conv');
     if (cond(d)) return d;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; have: ${d.map((x) => `${code(x)}@${x.range.start.line + 1}`).join(', ')}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}; have: ${d.map((x) => `${code(x)}@${x.range.start.line + 1}`).join(', ')}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -46,7 +54,7 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     await cfg.update('engine', 'wasm', vscode.ConfigurationTarget.Global);
   });
 
-  it('shows the seed layer\'s findings at their lines, each with a code linking to its section of docs/rules.md', async () => {
+  it("shows the seed layer's findings at their lines, each with a code linking to its section of docs/rules.md", async () => {
     const doc = await openFixture('seed_layer.py');
     assert.equal(doc.languageId, 'python');
     const text = doc.getText();
@@ -67,29 +75,57 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     assert.equal(axes.severity, vscode.DiagnosticSeverity.Warning);
     assert.equal(d.find((x) => code(x) === 'einsum-channel-mixing')!.severity, vscode.DiagnosticSeverity.Information);
     const target = (axes.code as { target: vscode.Uri }).target;
-    assert.equal(path.relative(path.dirname(path.dirname(target.fsPath)), target.fsPath), path.join('docs', 'rules.md'));
+    assert.equal(
+      path.relative(path.dirname(path.dirname(target.fsPath)), target.fsPath),
+      path.join('docs', 'rules.md'),
+    );
     const rulesDoc = fs.readFileSync(target.fsPath, 'utf8').split('\n');
     assert.equal(rulesDoc[Number(target.fragment.slice(1)) - 1], '### `rfft-axes`: rfft2d runs over the wrong axes');
   });
 
   it('applies the broadcast-multiply quick fix: the document text is the expected one, and the finding goes', async () => {
     const doc = await openFixture('seed_layer.py', 'seed_fix.py');
-    const d = await diagnosticsWhere(doc.uri, (x) => x.some((y) => code(y) === 'einsum-channel-mixing'), 'the einsum finding');
+    const d = await diagnosticsWhere(
+      doc.uri,
+      (x) => x.some((y) => code(y) === 'einsum-channel-mixing'),
+      'the einsum finding',
+    );
     const einsum = d.find((x) => code(x) === 'einsum-channel-mixing')!;
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, einsum.range);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      einsum.range,
+    );
     const titles = actions.map((a) => a.title);
     assert.ok(titles.includes('Profile this layer (Fourier_Conv2D)'), titles.join(' | '));
     const fix = actions.find((a) => a.title === 'Replace the K = 1 einsum by a broadcast multiply');
     assert.ok(fix?.edit, titles.join(' | '));
     const before = doc.getText();
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
-    assert.equal(doc.getText(), before.replace("tf.einsum('ijkl,jklo->ijko', fft_x, fft_kernel)", 'fft_x[:, :, :, 0, None] * fft_kernel[None, :, :, 0, :]'));
-    await diagnosticsWhere(doc.uri, (x) => !x.some((y) => code(y) === 'einsum-channel-mixing') && x.some((y) => code(y) === 'rfft-axes'), 'the re-scan after the edit');
+    assert.equal(
+      doc.getText(),
+      before.replace(
+        "tf.einsum('ijkl,jklo->ijko', fft_x, fft_kernel)",
+        'fft_x[:, :, :, 0, None] * fft_kernel[None, :, :, 0, :]',
+      ),
+    );
+    await diagnosticsWhere(
+      doc.uri,
+      (x) => !x.some((y) => code(y) === 'einsum-channel-mixing') && x.some((y) => code(y) === 'rfft-axes'),
+      'the re-scan after the edit',
+    );
     const axes = vscode.languages.getDiagnostics(doc.uri).find((x) => code(x) === 'rfft-axes')!;
-    const axesActions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, axes.range);
+    const axesActions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      axes.range,
+    );
     const move = axesActions.find((a) => a.title.startsWith('Transform over (H, W)'))!;
     assert.ok(await vscode.workspace.applyEdit(move.edit!));
-    assert.match(doc.getText(), /fft_kernel = tf\.transpose\(tf\.spectral\.rfft2d\(tf\.transpose\(self\.kernel, \[0, 3, 1, 2\]\)\), \[0, 2, 3, 1\]\)/);
+    assert.match(
+      doc.getText(),
+      /fft_kernel = tf\.transpose\(tf\.spectral\.rfft2d\(tf\.transpose\(self\.kernel, \[0, 3, 1, 2\]\)\), \[0, 2, 3, 1\]\)/,
+    );
     await diagnosticsWhere(doc.uri, (x) => !x.some((y) => code(y) === 'rfft-axes'), 'the rfft-axes finding to go');
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
@@ -101,11 +137,17 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     const at = doc.getText().indexOf('torch.fft.rfft2(y)') + 'torch.fft.rfft2(y'.length;
     // Type ", dim=(1, 2)" one character at a time, as a user would.
     for (const ch of ', dim=(1, 2)') {
-      const pos = doc.positionAt(at + (doc.getText().length - fs.readFileSync(path.join(FIXTURES, 'fno.py'), 'utf8').length));
+      const pos = doc.positionAt(
+        at + (doc.getText().length - fs.readFileSync(path.join(FIXTURES, 'fno.py'), 'utf8').length),
+      );
       await editor.edit((e) => e.insert(pos, ch));
     }
     assert.match(doc.getText(), /torch\.fft\.rfft2\(y, dim=\(1, 2\)\)/);
-    await diagnosticsWhere(doc.uri, (x) => !x.some((y) => code(y) === 'rfft-axes') && x.some((y) => code(y) === 'einsum-channel-mixing'), 'the finding to go after typing');
+    await diagnosticsWhere(
+      doc.uri,
+      (x) => !x.some((y) => code(y) === 'rfft-axes') && x.some((y) => code(y) === 'einsum-channel-mixing'),
+      'the finding to go after typing',
+    );
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
@@ -115,22 +157,56 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
     const profileLenses = lenses.filter((l) => l.command?.title === '$(pulse) Profile this layer');
     const text = doc.getText();
-    assert.deepEqual(profileLenses.map((l) => l.range.start.line + 1), [lineOf(text, 'class Fourier_Conv2D'), lineOf(text, 'Conv2D(32, (3, 3)')]);
+    assert.deepEqual(
+      profileLenses.map((l) => l.range.start.line + 1),
+      [lineOf(text, 'class Fourier_Conv2D'), lineOf(text, 'Conv2D(32, (3, 3)')],
+    );
     const result: ScanResult = api.diagnostics.resultFor(doc.uri)!;
     const site = result.layers.find((l) => l.kind === 'fourier')!;
     const lens = profileLenses[0]!;
-    const stored = await vscode.commands.executeCommand<{ run: import('../../src/core/run').Run } | undefined>(lens.command!.command, ...(lens.command!.arguments ?? []));
+    const stored = await vscode.commands.executeCommand<{ run: import('../../src/core/run').Run } | undefined>(
+      lens.command!.command,
+      ...(lens.command!.arguments ?? []),
+    );
     assert.ok(stored, 'a run was made');
     assert.deepEqual({ ...stored.run.spec }, { dtype: 'float32', ...site.spec });
-    assert.deepEqual([stored.run.spec.batch, stored.run.spec.height, stored.run.spec.inChannels, stored.run.spec.outChannels, stored.run.spec.kernelH, stored.run.spec.spatialKernel, stored.run.spec.padding], [32, 28, 1, 32, 28, 3, 'circular']);
-    const d = await diagnosticsWhere(doc.uri, (x) => x.some((y) => y.message.includes('measured on')), 'the measured numbers');
+    assert.deepEqual(
+      [
+        stored.run.spec.batch,
+        stored.run.spec.height,
+        stored.run.spec.inChannels,
+        stored.run.spec.outChannels,
+        stored.run.spec.kernelH,
+        stored.run.spec.spatialKernel,
+        stored.run.spec.padding,
+      ],
+      [32, 28, 1, 32, 28, 3, 'circular'],
+    );
+    const d = await diagnosticsWhere(
+      doc.uri,
+      (x) => x.some((y) => y.message.includes('measured on')),
+      'the measured numbers',
+    );
     const einsum = d.find((x) => code(x) === 'einsum-channel-mixing')!;
-    assert.match(einsum.message, /\nmeasured on .+, tfjs\/wasm: seed layer [\d.]+x (slower|faster) than Conv2D 3×3 .*einsum \d+ % of the layer/);
+    assert.match(
+      einsum.message,
+      /\nmeasured on .+, tfjs\/wasm: seed layer [\d.]+x (slower|faster) than Conv2D 3×3 .*einsum \d+ % of the layer/,
+    );
     const after = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
-    assert.ok(after.some((l) => l.command?.title.startsWith('measured on')), 'a CodeLens shows the measured verdict');
+    assert.ok(
+      after.some((l) => l.command?.title.startsWith('measured on')),
+      'a CodeLens shows the measured verdict',
+    );
     // The run's calibrated device now prices the Conv2D with the cost model.
-    const priced = await diagnosticsWhere(doc.uri, (x) => x.some((y) => code(y) === 'conv2d-fft-payoff' && y.message.includes('Cost model on')), 'the Conv2D priced on the run\'s device');
-    assert.match(priced.find((y) => code(y) === 'conv2d-fft-payoff')!.message, /Cost model on .+: spatial [\d.]+ ms vs FFT [\d.]+ ms per call/);
+    const priced = await diagnosticsWhere(
+      doc.uri,
+      (x) => x.some((y) => code(y) === 'conv2d-fft-payoff' && y.message.includes('Cost model on')),
+      "the Conv2D priced on the run's device",
+    );
+    assert.match(
+      priced.find((y) => code(y) === 'conv2d-fft-payoff')!.message,
+      /Cost model on .+: spatial [\d.]+ ms vs FFT [\d.]+ ms per call/,
+    );
   });
 
   it('asks only for what the code does not state: the tfjs Conv2D lacks the batch, one input box', async () => {
@@ -139,10 +215,15 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     const site = api.diagnostics.resultFor(doc.uri)!.layers.find((l) => l.kind === 'conv2d')!;
     assert.equal(site.spec.batch, undefined);
     let done = false;
-    const running = vscode.commands.executeCommand<{ run: import('../../src/core/run').Run } | undefined>('fourierConv.profileLayer', { uri: doc.uri.toString(), site: site.id }).then((r) => {
-      done = true;
-      return r;
-    });
+    const running = vscode.commands
+      .executeCommand<{ run: import('../../src/core/run').Run } | undefined>('fourierConv.profileLayer', {
+        uri: doc.uri.toString(),
+        site: site.id,
+      })
+      .then((r) => {
+        done = true;
+        return r;
+      });
     // Accept each box with its proposed value, as a user pressing Enter would; count the boxes.
     let accepted = 0;
     for (let i = 0; i < 40 && !done; i++) {
@@ -154,7 +235,21 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     const stored = await running;
     assert.ok(stored, 'the run was made after the box was accepted');
     const spec = stored.run.spec;
-    assert.deepEqual([spec.kernelH, spec.kernelW, spec.spatialKernel, spec.outChannels, spec.padding, spec.layout, spec.height, spec.width, spec.inChannels], [3, 3, 3, 32, 'same', 'NHWC', 28, 28, 1], 'what the code says is kept');
+    assert.deepEqual(
+      [
+        spec.kernelH,
+        spec.kernelW,
+        spec.spatialKernel,
+        spec.outChannels,
+        spec.padding,
+        spec.layout,
+        spec.height,
+        spec.width,
+        spec.inChannels,
+      ],
+      [3, 3, 3, 32, 'same', 'NHWC', 28, 28, 1],
+      'what the code says is kept',
+    );
     assert.ok(Number.isInteger(spec.batch) && spec.batch > 0);
     assert.ok(accepted >= 1 && accepted <= 3, `accepted ${accepted} box(es)`);
   });
@@ -164,7 +259,13 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     assert.equal(await vscode.commands.executeCommand('fourierConv.profileLayer', 'nonsense'), undefined);
     const doc = await openFixture('fno.py', 'fno_gone.py');
     await diagnosticsWhere(doc.uri, (x) => x.length > 0, 'the FNO diagnostics');
-    assert.equal(await vscode.commands.executeCommand('fourierConv.profileLayer', { uri: doc.uri.toString(), site: 'fourier:NoSuchLayer:1' }), undefined);
+    assert.equal(
+      await vscode.commands.executeCommand('fourierConv.profileLayer', {
+        uri: doc.uri.toString(),
+        site: 'fourier:NoSuchLayer:1',
+      }),
+      undefined,
+    );
   });
 
   it('clears the diagnostics when the setting turns them off, and brings them back', async () => {

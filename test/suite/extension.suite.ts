@@ -66,13 +66,20 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
 
   it('contributes "Profile Fourier Conv" under the Fourier Conv category and registers every command', async () => {
     const ext = vscode.extensions.getExtension(EXT_ID)!;
-    const contributed = ext.packageJSON.contributes.commands as Array<{ command: string; title: string; category: string }>;
+    const contributed = ext.packageJSON.contributes.commands as Array<{
+      command: string;
+      title: string;
+      category: string;
+    }>;
     const profileCmd = contributed.find((c) => c.command === 'fourierConv.profile');
     assert.equal(profileCmd?.title, 'Profile Fourier Conv');
     assert.equal(profileCmd?.category, 'Fourier Conv');
     const all = await vscode.commands.getCommands(true);
     for (const c of contributed) assert.ok(all.includes(c.command), `${c.command} is registered`);
-    assert.ok(contributed.every((c) => c.command.startsWith('fourierConv.')), 'one command prefix');
+    assert.ok(
+      contributed.every((c) => c.command.startsWith('fourierConv.')),
+      'one command prefix',
+    );
     assert.deepEqual(ext.packageJSON.extensionKind, ['workspace']);
   });
 
@@ -88,17 +95,29 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     first = await profile({ preset: 'mnist-seed' });
     assert.ok(first, 'the command resolved with the saved run');
     assert.equal(first.run.status, 'ok');
-    assert.deepEqual(first.run.variants.map((v) => v.name), ['spatial', 'spatial-equivalent', 'seed', 'optimized']);
-    assert.ok(first.run.variants.every((v) => v.correct), 'every variant matches its reference');
+    assert.deepEqual(
+      first.run.variants.map((v) => v.name),
+      ['spatial', 'spatial-equivalent', 'seed', 'optimized'],
+    );
+    assert.ok(
+      first.run.variants.every((v) => v.correct),
+      'every variant matches its reference',
+    );
     assert.equal(first.run.spec.kernelH, 28);
     const r = await rendered(first.runId);
     assert.equal(r.stepBars, timelineBars(first.run), 'one timeline bar per (non one-off) step');
     assert.ok(first.run.analysis && first.run.hints?.length, 'the run carries the model analysis and hints');
     assert.equal(r.hints, first.run.hints!.length, 'every hint is on screen');
     assert.ok(r.rooflinePoints > 0, 'the roofline shows the steps');
-    assert.ok(first.run.hints!.some((h) => h.id === 'uneven-comparison'), "the seed's uneven comparison is flagged");
+    assert.ok(
+      first.run.hints!.some((h) => h.id === 'uneven-comparison'),
+      "the seed's uneven comparison is flagged",
+    );
     assert.notEqual(api.controller.runner.workerPid, process.pid, 'the engine runs in another process');
-    assert.match(api.controller.statusText, /FFT [\d.]+x (faster|slower) than conv 28×28, [\d.]+x (faster|slower) than 3×3/);
+    assert.match(
+      api.controller.statusText,
+      /FFT [\d.]+x (faster|slower) than conv 28×28, [\d.]+x (faster|slower) than 3×3/,
+    );
     assert.equal(api.controller.store.last()?.runId, first.runId, 'the report was saved');
   });
 
@@ -111,7 +130,18 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.equal(p.receive({ type: 'export', format: 'exe' }), false);
     assert.equal(p.receive('rerun'), false);
     assert.equal(p.receive(null), false);
-    assert.equal(p.receive({ type: 'rendered', runId: 'x', stepBars: -1, compared: null, hints: 0, sweepCells: 0, rooflinePoints: 0 }), false);
+    assert.equal(
+      p.receive({
+        type: 'rendered',
+        runId: 'x',
+        stepBars: -1,
+        compared: null,
+        hints: 0,
+        sweepCells: 0,
+        rooflinePoints: 0,
+      }),
+      false,
+    );
     assert.equal(p.rejected, before + 5);
     assert.equal(p.shownRun?.runId, shown);
   });
@@ -146,17 +176,40 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
   it('exports report.html, trace.json and report.json', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-export-'));
     const shown = panel().shownRun!;
-    const html = await vscode.commands.executeCommand<vscode.Uri>('fourierConv.exportReport', 'html', vscode.Uri.file(path.join(dir, 'r.html')));
-    const trace = await vscode.commands.executeCommand<vscode.Uri>('fourierConv.exportReport', 'trace', vscode.Uri.file(path.join(dir, 't.json')));
-    const json = await vscode.commands.executeCommand<vscode.Uri>('fourierConv.exportReport', 'json', vscode.Uri.file(path.join(dir, 'r.json')));
+    const html = await vscode.commands.executeCommand<vscode.Uri>(
+      'fourierConv.exportReport',
+      'html',
+      vscode.Uri.file(path.join(dir, 'r.html')),
+    );
+    const trace = await vscode.commands.executeCommand<vscode.Uri>(
+      'fourierConv.exportReport',
+      'trace',
+      vscode.Uri.file(path.join(dir, 't.json')),
+    );
+    const json = await vscode.commands.executeCommand<vscode.Uri>(
+      'fourierConv.exportReport',
+      'json',
+      vscode.Uri.file(path.join(dir, 'r.json')),
+    );
     assert.ok(html && trace && json);
     const page = fs.readFileSync(html.fsPath, 'utf8');
     assert.match(page, /<script type="application\/json" id="fconv-run">/);
     assert.match(page, /default-src 'none'/);
-    const events = JSON.parse(fs.readFileSync(trace.fsPath, 'utf8')).traceEvents as Array<{ name: string; ph: string; args?: { name?: string } }>;
+    const events = JSON.parse(fs.readFileSync(trace.fsPath, 'utf8')).traceEvents as Array<{
+      name: string;
+      ph: string;
+      args?: { name?: string };
+    }>;
     const tracks = events.filter((e) => e.name === 'thread_name').map((e) => e.args?.name);
-    assert.deepEqual(tracks, shown.run.variants.map((v) => v.name), 'one track per variant');
-    assert.ok(events.some((e) => e.ph === 'X' && e.name.startsWith('rfft2d')), 'transform steps on the timeline');
+    assert.deepEqual(
+      tracks,
+      shown.run.variants.map((v) => v.name),
+      'one track per variant',
+    );
+    assert.ok(
+      events.some((e) => e.ph === 'X' && e.name.startsWith('rfft2d')),
+      'transform steps on the timeline',
+    );
     assert.equal(JSON.parse(fs.readFileSync(json.fsPath, 'utf8')).createdAt, shown.run.createdAt);
   });
 
@@ -179,7 +232,11 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
 
   it('reports a worker killed mid-run, survives it, and the next run starts a fresh worker', async () => {
     const pending = profile({ preset: 'mnist-seed' });
-    await until(() => api.controller.runner.running && api.controller.runner.workerPid !== undefined, 10_000, 'the worker');
+    await until(
+      () => api.controller.runner.running && api.controller.runner.workerPid !== undefined,
+      10_000,
+      'the worker',
+    );
     await new Promise((r) => setTimeout(r, 800));
     const pid = api.controller.runner.workerPid!;
     process.kill(pid, 'SIGKILL');
@@ -205,15 +262,31 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     }
   });
 
-  it('rejects an invalid layer from a caller with the CLI\'s message', async () => {
-    const r = await profile({ spec: { batch: 2, height: 8, width: 8, inChannels: 1, outChannels: 2, kernelH: 9, kernelW: 9, spatialKernel: 3, padding: 'valid', layout: 'NHWC' } });
+  it("rejects an invalid layer from a caller with the CLI's message", async () => {
+    const r = await profile({
+      spec: {
+        batch: 2,
+        height: 8,
+        width: 8,
+        inChannels: 1,
+        outChannels: 2,
+        kernelH: 9,
+        kernelW: 9,
+        spatialKernel: 3,
+        padding: 'valid',
+        layout: 'NHWC',
+      },
+    });
     assert.equal(r, undefined);
     assert.match(api.controller.lastError ?? '', /kernel .* larger than the image|valid/i);
   });
 
   it('names the presets when asked for one that does not exist', async () => {
     assert.equal(await profile({ preset: 'nope' }), undefined);
-    assert.match(api.controller.lastError ?? '', /unknown preset "nope" \(choose from mnist-seed, cifar-k5, imagenet-k3, imagenet-k7, last\)/);
+    assert.match(
+      api.controller.lastError ?? '',
+      /unknown preset "nope" \(choose from mnist-seed, cifar-k5, imagenet-k3, imagenet-k7, last\)/,
+    );
   });
 
   it('reopens the last report after the panel was closed', async () => {

@@ -8,9 +8,7 @@ import Mocha from 'mocha';
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 180_000, color: false, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, 'extension.suite', mocha);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('./extension.suite');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('./diagnostics.suite');
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));

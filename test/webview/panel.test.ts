@@ -14,16 +14,23 @@ const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 function panel(state?: unknown) {
   const posted: Array<{ type: string; [k: string]: unknown }> = [];
   let saved: unknown = state;
-  const dom = new JSDOM('<!DOCTYPE html><body class="vscode"><div id="app"></div></body>', { runScripts: 'outside-only' });
+  const dom = new JSDOM('<!DOCTYPE html><body class="vscode"><div id="app"></div></body>', {
+    runScripts: 'outside-only',
+  });
   const w = dom.window as unknown as Record<string, unknown>;
-  w.acquireVsCodeApi = () => ({ postMessage: (m: never) => posted.push(plain(m)), getState: () => saved, setState: (s: unknown) => (saved = plain(s)) });
+  w.acquireVsCodeApi = () => ({
+    postMessage: (m: never) => posted.push(plain(m)),
+    getState: () => saved,
+    setState: (s: unknown) => (saved = plain(s)),
+  });
   dom.window.eval(fs.readFileSync(path.join(DIST, 'webview.js'), 'utf8'));
   const doc = dom.window.document;
   const send = (data: unknown) => dom.window.dispatchEvent(new dom.window.MessageEvent('message', { data }));
   return { doc, posted, send, state: () => saved, win: dom.window };
 }
 
-const timedSteps = (r: ReturnType<typeof fakeRun>) => r.variants.reduce((n, v) => n + v.steps.filter((s) => !s.oneOff).length, 0);
+const timedSteps = (r: ReturnType<typeof fakeRun>) =>
+  r.variants.reduce((n, v) => n + v.steps.filter((s) => !s.oneOff).length, 0);
 
 test('the panel says it is ready, renders a run it is sent, and reports the bars it drew', () => {
   const p = panel();
@@ -31,10 +38,22 @@ test('the panel says it is ready, renders a run it is sent, and reports the bars
   assert.match(p.doc.body.textContent!, /No profile yet/);
   const run = fakeRun();
   p.send({ type: 'show', runId: 'run-1', run, previous: null });
-  assert.deepEqual(p.posted.at(-1), { type: 'rendered', runId: 'run-1', stepBars: timedSteps(run), compared: null, hints: 0, sweepCells: 0, rooflinePoints: 0 });
+  assert.deepEqual(p.posted.at(-1), {
+    type: 'rendered',
+    runId: 'run-1',
+    stepBars: timedSteps(run),
+    compared: null,
+    hints: 0,
+    sweepCells: 0,
+    rooflinePoints: 0,
+  });
   assert.equal(p.doc.querySelectorAll('svg.timelines .seg').length, timedSteps(run));
   assert.deepEqual(p.state(), { runId: 'run-1', compare: false }, 'the serializer gets the run id');
-  assert.equal(p.doc.querySelector<HTMLButtonElement>('#compare-toggle')!.disabled, true, 'nothing to compare with yet');
+  assert.equal(
+    p.doc.querySelector<HTMLButtonElement>('#compare-toggle')!.disabled,
+    true,
+    'nothing to compare with yet',
+  );
 });
 
 test('malformed or unknown messages from the host are ignored', () => {
@@ -43,7 +62,14 @@ test('malformed or unknown messages from the host are ignored', () => {
   p.send({ type: 'show', runId: 'run-1', run, previous: null });
   const before = p.posted.length;
   const html = p.doc.getElementById('app')!.innerHTML;
-  for (const bad of [{ type: 'show', runId: 'x', run: { ...run, variants: 'none' }, previous: null }, { type: 'eval', code: '1' }, 'show', null, { type: 'busy' }]) p.send(bad);
+  for (const bad of [
+    { type: 'show', runId: 'x', run: { ...run, variants: 'none' }, previous: null },
+    { type: 'eval', code: '1' },
+    'show',
+    null,
+    { type: 'busy' },
+  ])
+    p.send(bad);
   assert.equal(p.posted.length, before, 'nothing rendered, nothing posted');
   assert.equal(p.doc.getElementById('app')!.innerHTML, html);
 });
@@ -51,13 +77,20 @@ test('malformed or unknown messages from the host are ignored', () => {
 test('the toolbar posts rerun, export and log requests; rerun is disabled while a profile runs', () => {
   const p = panel();
   p.send({ type: 'show', runId: 'run-1', run: fakeRun(), previous: null });
-  const click = (id: string) => p.doc.getElementById(id)!.dispatchEvent(new p.win.MouseEvent('click', { bubbles: true }));
+  const click = (id: string) =>
+    p.doc.getElementById(id)!.dispatchEvent(new p.win.MouseEvent('click', { bubbles: true }));
   click('rerun');
   click('sweep');
   click('export-html');
   click('export-trace');
   click('show-log');
-  assert.deepEqual(p.posted.slice(-5), [{ type: 'rerun' }, { type: 'sweep' }, { type: 'export', format: 'html' }, { type: 'export', format: 'trace' }, { type: 'showLog' }]);
+  assert.deepEqual(p.posted.slice(-5), [
+    { type: 'rerun' },
+    { type: 'sweep' },
+    { type: 'export', format: 'html' },
+    { type: 'export', format: 'trace' },
+    { type: 'showLog' },
+  ]);
   p.send({ type: 'busy', busy: true, label: 'Profiling batch 2…' });
   assert.equal(p.doc.querySelector<HTMLButtonElement>('#rerun')!.disabled, true);
   assert.match(p.doc.querySelector('.busy-banner')!.textContent!, /Profiling batch 2/);
@@ -77,13 +110,24 @@ test('compare with the previous run shows both runs step by step, coloured by ch
   assert.equal(p.doc.getElementById('compare'), null, 'off until asked');
   p.doc.getElementById('compare-toggle')!.dispatchEvent(new p.win.MouseEvent('click', { bubbles: true }));
   const rows = [...p.doc.querySelectorAll('#compare tbody tr')];
-  assert.equal(rows.length, cur.variants.reduce((n, v) => n + v.steps.length + 1, 0));
+  assert.equal(
+    rows.length,
+    cur.variants.reduce((n, v) => n + v.steps.length + 1, 0),
+  );
   const slower = rows.filter((r) => r.classList.contains('diff-slower')).map((r) => r.children[1]!.textContent);
   assert.deepEqual(slower, ['einsum']);
   assert.match(rows.find((r) => r.children[1]!.textContent === 'einsum')!.textContent!, /3\.00x/);
   assert.deepEqual(p.posted.slice(-2), [
     { type: 'compareToggled', show: true },
-    { type: 'rendered', runId: 'run-2', stepBars: timedSteps(cur), compared: { previousRunId: 'run-1', rows: rows.length }, hints: 0, sweepCells: 0, rooflinePoints: 0 },
+    {
+      type: 'rendered',
+      runId: 'run-2',
+      stepBars: timedSteps(cur),
+      compared: { previousRunId: 'run-1', rows: rows.length },
+      hints: 0,
+      sweepCells: 0,
+      rooflinePoints: 0,
+    },
   ]);
   // the host can turn it on too ("Fourier Conv: Compare with Previous Run"), and it is remembered
   p.send({ type: 'compare', show: false });

@@ -22,7 +22,10 @@ test('the standalone report renders the verdict, one timeline row and one table 
   assert.equal(doc.querySelectorAll('section.variant').length, 3);
   // every per-call step is a bar whose hover card says how it was timed and what ran
   const tips = [...doc.querySelectorAll('svg.timelines g.step')].map((g) => g.getAttribute('data-tip') ?? '');
-  assert.equal(tips.length, run.variants.reduce((a, v) => a + v.steps.filter((s) => !s.oneOff).length, 0));
+  assert.equal(
+    tips.length,
+    run.variants.reduce((a, v) => a + v.steps.filter((s) => !s.oneOff).length, 0),
+  );
   assert.ok(tips.every((t) => /timing: wall-clock between syncs/.test(t) && /implementation: impl of /.test(t)));
   assert.match(doc.querySelector('svg.timelines')!.textContent!, /rfft2d\(kernel\) .* once \(cached\)/);
   const rows = [...doc.querySelectorAll('section.card table.steps')].pop()!.querySelectorAll('tbody tr');
@@ -39,7 +42,10 @@ test('hovering a step shows a card with its name first, then timing, implementat
   bar.dispatchEvent(new win.MouseEvent('mouseover', { bubbles: true, clientX: 10, clientY: 10 }));
   assert.equal(card.hidden, false);
   assert.equal(card.querySelector('strong')!.textContent, 'rfft2d(input) (outside the layer)');
-  assert.match(card.textContent!, /timing: wall-clock between syncs.*implementation: impl of rfft2d\(input\).*100 FLOP, 16 B moved/s);
+  assert.match(
+    card.textContent!,
+    /timing: wall-clock between syncs.*implementation: impl of rfft2d\(input\).*100 FLOP, 16 B moved/s,
+  );
   bar.dispatchEvent(new win.MouseEvent('mouseout', { bubbles: true, relatedTarget: doc.body }));
   assert.equal(card.hidden, true);
 });
@@ -76,22 +82,47 @@ test('a run with the model shows its hints ranked, the roofline with one dot per
   const { CPU, modelRun } = await import('../fixtures');
   const { DEFAULT_SPEC } = await import('../../src/core/spec');
   const base = modelRun(DEFAULT_SPEC, { scale: { 'seed/einsum': 10 } });
-  const cells = [3, 9, 28].map((k) => ({ kernel: k, inChannels: 1, outChannels: 32, spatialMs: k * k / 10, spectralMs: 7, predictedSpatialMs: k * k / 9, predictedSpectralMs: 6.5, predictedWinner: (k * k / 9 > 6.5 ? 'spectral' : 'spatial') as 'spatial' | 'spectral', measuredWinner: (k * k / 10 > 7 ? 'spectral' : 'spatial') as 'spatial' | 'spectral' }));
+  const cells = [3, 9, 28].map((k) => ({
+    kernel: k,
+    inChannels: 1,
+    outChannels: 32,
+    spatialMs: (k * k) / 10,
+    spectralMs: 7,
+    predictedSpatialMs: (k * k) / 9,
+    predictedSpectralMs: 6.5,
+    predictedWinner: ((k * k) / 9 > 6.5 ? 'spectral' : 'spatial') as 'spatial' | 'spectral',
+    measuredWinner: ((k * k) / 10 > 7 ? 'spectral' : 'spatial') as 'spatial' | 'spectral',
+  }));
   const sweep = {
-    status: 'ok' as const, createdAt: base.createdAt, engine: 'tfjs', backend: 'wasm', device: 'test CPU',
-    base: { batch: 32, height: 28, width: 28, padding: 'circular', layout: 'NHWC' }, kernels: [3, 9, 28], channels: [{ inChannels: 1, outChannels: 32 }],
-    settings: { warmup: 1, reps: 3 }, cells, crossover: { inChannels: 1, outChannels: 32, measured: 9, predicted: 9 },
-    crossovers: [{ inChannels: 1, outChannels: 32, measured: 9, predicted: 9 }], wallMs: 100,
+    status: 'ok' as const,
+    createdAt: base.createdAt,
+    engine: 'tfjs',
+    backend: 'wasm',
+    device: 'test CPU',
+    base: { batch: 32, height: 28, width: 28, padding: 'circular', layout: 'NHWC' },
+    kernels: [3, 9, 28],
+    channels: [{ inChannels: 1, outChannels: 32 }],
+    settings: { warmup: 1, reps: 3 },
+    cells,
+    crossover: { inChannels: 1, outChannels: 32, measured: 9, predicted: 9 },
+    crossovers: [{ inChannels: 1, outChannels: 32, measured: 9, predicted: 9 }],
+    wallMs: 100,
   };
   const run = withInsights(base, CPU, sweep);
   const doc = await render(run);
   const items = [...doc.querySelectorAll('#hints li.hint')];
-  assert.deepEqual(items.map((li) => li.getAttribute('data-hint')), run.hints!.map((h) => h.id));
+  assert.deepEqual(
+    items.map((li) => li.getAttribute('data-hint')),
+    run.hints!.map((h) => h.id),
+  );
   assert.match(items[0]!.textContent!, /Evidence: .*Change: .*Expected gain: .*Source: /s);
   const arithmetic = run.analysis!.steps.filter((s) => s.flops > 0 && s.medianMs > 0 && s.achievedGflops > 0).length;
   assert.equal(doc.querySelectorAll('svg.roofline .dot').length, arithmetic);
   assert.ok(doc.querySelector('svg.roofline path.roof'));
-  assert.equal(doc.querySelectorAll('svg.bounds g.row').length, Math.min(14, run.analysis!.steps.filter((s) => !s.oneOff).length));
+  assert.equal(
+    doc.querySelectorAll('svg.bounds g.row').length,
+    Math.min(14, run.analysis!.steps.filter((s) => !s.oneOff).length),
+  );
   assert.equal(doc.querySelectorAll('#sweep tbody tr').length, 3);
   assert.equal(doc.querySelectorAll('svg.sweep circle.dot').length, 6, 'two measured series');
   assert.equal(doc.querySelectorAll('svg.sweep path.series').length, 4, 'measured and model lines');
@@ -99,17 +130,48 @@ test('a run with the model shows its hints ranked, the roofline with one dot per
   assert.match(doc.querySelector('svg.sweep')!.textContent!, /FFT pays from k = 9/);
 });
 
-test('a sweep document renders on its own (fconv sweep\'s page)', async () => {
-  const doc = await render({ sweep: {
-    status: 'cancelled', createdAt: new Date(0).toISOString(), engine: 'tfjs', backend: 'wasm', device: 'cpu',
-    base: { batch: 2, height: 8, width: 8, padding: 'same', layout: 'NHWC' }, kernels: [3, 5], channels: [{ inChannels: 1, outChannels: 2 }],
-    settings: { warmup: 0, reps: 2 },
-    cells: [
-      { kernel: 3, inChannels: 1, outChannels: 2, spatialMs: 0.1, spectralMs: 0.3, predictedSpatialMs: 0.1, predictedSpectralMs: 0.2, predictedWinner: 'spatial', measuredWinner: 'spatial' },
-      { kernel: 5, inChannels: 1, outChannels: 2, spatialMs: null, spectralMs: null, predictedSpatialMs: 0.2, predictedSpectralMs: 0.2, predictedWinner: 'spatial', measuredWinner: null, note: 'not run (cancelled)' },
-    ],
-    crossover: { inChannels: 1, outChannels: 2, measured: null, predicted: null }, crossovers: [{ inChannels: 1, outChannels: 2, measured: null, predicted: null }], wallMs: 5,
-  } });
+test("a sweep document renders on its own (fconv sweep's page)", async () => {
+  const doc = await render({
+    sweep: {
+      status: 'cancelled',
+      createdAt: new Date(0).toISOString(),
+      engine: 'tfjs',
+      backend: 'wasm',
+      device: 'cpu',
+      base: { batch: 2, height: 8, width: 8, padding: 'same', layout: 'NHWC' },
+      kernels: [3, 5],
+      channels: [{ inChannels: 1, outChannels: 2 }],
+      settings: { warmup: 0, reps: 2 },
+      cells: [
+        {
+          kernel: 3,
+          inChannels: 1,
+          outChannels: 2,
+          spatialMs: 0.1,
+          spectralMs: 0.3,
+          predictedSpatialMs: 0.1,
+          predictedSpectralMs: 0.2,
+          predictedWinner: 'spatial',
+          measuredWinner: 'spatial',
+        },
+        {
+          kernel: 5,
+          inChannels: 1,
+          outChannels: 2,
+          spatialMs: null,
+          spectralMs: null,
+          predictedSpatialMs: 0.2,
+          predictedSpectralMs: 0.2,
+          predictedWinner: 'spatial',
+          measuredWinner: null,
+          note: 'not run (cancelled)',
+        },
+      ],
+      crossover: { inChannels: 1, outChannels: 2, measured: null, predicted: null },
+      crossovers: [{ inChannels: 1, outChannels: 2, measured: null, predicted: null }],
+      wallMs: 5,
+    },
+  });
   assert.equal(doc.querySelector('h1')?.textContent, 'Fourier Conv Sweep');
   assert.equal(doc.querySelector('.badge')?.textContent, 'cancelled');
   assert.match(doc.querySelector('#sweep')!.textContent!, /not run \(cancelled\)/);
@@ -119,7 +181,8 @@ test('a sweep document renders on its own (fconv sweep\'s page)', async () => {
 test("cuDNN's algorithm table is shown for the variants that have one, the algorithm used and the FFT ones marked", async () => {
   const run = fakeRun();
   const spatial = run.variants[0]!;
-  spatial.steps[0]!.implementation = 'cuDNN WINOGRAD (the fastest of 3 by cudnnFindConvolutionForwardAlgorithm, DEFAULT math)';
+  spatial.steps[0]!.implementation =
+    'cuDNN WINOGRAD (the fastest of 3 by cudnnFindConvolutionForwardAlgorithm, DEFAULT math)';
   spatial.algorithms = [
     { algo: 'WINOGRAD', status: 'ok', ms: 0.021, workspace: 0, math: 'DEFAULT' },
     { algo: 'FFT', status: 'CUDNN_STATUS_NOT_SUPPORTED', ms: -1, workspace: 0, math: 'DEFAULT' },

@@ -5,12 +5,24 @@
  */
 import { complexMatmulFlops, dftComplexFlops, dftRealFlops, fft2dFlops } from '../cost';
 import { type LayerSpec, geometry, inputShape, outputShape } from '../spec';
-import { type ExecutorTraits, type PlannedStep, type VariantPlan, fftPlanStep, layoutStep, padInputStep, step } from './step';
+import {
+  type ExecutorTraits,
+  type PlannedStep,
+  type VariantPlan,
+  fftPlanStep,
+  layoutStep,
+  padInputStep,
+  step,
+} from './step';
 
 export function planSeed(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
   const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co, kernelH: kh, kernelW: kw } = spec;
   const g = geometry(spec);
-  const P = g.fftH, Q = g.fftW, V = g.freqW, U = P, F = U * V;
+  const P = g.fftH,
+    Q = g.fftW,
+    V = g.freqW,
+    U = P,
+    F = U * V;
   const nhwc = spec.layout === 'NHWC';
   const base = {
     name: 'seed' as const,
@@ -27,51 +39,111 @@ export function planSeed(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
     // A library FFT: the permute to channels-first and the zero padding are part of each transform step.
     steps.push(
       step({
-        id: 'rfft2d-input', name: 'rfft2d(input)', category: 'forward-transform', kind: 'fft', inLayer: false,
-        inputShapes: [inputShape(spec)], outputShape: [B, F, Ci, 2], flops: fft2dFlops(B * Ci, P, Q),
+        id: 'rfft2d-input',
+        name: 'rfft2d(input)',
+        category: 'forward-transform',
+        kind: 'fft',
+        inLayer: false,
+        inputShapes: [inputShape(spec)],
+        outputShape: [B, F, Ci, 2],
+        flops: fft2dFlops(B * Ci, P, Q),
       }),
       step({
-        id: 'rfft2d-kernel', name: 'rfft2d(kernel)', category: 'kernel-transform', kind: 'fft',
-        inputShapes: [[Ci, kh, kw, Co]], outputShape: [Ci, Co, F, 2], flops: fft2dFlops(Ci * Co, P, Q),
+        id: 'rfft2d-kernel',
+        name: 'rfft2d(kernel)',
+        category: 'kernel-transform',
+        kind: 'fft',
+        inputShapes: [[Ci, kh, kw, Co]],
+        outputShape: [Ci, Co, F, 2],
+        flops: fft2dFlops(Ci * Co, P, Q),
       }),
       layoutStep('transpose-kernel', [Ci, Co, F, 2], [F, Ci, Co, 2]),
       step({
-        id: 'einsum', name: 'einsum', category: 'product', kind: 'bmm', inner: Ci,
-        inputShapes: [[B, F, Ci, 2], [F, Ci, Co, 2]], outputShape: [B, F, Co, 2], flops: complexMatmulFlops(F, B, Ci, Co),
+        id: 'einsum',
+        name: 'einsum',
+        category: 'product',
+        kind: 'bmm',
+        inner: Ci,
+        inputShapes: [
+          [B, F, Ci, 2],
+          [F, Ci, Co, 2],
+        ],
+        outputShape: [B, F, Co, 2],
+        flops: complexMatmulFlops(F, B, Ci, Co),
       }),
       step({
-        id: 'irfft2d', name: 'irfft2d', category: 'inverse-transform', kind: 'ifft', inLayer: false,
-        inputShapes: [[B, F, Co, 2]], outputShape: outputShape(spec, g), flops: fft2dFlops(B * Co, P, Q),
+        id: 'irfft2d',
+        name: 'irfft2d',
+        category: 'inverse-transform',
+        kind: 'ifft',
+        inLayer: false,
+        inputShapes: [[B, F, Co, 2]],
+        outputShape: outputShape(spec, g),
+        flops: fft2dFlops(B * Co, P, Q),
       }),
     );
     return { ...base, oneOff: [fftPlanStep(P, Q)], steps };
   }
   // Transforms composed of DFT GEMMs (rfft over W + complex DFT over H), each padding a step of its own.
   if (P !== H || Q !== W) steps.push(padInputStep(spec, P, Q));
-  steps.push(step({
-    id: 'rfft2d-input', name: 'rfft2d(input)', category: 'forward-transform', kind: 'fft', inLayer: false,
-    inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]], outputShape: [B, V, U, Ci, 2],
-    flops: dftRealFlops(B * Ci * P, Q) + dftComplexFlops(B * Ci * V, P),
-  }));
+  steps.push(
+    step({
+      id: 'rfft2d-input',
+      name: 'rfft2d(input)',
+      category: 'forward-transform',
+      kind: 'fft',
+      inLayer: false,
+      inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]],
+      outputShape: [B, V, U, Ci, 2],
+      flops: dftRealFlops(B * Ci * P, Q) + dftComplexFlops(B * Ci * V, P),
+    }),
+  );
   if (kh !== P || kw !== Q) {
-    steps.push(step({
-      id: 'pad-kernel', name: 'pad', category: 'padding', kind: 'pad', inner: Co,
-      inputShapes: [[Ci, kh, kw, Co]], outputShape: [Ci, P, Q, Co], flops: 0,
-    }));
+    steps.push(
+      step({
+        id: 'pad-kernel',
+        name: 'pad',
+        category: 'padding',
+        kind: 'pad',
+        inner: Co,
+        inputShapes: [[Ci, kh, kw, Co]],
+        outputShape: [Ci, P, Q, Co],
+        flops: 0,
+      }),
+    );
   }
   steps.push(
     step({
-      id: 'rfft2d-kernel', name: 'rfft2d(kernel)', category: 'kernel-transform', kind: 'fft',
-      inputShapes: [[Ci, P, Q, Co]], outputShape: [Ci, U, V, Co, 2], flops: dftRealFlops(Ci * Co * P, Q) + dftComplexFlops(Ci * Co * V, P),
+      id: 'rfft2d-kernel',
+      name: 'rfft2d(kernel)',
+      category: 'kernel-transform',
+      kind: 'fft',
+      inputShapes: [[Ci, P, Q, Co]],
+      outputShape: [Ci, U, V, Co, 2],
+      flops: dftRealFlops(Ci * Co * P, Q) + dftComplexFlops(Ci * Co * V, P),
     }),
     layoutStep('transpose-kernel', [Ci, U, V, Co, 2], [V, U, Ci, Co, 2]),
     step({
-      id: 'einsum', name: 'einsum', category: 'product', kind: 'bmm', inner: Ci,
-      inputShapes: [[B, V, U, Ci, 2], [V, U, Ci, Co, 2]], outputShape: [B, V, U, Co, 2], flops: complexMatmulFlops(F, B, Ci, Co),
+      id: 'einsum',
+      name: 'einsum',
+      category: 'product',
+      kind: 'bmm',
+      inner: Ci,
+      inputShapes: [
+        [B, V, U, Ci, 2],
+        [V, U, Ci, Co, 2],
+      ],
+      outputShape: [B, V, U, Co, 2],
+      flops: complexMatmulFlops(F, B, Ci, Co),
     }),
     step({
-      id: 'irfft2d', name: 'irfft2d', category: 'inverse-transform', kind: 'ifft', inLayer: false,
-      inputShapes: [[B, V, U, Co, 2]], outputShape: outputShape(spec, g),
+      id: 'irfft2d',
+      name: 'irfft2d',
+      category: 'inverse-transform',
+      kind: 'ifft',
+      inLayer: false,
+      inputShapes: [[B, V, U, Co, 2]],
+      outputShape: outputShape(spec, g),
       flops: dftComplexFlops(B * Co * V, U) + 2 * B * Co * P * 2 * V * Q,
     }),
   );

@@ -25,21 +25,38 @@ function convSteps(spec: LayerSpec, c: ConvShape, t: ExecutorTraits): PlannedSte
   const weights = [kh, kw, Ci, Co];
   const conv = (input: number[], output: number[], oh: number, ow: number) =>
     step({
-      id: 'conv2d', name: 'conv2d', category: 'convolution', kind: 'conv', inner: Ci, kernel: Math.max(kh, kw),
-      inputShapes: [input, weights], outputShape: output, flops: convFlops(B, oh, ow, Ci, Co, kh, kw),
+      id: 'conv2d',
+      name: 'conv2d',
+      category: 'convolution',
+      kind: 'conv',
+      inner: Ci,
+      kernel: Math.max(kh, kw),
+      inputShapes: [input, weights],
+      outputShape: output,
+      flops: convFlops(B, oh, ow, Ci, Co, kh, kw),
     });
   if (t.conv === 'explicit') {
     // Explicit zero / wrap padding to (H + kh − 1) × (W + kw − 1), then a 'valid' convolution in the spec's layout.
-    const ph = c.valid ? H : H + kh - 1, pw = c.valid ? W : W + kw - 1;
-    const oh = ph - kh + 1, ow = pw - kw + 1;
+    const ph = c.valid ? H : H + kh - 1,
+      pw = c.valid ? W : W + kw - 1;
+    const oh = ph - kh + 1,
+      ow = pw - kw + 1;
     const shape = (h: number, w: number, ch: number) => (nhwc ? [B, h, w, ch] : [B, ch, h, w]);
     const steps: PlannedStep[] = [];
     if (!c.valid) {
       const input = inputShape(spec);
-      steps.push(step({
-        id: 'pad', name: 'pad', category: 'padding', kind: 'pad', inner: input.at(-1),
-        inputShapes: [input], outputShape: shape(ph, pw, Ci), flops: 0,
-      }));
+      steps.push(
+        step({
+          id: 'pad',
+          name: 'pad',
+          category: 'padding',
+          kind: 'pad',
+          inner: input.at(-1),
+          inputShapes: [input],
+          outputShape: shape(ph, pw, Ci),
+          flops: 0,
+        }),
+      );
     }
     steps.push(conv(shape(ph, pw, Ci), shape(oh, ow, Co), oh, ow));
     return steps;
@@ -51,7 +68,18 @@ function convSteps(spec: LayerSpec, c: ConvShape, t: ExecutorTraits): PlannedSte
   let convIn = [B, H, W, Ci];
   if (c.circular && (kh > 1 || kw > 1)) {
     const padded = [B, H + kh - 1, W + kw - 1, Ci];
-    steps.push(step({ id: 'pad-wrap', name: 'pad', category: 'padding', kind: 'pad', inner: Ci, inputShapes: [convIn], outputShape: padded, flops: 0 }));
+    steps.push(
+      step({
+        id: 'pad-wrap',
+        name: 'pad',
+        category: 'padding',
+        kind: 'pad',
+        inner: Ci,
+        inputShapes: [convIn],
+        outputShape: padded,
+        flops: 0,
+      }),
+    );
     convIn = padded;
   }
   steps.push(conv(convIn, outNhwc, c.outH, c.outW));

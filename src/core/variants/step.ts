@@ -94,7 +94,13 @@ export function orientationFor(backend: string): Orientation {
 
 /** The tfjs engine's executors on a backend (wasm, cpu, tensorflow). */
 export function tfjsTraits(backend: string, gaussMin = gaussMinInChannels(backend)): ExecutorTraits {
-  return { backend, transforms: 'dft-gemm', orientation: orientationFor(backend), conv: 'nhwc-builtin', gaussMinInChannels: gaussMin };
+  return {
+    backend,
+    transforms: 'dft-gemm',
+    orientation: orientationFor(backend),
+    conv: 'nhwc-builtin',
+    gaussMinInChannels: gaussMin,
+  };
 }
 
 /** The executor traits of an engine's backend (cuda, wasm, cpu, tensorflow). */
@@ -111,7 +117,8 @@ export const CUDA_TRAITS: ExecutorTraits = {
   gaussMinInChannels: 8,
 };
 
-type StepInit = Omit<PlannedStep, 'bytes' | 'inLayer' | 'oneOff'> & Partial<Pick<PlannedStep, 'bytes' | 'inLayer' | 'oneOff'>>;
+type StepInit = Omit<PlannedStep, 'bytes' | 'inLayer' | 'oneOff'> &
+  Partial<Pick<PlannedStep, 'bytes' | 'inLayer' | 'oneOff'>>;
 
 /**
  * What a recorded step computes: its plan's category; runs saved before steps carried one are read from
@@ -137,14 +144,32 @@ export function step(s: StepInit): PlannedStep {
 
 /** A layout change (transpose / permute). */
 export function layoutStep(id: string, input: number[], output: number[], inLayer = true): PlannedStep {
-  return step({ id, name: 'transpose', category: 'layout', kind: 'copy' satisfies StepKind, inputShapes: [input], outputShape: output, flops: 0, inLayer });
+  return step({
+    id,
+    name: 'transpose',
+    category: 'layout',
+    kind: 'copy' satisfies StepKind,
+    inputShapes: [input],
+    outputShape: output,
+    flops: 0,
+    inLayer,
+  });
 }
 
 /** The one-off host step that creates a variant's FFT plans (what a library FFT does on a first call). */
 export function fftPlanStep(P: number, Q: number): PlannedStep {
   return step({
-    id: 'fft-plans', name: 'cuFFT plans', category: 'setup', kind: 'fft', oneOff: true, inLayer: false, hostTimed: true,
-    inputShapes: [], outputShape: [P, Q], flops: 0, bytes: 0,
+    id: 'fft-plans',
+    name: 'cuFFT plans',
+    category: 'setup',
+    kind: 'fft',
+    oneOff: true,
+    inLayer: false,
+    hostTimed: true,
+    inputShapes: [],
+    outputShape: [P, Q],
+    flops: 0,
+    bytes: 0,
   });
 }
 
@@ -153,7 +178,14 @@ export function padInputStep(spec: LayerSpec, P: number, Q: number): PlannedStep
   const { batch: B, inChannels: Ci } = spec;
   const nhwc = spec.layout === 'NHWC';
   return step({
-    id: 'pad-input', name: 'pad', category: 'padding', kind: 'pad', inLayer: false, inner: nhwc ? Ci : spec.width,
-    inputShapes: [inputShape(spec)], outputShape: nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q], flops: 0,
+    id: 'pad-input',
+    name: 'pad',
+    category: 'padding',
+    kind: 'pad',
+    inLayer: false,
+    inner: nhwc ? Ci : spec.width,
+    inputShapes: [inputShape(spec)],
+    outputShape: nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q],
+    flops: 0,
   });
 }

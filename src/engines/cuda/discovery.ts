@@ -61,13 +61,60 @@ export interface CudaAddon {
   fftExec(o: { plan: number; input: number; output: number }): void;
   fftDestroy(plan: number): void;
   /** Row-major C[b] (m×n) = A[b] (m×k) · B[b] (k×n), complex interleaved; strides in complex elements. */
-  cgemm(o: { m: number; n: number; k: number; a: number; strideA: number; b: number; strideB: number; c: number; strideC: number; batch: number; gauss?: boolean }): void;
+  cgemm(o: {
+    m: number;
+    n: number;
+    k: number;
+    a: number;
+    strideA: number;
+    b: number;
+    strideB: number;
+    c: number;
+    strideC: number;
+    batch: number;
+    gauss?: boolean;
+  }): void;
   /** out = in permuted: dims d0..d3 of `elem` floats each, output axis j = input axis p_j. */
-  permute(o: { input: number; output: number; d0: number; d1: number; d2: number; d3: number; p0: number; p1: number; p2: number; p3: number; elem: number }): void;
+  permute(o: {
+    input: number;
+    output: number;
+    d0: number;
+    d1: number;
+    d2: number;
+    d3: number;
+    p0: number;
+    p1: number;
+    p2: number;
+    p3: number;
+    elem: number;
+  }): void;
   /** out[b, i, j, c] (oh×ow) = in[b, i − top, j − left, c] (h×w), zero outside or wrapped when circular. */
-  pad(o: { input: number; output: number; batch: number; h: number; w: number; c: number; top: number; left: number; oh: number; ow: number; circular?: boolean }): void;
+  pad(o: {
+    input: number;
+    output: number;
+    batch: number;
+    h: number;
+    w: number;
+    c: number;
+    top: number;
+    left: number;
+    oh: number;
+    ow: number;
+    circular?: boolean;
+  }): void;
   /** out[b, i, j] (oh×ow) = scale · in[b, top + i, left + j] (h×w). */
-  crop(o: { input: number; output: number; batch: number; h: number; w: number; top: number; left: number; oh: number; ow: number; scale: number }): void;
+  crop(o: {
+    input: number;
+    output: number;
+    batch: number;
+    h: number;
+    w: number;
+    top: number;
+    left: number;
+    oh: number;
+    ow: number;
+    scale: number;
+  }): void;
   /** y[b, o, f] = x[b, f] · k[o, f], complex. */
   bcastCmul(o: { x: number; k: number; y: number; batch: number; out: number; freqs: number }): void;
   conv(d: ConvOptions, algo: [string]): void;
@@ -77,11 +124,21 @@ export interface CudaAddon {
 
 /** A cuDNN convolution: input n×c×h×w, filters k×c×r×s (KRSC for NHWC, KCRS for NCHW), stride 1. */
 export interface ConvOptions {
-  n: number; c: number; h: number; w: number; k: number; r: number; s: number;
-  padH: number; padW: number; nhwc: boolean;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  r: number;
+  s: number;
+  padH: number;
+  padW: number;
+  nhwc: boolean;
   /** true: convolution (flipped filter); false: cross-correlation (what Conv2D computes). */
   convolution: boolean;
-  x: number; filter: number; y: number;
+  x: number;
+  filter: number;
+  y: number;
 }
 
 export interface AlgorithmPerf {
@@ -113,9 +170,17 @@ export class AddonUnavailableError extends Error {
 }
 
 /** The built addon: next to the bundle (dist/native) or in native/build (development). */
-export function loadAddon(candidates = [path.join(__dirname, 'native', 'fconv_cuda.node'), path.join(__dirname, '..', 'native', 'build', 'Release', 'fconv_cuda.node')]): CudaAddon {
+export function loadAddon(
+  candidates = [
+    path.join(__dirname, 'native', 'fconv_cuda.node'),
+    path.join(__dirname, '..', 'native', 'build', 'Release', 'fconv_cuda.node'),
+  ],
+): CudaAddon {
   const found = candidates.find((c) => fs.existsSync(c));
-  if (!found) throw new AddonUnavailableError(`the CUDA addon is not built (looked for ${candidates.join(', ')}; it needs a C++ toolchain at install: npm run build shows why it was skipped)`);
+  if (!found)
+    throw new AddonUnavailableError(
+      `the CUDA addon is not built (looked for ${candidates.join(', ')}; it needs a C++ toolchain at install: npm run build shows why it was skipped)`,
+    );
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(found) as CudaAddon;
@@ -137,10 +202,21 @@ export function sitePackages(env: NodeJS.ProcessEnv = process.env, askPython = t
   }
   if (askPython) {
     try {
-      const text = execFileSync(env.FCONV_PYTHON ?? 'python3', ['-c', 'import site, sys; print("\\n".join(site.getsitepackages() + [site.getusersitepackages()]))'], {
-        encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000, env,
-      });
-      for (const l of text.split('\n').map((x) => x.trim()).filter(Boolean)) out.add(l);
+      const text = execFileSync(
+        env.FCONV_PYTHON ?? 'python3',
+        ['-c', 'import site, sys; print("\\n".join(site.getsitepackages() + [site.getusersitepackages()]))'],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+          timeout: 3000,
+          env,
+        },
+      );
+      for (const l of text
+        .split('\n')
+        .map((x) => x.trim())
+        .filter(Boolean))
+        out.add(l);
     } catch {
       /* no python3 */
     }
@@ -148,7 +224,9 @@ export function sitePackages(env: NodeJS.ProcessEnv = process.env, askPython = t
   return [...out].filter((d) => fs.existsSync(d));
 }
 
-export function searchDirs(opts: { setting?: string[]; env?: NodeJS.ProcessEnv; sitePackages?: string[] } = {}): SearchDir[] {
+export function searchDirs(
+  opts: { setting?: string[]; env?: NodeJS.ProcessEnv; sitePackages?: string[] } = {},
+): SearchDir[] {
   const env = opts.env ?? process.env;
   const out: SearchDir[] = [];
   const add = (dir: string | undefined, from: string) => {
@@ -161,10 +239,17 @@ export function searchDirs(opts: { setting?: string[]; env?: NodeJS.ProcessEnv; 
     if (home) for (const sub of ['lib64', 'lib', 'targets/x86_64-linux/lib']) add(path.join(home, sub), key);
   }
   for (const d of (env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) add(d, 'LD_LIBRARY_PATH');
-  for (const d of ['/usr/local/cuda/lib64', '/usr/local/cuda/targets/x86_64-linux/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib/wsl/lib']) add(d, 'system');
+  for (const d of [
+    '/usr/local/cuda/lib64',
+    '/usr/local/cuda/targets/x86_64-linux/lib',
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib/wsl/lib',
+  ])
+    add(d, 'system');
   for (const sp of opts.sitePackages ?? sitePackages(env)) {
     const nv = path.join(sp, 'nvidia');
-    let subs: string[] = [];
+    let subs: string[];
     try {
       subs = fs.readdirSync(nv);
     } catch {
@@ -181,12 +266,16 @@ export function searchDirs(opts: { setting?: string[]; env?: NodeJS.ProcessEnv; 
 /** One line per library (found where, or what was tried), and the driver's answer. */
 export function describeDiscovery(d: Discovery, dirs: SearchDir[]): string[] {
   const fromOf = (p: string) => dirs.find((x) => p.startsWith(`${x.dir}/`))?.from ?? 'the dynamic loader';
-  const lines = d.libraries.map((l) => (l.path
-    ? `${l.name}: ${l.path} (from ${fromOf(l.path)})`
-    : `${l.name}: not found (${l.tried.length} places tried; ${l.error})`));
-  lines.push(d.driver.ok
-    ? `driver${d.driver.version ? ` ${Math.floor(d.driver.version / 1000)}.${(d.driver.version % 1000) / 10}` : ''}: ${d.driver.devices.map((x) => `GPU ${x.index} ${x.name} (sm ${x.computeCapability}, ${x.smCount} SMs, ${(x.memoryTotal / 2 ** 30).toFixed(0)} GiB)`).join('; ')}`
-    : `driver: ${d.driver.reason}`);
+  const lines = d.libraries.map((l) =>
+    l.path
+      ? `${l.name}: ${l.path} (from ${fromOf(l.path)})`
+      : `${l.name}: not found (${l.tried.length} places tried; ${l.error})`,
+  );
+  lines.push(
+    d.driver.ok
+      ? `driver${d.driver.version ? ` ${Math.floor(d.driver.version / 1000)}.${(d.driver.version % 1000) / 10}` : ''}: ${d.driver.devices.map((x) => `GPU ${x.index} ${x.name} (sm ${x.computeCapability}, ${x.smCount} SMs, ${(x.memoryTotal / 2 ** 30).toFixed(0)} GiB)`).join('; ')}`
+      : `driver: ${d.driver.reason}`,
+  );
   return lines;
 }
 
@@ -194,5 +283,7 @@ export function describeDiscovery(d: Discovery, dirs: SearchDir[]): string[] {
 export function unavailableReason(d: Discovery): string | undefined {
   if (!d.driver.ok) return d.driver.reason;
   const missing = REQUIRED.filter((n) => !d.libraries.find((l) => l.name === n)?.path);
-  return missing.length ? `missing ${missing.map((m) => `lib${m}`).join(', ')} (install the CUDA toolkit or a PyTorch/TensorFlow wheel with its nvidia-* packages, or point FCONV_CUDA_LIB_DIRS at them)` : undefined;
+  return missing.length
+    ? `missing ${missing.map((m) => `lib${m}`).join(', ')} (install the CUDA toolkit or a PyTorch/TensorFlow wheel with its nvidia-* packages, or point FCONV_CUDA_LIB_DIRS at them)`
+    : undefined;
 }

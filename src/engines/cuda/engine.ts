@@ -10,7 +10,13 @@ import type { LayerData } from '../../core/data';
 import type { TimingSource, VariantName } from '../../core/run';
 import type { LayerSpec } from '../../core/spec';
 import { CUDA_TRAITS, planVariant } from '../../core/variants';
-import { type Engine, type EngineCapabilities, EngineUnavailableError, OutOfMemoryError, type PreparedVariant } from '../engine';
+import {
+  type Engine,
+  type EngineCapabilities,
+  EngineUnavailableError,
+  OutOfMemoryError,
+  type PreparedVariant,
+} from '../engine';
 import { type Executors, bindPlan } from '../executor';
 import { type CudaAddon, type SearchDir, describeDiscovery, isCudaError, unavailableReason } from './discovery';
 import { Builder, type Buf, isBuf } from './variants/builder';
@@ -44,11 +50,22 @@ export class CudaEngine implements Engine {
   readonly name = 'cuda';
   readonly backend = 'cuda';
   readonly timing: TimingSource = 'gpu-events';
-  readonly timingNote = 'CUDA events recorded around every step on the stream (cudaEventElapsedTime); warm-up runs build the cuFFT plans and cuDNN workspaces first';
-  readonly capabilities: EngineCapabilities = { complexFft: true, complexEinsum: true, complexTranspose: true, asyncKernels: true };
+  readonly timingNote =
+    'CUDA events recorded around every step on the stream (cudaEventElapsedTime); warm-up runs build the cuFFT plans and cuDNN workspaces first';
+  readonly capabilities: EngineCapabilities = {
+    complexFft: true,
+    complexEinsum: true,
+    complexTranspose: true,
+    asyncKernels: true,
+  };
   private readonly events: [number, number];
 
-  private constructor(readonly addon: CudaAddon, readonly device: string, readonly notes: string[], readonly hasCudnn: boolean) {
+  private constructor(
+    readonly addon: CudaAddon,
+    readonly device: string,
+    readonly notes: string[],
+    readonly hasCudnn: boolean,
+  ) {
     this.events = [addon.eventCreate(), addon.eventCreate()];
   }
 
@@ -75,7 +92,12 @@ export class CudaEngine implements Engine {
     } catch {
       /* memory info is optional */
     }
-    return new CudaEngine(addon, `GPU ${gpu.name} (sm ${gpu.computeCapability}, ${gpu.smCount} SMs${mem}) via cuFFT/cuBLAS/cuDNN`, notes, ops.cudnn);
+    return new CudaEngine(
+      addon,
+      `GPU ${gpu.name} (sm ${gpu.computeCapability}, ${gpu.smCount} SMs${mem}) via cuFFT/cuBLAS/cuDNN`,
+      notes,
+      ops.cudnn,
+    );
   }
 
   measure<T>(launch: () => T): { value: T; ms: number } {
@@ -132,9 +154,12 @@ export class CudaEngine implements Engine {
       const b = new Builder(this.addon, spec, data, alloc, upload, this.hasCudnn);
       const plan = planVariant(variant, spec, CUDA_TRAITS);
       const built: { executors: Executors; algorithms?: PreparedVariant['algorithms'] } =
-        variant === 'spatial' ? spatialExecutors(b)
-          : variant === 'spatial-equivalent' ? spatialEquivalentExecutors(b)
-            : variant === 'seed' ? seedExecutors(b)
+        variant === 'spatial'
+          ? spatialExecutors(b)
+          : variant === 'spatial-equivalent'
+            ? spatialEquivalentExecutors(b)
+            : variant === 'seed'
+              ? seedExecutors(b)
               : optimizedExecutors(b, CUDA_TRAITS.gaussMinInChannels);
       return bindPlan(plan, built.executors, { persistent: new Map(), dispose: free, algorithms: built.algorithms });
     } catch (e) {

@@ -13,9 +13,14 @@ import { EngineUnavailableError } from '../engine';
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKENDS)[number];
 
-
 /** The shared libraries libtensorflow 2.9.1 GPU (tfjs-node-gpu 4.22) dlopens. */
-export const TFJS_GPU_LIBS = ['libcudart.so.11.0', 'libcublas.so.11', 'libcublasLt.so.11', 'libcufft.so.10', 'libcudnn.so.8'];
+export const TFJS_GPU_LIBS = [
+  'libcudart.so.11.0',
+  'libcublas.so.11',
+  'libcublasLt.so.11',
+  'libcufft.so.10',
+  'libcudnn.so.8',
+];
 
 export interface DetectDeps {
   /** `require` for the optional packages (injected by tests). */
@@ -38,7 +43,10 @@ function errMessage(e: unknown): string {
 
 /** The package itself is absent (not: present but one of its files, e.g. its native binding, is). */
 function isNotFound(e: unknown, id: string): boolean {
-  return (e as { code?: string })?.code === 'MODULE_NOT_FOUND' && (errMessage(e).includes(`'${id}'`) || errMessage(e).includes(`'${id}/package.json'`));
+  return (
+    (e as { code?: string })?.code === 'MODULE_NOT_FOUND' &&
+    (errMessage(e).includes(`'${id}'`) || errMessage(e).includes(`'${id}/package.json'`))
+  );
 }
 
 /** Decides which backend to use, loading the optional packages it tries. Pure apart from `deps`. */
@@ -53,12 +61,16 @@ export function detectBackend(requested: BackendRequest, deps: DetectDeps): Dete
         // (libtensorflow would log and silently run on the CPU).
         deps.requireFn(`${pkg}/package.json`);
       } catch (e) {
-        const why = isNotFound(e, pkg) ? 'not installed (optional; needs CUDA 11.2 and cuDNN 8.1)' : `not loadable: ${errMessage(e)}`;
+        const why = isNotFound(e, pkg)
+          ? 'not installed (optional; needs CUDA 11.2 and cuDNN 8.1)'
+          : `not loadable: ${errMessage(e)}`;
         notes.push(`${pkg}: ${why}`);
         return undefined;
       }
       if (missing.length) {
-        notes.push(`${pkg} is installed but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing (it needs CUDA 11.2 and cuDNN 8.1; no CUDA 12 build exists)`);
+        notes.push(
+          `${pkg} is installed but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing (it needs CUDA 11.2 and cuDNN 8.1; no CUDA 12 build exists)`,
+        );
         return undefined;
       }
     }
@@ -81,12 +93,16 @@ export function detectBackend(requested: BackendRequest, deps: DetectDeps): Dete
       return undefined;
     }
   };
-  const order: Array<Detected['flavour']> = forced ? [requested as Detected['flavour']] : ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+  const order: Array<Detected['flavour']> = forced
+    ? [requested as Detected['flavour']]
+    : ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
   const chosen = (d: Detected): Detected => {
     const first = order[0]!;
     d.notes.push(
-      forced ? `using ${d.flavour} (forced with --engine)`
-        : d.flavour === first ? `using ${d.flavour}`
+      forced
+        ? `using ${d.flavour} (forced with --engine)`
+        : d.flavour === first
+          ? `using ${d.flavour}`
           : `using ${d.flavour} instead${d.flavour === 'wasm' ? ' (the embedded engine)' : ''}`,
     );
     return d;
@@ -109,18 +125,28 @@ export function detectBackend(requested: BackendRequest, deps: DetectDeps): Dete
       return chosen({ backend: 'cpu', flavour: 'cpu', notes });
     }
   }
-  throw new EngineUnavailableError(`engine ${requested} is not available here: ${notes.join('; ')}. Without --engine the profile picks the best engine that is (the embedded wasm engine always is).`);
+  throw new EngineUnavailableError(
+    `engine ${requested} is not available here: ${notes.join('; ')}. Without --engine the profile picks the best engine that is (the embedded wasm engine always is).`,
+  );
 }
 
 /** Library search the way the dynamic loader does it: LD_LIBRARY_PATH, ldconfig's cache, the usual dirs. */
 export function missingSharedLibs(names: string[]): string[] {
   const dirs = [
     ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
-    '/usr/local/cuda/lib64', '/usr/local/cuda-11.2/lib64', '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib',
+    '/usr/local/cuda/lib64',
+    '/usr/local/cuda-11.2/lib64',
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
   ];
   let ldcache = '';
   try {
-    ldcache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 });
+    ldcache = execFileSync('ldconfig', ['-p'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 2000,
+    });
   } catch {
     /* no ldconfig: directories only */
   }
@@ -135,16 +161,25 @@ export function locateWasmDir(): string | undefined {
   } catch {
     /* not resolvable */
   }
-  return candidates.find((d) => fs.existsSync(path.join(d, 'tfjs-backend-wasm-simd.wasm')) && fs.existsSync(path.join(d, 'tfjs-backend-wasm.wasm')));
+  return candidates.find(
+    (d) =>
+      fs.existsSync(path.join(d, 'tfjs-backend-wasm-simd.wasm')) &&
+      fs.existsSync(path.join(d, 'tfjs-backend-wasm.wasm')),
+  );
 }
 
 /** The GPU's name from nvidia-smi, when there is one (undefined otherwise; never throws). */
 export function gpuName(): string | undefined {
   try {
     const out = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total', '--format=csv,noheader'], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 3000,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 3000,
     });
-    const first = out.split('\n').map((l) => l.trim()).find(Boolean);
+    const first = out
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean);
     return first || undefined;
   } catch {
     return undefined;

@@ -59,8 +59,10 @@ class MatrixCache {
 }
 
 export class PlanarComplex implements ComplexKit {
-  readonly label = "tfjs's rfft/irfft composition with each FFT as an N×N DFT-as-GEMM on (re, im) pairs (no complex kernels on this backend)";
-  readonly einsumLabel = 'transposes + 4 real batchMatMuls over H·(W/2+1) frequency batches (TF\'s lowering of the einsum; no Einsum or complex kernels on this backend)';
+  readonly label =
+    "tfjs's rfft/irfft composition with each FFT as an N×N DFT-as-GEMM on (re, im) pairs (no complex kernels on this backend)";
+  readonly einsumLabel =
+    "transposes + 4 real batchMatMuls over H·(W/2+1) frequency batches (TF's lowering of the einsum; no Einsum or complex kernels on this backend)";
   readonly transposeLabel = 'transpose of the real and imaginary parts';
   private readonly mats = new MatrixCache();
 
@@ -93,10 +95,11 @@ export class PlanarComplex implements ComplexKit {
     const { re, im } = cx as Pair;
     const n = re.shape[re.shape.length - 1]!;
     const { c, s } = this.cs(n, inverse);
-    const rc = lastDimMatmul(re, c), is = lastDimMatmul(im, s), ic = lastDimMatmul(im, c), rs = lastDimMatmul(re, s);
-    const out = inverse
-      ? { re: tf.sub(rc, is), im: tf.add(ic, rs) }
-      : { re: tf.add(rc, is), im: tf.sub(ic, rs) };
+    const rc = lastDimMatmul(re, c),
+      is = lastDimMatmul(im, s),
+      ic = lastDimMatmul(im, c),
+      rs = lastDimMatmul(re, s);
+    const out = inverse ? { re: tf.sub(rc, is), im: tf.add(ic, rs) } : { re: tf.add(rc, is), im: tf.sub(ic, rs) };
     tf.dispose([rc, is, ic, rs]);
     return out;
   }
@@ -134,9 +137,16 @@ export class PlanarComplex implements ComplexKit {
     // ijkl → (jk, i, l): frequencies become the batch of the matmul.
     const xt = (t: tf.Tensor) => tf.reshape(tf.transpose(t, [1, 2, 0, 3]), [j * kk, b, l]) as tf.Tensor3D;
     const kt = (t: tf.Tensor) => tf.reshape(t, [j * kk, l, o]) as tf.Tensor3D;
-    const xr = xt(x.re), xi = xt(x.im), kr = kt(k.re), ki = kt(k.im);
-    const rr = tf.matMul(xr, kr), ii = tf.matMul(xi, ki), ri = tf.matMul(xr, ki), ir = tf.matMul(xi, kr);
-    const yr = tf.sub(rr, ii), yi = tf.add(ri, ir);
+    const xr = xt(x.re),
+      xi = xt(x.im),
+      kr = kt(k.re),
+      ki = kt(k.im);
+    const rr = tf.matMul(xr, kr),
+      ii = tf.matMul(xi, ki),
+      ri = tf.matMul(xr, ki),
+      ir = tf.matMul(xi, kr);
+    const yr = tf.sub(rr, ii),
+      yi = tf.add(ri, ir);
     const back = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [j, kk, b, o]), [2, 0, 1, 3]);
     const out = { re: back(yr), im: back(yi) };
     tf.dispose([xr, xi, rr, ii, ri, ir, yr, yi]);
@@ -152,7 +162,6 @@ export class PlanarComplex implements ComplexKit {
   }
 }
 
-
 export interface NativeCaps {
   complexTranspose: boolean;
   complexEinsum: boolean;
@@ -164,7 +173,10 @@ export class NativeComplex implements ComplexKit {
   readonly transposeLabel: string;
   private readonly planar = new PlanarComplex();
 
-  constructor(private readonly caps: NativeCaps, backend: string) {
+  constructor(
+    private readonly caps: NativeCaps,
+    backend: string,
+  ) {
     this.label = `tf.spectral rfft/fft/irfft (complex64 FFT kernel on ${backend})`;
     this.einsumLabel = caps.complexEinsum
       ? `tf.einsum on complex64 (${backend})`
@@ -205,7 +217,10 @@ export class NativeComplex implements ComplexKit {
     const k = kc as tf.Tensor;
     if (this.caps.complexEinsum) return tf.einsum('ijkl,jklo->ijko', x, k);
     return tf.tidy(() => {
-      const xr = tf.real(x), xi = tf.imag(x), kr = tf.real(k), ki = tf.imag(k);
+      const xr = tf.real(x),
+        xi = tf.imag(x),
+        kr = tf.real(k),
+        ki = tf.imag(k);
       const e = (a: tf.Tensor, b: tf.Tensor) => tf.einsum('ijkl,jklo->ijko', a, b);
       return tf.complex(tf.sub(e(xr, kr), e(xi, ki)), tf.add(e(xr, ki), e(xi, kr)));
     });

@@ -4,7 +4,15 @@ import type { LayerData } from '../../core/data';
 import type { TimingSource, VariantName } from '../../core/run';
 import type { LayerSpec } from '../../core/spec';
 import type { Engine, EngineCapabilities, PreparedVariant } from '../engine';
-import { type BackendRequest, type DetectDeps, type Detected, cpuModel, defaultDetectDeps, detectBackend, gpuName } from './backends';
+import {
+  type BackendRequest,
+  type DetectDeps,
+  type Detected,
+  cpuModel,
+  defaultDetectDeps,
+  detectBackend,
+  gpuName,
+} from './backends';
 import { type ComplexKit, NativeComplex, PlanarComplex } from './complex';
 import type { Probe } from '../../core/model';
 import { runProbe } from './probe';
@@ -36,7 +44,10 @@ export class TfjsEngine implements Engine {
     // wasm32 addresses at most 4 GiB; tfjs's wasm heap grows up to that.
     if (backend === 'wasm') this.memoryLimitBytes = 4 * 2 ** 30;
     this.kit = this.capabilities.complexFft
-      ? new NativeComplex({ complexEinsum: this.capabilities.complexEinsum, complexTranspose: this.capabilities.complexTranspose }, backend)
+      ? new NativeComplex(
+          { complexEinsum: this.capabilities.complexEinsum, complexTranspose: this.capabilities.complexTranspose },
+          backend,
+        )
       : new PlanarComplex();
   }
 
@@ -56,28 +67,40 @@ export class TfjsEngine implements Engine {
     tf.enableProdMode();
     const cpu = cpuModel();
     const device =
-      d.flavour === 'tensorflow-gpu' ? `GPU ${gpuName() ?? '(name unknown: no nvidia-smi)'} via libtensorflow (tfjs-node-gpu); host ${cpu}`
-        : d.flavour === 'tensorflow' ? `CPU via libtensorflow (tfjs-node): ${cpu}`
-          : d.backend === 'wasm' ? `CPU via WebAssembly SIMD + XNNPACK, 1 thread: ${cpu}`
+      d.flavour === 'tensorflow-gpu'
+        ? `GPU ${gpuName() ?? '(name unknown: no nvidia-smi)'} via libtensorflow (tfjs-node-gpu); host ${cpu}`
+        : d.flavour === 'tensorflow'
+          ? `CPU via libtensorflow (tfjs-node): ${cpu}`
+          : d.backend === 'wasm'
+            ? `CPU via WebAssembly SIMD + XNNPACK, 1 thread: ${cpu}`
             : `CPU via plain JavaScript kernels: ${cpu}`;
-    const timingNote = d.flavour === 'tensorflow-gpu'
-      ? 'wall-clock between explicit syncs (a 1-element read after each step waits for the GPU stream; tf.time on this backend would time only the launch)'
-      : d.backend === 'tensorflow'
-        ? 'wall-clock between explicit syncs (a 1-element read after each step)'
-        : `wall-clock between syncs: ${d.backend} kernels run to completion on the calling thread before the op returns, so a step's time is its ops' run time`;
+    const timingNote =
+      d.flavour === 'tensorflow-gpu'
+        ? 'wall-clock between explicit syncs (a 1-element read after each step waits for the GPU stream; tf.time on this backend would time only the launch)'
+        : d.backend === 'tensorflow'
+          ? 'wall-clock between explicit syncs (a 1-element read after each step)'
+          : `wall-clock between syncs: ${d.backend} kernels run to completion on the calling thread before the op returns, so a step's time is its ops' run time`;
     return new TfjsEngine(d.backend, device, d.notes, timingNote);
   }
 
   /** tfjs has one global backend: a worker that served another engine before must switch back. */
   async activate(): Promise<void> {
     if (tf.getBackend() !== this.backend) {
-      if (!(await tf.setBackend(this.backend))) throw new Error(`tfjs could not switch back to the ${this.backend} backend`);
+      if (!(await tf.setBackend(this.backend)))
+        throw new Error(`tfjs could not switch back to the ${this.backend} backend`);
     }
   }
 
   prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant {
-    if (tf.getBackend() !== this.backend) throw new Error(`internal: the ${this.backend} engine is not active (tfjs is on ${tf.getBackend()}); call activate() first`);
-    return buildVariant(variant, spec, data, { backend: this.backend, kit: this.kit, traits: tfjsTraits(this.backend, this.gaussMinInChannels) });
+    if (tf.getBackend() !== this.backend)
+      throw new Error(
+        `internal: the ${this.backend} engine is not active (tfjs is on ${tf.getBackend()}); call activate() first`,
+      );
+    return buildVariant(variant, spec, data, {
+      backend: this.backend,
+      kit: this.kit,
+      traits: tfjsTraits(this.backend, this.gaussMinInChannels),
+    });
   }
 
   sync(value: unknown): void {

@@ -35,7 +35,13 @@ function timeOp(f: () => unknown, sync: (v: unknown) => void, reps: number): num
 
 const gflops = (flops: number, s: number) => flops / s / 1e9;
 
-export function runProbe(backend: string, device: string, kit: ComplexKit, sync: (v: unknown) => void, reps = 9): Probe {
+export function runProbe(
+  backend: string,
+  device: string,
+  kit: ComplexKit,
+  sync: (v: unknown) => void,
+  reps = 9,
+): Probe {
   const keep: tf.Tensor[] = [];
   const rnd = (shape: number[]) => {
     const t = tf.randomUniform(shape, -1, 1, 'float32', 7);
@@ -45,24 +51,52 @@ export function runProbe(backend: string, device: string, kit: ComplexKit, sync:
   const started = performance.now();
   try {
     // 2-D GEMM: (4096×128)·(128×128), the class of the DFT-as-GEMM transforms (constant right operand).
-    const a = rnd([4096, 128]) as tf.Tensor2D, b = rnd([128, 128]) as tf.Tensor2D;
-    const gemm = gflops(2 * 4096 * 128 * 128, timeOp(() => tf.matMul(a, b), sync, reps));
+    const a = rnd([4096, 128]) as tf.Tensor2D,
+      b = rnd([128, 128]) as tf.Tensor2D;
+    const gemm = gflops(
+      2 * 4096 * 128 * 128,
+      timeOp(() => tf.matMul(a, b), sync, reps),
+    );
     // Batched GEMMs over 256 positions, (32×K)·(K×32): the complex product over frequencies, K = in-channels.
     const bmm = [4, 32].map((k) => {
-      const x = rnd([256, 32, k]) as tf.Tensor3D, y = rnd([256, k, 32]) as tf.Tensor3D;
-      return { inner: k, gflops: gflops(2 * 256 * 32 * k * 32, timeOp(() => tf.matMul(x, y), sync, reps)) };
+      const x = rnd([256, 32, k]) as tf.Tensor3D,
+        y = rnd([256, k, 32]) as tf.Tensor3D;
+      return {
+        inner: k,
+        gflops: gflops(
+          2 * 256 * 32 * k * 32,
+          timeOp(() => tf.matMul(x, y), sync, reps),
+        ),
+      };
     });
     // conv2d 'same', 32×32 → 32 channels: with one input channel at 3×3 and 9×9 (XNNPACK's rate
     // grows with the kernel there), and 5×5 at 4 and 16 input channels (near-GEMM rates, set by the channels).
-    const conv = ([[1, 3], [1, 9], [4, 5], [16, 5]] as const).map(([cin, k]) => {
+    const conv = (
+      [
+        [1, 3],
+        [1, 9],
+        [4, 5],
+        [16, 5],
+      ] as const
+    ).map(([cin, k]) => {
       const b = cin === 1 ? 32 : 8; // the one-channel convs are cheap: more images for a stable time
-      const x = rnd([b, 32, 32, cin]) as tf.Tensor4D, w = rnd([k, k, cin, 32]) as tf.Tensor4D;
-      return { inner: cin, kernel: k, gflops: gflops(2 * b * 32 * 32 * cin * 32 * k * k, timeOp(() => tf.conv2d(x, w, 1, 'same'), sync, reps)) };
+      const x = rnd([b, 32, 32, cin]) as tf.Tensor4D,
+        w = rnd([k, k, cin, 32]) as tf.Tensor4D;
+      return {
+        inner: cin,
+        kernel: k,
+        gflops: gflops(
+          2 * b * 32 * 32 * cin * 32 * k * k,
+          timeOp(() => tf.conv2d(x, w, 1, 'same'), sync, reps),
+        ),
+      };
     });
     // A 2-D rfft and its inverse made of the backend's own 1-D transforms, as tf.signal.rfft2d /
     // irfft2d are on tfjs (rfft over W, transpose, complex FFT over H), on 64 maps of 32×32; FLOPs
     // counted as the seed's steps count them (DFT-as-GEMM).
-    const m = 64, n = 32, v = n / 2 + 1;
+    const m = 64,
+      n = 32,
+      v = n / 2 + 1;
     const realFft = (rows: number, q: number) => 2 * rows * q * 2 * (Math.floor(q / 2) + 1);
     const cplxFft = (rows: number, q: number) => 4 * 2 * rows * q * q + 2 * rows * q;
     const fx = rnd([m, n, n]);
@@ -88,14 +122,31 @@ export function runProbe(backend: string, device: string, kit: ComplexKit, sync:
     disposeCx(spectrum);
     // Elementwise: an outer broadcast multiply (32, 1, 840) ⊙ (1, 32, 840), as the product of spectra
     // with one in-channel; bytes = inputs + output.
-    const e1 = rnd([32, 1, 840]), e2 = rnd([1, 32, 840]);
+    const e1 = rnd([32, 1, 840]),
+      e2 = rnd([1, 32, 840]);
     const elementwiseGBs = (4 * (2 * 32 * 840 + 32 * 32 * 840)) / timeOp(() => tf.mul(e1, e2), sync, reps) / 1e9;
     // Zero padding (tf.pad) 28×28 → 35×35 with 1 and 16 elements in the innermost axis (short
     // contiguous rows copy slowly), bytes = input + output.
     const pad = [1, 16].map((c) => {
       const b = 64 / c;
       const px = rnd([b, 28, 28, c]);
-      return { inner: c, gflops: (4 * b * c * (28 * 28 + 35 * 35)) / timeOp(() => tf.pad(px, [[0, 0], [0, 7], [0, 7], [0, 0]]), sync, reps) / 1e9 };
+      return {
+        inner: c,
+        gflops:
+          (4 * b * c * (28 * 28 + 35 * 35)) /
+          timeOp(
+            () =>
+              tf.pad(px, [
+                [0, 0],
+                [0, 7],
+                [0, 7],
+                [0, 0],
+              ]),
+            sync,
+            reps,
+          ) /
+          1e9,
+      };
     });
     // Transpose: (1024, 30, 28) swapping the last two axes (3.4 MB read and written), the size class of
     // the spectra the pipelines transpose.
@@ -105,8 +156,20 @@ export function runProbe(backend: string, device: string, kit: ComplexKit, sync:
     const s = rnd([8, 8]);
     const overheadUs = timeOp(() => tf.add(s, s), sync, 50) * 1e6;
     return {
-      backend, device, gemmGflops: gemm, bmm, conv, fftGflops: fft, ifftGflops: ifft, elementwiseGBs, copyGBs, pad, overheadUs,
-      measuredAt: new Date().toISOString(), seconds: (performance.now() - started) / 1000, reps,
+      backend,
+      device,
+      gemmGflops: gemm,
+      bmm,
+      conv,
+      fftGflops: fft,
+      ifftGflops: ifft,
+      elementwiseGBs,
+      copyGBs,
+      pad,
+      overheadUs,
+      measuredAt: new Date().toISOString(),
+      seconds: (performance.now() - started) / 1000,
+      reps,
     };
   } finally {
     tf.dispose(keep);

@@ -70,8 +70,33 @@ export class Builder {
     const X = this.alloc(B * Ci * P * V * 2);
     const plan = this.plan(true, B * Ci, P, Q);
     const run = () => {
-      if (this.nhwc) this.a.permute({ input: x.buf, output: cf.buf, d0: B, d1: H, d2: W, d3: Ci, p0: 0, p1: 3, p2: 1, p3: 2, elem: 1 });
-      if (needPad) this.a.pad({ input: cf.buf, output: padded.buf, batch: B * Ci, h: H, w: W, c: 1, top: 0, left: 0, oh: P, ow: Q });
+      if (this.nhwc)
+        this.a.permute({
+          input: x.buf,
+          output: cf.buf,
+          d0: B,
+          d1: H,
+          d2: W,
+          d3: Ci,
+          p0: 0,
+          p1: 3,
+          p2: 1,
+          p3: 2,
+          elem: 1,
+        });
+      if (needPad)
+        this.a.pad({
+          input: cf.buf,
+          output: padded.buf,
+          batch: B * Ci,
+          h: H,
+          w: W,
+          c: 1,
+          top: 0,
+          left: 0,
+          oh: P,
+          ow: Q,
+        });
       this.a.fftExec({ plan: plan.id, input: padded.buf, output: X.buf });
       return X;
     };
@@ -89,8 +114,32 @@ export class Builder {
     const plan = this.plan(false, B * Co, P, Q);
     const run = () => {
       this.a.fftExec({ plan: plan.id, input: Y.buf, output: r.buf });
-      this.a.crop({ input: r.buf, output: c.buf, batch: B * Co, h: P, w: Q, top: cropTop, left: cropLeft, oh, ow, scale: 1 / (P * Q) });
-      if (this.nhwc) this.a.permute({ input: c.buf, output: out.buf, d0: B, d1: Co, d2: oh, d3: ow, p0: 0, p1: 2, p2: 3, p3: 1, elem: 1 });
+      this.a.crop({
+        input: r.buf,
+        output: c.buf,
+        batch: B * Co,
+        h: P,
+        w: Q,
+        top: cropTop,
+        left: cropLeft,
+        oh,
+        ow,
+        scale: 1 / (P * Q),
+      });
+      if (this.nhwc)
+        this.a.permute({
+          input: c.buf,
+          output: out.buf,
+          d0: B,
+          d1: Co,
+          d2: oh,
+          d3: ow,
+          p0: 0,
+          p1: 2,
+          p2: 3,
+          p3: 1,
+          elem: 1,
+        });
       return out;
     };
     const implementation = `cuFFT C2R, ${B * Co} transforms of ${P}×${Q}, then crop ${oh}×${ow} at (${cropTop}, ${cropLeft}) with the 1/(P·Q) scale (fconv_crop)${this.nhwc ? ', NCHW → NHWC' : ''}${implementationExtra}`;
@@ -109,8 +158,31 @@ export class Builder {
       K,
       run: () => {
         // stored HWIO (kh, kw, Ci, Co) → (Ci, Co, kh, kw)
-        this.a.permute({ input: k.buf, output: maps.buf, d0: kh, d1: kw, d2: Ci, d3: Co, p0: 2, p1: 3, p2: 0, p3: 1, elem: 1 });
-        this.a.pad({ input: maps.buf, output: padded.buf, batch: Ci * Co, h: kh, w: kw, c: 1, top: 0, left: 0, oh: P, ow: Q });
+        this.a.permute({
+          input: k.buf,
+          output: maps.buf,
+          d0: kh,
+          d1: kw,
+          d2: Ci,
+          d3: Co,
+          p0: 2,
+          p1: 3,
+          p2: 0,
+          p3: 1,
+          elem: 1,
+        });
+        this.a.pad({
+          input: maps.buf,
+          output: padded.buf,
+          batch: Ci * Co,
+          h: kh,
+          w: kw,
+          c: 1,
+          top: 0,
+          left: 0,
+          oh: P,
+          ow: Q,
+        });
         this.a.fftExec({ plan: plan.id, input: padded.buf, output: K.buf });
         return K;
       },

@@ -17,34 +17,81 @@ export function optimizedExecutors(b: Builder, gaussMinInChannels: number): { ex
       `once per weight update, cached: cuFFT R2C of the ${Ci * Co} kernel maps${Ci > 1 ? ', laid out frequency-major (F, in, out)' : ''}`,
       () => {
         ks.run();
-        if (Ci > 1) b.a.permute({ input: ks.K.buf, output: Kf.buf, d0: Ci, d1: Co, d2: F, d3: 1, p0: 2, p1: 0, p2: 1, p3: 3, elem: 2 });
+        if (Ci > 1)
+          b.a.permute({
+            input: ks.K.buf,
+            output: Kf.buf,
+            d0: Ci,
+            d1: Co,
+            d2: F,
+            d3: 1,
+            p0: 2,
+            p1: 0,
+            p2: 1,
+            p3: 3,
+            elem: 2,
+          });
         return Kf;
       },
     ),
     'rfft2d-input': xin.exec,
   };
   if (Ci === 1) {
-    executors.multiply = exec('broadcast multiply (in-channels = 1): y[b, o, f] = x[b, f]·k[o, f], one kernel (fconv_bcast_cmul), no transposes, no GEMM', () => {
-      b.a.bcastCmul({ x: xin.X.buf, k: Kf.buf, y: Y.buf, batch: B, out: Co, freqs: F });
-      return Y;
-    });
+    executors.multiply = exec(
+      'broadcast multiply (in-channels = 1): y[b, o, f] = x[b, f]·k[o, f], one kernel (fconv_bcast_cmul), no transposes, no GEMM',
+      () => {
+        b.a.bcastCmul({ x: xin.X.buf, k: Kf.buf, y: Y.buf, batch: B, out: Co, freqs: F });
+        return Y;
+      },
+    );
   } else {
-    const Xf = b.alloc(F * B * Ci * 2), Yf = b.alloc(F * B * Co * 2);
-    executors['transpose-x'] = exec('(batch, in, F) → (F, batch, in): frequency-major for the batched GEMM (fconv_permute4)', () => {
-      b.a.permute({ input: xin.X.buf, output: Xf.buf, d0: B, d1: Ci, d2: F, d3: 1, p0: 2, p1: 0, p2: 1, p3: 3, elem: 2 });
-      return Xf;
-    });
+    const Xf = b.alloc(F * B * Ci * 2),
+      Yf = b.alloc(F * B * Co * 2);
+    executors['transpose-x'] = exec(
+      '(batch, in, F) → (F, batch, in): frequency-major for the batched GEMM (fconv_permute4)',
+      () => {
+        b.a.permute({
+          input: xin.X.buf,
+          output: Xf.buf,
+          d0: B,
+          d1: Ci,
+          d2: F,
+          d3: 1,
+          p0: 2,
+          p1: 0,
+          p2: 1,
+          p3: 3,
+          elem: 2,
+        });
+        return Xf;
+      },
+    );
     executors.multiply = exec(
       `${gauss ? "cublasCgemm3mStridedBatched (Gauss's 3-multiplication form)" : 'cublasCgemmStridedBatched'} over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co})`,
       () => {
-        b.a.cgemm({ m: B, n: Co, k: Ci, a: Xf.buf, strideA: B * Ci, b: Kf.buf, strideB: Ci * Co, c: Yf.buf, strideC: B * Co, batch: F, gauss });
+        b.a.cgemm({
+          m: B,
+          n: Co,
+          k: Ci,
+          a: Xf.buf,
+          strideA: B * Ci,
+          b: Kf.buf,
+          strideB: Ci * Co,
+          c: Yf.buf,
+          strideC: B * Co,
+          batch: F,
+          gauss,
+        });
         return Yf;
       },
     );
-    executors['transpose-y'] = exec('(F, batch, out) → (batch, out, F) for the inverse transform (fconv_permute4)', () => {
-      b.a.permute({ input: Yf.buf, output: Y.buf, d0: F, d1: B, d2: Co, d3: 1, p0: 1, p1: 2, p2: 0, p3: 3, elem: 2 });
-      return Y;
-    });
+    executors['transpose-y'] = exec(
+      '(F, batch, out) → (batch, out, F) for the inverse transform (fconv_permute4)',
+      () => {
+        b.a.permute({ input: Yf.buf, output: Y.buf, d0: F, d1: B, d2: Co, d3: 1, p0: 1, p1: 2, p2: 0, p3: 3, elem: 2 });
+        return Y;
+      },
+    );
   }
   executors.irfft2d = b.inverse(Y, '').exec;
   executors['fft-plans'] = b.planExecutor();

@@ -14,13 +14,19 @@ export interface BuildContext {
 export const get = (env: Env, key: string) => env.get(key) as tf.Tensor;
 
 /** An executor whose run happens inside tf.tidy: intermediates (reshapes, partial products) never leak. */
-export function exec(implementation: string, reads: string[], writes: string, run: (env: Env) => unknown): StepExecutor {
+export function exec(
+  implementation: string,
+  reads: string[],
+  writes: string,
+  run: (env: Env) => unknown,
+): StepExecutor {
   return { implementation, reads, writes, run: (env) => tf.tidy(() => run(env) as tf.TensorContainer) };
 }
 
 /** tf.pad that refuses negative amounts (the wasm kernel does not check them and corrupts its heap). */
 export function zeroPad(t: tf.Tensor, amounts: Array<[number, number]>): tf.Tensor {
-  if (amounts.some(([a, b]) => a < 0 || b < 0)) throw new Error(`internal: negative padding ${JSON.stringify(amounts)} for shape ${t.shape.join('×')}`);
+  if (amounts.some(([a, b]) => a < 0 || b < 0))
+    throw new Error(`internal: negative padding ${JSON.stringify(amounts)} for shape ${t.shape.join('×')}`);
   return tf.pad(t, amounts);
 }
 
@@ -49,10 +55,31 @@ export function disposeCx(c: unknown): void {
 }
 
 /** The executor of the input's zero padding to the transform size (bottom/right), in the spec's layout. */
-export function padInputExecutor(fftH: number, fftW: number, H: number, W: number, nhwc: boolean, linear: boolean): StepExecutor {
-  const padding: Array<[number, number]> = nhwc ? [[0, 0], [0, fftH - H], [0, fftW - W], [0, 0]] : [[0, 0], [0, 0], [0, fftH - H], [0, fftW - W]];
+export function padInputExecutor(
+  fftH: number,
+  fftW: number,
+  H: number,
+  W: number,
+  nhwc: boolean,
+  linear: boolean,
+): StepExecutor {
+  const padding: Array<[number, number]> = nhwc
+    ? [
+        [0, 0],
+        [0, fftH - H],
+        [0, fftW - W],
+        [0, 0],
+      ]
+    : [
+        [0, 0],
+        [0, 0],
+        [0, fftH - H],
+        [0, fftW - W],
+      ];
   return exec(
     `zero padding to ${fftH}×${fftW} (${linear ? 'n + k − 1' : "n + ⌈(k − 1)/2⌉, enough for the 'same' window"})`,
-    ['x'], 'xp', (env) => zeroPad(get(env, 'x'), padding),
+    ['x'],
+    'xp',
+    (env) => zeroPad(get(env, 'x'), padding),
   );
 }

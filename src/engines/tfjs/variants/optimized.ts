@@ -12,8 +12,13 @@ import { type BuildContext, exec, get, padInputExecutor, zeroPad } from './commo
 export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildContext) {
   const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co, kernelH: kh, kernelW: kw } = spec;
   const g = geometry(spec);
-  const P = g.fftH, Q = g.fftW, V = g.freqW, U = P, F = U * V;
-  const oh = g.outH, ow = g.outW;
+  const P = g.fftH,
+    Q = g.fftW,
+    V = g.freqW,
+    U = P,
+    F = U * V;
+  const oh = g.outH,
+    ow = g.outW;
   const nhwc = spec.layout === 'NHWC';
   const right = ctx.traits.orientation === 'right';
   const mats: tf.Tensor[] = [];
@@ -26,8 +31,13 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
   const persistent = { x: tf.tensor(data.input, data.inputShape), w: tf.tensor4d(data.kernel, [kh, kw, Ci, Co]) };
   const gauss = Ci >= ctx.traits.gaussMinInChannels;
   // Measured here: wasm batchMatMul with a batch > 1 runs tfjs's own loop (≈ 1–2 GFLOP/s), not XNNPACK (≈ 25).
-  const bmmNote = ctx.backend === 'wasm' ? "; wasm's batchMatMul runs tfjs's own loop, not XNNPACK, so this step runs far below the 2-D GEMMs" : '';
-  const where = right ? 'as cached right operands (XNNPACK packs a constant operand once)' : 'from the left, frequency axis leading';
+  const bmmNote =
+    ctx.backend === 'wasm'
+      ? "; wasm's batchMatMul runs tfjs's own loop, not XNNPACK, so this step runs far below the 2-D GEMMs"
+      : '';
+  const where = right
+    ? 'as cached right operands (XNNPACK packs a constant operand once)'
+    : 'from the left, frequency axis leading';
 
   // Column blocks of the forward DFT over H: the real part, the imaginary part, and i·X (−Im, Re),
   // so that every layout the product needs comes straight out of a GEMM, with no split or concat.
@@ -53,8 +63,15 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
   const executors: Executors = {};
   executors['rfft2d-kernel-cached'] = exec(
     `once per weight update, cached: R2C GEMM over W + complex GEMM over H${Ci === 1 ? ', laid out for the broadcast product' : `, frequency-major ((W/2+1)·H, in, out)${gauss ? ", plus Kr + Ki for Gauss's product" : ''}`}`,
-    ['w'], 'kspec', (env) => {
-      const maps = zeroPad(tf.transpose(get(env, 'w'), [2, 3, 0, 1]), [[0, 0], [0, 0], [0, P - kh], [0, Q - kw]]);
+    ['w'],
+    'kspec',
+    (env) => {
+      const maps = zeroPad(tf.transpose(get(env, 'w'), [2, 3, 0, 1]), [
+        [0, 0],
+        [0, 0],
+        [0, P - kh],
+        [0, Q - kw],
+      ]);
       const b = rowsOverW(maps, Ci * Co);
       if (Ci === 1) {
         // Kr and Ki, each repeated at the re and im positions: Y = X ⊙ Kr2 + (i·X) ⊙ Ki2.
@@ -77,7 +94,9 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
   const xKey = padded ? 'xp' : 'x';
   executors['rfft2d-input'] = exec(
     `R2C GEMM over W (${Q}×${2 * V}) + one transpose + complex GEMM over H (${2 * P}×${2 * P})${Ci === 1 ? ', and i·X from a second GEMM (no split/concat in the product)' : '; real and imaginary parts transposed to frequency-major ((W/2+1)·H, batch, in)'}${nhwc && Ci > 1 ? '; NHWC → channels-first first' : ''}`,
-    [xKey], 'X', (env) => {
+    [xKey],
+    'X',
+    (env) => {
       const x = get(env, xKey);
       const maps = nhwc && Ci > 1 ? tf.transpose(x, [0, 3, 1, 2]) : x;
       const b = rowsOverW(maps, B * Ci);
@@ -95,7 +114,9 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
       : gauss
         ? `Gauss's 3-multiplication complex product: 3 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 5 adds, frequency-major, no transposes${bmmNote}`
         : `complex product as 4 real batchMatMuls over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co}) + 2 adds, frequency-major, no transposes${bmmNote}`,
-    ['X', 'kspec'], 'Y', (env) => {
+    ['X', 'kspec'],
+    'Y',
+    (env) => {
       const K = env.get('kspec') as Record<string, tf.Tensor>;
       if (Ci === 1) {
         const { x, ix } = env.get('X') as { x: tf.Tensor; ix: tf.Tensor };
@@ -106,10 +127,13 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
         return tf.matMul(xc, K.k as tf.Tensor3D); // (2F, B, Co) = (V, 2, U, B, Co)
       }
       const { xr, xi } = env.get('X') as { xr: tf.Tensor3D; xi: tf.Tensor3D };
-      const kr = K.kr as tf.Tensor3D, ki = K.ki as tf.Tensor3D;
+      const kr = K.kr as tf.Tensor3D,
+        ki = K.ki as tf.Tensor3D;
       let yr: tf.Tensor, yi: tf.Tensor;
       if (gauss) {
-        const t1 = tf.matMul(xr, kr), t2 = tf.matMul(xi, ki), t3 = tf.matMul(tf.add(xr, xi) as tf.Tensor3D, K.ks as tf.Tensor3D);
+        const t1 = tf.matMul(xr, kr),
+          t2 = tf.matMul(xi, ki),
+          t3 = tf.matMul(tf.add(xr, xi) as tf.Tensor3D, K.ks as tf.Tensor3D);
         yr = tf.sub(t1, t2);
         yi = tf.sub(tf.sub(t3, t1), t2);
       } else {
@@ -127,23 +151,32 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
     if (Ci > 1) {
       executors['transpose-freq'] = exec(
         '(2, (W/2+1)·H, batch·out) → (batch·out, W/2+1, 2, H): frequency-major product back to rows for the inverse GEMMs',
-        ['Y'], 'Yr', (env) => tf.transpose(tf.reshape(get(env, 'Y'), [2, V, U, B * Co]), [3, 1, 0, 2]),
+        ['Y'],
+        'Yr',
+        (env) => tf.transpose(tf.reshape(get(env, 'Y'), [2, V, U, B * Co]), [3, 1, 0, 2]),
       );
       yKey = 'Yr';
     }
     executors['ifft-h'] = exec(
       `complex GEMM (${2 * P}×${2 * oh}) over H ${where}${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
-      [yKey], 'Z', (env) => tf.matMul(tf.reshape(get(env, yKey), [B * Co * V, 2 * U]), invH),
+      [yKey],
+      'Z',
+      (env) => tf.matMul(tf.reshape(get(env, yKey), [B * Co * V, 2 * U]), invH),
     );
     executors['transpose-rows'] = exec(
       '(batch·out, (W/2+1)·2, H) → (batch·out, H, (W/2+1)·2): the frequency axis last for the C2R GEMM',
-      ['Z'], 'Zt', (env) => tf.transpose(tf.reshape(get(env, 'Z'), [B * Co, 2 * V, oh]), [0, 2, 1]),
+      ['Z'],
+      'Zt',
+      (env) => tf.transpose(tf.reshape(get(env, 'Z'), [B * Co, 2 * V, oh]), [0, 2, 1]),
     );
     executors['irfft-w'] = exec(
       `real GEMM (${2 * V}×${ow}) from the half spectrum ${where}${ow < Q ? `, only the ${ow} output columns computed` : ''}; gives NCHW`,
-      ['Zt'], nhwc ? 'R' : 'y', (env) => tf.reshape(tf.matMul(tf.reshape(get(env, 'Zt'), [B * Co * oh, 2 * V]), c2r), [B, Co, oh, ow]),
+      ['Zt'],
+      nhwc ? 'R' : 'y',
+      (env) => tf.reshape(tf.matMul(tf.reshape(get(env, 'Zt'), [B * Co * oh, 2 * V]), c2r), [B, Co, oh, ow]),
     );
-    if (nhwc) executors['transpose-out'] = exec('NCHW → NHWC', ['R'], 'y', (env) => tf.transpose(get(env, 'R'), [0, 2, 3, 1]));
+    if (nhwc)
+      executors['transpose-out'] = exec('NCHW → NHWC', ['R'], 'y', (env) => tf.transpose(get(env, 'R'), [0, 2, 3, 1]));
   } else {
     // Left orientation: (V, [ri, U], B·Co) → ifft over H per frequency column → C2R over (v, ri) → layout.
     const invHl = complexBlock(P, true, g.cropTop, oh); // (2oh, 2U)
@@ -151,14 +184,19 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
     const c2rl = mat(transposeOf(c2rInterleaved(Q, V, g.cropLeft, ow), 2 * V, ow), [ow, 2 * V]) as tf.Tensor2D; // cols (v, ri)
     executors['ifft-h'] = exec(
       `complex GEMM (${2 * oh}×${2 * P}) over H, batched over the ${V} frequency columns, ${where}${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
-      ['Y'], 'Z', (env) => tf.matMul(invH, tf.reshape(get(env, 'Y'), [V, 2 * U, B * Co]) as tf.Tensor3D),
+      ['Y'],
+      'Z',
+      (env) => tf.matMul(invH, tf.reshape(get(env, 'Y'), [V, 2 * U, B * Co]) as tf.Tensor3D),
     );
     executors['irfft-w'] = exec(
       `real GEMM (${ow}×${2 * V}) from the half spectrum ${where}${ow < Q ? `, only the ${ow} output columns computed` : ''}`,
-      ['Z'], 'R', (env) => tf.matMul(c2rl, tf.reshape(get(env, 'Z'), [2 * V, oh * B * Co]) as tf.Tensor2D),
+      ['Z'],
+      'R',
+      (env) => tf.matMul(c2rl, tf.reshape(get(env, 'Z'), [2 * V, oh * B * Co]) as tf.Tensor2D),
     );
-    executors['transpose-out'] = exec(`(W, H, batch, out) → ${spec.layout}`, ['R'], 'y',
-      (env) => tf.transpose(tf.reshape(get(env, 'R'), [ow, oh, B, Co]), nhwc ? [2, 1, 0, 3] : [2, 3, 1, 0]));
+    executors['transpose-out'] = exec(`(W, H, batch, out) → ${spec.layout}`, ['R'], 'y', (env) =>
+      tf.transpose(tf.reshape(get(env, 'R'), [ow, oh, B, Co]), nhwc ? [2, 1, 0, 3] : [2, 3, 1, 0]),
+    );
   }
   return { persistent, executors, output: 'y', constants: mats };
 }

@@ -9,7 +9,8 @@ import { type BuildContext, disposeCx, exec, get, padInputExecutor, zeroPad } fr
 export function seedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildContext) {
   const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co, kernelH: kh, kernelW: kw } = spec;
   const g = geometry(spec);
-  const P = g.fftH, Q = g.fftW;
+  const P = g.fftH,
+    Q = g.fftW;
   const kit = ctx.kit;
   // The seed stores its kernel as (in, H, W, out).
   const kSeed = tf.tidy(() => tf.transpose(tf.tensor4d(data.kernel, [kh, kw, Ci, Co]), [2, 0, 1, 3]));
@@ -22,7 +23,9 @@ export function seedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildContex
   if (padded) executors['pad-input'] = padInputExecutor(P, Q, H, W, nhwc, spec.padding === 'linear');
   executors['rfft2d-input'] = exec(
     `outside the seed's layer (it fed spectra in); laid out (batch, W/2+1, H, in) as its transposed kernel expects; ${transformLabel}`,
-    [xKey], 'X', (env) => {
+    [xKey],
+    'X',
+    (env) => {
       const x = get(env, xKey);
       const xc = nhwc ? tf.transpose(x, [0, 3, 1, 2]) : x;
       const a = kit.rfftLast(xc); // (B, Ci, P, V)
@@ -38,13 +41,25 @@ export function seedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildContex
   );
   let kKey = 'kernel';
   if (kh !== P || kw !== Q) {
-    executors['pad-kernel'] = exec(`zero padding of the (in, ${kh}, ${kw}, out) kernel to ${P}×${Q}, every call`, ['kernel'], 'kp',
-      (env) => zeroPad(get(env, 'kernel'), [[0, 0], [0, P - kh], [0, Q - kw], [0, 0]]));
+    executors['pad-kernel'] = exec(
+      `zero padding of the (in, ${kh}, ${kw}, out) kernel to ${P}×${Q}, every call`,
+      ['kernel'],
+      'kp',
+      (env) =>
+        zeroPad(get(env, 'kernel'), [
+          [0, 0],
+          [0, P - kh],
+          [0, Q - kw],
+          [0, 0],
+        ]),
+    );
     kKey = 'kp';
   }
   executors['rfft2d-kernel'] = exec(
     `every call; on the (in, H, W, out) kernel rfft2d's innermost two axes are (W, out), so it is transposed to run over (H, W); ${transformLabel}`,
-    [kKey], 'K', (env) => {
+    [kKey],
+    'K',
+    (env) => {
       const kt = tf.transpose(get(env, kKey), [0, 3, 1, 2]); // (Ci, Co, P, Q)
       const a = kit.rfftLast(kt);
       kt.dispose();
@@ -57,15 +72,23 @@ export function seedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildContex
       return d;
     },
   );
-  executors['transpose-kernel'] = exec(`perm [2,1,0,3] of the complex kernel spectrum: ${kit.transposeLabel}`, ['K'], 'Kt',
-    (env) => kit.transpose(env.get('K') as Cx, [2, 1, 0, 3]));
+  executors['transpose-kernel'] = exec(
+    `perm [2,1,0,3] of the complex kernel spectrum: ${kit.transposeLabel}`,
+    ['K'],
+    'Kt',
+    (env) => kit.transpose(env.get('K') as Cx, [2, 1, 0, 3]),
+  );
   executors.einsum = exec(
     `'ijkl,jklo->ijko': ${kit.einsumLabel}${Ci === 1 ? '; with in-channels = 1 every matmul is a K = 1 outer product' : ''}`,
-    ['X', 'Kt'], 'Y', (env) => kit.einsumSeed(env.get('X') as Cx, env.get('Kt') as Cx),
+    ['X', 'Kt'],
+    'Y',
+    (env) => kit.einsumSeed(env.get('X') as Cx, env.get('Kt') as Cx),
   );
   executors.irfft2d = exec(
     `back to the spatial domain for the check (the seed stayed in the Fourier domain), crop, ${spec.layout}; ${kit instanceof PlanarComplex ? `inverse complex DFT over H + C2R over W, ${kit.label}` : kit.label}`,
-    ['Y'], 'y', (env) => {
+    ['Y'],
+    'y',
+    (env) => {
       const y = env.get('Y') as Cx;
       const a = kit.transpose(y, [0, 3, 1, 2]); // (B, Co, V, U)
       const b = kit.fftLast(a, true); // (B, Co, V, P)

@@ -12,7 +12,9 @@ export function layoutExecutors(spec: LayerSpec): { executors: Executors; src: s
     src: 'x_nhwc',
     dst: 'y_nhwc',
     executors: {
-      'to-nhwc': exec('NCHW → NHWC (tfjs conv2d runs channels-last)', ['x'], 'x_nhwc', (env) => tf.transpose(get(env, 'x'), [0, 2, 3, 1])),
+      'to-nhwc': exec('NCHW → NHWC (tfjs conv2d runs channels-last)', ['x'], 'x_nhwc', (env) =>
+        tf.transpose(get(env, 'x'), [0, 2, 3, 1]),
+      ),
       'to-nchw': exec('NHWC → NCHW', ['y_nhwc'], 'y', (env) => tf.transpose(get(env, 'y_nhwc'), [0, 3, 1, 2])),
     },
   };
@@ -28,8 +30,9 @@ export function spatialExecutors(spec: LayerSpec, data: LayerData, ctx: BuildCon
   const l = layoutExecutors(spec);
   const executors: Executors = {
     ...l.executors,
-    conv2d: exec(`tf.conv2d ${k}×${k} 'same' ${convOn(ctx.backend)}`, [l.src, 'w'], l.dst,
-      (env) => tf.conv2d(get(env, l.src) as tf.Tensor4D, get(env, 'w') as tf.Tensor4D, 1, 'same')),
+    conv2d: exec(`tf.conv2d ${k}×${k} 'same' ${convOn(ctx.backend)}`, [l.src, 'w'], l.dst, (env) =>
+      tf.conv2d(get(env, l.src) as tf.Tensor4D, get(env, 'w') as tf.Tensor4D, 1, 'same'),
+    ),
   };
   return { persistent, executors, output: 'y' };
 }
