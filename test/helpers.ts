@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_SPEC, type LayerSpec } from '../src/core/spec';
 
@@ -20,3 +22,15 @@ export const SMALL: LayerSpec = spec({
   kernelH: 8,
   kernelW: 8,
 });
+
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh folder under the system temp dir, removed when this test process exits (tests leave /tmp as they found it). */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { GPU_TABLE } from '../core/model';
-import { VARIANT_NAMES } from '../core/run';
+import { DEFAULT_REPS, DEFAULT_WARMUP, VARIANT_NAMES } from '../core/run';
 import { UsageError } from '../core/spec-input';
 import { DEFAULT_KERNELS } from '../core/sweep';
 import { ENGINE_REQUESTS } from '../protocol/worker-protocol';
@@ -39,8 +39,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     ),
   )
     .option('--variants <list>', `comma-separated: ${VARIANT_NAMES.join(',')}`, VARIANT_NAMES.join(','))
-    .option('--warmup <n>', 'warm-up runs per variant', '3')
-    .option('--reps <n>', 'timed repetitions per variant (more for fast pipelines)', '10')
+    .option('--warmup <n>', 'warm-up runs per variant', String(DEFAULT_WARMUP))
+    .option('--reps <n>', 'timed repetitions per variant (more for fast pipelines)', String(DEFAULT_REPS))
     .option('--out-dir <dir>', 'where report.html, report.json and trace.json go', 'fconv-report')
     .option('--sweep', 'also sweep kernel sizes (spatial-equivalent vs optimized) and put the crossover in the report')
     .option('--no-model', 'skip the cost model, the roofline and the hints (no probe)')

@@ -4,7 +4,7 @@ import { type DeviceProfile, GPU_TABLE, explicitProfile, gpuProfile } from '../c
 import { predict } from '../core/predict';
 import { UsageError, specFromText } from '../core/spec-input';
 import { deviceFor } from '../client/device-cache';
-import { type CliIo, type SpecFlags, parseEngine, version, withClient } from './shared';
+import { type CliIo, type SpecFlags, parseEngine, version, withClient, REFRESH_HINT } from './shared';
 
 export interface PredictFlags extends SpecFlags {
   engine: string;
@@ -45,7 +45,7 @@ export async function predictCommand(flags: PredictFlags, io: CliIo): Promise<nu
   if (!device) {
     const engine = parseEngine(flags.engine);
     const code = await withClient(io, async (client) => {
-      const d = await deviceFor(client, engine, version, { refresh: flags.refreshProbe });
+      const d = await deviceFor(client, engine, version, { refresh: flags.refreshProbe, refreshHint: REFRESH_HINT });
       device = d.device;
       io.err(`fconv: ${d.note}\n`);
       return 0;

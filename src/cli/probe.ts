@@ -8,7 +8,10 @@ export async function probeCommand(
 ): Promise<number> {
   const engine = parseEngine(flags.engine);
   return withClient(io, async (client) => {
-    const { device, note } = await deviceFor(client, engine, version, { refresh: flags.refresh });
+    const { device, note } = await deviceFor(client, engine, version, {
+      refresh: flags.refresh,
+      refreshHint: '--refresh to measure again',
+    });
     const p = device.probe!;
     if (flags.json) {
       io.out(`${JSON.stringify(p, null, 2)}\n`);

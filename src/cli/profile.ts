@@ -17,6 +17,7 @@ import {
   parseVariants,
   statusLine,
   version,
+  REFRESH_HINT,
 } from './shared';
 import { sweepWith } from './sweep';
 
@@ -66,6 +67,7 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
       const { device, note } = await deviceFor(client, engine, version, {
         refresh: flags.refreshProbe,
         engineDevice: run.device,
+        refreshHint: REFRESH_HINT,
       });
       io.err(`fconv: ${note}\n`);
       let sweep: Sweep | undefined;

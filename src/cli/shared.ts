@@ -6,7 +6,7 @@ import { VARIANT_NAMES, type VariantName } from '../core/run';
 import type { LayerSpec } from '../core/spec';
 import { UsageError } from '../core/spec-input';
 import { WorkerClient, WorkerError } from '../client/client';
-import { ENGINE_REQUESTS } from '../protocol/worker-protocol';
+import { ENGINE_REQUESTS, type EngineRequest } from '../protocol/worker-protocol';
 
 declare const FCONV_VERSION: string | undefined;
 export const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
@@ -62,7 +62,10 @@ export function parseCount(text: string, label: string, min: number): number {
   return v;
 }
 
-export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
+export type { EngineRequest } from '../protocol/worker-protocol';
+
+/** What the CLI's device note says about measuring the rates again. */
+export const REFRESH_HINT = '--refresh-probe to measure again';
 
 export function parseEngine(text: string): EngineRequest {
   if (!(ENGINE_REQUESTS as readonly string[]).includes(text))

@@ -19,6 +19,7 @@ import {
   statusLine,
   version,
   withClient,
+  REFRESH_HINT,
 } from './shared';
 
 export interface SweepFlags extends RunFlags {
@@ -108,7 +109,10 @@ export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number
   process.once('SIGINT', onSigint);
   try {
     return await withClient(io, async (client) => {
-      const { device, note } = await deviceFor(client, engine, version, { refresh: flags.refreshProbe });
+      const { device, note } = await deviceFor(client, engine, version, {
+        refresh: flags.refreshProbe,
+        refreshHint: REFRESH_HINT,
+      });
       io.err(`fconv: ${note}\n`);
       const sw = await sweepWith(
         client,

@@ -38,7 +38,7 @@ export async function deviceFor(
   client: WorkerClient,
   engine: RunOptions['engine'],
   version: string,
-  opts: { refresh?: boolean; engineDevice?: string; dir?: string } = {},
+  opts: { refresh?: boolean; engineDevice?: string; dir?: string; refreshHint?: string } = {},
 ): Promise<DeviceResult> {
   if (opts.engineDevice && /\bGPU\b/.test(opts.engineDevice)) {
     const g = gpuProfile(opts.engineDevice);
@@ -49,7 +49,7 @@ export async function deviceFor(
   if (cached)
     return {
       device: cpuProfile(cached),
-      note: `device rates: cached probe of ${cached.measuredAt.slice(0, 10)} (${file}; --refresh-probe to measure again)`,
+      note: `device rates: cached probe of ${cached.measuredAt.slice(0, 10)} (${file}${opts.refreshHint ? `; ${opts.refreshHint}` : ''})`,
     };
   const { probe } = await client.probe(engine);
   fs.mkdirSync(path.dirname(file), { recursive: true });

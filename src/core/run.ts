@@ -18,6 +18,10 @@ export const TIMING_LABELS: Record<TimingSource, string> = {
   'launch-only': 'launch-only (not run time)',
 };
 
+/** Warm-up runs and timed repetitions per variant when nothing else is asked (CLI flags, VS Code settings). */
+export const DEFAULT_WARMUP = 3;
+export const DEFAULT_REPS = 10;
+
 export const VARIANT_NAMES = ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 

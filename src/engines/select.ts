@@ -3,13 +3,13 @@
  * its libraries are found; else the tfjs engines in their own order (tfjs-node-gpu, tfjs-node, wasm,
  * cpu), with the reason the CUDA engine was skipped first in the notes.
  */
-import type { ENGINE_REQUESTS } from '../protocol/worker-protocol';
+import type { EngineRequest } from '../protocol/worker-protocol';
 import { AddonUnavailableError, loadAddon, searchDirs } from './cuda/discovery';
 import { CudaEngine } from './cuda/engine';
 import { type Engine, EngineUnavailableError } from './engine';
 import { TfjsEngine } from './tfjs/engine';
 
-export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
+export type { EngineRequest };
 
 export interface SelectDeps {
   cuda: () => Engine;

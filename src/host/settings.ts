@@ -1,4 +1,5 @@
 /** The extension's settings (contributes.configuration in package.json), read and checked in one place. */
+import { DEFAULT_REPS, DEFAULT_WARMUP } from '../core/run';
 import * as vscode from 'vscode';
 import { parseBytes } from '../core/memory';
 import { presetById } from '../core/presets';
@@ -37,8 +38,8 @@ export function readSettings(
     (ENGINE_REQUESTS as readonly string[]).includes(engineRaw) ? (engineRaw as RunOptions['engine']) : undefined,
     'auto',
   );
-  const warmup = pick('warmup', int(cfg.get('warmup', 3), 0, 1000), 3);
-  const reps = pick('repetitions', int(cfg.get('repetitions', 10), 1, 10000), 10);
+  const warmup = pick('warmup', int(cfg.get('warmup', DEFAULT_WARMUP), 0, 1000), DEFAULT_WARMUP);
+  const reps = pick('repetitions', int(cfg.get('repetitions', DEFAULT_REPS), 1, 10000), DEFAULT_REPS);
   const memRaw = cfg.get<string>('maxMemory', '4GB');
   const memParsed = typeof memRaw === 'string' ? parseBytes(memRaw) : NaN;
   const maxMemoryBytes = pick('maxMemory', Number.isFinite(memParsed) && memParsed > 0 ? memParsed : undefined, 4e9);

@@ -7,6 +7,7 @@ import { probeSchema } from '../core/model';
 import { VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
 
 export const ENGINE_REQUESTS = ['auto', 'cuda', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
 
 export const runOptionsSchema = z.object({
   engine: z.enum(ENGINE_REQUESTS),

@@ -3,6 +3,7 @@
  * evidence), what it means (citing its section of docs/), and what to change — with an edit where one keeps
  * the code's meaning. Shapes, when the code states them, turn into costs. Host-free.
  */
+import { formatBytes } from '../core/memory';
 import type { Node } from 'web-tree-sitter';
 import { fmtRatio } from '../core/format';
 import { type DeviceProfile, breakEven } from '../core/model';
@@ -87,7 +88,6 @@ function fullSpec(partial: Partial<LayerSpec>): LayerSpec | undefined {
 }
 
 const fmtFlops = (f: number) => (f >= 1e9 ? `${(f / 1e9).toFixed(2)} GFLOP` : `${(f / 1e6).toFixed(1)} MFLOP`);
-const fmtBytes = (b: number) => (b >= 1 << 20 ? `${(b / (1 << 20)).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -336,7 +336,7 @@ function kernelPerCall(ctx: RuleContext, emit: Emit): void {
       const N = s.kernelH * s.kernelW;
       const flops = 2.5 * N * Math.log2(N) * s.inChannels * s.outChannels;
       const bytes = s.inChannels * s.outChannels * s.kernelH * (Math.floor(s.kernelW / 2) + 1) * 8;
-      cost = ` Here that is ${s.inChannels}·${s.outChannels} transforms of ${s.kernelH}×${s.kernelW}: ≈ ${fmtFlops(flops)} and ${fmtBytes(bytes)} of complex output on every call.`;
+      cost = ` Here that is ${s.inChannels}·${s.outChannels} transforms of ${s.kernelH}×${s.kernelW}: ≈ ${fmtFlops(flops)} and ${formatBytes(bytes)} of complex output on every call.`;
       evidence.push(
         `kernel ${s.inChannels}×${s.kernelH}×${s.kernelW}×${s.outChannels}: ≈ ${fmtFlops(flops)} per call (5·N·log2 N / 2 per real transform)`,
       );

@@ -2,12 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseRun } from '../../src/core/run';
-import { CLI } from '../helpers';
+import { CLI, tempDir } from '../helpers';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-test-'));
+const tmp = () => tempDir('fconv-test-');
 /** One probe cache for this file's runs, never the user's. */
 const CACHE = tmp();
 

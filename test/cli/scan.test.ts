@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { scanJsonSchema, scanReportSchema } from '../../src/scan/report-schema';
-import { CLI } from '../helpers';
+import { CLI, tempDir } from '../helpers';
 
 const FIX = path.join(__dirname, '..', 'scan', 'fixtures');
 const fconv = (args: string[]) => {
@@ -59,7 +58,7 @@ test('fconv scan --json lists findings[] with file, line, rule, severity and mes
 });
 
 test('fconv scan exits 0 when there is no warning, and says so', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-scan-'));
+  const dir = tempDir('fconv-scan-');
   const file = path.join(dir, 'model.py');
   fs.writeFileSync(
     file,

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { formatRunText, verdict } from '../../src/core/format';
-import { SCHEMA_VERSION, parseRun } from '../../src/core/run';
+import { DEFAULT_REPS, DEFAULT_WARMUP, SCHEMA_VERSION, parseRun } from '../../src/core/run';
 import { toChromeTrace } from '../../src/core/trace';
 import { SMALL } from '../helpers';
 import { fakeRun } from '../fixtures';
@@ -84,4 +86,13 @@ test('the committed JSON Schema file is the one the zod schema generates', async
   const schema = runJsonSchema() as { required: string[] };
   for (const k of ['schemaVersion', 'engine', 'backend', 'device', 'spec', 'variants'])
     assert.ok(schema.required.includes(k), k);
+});
+
+test('the default warm-up and repetitions are one pair of numbers: the VS Code settings declare the same', () => {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, { default: unknown }> } };
+  };
+  const props = pkg.contributes.configuration.properties;
+  assert.equal(props['fourierConv.warmup']!.default, DEFAULT_WARMUP);
+  assert.equal(props['fourierConv.repetitions']!.default, DEFAULT_REPS);
 });

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   AddonUnavailableError,
@@ -13,10 +12,10 @@ import {
   searchDirs,
   unavailableReason,
 } from '../../src/engines/cuda/discovery';
-import { CLI, DIST } from '../helpers';
+import { CLI, DIST, tempDir } from '../helpers';
 
 const ADDON = path.join(DIST, 'native', 'fconv_cuda.node');
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-cuda-'));
+const tmp = () => tempDir('fconv-cuda-');
 
 /** A shared library with the given soname and exported C functions (returning 0). */
 function fakeLib(dir: string, file: string, fns: string[] = ['fconv_fake']): string {

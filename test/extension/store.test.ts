@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ReportStore } from '../../src/host/store';
 import { fakeRun } from '../fixtures';
+import { tempDir } from '../helpers';
 
 function tmp(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-store-'));
+  return tempDir('fconv-store-');
 }
 
 function runAt(ms: number) {

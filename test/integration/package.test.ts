@@ -6,9 +6,9 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../helpers';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -53,7 +53,7 @@ test('npm run package builds a self-contained VSIX under 10 MB without dev files
   );
   assert.deepEqual(dev, [], 'no dev files in the VSIX');
 
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-vsix-'));
+  const dir = tempDir('fconv-vsix-');
   execFileSync('unzip', ['-q', vsix, '-d', dir]);
   const out = path.join(dir, 'report');
   const text = execFileSync(

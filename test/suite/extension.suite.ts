@@ -175,6 +175,14 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
 
   it('exports report.html, trace.json and report.json', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-export-'));
+    try {
+      await exportsTo(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  async function exportsTo(dir: string): Promise<void> {
     const shown = panel().shownRun!;
     const html = await vscode.commands.executeCommand<vscode.Uri>(
       'fourierConv.exportReport',
@@ -211,7 +219,7 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
       'transform steps on the timeline',
     );
     assert.equal(JSON.parse(fs.readFileSync(json.fsPath, 'utf8')).createdAt, shown.run.createdAt);
-  });
+  }
 
   it('cancels a run within a second and keeps what was measured', async () => {
     const pending = profile({ preset: 'imagenet-k7' });

@@ -31,10 +31,6 @@ export interface ComplexKit {
   shape(c: Cx): number[];
 }
 
-export function isPair(v: unknown): v is Pair {
-  return typeof v === 'object' && v !== null && 're' in v && 'im' in v;
-}
-
 function lastDimMatmul(x: tf.Tensor, m: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const n = shape[shape.length - 1]!;
