@@ -56,3 +56,8 @@ export function dftComplexFlops(rows: number, n: number): number {
 export function complexMatmulFlops(freqs: number, b: number, ci: number, co: number): number {
   return 8 * freqs * b * ci * co;
 }
+
+/** Bytes of the complex64 half spectra (p × (q/2 + 1) values of 8 bytes) of `maps` real p×q maps. */
+export function halfSpectrumBytes(maps: number, p: number, q: number): number {
+  return maps * p * (Math.floor(q / 2) + 1) * 8;
+}

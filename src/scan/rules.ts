@@ -3,6 +3,7 @@
  * evidence), what it means (citing its section of docs/), and what to change — with an edit where one keeps
  * the code's meaning. Shapes, when the code states them, turn into costs. Host-free.
  */
+import { fft2dFlops, halfSpectrumBytes } from '../core/cost';
 import { formatBytes } from '../core/memory';
 import type { Node } from 'web-tree-sitter';
 import { fmtRatio } from '../core/format';
@@ -333,9 +334,9 @@ function kernelPerCall(ctx: RuleContext, emit: Emit): void {
     const evidence = [`${short(c.node)} at line ${line(c.node)}, inside ${c.fn.name}()`];
     let cost = '';
     if (s?.kernelH && s.kernelW && s.inChannels && s.outChannels) {
-      const N = s.kernelH * s.kernelW;
-      const flops = 2.5 * N * Math.log2(N) * s.inChannels * s.outChannels;
-      const bytes = s.inChannels * s.outChannels * s.kernelH * (Math.floor(s.kernelW / 2) + 1) * 8;
+      const maps = s.inChannels * s.outChannels;
+      const flops = fft2dFlops(maps, s.kernelH, s.kernelW);
+      const bytes = halfSpectrumBytes(maps, s.kernelH, s.kernelW);
       cost = ` Here that is ${s.inChannels}·${s.outChannels} transforms of ${s.kernelH}×${s.kernelW}: ≈ ${fmtFlops(flops)} and ${formatBytes(bytes)} of complex output on every call.`;
       evidence.push(
         `kernel ${s.inChannels}×${s.kernelH}×${s.kernelW}×${s.outChannels}: ≈ ${fmtFlops(flops)} per call (5·N·log2 N / 2 per real transform)`,
