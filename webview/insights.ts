@@ -3,6 +3,7 @@
  * step's achieved share of its bound, model vs measured, and the kernel-size sweep with its crossover.
  * Clean SVG from validated data; text is always set as text.
  */
+import { measuredCrossoverText } from '../src/core/sweep';
 import { fmtMs } from '../src/core/format';
 import type { Analysis, Hint, StepAnalysis, Sweep } from '../src/core/insight-schema';
 import { formatBytes } from '../src/core/memory';
@@ -441,7 +442,7 @@ export function sweepSection(sw: Sweep): HTMLElement {
         h(
           'span',
           { class: 'crossover-note' },
-          `${x.inChannels}→${x.outChannels}: ${x.measured === null ? 'spatial wins at every swept kernel' : `spectral wins from k = ${x.measured}`} (model: ${x.predicted === null ? 'never' : `from k = ${x.predicted}`}). `,
+          `${x.inChannels}→${x.outChannels}: ${measuredCrossoverText(sw, x)} (model: ${x.predicted === null ? 'never' : `from k = ${x.predicted}`}). `,
         ),
       ),
     ),

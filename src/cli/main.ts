@@ -14,7 +14,7 @@ import { type PredictFlags, predictCommand } from './predict';
 import { probeCommand } from './probe';
 import { type ProfileFlags, profileCommand } from './profile';
 import { type ScanFlags, scanCommand } from './scan';
-import { type CliIo, addCommonOptions, addSpecOptions, version } from './shared';
+import { type CliIo, addCommonOptions, addSpecOptions, processIo, version } from './shared';
 import { type SweepFlags, sweepCommand } from './sweep';
 
 export type { CliIo } from './shared';
@@ -143,11 +143,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), {
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
-    isTTY: !!process.stderr.isTTY,
-  }).then((c) => {
+  main(process.argv.slice(2), processIo()).then((c) => {
     process.exitCode = c;
   });
 }

@@ -16,15 +16,29 @@ export interface PredictFlags extends SpecFlags {
   backend?: string;
 }
 
+/** A positive decimal number within [min, max], or a usage error naming the flag and the range. */
+function parseRate(text: string, flag: string, min: number, max: number, unit: string): number {
+  const t = text.trim();
+  const v = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN;
+  if (!Number.isFinite(v) || v < min || v > max)
+    throw new UsageError(`${flag} must be a number from ${min} to ${max} ${unit}, got "${text}"`);
+  return v;
+}
+
 function deviceFromFlags(flags: PredictFlags): DeviceProfile | undefined {
-  if (flags.peakTflops !== undefined || flags.bandwidthGbs !== undefined) {
-    const p = Number(flags.peakTflops),
-      b = Number(flags.bandwidthGbs);
-    if (!(p > 0) || !(b > 0))
+  const custom = flags.peakTflops !== undefined || flags.bandwidthGbs !== undefined;
+  if (custom && flags.device !== undefined)
+    throw new UsageError(
+      `--device "${flags.device}" uses its datasheet peaks; --peak-tflops and --bandwidth-gbs describe another device — give one or the other`,
+    );
+  if (custom) {
+    if (flags.peakTflops === undefined || flags.bandwidthGbs === undefined)
       throw new UsageError(
         '--peak-tflops and --bandwidth-gbs go together, both positive numbers (e.g. --peak-tflops 19.5 --bandwidth-gbs 2039)',
       );
-    return explicitProfile(p, b, flags.device ?? 'custom device');
+    const p = parseRate(flags.peakTflops, '--peak-tflops', 0.001, 100000, 'TFLOP/s');
+    const b = parseRate(flags.bandwidthGbs, '--bandwidth-gbs', 0.1, 1000000, 'GB/s');
+    return explicitProfile(p, b, 'custom device');
   }
   if (flags.device !== undefined) {
     const g = gpuProfile(flags.device);

@@ -2,6 +2,7 @@
 import { withInsights } from '../core/analysis';
 import { formatHints, formatRunText, progressText } from '../core/format';
 import type { Sweep } from '../core/insight-schema';
+import type { Run } from '../core/run';
 import { UsageError, specFromText } from '../core/spec-input';
 import { sweepKernels } from '../core/sweep';
 import { WorkerError } from '../client/client';
@@ -10,14 +11,16 @@ import { writeReport } from '../report/report-files';
 import {
   type CliIo,
   type RunFlags,
+  REFRESH_HINT,
   checkMemory,
+  checkOutDir,
   newClient,
+  onCancelSignals,
   parseEngine,
   parseRunSettings,
   parseVariants,
   statusLine,
   version,
-  REFRESH_HINT,
 } from './shared';
 import { sweepWith } from './sweep';
 
@@ -32,87 +35,126 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
   const engine = parseEngine(flags.engine);
   const variants = parseVariants(flags.variants);
   const { warmup, reps, seed, maxMemoryBytes } = parseRunSettings(flags);
+  if (!flags.model && flags.sweep) throw new UsageError('--sweep needs the cost model: drop --no-model');
+  if (!flags.model && flags.refreshProbe)
+    throw new UsageError('--refresh-probe has no effect with --no-model (no probe runs)');
   checkMemory(spec, variants, maxMemoryBytes);
+  checkOutDir(flags.outDir);
+  if (flags.sweep && !(variants.includes('spatial-equivalent') && variants.includes('optimized')))
+    io.err(
+      'fconv: note: the sweep measures spatial-equivalent against optimized at each kernel size, whatever --variants says\n',
+    );
   const client = newClient();
-  const ac = new AbortController();
-  const onSigint = () => {
-    io.err('\nfconv: cancelling (keeping what was measured)…\n');
-    ac.abort();
-  };
-  process.once('SIGINT', onSigint);
+  const cancel = onCancelSignals(io, 'keeping what was measured', () => client.killNow());
   const tty = io.isTTY && flags.progress;
   const status = statusLine(io);
   try {
-    const run = await client.run(
-      spec,
-      { engine, variants, warmup, reps, seed, maxMemoryBytes },
-      {
-        signal: ac.signal,
-        onEngine: (info) =>
-          io.err(
-            `fconv: engine ${info.engine}/${info.backend} — ${info.device}\n${info.notes.map((n) => `  · ${n}\n`).join('')}`,
-          ),
-        onProgress: (p) => {
-          if (!flags.progress) return;
-          if (tty) status.show(progressText(p));
-          else if (p.phase === 'prepare' || p.phase === 'check') io.err(`${progressText(p)}\n`);
+    let run: Run;
+    try {
+      run = await client.run(
+        spec,
+        { engine, variants, warmup, reps, seed, maxMemoryBytes },
+        {
+          signal: cancel.signal,
+          onEngine: (info) =>
+            io.err(
+              `fconv: engine ${info.engine}/${info.backend} — ${info.device}\n${info.notes.map((n) => `  · ${n}\n`).join('')}`,
+            ),
+          onProgress: (p) => {
+            if (!flags.progress) return;
+            if (tty) status.show(progressText(p));
+            else if (p.phase === 'prepare' || p.phase === 'check') io.err(`${progressText(p)}\n`);
+          },
+          onRejected: (why) => io.err(`fconv: ${why}\n`),
         },
-        onRejected: (why) => io.err(`fconv: ${why}\n`),
-      },
-    );
-    run.tool.version = version;
-    if (tty) status.clear();
-    let full = run;
-    if (flags.model && run.variants.length) {
-      const { device, note } = await deviceFor(client, engine, version, {
-        refresh: flags.refreshProbe,
-        engineDevice: run.device,
-        refreshHint: REFRESH_HINT,
-      });
-      io.err(`fconv: ${note}\n`);
-      let sweep: Sweep | undefined;
-      if (flags.sweep) {
-        const channels = [{ inChannels: spec.inChannels, outChannels: spec.outChannels }];
-        sweep = await sweepWith(
-          client,
-          spec,
-          { kernels: sweepKernels(spec), channels, engine, warmup: 1, reps: 3, seed, maxMemoryBytes, device },
-          io,
-          tty,
-          ac.signal,
-        );
-      }
-      full = withInsights(run, device, sweep);
-    }
-    const files = writeReport(full, flags.outDir);
-    if (flags.json) io.out(`${JSON.stringify(full, null, 2)}\n`);
-    else {
-      io.out(`${formatRunText(full)}\n\n`);
-      if (full.hints?.length) io.out(`${formatHints(full.hints, 3)}\n\n`);
-      io.out(`wrote ${files.html}\n      ${files.json}\n      ${files.trace} (open in https://ui.perfetto.dev)\n`);
-    }
-    if (run.status === 'failed') {
-      io.err(`fconv: run failed: ${run.failure}\n`);
-      return 1;
-    }
-    if (run.status === 'cancelled') {
-      io.err('fconv: run cancelled; the report holds what was measured\n');
-      return 1;
-    }
-    return 0;
-  } catch (e) {
-    if (e instanceof WorkerError) {
+      );
+    } catch (e) {
+      if (!(e instanceof WorkerError)) throw e;
+      if (tty) status.clear();
       if (e.kind === 'usage' || e.kind === 'memory') throw new UsageError(e.message);
       if (e.partial?.variants.length) {
-        const files = writeReport(e.partial, flags.outDir);
-        io.err(`fconv: partial report (what was measured before the failure): ${files.html}\n`);
+        const full = { ...e.partial, tool: { ...e.partial.tool, version } };
+        if (flags.json) io.out(`${JSON.stringify(full, null, 2)}\n`);
+        const files = save(full, flags.outDir, io);
+        if (files) io.err(`fconv: partial report (what was measured before the failure): ${files.html}\n`);
       }
       io.err(`fconv: ${e.message}\n`);
       return 1;
     }
-    throw e;
+    run.tool.version = version;
+    if (tty) status.clear();
+    let full = run;
+    let modelNote: string | undefined;
+    if (flags.model && run.variants.length && !cancel.signal.aborted) {
+      try {
+        const { device, note } = await deviceFor(client, engine, version, {
+          refresh: flags.refreshProbe,
+          engineDevice: run.device,
+          refreshHint: REFRESH_HINT,
+          signal: cancel.signal,
+          onProgress: (p) => {
+            if (!flags.progress) return;
+            const line = `reading this machine's rates (once, then cached): ${p.what} ${p.index + 1}/${p.count}`;
+            if (tty) status.show(line);
+            else if (p.index === 0) io.err(`fconv: ${line}…\n`);
+          },
+        });
+        if (tty) status.clear();
+        io.err(`fconv: ${note}\n`);
+        let sweep: Sweep | undefined;
+        if (flags.sweep) {
+          const channels = [{ inChannels: spec.inChannels, outChannels: spec.outChannels }];
+          const kernels = sweepKernels(spec);
+          const opts = { kernels, channels, engine, warmup: 1, reps: 3, seed, maxMemoryBytes, device };
+          sweep = await sweepWith(client, spec, opts, io, tty, cancel.signal);
+        }
+        full = withInsights(run, device, sweep);
+      } catch (e) {
+        if (!(e instanceof WorkerError)) throw e;
+        if (tty) status.clear();
+        modelNote = e.kind === 'cancelled' ? "cancelled while reading the machine's rates" : e.message;
+        io.err(`fconv: no model, roofline or hints: ${modelNote}; the report has the measurements\n`);
+      }
+    }
+    if (flags.json) io.out(`${JSON.stringify(full, null, 2)}\n`);
+    else {
+      io.out(`${formatRunText(full)}\n\n`);
+      if (full.hints?.length) io.out(`${formatHints(full.hints, 3)}\n\n`);
+    }
+    const files = save(full, flags.outDir, io);
+    if (files && !flags.json)
+      io.out(`wrote ${files.html}\n      ${files.json}\n      ${files.trace} (open in https://ui.perfetto.dev)\n`);
+    if (files === null) return 1;
+    if (run.status === 'failed') {
+      io.err(`fconv: run failed: ${run.failure}\n`);
+      return 1;
+    }
+    if (run.status === 'cancelled' || cancel.signal.aborted) {
+      io.err(
+        run.variants.length
+          ? 'fconv: cancelled; the report holds what was measured\n'
+          : `fconv: cancelled before any variant was measured; ${flags.outDir} keeps its previous report\n`,
+      );
+      return 1;
+    }
+    return modelNote ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    cancel.dispose();
     client.dispose();
+  }
+}
+
+/**
+ * Writes the report files. A run that measured nothing leaves the folder's previous report as it was
+ * (undefined); a write that fails names the path and returns null (the table or JSON was already printed).
+ */
+function save(run: Run, outDir: string, io: CliIo): ReturnType<typeof writeReport> | undefined | null {
+  if (!run.variants.length) return undefined;
+  try {
+    return writeReport(run, outDir);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    io.err(`fconv: could not write the report to ${err.path ?? outDir}: ${err.code ?? err.message}\n`);
+    return null;
   }
 }

@@ -35,12 +35,32 @@ export interface ScanFlags {
   maxChars?: string;
 }
 
-/** Files to scan: the named files, and the readable sources under named folders. */
-export function expandFiles(args: string[]): string[] {
+/** An input that could not be read, and why (e.g. "EACCES"). */
+export interface Unreadable {
+  path: string;
+  reason: string;
+}
+
+const reasonOf = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+
+/**
+ * Files to scan: the named files, and the sources under named folders. A folder that cannot be listed
+ * is reported in `unreadable` and the rest is scanned; a named path that does not exist, or a named file
+ * the scanner does not read, is a usage error.
+ */
+export function expandFiles(args: string[]): { files: string[]; unreadable: Unreadable[] } {
   const out: string[] = [];
+  const unreadable: Unreadable[] = [];
   const walk = (dir: string, depth: number) => {
     if (depth > 20) return;
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      unreadable.push({ path: dir, reason: reasonOf(e) });
+      return;
+    }
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
       } else if (e.isFile() && languageOf(e.name)) out.push(path.join(dir, e.name));
@@ -58,7 +78,7 @@ export function expandFiles(args: string[]): string[] {
       throw new UsageError(`${a}: not a Python, TypeScript or JavaScript file (.py, .ts, .tsx, .js, .mjs, .cjs, .jsx)`);
     else out.push(a);
   }
-  return [...new Set(out)];
+  return { files: [...new Set(out)], unreadable };
 }
 
 function deviceFrom(name: string | undefined): DeviceProfile | undefined {
@@ -137,18 +157,27 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, 
   if (!Number.isInteger(maxChars) || maxChars <= 0)
     throw new UsageError(`--max-chars must be a positive whole number, got "${flags.maxChars}"`);
   const device = deviceFrom(flags.device);
-  const list = expandFiles(files);
+  const { files: list, unreadable } = expandFiles(files);
   const parser = await loadParser();
   const results: ScanResult[] = [];
   for (const file of list) {
-    const text = readFileSync(file, 'utf8');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      unreadable.push({ path: file, reason: reasonOf(e) });
+      continue;
+    }
     results.push(scanSource(parser, file, languageOf(file)!, text, { maxChars, device }));
   }
+  for (const u of unreadable)
+    io.err(`fconv scan: cannot read ${u.path} (${u.reason}); the other inputs were scanned\n`);
   const all = results.flatMap((r) => r.findings.map((f) => ({ file: r.file, f })));
   const warnings = all.filter((x) => x.f.severity === 'warning').length;
   const summary = {
     files: results.length,
     skipped: results.filter((r) => r.skipped).length,
+    unreadable: unreadable.length,
     warnings,
     information: all.length - warnings,
   };
@@ -173,6 +202,7 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, 
         })),
       })),
       findings: all.map(({ file, f }) => findingJson(file, f)),
+      ...(unreadable.length ? { unreadable } : {}),
       summary,
     };
     io.out(`${JSON.stringify(report, null, 2)}\n`);
@@ -195,6 +225,16 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, 
     io.out(
       `${summary.warnings} warning${summary.warnings === 1 ? '' : 's'}, ${summary.information} information in ${summary.files} file${summary.files === 1 ? '' : 's'}${summary.skipped ? ` (${summary.skipped} skipped)` : ''}; rules explained in docs/rules.md\n`,
     );
+  }
+  // Exit 2 when an input could not be read or nothing at all was scanned (every file over --max-chars):
+  // a hook must not pass on files it never saw. Otherwise 1 for a warning, 0 for none.
+  const scanned = results.filter((r) => !r.skipped).length;
+  if (unreadable.length) return 2;
+  if (!scanned) {
+    io.err(
+      `fconv scan: nothing was scanned: every input was skipped (over --max-chars ${maxChars}, or no source files)\n`,
+    );
+    return 2;
   }
   return warnings ? 1 : 0;
 }

@@ -1,12 +1,15 @@
 /** What every `fconv` command shares: its io, the version, flag parsing, the worker client. */
+import { listItems } from '../core/sweep';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Command, Option } from 'commander';
 import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
 import { VARIANT_NAMES, type VariantName } from '../core/run';
 import type { LayerSpec } from '../core/spec';
-import { UsageError } from '../core/spec-input';
+import { UsageError, parseWhole } from '../core/spec-input';
+import { makeDirs } from '../platform/files';
 import { WorkerClient, WorkerError } from '../client/client';
-import { ENGINE_REQUESTS, type EngineRequest } from '../protocol/worker-protocol';
+import { ENGINE_REQUESTS, type EngineRequest, RUN_LIMITS } from '../protocol/worker-protocol';
 
 declare const FCONV_VERSION: string | undefined;
 export const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
@@ -42,24 +45,17 @@ export interface RunFlags extends SpecFlags {
 }
 
 export function parseVariants(text: string): VariantName[] {
-  const list = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (!list.length) throw new UsageError('--variants needs at least one variant');
+  let list: string[];
+  try {
+    list = listItems(text, '--variants');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   for (const v of list) {
     if (!(VARIANT_NAMES as readonly string[]).includes(v))
       throw new UsageError(`unknown variant "${v}" (choose from ${VARIANT_NAMES.join(', ')})`);
   }
   return [...new Set(list)] as VariantName[];
-}
-
-export function parseCount(text: string, label: string, min: number): number {
-  const t = text.trim();
-  if (!/^\d+$/.test(t)) throw new UsageError(`${label} must be a whole number ≥ ${min}, got "${text}"`);
-  const v = Number(t);
-  if (v < min) throw new UsageError(`${label} must be ≥ ${min}, got ${v}`);
-  return v;
 }
 
 export type { EngineRequest } from '../protocol/worker-protocol';
@@ -80,9 +76,10 @@ export function parseRunSettings(flags: RunFlags): {
   seed: number;
   maxMemoryBytes: number;
 } {
-  const warmup = parseCount(flags.warmup, '--warmup', 0);
-  const reps = parseCount(flags.reps, '--reps', 1);
-  const seed = parseCount(flags.seed, '--seed', 0);
+  const limit = (text: string, flag: string, l: { min: number; max: number }) => parseWhole(text, flag, l.min, l.max);
+  const warmup = limit(flags.warmup, '--warmup', RUN_LIMITS.warmup);
+  const reps = limit(flags.reps, '--reps', RUN_LIMITS.reps);
+  const seed = limit(flags.seed, '--seed', RUN_LIMITS.seed);
   const maxMemoryBytes = parseBytes(flags.maxMemory);
   if (!Number.isFinite(maxMemoryBytes) || maxMemoryBytes <= 0)
     throw new UsageError(`--max-memory must be a size like 4GB or 512MB, got "${flags.maxMemory}"`);
@@ -161,4 +158,81 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--refresh-probe', "measure this machine's rates again instead of using the cached probe")
     .option('--json', 'print JSON to stdout instead of the table')
     .option('--no-progress', 'no progress on stderr');
+}
+
+/**
+ * Refuses, before anything runs, an output folder that cannot be written: empty, a file, or a folder
+ * that cannot be created or written to (checked by creating and removing a file in it).
+ */
+export function checkOutDir(dir: string): string {
+  if (!dir.trim()) throw new UsageError('--out-dir is empty: give a folder (default fconv-report)');
+  const abs = path.resolve(dir);
+  if (fs.existsSync(abs) && !fs.statSync(abs).isDirectory())
+    throw new UsageError(`--out-dir ${dir} is a file, not a folder`);
+  try {
+    makeDirs(abs);
+    const probe = path.join(abs, `.fconv-write-check-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe, { force: true });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`--out-dir ${dir} cannot be written (${err.code ?? err.message}); choose another folder`);
+  }
+  return dir;
+}
+
+/** The signals that cancel a command the way Ctrl-C does (a terminal closing, `kill`, CI timeouts). */
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Ctrl-C, SIGTERM and SIGHUP while a command runs: the first one cancels (`signal` aborts: the worker
+ * stops at the next step boundary or is killed after its grace, and what was measured is kept); a
+ * second one stops the worker at once (`now`) — what was measured is still saved. Call the returned
+ * function to restore the default handlers.
+ */
+export function onCancelSignals(
+  io: CliIo,
+  what: string,
+  now: () => void,
+): { signal: AbortSignal; received: () => NodeJS.Signals | undefined; dispose: () => void } {
+  const ac = new AbortController();
+  let first: NodeJS.Signals | undefined;
+  const handler = (sig: NodeJS.Signals) => {
+    if (!first) {
+      first = sig;
+      io.err(`\nfconv: ${sig === 'SIGINT' ? 'cancelling' : `${sig}: cancelling`} (${what}); again to stop at once…\n`);
+      ac.abort();
+    } else {
+      io.err(`\nfconv: stopping now (${what})\n`);
+      now();
+    }
+  };
+  for (const sig of CANCEL_SIGNALS) process.on(sig, handler);
+  return {
+    signal: ac.signal,
+    received: () => first,
+    dispose: () => {
+      for (const sig of CANCEL_SIGNALS) process.off(sig, handler);
+    },
+  };
+}
+
+/**
+ * stdout and stderr that end quietly when the reader goes away (`| head`, a closed pipe): the first
+ * EPIPE marks the stream closed and later writes are dropped, so the command finishes what it was doing
+ * (its files are written) without a stack trace.
+ */
+export function processIo(): CliIo {
+  const closed = { out: false, err: false };
+  const guard = (stream: NodeJS.WriteStream, key: 'out' | 'err') => {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') closed[key] = true;
+      else throw e;
+    });
+    return (text: string) => {
+      if (closed[key] || stream.destroyed) return;
+      stream.write(text);
+    };
+  };
+  return { out: guard(process.stdout, 'out'), err: guard(process.stderr, 'err'), isTTY: !!process.stderr.isTTY };
 }

@@ -5,7 +5,7 @@ import type { DeviceProfile } from '../core/model';
 import type { LayerSpec } from '../core/spec';
 import { UsageError, specFromText } from '../core/spec-input';
 import { DEFAULT_KERNELS, parseChannels, parseKernelList, sweepKernels, sweepProblems } from '../core/sweep';
-import type { WorkerClient } from '../client/client';
+import { type WorkerClient, WorkerError } from '../client/client';
 import { deviceFor } from '../client/device-cache';
 import { runSweep } from '../client/sweep-runner';
 import { writeSweepReport } from '../report/report-files';
@@ -13,13 +13,15 @@ import {
   type CliIo,
   type EngineRequest,
   type RunFlags,
+  REFRESH_HINT,
   checkMemory,
+  checkOutDir,
+  newClient,
+  onCancelSignals,
   parseEngine,
   parseRunSettings,
   statusLine,
   version,
-  withClient,
-  REFRESH_HINT,
 } from './shared';
 
 export interface SweepFlags extends RunFlags {
@@ -101,35 +103,50 @@ export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number
         `cell k = ${k}, ${c.inChannels}→${c.outChannels}: `,
       );
     }
-  const ac = new AbortController();
-  const onSigint = () => {
-    io.err('\nfconv: cancelling the sweep (keeping the finished cells)…\n');
-    ac.abort();
-  };
-  process.once('SIGINT', onSigint);
+  checkOutDir(flags.outDir);
+  const client = newClient();
+  const cancel = onCancelSignals(io, 'keeping the finished cells', () => client.killNow());
+  const tty = io.isTTY && flags.progress;
   try {
-    return await withClient(io, async (client) => {
-      const { device, note } = await deviceFor(client, engine, version, {
-        refresh: flags.refreshProbe,
-        refreshHint: REFRESH_HINT,
-      });
-      io.err(`fconv: ${note}\n`);
-      const sw = await sweepWith(
-        client,
-        base,
-        { kernels, channels, engine, warmup, reps, seed, maxMemoryBytes, device },
-        io,
-        io.isTTY && flags.progress,
-        ac.signal,
-      );
-      const files = writeSweepReport(sw, flags.outDir);
-      if (flags.json) io.out(`${JSON.stringify(sw, null, 2)}\n`);
-      else io.out(`${formatSweepText(sw)}\n\nwrote ${files.html}\n      ${files.json}\n`);
-      if (sw.status === 'ok') return 0;
-      io.err(`fconv: sweep ${sw.status}${sw.failure ? `: ${sw.failure}` : ''}\n`);
-      return 1;
+    const status = statusLine(io);
+    const { device, note } = await deviceFor(client, engine, version, {
+      refresh: flags.refreshProbe,
+      refreshHint: REFRESH_HINT,
+      signal: cancel.signal,
+      onProgress: (p) => {
+        if (!flags.progress) return;
+        const line = `reading this machine's rates (once, then cached): ${p.what} ${p.index + 1}/${p.count}`;
+        if (tty) status.show(line);
+        else if (p.index === 0) io.err(`fconv: ${line}…\n`);
+      },
     });
+    if (tty) status.clear();
+    io.err(`fconv: ${note}\n`);
+    const opts = { kernels, channels, engine, warmup, reps, seed, maxMemoryBytes, device };
+    const sw = await sweepWith(client, base, opts, io, tty, cancel.signal);
+    if (flags.json) io.out(`${JSON.stringify(sw, null, 2)}\n`);
+    else io.out(`${formatSweepText(sw)}\n\n`);
+    if (sw.cells.some((c) => c.measuredWinner)) {
+      try {
+        const files = writeSweepReport(sw, flags.outDir);
+        if (!flags.json) io.out(`wrote ${files.html}\n      ${files.json}\n`);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        io.err(`fconv: could not write the sweep to ${err.path ?? flags.outDir}: ${err.code ?? err.message}\n`);
+        return 1;
+      }
+    } else io.err(`fconv: no cell was measured; ${flags.outDir} keeps its previous sweep\n`);
+    if (sw.status === 'ok') return 0;
+    io.err(`fconv: sweep ${sw.status}${sw.failure ? `: ${sw.failure}` : ''}\n`);
+    return 1;
+  } catch (e) {
+    if (!(e instanceof WorkerError)) throw e;
+    io.err(
+      `fconv: ${e.kind === 'cancelled' ? "cancelled while reading the machine's rates; nothing was swept" : e.message}\n`,
+    );
+    return 1;
   } finally {
-    process.off('SIGINT', onSigint);
+    cancel.dispose();
+    client.dispose();
   }
 }

@@ -21,7 +21,7 @@ import {
 
 export class WorkerError extends Error {
   constructor(
-    readonly kind: 'usage' | 'engine' | 'memory' | 'protocol' | 'busy' | 'internal' | 'crashed',
+    readonly kind: 'usage' | 'engine' | 'memory' | 'protocol' | 'busy' | 'cancelled' | 'internal' | 'crashed',
     message: string,
     readonly partial?: Run,
   ) {
@@ -39,6 +39,11 @@ export interface RunHandlers {
   signal?: AbortSignal;
 }
 
+export interface ProbeHandlers {
+  onProgress?: (p: { what: string; index: number; count: number }) => void;
+  signal?: AbortSignal;
+}
+
 export interface ClientOptions {
   workerPath: string;
   /** Name and version recorded in runs assembled here (cancelled or crashed runs). */
@@ -52,6 +57,22 @@ export interface ClientOptions {
 }
 
 let counter = 0;
+
+/**
+ * What a dead worker's stderr says, in one line: the error lines of its stack trace ("Error: Cannot
+ * find module …") rather than its last lines (Node's version banner, a closing brace).
+ */
+export function stderrSummary(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const errors = lines.filter((l) =>
+    /^(\w*Error|Uncaught|FATAL|Cannot |.*: cannot open)|\b(ENOENT|EACCES|MODULE_NOT_FOUND)\b/.test(l),
+  );
+  const pick = [...new Set(errors.length ? errors : lines.slice(-2))].slice(0, 2);
+  return pick.join(' | ').slice(0, 500);
+}
 
 export class WorkerClient {
   private child: ChildProcess | undefined;
@@ -104,7 +125,7 @@ export class WorkerClient {
         reject(
           new WorkerError(
             'crashed',
-            `engine worker exited before it was ready (${sig ? `signal ${sig}` : `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+            `engine worker exited before it was ready (${sig ? `signal ${sig}` : `code ${code}`})${stderr ? `: ${stderrSummary(stderr)}` : ''}`,
           ),
         );
       };
@@ -217,7 +238,7 @@ export class WorkerClient {
         const stderr = this.stderrOf.get(child) ?? '';
         const oom = /heap out of memory|Allocation failed|std::bad_alloc|Aborted/.test(stderr);
         const why = sig ? `was killed by ${sig}` : `exited with code ${code}`;
-        const message = `the engine worker ${why} during the run${oom ? ' (out of memory)' : ''}${stderr ? `: ${stderr.trim().split('\n').slice(-2).join(' | ')}` : ''}. The next run starts a fresh worker.`;
+        const message = `the engine worker ${why} during the run${oom ? ' (out of memory)' : ''}${stderr ? `: ${stderrSummary(stderr)}` : ''}. The next run starts a fresh worker.`;
         reject(new WorkerError('crashed', message, partial('failed', message)));
       };
       const onAbort = () => {
@@ -239,12 +260,19 @@ export class WorkerClient {
     });
   }
 
-  /** Measures the machine's rates on an engine (src/core/model.ts's probe). */
-  probe(engine: RunOptions['engine']): Promise<{ probe: Probe; info: EngineInfo }> {
+  /**
+   * Measures the machine's rates on an engine (src/core/model.ts's probe), with progress; an abort
+   * cancels it (within the grace period, else the worker is killed) and rejects with kind 'cancelled'.
+   */
+  probe(engine: RunOptions['engine'], h: ProbeHandlers = {}): Promise<{ probe: Probe; info: EngineInfo }> {
     return this.request(
       'probe',
       (id) => ({ type: 'probe', id, engine }),
-      (m) => (m.type === 'probe' ? { probe: m.probe, info: m.info } : undefined),
+      (m) => {
+        if (m.type === 'probe-progress') h.onProgress?.({ what: m.what, index: m.index, count: m.count });
+        return m.type === 'probe' ? { probe: m.probe, info: m.info } : undefined;
+      },
+      h.signal,
     );
   }
 
@@ -262,17 +290,29 @@ export class WorkerClient {
     what: 'probe' | 'devices',
     message: (id: string) => ToWorker,
     answer: (m: FromWorker) => T | undefined,
+    signal?: AbortSignal,
   ): Promise<T> {
     if (this.busy) throw new WorkerError('busy', 'a profile is already running');
+    if (signal?.aborted) throw new WorkerError('cancelled', `the ${what} was cancelled`);
     this.busy = true;
     try {
       const child = await this.start();
       const id = `${what}-${process.pid}-${++counter}`;
       return await new Promise<T>((resolve, reject) => {
+        let killTimer: NodeJS.Timeout | undefined;
+        let cancelled = false;
         const cleanup = () => {
           child.off('message', onMsg);
           child.off('exit', onExit);
+          signal?.removeEventListener('abort', onAbort);
+          if (killTimer) clearTimeout(killTimer);
         };
+        const onAbort = () => {
+          cancelled = true;
+          this.post(child, { type: 'cancel', id });
+          killTimer = setTimeout(() => child.kill('SIGKILL'), this.opts.cancelGraceMs ?? 700);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
         const onMsg = (m: unknown) => {
           const p = fromWorkerSchema.safeParse(m);
           if (!p.success || p.data.type === 'ready' || p.data.id !== id) return;
@@ -287,6 +327,10 @@ export class WorkerClient {
         };
         const onExit = (code: number | null, sig: string | null) => {
           cleanup();
+          if (cancelled) {
+            reject(new WorkerError('cancelled', `the ${what} was cancelled`));
+            return;
+          }
           reject(
             new WorkerError(
               'crashed',
@@ -322,6 +366,11 @@ export class WorkerClient {
       child.on('message', onMsg);
       child.send(msg as object);
     });
+  }
+
+  /** Stops the worker at once (a second Ctrl-C): the run or probe in flight ends as cancelled. */
+  killNow(): void {
+    if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 
   dispose(): void {

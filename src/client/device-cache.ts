@@ -9,9 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type DeviceProfile, type Probe, cpuProfile, gpuProfile, probeSchema } from '../core/model';
-import type { WorkerClient } from './client';
+import type { ProbeHandlers, WorkerClient } from './client';
 import type { RunOptions } from '../protocol/worker-protocol';
-import { cacheDir, writeAtomic } from '../platform/files';
+import { cacheDir, makeDirs, writeAtomic } from '../platform/files';
 
 export function probeFile(engine: string, version: string, dir = cacheDir()): string {
   const machine = `${os.cpus()[0]?.model ?? 'cpu'}|${os.cpus().length}|${os.totalmem()}|${version}`;
@@ -33,12 +33,22 @@ export interface DeviceResult {
   note: string;
 }
 
+/** Whether deviceFor would measure this machine (no table GPU, no cached probe, or a refresh asked for). */
+export function needsProbe(
+  engine: RunOptions['engine'],
+  version: string,
+  opts: { refresh?: boolean; engineDevice?: string; dir?: string } = {},
+): boolean {
+  if (opts.engineDevice && /\bGPU\b/.test(opts.engineDevice) && gpuProfile(opts.engineDevice)) return false;
+  return !!opts.refresh || !readCachedProbe(probeFile(engine, version, opts.dir));
+}
+
 /** Table GPU when the engine reports one; else the cached probe, or a fresh one (about a second). */
 export async function deviceFor(
   client: WorkerClient,
   engine: RunOptions['engine'],
   version: string,
-  opts: { refresh?: boolean; engineDevice?: string; dir?: string; refreshHint?: string } = {},
+  opts: { refresh?: boolean; engineDevice?: string; dir?: string; refreshHint?: string } & ProbeHandlers = {},
 ): Promise<DeviceResult> {
   if (opts.engineDevice && /\bGPU\b/.test(opts.engineDevice)) {
     const g = gpuProfile(opts.engineDevice);
@@ -51,8 +61,8 @@ export async function deviceFor(
       device: cpuProfile(cached),
       note: `device rates: cached probe of ${cached.measuredAt.slice(0, 10)} (${file}${opts.refreshHint ? `; ${opts.refreshHint}` : ''})`,
     };
-  const { probe } = await client.probe(engine);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const { probe } = await client.probe(engine, { signal: opts.signal, onProgress: opts.onProgress });
+  makeDirs(path.dirname(file));
   writeAtomic(file, `${JSON.stringify(probe, null, 2)}\n`);
   return {
     device: cpuProfile(probe),

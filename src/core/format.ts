@@ -3,7 +3,7 @@ import type { Run, VariantResult } from './run';
 import { TIMING_LABELS } from './run';
 import type { Sweep } from './insight-schema';
 import { describeSpec } from './spec';
-import { confusion } from './sweep';
+import { confusion, measuredCrossoverText } from './sweep';
 
 export function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return '—';
@@ -34,7 +34,9 @@ export function verdict(run: Run): Verdict {
   const lines: string[] = [];
   const ok = run.variants.filter((v) => v.correct && Number.isFinite(v.totalMs.median));
   if (run.status === 'cancelled')
-    lines.push('Run cancelled: the numbers below are what was measured before the cancel.');
+    lines.push(
+      `Run cancelled: this report holds the ${run.variants.length} variant${run.variants.length === 1 ? '' : 's'} measured before the cancel.`,
+    );
   if (run.status === 'failed' && run.failure) lines.push(`Run failed: ${run.failure}`);
   const wrong = run.variants.filter((v) => !v.correct);
   for (const v of wrong)
@@ -221,7 +223,7 @@ export function formatSweepText(sw: Sweep): string {
   out.push('');
   for (const x of sw.crossovers) {
     out.push(
-      `crossover ${x.inChannels}→${x.outChannels}: measured ${x.measured === null ? 'none (spatial wins at every swept kernel)' : `spectral wins from k = ${x.measured}`}; model ${x.predicted === null ? 'none' : `from k = ${x.predicted}`}`,
+      `crossover ${x.inChannels}→${x.outChannels}: measured: ${measuredCrossoverText(sw, x)}; model ${x.predicted === null ? 'none' : `from k = ${x.predicted}`}`,
     );
   }
   const cf = confusion(sw);

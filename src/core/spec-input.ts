@@ -8,16 +8,34 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** A positive whole number, or a clear message. */
-export function parseDimension(text: string, label: string): number {
+/**
+ * A whole number written in plain digits, between min and max, or a clear message. Every count and
+ * dimension of every front end (CLI flags, input boxes) parses through here, so "1e1" or "2.5" is
+ * refused the same way everywhere.
+ */
+export function parseWhole(text: string, label: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  return whole(text, label, min, max, false);
+}
+
+function whole(text: string, label: string, min: number, max: number, positive: boolean): number {
   const t = text.trim();
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t))
-    throw new UsageError(`${label} must be a positive whole number, got "${text}"`);
+  if (!/^[+-]?\d+$/.test(t)) {
+    const numeric = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t);
+    if (numeric) throw new UsageError(`${label} must be a whole number, got ${t} (plain digits: 10, not 1e1 or 10.0)`);
+    throw new UsageError(
+      `${label} must be a ${positive ? 'positive ' : ''}whole number${positive ? '' : ` ≥ ${min}`}, got "${text}"`,
+    );
+  }
   const v = Number(t);
-  if (!Number.isFinite(v)) throw new UsageError(`${label} must be finite, got "${text}"`);
-  if (!Number.isInteger(v)) throw new UsageError(`${label} must be a whole number, got ${text}`);
-  if (v <= 0) throw new UsageError(`${label} must be positive, got ${text}`);
+  if (v < min)
+    throw new UsageError(positive ? `${label} must be positive, got ${t}` : `${label} must be ≥ ${min}, got ${v}`);
+  if (v > max || !Number.isSafeInteger(v)) throw new UsageError(`${label} must be ≤ ${max}, got ${t}`);
   return v;
+}
+
+/** A positive whole number (a shape), or a clear message. */
+export function parseDimension(text: string, label: string): number {
+  return whole(text, label, 1, Number.MAX_SAFE_INTEGER, true);
 }
 
 /** "28", "28x28", "5×7" or "image" (= the image size). */

@@ -20,31 +20,34 @@ export function cellSpec(base: LayerSpec, kernel: number, inChannels: number, ou
 }
 
 /** "1:32,16:16" → [{1, 32}, {16, 16}]. Throws with a readable message. */
+/**
+ * The items of a comma-separated list flag, trimmed. An empty list or an empty item ("3,,5", ",seed")
+ * is refused — the same way for every list flag.
+ */
+export function listItems(text: string, what: string): string[] {
+  const items = text.split(',').map((s) => s.trim());
+  if (items.every((s) => !s)) throw new Error(`${what} needs at least one item, got "${text}"`);
+  if (items.some((s) => !s)) throw new Error(`${what} has an empty item in "${text}" (a stray comma?)`);
+  return items;
+}
+
 export function parseChannels(text: string): Array<{ inChannels: number; outChannels: number }> {
-  const out = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((pair) => {
-      const m = /^(\d+)\s*[:→x×]\s*(\d+)$/.exec(pair);
-      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
-        throw new Error(`channels must be IN:OUT pairs like 1:32,16:16, got "${pair}"`);
-      return { inChannels: Number(m[1]), outChannels: Number(m[2]) };
-    });
+  const out = listItems(text, '--channels').map((pair) => {
+    const m = /^(\d+)\s*[:→x×]\s*(\d+)$/.exec(pair);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
+      throw new Error(`channels must be IN:OUT pairs like 1:32,16:16, got "${pair}"`);
+    return { inChannels: Number(m[1]), outChannels: Number(m[2]) };
+  });
   if (!out.length) throw new Error('channels needs at least one IN:OUT pair');
   return out;
 }
 
 export function parseKernelList(text: string): number[] {
-  const ks = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => {
-      if (!/^\d+$/.test(s) || Number(s) < 1)
-        throw new Error(`kernels must be positive whole numbers like 3,5,7, got "${s}"`);
-      return Number(s);
-    });
+  const ks = listItems(text, '--kernels').map((s) => {
+    if (!/^\d+$/.test(s) || Number(s) < 1)
+      throw new Error(`kernels must be positive whole numbers like 3,5,7, got "${s}"`);
+    return Number(s);
+  });
   if (!ks.length) throw new Error('kernels needs at least one size');
   return ks;
 }
@@ -86,6 +89,17 @@ export function crossovers(
       predicted: crossoverOf(mine, (x) => x.predictedWinner),
     };
   });
+}
+
+/** The measured crossover of one channel pair in words, saying when its cells were not (all) measured. */
+export function measuredCrossoverText(sweep: Pick<Sweep, 'cells'>, x: Crossover): string {
+  if (x.measured !== null) return `spectral wins from k = ${x.measured}`;
+  const mine = sweep.cells.filter((c) => c.inChannels === x.inChannels && c.outChannels === x.outChannels);
+  const measured = mine.filter((c) => c.measuredWinner);
+  if (!measured.length) return 'not measured';
+  if (measured.length < mine.length)
+    return `spatial wins at every measured kernel (${measured.length} of ${mine.length}: k = ${measured.map((c) => c.kernel).join(', ')})`;
+  return 'spatial wins at every swept kernel';
 }
 
 /** How often the model picked the measured winner. */

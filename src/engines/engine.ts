@@ -61,8 +61,11 @@ export interface Engine {
   measure?<T>(launch: () => T): { value: T; ms: number };
   read(value: unknown): Promise<Float32Array>;
   dispose(value: unknown): void;
-  /** Measures the rates the cost model is calibrated with (src/core/model.ts). */
-  probe?(): Probe;
+  /**
+   * Measures the rates the cost model is calibrated with (src/core/model.ts). `tick` is called before
+   * each measurement (progress); when it throws (a cancel), the probe stops.
+   */
+  probe?(tick?: (what: string, index: number, count: number) => Promise<void>): Promise<Probe>;
   /** Live tensors/bytes, for leak checks. */
   memory(): { tensors: number; bytes: number };
   shutdown(): void;

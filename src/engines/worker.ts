@@ -6,7 +6,7 @@
 import { estimateRunBytes, formatBytes } from '../core/memory';
 import { SpecError, specProblems } from '../core/spec';
 import { type FromWorker, type ToWorker, describeZodError, toWorkerSchema } from '../protocol/worker-protocol';
-import { type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
+import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
 import { devicesReport } from './devices';
 import { profile } from './profiler';
 import { createEngine } from './select';
@@ -50,22 +50,26 @@ async function handleProbe(msg: Extract<ToWorker, { type: 'probe' }>): Promise<v
     });
     return;
   }
-  current = { id: msg.id, cancelled: false };
+  const state = { id: msg.id, cancelled: false };
+  current = state;
   try {
     const engine = await engineFor(msg.engine);
     await engine.activate?.();
     if (!engine.probe) throw new Error(`the ${engine.name} engine has no probe`);
-    send({ type: 'probe', id: msg.id, probe: engine.probe(), info: infoOf(engine) });
+    const probe = await engine.probe(async (what, index, count) => {
+      send({ type: 'probe-progress', id: msg.id, what, index, count });
+      await new Promise<void>((r) => setImmediate(r));
+      if (state.cancelled) throw new CancelledError();
+    });
+    send({ type: 'probe', id: msg.id, probe, info: infoOf(engine) });
   } catch (e) {
     const err = e as Error;
+    const kind =
+      e instanceof CancelledError ? 'cancelled' : e instanceof EngineUnavailableError ? 'engine' : 'internal';
     send({
       type: 'error',
       id: msg.id,
-      error: {
-        kind: e instanceof EngineUnavailableError ? 'engine' : 'internal',
-        name: err?.name ?? 'Error',
-        message: err?.message ?? String(e),
-      },
+      error: { kind, name: err?.name ?? 'Error', message: err?.message ?? String(e) },
     });
   } finally {
     current = undefined;

@@ -169,7 +169,12 @@ export class Controller implements vscode.Disposable {
       this.fail(msg);
       run = outcome.partial;
     }
-    if (!run) {
+    if (!run || !run.variants.length) {
+      // Nothing measured (cancelled before the first variant, or failed before it): the last report stays.
+      if (run?.status === 'cancelled')
+        void vscode.window.showInformationMessage(
+          'Fourier Conv: profile cancelled before any variant was measured; the last report is unchanged.',
+        );
       const last = this.store.last();
       if (last) this.updateStatus(last.run);
       else this.status.hide();

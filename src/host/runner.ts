@@ -11,7 +11,7 @@ import { type LayerSpec, describeSpec } from '../core/spec';
 import { WorkerClient, WorkerError } from '../client/client';
 import type { Sweep } from '../core/insight-schema';
 import type { DeviceProfile } from '../core/model';
-import { deviceFor } from '../client/device-cache';
+import { deviceFor, needsProbe } from '../client/device-cache';
 import { type SweepOptions, runSweep } from '../client/sweep-runner';
 import type { ProgressMsg, RunOptions } from '../protocol/worker-protocol';
 import { progressFraction, progressText } from '../core/format';
@@ -142,21 +142,40 @@ export class ProfileRunner implements vscode.Disposable {
     );
   }
 
-  /** The device profile for the model: the cached probe in `cacheDir`, or a fresh one (about a second). */
+  /**
+   * The device profile for the model: the cached probe in `cacheDir`, or a fresh one — measured under a
+   * progress notification that names each measurement and can be cancelled (then: no model, no hints).
+   */
   async device(
     engine: RunOptions['engine'],
     cacheDir: string,
     engineDevice: string,
     refresh = false,
   ): Promise<DeviceProfile | undefined> {
-    try {
-      const d = await deviceFor(this.client, engine, this.opts.version, { dir: cacheDir, engineDevice, refresh });
-      this.opts.log.info(d.note);
-      return d.device;
-    } catch (e) {
-      this.opts.log.warn(`no device profile, so no roofline or model-based hints: ${(e as Error).message}`);
-      return undefined;
-    }
+    const log = this.opts.log;
+    const read = async (signal?: AbortSignal, progress?: vscode.Progress<{ message?: string; increment?: number }>) => {
+      try {
+        const d = await deviceFor(this.client, engine, this.opts.version, {
+          dir: cacheDir,
+          engineDevice,
+          refresh,
+          signal,
+          onProgress: (p) =>
+            progress?.report({ message: `${p.what} (${p.index + 1}/${p.count})`, increment: 100 / p.count }),
+        });
+        log.info(d.note);
+        return d.device;
+      } catch (e) {
+        const cancelled = e instanceof WorkerError && e.kind === 'cancelled';
+        log.warn(
+          `no device profile, so no roofline or model-based hints: ${cancelled ? 'the probe was cancelled' : (e as Error).message}`,
+        );
+        return undefined;
+      }
+    };
+    if (!needsProbe(engine, this.opts.version, { dir: cacheDir, engineDevice, refresh })) return read();
+    const title = "Fourier Conv: reading this machine's rates (once, then cached)";
+    return (await this.exclusive(title, (progress, signal) => read(signal, progress))) ?? undefined;
   }
 
   /** A kernel-size sweep with a cancellable progress notification; cancelled sweeps keep their finished cells. */

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Run, parseRun } from '../core/run';
-import { writeAtomic } from '../platform/files';
+import { makeDirs, writeAtomic } from '../platform/files';
 
 export interface StoredRun {
   runId: string;
@@ -53,7 +53,7 @@ export class ReportStore {
 
   /** Saves a run and returns its id; older runs beyond `keep` are deleted. */
   save(run: Run): string {
-    fs.mkdirSync(this.dir, { recursive: true });
+    makeDirs(this.dir);
     const stamp = run.createdAt.replace(/[^0-9]/g, '').slice(0, 17);
     let runId = `run-${stamp}`;
     const index = this.readIndex();

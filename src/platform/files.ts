@@ -17,3 +17,19 @@ export function cacheDir(): string {
     path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'fourier-conv-profiler')
   );
 }
+
+/**
+ * `mkdir -p` that always ends: the missing folders from the nearest existing ancestor down, one
+ * `mkdir` each (Node's recursive mkdir can spin forever on filesystems such as /proc).
+ */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let d = path.resolve(dir);
+  while (!fs.existsSync(d)) {
+    missing.push(d);
+    const up = path.dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) fs.mkdirSync(m);
+}

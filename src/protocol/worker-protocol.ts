@@ -9,12 +9,19 @@ import { VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '
 export const ENGINE_REQUESTS = ['auto', 'cuda', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
 
+/** The bounds the worker accepts; every front end checks them before sending a run. */
+export const RUN_LIMITS = {
+  warmup: { min: 0, max: 1000 },
+  reps: { min: 1, max: 10000 },
+  seed: { min: 0, max: 2 ** 31 - 1 },
+} as const;
+
 export const runOptionsSchema = z.object({
   engine: z.enum(ENGINE_REQUESTS),
   variants: z.array(z.enum(VARIANT_NAMES)).min(1),
-  warmup: z.number().int().min(0).max(1000),
-  reps: z.number().int().min(1).max(10000),
-  seed: z.number().int(),
+  warmup: z.number().int().min(RUN_LIMITS.warmup.min).max(RUN_LIMITS.warmup.max),
+  reps: z.number().int().min(RUN_LIMITS.reps.min).max(RUN_LIMITS.reps.max),
+  seed: z.number().int().min(RUN_LIMITS.seed.min).max(RUN_LIMITS.seed.max),
   maxMemoryBytes: z.number().positive(),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
@@ -25,7 +32,10 @@ const id = z.string().min(1).max(100);
 export const toWorkerSchema = z.discriminatedUnion('type', [
   /** Start a profile. One at a time per worker. */
   z.object({ type: z.literal('run'), id, spec: layerSpecSchema, options: runOptionsSchema }),
-  /** Stop the run `id` at the next step boundary; the worker answers with a `result` whose status is 'cancelled'. */
+  /**
+   * Stop the run or probe `id` at the next step boundary: a run answers with a `result` whose status is
+   * 'cancelled', a probe with an `error` of kind 'cancelled'.
+   */
   z.object({ type: z.literal('cancel'), id }),
   /** Measure the machine's rates on an engine (about a second); answered by `probe`. */
   z.object({ type: z.literal('probe'), id, engine: z.enum(ENGINE_REQUESTS) }),
@@ -84,6 +94,14 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), id, progress: progressSchema }),
   /** One variant of run `id` is complete (kept if the run is later cancelled or crashes). */
   z.object({ type: z.literal('variant'), id, variant: variantResultSchema }),
+  /** The probe `id` is about to measure `what` (measurement index + 1 of count). */
+  z.object({
+    type: z.literal('probe-progress'),
+    id,
+    what: z.string().max(200),
+    index: z.number().int().nonnegative(),
+    count: z.number().int().positive(),
+  }),
   /** The probe `id` asked for, with the engine that ran it. */
   z.object({ type: z.literal('probe'), id, probe: probeSchema, info: engineInfoSchema }),
   /** The devices report `id` asked for. */
@@ -95,7 +113,7 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('error'),
     id: id.nullable(),
     error: z.object({
-      kind: z.enum(['usage', 'engine', 'memory', 'protocol', 'busy', 'internal']),
+      kind: z.enum(['usage', 'engine', 'memory', 'protocol', 'busy', 'cancelled', 'internal']),
       name: z.string(),
       message: z.string(),
     }),

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { type Sweep, sweepSchema } from '../core/insight-schema';
 import { type Run, runSchema } from '../core/run';
 import { toChromeTrace } from '../core/trace';
-import { writeAtomic } from '../platform/files';
+import { makeDirs, writeAtomic } from '../platform/files';
 
 /** The webview bundle and stylesheet, built next to this file in dist/. */
 export function reportAssets(dir = __dirname): { js: string; css: string } {
@@ -56,7 +56,7 @@ export interface WrittenFiles {
 
 export function writeReport(run: Run, outDir: string): WrittenFiles {
   runSchema.parse(run);
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   const files = {
     json: path.join(outDir, 'report.json'),
     trace: path.join(outDir, 'trace.json'),
@@ -71,7 +71,7 @@ export function writeReport(run: Run, outDir: string): WrittenFiles {
 /** `fconv sweep`'s files: sweep.json and sweep.html (the report app renders a sweep document alone). */
 export function writeSweepReport(sweep: Sweep, outDir: string): { json: string; html: string } {
   sweepSchema.parse(sweep);
-  fs.mkdirSync(outDir, { recursive: true });
+  makeDirs(outDir);
   const files = { json: path.join(outDir, 'sweep.json'), html: path.join(outDir, 'sweep.html') };
   writeAtomic(files.json, `${JSON.stringify(sweep, null, 2)}\n`);
   writeAtomic(

@@ -59,9 +59,13 @@ export const scanReportSchema = z.object({
     }),
   ),
   findings: z.array(scanFindingSchema),
+  /** Inputs that could not be read (a file or folder without permission), with the reason; the rest was scanned. */
+  unreadable: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
   summary: z.object({
     files: z.number().int().nonnegative(),
     skipped: z.number().int().nonnegative(),
+    /** How many inputs could not be read (exit code 2). */
+    unreadable: z.number().int().nonnegative().optional(),
     warnings: z.number().int().nonnegative(),
     information: z.number().int().nonnegative(),
   }),

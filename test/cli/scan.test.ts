@@ -90,9 +90,9 @@ test('fconv scan usage errors exit 2 with a clear message', () => {
   }
 });
 
-test('fconv scan skips files over --max-chars with a line on stderr', () => {
+test('fconv scan skips files over --max-chars with a line on stderr (exit 2: nothing was scanned)', () => {
   const r = fconv(['--max-chars', '50', path.join(FIX, 'fno.py')]);
-  assert.equal(r.code, 0);
+  assert.equal(r.code, 2);
   assert.match(r.err, /skipped .*fno\.py: \d+ characters, over the 50-character limit/);
 });
 

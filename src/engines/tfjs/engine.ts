@@ -15,7 +15,7 @@ import {
 } from './backends';
 import { type ComplexKit, NativeComplex, PlanarComplex } from './complex';
 import type { Probe } from '../../core/model';
-import { runProbe } from './probe';
+import { type ProbeTick, runProbe } from './probe';
 import { buildVariant, disposeCx, tensorsOf } from './variants';
 import { tfjsTraits } from '../../core/variants';
 
@@ -124,8 +124,8 @@ export class TfjsEngine implements Engine {
     disposeCx(value);
   }
 
-  probe(): Probe {
-    return runProbe(this.backend, this.device, this.kit, (v) => this.sync(v));
+  probe(tick?: ProbeTick): Promise<Probe> {
+    return runProbe(this.backend, this.device, this.kit, (v) => this.sync(v), tick);
   }
 
   memory(): { tensors: number; bytes: number } {

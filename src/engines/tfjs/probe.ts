@@ -6,6 +6,7 @@
  * syncs, first quartile of 9 repetitions after one warm-up.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { dftComplexFlops, dftRealFlops } from '../../core/cost';
 import type { Probe } from '../../core/model';
 import { disposeCx } from './variants';
 import type { ComplexKit } from './complex';
@@ -16,6 +17,12 @@ function lowerQuartile(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor((s.length - 1) / 4)]!;
 }
+
+/** Called before each measurement: reports it and lets a cancel in (throws to stop). */
+export type ProbeTick = (what: string, index: number, count: number) => Promise<void>;
+
+/** The measurements, in order (for progress). */
+const MEASUREMENTS = 14;
 
 /** First-quartile seconds of `f` (its result synced and disposed each time) after one warm-up. */
 function timeOp(f: () => unknown, sync: (v: unknown) => void, reps: number): number {
@@ -35,13 +42,20 @@ function timeOp(f: () => unknown, sync: (v: unknown) => void, reps: number): num
 
 const gflops = (flops: number, s: number) => flops / s / 1e9;
 
-export function runProbe(
+export async function runProbe(
   backend: string,
   device: string,
   kit: ComplexKit,
   sync: (v: unknown) => void,
+  tick: ProbeTick = async () => {},
   reps = 9,
-): Probe {
+): Promise<Probe> {
+  let done = 0;
+  /** Times `f` after reporting `what`; between measurements a cancel can stop the probe. */
+  const measure = async (what: string, f: () => unknown, n = reps) => {
+    await tick(what, done++, MEASUREMENTS);
+    return timeOp(f, sync, n);
+  };
   const keep: tf.Tensor[] = [];
   const rnd = (shape: number[]) => {
     const t = tf.randomUniform(shape, -1, 1, 'float32', 7);
@@ -53,52 +67,36 @@ export function runProbe(
     // 2-D GEMM: (4096×128)·(128×128), the class of the DFT-as-GEMM transforms (constant right operand).
     const a = rnd([4096, 128]) as tf.Tensor2D,
       b = rnd([128, 128]) as tf.Tensor2D;
-    const gemm = gflops(
-      2 * 4096 * 128 * 128,
-      timeOp(() => tf.matMul(a, b), sync, reps),
-    );
+    const gemm = gflops(2 * 4096 * 128 * 128, await measure('2-D GEMM', () => tf.matMul(a, b)));
     // Batched GEMMs over 256 positions, (32×K)·(K×32): the complex product over frequencies, K = in-channels.
-    const bmm = [4, 32].map((k) => {
+    const bmm: Probe['bmm'] = [];
+    for (const k of [4, 32]) {
       const x = rnd([256, 32, k]) as tf.Tensor3D,
         y = rnd([256, k, 32]) as tf.Tensor3D;
-      return {
-        inner: k,
-        gflops: gflops(
-          2 * 256 * 32 * k * 32,
-          timeOp(() => tf.matMul(x, y), sync, reps),
-        ),
-      };
-    });
+      const sec = await measure(`batched GEMM, K = ${k}`, () => tf.matMul(x, y));
+      bmm.push({ inner: k, gflops: gflops(2 * 256 * 32 * k * 32, sec) });
+    }
     // conv2d 'same', 32×32 → 32 channels: with one input channel at 3×3 and 9×9 (XNNPACK's rate
     // grows with the kernel there), and 5×5 at 4 and 16 input channels (near-GEMM rates, set by the channels).
-    const conv = (
-      [
-        [1, 3],
-        [1, 9],
-        [4, 5],
-        [16, 5],
-      ] as const
-    ).map(([cin, k]) => {
+    const conv: Probe['conv'] = [];
+    for (const [cin, k] of [
+      [1, 3],
+      [1, 9],
+      [4, 5],
+      [16, 5],
+    ] as const) {
       const b = cin === 1 ? 32 : 8; // the one-channel convs are cheap: more images for a stable time
       const x = rnd([b, 32, 32, cin]) as tf.Tensor4D,
         w = rnd([k, k, cin, 32]) as tf.Tensor4D;
-      return {
-        inner: cin,
-        kernel: k,
-        gflops: gflops(
-          2 * b * 32 * 32 * cin * 32 * k * k,
-          timeOp(() => tf.conv2d(x, w, 1, 'same'), sync, reps),
-        ),
-      };
-    });
+      const sec = await measure(`conv2d ${k}×${k}, ${cin} in-channels`, () => tf.conv2d(x, w, 1, 'same'));
+      conv.push({ inner: cin, kernel: k, gflops: gflops(2 * b * 32 * 32 * cin * 32 * k * k, sec) });
+    }
     // A 2-D rfft and its inverse made of the backend's own 1-D transforms, as tf.signal.rfft2d /
     // irfft2d are on tfjs (rfft over W, transpose, complex FFT over H), on 64 maps of 32×32; FLOPs
     // counted as the seed's steps count them (DFT-as-GEMM).
     const m = 64,
       n = 32,
       v = n / 2 + 1;
-    const realFft = (rows: number, q: number) => 2 * rows * q * 2 * (Math.floor(q / 2) + 1);
-    const cplxFft = (rows: number, q: number) => 4 * 2 * rows * q * q + 2 * rows * q;
     const fx = rnd([m, n, n]);
     const forward = () => {
       const a = kit.rfftLast(fx);
@@ -108,7 +106,7 @@ export function runProbe(
       disposeCx(b);
       return c;
     };
-    const fft = gflops(realFft(m * n, n) + cplxFft(m * v, n), timeOp(forward, sync, reps));
+    const fft = gflops(dftRealFlops(m * n, n) + dftComplexFlops(m * v, n), await measure('rfft2d', forward));
     const spectrum = forward();
     const inverse = () => {
       const a = kit.fftLast(spectrum, true);
@@ -118,43 +116,36 @@ export function runProbe(
       disposeCx(b);
       return r;
     };
-    const ifft = gflops(cplxFft(m * v, n) + 2 * m * n * 2 * v * n, timeOp(inverse, sync, reps));
+    const ifft = gflops(dftComplexFlops(m * v, n) + 2 * m * n * 2 * v * n, await measure('irfft2d', inverse));
     disposeCx(spectrum);
     // Elementwise: an outer broadcast multiply (32, 1, 840) ⊙ (1, 32, 840), as the product of spectra
     // with one in-channel; bytes = inputs + output.
     const e1 = rnd([32, 1, 840]),
       e2 = rnd([1, 32, 840]);
-    const elementwiseGBs = (4 * (2 * 32 * 840 + 32 * 32 * 840)) / timeOp(() => tf.mul(e1, e2), sync, reps) / 1e9;
+    const elementwiseGBs =
+      (4 * (2 * 32 * 840 + 32 * 32 * 840)) / (await measure('elementwise', () => tf.mul(e1, e2))) / 1e9;
     // Zero padding (tf.pad) 28×28 → 35×35 with 1 and 16 elements in the innermost axis (short
     // contiguous rows copy slowly), bytes = input + output.
-    const pad = [1, 16].map((c) => {
+    const pad: Probe['pad'] = [];
+    for (const c of [1, 16]) {
       const b = 64 / c;
       const px = rnd([b, 28, 28, c]);
-      return {
-        inner: c,
-        gflops:
-          (4 * b * c * (28 * 28 + 35 * 35)) /
-          timeOp(
-            () =>
-              tf.pad(px, [
-                [0, 0],
-                [0, 7],
-                [0, 7],
-                [0, 0],
-              ]),
-            sync,
-            reps,
-          ) /
-          1e9,
-      };
-    });
+      const amounts: Array<[number, number]> = [
+        [0, 0],
+        [0, 7],
+        [0, 7],
+        [0, 0],
+      ];
+      const sec = await measure(`pad, rows of ${c}`, () => tf.pad(px, amounts));
+      pad.push({ inner: c, gflops: (4 * b * c * (28 * 28 + 35 * 35)) / sec / 1e9 });
+    }
     // Transpose: (1024, 30, 28) swapping the last two axes (3.4 MB read and written), the size class of
     // the spectra the pipelines transpose.
     const tx = rnd([1024, 30, 28]);
-    const copyGBs = (2 * 4 * 1024 * 30 * 28) / timeOp(() => tf.transpose(tx, [0, 2, 1]), sync, reps) / 1e9;
+    const copyGBs = (2 * 4 * 1024 * 30 * 28) / (await measure('transpose', () => tf.transpose(tx, [0, 2, 1]))) / 1e9;
     // Fixed cost of one small op (dispatch, allocation, sync).
     const s = rnd([8, 8]);
-    const overheadUs = timeOp(() => tf.add(s, s), sync, 50) * 1e6;
+    const overheadUs = (await measure('per-op cost', () => tf.add(s, s), 50)) * 1e6;
     return {
       backend,
       device,
