@@ -238,6 +238,17 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.equal(await vscode.commands.executeCommand('fourierConv.cancel'), false, 'nothing left to cancel');
   });
 
+  it('a run cancelled before any variant was measured leaves the last report as it was', async () => {
+    const last = api.controller.store.last();
+    assert.ok(last, 'a report from an earlier test');
+    const pending = profile({ preset: 'imagenet-k7' });
+    await until(() => api.controller.runner.running, 10_000, 'the run to start');
+    assert.equal(await vscode.commands.executeCommand('fourierConv.cancel'), true);
+    const stored = await pending;
+    assert.equal(stored, undefined, 'nothing is saved');
+    assert.equal(api.controller.store.last()?.runId, last.runId, 'the last report is unchanged');
+  });
+
   it('reports a worker killed mid-run, survives it, and the next run starts a fresh worker', async () => {
     const pending = profile({ preset: 'mnist-seed' });
     await until(
