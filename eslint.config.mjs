@@ -64,7 +64,7 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: false }],
       'max-len': [
         'error',
-        { code: 140, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true },
+        { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true },
       ],
     },
   },

@@ -75,6 +75,9 @@ for (const [file, from] of [
   ['tree-sitter-javascript.wasm', 'tree-sitter-javascript/tree-sitter-javascript.wasm'],
 ])
   cpSync(require.resolve(from), join(dist, 'grammars', file));
+// The PyTorch engine's worker: run by the user's own Python (src/engines/torch/python.ts).
+mkdirSync(join(dist, 'python'), { recursive: true });
+cpSync('python/fconv_torch_worker.py', join(dist, 'python', 'fconv_torch_worker.py'));
 writeFileSync(join(dist, 'BUILD'), `${pkg.name} ${pkg.version}\n`);
 
 // The CUDA addon: optional, never fails the build (see scripts/build-native.mjs).

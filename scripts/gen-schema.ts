@@ -1,4 +1,7 @@
-/** Writes schema/run-v<N>.schema.json (report.json) and schema/scan-v<N>.schema.json (fconv scan --json) from the zod schemas. */
+/**
+ * Writes schema/run-v<N>.schema.json (report.json) and schema/scan-v<N>.schema.json (fconv scan --json) from the zod
+ * schemas.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runJsonSchema, SCHEMA_VERSION } from '../src/core/run';

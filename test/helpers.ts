@@ -28,7 +28,9 @@ process.on('exit', () => {
   for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-/** A fresh folder under the system temp dir, removed when this test process exits (tests leave /tmp as they found it). */
+/**
+ * A fresh folder under the system temp dir, removed when this test process exits (tests leave /tmp as they found it).
+ */
 export function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   tempDirs.push(dir);

@@ -8,13 +8,20 @@ import { GPU_TABLE } from '../core/model';
 import { DEFAULT_REPS, DEFAULT_WARMUP, VARIANT_NAMES } from '../core/run';
 import { UsageError } from '../core/spec-input';
 import { DEFAULT_KERNELS } from '../core/sweep';
-import { ENGINE_REQUESTS } from '../protocol/worker-protocol';
 import { devicesCommand } from './devices';
 import { type PredictFlags, predictCommand } from './predict';
 import { probeCommand } from './probe';
 import { type ProfileFlags, profileCommand } from './profile';
 import { type ScanFlags, scanCommand } from './scan';
-import { type CliIo, addCommonOptions, addSpecOptions, processIo, version } from './shared';
+import {
+  type CliIo,
+  type EngineFlags,
+  addCommonOptions,
+  addEngineOptions,
+  addSpecOptions,
+  processIo,
+  version,
+} from './shared';
 import { type SweepFlags, sweepCommand } from './sweep';
 
 export type { CliIo } from './shared';
@@ -89,23 +96,25 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   program
     .command('devices')
     .description(
-      'Which GPU and CUDA libraries this machine has, where they were found, and why an engine is unavailable.',
+      'Which GPU and CUDA libraries this machine has, every Python tried for the torch engine (torch, CUDA, GPUs, cuDNN), and why an engine is unavailable.',
     )
+    .option('--python <path>', 'a Python interpreter to try first for the torch engine')
     .option(
       '--cuda-lib-dirs <dirs>',
       'extra folders (colon-separated) to search first for libcudart, libcufft, libcublas, libcudnn',
     )
     .option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean; cudaLibDirs?: string }) => {
+    .action(async (flags: { json?: boolean; cudaLibDirs?: string; python?: string }) => {
       code = await devicesCommand(flags, io);
     });
-  program
-    .command('probe')
-    .description('Measure (or show the cached) rates of this machine the cost model is calibrated with.')
-    .option('--engine <e>', `${ENGINE_REQUESTS.join(' | ')}`, 'auto')
+  addEngineOptions(
+    program
+      .command('probe')
+      .description('Measure (or show the cached) rates of this machine the cost model is calibrated with.'),
+  )
     .option('--refresh', 'measure again')
     .option('--json', 'print the probe as JSON')
-    .action(async (flags: { engine: string; refresh?: boolean; json?: boolean }) => {
+    .action(async (flags: EngineFlags & { refresh?: boolean; json?: boolean }) => {
       code = await probeCommand(flags, io);
     });
   program

@@ -4,10 +4,17 @@ import { type DeviceProfile, GPU_TABLE, explicitProfile, gpuProfile } from '../c
 import { predict } from '../core/predict';
 import { UsageError, specFromText } from '../core/spec-input';
 import { deviceFor } from '../client/device-cache';
-import { type CliIo, type SpecFlags, parseEngine, version, withClient, REFRESH_HINT } from './shared';
+import {
+  type CliIo,
+  type EngineFlags,
+  type SpecFlags,
+  parseEngineChoice,
+  version,
+  withClient,
+  REFRESH_HINT,
+} from './shared';
 
-export interface PredictFlags extends SpecFlags {
-  engine: string;
+export interface PredictFlags extends SpecFlags, EngineFlags {
   json?: boolean;
   refreshProbe?: boolean;
   device?: string;
@@ -57,7 +64,7 @@ export async function predictCommand(flags: PredictFlags, io: CliIo): Promise<nu
   if (flags.backend !== undefined && !['wasm', 'cpu', 'tensorflow'].includes(flags.backend))
     throw new UsageError(`--backend must be wasm, cpu or tensorflow, got "${flags.backend}"`);
   if (!device) {
-    const engine = parseEngine(flags.engine);
+    const engine = parseEngineChoice(flags);
     const code = await withClient(io, async (client) => {
       const d = await deviceFor(client, engine, version, { refresh: flags.refreshProbe, refreshHint: REFRESH_HINT });
       device = d.device;

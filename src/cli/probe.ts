@@ -1,12 +1,12 @@
 /** `fconv probe`: this machine's rates the cost model is calibrated with (measured once, cached). */
 import { deviceFor } from '../client/device-cache';
-import { type CliIo, parseEngine, version, withClient } from './shared';
+import { type CliIo, type EngineFlags, parseEngineChoice, version, withClient } from './shared';
 
 export async function probeCommand(
-  flags: { engine: string; refresh?: boolean; json?: boolean },
+  flags: EngineFlags & { refresh?: boolean; json?: boolean },
   io: CliIo,
 ): Promise<number> {
-  const engine = parseEngine(flags.engine);
+  const engine = parseEngineChoice(flags);
   return withClient(io, async (client) => {
     const { device, note } = await deviceFor(client, engine, version, {
       refresh: flags.refresh,

@@ -16,7 +16,7 @@ import {
   checkOutDir,
   newClient,
   onCancelSignals,
-  parseEngine,
+  parseEngineChoice,
   parseRunSettings,
   parseVariants,
   statusLine,
@@ -32,7 +32,7 @@ export interface ProfileFlags extends RunFlags {
 
 export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
   const spec = specFromText(flags);
-  const engine = parseEngine(flags.engine);
+  const choice = parseEngineChoice(flags);
   const variants = parseVariants(flags.variants);
   const { warmup, reps, seed, maxMemoryBytes } = parseRunSettings(flags);
   if (!flags.model && flags.sweep) throw new UsageError('--sweep needs the cost model: drop --no-model');
@@ -53,7 +53,7 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
     try {
       run = await client.run(
         spec,
-        { engine, variants, warmup, reps, seed, maxMemoryBytes },
+        { ...choice, variants, warmup, reps, seed, maxMemoryBytes },
         {
           signal: cancel.signal,
           onEngine: (info) =>
@@ -71,7 +71,7 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
     } catch (e) {
       if (!(e instanceof WorkerError)) throw e;
       if (tty) status.clear();
-      if (e.kind === 'usage' || e.kind === 'memory') throw new UsageError(e.message);
+      if (e.kind === 'usage' || e.kind === 'memory' || e.kind === 'engine') throw new UsageError(e.message);
       if (e.partial?.variants.length) {
         const full = { ...e.partial, tool: { ...e.partial.tool, version } };
         if (flags.json) io.out(`${JSON.stringify(full, null, 2)}\n`);
@@ -87,9 +87,10 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
     let modelNote: string | undefined;
     if (flags.model && run.variants.length && !cancel.signal.aborted) {
       try {
-        const { device, note } = await deviceFor(client, engine, version, {
+        const { device, note } = await deviceFor(client, choice, version, {
           refresh: flags.refreshProbe,
           engineDevice: run.device,
+          engineId: `${run.engine}-${run.backend}`,
           refreshHint: REFRESH_HINT,
           signal: cancel.signal,
           onProgress: (p) => {
@@ -105,7 +106,7 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
         if (flags.sweep) {
           const channels = [{ inChannels: spec.inChannels, outChannels: spec.outChannels }];
           const kernels = sweepKernels(spec);
-          const opts = { kernels, channels, engine, warmup: 1, reps: 3, seed, maxMemoryBytes, device };
+          const opts = { kernels, channels, engine: choice, warmup: 1, reps: 3, seed, maxMemoryBytes, device };
           sweep = await sweepWith(client, spec, opts, io, tty, cancel.signal);
         }
         full = withInsights(run, device, sweep);

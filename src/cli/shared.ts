@@ -9,7 +9,7 @@ import type { LayerSpec } from '../core/spec';
 import { UsageError, parseWhole } from '../core/spec-input';
 import { makeDirs } from '../platform/files';
 import { WorkerClient, WorkerError } from '../client/client';
-import { ENGINE_REQUESTS, type EngineRequest, RUN_LIMITS } from '../protocol/worker-protocol';
+import { ENGINE_REQUESTS, type EngineChoice, type EngineRequest, RUN_LIMITS } from '../protocol/worker-protocol';
 
 declare const FCONV_VERSION: string | undefined;
 export const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
@@ -32,8 +32,14 @@ export interface SpecFlags {
   padding?: string;
   layout?: string;
 }
-export interface RunFlags extends SpecFlags {
+export interface EngineFlags {
   engine: string;
+  python?: string;
+  torchDevice?: string;
+  threads?: string;
+}
+
+export interface RunFlags extends SpecFlags, EngineFlags {
   seed: string;
   maxMemory: string;
   json?: boolean;
@@ -67,6 +73,33 @@ export function parseEngine(text: string): EngineRequest {
   if (!(ENGINE_REQUESTS as readonly string[]).includes(text))
     throw new UsageError(`unknown engine "${text}" (choose from ${ENGINE_REQUESTS.join(', ')})`);
   return text as EngineRequest;
+}
+
+/**
+ * The engine asked for, with the PyTorch engine's interpreter, device and threads. A --python that does
+ * not exist is a usage error here; one that is not a Python, or has no torch, is the engine's (exit 2).
+ */
+export function parseEngineChoice(flags: EngineFlags): EngineChoice {
+  const engine = parseEngine(flags.engine);
+  const choice: EngineChoice = { engine };
+  if (flags.python !== undefined) {
+    const p = flags.python.trim();
+    if (!p) throw new UsageError('--python is empty: give the path of a Python interpreter');
+    if (!fs.existsSync(p)) throw new UsageError(`--python ${p}: no such file`);
+    if (engine !== 'auto' && engine !== 'torch')
+      throw new UsageError(`--python is for the torch engine, not --engine ${engine}`);
+    choice.python = [{ path: path.resolve(p), from: '--python' }];
+  }
+  if (flags.torchDevice !== undefined) {
+    if (!/^(cpu|cuda(:\d+)?)$/.test(flags.torchDevice))
+      throw new UsageError(`--torch-device must be cpu, cuda or cuda:N, got "${flags.torchDevice}"`);
+    if (engine !== 'auto' && engine !== 'torch')
+      throw new UsageError(`--torch-device is for the torch engine, not --engine ${engine}`);
+    choice.torchDevice = flags.torchDevice;
+  }
+  if (flags.threads !== undefined)
+    choice.threads = parseWhole(flags.threads, '--threads', RUN_LIMITS.threads.min, RUN_LIMITS.threads.max);
+  return choice;
 }
 
 /** Warm-up, repetitions, seed and memory budget of a profile or sweep. */
@@ -103,7 +136,10 @@ export function newClient(): WorkerClient {
   });
 }
 
-/** Runs `f` with a fresh worker client: a worker failure is one line on stderr and exit 1; the worker is always stopped. */
+/**
+ * Runs `f` with a fresh worker client: a worker failure is one line on stderr and exit 1; the worker is always
+ * stopped.
+ */
 export async function withClient(io: CliIo, f: (client: WorkerClient) => Promise<number>): Promise<number> {
   const client = newClient();
   try {
@@ -150,9 +186,23 @@ export function addSpecOptions(cmd: Command): Command {
 }
 
 /** The engine, seed, memory, probe and output flags of profile, sweep and predict. */
-export function addCommonOptions(cmd: Command): Command {
+export function addEngineOptions(cmd: Command): Command {
   return cmd
-    .option('--engine <e>', `${ENGINE_REQUESTS.join(' | ')}`, 'auto')
+    .option(
+      '--engine <e>',
+      `${ENGINE_REQUESTS.join(' | ')} (auto: torch in your Python if it has it, then cuda, then tfjs)`,
+      'auto',
+    )
+    .option(
+      '--python <path>',
+      'the Python interpreter for the torch engine (default: VIRTUAL_ENV, CONDA_PREFIX, then python3/python on the PATH)',
+    )
+    .option('--torch-device <d>', 'cpu | cuda | cuda:N for the torch engine (default: cuda when torch sees a GPU)')
+    .option('--threads <n>', "torch's CPU threads (torch.set_num_threads)");
+}
+
+export function addCommonOptions(cmd: Command): Command {
+  return addEngineOptions(cmd)
     .option('--seed <n>', 'seed of the random input and weights', '1')
     .option('--max-memory <size>', 'refuse specs estimated above this', '4GB')
     .option('--refresh-probe', "measure this machine's rates again instead of using the cached probe")

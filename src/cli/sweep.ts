@@ -6,19 +6,19 @@ import type { LayerSpec } from '../core/spec';
 import { UsageError, specFromText } from '../core/spec-input';
 import { DEFAULT_KERNELS, parseChannels, parseKernelList, sweepKernels, sweepProblems } from '../core/sweep';
 import { type WorkerClient, WorkerError } from '../client/client';
+import type { EngineChoice } from '../protocol/worker-protocol';
 import { deviceFor } from '../client/device-cache';
 import { runSweep } from '../client/sweep-runner';
 import { writeSweepReport } from '../report/report-files';
 import {
   type CliIo,
-  type EngineRequest,
   type RunFlags,
   REFRESH_HINT,
   checkMemory,
   checkOutDir,
   newClient,
   onCancelSignals,
-  parseEngine,
+  parseEngineChoice,
   parseRunSettings,
   statusLine,
   version,
@@ -32,7 +32,7 @@ export interface SweepFlags extends RunFlags {
 export interface SweepRunOpts {
   kernels: number[];
   channels: Array<{ inChannels: number; outChannels: number }>;
-  engine: EngineRequest;
+  engine: EngineChoice;
   warmup: number;
   reps: number;
   seed: number;
@@ -57,7 +57,7 @@ export async function sweepWith(
       kernels: o.kernels,
       channels: o.channels,
       device: o.device,
-      run: { engine: o.engine, warmup: o.warmup, reps: o.reps, seed: o.seed, maxMemoryBytes: o.maxMemoryBytes },
+      run: { ...o.engine, warmup: o.warmup, reps: o.reps, seed: o.seed, maxMemoryBytes: o.maxMemoryBytes },
     },
     {
       signal,
@@ -80,7 +80,7 @@ export async function sweepWith(
 
 export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number> {
   const base = specFromText(flags);
-  const engine = parseEngine(flags.engine);
+  const engine = parseEngineChoice(flags);
   let kernels: number[], channels: Array<{ inChannels: number; outChannels: number }>;
   try {
     kernels = flags.kernels ? parseKernelList(flags.kernels) : sweepKernels(base, DEFAULT_KERNELS);

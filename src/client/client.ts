@@ -9,6 +9,8 @@ import { type Run, SCHEMA_VERSION, type VariantResult } from '../core/run';
 import { type LayerSpec, geometry } from '../core/spec';
 import {
   type DevicesReport,
+  type EngineChoice,
+  type EngineRequest,
   type EngineInfo,
   type FromWorker,
   type ProgressMsg,
@@ -264,10 +266,11 @@ export class WorkerClient {
    * Measures the machine's rates on an engine (src/core/model.ts's probe), with progress; an abort
    * cancels it (within the grace period, else the worker is killed) and rejects with kind 'cancelled'.
    */
-  probe(engine: RunOptions['engine'], h: ProbeHandlers = {}): Promise<{ probe: Probe; info: EngineInfo }> {
+  probe(engine: EngineChoice | EngineRequest, h: ProbeHandlers = {}): Promise<{ probe: Probe; info: EngineInfo }> {
+    const choice = typeof engine === 'string' ? { engine } : engine;
     return this.request(
       'probe',
-      (id) => ({ type: 'probe', id, engine }),
+      (id) => ({ type: 'probe', id, ...choice }),
       (m) => {
         if (m.type === 'probe-progress') h.onProgress?.({ what: m.what, index: m.index, count: m.count });
         return m.type === 'probe' ? { probe: m.probe, info: m.info } : undefined;
@@ -277,10 +280,10 @@ export class WorkerClient {
   }
 
   /** What the worker finds of GPUs and CUDA libraries (the native addon loads there, never in this process). */
-  devices(cudaLibDirs: string[] = []): Promise<DevicesReport> {
+  devices(cudaLibDirs: string[] = [], python: EngineChoice['python'] = []): Promise<DevicesReport> {
     return this.request(
       'devices',
-      (id) => ({ type: 'devices', id, cudaLibDirs }),
+      (id) => ({ type: 'devices', id, cudaLibDirs, python }),
       (m) => (m.type === 'devices' ? m.devices : undefined),
     );
   }

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type DeviceProfile, type Probe, cpuProfile, gpuProfile, probeSchema } from '../core/model';
 import type { ProbeHandlers, WorkerClient } from './client';
-import type { RunOptions } from '../protocol/worker-protocol';
+import type { EngineChoice, EngineRequest } from '../protocol/worker-protocol';
 import { cacheDir, makeDirs, writeAtomic } from '../platform/files';
 
 export function probeFile(engine: string, version: string, dir = cacheDir()): string {
@@ -35,26 +35,40 @@ export interface DeviceResult {
 
 /** Whether deviceFor would measure this machine (no table GPU, no cached probe, or a refresh asked for). */
 export function needsProbe(
-  engine: RunOptions['engine'],
+  engine: EngineChoice | EngineRequest,
   version: string,
-  opts: { refresh?: boolean; engineDevice?: string; dir?: string } = {},
+  opts: { refresh?: boolean; engineDevice?: string; dir?: string; engineId?: string } = {},
 ): boolean {
   if (opts.engineDevice && /\bGPU\b/.test(opts.engineDevice) && gpuProfile(opts.engineDevice)) return false;
-  return !!opts.refresh || !readCachedProbe(probeFile(engine, version, opts.dir));
+  return !!opts.refresh || !readCachedProbe(probeFile(cacheKey(engine, opts.engineId), version, opts.dir));
+}
+
+/**
+ * The probe cache's key: the engine and backend that ran (`torch-cpu`, `tfjs-wasm`) when known, else the
+ * engine asked for — so 'auto' never reads another engine's rates.
+ */
+function cacheKey(engine: EngineChoice | EngineRequest, engineId?: string): string {
+  return engineId ?? (typeof engine === 'string' ? engine : engine.engine);
 }
 
 /** Table GPU when the engine reports one; else the cached probe, or a fresh one (about a second). */
 export async function deviceFor(
   client: WorkerClient,
-  engine: RunOptions['engine'],
+  engine: EngineChoice | EngineRequest,
   version: string,
-  opts: { refresh?: boolean; engineDevice?: string; dir?: string; refreshHint?: string } & ProbeHandlers = {},
+  opts: {
+    refresh?: boolean;
+    engineDevice?: string;
+    dir?: string;
+    refreshHint?: string;
+    engineId?: string;
+  } & ProbeHandlers = {},
 ): Promise<DeviceResult> {
   if (opts.engineDevice && /\bGPU\b/.test(opts.engineDevice)) {
     const g = gpuProfile(opts.engineDevice);
     if (g) return { device: g, note: `device: ${g.name} (datasheet peaks)` };
   }
-  const file = probeFile(engine, version, opts.dir);
+  const file = probeFile(cacheKey(engine, opts.engineId), version, opts.dir);
   const cached = opts.refresh ? undefined : readCachedProbe(file);
   if (cached)
     return {

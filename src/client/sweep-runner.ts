@@ -4,6 +4,7 @@
  * prediction beside each measurement. Cancel stops at the next step boundary and keeps the finished
  * cells. Used by `fconv sweep` and the panel's "Sweep kernel sizes".
  */
+import { pipelineOf } from '../core/variants/step';
 import type { Sweep, SweepCell } from '../core/insight-schema';
 import type { DeviceProfile } from '../core/model';
 import { predict } from '../core/predict';
@@ -72,7 +73,7 @@ export async function runSweep(
           signal: h.signal,
           onEngine: (info) => {
             engine = info.engine;
-            backend = info.backend;
+            backend = pipelineOf(info);
             device = info.device;
           },
           onProgress: (p) =>

@@ -6,6 +6,7 @@
  * Order: warnings (the comparison or the result is not what the user thinks) first, then by
  * expected gain in ms, then by severity.
  */
+import { pipelineOf } from './variants/step';
 import { cite } from './citations';
 import { fmtMs, fmtRatio } from './format';
 import type { Analysis, Hint, Sweep } from './insight-schema';
@@ -174,8 +175,8 @@ const circular: Rule = ({ run, v, device }) => {
   const g = geometry(linear);
   let cost = '';
   if (device) {
-    const now = predict(run.spec, device, run.backend).spectralMs;
-    const padded = predict(linear, device, run.backend).spectralMs;
+    const now = predict(run.spec, device, pipelineOf(run)).spectralMs;
+    const padded = predict(linear, device, pipelineOf(run)).spectralMs;
     cost = ` The model puts the padded layer at ${fmtMs(padded)} per call vs ${fmtMs(now)} now (${g.fftH}×${g.fftW} transforms instead of ${run.spec.height}×${run.spec.width}).`;
   }
   return {
@@ -279,7 +280,7 @@ const crossover: Rule = ({ run, v, device, sweep }) => {
     const side = Math.min(run.spec.height, run.spec.width);
     at = null;
     for (let kk = side; kk >= 1; kk--) {
-      const p = predict({ ...run.spec, kernelH: kk, kernelW: kk }, device, run.backend);
+      const p = predict({ ...run.spec, kernelH: kk, kernelW: kk }, device, pipelineOf(run));
       if (p.winner === 'spectral') at = kk;
       else break;
     }

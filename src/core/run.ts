@@ -92,7 +92,12 @@ export const variantResultSchema = z.object({
   correct: z.boolean(),
   checkedPoints: z.number().int().nonnegative(),
   outputShape: z.array(z.number().int().nonnegative()),
-  /** cuDNN's algorithm table for this variant's convolution (cudnnFindConvolutionForwardAlgorithm), when an engine has one. */
+  /** Peak device memory the variant allocated (torch on CUDA: torch.cuda.max_memory_allocated). */
+  peakMemoryBytes: z.number().int().nonnegative().optional(),
+  /**
+   * cuDNN's algorithm table for this variant's convolution (cudnnFindConvolutionForwardAlgorithm), when an engine has
+   * one.
+   */
   algorithms: z
     .array(
       z.object({
@@ -115,6 +120,15 @@ export const runSchema = z.object({
   engine: z.string(),
   backend: z.string(),
   device: z.string(),
+  /** The framework that ran the layer, when the engine is one's bridge (torch: version, device, CPU threads). */
+  framework: z
+    .object({
+      name: z.string(),
+      version: z.string(),
+      device: z.string(),
+      threads: z.number().int().positive().optional(),
+    })
+    .optional(),
   /** How the engine was chosen and why others were skipped. */
   engineNotes: z.array(z.string()),
   spec: layerSpecSchema,

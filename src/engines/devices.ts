@@ -1,12 +1,15 @@
 /**
  * The devices report (`fconv devices`): which GPU and CUDA libraries this machine has, where they were
- * found, and why the CUDA engine is (un)available. Built in the worker, where the native addon loads.
+ * found, why the CUDA engine is (un)available, and every Python tried for the PyTorch engine. Built in
+ * the worker, where the native addon loads.
  */
 import type { DevicesReport } from '../protocol/worker-protocol';
 import { type Discovery, describeDiscovery, loadAddon, searchDirs, unavailableReason } from './cuda/discovery';
 import { gpuName } from './tfjs/backends';
+import type { Candidate } from './torch/discovery';
+import { TorchEngine } from './torch/engine';
 
-export function devicesReport(cudaLibDirs: string[]): DevicesReport {
+export function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): DevicesReport {
   const dirs = searchDirs({ setting: cudaLibDirs });
   let discovery: Discovery | undefined;
   let reason: string | undefined;
@@ -25,5 +28,16 @@ export function devicesReport(cudaLibDirs: string[]): DevicesReport {
       lines: discovery ? describeDiscovery(discovery, dirs) : [],
     },
     nvidiaSmi: gpuName() ?? null,
+    python: TorchEngine.interpreters(python).map((t) => ({
+      path: t.path,
+      from: t.from,
+      python: t.hello?.python ?? null,
+      torch: t.hello?.torch ?? null,
+      cuda: t.hello?.cuda ?? false,
+      cudaVersion: t.hello?.cudaVersion ?? null,
+      gpus: t.hello?.gpus ?? [],
+      cudnn: t.hello?.cudnn ?? null,
+      problem: t.problem ?? null,
+    })),
   };
 }

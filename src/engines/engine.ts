@@ -7,7 +7,7 @@ import type { LayerData } from '../core/data';
 import type { Probe } from '../core/model';
 import type { TimingSource, VariantName } from '../core/run';
 import type { LayerSpec } from '../core/spec';
-import type { PlannedStep, VariantPlan } from '../core/variants';
+import type { ExecutorTraits, PlannedStep, VariantPlan } from '../core/variants';
 
 export type Env = Map<string, unknown>;
 
@@ -39,6 +39,47 @@ export interface EngineCapabilities {
   asyncKernels: boolean;
 }
 
+/** What an engine that runs the measurement loop itself returns for one variant (raw samples, ms). */
+export interface RemoteMeasurement {
+  /** The implementation label of each step id. */
+  implementations: Record<string, string>;
+  /** Samples of each one-off step, in the plan's order. */
+  oneOff: number[][];
+  /** Samples of each per-call step, in the plan's order. */
+  steps: number[][];
+  e2e: number[];
+  layer: number[] | null;
+  reps: number;
+  output: Float32Array;
+  peakMemoryBytes?: number;
+}
+
+/**
+ * An engine in another process that runs the whole profile loop there (timing across a pipe would
+ * measure the pipe): the same plans, the same loop rules, raw samples back; checks and the run are
+ * assembled by the profiler like any other engine's.
+ */
+export interface RemoteLoop {
+  readonly traits: ExecutorTraits;
+  load(spec: LayerSpec, data: LayerData): Promise<void>;
+  measure(
+    plan: VariantPlan,
+    opts: { warmup: number; reps: number; budgetMs: number },
+    hooks: { onProgress: (p: RemoteProgress) => void; isCancelled: () => boolean },
+  ): Promise<RemoteMeasurement>;
+  /** The variant's output once, untimed (the reference for the spectral checks). */
+  output(plan: VariantPlan): Promise<Float32Array>;
+}
+
+export interface RemoteProgress {
+  phase: 'one-off' | 'warm-up' | 'per-step' | 'end-to-end' | 'layer-only';
+  step?: string;
+  stepIndex: number;
+  stepCount: number;
+  rep?: number;
+  reps?: number;
+}
+
 export interface Engine {
   readonly name: string;
   readonly backend: string;
@@ -47,6 +88,10 @@ export interface Engine {
   readonly timingNote: string;
   readonly notes: string[];
   readonly capabilities: EngineCapabilities;
+  /** The framework the numbers come from, when it is not the engine itself (torch: version, device, threads). */
+  readonly framework?: { name: string; version: string; device: string; threads?: number };
+  /** Set when the engine runs the measurement loop itself, in its own process (torch). */
+  readonly remote?: RemoteLoop;
   /** Hard limit of the engine's memory (the 4 GiB WebAssembly heap), if it has one. */
   readonly memoryLimitBytes?: number;
   /** Makes this engine the active one (engines may share global state, e.g. tfjs's backend). */

@@ -16,7 +16,16 @@ import { type Run, SCHEMA_VERSION, type StepResult, type VariantName, type Varia
 import { summarize } from '../core/stats';
 import { type LayerSpec, geometry, validateSpec } from '../core/spec';
 import { PHASES } from '../protocol/worker-protocol';
-import { CancelledError, type Engine, type Env, MismatchError, type PreparedVariant, type StepDef } from './engine';
+import {
+  CancelledError,
+  type Engine,
+  type Env,
+  MismatchError,
+  type PreparedVariant,
+  type RemoteLoop,
+  type StepDef,
+} from './engine';
+import { type PlannedStep, type VariantPlan, planVariant } from '../core/variants';
 
 export interface ProfileOptions {
   variants: VariantName[];
@@ -70,6 +79,7 @@ export async function profile(
     engine: engine.name,
     backend: engine.backend,
     device: engine.device,
+    ...(engine.framework ? { framework: { ...engine.framework } } : {}),
     engineNotes: engine.notes,
     spec,
     geometry: g,
@@ -87,6 +97,7 @@ export async function profile(
   let reference: Float32Array | undefined;
   const needsReference = order.some((v) => v === 'seed' || v === 'optimized');
   try {
+    if (engine.remote) await engine.remote.load(spec, data);
     if (needsReference && !order.includes('spatial-equivalent')) {
       hooks.onProgress?.({
         variant: 'spatial-equivalent',
@@ -103,11 +114,20 @@ export async function profile(
       const base = { variant: name, variantIndex: vi, variantCount: order.length };
       hooks.onProgress?.({ ...base, phase: 'prepare', stepIndex: 0, stepCount: 0 });
       await checkCancel();
-      const prepared = engine.prepare(name, spec, data);
+      const prepared = engine.remote ? undefined : engine.prepare(name, spec, data);
       try {
-        const result = await measureVariant(engine, prepared, opts, now, checkCancel, (p) =>
-          hooks.onProgress?.({ ...base, ...p }),
-        );
+        const onStep = (p: Omit<Progress, 'variant' | 'variantIndex' | 'variantCount'>) =>
+          hooks.onProgress?.({ ...base, ...p });
+        const result = prepared
+          ? await measureVariant(engine, prepared, opts, now, checkCancel, onStep)
+          : await measureRemote(
+              engine,
+              engine.remote!,
+              planVariant(name, spec, engine.remote!.traits),
+              opts,
+              hooks,
+              onStep,
+            );
         hooks.onProgress?.({ ...base, phase: 'check', stepIndex: 0, stepCount: 1 });
         const out = result.output;
         const vr = result.result;
@@ -144,7 +164,7 @@ export async function profile(
         variants.push(vr);
         hooks.onVariant?.(vr);
       } finally {
-        prepared.dispose();
+        prepared?.dispose();
       }
     }
     const bad = variants.filter((v) => !v.correct);
@@ -165,17 +185,87 @@ export async function profile(
   return run;
 }
 
+/**
+ * A variant measured by an engine that runs the loop in its own process (torch): its raw samples, put
+ * together as the local loop does — the same step results, totals and layer-only time.
+ */
+async function measureRemote(
+  engine: Engine,
+  remote: RemoteLoop,
+  plan: VariantPlan,
+  opts: ProfileOptions,
+  hooks: ProfileHooks,
+  progress: (p: Omit<Progress, 'variant' | 'variantIndex' | 'variantCount'>) => void,
+): Promise<Measured> {
+  const m = await remote.measure(
+    plan,
+    { warmup: opts.warmup, reps: opts.reps, budgetMs: opts.adaptiveBudgetMs },
+    { onProgress: progress, isCancelled: () => hooks.isCancelled?.() ?? false },
+  );
+  const label = (id: string) => {
+    const l = m.implementations[id];
+    if (l === undefined) throw new Error(`internal: the ${engine.name} engine did not say how step ${id} ran`);
+    return l;
+  };
+  if (m.steps.length !== plan.steps.length || m.oneOff.length !== plan.oneOff.length)
+    throw new Error(
+      `internal: the ${engine.name} engine returned samples for other steps than the ${plan.name} plan's`,
+    );
+  const steps = [
+    ...plan.oneOff.map((s, i) =>
+      stepResult({ ...s, implementation: label(s.id) }, m.oneOff[i]!, engine, 1, m.oneOff[i]!.length),
+    ),
+    ...plan.steps.map((s, i) =>
+      stepResult({ ...s, implementation: label(s.id) }, m.steps[i]!, engine, opts.warmup, m.reps),
+    ),
+  ];
+  const result: VariantResult = {
+    name: plan.name,
+    title: plan.title,
+    description: plan.description,
+    kind: plan.kind,
+    reference: plan.reference,
+    steps,
+    totalMs: { ...summarize(m.e2e), timing: engine.timing, reps: m.reps },
+    ...(m.layer ? { layerMs: { ...summarize(m.layer), timing: engine.timing, reps: m.reps } } : {}),
+    stepSumMs: steps.filter((s) => !s.oneOff).reduce((a, s) => a + s.median, 0),
+    maxAbsError: Number.MAX_VALUE,
+    refScale: 0,
+    tolerance: 0,
+    correct: false,
+    checkedPoints: 0,
+    outputShape: plan.steps[plan.steps.length - 1]!.outputShape,
+    ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
+  };
+  return { result, output: m.output };
+}
+
 function rank(v: VariantName): number {
   return ['spatial', 'spatial-equivalent', 'seed', 'optimized'].indexOf(v);
 }
 
 async function referenceOutput(engine: Engine, spec: LayerSpec, data: LayerData): Promise<Float32Array> {
+  if (engine.remote)
+    return checkedReference(
+      await engine.remote.output(planVariant('spatial-equivalent', spec, engine.remote.traits)),
+      spec,
+      data,
+    );
   const p = engine.prepare('spatial-equivalent', spec, data);
   try {
     const env = new Map(p.persistent);
     for (const s of p.steps) env.set(s.writes, s.run(env));
     const out = await engine.read(env.get(p.output));
     for (const [k, v] of env) if (!p.persistent.has(k)) engine.dispose(v);
+    return checkedReference(out, spec, data);
+  } finally {
+    p.dispose();
+  }
+}
+
+/** The spatial-equivalent output, once checked against the naive convolution (else the run cannot be trusted). */
+function checkedReference(out: Float32Array, spec: LayerSpec, data: LayerData): Float32Array {
+  {
     const e = checkAgainstNaive(
       equivalentCorrelation(spec),
       data.input,
@@ -188,8 +278,6 @@ async function referenceOutput(engine: Engine, spec: LayerSpec, data: LayerData)
       );
     }
     return out;
-  } finally {
-    p.dispose();
   }
 }
 
@@ -379,7 +467,13 @@ async function measureVariant(
   }
 }
 
-function stepResult(s: StepDef, samples: number[], engine: Engine, warmup: number, reps: number): StepResult {
+function stepResult(
+  s: PlannedStep & { implementation: string },
+  samples: number[],
+  engine: Engine,
+  warmup: number,
+  reps: number,
+): StepResult {
   return {
     id: s.id,
     name: s.name,

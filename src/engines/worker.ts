@@ -5,11 +5,17 @@
  */
 import { estimateRunBytes, formatBytes } from '../core/memory';
 import { SpecError, specProblems } from '../core/spec';
-import { type FromWorker, type ToWorker, describeZodError, toWorkerSchema } from '../protocol/worker-protocol';
+import {
+  type EngineChoice,
+  type FromWorker,
+  type ToWorker,
+  describeZodError,
+  toWorkerSchema,
+} from '../protocol/worker-protocol';
 import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
 import { devicesReport } from './devices';
 import { profile } from './profiler';
-import { createEngine } from './select';
+import { createEngine, defaultSelectDeps } from './select';
 
 declare const FCONV_VERSION: string | undefined;
 const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
@@ -21,12 +27,27 @@ function send(msg: FromWorker): void {
 const engines = new Map<string, Promise<Engine>>();
 let current: { id: string; cancelled: boolean } | undefined;
 
-function engineFor(request: Extract<ToWorker, { type: 'run' }>['options']['engine']): Promise<Engine> {
-  let enginePromise = engines.get(request);
+/** One engine per choice (engine, interpreter, device, threads), kept for later runs while it is usable. */
+async function engineFor(choice: EngineChoice): Promise<Engine> {
+  const key = JSON.stringify([choice.engine, choice.python ?? [], choice.torchDevice ?? null, choice.threads ?? null]);
+  let enginePromise = engines.get(key);
+  if (enginePromise) {
+    const e = await enginePromise.catch(() => undefined);
+    // A PyTorch process that died (killed, crashed) is replaced by a fresh one.
+    if (!e || (e as { alive?: boolean }).alive === false) {
+      engines.delete(key);
+      e?.shutdown();
+      enginePromise = undefined;
+    }
+  }
   if (!enginePromise) {
-    enginePromise = createEngine(request);
-    engines.set(request, enginePromise);
-    enginePromise.catch(() => engines.delete(request));
+    enginePromise = createEngine(choice.engine, defaultSelectDeps, {
+      python: choice.python ?? [],
+      device: choice.torchDevice,
+      threads: choice.threads,
+    });
+    engines.set(key, enginePromise);
+    enginePromise.catch(() => engines.delete(key));
   }
   return enginePromise;
 }
@@ -53,7 +74,7 @@ async function handleProbe(msg: Extract<ToWorker, { type: 'probe' }>): Promise<v
   const state = { id: msg.id, cancelled: false };
   current = state;
   try {
-    const engine = await engineFor(msg.engine);
+    const engine = await engineFor(msg);
     await engine.activate?.();
     if (!engine.probe) throw new Error(`the ${engine.name} engine has no probe`);
     const probe = await engine.probe(async (what, index, count) => {
@@ -105,7 +126,7 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
       });
       return;
     }
-    const engine = await engineFor(msg.options.engine);
+    const engine = await engineFor(msg.options);
     if (engine.memoryLimitBytes !== undefined && need > 0.9 * engine.memoryLimitBytes) {
       send({
         type: 'error',
@@ -181,7 +202,7 @@ process.on('message', (raw: unknown) => {
   }
   if (msg.type === 'devices') {
     try {
-      send({ type: 'devices', id: msg.id, devices: devicesReport(msg.cudaLibDirs) });
+      send({ type: 'devices', id: msg.id, devices: devicesReport(msg.cudaLibDirs, msg.python ?? []) });
     } catch (e) {
       send({
         type: 'error',

@@ -17,6 +17,8 @@ import { standaloneHtml } from '../report/report-files';
 import { ReportPanel } from './panel';
 import { askCustom, pickSpec } from './pick-spec';
 import { ProfileRunner } from './runner';
+import type { RunOptions } from '../protocol/worker-protocol';
+import { pythonExtensionInterpreter } from './python';
 import { SECTION, readSettings } from './settings';
 import { ReportStore, type StoredRun } from './store';
 
@@ -148,9 +150,10 @@ export class Controller implements vscode.Disposable {
     panel?.setBusy(true, `Profiling ${describeSpec(spec)}…`);
     this.status.text = '$(sync~spin) Fourier Conv: profiling…';
     this.status.show();
+    const options = await this.withPython(settings.options);
     let outcome;
     try {
-      outcome = await this.runner.run(spec, settings.options);
+      outcome = await this.runner.run(spec, options);
     } finally {
       ReportPanel.instance?.setBusy(false);
     }
@@ -159,7 +162,13 @@ export class Controller implements vscode.Disposable {
       run = outcome.run;
       if (run.variants.length) {
         this.status.text = "$(sync~spin) Fourier Conv: reading the machine's rates…";
-        const device = await this.runner.device(settings.options.engine, this.probeDir, run.device);
+        const device = await this.runner.device(
+          options,
+          this.probeDir,
+          run.device,
+          false,
+          `${run.engine}-${run.backend}`,
+        );
         if (device) run = withInsights(run, device);
       }
     } else {
@@ -189,6 +198,18 @@ export class Controller implements vscode.Disposable {
     else if (run.status === 'failed' && outcome.kind === 'done')
       this.fail(`Fourier Conv: ${run.failure ?? verdict(run).lines[0] ?? 'a variant does not match its reference'}`);
     return stored;
+  }
+
+  /**
+   * The run options with the Python candidates for the PyTorch engine: the fourierConv.pythonPath setting
+   * (ignored from the workspace in an untrusted one: a restricted setting), then the Python extension's
+   * interpreter for the workspace (trusted workspaces only).
+   */
+  private async withPython(options: RunOptions): Promise<RunOptions> {
+    if (options.engine !== 'auto' && options.engine !== 'torch') return options;
+    const fromExt = await pythonExtensionInterpreter(this.log);
+    if (!fromExt) return options;
+    return { ...options, python: [...(options.python ?? []), { path: fromExt, from: 'the Python extension' }] };
   }
 
   private fail(message: string): void {
@@ -228,7 +249,10 @@ export class Controller implements vscode.Disposable {
     return path.join(this.ctx.globalStorageUri.fsPath, 'probe');
   }
 
-  /** "Sweep Kernel Sizes": spatial-equivalent vs optimized over kernel sizes on the shown (or last) layer; the sweep joins its report. */
+  /**
+   * "Sweep Kernel Sizes": spatial-equivalent vs optimized over kernel sizes on the shown (or last) layer; the sweep
+   * joins its report.
+   */
   async sweep(): Promise<StoredRun | undefined> {
     const stored = ReportPanel.instance?.shownRun ?? this.store.last();
     if (!stored) {
@@ -246,9 +270,16 @@ export class Controller implements vscode.Disposable {
       this.fail(`Fourier Conv: cannot sweep this layer: ${problems[0]}`);
       return undefined;
     }
+    const options = await this.withPython(settings.options);
     const device =
       stored.run.analysis?.device ??
-      (await this.runner.device(settings.options.engine, this.probeDir, stored.run.device));
+      (await this.runner.device(
+        options,
+        this.probeDir,
+        stored.run.device,
+        false,
+        `${stored.run.engine}-${stored.run.backend}`,
+      ));
     if (!device) {
       this.fail('Fourier Conv: the sweep needs the machine probe, which failed (see the log).');
       return undefined;
@@ -261,7 +292,10 @@ export class Controller implements vscode.Disposable {
         channels,
         device,
         run: {
-          engine: settings.options.engine,
+          engine: options.engine,
+          ...(options.python ? { python: options.python } : {}),
+          ...(options.torchDevice ? { torchDevice: options.torchDevice } : {}),
+          ...(options.threads ? { threads: options.threads } : {}),
           warmup: 1,
           reps: 3,
           seed: settings.options.seed,

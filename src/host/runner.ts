@@ -13,7 +13,7 @@ import type { Sweep } from '../core/insight-schema';
 import type { DeviceProfile } from '../core/model';
 import { deviceFor, needsProbe } from '../client/device-cache';
 import { type SweepOptions, runSweep } from '../client/sweep-runner';
-import type { ProgressMsg, RunOptions } from '../protocol/worker-protocol';
+import type { EngineChoice, ProgressMsg, RunOptions } from '../protocol/worker-protocol';
 import { progressFraction, progressText } from '../core/format';
 
 export type RunOutcome = { kind: 'done'; run: Run } | { kind: 'error'; error: Error; partial?: Run };
@@ -147,10 +147,11 @@ export class ProfileRunner implements vscode.Disposable {
    * progress notification that names each measurement and can be cancelled (then: no model, no hints).
    */
   async device(
-    engine: RunOptions['engine'],
+    engine: EngineChoice,
     cacheDir: string,
     engineDevice: string,
     refresh = false,
+    engineId?: string,
   ): Promise<DeviceProfile | undefined> {
     const log = this.opts.log;
     const read = async (signal?: AbortSignal, progress?: vscode.Progress<{ message?: string; increment?: number }>) => {
@@ -159,6 +160,7 @@ export class ProfileRunner implements vscode.Disposable {
           dir: cacheDir,
           engineDevice,
           refresh,
+          engineId,
           signal,
           onProgress: (p) =>
             progress?.report({ message: `${p.what} (${p.index + 1}/${p.count})`, increment: 100 / p.count }),
@@ -173,7 +175,7 @@ export class ProfileRunner implements vscode.Disposable {
         return undefined;
       }
     };
-    if (!needsProbe(engine, this.opts.version, { dir: cacheDir, engineDevice, refresh })) return read();
+    if (!needsProbe(engine, this.opts.version, { dir: cacheDir, engineDevice, refresh, engineId })) return read();
     const title = "Fourier Conv: reading this machine's rates (once, then cached)";
     return (await this.exclusive(title, (progress, signal) => read(signal, progress))) ?? undefined;
   }

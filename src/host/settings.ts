@@ -65,8 +65,28 @@ export function readSettings(
       : undefined,
     [],
   );
+  const pythonRaw = cfg.get<unknown>('pythonPath', '');
+  const pythonPath = pick('pythonPath', typeof pythonRaw === 'string' ? pythonRaw.trim() : undefined, '');
+  const deviceRaw = cfg.get<unknown>('torchDevice', 'auto');
+  const torchDevice = pick(
+    'torchDevice',
+    typeof deviceRaw === 'string' && /^(auto|cpu|cuda(:\d+)?)$/.test(deviceRaw) ? deviceRaw : undefined,
+    'auto',
+  );
+  const threadsRaw = cfg.get<unknown>('threads', null);
+  const threads = pick('threads', threadsRaw === null ? null : (int(threadsRaw, 1, 1024) ?? undefined), null);
   return {
-    options: { engine, warmup, reps, seed: 1, maxMemoryBytes, variants },
+    options: {
+      engine,
+      warmup,
+      reps,
+      seed: 1,
+      maxMemoryBytes,
+      variants,
+      ...(pythonPath ? { python: [{ path: pythonPath, from: 'setting fourierConv.pythonPath' }] } : {}),
+      ...(torchDevice !== 'auto' ? { torchDevice } : {}),
+      ...(threads !== null ? { threads } : {}),
+    },
     cudaLibraryPaths,
     defaultPreset,
     problems,

@@ -3,7 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** Writes to a temporary file beside `file`, then renames it over: readers see the old or the new file, never half of one. */
+/**
+ * Writes to a temporary file beside `file`, then renames it over: readers see the old or the new file, never half of
+ * one.
+ */
 export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, text);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { probeSchema } from '../core/model';
 import { VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
 
-export const ENGINE_REQUESTS = ['auto', 'cuda', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const ENGINE_REQUESTS = ['auto', 'torch', 'cuda', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
 
 /** The bounds the worker accepts; every front end checks them before sending a run. */
@@ -14,7 +14,27 @@ export const RUN_LIMITS = {
   warmup: { min: 0, max: 1000 },
   reps: { min: 1, max: 10000 },
   seed: { min: 0, max: 2 ** 31 - 1 },
+  threads: { min: 1, max: 1024 },
 } as const;
+
+const torchChoice = {
+  /** The PyTorch engine: interpreters asked for, in order (--python, the setting, VS Code's Python extension). */
+  python: z
+    .array(z.object({ path: z.string().min(1).max(4096), from: z.string().max(100) }))
+    .max(8)
+    .optional(),
+  /** The PyTorch engine's device: cpu, cuda or cuda:N (default: cuda when torch sees a GPU). */
+  torchDevice: z
+    .string()
+    .regex(/^(cpu|cuda(:\d+)?)$/)
+    .optional(),
+  /** torch.set_num_threads for the PyTorch engine on a CPU. */
+  threads: z.number().int().min(RUN_LIMITS.threads.min).max(RUN_LIMITS.threads.max).optional(),
+};
+
+/** Which engine, and for the PyTorch one which interpreter, device and threads. */
+export const engineChoiceSchema = z.object({ engine: z.enum(ENGINE_REQUESTS), ...torchChoice });
+export type EngineChoice = z.infer<typeof engineChoiceSchema>;
 
 export const runOptionsSchema = z.object({
   engine: z.enum(ENGINE_REQUESTS),
@@ -22,6 +42,7 @@ export const runOptionsSchema = z.object({
   warmup: z.number().int().min(RUN_LIMITS.warmup.min).max(RUN_LIMITS.warmup.max),
   reps: z.number().int().min(RUN_LIMITS.reps.min).max(RUN_LIMITS.reps.max),
   seed: z.number().int().min(RUN_LIMITS.seed.min).max(RUN_LIMITS.seed.max),
+  ...torchChoice,
   maxMemoryBytes: z.number().positive(),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
@@ -38,9 +59,14 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('cancel'), id }),
   /** Measure the machine's rates on an engine (about a second); answered by `probe`. */
-  z.object({ type: z.literal('probe'), id, engine: z.enum(ENGINE_REQUESTS) }),
+  z.object({ type: z.literal('probe'), id, ...engineChoiceSchema.shape }),
   /** Report the GPUs and CUDA libraries this machine has (folders to search first); answered by `devices`. */
-  z.object({ type: z.literal('devices'), id, cudaLibDirs: z.array(z.string().max(4096)).max(64) }),
+  z.object({
+    type: z.literal('devices'),
+    id,
+    cudaLibDirs: z.array(z.string().max(4096)).max(64),
+    python: torchChoice.python,
+  }),
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
@@ -81,6 +107,22 @@ export const devicesReportSchema = z.object({
     lines: z.array(z.string()),
   }),
   nvidiaSmi: z.string().nullable(),
+  /** Every Python interpreter tried for the PyTorch engine, in search order. */
+  python: z
+    .array(
+      z.object({
+        path: z.string(),
+        from: z.string(),
+        python: z.string().nullable(),
+        torch: z.string().nullable(),
+        cuda: z.boolean(),
+        cudaVersion: z.string().nullable(),
+        gpus: z.array(z.string()),
+        cudnn: z.number().int().nullable(),
+        problem: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 export type DevicesReport = z.infer<typeof devicesReportSchema>;
 

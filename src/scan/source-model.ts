@@ -480,7 +480,10 @@ export function buildModel(tree: Tree, lang: SourceLanguage, language: Language,
   return model;
 }
 
-/** Assignments in a function body (its nested functions have their own), name → [(end offset, right-hand side)], in order. */
+/**
+ * Assignments in a function body (its nested functions have their own), name → [(end offset, right-hand side)], in
+ * order.
+ */
 export function assignmentsOf(fn: FnInfo): Map<string, Array<{ at: number; rhs: Node }>> {
   return fn.assigns ?? new Map();
 }

@@ -21,7 +21,7 @@ function fconv(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 test('fconv profile on the default case writes report.json, trace.json and report.html', () => {
   const dir = tmp();
-  const r = fconv(['profile', '--out-dir', dir, '--no-progress']);
+  const r = fconv(['profile', '--engine', 'wasm', '--out-dir', dir, '--no-progress']);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /seed — end to end/);
   assert.match(r.out, /optimized — end to end/);
@@ -234,7 +234,7 @@ test('an unknown command is a usage error', () => {
 test('a forced engine that is not installed fails with what is missing, and writes nothing', () => {
   const dir = tmp();
   const r = fconv(['profile', '--engine', 'tensorflow-gpu', '--out-dir', dir]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(
     r.err,
     /engine tensorflow-gpu is not available here: @tensorflow\/tfjs-node-gpu: not installed \(optional; needs CUDA 11.2 and cuDNN 8.1\)/,
@@ -260,25 +260,29 @@ test('--engine cuda on a machine without a GPU driver says so and writes nothing
     '--out',
     '2',
   ]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.err, /engine cuda is not available here: no CUDA driver: libcuda\.so\.1 not found/);
   assert.deepEqual(fs.readdirSync(dir), []);
-  const auto = fconv([
-    'profile',
-    '--out-dir',
-    dir,
-    '--batch',
-    '2',
-    '--height',
-    '8',
-    '--width',
-    '8',
-    '--out',
-    '2',
-    '--no-model',
-    '--no-progress',
-  ]);
+  const auto = fconv(
+    [
+      'profile',
+      '--out-dir',
+      dir,
+      '--batch',
+      '2',
+      '--height',
+      '8',
+      '--width',
+      '8',
+      '--out',
+      '2',
+      '--no-model',
+      '--no-progress',
+    ],
+    { PATH: '/nonexistent', VIRTUAL_ENV: '', CONDA_PREFIX: '' },
+  );
   assert.equal(auto.code, 0, auto.err);
+  assert.match(auto.err, /· torch: no Python with torch ≥ 1\.8 found \(no python3 or python on the PATH\)/);
   assert.match(auto.err, /· cuda: no CUDA driver: libcuda\.so\.1 not found[^\n]*\n[\s\S]*using wasm instead/);
 });
 

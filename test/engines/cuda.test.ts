@@ -134,7 +134,10 @@ test('fconv devices reports the GPU, the CUDA libraries found where, and why the
   );
 });
 
-/** A stand-in libcudart on host memory: malloc as cudaMalloc (failing above 1 MiB like an out-of-memory GPU), a clock as events. */
+/**
+ * A stand-in libcudart on host memory: malloc as cudaMalloc (failing above 1 MiB like an out-of-memory GPU), a clock
+ * as events.
+ */
 const FAKE_CUDART = `
 #include <cstdlib>
 #include <cstring>

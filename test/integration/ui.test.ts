@@ -60,7 +60,10 @@ function savedReports(dir: string): string[] {
   return found;
 }
 
-/** F1, type `query`, wait for the row `label`, Enter. The list fills once the extension host has scanned the extensions: retry. */
+/**
+ * F1, type `query`, wait for the row `label`, Enter. The list fills once the extension host has scanned the
+ * extensions: retry.
+ */
 async function palette(page: Page, query: string, label: string): Promise<void> {
   await poll(`"${label}" in the command palette`, 60_000, async () => {
     await page.keyboard.press('Escape');

@@ -40,12 +40,12 @@ export function planOptimized(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
     kind: 'spectral',
     description: `Kernel spectrum computed once and cached; ${product}; ${transforms}; ${padding}.`,
     reference: 'spatial-equivalent output',
-    ...(fft ? fftSteps(spec) : dftGemmSteps(spec, t, gauss)),
+    ...(fft ? fftSteps(spec, t) : dftGemmSteps(spec, t, gauss)),
   };
 }
 
 /** A library FFT: channels-first R2C of the padded input, the product, C2R, crop and layout in the inverse step. */
-function fftSteps(spec: LayerSpec): Pick<VariantPlan, 'oneOff' | 'steps'> {
+function fftSteps(spec: LayerSpec, t: ExecutorTraits): Pick<VariantPlan, 'oneOff' | 'steps'> {
   const { batch: B, inChannels: Ci, outChannels: Co, kernelH: kh, kernelW: kw } = spec;
   const g = geometry(spec);
   const P = g.fftH,
@@ -53,7 +53,7 @@ function fftSteps(spec: LayerSpec): Pick<VariantPlan, 'oneOff' | 'steps'> {
     V = g.freqW,
     F = P * V;
   const oneOff = [
-    fftPlanStep(P, Q),
+    ...(t.fftPlans ? [fftPlanStep(P, Q)] : []),
     step({
       id: 'rfft2d-kernel-cached',
       name: 'rfft2d(kernel)',

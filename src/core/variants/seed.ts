@@ -82,7 +82,7 @@ export function planSeed(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
         flops: fft2dFlops(B * Co, P, Q),
       }),
     );
-    return { ...base, oneOff: [fftPlanStep(P, Q)], steps };
+    return { ...base, oneOff: t.fftPlans ? [fftPlanStep(P, Q)] : [], steps };
   }
   // Transforms composed of DFT GEMMs (rfft over W + complex DFT over H), each padding a step of its own.
   if (P !== H || Q !== W) steps.push(padInputStep(spec, P, Q));

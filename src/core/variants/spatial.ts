@@ -61,20 +61,24 @@ function convSteps(spec: LayerSpec, c: ConvShape, t: ExecutorTraits): PlannedSte
     steps.push(conv(shape(ph, pw, Ci), shape(oh, ow, Co), oh, ow));
     return steps;
   }
-  // NHWC-only convolution with its own 'same' / 'valid' padding; circular as a wrap-padding step.
-  const outNhwc = [B, c.outH, c.outW, Co];
+  // A convolution in one layout (NHWC on tfjs, NCHW on torch) with its own 'same' / 'valid' padding;
+  // circular as a wrap-padding step; transposes around it when the spec's layout is the other one.
+  const convNhwc = t.conv === 'nhwc-builtin';
+  const shape = (h: number, w: number, ch: number) => (convNhwc ? [B, h, w, ch] : [B, ch, h, w]);
+  const out = shape(c.outH, c.outW, Co);
   const steps: PlannedStep[] = [];
-  if (!nhwc) steps.push(layoutStep('to-nhwc', [B, Ci, H, W], [B, H, W, Ci]));
-  let convIn = [B, H, W, Ci];
+  const other = nhwc !== convNhwc;
+  if (other) steps.push(layoutStep(convNhwc ? 'to-nhwc' : 'to-nchw', inputShape(spec), shape(H, W, Ci)));
+  let convIn = shape(H, W, Ci);
   if (c.circular && (kh > 1 || kw > 1)) {
-    const padded = [B, H + kh - 1, W + kw - 1, Ci];
+    const padded = shape(H + kh - 1, W + kw - 1, Ci);
     steps.push(
       step({
         id: 'pad-wrap',
         name: 'pad',
         category: 'padding',
         kind: 'pad',
-        inner: Ci,
+        inner: convNhwc ? Ci : W,
         inputShapes: [convIn],
         outputShape: padded,
         flops: 0,
@@ -82,8 +86,11 @@ function convSteps(spec: LayerSpec, c: ConvShape, t: ExecutorTraits): PlannedSte
     );
     convIn = padded;
   }
-  steps.push(conv(convIn, outNhwc, c.outH, c.outW));
-  if (!nhwc) steps.push(layoutStep('to-nchw', outNhwc, [B, Co, c.outH, c.outW]));
+  steps.push(conv(convIn, out, c.outH, c.outW));
+  if (other) {
+    const final = nhwc ? [B, c.outH, c.outW, Co] : [B, Co, c.outH, c.outW];
+    steps.push(layoutStep(convNhwc ? 'to-nchw' : 'to-nhwc', out, final));
+  }
   return steps;
 }
 

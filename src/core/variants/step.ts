@@ -69,11 +69,16 @@ export interface ExecutorTraits {
   /** For 'dft-gemm': where the constant matrices go. */
   orientation: Orientation;
   /**
-   * 'nhwc-builtin': the convolution takes NHWC only (transposes around it for NCHW) and pads by itself
-   * ('same' / 'valid'; circular as a wrap-padding step); 'explicit': a padding step, then a 'valid'
-   * convolution in either layout (cuDNN).
+   * 'nhwc-builtin' / 'nchw-builtin': the convolution takes one layout only (transposes around it for the
+   * other) and pads by itself ('same' / 'valid'; circular as a wrap-padding step) — tfjs runs NHWC,
+   * PyTorch NCHW; 'explicit': a padding step, then a 'valid' convolution in either layout (cuDNN).
    */
-  conv: 'nhwc-builtin' | 'explicit';
+  conv: 'nhwc-builtin' | 'nchw-builtin' | 'explicit';
+  /**
+   * A library FFT whose plans are created by a step of their own (cuFFT, timed on the host), not inside the first
+   * call.
+   */
+  fftPlans: boolean;
   /** In-channels from which the optimized product uses Gauss's 3-multiplication form. */
   gaussMinInChannels: number;
 }
@@ -99,13 +104,35 @@ export function tfjsTraits(backend: string, gaussMin = gaussMinInChannels(backen
     transforms: 'dft-gemm',
     orientation: orientationFor(backend),
     conv: 'nhwc-builtin',
+    fftPlans: false,
     gaussMinInChannels: gaussMin,
   };
 }
 
-/** The executor traits of an engine's backend (cuda, wasm, cpu, tensorflow). */
-export function traitsFor(backend: string): ExecutorTraits {
-  return backend === 'cuda' ? CUDA_TRAITS : tfjsTraits(backend);
+/**
+ * The executor traits of a pipeline: 'torch-cpu' / 'torch-cuda' (the PyTorch engine), 'cuda' (the
+ * native engine), else a tfjs backend (wasm, cpu, tensorflow).
+ */
+export function traitsFor(pipeline: string): ExecutorTraits {
+  if (pipeline.startsWith('torch')) return torchTraits(pipeline.endsWith('cuda') ? 'cuda' : 'cpu');
+  return pipeline === 'cuda' ? CUDA_TRAITS : tfjsTraits(pipeline);
+}
+
+/** The pipeline a run's steps came from, as traitsFor names it ('torch-cpu', 'cuda', 'wasm', …). */
+export function pipelineOf(run: { engine: string; backend: string }): string {
+  return run.engine === 'torch' ? `torch-${run.backend}` : run.backend;
+}
+
+/** The PyTorch engine's executors: torch.fft (its plan cache is internal), F.conv2d on NCHW, bmm. */
+export function torchTraits(backend: string): ExecutorTraits {
+  return {
+    backend,
+    transforms: 'fft',
+    orientation: 'left',
+    conv: 'nchw-builtin',
+    fftPlans: false,
+    gaussMinInChannels: 8,
+  };
 }
 
 /** The native CUDA engine's executors (cuFFT, cuBLAS, cuDNN). */
@@ -114,6 +141,7 @@ export const CUDA_TRAITS: ExecutorTraits = {
   transforms: 'fft',
   orientation: 'left',
   conv: 'explicit',
+  fftPlans: true,
   gaussMinInChannels: 8,
 };
 

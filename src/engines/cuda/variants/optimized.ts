@@ -1,4 +1,7 @@
-/** CUDA executors of the optimized spectral layer: cached kernel spectrum, frequency-major product, cuFFT. Worker side. */
+/**
+ * CUDA executors of the optimized spectral layer: cached kernel spectrum, frequency-major product, cuFFT. Worker
+ * side.
+ */
 import type { Executors } from '../../executor';
 import { type Builder, exec } from './builder';
 

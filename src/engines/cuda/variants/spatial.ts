@@ -1,4 +1,7 @@
-/** CUDA executors of both spatial variants: explicit zero / wrap padding, then a 'valid' cuDNN convolution. Worker side. */
+/**
+ * CUDA executors of both spatial variants: explicit zero / wrap padding, then a 'valid' cuDNN convolution. Worker
+ * side.
+ */
 import { EngineUnavailableError } from '../../engine';
 import type { Executors } from '../../executor';
 import type { AlgorithmPerf, ConvOptions } from '../discovery';

@@ -121,7 +121,8 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
       if (Ci === 1) {
         const { x, ix } = env.get('X') as { x: tf.Tensor; ix: tf.Tensor };
         if (right) {
-          return tf.add(tf.mul(tf.reshape(x, [B, 1, 2 * F]), K.kr2!), tf.mul(tf.reshape(ix, [B, 1, 2 * F]), K.ki2!)); // (B, Co, [V, ri, U])
+          // (B, Co, [V, ri, U])
+          return tf.add(tf.mul(tf.reshape(x, [B, 1, 2 * F]), K.kr2!), tf.mul(tf.reshape(ix, [B, 1, 2 * F]), K.ki2!));
         }
         const xc = tf.stack([positionsMajor(x, B), positionsMajor(ix, B)], 2) as tf.Tensor3D; // (2F, B, 2)
         return tf.matMul(xc, K.k as tf.Tensor3D); // (2F, B, Co) = (V, 2, U, B, Co)
@@ -181,7 +182,8 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
     // Left orientation: (V, [ri, U], B·Co) → ifft over H per frequency column → C2R over (v, ri) → layout.
     const invHl = complexBlock(P, true, g.cropTop, oh); // (2oh, 2U)
     const invH = mat(tile(invHl, V), [V, 2 * oh, 2 * P]) as tf.Tensor3D;
-    const c2rl = mat(transposeOf(c2rInterleaved(Q, V, g.cropLeft, ow), 2 * V, ow), [ow, 2 * V]) as tf.Tensor2D; // cols (v, ri)
+    // cols (v, ri)
+    const c2rl = mat(transposeOf(c2rInterleaved(Q, V, g.cropLeft, ow), 2 * V, ow), [ow, 2 * V]) as tf.Tensor2D;
     executors['ifft-h'] = exec(
       `complex GEMM (${2 * oh}×${2 * P}) over H, batched over the ${V} frequency columns, ${where}${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
       ['Y'],

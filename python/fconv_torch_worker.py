@@ -1,0 +1,734 @@
+#!/usr/bin/env python3
+"""Fourier Conv Profiler: the PyTorch engine worker.
+
+Runs in the user's own Python, as a child process of the profiler's engine worker, and speaks versioned
+JSON lines over stdio: one object per line on stdout, requests on stdin. Everything else a library or
+the user's environment prints (warnings, C libraries writing to fd 1) goes to stderr, never into the
+protocol. The whole measurement loop runs here, so no timing crosses the pipe.
+
+Standard library and torch only. Protocol version 1:
+
+  worker -> host  hello {protocol, python, executable, torch, torchError, cuda, cudaVersion, cudnn, gpus, threads}
+  host -> worker  load {id, spec, data: {input, kernel, spatialKernel} (base64 float32), device, threads}
+                  measure {id, variant, plan: {oneOff: [id], steps: [{id, inLayer}]}, kind, warmup, reps, budgetMs}
+                  output {id, variant, plan}       the variant's output once, untimed (a reference)
+                  probe {id}                        this machine's rates for the cost model
+                  cancel {id}                       stop request id at the next step boundary
+                  exit {}
+  worker -> host  loaded, progress, measured, output, probe-progress, probe, error {id, kind, message}
+"""
+
+import base64
+import json
+import math
+import os
+import queue
+import struct
+import sys
+import threading
+import time
+import traceback
+
+PROTOCOL = 1
+
+# The protocol owns the real stdout; fd 1 and sys.stdout now go to stderr.
+_PROTO = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+_SEND_LOCK = threading.Lock()
+
+
+def send(msg):
+    line = json.dumps(msg, separators=(",", ":"), allow_nan=False)
+    with _SEND_LOCK:
+        _PROTO.write(line + "\n")
+        _PROTO.flush()
+
+
+class Cancelled(Exception):
+    pass
+
+
+class RequestError(Exception):
+    """A request the worker refuses, with the protocol's error kind."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+try:
+    import torch
+    import torch.nn.functional as F
+
+    TORCH_ERROR = None
+except Exception as e:  # noqa: BLE001 - any import failure is reported, not raised
+    torch = None
+    F = None
+    TORCH_ERROR = "%s: %s" % (type(e).__name__, e)
+
+
+def hello():
+    info = {
+        "type": "hello",
+        "protocol": PROTOCOL,
+        "python": "%d.%d.%d" % sys.version_info[:3],
+        "executable": sys.executable,
+        "torch": None,
+        "torchError": TORCH_ERROR,
+        "cuda": False,
+        "cudaVersion": None,
+        "cudnn": None,
+        "gpus": [],
+        "threads": None,
+    }
+    if torch is not None:
+        info["torch"] = torch.__version__
+        info["threads"] = torch.get_num_threads()
+        info["hasFft"] = hasattr(torch, "fft") and hasattr(torch.fft, "rfft2")
+        try:
+            info["cuda"] = bool(torch.cuda.is_available())
+            info["cudaVersion"] = torch.version.cuda
+            if info["cuda"]:
+                info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+            if torch.backends.cudnn.is_available():
+                info["cudnn"] = torch.backends.cudnn.version()
+        except Exception as e:  # noqa: BLE001
+            info["cudaError"] = str(e)
+    return info
+
+
+# --------------------------------------------------------------------------------------------------
+# Request validation (the host is trusted code, but a malformed message must be refused by name).
+
+SPEC_INTS = ("batch", "height", "width", "inChannels", "outChannels", "kernelH", "kernelW", "spatialKernel")
+
+
+def need(cond, message):
+    if not cond:
+        raise RequestError("protocol", message)
+
+
+def check_spec(spec):
+    need(isinstance(spec, dict), "spec must be an object")
+    for k in SPEC_INTS:
+        v = spec.get(k)
+        need(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 1 << 20, "spec.%s must be a positive integer" % k)
+    need(spec.get("padding") in ("circular", "same", "valid", "linear"), "spec.padding is not one of circular, same, valid, linear")
+    need(spec.get("layout") in ("NHWC", "NCHW"), "spec.layout must be NHWC or NCHW")
+    geo = spec.get("geometry")
+    need(isinstance(geo, dict), "spec.geometry must be an object")
+    for k in ("fftH", "fftW", "freqW", "outH", "outW", "cropTop", "cropLeft"):
+        need(isinstance(geo.get(k), int) and geo[k] >= 0, "spec.geometry.%s must be a non-negative integer" % k)
+    need(geo.get("spatialPadding") in ("circular", "same", "valid"), "spec.geometry.spatialPadding is invalid")
+
+
+def floats(b64, n, what):
+    need(isinstance(b64, str), "data.%s must be base64 text" % what)
+    raw = base64.b64decode(b64, validate=True)
+    need(len(raw) == 4 * n, "data.%s has %d bytes, expected %d (float32)" % (what, len(raw), 4 * n))
+    if hasattr(torch, "frombuffer"):
+        return torch.frombuffer(bytearray(raw), dtype=torch.float32).clone()
+    return torch.tensor(struct.unpack("<%df" % n, raw), dtype=torch.float32)
+
+
+def count(v, name, lo, hi):
+    need(isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi, "%s must be an integer in [%d, %d]" % (name, lo, hi))
+    return v
+
+
+# --------------------------------------------------------------------------------------------------
+# The loaded layer: data on the device, timing and sync for it.
+
+
+class Layer:
+    def __init__(self, spec, data, device, threads):
+        self.spec = spec
+        self.g = spec["geometry"]
+        self.device = torch.device(device)
+        if threads:
+            torch.set_num_threads(threads)
+        self.threads = torch.get_num_threads()
+        self.cuda = self.device.type == "cuda"
+        if self.cuda:
+            torch.backends.cudnn.benchmark = True
+        s = spec
+        B, H, W, Ci, Co = s["batch"], s["height"], s["width"], s["inChannels"], s["outChannels"]
+        kh, kw, k = s["kernelH"], s["kernelW"], s["spatialKernel"]
+        shape = [B, H, W, Ci] if s["layout"] == "NHWC" else [B, Ci, H, W]
+        self.x = floats(data.get("input"), B * H * W * Ci, "input").reshape(shape).to(self.device)
+        self.w = floats(data.get("kernel"), kh * kw * Ci * Co, "kernel").reshape(kh, kw, Ci, Co).to(self.device)
+        self.ws = floats(data.get("spatialKernel"), k * k * Ci * Co, "spatialKernel").reshape(k, k, Ci, Co).to(self.device)
+        if self.cuda:
+            name = torch.cuda.get_device_name(self.device)
+            self.device_name = "GPU %s (CUDA %s, cuDNN %s) via PyTorch %s" % (
+                name, torch.version.cuda, torch.backends.cudnn.version(), torch.__version__)
+        else:
+            self.device_name = "CPU via PyTorch %s (%s, %d thread%s)" % (
+                torch.__version__, cpu_backend(), self.threads, "" if self.threads == 1 else "s")
+
+    def sync(self):
+        if self.cuda:
+            torch.cuda.synchronize(self.device)
+
+    def timed(self, fn):
+        """(value, ms): CUDA events around the launch on a GPU, perf_counter around a synchronous op on a CPU."""
+        if self.cuda:
+            a = torch.cuda.Event(enable_timing=True)
+            b = torch.cuda.Event(enable_timing=True)
+            a.record()
+            v = fn()
+            b.record()
+            b.synchronize()
+            return v, a.elapsed_time(b)
+        t0 = time.perf_counter()
+        v = fn()
+        return v, (time.perf_counter() - t0) * 1000.0
+
+
+def cpu_backend():
+    try:
+        if torch.backends.mkldnn.is_available():
+            return "oneDNN"
+    except Exception:  # noqa: BLE001
+        pass
+    return "ATen"
+
+
+def same_pads(k):
+    """(before, after) of a 'same' convolution with kernel k: the extra one after, as TensorFlow and PyTorch pad."""
+    total = k - 1
+    return total // 2, total - total // 2
+
+
+# --------------------------------------------------------------------------------------------------
+# Executors: how each planned step runs on torch. Keys are the plan's step ids; each function takes the
+# env (outputs of earlier steps by id, plus the persistent tensors) and returns its output.
+
+
+def to_nchw(t):
+    return t.permute(0, 3, 1, 2).contiguous()
+
+
+def to_nhwc(t):
+    return t.permute(0, 2, 3, 1).contiguous()
+
+
+def spatial_executors(L):
+    s = L.spec
+    k = s["spatialKernel"]
+    nhwc = s["layout"] == "NHWC"
+    weight = L.ws.permute(3, 2, 0, 1).contiguous()  # (out, in, k, k): cross-correlation, as Conv2D
+    t, b = same_pads(k)
+    src = "to-nchw" if nhwc else "x"
+    ex = {}
+    if nhwc:
+        ex["to-nchw"] = ("NHWC → NCHW (x.permute(0, 3, 1, 2).contiguous(); F.conv2d runs channels-first)", lambda env: to_nchw(env["x"]))
+    ex["conv2d"] = (
+        "F.conv2d %d×%d 'same' (explicit padding %d/%d) on %s%s" % (k, k, t, b, L.device.type, " with cudnn.benchmark" if L.cuda else ""),
+        lambda env: F.conv2d(F.pad(env[src], (t, b, t, b)), weight),
+    )
+    if nhwc:
+        ex["to-nhwc"] = ("NCHW → NHWC", lambda env: to_nhwc(env["conv2d"]))
+    return {}, ex
+
+
+def spatial_equivalent_executors(L):
+    s, g = L.spec, L.g
+    kh, kw = s["kernelH"], s["kernelW"]
+    nhwc = s["layout"] == "NHWC"
+    # The spectral layers convolve (product of spectra); Conv2D correlates: flip the kernel.
+    weight = L.w.flip(0, 1).permute(3, 2, 0, 1).contiguous()
+    ex = {}
+    src = "to-nchw" if nhwc else "x"
+    if nhwc:
+        ex["to-nchw"] = ("NHWC → NCHW (F.conv2d runs channels-first)", lambda env: to_nchw(env["x"]))
+    sp = g["spatialPadding"]
+    if s["padding"] == "circular" and (kh > 1 or kw > 1):
+        ex["pad-wrap"] = (
+            "F.pad(mode='circular'): wrap-around padding (%d rows, %d cols)" % (kh - 1, kw - 1),
+            lambda env, src=src: F.pad(env[src], (kw - 1, 0, kh - 1, 0), mode="circular"),
+        )
+        src = "pad-wrap"
+    if sp == "same":
+        (t, b), (lft, r) = same_pads(kh), same_pads(kw)
+        conv = lambda env, src=src: F.conv2d(F.pad(env[src], (lft, r, t, b)), weight)  # noqa: E731
+        label = "'same' (explicit padding)"
+    else:
+        conv = lambda env, src=src: F.conv2d(env[src], weight)  # noqa: E731
+        label = "'valid'"
+    ex["conv2d"] = (
+        "F.conv2d %d×%d %s on %s, kernel flipped (convolution, not correlation)%s" % (kh, kw, label, L.device.type, "; cudnn.benchmark" if L.cuda else ""),
+        conv,
+    )
+    if nhwc:
+        ex["to-nhwc"] = ("NCHW → NHWC", lambda env: to_nhwc(env["conv2d"]))
+    return {}, ex
+
+
+def crop_to_layout(L, r):
+    g, s = L.g, L.spec
+    y = r[:, :, g["cropTop"]:g["cropTop"] + g["outH"], g["cropLeft"]:g["cropLeft"] + g["outW"]]
+    return to_nhwc(y) if s["layout"] == "NHWC" else y.contiguous()
+
+
+def seed_executors(L):
+    s, g = L.spec, L.g
+    P, Q = g["fftH"], g["fftW"]
+    nhwc = s["layout"] == "NHWC"
+    kseed = L.w.permute(2, 0, 1, 3).contiguous()  # the seed keeps its kernel as (in, H, W, out)
+    dev = L.device.type
+    ex = {
+        "rfft2d-input": (
+            "outside the seed's layer (it fed spectra in): %storch.fft.rfft2 over (H, W) with s=(%d, %d) (zero padding), laid out (batch, H, W/2+1, in) as its einsum expects, on %s"
+            % ("NHWC → NCHW, " if nhwc else "", P, Q, dev),
+            lambda env: torch.fft.rfft2(to_nchw(env["x"]) if nhwc else env["x"], s=(P, Q)).permute(0, 2, 3, 1).contiguous(),
+        ),
+        "rfft2d-kernel": (
+            "every call: the (in, H, W, out) kernel moved to (in, out, H, W) (rfft2 transforms the last two axes), torch.fft.rfft2 with s=(%d, %d)" % (P, Q),
+            lambda env: torch.fft.rfft2(env["kseed"].permute(0, 3, 1, 2), s=(P, Q)),
+        ),
+        "transpose-kernel": (
+            "the complex kernel spectrum permuted to (H, W/2+1, in, out) and made contiguous, as perm [2,1,0,3] + the einsum's layout need",
+            lambda env: env["rfft2d-kernel"].permute(2, 3, 0, 1).contiguous(),
+        ),
+        "einsum": (
+            "torch.einsum('bhwi,hwio->bhwo') on complex64%s" % ("; with in-channels = 1 every product is a K = 1 outer product" if s["inChannels"] == 1 else ""),
+            lambda env: torch.einsum("bhwi,hwio->bhwo", env["rfft2d-input"], env["transpose-kernel"]),
+        ),
+        "irfft2d": (
+            "back to the spatial domain for the check (the seed stayed in the Fourier domain): torch.fft.irfft2 with s=(%d, %d), crop, %s" % (P, Q, s["layout"]),
+            lambda env: crop_to_layout(L, torch.fft.irfft2(env["einsum"].permute(0, 3, 1, 2), s=(P, Q))),
+        ),
+    }
+    return {"kseed": kseed}, ex
+
+
+def optimized_executors(L):
+    s, g = L.spec, L.g
+    P, Q, V = g["fftH"], g["fftW"], g["freqW"]
+    F_ = P * V
+    B, Ci, Co = s["batch"], s["inChannels"], s["outChannels"]
+    nhwc = s["layout"] == "NHWC"
+    one_off = {}
+    ex = {}
+
+    def kernel_spectrum(env):
+        K = torch.fft.rfft2(env["w"].permute(2, 3, 0, 1), s=(P, Q))  # (in, out, P, V)
+        if Ci == 1:
+            return K.reshape(1, Co, P, V).contiguous()
+        return K.permute(2, 3, 0, 1).reshape(F_, Ci, Co).contiguous()
+
+    one_off["rfft2d-kernel-cached"] = (
+        "once per weight update, cached: torch.fft.rfft2 of the %d kernel maps%s" % (Ci * Co, ", frequency-major (F, in, out)" if Ci > 1 else ""),
+        kernel_spectrum,
+    )
+    ex["rfft2d-input"] = (
+        "%storch.fft.rfft2 with s=(%d, %d)%s, on %s" % ("NHWC → NCHW, " if nhwc else "", P, Q, " (zero padding)" if (P, Q) != (s["height"], s["width"]) else "", L.device.type),
+        lambda env: torch.fft.rfft2(to_nchw(env["x"]) if nhwc else env["x"], s=(P, Q)),
+    )
+    if Ci == 1:
+        ex["multiply"] = (
+            "broadcast multiply (in-channels = 1): (batch, 1, H, W/2+1) ⊙ (1, out, H, W/2+1) on complex64, no transposes",
+            lambda env: env["rfft2d-input"] * env["rfft2d-kernel-cached"],
+        )
+        last = "multiply"
+    else:
+        ex["transpose-x"] = (
+            "(batch, in, F) → (F, batch, in): frequency-major for the batched product",
+            lambda env: env["rfft2d-input"].permute(2, 3, 0, 1).reshape(F_, B, Ci).contiguous(),
+        )
+        ex["multiply"] = (
+            "torch.bmm over %d frequencies of (%d×%d)·(%d×%d) complex64" % (F_, B, Ci, Ci, Co),
+            lambda env: torch.bmm(env["transpose-x"], env["rfft2d-kernel-cached"]),
+        )
+        ex["transpose-y"] = (
+            "(F, batch, out) → (batch, out, F) for the inverse transform",
+            lambda env: env["multiply"].reshape(P, V, B, Co).permute(2, 3, 0, 1).contiguous(),
+        )
+        last = "transpose-y"
+    ex["irfft2d"] = (
+        "torch.fft.irfft2 with s=(%d, %d), crop %d×%d, %s" % (P, Q, g["outH"], g["outW"], s["layout"]),
+        lambda env: crop_to_layout(L, torch.fft.irfft2(env[last], s=(P, Q))),
+    )
+    return {}, ex, one_off
+
+
+def executors_for(L, variant):
+    if variant == "spatial":
+        persistent, ex = spatial_executors(L)
+        return persistent, ex, {}
+    if variant == "spatial-equivalent":
+        persistent, ex = spatial_equivalent_executors(L)
+        return persistent, ex, {}
+    if variant == "seed":
+        persistent, ex = seed_executors(L)
+        return persistent, ex, {}
+    if variant == "optimized":
+        return optimized_executors(L)
+    raise RequestError("protocol", "unknown variant %r" % (variant,))
+
+
+def bind(L, variant, plan):
+    """The plan's steps with their executors; the plan and the executors must name the same steps."""
+    need(isinstance(plan, dict) and isinstance(plan.get("steps"), list) and isinstance(plan.get("oneOff"), list), "plan must have steps and oneOff")
+    extra, ex, one = executors_for(L, variant)
+    ids = [st.get("id") if isinstance(st, dict) else None for st in plan["steps"]]
+    one_ids = plan["oneOff"]
+    if sorted(ids) != sorted(ex) or sorted(one_ids) != sorted(one):
+        raise RequestError(
+            "internal",
+            "the %s plan (%s | %s) and the torch executors (%s | %s) name different steps"
+            % (variant, ", ".join(map(str, one_ids)), ", ".join(map(str, ids)), ", ".join(one), ", ".join(ex)),
+        )
+    persistent = {"x": L.x, "w": L.w, "ws": L.ws}
+    persistent.update(extra)
+    steps = [(st["id"], bool(st.get("inLayer")), ex[st["id"]][1]) for st in plan["steps"]]
+    one_off = [(i, one[i][1]) for i in one_ids]
+    labels = {k: v[0] for k, v in list(ex.items()) + list(one.items())}
+    return persistent, one_off, steps, labels
+
+
+# --------------------------------------------------------------------------------------------------
+# The measurement loop (the same rules as the profiler's own, src/engines/profiler.ts).
+
+
+def tensor_b64(t):
+    """A tensor's values as base64 float32, little-endian (numpy when it is there, else the standard library)."""
+    a = t.detach().to("cpu", torch.float32).contiguous().reshape(-1)
+    try:
+        raw = a.numpy().astype("<f4", copy=False).tobytes()
+    except Exception:  # noqa: BLE001 - torch built without numpy
+        raw = struct.pack("<%df" % a.numel(), *a.tolist())
+    return base64.b64encode(raw).decode("ascii")
+
+
+def measure(L, req, progress, cancelled):
+    variant = req["variant"]
+    persistent, one_off, steps, labels = bind(L, variant, req["plan"])
+    warmup = count(req.get("warmup"), "warmup", 0, 1000)
+    reps = count(req.get("reps"), "reps", 1, 10000)
+    budget = req.get("budgetMs", 250)
+    need(isinstance(budget, (int, float)) and 0 <= budget <= 60000, "budgetMs must be a number in [0, 60000]")
+    spectral = req.get("kind") == "spectral"
+    n_steps = len(steps)
+
+    def check():
+        if cancelled():
+            raise Cancelled()
+
+    if L.cuda:
+        torch.cuda.reset_peak_memory_stats(L.device)
+    with torch.no_grad():
+        one_samples = []
+        for i, (sid, fn) in enumerate(one_off):
+            n = max(1, min(reps, 5))
+            samples = []
+            kept = None
+            for r in range(1 + n):
+                progress({"phase": "one-off", "step": sid, "stepIndex": i, "stepCount": len(one_off), "rep": r, "reps": 1 + n})
+                check()
+                v, ms = L.timed(lambda: fn(persistent))
+                if r > 0:
+                    samples.append(ms)
+                kept = v
+            persistent[sid] = kept
+            one_samples.append(samples)
+
+        def run_once(times=None, on_step=None):
+            env = dict(persistent)
+            for i, (sid, _, fn) in enumerate(steps):
+                if on_step:
+                    on_step(i)
+                if times is not None:
+                    v, ms = L.timed(lambda: fn(env))
+                    times.append(ms)
+                else:
+                    v = fn(env)
+                env[sid] = v
+                check()
+            out = env[steps[-1][0]]
+            L.sync()
+            return out
+
+        warm_ms = 0.0
+        for r in range(warmup):
+            progress({"phase": "warm-up", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": warmup})
+            t0 = time.perf_counter()
+            run_once()
+            warm_ms = (time.perf_counter() - t0) * 1000.0
+        if warmup == 0:
+            t0 = time.perf_counter()
+            run_once()
+            warm_ms = (time.perf_counter() - t0) * 1000.0
+        n = max(reps, min(5 * reps, int(math.floor(budget / max(warm_ms, 1e-3)))))
+        per = [[] for _ in steps]
+        output = None
+        for r in range(n):
+            times = []
+            out = run_once(times, lambda i, r=r: progress({"phase": "per-step", "step": steps[i][0], "stepIndex": i, "stepCount": n_steps, "rep": r, "reps": n}))
+            for i, t in enumerate(times):
+                per[i].append(t)
+            if r == n - 1:
+                output = out
+
+        def no_sync_pass():
+            env = dict(persistent)
+            for sid, _, fn in steps:
+                env[sid] = fn(env)
+            return env[steps[-1][0]]
+
+        e2e = []
+        for r in range(n):
+            progress({"phase": "end-to-end", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
+            check()
+            _, ms = L.timed(no_sync_pass)
+            e2e.append(ms)
+        layer = None
+        in_layer = [i for i, st in enumerate(steps) if st[1]]
+        if spectral and in_layer:
+            layer = []
+            first, last = in_layer[0], in_layer[-1]
+            for r in range(n):
+                progress({"phase": "layer-only", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
+                check()
+                env = dict(persistent)
+                for sid, _, fn in steps[:first]:
+                    env[sid] = fn(env)
+                L.sync()
+
+                def span(env=env):
+                    for sid, _, fn in steps[first:last + 1]:
+                        env[sid] = fn(env)
+                    return env[steps[last][0]]
+
+                _, ms = L.timed(span)
+                layer.append(ms)
+        result = {
+            "implementations": labels,
+            "oneOff": one_samples,
+            "steps": per,
+            "e2e": e2e,
+            "layer": layer,
+            "reps": n,
+            "output": tensor_b64(output),
+            "outputShape": list(output.shape),
+        }
+        if L.cuda:
+            result["peakMemoryBytes"] = int(torch.cuda.max_memory_allocated(L.device))
+        return result
+
+
+def output_once(L, req):
+    persistent, one_off, steps, _ = bind(L, req["variant"], req["plan"])
+    with torch.no_grad():
+        for sid, fn in one_off:
+            persistent[sid] = fn(persistent)
+        env = dict(persistent)
+        for sid, _, fn in steps:
+            env[sid] = fn(env)
+        out = env[steps[-1][0]]
+        L.sync()
+        return {"output": tensor_b64(out), "outputShape": list(out.shape)}
+
+
+# --------------------------------------------------------------------------------------------------
+# The probe: this machine's rates on torch, in the units of src/core/model.ts's Probe.
+
+
+def probe(device, tick):
+    dev = torch.device(device)
+    cuda = dev.type == "cuda"
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(dev)
+
+    def rnd(*shape):
+        g = torch.Generator().manual_seed(7)
+        return (torch.rand(*shape, generator=g) * 2 - 1).to(dev)
+
+    done = [0]
+    total = 14
+
+    def measure_op(what, fn, reps=9):
+        tick(what, done[0], total)
+        done[0] += 1
+        fn()
+        sync()
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        return times[(len(times) - 1) // 4]  # first quartile: interference only slows a kernel down
+
+    started = time.perf_counter()
+    with torch.no_grad():
+        a, b = rnd(4096, 128), rnd(128, 128)
+        gemm = 2 * 4096 * 128 * 128 / measure_op("2-D GEMM", lambda: a @ b) / 1e9
+        bmm = []
+        for k in (4, 32):
+            x, y = rnd(256, 32, k), rnd(256, k, 32)
+            bmm.append({"inner": k, "gflops": 2 * 256 * 32 * k * 32 / measure_op("batched GEMM, K = %d" % k, lambda: torch.bmm(x, y)) / 1e9})
+        conv = []
+        for cin, k in ((1, 3), (1, 9), (4, 5), (16, 5)):
+            bsz = 32 if cin == 1 else 8
+            x, w = rnd(bsz, cin, 32, 32), rnd(32, cin, k, k)
+            p = k // 2
+            sec = measure_op("conv2d %d×%d, %d in-channels" % (k, k, cin), lambda: F.conv2d(x, w, padding=p))
+            conv.append({"inner": cin, "kernel": k, "gflops": 2 * bsz * 32 * 32 * cin * 32 * k * k / sec / 1e9})
+        m, n = 64, 32
+        fx = rnd(m, n, n)
+        fft_flops = m * 2.5 * n * n * math.log2(n * n)  # src/core/cost.ts fft2dFlops: the plan's count
+        fft = fft_flops / measure_op("rfft2d", lambda: torch.fft.rfft2(fx)) / 1e9
+        spec = torch.fft.rfft2(fx)
+        ifft = fft_flops / measure_op("irfft2d", lambda: torch.fft.irfft2(spec, s=(n, n))) / 1e9
+        e1, e2 = rnd(32, 1, 840), rnd(1, 32, 840)
+        elementwise = 4 * (2 * 32 * 840 + 32 * 32 * 840) / measure_op("elementwise", lambda: e1 * e2) / 1e9
+        pad = []
+        for c in (1, 16):
+            # NCHW rows are the innermost axis: 28 floats; NHWC-like rows of c floats.
+            px = rnd(64 // c, 28, 28, c)
+            sec = measure_op("pad, rows of %d" % c, lambda: F.pad(px, (0, 0, 0, 7, 0, 7)))
+            pad.append({"inner": c, "gflops": 4 * (64 // c) * c * (28 * 28 + 35 * 35) / sec / 1e9})
+        tx = rnd(1024, 30, 28)
+        copy = 2 * 4 * 1024 * 30 * 28 / measure_op("transpose", lambda: tx.transpose(1, 2).contiguous()) / 1e9
+        s = rnd(8, 8)
+        overhead = measure_op("per-op cost", lambda: s + s, 50) * 1e6
+    return {
+        "gemmGflops": gemm,
+        "bmm": bmm,
+        "conv": conv,
+        "fftGflops": fft,
+        "ifftGflops": ifft,
+        "elementwiseGBs": elementwise,
+        "copyGBs": copy,
+        "pad": pad,
+        "overheadUs": overhead,
+        "seconds": time.perf_counter() - started,
+        "reps": 9,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# The loop: a reader thread takes requests off stdin (so a cancel arrives during a measurement), the
+# main thread serves them one at a time.
+
+requests = queue.Queue()
+cancels = set()
+cancel_lock = threading.Lock()
+
+
+def reader():
+    for raw in sys.stdin:
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            msg = json.loads(raw)
+            need(isinstance(msg, dict) and isinstance(msg.get("type"), str), "a request must be an object with a type")
+        except (ValueError, RequestError) as e:
+            send({"type": "error", "id": None, "kind": "protocol", "message": "rejected malformed request: %s" % e})
+            continue
+        if msg["type"] == "cancel":
+            with cancel_lock:
+                cancels.add(msg.get("id"))
+            continue
+        requests.put(msg)
+    # stdin closed: the parent is gone (or done with us). Leave now, even in the middle of a measurement.
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def serve():
+    layer = None
+    while True:
+        msg = requests.get()
+        kind, rid = msg.get("type"), msg.get("id")
+        if kind == "exit":
+            return
+        try:
+            need(isinstance(rid, str) and 0 < len(rid) <= 100, "request id must be a string of 1–100 characters")
+            if torch is None:
+                raise RequestError("engine", "torch is not importable in %s: %s" % (sys.executable, TORCH_ERROR))
+
+            def cancelled(rid=rid):
+                with cancel_lock:
+                    return rid in cancels
+
+            def progress(p, rid=rid):
+                p = dict(p)
+                p.update({"type": "progress", "id": rid})
+                send(p)
+
+            if kind == "load":
+                check_spec(msg.get("spec"))
+                data = msg.get("data")
+                need(isinstance(data, dict), "data must be an object")
+                device = msg.get("device", "cpu")
+                need(isinstance(device, str) and (device == "cpu" or device == "cuda" or device.startswith("cuda:")), "device must be cpu, cuda or cuda:N")
+                if device.startswith("cuda") and not torch.cuda.is_available():
+                    raise RequestError("engine", "torch %s in %s has no CUDA device (torch.cuda.is_available() is False)" % (torch.__version__, sys.executable))
+                threads = msg.get("threads")
+                if threads is not None:
+                    count(threads, "threads", 1, 1024)
+                layer = Layer(msg["spec"], data, device, threads)
+                send({"type": "loaded", "id": rid, "device": layer.device_name, "backend": layer.device.type, "threads": layer.threads})
+            elif kind in ("measure", "output"):
+                need(layer is not None, "load a layer first")
+                need(msg.get("variant") in ("spatial", "spatial-equivalent", "seed", "optimized"), "unknown variant %r" % (msg.get("variant"),))
+                if kind == "measure":
+                    res = measure(layer, msg, progress, cancelled)
+                    res.update({"type": "measured", "id": rid})
+                else:
+                    res = output_once(layer, msg)
+                    res.update({"type": "output", "id": rid})
+                send(res)
+            elif kind == "probe":
+                device = msg.get("device", "cpu")
+                need(isinstance(device, str) and (device == "cpu" or device.startswith("cuda")), "device must be cpu or cuda[:N]")
+
+                def tick(what, index, total, rid=rid):
+                    send({"type": "probe-progress", "id": rid, "what": what, "index": index, "count": total})
+                    if cancelled():
+                        raise Cancelled()
+
+                res = probe(device, tick)
+                send({"type": "probe", "id": rid, "probe": res})
+            else:
+                raise RequestError("protocol", "unknown request type %r" % (kind,))
+        except Cancelled:
+            send({"type": "error", "id": rid, "kind": "cancelled", "message": "cancelled"})
+        except RequestError as e:
+            send({"type": "error", "id": rid if isinstance(rid, str) else None, "kind": e.kind, "message": str(e)})
+        except Exception as e:  # noqa: BLE001 - every failure goes back as a message
+            oom = torch is not None and (
+                type(e).__name__ == "OutOfMemoryError" or "out of memory" in str(e).lower() or isinstance(e, MemoryError)
+            )
+            tb = traceback.format_exc(limit=6)
+            sys.stderr.write(tb)
+            send({
+                "type": "error",
+                "id": rid if isinstance(rid, str) else None,
+                "kind": "memory" if oom else "internal",
+                "message": "%s: %s" % (type(e).__name__, str(e).split("\n")[0][:500]),
+            })
+        finally:
+            with cancel_lock:
+                cancels.discard(rid)
+
+
+def main():
+    send(hello())
+    if torch is None:
+        return 3
+    threading.Thread(target=reader, daemon=True).start()
+    serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

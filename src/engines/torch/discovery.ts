@@ -1,0 +1,125 @@
+/**
+ * Which Python runs the PyTorch engine. Candidates in order: the interpreter asked for (--python, the
+ * fourierConv.pythonPath setting, or VS Code's Python extension — the host passes them), VIRTUAL_ENV,
+ * CONDA_PREFIX, then every `python3` and `python` on the PATH (a pyenv shim first on the PATH often has no
+ * torch while /usr/bin/python3 has). Each is asked for its versions by starting the worker script, which
+ * says hello and exits when its stdin closes. The first with torch ≥ 1.8 (torch.fft) is used; every one
+ * tried is reported. Worker side.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type Hello, helloSchema } from '../../protocol/torch-protocol';
+import { workerScript } from './python';
+
+export interface Candidate {
+  path: string;
+  /** Where it came from: --python, setting, python extension, VIRTUAL_ENV, CONDA_PREFIX, PATH. */
+  from: string;
+}
+
+export interface Tried extends Candidate {
+  hello?: Hello;
+  /** Why it cannot run the engine (not a Python, no torch, torch too old); absent when it can. */
+  problem?: string;
+}
+
+/** The candidates in search order, without duplicates (by resolved path). */
+export function candidates(asked: Candidate[], env: NodeJS.ProcessEnv = process.env): Candidate[] {
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  const add = (p: string | undefined, from: string) => {
+    if (!p) return;
+    let key = p;
+    try {
+      key = fs.realpathSync(p);
+    } catch {
+      /* a path that does not exist is still reported */
+    }
+    // Shims resolve to one script for every version: keep each as given.
+    if (/shims/.test(p)) key = p;
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ path: p, from });
+  };
+  for (const c of asked) add(c.path, c.from);
+  for (const [key, from] of [
+    ['VIRTUAL_ENV', 'VIRTUAL_ENV'],
+    ['CONDA_PREFIX', 'CONDA_PREFIX'],
+  ] as const) {
+    const root = env[key];
+    if (root) add(path.join(root, 'bin', 'python'), from);
+  }
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    for (const name of ['python3', 'python']) {
+      const p = path.join(dir, name);
+      if (fs.existsSync(p)) add(p, 'PATH');
+    }
+  }
+  return out;
+}
+
+/** Parses "1.13.0a0+git" → [1, 13]. */
+export function torchVersion(v: string): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(v);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+export function problemOf(h: Hello): string | undefined {
+  if (!h.torch)
+    return `no torch (${h.torchError ?? 'not installed'}); install it: ${h.executable} -m pip install torch`;
+  const [major, minor] = torchVersion(h.torch);
+  if (major < 1 || (major === 1 && minor < 8) || h.hasFft === false)
+    return `torch ${h.torch} is older than 1.8 (no torch.fft); upgrade: ${h.executable} -m pip install -U torch`;
+  return undefined;
+}
+
+/** Asks one interpreter for its versions (about a second: it imports torch). */
+export function tryInterpreter(c: Candidate, timeoutMs = 30_000): Tried {
+  let script: string;
+  try {
+    script = workerScript();
+  } catch (e) {
+    return { ...c, problem: (e as Error).message };
+  }
+  if (!fs.existsSync(c.path)) return { ...c, problem: 'no such file' };
+  const r = spawnSync(c.path, ['-u', script], { input: '', encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 20 });
+  if (r.error)
+    return { ...c, problem: `could not run it: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}` };
+  const first = (r.stdout ?? '').split('\n').find((l) => l.trim());
+  let hello: Hello | undefined;
+  try {
+    hello = helloSchema.parse(JSON.parse(first ?? ''));
+  } catch {
+    const why = (r.stderr ?? '').trim().split('\n').filter(Boolean).slice(-1)[0] ?? `exit code ${r.status}`;
+    return { ...c, problem: `not a Python that can run the worker (${why.slice(0, 200)})` };
+  }
+  const problem = problemOf(hello);
+  return problem ? { ...c, hello, problem } : { ...c, hello };
+}
+
+/**
+ * Tries the candidates in order and returns every one tried, up to and including the first that can run
+ * the engine (`all` tries every one, for `fconv devices`). An interpreter asked for explicitly that cannot
+ * run it ends the search: the user asked for that one.
+ */
+export function discover(asked: Candidate[], o: { all?: boolean; env?: NodeJS.ProcessEnv } = {}): Tried[] {
+  const tried: Tried[] = [];
+  for (const c of candidates(asked, o.env)) {
+    const t = tryInterpreter(c);
+    tried.push(t);
+    if (!o.all && (!t.problem || asked.some((a) => a.path === c.path))) break;
+  }
+  return tried;
+}
+
+/** One line per interpreter tried, for the notes and the log. */
+export function describeTried(tried: Tried[]): string[] {
+  return tried.map((t) => {
+    const h = t.hello;
+    const what = h
+      ? `Python ${h.python}${h.torch ? `, torch ${h.torch}` : ''}${h.cuda ? `, CUDA ${h.cudaVersion} (${h.gpus.join(', ')})` : h.torch ? ', no CUDA' : ''}${h.cudnn ? `, cuDNN ${h.cudnn}` : ''}`
+      : '';
+    return `${t.path} (${t.from})${what ? `: ${what}` : ''}${t.problem ? ` — ${t.problem}` : ' — usable'}`;
+  });
+}

@@ -1,0 +1,226 @@
+/**
+ * The PyTorch engine: the variants' plans run by torch in the user's own Python
+ * (python/fconv_torch_worker.py), on its CPU or CUDA device. The measurement loop runs in Python; this
+ * side sends the plan and the data, relays progress and cancel, and hands the raw samples to the
+ * profiler, which checks and assembles the run as for every engine. Worker side.
+ */
+import type { LayerData } from '../../core/data';
+import type { Probe } from '../../core/model';
+import type { TimingSource, VariantName } from '../../core/run';
+import { type LayerSpec, geometry } from '../../core/spec';
+import { type VariantPlan, torchTraits } from '../../core/variants';
+import {
+  type Engine,
+  type EngineCapabilities,
+  EngineUnavailableError,
+  type PreparedVariant,
+  type RemoteLoop,
+  type RemoteMeasurement,
+} from '../engine';
+import { type Candidate, type Tried, describeTried, discover } from './discovery';
+import { PythonProcess, decodeFloats, encodeFloats } from './python';
+
+export interface TorchOptions {
+  /** Interpreters asked for, in order (--python, the setting, VS Code's Python extension). */
+  python: Candidate[];
+  /** cpu, cuda or cuda:N; by default cuda when torch sees a GPU, else cpu. */
+  device?: string;
+  /** torch.set_num_threads for CPU runs. */
+  threads?: number;
+}
+
+export class TorchEngine implements Engine {
+  readonly name = 'torch';
+  readonly capabilities: EngineCapabilities = {
+    complexFft: true,
+    complexEinsum: true,
+    complexTranspose: true,
+    asyncKernels: true,
+  };
+  readonly timing: TimingSource;
+  readonly timingNote: string;
+  readonly remote: RemoteLoop;
+  private loaded: string | undefined;
+
+  private constructor(
+    private readonly py: PythonProcess,
+    readonly backend: 'cpu' | 'cuda',
+    readonly device: string,
+    readonly notes: string[],
+    readonly framework: { name: string; version: string; device: string; threads?: number },
+    private readonly torchDevice: string,
+    private readonly threads: number | undefined,
+  ) {
+    const cuda = backend === 'cuda';
+    this.timing = cuda ? 'gpu-events' : 'wall-clock-sync';
+    this.timingNote = cuda
+      ? 'torch.cuda.Event pairs around every step, the end-to-end and the layer-only runs (synchronized before reading); cudnn.benchmark on, its autotuning and cuFFT plan creation happen in the warm-up runs'
+      : "time.perf_counter around every step on the Python side (torch's CPU ops run to completion before they return), end to end and layer-only likewise; the loop runs in Python, so no time crosses the pipe";
+    const traits = torchTraits(backend);
+    this.remote = {
+      traits,
+      load: (spec, data) => this.load(spec, data),
+      measure: (plan, opts, hooks) => this.measureVariant(plan, opts, hooks),
+      output: (plan) => this.output(plan),
+    };
+  }
+
+  /** Finds an interpreter with torch ≥ 1.8, starts the worker in it, picks the device. */
+  static async create(o: TorchOptions): Promise<TorchEngine> {
+    const tried = discover(o.python);
+    const notes = describeTried(tried).map((l) => `python: ${l}`);
+    const usable = tried.find((t) => !t.problem);
+    if (!usable) {
+      const asked = o.python.length ? tried.find((t) => o.python.some((a) => a.path === t.path)) : undefined;
+      throw new EngineUnavailableError(
+        asked
+          ? `engine torch is not available with ${asked.path}: ${asked.problem}`
+          : `engine torch is not available here: no Python with torch ≥ 1.8 found (${tried.length ? tried.map((t) => `${t.path}: ${t.problem}`).join('; ') : 'no python3 or python on the PATH'}); give one with --python`,
+      );
+    }
+    const hello = usable.hello!;
+    const device = o.device ?? (hello.cuda ? 'cuda' : 'cpu');
+    if (!/^(cpu|cuda(:\d+)?)$/.test(device))
+      throw new EngineUnavailableError(`--torch-device must be cpu, cuda or cuda:N, got "${device}"`);
+    if (device.startsWith('cuda') && !hello.cuda)
+      throw new EngineUnavailableError(
+        `--torch-device ${device}: torch ${hello.torch} in ${usable.path} has no CUDA (torch.cuda.is_available() is False${hello.cudaError ? `: ${hello.cudaError}` : ''})`,
+      );
+    const py = new PythonProcess(usable.path);
+    await py.hello;
+    const backend = device.startsWith('cuda') ? 'cuda' : 'cpu';
+    const idx = device === 'cuda' ? 0 : Number(device.split(':')[1] ?? 0);
+    const deviceName =
+      backend === 'cuda'
+        ? `GPU ${hello.gpus[idx] ?? device} via PyTorch ${hello.torch} (CUDA ${hello.cudaVersion}, cuDNN ${hello.cudnn ?? 'none'})`
+        : `CPU via PyTorch ${hello.torch} (${o.threads ?? hello.threads ?? 1} thread${(o.threads ?? hello.threads) === 1 ? '' : 's'})`;
+    notes.push(`using torch ${hello.torch} in ${usable.path} (${usable.from}) on ${device}`);
+    return new TorchEngine(
+      py,
+      backend,
+      deviceName,
+      notes,
+      {
+        name: 'torch',
+        version: hello.torch!,
+        device,
+        threads: backend === 'cpu' ? (o.threads ?? hello.threads ?? undefined) : undefined,
+      },
+      device,
+      o.threads,
+    );
+  }
+
+  /** Every interpreter `fconv devices` can find, tried in full. */
+  static interpreters(asked: Candidate[]): Tried[] {
+    return discover(asked, { all: true });
+  }
+
+  private async load(spec: LayerSpec, data: LayerData): Promise<void> {
+    const key = JSON.stringify(spec) + data.input.length;
+    const loaded = await this.py.request(
+      {
+        type: 'load',
+        spec: { ...spec, geometry: geometry(spec) },
+        data: {
+          input: encodeFloats(data.input),
+          kernel: encodeFloats(data.kernel),
+          spatialKernel: encodeFloats(data.spatialKernel),
+        },
+        device: this.torchDevice,
+        threads: this.threads ?? null,
+      },
+      'loaded',
+    );
+    this.loaded = key;
+    if (this.framework.threads !== undefined) this.framework.threads = loaded.threads;
+  }
+
+  private planMessage(plan: VariantPlan) {
+    return { oneOff: plan.oneOff.map((s) => s.id), steps: plan.steps.map((s) => ({ id: s.id, inLayer: s.inLayer })) };
+  }
+
+  private async measureVariant(
+    plan: VariantPlan,
+    opts: { warmup: number; reps: number; budgetMs: number },
+    hooks: Parameters<RemoteLoop['measure']>[2],
+  ): Promise<RemoteMeasurement> {
+    if (!this.loaded) throw new Error('internal: load the layer before measuring');
+    const m = await this.py.request(
+      {
+        type: 'measure',
+        variant: plan.name,
+        plan: this.planMessage(plan),
+        kind: plan.kind,
+        warmup: opts.warmup,
+        reps: opts.reps,
+        budgetMs: opts.budgetMs,
+      },
+      'measured',
+      {
+        isCancelled: hooks.isCancelled,
+        onMessage: (msg) => {
+          if (msg.type === 'progress') {
+            const { type: _t, id: _i, ...p } = msg;
+            hooks.onProgress(p);
+          }
+        },
+      },
+    );
+    return {
+      implementations: m.implementations,
+      oneOff: m.oneOff,
+      steps: m.steps,
+      e2e: m.e2e,
+      layer: m.layer,
+      reps: m.reps,
+      output: decodeFloats(m.output),
+      ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
+    };
+  }
+
+  private async output(plan: VariantPlan): Promise<Float32Array> {
+    const m = await this.py.request({ type: 'output', variant: plan.name, plan: this.planMessage(plan) }, 'output');
+    return decodeFloats(m.output);
+  }
+
+  /** This machine's rates on torch for the cost model, with progress; a throwing tick cancels. */
+  async probe(tick?: (what: string, index: number, count: number) => Promise<void>): Promise<Probe> {
+    let stop = false;
+    const r = await this.py.request({ type: 'probe', device: this.torchDevice }, 'probe', {
+      isCancelled: () => stop,
+      onMessage: (m) => {
+        if (m.type === 'probe-progress' && tick) tick(m.what, m.index, m.count).catch(() => (stop = true));
+      },
+    });
+    return { ...r.probe, backend: `torch-${this.backend}`, device: this.device, measuredAt: new Date().toISOString() };
+  }
+
+  get pythonPid(): number | undefined {
+    return this.py.pid;
+  }
+
+  get alive(): boolean {
+    return this.py.alive;
+  }
+
+  prepare(_variant: VariantName): PreparedVariant {
+    throw new Error('internal: the torch engine runs its loop in Python (engine.remote), not step by step here');
+  }
+
+  sync(): void {}
+
+  async read(): Promise<Float32Array> {
+    throw new Error('internal: the torch engine returns its outputs with the measurement');
+  }
+
+  dispose(): void {}
+
+  memory(): { tensors: number; bytes: number } {
+    return { tensors: 0, bytes: 0 };
+  }
+
+  shutdown(): void {
+    this.py.close();
+  }
+}

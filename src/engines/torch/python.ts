@@ -1,0 +1,256 @@
+/**
+ * The PyTorch worker process: the user's Python running python/fconv_torch_worker.py, JSON lines over
+ * stdio. Every line from it is schema-checked (a malformed or oversized one is rejected and logged);
+ * its stderr is kept for error messages; a request can be cancelled (the Python side stops at the next
+ * step boundary, or is killed after a grace period); a crash or exit rejects what was in flight within
+ * a second, and the next request needs a new process. Worker side (runs inside the engine worker).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  type FromTorch,
+  type Hello,
+  TORCH_PROTOCOL,
+  fromTorchSchema,
+  helloSchema,
+} from '../../protocol/torch-protocol';
+import { CancelledError, EngineUnavailableError, OutOfMemoryError } from '../engine';
+
+/** Longest line accepted from Python: a run's outputs come back base64-encoded, a few MB each. */
+export const MAX_LINE = 256 * 2 ** 20;
+
+/** Where the worker script is: next to the bundle in dist/python, or in the repository's python/ folder. */
+export function workerScript(): string {
+  const candidates = [
+    process.env.FCONV_TORCH_WORKER,
+    path.join(__dirname, 'python', 'fconv_torch_worker.py'),
+    path.join(__dirname, '..', 'python', 'fconv_torch_worker.py'),
+    path.join(__dirname, '..', '..', '..', 'python', 'fconv_torch_worker.py'),
+  ].filter((p): p is string => !!p);
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found)
+    throw new EngineUnavailableError(`the PyTorch worker script is missing (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+/** A failure the Python side reported, with its kind. */
+export class PythonError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PythonError';
+  }
+}
+
+interface Pending {
+  resolve: (m: FromTorch) => void;
+  reject: (e: Error) => void;
+  onMessage?: (m: FromTorch) => void;
+  done: (m: FromTorch) => boolean;
+}
+
+let counter = 0;
+
+export class PythonProcess {
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<string, Pending>();
+  private buffer = '';
+  private stderr = '';
+  private exited: string | undefined;
+  readonly hello: Promise<Hello>;
+  /** Lines that were not protocol messages (logged by the engine). */
+  readonly rejected: string[] = [];
+
+  constructor(
+    readonly interpreter: string,
+    opts: { env?: NodeJS.ProcessEnv; onRejected?: (why: string) => void } = {},
+  ) {
+    this.child = spawn(interpreter, ['-u', workerScript()], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' },
+    });
+    let helloResolve!: (h: Hello) => void, helloReject!: (e: Error) => void;
+    this.hello = new Promise<Hello>((res, rej) => {
+      helloResolve = res;
+      helloReject = rej;
+    });
+    this.hello.catch(() => {});
+    const reject = (why: string) => {
+      opts.onRejected?.(why);
+      this.rejected.push(why);
+      if (this.rejected.length > 50) this.rejected.shift();
+    };
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stdout!.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        this.onLine(line, helloResolve, reject);
+      }
+      if (this.buffer.length > MAX_LINE) {
+        reject(`a line of over ${MAX_LINE} bytes from Python (dropped)`);
+        this.buffer = '';
+      }
+    });
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stderr!.on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-8000)));
+    this.child.on('error', (e) => this.fail(`could not start ${interpreter}: ${e.message}`, helloReject));
+    this.child.on('exit', (code, sig) => {
+      const tail = this.stderrSummary();
+      this.fail(
+        `the Python process (${interpreter}) ${sig ? `was killed by ${sig}` : `exited with code ${code}`}${tail ? `: ${tail}` : ''}`,
+        helloReject,
+      );
+    });
+    // A closed pipe on our side must not crash the engine worker.
+    this.child.stdin!.on('error', () => {});
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return this.exited === undefined;
+  }
+
+  private stderrSummary(): string {
+    const lines = this.stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const err = lines.filter((l) => /Error|error:|Traceback/.test(l)).slice(-2);
+    return (err.length ? err : lines.slice(-2)).join(' | ').slice(0, 500);
+  }
+
+  private onLine(line: string, helloResolve: (h: Hello) => void, reject: (why: string) => void): void {
+    if (!line.trim()) return;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch {
+      reject(`a line from Python that is not JSON (dropped): ${line.slice(0, 200)}`);
+      return;
+    }
+    const parsed = fromTorchSchema.safeParse(doc);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      reject(
+        `a malformed message from Python (dropped): ${first ? `${first.path.join('.')}: ${first.message}` : 'invalid'}`,
+      );
+      return;
+    }
+    const msg = parsed.data;
+    if (msg.type === 'hello') {
+      const h = helloSchema.parse(msg);
+      if (h.protocol !== TORCH_PROTOCOL)
+        reject(`the PyTorch worker speaks protocol ${h.protocol}, expected ${TORCH_PROTOCOL}`);
+      helloResolve(h);
+      return;
+    }
+    const rid = msg.id;
+    if (rid === null) {
+      if (msg.type === 'error') reject(`Python: ${msg.message}`);
+      return;
+    }
+    const p = this.pending.get(rid);
+    if (!p) return;
+    if (p.done(msg)) {
+      this.pending.delete(rid);
+      if (msg.type === 'error') p.reject(errorOf(msg.kind, msg.message));
+      else p.resolve(msg);
+    } else p.onMessage?.(msg);
+  }
+
+  private fail(why: string, helloReject: (e: Error) => void): void {
+    if (this.exited !== undefined) return;
+    this.exited = why;
+    helloReject(new EngineUnavailableError(why));
+    for (const [rid, p] of this.pending) {
+      this.pending.delete(rid);
+      p.reject(new PythonError('crashed', why));
+    }
+  }
+
+  /**
+   * Sends a request and resolves with the message `done` accepts (an error message rejects). `signal`
+   * cancels: the Python side is asked to stop, and killed if it has not after `graceMs`.
+   */
+  request<T extends FromTorch['type']>(
+    msg: Record<string, unknown>,
+    answer: T,
+    o: { onMessage?: (m: FromTorch) => void; isCancelled?: () => boolean; graceMs?: number } = {},
+  ): Promise<Extract<FromTorch, { type: T }>> {
+    if (this.exited !== undefined) return Promise.reject(new PythonError('crashed', this.exited));
+    const rid = `t${process.pid}-${++counter}`;
+    return new Promise((resolve, reject) => {
+      let poll: NodeJS.Timeout | undefined;
+      let kill: NodeJS.Timeout | undefined;
+      const stop = () => {
+        if (poll) clearInterval(poll);
+        if (kill) clearTimeout(kill);
+      };
+      this.pending.set(rid, {
+        resolve: (m) => {
+          stop();
+          resolve(m as Extract<FromTorch, { type: T }>);
+        },
+        reject: (e) => {
+          stop();
+          reject(e);
+        },
+        onMessage: o.onMessage,
+        done: (m) => m.type === answer || m.type === 'error',
+      });
+      if (o.isCancelled) {
+        poll = setInterval(() => {
+          if (!o.isCancelled!()) return;
+          clearInterval(poll);
+          poll = undefined;
+          this.send({ type: 'cancel', id: rid });
+          kill = setTimeout(() => this.kill(), o.graceMs ?? 600);
+        }, 25);
+      }
+      this.send({ ...msg, id: rid });
+    });
+  }
+
+  private send(msg: Record<string, unknown>): void {
+    if (this.exited !== undefined) return;
+    this.child.stdin!.write(`${JSON.stringify(msg)}\n`);
+  }
+
+  kill(): void {
+    if (this.exited === undefined) this.child.kill('SIGKILL');
+  }
+
+  close(): void {
+    if (this.exited !== undefined) return;
+    this.child.stdin!.end();
+    setTimeout(() => this.kill(), 2000).unref();
+  }
+}
+
+function errorOf(kind: string, message: string): Error {
+  if (kind === 'cancelled') return new CancelledError();
+  if (kind === 'memory') return new OutOfMemoryError(`PyTorch ran out of memory: ${message}`);
+  if (kind === 'engine') return new EngineUnavailableError(message);
+  return new PythonError(kind, message);
+}
+
+/** Base64 float32 (little-endian) → Float32Array. */
+export function decodeFloats(b64: string): Float32Array {
+  const buf = Buffer.from(b64, 'base64');
+  const out = new Float32Array(buf.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
+  return out;
+}
+
+export function encodeFloats(a: Float32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}

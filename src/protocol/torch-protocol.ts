@@ -1,0 +1,83 @@
+/**
+ * Messages from the PyTorch worker (python/fconv_torch_worker.py), one JSON object per line on its
+ * stdout, protocol version 1. Every line is parsed with these schemas; anything else is rejected and
+ * logged, never acted on.
+ */
+import { z } from 'zod';
+import { probeSchema } from '../core/model';
+
+export const TORCH_PROTOCOL = 1;
+
+const id = z.string().min(1).max(100);
+const samples = z.array(z.number().nonnegative().finite());
+
+export const helloSchema = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int(),
+  python: z.string(),
+  executable: z.string(),
+  torch: z.string().nullable(),
+  torchError: z.string().nullable(),
+  hasFft: z.boolean().optional(),
+  cuda: z.boolean(),
+  cudaVersion: z.string().nullable(),
+  cudnn: z.number().int().nullable(),
+  gpus: z.array(z.string()),
+  threads: z.number().int().nullable(),
+  cudaError: z.string().optional(),
+});
+export type Hello = z.infer<typeof helloSchema>;
+
+export const fromTorchSchema = z.discriminatedUnion('type', [
+  helloSchema,
+  z.object({
+    type: z.literal('loaded'),
+    id,
+    device: z.string(),
+    backend: z.enum(['cpu', 'cuda']),
+    threads: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('progress'),
+    id,
+    phase: z.enum(['one-off', 'warm-up', 'per-step', 'end-to-end', 'layer-only']),
+    step: z.string().optional(),
+    stepIndex: z.number().int().nonnegative(),
+    stepCount: z.number().int().nonnegative(),
+    rep: z.number().int().nonnegative().optional(),
+    reps: z.number().int().nonnegative().optional(),
+  }),
+  z.object({
+    type: z.literal('measured'),
+    id,
+    implementations: z.record(z.string(), z.string()),
+    oneOff: z.array(samples),
+    steps: z.array(samples),
+    e2e: samples,
+    layer: samples.nullable(),
+    reps: z.number().int().positive(),
+    output: z.string(),
+    outputShape: z.array(z.number().int().nonnegative()),
+    peakMemoryBytes: z.number().int().nonnegative().optional(),
+  }),
+  z.object({ type: z.literal('output'), id, output: z.string(), outputShape: z.array(z.number().int().nonnegative()) }),
+  z.object({
+    type: z.literal('probe-progress'),
+    id,
+    what: z.string().max(200),
+    index: z.number().int().nonnegative(),
+    count: z.number().int().positive(),
+  }),
+  z.object({
+    type: z.literal('probe'),
+    id,
+    probe: probeSchema.omit({ backend: true, device: true, measuredAt: true }),
+  }),
+  z.object({
+    type: z.literal('error'),
+    id: id.nullable(),
+    kind: z.enum(['protocol', 'usage', 'engine', 'memory', 'cancelled', 'internal']),
+    message: z.string(),
+  }),
+]);
+export type FromTorch = z.infer<typeof fromTorchSchema>;
