@@ -1,0 +1,379 @@
+/**
+ * The PyTorch engine on the real torch of this machine (Debian's python3-torch, CI installs it): every
+ * variant against its reference on random shapes, the plans it ran, timing, cancel, a killed Python,
+ * interpreters that cannot run it, and a protocol that refuses what it cannot parse.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { rng } from '../../src/core/data';
+import { parseRun } from '../../src/core/run';
+import { PADDINGS, type LayerSpec } from '../../src/core/spec';
+import { allSteps, planVariant, torchTraits } from '../../src/core/variants';
+import { WorkerClient, WorkerError } from '../../src/client/client';
+import { profile } from '../../src/engines/profiler';
+import { discover, tryInterpreter } from '../../src/engines/torch/discovery';
+import { TorchEngine } from '../../src/engines/torch/engine';
+import { PythonProcess } from '../../src/engines/torch/python';
+import { CLI, WORKER, spec, tempDir } from '../helpers';
+
+const ALL = ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const;
+const QUICK = { variants: [...ALL], warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0 };
+
+/** The interpreter with torch that discovery finds here (CI: /usr/bin/python3 with python3-torch). */
+const found = discover([]).find((t) => !t.problem);
+assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
+const PY = found.path;
+
+function randomSpec(r: () => number, i: number): LayerSpec {
+  const padding = PADDINGS[i % PADDINGS.length]!;
+  const H = 2 + Math.floor(r() * 9),
+    W = 2 + Math.floor(r() * 9);
+  const bound = padding === 'circular' || padding === 'valid';
+  return spec({
+    batch: 1 + Math.floor(r() * 3),
+    height: H,
+    width: W,
+    inChannels: [1, 2, 3, 9][Math.floor(r() * 4)]!,
+    outChannels: 1 + Math.floor(r() * 4),
+    kernelH: 1 + Math.floor(r() * (bound ? H : 2 * H + 3)),
+    kernelW: 1 + Math.floor(r() * (bound ? W : 2 * W + 3)),
+    spatialKernel: [1, 2, 3, 5][Math.floor(r() * 4)]!,
+    padding,
+    layout: i % 2 ? 'NHWC' : 'NCHW',
+  });
+}
+
+test('on torch every variant equals its spatial reference on random shapes (all paddings, both layouts), and runs its plan', async () => {
+  const engine = await TorchEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu' });
+  try {
+    assert.equal(engine.name, 'torch');
+    assert.equal(engine.backend, 'cpu');
+    const r = rng(21);
+    for (let i = 0; i < 24; i++) {
+      const s = randomSpec(r, i);
+      const run = await profile(engine, s, { ...QUICK, seed: i + 1 });
+      parseRun(JSON.parse(JSON.stringify(run)));
+      assert.equal(run.status, 'ok', `${JSON.stringify(s)}: ${run.failure}`);
+      assert.equal(run.framework?.name, 'torch');
+      for (const v of run.variants) {
+        assert.ok(v.correct, `${v.name} wrong for ${JSON.stringify(s)}: ${v.maxAbsError}`);
+        const plan = allSteps(planVariant(v.name, s, torchTraits('cpu')));
+        assert.deepEqual(
+          v.steps.map((x) => [x.id, x.kind, x.category, x.flops, x.bytes, x.inLayer, x.oneOff]),
+          plan.map((x) => [x.id, x.kind, x.category, x.flops, x.bytes, x.inLayer, x.oneOff]),
+          `${v.name} plan for ${JSON.stringify(s)}`,
+        );
+        for (const st of v.steps) assert.match(st.implementation, /\S/, `${v.name}/${st.id} says how it ran`);
+      }
+    }
+  } finally {
+    engine.shutdown();
+  }
+});
+
+test('torch timings are complete and sane: per-step samples, end to end, layer only, and their sources', async () => {
+  const engine = await TorchEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu', threads: 1 });
+  try {
+    const s = spec({ batch: 4, height: 16, width: 16, inChannels: 2, outChannels: 4, kernelH: 16, kernelW: 16 });
+    const run = await profile(engine, s, { ...QUICK, warmup: 1, reps: 5 });
+    assert.equal(run.status, 'ok', run.failure);
+    assert.deepEqual(run.framework, { name: 'torch', version: run.framework!.version, device: 'cpu', threads: 1 });
+    assert.match(run.device, /CPU via PyTorch .* \(1 thread\)/);
+    for (const v of run.variants) {
+      assert.equal(v.totalMs.timing, 'wall-clock-sync');
+      assert.ok(v.totalMs.reps >= 5 && v.totalMs.samples.length === v.totalMs.reps);
+      assert.ok(v.totalMs.median > 0 && v.totalMs.median < 1000);
+      for (const st of v.steps) {
+        assert.ok(st.samples.length >= 1 && st.samples.every((x) => x >= 0 && Number.isFinite(x)));
+        assert.ok(st.p10 <= st.median && st.median <= st.p90);
+      }
+      if (v.kind === 'spectral') assert.ok(v.layerMs && v.layerMs.median <= v.totalMs.median * 1.5);
+      // The steps timed one by one add up to about the end-to-end time (generous: tiny ops, a shared CPU).
+      assert.ok(v.stepSumMs < 5 * v.totalMs.median + 0.5, `${v.name}: steps ${v.stepSumMs} vs ${v.totalMs.median}`);
+    }
+  } finally {
+    engine.shutdown();
+  }
+});
+
+test('an interpreter that is not a Python, has no torch, or a torch older than 1.8 is named with what to do', () => {
+  const dir = tempDir('fconv-fakepy-');
+  const fake = (name: string, body: string) => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return p;
+  };
+  const hello = (over: object) =>
+    JSON.stringify({
+      type: 'hello',
+      protocol: 1,
+      python: '3.8.10',
+      executable: '/opt/py/bin/python',
+      torch: null,
+      torchError: null,
+      cuda: false,
+      cudaVersion: null,
+      cudnn: null,
+      gpus: [],
+      threads: null,
+      ...over,
+    });
+  const notPython = fake('not-python', 'echo "this is not python"');
+  const noTorch = fake('no-torch', `echo '${hello({ torchError: "ModuleNotFoundError: No module named 'torch'" })}'`);
+  const old = fake('old-torch', `echo '${hello({ torch: '1.7.1', threads: 1, hasFft: false })}'`);
+  assert.match(tryInterpreter({ path: notPython, from: '--python' }).problem!, /not a Python that can run the worker/);
+  assert.match(
+    tryInterpreter({ path: noTorch, from: '--python' }).problem!,
+    /no torch \(ModuleNotFoundError.*\); install it: \/opt\/py\/bin\/python -m pip install torch/,
+  );
+  assert.match(
+    tryInterpreter({ path: old, from: '--python' }).problem!,
+    /torch 1\.7\.1 is older than 1\.8 \(no torch\.fft\); upgrade/,
+  );
+  // On the command line: one line, exit 2, nothing written.
+  for (const [py, want] of [
+    [notPython, /engine torch is not available with .*not-python: not a Python/],
+    [noTorch, /engine torch is not available with .*no-torch: no torch/],
+    [old, /older than 1\.8/],
+    [path.join(dir, 'missing'), /--python .*missing: no such file/],
+  ] as const) {
+    const out = path.join(dir, 'o');
+    const r = spawnCli([
+      'profile',
+      '--engine',
+      'torch',
+      '--python',
+      py,
+      '--out-dir',
+      out,
+      '--batch',
+      '2',
+      '--height',
+      '8',
+      '--width',
+      '8',
+    ]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, want);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  }
+  const cuda = spawnCli([
+    'profile',
+    '--engine',
+    'torch',
+    '--python',
+    PY,
+    '--torch-device',
+    'cuda',
+    '--out-dir',
+    path.join(dir, 'o'),
+  ]);
+  assert.equal(cuda.code, 2, cuda.err);
+  assert.match(cuda.err, /--torch-device cuda: torch .* has no CUDA \(torch\.cuda\.is_available\(\) is False/);
+});
+
+function spawnCli(args: string[]) {
+  const r = require('node:child_process').spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, FCONV_CACHE_DIR: tempDir('fconv-torchcache-') },
+  });
+  return { code: r.status as number | null, out: r.stdout as string, err: r.stderr as string };
+}
+
+test('lines from Python that are not protocol messages are rejected and logged, never acted on', async () => {
+  const dir = tempDir('fconv-fakepy-');
+  const script = path.join(dir, 'noisy.py');
+  // A stand-in worker: says hello, then answers a probe with garbage first, a wrong shape, then the answer.
+  fs.writeFileSync(
+    script,
+    [
+      'import json, sys',
+      'print(json.dumps({"type":"hello","protocol":1,"python":"3","executable":"x","torch":"2.0","torchError":None,"cuda":False,"cudaVersion":None,"cudnn":None,"gpus":[],"threads":1}), flush=True)',
+      'req = json.loads(sys.stdin.readline())',
+      'print("Warning: something chatty", flush=True)',
+      'print(json.dumps({"type":"probe","id":req["id"],"probe":{"gemmGflops":"fast"}}), flush=True)',
+      'print(json.dumps({"type":"error","id":req["id"],"kind":"internal","message":"it broke"}), flush=True)',
+    ].join('\n'),
+  );
+  const previous = process.env.FCONV_TORCH_WORKER;
+  process.env.FCONV_TORCH_WORKER = script;
+  try {
+    const py = new PythonProcess(PY);
+    await py.hello;
+    await assert.rejects(py.request({ type: 'probe' }, 'probe'), /it broke/);
+    assert.ok(
+      py.rejected.some((r) => /not JSON.*Warning: something chatty/.test(r)),
+      py.rejected.join('\n'),
+    );
+    assert.ok(
+      py.rejected.some((r) => /malformed message from Python/.test(r)),
+      py.rejected.join('\n'),
+    );
+    py.close();
+  } finally {
+    if (previous === undefined) delete process.env.FCONV_TORCH_WORKER;
+    else process.env.FCONV_TORCH_WORKER = previous;
+  }
+});
+
+test('the Python worker refuses a malformed request by name and keeps serving', async () => {
+  const py = spawn(PY, ['-u', path.join(__dirname, '..', '..', 'python', 'fconv_torch_worker.py')], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const lines = () =>
+    out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; id?: string | null; kind?: string; message?: string });
+  py.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  py.stdin.write('this is not json\n');
+  py.stdin.write(`${JSON.stringify({ type: 'load', id: 'l1', spec: { batch: -1 } })}\n`);
+  py.stdin.write(
+    `${JSON.stringify({ type: 'measure', id: 'm1', variant: 'seed', plan: { oneOff: [], steps: [] } })}\n`,
+  );
+  const until = Date.now() + 30_000;
+  while (lines().filter((l) => l.type === 'error').length < 3 && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 50));
+  py.stdin.end();
+  await new Promise((r) => py.on('exit', r));
+  const got = lines();
+  assert.equal(got[0]!.type, 'hello');
+  assert.ok(
+    got.some((l) => l.type === 'error' && l.id === null && /rejected malformed request/.test(l.message!)),
+    out,
+  );
+  assert.ok(
+    got.some(
+      (l) =>
+        l.type === 'error' &&
+        l.id === 'l1' &&
+        l.kind === 'protocol' &&
+        /spec\.batch must be a positive integer/.test(l.message!),
+    ),
+    out,
+  );
+  assert.ok(
+    got.some((l) => l.type === 'error' && l.id === 'm1' && /load a layer first/.test(l.message!)),
+    out,
+  );
+});
+
+/** The pids of a process's children. */
+function children(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number)
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** Running (a zombie waiting for its reaper has exited). */
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+const SLOW = spec({ batch: 8, height: 48, width: 48, inChannels: 16, outChannels: 16, kernelH: 48, kernelW: 48 });
+const SLOW_OPTS = {
+  engine: 'torch' as const,
+  python: [{ path: PY, from: 'test' }],
+  variants: [...ALL],
+  warmup: 2,
+  reps: 30,
+  seed: 1,
+  maxMemoryBytes: 4e9,
+};
+
+test('a cancel stops the torch run within a second and keeps what was measured; the worker and Python survive it', async () => {
+  const client = new WorkerClient({ workerPath: WORKER });
+  try {
+    const ac = new AbortController();
+    let cancelledAt = 0;
+    const pending = client.run(SLOW, SLOW_OPTS, {
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.variant === 'seed' && !cancelledAt) {
+          cancelledAt = Date.now();
+          ac.abort();
+        }
+      },
+    });
+    const run = await pending;
+    const ms = Date.now() - cancelledAt;
+    assert.equal(run.status, 'cancelled');
+    assert.ok(ms < 1000, `cancel took ${ms} ms`);
+    assert.ok(run.variants.length >= 2, 'the spatial variants are kept');
+    assert.equal(run.engine, 'torch');
+  } finally {
+    client.dispose();
+  }
+});
+
+test('a Python process killed mid-run fails the run with a clear error within a second; the next run starts a fresh one', async () => {
+  const client = new WorkerClient({ workerPath: WORKER });
+  try {
+    let killed = 0,
+      pyPid = 0;
+    const failed = await client
+      .run(SLOW, SLOW_OPTS, {
+        onProgress: (p) => {
+          if (killed || p.variant !== 'spatial-equivalent') return;
+          pyPid = children(client.pid!)[0]!;
+          killed = Date.now();
+          process.kill(pyPid, 'SIGKILL');
+        },
+      })
+      .then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+    const ms = Date.now() - killed;
+    assert.ok(failed instanceof WorkerError || (failed as { status?: string }).status === 'failed', String(failed));
+    const message = failed instanceof Error ? failed.message : (failed as { failure: string }).failure;
+    assert.match(message, /the Python process .* was killed by SIGKILL/);
+    assert.ok(ms < 1000, `reported ${ms} ms after the kill`);
+    const next = await client.run(spec({ batch: 2, height: 8, width: 8, kernelH: 8, kernelW: 8, outChannels: 2 }), {
+      ...SLOW_OPTS,
+      warmup: 0,
+      reps: 1,
+    });
+    assert.equal(next.status, 'ok', next.failure);
+    assert.notEqual(children(client.pid!)[0], pyPid, 'a fresh Python process');
+    assert.ok(!alive(pyPid));
+  } finally {
+    client.dispose();
+  }
+});
+
+test('the Python process exits with its engine worker, however the worker ends', async () => {
+  const client = new WorkerClient({ workerPath: WORKER });
+  const pending = client.run(SLOW, SLOW_OPTS, {}).catch(() => undefined);
+  const until = Date.now() + 30_000;
+  let py: number | undefined;
+  while (!py && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    py = client.pid ? children(client.pid)[0] : undefined;
+  }
+  assert.ok(py, 'a Python process under the worker');
+  await new Promise((r) => setTimeout(r, 500));
+  process.kill(client.pid!, 'SIGKILL');
+  await pending;
+  const deadline = Date.now() + 1500;
+  while (alive(py) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(!alive(py), 'Python left with its parent (stdin closed)');
+  client.dispose();
+});
