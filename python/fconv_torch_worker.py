@@ -31,11 +31,16 @@ import traceback
 
 PROTOCOL = 1
 
-# The protocol owns the real stdout; fd 1 and sys.stdout now go to stderr.
-_PROTO = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-os.dup2(2, 1)
-sys.stdout = sys.stderr
+_PROTO = None
 _SEND_LOCK = threading.Lock()
+
+
+def own_stdout():
+    """The protocol owns the real stdout; fd 1 and sys.stdout go to stderr from here on."""
+    global _PROTO
+    _PROTO = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
 
 
 def send(msg):
@@ -722,6 +727,7 @@ def serve():
 
 
 def main():
+    own_stdout()
     send(hello())
     if torch is None:
         return 3

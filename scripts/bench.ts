@@ -246,6 +246,92 @@ function printGoals(goals: Goal[]): void {
   console.log(missed.length ? `\n${missed.length} goal(s) missed.` : '\nall goals met.');
 }
 
+/**
+ * The PyTorch engine: the default profile on torch (interpreter start included), each variant's end to
+ * end against an independent clock (torch.utils.benchmark on the same ops), wasm and torch side by side,
+ * and the crossover on torch.
+ */
+function torchGoals(goals: Goal[], wasm: Run): unknown {
+  console.error('bench: the default profile on torch…');
+  profile(['--engine', 'torch']); // reads (and caches) the machine's rates on torch once
+  const t = profile(['--engine', 'torch']);
+  const run = t.run;
+  goals.push({
+    goal: 'default `fconv profile --engine torch` wall time (Python start included, probe cached)',
+    measured: fmtMs(t.wallMs),
+    target: '≤ 10 s',
+    met: t.wallMs <= 10_000,
+  });
+  const python = /using torch \S+ in (\S+)/.exec(run.engineNotes.join('\n'))?.[1] ?? '/usr/bin/python3';
+  const plans = Object.fromEntries(
+    run.variants.map((x) => [
+      x.name,
+      {
+        oneOff: x.steps.filter((s) => s.oneOff).map((s) => s.id),
+        steps: x.steps.filter((s) => !s.oneOff).map((s) => ({ id: s.id, inLayer: s.inLayer })),
+      },
+    ]),
+  );
+  console.error('bench: torch.utils.benchmark on the same ops…');
+  const b = spawnSync(python, [path.join(ROOT, 'scripts', 'bench-torch.py')], {
+    input: JSON.stringify({
+      spec: { ...run.spec, geometry: run.geometry },
+      threads: run.framework?.threads ?? 1,
+      plans,
+    }),
+    encoding: 'utf8',
+  });
+  if (b.status !== 0) throw new Error(`bench-torch.py failed: ${b.stderr}`);
+  const independent = JSON.parse(b.stdout) as Record<string, number>;
+  for (const x of run.variants) {
+    const ref = independent[x.name]!;
+    const d = (x.totalMs.median - ref) / ref;
+    goals.push({
+      goal: `torch end to end vs torch.utils.benchmark: ${x.name}`,
+      measured: `${(d * 100).toFixed(1)}% (${fmtMs(x.totalMs.median)} vs ${fmtMs(ref)})`,
+      target: '±15 %',
+      met: Math.abs(d) <= 0.15,
+    });
+  }
+  const ratio = (r: Run) => v(r, 'spatial-equivalent').totalMs.median / v(r, 'optimized').totalMs.median;
+  goals.push({
+    goal: 'default spec, spectral (optimized) vs spatial-equivalent: wasm | torch',
+    measured: `${ratio(wasm).toFixed(1)}x | ${ratio(run).toFixed(1)}x (torch: ${fmtMs(v(run, 'optimized').totalMs.median)} vs ${fmtMs(v(run, 'spatial-equivalent').totalMs.median)}; Conv2D 3×3 ${fmtMs(v(run, 'spatial').totalMs.median)})`,
+    target: '(report)',
+    met: true,
+  });
+  console.error('bench: fconv sweep on torch…');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-sweep-'));
+  const t0 = performance.now();
+  const sw = spawnSync(
+    process.execPath,
+    [CLI, 'sweep', '--engine', 'torch', '--no-progress', '--json', '--out-dir', dir],
+    { encoding: 'utf8' },
+  );
+  const ms = performance.now() - t0;
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (sw.status !== 0) throw new Error(`fconv sweep --engine torch failed: ${sw.stderr}`);
+  const sweep = JSON.parse(sw.stdout) as {
+    cells: unknown[];
+    crossover: { measured: number | null; predicted: number | null };
+  };
+  goals.push({
+    goal: `\`fconv sweep --engine torch\` (${sweep.cells.length} kernels)`,
+    measured: `${fmtMs(ms)}; crossover measured ${sweep.crossover.measured === null ? 'none (spatial wins at every kernel)' : `k = ${sweep.crossover.measured}`}, model ${sweep.crossover.predicted === null ? 'none' : `k = ${sweep.crossover.predicted}`}`,
+    target: '(report)',
+    met: true,
+  });
+  return {
+    torchRun: {
+      device: run.device,
+      framework: run.framework,
+      variants: run.variants.map((x) => ({ name: x.name, ms: x.totalMs.median })),
+    },
+    independent,
+    sweep,
+  };
+}
+
 async function main(): Promise<void> {
   const goals: Goal[] = [];
   const cpus = os.cpus();
@@ -260,7 +346,7 @@ async function main(): Promise<void> {
 
   // The default profile, exactly as the README runs it (embedded engine, all four variants).
   console.error('bench: default profile (wasm)…');
-  const def = profile([]);
+  const def = profile(['--engine', 'wasm']);
   const wasm = def.run;
   const opt = v(wasm, 'optimized'),
     seed = v(wasm, 'seed'),
@@ -307,14 +393,19 @@ async function main(): Promise<void> {
   });
 
   const modelData = await modelGoals(goals);
+  const torchData = torchGoals(goals, wasm);
 
   console.error('bench: default fconv sweep (fresh probe cache)…');
   const sweepDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-sweep-'));
   const t0 = performance.now();
-  const sw = spawnSync(process.execPath, [CLI, 'sweep', '--no-progress', '--json', '--out-dir', sweepDir], {
-    encoding: 'utf8',
-    env: { ...process.env, FCONV_CACHE_DIR: sweepDir },
-  });
+  const sw = spawnSync(
+    process.execPath,
+    [CLI, 'sweep', '--engine', 'wasm', '--no-progress', '--json', '--out-dir', sweepDir],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, FCONV_CACHE_DIR: sweepDir },
+    },
+  );
   const sweepMs = performance.now() - t0;
   if (sw.status !== 0) throw new Error(`fconv sweep failed: ${sw.stderr}`);
   const sweep = JSON.parse(sw.stdout) as {
@@ -334,7 +425,7 @@ async function main(): Promise<void> {
   printGoals(goals);
   fs.writeFileSync(
     path.join(ROOT, 'bench-results.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), machine, goals, model: modelData }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, goals, model: modelData, torch: torchData }, null, 2)}\n`,
   );
 }
 

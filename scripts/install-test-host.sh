@@ -30,6 +30,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# The PyTorch engine's tests run on real torch: Debian's python3-torch (CPU only, ~40 s), in /usr/bin/python3.
+if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-test-host: no torch in /usr/bin/python3; run as root, or: sudo apt-get install -y --no-install-recommends python3-torch" >&2
+    exit 1
+  fi
+  echo "install-test-host: apt-get install python3-torch" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+fi
+
 if [ -f "$CS" ] && grep -q "\"version\": \"$VERSION\"" "$HOST_DIR/node_modules/code-server/package.json"; then
   exit 0
 fi
