@@ -13,11 +13,15 @@ import { stepGroup } from './report';
 
 const SEVERITY_LABEL: Record<Hint['severity'], string> = { warning: 'warning', suggestion: 'suggestion', info: 'note' };
 
-export function hintsSection(hints: Hint[]): HTMLElement {
+export function hintsSection(hints: Hint[], engine?: string): HTMLElement {
   return h(
     'section',
     { class: 'card hints', id: 'hints' },
-    h('h2', {}, `What to change (${hints.length} hint${hints.length === 1 ? '' : 's'})`),
+    h(
+      'h2',
+      {},
+      `What to change (${hints.length} hint${hints.length === 1 ? '' : 's'}${engine ? `, from this run on ${engine}` : ''})`,
+    ),
     h(
       'p',
       { class: 'muted' },

@@ -2,7 +2,7 @@
  * The report: verdict, end-to-end chart, per-variant timelines, step tables, correctness, method.
  * Pure rendering from a validated Run; used by the CLI's standalone HTML and the extension's panel.
  */
-import { fmtMs, verdict } from '../src/core/format';
+import { engineLabel, fmtMs, verdict } from '../src/core/format';
 import { formatBytes } from '../src/core/memory';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
 import { describeSpec } from '../src/core/spec';
@@ -470,7 +470,7 @@ export function renderReport(run: Run, root: HTMLElement): void {
       h('div', { class: 'chart-wrap' }, timelines(run)),
     ),
     ...[algorithmTables(run)].filter((x): x is HTMLElement => x !== null),
-    ...(run.hints?.length ? [hintsSection(run.hints)] : []),
+    ...(run.hints?.length ? [hintsSection(run.hints, engineLabel(run))] : []),
     ...(run.sweep ? [sweepSection(run.sweep)] : []),
     ...(run.analysis ? [analysisSection(run.analysis)] : []),
     ...run.variants.map(stepTable),

@@ -1,6 +1,6 @@
 /** `fconv profile`: the four variants on one spec, checked against each other, every step timed, explained. */
 import { withInsights } from '../core/analysis';
-import { formatHints, formatRunText, progressText } from '../core/format';
+import { engineLabel, formatHints, formatRunText, progressText } from '../core/format';
 import type { Sweep } from '../core/insight-schema';
 import type { Run } from '../core/run';
 import { UsageError, specFromText } from '../core/spec-input';
@@ -120,7 +120,7 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
     if (flags.json) io.out(`${JSON.stringify(full, null, 2)}\n`);
     else {
       io.out(`${formatRunText(full)}\n\n`);
-      if (full.hints?.length) io.out(`${formatHints(full.hints, 3)}\n\n`);
+      if (full.hints?.length) io.out(`${formatHints(full.hints, 3, engineLabel(full))}\n\n`);
     }
     const files = save(full, flags.outDir, io);
     if (files && !flags.json)

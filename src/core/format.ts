@@ -29,6 +29,21 @@ function find(run: Run, name: string): VariantResult | undefined {
   return run.variants.find((v) => v.name === name);
 }
 
+/**
+ * The engine and framework a run's numbers hold for, in words: "PyTorch 1.13 on cpu (1 thread)",
+ * "tfjs/wasm", "the native CUDA engine". Every verdict and hint names it: a verdict on one engine is not
+ * a rule for another.
+ */
+export function engineLabel(run: Pick<Run, 'engine' | 'backend' | 'framework'>, short = false): string {
+  const f = run.framework;
+  if (f?.name === 'torch') {
+    const version = short ? f.version.replace(/^(\d+\.\d+).*/, '$1') : f.version;
+    return `PyTorch ${version} on ${f.device}${!short && f.threads ? ` (${f.threads} thread${f.threads === 1 ? '' : 's'})` : ''}`;
+  }
+  if (run.engine === 'cuda') return short ? 'CUDA engine' : 'the native CUDA engine (cuFFT, cuBLAS, cuDNN)';
+  return `${run.engine}/${run.backend}`;
+}
+
 /** Which variant is fastest end to end, by how much, and the comparisons that answer the seed's question. */
 export function verdict(run: Run): Verdict {
   const lines: string[] = [];
@@ -47,9 +62,10 @@ export function verdict(run: Run): Verdict {
   const sorted = [...ok].sort((a, b) => a.totalMs.median - b.totalMs.median);
   const best = sorted[0]!;
   const second = sorted[1];
+  const on = `On ${engineLabel(run)}: `;
   const headline = second
-    ? `${best.name} is fastest end to end: ${fmtMs(best.totalMs.median)}, ${fmtRatio(second.totalMs.median / best.totalMs.median)} faster than ${second.name} (${fmtMs(second.totalMs.median)}).`
-    : `${best.name}: ${fmtMs(best.totalMs.median)} end to end.`;
+    ? `${on}${best.name} is fastest end to end: ${fmtMs(best.totalMs.median)}, ${fmtRatio(second.totalMs.median / best.totalMs.median)} faster than ${second.name} (${fmtMs(second.totalMs.median)}).`
+    : `${on}${best.name}: ${fmtMs(best.totalMs.median)} end to end.`;
   const pair = (a: string, b: string, what: string) => {
     const va = find(run, a);
     const vb = find(run, b);
@@ -142,15 +158,16 @@ export function shortVerdict(run: Run): string {
     if (equivalent) parts.push(vs(equivalent, run.spec.kernelH));
     if (small && (!equivalent || run.spec.spatialKernel !== run.spec.kernelH))
       parts.push(vs(small, run.spec.spatialKernel).replace(/ than conv /, ' than '));
-    return `${prefix}FFT ${parts.join(', ')}`;
+    return `${prefix}FFT ${parts.join(', ')} (${engineLabel(run, true)})`;
   }
   const v = verdict(run);
-  return v.fastest ? `${prefix}${v.fastest} fastest` : `${prefix}no variant completed`;
+  return v.fastest ? `${prefix}${v.fastest} fastest (${engineLabel(run, true)})` : `${prefix}no variant completed`;
 }
 
 /** The top `n` hints for the terminal: title, evidence, what to change, expected gain, source. */
-export function formatHints(hints: ReadonlyArray<import('./insight-schema').Hint>, n = 3): string {
-  const out: string[] = [`Hints (top ${Math.min(n, hints.length)} of ${hints.length}; all in report.html):`];
+export function formatHints(hints: ReadonlyArray<import('./insight-schema').Hint>, n = 3, engine?: string): string {
+  const on = engine ? `from this run on ${engine}; ` : '';
+  const out: string[] = [`Hints (${on}top ${Math.min(n, hints.length)} of ${hints.length}; all in report.html):`];
   hints.slice(0, n).forEach((h, i) => {
     out.push(`${i + 1}. [${h.severity}] ${h.title}`);
     out.push(`   evidence: ${h.evidence}`);

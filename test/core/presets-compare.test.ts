@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffRuns } from '../../src/core/compare';
-import { shortVerdict } from '../../src/core/format';
+import { shortVerdict, verdict } from '../../src/core/format';
 import { estimateRunBytes } from '../../src/core/memory';
 import { PRESETS, presetById } from '../../src/core/presets';
 import { VARIANT_NAMES } from '../../src/core/run';
@@ -115,15 +115,24 @@ test('diffRuns lists steps and variants only one run has, and says when the laye
 
 test('shortVerdict compares the spectral layer with both spatial convolutions, and marks partial runs', () => {
   const run = fakeRun(); // optimized 2 ms, spatial (conv 3×3) 1 ms, no spatial-equivalent
-  assert.equal(shortVerdict(run), `FFT 2.0x slower than 3×3`);
+  assert.equal(shortVerdict(run), `FFT 2.0x slower than 3×3 (tfjs/wasm)`);
   const eq = structuredClone(run.variants[0]!);
   eq.name = 'spatial-equivalent';
   eq.totalMs = { ...eq.totalMs, ...summarize([8, 8, 8]) };
   run.variants.push(eq);
   assert.equal(
     shortVerdict(run),
-    `FFT 4.0x faster than conv ${run.spec.kernelH}×${run.spec.kernelW}, 2.0x slower than 3×3`,
+    `FFT 4.0x faster than conv ${run.spec.kernelH}×${run.spec.kernelW}, 2.0x slower than 3×3 (tfjs/wasm)`,
   );
+  // A verdict holds for the engine that measured it, and says which.
+  const torch = {
+    ...run,
+    engine: 'torch',
+    backend: 'cpu',
+    framework: { name: 'torch', version: '1.13.0a0', device: 'cpu', threads: 1 },
+  };
+  assert.match(shortVerdict(torch), /\(PyTorch 1\.13 on cpu\)$/);
+  assert.match(verdict(torch).headline, /^On PyTorch 1\.13\.0a0 on cpu \(1 thread\): /);
   run.status = 'cancelled';
   assert.match(shortVerdict(run), /^partial: FFT/);
   for (const v of run.variants) v.correct = false;

@@ -116,9 +116,40 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.notEqual(api.controller.runner.workerPid, process.pid, 'the engine runs in another process');
     assert.match(
       api.controller.statusText,
-      /FFT [\d.]+x (faster|slower) than conv 28×28, [\d.]+x (faster|slower) than 3×3/,
+      /FFT [\d.]+x (faster|slower) than conv 28×28, [\d.]+x (faster|slower) than 3×3 \(tfjs\/wasm\)/,
     );
     assert.equal(api.controller.store.last()?.runId, first.runId, 'the report was saved');
+  });
+
+  it("profiles on the PyTorch engine in the user's Python when asked: the run, the report and the status bar name it", async () => {
+    const cfg = vscode.workspace.getConfiguration('fourierConv');
+    await cfg.update('engine', 'torch', vscode.ConfigurationTarget.Global);
+    try {
+      const stored = await profile({
+        spec: {
+          batch: 2,
+          height: 8,
+          width: 8,
+          inChannels: 1,
+          outChannels: 2,
+          kernelH: 8,
+          kernelW: 8,
+          spatialKernel: 3,
+          padding: 'circular',
+          layout: 'NHWC',
+        },
+      });
+      assert.ok(stored, 'the torch run is saved');
+      assert.equal(stored.run.status, 'ok', stored.run.failure);
+      assert.equal(stored.run.engine, 'torch');
+      assert.equal(stored.run.framework?.name, 'torch');
+      assert.ok(stored.run.variants.every((v) => v.correct));
+      assert.match(api.controller.statusText, /\(PyTorch \d+\.\d+ on cpu\)/);
+      const r = await rendered(stored.runId);
+      assert.ok(r.stepBars > 0);
+    } finally {
+      await cfg.update('engine', 'wasm', vscode.ConfigurationTarget.Global);
+    }
   });
 
   it('rejects malformed and unknown webview messages without acting on them', () => {
