@@ -524,6 +524,35 @@ def measure(L, req, progress, cancelled):
         return result
 
 
+def crosscheck(L, req):
+    """The variant's end to end on an independent clock: torch.utils.benchmark's blocked_autorange on the
+    same ops, in this process (the same allocator and thread state as the measurement it checks).
+
+    Like the profile's loop, each call's output stays alive until the next call has run (as a layer's
+    output does in a network, feeding the next one). With glibc's malloc this matters on a CPU: a
+    multi-MB output freed before the next call can be trimmed back to the OS and page-fault again on
+    every call, up to 2x slower for these sizes."""
+    import torch.utils.benchmark as benchmark
+
+    persistent, one_off, steps, _ = bind(L, req["variant"], req["plan"])
+    with torch.no_grad():
+        for sid, fn in one_off:
+            persistent[sid] = fn(persistent)
+
+        held = {}
+
+        def run():
+            env = dict(persistent)
+            for sid, _, fn in steps:
+                env[sid] = fn(env)
+            L.sync()
+            held["last"] = env[steps[-1][0]]
+
+        t = benchmark.Timer(stmt="run()", globals={"run": run}, num_threads=L.threads)
+        m = t.blocked_autorange(min_run_time=float(req.get("seconds", 1.0)))
+    return {"medianMs": m.median * 1000.0, "runs": len(m.times) * m.number_per_run}
+
+
 def output_once(L, req):
     persistent, one_off, steps, _ = bind(L, req["variant"], req["plan"])
     with torch.no_grad():
@@ -682,6 +711,11 @@ def serve():
                     count(threads, "threads", 1, 1024)
                 layer = Layer(msg["spec"], data, device, threads)
                 send({"type": "loaded", "id": rid, "device": layer.device_name, "backend": layer.device.type, "threads": layer.threads})
+            elif kind == "crosscheck":
+                need(layer is not None, "load a layer first")
+                res = crosscheck(layer, msg)
+                res.update({"type": "crosscheck", "id": rid})
+                send(res)
             elif kind in ("measure", "output"):
                 need(layer is not None, "load a layer first")
                 need(msg.get("variant") in ("spatial", "spatial-equivalent", "seed", "optimized"), "unknown variant %r" % (msg.get("variant"),))

@@ -8,6 +8,8 @@ import { bootPanel } from './panel';
 import { sweepSchema } from '../src/core/insight-schema';
 import { renderSweepOnly } from './insights';
 import { renderReport } from './report';
+import { enginesCompareSchema } from '../src/core/engines-compare';
+import { renderEngines } from './engines';
 import { installTooltips } from './tooltip';
 
 function boot(): void {
@@ -26,6 +28,8 @@ function boot(): void {
     const doc = JSON.parse(data.textContent) as unknown;
     if (doc && typeof doc === 'object' && 'sweep' in doc && !('schemaVersion' in doc)) {
       renderSweepOnly(sweepSchema.parse((doc as { sweep: unknown }).sweep), root);
+    } else if (doc && typeof doc === 'object' && 'engines' in doc && !('schemaVersion' in doc)) {
+      renderEngines(enginesCompareSchema.parse((doc as { engines: unknown }).engines), root);
     } else renderReport(parseRun(doc), root);
     installTooltips(root);
   } catch (e) {

@@ -7,7 +7,10 @@ import { UsageError, specFromText } from '../core/spec-input';
 import { sweepKernels } from '../core/sweep';
 import { WorkerError } from '../client/client';
 import { deviceFor } from '../client/device-cache';
-import { writeReport } from '../report/report-files';
+import * as path from 'node:path';
+import { compareEngines, formatEnginesCompare } from '../core/engines-compare';
+import { makeDirs, writeAtomic } from '../platform/files';
+import { htmlPage, writeReport } from '../report/report-files';
 import {
   type CliIo,
   type RunFlags,
@@ -31,6 +34,48 @@ export interface ProfileFlags extends RunFlags {
 }
 
 export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
+  const engines = flags.engine.split(',').map((e) => e.trim());
+  if (engines.length > 1) return profileEngines(flags, engines, io);
+  return (await profileOne(flags, io)).code;
+}
+
+/**
+ * `--engine torch,wasm`: the same spec (same input and weights) on each engine, each with its own
+ * report in OUT-DIR/<engine>/, then the engines side by side — times, verdicts, and where they disagree
+ * (engines.json, engines.html). Stops at the first engine that is cancelled or cannot run.
+ */
+async function profileEngines(flags: ProfileFlags, engines: string[], io: CliIo): Promise<number> {
+  if (new Set(engines).size !== engines.length || engines.some((e) => !e))
+    throw new UsageError(`--engine lists an engine twice or has an empty item: "${flags.engine}"`);
+  if (engines.includes('auto'))
+    throw new UsageError('--engine auto picks one engine; list the engines to compare (e.g. torch,wasm)');
+  const only = (e: string): ProfileFlags =>
+    e === 'torch' ? { ...flags, engine: e } : { ...flags, engine: e, python: undefined, torchDevice: undefined };
+  for (const e of engines) parseEngineChoice(only(e));
+  checkOutDir(flags.outDir);
+  const runs: Run[] = [];
+  // With --json only the comparison goes to stdout; each engine's table goes to stderr.
+  const each: CliIo = flags.json ? { ...io, out: io.err } : io;
+  for (const e of engines) {
+    io.err(`fconv: — engine ${e} —\n`);
+    const r = await profileOne({ ...only(e), json: false, outDir: path.join(flags.outDir, e) }, each);
+    if (!r.run || r.code !== 0) return r.code || 1;
+    runs.push(r.run);
+  }
+  const c = compareEngines(runs);
+  makeDirs(flags.outDir);
+  writeAtomic(path.join(flags.outDir, 'engines.json'), `${JSON.stringify(c, null, 2)}\n`);
+  writeAtomic(
+    path.join(flags.outDir, 'engines.html'),
+    htmlPage(`Fourier Conv — ${engines.join(' vs ')}`, { engines: c }),
+  );
+  if (flags.json) io.out(`${JSON.stringify(c, null, 2)}\n`);
+  else io.out(`\n${formatEnginesCompare(c)}\n\nwrote ${path.join(flags.outDir, 'engines.html')}\n`);
+  return 0;
+}
+
+async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: number; run?: Run }> {
+  const done = (code: number, run?: Run) => ({ code, ...(run ? { run } : {}) });
   const spec = specFromText(flags);
   const choice = parseEngineChoice(flags);
   const variants = parseVariants(flags.variants);
@@ -79,7 +124,7 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
         if (files) io.err(`fconv: partial report (what was measured before the failure): ${files.html}\n`);
       }
       io.err(`fconv: ${e.message}\n`);
-      return 1;
+      return done(1);
     }
     run.tool.version = version;
     if (tty) status.clear();
@@ -125,10 +170,10 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
     const files = save(full, flags.outDir, io);
     if (files && !flags.json)
       io.out(`wrote ${files.html}\n      ${files.json}\n      ${files.trace} (open in https://ui.perfetto.dev)\n`);
-    if (files === null) return 1;
+    if (files === null) return done(1);
     if (run.status === 'failed') {
       io.err(`fconv: run failed: ${run.failure}\n`);
-      return 1;
+      return done(1, full);
     }
     if (run.status === 'cancelled' || cancel.signal.aborted) {
       io.err(
@@ -136,9 +181,9 @@ export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<nu
           ? 'fconv: cancelled; the report holds what was measured\n'
           : `fconv: cancelled before any variant was measured; ${flags.outDir} keeps its previous report\n`,
       );
-      return 1;
+      return done(1);
     }
-    return modelNote ? 1 : 0;
+    return done(modelNote ? 1 : 0, full);
   } finally {
     cancel.dispose();
     client.dispose();

@@ -60,6 +60,7 @@ export const fromTorchSchema = z.discriminatedUnion('type', [
     outputShape: z.array(z.number().int().nonnegative()),
     peakMemoryBytes: z.number().int().nonnegative().optional(),
   }),
+  z.object({ type: z.literal('crosscheck'), id, medianMs: z.number().nonnegative(), runs: z.number().int().positive() }),
   z.object({ type: z.literal('output'), id, output: z.string(), outputShape: z.array(z.number().int().nonnegative()) }),
   z.object({
     type: z.literal('probe-progress'),

@@ -179,6 +179,15 @@ export class TorchEngine implements Engine {
     };
   }
 
+  /**
+   * The variant's end to end on an independent clock (torch.utils.benchmark, blocked_autorange) in the
+   * same Python process, on the layer loaded last: what `npm run bench` checks the profile against.
+   */
+  async crosscheck(plan: VariantPlan, seconds = 1): Promise<number> {
+    const m = await this.py.request({ type: 'crosscheck', variant: plan.name, plan: this.planMessage(plan), seconds }, 'crosscheck');
+    return m.medianMs;
+  }
+
   private async output(plan: VariantPlan): Promise<Float32Array> {
     const m = await this.py.request({ type: 'output', variant: plan.name, plan: this.planMessage(plan) }, 'output');
     return decodeFloats(m.output);
