@@ -298,3 +298,42 @@ test('no command prints the usage to stderr and exits 2; --help and --version ex
   assert.equal(v.code, 0);
   assert.match(v.out, /^\d+\.\d+\.\d+/);
 });
+
+test('fconv profile --engine torch,wasm runs one spec on both engines and puts their verdicts side by side', () => {
+  const dir = tmp();
+  const r = fconv([
+    'profile',
+    '--engine',
+    'torch,wasm',
+    '--batch',
+    '2',
+    '--height',
+    '8',
+    '--width',
+    '8',
+    '--out',
+    '2',
+    '--reps',
+    '3',
+    '--no-model',
+    '--out-dir',
+    dir,
+  ]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /fconv profile on 2 engines/);
+  assert.match(r.out, /(agree {5}|DISAGREE {2})same function, spectral \(optimized\) vs spatial/);
+  for (const e of ['torch', 'wasm']) {
+    const run = parseRun(JSON.parse(fs.readFileSync(path.join(dir, e, 'report.json'), 'utf8')));
+    assert.equal(run.engine, e === 'torch' ? 'torch' : 'tfjs');
+  }
+  const c = JSON.parse(fs.readFileSync(path.join(dir, 'engines.json'), 'utf8')) as {
+    runs: unknown[];
+    verdicts: unknown[];
+  };
+  assert.equal(c.runs.length, 2);
+  assert.equal(c.verdicts.length, 3);
+  assert.ok(fs.existsSync(path.join(dir, 'engines.html')));
+  const bad = fconv(['profile', '--engine', 'torch,torch', '--out-dir', dir]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /lists an engine twice/);
+});

@@ -198,3 +198,39 @@ test("cuDNN's algorithm table is shown for the variants that have one, the algor
   const noTable = await render(fakeRun());
   assert.equal(noTable.getElementById('cudnn-algorithms'), null);
 });
+
+test('the engines side by side: verdicts per engine, disagreements marked, times per variant and engine', async () => {
+  const { compareEngines } = await import('../../src/core/engines-compare');
+  const wasm = fakeRun();
+  const torch = structuredClone(wasm);
+  Object.assign(torch, {
+    engine: 'torch',
+    backend: 'cpu',
+    framework: { name: 'torch', version: '1.13.0', device: 'cpu', threads: 1 },
+  });
+  // On torch the spatial convolution wins where the embedded engine says FFT wins.
+  const eq = structuredClone(wasm.variants[0]!);
+  eq.name = 'spatial-equivalent';
+  eq.totalMs.median = 8;
+  wasm.variants.push(eq);
+  const eqTorch = structuredClone(eq);
+  eqTorch.totalMs.median = 1.5;
+  torch.variants.push(eqTorch);
+  const c = compareEngines([wasm, torch]);
+  const spectral = c.verdicts.find((v) => v.question === 'spectral-vs-spatial')!;
+  assert.equal(spectral.disagree, true);
+  assert.deepEqual(
+    spectral.answers.map((a) => a.winner),
+    ['optimized', 'spatial-equivalent'],
+  );
+  const doc = await render({ engines: JSON.parse(JSON.stringify(c)) });
+  assert.equal(doc.querySelector('h1')?.textContent, 'Fourier Conv — 2 engines');
+  const disagree = doc.querySelectorAll('.engine-verdict.disagree');
+  assert.equal(disagree.length, 1);
+  assert.match(disagree[0]!.textContent!, /tfjs\/wasm: optimized wins, 4\.0x/);
+  assert.match(disagree[0]!.textContent!, /PyTorch 1\.13\.0 on cpu \(1 thread\): spatial-equivalent wins/);
+  const head = [...doc.querySelectorAll('#engine-times th')].map((t) => t.textContent);
+  assert.deepEqual(head, ['variant', 'tfjs/wasm', 'PyTorch 1.13.0 on cpu (1 thread)']);
+  const { formatEnginesCompare } = await import('../../src/core/engines-compare');
+  assert.match(formatEnginesCompare(c), /DISAGREE {2}same function, spectral \(optimized\) vs spatial/);
+});
