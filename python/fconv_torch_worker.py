@@ -509,7 +509,9 @@ def measure(L, req, progress, cancelled):
 
                 _, ms = L.timed(span)
                 layer.append(ms)
+        kernels = profiled_kernels(L, persistent, steps)
         result = {
+            "kernels": kernels,
             "implementations": labels,
             "oneOff": one_samples,
             "steps": per,
@@ -551,6 +553,48 @@ def crosscheck(L, req):
         t = benchmark.Timer(stmt="run()", globals={"run": run}, num_threads=L.threads)
         m = t.blocked_autorange(min_run_time=float(req.get("seconds", 1.0)))
     return {"medianMs": m.median * 1000.0, "runs": len(m.times) * m.number_per_run}
+
+
+def profiled_kernels(L, persistent, steps, top=8):
+    """One more pass under torch.profiler, each step inside record_function("fconv::<step id>"): the ops
+    (and on a GPU the kernels) each step ran, with their time, heaviest first. Best effort: an empty map
+    when the profiler is not usable in this torch."""
+    try:
+        from torch.profiler import ProfilerActivity, profile, record_function
+    except Exception:  # noqa: BLE001
+        return {}
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if L.cuda else [])
+    try:
+        with profile(activities=activities) as prof:
+            env = dict(persistent)
+            for sid, _, fn in steps:
+                with record_function("fconv::" + sid):
+                    env[sid] = fn(env)
+            L.sync()
+        events = prof.events()
+    except Exception as e:  # noqa: BLE001
+        sys.stderr.write("torch.profiler failed: %s\n" % e)
+        return {}
+    out = {}
+    for ev in events:
+        if not ev.name.startswith("fconv::"):
+            continue
+        sid = ev.name[len("fconv::"):]
+        acc = {}
+
+        def kernels_of(e):
+            for k in getattr(e, "kernels", []) or []:
+                acc[("cuda", k.name)] = acc.get(("cuda", k.name), 0.0) + k.duration / 1000.0
+            for c in e.cpu_children:
+                kernels_of(c)
+
+        # The ops the step called (top level: their callees are inside their time), and every GPU kernel.
+        for c in ev.cpu_children:
+            acc[("cpu", c.name)] = acc.get(("cpu", c.name), 0.0) + c.cpu_time_total / 1000.0
+            kernels_of(c)
+        items = sorted(acc.items(), key=lambda kv: -kv[1])[:top]
+        out[sid] = [{"name": k[1][:120], "device": k[0], "ms": v} for k, v in items]
+    return out
 
 
 def output_once(L, req):

@@ -60,6 +60,14 @@ function stepTooltip(step: StepResult): string {
       ? `${fmtNum(step.flops)} FLOP, ${formatBytes(step.bytes)} moved, ${gflops(step)} GFLOP/s achieved`
       : `no FLOPs (data movement), ${formatBytes(step.bytes)} moved`,
     `in ${step.inputShapes.map((x) => x.join('×')).join(', ')} → out ${step.outputShape.join('×')}`,
+    ...(step.kernels?.length
+      ? [
+          `ran (one profiled pass): ${step.kernels
+            .slice(0, 5)
+            .map((k) => `${k.name}${k.device === 'cuda' ? ' [GPU]' : ''} ${fmtMs(k.ms)}`)
+            .join(', ')}`,
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -64,6 +64,10 @@ export const stepResultSchema = z.object({
   bytes: z.number().nonnegative(),
   /** How the cost model prices the step (from the variant's plan; absent in runs saved before it was recorded). */
   kind: z.enum(STEP_KINDS).optional(),
+  /** The framework ops and GPU kernels the step ran, from one profiled pass (torch.profiler), heaviest first. */
+  kernels: z
+    .array(z.object({ name: z.string(), device: z.enum(['cpu', 'cuda']), ms: z.number().nonnegative() }))
+    .optional(),
   /** What the step computes: transform, product, layout change, … (from the plan; absent in older runs). */
   category: z.enum(STEP_CATEGORIES).optional(),
   timing: z.enum(TIMING_SOURCES),

@@ -65,6 +65,23 @@ export function toChromeTrace(run: Run): ChromeTrace {
     });
     for (const s of perCall) {
       events.push(stepEvent(s, pid, tid, t, s.inLayer ? 'layer' : 'outside layer'));
+      // The ops a step ran (torch.profiler), nested inside it, scaled to fit its median.
+      let k0 = t;
+      const total = (s.kernels ?? []).filter((k) => k.device === 'cpu').reduce((a, k) => a + k.ms, 0);
+      const scale = total > s.median && total > 0 ? s.median / total : 1;
+      for (const k of (s.kernels ?? []).filter((x) => x.device === 'cpu')) {
+        events.push({
+          name: k.name,
+          ph: 'X',
+          pid,
+          tid,
+          ts: us(k0),
+          dur: us(k.ms * scale),
+          cat: 'op',
+          args: { ms: k.ms, profiled: true },
+        });
+        k0 += k.ms * scale;
+      }
       t += s.median;
     }
   });

@@ -52,6 +52,8 @@ export interface RemoteMeasurement {
   reps: number;
   output: Float32Array;
   peakMemoryBytes?: number;
+  /** The ops and GPU kernels each step ran (one profiled pass), by step id. */
+  kernels?: Record<string, Array<{ name: string; device: 'cpu' | 'cuda'; ms: number }>>;
 }
 
 /**

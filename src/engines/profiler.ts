@@ -219,6 +219,10 @@ async function measureRemote(
       stepResult({ ...s, implementation: label(s.id) }, m.steps[i]!, engine, opts.warmup, m.reps),
     ),
   ];
+  for (const st of steps) {
+    const k = m.kernels?.[st.id];
+    if (k?.length) st.kernels = k;
+  }
   const result: VariantResult = {
     name: plan.name,
     title: plan.title,

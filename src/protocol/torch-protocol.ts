@@ -50,6 +50,12 @@ export const fromTorchSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('measured'),
     id,
+    kernels: z
+      .record(
+        z.string(),
+        z.array(z.object({ name: z.string(), device: z.enum(['cpu', 'cuda']), ms: z.number().nonnegative() })),
+      )
+      .optional(),
     implementations: z.record(z.string(), z.string()),
     oneOff: z.array(samples),
     steps: z.array(samples),
@@ -60,7 +66,12 @@ export const fromTorchSchema = z.discriminatedUnion('type', [
     outputShape: z.array(z.number().int().nonnegative()),
     peakMemoryBytes: z.number().int().nonnegative().optional(),
   }),
-  z.object({ type: z.literal('crosscheck'), id, medianMs: z.number().nonnegative(), runs: z.number().int().positive() }),
+  z.object({
+    type: z.literal('crosscheck'),
+    id,
+    medianMs: z.number().nonnegative(),
+    runs: z.number().int().positive(),
+  }),
   z.object({ type: z.literal('output'), id, output: z.string(), outputShape: z.array(z.number().int().nonnegative()) }),
   z.object({
     type: z.literal('probe-progress'),

@@ -14,6 +14,7 @@ import { PADDINGS, type LayerSpec } from '../../src/core/spec';
 import { allSteps, planVariant, torchTraits } from '../../src/core/variants';
 import { WorkerClient, WorkerError } from '../../src/client/client';
 import { profile } from '../../src/engines/profiler';
+import { toChromeTrace } from '../../src/core/trace';
 import { discover, tryInterpreter } from '../../src/engines/torch/discovery';
 import { TorchEngine } from '../../src/engines/torch/engine';
 import { PythonProcess } from '../../src/engines/torch/python';
@@ -80,6 +81,20 @@ test('torch timings are complete and sane: per-step samples, end to end, layer o
     const s = spec({ batch: 4, height: 16, width: 16, inChannels: 2, outChannels: 4, kernelH: 16, kernelW: 16 });
     const run = await profile(engine, s, { ...QUICK, warmup: 1, reps: 5 });
     assert.equal(run.status, 'ok', run.failure);
+    const opt = run.variants.find((v) => v.name === 'optimized')!;
+    assert.ok(
+      opt.steps.find((st) => st.id === 'irfft2d')!.kernels!.some((k) => /fft/.test(k.name)),
+      'irfft2d ran an FFT op',
+    );
+    assert.ok(
+      opt.steps.find((st) => st.id === 'multiply')!.kernels!.some((k) => /bmm/.test(k.name)),
+      'the product ran bmm',
+    );
+    const trace = toChromeTrace(run);
+    assert.ok(
+      trace.traceEvents.some((e) => e.cat === 'op' && /aten::/.test(e.name)),
+      'the ops nest under their steps in trace.json',
+    );
     assert.deepEqual(run.framework, { name: 'torch', version: run.framework!.version, device: 'cpu', threads: 1 });
     assert.match(run.device, /CPU via PyTorch .* \(1 thread\)/);
     for (const v of run.variants) {
@@ -91,6 +106,12 @@ test('torch timings are complete and sane: per-step samples, end to end, layer o
         assert.ok(st.p10 <= st.median && st.median <= st.p90);
       }
       if (v.kind === 'spectral') assert.ok(v.layerMs && v.layerMs.median <= v.totalMs.median * 1.5);
+      // One profiled pass says which framework ops each step ran.
+      const perCall = v.steps.filter((st) => !st.oneOff);
+      assert.ok(
+        perCall.every((st) => st.kernels?.length),
+        `${v.name}: every step lists its ops`,
+      );
       // The steps timed one by one add up to about the end-to-end time (generous: tiny ops, a shared CPU).
       assert.ok(v.stepSumMs < 5 * v.totalMs.median + 0.5, `${v.name}: steps ${v.stepSumMs} vs ${v.totalMs.median}`);
     }

@@ -175,6 +175,7 @@ export class TorchEngine implements Engine {
       layer: m.layer,
       reps: m.reps,
       output: decodeFloats(m.output),
+      ...(m.kernels ? { kernels: m.kernels } : {}),
       ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
     };
   }
@@ -184,7 +185,10 @@ export class TorchEngine implements Engine {
    * same Python process, on the layer loaded last: what `npm run bench` checks the profile against.
    */
   async crosscheck(plan: VariantPlan, seconds = 1): Promise<number> {
-    const m = await this.py.request({ type: 'crosscheck', variant: plan.name, plan: this.planMessage(plan), seconds }, 'crosscheck');
+    const m = await this.py.request(
+      { type: 'crosscheck', variant: plan.name, plan: this.planMessage(plan), seconds },
+      'crosscheck',
+    );
     return m.medianMs;
   }
 
