@@ -46,12 +46,19 @@ export class ProfileRunner implements vscode.Disposable {
     );
   }
 
+  private measured = 0;
+
   get running(): boolean {
     return this.abort !== undefined;
   }
 
   get workerPid(): number | undefined {
     return this.client.pid;
+  }
+
+  /** Variants measured so far in the run in progress (for the status and tests). */
+  get measuredVariants(): number {
+    return this.measured;
   }
 
   /** Cancels the running profile; false when none runs. */
@@ -103,6 +110,7 @@ export class ProfileRunner implements vscode.Disposable {
       );
       const started = Date.now();
       let done = 0;
+      this.measured = 0;
       progress.report({ message: 'starting the engine worker…' });
       try {
         const run = await this.client.run(spec, options, {
@@ -114,6 +122,7 @@ export class ProfileRunner implements vscode.Disposable {
             progress.report({ message: `${info.engine}/${info.backend} on ${info.device}` });
           },
           onProgress: (p) => {
+            this.measured = p.variantIndex;
             const f = progressFraction(p) * 100;
             const inc = Math.max(0, f - done);
             done = Math.max(done, f);

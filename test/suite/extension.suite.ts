@@ -121,37 +121,6 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.equal(api.controller.store.last()?.runId, first.runId, 'the report was saved');
   });
 
-  it("profiles on the PyTorch engine in the user's Python when asked: the run, the report and the status bar name it", async () => {
-    const cfg = vscode.workspace.getConfiguration('fourierConv');
-    await cfg.update('engine', 'torch', vscode.ConfigurationTarget.Global);
-    try {
-      const stored = await profile({
-        spec: {
-          batch: 2,
-          height: 8,
-          width: 8,
-          inChannels: 1,
-          outChannels: 2,
-          kernelH: 8,
-          kernelW: 8,
-          spatialKernel: 3,
-          padding: 'circular',
-          layout: 'NHWC',
-        },
-      });
-      assert.ok(stored, 'the torch run is saved');
-      assert.equal(stored.run.status, 'ok', stored.run.failure);
-      assert.equal(stored.run.engine, 'torch');
-      assert.equal(stored.run.framework?.name, 'torch');
-      assert.ok(stored.run.variants.every((v) => v.correct));
-      assert.match(api.controller.statusText, /\(PyTorch \d+\.\d+ on cpu\)/);
-      const r = await rendered(stored.runId);
-      assert.ok(r.stepBars > 0);
-    } finally {
-      await cfg.update('engine', 'wasm', vscode.ConfigurationTarget.Global);
-    }
-  });
-
   it('rejects malformed and unknown webview messages without acting on them', () => {
     const p = panel();
     const before = p.rejected;
@@ -255,7 +224,7 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
   it('cancels a run within a second and keeps what was measured', async () => {
     const pending = profile({ preset: 'imagenet-k7' });
     await until(() => api.controller.runner.running, 10_000, 'the run to start');
-    await new Promise((r) => setTimeout(r, 2500));
+    await until(() => api.controller.runner.measuredVariants >= 1, 60_000, 'the first variant to be measured');
     const t0 = Date.now();
     assert.equal(await vscode.commands.executeCommand('fourierConv.cancel'), true);
     const stored = await pending;
@@ -346,5 +315,35 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.ok(last);
     const r = await rendered(last.runId);
     assert.equal(r.stepBars, timelineBars(last.run));
+  });
+  it("profiles on the PyTorch engine in the user's Python when asked: the run, the report and the status bar name it", async () => {
+    const cfg = vscode.workspace.getConfiguration('fourierConv');
+    await cfg.update('engine', 'torch', vscode.ConfigurationTarget.Global);
+    try {
+      const stored = await profile({
+        spec: {
+          batch: 2,
+          height: 8,
+          width: 8,
+          inChannels: 1,
+          outChannels: 2,
+          kernelH: 8,
+          kernelW: 8,
+          spatialKernel: 3,
+          padding: 'circular',
+          layout: 'NHWC',
+        },
+      });
+      assert.ok(stored, 'the torch run is saved');
+      assert.equal(stored.run.status, 'ok', stored.run.failure);
+      assert.equal(stored.run.engine, 'torch');
+      assert.equal(stored.run.framework?.name, 'torch');
+      assert.ok(stored.run.variants.every((v) => v.correct));
+      assert.match(api.controller.statusText, /\(PyTorch \d+\.\d+ on cpu\)/);
+      const r = await rendered(stored.runId);
+      assert.ok(r.stepBars > 0);
+    } finally {
+      await cfg.update('engine', 'wasm', vscode.ConfigurationTarget.Global);
+    }
   });
 });
