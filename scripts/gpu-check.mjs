@@ -2,7 +2,9 @@
 // addon load and library discovery, then the CUDA engine on the seed case and at k = 7 and k = 28
 // ('same'), each twice — every variant's correctness error, per-step GPU times (CUDA events), the
 // cuDNN algorithm table, optimized vs seed and spectral vs spatial ratios, and how far the per-step
-// times moved between the two runs. Writes one JSON file. Needs only Node and the built extension.
+// times moved between the two runs; then the PyTorch engine on the same cases when the machine's Python
+// has torch with CUDA, both engines' step times side by side. Writes one JSON file. Needs only Node and
+// the built extension.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -115,6 +117,56 @@ if (result.cudaAvailable) {
     result.cases.push({ name: c.name, args: c.args, runs, stability: ok ? stability(runs[0], runs[1]) : null });
   }
 }
+// The PyTorch engine on the same GPU, when this machine's Python has torch with CUDA: each case once,
+// and both engines' step times side by side (steps matched by id: both run the same plans).
+const torchPy = (result.devices?.python ?? []).find((p) => p.torch && p.cuda && !p.problem);
+result.torch = { python: torchPy ?? null, cases: [] };
+if (torchPy) {
+  for (const [i, c] of CASES.entries()) {
+    const dir = mkdtempSync(join(tmpdir(), 'fconv-gpu-torch-'));
+    const r = fconv([
+      'profile',
+      '--engine',
+      'torch',
+      '--python',
+      torchPy.path,
+      '--torch-device',
+      'cuda',
+      '--no-model',
+      '--no-progress',
+      '--out-dir',
+      dir,
+      ...c.args,
+    ]);
+    let run;
+    try {
+      run = summarize(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
+    } catch {
+      run = {
+        status: 'error',
+        failure: `fconv profile --engine torch exited ${r.status}: ${r.stderr.trim().split('\n').slice(-4).join(' | ')}`,
+      };
+    }
+    const native = result.cases[i]?.runs?.[0];
+    const sideBySide =
+      run.variants && native?.variants
+        ? run.variants.map((tv) => {
+            const nv = native.variants.find((x) => x.name === tv.name);
+            const ids = [...new Set([...(nv?.steps ?? []).map((s) => s.id), ...tv.steps.map((s) => s.id)])];
+            return {
+              variant: tv.name,
+              totalMs: { cuda: nv?.totalMs ?? null, torch: tv.totalMs },
+              steps: ids.map((id) => ({
+                id,
+                cudaMs: nv?.steps.find((s) => s.id === id)?.medianMs ?? null,
+                torchMs: tv.steps.find((s) => s.id === id)?.medianMs ?? null,
+              })),
+            };
+          })
+        : null;
+    result.torch.cases.push({ name: c.name, run, sideBySide });
+  }
+}
 const seedCase = result.cases[0]?.runs?.[0];
 result.goals = {
   optimizedVsSeedAtLeast10x: seedCase?.ratios ? seedCase.ratios.optimizedVsSeed >= 10 : null,
@@ -128,6 +180,6 @@ result.goals = {
 result.wallSeconds = (Date.now() - started) / 1000;
 writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
 console.log(
-  `gpu-check: wrote ${outFile} (${result.cudaAvailable ? `${result.cases.length} cases` : `CUDA engine unavailable: ${result.devices?.cuda?.reason}`}) in ${result.wallSeconds.toFixed(0)} s`,
+  `gpu-check: wrote ${outFile} (${result.cudaAvailable ? `${result.cases.length} cases` : `CUDA engine unavailable: ${result.devices?.cuda?.reason}`}; torch: ${torchPy ? `${result.torch.cases.length} cases with ${torchPy.path}` : 'no Python with CUDA torch'}) in ${result.wallSeconds.toFixed(0)} s`,
 );
-process.exit(result.cudaAvailable ? 0 : 3);
+process.exit(result.cudaAvailable || torchPy ? 0 : 3);
