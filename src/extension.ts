@@ -46,6 +46,7 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
       controller.exportReport(format, target),
     ),
     vscode.commands.registerCommand('fourierConv.sweep', () => controller.sweep()),
+    vscode.commands.registerCommand('fourierConv.compareEngines', (args?: unknown) => controller.compareEngines(args)),
     vscode.commands.registerCommand('fourierConv.compareWithPrevious', () => controller.compareWithPrevious()),
     vscode.commands.registerCommand('fourierConv.showLog', () => log.show()),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {

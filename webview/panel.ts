@@ -3,6 +3,10 @@
  * compare with the previous run, log) and a busy banner. Talks to the extension host only through
  * schema-checked messages; anything else is ignored (and said so in the console).
  */
+import type { EnginesCompare } from '../src/core/engines-compare';
+import { engineLabel } from '../src/core/format';
+import { ENGINE_REQUESTS } from '../src/protocol/worker-protocol';
+import { renderEngines } from './engines';
 import type { Run } from '../src/core/run';
 import { type FromWebview, fromWebviewSchema, toWebviewSchema } from '../src/protocol/webview-protocol';
 import { compareSection } from './compare';
@@ -30,6 +34,7 @@ export function bootPanel(root: HTMLElement): void {
   let shown: Shown | undefined;
   let compare = saved?.compare === true;
   let busy: { busy: boolean; label?: string } = { busy: false };
+  let engines: EnginesCompare | undefined;
 
   const send = (msg: FromWebview) => api.postMessage(fromWebviewSchema.parse(msg));
 
@@ -55,6 +60,20 @@ export function bootPanel(root: HTMLElement): void {
     return b;
   };
 
+  /** "Rerun on …": the same layer on another engine (torch in your Python, the embedded wasm, …). */
+  const engineSelect = () => {
+    const sel = h(
+      'select',
+      { id: 'rerun-engine', title: 'Profile this layer again on another engine', disabled: busy.busy || !shown },
+      h('option', { value: '' }, `Rerun on… (this run: ${shown ? engineLabel(shown.run, true) : '—'})`),
+      ...ENGINE_REQUESTS.map((e) => h('option', { value: e }, e === 'auto' ? 'auto (the best found)' : e)),
+    ) as HTMLSelectElement;
+    sel.addEventListener('change', () => {
+      if (sel.value) send({ type: 'rerun', engine: sel.value as (typeof ENGINE_REQUESTS)[number] });
+    });
+    return sel;
+  };
+
   const toolbar = () =>
     h(
       'nav',
@@ -73,6 +92,13 @@ export function bootPanel(root: HTMLElement): void {
           draw();
         },
         { disabled: !shown?.previous, pressed: compare, id: 'compare-toggle' },
+      ),
+      engineSelect(),
+      button(
+        'Compare engines',
+        'Profile this layer on PyTorch (your Python) and on the embedded engine, and show their verdicts side by side',
+        () => send({ type: 'compareEngines', engines: ['torch', 'wasm'] }),
+        { disabled: busy.busy || !shown, id: 'compare-engines' },
       ),
       button(
         'Sweep kernel sizes',
@@ -94,6 +120,25 @@ export function bootPanel(root: HTMLElement): void {
 
   const draw = () => {
     api.setState({ runId: shown?.runId, compare });
+    if (engines) {
+      renderEngines(engines, root);
+      root.querySelector('header')?.after(
+        h(
+          'nav',
+          { class: 'toolbar', 'aria-label': 'Engines actions' },
+          button(
+            'Back to the report',
+            'The last run shown',
+            () => {
+              engines = undefined;
+              draw();
+            },
+            { id: 'engines-back', primary: true, disabled: !shown },
+          ),
+        ),
+      );
+      return;
+    }
     if (!shown) {
       root.replaceChildren(
         busy.busy
@@ -131,8 +176,11 @@ export function bootPanel(root: HTMLElement): void {
       return;
     }
     const msg = p.data;
-    if (msg.type === 'show') shown = { runId: msg.runId, run: msg.run, previous: msg.previous };
-    else if (msg.type === 'compare') compare = msg.show;
+    if (msg.type === 'show') {
+      shown = { runId: msg.runId, run: msg.run, previous: msg.previous };
+      engines = undefined;
+    } else if (msg.type === 'compare') compare = msg.show;
+    else if (msg.type === 'engines') engines = msg.engines;
     else busy = { busy: msg.busy, label: msg.label };
     draw();
   });

@@ -2,6 +2,7 @@
  * What the commands do: ask for a layer, run it in the worker, save and show the report, keep the
  * status bar and the log up to date, export, reopen. One instance per activation.
  */
+import { type EnginesCompare, compareEngines } from '../core/engines-compare';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
@@ -14,10 +15,10 @@ import { type LayerSpec, describeSpec, specProblems } from '../core/spec';
 import { toChromeTrace } from '../core/trace';
 import { WorkerError } from '../client/client';
 import { standaloneHtml } from '../report/report-files';
-import { ReportPanel } from './panel';
+import { type PanelHandlers, ReportPanel } from './panel';
 import { askCustom, pickSpec } from './pick-spec';
 import { ProfileRunner } from './runner';
-import type { RunOptions } from '../protocol/worker-protocol';
+import { ENGINE_REQUESTS, type RunOptions } from '../protocol/worker-protocol';
 import { pythonExtensionInterpreter } from './python';
 import { SECTION, readSettings } from './settings';
 import { ReportStore, type StoredRun } from './store';
@@ -32,6 +33,8 @@ export const profileArgsSchema = z.object({
   spec: layerSpecSchema.partial().optional(),
   /** Do not open the panel (still saved; the status bar updates). */
   background: z.boolean().optional(),
+  /** Profile on this engine instead of the fourierConv.engine setting ("Rerun on…" in the panel). */
+  engine: z.enum(ENGINE_REQUESTS).optional(),
 });
 export type ProfileArgs = z.infer<typeof profileArgsSchema>;
 
@@ -62,15 +65,15 @@ export class Controller implements vscode.Disposable {
   private handlers() {
     return {
       log: this.log,
-      onMessage: (
-        msg: { type: 'rerun' } | { type: 'sweep' } | { type: 'export'; format: ExportFormat } | { type: 'showLog' },
-        shown: StoredRun | undefined,
-      ) => {
+      onMessage: (msg: Parameters<PanelHandlers['onMessage']>[0], shown: StoredRun | undefined) => {
         if (msg.type === 'sweep') void this.sweep();
         else if (msg.type === 'rerun') {
-          if (shown) void this.profile({ spec: shown.run.spec });
-          else void this.profile();
-        } else if (msg.type === 'export') void this.exportReport(msg.format);
+          const engine = msg.engine ? { engine: msg.engine } : {};
+          if (shown) void this.profile({ spec: shown.run.spec, ...engine });
+          else void this.profile(engine);
+        } else if (msg.type === 'compareEngines')
+          void this.compareEngines({ engines: msg.engines, spec: shown?.run.spec });
+        else if (msg.type === 'export') void this.exportReport(msg.format);
         else this.log.show(true);
       },
     };
@@ -150,7 +153,7 @@ export class Controller implements vscode.Disposable {
     panel?.setBusy(true, `Profiling ${describeSpec(spec)}…`);
     this.status.text = '$(sync~spin) Fourier Conv: profiling…';
     this.status.show();
-    const options = await this.withPython(settings.options);
+    const options = await this.withPython({ ...settings.options, ...(args?.engine ? { engine: args.engine } : {}) });
     let outcome;
     try {
       outcome = await this.runner.run(spec, options);
@@ -210,6 +213,56 @@ export class Controller implements vscode.Disposable {
     const fromExt = await pythonExtensionInterpreter(this.log);
     if (!fromExt) return options;
     return { ...options, python: [...(options.python ?? []), { path: fromExt, from: 'the Python extension' }] };
+  }
+
+  /**
+   * The shown (or last) layer on each engine, one after the other with the current settings, each run
+   * saved; then their verdicts side by side in the panel. Stops at the first engine that cannot run.
+   */
+  async compareEngines(args?: unknown): Promise<EnginesCompare | undefined> {
+    const a = z
+      .object({
+        engines: z
+          .array(z.enum(ENGINE_REQUESTS).exclude(['auto']))
+          .min(2)
+          .max(4)
+          .optional(),
+        spec: layerSpecSchema.optional(),
+      })
+      .safeParse(args ?? {});
+    if (!a.success) {
+      this.log.warn(`compareEngines: ignored malformed arguments: ${a.error.issues[0]?.message}`);
+      return undefined;
+    }
+    const engines = a.data.engines ?? ['torch', 'wasm'];
+    const spec = a.data.spec ?? this.store.last()?.run.spec ?? this.lastSpec();
+    if (!spec) {
+      void vscode.window.showInformationMessage('Fourier Conv: profile a layer first; then compare engines on it.');
+      return undefined;
+    }
+    const settings = readSettings();
+    const runs: Run[] = [];
+    const panel = this.openPanel();
+    try {
+      for (const [i, engine] of engines.entries()) {
+        panel.setBusy(true, `Comparing engines: ${engine} (${i + 1}/${engines.length}) on ${describeSpec(spec)}…`);
+        const outcome = await this.runner.run(spec, await this.withPython({ ...settings.options, engine }));
+        if (outcome.kind !== 'done' || outcome.run.status !== 'ok') {
+          const why = outcome.kind === 'done' ? (outcome.run.failure ?? outcome.run.status) : outcome.error.message;
+          this.fail(`Fourier Conv: the ${engine} engine could not profile this layer: ${why}`);
+          return undefined;
+        }
+        this.store.save(outcome.run);
+        runs.push(outcome.run);
+      }
+    } finally {
+      panel.setBusy(false);
+    }
+    const c = compareEngines(runs);
+    for (const v of c.verdicts.filter((x) => x.disagree))
+      this.log.info(`engines disagree on ${v.label}: ${v.answers.map((x) => `${x.engine} → ${x.winner}`).join('; ')}`);
+    panel.showEngines(c);
+    return c;
   }
 
   private fail(message: string): void {

@@ -4,6 +4,7 @@
  * remote content, resources only from dist/). Every message from the webview is schema-checked; a
  * malformed or unknown one is logged and dropped.
  */
+import type { EnginesCompare } from '../core/engines-compare';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import {
@@ -108,6 +109,15 @@ export class ReportPanel implements vscode.Disposable {
       previous: previous ? { runId: previous.runId, run: previous.run } : null,
     });
   }
+
+  /** The engines side by side (Compare engines); the panel's report comes back with Back to the report. */
+  showEngines(c: EnginesCompare): void {
+    this.enginesShown = c;
+    this.post({ type: 'engines', engines: c });
+  }
+
+  /** The cross-engine comparison last shown, if any (tests read it). */
+  enginesShown: EnginesCompare | undefined;
 
   setBusy(busy: boolean, label?: string): void {
     this.busy = { busy, label };

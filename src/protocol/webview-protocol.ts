@@ -3,7 +3,9 @@
  * with these schemas; a malformed or unknown message is rejected (and logged by the host), never acted on.
  */
 import { z } from 'zod';
+import { enginesCompareSchema } from '../core/engines-compare';
 import { runSchema } from '../core/run';
+import { ENGINE_REQUESTS } from './worker-protocol';
 
 const runId = z.string().min(1).max(200);
 
@@ -20,6 +22,8 @@ export const toWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('busy'), busy: z.boolean(), label: z.string().max(500).optional() }),
   /** Show or hide the comparison with the previous run ("Fourier Conv: Compare with Previous Run"). */
   z.object({ type: z.literal('compare'), show: z.boolean() }),
+  /** Show one layer measured on several engines, side by side. */
+  z.object({ type: z.literal('engines'), engines: enginesCompareSchema }),
 ]);
 export type ToWebview = z.infer<typeof toWebviewSchema>;
 
@@ -39,8 +43,16 @@ export const fromWebviewSchema = z.discriminatedUnion('type', [
     sweepCells: z.number().int().nonnegative(),
     rooflinePoints: z.number().int().nonnegative(),
   }),
-  /** Profile the same layer again with the current settings. */
-  z.object({ type: z.literal('rerun') }),
+  /** Profile the same layer again with the current settings (or on `engine`). */
+  z.object({ type: z.literal('rerun'), engine: z.enum(ENGINE_REQUESTS).optional() }),
+  /** Profile the shown layer on each of `engines` and show their verdicts side by side. */
+  z.object({
+    type: z.literal('compareEngines'),
+    engines: z
+      .array(z.enum(ENGINE_REQUESTS).exclude(['auto']))
+      .min(2)
+      .max(4),
+  }),
   /** Sweep kernel sizes on the shown layer and add the crossover to its report. */
   z.object({ type: z.literal('sweep') }),
   /** Save the shown run as a standalone report.html, a Chrome trace or the run JSON (save dialog). */

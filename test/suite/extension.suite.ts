@@ -346,4 +346,34 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
       await cfg.update('engine', 'wasm', vscode.ConfigurationTarget.Global);
     }
   });
+  it('compares engines on a layer: each run saved, the panel shows their verdicts side by side', async () => {
+    const before = api.controller.store.last()?.runId;
+    const c = await vscode.commands.executeCommand<{ runs: Array<{ engine: string }>; verdicts: unknown[] }>(
+      'fourierConv.compareEngines',
+      {
+        engines: ['torch', 'wasm'],
+        spec: {
+          batch: 2,
+          height: 8,
+          width: 8,
+          inChannels: 2,
+          outChannels: 2,
+          kernelH: 5,
+          kernelW: 5,
+          spatialKernel: 3,
+          padding: 'same',
+          layout: 'NCHW',
+          dtype: 'float32',
+        },
+      },
+    );
+    assert.ok(c, 'the comparison ran');
+    assert.deepEqual(
+      c.runs.map((r) => r.engine),
+      ['torch', 'tfjs'],
+    );
+    assert.equal(c.verdicts.length, 3);
+    assert.equal(api.panel?.enginesShown?.runs.length, 2, 'the panel shows the engines');
+    assert.notEqual(api.controller.store.last()?.runId, before, 'the runs were saved');
+  });
 });

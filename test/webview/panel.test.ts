@@ -136,3 +136,28 @@ test('compare with the previous run shows both runs step by step, coloured by ch
   assert.ok(p.doc.getElementById('compare'));
   assert.deepEqual(p.state(), { runId: 'run-2', compare: true });
 });
+
+test('the panel reruns the layer on another engine, compares engines, and shows the engines side by side', async () => {
+  const p = panel();
+  const run = fakeRun();
+  p.send({ type: 'show', runId: 'run-1', run, previous: null });
+  const select = p.doc.querySelector<HTMLSelectElement>('#rerun-engine')!;
+  assert.match(select.options[0]!.textContent!, /this run: tfjs\/wasm/);
+  select.value = 'torch';
+  select.dispatchEvent(new p.win.Event('change'));
+  assert.deepEqual(p.posted.at(-1), { type: 'rerun', engine: 'torch' });
+  p.doc.querySelector<HTMLButtonElement>('#compare-engines')!.click();
+  assert.deepEqual(p.posted.at(-1), { type: 'compareEngines', engines: ['torch', 'wasm'] });
+  const { compareEngines } = await import('../../src/core/engines-compare');
+  const torch = {
+    ...structuredClone(run),
+    engine: 'torch',
+    backend: 'cpu',
+    framework: { name: 'torch', version: '2.4.0', device: 'cpu' },
+  };
+  p.send({ type: 'engines', engines: plain(compareEngines([run, torch])) });
+  assert.equal(p.doc.querySelector('h1')!.textContent, 'Fourier Conv — 2 engines');
+  assert.equal(p.doc.querySelectorAll('#engine-times tbody tr').length, 4);
+  p.doc.querySelector<HTMLButtonElement>('#engines-back')!.click();
+  assert.equal(p.doc.querySelector('h1')!.textContent, 'Fourier Conv Profile', 'back to the run');
+});
