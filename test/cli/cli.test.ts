@@ -28,7 +28,7 @@ test('fconv profile on the default case writes report.json, trace.json and repor
   assert.match(r.out, /Verdict: /);
   assert.match(
     r.out,
-    /Hints \(top 3 of \d+; all in report.html\):\n1\. \[warning\] The 3×3 Conv2D computes a different, 87x smaller function/,
+    /Hints \(from this run on tfjs\/wasm; top 3 of \d+; all in report.html\):\n1\. \[warning\] The 3×3 Conv2D computes a different, 87x smaller function/,
   );
   assert.match(r.err, /engine tfjs\/wasm/);
   const run = parseRun(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')));
