@@ -804,12 +804,21 @@ def serve():
                 cancels.discard(rid)
 
 
+def heartbeat():
+    """A beat every half second from its own thread: torch releases the GIL in its kernels, so a long op
+    still beats; a process that stops beating is hung (the host kills it and says so)."""
+    while True:
+        time.sleep(0.5)
+        send({"type": "heartbeat"})
+
+
 def main():
     own_stdout()
     send(hello())
     if torch is None:
         return 3
     threading.Thread(target=reader, daemon=True).start()
+    threading.Thread(target=heartbeat, daemon=True).start()
     serve()
     return 0
 

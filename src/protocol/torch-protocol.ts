@@ -30,6 +30,8 @@ export type Hello = z.infer<typeof helloSchema>;
 
 export const fromTorchSchema = z.discriminatedUnion('type', [
   helloSchema,
+  /** Every half second from the worker's own thread: silence means a hung process. */
+  z.object({ type: z.literal('heartbeat') }),
   z.object({
     type: z.literal('loaded'),
     id,

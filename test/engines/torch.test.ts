@@ -241,6 +241,37 @@ test('lines from Python that are not protocol messages are rejected and logged, 
   }
 });
 
+test('a Python process that hangs (no heartbeat) is killed and named within its watchdog time', async () => {
+  const dir = tempDir('fconv-fakepy-');
+  const script = path.join(dir, 'hangs.py');
+  fs.writeFileSync(
+    script,
+    [
+      'import json, sys, time',
+      'print(json.dumps({"type":"hello","protocol":1,"python":"3","executable":"x","torch":"2.0","torchError":None,"cuda":False,"cudaVersion":None,"cudnn":None,"gpus":[],"threads":1}), flush=True)',
+      'sys.stdin.readline()',
+      'time.sleep(60)',
+    ].join('\n'),
+  );
+  const previous = process.env.FCONV_TORCH_WORKER;
+  process.env.FCONV_TORCH_WORKER = script;
+  try {
+    const py = new PythonProcess(PY, { hangMs: 800 });
+    await py.hello;
+    const t0 = Date.now();
+    await assert.rejects(
+      py.request({ type: 'probe' }, 'probe'),
+      /stopped responding \(no heartbeat for \d\.\d s\); it was killed/,
+    );
+    assert.ok(Date.now() - t0 < 2000, `${Date.now() - t0} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(py.alive, false);
+  } finally {
+    if (previous === undefined) delete process.env.FCONV_TORCH_WORKER;
+    else process.env.FCONV_TORCH_WORKER = previous;
+  }
+});
+
 test('the Python worker refuses a malformed request by name and keeps serving', async () => {
   const py = spawn(PY, ['-u', path.join(__dirname, '..', '..', 'python', 'fconv_torch_worker.py')], {
     stdio: ['pipe', 'pipe', 'pipe'],

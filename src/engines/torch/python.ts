@@ -60,14 +60,18 @@ export class PythonProcess {
   private buffer = '';
   private stderr = '';
   private exited: string | undefined;
+  private lastBeat = Date.now();
+  /** Silence (no heartbeat, no message) for this long while a request is in flight: the process is hung. */
+  readonly hangMs: number;
   readonly hello: Promise<Hello>;
   /** Lines that were not protocol messages (logged by the engine). */
   readonly rejected: string[] = [];
 
   constructor(
     readonly interpreter: string,
-    opts: { env?: NodeJS.ProcessEnv; onRejected?: (why: string) => void } = {},
+    opts: { env?: NodeJS.ProcessEnv; onRejected?: (why: string) => void; hangMs?: number } = {},
   ) {
+    this.hangMs = opts.hangMs ?? Number(process.env.FCONV_TORCH_HANG_MS ?? 10_000);
     this.child = spawn(interpreter, ['-u', workerScript()], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' },
@@ -146,6 +150,8 @@ export class PythonProcess {
       return;
     }
     const msg = parsed.data;
+    this.lastBeat = Date.now();
+    if (msg.type === 'heartbeat') return;
     if (msg.type === 'hello') {
       const h = helloSchema.parse(msg);
       if (h.protocol !== TORCH_PROTOCOL)
@@ -191,7 +197,16 @@ export class PythonProcess {
     return new Promise((resolve, reject) => {
       let poll: NodeJS.Timeout | undefined;
       let kill: NodeJS.Timeout | undefined;
+      this.lastBeat = Date.now();
+      // A hung Python (no heartbeat from its own thread) is killed and named, not waited on forever.
+      const watch = setInterval(() => {
+        if (Date.now() - this.lastBeat <= this.hangMs) return;
+        const why = `the Python process (${this.interpreter}) stopped responding (no heartbeat for ${((Date.now() - this.lastBeat) / 1000).toFixed(1)} s); it was killed`;
+        this.fail(why, () => {});
+        this.kill();
+      }, 250);
       const stop = () => {
+        clearInterval(watch);
         if (poll) clearInterval(poll);
         if (kill) clearTimeout(kill);
       };
