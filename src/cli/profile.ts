@@ -19,6 +19,7 @@ import {
   checkOutDir,
   newClient,
   onCancelSignals,
+  probeProgress,
   parseEngineChoice,
   parseRunSettings,
   parseVariants,
@@ -138,12 +139,7 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
           engineId: `${run.engine}-${run.backend}`,
           refreshHint: REFRESH_HINT,
           signal: cancel.signal,
-          onProgress: (p) => {
-            if (!flags.progress) return;
-            const line = `reading this machine's rates (once, then cached): ${p.what} ${p.index + 1}/${p.count}`;
-            if (tty) status.show(line);
-            else if (p.index === 0) io.err(`fconv: ${line}…\n`);
-          },
+          onProgress: probeProgress(io, flags.progress, tty, status),
         });
         if (tty) status.clear();
         io.err(`fconv: ${note}\n`);

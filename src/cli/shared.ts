@@ -286,3 +286,18 @@ export function processIo(): CliIo {
   };
   return { out: guard(process.stdout, 'out'), err: guard(process.stderr, 'err'), isTTY: !!process.stderr.isTTY };
 }
+
+/** The probe's progress on stderr: a live line on a terminal, one line when it starts otherwise. */
+export function probeProgress(
+  io: CliIo,
+  show: boolean,
+  tty: boolean,
+  status: ReturnType<typeof statusLine>,
+): (p: { what: string; index: number; count: number }) => void {
+  return (p) => {
+    if (!show) return;
+    const line = `reading this machine's rates (once, then cached): ${p.what} ${p.index + 1}/${p.count}`;
+    if (tty) status.show(line);
+    else if (p.index === 0) io.err(`fconv: ${line}…\n`);
+  };
+}
