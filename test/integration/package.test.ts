@@ -38,6 +38,7 @@ test('npm run package builds a self-contained VSIX under 10 MB without dev files
     'extension/dist/grammars/tree-sitter-typescript.wasm',
     'extension/dist/grammars/tree-sitter-tsx.wasm',
     'extension/dist/grammars/tree-sitter-javascript.wasm',
+    'extension/dist/python/fconv_torch_worker.py',
     'extension/docs/rules.md',
     'extension/docs/fft-convolution.md',
     'extension/docs/engines.md',
