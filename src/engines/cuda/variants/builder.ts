@@ -59,6 +59,23 @@ export class Builder {
     );
   }
 
+  /** Complex (a, c, F) → (F, a, c): the frequency axis leading, as the batched products want it. */
+  freqMajor(src: Buf, dst: Buf, a: number, c: number, F: number): void {
+    this.a.permute({
+      input: src.buf,
+      output: dst.buf,
+      d0: a,
+      d1: c,
+      d2: F,
+      d3: 1,
+      p0: 2,
+      p1: 0,
+      p2: 1,
+      p3: 3,
+      elem: 2,
+    });
+  }
+
   /** Input → channels-first, zero-padded to P×Q, R2C: (B·Ci, P, V) complex. */
   inputSpectrum(implementationExtra: string): { exec: StepExecutor; X: Buf; run: () => Buf } {
     const { batch: B, height: H, width: W, inChannels: Ci } = this.spec;

@@ -20,20 +20,7 @@ export function optimizedExecutors(b: Builder, gaussMinInChannels: number): { ex
       `once per weight update, cached: cuFFT R2C of the ${Ci * Co} kernel maps${Ci > 1 ? ', laid out frequency-major (F, in, out)' : ''}`,
       () => {
         ks.run();
-        if (Ci > 1)
-          b.a.permute({
-            input: ks.K.buf,
-            output: Kf.buf,
-            d0: Ci,
-            d1: Co,
-            d2: F,
-            d3: 1,
-            p0: 2,
-            p1: 0,
-            p2: 1,
-            p3: 3,
-            elem: 2,
-          });
+        if (Ci > 1) b.freqMajor(ks.K, Kf, Ci, Co, F);
         return Kf;
       },
     ),
@@ -53,19 +40,7 @@ export function optimizedExecutors(b: Builder, gaussMinInChannels: number): { ex
     executors['transpose-x'] = exec(
       '(batch, in, F) → (F, batch, in): frequency-major for the batched GEMM (fconv_permute4)',
       () => {
-        b.a.permute({
-          input: xin.X.buf,
-          output: Xf.buf,
-          d0: B,
-          d1: Ci,
-          d2: F,
-          d3: 1,
-          p0: 2,
-          p1: 0,
-          p2: 1,
-          p3: 3,
-          elem: 2,
-        });
+        b.freqMajor(xin.X, Xf, B, Ci, F);
         return Xf;
       },
     );

@@ -31,19 +31,7 @@ export function seedExecutors(b: Builder): { executors: Executors } {
     'transpose-kernel': exec(
       'the complex kernel spectrum to (F, in, out) (fconv_permute4), as perm [2,1,0,3] does',
       () => {
-        b.a.permute({
-          input: ks.K.buf,
-          output: Kt.buf,
-          d0: Ci,
-          d1: Co,
-          d2: F,
-          d3: 1,
-          p0: 2,
-          p1: 0,
-          p2: 1,
-          p3: 3,
-          elem: 2,
-        });
+        b.freqMajor(ks.K, Kt, Ci, Co, F);
         return Kt;
       },
     ),
