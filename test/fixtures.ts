@@ -86,7 +86,7 @@ export function fakeRun(): Run {
 
 import { type DeviceProfile, type Probe, cpuProfile, estimateStep, ratesFor } from '../src/core/model';
 import { type StepCost } from '../src/core/model';
-import { planOptimized, planSpatial, planSpatialEquivalent, tfjsTraits } from '../src/core/variants';
+import { planSpatial, planSpatialEquivalent, planVariant, tfjsTraits } from '../src/core/variants';
 import { type LayerSpec } from '../src/core/spec';
 import type { VariantName } from '../src/core/run';
 
@@ -185,7 +185,8 @@ export function modelRun(
     spatial: steps(planSpatial(spec, WASM)),
     'spatial-equivalent': steps(planSpatialEquivalent(spec, WASM)),
     seed: SEED_STEPS(spec),
-    optimized: steps(planOptimized(spec, WASM)),
+    optimized: steps(planVariant('optimized', spec, WASM)),
+    fno: spec.layer === 'fno' ? steps(planVariant('fno', spec, WASM)) : [],
   };
   const variants = names.map((name) => {
     const steps = plans[name].map((p) => {

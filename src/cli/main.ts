@@ -45,7 +45,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         ),
     ),
   )
-    .option('--variants <list>', `comma-separated: ${VARIANT_NAMES.join(',')}`, VARIANT_NAMES.join(','))
+    .option(
+      '--variants <list>',
+      `comma-separated: ${VARIANT_NAMES.join(',')} (default spatial,spatial-equivalent,seed,optimized; with --layer fno: fno,optimized)`,
+    )
     .option('--warmup <n>', 'warm-up runs per variant', String(DEFAULT_WARMUP))
     .option('--reps <n>', 'timed repetitions per variant (more for fast pipelines)', String(DEFAULT_REPS))
     .option('--out-dir <dir>', 'where report.html, report.json and trace.json go', 'fconv-report')

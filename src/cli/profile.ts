@@ -2,7 +2,7 @@
 import { withInsights } from '../core/analysis';
 import { engineLabel, formatHints, formatRunText, progressText } from '../core/format';
 import type { Sweep } from '../core/insight-schema';
-import type { Run } from '../core/run';
+import { type Run, defaultVariants } from '../core/run';
 import { UsageError, specFromText } from '../core/spec-input';
 import { sweepKernels } from '../core/sweep';
 import { WorkerError } from '../client/client';
@@ -29,7 +29,7 @@ import {
 import { sweepWith } from './sweep';
 
 export interface ProfileFlags extends RunFlags {
-  variants: string;
+  variants?: string;
   model: boolean;
   sweep?: boolean;
 }
@@ -79,7 +79,8 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
   const done = (code: number, run?: Run) => ({ code, ...(run ? { run } : {}) });
   const spec = specFromText(flags);
   const choice = parseEngineChoice(flags);
-  const variants = parseVariants(flags.variants);
+  const variants =
+    flags.variants !== undefined ? parseVariants(flags.variants, spec.layer) : defaultVariants(spec.layer);
   const { warmup, reps, seed, maxMemoryBytes } = parseRunSettings(flags);
   if (!flags.model && flags.sweep) throw new UsageError('--sweep needs the cost model: drop --no-model');
   if (!flags.model && flags.refreshProbe)

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Command, Option } from 'commander';
 import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
-import { VARIANT_NAMES, type VariantName } from '../core/run';
+import { VARIANT_NAMES, type VariantName, variantsOf } from '../core/run';
+import type { LayerKind } from '../core/spec';
 import type { LayerSpec } from '../core/spec';
 import { UsageError, parseWhole } from '../core/spec-input';
 import { makeDirs } from '../platform/files';
@@ -31,6 +32,9 @@ export interface SpecFlags {
   spatialKernel?: string;
   padding?: string;
   layout?: string;
+  layer?: string;
+  modes?: string;
+  modesConvention?: string;
 }
 export interface EngineFlags {
   engine: string;
@@ -50,7 +54,7 @@ export interface RunFlags extends SpecFlags, EngineFlags {
   outDir: string;
 }
 
-export function parseVariants(text: string): VariantName[] {
+export function parseVariants(text: string, layer?: LayerKind): VariantName[] {
   let list: string[];
   try {
     list = listItems(text, '--variants');
@@ -60,6 +64,12 @@ export function parseVariants(text: string): VariantName[] {
   for (const v of list) {
     if (!(VARIANT_NAMES as readonly string[]).includes(v))
       throw new UsageError(`unknown variant "${v}" (choose from ${VARIANT_NAMES.join(', ')})`);
+    if (!variantsOf(layer).includes(v as VariantName))
+      throw new UsageError(
+        layer === 'fno'
+          ? `an FNO layer has no ${v} variant (choose from ${variantsOf(layer).join(', ')})`
+          : `the ${v} variant needs an FNO layer (--layer fno); the seed's layer has ${variantsOf(layer).join(', ')}`,
+      );
   }
   return [...new Set(list)] as VariantName[];
 }
@@ -182,7 +192,23 @@ export function addSpecOptions(cmd: Command): Command {
     .addOption(
       new Option('--padding <p>', 'circular | same | valid | linear (default circular, as a plain product of spectra)'),
     )
-    .addOption(new Option('--layout <l>', 'NHWC | NCHW (default NHWC)'));
+    .addOption(new Option('--layout <l>', 'NHWC | NCHW (default NHWC)'))
+    .addOption(
+      new Option(
+        '--layer <kind>',
+        "seed (the question's product of spectra, default) | fno (an FNO spectral convolution: rfft2, kept modes, irfft2)",
+      ),
+    )
+    .option(
+      '--modes <m>',
+      'fno: modes kept, N or ROWS,COLS (default 12; with --layer fno the grid defaults to 64×64, 32 channels, batch 20)',
+    )
+    .addOption(
+      new Option(
+        '--modes-convention <c>',
+        "fno: corners (the original FNO code: m1 rows from each end, m2 columns; default) | centered (neuraloperator's n_modes)",
+      ),
+    );
 }
 
 /** The engine, seed, memory, probe and output flags of profile, sweep and predict. */

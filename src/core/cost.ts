@@ -61,3 +61,18 @@ export function complexMatmulFlops(freqs: number, b: number, ci: number, co: num
 export function halfSpectrumBytes(maps: number, p: number, q: number): number {
   return maps * p * (Math.floor(q / 2) + 1) * 8;
 }
+
+/** `rows` real 1-D FFTs of length n (R2C or C2R): 2.5·n·log2 n real flops each. */
+export function rfft1dFlops(rows: number, n: number): number {
+  return rows * 2.5 * n * Math.log2(Math.max(2, n));
+}
+
+/** `rows` complex 1-D FFTs of length n: 5·n·log2 n real flops each. */
+export function cfft1dFlops(rows: number, n: number): number {
+  return rows * 5 * n * Math.log2(Math.max(2, n));
+}
+
+/** Bytes of a complex64 tensor of this shape (the trailing (re, im) pair not included in `shape`). */
+export function complexBytes(shape: readonly number[]): number {
+  return numel(shape) * 8;
+}

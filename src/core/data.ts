@@ -2,7 +2,8 @@
  * Deterministic test data: every variant of a run sees the same input and weights, and a run can be
  * reproduced from its seed. Host-free (plain typed arrays).
  */
-import { type LayerSpec, inputShape } from './spec';
+import { type LayerSpec, inputShape, isFno } from './spec';
+import { equivalentKernel, makeModeWeights } from './fno';
 
 /** mulberry32: small, fast, good enough for test tensors. */
 export function rng(seed: number): () => number {
@@ -36,6 +37,12 @@ export interface LayerData {
   kernel: Float32Array;
   /** The comparison Conv2D's kernel, HWIO (k, k, in, out), cross-correlation as Conv2D computes. */
   spatialKernel: Float32Array;
+  /**
+   * FNO layers: the complex weights of the kept modes, (in, out, rows, cols) interleaved (re, im), rows
+   * as core/fno.ts keptRows orders them. `kernel` is then their equivalent spatial kernel, computed when
+   * first read (only spatial-equivalent and the naive reference need it).
+   */
+  modeWeights?: Float32Array;
 }
 
 export function makeLayerData(spec: LayerSpec, seed = 1): LayerData {
@@ -44,6 +51,26 @@ export function makeLayerData(spec: LayerSpec, seed = 1): LayerData {
   const n = shape.reduce((a, b) => a * b, 1);
   const kn = spec.kernelH * spec.kernelW * spec.inChannels * spec.outChannels;
   const sk = spec.spatialKernel;
+  if (isFno(spec)) {
+    const input = normal(n, rand);
+    const modeWeights = makeModeWeights(spec, rand);
+    const spatialKernel = normal(
+      sk * sk * spec.inChannels * spec.outChannels,
+      rand,
+      1 / Math.sqrt(sk * sk * spec.inChannels),
+    );
+    let kernel: Float32Array | undefined;
+    return {
+      input,
+      inputShape: shape,
+      modeWeights,
+      spatialKernel,
+      get kernel() {
+        kernel ??= equivalentKernel(spec, modeWeights);
+        return kernel;
+      },
+    };
+  }
   return {
     input: normal(n, rand),
     inputShape: shape,

@@ -4,7 +4,7 @@
  * and the im2col buffer a GEMM-based convolution may build. Host-free.
  */
 import { F32 } from './cost';
-import { type LayerSpec, geometry } from './spec';
+import { type LayerSpec, geometry, keptModes } from './spec';
 import type { VariantName } from './run';
 
 export function estimateVariantBytes(spec: LayerSpec, variant: VariantName): number {
@@ -23,8 +23,21 @@ export function estimateVariantBytes(spec: LayerSpec, variant: VariantName): num
       const im2col = B * g.outH * g.outW * spec.kernelH * spec.kernelW * Ci * F32;
       return input + padded + im2col + output + spec.kernelH * spec.kernelW * Ci * Co * F32;
     }
+    case 'fno': {
+      // x_ft, out_ft (complex, full half spectrum) and the einsum blocks.
+      const k = keptModes(spec);
+      const blocks = 2 * k.count * B * (Ci + Co) * 2 * F32 + 2 * k.count * Ci * Co * 2 * F32;
+      return input + output + spectrum(B * Ci) + 2 * spectrum(B * Co) + blocks;
+    }
     case 'seed':
     case 'optimized': {
+      if (spec.layer === 'fno') {
+        const k = keptModes(spec);
+        const partial = (maps: number) => 2 * H * k.cols * maps * F32;
+        return (
+          input + output + 2 * partial(B * Ci) + 2 * partial(B * Co) + 3 * k.count * (B * (Ci + Co) + Ci * Co) * 2 * F32
+        );
+      }
       const live = spectrum(B * Ci) + spectrum(Ci * Co) + 3 * spectrum(B * Co);
       return input + output + live + g.fftH * g.fftW * B * Ci * F32;
     }

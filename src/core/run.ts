@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { analysisSchema, hintSchema, sweepSchema } from './insight-schema';
 import { STEP_KINDS } from './model';
+import { LAYER_KINDS, type LayerKind, MODES_CONVENTIONS, type ModesConvention } from './spec';
 import { STEP_CATEGORIES } from './variants/step';
 
 export const SCHEMA_VERSION = 1;
@@ -22,8 +23,24 @@ export const TIMING_LABELS: Record<TimingSource, string> = {
 export const DEFAULT_WARMUP = 3;
 export const DEFAULT_REPS = 10;
 
-export const VARIANT_NAMES = ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const;
+export const VARIANT_NAMES = ['spatial', 'spatial-equivalent', 'seed', 'fno', 'optimized'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
+
+/** The variants a layer kind has: the seed's layer has no `fno`, an FNO layer no `seed` and no 3×3 `spatial`. */
+export function variantsOf(layer: LayerKind | undefined): readonly VariantName[] {
+  return layer === 'fno'
+    ? ['spatial-equivalent', 'fno', 'optimized']
+    : ['spatial', 'spatial-equivalent', 'seed', 'optimized'];
+}
+
+/**
+ * What `fconv profile` runs when no --variants are given. An FNO layer's spatial-equivalent is a
+ * convolution with an image-sized kernel (hundreds of GFLOP at 64×64): measured on request only, the
+ * spectral variants are checked against the naive direct convolution meanwhile.
+ */
+export function defaultVariants(layer: LayerKind | undefined): VariantName[] {
+  return layer === 'fno' ? ['fno', 'optimized'] : ['spatial', 'spatial-equivalent', 'seed', 'optimized'];
+}
 
 const dim = z.number().int().positive();
 
@@ -39,6 +56,9 @@ export const layerSpecSchema = z.object({
   padding: z.enum(['circular', 'same', 'valid', 'linear']),
   layout: z.enum(['NHWC', 'NCHW']),
   dtype: z.literal('float32'),
+  layer: z.enum(LAYER_KINDS as [LayerKind, ...LayerKind[]]).optional(),
+  modes: z.tuple([dim, dim]).optional(),
+  modesConvention: z.enum(MODES_CONVENTIONS as [ModesConvention, ...ModesConvention[]]).optional(),
 });
 
 const stat = z.object({

@@ -2,7 +2,20 @@
  * Text → spec, with the messages every front end shows (CLI flags now, the extension's input boxes
  * later): one function per field so a form can validate as the user types. Host-free.
  */
-import { DEFAULT_SPEC, LAYOUTS, type LayerSpec, PADDINGS, type Padding, type Layout, specProblems } from './spec';
+import {
+  DEFAULT_SPEC,
+  LAYER_KINDS,
+  LAYOUTS,
+  type LayerKind,
+  type LayerSpec,
+  MODES_CONVENTIONS,
+  type ModesConvention,
+  PADDINGS,
+  type Padding,
+  type Layout,
+  fnoSpec,
+  specProblems,
+} from './spec';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -62,6 +75,79 @@ export interface SpecText {
   spatialKernel?: string;
   padding?: string;
   layout?: string;
+  layer?: string;
+  modes?: string;
+  modesConvention?: string;
+}
+
+/** The FNO presets' shape when only --layer fno is given: 64×64, width 32, modes 12 per corner, batch 20. */
+export const FNO_DEFAULTS = {
+  batch: 20,
+  height: 64,
+  width: 64,
+  inChannels: 32,
+  outChannels: 32,
+  modes: [12, 12] as [number, number],
+};
+
+export function parseLayerKind(text: string): LayerKind {
+  const t = text.trim().toLowerCase();
+  if (!(LAYER_KINDS as readonly string[]).includes(t))
+    throw new UsageError(`layer must be one of ${LAYER_KINDS.join(', ')}, got "${text}"`);
+  return t as LayerKind;
+}
+
+/** "12" (the same for rows and columns) or "12,16" (rows, columns). */
+export function parseModes(text: string): [number, number] {
+  const parts = text.trim().split(/\s*[,x×]\s*/);
+  if (parts.length === 1) {
+    const m = parseDimension(parts[0]!, 'modes');
+    return [m, m];
+  }
+  if (parts.length === 2)
+    return [parseDimension(parts[0]!, 'modes (rows)'), parseDimension(parts[1]!, 'modes (columns)')];
+  throw new UsageError(`modes must be N or ROWS,COLS (e.g. 12 or 12,16), got "${text}"`);
+}
+
+export function parseModesConvention(text: string): ModesConvention {
+  const t = text.trim().toLowerCase();
+  if (!(MODES_CONVENTIONS as readonly string[]).includes(t))
+    throw new UsageError(
+      `modes convention must be corners (the original FNO code: m1 rows from each end) or centered (neuraloperator's n_modes), got "${text}"`,
+    );
+  return t as ModesConvention;
+}
+
+function fnoFromText(t: SpecText): LayerSpec {
+  for (const [flag, v] of [
+    ['--kernel', t.kernel],
+    ['--spatial-kernel', t.spatialKernel],
+  ] as const)
+    if (v !== undefined)
+      throw new UsageError(
+        `${flag} does not apply to an FNO layer: its weights are the kept modes (--modes), not a spatial kernel`,
+      );
+  if (t.padding !== undefined && parsePadding(t.padding) !== 'circular')
+    throw new UsageError(
+      `an FNO layer is periodic: --padding ${t.padding} does not apply (its product of spectra is circular)`,
+    );
+  if (t.layout !== undefined && parseLayout(t.layout) !== 'NCHW')
+    throw new UsageError(
+      `an FNO layer runs on NCHW activations, as PyTorch code writes it: --layout ${t.layout} does not apply`,
+    );
+  const d = FNO_DEFAULTS;
+  const spec = fnoSpec({
+    batch: t.batch !== undefined ? parseDimension(t.batch, 'batch') : d.batch,
+    height: t.height !== undefined ? parseDimension(t.height, 'height') : d.height,
+    width: t.width !== undefined ? parseDimension(t.width, 'width') : d.width,
+    inChannels: t.in !== undefined ? parseDimension(t.in, 'in channels') : d.inChannels,
+    outChannels: t.out !== undefined ? parseDimension(t.out, 'out channels') : d.outChannels,
+    modes: t.modes !== undefined ? parseModes(t.modes) : d.modes,
+    modesConvention: t.modesConvention !== undefined ? parseModesConvention(t.modesConvention) : 'corners',
+  });
+  const problems = specProblems(spec);
+  if (problems.length) throw new UsageError(problems[0]!);
+  return spec;
 }
 
 export function parsePadding(text: string): Padding {
@@ -79,6 +165,11 @@ export function parseLayout(text: string): Layout {
 
 /** Builds and validates a spec; defaults are the seed's MNIST case. Throws UsageError. */
 export function specFromText(t: SpecText): LayerSpec {
+  const layer = t.layer !== undefined ? parseLayerKind(t.layer) : 'seed';
+  if (layer === 'fno') return fnoFromText(t);
+  if (t.modes !== undefined) throw new UsageError('--modes applies to an FNO layer: add --layer fno');
+  if (t.modesConvention !== undefined)
+    throw new UsageError('--modes-convention applies to an FNO layer with --modes: add --layer fno');
   const d = DEFAULT_SPEC;
   const height = t.height !== undefined ? parseDimension(t.height, 'height') : d.height;
   const width = t.width !== undefined ? parseDimension(t.width, 'width') : d.width;

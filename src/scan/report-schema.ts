@@ -8,7 +8,7 @@ import { RULE_IDS } from './types';
 export const SCAN_SCHEMA_VERSION = 1;
 
 const pos = z.number().int().positive();
-const specField = z.union([z.number().int().positive(), z.string()]);
+const specField = z.union([z.number().int().positive(), z.string(), z.tuple([pos, pos])]);
 
 export const scanFindingSchema = z.object({
   file: z.string(),
@@ -47,7 +47,7 @@ export const scanReportSchema = z.object({
       layers: z.array(
         z.object({
           id: z.string(),
-          kind: z.enum(['fourier', 'conv2d']),
+          kind: z.enum(['fourier', 'fno', 'conv2d']),
           name: z.string(),
           line: pos,
           /** What the code states, as `fconv profile` flags take it (LayerSpec fields). */

@@ -38,7 +38,7 @@ export interface PlannedStep extends StepCost {
 }
 
 export interface VariantPlan {
-  name: 'spatial' | 'spatial-equivalent' | 'seed' | 'optimized';
+  name: 'spatial' | 'spatial-equivalent' | 'seed' | 'fno' | 'optimized';
   title: string;
   description: string;
   kind: 'spatial' | 'spectral';

@@ -120,3 +120,50 @@ export function transposeOf(m: Float32Array, rows: number, cols: number): Float3
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
   return out;
 }
+
+/**
+ * The forward DFT over an axis of length n at the kept frequencies only, as a right operand: rows
+ * (ri_in, h), columns (kept frequency, ri_out) interleaved — so the output's last axis is (mode, re|im).
+ */
+export function keptForwardRight(n: number, freqs: readonly number[]): Float32Array {
+  return memo(`kfr:${n}:${freqs.join(',')}`, () => {
+    const R = freqs.length;
+    const cols = 2 * R;
+    const m = new Float32Array(2 * n * cols);
+    freqs.forEach((k, r) => {
+      for (let h = 0; h < n; h++) {
+        const t = angle(k, h, n);
+        const c = Math.cos(t),
+          s = Math.sin(t);
+        m[h * cols + 2 * r] = c; // re ← re
+        m[(n + h) * cols + 2 * r] = s; // re ← im
+        m[h * cols + 2 * r + 1] = -s; // im ← re
+        m[(n + h) * cols + 2 * r + 1] = c; // im ← im
+      }
+    });
+    return m;
+  });
+}
+
+/**
+ * The inverse DFT over an axis of length n from the kept frequencies only (1/n included), as a right
+ * operand: rows (kept frequency, ri_in) interleaved, columns (ri_out, h).
+ */
+export function keptInverseRight(n: number, freqs: readonly number[]): Float32Array {
+  return memo(`kir:${n}:${freqs.join(',')}`, () => {
+    const cols = 2 * n;
+    const m = new Float32Array(2 * freqs.length * cols);
+    freqs.forEach((k, r) => {
+      for (let h = 0; h < n; h++) {
+        const t = angle(k, h, n);
+        const c = Math.cos(t) / n,
+          s = Math.sin(t) / n;
+        m[2 * r * cols + h] = c; // re ← re
+        m[(2 * r + 1) * cols + h] = -s; // re ← im
+        m[2 * r * cols + n + h] = s; // im ← re
+        m[(2 * r + 1) * cols + n + h] = c; // im ← im
+      }
+    });
+    return m;
+  });
+}

@@ -10,6 +10,7 @@ import { planVariant } from '../../../core/variants';
 import type { PreparedVariant } from '../../engine';
 import { type Executors, bindPlan } from '../../executor';
 import { type BuildContext, disposeEnv, persistentEnv } from './common';
+import { fnoExecutors, optimizedFnoExecutors } from './fno';
 import { optimizedExecutors } from './optimized';
 import { seedExecutors } from './seed';
 import { spatialExecutors } from './spatial';
@@ -34,7 +35,9 @@ function executorsFor(name: VariantName, spec: LayerSpec, data: LayerData, ctx: 
     case 'seed':
       return seedExecutors(spec, data, ctx);
     case 'optimized':
-      return optimizedExecutors(spec, data, ctx);
+      return spec.layer === 'fno' ? optimizedFnoExecutors(spec, data, ctx) : optimizedExecutors(spec, data, ctx);
+    case 'fno':
+      return fnoExecutors(spec, data, ctx);
   }
 }
 
