@@ -126,6 +126,15 @@ def check_spec(spec):
     for k in ("fftH", "fftW", "freqW", "outH", "outW", "cropTop", "cropLeft"):
         need(isinstance(geo.get(k), int) and geo[k] >= 0, "spec.geometry.%s must be a non-negative integer" % k)
     need(geo.get("spatialPadding") in ("circular", "same", "valid"), "spec.geometry.spatialPadding is invalid")
+    if spec.get("layer") == "fno":
+        kept = spec.get("kept")
+        need(isinstance(kept, dict), "spec.kept must be an object for an FNO layer")
+        for k in ("top", "bottom", "cols"):
+            need(isinstance(kept.get(k), int) and not isinstance(kept.get(k), bool) and kept[k] >= 0, "spec.kept.%s must be a non-negative integer" % k)
+        need(kept["top"] >= 1 and kept["cols"] >= 1, "an FNO layer keeps at least one mode")
+        need(kept["top"] + kept["bottom"] <= spec["height"] and kept["cols"] <= spec["width"] // 2 + 1, "spec.kept exceeds the spectrum")
+    else:
+        need(spec.get("layer") in (None, "seed"), "spec.layer must be seed or fno")
 
 
 def floats(b64, n, what):
@@ -162,7 +171,16 @@ class Layer:
         kh, kw, k = s["kernelH"], s["kernelW"], s["spatialKernel"]
         shape = [B, H, W, Ci] if s["layout"] == "NHWC" else [B, Ci, H, W]
         self.x = floats(data.get("input"), B * H * W * Ci, "input").reshape(shape).to(self.device)
-        self.w = floats(data.get("kernel"), kh * kw * Ci * Co, "kernel").reshape(kh, kw, Ci, Co).to(self.device)
+        self.fno = s.get("layer") == "fno"
+        if self.fno:
+            kept = s["kept"]
+            self.top, self.bottom, self.cols = kept["top"], kept["bottom"], kept["cols"]
+            R = self.top + self.bottom
+            mw = floats(data.get("modeWeights"), Ci * Co * R * self.cols * 2, "modeWeights")
+            self.mw = torch.view_as_complex(mw.reshape(Ci, Co, R, self.cols, 2)).to(self.device)
+            self._w = None
+        else:
+            self._w = floats(data.get("kernel"), kh * kw * Ci * Co, "kernel").reshape(kh, kw, Ci, Co).to(self.device)
         self.ws = floats(data.get("spatialKernel"), k * k * Ci * Co, "spatialKernel").reshape(k, k, Ci, Co).to(self.device)
         if self.cuda:
             name = torch.cuda.get_device_name(self.device)
@@ -171,6 +189,20 @@ class Layer:
         else:
             self.device_name = "CPU via PyTorch %s (%s, %d thread%s)" % (
                 torch.__version__, cpu_backend(), self.threads, "" if self.threads == 1 else "s")
+
+    @property
+    def w(self):
+        """The spatial kernel (kh, kw, in, out). For an FNO layer: irfft2 of the zero-filled weight spectrum, made
+        when spatial-equivalent first needs it — the same function as the layer, as a circular convolution."""
+        if self._w is None:
+            s = self.spec
+            H, W, Ci, Co = s["height"], s["width"], s["inChannels"], s["outChannels"]
+            z = torch.zeros(Ci, Co, H, W // 2 + 1, dtype=torch.complex64, device=self.device)
+            z[:, :, :self.top, :self.cols] = self.mw[:, :, :self.top]
+            if self.bottom:
+                z[:, :, H - self.bottom:, :self.cols] = self.mw[:, :, self.top:]
+            self._w = torch.fft.irfft2(z, s=(H, W)).permute(2, 3, 0, 1).contiguous()
+        return self._w
 
     def sync(self):
         if self.cuda:
@@ -359,7 +391,109 @@ def optimized_executors(L):
     return {}, ex, one_off
 
 
+def fno_executors(L):
+    s = L.spec
+    B, H, W, Ci, Co = s["batch"], s["height"], s["width"], s["inChannels"], s["outChannels"]
+    top, bottom, C = L.top, L.bottom, L.cols
+    V = W // 2 + 1
+    dev = L.device.type
+    persistent = {"w1": L.mw[:, :, :top].contiguous()}
+    if bottom:
+        persistent["w2"] = L.mw[:, :, top:].contiguous()
+
+    def assign(env):
+        out = env["zeros-out-ft"]
+        out[:, :, :top, :C] = env["einsum-top"]
+        if bottom:
+            out[:, :, H - bottom:, :C] = env["einsum-bottom"]
+        return out
+
+    ex = {
+        "rfft2d-input": ("x_ft = torch.fft.rfft2(x) on %s" % dev, lambda env: torch.fft.rfft2(env["x"])),
+        "einsum-top": (
+            "torch.einsum('bixy,ioxy->boxy', x_ft[:, :, :%d, :%d], weights1) on complex64" % (top, C),
+            lambda env: torch.einsum("bixy,ioxy->boxy", env["rfft2d-input"][:, :, :top, :C], env["w1"]),
+        ),
+        "zeros-out-ft": (
+            "out_ft = torch.zeros(%d, %d, %d, %d, dtype=torch.cfloat) on %s, every call" % (B, Co, H, V, dev),
+            lambda env: torch.zeros(B, Co, H, V, dtype=torch.complex64, device=L.device),
+        ),
+        "assign-modes": (
+            "out_ft[:, :, :%d, :%d] = …%s (slice-assignment, copy_ into strided views)" % (top, C, "; out_ft[:, :, -%d:, :%d] = …" % (bottom, C) if bottom else ""),
+            assign,
+        ),
+        "irfft2d": ("torch.fft.irfft2(out_ft, s=(%d, %d))" % (H, W), lambda env: torch.fft.irfft2(env["assign-modes"], s=(H, W))),
+    }
+    if bottom:
+        ex["einsum-bottom"] = (
+            "torch.einsum('bixy,ioxy->boxy', x_ft[:, :, -%d:, :%d], weights2) on complex64" % (bottom, C),
+            lambda env: torch.einsum("bixy,ioxy->boxy", env["rfft2d-input"][:, :, H - bottom:, :C], env["w2"]),
+        )
+    return persistent, ex
+
+
+def optimized_fno_executors(L):
+    s = L.spec
+    B, H, W, Ci, Co = s["batch"], s["height"], s["width"], s["inChannels"], s["outChannels"]
+    top, bottom, C = L.top, L.bottom, L.cols
+    R = top + bottom
+    M = R * C
+    dev = L.device.type
+
+    def gather_rows(X):
+        return torch.cat([X[:, :, :top], X[:, :, H - bottom:]], dim=2) if bottom else X[:, :, :top]
+
+    def scatter_rows(Y):
+        parts = [Y[:, :, :top], torch.zeros(B, Co, H - R, C, dtype=Y.dtype, device=Y.device)]
+        if bottom:
+            parts.append(Y[:, :, top:])
+        return torch.fft.ifft(torch.cat(parts, dim=2), dim=-2)
+
+    one_off = {
+        "weights-cached": (
+            "once per weight update, cached: the weights permuted mode-major (%d, in, out), contiguous complex64" % M,
+            lambda env: env["mw"].permute(2, 3, 0, 1).reshape(M, Ci, Co).contiguous(),
+        ),
+    }
+    ex = {
+        "rfft-w": (
+            "torch.fft.rfft(x, dim=-1)[..., :%d]: the transform over W, only the %d kept columns go on, on %s" % (C, C, dev),
+            lambda env: torch.fft.rfft(env["x"], dim=-1)[..., :C],
+        ),
+        "fft-h": (
+            "torch.fft.fft(·, dim=-2) on the %d kept columns only, then the %d kept rows gathered (torch.cat of the two blocks)" % (C, R),
+            lambda env: gather_rows(torch.fft.fft(env["rfft-w"], dim=-2)),
+        ),
+        "transpose-x": (
+            "(batch, in, rows, cols) → (%d modes, batch, in), contiguous: mode-major for torch.bmm" % M,
+            lambda env: env["fft-h"].permute(2, 3, 0, 1).reshape(M, B, Ci),
+        ),
+        "multiply": (
+            "torch.bmm over all %d kept modes at once (both corners): (%d×%d)·(%d×%d) complex64" % (M, B, Ci, Ci, Co),
+            lambda env: torch.bmm(env["transpose-x"], env["weights-cached"]),
+        ),
+        "transpose-y": (
+            "(modes, batch, out) → (batch, out, rows, cols), contiguous",
+            lambda env: env["multiply"].reshape(R, C, B, Co).permute(2, 3, 0, 1).contiguous(),
+        ),
+        "ifft-h": (
+            "the %d rows placed in a (batch, out, %d, %d) buffer (torch.cat with zeros: %d columns, not %d), torch.fft.ifft over H" % (R, H, C, C, W // 2 + 1),
+            lambda env: scatter_rows(env["transpose-y"]),
+        ),
+        "irfft-w": (
+            "torch.fft.irfft(·, n=%d, dim=-1): the missing columns are zeros the transform pads itself" % W,
+            lambda env: torch.fft.irfft(env["ifft-h"], n=W, dim=-1),
+        ),
+    }
+    return {}, ex, one_off
+
+
 def executors_for(L, variant):
+    if L.fno and variant in ("fno", "optimized"):
+        if variant == "fno":
+            persistent, ex = fno_executors(L)
+            return persistent, ex, {}
+        return optimized_fno_executors(L)
     if variant == "spatial":
         persistent, ex = spatial_executors(L)
         return persistent, ex, {}
@@ -386,7 +520,11 @@ def bind(L, variant, plan):
             "the %s plan (%s | %s) and the torch executors (%s | %s) name different steps"
             % (variant, ", ".join(map(str, one_ids)), ", ".join(map(str, ids)), ", ".join(one), ", ".join(ex)),
         )
-    persistent = {"x": L.x, "w": L.w, "ws": L.ws}
+    persistent = {"x": L.x, "ws": L.ws}
+    if L.fno:
+        persistent["mw"] = L.mw
+    elif variant != "spatial":
+        persistent["w"] = L.w
     persistent.update(extra)
     steps = [(st["id"], bool(st.get("inLayer")), ex[st["id"]][1]) for st in plan["steps"]]
     one_off = [(i, one[i][1]) for i in one_ids]
@@ -491,7 +629,8 @@ def measure(L, req, progress, cancelled):
             e2e.append(ms)
         layer = None
         in_layer = [i for i, st in enumerate(steps) if st[1]]
-        if spectral and in_layer:
+        # An FNO layer is the whole pipeline (every step in the layer): its end to end is its layer time.
+        if spectral and in_layer and len(in_layer) < len(steps):
             layer = []
             first, last = in_layer[0], in_layer[-1]
             for r in range(n):
@@ -762,7 +901,7 @@ def serve():
                 send(res)
             elif kind in ("measure", "output"):
                 need(layer is not None, "load a layer first")
-                need(msg.get("variant") in ("spatial", "spatial-equivalent", "seed", "optimized"), "unknown variant %r" % (msg.get("variant"),))
+                need(msg.get("variant") in ("spatial", "spatial-equivalent", "seed", "fno", "optimized"), "unknown variant %r" % (msg.get("variant"),))
                 if kind == "measure":
                     res = measure(layer, msg, progress, cancelled)
                     res.update({"type": "measured", "id": rid})

@@ -443,10 +443,11 @@ async function measureVariant(
       engine.dispose(out);
       e2e.push(ms);
     }
-    // Layer only (spectral variants): from the input spectrum to the output spectrum.
+    // Layer only (spectral variants whose layer is a part of the pipeline, as the seed's): from the input
+    // spectrum to the output spectrum. An FNO layer is the whole pipeline: its end to end is its layer time.
     let layerSamples: number[] | undefined;
     const layerIdx = p.steps.map((s, i) => (s.inLayer ? i : -1)).filter((i) => i >= 0);
-    if (p.kind === 'spectral' && layerIdx.length) {
+    if (p.kind === 'spectral' && layerIdx.length && layerIdx.length < p.steps.length) {
       layerSamples = [];
       const first = layerIdx[0]!;
       const lastIdx = layerIdx[layerIdx.length - 1]!;

@@ -7,7 +7,7 @@
 import type { LayerData } from '../../core/data';
 import type { Probe } from '../../core/model';
 import type { TimingSource, VariantName } from '../../core/run';
-import { type LayerSpec, geometry } from '../../core/spec';
+import { type LayerSpec, geometry, isFno, keptModes } from '../../core/spec';
 import { type VariantPlan, torchTraits } from '../../core/variants';
 import {
   type Engine,
@@ -121,10 +121,14 @@ export class TorchEngine implements Engine {
     const loaded = await this.py.request(
       {
         type: 'load',
-        spec: { ...spec, geometry: geometry(spec) },
+        spec: { ...spec, geometry: geometry(spec), ...(isFno(spec) ? { kept: keptModes(spec) } : {}) },
+        // An FNO layer's equivalent kernel is image-sized: the worker makes it from the weights when
+        // spatial-equivalent asks for it, rather than receiving H·W·in·out floats it may never use.
         data: {
           input: encodeFloats(data.input),
-          kernel: encodeFloats(data.kernel),
+          ...(data.modeWeights
+            ? { modeWeights: encodeFloats(data.modeWeights) }
+            : { kernel: encodeFloats(data.kernel) }),
           spatialKernel: encodeFloats(data.spatialKernel),
         },
         device: this.torchDevice,
