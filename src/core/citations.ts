@@ -21,6 +21,11 @@ export const DOCS = {
   kernelPerCall: `${FFT}#slow-7-kernel-per-call`,
   rulesOfThumb: `${FFT}#rules-of-thumb`,
   roofline: `${FFT}#roofline`,
+  fnoTransforms: `${FFT}#fno-partial-transforms`,
+  fnoEinsum: `${FFT}#fno-einsum`,
+  fnoZeroBuffer: `${FFT}#fno-zero-buffer`,
+  fnoHalf: `${FFT}#fno-half-precision`,
+  fnoModes: `${FFT}#fno-modes`,
   kernelCoverage: 'docs/engines.md#kernel-coverage',
   timing: 'docs/engines.md#timing',
   probe: 'docs/engines.md#probe',
@@ -30,6 +35,7 @@ export const PAPERS = {
   mathieu: 'Mathieu, Henaff & LeCun, "Fast Training of Convolutional Networks through FFTs", arXiv 1312.5851',
   lavinGray: 'Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", arXiv 1509.09308',
   roofline: 'Williams, Waterman & Patterson, "Roofline", CACM 2009',
+  fno: 'Li et al., "Fourier Neural Operator for Parametric Partial Differential Equations", arXiv 2010.08895',
 } as const;
 
 /** The docs sections a rule or hint rests on, then the paper: "docs/…#a, docs/…#b; Mathieu et al. …". */

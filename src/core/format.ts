@@ -76,11 +76,18 @@ export function verdict(run: Run): Verdict {
     );
   };
   pair('optimized', 'seed', 'Same function, better formulation');
+  pair('optimized', 'fno', 'Same FNO layer, better formulation');
   pair(
     'optimized',
     'spatial-equivalent',
-    `Same function (${run.spec.kernelH}×${run.spec.kernelW} kernel), spectral vs spatial`,
+    run.spec.layer === 'fno'
+      ? `Same function as a spatial convolution (${run.spec.kernelH}×${run.spec.kernelW} circular kernel)`
+      : `Same function (${run.spec.kernelH}×${run.spec.kernelW} kernel), spectral vs spatial`,
   );
+  if (run.spec.layer === 'fno' && !find(run, 'spatial-equivalent'))
+    lines.push(
+      `Checked against the naive direct convolution with the equivalent ${run.spec.kernelH}×${run.spec.kernelW} kernel (sampled outputs); spatial-equivalent was not run (--variants spatial-equivalent,fno,optimized to measure it).`,
+    );
   const seed = find(run, 'seed');
   const spatial = find(run, 'spatial');
   if (seed?.layerMs && spatial && ok.includes(seed) && ok.includes(spatial)) {

@@ -14,7 +14,8 @@ import { formatBytes } from './memory';
 import type { DeviceProfile } from './model';
 import { predict } from './predict';
 import type { Run, StepResult, VariantResult } from './run';
-import { geometry } from './spec';
+import { geometry, isFno } from './spec';
+import { fnoHints } from './fno-model';
 
 const MATHIEU = 'Mathieu, Henaff & LeCun, arXiv 1312.5851';
 
@@ -421,6 +422,17 @@ export function rankHints(hints: Hint[]): Hint[] {
 }
 
 export function hintsFor(run: Run, extra: { analysis?: Analysis; device?: DeviceProfile; sweep?: Sweep } = {}): Hint[] {
+  if (isFno(run.spec)) {
+    // The seed's rules (kernel sizes, Conv2D baselines, rfft axes, circular wrap-around) do not apply to an
+    // FNO layer: periodic is intended and there is no spatial kernel. Its own rules, plus the roofline ones.
+    const analysis = extra.analysis ?? run.analysis;
+    const device = extra.device ?? analysis?.device;
+    const v = (n: string) => run.variants.find((x) => x.name === n);
+    const generic = [memoryBound, overheadBound]
+      .map((r) => r({ run, analysis, device, sweep: undefined, v }))
+      .filter((h): h is Hint => !!h);
+    return rankHints([...fnoHints(run, { analysis, device }), ...generic]);
+  }
   const ctx: Ctx = {
     run,
     analysis: extra.analysis ?? run.analysis,
