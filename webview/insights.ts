@@ -4,8 +4,9 @@
  * Clean SVG from validated data; text is always set as text.
  */
 import { measuredCrossoverText } from '../src/core/sweep';
+import { fnoAgreement, fnoCrossoverText } from '../src/core/fno-model';
 import { fmtMs } from '../src/core/format';
-import type { Analysis, Hint, StepAnalysis, Sweep } from '../src/core/insight-schema';
+import type { Analysis, FnoSweep, Hint, StepAnalysis, Sweep } from '../src/core/insight-schema';
 import { formatBytes } from '../src/core/memory';
 import { KIND_LABEL } from '../src/core/model';
 import { h, s, tip } from './dom';
@@ -496,5 +497,100 @@ export function renderSweepOnly(sw: Sweep, root: HTMLElement): void {
       ),
     ),
     sweepSection(sw),
+  );
+}
+
+/** An FNO modes sweep: fno (as written) vs optimized per grid and modes, measured and modelled, with the crossover. */
+export function fnoSweepSection(sw: FnoSweep): HTMLElement {
+  const rows = sw.cells.map((c) =>
+    h(
+      'tr',
+      { class: c.measuredWinner && c.measuredWinner !== c.predictedWinner ? 'miss' : '' },
+      h('td', {}, `${c.height}×${c.width}`),
+      h('td', { class: 'num' }, String(c.modes)),
+      h('td', { class: 'num' }, c.fnoMs === null ? '—' : fmtMs(c.fnoMs)),
+      h('td', { class: 'num' }, c.optimizedMs === null ? '—' : fmtMs(c.optimizedMs)),
+      h(
+        'td',
+        { class: 'num' },
+        c.fnoMs !== null && c.optimizedMs !== null && c.optimizedMs > 0
+          ? `${(c.fnoMs / c.optimizedMs).toFixed(2)}x`
+          : '—',
+      ),
+      h('td', { class: 'num muted' }, fmtMs(c.predictedFnoMs)),
+      h('td', { class: 'num muted' }, fmtMs(c.predictedOptimizedMs)),
+      h('td', {}, c.measuredWinner ?? '—'),
+      h('td', {}, c.predictedWinner),
+      h('td', { class: 'muted' }, c.note ?? ''),
+    ),
+  );
+  const a = fnoAgreement(sw);
+  return h(
+    'section',
+    { class: 'card sweep-card', id: 'fno-sweep' },
+    h('h2', {}, 'Which formulation wins: FNO modes sweep'),
+    h(
+      'p',
+      { class: 'muted' },
+      `The layer as written (fno: full rfft2, einsum per corner, zero-filled out_ft) vs optimized (partial transforms, one batched GEMM), batch ${sw.base.batch}, ${sw.base.inChannels}→${sw.base.outChannels} channels, ${sw.base.modesConvention} modes; ${sw.engine}/${sw.backend}; ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell, end-to-end medians.${a.measured ? ` The model picked the measured winner in ${a.agree} of ${a.measured} cells.` : ''}${sw.status !== 'ok' ? ` Sweep ${sw.status}: the finished cells are shown.` : ''}`,
+    ),
+    h(
+      'p',
+      {},
+      ...sw.crossovers.map((x) =>
+        h(
+          'span',
+          { class: 'crossover-note' },
+          `${x.height}×${x.width}: ${fnoCrossoverText(sw, x)} (model: ${x.predicted === null ? 'optimized throughout' : `fno from modes ${x.predicted}`}). `,
+        ),
+      ),
+    ),
+    h(
+      'table',
+      { class: 'steps' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...[
+            'grid',
+            'modes',
+            'fno',
+            'optimized',
+            'speed-up',
+            'model fno',
+            'model optimized',
+            'winner',
+            'model says',
+            '',
+          ].map((c) => h('th', {}, c)),
+        ),
+      ),
+      h('tbody', {}, ...rows),
+    ),
+  );
+}
+
+/** `fconv sweep --layer fno`'s page: the modes sweep alone. */
+export function renderFnoSweepOnly(sw: FnoSweep, root: HTMLElement): void {
+  root.replaceChildren(
+    h(
+      'header',
+      { class: 'report-header' },
+      h(
+        'div',
+        { class: 'title-row' },
+        h('h1', {}, 'Fourier Conv FNO Sweep'),
+        h('span', { class: `badge status-${sw.status}` }, sw.status === 'ok' ? 'done' : sw.status),
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        `Engine ${sw.engine}/${sw.backend} — ${sw.device} · ${new Date(sw.createdAt).toLocaleString()} · ${fmtMs(sw.wallMs)}`,
+      ),
+    ),
+    fnoSweepSection(sw),
   );
 }

@@ -5,8 +5,8 @@
 import { parseRun } from '../src/core/run';
 import { h } from './dom';
 import { bootPanel } from './panel';
-import { sweepSchema } from '../src/core/insight-schema';
-import { renderSweepOnly } from './insights';
+import { fnoSweepSchema, sweepSchema } from '../src/core/insight-schema';
+import { renderFnoSweepOnly, renderSweepOnly } from './insights';
 import { renderReport } from './report';
 import { enginesCompareSchema } from '../src/core/engines-compare';
 import { renderEngines } from './engines';
@@ -28,6 +28,8 @@ function boot(): void {
     const doc = JSON.parse(data.textContent) as unknown;
     if (doc && typeof doc === 'object' && 'sweep' in doc && !('schemaVersion' in doc)) {
       renderSweepOnly(sweepSchema.parse((doc as { sweep: unknown }).sweep), root);
+    } else if (doc && typeof doc === 'object' && 'fnoSweep' in doc && !('schemaVersion' in doc)) {
+      renderFnoSweepOnly(fnoSweepSchema.parse((doc as { fnoSweep: unknown }).fnoSweep), root);
     } else if (doc && typeof doc === 'object' && 'engines' in doc && !('schemaVersion' in doc)) {
       renderEngines(enginesCompareSchema.parse((doc as { engines: unknown }).engines), root);
     } else renderReport(parseRun(doc), root);

@@ -8,7 +8,7 @@ import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '..
 import { describeSpec } from '../src/core/spec';
 import { type StepCategory, categoryOf } from '../src/core/variants/step';
 import { h, s, tip } from './dom';
-import { analysisSection, hintsSection, sweepSection } from './insights';
+import { analysisSection, fnoSweepSection, hintsSection, sweepSection } from './insights';
 
 /** The colour groups of the timelines and tables. */
 export type ColourGroup = 'transform' | 'transpose' | 'product' | 'conv' | 'pad' | 'other';
@@ -480,6 +480,7 @@ export function renderReport(run: Run, root: HTMLElement): void {
     ...[algorithmTables(run)].filter((x): x is HTMLElement => x !== null),
     ...(run.hints?.length ? [hintsSection(run.hints, engineLabel(run))] : []),
     ...(run.sweep ? [sweepSection(run.sweep)] : []),
+    ...(run.fnoSweep ? [fnoSweepSection(run.fnoSweep)] : []),
     ...(run.analysis ? [analysisSection(run.analysis)] : []),
     ...run.variants.map(stepTable),
     correctness(run),

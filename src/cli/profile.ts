@@ -1,7 +1,8 @@
 /** `fconv profile`: the four variants on one spec, checked against each other, every step timed, explained. */
 import { withInsights } from '../core/analysis';
 import { engineLabel, formatHints, formatRunText, progressText } from '../core/format';
-import type { Sweep } from '../core/insight-schema';
+import type { FnoSweep, Sweep } from '../core/insight-schema';
+import { DEFAULT_FNO_MODES } from '../core/fno-model';
 import { type Run, defaultVariants } from '../core/run';
 import { UsageError, specFromText } from '../core/spec-input';
 import { sweepKernels } from '../core/sweep';
@@ -26,7 +27,7 @@ import {
   statusLine,
   version,
 } from './shared';
-import { sweepWith } from './sweep';
+import { fnoSweepWith, sweepWith } from './sweep';
 
 export interface ProfileFlags extends RunFlags {
   variants?: string;
@@ -145,13 +146,20 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
         if (tty) status.clear();
         io.err(`fconv: ${note}\n`);
         let sweep: Sweep | undefined;
-        if (flags.sweep) {
+        let fnoSweep: FnoSweep | undefined;
+        if (flags.sweep && spec.layer === 'fno') {
+          const modes = [...DEFAULT_FNO_MODES];
+          const grids = [{ height: spec.height, width: spec.width }];
+          const opts = { modes, grids, engine: choice, warmup: 1, reps: 3, seed, maxMemoryBytes, device };
+          fnoSweep = await fnoSweepWith(client, spec, opts, io, tty, cancel.signal);
+        } else if (flags.sweep) {
           const channels = [{ inChannels: spec.inChannels, outChannels: spec.outChannels }];
           const kernels = sweepKernels(spec);
           const opts = { kernels, channels, engine: choice, warmup: 1, reps: 3, seed, maxMemoryBytes, device };
           sweep = await sweepWith(client, spec, opts, io, tty, cancel.signal);
         }
         full = withInsights(run, device, sweep);
+        if (fnoSweep) full = { ...full, fnoSweep };
       } catch (e) {
         if (!(e instanceof WorkerError)) throw e;
         if (tty) status.clear();

@@ -5,10 +5,11 @@
  * cells. Used by `fconv sweep` and the panel's "Sweep kernel sizes".
  */
 import { pipelineOf } from '../core/variants/step';
-import type { Sweep, SweepCell } from '../core/insight-schema';
+import type { FnoSweep, FnoSweepCell, Sweep, SweepCell } from '../core/insight-schema';
+import { fnoCrossovers, predictFno, sweepModes } from '../core/fno-model';
 import type { DeviceProfile } from '../core/model';
 import { predict } from '../core/predict';
-import type { LayerSpec } from '../core/spec';
+import { type LayerSpec, fnoSpec } from '../core/spec';
 import { cellSpec, crossovers } from '../core/sweep';
 import type { RunOptions } from '../protocol/worker-protocol';
 import { type WorkerClient, WorkerError } from './client';
@@ -121,6 +122,125 @@ export async function runSweep(
     cells,
     crossover: cross[0] ?? null,
     crossovers: cross,
+    wallMs: Date.now() - started,
+  };
+}
+
+export interface FnoSweepOptions {
+  modes: number[];
+  grids: Array<{ height: number; width: number }>;
+  run: Omit<RunOptions, 'variants'>;
+  device: DeviceProfile;
+}
+
+/**
+ * An FNO modes sweep: for each grid and modes value, the layer as written (`fno`) against `optimized`,
+ * measured, with the model's prediction beside each. Cancel keeps the finished cells.
+ */
+export async function runFnoSweep(
+  client: WorkerClient,
+  base: LayerSpec,
+  o: FnoSweepOptions,
+  h: {
+    signal?: AbortSignal;
+    onProgress?: (p: { cell: number; cells: number; detail: string }) => void;
+    onCell?: (c: FnoSweepCell) => void;
+  } = {},
+): Promise<FnoSweep> {
+  const started = Date.now();
+  const convention = base.modesConvention ?? 'corners';
+  const todo = o.grids.flatMap((g) => sweepModes(o.modes, g.height, g.width, convention).map((m) => ({ ...g, m })));
+  const cells: FnoSweepCell[] = [];
+  let status: FnoSweep['status'] = 'ok';
+  let failure: string | undefined;
+  let engine = 'unknown',
+    backend = o.device.probe?.backend ?? 'unknown',
+    device = o.device.name;
+  for (let i = 0; i < todo.length; i++) {
+    const { height, width, m } = todo[i]!;
+    const spec = fnoSpec({ ...base, height, width, modes: [m, m], modesConvention: convention });
+    const pipeline = engine === 'torch' ? `torch-${backend}` : backend;
+    const pred = predictFno(spec, o.device, pipeline === 'unknown' ? 'wasm' : pipeline);
+    const cell: FnoSweepCell = {
+      height,
+      width,
+      modes: m,
+      fnoMs: null,
+      optimizedMs: null,
+      predictedFnoMs: pred.fnoMs,
+      predictedOptimizedMs: pred.optimizedMs,
+      predictedWinner: pred.winner,
+      measuredWinner: null,
+    };
+    if (status === 'ok' && h.signal?.aborted) status = 'cancelled';
+    if (status !== 'ok') {
+      cell.note = status === 'cancelled' ? 'not run (cancelled)' : 'not run (the sweep failed)';
+      cells.push(cell);
+      continue;
+    }
+    try {
+      const run = await client.run(
+        spec,
+        { ...o.run, variants: ['fno', 'optimized'] },
+        {
+          signal: h.signal,
+          onEngine: (info) => {
+            engine = info.engine;
+            backend = info.backend;
+            device = info.device;
+          },
+          onProgress: (p) =>
+            h.onProgress?.({
+              cell: i,
+              cells: todo.length,
+              detail: `${height}×${width}, modes ${m}: ${p.variant} ${p.phase}`,
+            }),
+        },
+      );
+      // The first cell's prediction was made before the engine was known: price it again on its pipeline.
+      const again = predictFno(spec, o.device, pipelineOf(run));
+      Object.assign(cell, {
+        predictedFnoMs: again.fnoMs,
+        predictedOptimizedMs: again.optimizedMs,
+        predictedWinner: again.winner,
+      });
+      const a = run.variants.find((v) => v.name === 'fno');
+      const b = run.variants.find((v) => v.name === 'optimized');
+      if (run.status === 'cancelled') status = 'cancelled';
+      if (a && b && run.status !== 'cancelled') {
+        cell.fnoMs = a.totalMs.median;
+        cell.optimizedMs = b.totalMs.median;
+        cell.measuredWinner = b.totalMs.median < a.totalMs.median ? 'optimized' : 'fno';
+        if (!a.correct || !b.correct) cell.note = 'a variant did not match its reference';
+      } else
+        cell.note =
+          run.status === 'cancelled' ? 'cancelled during this cell' : `incomplete: ${run.failure ?? 'no result'}`;
+    } catch (e) {
+      status = 'failed';
+      failure = e instanceof Error ? e.message : String(e);
+      cell.note = `failed: ${failure}`;
+    }
+    cells.push(cell);
+    h.onCell?.(cell);
+  }
+  return {
+    status,
+    ...(failure ? { failure } : {}),
+    createdAt: new Date(started).toISOString(),
+    engine,
+    backend,
+    device,
+    base: {
+      batch: base.batch,
+      inChannels: base.inChannels,
+      outChannels: base.outChannels,
+      modesConvention: convention,
+    },
+    grids: o.grids,
+    modes: o.modes,
+    settings: { warmup: o.run.warmup, reps: o.run.reps },
+    cells,
+    crossovers: fnoCrossovers(cells, o.grids),
     wallMs: Date.now() - started,
   };
 }

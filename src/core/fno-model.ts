@@ -6,7 +6,7 @@
  */
 import { cite } from './citations';
 import { fmtMs, fmtRatio } from './format';
-import type { Analysis, Hint } from './insight-schema';
+import type { Analysis, FnoCrossover, FnoSweep, FnoSweepCell, Hint } from './insight-schema';
 import { formatBytes } from './memory';
 import { type DeviceProfile, estimateStep, ratesFor } from './model';
 import type { Run, StepResult, VariantResult } from './run';
@@ -188,12 +188,7 @@ const zeroBuffer: FnoRule = ({ run, v }) => {
     title: `out_ft: ${formatBytes(bytes)} allocated and zeroed per call, ${(100 * (1 - count / (H * V))).toFixed(0)} % of it stays zero`,
     evidence: `zeros(out_ft) ${fmtMs(z.median)} + slice-assignment ${fmtMs(a.median)} = ${fmtMs(both)} of fno's ${fmtMs(fno.totalMs.median)} (${((100 * both) / fno.totalMs.median).toFixed(0)} %); the irfft2 that follows then transforms all ${H}×${V} modes, zeros included.`,
     suggestion: `Skip the full-size buffer: with partial inverse transforms only a (batch, out, ${H}, kept columns) buffer is needed, and irfft(…, n=${W}) pads the columns itself. In inference you can also keep one out_ft per batch size (a buffer): the modes outside the kept blocks stay zero, so each call only writes the blocks.`,
-    expectedGain: gain(
-      both,
-      null,
-      'measured',
-      `up to ${fmtMs(both)} per call (the zero-fill and the assignment)`,
-    ),
+    expectedGain: gain(both, null, 'measured', `up to ${fmtMs(both)} per call (the zero-fill and the assignment)`),
     source: cite(['fnoZeroBuffer'], 'fno'),
   };
 };
@@ -251,4 +246,108 @@ export function fnoHints(run: Run, extra: { analysis?: Analysis; device?: Device
     v: (n) => run.variants.find((x) => x.name === n),
   };
   return FNO_RULES.map((r) => r(ctx)).filter((h): h is Hint => !!h);
+}
+
+// ------------------------------------------------------------------------------------------------
+// The modes sweep
+
+export const DEFAULT_FNO_MODES = [4, 8, 12, 16, 24, 32] as const;
+
+/** The largest modes a grid allows in a convention. */
+export function maxModes(height: number, width: number, convention: 'corners' | 'centered' = 'corners'): number {
+  return convention === 'corners'
+    ? Math.min(Math.floor(height / 2), Math.floor(width / 2) + 1)
+    : Math.min(height, width);
+}
+
+/** The swept modes of one grid: the list clipped to what the grid allows. */
+export function sweepModes(
+  modes: readonly number[],
+  height: number,
+  width: number,
+  convention: 'corners' | 'centered',
+): number[] {
+  const max = maxModes(height, width, convention);
+  return [...new Set(modes.filter((m) => m >= 1 && m <= max))].sort((a, b) => a - b);
+}
+
+/** "32,64" or "64x64,128x96" → grids. */
+export function parseGrids(text: string): Array<{ height: number; width: number }> {
+  return text.split(',').map((g) => {
+    const m = /^\s*(\d+)(?:\s*[x×]\s*(\d+))?\s*$/.exec(g);
+    if (!m || Number(m[1]) < 2 || (m[2] !== undefined && Number(m[2]) < 2))
+      throw new Error(`grids must be sizes like 64 or 64x128, at least 2, got "${g.trim()}"`);
+    return { height: Number(m[1]), width: Number(m[2] ?? m[1]) };
+  });
+}
+
+export function parseModesList(text: string): number[] {
+  return text.split(',').map((t) => {
+    const v = t.trim();
+    if (!/^\d+$/.test(v) || Number(v) < 1)
+      throw new Error(`modes must be positive whole numbers like 4,8,12, got "${v}"`);
+    return Number(v);
+  });
+}
+
+function fnoCrossoverOf(cells: FnoSweepCell[], winner: (c: FnoSweepCell) => 'fno' | 'optimized' | null): number | null {
+  const sorted = cells.filter((c) => winner(c) !== null).sort((a, b) => a.modes - b.modes);
+  let m: number | null = null;
+  for (let i = sorted.length - 1; i >= 0; i--) {
+    if (winner(sorted[i]!) === 'fno') m = sorted[i]!.modes;
+    else break;
+  }
+  return m;
+}
+
+export function fnoCrossovers(cells: FnoSweepCell[], grids: Array<{ height: number; width: number }>): FnoCrossover[] {
+  return grids.map((g) => {
+    const mine = cells.filter((c) => c.height === g.height && c.width === g.width);
+    return {
+      ...g,
+      measured: fnoCrossoverOf(mine, (c) => c.measuredWinner),
+      predicted: fnoCrossoverOf(mine, (c) => c.predictedWinner),
+    };
+  });
+}
+
+/** How often the model picked the measured winner of a modes sweep. */
+export function fnoAgreement(sw: Pick<FnoSweep, 'cells'>): { agree: number; measured: number } {
+  const done = sw.cells.filter((c) => c.measuredWinner);
+  return { agree: done.filter((c) => c.predictedWinner === c.measuredWinner).length, measured: done.length };
+}
+
+/** The crossover of one grid in words. */
+export function fnoCrossoverText(sw: Pick<FnoSweep, 'cells' | 'modes'>, x: FnoCrossover): string {
+  const mine = sw.cells.filter((c) => c.height === x.height && c.width === x.width && c.measuredWinner);
+  if (!mine.length) return 'not measured';
+  if (x.measured === null)
+    return `optimized wins at every measured modes value (${mine.map((c) => c.modes).join(', ')})`;
+  const below = mine.filter((c) => c.modes < x.measured!);
+  return below.length
+    ? `optimized wins up to modes ${Math.max(...below.map((c) => c.modes))}, the layer as written from modes ${x.measured}`
+    : `the layer as written wins at every measured modes value`;
+}
+
+export function formatFnoSweepText(sw: FnoSweep): string {
+  const out: string[] = [];
+  const ms = (v: number | null) => (v === null ? '—' : fmtMs(v));
+  out.push(
+    `FNO modes sweep — batch ${sw.base.batch}, ${sw.base.inChannels}→${sw.base.outChannels} channels, ${sw.base.modesConvention} modes, on ${sw.engine}/${sw.backend} (${sw.device}); ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell`,
+  );
+  out.push('  grid      modes        fno  optimized   model fno / optimized    winner (measured / model)');
+  for (const c of sw.cells)
+    out.push(
+      `  ${`${c.height}×${c.width}`.padEnd(8)} ${String(c.modes).padStart(5)} ${ms(c.fnoMs).padStart(10)} ${ms(c.optimizedMs).padStart(10)}   ${`${fmtMs(c.predictedFnoMs)} / ${fmtMs(c.predictedOptimizedMs)}`.padEnd(22)} ${c.measuredWinner ?? '—'} / ${c.predictedWinner}${c.note ? ` — ${c.note}` : ''}`,
+    );
+  for (const x of sw.crossovers)
+    out.push(
+      `Crossover on ${x.height}×${x.width}: ${fnoCrossoverText(sw, x)}; by the model: ${x.predicted === null ? 'optimized throughout' : `fno from modes ${x.predicted}`}.`,
+    );
+  const a = fnoAgreement(sw);
+  if (a.measured)
+    out.push(
+      `Model picked the measured winner in ${a.agree} of ${a.measured} cells (${Math.round((100 * a.agree) / a.measured)} %).`,
+    );
+  return out.join('\n');
 }

@@ -116,6 +116,53 @@ export const sweepSchema = z.object({
   wallMs: z.number().nonnegative(),
 });
 
+/** One cell of an FNO modes sweep: the layer as written against the optimized formulation. */
+export const fnoSweepCellSchema = z.object({
+  height: z.number().int().positive(),
+  width: z.number().int().positive(),
+  modes: z.number().int().positive(),
+  fnoMs: z.number().nonnegative().nullable(),
+  optimizedMs: z.number().nonnegative().nullable(),
+  predictedFnoMs: z.number().nonnegative(),
+  predictedOptimizedMs: z.number().nonnegative(),
+  predictedWinner: z.enum(['fno', 'optimized']),
+  measuredWinner: z.enum(['fno', 'optimized']).nullable(),
+  note: z.string().optional(),
+});
+
+export const fnoCrossoverSchema = z.object({
+  height: z.number().int().positive(),
+  width: z.number().int().positive(),
+  /** Smallest swept modes from which the layer as written stays faster; null if optimized wins throughout. */
+  measured: z.number().int().positive().nullable(),
+  predicted: z.number().int().positive().nullable(),
+});
+
+/** A sweep over modes (and grid sizes) of an FNO layer: where the formulations cross over. */
+export const fnoSweepSchema = z.object({
+  status: z.enum(['ok', 'cancelled', 'failed']),
+  failure: z.string().optional(),
+  createdAt: z.string(),
+  engine: z.string(),
+  backend: z.string(),
+  device: z.string(),
+  base: z.object({
+    batch: z.number().int().positive(),
+    inChannels: z.number().int().positive(),
+    outChannels: z.number().int().positive(),
+    modesConvention: z.enum(['corners', 'centered']),
+  }),
+  grids: z.array(z.object({ height: z.number().int().positive(), width: z.number().int().positive() })),
+  modes: z.array(z.number().int().positive()),
+  settings: z.object({ warmup: z.number().int().nonnegative(), reps: z.number().int().positive() }),
+  cells: z.array(fnoSweepCellSchema),
+  crossovers: z.array(fnoCrossoverSchema),
+  wallMs: z.number().nonnegative(),
+});
+export type FnoSweep = z.infer<typeof fnoSweepSchema>;
+export type FnoSweepCell = z.infer<typeof fnoSweepCellSchema>;
+export type FnoCrossover = z.infer<typeof fnoCrossoverSchema>;
+
 export type StepAnalysis = z.infer<typeof stepAnalysisSchema>;
 export type Analysis = z.infer<typeof analysisSchema>;
 export type Hint = z.infer<typeof hintSchema>;

@@ -3,7 +3,7 @@
  * report.json → webview). Versioned zod schema; types are inferred from it. Host-free.
  */
 import { z } from 'zod';
-import { analysisSchema, hintSchema, sweepSchema } from './insight-schema';
+import { analysisSchema, fnoSweepSchema, hintSchema, sweepSchema } from './insight-schema';
 import { STEP_KINDS } from './model';
 import { LAYER_KINDS, type LayerKind, MODES_CONVENTIONS, type ModesConvention } from './spec';
 import { STEP_CATEGORIES } from './variants/step';
@@ -181,6 +181,8 @@ export const runSchema = z.object({
   hints: z.array(hintSchema).optional(),
   /** Kernel-size sweep of spatial-equivalent vs optimized on the same base layer, when one was run. */
   sweep: sweepSchema.optional(),
+  /** FNO layers: the modes sweep of fno vs optimized, when one was run. */
+  fnoSweep: fnoSweepSchema.optional(),
 });
 
 export type Stat = z.infer<typeof stat>;

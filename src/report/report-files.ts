@@ -1,7 +1,7 @@
 /** Writes a run's three files: report.json (the schema), trace.json (Chrome trace), report.html (standalone). */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Sweep, sweepSchema } from '../core/insight-schema';
+import { type FnoSweep, type Sweep, fnoSweepSchema, sweepSchema } from '../core/insight-schema';
 import { type Run, runSchema } from '../core/run';
 import { toChromeTrace } from '../core/trace';
 import { makeDirs, writeAtomic } from '../platform/files';
@@ -77,6 +77,24 @@ export function writeSweepReport(sweep: Sweep, outDir: string): { json: string; 
   writeAtomic(
     files.html,
     htmlPage(`Fourier Conv sweep — batch ${sweep.base.batch}, ${sweep.base.height}×${sweep.base.width}`, { sweep }),
+  );
+  return files;
+}
+
+/** An FNO modes sweep as fno-sweep.json and fno-sweep.html. */
+export function writeFnoSweepReport(sweep: FnoSweep, outDir: string): { json: string; html: string } {
+  fnoSweepSchema.parse(sweep);
+  makeDirs(outDir);
+  const files = { json: path.join(outDir, 'fno-sweep.json'), html: path.join(outDir, 'fno-sweep.html') };
+  writeAtomic(files.json, `${JSON.stringify(sweep, null, 2)}\n`);
+  writeAtomic(
+    files.html,
+    htmlPage(
+      `Fourier Conv FNO modes sweep — batch ${sweep.base.batch}, ${sweep.base.inChannels}→${sweep.base.outChannels}`,
+      {
+        fnoSweep: sweep,
+      },
+    ),
   );
   return files;
 }
