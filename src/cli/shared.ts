@@ -6,6 +6,7 @@ import { type Command, Option } from 'commander';
 import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
 import { VARIANT_NAMES, type VariantName, variantsOf } from '../core/run';
 import type { LayerKind } from '../core/spec';
+import { PRESETS } from '../core/presets';
 import type { LayerSpec } from '../core/spec';
 import { UsageError, parseWhole } from '../core/spec-input';
 import { makeDirs } from '../platform/files';
@@ -35,6 +36,7 @@ export interface SpecFlags {
   layer?: string;
   modes?: string;
   modesConvention?: string;
+  preset?: string;
 }
 export interface EngineFlags {
   engine: string;
@@ -182,6 +184,7 @@ export function statusLine(io: CliIo): { show: (line: string) => void; clear: ()
 
 export function addSpecOptions(cmd: Command): Command {
   return cmd
+    .option('--preset <id>', `a whole spec by name: ${PRESETS.map((p) => p.id).join(', ')}`)
     .option('--batch <n>', 'batch size (default 32)')
     .option('--height <n>', 'image height (default 28)')
     .option('--width <n>', 'image width (default 28)')

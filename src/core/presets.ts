@@ -2,7 +2,7 @@
  * The layers the extension offers before anything is typed: the seed's case and the shapes people
  * most often ask about. Host-free; the QuickPick and the tests read the same list.
  */
-import { DEFAULT_SPEC, type LayerSpec, describeSpec } from './spec';
+import { DEFAULT_SPEC, type LayerSpec, describeSpec, fnoSpec } from './spec';
 
 export interface Preset {
   id: string;
@@ -70,6 +70,20 @@ export const PRESETS: readonly Preset[] = [
       spatialKernel: 7,
       padding: 'same',
     },
+  },
+  {
+    id: 'fno-64',
+    label: 'FNO 2-D, 64 × 64, width 32, modes 12',
+    detail:
+      'A Fourier Neural Operator spectral convolution as the original code writes it: batch 20, 32 → 32 channels, 12 modes per corner (24 × 12 coefficients).',
+    spec: fnoSpec({ batch: 20, height: 64, width: 64, inChannels: 32, outChannels: 32, modes: [12, 12] }),
+  },
+  {
+    id: 'fno-128',
+    label: 'FNO 2-D, 128 × 128, width 32, modes 16',
+    detail:
+      'The same layer on a finer grid: batch 8, 32 → 32 channels, 16 modes per corner — the kept fraction of the spectrum shrinks.',
+    spec: fnoSpec({ batch: 8, height: 128, width: 128, inChannels: 32, outChannels: 32, modes: [16, 16] }),
   },
 ];
 

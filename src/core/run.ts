@@ -26,6 +26,25 @@ export const DEFAULT_REPS = 10;
 export const VARIANT_NAMES = ['spatial', 'spatial-equivalent', 'seed', 'fno', 'optimized'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
+/**
+ * The variants of a configured list (the extension's `variants` setting) that a spec's layer has. An
+ * FNO layer's spatial-equivalent runs only when its image-sized convolution is cheap (≤ 5 GFLOP), else
+ * its spectral variants are checked against the naive convolution; a list with none left gives the layer's
+ * default variants.
+ */
+export function variantsForSpec(
+  spec: { layer?: LayerKind; batch: number; height: number; width: number; inChannels: number; outChannels: number },
+  chosen: readonly VariantName[],
+): VariantName[] {
+  const have = variantsOf(spec.layer);
+  let out = chosen.filter((v) => have.includes(v));
+  if (spec.layer === 'fno') {
+    const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co } = spec;
+    if (2 * B * H * W * Ci * Co * H * W > 5e9) out = out.filter((v) => v !== 'spatial-equivalent');
+  }
+  return out.some((v) => v !== 'spatial-equivalent') ? out : defaultVariants(spec.layer);
+}
+
 /** The variants a layer kind has: the seed's layer has no `fno`, an FNO layer no `seed` and no 3×3 `spatial`. */
 export function variantsOf(layer: LayerKind | undefined): readonly VariantName[] {
   return layer === 'fno'

@@ -16,6 +16,7 @@ import {
   fnoSpec,
   specProblems,
 } from './spec';
+import { PRESETS, presetById } from './presets';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -78,6 +79,7 @@ export interface SpecText {
   layer?: string;
   modes?: string;
   modesConvention?: string;
+  preset?: string;
 }
 
 /** The FNO presets' shape when only --layer fno is given: 64×64, width 32, modes 12 per corner, batch 20. */
@@ -165,6 +167,30 @@ export function parseLayout(text: string): Layout {
 
 /** Builds and validates a spec; defaults are the seed's MNIST case. Throws UsageError. */
 export function specFromText(t: SpecText): LayerSpec {
+  if (t.preset !== undefined) {
+    const p = presetById(t.preset.trim());
+    if (!p) throw new UsageError(`unknown preset "${t.preset}" (choose from ${PRESETS.map((x) => x.id).join(', ')})`);
+    const keys: Array<keyof SpecText> = [
+      'batch',
+      'height',
+      'width',
+      'in',
+      'out',
+      'kernel',
+      'spatialKernel',
+      'padding',
+      'layout',
+      'layer',
+      'modes',
+      'modesConvention',
+    ];
+    const extra = keys.filter((k) => t[k] !== undefined).map((k) => [k] as const);
+    if (extra.length)
+      throw new UsageError(
+        `--preset gives the whole spec; drop --${extra[0]![0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (or drop --preset)`,
+      );
+    return { ...p.spec };
+  }
   const layer = t.layer !== undefined ? parseLayerKind(t.layer) : 'seed';
   if (layer === 'fno') return fnoFromText(t);
   if (t.modes !== undefined) throw new UsageError('--modes applies to an FNO layer: add --layer fno');

@@ -5,8 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { PRESETS, presetDescription } from '../core/presets';
-import { DEFAULT_SPEC, type LayerSpec, LAYOUTS, PADDINGS, describeSpec, specProblems } from '../core/spec';
-import { parseDimension, parseInputShape, parseKernel } from '../core/spec-input';
+import { DEFAULT_SPEC, type LayerSpec, LAYOUTS, PADDINGS, describeSpec, fnoSpec, specProblems } from '../core/spec';
+import { FNO_DEFAULTS, parseDimension, parseInputShape, parseKernel, parseModes } from '../core/spec-input';
 
 type PresetItem = vscode.QuickPickItem & { spec?: LayerSpec; custom?: boolean; presetId: string };
 
@@ -106,7 +106,63 @@ const PADDING_DETAIL: Record<string, string> = {
 };
 
 /** The Custom… sequence; `known` fields are kept and not asked. Undefined when the user escapes. */
+/** An FNO layer from "Profile this layer": ask for the grid, channels and modes the code did not state. */
+async function askFno(known: Partial<LayerSpec>): Promise<LayerSpec | undefined> {
+  const d = FNO_DEFAULTS;
+  const s = {
+    batch: known.batch ?? d.batch,
+    height: known.height ?? d.height,
+    width: known.width ?? d.width,
+    inChannels: known.inChannels ?? d.inChannels,
+    outChannels: known.outChannels ?? d.outChannels,
+    modes: known.modes ?? d.modes,
+    modesConvention: known.modesConvention ?? 'corners',
+  };
+  const askShape = [known.batch, known.height, known.width, known.inChannels].some((v) => v === undefined);
+  const askOut = known.outChannels === undefined;
+  const askModes = known.modes === undefined;
+  const total = [askShape, askOut, askModes].filter(Boolean).length;
+  let step = 0;
+  if (askShape) {
+    const t = await inputBox(++step, total, {
+      prompt: 'FNO input: batch × height × width × in-channels (the layer runs NCHW)',
+      value: `${s.batch}×${s.height}×${s.width}×${s.inChannels}`,
+      validate: (x) => messageOf(() => parseInputShape(x)),
+    });
+    if (t === undefined) return undefined;
+    Object.assign(s, parseInputShape(t));
+  }
+  if (askOut) {
+    const t = await inputBox(++step, total, {
+      prompt: 'Out channels (the FNO width)',
+      value: String(s.outChannels),
+      validate: (x) => messageOf(() => parseDimension(x, 'out channels')),
+    });
+    if (t === undefined) return undefined;
+    s.outChannels = parseDimension(t, 'out channels');
+  }
+  if (askModes) {
+    const t = await inputBox(++step, total, {
+      prompt: `Modes kept (${s.modesConvention === 'centered' ? 'n_modes, centred' : 'per corner, as modes1, modes2'}): N or ROWS,COLS`,
+      value: `${s.modes[0]},${s.modes[1]}`,
+      validate: (x) =>
+        messageOf(() => {
+          const spec = fnoSpec({ ...s, modes: parseModes(x) });
+          const p = specProblems(spec);
+          if (p.length) throw new Error(p[0]);
+        }),
+    });
+    if (t === undefined) return undefined;
+    s.modes = parseModes(t);
+  }
+  const spec = fnoSpec(s);
+  const p = specProblems(spec);
+  if (p.length) throw new Error(p[0]);
+  return spec;
+}
+
 export async function askCustom(known: Partial<LayerSpec>, start: LayerSpec): Promise<LayerSpec | undefined> {
+  if (known.layer === 'fno') return askFno(known);
   const s: LayerSpec = { ...start, ...known };
   const askShape = [known.batch, known.height, known.width, known.inChannels].some((v) => v === undefined);
   const askOut = known.outChannels === undefined;

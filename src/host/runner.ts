@@ -14,6 +14,7 @@ import type { DeviceProfile } from '../core/model';
 import { deviceFor, needsProbe } from '../client/device-cache';
 import { type SweepOptions, runSweep } from '../client/sweep-runner';
 import type { EngineChoice, ProgressMsg, RunOptions } from '../protocol/worker-protocol';
+import { variantsForSpec } from '../core/run';
 import { progressFraction, progressText } from '../core/format';
 
 export type RunOutcome = { kind: 'done'; run: Run } | { kind: 'error'; error: Error; partial?: Run };
@@ -102,8 +103,9 @@ export class ProfileRunner implements vscode.Disposable {
     this.client.setEnv(env);
   }
 
-  async run(spec: LayerSpec, options: RunOptions, onProgress?: (p: ProgressMsg) => void): Promise<RunOutcome> {
+  async run(spec: LayerSpec, opts: RunOptions, onProgress?: (p: ProgressMsg) => void): Promise<RunOutcome> {
     const log = this.opts.log;
+    const options = { ...opts, variants: variantsForSpec(spec, opts.variants) };
     const outcome = await this.exclusive('Profiling Fourier conv', async (progress, signal): Promise<RunOutcome> => {
       log.info(
         `profile: ${describeSpec(spec)}; engine ${options.engine}, ${options.warmup} warm-up, ${options.reps} reps, variants ${options.variants.join(', ')}`,
