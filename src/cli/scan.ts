@@ -106,7 +106,10 @@ function deviceFrom(name: string | undefined): DeviceProfile | undefined {
   return d;
 }
 
+const FNO_FIELDS = ['batch', 'height', 'width', 'inChannels', 'outChannels', 'modes'] as const;
+
 export function missingFields(site: LayerSite): string[] {
+  if (site.kind === 'fno') return FNO_FIELDS.filter((f) => site.spec[f] === undefined);
   return SPEC_FIELDS.filter((f) => site.spec[f] === undefined);
 }
 
@@ -116,6 +119,8 @@ function specText(site: LayerSite): string {
   if (s.batch) parts.push(`batch ${s.batch}`);
   if (s.height && s.width) parts.push(`${s.height}×${s.width}`);
   if (s.inChannels || s.outChannels) parts.push(`${s.inChannels ?? '?'}→${s.outChannels ?? '?'} channels`);
+  if (site.kind === 'fno') parts.unshift(`${site.dims ?? 2}-D`);
+  if (s.modes) parts.push(`modes ${s.modes[0]}×${s.modes[1]} (${s.modesConvention ?? 'corners'})`);
   if (s.kernelH && s.kernelW) parts.push(`kernel ${s.kernelH}×${s.kernelW}`);
   if (s.spatialKernel && site.kind === 'fourier') parts.push(`vs Conv2D ${s.spatialKernel}×${s.spatialKernel}`);
   if (s.padding) parts.push(s.padding);
@@ -199,6 +204,8 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, 
           spec: l.spec,
           specSources: l.specSources,
           missing: missingFields(l),
+          ...(l.dims !== undefined ? { dims: l.dims } : {}),
+          ...(l.notes?.length ? { notes: l.notes } : {}),
         })),
       })),
       findings: all.map(({ file, f }) => findingJson(file, f)),
@@ -218,7 +225,7 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, 
       }
       for (const l of r.layers)
         io.out(
-          `${r.file}:${l.range.start.line + 1}: layer ${l.kind === 'fourier' ? 'Fourier' : 'Conv2D'} ${l.name}: ${specText(l)}\n`,
+          `${r.file}:${l.range.start.line + 1}: layer ${l.kind === 'fourier' ? 'Fourier' : l.kind === 'fno' ? 'FNO' : 'Conv2D'} ${l.name}: ${specText(l)}\n`,
         );
       if (r.syntaxErrors) io.err(`fconv scan: ${r.file} has syntax errors; findings near them may be missing\n`);
     }

@@ -259,10 +259,24 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
     const lenses: vscode.CodeLens[] = [];
     for (const site of state.result.layers) {
       const range = new vscode.Range(site.range.start.line, 0, site.range.start.line, 0);
+      if (site.kind === 'fno' && site.dims !== 2) {
+        // 1-D and 3-D FNO layers are found and explained, not profiled yet: say so where the lens would be.
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: `$(info) ${site.dims}-D FNO layer: not profiled yet (2-D only)`,
+            tooltip: site.notes?.join('; ') ?? '',
+            command: '',
+          }),
+        );
+        continue;
+      }
       lenses.push(
         new vscode.CodeLens(range, {
           title: '$(pulse) Profile this layer',
-          tooltip: `Profile ${site.name} against the spatial convolution (${describePartial(site)})`,
+          tooltip:
+            site.kind === 'fno'
+              ? `Profile ${site.name} as an FNO layer (as written vs optimized; ${describePartial(site)})`
+              : `Profile ${site.name} against the spatial convolution (${describePartial(site)})`,
           command: PROFILE_LAYER,
           arguments: [{ uri: doc.uri.toString(), site: site.id }],
         }),
@@ -382,6 +396,7 @@ export function describePartial(site: LayerSite): string {
     s.height && s.width && `${s.height}×${s.width}`,
     (s.inChannels || s.outChannels) && `${s.inChannels ?? '?'}→${s.outChannels ?? '?'}`,
     s.kernelH && `kernel ${s.kernelH}×${s.kernelW ?? s.kernelH}`,
+    s.modes && `modes ${s.modes[0]}×${s.modes[1]} (${s.modesConvention ?? 'corners'})`,
   ].filter(Boolean);
   return have.length ? `read from the code: ${have.join(', ')}` : 'nothing read from the code; you will be asked';
 }

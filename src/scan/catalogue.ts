@@ -63,6 +63,18 @@ export const RULES: readonly RuleInfo[] = [
     title: 'would FFT convolution pay for this Conv2D?',
     source: cite(['breakEven', 'rulesOfThumb'], 'mathieu'),
   },
+  {
+    id: 'fno-layer',
+    severity: 'information',
+    title: 'FNO spectral convolution: where its time goes',
+    source: cite(['fnoTransforms', 'fnoEinsum', 'fnoZeroBuffer', 'fnoModes'], 'fno'),
+  },
+  {
+    id: 'torch-rfft-removed',
+    severity: 'warning',
+    title: 'torch.rfft / torch.irfft were removed in PyTorch 1.8',
+    source: 'PyTorch 1.8 release notes (torch.fft module); https://pytorch.org/docs/stable/fft.html',
+  },
 ];
 
 export function ruleInfo(id: RuleId): RuleInfo {

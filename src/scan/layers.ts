@@ -256,6 +256,16 @@ export function findFourierLayers(
     if (!byOwner.has(owner)) byOwner.set(owner, []);
     byOwner.get(owner)!.push(c);
   }
+  // Functions that are a product under another name: a module-level helper whose body is an einsum /
+  // matmul (FNO's compl_mul2d), or a name bound to partial(torch.einsum, "…").
+  const helpers = new Set<string>();
+  for (const f of model.fns)
+    if (!f.cls && /\b(einsum|matmul|bmm)\b/.test(model.text.slice(f.node.startIndex, f.node.endIndex)))
+      helpers.add(f.name);
+  for (const m of model.text.matchAll(
+    /^\s*([A-Za-z_]\w*)\s*=\s*(?:functools\.)?partial\(\s*(?:torch|tl|tensorly|np|numpy)\.einsum/gm,
+  ))
+    helpers.add(m[1]!);
   for (const [owner, ffts] of byOwner) {
     const cls = 'methods' in owner ? owner : undefined;
     const fn = cls ? undefined : (owner as FnInfo);
@@ -269,6 +279,7 @@ export function findFourierLayers(
           (EINSUM.has(c.name) ||
             MATMUL.has(c.name) ||
             MULTIPLY.has(c.name) ||
+            (!c.receiver && helpers.has(c.last)) ||
             (!c.name && PRODUCT_METHODS.has(c.last))) &&
           [...c.args, ...(c.receiver ? [c.receiver] : [])].some((a) => values.isSpectrum(a, c.fn, c.cls)),
       ) ||
@@ -351,8 +362,135 @@ export function findFourierLayers(
       start: ownerStart,
       end: ownerEnd,
     });
+    classifyFno(model, out[out.length - 1]!, facts);
   }
   return out;
+}
+
+/** `NAME = 12` at the top level of a Python file: module constants a constructor call may use. */
+export function moduleConstants(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^([A-Za-z_]\w*)\s*=\s*(\d+)\s*(?:#.*)?$/gm))
+    if (!out.has(m[1]!)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+const MODES_SLICE = /:\s*-?\s*(?:self\.)?(?:\w*modes\w*|m[12]|n_modes\w*)(?:\[\s*-?\d\s*\])?\s*[,\]]/i;
+
+/** The number of axes an FNO's transform spans: from its einsum equation, else its FFT calls. */
+function fnoDims(body: string, ffts: CallInfo[]): number {
+  const eq = /["'](b\w*?),\s*(\w+)\s*->\s*(\w+)["']/.exec(body);
+  if (eq && /^bi/.test(eq[1]!) && eq[1]!.length >= 3 && eq[1]!.length <= 5) return eq[1]!.length - 2;
+  let d = 0;
+  for (const c of ffts) {
+    const dim = c.kwargs.get('dim') ?? c.kwargs.get('axes');
+    const listed = elements(dim)?.length;
+    if (listed) d = Math.max(d, listed);
+    else if (/rfft2|fft2/.test(c.name)) d = Math.max(d, 2);
+    else if (c.name === 'torch.rfft' || c.name === 'torch.fft')
+      d = Math.max(d, intValue(c.args[1] ?? c.kwargs.get('signal_ndim')) ?? 1);
+    else if (/rfftn|fftn/.test(c.name)) d = Math.max(d, /dim\s*=\s*\(?\s*-?3/.test(c.node.text) ? 3 : 2);
+    else d = Math.max(d, 1);
+  }
+  return d || 2;
+}
+
+/**
+ * Marks a Fourier layer as an FNO spectral convolution when its product acts on a mode-truncated slice of
+ * the spectrum (`x_ft[:, :, :self.modes1, :self.modes2]`, a centred `n_modes` slice) — PyTorch code as the
+ * original FNO scripts and neuraloperator write it — and reads its modes, channels and convention from the
+ * constructor call (literals or module constants). Periodic by design: padding circular, NCHW.
+ */
+export function classifyFno(model: SourceModel, layer: FourierLayer, facts: FileFacts): void {
+  const body = model.text.slice(layer.start, layer.end);
+  const torchy = layer.ffts.some((c) => c.name.startsWith('torch'));
+  if (!torchy || !(MODES_SLICE.test(body) || /\bn_modes\b/.test(body))) return;
+  const site = layer.site;
+  const dims = fnoDims(body, layer.ffts);
+  const notes: string[] = [];
+  const legacy = layer.ffts.some((c) => c.name === 'torch.rfft' || c.name === 'torch.fft');
+  if (legacy) notes.push('pre-1.8 torch.rfft API with real-pair [..., 2] spectra: this code fails on PyTorch ≥ 1.8');
+  if (/FactorizedTensor|tltorch|tensorly|\btl\.|factorization\s*=/.test(body))
+    notes.push('factorized weights (tensorly / tltorch): profiled as the dense weights they reconstruct');
+  site.kind = 'fno';
+  site.dims = dims;
+  if (dims !== 2)
+    notes.push(`${dims}-D Fourier layer: fconv profiles 2-D FNO layers only, so this one is not profiled yet`);
+  if (notes.length) site.notes = notes;
+  const { spec, specSources: sources } = site;
+  const put = <K extends keyof typeof spec>(k: K, v: (typeof spec)[K] | undefined, why: string) => {
+    if (v === undefined) return;
+    spec[k] = v;
+    sources[k] = why;
+  };
+  // An FNO has no spatial kernel and is periodic: what the seed's reading put there does not apply.
+  for (const k of ['kernelH', 'kernelW', 'spatialKernel', 'padding'] as const) {
+    delete spec[k];
+    delete sources[k];
+  }
+  const centered = /fftshift|\bn_modes\b/.test(body);
+  put('layer', 'fno', `${site.name}: an einsum / product over a mode-truncated slice of the spectrum`);
+  put(
+    'modesConvention',
+    centered ? 'centered' : 'corners',
+    centered
+      ? 'n_modes / fftshift: modes centred on frequency 0'
+      : 'slices [:modes] (and [-modes:]) of the spectrum: corner blocks',
+  );
+  put('padding', 'circular', 'an FNO layer is periodic by design');
+  put('layout', 'NCHW', 'torch default layout');
+  // Constructor parameters → values at the first instantiation whose arguments resolve.
+  const cls = layer.cls;
+  const init = cls && [...cls.methods.values()].find((m) => m.name === '__init__');
+  if (cls && init) {
+    const params = init.params.filter((p) => p !== 'self');
+    const consts = moduleConstants(model.text);
+    const valueOf = (n: Node | undefined): number | number[] | undefined => {
+      if (!n) return undefined;
+      const v = intValue(n);
+      if (v !== undefined) return v;
+      if (n.type === 'identifier' && consts.has(n.text)) return consts.get(n.text);
+      const el = elements(n)?.map((e) => intValue(e) ?? (e.type === 'identifier' ? consts.get(e.text) : undefined));
+      return el && el.length && el.every((x) => x !== undefined) ? (el as number[]) : undefined;
+    };
+    for (const c of model.calls) {
+      if (c.last !== cls.name || c.receiver) continue;
+      const got = new Map<string, number | number[]>();
+      c.args.forEach((a, i) => {
+        const v = valueOf(a);
+        if (v !== undefined && params[i]) got.set(params[i]!, v);
+      });
+      for (const [k, v] of c.kwargs) {
+        const x = valueOf(v);
+        if (x !== undefined) got.set(k, x);
+      }
+      if (!got.size) continue;
+      const why = (p: string) => `${c.node.text.replace(/\s+/g, ' ').slice(0, 60)} (${line(c.node)}: ${p})`;
+      let m1: number | undefined, m2: number | undefined;
+      for (const [p, v] of got) {
+        const n = typeof v === 'number' ? v : undefined;
+        if (/^(modes?_?1|modes?_?x|m1)$/i.test(p)) m1 = n;
+        else if (/^(modes?_?2|modes?_?y|m2)$/i.test(p)) m2 = n;
+        else if (/^(n_)?modes$/i.test(p)) {
+          if (Array.isArray(v)) [m1, m2] = [v[0], v[v.length - 1]];
+          else m1 = m2 = n;
+        } else if (n !== undefined && IN_NAME.test(p)) put('inChannels', n, why(p));
+        else if (n !== undefined && OUT_NAME.test(p)) put('outChannels', n, why(p));
+        else if (n !== undefined && /^(width|channels|hidden_channels)$/i.test(p)) {
+          if (spec.inChannels === undefined) put('inChannels', n, why(p));
+          if (spec.outChannels === undefined) put('outChannels', n, why(p));
+        }
+      }
+      if (m1 !== undefined && m2 === undefined && dims === 1) m2 = 1;
+      if (m1 !== undefined && m2 !== undefined) put('modes', [m1, m2], why('modes'));
+      break;
+    }
+  }
+  if (spec.height !== undefined && facts.spec.layout === 'NHWC') {
+    // A randn(B, H, W, C)-style input read as channels last does not fit an NCHW layer: leave it to the user.
+    for (const k of ['batch', 'height', 'width', 'inChannels'] as const)
+      if (sources[k] === facts.sources[k]) delete spec[k];
+  }
 }
 
 export function convSite(info: ConvInfo, facts: FileFacts): LayerSite {

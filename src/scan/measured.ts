@@ -78,7 +78,13 @@ function measuredOn(run: Run): string {
 }
 
 /** The CodeLens line under "Profile this layer" after a run: the verdict in one short line. */
-export function measuredSummary(run: Run, kind: 'fourier' | 'conv2d'): string | undefined {
+export function measuredSummary(run: Run, kind: 'fourier' | 'fno' | 'conv2d'): string | undefined {
+  if (kind === 'fno') {
+    const fno = variant(run, 'fno');
+    const opt = variant(run, 'optimized');
+    if (!fno) return undefined;
+    return `${measuredOn(run)}: as written ${fmtMs(fno.totalMs.median)}${opt ? ` · optimized ${fmtMs(opt.totalMs.median)} (${compare(opt.totalMs.median, fno.totalMs.median)})` : ''}`;
+  }
   const spatial = variant(run, 'spatial');
   const seed = variant(run, 'seed');
   const optimized = variant(run, 'optimized');

@@ -54,6 +54,8 @@ export const scanReportSchema = z.object({
           spec: z.record(z.string(), specField),
           specSources: z.record(z.string(), z.string()),
           missing: z.array(z.string()),
+          dims: z.number().int().positive().optional(),
+          notes: z.array(z.string()).optional(),
         }),
       ),
     }),

@@ -9,7 +9,7 @@ import type { Node } from 'web-tree-sitter';
 import { fmtRatio } from '../core/format';
 import { type DeviceProfile, breakEven } from '../core/model';
 import { predict } from '../core/predict';
-import { type LayerSpec, specProblems } from '../core/spec';
+import { type LayerSpec, describeModes, fnoSpec, keptModes, specProblems } from '../core/spec';
 import { ruleInfo } from './catalogue';
 import type { ConvInfo, FileFacts, FourierLayer } from './layers';
 import { weightShape } from './layers';
@@ -30,6 +30,7 @@ import {
   TRANSPOSE_METHODS,
   type Values,
   elements,
+  intValue,
   permutation,
   stringLiteral,
 } from './values';
@@ -208,6 +209,8 @@ function circular(ctx: RuleContext, emit: Emit): void {
     if (!unpadded || sources.some((s) => paddedTransform(ctx, s))) continue;
     seen.add(key);
     const layer = layerOf(ctx, p.node);
+    // An FNO layer is periodic by design: its product of unpadded spectra is what the author meant.
+    if (layer?.site.kind === 'fno') continue;
     const compared: string[] = [];
     if (ctx.convs.length)
       compared.push(
@@ -565,6 +568,117 @@ function convPayoff(
   }
 }
 
+/** Information on each FNO layer: what it keeps, where a call's time goes, what the profiler can show. */
+function fnoLayer(ctx: RuleContext, emit: Emit): void {
+  for (const l of ctx.layers) {
+    if (l.site.kind !== 'fno') continue;
+    const s = l.site.spec;
+    const nameNode = l.cls?.nameNode ?? l.fn?.node.childForFieldName('name') ?? l.ffts[0]!.node;
+    const body = ctx.model.text.slice(l.start, l.end);
+    // Channel-mixing calls per forward: einsums and the helpers FNO code wraps them in.
+    const fwd = l.cls?.methods.get('forward');
+    const fwdText = fwd ? ctx.model.text.slice(fwd.node.startIndex, fwd.node.endIndex) : body;
+    const einsums = (fwdText.match(/\b(einsum|compl_mul\w*|contract\w*|mix)\s*\(/g) ?? []).length;
+    const zeros = /zeros\s*\([^)]*(cfloat|complex|,\s*2\s*[,)])/.test(body);
+    const evidence: string[] = [
+      `transform: ${l.ffts.map((c) => `${short(c.callee, 30)} (line ${line(c.node)})`).join(', ')}`,
+    ];
+    let numbers = '';
+    if (s.modes && s.height && s.width && s.batch && s.inChannels && s.outChannels && l.site.dims === 2) {
+      const spec = fnoSpec({
+        batch: s.batch,
+        height: s.height,
+        width: s.width,
+        inChannels: s.inChannels,
+        outChannels: s.outChannels,
+        modes: s.modes,
+        modesConvention: s.modesConvention,
+      });
+      if (!specProblems(spec).length) {
+        const k = keptModes(spec);
+        const V = Math.floor(s.width / 2) + 1;
+        const mix = 8 * k.count * s.batch * s.inChannels * s.outChannels;
+        const fft = 2.5 * s.height * s.width * Math.log2(s.height * s.width) * s.batch * (s.inChannels + s.outChannels);
+        const outFt = s.batch * s.outChannels * s.height * V * 8;
+        numbers = ` Per call at batch ${s.batch}, ${s.height}×${s.width}: ${k.rows}×${k.cols} of ${s.height}×${V} modes kept (${((100 * k.count) / (s.height * V)).toFixed(0)} %); channel mixing ${(mix / 1e6).toFixed(1)} MFLOP, full transforms ${(fft / 1e6).toFixed(1)} MFLOP${zeros ? `, a zero-filled out_ft of ${formatBytes(outFt)}` : ''}.`;
+        evidence.push(`${describeModes(spec)}; channel mixing 8·modes·B·in·out = ${(mix / 1e6).toFixed(1)} MFLOP`);
+      }
+    } else if (s.modes)
+      evidence.push(
+        `modes ${s.modes[0]}×${s.modes[1]} (${s.modesConvention ?? 'corners'}); the grid is not stated in this file`,
+      );
+    if (einsums)
+      evidence.push(`${einsums} channel-mixing call${einsums === 1 ? '' : 's'} (einsum / helper) per forward`);
+    if (zeros) evidence.push('a zero-filled out_ft allocated on every call');
+    for (const n of l.site.notes ?? []) evidence.push(n);
+    const convention =
+      s.modesConvention === 'centered'
+        ? "modes are neuraloperator's n_modes (total per axis, centred; the last axis keeps n // 2 + 1)"
+        : 'modes are per corner as in the original FNO code (2·modes1 rows × modes2 columns kept)';
+    emit({
+      rule: 'fno-layer',
+      node: nameNode,
+      message: `${l.site.name} is a ${l.site.dims}-D FNO spectral convolution: periodic by design (no padding needed), transform over the last ${l.site.dims === 1 ? 'axis' : `${l.site.dims} axes`} of channels-first data; ${convention}.${numbers} ${einsums > 1 ? `Its ${einsums} einsums over corner blocks lower to permutes + batched GEMMs each; one GEMM over all kept modes with weights cached mode-major does the same work. ` : ''}${l.site.dims === 2 ? 'Profile this layer to measure it as written against the optimized formulation (partial transforms, one GEMM, no full-size out_ft).' : 'fconv profiles 2-D FNO layers only.'} (${ruleInfo('fno-layer').source})`,
+      evidence,
+      suggestion:
+        l.site.dims === 2
+          ? 'Profile this layer (fconv profile --layer fno --modes …) and read the hints: partial transforms, one batched GEMM for both corners, no zero-filled out_ft.'
+          : 'The same advice holds per axis: transform only the kept modes, mix channels with one GEMM over all kept modes.',
+      fixes: [],
+      layer: l.site.id,
+    });
+  }
+}
+
+/** torch.rfft / torch.irfft (signal_ndim, normalized, onesided): removed in PyTorch 1.8. */
+function torchRfftRemoved(ctx: RuleContext, emit: Emit): void {
+  for (const c of ctx.model.calls) {
+    const inverse = c.name === 'torch.irfft' || c.name === 'torch.ifft';
+    if (!inverse && c.name !== 'torch.rfft' && c.name !== 'torch.fft') continue;
+    const real = c.name === 'torch.rfft' || c.name === 'torch.irfft';
+    const x = c.args[0] ?? c.kwargs.get('input');
+    const nd = intValue(c.args[1] ?? c.kwargs.get('signal_ndim'));
+    const normNode = c.kwargs.get('normalized') ?? c.args[2];
+    const onesidedNode = c.kwargs.get('onesided') ?? c.args[3];
+    const normalized = normNode?.text === 'True';
+    const onesided = onesidedNode === undefined || onesidedNode.text === 'True';
+    const sizes = c.kwargs.get('signal_sizes') ?? c.args[4];
+    const norm = normalized ? ', norm="ortho"' : '';
+    const fn = nd === 1 ? '' : nd === 2 ? '2' : nd === 3 ? 'n' : undefined;
+    const dim = nd === 3 ? ', dim=(-3, -2, -1)' : '';
+    const torch = 'torch';
+    let replacement: string | undefined;
+    const plain = normNode === undefined || /^(True|False)$/.test(normNode.text);
+    if (x && fn !== undefined && plain && (onesidedNode === undefined || /^(True|False)$/.test(onesidedNode.text))) {
+      if (!inverse && real && onesided)
+        replacement = `${torch}.view_as_real(${torch}.fft.rfft${fn}(${x.text}${dim}${norm}))`;
+      else if (!inverse && real) replacement = `${torch}.view_as_real(${torch}.fft.fft${fn}(${x.text}${dim}${norm}))`;
+      else if (!inverse)
+        replacement = `${torch}.view_as_real(${torch}.fft.fft${fn}(${torch}.view_as_complex(${x.text})${dim}${norm}))`;
+      else if (real && onesided)
+        replacement = `${torch}.fft.irfft${fn}(${torch}.view_as_complex(${x.text})${sizes ? `, s=${sizes.text}` : ''}${dim}${norm})`;
+      else if (!real)
+        replacement = `${torch}.view_as_real(${torch}.fft.ifft${fn}(${torch}.view_as_complex(${x.text})${dim}${norm}))`;
+    }
+    const newName = `torch.fft.${inverse ? (real ? 'irfft' : 'ifft') : real && onesided ? 'rfft' : 'fft'}${fn ?? '2'}`;
+    emit({
+      rule: 'torch-rfft-removed',
+      node: c.node,
+      message: `${short(c.callee)} was removed in PyTorch 1.8: this line raises on any current PyTorch. Its replacement is ${newName}${normalized ? ' with norm="ortho" (normalized=True)' : ' (normalized=False is the default norm="backward")'}, which returns complex tensors instead of the real-pair [..., 2] layout — torch.view_as_real / view_as_complex convert between the two. (${ruleInfo('torch-rfft-removed').source})`,
+      evidence: [
+        `${short(c.node)} at line ${line(c.node)}`,
+        `signal_ndim ${nd ?? '?'}, normalized=${normalized ? 'True' : 'False'}, onesided=${onesided ? 'True' : 'False'}`,
+      ],
+      suggestion: replacement
+        ? `Replace with ${replacement} — same values, same real-pair layout, so the code around it keeps working; later move the whole layer to complex tensors (torch.einsum on cfloat weights) and drop the [..., 2] pairs.`
+        : `Rewrite with ${newName}; the argument form here could not be translated automatically.`,
+      fixes: replacement
+        ? [{ title: `Replace with ${newName} (same values and layout)`, edits: [replace(c.node, replacement)] }]
+        : [],
+    });
+  }
+}
+
 export function runRules(
   ctx: RuleContext,
   convSites: Map<ConvInfo, { spec: Partial<LayerSpec>; id: string }>,
@@ -592,6 +706,8 @@ export function runRules(
     ['complex-transpose', () => complexTranspose(ctx, emit('complex-transpose'))],
     ['uneven-comparison', () => unevenComparison(ctx, emit('uneven-comparison'))],
     ['conv2d-fft-payoff', () => convPayoff(ctx, emit('conv2d-fft-payoff'), convSites)],
+    ['fno-layer', () => fnoLayer(ctx, emit('fno-layer'))],
+    ['torch-rfft-removed', () => torchRfftRemoved(ctx, emit('torch-rfft-removed'))],
   ];
   for (const [id, run] of all) {
     try {

@@ -51,7 +51,7 @@ export type PartialSpec = Partial<Omit<LayerSpec, 'dtype'>>;
 /** A Fourier-domain layer or a Conv2D found in the code: where "Profile this layer" goes. */
 export interface LayerSite {
   id: string;
-  kind: 'fourier' | 'conv2d';
+  kind: 'fourier' | 'fno' | 'conv2d';
   /** Class name, or the call as written (`Conv2D(32, 3)`). */
   name: string;
   range: SourceRange;
@@ -59,6 +59,10 @@ export interface LayerSite {
   spec: PartialSpec;
   /** How each field was read (`height: Input(shape=(28, 28, 1)) line 40`). */
   specSources: Partial<Record<keyof PartialSpec, string>>;
+  /** FNO layers: how many axes the transform spans (1-D, 2-D, 3-D); only 2-D ones are profiled. */
+  dims?: number;
+  /** What else the scanner knows of the layer (factorized weights, the pre-1.8 API, why it is not profiled). */
+  notes?: string[];
 }
 
 export interface ScanResult {
@@ -85,5 +89,7 @@ export const RULE_IDS = [
   'complex-transpose',
   'uneven-comparison',
   'conv2d-fft-payoff',
+  'fno-layer',
+  'torch-rfft-removed',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];

@@ -33,6 +33,9 @@ export const FORWARD_FFT = new Set([
   'numpy.fft.fftn',
   'tfjs.rfft',
   'tfjs.fft',
+  // Removed in PyTorch 1.8; FNO code of 2020 still calls it (real-pair [..., 2] layout).
+  'torch.rfft',
+  'torch.fft',
 ]);
 export const TF_INNERMOST_2D = new Set(['tensorflow.signal.rfft2d', 'tensorflow.signal.fft2d']);
 export const TORCH_2D = new Set(['torch.fft.rfft2', 'torch.fft.fft2']);
@@ -45,6 +48,18 @@ export const TRANSPOSE = new Set([
   'torch.transpose',
   'tfjs.transpose',
   'numpy.transpose',
+]);
+/** Reorderings of a spectrum (fftshift and its inverse, roll): a spectrum stays one. */
+export const SHIFT = new Set([
+  'torch.fft.fftshift',
+  'torch.fft.ifftshift',
+  'torch.roll',
+  'numpy.fft.fftshift',
+  'numpy.fft.ifftshift',
+  'numpy.roll',
+  'tensorflow.signal.fftshift',
+  'tensorflow.signal.ifftshift',
+  'tensorflow.roll',
 ]);
 export const PAD = new Set(['tensorflow.pad', 'torch.nn.functional.pad', 'tfjs.pad', 'numpy.pad']);
 export const COMPLEX = new Set([
@@ -164,6 +179,7 @@ export class Values {
       )
         return o;
       const through =
+        SHIFT.has(c.name) ||
         TRANSPOSE.has(c.name) ||
         EINSUM.has(c.name) ||
         MATMUL.has(c.name) ||
