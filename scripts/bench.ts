@@ -331,6 +331,78 @@ async function torchGoals(goals: Goal[], wasm: Run): Promise<unknown> {
   };
 }
 
+/**
+ * FNO layers (issue 10): optimized vs the layer as written on the FNO preset, on wasm and on torch CPU;
+ * a modes sweep on each with its crossover and the model's winner agreement.
+ */
+async function fnoGoals(goals: Goal[]): Promise<unknown> {
+  const out: Record<string, unknown> = {};
+  for (const engine of ['wasm', 'torch'] as const) {
+    console.error(`bench: FNO preset on ${engine}…`);
+    const { run } = profile(['--engine', engine, '--preset', 'fno-64', '--no-model']);
+    const a = v(run, 'fno'),
+      b = v(run, 'optimized');
+    const r = a.totalMs.median / b.totalMs.median;
+    goals.push({
+      goal: `FNO preset (64×64, width 32, modes 12, batch 20): optimized vs fno, end to end (${engine === 'torch' ? 'torch CPU' : 'wasm'})`,
+      measured: `${r.toFixed(2)}x (${fmtMs(b.totalMs.median)} vs ${fmtMs(a.totalMs.median)}; max |err| ${b.maxAbsError.toExponential(1)} vs the naive convolution)`,
+      target: '≥ 1.3x',
+      met: r >= 1.3 && a.correct && b.correct,
+    });
+    console.error(`bench: FNO modes sweep on ${engine}…`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-fno-'));
+    const t0 = performance.now();
+    const sw = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'sweep',
+        '--engine',
+        engine,
+        '--layer',
+        'fno',
+        '--batch',
+        '8',
+        '--grids',
+        '32,64',
+        '--warmup',
+        '2',
+        '--reps',
+        '5',
+        '--no-progress',
+        '--json',
+        '--out-dir',
+        dir,
+      ],
+      { encoding: 'utf8' },
+    );
+    const ms = performance.now() - t0;
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (sw.status !== 0) throw new Error(`fconv sweep --layer fno --engine ${engine} failed: ${sw.stderr}`);
+    const sweep = JSON.parse(sw.stdout) as {
+      cells: Array<{
+        measuredWinner: string | null;
+        predictedWinner: string;
+        modes: number;
+        height: number;
+        fnoMs: number;
+        optimizedMs: number;
+      }>;
+      crossovers: Array<{ height: number; width: number; measured: number | null; predicted: number | null }>;
+    };
+    const done = sweep.cells.filter((c) => c.measuredWinner);
+    const agree = done.filter((c) => c.measuredWinner === c.predictedWinner).length;
+    goals.push({
+      goal: `FNO modes sweep (${engine === 'torch' ? 'torch CPU' : 'wasm'}; batch 8, 32→32, grids 32 and 64, modes 4…32): crossover, and the model's winner agreement`,
+      measured: `${sweep.crossovers.map((x) => `${x.height}×${x.width}: fno wins from ${x.measured === null ? 'nowhere (optimized throughout)' : `modes ${x.measured}`} (model ${x.predicted === null ? 'nowhere' : `modes ${x.predicted}`})`).join('; ')}; model agrees in ${agree}/${done.length} cells (${Math.round((100 * agree) / Math.max(1, done.length))} %); ${fmtMs(ms)}`,
+      target: '≥ 90 % agreement',
+      met: agree >= 0.9 * done.length,
+    });
+    out[engine] = { run: run.variants.map((x) => ({ name: x.name, ms: x.totalMs.median })), sweep };
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const goals: Goal[] = [];
   const cpus = os.cpus();
@@ -339,6 +411,11 @@ async function main(): Promise<void> {
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   if (only === 'scan') {
     await scanGoals(goals);
+    printGoals(goals);
+    return;
+  }
+  if (only === 'fno') {
+    await fnoGoals(goals);
     printGoals(goals);
     return;
   }
@@ -393,6 +470,7 @@ async function main(): Promise<void> {
 
   const modelData = await modelGoals(goals);
   const torchData = await torchGoals(goals, wasm);
+  const fnoData = await fnoGoals(goals);
 
   console.error('bench: default fconv sweep (fresh probe cache)…');
   const sweepDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-sweep-'));
@@ -424,7 +502,7 @@ async function main(): Promise<void> {
   printGoals(goals);
   fs.writeFileSync(
     path.join(ROOT, 'bench-results.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), machine, goals, model: modelData, torch: torchData }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine, goals, model: modelData, torch: torchData, fno: fnoData }, null, 2)}\n`,
   );
 }
 

@@ -486,6 +486,21 @@ export function classifyFno(model: SourceModel, layer: FourierLayer, facts: File
       break;
     }
   }
+  if (spec.height === undefined) {
+    // torch.randn(BATCH, WIDTH, 64, 64) with module constants: the input the file feeds its model (NCHW).
+    const consts = moduleConstants(model.text);
+    for (const c of model.calls) {
+      if (!TENSOR_FACTORY.has(c.name) || !c.name.startsWith('torch.') || c.args.length !== 4) continue;
+      const d = c.args.map((a) => intValue(a) ?? (a.type === 'identifier' ? consts.get(a.text) : undefined));
+      if (d.some((x) => x === undefined)) continue;
+      const why = `${c.node.text.slice(0, 60)} (${line(c.node)}, NCHW)`;
+      put('batch', d[0], why);
+      put('height', d[2], why);
+      put('width', d[3], why);
+      if (spec.inChannels === undefined) put('inChannels', d[1], why);
+      break;
+    }
+  }
   if (spec.height !== undefined && facts.spec.layout === 'NHWC') {
     // A randn(B, H, W, C)-style input read as channels last does not fit an NCHW layer: leave it to the user.
     for (const k of ['batch', 'height', 'width', 'inChannels'] as const)

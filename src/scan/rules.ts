@@ -579,7 +579,7 @@ function fnoLayer(ctx: RuleContext, emit: Emit): void {
     const fwd = l.cls?.methods.get('forward');
     const fwdText = fwd ? ctx.model.text.slice(fwd.node.startIndex, fwd.node.endIndex) : body;
     const einsums = (fwdText.match(/\b(einsum|compl_mul\w*|contract\w*|mix)\s*\(/g) ?? []).length;
-    const zeros = /zeros\s*\([^)]*(cfloat|complex|,\s*2\s*[,)])/.test(body);
+    const zeros = /\bout_\w*\s*=\s*torch\.zeros\b|zeros\s*\([^\n]*(cfloat|complex)/.test(body);
     const evidence: string[] = [
       `transform: ${l.ffts.map((c) => `${short(c.callee, 30)} (line ${line(c.node)})`).join(', ')}`,
     ];
