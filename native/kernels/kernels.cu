@@ -58,6 +58,19 @@ __global__ void fconv_crop(const float* in, float* out, int batch, int h, int w,
   }
 }
 
+// out[b, ot + i, ol + j] = in[b, it + i, il + j] for the rh × rw block; nothing else of out is written.
+// Maps are ih × iw (in) and oh × ow (out), `batch` of each: the gather and scatter of an FNO's kept modes.
+__global__ void fconv_copy2d(const float* in, float* out, int batch, int ih, int iw, int oh, int ow, int rh, int rw, int it, int il, int ot, int ol) {
+  long long n = (long long)batch * rh * rw;
+  for (long long o = blockIdx.x * (long long)blockDim.x + threadIdx.x; o < n; o += (long long)gridDim.x * blockDim.x) {
+    int j = (int)(o % rw);
+    long long t = o / rw;
+    int i = (int)(t % rh);
+    long long b = t / rh;
+    out[(b * oh + ot + i) * ow + ol + j] = in[(b * ih + it + i) * iw + il + j];
+  }
+}
+
 // y[b, o, f] = x[b, f] · k[o, f] (complex, interleaved): the product of spectra with one input channel.
 __global__ void fconv_bcast_cmul(const float2* x, const float2* k, float2* y, int batch, int outc, int f) {
   long long n = (long long)batch * outc * f;

@@ -448,6 +448,18 @@ napi_value Pad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// copy2d({ input, output, batch, ih, iw, oh, ow, rh, rw, it, il, ot, ol })
+napi_value Copy2d(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  std::vector<long long> v;
+  if (!Args(env, info, 1, argv) || !Ints(env, argv[0], {"input", "output", "batch", "ih", "iw", "oh", "ow", "rh", "rw", "it", "il", "ot", "ol"}, &v)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  int a[13];
+  for (int i = 0; i < 13; i++) a[i] = static_cast<int>(v[i]);
+  CUDA_CALL(g_ops.Copy2d(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], &f));
+  return nullptr;
+}
+
 // crop({ input, output, batch, h, w, top, left, oh, ow, scale })
 napi_value Crop(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -536,7 +548,7 @@ napi_value Init(napi_env env, napi_value exports) {
   } fns[] = {{"discover", Discover}, {"open", Open}, {"alloc", Alloc}, {"free", Free}, {"freeAll", FreeAll}, {"close", Close}, {"allocated", Allocated},
              {"upload", Upload}, {"download", Download}, {"memInfo", MemInfo}, {"eventCreate", EventCreate}, {"eventRecord", EventRecord},
              {"elapsed", Elapsed}, {"openOps", OpenOps}, {"closeOps", CloseOps}, {"fftPlan", FftPlan}, {"fftExec", FftExec}, {"fftDestroy", FftDestroy}, {"cgemm", Cgemm},
-             {"permute", Permute}, {"pad", Pad}, {"crop", Crop}, {"bcastCmul", BcastCmul}, {"conv", Conv}, {"convAlgorithms", ConvAlgorithms},
+             {"permute", Permute}, {"pad", Pad}, {"crop", Crop}, {"copy2d", Copy2d}, {"bcastCmul", BcastCmul}, {"conv", Conv}, {"convAlgorithms", ConvAlgorithms},
              {"synchronize", Synchronize}};
   for (const auto& f : fns) {
     napi_value fn;

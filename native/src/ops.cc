@@ -160,7 +160,7 @@ bool Ops::Open(const std::vector<std::string>& dirs, std::string* why, std::vect
     kernels_how_ = "kernels compiled at run time by NVRTC (" + arch.substr(21) + ")" + (ptx_problem.empty() ? "" : "; " + ptx_problem);
   }
   auto get = FN(cuda_, cuModuleGetFunction_t, "cuModuleGetFunction");
-  for (const char* k : {"fconv_permute4", "fconv_pad", "fconv_crop", "fconv_bcast_cmul"}) {
+  for (const char* k : {"fconv_permute4", "fconv_pad", "fconv_crop", "fconv_bcast_cmul", "fconv_copy2d"}) {
     void* fn = nullptr;
     if (get(&fn, module_, k) != 0) return *why = std::string("kernel ") + k + " missing from the module", false;
     functions_[k] = fn;
@@ -254,6 +254,14 @@ bool Ops::Crop(int in, int out, int batch, int h, int w, int top, int left, int 
   if (a == nullptr || b == nullptr) return Fail(f, "fconv_crop (unknown buffer)", -1, "invalid argument");
   void* params[] = {&a, &b, &batch, &h, &w, &top, &left, &oh, &ow, &scale};
   return Launch("fconv_crop", static_cast<long long>(batch) * oh * ow, params, f);
+}
+
+bool Ops::Copy2d(int in, int out, int batch, int ih, int iw, int oh, int ow, int rh, int rw, int it, int il, int ot, int ol, CudaFailure* f) {
+  void* a = rt_->Ptr(in);
+  void* b = rt_->Ptr(out);
+  if (a == nullptr || b == nullptr) return Fail(f, "fconv_copy2d (unknown buffer)", -1, "invalid argument");
+  void* params[] = {&a, &b, &batch, &ih, &iw, &oh, &ow, &rh, &rw, &it, &il, &ot, &ol};
+  return Launch("fconv_copy2d", static_cast<long long>(batch) * rh * rw, params, f);
 }
 
 bool Ops::BcastCmul(int x, int k, int y, int batch, int outc, int freqs, CudaFailure* f) {

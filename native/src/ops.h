@@ -44,6 +44,8 @@ class Ops {
   bool Pad(int in, int out, int batch, int h, int w, int c, int top, int left, int oh, int ow, bool circular, CudaFailure* f);
   bool Crop(int in, int out, int batch, int h, int w, int top, int left, int oh, int ow, float scale, CudaFailure* f);
   bool BcastCmul(int x, int k, int y, int batch, int outc, int freqs, CudaFailure* f);
+  // A rh × rw block of each of `batch` maps copied from (it, il) of in (ih × iw) to (ot, ol) of out (oh × ow).
+  bool Copy2d(int in, int out, int batch, int ih, int iw, int oh, int ow, int rh, int rw, int it, int il, int ot, int ol, CudaFailure* f);
   bool ConvForward(const ConvDesc& d, int x, int w, int y, const std::string& algo, CudaFailure* f);
   bool ConvAlgorithms(const ConvDesc& d, int x, int w, int y, std::vector<AlgoPerf>* out, CudaFailure* f);
   void Close();

@@ -202,6 +202,11 @@ export interface StepCost {
   kernel?: number;
   /** Full passes over the output a step makes (an unfused multiply-multiply-add makes 3). */
   passes?: number;
+  /**
+   * Bytes moved by layout changes inside the step (torch.einsum's permute + contiguous copies of its
+   * operands, a strided FFT's gather to contiguous rows): charged at the copy rate on top of its arithmetic.
+   */
+  layoutBytes?: number;
 }
 
 /**
@@ -228,7 +233,15 @@ export function convRate(
 
 /** The cost inputs of a recorded step. */
 export function costOf(
-  step: { id: string; implementation: string; kind?: StepKind; flops: number; bytes: number; inputShapes: number[][] },
+  step: {
+    id: string;
+    implementation: string;
+    kind?: StepKind;
+    flops: number;
+    bytes: number;
+    inputShapes: number[][];
+    layoutBytes?: number;
+  },
   spec: { inChannels: number },
 ): StepCost {
   const kind = stepKind(step);
@@ -249,6 +262,7 @@ export function costOf(
     inner: padInner ?? inner,
     ...(kernel ? { kernel } : {}),
     ...(passes ? { passes } : {}),
+    ...(step.layoutBytes ? { layoutBytes: step.layoutBytes } : {}),
   };
 }
 
@@ -284,7 +298,8 @@ export function estimateStep(s: StepCost, r: Rates): StepEstimate {
   const passes = s.passes ?? 1;
   const memoryMs = ((s.bytes * passes) / (bw * 1e9)) * 1e3;
   const overheadMs = (passes * r.overheadUs) / 1000;
-  const work = Math.max(computeMs, memoryMs);
+  const layoutMs = s.layoutBytes ? (s.layoutBytes / (r.copyGBs * 1e9)) * 1e3 : 0;
+  const work = Math.max(computeMs, memoryMs) + layoutMs;
   const intensity = s.bytes > 0 ? s.flops / s.bytes : 0;
   return {
     ms: overheadMs + work,

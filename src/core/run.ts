@@ -109,6 +109,8 @@ export const stepResultSchema = z.object({
     .optional(),
   /** What the step computes: transform, product, layout change, … (from the plan; absent in older runs). */
   category: z.enum(STEP_CATEGORIES).optional(),
+  /** Bytes the step's own layout changes move (a framework op's internal permute copies), from the plan. */
+  layoutBytes: z.number().nonnegative().optional(),
   timing: z.enum(TIMING_SOURCES),
   warmup: z.number().int().nonnegative(),
   reps: z.number().int().nonnegative(),

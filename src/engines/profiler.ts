@@ -511,6 +511,7 @@ function stepResult(
     bytes: s.bytes,
     kind: s.kind,
     category: s.category,
+    ...(s.layoutBytes ? { layoutBytes: s.layoutBytes } : {}),
     timing: s.hostTimed ? 'wall-clock-sync' : engine.timing,
     warmup,
     reps,

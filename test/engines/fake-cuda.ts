@@ -268,6 +268,34 @@ export class FakeCuda implements CudaAddon {
     }
   }
 
+  copy2d(o: {
+    input: number;
+    output: number;
+    batch: number;
+    ih: number;
+    iw: number;
+    oh: number;
+    ow: number;
+    rh: number;
+    rw: number;
+    it: number;
+    il: number;
+    ot: number;
+    ol: number;
+  }): void {
+    this.tick();
+    const src = this.buf(o.input),
+      dst = this.buf(o.output);
+    if (o.it + o.rh > o.ih || o.il + o.rw > o.iw || o.ot + o.rh > o.oh || o.ol + o.rw > o.ow)
+      throw new Error(`copy2d out of bounds: ${JSON.stringify(o)}`);
+    if (src.length < o.batch * o.ih * o.iw || dst.length < o.batch * o.oh * o.ow)
+      throw new Error(`copy2d buffers too small: ${JSON.stringify(o)}`);
+    for (let b = 0; b < o.batch; b++)
+      for (let i = 0; i < o.rh; i++)
+        for (let j = 0; j < o.rw; j++)
+          dst[(b * o.oh + o.ot + i) * o.ow + o.ol + j] = src[(b * o.ih + o.it + i) * o.iw + o.il + j]!;
+  }
+
   pad(o: {
     input: number;
     output: number;

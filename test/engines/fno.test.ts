@@ -10,7 +10,9 @@ import { withInsights } from '../../src/core/analysis';
 import { cpuProfile, explicitProfile } from '../../src/core/model';
 import { parseRun } from '../../src/core/run';
 import { type LayerSpec, fnoSpec } from '../../src/core/spec';
-import { allSteps, planVariant, tfjsTraits, torchTraits } from '../../src/core/variants';
+import { CUDA_TRAITS, allSteps, planVariant, tfjsTraits, torchTraits } from '../../src/core/variants';
+import { CudaEngine } from '../../src/engines/cuda/engine';
+import { FakeCuda } from './fake-cuda';
 import { profile } from '../../src/engines/profiler';
 import { TfjsEngine } from '../../src/engines/tfjs/engine';
 import { TorchEngine } from '../../src/engines/torch/engine';
@@ -116,5 +118,32 @@ test('FNO on torch (CPU): fno and optimized equal spatial-equivalent and the nai
     }
   } finally {
     engine.shutdown();
+  }
+});
+
+test('FNO on the native CUDA engine (host implementation of the addon): fno and optimized equal the references and run their plans', async () => {
+  const r = rng(51);
+  for (let i = 0; i < 12; i++) {
+    const fake = new FakeCuda();
+    const engine = CudaEngine.create(fake, []);
+    const s = randomFno(r, i);
+    const variants = i % 2 ? (['fno', 'optimized'] as const) : (['spatial-equivalent', 'fno', 'optimized'] as const);
+    const run = await profile(engine, s, { ...QUICK, warmup: 1, reps: 2, variants: [...variants], seed: i + 1 });
+    assert.equal(run.status, 'ok', `${JSON.stringify(s)}: ${run.failure}`);
+    for (const v of run.variants) {
+      assert.ok(v.correct, `${v.name} wrong for ${JSON.stringify(s)}: ${v.maxAbsError}`);
+      const plan = allSteps(planVariant(v.name, s, CUDA_TRAITS));
+      assert.deepEqual(
+        v.steps.map((x) => [x.id, x.kind, x.flops, x.bytes, x.inLayer, x.oneOff]),
+        plan.map((x) => [x.id, x.kind, x.flops, x.bytes, x.inLayer, x.oneOff]),
+      );
+      for (const st of v.steps) assert.equal(st.timing, st.id === 'fft-plans' ? 'wall-clock-sync' : 'gpu-events');
+    }
+    assert.match(
+      run.variants.find((v) => v.name === 'optimized')!.steps.find((x) => x.id === 'multiply')!.implementation,
+      /over all \d+ kept modes/,
+    );
+    engine.shutdown();
+    assert.equal(fake.allocated(), 0, 'shutdown frees everything');
   }
 });

@@ -38,6 +38,9 @@ export function planFno(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
       outputShape: block(rows, Co),
       flops: complexMatmulFlops(rows * C, B, Ci, Co),
       bytes: complexBytes([B, Ci, rows, C]) + complexBytes([Ci, Co, rows, C]) + complexBytes([B, Co, rows, C]),
+      // The einsum's lowering copies both operands mode-major and the result back: read + write each.
+      layoutBytes:
+        2 * (complexBytes([B, Ci, rows, C]) + complexBytes([Ci, Co, rows, C]) + complexBytes([B, Co, rows, C])),
     });
   const steps: PlannedStep[] = [
     step({
@@ -139,6 +142,7 @@ export function planOptimizedFno(spec: LayerSpec, t: ExecutorTraits): VariantPla
     flops: complexMatmulFlops(M, B, Ci, Co),
     bytes: complexBytes([M, B, Ci]) + complexBytes([M, Ci, Co]) + complexBytes([M, B, Co]),
   });
+  if (t.fftPlans) return optimizedCuda(spec, t, weights, product);
   const steps: PlannedStep[] = fft
     ? [
         step({
@@ -160,6 +164,8 @@ export function planOptimizedFno(spec: LayerSpec, t: ExecutorTraits): VariantPla
           outputShape: [B, Ci, R, C, 2],
           flops: cfft1dFlops(B * Ci * C, H),
           bytes: complexBytes([B, Ci, H, C]) + complexBytes([B, Ci, R, C]),
+          // A transform along a strided axis copies its columns to contiguous rows and back; then the gather.
+          layoutBytes: 4 * complexBytes([B, Ci, H, C]) + 2 * complexBytes([B, Ci, R, C]),
         }),
         layoutStep('transpose-x', [B, Ci, R, C, 2], [M, B, Ci, 2]),
         product,
@@ -173,6 +179,7 @@ export function planOptimizedFno(spec: LayerSpec, t: ExecutorTraits): VariantPla
           outputShape: [B, Co, H, C, 2],
           flops: cfft1dFlops(B * Co * C, H),
           bytes: complexBytes([B, Co, R, C]) + 2 * complexBytes([B, Co, H, C]),
+          layoutBytes: 4 * complexBytes([B, Co, H, C]) + 2 * complexBytes([B, Co, H, C]),
         }),
         step({
           id: 'irfft-w',
@@ -238,6 +245,69 @@ export function planOptimizedFno(spec: LayerSpec, t: ExecutorTraits): VariantPla
     description: `The same function: weights cached mode-major (in, out) per mode; ${how}.`,
     reference: 'naive direct circular convolution with the equivalent kernel',
     oneOff: [...(t.fftPlans ? [fftPlanStep(H, W)] : []), weights],
+    steps,
+  };
+}
+
+/**
+ * The native CUDA engine's optimized FNO: it has 2-D cuFFT plans only (no strided 1-D C2C), so the
+ * transforms stay full; what changes is one batched GEMM over both corners' modes (gathered mode-major
+ * by one kernel per block), weights cached mode-major, and no per-call weight permutes.
+ */
+function optimizedCuda(spec: LayerSpec, t: ExecutorTraits, weights: PlannedStep, product: PlannedStep): VariantPlan {
+  const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co } = spec;
+  const V = Math.floor(W / 2) + 1;
+  const { rows: R, cols: C, count: M } = keptModes(spec);
+  const steps: PlannedStep[] = [
+    step({
+      id: 'rfft2d-input',
+      name: 'rfft2(x)',
+      category: 'forward-transform',
+      kind: 'fft',
+      inputShapes: [[B, Ci, H, W]],
+      outputShape: [B, Ci, H, V, 2],
+      flops: fft2dFlops(B * Ci, H, W),
+      bytes: complexBytes([B, Ci, H, V]) + 4 * B * Ci * H * W,
+    }),
+    step({
+      id: 'gather-modes',
+      name: 'gather kept modes',
+      category: 'layout',
+      kind: 'copy',
+      inputShapes: [[B, Ci, H, V, 2]],
+      outputShape: [M, B, Ci, 2],
+      flops: 0,
+      bytes: 4 * complexBytes([B, Ci, R, C]),
+    }),
+    product,
+    step({
+      id: 'scatter-modes',
+      name: 'out_ft: zeros + kept modes',
+      category: 'padding',
+      kind: 'copy',
+      inputShapes: [[M, B, Co, 2]],
+      outputShape: [B, Co, H, V, 2],
+      flops: 0,
+      bytes: complexBytes([B, Co, H, V]) + 4 * complexBytes([B, Co, R, C]),
+    }),
+    step({
+      id: 'irfft2d',
+      name: 'irfft2(out_ft)',
+      category: 'inverse-transform',
+      kind: 'ifft',
+      inputShapes: [[B, Co, H, V, 2]],
+      outputShape: [B, Co, H, W],
+      flops: fft2dFlops(B * Co, H, W),
+      bytes: complexBytes([B, Co, H, V]) + 4 * B * Co * H * W,
+    }),
+  ];
+  return {
+    name: 'optimized',
+    title: 'Optimized FNO layer',
+    kind: 'spectral',
+    description: `The same function: weights cached mode-major (${M} modes, in, out); cuFFT R2C, the ${R}×${C} kept modes of both corners gathered mode-major, one ${Ci >= t.gaussMinInChannels ? '3m ' : ''}strided-batched complex GEMM over all of them, scattered into a zeroed out_ft, cuFFT C2R (the native engine has 2-D cuFFT plans only, so the transforms stay full).`,
+    reference: 'naive direct circular convolution with the equivalent kernel',
+    oneOff: [fftPlanStep(H, W), weights],
     steps,
   };
 }

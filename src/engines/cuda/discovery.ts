@@ -102,6 +102,22 @@ export interface CudaAddon {
     ow: number;
     circular?: boolean;
   }): void;
+  /** out[b, ot + i, ol + j] (oh×ow maps) = in[b, it + i, il + j] (ih×iw maps) for an rh×rw block; the rest of out is left as it is. */
+  copy2d(o: {
+    input: number;
+    output: number;
+    batch: number;
+    ih: number;
+    iw: number;
+    oh: number;
+    ow: number;
+    rh: number;
+    rw: number;
+    it: number;
+    il: number;
+    ot: number;
+    ol: number;
+  }): void;
   /** out[b, i, j] (oh×ow) = scale · in[b, top + i, left + j] (h×w). */
   crop(o: {
     input: number;

@@ -8,7 +8,7 @@
  */
 import type { LayerData } from '../../core/data';
 import type { TimingSource, VariantName } from '../../core/run';
-import type { LayerSpec } from '../../core/spec';
+import { type LayerSpec, isFno } from '../../core/spec';
 import { CUDA_TRAITS, planVariant } from '../../core/variants';
 import {
   type Engine,
@@ -20,6 +20,7 @@ import {
 import { type Executors, bindPlan } from '../executor';
 import { type CudaAddon, type SearchDir, describeDiscovery, isCudaError, unavailableReason } from './discovery';
 import { Builder, type Buf, isBuf } from './variants/builder';
+import { fnoExecutors, optimizedFnoExecutors } from './variants/fno';
 import { optimizedExecutors } from './variants/optimized';
 import { seedExecutors } from './variants/seed';
 import { spatialEquivalentExecutors, spatialExecutors } from './variants/spatial';
@@ -160,7 +161,11 @@ export class CudaEngine implements Engine {
             ? spatialEquivalentExecutors(b)
             : variant === 'seed'
               ? seedExecutors(b)
-              : optimizedExecutors(b, CUDA_TRAITS.gaussMinInChannels);
+              : variant === 'fno'
+                ? fnoExecutors(b)
+                : isFno(spec)
+                  ? optimizedFnoExecutors(b, CUDA_TRAITS.gaussMinInChannels)
+                  : optimizedExecutors(b, CUDA_TRAITS.gaussMinInChannels);
       return bindPlan(plan, built.executors, { persistent: new Map(), dispose: free, algorithms: built.algorithms });
     } catch (e) {
       free();
