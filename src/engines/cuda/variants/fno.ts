@@ -28,8 +28,8 @@ export function fnoExecutors(b: Builder): { executors: Executors } {
   const xin = b.inputSpectrum('');
   const outFt = b.alloc(B * Co * H * V * 2);
   const executors: Executors = { 'rfft2d-input': exec(`x_ft = rfft2(x): ${xin.exec.implementation}`, xin.run) };
-  const corner = (id: string, first: number, n: number, which: string) => {
-    const w = b.upload(weightRows(mw, Ci * Co, R, C, first, n));
+  const corner = (id: string, first: number, wRow: number, n: number, which: string) => {
+    const w = b.upload(weightRows(mw, Ci * Co, R, C, wRow, n));
     const M = n * C;
     const blk = b.alloc(B * Ci * M * 2),
       xf = b.alloc(M * B * Ci * 2),
@@ -72,8 +72,8 @@ export function fnoExecutors(b: Builder): { executors: Executors } {
     );
     return y;
   };
-  const yTop = corner('einsum-top', 0, top, 'corner 1');
-  const yBottom = bottom > 0 ? corner('einsum-bottom', H - bottom, bottom, 'corner 2') : undefined;
+  const yTop = corner('einsum-top', 0, 0, top, 'corner 1');
+  const yBottom = bottom > 0 ? corner('einsum-bottom', H - bottom, top, bottom, 'corner 2') : undefined;
   executors['zeros-out-ft'] = exec(
     `out_ft = zeros(${B}, ${Co}, ${H}, ${V}) complex, every call (a fill kernel)`,
     () => {
@@ -118,10 +118,8 @@ export function fnoExecutors(b: Builder): { executors: Executors } {
       return outFt;
     },
   );
-  executors.irfft2d = exec(
-    `irfft2(out_ft, s=(${H}, ${W})): ${b.inverse(outFt, '').exec.implementation}`,
-    b.inverse(outFt, '').run,
-  );
+  const inv = b.inverse(outFt, '');
+  executors.irfft2d = exec(`irfft2(out_ft, s=(${H}, ${W})): ${inv.exec.implementation}`, inv.run);
   executors['fft-plans'] = b.planExecutor();
   return { executors };
 }
