@@ -532,7 +532,7 @@ export function fnoSweepSection(sw: FnoSweep): HTMLElement {
     h(
       'p',
       { class: 'muted' },
-      `The layer as written (fno: full rfft2, einsum per corner, zero-filled out_ft) vs optimized (partial transforms, one batched GEMM), batch ${sw.base.batch}, ${sw.base.inChannels}→${sw.base.outChannels} channels, ${sw.base.modesConvention} modes; ${sw.engine}/${sw.backend}; ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell, end-to-end medians.${a.measured ? ` The model picked the measured winner in ${a.agree} of ${a.measured} cells.` : ''}${sw.status !== 'ok' ? ` Sweep ${sw.status}: the finished cells are shown.` : ''}`,
+      `The layer as written (fno: full rfft2, einsum per corner, zero-filled out_ft) vs optimized (partial transforms, one batched GEMM), batch ${sw.base.batch}, ${sw.base.inChannels}→${sw.base.outChannels} channels, ${sw.base.modesConvention} modes; ${sw.engine}/${sw.backend}; ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell, end-to-end medians.${a.measured ? ` The model picked the measured winner in ${a.agree} of ${a.measured} cells (${a.agreeDecided} of the ${a.decided} that differ by more than 5 %).` : ''}${sw.status !== 'ok' ? ` Sweep ${sw.status}: the finished cells are shown.` : ''}`,
     ),
     h(
       'p',

@@ -192,5 +192,7 @@ test('modes sweep helpers: modes clipped to the grid, grids and lists parsed, cr
   assert.deepEqual(fnoCrossovers(cells, [{ height: 32, width: 32 }]), [
     { height: 32, width: 32, measured: 8, predicted: 12 },
   ]);
-  assert.deepEqual(fnoAgreement({ cells }), { agree: 2, measured: 3 });
+  assert.deepEqual(fnoAgreement({ cells }), { agree: 2, measured: 3, decided: 0, agreeDecided: 0 });
+  const apart = cells.map((c, i) => ({ ...c, fnoMs: 10, optimizedMs: i === 1 ? 10.2 : 5 }));
+  assert.deepEqual(fnoAgreement({ cells: apart }), { agree: 2, measured: 3, decided: 2, agreeDecided: 2 });
 });
