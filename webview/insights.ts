@@ -249,7 +249,7 @@ export function boundBars(a: Analysis, width = 760, limit = 14): SVGElement {
   return svg;
 }
 
-export function analysisSection(a: Analysis): HTMLElement {
+export function analysisSection(a: Analysis, fno = false): HTMLElement {
   const modelRows = a.variants.map((v) =>
     h(
       'tr',
@@ -291,11 +291,16 @@ export function analysisSection(a: Analysis): HTMLElement {
       h('thead', {}, h('tr', {}, ...['variant', 'measured', 'model', 'measured / model'].map((c) => h('th', {}, c)))),
       h('tbody', {}, ...modelRows),
     ),
-    h(
-      'p',
-      { class: 'muted' },
-      `Break-even (Mathieu et al., arXiv 1312.5851): k²(n′/n)² = ${be.lhs.toFixed(1)} against ${be.thresholdHalf.toFixed(1)} with half spectra (${be.threshold.toFixed(1)} with full ones): by arithmetic alone the FFT ${be.fftPays ? 'does less work' : 'does more work'} here.`,
-    ),
+    // An FNO layer has no spatial kernel to weigh the FFT against: the break-even does not apply.
+    ...(fno
+      ? []
+      : [
+          h(
+            'p',
+            { class: 'muted' },
+            `Break-even (Mathieu et al., arXiv 1312.5851): k²(n′/n)² = ${be.lhs.toFixed(1)} against ${be.thresholdHalf.toFixed(1)} with half spectra (${be.threshold.toFixed(1)} with full ones): by arithmetic alone the FFT ${be.fftPays ? 'does less work' : 'does more work'} here.`,
+          ),
+        ]),
   );
 }
 

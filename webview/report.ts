@@ -461,7 +461,9 @@ export function renderReport(run: Run, root: HTMLElement): void {
       h(
         'p',
         { class: 'muted' },
-        'Spatial input to spatial output, as Conv2D is timed. The thin bar is the spectral layer alone (its input already in the Fourier domain), what the seed timed.',
+        run.spec.layer === 'fno'
+          ? "Spatial input to spatial output: an FNO layer's forward, transforms included (it takes and returns spatial data). Whiskers: p10–p90."
+          : 'Spatial input to spatial output, as Conv2D is timed. The thin bar is the spectral layer alone (its input already in the Fourier domain), what the seed timed.',
       ),
       h('div', { class: 'chart-wrap' }, totalsChart(run)),
     ),

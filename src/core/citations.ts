@@ -26,6 +26,7 @@ export const DOCS = {
   fnoZeroBuffer: `${FFT}#fno-zero-buffer`,
   fnoHalf: `${FFT}#fno-half-precision`,
   fnoModes: `${FFT}#fno-modes`,
+  torchFft: 'docs/engines.md#torch-fft-api',
   kernelCoverage: 'docs/engines.md#kernel-coverage',
   timing: 'docs/engines.md#timing',
   probe: 'docs/engines.md#probe',

@@ -73,7 +73,7 @@ export const RULES: readonly RuleInfo[] = [
     id: 'torch-rfft-removed',
     severity: 'warning',
     title: 'torch.rfft / torch.irfft were removed in PyTorch 1.8',
-    source: 'PyTorch 1.8 release notes (torch.fft module); https://pytorch.org/docs/stable/fft.html',
+    source: cite(['torchFft']),
   },
 ];
 

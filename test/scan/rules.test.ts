@@ -368,22 +368,23 @@ describe('aliases and old names', () => {
 });
 
 describe('spec extraction', () => {
-  test('reads a PyTorch layer NCHW from torch.randn and the constructor call', () => {
-    const layer = scan(fixture('fno.py')).layers.find((l) => l.kind === 'fourier')!;
+  test('reads a PyTorch FNO layer NCHW from torch.randn and the constructor call, as kind fno with its modes', () => {
+    const layer = scan(fixture('fno.py')).layers.find((l) => l.kind === 'fno')!;
     assert.equal(layer.name, 'SpectralConv2d');
+    assert.equal(layer.dims, 2);
     assert.deepEqual(
       { ...layer.spec },
       {
         inChannels: 1,
         outChannels: 32,
-        kernelH: 28,
-        kernelW: 28,
         batch: 32,
         height: 28,
         width: 28,
         layout: 'NCHW',
         padding: 'circular',
-        spatialKernel: 3,
+        layer: 'fno',
+        modes: [12, 12],
+        modesConvention: 'corners',
       },
     );
   });

@@ -304,7 +304,7 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.equal(await profile({ preset: 'nope' }), undefined);
     assert.match(
       api.controller.lastError ?? '',
-      /unknown preset "nope" \(choose from mnist-seed, cifar-k5, imagenet-k3, imagenet-k7, last\)/,
+      /unknown preset "nope" \(choose from mnist-seed, cifar-k5, imagenet-k3, imagenet-k7, fno-64, fno-128, last\)/,
     );
   });
 
