@@ -466,7 +466,8 @@ def optimized_fno_executors(L):
         ),
         "transpose-x": (
             "(batch, in, rows, cols) → (%d modes, batch, in), contiguous: mode-major for torch.bmm" % M,
-            lambda env: env["fft-h"].permute(2, 3, 0, 1).reshape(M, B, Ci),
+            # contiguous: torch.bmm on the strided view is slower than the copy plus a contiguous bmm.
+            lambda env: env["fft-h"].permute(2, 3, 0, 1).reshape(M, B, Ci).contiguous(),
         ),
         "multiply": (
             "torch.bmm over all %d kept modes at once (both corners): (%d×%d)·(%d×%d) complex64" % (M, B, Ci, Ci, Co),
@@ -790,6 +791,16 @@ def probe(device, tick):
         for k in (4, 32):
             x, y = rnd(256, 32, k), rnd(256, k, 32)
             bmm.append({"inner": k, "gflops": 2 * 256 * 32 * k * 32 / measure_op("batched GEMM, K = %d" % k, lambda: torch.bmm(x, y)) / 1e9})
+        # complex64 batched GEMMs over many small matrices: the spectral products (einsum / bmm per frequency or mode).
+        cbmm = []
+        for k in (4, 32):
+            # 16 rows: a spectral product's rows are the batch, usually small.
+            cx = torch.randn(512, 16, k, dtype=torch.complex64, device=dev)
+            cy = torch.randn(512, k, 32, dtype=torch.complex64, device=dev)
+            cbmm.append({"inner": k, "gflops": 8 * 512 * 16 * k * 32 / measure_op("complex batched GEMM, K = %d" % k, lambda: torch.bmm(cx, cy)) / 1e9})
+        # A complex tensor permuted mode-major and made contiguous: what an einsum's lowering and a layout step copy.
+        cp = torch.randn(16, 32, 1024, dtype=torch.complex64, device=dev)
+        ccopy = 2 * 8 * 16 * 32 * 1024 / measure_op("complex permute", lambda: cp.permute(2, 0, 1).contiguous()) / 1e9
         conv = []
         for cin, k in ((1, 3), (1, 9), (4, 5), (16, 5)):
             bsz = 32 if cin == 1 else 8
@@ -818,6 +829,8 @@ def probe(device, tick):
     return {
         "gemmGflops": gemm,
         "bmm": bmm,
+        "cbmm": cbmm,
+        "complexCopyGBs": ccopy,
         "conv": conv,
         "fftGflops": fft,
         "ifftGflops": ifft,

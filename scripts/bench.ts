@@ -341,7 +341,8 @@ async function fnoGoals(goals: Goal[]): Promise<unknown> {
   const out: Record<string, unknown> = {};
   for (const engine of ['wasm', 'torch'] as const) {
     console.error(`bench: FNO preset on ${engine}…`);
-    const { run } = profile(['--engine', engine, '--preset', 'fno-64', '--no-model']);
+    // 20 repetitions: torch's CPU allocator makes single calls vary by ±30 % (page faults on fresh buffers).
+    const { run } = profile(['--engine', engine, '--preset', 'fno-64', '--no-model', '--reps', '20']);
     const a = v(run, 'fno'),
       b = v(run, 'optimized');
     const r = a.totalMs.median / b.totalMs.median;

@@ -39,6 +39,8 @@ const CASES = [
   { name: 'seed case: batch 32, 28×28, 1→32, 28×28 kernel, circular', args: [] },
   { name: "k = 7, 'same': batch 32, 28×28, 1→32", args: ['--kernel', '7', '--padding', 'same'] },
   { name: "k = 28, 'same': batch 32, 28×28, 1→32", args: ['--kernel', '28', '--padding', 'same'] },
+  // An FNO layer (issue 10): as written vs optimized on the FNO preset, checked against the naive convolution.
+  { name: 'FNO preset: batch 20, 64×64, 32→32, modes 12 per corner', args: ['--preset', 'fno-64'] },
 ];
 
 function summarize(run) {
@@ -76,6 +78,7 @@ function summarize(run) {
       optimizedVsSeed: ratio('optimized', 'seed'),
       optimizedVsSpatialEquivalent: ratio('optimized', 'spatial-equivalent'),
       optimizedVsConv: ratio('optimized', 'spatial'),
+      optimizedVsFno: ratio('optimized', 'fno'),
     },
   };
 }

@@ -19,6 +19,10 @@ export const probeSchema = z.object({
   device: z.string(),
   gemmGflops: z.number().positive(),
   bmm: z.array(ratePoint).min(1),
+  /** complex64 batched GEMMs (K = inner), where the engine multiplies complex tensors (torch): absent on tfjs. */
+  cbmm: z.array(ratePoint).min(1).optional(),
+  /** A complex64 tensor permuted and made contiguous (GB/s read + written), where measured (torch). */
+  complexCopyGBs: z.number().positive().optional(),
   conv: z.array(ratePoint).min(1),
   fftGflops: z.number().positive(),
   ifftGflops: z.number().positive(),
@@ -144,6 +148,10 @@ type RatePoint = z.infer<typeof ratePoint>;
 /** The rates of one device: GFLOP/s for arithmetic (by inner size where measured), GB/s for data movement. */
 export interface Rates {
   flops: Record<FlopKind, number | RatePoint[]>;
+  /** complex64 batched GEMM rates, where measured: complex products use them instead of `bmm`. */
+  cbmm?: number | RatePoint[];
+  /** complex64 permute-copy bandwidth, where measured: complex layout changes use it instead of `copyGBs`. */
+  complexCopyGBs?: number;
   elementwiseGBs: number;
   pad: number | RatePoint[];
   copyGBs: number;
@@ -169,6 +177,8 @@ export function ratesFor(d: DeviceProfile): Rates {
   if (p) {
     return {
       flops: { gemm: p.gemmGflops, bmm: p.bmm, conv: p.conv, fft: p.fftGflops, ifft: p.ifftGflops },
+      ...(p.cbmm ? { cbmm: p.cbmm } : {}),
+      ...(p.complexCopyGBs ? { complexCopyGBs: p.complexCopyGBs } : {}),
       elementwiseGBs: p.elementwiseGBs,
       pad: p.pad,
       copyGBs: p.copyGBs,
@@ -207,6 +217,8 @@ export interface StepCost {
    * operands, a strided FFT's gather to contiguous rows): charged at the copy rate on top of its arithmetic.
    */
   layoutBytes?: number;
+  /** A product of complex tensors (complex64 GEMMs): priced at the measured complex rate where there is one. */
+  complex?: boolean;
 }
 
 /**
@@ -241,6 +253,7 @@ export function costOf(
     bytes: number;
     inputShapes: number[][];
     layoutBytes?: number;
+    complex?: boolean;
   },
   spec: { inChannels: number },
 ): StepCost {
@@ -263,6 +276,7 @@ export function costOf(
     ...(kernel ? { kernel } : {}),
     ...(passes ? { passes } : {}),
     ...(step.layoutBytes ? { layoutBytes: step.layoutBytes } : {}),
+    ...(step.complex ? { complex: true } : {}),
   };
 }
 
@@ -279,8 +293,8 @@ export interface StepEstimate {
 }
 
 /** The bandwidth that bounds a step's data movement on these rates. */
-export function bandwidthFor(s: Pick<StepCost, 'kind' | 'inner'>, r: Rates): number {
-  if (s.kind === 'copy') return r.copyGBs;
+export function bandwidthFor(s: Pick<StepCost, 'kind' | 'inner' | 'complex'>, r: Rates): number {
+  if (s.kind === 'copy') return s.complex && r.complexCopyGBs ? r.complexCopyGBs : r.copyGBs;
   if (s.kind === 'pad') return rateAt(r.pad, s.inner);
   if (s.kind === 'elementwise') return r.elementwiseGBs;
   return Math.max(r.copyGBs, r.elementwiseGBs);
@@ -293,12 +307,15 @@ export function estimateStep(s: StepCost, r: Rates): StepEstimate {
     ? 0
     : s.kind === 'conv'
       ? convRate(r.flops.conv, s.inner, s.kernel)
-      : rateAt(r.flops[s.kind as FlopKind], s.inner);
+      : s.kind === 'bmm' && s.complex && r.cbmm
+        ? rateAt(r.cbmm, s.inner)
+        : rateAt(r.flops[s.kind as FlopKind], s.inner);
   const computeMs = moving || !peak ? 0 : (s.flops / (peak * 1e9)) * 1e3;
   const passes = s.passes ?? 1;
   const memoryMs = ((s.bytes * passes) / (bw * 1e9)) * 1e3;
   const overheadMs = (passes * r.overheadUs) / 1000;
-  const layoutMs = s.layoutBytes ? (s.layoutBytes / (r.copyGBs * 1e9)) * 1e3 : 0;
+  const layoutGBs = s.complex && r.complexCopyGBs ? r.complexCopyGBs : r.copyGBs;
+  const layoutMs = s.layoutBytes ? (s.layoutBytes / (layoutGBs * 1e9)) * 1e3 : 0;
   const work = Math.max(computeMs, memoryMs) + layoutMs;
   const intensity = s.bytes > 0 ? s.flops / s.bytes : 0;
   return {

@@ -111,6 +111,8 @@ export const stepResultSchema = z.object({
   category: z.enum(STEP_CATEGORIES).optional(),
   /** Bytes the step's own layout changes move (a framework op's internal permute copies), from the plan. */
   layoutBytes: z.number().nonnegative().optional(),
+  /** A product of complex tensors (priced at the complex GEMM rate where the probe measured one). */
+  complex: z.boolean().optional(),
   timing: z.enum(TIMING_SOURCES),
   warmup: z.number().int().nonnegative(),
   reps: z.number().int().nonnegative(),

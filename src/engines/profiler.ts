@@ -512,6 +512,7 @@ function stepResult(
     kind: s.kind,
     category: s.category,
     ...(s.layoutBytes ? { layoutBytes: s.layoutBytes } : {}),
+    ...(s.complex ? { complex: true } : {}),
     timing: s.hostTimed ? 'wall-clock-sync' : engine.timing,
     warmup,
     reps,

@@ -38,6 +38,7 @@ export function planFno(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
       outputShape: block(rows, Co),
       flops: complexMatmulFlops(rows * C, B, Ci, Co),
       bytes: complexBytes([B, Ci, rows, C]) + complexBytes([Ci, Co, rows, C]) + complexBytes([B, Co, rows, C]),
+      complex: fft,
       // The einsum's lowering copies both operands mode-major and the result back: read + write each.
       layoutBytes:
         2 * (complexBytes([B, Ci, rows, C]) + complexBytes([Ci, Co, rows, C]) + complexBytes([B, Co, rows, C])),
@@ -73,6 +74,7 @@ export function planFno(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
       name: 'out_ft[modes] =',
       category: 'layout',
       kind: 'copy',
+      complex: fft,
       inputShapes: bottom > 0 ? [block(top, Co), block(bottom, Co)] : [block(top, Co)],
       outputShape: outFt,
       flops: 0,
@@ -140,6 +142,7 @@ export function planOptimizedFno(spec: LayerSpec, t: ExecutorTraits): VariantPla
         ],
     outputShape: fft ? [M, B, Co, 2] : [M, B, 2 * Co],
     flops: complexMatmulFlops(M, B, Ci, Co),
+    complex: fft,
     bytes: complexBytes([M, B, Ci]) + complexBytes([M, Ci, Co]) + complexBytes([M, B, Co]),
   });
   if (t.fftPlans) return optimizedCuda(spec, t, weights, product);
@@ -167,9 +170,9 @@ export function planOptimizedFno(spec: LayerSpec, t: ExecutorTraits): VariantPla
           // A transform along a strided axis copies its columns to contiguous rows and back; then the gather.
           layoutBytes: 4 * complexBytes([B, Ci, H, C]) + 2 * complexBytes([B, Ci, R, C]),
         }),
-        layoutStep('transpose-x', [B, Ci, R, C, 2], [M, B, Ci, 2]),
+        layoutStep('transpose-x', [B, Ci, R, C, 2], [M, B, Ci, 2], true, true),
         product,
-        layoutStep('transpose-y', [M, B, Co, 2], [B, Co, R, C, 2]),
+        layoutStep('transpose-y', [M, B, Co, 2], [B, Co, R, C, 2], true, true),
         step({
           id: 'ifft-h',
           name: 'ifft over H',

@@ -95,7 +95,7 @@ function fftSteps(spec: LayerSpec, t: ExecutorTraits): Pick<VariantPlan, 'oneOff
     );
   } else {
     steps.push(
-      layoutStep('transpose-x', [B, Ci, F, 2], [F, B, Ci, 2]),
+      layoutStep('transpose-x', [B, Ci, F, 2], [F, B, Ci, 2], true, true),
       step({
         id: 'multiply',
         name: 'complex matmul',
@@ -108,8 +108,9 @@ function fftSteps(spec: LayerSpec, t: ExecutorTraits): Pick<VariantPlan, 'oneOff
         ],
         outputShape: [F, B, Co, 2],
         flops: complexMatmulFlops(F, B, Ci, Co),
+        complex: true,
       }),
-      layoutStep('transpose-y', [F, B, Co, 2], [B, Co, F, 2], false),
+      layoutStep('transpose-y', [F, B, Co, 2], [B, Co, F, 2], false, true),
     );
   }
   steps.push(

@@ -57,7 +57,7 @@ export function planSeed(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
         outputShape: [Ci, Co, F, 2],
         flops: fft2dFlops(Ci * Co, P, Q),
       }),
-      layoutStep('transpose-kernel', [Ci, Co, F, 2], [F, Ci, Co, 2]),
+      layoutStep('transpose-kernel', [Ci, Co, F, 2], [F, Ci, Co, 2], true, true),
       step({
         id: 'einsum',
         name: 'einsum',
@@ -70,6 +70,7 @@ export function planSeed(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
         ],
         outputShape: [B, F, Co, 2],
         flops: complexMatmulFlops(F, B, Ci, Co),
+        complex: true,
       }),
       step({
         id: 'irfft2d',

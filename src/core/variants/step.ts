@@ -171,8 +171,15 @@ export function step(s: StepInit): PlannedStep {
 }
 
 /** A layout change (transpose / permute). */
-export function layoutStep(id: string, input: number[], output: number[], inLayer = true): PlannedStep {
+export function layoutStep(
+  id: string,
+  input: number[],
+  output: number[],
+  inLayer = true,
+  complex = false,
+): PlannedStep {
   return step({
+    ...(complex ? { complex: true } : {}),
     id,
     name: 'transpose',
     category: 'layout',
