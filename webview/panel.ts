@@ -101,8 +101,10 @@ export function bootPanel(root: HTMLElement): void {
         { disabled: busy.busy || !shown, id: 'compare-engines' },
       ),
       button(
-        'Sweep kernel sizes',
-        'Measure spatial vs spectral across kernel sizes on this layer and mark where FFT starts to pay',
+        shown?.run.spec.layer === 'fno' ? 'Sweep modes' : 'Sweep kernel sizes',
+        shown?.run.spec.layer === 'fno'
+          ? 'Measure the FNO layer as written against the optimized formulation across modes on this grid, and mark where each wins'
+          : 'Measure spatial vs spectral across kernel sizes on this layer and mark where FFT starts to pay',
         () => send({ type: 'sweep' }),
         { disabled: busy.busy, id: 'sweep' },
       ),

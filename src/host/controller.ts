@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { withInsights } from '../core/analysis';
 import { shortVerdict, verdict } from '../core/format';
 import { sweepKernels, sweepProblems } from '../core/sweep';
+import { DEFAULT_FNO_MODES, sweepModes } from '../core/fno-model';
 import { PRESETS, presetById } from '../core/presets';
 import { type Run, layerSpecSchema, runSchema } from '../core/run';
 import { type LayerSpec, describeSpec, specProblems } from '../core/spec';
@@ -302,6 +303,68 @@ export class Controller implements vscode.Disposable {
     return path.join(this.ctx.globalStorageUri.fsPath, 'probe');
   }
 
+  /** The panel's sweep on an FNO run: fno vs optimized over the modes its grid allows; joins its report. */
+  private async fnoSweep(stored: StoredRun, settings: ReturnType<typeof readSettings>): Promise<StoredRun | undefined> {
+    const base = stored.run.spec;
+    const modes = sweepModes(DEFAULT_FNO_MODES, base.height, base.width, base.modesConvention ?? 'corners');
+    if (!modes.length) {
+      this.fail(`Fourier Conv: no modes to sweep on a ${base.height}×${base.width} grid`);
+      return undefined;
+    }
+    const options = await this.withPython(settings.options);
+    const device =
+      stored.run.analysis?.device ??
+      (await this.runner.device(
+        options,
+        this.probeDir,
+        stored.run.device,
+        false,
+        `${stored.run.engine}-${stored.run.backend}`,
+      ));
+    if (!device) {
+      this.fail('Fourier Conv: the sweep needs the machine probe, which failed (see the log).');
+      return undefined;
+    }
+    ReportPanel.instance?.setBusy(true, `Sweeping FNO modes ${modes.join(', ')}…`);
+    let result;
+    try {
+      result = await this.runner.fnoSweep(base, {
+        modes,
+        grids: [{ height: base.height, width: base.width }],
+        device,
+        run: {
+          engine: options.engine,
+          ...(options.python ? { python: options.python } : {}),
+          ...(options.torchDevice ? { torchDevice: options.torchDevice } : {}),
+          ...(options.threads ? { threads: options.threads } : {}),
+          warmup: 1,
+          reps: 3,
+          seed: settings.options.seed,
+          maxMemoryBytes: settings.options.maxMemoryBytes,
+        },
+      });
+    } finally {
+      ReportPanel.instance?.setBusy(false);
+    }
+    if (!result.sweep) {
+      this.fail(`Fourier Conv: the sweep could not run: ${result.error?.message ?? 'unknown error'}`);
+      return undefined;
+    }
+    const run = { ...withInsights(stored.run, device), fnoSweep: result.sweep };
+    let updated: StoredRun;
+    try {
+      this.store.replace(stored.runId, run);
+      updated = { runId: stored.runId, run };
+    } catch {
+      // the report was dropped from the store meanwhile (only the last 20 are kept): save it anew
+      updated = { runId: this.store.save(run), run };
+    }
+    this.openPanel().show(updated, this.store.previous(updated.runId));
+    if (result.sweep.status === 'cancelled')
+      void vscode.window.showInformationMessage('Fourier Conv: sweep cancelled; the report shows the finished cells.');
+    return updated;
+  }
+
   /**
    * "Sweep Kernel Sizes": spatial-equivalent vs optimized over kernel sizes on the shown (or last) layer; the sweep
    * joins its report.
@@ -316,6 +379,7 @@ export class Controller implements vscode.Disposable {
     }
     const settings = readSettings();
     const base = stored.run.spec;
+    if (base.layer === 'fno') return this.fnoSweep(stored, settings);
     const kernels = sweepKernels(base);
     const channels = [{ inChannels: base.inChannels, outChannels: base.outChannels }];
     const problems = sweepProblems(base, kernels, channels);

@@ -12,7 +12,8 @@ import { WorkerClient, WorkerError } from '../client/client';
 import type { Sweep } from '../core/insight-schema';
 import type { DeviceProfile } from '../core/model';
 import { deviceFor, needsProbe } from '../client/device-cache';
-import { type SweepOptions, runSweep } from '../client/sweep-runner';
+import { type FnoSweepOptions, type SweepOptions, runFnoSweep, runSweep } from '../client/sweep-runner';
+import type { FnoSweep } from '../core/insight-schema';
 import type { EngineChoice, ProgressMsg, RunOptions } from '../protocol/worker-protocol';
 import { variantsForSpec } from '../core/run';
 import { progressFraction, progressText } from '../core/format';
@@ -219,6 +220,37 @@ export class ProfileRunner implements vscode.Disposable {
         return { sweep };
       } catch (e) {
         log.error(`sweep failed: ${(e as Error).message}`);
+        return { error: e as Error };
+      }
+    });
+    return result ?? { error: new WorkerError('busy', 'a profile is already running: wait for it or cancel it') };
+  }
+
+  /** An FNO modes sweep (fno vs optimized per modes value), cancellable like the kernel sweep. */
+  async fnoSweep(base: LayerSpec, o: FnoSweepOptions): Promise<{ sweep?: FnoSweep; error?: Error }> {
+    const log = this.opts.log;
+    const result = await this.exclusive('Sweeping FNO modes', async (progress, signal) => {
+      log.info(
+        `FNO sweep: modes ${o.modes.join(', ')}; grids ${o.grids.map((g) => `${g.height}×${g.width}`).join(', ')}; base ${describeSpec(base)}`,
+      );
+      let done = 0;
+      try {
+        const sweep = await runFnoSweep(this.client, base, o, {
+          signal,
+          onProgress: (p) => {
+            const f = (100 * p.cell) / p.cells;
+            progress.report({ message: `(${p.cell + 1}/${p.cells}) ${p.detail}`, increment: Math.max(0, f - done) });
+            done = Math.max(done, f);
+          },
+          onCell: (c) =>
+            log.info(
+              `  FNO sweep ${c.height}×${c.width}, modes ${c.modes}: fno ${c.fnoMs?.toFixed(3) ?? '—'} ms, optimized ${c.optimizedMs?.toFixed(3) ?? '—'} ms (model ${c.predictedFnoMs.toFixed(3)} / ${c.predictedOptimizedMs.toFixed(3)})${c.note ? ` — ${c.note}` : ''}`,
+            ),
+        });
+        log.info(`FNO sweep ${sweep.status} in ${(sweep.wallMs / 1000).toFixed(1)} s`);
+        return { sweep };
+      } catch (e) {
+        log.error(`FNO sweep failed: ${(e as Error).message}`);
         return { error: e as Error };
       }
     });
