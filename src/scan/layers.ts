@@ -273,9 +273,13 @@ export function findFourierLayers(
     const inOwner = (p: { node: Node; end: number }) => p.node.startIndex >= ownerStart && p.end <= ownerEnd;
     const calls = model.callsIn.get(owner) ?? [];
     // A product of spectra makes it a convolution layer (an FFT alone is a feature, not a layer).
+    // A product with a spectral multiplier (derivative, filter, mask) is not a convolution layer.
+    const notMultiplier = (c: CallInfo) =>
+      ![...c.args, ...(c.receiver ? [c.receiver] : [])].some((a) => values.isMultiplier(a, c.fn));
     const product =
       calls.some(
         (c) =>
+          notMultiplier(c) &&
           (EINSUM.has(c.name) ||
             MATMUL.has(c.name) ||
             MULTIPLY.has(c.name) ||
@@ -284,7 +288,11 @@ export function findFourierLayers(
           [...c.args, ...(c.receiver ? [c.receiver] : [])].some((a) => values.isSpectrum(a, c.fn, c.cls)),
       ) ||
       model.products.some(
-        (p) => inOwner(p) && (values.isSpectrum(p.left, p.fn, cls) || values.isSpectrum(p.right, p.fn, cls)),
+        (p) =>
+          inOwner(p) &&
+          (values.isSpectrum(p.left, p.fn, cls) || values.isSpectrum(p.right, p.fn, cls)) &&
+          !values.isMultiplier(p.left, p.fn) &&
+          !values.isMultiplier(p.right, p.fn),
       );
     if (!product) continue;
     const name = cls?.name ?? fn!.name;

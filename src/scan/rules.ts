@@ -197,6 +197,8 @@ function products(ctx: RuleContext): Product[] {
   return out.sort((a, b) => a.node.startIndex - b.node.startIndex);
 }
 
+/** A spatial kernel or weight being transformed: its product with a spectrum is a convolution. */
+const KERNEL_NAME = /\b(kernel|weight|weights|filters?|w|k_spatial)\b|\.(kernel|weight)\b/i;
 function circular(ctx: RuleContext, emit: Emit): void {
   const seen = new Set<unknown>();
   for (const p of products(ctx)) {
@@ -206,11 +208,23 @@ function circular(ctx: RuleContext, emit: Emit): void {
       .map((o) => ctx.values.spectrumSource(o, p.fn, p.cls))
       .filter((s): s is CallInfo => !!s && 'callee' in s && FORWARD_FFT.has(s.name));
     const unpadded = sources.find((s) => !paddedTransform(ctx, s));
-    if (!unpadded || sources.some((s) => paddedTransform(ctx, s))) continue;
+    // A transform padded to the size of the unpadded one's input (s=x.shape[-2:]) is still circular.
+    const xName = unpadded ? (unpadded.args[0] ?? unpadded.kwargs.get('input'))?.text : undefined;
+    const ownSize = (s: CallInfo) => {
+      const size = (s.kwargs.get('s') ?? s.kwargs.get('fft_length') ?? s.kwargs.get('n'))?.text ?? '';
+      return !!xName && /^\w+$/.test(xName) && new RegExp(`\\b${xName}\\.(shape|size)\\b`).test(size);
+    };
+    if (!unpadded || sources.some((s) => paddedTransform(ctx, s) && !ownSize(s))) continue;
     seen.add(key);
     const layer = layerOf(ctx, p.node);
     // An FNO layer is periodic by design: its product of unpadded spectra is what the author meant.
     if (layer?.site.kind === 'fno') continue;
+    // A spectral multiplier (a derivative (1j·k)**n, a filter or mask built from a frequency grid) on a
+    // periodic domain is what the author meant too; so is any product that is not meant as a convolution.
+    if (p.operands.some((o) => ctx.values.isMultiplier(o, p.fn))) continue;
+    const kernelSpectrum = sources.some((s) => KERNEL_NAME.test((s.args[0] ?? s.kwargs.get('input'))?.text ?? ''));
+    const named = [layer?.site.name, p.fn?.name].some((n) => n && /conv/i.test(n));
+    if (!named && !ctx.convs.length && !kernelSpectrum) continue;
     const compared: string[] = [];
     if (ctx.convs.length)
       compared.push(

@@ -49,6 +49,10 @@ export const TRANSPOSE = new Set([
   'tfjs.transpose',
   'numpy.transpose',
 ]);
+/** What a frequency-domain multiplier is built from: frequency grids, i·k, powers, exponentials, masks. */
+const MULTIPLIER =
+  /\b1j\b|\bj\s*\*|fftfreq|rfftfreq|meshgrid|\bexp\s*\(|\*\*|\bwhere\s*\(|mask|dealias|\s[<>]=?\s|wavenumber|\bk[xyz]?\s*\*|\bk2\b/i;
+
 /** Reorderings of a spectrum (fftshift and its inverse, roll): a spectrum stays one. */
 export const SHIFT = new Set([
   'torch.fft.fftshift',
@@ -153,6 +157,23 @@ export class Values {
     const m = n && /^(self|this)\.(\w+)$/.exec(n.text);
     if (!m || !cls) return undefined;
     return selfAssignments(this.model, cls).get(m[2]!)?.[0];
+  }
+
+  /**
+   * A frequency-domain multiplier: a value built from frequency grids, i·k, powers, exponentials or masks
+   * (a spectral derivative, filter or dealiasing mask) — checked on the value and what it was assigned from.
+   */
+  isMultiplier(o: Node, fn: FnInfo | undefined): boolean {
+    let n: Node | undefined = o;
+    for (let i = 0; n && i < 3; i++) {
+      // A string is an einsum equation, never a multiplier.
+      if (n.type === 'string' || n.type === 'template_string') return false;
+      if (MULTIPLIER.test(n.text)) return true;
+      const next: Node | undefined = this.origin(n, fn) ?? undefined;
+      if (!next || next.id === n.id) break;
+      n = next;
+    }
+    return false;
   }
 
   /** A value that is complex: an FFT output or something computed from one. */

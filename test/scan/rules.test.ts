@@ -142,9 +142,9 @@ describe('rfft-axes', () => {
 describe('circular-convolution', () => {
   const layer = (fft: string) =>
     `import torch\nimport torch.nn as nn\nclass SpectralConv(nn.Module):\n    def forward(self, x):\n        xf = ${fft}\n        wf = torch.fft.rfft2(self.weight, s=(64, 64))\n        return torch.fft.irfft2(xf * wf)\n`;
-  test('fires on a product of spectra taken without padding', () => {
+  test('fires on a product of spectra taken without padding in a layer meant as a convolution', () => {
     const r = scan(
-      `import torch\nclass C(torch.nn.Module):\n    def forward(self, x):\n        return torch.fft.irfft2(torch.fft.rfft2(x) * self.wf)\n`,
+      `import torch\nclass FourierConv(torch.nn.Module):\n    def forward(self, x):\n        return torch.fft.irfft2(torch.fft.rfft2(x) * self.wf)\n`,
     );
     assert.deepEqual(hits(r, 'circular-convolution'), ['circular-convolution@4']);
     assert.match(r.findings.find((f) => f.rule === 'circular-convolution')!.message, /circular convolution/);
