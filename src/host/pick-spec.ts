@@ -142,7 +142,7 @@ async function askFno(known: Partial<LayerSpec>): Promise<LayerSpec | undefined>
     s.outChannels = parseDimension(t, 'out channels');
   }
   if (askModes) {
-    const t = await inputBox(++step, total, {
+    const t = await inputBox(step + 1, total, {
       prompt: `Modes kept (${s.modesConvention === 'centered' ? 'n_modes, centred' : 'per corner, as modes1, modes2'}): N or ROWS,COLS`,
       value: `${s.modes[0]},${s.modes[1]}`,
       validate: (x) =>

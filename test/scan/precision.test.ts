@@ -40,8 +40,8 @@ test('recall and precision on the Fourier corpus: every layer found, no false wa
   assert.deepEqual(files.map((x) => x.f).sort(), Object.keys(EXPECTED).sort());
   let layersFound = 0,
     layersExpected = 0,
-    trueWarnings = 0,
-    falseWarnings: string[] = [];
+    trueWarnings = 0;
+  const falseWarnings: string[] = [];
   for (const { f, text } of files) {
     const r = scanSource(parser, f, 'python', text);
     assert.deepEqual(r.errors, [], f);

@@ -102,7 +102,10 @@ export interface CudaAddon {
     ow: number;
     circular?: boolean;
   }): void;
-  /** out[b, ot + i, ol + j] (oh×ow maps) = in[b, it + i, il + j] (ih×iw maps) for an rh×rw block; the rest of out is left as it is. */
+  /**
+   * out[b, ot + i, ol + j] (oh×ow maps) = in[b, it + i, il + j] (ih×iw maps) for an rh×rw block; the rest of
+   * out is left as it is.
+   */
   copy2d(o: {
     input: number;
     output: number;
