@@ -213,7 +213,9 @@ export async function sweepWith(
 }
 
 export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number> {
-  const base = specFromText(flags);
+  // An FNO sweep sets the modes of every cell: the base spec needs none of its own (any valid value will do).
+  const fnoWithoutModes = flags.layer?.trim().toLowerCase() === 'fno' && flags.modes === undefined;
+  const base = specFromText(fnoWithoutModes ? { ...flags, modes: '1' } : flags);
   if (base.layer === 'fno') return fnoSweepCommand(base, flags, io);
   if (flags.modesList !== undefined || flags.grids !== undefined)
     throw new UsageError('--modes-list and --grids sweep an FNO layer: add --layer fno');

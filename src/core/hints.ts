@@ -242,7 +242,7 @@ const memoryBound: Rule = ({ run, analysis }) => {
   };
 };
 
-const overheadBound: Rule = ({ analysis, v }) => {
+const overheadBound: Rule = ({ run, analysis, v }) => {
   if (!analysis) return undefined;
   const worst = analysis.variants
     .map((m) => ({ ...m, v: ok(v(m.variant)) }))
@@ -256,7 +256,9 @@ const overheadBound: Rule = ({ analysis, v }) => {
     title: `${worst.variant} takes ${fmtRatio(worst.measuredMs / worst.modelMs)} what its FLOPs and bytes explain`,
     evidence: `Measured ${fmtMs(worst.measuredMs)} end to end vs ${fmtMs(worst.modelMs)} from the calibrated model over its ${n} steps: ${fmtMs(worst.measuredMs - worst.modelMs)} goes to per-op overhead (dispatch, allocation, launches), small inefficient kernels or layout changes the model does not charge.`,
     suggestion:
-      'Fewer, larger ops: batch the transforms of all channels into one call, fuse pad/transform/crop, and at small sizes prefer the single Conv2D kernel.',
+      run.spec.layer === 'fno'
+        ? 'Fewer, larger ops: one batched GEMM for every kept mode instead of an einsum per corner, no per-call weight permutes or zero-filled buffers; at small grids the per-op cost is most of the layer.'
+        : 'Fewer, larger ops: batch the transforms of all channels into one call, fuse pad/transform/crop, and at small sizes prefer the single Conv2D kernel.',
     expectedGain: gain(
       worst.measuredMs - worst.modelMs,
       worst.measuredMs / worst.modelMs,
