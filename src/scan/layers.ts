@@ -383,7 +383,7 @@ export function moduleConstants(text: string): Map<string, number> {
   return out;
 }
 
-const MODES_SLICE = /:\s*-?\s*(?:self\.)?(?:\w*modes\w*|m[12]|n_modes\w*)(?:\[\s*-?\d\s*\])?\s*[,\]]/i;
+const MODES_SLICE = /:\s*-?\s*(?:self\.)?(?:\w*modes\w*|m[123]|k[XYZxyz]|kmax\w*|n_?freqs?)(?:\[\s*-?\d\s*\])?\s*[,\]]/;
 
 /** The number of axes an FNO's transform spans: from its einsum equation, else its FFT calls. */
 function fnoDims(body: string, ffts: CallInfo[]): number {
@@ -477,8 +477,8 @@ export function classifyFno(model: SourceModel, layer: FourierLayer, facts: File
       let m1: number | undefined, m2: number | undefined;
       for (const [p, v] of got) {
         const n = typeof v === 'number' ? v : undefined;
-        if (/^(modes?_?1|modes?_?x|m1)$/i.test(p)) m1 = n;
-        else if (/^(modes?_?2|modes?_?y|m2)$/i.test(p)) m2 = n;
+        if (/^(modes?_?1|modes?_?x|m1|k_?x)$/i.test(p)) m1 = n;
+        else if (/^(modes?_?2|modes?_?y|m2|k_?y)$/i.test(p)) m2 = n;
         else if (/^(n_)?modes$/i.test(p)) {
           if (Array.isArray(v)) [m1, m2] = [v[0], v[v.length - 1]];
           else m1 = m2 = n;

@@ -39,7 +39,7 @@ export const FORWARD_FFT = new Set([
 ]);
 export const TF_INNERMOST_2D = new Set(['tensorflow.signal.rfft2d', 'tensorflow.signal.fft2d']);
 export const TORCH_2D = new Set(['torch.fft.rfft2', 'torch.fft.fft2']);
-export const EINSUM = new Set(['tensorflow.einsum', 'torch.einsum', 'tfjs.einsum', 'numpy.einsum']);
+export const EINSUM = new Set(['tensorflow.einsum', 'torch.einsum', 'tfjs.einsum', 'numpy.einsum', 'tensorly.einsum']);
 export const MATMUL = new Set(['tensorflow.matmul', 'torch.matmul', 'torch.bmm', 'tfjs.matMul', 'numpy.matmul']);
 export const MULTIPLY = new Set(['tensorflow.multiply', 'torch.mul', 'torch.multiply', 'tfjs.mul', 'numpy.multiply']);
 export const TRANSPOSE = new Set([

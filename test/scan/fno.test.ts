@@ -33,6 +33,7 @@ const EXPECTED: Record<
   'spectral_conv_centered.py': [
     { name: 'SpectralConv', dims: 2, modes: [16, 16], convention: 'centered', channels: [32, 32] },
   ],
+  'tensorly_kxky.py': [{ name: 'SpectralConv2D', dims: 2, modes: [12, 12], convention: 'corners', channels: [32, 32] }],
   'fno1d_3d.py': [
     { name: 'SpectralConv1d', dims: 1, convention: 'corners', channels: [16, 16] },
     { name: 'SpectralConv3d', dims: 3, convention: 'corners', channels: [8, 8] },
