@@ -416,6 +416,12 @@ async function main(): Promise<void> {
     printGoals(goals);
     return;
   }
+  if (only === 'torch') {
+    console.error('bench: default profile (wasm), for the side-by-side…');
+    await torchGoals(goals, profile(['--engine', 'wasm']).run);
+    printGoals(goals);
+    return;
+  }
   if (only === 'fno') {
     await fnoGoals(goals);
     printGoals(goals);

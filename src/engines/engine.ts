@@ -50,6 +50,8 @@ export interface RemoteMeasurement {
   e2e: number[];
   layer: number[] | null;
   reps: number;
+  /** Warm-up runs the engine did (more than asked while the pipeline was still getting faster). */
+  warmup?: number;
   output: Float32Array;
   peakMemoryBytes?: number;
   /** The ops and GPU kernels each step ran (one profiled pass), by step id. */

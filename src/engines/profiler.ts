@@ -236,7 +236,7 @@ async function measureRemote(
       stepResult({ ...s, implementation: label(s.id) }, m.oneOff[i]!, engine, 1, m.oneOff[i]!.length),
     ),
     ...plan.steps.map((s, i) =>
-      stepResult({ ...s, implementation: label(s.id) }, m.steps[i]!, engine, opts.warmup, m.reps),
+      stepResult({ ...s, implementation: label(s.id) }, m.steps[i]!, engine, m.warmup ?? opts.warmup, m.reps),
     ),
   ];
   for (const st of steps) {

@@ -64,6 +64,8 @@ export const fromTorchSchema = z.discriminatedUnion('type', [
     e2e: samples,
     layer: samples.nullable(),
     reps: z.number().int().positive(),
+    /** Warm-up runs done: the ones asked for, more while the pipeline was still getting faster. */
+    warmup: z.number().int().nonnegative().optional(),
     output: z.string(),
     outputShape: z.array(z.number().int().nonnegative()),
     peakMemoryBytes: z.number().int().nonnegative().optional(),

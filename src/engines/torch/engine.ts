@@ -178,6 +178,7 @@ export class TorchEngine implements Engine {
       e2e: m.e2e,
       layer: m.layer,
       reps: m.reps,
+      ...(m.warmup !== undefined ? { warmup: m.warmup } : {}),
       output: decodeFloats(m.output),
       ...(m.kernels ? { kernels: m.kernels } : {}),
       ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
