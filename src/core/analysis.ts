@@ -5,6 +5,7 @@
  */
 import { categoryOf } from './variants/step';
 import { hintsFor } from './hints';
+import { gainsOf } from './gains';
 import type { Analysis, StepAnalysis, Sweep } from './insight-schema';
 import { type DeviceProfile, bandwidthFor, costOf, estimateStep, ratesFor, ridge, specBreakEven } from './model';
 import type { Run } from './run';
@@ -50,7 +51,7 @@ export function analyze(run: Run, device: DeviceProfile): Analysis {
     }
     variants.push({ variant: v.name, measuredMs: v.totalMs.median, modelMs: model });
   }
-  return { device, ridge: ridge(device), steps, variants, breakEven: specBreakEven(run.spec) };
+  return { device, ridge: ridge(device), steps, variants, breakEven: specBreakEven(run.spec), gains: gainsOf(run) };
 }
 
 /** The run with the model's analysis and the hints attached (a sweep, when given, feeds the crossover hint). */

@@ -3,6 +3,7 @@ import type { Run, VariantResult } from './run';
 import { TIMING_LABELS } from './run';
 import type { Sweep } from './insight-schema';
 import { describeSpec } from './spec';
+import { gainLine, gainsOf } from './gains';
 import { confusion, measuredCrossoverText } from './sweep';
 
 export function fmtMs(ms: number): string {
@@ -88,6 +89,8 @@ export function verdict(run: Run): Verdict {
     lines.push(
       `Checked against the naive direct convolution with the equivalent ${run.spec.kernelH}×${run.spec.kernelW} kernel (sampled outputs); spatial-equivalent was not run (--variants spatial-equivalent,fno,optimized to measure it).`,
     );
+  // Where the difference comes from, by step category (the layer's own gain vs the steps around it).
+  for (const g of gainsOf(run)) lines.push(`Where it goes: ${gainLine(g)}.`);
   const seed = find(run, 'seed');
   const spatial = find(run, 'spatial');
   if (seed?.layerMs && spatial && ok.includes(seed) && ok.includes(spatial)) {

@@ -39,6 +39,28 @@ export const breakEvenSchema = z.object({
   terms: z.object({ inputs: z.number(), outputs: z.number(), batch: z.number() }),
 });
 
+const gainPartSchema = z.object({
+  category: z.enum(STEP_CATEGORIES),
+  fromMs: z.number().nonnegative(),
+  toMs: z.number().nonnegative(),
+  deltaMs: z.number(),
+});
+
+/** Where the time between two variants goes, by step category (src/core/gains.ts). */
+export const gainSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  fromMs: z.number().nonnegative(),
+  toMs: z.number().nonnegative(),
+  deltaMs: z.number(),
+  layerFromMs: z.number().nonnegative(),
+  layerToMs: z.number().nonnegative(),
+  layerDeltaMs: z.number(),
+  endToEndFromMs: z.number().nonnegative(),
+  endToEndToMs: z.number().nonnegative(),
+  parts: z.array(gainPartSchema),
+});
+
 export const analysisSchema = z.object({
   device: deviceProfileSchema,
   /** FLOP/byte above which a step can reach the FP32 peak. */
@@ -48,6 +70,8 @@ export const analysisSchema = z.object({
     z.object({ variant: z.string(), measuredMs: z.number().nonnegative(), modelMs: z.number().nonnegative() }),
   ),
   breakEven: breakEvenSchema,
+  /** Where the time between the variants the verdict compares goes, by step category. */
+  gains: z.array(gainSchema).optional(),
 });
 
 export const hintSchema = z.object({

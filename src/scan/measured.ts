@@ -47,7 +47,7 @@ export function measuredNote(run: Run, rule: RuleId): string | undefined {
       );
     if (seed && optimized)
       parts.push(
-        `the optimized layer is ${fmtRatio(seed.totalMs.median / optimized.totalMs.median)} faster than the seed's end to end`,
+        `the optimized layer is ${fmtRatio((seed.layerMs ?? seed.totalMs).median / (optimized.layerMs ?? optimized.totalMs).median)} faster than the question's inside the layer`,
       );
   }
   const ids = STEPS[rule];
@@ -97,7 +97,7 @@ export function measuredSummary(run: Run, kind: 'fourier' | 'fno' | 'conv2d'): s
   if (kind === 'conv2d' && spatial) parts.push(`Conv2D ${k}×${k} ${fmtMs(spatial.totalMs.median)}`);
   if (optimized)
     parts.push(
-      `optimized FFT ${fmtMs(optimized.totalMs.median)}${seed && kind === 'fourier' ? ` (${fmtRatio(seed.totalMs.median / optimized.totalMs.median)} faster than the seed's)` : spatial ? ` (${compare(optimized.totalMs.median, spatial.totalMs.median)})` : ''}`,
+      `optimized FFT ${fmtMs(optimized.totalMs.median)}${seed && kind === 'fourier' ? ` (layer ${fmtRatio((seed.layerMs ?? seed.totalMs).median / (optimized.layerMs ?? optimized.totalMs).median)} faster than the question's)` : spatial ? ` (${compare(optimized.totalMs.median, spatial.totalMs.median)})` : ''}`,
     );
   return parts.length ? `${measuredOn(run)}: ${parts.join(' · ')}` : undefined;
 }

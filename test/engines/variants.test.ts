@@ -148,12 +148,16 @@ test('steps carry shapes, FLOPs, bytes, the implementation that ran and the timi
   const seed = run.variants.find((v) => v.name === 'seed')!;
   assert.deepEqual(
     seed.steps.map((s) => s.name),
-    ['rfft2d(input)', 'rfft2d(kernel)', 'transpose', 'einsum', 'irfft2d'],
+    ['rfft2d(input)', 'rfft2d(kernel)', 'transpose', 'einsum', 'transpose', 'irfft2d'],
   );
   assert.deepEqual(
     seed.steps.map((s) => s.inLayer),
-    [false, true, true, true, false],
+    [false, true, true, true, false, false],
   );
+  // Outside the layer every spectral variant uses the same transforms: GEMMs against cached DFT matrices.
+  for (const v of [seed, run.variants.find((x) => x.name === 'optimized')!])
+    for (const st of v.steps.filter((x) => !x.inLayer && /transform/.test(x.category ?? '')))
+      assert.match(st.implementation, /against cached DFT matrices/, `${v.name}/${st.id}`);
   assert.match(seed.steps[3]!.implementation, /batchMatMul/);
   const opt = run.variants.find((v) => v.name === 'optimized')!;
   const oneOff = opt.steps.filter((s) => s.oneOff);

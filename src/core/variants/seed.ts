@@ -3,7 +3,7 @@
  * the layer rfft2d of the (in, H, W, out) kernel on every call, transpose perm [2,1,0,3], complex einsum
  * 'ijkl,jklo->ijko'; irfft2d back to the spatial domain for the check. Host-free.
  */
-import { complexMatmulFlops, dftComplexFlops, dftRealFlops, fft2dFlops } from '../cost';
+import { complexMatmulFlops, dftComplexFlops, dftRealFlops, fft2dFlops, gemmFlops } from '../cost';
 import { type LayerSpec, geometry, inputShape, outputShape } from '../spec';
 import {
   type ExecutorTraits,
@@ -92,11 +92,12 @@ export function planSeed(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
       id: 'rfft2d-input',
       name: 'rfft2d(input)',
       category: 'forward-transform',
-      kind: 'fft',
       inLayer: false,
       inputShapes: [nhwc ? [B, P, Q, Ci] : [B, Ci, P, Q]],
       outputShape: [B, V, U, Ci, 2],
-      flops: dftRealFlops(B * Ci * P, Q) + dftComplexFlops(B * Ci * V, P),
+      // Outside the layer: the engine's fastest transform (the same GEMMs as the optimized layer's).
+      kind: 'gemm',
+      flops: gemmFlops(B * Ci * P, Q, 2 * V) + gemmFlops(B * Ci * V, 2 * P, 2 * P),
     }),
   );
   if (kh !== P || kw !== Q) {
@@ -137,15 +138,16 @@ export function planSeed(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
       outputShape: [B, V, U, Co, 2],
       flops: complexMatmulFlops(F, B, Ci, Co),
     }),
+    layoutStep('transpose-y', [B, V, U, Co, 2], [B, Co, V, 2, U], false),
     step({
       id: 'irfft2d',
       name: 'irfft2d',
       category: 'inverse-transform',
-      kind: 'ifft',
+      kind: 'gemm',
       inLayer: false,
-      inputShapes: [[B, V, U, Co, 2]],
+      inputShapes: [[B, Co, V, 2, U]],
       outputShape: outputShape(spec, g),
-      flops: dftComplexFlops(B * Co * V, U) + 2 * B * Co * P * 2 * V * Q,
+      flops: gemmFlops(B * Co * V, 2 * P, 2 * g.outH) + gemmFlops(B * Co * g.outH, 2 * V, g.outW),
     }),
   );
   return { ...base, oneOff: [], steps };

@@ -4,6 +4,7 @@ import type { ExecutorTraits } from '../../../core/variants';
 import type { Env } from '../../engine';
 import type { StepExecutor } from '../../executor';
 import type { ComplexKit } from '../complex';
+import { c2rMatrix, complexRight, r2cMatrix } from '../dft';
 
 export interface BuildContext {
   backend: string;
@@ -82,4 +83,29 @@ export function padInputExecutor(
     'xp',
     (env) => zeroPad(get(env, 'x'), padding),
   );
+}
+
+/** The transform every spectral variant's outside-the-layer steps use on tfjs: the engine's fastest. */
+export const OUTSIDE_FORWARD = 'R2C GEMM over W + complex GEMM over H against cached DFT matrices';
+export const OUTSIDE_INVERSE = 'complex GEMM over H + C2R GEMM over W against cached DFT matrices';
+
+/** The cached DFT matrices of those transforms (right operands), kept in `owned` to be disposed with the variant. */
+export function transformMatrices(
+  P: number,
+  Q: number,
+  V: number,
+  g: { cropTop: number; cropLeft: number; outH: number; outW: number },
+  owned: tf.Tensor[],
+): { r2c: tf.Tensor2D; fwdH: tf.Tensor2D; invH: tf.Tensor2D; c2r: tf.Tensor2D } {
+  const mat = (m: Float32Array, rows: number, cols: number) => {
+    const t = tf.keep(tf.tensor2d(m, [rows, cols]));
+    owned.push(t);
+    return t;
+  };
+  return {
+    r2c: mat(r2cMatrix(Q, V), Q, 2 * V),
+    fwdH: mat(complexRight(P, false), 2 * P, 2 * P),
+    invH: mat(complexRight(P, true, g.cropTop, g.outH), 2 * P, 2 * g.outH),
+    c2r: mat(c2rMatrix(Q, V, g.cropLeft, g.outW), 2 * V, g.outW),
+  };
 }

@@ -7,7 +7,7 @@ import type { LayerData } from '../../../core/data';
 import { type LayerSpec, geometry } from '../../../core/spec';
 import type { Executors } from '../../executor';
 import { c2rInterleaved, complexBlock, complexRight, r2cMatrix, transposeOf } from '../dft';
-import { type BuildContext, exec, get, padInputExecutor, zeroPad } from './common';
+import { type BuildContext, OUTSIDE_FORWARD, exec, get, padInputExecutor, zeroPad } from './common';
 
 export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildContext) {
   const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co, kernelH: kh, kernelW: kw } = spec;
@@ -93,7 +93,7 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
   if (padded) executors['pad-input'] = padInputExecutor(P, Q, H, W, nhwc, spec.padding === 'linear');
   const xKey = padded ? 'xp' : 'x';
   executors['rfft2d-input'] = exec(
-    `R2C GEMM over W (${Q}×${2 * V}) + one transpose + complex GEMM over H (${2 * P}×${2 * P})${Ci === 1 ? ', and i·X from a second GEMM (no split/concat in the product)' : '; real and imaginary parts transposed to frequency-major ((W/2+1)·H, batch, in)'}${nhwc && Ci > 1 ? '; NHWC → channels-first first' : ''}`,
+    `${OUTSIDE_FORWARD} (R2C ${Q}×${2 * V}, one transpose, complex ${2 * P}×${2 * P})${Ci === 1 ? ', and i·X from a second GEMM (no split/concat in the product)' : '; real and imaginary parts transposed to frequency-major ((W/2+1)·H, batch, in)'}${nhwc && Ci > 1 ? '; NHWC → channels-first first' : ''}`,
     [xKey],
     'X',
     (env) => {
@@ -159,7 +159,7 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
       yKey = 'Yr';
     }
     executors['ifft-h'] = exec(
-      `complex GEMM (${2 * P}×${2 * oh}) over H ${where}${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
+      `complex GEMM (${2 * P}×${2 * oh}) over H against cached DFT matrices, ${where}${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
       [yKey],
       'Z',
       (env) => tf.matMul(tf.reshape(get(env, yKey), [B * Co * V, 2 * U]), invH),
@@ -171,7 +171,7 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
       (env) => tf.transpose(tf.reshape(get(env, 'Z'), [B * Co, 2 * V, oh]), [0, 2, 1]),
     );
     executors['irfft-w'] = exec(
-      `real GEMM (${2 * V}×${ow}) from the half spectrum ${where}${ow < Q ? `, only the ${ow} output columns computed` : ''}; gives NCHW`,
+      `C2R GEMM (${2 * V}×${ow}) from the half spectrum against cached DFT matrices, ${where}${ow < Q ? `, only the ${ow} output columns computed` : ''}; gives NCHW`,
       ['Zt'],
       nhwc ? 'R' : 'y',
       (env) => tf.reshape(tf.matMul(tf.reshape(get(env, 'Zt'), [B * Co * oh, 2 * V]), c2r), [B, Co, oh, ow]),
@@ -185,13 +185,13 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
     // cols (v, ri)
     const c2rl = mat(transposeOf(c2rInterleaved(Q, V, g.cropLeft, ow), 2 * V, ow), [ow, 2 * V]) as tf.Tensor2D;
     executors['ifft-h'] = exec(
-      `complex GEMM (${2 * oh}×${2 * P}) over H, batched over the ${V} frequency columns, ${where}${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
+      `complex GEMM (${2 * oh}×${2 * P}) over H against cached DFT matrices, batched over the ${V} frequency columns, ${where}${oh < P ? `, only the ${oh} output rows computed (crop folded in)` : ''}`,
       ['Y'],
       'Z',
       (env) => tf.matMul(invH, tf.reshape(get(env, 'Y'), [V, 2 * U, B * Co]) as tf.Tensor3D),
     );
     executors['irfft-w'] = exec(
-      `real GEMM (${ow}×${2 * V}) from the half spectrum ${where}${ow < Q ? `, only the ${ow} output columns computed` : ''}`,
+      `C2R GEMM (${ow}×${2 * V}) from the half spectrum against cached DFT matrices, ${where}${ow < Q ? `, only the ${ow} output columns computed` : ''}`,
       ['Z'],
       'R',
       (env) => tf.matMul(c2rl, tf.reshape(get(env, 'Z'), [2 * V, oh * B * Co]) as tf.Tensor2D),

@@ -1,0 +1,117 @@
+/**
+ * Where the time between two variants goes: for each comparison the verdict makes (optimized vs the
+ * layer as written — the question's or an FNO's — and vs spatial-equivalent), a step-matched breakdown
+ * by category of the per-call step medians, the parts summing to the difference. Host-free.
+ */
+import { fmtMs } from './format';
+import type { Run, VariantName, VariantResult } from './run';
+import { STEP_CATEGORIES, type StepCategory, categoryOf } from './variants/step';
+
+export interface GainPart {
+  category: StepCategory;
+  fromMs: number;
+  toMs: number;
+  /** fromMs − toMs: positive is time saved. */
+  deltaMs: number;
+}
+
+export interface Gain {
+  from: VariantName;
+  to: VariantName;
+  /** Sums of the per-call step medians (one-off steps excluded). */
+  fromMs: number;
+  toMs: number;
+  /** fromMs − toMs = Σ parts[].deltaMs. */
+  deltaMs: number;
+  /** The same over the steps inside the layer only: the formulation's own gain. */
+  layerFromMs: number;
+  layerToMs: number;
+  layerDeltaMs: number;
+  /** End-to-end medians (measured without per-step syncs), for reference. */
+  endToEndFromMs: number;
+  endToEndToMs: number;
+  parts: GainPart[];
+}
+
+const COMPARISONS: Array<[VariantName, VariantName]> = [
+  ['seed', 'optimized'],
+  ['fno', 'optimized'],
+  ['spatial-equivalent', 'optimized'],
+];
+
+const perCall = (v: VariantResult) => v.steps.filter((s) => !s.oneOff);
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+export function gainBetween(from: VariantResult, to: VariantResult): Gain {
+  const byCat = (v: VariantResult, c: StepCategory) =>
+    sum(
+      perCall(v)
+        .filter((s) => categoryOf(s) === c)
+        .map((s) => s.median),
+    );
+  const parts = STEP_CATEGORIES.filter((c) => c !== 'setup')
+    .map((category) => {
+      const fromMs = byCat(from, category),
+        toMs = byCat(to, category);
+      return { category, fromMs, toMs, deltaMs: fromMs - toMs };
+    })
+    .filter((p) => p.fromMs > 0 || p.toMs > 0);
+  const fromMs = sum(parts.map((p) => p.fromMs)),
+    toMs = sum(parts.map((p) => p.toMs));
+  const layer = (v: VariantResult) =>
+    sum(
+      perCall(v)
+        .filter((s) => s.inLayer)
+        .map((s) => s.median),
+    );
+  return {
+    from: from.name,
+    to: to.name,
+    fromMs,
+    toMs,
+    deltaMs: fromMs - toMs,
+    layerFromMs: layer(from),
+    layerToMs: layer(to),
+    layerDeltaMs: layer(from) - layer(to),
+    endToEndFromMs: from.totalMs.median,
+    endToEndToMs: to.totalMs.median,
+    parts,
+  };
+}
+
+/** The comparisons of a run whose two variants both completed correctly. */
+export function gainsOf(run: Pick<Run, 'variants'>): Gain[] {
+  const ok = (n: VariantName) => run.variants.find((v) => v.name === n && v.correct);
+  const out: Gain[] = [];
+  for (const [a, b] of COMPARISONS) {
+    const from = ok(a),
+      to = ok(b);
+    if (from && to) out.push(gainBetween(from, to));
+  }
+  return out;
+}
+
+export const CATEGORY_LABEL: Record<StepCategory, string> = {
+  'forward-transform': 'forward transform',
+  'kernel-transform': 'kernel transform',
+  product: 'channel mixing / product',
+  'inverse-transform': 'inverse transform',
+  layout: 'layout changes',
+  padding: 'padding',
+  convolution: 'convolution',
+  setup: 'setup',
+};
+
+/** "of 14.1 ms: product 9.0, inverse transform 2.7, …" — biggest changes first; negative is time added. */
+export function gainLine(g: Gain): string {
+  const parts = [...g.parts]
+    .filter((p) => Math.abs(p.deltaMs) >= 0.0005)
+    .sort((a, b) => Math.abs(b.deltaMs) - Math.abs(a.deltaMs))
+    .map((p) => `${CATEGORY_LABEL[p.category]} ${p.deltaMs >= 0 ? '' : '+'}${fmtMs(Math.abs(p.deltaMs))}`);
+  // Against a spatial convolution the "layer" of each side is a different thing: no inside-the-layer ratio.
+  const layer =
+    g.from === 'spatial-equivalent'
+      ? ''
+      : `; inside the layer ${fmtMs(g.layerFromMs)} → ${fmtMs(g.layerToMs)}${g.layerToMs > 0 ? ` (${(g.layerFromMs / g.layerToMs).toFixed(1)}x)` : ''}`;
+  return `${g.from} → ${g.to}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} per call (step medians) — ${parts.join(', ')}${layer}`;
+}
