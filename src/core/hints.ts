@@ -93,7 +93,7 @@ const einsumLowering: Rule = ({ run, v }) => {
       ci === 1
         ? "The einsum 'ijkl,jklo->ijko' is an outer product over every frequency (in-channels = 1)"
         : "The einsum 'ijkl,jklo->ijko' runs as transposes and tiny batched matmuls",
-    evidence: `einsum ${fmtMs(e.median)} = ${pct(e.median, layer)} of the seed's layer, ${(e.flops / (e.median * 1e6)).toFixed(2)} GFLOP/s: ${F} frequencies × a (${run.spec.batch}×${ci})·(${ci}×${run.spec.outChannels}) complex matmul each${ci === 1 ? ', K = 1: pure memory traffic' : ''}. Implementation here: ${e.implementation}.`,
+    evidence: `The einsum costs you ${fmtMs(e.median)} per call${product ? `; ${ci === 1 ? 'a broadcast product' : "optimized's frequency-major product"} does the same in ${fmtMs(product.median)}` : ''}. It is ${pct(e.median, layer)} of the question's layer, at ${(e.flops / (e.median * 1e6)).toFixed(2)} GFLOP/s: ${F} frequencies × a (${run.spec.batch}×${ci})·(${ci}×${run.spec.outChannels}) complex matmul each${ci === 1 ? ', K = 1: pure memory traffic' : ''}. Implementation here: ${e.implementation}.`,
     suggestion:
       ci === 1
         ? `With one input channel, multiply the spectra by broadcasting (X[b, f] · K[o, f]) instead of einsum; keep the frequency axis where the transform leaves it (as optimized does${product ? `: its product took ${fmtMs(product.median)}` : ''}).`

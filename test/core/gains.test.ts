@@ -1,0 +1,101 @@
+/**
+ * Where the gain comes from (issue 15): on real runs of random specs, the category parts sum to the
+ * difference, the layer's part is the in-layer steps, outside-the-layer transforms use the same method in
+ * every spectral variant; the CLI line and the report's waterfall say the same numbers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { JSDOM } from 'jsdom';
+import * as path from 'node:path';
+import { rng } from '../../src/core/data';
+import { gainLine, gainsOf } from '../../src/core/gains';
+import { formatRunText } from '../../src/core/format';
+import { PADDINGS, fnoSpec } from '../../src/core/spec';
+import { profile } from '../../src/engines/profiler';
+import { TfjsEngine } from '../../src/engines/tfjs/engine';
+import { spec } from '../helpers';
+
+const QUICK = { warmup: 0, reps: 2, seed: 1, adaptiveBudgetMs: 0 };
+
+test('gain parts sum to the difference and the layer part is the in-layer steps, on random specs (wasm)', async () => {
+  const engine = await TfjsEngine.create('wasm');
+  const r = rng(61);
+  for (let i = 0; i < 12; i++) {
+    const H = 3 + Math.floor(r() * 8),
+      W = 3 + Math.floor(r() * 8);
+    const padding = PADDINGS[i % PADDINGS.length]!;
+    const s = spec({
+      batch: 1 + Math.floor(r() * 3),
+      height: H,
+      width: W,
+      inChannels: 1 + Math.floor(r() * 4),
+      outChannels: 1 + Math.floor(r() * 4),
+      kernelH: 1 + Math.floor(r() * H),
+      kernelW: 1 + Math.floor(r() * W),
+      padding,
+      layout: i % 2 ? 'NCHW' : 'NHWC',
+    });
+    const run = await profile(engine, s, { ...QUICK, variants: ['spatial-equivalent', 'seed', 'optimized'] });
+    assert.equal(run.status, 'ok', run.failure);
+    const gains = gainsOf(run);
+    assert.deepEqual(
+      gains.map((g) => `${g.from}>${g.to}`),
+      ['seed>optimized', 'spatial-equivalent>optimized'],
+    );
+    for (const g of gains) {
+      const parts = g.parts.reduce((a, p) => a + p.deltaMs, 0);
+      assert.ok(Math.abs(parts - g.deltaMs) < 1e-9, `${g.from}: parts ${parts} vs ${g.deltaMs}`);
+      const v = (n: string) => run.variants.find((x) => x.name === n)!;
+      const stepSum = (n: string) =>
+        v(n)
+          .steps.filter((x) => !x.oneOff)
+          .reduce((a, x) => a + x.median, 0);
+      assert.ok(Math.abs(g.fromMs - stepSum(g.from)) < 1e-9 && Math.abs(g.toMs - stepSum(g.to)) < 1e-9);
+      const inLayer = (n: string) =>
+        v(n)
+          .steps.filter((x) => !x.oneOff && x.inLayer)
+          .reduce((a, x) => a + x.median, 0);
+      assert.ok(Math.abs(g.layerDeltaMs - (inLayer(g.from) - inLayer(g.to))) < 1e-9);
+    }
+    // Outside the layer, every spectral variant transforms the same way.
+    for (const n of ['seed', 'optimized'])
+      for (const st of run.variants
+        .find((x) => x.name === n)!
+        .steps.filter((x) => !x.inLayer && /transform/.test(x.category!)))
+        assert.match(st.implementation, /against cached DFT matrices/, `${n}/${st.id}`);
+  }
+});
+
+test('an FNO run compares the layer as written with optimized; the CLI says where the time goes', async () => {
+  const engine = await TfjsEngine.create('wasm');
+  const s = fnoSpec({ batch: 2, height: 16, width: 16, inChannels: 4, outChannels: 4, modes: [4, 4] });
+  const run = await profile(engine, s, { ...QUICK, variants: ['fno', 'optimized'] });
+  const [g] = gainsOf(run);
+  assert.equal(`${g!.from}>${g!.to}`, 'fno>optimized');
+  assert.equal(g!.layerFromMs, g!.fromMs, 'an FNO layer is its whole pipeline');
+  const text = formatRunText(run);
+  assert.ok(text.includes(`Where it goes: ${gainLine(g!)}.`));
+  assert.match(gainLine(g!), /^fno → optimized: (saves|adds) .* per call \(step medians\) — .*; inside the layer /);
+});
+
+test('the report draws a waterfall per comparison whose bars are the parts', async () => {
+  const engine = await TfjsEngine.create('wasm');
+  const run = await profile(engine, spec({ batch: 2, height: 8, width: 8, kernelH: 8, kernelW: 8 }), {
+    ...QUICK,
+    variants: ['spatial-equivalent', 'seed', 'optimized'],
+  });
+  const { htmlPage, reportAssets } = await import('../../src/report/report-files');
+  const html = htmlPage('t', run, reportAssets(path.join(__dirname, '..', '..', 'dist')));
+  const doc = new JSDOM(html, { runScripts: 'dangerously' }).window.document;
+  const charts = [...doc.querySelectorAll('#gains svg.waterfall')];
+  const gains = gainsOf(run);
+  assert.equal(charts.length, gains.length);
+  charts.forEach((c, i) => {
+    const labels = [...c.querySelectorAll('text.label')].map((t) => t.textContent);
+    const g = gains[i]!;
+    assert.equal(labels[0], g.from);
+    assert.equal(labels.at(-1), g.to);
+    assert.equal(labels.length, 2 + g.parts.filter((p) => Math.abs(p.deltaMs) > 0).length);
+  });
+  assert.match(doc.querySelector('#gains h3')!.textContent!, /^seed → optimized: (saves|adds) .* inside the layer/);
+});
