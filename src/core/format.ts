@@ -156,6 +156,12 @@ export function shortVerdict(run: Run): string {
     return v && v.correct && v.totalMs.median > 0 ? v : undefined;
   };
   const prefix = run.status === 'cancelled' ? 'partial: ' : run.status === 'failed' ? 'failed: ' : '';
+  const fno = ok('fno');
+  if (fno && ok('optimized')) {
+    // An FNO layer is its whole pipeline: the formulations' ratio is the layer's own gain.
+    const r = fno.totalMs.median / ok('optimized')!.totalMs.median;
+    return `${prefix}FNO optimized ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`} than as written (${engineLabel(run, true)})`;
+  }
   const spectral = ok('optimized') ?? ok('seed');
   const equivalent = ok('spatial-equivalent');
   const small = ok('spatial');

@@ -9,7 +9,7 @@ import { JSDOM } from 'jsdom';
 import * as path from 'node:path';
 import { rng } from '../../src/core/data';
 import { gainLine, gainsOf } from '../../src/core/gains';
-import { formatRunText } from '../../src/core/format';
+import { formatRunText, shortVerdict } from '../../src/core/format';
 import { PADDINGS, fnoSpec } from '../../src/core/spec';
 import { profile } from '../../src/engines/profiler';
 import { TfjsEngine } from '../../src/engines/tfjs/engine';
@@ -76,6 +76,8 @@ test('an FNO run compares the layer as written with optimized; the CLI says wher
   const text = formatRunText(run);
   assert.ok(text.includes(`Where it goes: ${gainLine(g!)}.`));
   assert.match(gainLine(g!), /^fno → optimized: (saves|adds) .* per call \(step medians\) — .*; inside the layer /);
+  // The status bar states the layer's own gain for an FNO run.
+  assert.match(shortVerdict(run), /^FNO optimized [\d.]+x (faster|slower) than as written \(/);
 });
 
 test('the report draws a waterfall per comparison whose bars are the parts', async () => {
