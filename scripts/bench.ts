@@ -417,6 +417,11 @@ async function main(): Promise<void> {
     printGoals(goals);
     return;
   }
+  if (only === 'model') {
+    await modelGoals(goals);
+    printGoals(goals);
+    return;
+  }
   if (only === 'torch') {
     console.error('bench: default profile (wasm), for the side-by-side…');
     await torchGoals(goals, profile(['--engine', 'wasm']).run);

@@ -68,6 +68,10 @@ test('on torch every variant equals its spatial reference on random shapes (all 
           `${v.name} plan for ${JSON.stringify(s)}`,
         );
         for (const st of v.steps) assert.match(st.implementation, /\S/, `${v.name}/${st.id} says how it ran`);
+        // Outside the layer every spectral variant transforms with torch.fft (issue 15's fair end to end).
+        if (v.kind === 'spectral')
+          for (const st of v.steps.filter((x) => !x.inLayer && /transform/.test(x.category ?? '')))
+            assert.match(st.implementation, /torch\.fft\.i?rfft2/, `${v.name}/${st.id}`);
       }
     }
   } finally {

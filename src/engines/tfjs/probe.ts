@@ -22,7 +22,7 @@ function lowerQuartile(xs: number[]): number {
 export type ProbeTick = (what: string, index: number, count: number) => Promise<void>;
 
 /** The measurements, in order (for progress). */
-const MEASUREMENTS = 14;
+const MEASUREMENTS = 15;
 
 /** First-quartile seconds of `f` (its result synced and disposed each time) after one warm-up. */
 function timeOp(f: () => unknown, sync: (v: unknown) => void, reps: number): number {
@@ -142,7 +142,13 @@ export async function runProbe(
     // Transpose: (1024, 30, 28) swapping the last two axes (3.4 MB read and written), the size class of
     // the spectra the pipelines transpose.
     const tx = rnd([1024, 30, 28]);
-    const copyGBs = (2 * 4 * 1024 * 30 * 28) / (await measure('transpose', () => tf.transpose(tx, [0, 2, 1]))) / 1e9;
+    const copy3 = (2 * 4 * 1024 * 30 * 28) / (await measure('transpose', () => tf.transpose(tx, [0, 2, 1]))) / 1e9;
+    // …and a 4-D permute that moves the innermost axis (NCHW → NHWC of 16 × 32 × 28 × 28), the other kind
+    // the pipelines run; layout steps are priced at the geometric mean of the two.
+    const t4 = rnd([16, 32, 28, 28]);
+    const copy4 =
+      (2 * 4 * 16 * 32 * 28 * 28) / (await measure('transpose 4-D', () => tf.transpose(t4, [0, 2, 3, 1]))) / 1e9;
+    const copyGBs = Math.sqrt(copy3 * copy4);
     // Fixed cost of one small op (dispatch, allocation, sync).
     const s = rnd([8, 8]);
     const overheadUs = (await measure('per-op cost', () => tf.add(s, s), 50)) * 1e6;
