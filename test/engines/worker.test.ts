@@ -186,18 +186,24 @@ test('cancel during one long kernel kills the worker after the grace period and 
     const ac = new AbortController();
     let abortedAt = 0;
     let pidBefore: number | undefined;
-    // On the cpu backend the seed's irfft2d is one multi-second step: the worker cannot look at its
-    // messages until it ends, so the client must stop it.
+    let scheduled = false;
+    // On the cpu backend spatial-equivalent's 28×28 conv2d is one second-long kernel: the worker cannot
+    // look at its messages until it ends, so the client must stop it.
     const run = await c.run(
       spec({ batch: 32 }),
-      { ...OPTS, engine: 'cpu', variants: ['spatial', 'seed'], warmup: 0, reps: 1 },
+      { ...OPTS, engine: 'cpu', variants: ['spatial', 'spatial-equivalent'], warmup: 0, reps: 1 },
       {
         signal: ac.signal,
         onProgress: (p) => {
-          if (p.variant === 'seed' && p.phase === 'per-step' && p.step === 'irfft2d' && !abortedAt) {
-            abortedAt = Date.now();
-            pidBefore = c.pid;
-            ac.abort();
+          // Its first per-step event is the quick wrap padding; the 1.4 s conv2d starts right after it
+          // (progress is throttled, so its own event may never come): abort 200 ms into the kernel.
+          if (p.variant === 'spatial-equivalent' && p.phase === 'per-step' && !scheduled) {
+            scheduled = true;
+            setTimeout(() => {
+              abortedAt = Date.now();
+              pidBefore = c.pid;
+              ac.abort();
+            }, 200);
           }
         },
       },

@@ -55,7 +55,7 @@ test('a run puts its numbers on a finding: the verdict against Conv2D and the sh
   // seed layer 5 ms (layerMs = total / 2) vs spatial 1 ms; einsum is the only per-call step in the layer.
   assert.equal(
     einsum,
-    "measured on test cpu, tfjs/wasm: seed layer 5.0x slower than Conv2D 3×3 (5.00 ms vs 1.00 ms); the optimized layer is 5.0x faster than the seed's end to end; einsum 100 % of the layer (5.00 ms)",
+    "measured on test cpu, tfjs/wasm: seed layer 5.0x slower than Conv2D 3×3 (5.00 ms vs 1.00 ms); the optimized layer is 5.0x faster than the question's inside the layer; einsum 100 % of the layer (5.00 ms)",
   );
   const conv = measuredNote(run, 'conv2d-fft-payoff')!;
   assert.match(conv, /FFT \(optimized\) 2\.00 ms is 2\.0x slower than Conv2D 3×3 \(1\.00 ms\)/);
@@ -72,7 +72,7 @@ test('the CodeLens summary of a run names the device without the engine preamble
   };
   assert.equal(
     measuredSummary(run, 'fourier'),
-    "measured on Intel Xeon Processor (2 logical cores), tfjs/wasm: seed layer 5.00 ms, 5.0x slower than Conv2D 3×3 · optimized FFT 2.00 ms (5.0x faster than the seed's)",
+    "measured on Intel Xeon Processor (2 logical cores), tfjs/wasm: seed layer 5.00 ms, 5.0x slower than Conv2D 3×3 · optimized FFT 2.00 ms (layer 5.0x faster than the question's)",
   );
   assert.equal(
     measuredSummary(run, 'conv2d'),
