@@ -27,7 +27,7 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
   const controller = new Controller(ctx, log, version);
   // The scanner's parser (wasm) loads on the first source document, not here.
   const diagnostics = new SourceDiagnostics(ctx.extensionPath, log, {
-    profile: (spec) => controller.profile({ spec }),
+    profile: (spec, origin) => controller.profile({ spec, ...(origin ? { origin } : {}) }),
     lastDevice: () => controller.store.last()?.run.analysis?.device,
   });
   ctx.subscriptions.push(

@@ -57,6 +57,7 @@ export function parseKernel(text: string, height: number, width: number): { kh: 
   const t = text.trim().toLowerCase();
   if (t === 'image' || t === 'full') return { kh: height, kw: width };
   const parts = t.split(/[x×,]/);
+  if (parts.some((x) => !x.trim())) throw new UsageError(`kernel must be N, HxW (e.g. 5x5) or "image", got "${text}"`);
   if (parts.length === 1) {
     const k = parseDimension(parts[0]!, 'kernel');
     return { kh: k, kw: k };

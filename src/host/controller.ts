@@ -32,6 +32,8 @@ export const profileArgsSchema = z.object({
   preset: z.string().max(100).optional(),
   /** A layer read from source: whatever is missing is asked for. */
   spec: layerSpecSchema.partial().optional(),
+  /** Where `spec` was read: the layer's name and how each field was read, shown in the prompts. */
+  origin: z.object({ name: z.string().max(200), read: z.array(z.string().max(300)).max(20) }).optional(),
   /** Do not open the panel (still saved; the status bar updates). */
   background: z.boolean().optional(),
   /** Profile on this engine instead of the fourierConv.engine setting ("Rerun on…" in the panel). */
@@ -117,7 +119,9 @@ export class Controller implements vscode.Disposable {
         if (problems.length) throw new Error(problems[0]);
         return full.data;
       }
-      return askCustom(args.spec, this.lastSpec() ?? presetById('mnist-seed')!.spec);
+      // Read from the code: ask only for the rest, starting from the documented defaults — never from an
+      // unrelated earlier run.
+      return askCustom(args.spec, presetById('mnist-seed')!.spec, args.origin);
     }
     return (await pickSpec(this.lastSpec(), defaultPreset))?.spec;
   }

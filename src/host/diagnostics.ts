@@ -41,7 +41,7 @@ interface DocState {
 
 export interface LayerProfiler {
   /** Runs "Profile Fourier Conv" for a spec read from code; resolves with the run, if one ran. */
-  profile(spec: LayerSite['spec']): Promise<{ run: Run } | undefined>;
+  profile(spec: LayerSite['spec'], origin?: { name: string; read: string[] }): Promise<{ run: Run } | undefined>;
   /** The device the last saved run was modelled on (its calibrated rates price the Conv2Ds). */
   lastDevice(): DeviceProfile | undefined;
 }
@@ -360,7 +360,10 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
           .join('; ') || 'nothing'
       }`,
     );
-    const stored = await this.profiler.profile(site.spec);
+    const stored = await this.profiler.profile(site.spec, {
+      name: site.name,
+      read: Object.entries(site.specSources).map(([k, v]) => `${k} ← ${v}`),
+    });
     if (stored) {
       this.measured.set(this.measureKey(uri, site), stored.run);
       this.useDevice(stored.run.analysis?.device);

@@ -73,9 +73,12 @@ interface BoxStep {
   validate: (text: string) => string | undefined;
 }
 
+/** Whose prompts these are: "custom layer", or the layer read from the user's code. */
+let boxTitle = 'custom layer';
+
 async function inputBox(step: number, total: number, s: BoxStep): Promise<string | undefined> {
   return vscode.window.showInputBox({
-    title: `Profile Fourier Conv: custom layer (${step}/${total})`,
+    title: `Profile Fourier Conv: ${boxTitle} (${step}/${total})`,
     prompt: s.prompt,
     value: s.value,
     ignoreFocusOut: true,
@@ -93,7 +96,7 @@ async function pickOne<T extends string>(
 ): Promise<T | undefined> {
   const pick = await vscode.window.showQuickPick(
     options.map((o) => ({ label: o, description: o === current ? '(current)' : undefined, detail: detail[o] })),
-    { title: `Profile Fourier Conv: custom layer (${step}/${total})`, placeHolder: title, ignoreFocusOut: true },
+    { title: `Profile Fourier Conv: ${boxTitle} (${step}/${total})`, placeHolder: title, ignoreFocusOut: true },
   );
   return pick?.label as T | undefined;
 }
@@ -161,7 +164,23 @@ async function askFno(known: Partial<LayerSpec>): Promise<LayerSpec | undefined>
   return spec;
 }
 
-export async function askCustom(known: Partial<LayerSpec>, start: LayerSpec): Promise<LayerSpec | undefined> {
+export async function askCustom(
+  known: Partial<LayerSpec>,
+  start: LayerSpec,
+  origin?: { name: string; read: string[] },
+): Promise<LayerSpec | undefined> {
+  // Prompts for a layer from the code say which layer and what was read from it (the rest is asked).
+  boxTitle = origin
+    ? `${origin.name} — read from the code: ${origin.read.length ? origin.read.map((r) => r.split(' ← ')[0]).join(', ') : 'nothing'}`
+    : 'custom layer';
+  try {
+    return await askLayer(known, start);
+  } finally {
+    boxTitle = 'custom layer';
+  }
+}
+
+async function askLayer(known: Partial<LayerSpec>, start: LayerSpec): Promise<LayerSpec | undefined> {
   if (known.layer === 'fno') return askFno(known);
   const s: LayerSpec = { ...start, ...known };
   const askShape = [known.batch, known.height, known.width, known.inChannels].some((v) => v === undefined);

@@ -85,3 +85,12 @@ test('text input parses like the CLI and names the bad field', () => {
   assert.throws(() => specFromText({ padding: 'reflect' }), /padding must be one of circular, same, valid, linear/);
   assert.throws(() => specFromText({ kernel: '40', padding: 'valid' }), /'valid' padding leaves no output/);
 });
+
+test('a half-written kernel ("5x", "x5") says what a kernel looks like, not `got ""`', () => {
+  for (const t of ['5x', 'x5', '5×', ','])
+    assert.throws(
+      () => parseKernel(t, 28, 28),
+      (e: Error) => e instanceof UsageError && e.message === `kernel must be N, HxW (e.g. 5x5) or "image", got "${t}"`,
+    );
+  assert.deepEqual(parseKernel('5x7', 28, 28), { kh: 5, kw: 7 });
+});
