@@ -10,6 +10,7 @@ const CHANGE_LABEL: Record<RunDiff['rows'][number]['change'], string> = {
   same: 'within noise',
   added: 'new',
   removed: 'gone',
+  'not comparable': '—',
 };
 
 export function compareSection(previous: Run, current: Run): HTMLElement {
@@ -37,7 +38,7 @@ export function compareSection(previous: Run, current: Run): HTMLElement {
     h(
       'p',
       { class: 'muted' },
-      `Previous: ${new Date(previous.createdAt).toLocaleString()} · now: ${new Date(current.createdAt).toLocaleString()}. "faster"/"slower" only when the p10–p90 ranges do not overlap and the medians differ by more than 5 %.`,
+      `Previous: ${new Date(previous.createdAt).toLocaleString()} · now: ${new Date(current.createdAt).toLocaleString()}. ${d.basis === null ? 'The layers differ, so no step is called faster or slower.' : `"faster"/"slower" only when the p10–p90 ranges do not overlap and the medians differ by more than 5 %${d.basis === 'ms per sample' ? ' (per sample: the batch differs)' : ''}.`}`,
     ),
     ...d.notes.map((n) => h('p', { class: 'warn' }, n)),
     h(
@@ -46,7 +47,18 @@ export function compareSection(previous: Run, current: Run): HTMLElement {
       h(
         'thead',
         {},
-        h('tr', {}, ...['variant', 'step', 'previous', 'now', 'now / previous', ''].map((c) => h('th', {}, c))),
+        h(
+          'tr',
+          {},
+          ...[
+            'variant',
+            'step',
+            d.basis === 'ms per sample' ? 'previous, per sample' : 'previous',
+            d.basis === 'ms per sample' ? 'now, per sample' : 'now',
+            'now / previous',
+            '',
+          ].map((c) => h('th', {}, c)),
+        ),
       ),
       h('tbody', {}, ...rows),
     ),

@@ -179,6 +179,8 @@ export function bootPanel(root: HTMLElement): void {
     }
     const msg = p.data;
     if (msg.type === 'show') {
+      // The comparison belongs to the run that asked for it: a new run opens without it.
+      if (shown && shown.runId !== msg.runId) compare = false;
       shown = { runId: msg.runId, run: msg.run, previous: msg.previous };
       engines = undefined;
     } else if (msg.type === 'compare') compare = msg.show;

@@ -100,6 +100,8 @@ export class ReportPanel implements vscode.Disposable {
   }
 
   show(stored: StoredRun, previous: StoredRun | undefined): void {
+    // The comparison belongs to the run that asked for it: a new run opens without it.
+    if (this.shown && this.shown.stored.runId !== stored.runId) this.compare = false;
     this.shown = { stored, previous };
     this.panel.title = `Fourier Conv Profile — ${stored.run.spec.height}×${stored.run.spec.width}, k ${stored.run.spec.kernelH}`;
     this.post({

@@ -112,8 +112,39 @@ test('diffRuns lists steps and variants only one run has, and says when the laye
   );
   assert.equal(d.sameSpec, false);
   assert.equal(d.sameEngine, false);
-  assert.match(d.notes.join(' '), /layers differ.*batch 2.*batch 4/);
+  assert.match(d.notes.join(' '), /Only the batch differs \(2 before, 4 now\).*per sample/);
+  assert.equal(d.basis, 'ms per sample');
   assert.match(d.notes.join(' '), /engines differ: previous tfjs\/wasm .* now tfjs\/cpu/);
+});
+
+test('diffRuns compares per sample when only the batch differs, and calls nothing faster when the layers differ', () => {
+  const a = fakeRun();
+  // Twice the batch in twice the time: per sample nothing changed.
+  const b = structuredClone(a);
+  b.spec = { ...b.spec, batch: a.spec.batch * 2 };
+  const twice = (c: { median: number; p10: number; p90: number }) => {
+    c.median *= 2;
+    c.p10 *= 2;
+    c.p90 *= 2;
+  };
+  for (const v of b.variants) {
+    twice(v.totalMs);
+    v.steps.forEach(twice);
+  }
+  const d = diffRuns(a, b);
+  assert.equal(d.basis, 'ms per sample');
+  assert.ok(
+    d.rows.every((r) => r.change === 'same' && Math.abs(r.ratio! - 1) < 1e-9),
+    'per sample: the same',
+  );
+  // Another kernel: different work, so numbers side by side and no verdict.
+  const c = structuredClone(b);
+  c.spec = { ...a.spec, kernelH: 5, kernelW: 5 };
+  for (const v of c.variants) v.steps.forEach((st) => (st.median /= 10));
+  const e = diffRuns(a, c);
+  assert.equal(e.basis, null);
+  assert.ok(e.rows.filter((r) => r.ratio !== undefined).every((r) => r.change === 'not comparable'));
+  assert.match(e.notes.join(' '), /The layers differ .* no faster\/slower/);
 });
 
 test('shortVerdict compares the spectral layer with both spatial convolutions, and marks partial runs', () => {
