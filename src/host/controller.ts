@@ -20,6 +20,7 @@ import { type PanelHandlers, ReportPanel } from './panel';
 import { askCustom, pickSpec } from './pick-spec';
 import { ProfileRunner } from './runner';
 import { ENGINE_REQUESTS, type RunOptions } from '../protocol/worker-protocol';
+import type { DeviceProfile } from '../core/model';
 import { pythonExtensionInterpreter } from './python';
 import { SECTION, readSettings } from './settings';
 import { ReportStore, type StoredRun } from './store';
@@ -307,14 +308,14 @@ export class Controller implements vscode.Disposable {
     return path.join(this.ctx.globalStorageUri.fsPath, 'probe');
   }
 
-  /** The panel's sweep on an FNO run: fno vs optimized over the modes its grid allows; joins its report. */
-  private async fnoSweep(stored: StoredRun, settings: ReturnType<typeof readSettings>): Promise<StoredRun | undefined> {
-    const base = stored.run.spec;
-    const modes = sweepModes(DEFAULT_FNO_MODES, base.height, base.width, base.modesConvention ?? 'corners');
-    if (!modes.length) {
-      this.fail(`Fourier Conv: no modes to sweep on a ${base.height}×${base.width} grid`);
-      return undefined;
-    }
+  /**
+   * What both sweeps share: the run options (the profile's engine, 1 warm-up, 3 reps) and the device the
+   * model prices cells on (the run's, else the cached or a fresh probe); undefined, after saying why, without one.
+   */
+  private async sweepSetup(
+    stored: StoredRun,
+    settings: ReturnType<typeof readSettings>,
+  ): Promise<{ device: DeviceProfile; run: Omit<RunOptions, 'variants'> } | undefined> {
     const options = await this.withPython(settings.options);
     const device =
       stored.run.analysis?.device ??
@@ -329,6 +330,32 @@ export class Controller implements vscode.Disposable {
       this.fail('Fourier Conv: the sweep needs the machine probe, which failed (see the log).');
       return undefined;
     }
+    return {
+      device,
+      run: {
+        engine: options.engine,
+        ...(options.python ? { python: options.python } : {}),
+        ...(options.torchDevice ? { torchDevice: options.torchDevice } : {}),
+        ...(options.threads ? { threads: options.threads } : {}),
+        warmup: 1,
+        reps: 3,
+        seed: settings.options.seed,
+        maxMemoryBytes: settings.options.maxMemoryBytes,
+      },
+    };
+  }
+
+  /** The panel's sweep on an FNO run: fno vs optimized over the modes its grid allows; joins its report. */
+  private async fnoSweep(stored: StoredRun, settings: ReturnType<typeof readSettings>): Promise<StoredRun | undefined> {
+    const base = stored.run.spec;
+    const modes = sweepModes(DEFAULT_FNO_MODES, base.height, base.width, base.modesConvention ?? 'corners');
+    if (!modes.length) {
+      this.fail(`Fourier Conv: no modes to sweep on a ${base.height}×${base.width} grid`);
+      return undefined;
+    }
+    const prepared = await this.sweepSetup(stored, settings);
+    if (!prepared) return undefined;
+    const { device, run: runOptions } = prepared;
     ReportPanel.instance?.setBusy(true, `Sweeping FNO modes ${modes.join(', ')}…`);
     let result;
     try {
@@ -336,16 +363,7 @@ export class Controller implements vscode.Disposable {
         modes,
         grids: [{ height: base.height, width: base.width }],
         device,
-        run: {
-          engine: options.engine,
-          ...(options.python ? { python: options.python } : {}),
-          ...(options.torchDevice ? { torchDevice: options.torchDevice } : {}),
-          ...(options.threads ? { threads: options.threads } : {}),
-          warmup: 1,
-          reps: 3,
-          seed: settings.options.seed,
-          maxMemoryBytes: settings.options.maxMemoryBytes,
-        },
+        run: runOptions,
       });
     } finally {
       ReportPanel.instance?.setBusy(false);
@@ -391,20 +409,9 @@ export class Controller implements vscode.Disposable {
       this.fail(`Fourier Conv: cannot sweep this layer: ${problems[0]}`);
       return undefined;
     }
-    const options = await this.withPython(settings.options);
-    const device =
-      stored.run.analysis?.device ??
-      (await this.runner.device(
-        options,
-        this.probeDir,
-        stored.run.device,
-        false,
-        `${stored.run.engine}-${stored.run.backend}`,
-      ));
-    if (!device) {
-      this.fail('Fourier Conv: the sweep needs the machine probe, which failed (see the log).');
-      return undefined;
-    }
+    const prepared = await this.sweepSetup(stored, settings);
+    if (!prepared) return undefined;
+    const { device, run: runOptions } = prepared;
     ReportPanel.instance?.setBusy(true, `Sweeping kernel sizes ${kernels.join(', ')}…`);
     let result;
     try {
@@ -412,16 +419,7 @@ export class Controller implements vscode.Disposable {
         kernels,
         channels,
         device,
-        run: {
-          engine: options.engine,
-          ...(options.python ? { python: options.python } : {}),
-          ...(options.torchDevice ? { torchDevice: options.torchDevice } : {}),
-          ...(options.threads ? { threads: options.threads } : {}),
-          warmup: 1,
-          reps: 3,
-          seed: settings.options.seed,
-          maxMemoryBytes: settings.options.maxMemoryBytes,
-        },
+        run: runOptions,
       });
     } finally {
       ReportPanel.instance?.setBusy(false);

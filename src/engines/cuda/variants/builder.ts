@@ -76,6 +76,44 @@ export class Builder {
     });
   }
 
+  /** (F, a, c) complex → (a, c, F): back from frequency-major. */
+  fromFreqMajor(src: Buf, dst: Buf, F: number, a: number, c: number): void {
+    this.a.permute({
+      input: src.buf,
+      output: dst.buf,
+      d0: F,
+      d1: a,
+      d2: c,
+      d3: 1,
+      p0: 1,
+      p1: 2,
+      p2: 0,
+      p3: 3,
+      elem: 2,
+    });
+  }
+
+  /**
+   * For each of F frequencies (or modes): y (batch × out) = x (batch × in) · w (in × out), complex, one
+   * strided-batched GEMM.
+   */
+  modeGemm(x: Buf, w: Buf, y: Buf, F: number, gauss: boolean): void {
+    const { batch: B, inChannels: Ci, outChannels: Co } = this.spec;
+    this.a.cgemm({
+      m: B,
+      n: Co,
+      k: Ci,
+      a: x.buf,
+      strideA: B * Ci,
+      b: w.buf,
+      strideB: Ci * Co,
+      c: y.buf,
+      strideC: B * Co,
+      batch: F,
+      gauss,
+    });
+  }
+
   /** Input → channels-first, zero-padded to P×Q, R2C: (B·Ci, P, V) complex. */
   inputSpectrum(implementationExtra: string): { exec: StepExecutor; X: Buf; run: () => Buf } {
     const { batch: B, height: H, width: W, inChannels: Ci } = this.spec;

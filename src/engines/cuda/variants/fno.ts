@@ -53,20 +53,8 @@ export function fnoExecutors(b: Builder): { executors: Executors } {
         });
         b.freqMajor(blk, xf, B, Ci, M);
         b.freqMajor(w, wf, Ci, Co, M);
-        b.a.cgemm({
-          m: B,
-          n: Co,
-          k: Ci,
-          a: xf.buf,
-          strideA: B * Ci,
-          b: wf.buf,
-          strideB: Ci * Co,
-          c: yf.buf,
-          strideC: B * Co,
-          batch: M,
-          gauss: false,
-        });
-        b.a.permute({ input: yf.buf, output: y.buf, d0: M, d1: B, d2: Co, d3: 1, p0: 1, p1: 2, p2: 0, p3: 3, elem: 2 });
+        b.modeGemm(xf, wf, yf, M, false);
+        b.fromFreqMajor(yf, y, M, B, Co);
         return y;
       },
     );
@@ -186,26 +174,14 @@ export function optimizedFnoExecutors(b: Builder, gaussMinInChannels: number): {
     multiply: exec(
       `one ${gauss ? 'cublasCgemm3mStridedBatched (Gauss)' : 'cublasCgemmStridedBatched'} over all ${M} kept modes of (${B}×${Ci})·(${Ci}×${Co}), weights cached mode-major`,
       () => {
-        b.a.cgemm({
-          m: B,
-          n: Co,
-          k: Ci,
-          a: xf.buf,
-          strideA: B * Ci,
-          b: wf.buf,
-          strideB: Ci * Co,
-          c: yf.buf,
-          strideC: B * Co,
-          batch: M,
-          gauss,
-        });
+        b.modeGemm(xf, wf, yf, M, gauss);
         return yf;
       },
     ),
     'scatter-modes': exec(
       '(modes, batch, out) → (batch, out, modes) (fconv_permute4), out_ft zeroed and both blocks written (fconv_copy2d)',
       () => {
-        b.a.permute({ input: yf.buf, output: y.buf, d0: M, d1: B, d2: Co, d3: 1, p0: 1, p1: 2, p2: 0, p3: 3, elem: 2 });
+        b.fromFreqMajor(yf, y, M, B, Co);
         zeroFill(b, outFt, B * Co, H, V, y);
         block(y, outFt, B * Co, R, H, 2 * C, 2 * V, top, 0, 0);
         if (bottom) block(y, outFt, B * Co, R, H, 2 * C, 2 * V, bottom, top, H - bottom);

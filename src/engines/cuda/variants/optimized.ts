@@ -47,26 +47,14 @@ export function optimizedExecutors(b: Builder, gaussMinInChannels: number): { ex
     executors.multiply = exec(
       `${gauss ? "cublasCgemm3mStridedBatched (Gauss's 3-multiplication form)" : 'cublasCgemmStridedBatched'} over ${F} frequencies of (${B}×${Ci})·(${Ci}×${Co})`,
       () => {
-        b.a.cgemm({
-          m: B,
-          n: Co,
-          k: Ci,
-          a: Xf.buf,
-          strideA: B * Ci,
-          b: Kf.buf,
-          strideB: Ci * Co,
-          c: Yf.buf,
-          strideC: B * Co,
-          batch: F,
-          gauss,
-        });
+        b.modeGemm(Xf, Kf, Yf, F, gauss);
         return Yf;
       },
     );
     executors['transpose-y'] = exec(
       '(F, batch, out) → (batch, out, F) for the inverse transform (fconv_permute4)',
       () => {
-        b.a.permute({ input: Yf.buf, output: Y.buf, d0: F, d1: B, d2: Co, d3: 1, p0: 1, p1: 2, p2: 0, p3: 3, elem: 2 });
+        b.fromFreqMajor(Yf, Y, F, B, Co);
         return Y;
       },
     );
