@@ -372,7 +372,11 @@ export class Controller implements vscode.Disposable {
       this.fail(`Fourier Conv: the sweep could not run: ${result.error?.message ?? 'unknown error'}`);
       return undefined;
     }
-    const run = { ...withInsights(stored.run, device), fnoSweep: result.sweep };
+    return this.joinSweep(stored, { ...withInsights(stored.run, device), fnoSweep: result.sweep }, result.sweep);
+  }
+
+  /** A finished sweep joins its report: saved over the run (or anew when it left the store), shown, its end said. */
+  private joinSweep(stored: StoredRun, run: Run, sweep: { status: string; failure?: string }): StoredRun {
     let updated: StoredRun;
     try {
       this.store.replace(stored.runId, run);
@@ -382,8 +386,9 @@ export class Controller implements vscode.Disposable {
       updated = { runId: this.store.save(run), run };
     }
     this.openPanel().show(updated, this.store.previous(updated.runId));
-    if (result.sweep.status === 'cancelled')
+    if (sweep.status === 'cancelled')
       void vscode.window.showInformationMessage('Fourier Conv: sweep cancelled; the report shows the finished cells.');
+    else if (sweep.status === 'failed') this.fail(`Fourier Conv: the sweep failed: ${sweep.failure}`);
     return updated;
   }
 
@@ -428,20 +433,7 @@ export class Controller implements vscode.Disposable {
       this.fail(`Fourier Conv: the sweep could not run: ${result.error?.message ?? 'unknown error'}`);
       return undefined;
     }
-    const run = withInsights(stored.run, device, result.sweep);
-    let updated: StoredRun;
-    try {
-      this.store.replace(stored.runId, run);
-      updated = { runId: stored.runId, run };
-    } catch {
-      // the report was dropped from the store meanwhile (only the last 20 are kept): save it anew
-      updated = { runId: this.store.save(run), run };
-    }
-    this.openPanel().show(updated, this.store.previous(updated.runId));
-    if (result.sweep.status === 'cancelled')
-      void vscode.window.showInformationMessage('Fourier Conv: sweep cancelled; the report shows the finished cells.');
-    else if (result.sweep.status === 'failed') this.fail(`Fourier Conv: the sweep failed: ${result.sweep.failure}`);
-    return updated;
+    return this.joinSweep(stored, withInsights(stored.run, device, result.sweep), result.sweep);
   }
 
   /** "Compare with Previous Run": the panel's diff of the shown run against the one before it. */
