@@ -876,6 +876,52 @@ cancels = set()
 cancel_lock = threading.Lock()
 
 
+# --------------------------------------------------------------------------------------------------
+# "Profile this layer": the user's own class (python/fconv_layer.py), in a process of its own.
+
+try:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from fconv_layer import UserCodeError, profile_layer
+except Exception as e:  # noqa: BLE001 - the rest of the engine works without it
+    LAYER_ERROR = "%s: %s" % (type(e).__name__, e)
+
+    class UserCodeError(Exception):
+        pass
+
+    profile_layer = None
+else:
+    LAYER_ERROR = None
+
+
+def layer_profile(msg, progress, cancelled):
+    need(profile_layer is not None, "python/fconv_layer.py did not load: %s" % LAYER_ERROR)
+    need(isinstance(msg.get("file"), str) and msg["file"], "file must be a path")
+    need(isinstance(msg.get("className"), str) and msg["className"].isidentifier(), "className must be an identifier")
+    chunks = msg.get("chunks")
+    need(isinstance(chunks, list) and all(
+        isinstance(c, dict) and isinstance(c.get("source"), str) and isinstance(c.get("line"), int) and c["line"] >= 1
+        and c.get("kind") in ("import", "def", "class", "const") for c in chunks), "chunks must be [{kind, line, source}]")
+    shape = msg.get("inputShape")
+    need(isinstance(shape, list) and 1 <= len(shape) <= 6 and all(isinstance(d, int) and 1 <= d <= 1 << 20 for d in shape),
+         "inputShape must be 1-6 positive integers")
+    device = msg.get("device") or "cpu"
+    need(isinstance(device, str) and (device == "cpu" or device.startswith("cuda")), "device must be cpu or cuda[:N]")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RequestError("engine", "torch %s in %s has no CUDA device (torch.cuda.is_available() is False)" % (torch.__version__, sys.executable))
+    for k, lo, hi in (("warmup", 0, 1000), ("reps", 1, 10000), ("traceReps", 1, 1000)):
+        if msg.get(k) is not None:
+            count(msg[k], k, lo, hi)
+
+    def check():
+        if cancelled():
+            raise Cancelled()
+
+    def send_error(kind, message, rid=msg["id"]):
+        send({"type": "error", "id": rid, "kind": kind, "message": message})
+
+    return profile_layer(torch, msg, lambda p: send(dict(p, type="layer-progress", id=msg["id"])), check, send_error)
+
+
 def reader():
     for raw in sys.stdin:
         raw = raw.strip()
@@ -946,6 +992,10 @@ def serve():
                     res = output_once(layer, msg)
                     res.update({"type": "output", "id": rid})
                 send(res)
+            elif kind == "layer-profile":
+                res = layer_profile(msg, progress, cancelled)
+                res.update({"type": "layer-profiled", "id": rid})
+                send(res)
             elif kind == "probe":
                 device = msg.get("device", "cpu")
                 need(isinstance(device, str) and (device == "cpu" or device.startswith("cuda")), "device must be cpu or cuda[:N]")
@@ -961,6 +1011,11 @@ def serve():
                 raise RequestError("protocol", "unknown request type %r" % (kind,))
         except Cancelled:
             send({"type": "error", "id": rid, "kind": "cancelled", "message": "cancelled"})
+        except UserCodeError as e:
+            err = {"type": "error", "id": rid if isinstance(rid, str) else None, "kind": e.kind, "message": str(e)}
+            if e.file:
+                err["where"] = {"file": e.file, "line": e.line or 1, "frames": e.trace[-8:]}
+            send(err)
         except RequestError as e:
             send({"type": "error", "id": rid if isinstance(rid, str) else None, "kind": e.kind, "message": str(e)})
         except Exception as e:  # noqa: BLE001 - every failure goes back as a message

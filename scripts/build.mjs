@@ -78,6 +78,7 @@ for (const [file, from] of [
 // The PyTorch engine's worker: run by the user's own Python (src/engines/torch/python.ts).
 mkdirSync(join(dist, 'python'), { recursive: true });
 cpSync('python/fconv_torch_worker.py', join(dist, 'python', 'fconv_torch_worker.py'));
+cpSync('python/fconv_layer.py', join(dist, 'python', 'fconv_layer.py'));
 writeFileSync(join(dist, 'BUILD'), `${pkg.name} ${pkg.version}\n`);
 
 // The CUDA addon: optional, never fails the build (see scripts/build-native.mjs).

@@ -11,6 +11,7 @@ import { DEFAULT_KERNELS } from '../core/sweep';
 import { devicesCommand } from './devices';
 import { type PredictFlags, predictCommand } from './predict';
 import { probeCommand } from './probe';
+import { type ProfileLayerFlags, profileLayerCommand } from './profile-layer';
 import { type ProfileFlags, profileCommand } from './profile';
 import { type ScanFlags, scanCommand } from './scan';
 import {
@@ -124,6 +125,31 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--json', 'print the probe as JSON')
     .action(async (flags: EngineFlags & { refresh?: boolean; json?: boolean }) => {
       code = await probeCommand(flags, io);
+    });
+  program
+    .command('profile-layer')
+    .description(
+      "Profile your own PyTorch class as written: time its forward() per source line (and the ops each line runs), and, for an FNO layer, the profiler's formulations of the same spec beside it. Runs the class's code (and only the imports, functions and constants it needs) in a Python process of its own.",
+    )
+    .argument('<file>', 'the Python file that defines the class')
+    .option('--class <name>', 'the nn.Module class to profile')
+    .option('--init <args>', 'constructor arguments as Python literals, e.g. "32, 32, 12, 12" or "width=32, modes=12"')
+    .option('--input-shape <shape>', 'the input of forward(), e.g. 20,32,64,64 (random data, dtype and device of the parameters)')
+    .option('--python <path>', 'the Python interpreter (default: the first with torch ≥ 1.8 found)')
+    .option('--torch-device <d>', 'cpu, cuda or cuda:N (default cuda when torch sees a GPU)')
+    .option('--threads <n>', 'torch.set_num_threads on a CPU')
+    .option('--warmup <n>', 'warm-up runs (more while it still gets faster)', '3')
+    .option('--reps <n>', 'timed runs of the plain forward()', '20')
+    .option('--trace-reps <n>', 'runs under the line tracer (median per line)', '7')
+    .option('--seed <n>', 'seed of the random input', '1')
+    .option('--time-limit <s>', 'stop the layer process after this many seconds', '300')
+    .option('--max-memory <size>', "the layer process's memory budget (RSS, or torch's reserved GPU memory)", '4GB')
+    .option('--no-compare', "skip the profiler's own formulations of the same spec")
+    .option('--json', 'print the profile as JSON')
+    .option('--out-dir <dir>', 'where profile-layer.html and profile-layer.json go', 'fconv-report')
+    .option('--no-progress', 'no progress line on stderr')
+    .action(async (file: string, flags: ProfileLayerFlags) => {
+      code = await profileLayerCommand(file, flags, io);
     });
   program
     .command('scan')

@@ -7,6 +7,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import type { Probe } from '../core/model';
 import { type Run, SCHEMA_VERSION, type VariantResult } from '../core/run';
 import { type LayerSpec, geometry } from '../core/spec';
+import type { UserWhere } from '../protocol/torch-protocol';
 import {
   type DevicesReport,
   type EngineChoice,
@@ -21,11 +22,16 @@ import {
   toWorkerSchema,
 } from '../protocol/worker-protocol';
 
+export type WorkerErrorKind = FromWorkerErrorKind | 'crashed';
+type FromWorkerErrorKind = Extract<FromWorker, { type: 'error' }>['error']['kind'];
+
 export class WorkerError extends Error {
   constructor(
-    readonly kind: 'usage' | 'engine' | 'memory' | 'protocol' | 'busy' | 'cancelled' | 'internal' | 'crashed',
+    readonly kind: WorkerErrorKind,
     message: string,
     readonly partial?: Run,
+    /** An error in the user's code (profile-layer): their file:line and traceback. */
+    readonly where?: UserWhere,
   ) {
     super(message);
     this.name = kind === 'crashed' ? 'WorkerCrashedError' : 'WorkerError';
@@ -289,8 +295,27 @@ export class WorkerClient {
   }
 
   /** One request, one answer: an error message or the worker's exit rejects it. */
+  /**
+   * Profiles the user's own PyTorch class (their code, in a Python process of its own); an abort cancels
+   * it. Errors in their code reject with kind 'user-code' / 'user-import' and `where` (file:line, frames).
+   */
+  profileLayer(
+    msg: Omit<Extract<ToWorker, { type: 'layer-profile' }>, 'type' | 'id'>,
+    h: { onProgress?: (p: { phase: string; index: number; count: number }) => void; signal?: AbortSignal } = {},
+  ): Promise<Extract<FromWorker, { type: 'layer-profiled' }>> {
+    return this.request(
+      'layer profile',
+      (id) => ({ type: 'layer-profile', id, ...msg }),
+      (m) => {
+        if (m.type === 'layer-progress') h.onProgress?.({ phase: m.phase, index: m.index, count: m.count });
+        return m.type === 'layer-profiled' ? m : undefined;
+      },
+      h.signal,
+    );
+  }
+
   private async request<T>(
-    what: 'probe' | 'devices',
+    what: 'probe' | 'devices' | 'layer profile',
     message: (id: string) => ToWorker,
     answer: (m: FromWorker) => T | undefined,
     signal?: AbortSignal,
@@ -325,7 +350,7 @@ export class WorkerClient {
             resolve(value);
           } else if (p.data.type === 'error') {
             cleanup();
-            reject(new WorkerError(p.data.error.kind, p.data.error.message));
+            reject(new WorkerError(p.data.error.kind, p.data.error.message, undefined, p.data.error.where));
           }
         };
         const onExit = (code: number | null, sig: string | null) => {

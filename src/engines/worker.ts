@@ -15,6 +15,7 @@ import {
 import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
 import { devicesReport } from './devices';
 import { profile } from './profiler';
+import { TimeLimitError, UserCodeError, profileUserLayer } from './torch/layer';
 import { createEngine, defaultSelectDeps } from './select';
 
 declare const FCONV_VERSION: string | undefined;
@@ -180,6 +181,57 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
   }
 }
 
+async function handleLayerProfile(msg: Extract<ToWorker, { type: 'layer-profile' }>): Promise<void> {
+  if (current) {
+    send({
+      type: 'error',
+      id: msg.id,
+      error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` },
+    });
+    return;
+  }
+  const state = { id: msg.id, cancelled: false };
+  current = state;
+  try {
+    const res = await profileUserLayer(msg.request, {
+      python: msg.python ?? [],
+      torchDevice: msg.torchDevice,
+      threads: msg.threads,
+      maxMemoryBytes: msg.maxMemoryBytes,
+      timeLimitMs: msg.timeLimitMs,
+      isCancelled: () => state.cancelled,
+      onProgress: (p) => send({ type: 'layer-progress', id: msg.id, ...p }),
+    });
+    send({ type: 'layer-profiled', id: msg.id, ...res });
+  } catch (e) {
+    const err = e as Error;
+    const kind =
+      e instanceof UserCodeError
+        ? e.kind
+        : e instanceof CancelledError
+          ? 'cancelled'
+          : e instanceof TimeLimitError
+            ? 'time-limit'
+            : e instanceof EngineUnavailableError
+              ? 'engine'
+              : e instanceof OutOfMemoryError
+                ? 'memory'
+                : 'internal';
+    send({
+      type: 'error',
+      id: msg.id,
+      error: {
+        kind,
+        name: err?.name ?? 'Error',
+        message: err?.message ?? String(e),
+        ...(e instanceof UserCodeError && e.where ? { where: e.where } : {}),
+      },
+    });
+  } finally {
+    current = undefined;
+  }
+}
+
 process.on('message', (raw: unknown) => {
   const parsed = toWorkerSchema.safeParse(raw);
   if (!parsed.success) {
@@ -211,6 +263,7 @@ process.on('message', (raw: unknown) => {
       });
     }
   } else if (msg.type === 'probe') void handleProbe(msg);
+  else if (msg.type === 'layer-profile') void handleLayerProfile(msg);
   else void handleRun(msg);
 });
 

@@ -4,6 +4,7 @@
  * logged, never acted on.
  */
 import { z } from 'zod';
+import { layerMeasuredSchema } from '../core/layer-profile';
 import { probeSchema } from '../core/model';
 
 export const TORCH_PROTOCOL = 1;
@@ -27,6 +28,16 @@ export const helloSchema = z.object({
   cudaError: z.string().optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
+
+export const userWhereSchema = z.object({
+  file: z.string(),
+  line: z.number().int().positive(),
+  frames: z
+    .array(z.object({ file: z.string(), line: z.number().int(), name: z.string(), text: z.string() }))
+    .max(16)
+    .optional(),
+});
+export type UserWhere = z.infer<typeof userWhereSchema>;
 
 export const fromTorchSchema = z.discriminatedUnion('type', [
   helloSchema,
@@ -89,11 +100,22 @@ export const fromTorchSchema = z.discriminatedUnion('type', [
     id,
     probe: probeSchema.omit({ backend: true, device: true, measuredAt: true }),
   }),
+  /** "Profile this layer": which pass of the user's layer is running. */
+  z.object({
+    type: z.literal('layer-progress'),
+    id,
+    phase: z.enum(['load', 'warm-up', 'timed', 'lines', 'ops']),
+    index: z.number().int().nonnegative(),
+    count: z.number().int().nonnegative(),
+  }),
+  layerMeasuredSchema.extend({ type: z.literal('layer-profiled'), id }),
   z.object({
     type: z.literal('error'),
     id: id.nullable(),
-    kind: z.enum(['protocol', 'usage', 'engine', 'memory', 'cancelled', 'internal']),
+    kind: z.enum(['protocol', 'usage', 'engine', 'memory', 'cancelled', 'internal', 'user-code', 'user-import']),
     message: z.string(),
+    /** An error in the user's code: where, and the frames of their traceback. */
+    where: userWhereSchema.optional(),
   }),
 ]);
 export type FromTorch = z.infer<typeof fromTorchSchema>;

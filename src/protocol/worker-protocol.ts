@@ -3,7 +3,9 @@
  * either direction is parsed with these schemas; anything else is rejected, never acted on.
  */
 import { z } from 'zod';
+import { layerMeasuredSchema, layerRequestSchema } from '../core/layer-profile';
 import { probeSchema } from '../core/model';
+import { userWhereSchema } from './torch-protocol';
 import { VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
 
 export const ENGINE_REQUESTS = ['auto', 'torch', 'cuda', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -60,6 +62,20 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cancel'), id }),
   /** Measure the machine's rates on an engine (about a second); answered by `probe`. */
   z.object({ type: z.literal('probe'), id, ...engineChoiceSchema.shape }),
+  /**
+   * Profile the user's own PyTorch class (their code, in a Python process of its own, with a time limit
+   * and the memory budget); answered by `layer-profiled`. Only sent from a trusted workspace, after consent.
+   */
+  z.object({
+    type: z.literal('layer-profile'),
+    id,
+    request: layerRequestSchema,
+    python: torchChoice.python,
+    torchDevice: torchChoice.torchDevice,
+    threads: torchChoice.threads,
+    maxMemoryBytes: z.number().positive(),
+    timeLimitMs: z.number().int().min(1000).max(24 * 3600 * 1000),
+  }),
   /** Report the GPUs and CUDA libraries this machine has (folders to search first); answered by `devices`. */
   z.object({
     type: z.literal('devices'),
@@ -146,6 +162,22 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   }),
   /** The probe `id` asked for, with the engine that ran it. */
   z.object({ type: z.literal('probe'), id, probe: probeSchema, info: engineInfoSchema }),
+  /** Which pass of the user's layer is running. */
+  z.object({
+    type: z.literal('layer-progress'),
+    id,
+    phase: z.enum(['start', 'load', 'warm-up', 'timed', 'lines', 'ops']),
+    index: z.number().int().nonnegative(),
+    count: z.number().int().nonnegative(),
+  }),
+  /** The user's layer, measured; with the interpreter that ran it. */
+  z.object({
+    type: z.literal('layer-profiled'),
+    id,
+    measured: layerMeasuredSchema,
+    python: z.object({ path: z.string(), version: z.string(), from: z.string() }),
+    notes: z.array(z.string()),
+  }),
   /** The devices report `id` asked for. */
   z.object({ type: z.literal('devices'), id, devices: devicesReportSchema }),
   /** Run `id` finished (ok, failed check, or cancelled). */
@@ -155,9 +187,22 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('error'),
     id: id.nullable(),
     error: z.object({
-      kind: z.enum(['usage', 'engine', 'memory', 'protocol', 'busy', 'cancelled', 'internal']),
+      kind: z.enum([
+        'usage',
+        'engine',
+        'memory',
+        'protocol',
+        'busy',
+        'cancelled',
+        'internal',
+        'user-code',
+        'user-import',
+        'time-limit',
+      ]),
       name: z.string(),
       message: z.string(),
+      /** An error in the user's code: their file:line and traceback frames. */
+      where: userWhereSchema.optional(),
     }),
   }),
 ]);

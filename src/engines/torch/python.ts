@@ -12,6 +12,7 @@ import {
   type FromTorch,
   type Hello,
   TORCH_PROTOCOL,
+  type UserWhere,
   fromTorchSchema,
   helloSchema,
 } from '../../protocol/torch-protocol';
@@ -39,6 +40,8 @@ export class PythonError extends Error {
   constructor(
     readonly kind: string,
     message: string,
+    /** An error in the user's own code: their file and line, and their traceback's frames. */
+    readonly where?: UserWhere,
   ) {
     super(message);
     this.name = 'PythonError';
@@ -168,7 +171,7 @@ export class PythonProcess {
     if (!p) return;
     if (p.done(msg)) {
       this.pending.delete(rid);
-      if (msg.type === 'error') p.reject(errorOf(msg.kind, msg.message));
+      if (msg.type === 'error') p.reject(errorOf(msg.kind, msg.message, msg.where));
       else p.resolve(msg);
     } else p.onMessage?.(msg);
   }
@@ -251,11 +254,11 @@ export class PythonProcess {
   }
 }
 
-function errorOf(kind: string, message: string): Error {
+function errorOf(kind: string, message: string, where?: UserWhere): Error {
   if (kind === 'cancelled') return new CancelledError();
   if (kind === 'memory') return new OutOfMemoryError(`PyTorch ran out of memory: ${message}`);
   if (kind === 'engine') return new EngineUnavailableError(message);
-  return new PythonError(kind, message);
+  return new PythonError(kind, message, where);
 }
 
 /** Base64 float32 (little-endian) → Float32Array. */

@@ -1,0 +1,229 @@
+/**
+ * `fconv profile-layer FILE --class NAME --input-shape B,C,H,W`: the user's own PyTorch class, as they wrote
+ * it — loaded without running the file's top level (src/scan/extract.ts), built from --init or the call in
+ * the file, its forward() timed and attributed to its source lines in a Python process of its own; then,
+ * for an FNO layer, the profiler's own formulations of the same spec on the same engine, beside it.
+ * Exit 0 ok; 1 the layer's code failed (`file:line: message`), the time limit passed, or it was cancelled;
+ * 2 a usage error (no such class, arguments missing, no torch).
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  type LayerProfile,
+  assembleLayerProfile,
+  comparisonOf,
+  formatLayerProfile,
+  specOfLayer,
+} from '../core/layer-profile';
+import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
+import { type VariantName, variantsForSpec } from '../core/run';
+import { UsageError, parseWhole } from '../core/spec-input';
+import { WorkerError } from '../client/client';
+import { makeDirs, writeAtomic } from '../platform/files';
+import { loadParser } from '../platform/grammars';
+import { htmlPage } from '../report/report-files';
+import { extractLayer, initFor, initTemplate } from '../scan/extract';
+import {
+  type CliIo,
+  type EngineFlags,
+  checkOutDir,
+  newClient,
+  onCancelSignals,
+  parseEngineChoice,
+  statusLine,
+} from './shared';
+
+export interface ProfileLayerFlags extends EngineFlags {
+  class?: string;
+  init?: string;
+  inputShape?: string;
+  json?: boolean;
+  outDir: string;
+  warmup: string;
+  reps: string;
+  traceReps: string;
+  seed: string;
+  timeLimit: string;
+  maxMemory: string;
+  compare: boolean;
+  progress: boolean;
+}
+
+export function parseShape(text: string | undefined): number[] {
+  if (!text?.trim()) throw new UsageError('--input-shape is required: the input of forward(), e.g. 20,32,64,64');
+  const parts = text.split(/[,x×]/).map((s) => s.trim());
+  if (parts.length < 1 || parts.length > 6 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1))
+    throw new UsageError(`--input-shape must be 1–6 positive integers, e.g. 20,32,64,64; got "${text}"`);
+  return parts.map(Number);
+}
+
+export async function profileLayerCommand(file: string, flags: ProfileLayerFlags, io: CliIo): Promise<number> {
+  if (!flags.class) throw new UsageError('--class is required: the nn.Module class to profile');
+  const choice = parseEngineChoice({ ...flags, engine: 'torch' });
+  const inputShape = parseShape(flags.inputShape);
+  const warmup = parseWhole(flags.warmup, '--warmup', 0, 1000);
+  const reps = parseWhole(flags.reps, '--reps', 1, 10000);
+  const traceReps = parseWhole(flags.traceReps, '--trace-reps', 1, 1000);
+  const seed = parseWhole(flags.seed, '--seed', 0, 2 ** 31 - 1);
+  const timeLimitS = parseWhole(flags.timeLimit, '--time-limit', 1, 24 * 3600);
+  const maxMemoryBytes = parseBytes(flags.maxMemory);
+  if (!Number.isFinite(maxMemoryBytes) || maxMemoryBytes <= 0)
+    throw new UsageError(`--max-memory must be a size like 4GB or 512MB, got "${flags.maxMemory}"`);
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!/\.pyi?$/i.test(abs)) throw new UsageError(`${file}: profile-layer reads Python files (.py)`);
+  checkOutDir(flags.outDir);
+  const parser = await loadParser();
+  const tree = parser.parse('python', text);
+  const x = extractLayer(tree, flags.class);
+  tree.delete();
+  if ('error' in x) throw new UsageError(`${file}: ${x.error}`);
+  const init = initFor(x, flags.init);
+  if ('missing' in init)
+    throw new UsageError(
+      `${flags.class}(${init.params.map((p) => p.name).join(', ')}) needs ${init.missing.join(', ')} and the file has no call of it with literal arguments: give them with --init "${initTemplate(init.params)}"`,
+    );
+
+  const client = newClient();
+  const cancel = onCancelSignals(io, 'the layer process is stopped', () => client.killNow());
+  const tty = io.isTTY && flags.progress;
+  const status = statusLine(io);
+  const short = (f: string) => path.relative(process.cwd(), f) || f;
+  try {
+    const defs = x.chunks.filter((c) => c.kind !== 'import').length;
+    io.err(
+      `fconv: profiling ${flags.class} from ${short(abs)}: its imports and the ${defs} definition${defs === 1 ? '' : 's'} and constant${defs === 1 ? '' : 's'} it needs run, the rest of the file does not\n`,
+    );
+    let res;
+    try {
+      res = await client.profileLayer(
+        {
+          request: {
+            file: abs,
+            className: flags.class,
+            classLine: x.classLine,
+            chunks: x.chunks,
+            constants: x.constants,
+            init: init.args,
+            inputShape,
+            warmup,
+            reps,
+            traceReps,
+            seed,
+          },
+          python: choice.python,
+          torchDevice: choice.torchDevice,
+          threads: choice.threads,
+          maxMemoryBytes,
+          timeLimitMs: timeLimitS * 1000,
+        },
+        {
+          signal: cancel.signal,
+          onProgress: (p) => {
+            if (tty) status.show(`fconv: ${flags.class}: ${p.phase} ${p.count ? `${p.index + 1}/${p.count}` : ''}`);
+          },
+        },
+      );
+    } catch (e) {
+      if (tty) status.clear();
+      if (!(e instanceof WorkerError)) throw e;
+      if (e.kind === 'usage' || e.kind === 'engine') throw new UsageError(e.message);
+      if (e.where) {
+        io.err(`${short(e.where.file)}:${e.where.line}: ${e.message}\n`);
+        const frames = e.where.frames ?? [];
+        if (frames.length > 1)
+          for (const f of frames) io.err(`  ${short(f.file)}:${f.line} in ${f.name}: ${f.text}\n`);
+      } else io.err(`fconv: ${e.message}\n`);
+      return 1;
+    }
+    if (tty) status.clear();
+    let profile: LayerProfile = assembleLayerProfile(res.measured, {
+      classLine: x.classLine,
+      init: init.from === 'file' ? { args: init.args, from: 'file', line: init.line } : { args: init.args, from: init.from },
+      python: res.python,
+      notes: x.notes,
+      measuredAt: new Date(),
+    });
+    profile = await compare(profile, res.measured, flags, { client, choice, seed, maxMemoryBytes, cancel, io });
+    if (flags.json) io.out(`${JSON.stringify(profile, null, 2)}\n`);
+    else io.out(`${formatLayerProfile(profile, short)}\n\n`);
+    try {
+      makeDirs(flags.outDir);
+      const json = path.join(flags.outDir, 'profile-layer.json');
+      const html = path.join(flags.outDir, 'profile-layer.html');
+      writeAtomic(json, `${JSON.stringify(profile, null, 2)}\n`);
+      writeAtomic(html, htmlPage(`Fourier Conv — ${profile.layer.class} as written`, profile));
+      if (!flags.json) io.out(`wrote ${html}\n      ${json}\n`);
+    } catch (e) {
+      io.err(`fconv: could not write the report to ${flags.outDir}: ${(e as Error).message}\n`);
+      return 1;
+    }
+    return cancel.signal.aborted ? 1 : 0;
+  } finally {
+    cancel.dispose();
+    client.dispose();
+  }
+}
+
+/** The profiler's own formulations of the same spec (FNO layers), on the same interpreter and device. */
+async function compare(
+  profile: LayerProfile,
+  measured: Parameters<typeof specOfLayer>[0],
+  flags: ProfileLayerFlags,
+  o: {
+    client: ReturnType<typeof newClient>;
+    choice: ReturnType<typeof parseEngineChoice>;
+    seed: number;
+    maxMemoryBytes: number;
+    cancel: { signal: AbortSignal };
+    io: CliIo;
+  },
+): Promise<LayerProfile> {
+  if (!flags.compare) return { ...profile, noComparison: '--no-compare' };
+  const found = specOfLayer(measured);
+  if ('why' in found) return { ...profile, noComparison: found.why };
+  const variants: VariantName[] = variantsForSpec(found.spec, ['fno', 'optimized', 'spatial-equivalent']);
+  const need = estimateRunBytes(found.spec, variants);
+  if (need > o.maxMemoryBytes)
+    return {
+      ...profile,
+      noComparison: `the profiler's formulations would need ${formatBytes(need)}, above the budget of ${formatBytes(o.maxMemoryBytes)}`,
+    };
+  o.io.err(`fconv: now the profiler's formulations of ${found.what}\n`);
+  try {
+    const run = await o.client.run(
+      found.spec,
+      {
+        engine: 'torch',
+        python: o.choice.python,
+        torchDevice: profile.backend === 'cuda' ? (o.choice.torchDevice ?? 'cuda') : 'cpu',
+        threads: o.choice.threads ?? profile.framework.threads,
+        variants,
+        warmup: 3,
+        reps: 20,
+        seed: o.seed,
+        maxMemoryBytes: o.maxMemoryBytes,
+      },
+      { signal: o.cancel.signal },
+    );
+    if (run.status !== 'ok' || !run.variants.length)
+      return { ...profile, noComparison: `the profiler's run ${run.status}${run.failure ? `: ${run.failure}` : ''}` };
+    const engine = `${run.engine}/${run.backend} — ${run.device}`;
+    return {
+      ...profile,
+      comparison: comparisonOf(
+        found,
+        engine,
+        run.variants.map((v) => ({ variant: v.name, e2e: v.totalMs })),
+      ),
+    };
+  } catch (e) {
+    if (!(e instanceof WorkerError)) throw e;
+    return { ...profile, noComparison: `the profiler's run did not complete: ${e.message}` };
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * "Profile this layer" on the user's own PyTorch class: what comes back from the Python side, and the JSON
+ * `fconv profile-layer --json` prints. Every line's time is its own (a helper's lines apart), scaled so that
+ * the lines and the time outside any line add up to the plain forward's median (the attribution note says
+ * by how much). Host-free.
+ */
+import { z } from 'zod';
+import { fmtMs } from './format';
+import { layerSpecSchema } from './run';
+import { type LayerSpec, fnoSpec, specProblems } from './spec';
+
+const ms = z.number().finite().nonnegative();
+const stats = z.object({ median: ms, p10: ms, p90: ms });
+
+export const lineOpSchema = z.object({
+  name: z.string().max(200),
+  shapes: z.array(z.string().max(100)).max(8),
+  ms,
+  calls: z.number().int().nonnegative().optional(),
+});
+
+export const lineKernelSchema = z.object({ name: z.string().max(200), device: z.enum(['cpu', 'cuda']), ms });
+
+export const lineCostSchema = z.object({
+  file: z.string(),
+  line: z.number().int().positive(),
+  text: z.string().max(400),
+  ms,
+  tracedMs: ms,
+  share: z.number().finite().nonnegative(),
+  hits: z.number().int().nonnegative(),
+  ops: z.array(lineOpSchema).max(16),
+  kernels: z.array(lineKernelSchema).max(16),
+});
+export type LineCost = z.infer<typeof lineCostSchema>;
+
+export const spectralPartSchema = z.object({
+  /** Its attribute path in the layer (`conv`, `convs.0`), or "(the layer itself)". */
+  name: z.string(),
+  className: z.string(),
+  /** (in, out, modes1, modes2) of each complex weight block. */
+  weights: z.array(z.array(z.number().int().nonnegative())).max(8),
+  inputShape: z.array(z.number().int().positive()),
+  totalMs: stats,
+});
+export type SpectralPart = z.infer<typeof spectralPartSchema>;
+
+/** What the Python side measured (python/fconv_layer.py). */
+export const layerMeasuredSchema = z.object({
+  file: z.string(),
+  className: z.string(),
+  init: z.string(),
+  inputShape: z.array(z.number().int().positive()),
+  inputDtype: z.string(),
+  outputShape: z.array(z.number().int().nonnegative()).nullable(),
+  outputDtype: z.string(),
+  parameters: z.number().int().nonnegative(),
+  /** The FNO spectral convolution the layer holds (the first module with complex 4-D weights), timed alone. */
+  spectral: spectralPartSchema.nullable(),
+  device: z.string(),
+  backend: z.enum(['cpu', 'cuda']),
+  torch: z.string(),
+  threads: z.number().int().positive(),
+  totalMs: stats,
+  samples: z.array(ms),
+  warmup: z.number().int().nonnegative(),
+  tracedTotalMs: ms,
+  traceReps: z.number().int().positive(),
+  scale: z.number().finite().nonnegative(),
+  notOnLineMs: ms,
+  notOnLineShare: z.number().finite().nonnegative(),
+  lines: z.array(lineCostSchema),
+  notes: z.array(z.string()),
+  peakMemoryBytes: z.number().int().nonnegative(),
+  timing: z.string(),
+  attribution: z.string(),
+});
+export type LayerMeasured = z.infer<typeof layerMeasuredSchema>;
+
+/** The profile-layer JSON (CLI --json, profile-layer.json, the panel). */
+export const layerProfileSchema = z.object({
+  kind: z.literal('layer-profile'),
+  layer: z.object({ file: z.string(), class: z.string(), line: z.number().int().positive() }),
+  init: z.object({ args: z.string(), from: z.enum(['--init', 'file', 'defaults']), line: z.number().int().optional() }),
+  input: z.object({ shape: z.array(z.number().int().positive()), dtype: z.string() }),
+  output: z.object({ shape: z.array(z.number().int().nonnegative()).nullable(), dtype: z.string() }),
+  parameters: z.number().int().nonnegative(),
+  engine: z.literal('torch'),
+  framework: z.object({ name: z.literal('PyTorch'), version: z.string(), python: z.string(), threads: z.number().int() }),
+  device: z.string(),
+  backend: z.enum(['cpu', 'cuda']),
+  totalMs: stats,
+  samples: z.array(ms),
+  timing: z.string(),
+  attribution: z.string(),
+  /** Time inside forward() not on any line of the user's code (nn.Module's call machinery), scaled like the lines. */
+  notOnLineMs: ms,
+  lines: z.array(lineCostSchema),
+  notes: z.array(z.string()),
+  peakMemoryBytes: z.number().int().nonnegative(),
+  measuredAt: z.string(),
+  /** The profiler's own formulations of the same spec, on the same engine and device, beside the layer as written. */
+  comparison: z
+    .object({
+      spec: layerSpecSchema,
+      what: z.string(),
+      engine: z.string(),
+      /** The part of the layer the spec describes, as written, timed alone. */
+      asWritten: z.object({ label: z.string(), ms: stats }),
+      rows: z.array(z.object({ variant: z.string(), label: z.string(), ms: stats })),
+      /** optimized vs the layer as written (end to end, per call). */
+      gain: z.object({ factor: z.number().positive(), savedMs: z.number().finite() }).optional(),
+    })
+    .optional(),
+  /** Why there is no comparison (the layer is not one the profiler models, --no-compare, it failed). */
+  noComparison: z.string().optional(),
+});
+export type LayerProfile = z.infer<typeof layerProfileSchema>;
+
+/** The lines worth showing in the editor: the costliest first, those at ≥ `minShare` of the total. */
+export function costlyLines(p: Pick<LayerProfile, 'lines'>, minShare = 0.02): LineCost[] {
+  return p.lines.filter((l) => l.share >= minShare).sort((a, b) => b.ms - a.ms);
+}
+
+/** `out_ft = torch.zeros(...)  3.41 ms · 18 %` — the end-of-line text. */
+export function lineLabel(l: Pick<LineCost, 'ms' | 'share' | 'hits'>, fmt: (ms: number) => string): string {
+  const calls = l.hits > 1 ? ` · ${l.hits} calls` : '';
+  return `${fmt(l.ms)} · ${Math.round(l.share * 100)} %${calls}`;
+}
+
+/** What the host asks the worker to run: the chunks of the user's file and how to build and feed the layer. */
+export const layerRequestSchema = z.object({
+  file: z.string().min(1).max(4096),
+  className: z.string().regex(/^[A-Za-z_]\w*$/),
+  classLine: z.number().int().positive(),
+  chunks: z
+    .array(
+      z.object({
+        kind: z.enum(['import', 'def', 'class', 'const']),
+        line: z.number().int().positive(),
+        source: z.string().max(1 << 20),
+        binds: z.array(z.string().max(200)).max(200),
+        used: z.boolean(),
+      }),
+    )
+    .max(2000),
+  constants: z.array(z.string().max(200)).max(2000),
+  init: z.string().max(4000),
+  inputShape: z.array(z.number().int().min(1).max(1 << 20)).min(1).max(6),
+  warmup: z.number().int().min(0).max(1000),
+  reps: z.number().int().min(1).max(10000),
+  traceReps: z.number().int().min(1).max(1000),
+  seed: z.number().int().min(0),
+});
+export type LayerRequest = z.infer<typeof layerRequestSchema>;
+
+/** The profile-layer JSON from what Python measured and how the layer was built. */
+export function assembleLayerProfile(
+  m: LayerMeasured,
+  o: {
+    classLine: number;
+    init: { args: string; from: 'file' | '--init' | 'defaults'; line?: number };
+    python: { path: string; version: string };
+    notes: string[];
+    measuredAt: Date;
+  },
+): LayerProfile {
+  return {
+    kind: 'layer-profile',
+    layer: { file: m.file, class: m.className, line: o.classLine },
+    init: o.init,
+    input: { shape: m.inputShape, dtype: m.inputDtype },
+    output: { shape: m.outputShape, dtype: m.outputDtype },
+    parameters: m.parameters,
+    engine: 'torch',
+    framework: { name: 'PyTorch', version: m.torch, python: `${o.python.path} (Python ${o.python.version})`, threads: m.threads },
+    device: m.device,
+    backend: m.backend,
+    totalMs: m.totalMs,
+    samples: m.samples,
+    timing: m.timing,
+    attribution: m.attribution,
+    notOnLineMs: m.notOnLineMs,
+    lines: m.lines,
+    notes: [...m.notes, ...o.notes],
+    peakMemoryBytes: m.peakMemoryBytes,
+    measuredAt: o.measuredAt.toISOString(),
+  };
+}
+
+/**
+ * The profiler's own spec for the same layer, to run its formulations beside the one as written: an FNO
+ * layer when the class holds complex 4-D weights (in, out, modes1, modes2) whose `in` is the input's
+ * channels and the input is (B, C, H, W); otherwise why not.
+ */
+export function specOfLayer(
+  m: Pick<LayerMeasured, 'spectral'>,
+): { spec: LayerSpec; what: string; asWritten: { label: string; ms: z.infer<typeof stats> } } | { why: string } {
+  const sp = m.spectral;
+  if (!sp) return { why: 'the layer holds no complex (in, out, modes1, modes2) weights: not an FNO layer the profiler models' };
+  const [b, c, h, w] = sp.inputShape;
+  if (sp.inputShape.length !== 4 || !b || !c || !h || !w)
+    return { why: `${sp.className} gets an input that is not (batch, channels, height, width): ${sp.inputShape.join('×')}` };
+  const fno = sp.weights.find((s) => s.length === 4 && s[0] === c);
+  if (!fno) return { why: `${sp.className}'s complex weights do not take its input's ${c} channels` };
+  const [, out, m1, m2] = fno as [number, number, number, number];
+  const spec = fnoSpec({ batch: b, height: h, width: w, inChannels: c, outChannels: out, modes: [m1, m2] });
+  const problems = specProblems(spec);
+  if (problems.length) return { why: problems[0]! };
+  const blocks = sp.weights.filter((s) => s.length === 4 && s[0] === c).length;
+  const self = sp.name === '(the layer itself)';
+  return {
+    spec,
+    what: `${self ? sp.className : `${sp.name} (${sp.className})`}: ${c} → ${out} channels, ${m1}×${m2} modes per corner (${blocks} weight block${blocks === 1 ? '' : 's'}), on ${b}×${c}×${h}×${w}`,
+    asWritten: { label: self ? 'yours, as written' : `yours: ${sp.name} (${sp.className}) as written`, ms: sp.totalMs },
+  };
+}
+
+/** The profiler's variant names, as the comparison labels them. */
+const VARIANT_LABELS: Record<string, string> = {
+  fno: 'fno — as FNO code writes it (profiler)',
+  optimized: 'optimized (profiler)',
+  'spatial-equivalent': 'spatial-equivalent (profiler)',
+};
+
+export function comparisonOf(
+  found: { spec: LayerSpec; what: string; asWritten: { label: string; ms: z.infer<typeof stats> } },
+  engine: string,
+  variants: Array<{ variant: string; e2e: { median: number; p10: number; p90: number } }>,
+): NonNullable<LayerProfile['comparison']> {
+  const rows = variants.map((v) => ({ variant: v.variant, label: VARIANT_LABELS[v.variant] ?? v.variant, ms: v.e2e }));
+  const opt = rows.find((r) => r.variant === 'optimized');
+  const mine = found.asWritten.ms.median;
+  return {
+    spec: found.spec,
+    what: found.what,
+    engine,
+    asWritten: found.asWritten,
+    rows,
+    ...(opt && opt.ms.median > 0 ? { gain: { factor: mine / opt.ms.median, savedMs: mine - opt.ms.median } } : {}),
+  };
+}
+
+function bar(share: number, width = 20): string {
+  const n = Math.max(0, Math.min(width, Math.round(share * width)));
+  return '█'.repeat(n) + ' '.repeat(width - n);
+}
+
+/** The CLI's text: the forward's time, each line's, the ops of the costly ones, the comparison. */
+export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => string = (f) => f): string {
+  const out: string[] = [];
+  const t = p.totalMs;
+  out.push(
+    `${p.layer.class} (${shortFile(p.layer.file)}:${p.layer.line}) as written — PyTorch ${p.framework.version} on ${p.device}`,
+  );
+  out.push(
+    `input ${p.input.shape.join('×')} ${p.input.dtype} → output ${p.output.shape?.join('×') ?? '(not a tensor)'} ${p.output.dtype}; ${p.parameters.toLocaleString('en-US')} parameters; built as ${p.layer.class}(${p.init.args})${p.init.from === 'file' ? ` (the call on line ${p.init.line})` : p.init.from === 'defaults' ? ' (its defaults)' : ''}`,
+  );
+  out.push(`forward(): ${fmtMs(t.median)} median (p10 ${fmtMs(t.p10)}, p90 ${fmtMs(t.p90)}) — ${p.timing}`);
+  out.push('');
+  out.push('  line        time  share');
+  for (const l of p.lines) {
+    const where = l.file === p.layer.file ? String(l.line).padStart(6) : `${shortFile(l.file)}:${l.line}`;
+    const calls = l.hits > 1 ? ` (×${l.hits})` : '';
+    out.push(`${where}  ${fmtMs(l.ms).padStart(10)}  ${`${Math.round(l.share * 100)} %`.padStart(5)}  ${bar(l.share)}  ${l.text.slice(0, 70)}${calls}`);
+  }
+  const rest = p.notOnLineMs;
+  out.push(`   (not on a line of yours: ${fmtMs(rest)} — nn.Module's call machinery)`);
+  const costly = costlyLines(p, 0.1).slice(0, 3);
+  if (costly.length) {
+    out.push('');
+    for (const l of costly) {
+      const ops = l.ops
+        .slice(0, 3)
+        .map((o) => `${o.name}(${o.shapes.join(', ')}) ${fmtMs(o.ms)}`)
+        .join('; ');
+      if (ops) out.push(`  line ${l.line}: ${ops}`);
+    }
+  }
+  out.push('');
+  out.push(`Line times: ${p.attribution}.`);
+  if (p.comparison) {
+    const c = p.comparison;
+    out.push('');
+    out.push(`The same layer in the profiler's formulations (${c.what}; ${c.engine}; end to end per call):`);
+    const w = Math.max(24, c.asWritten.label.length, ...c.rows.map((r) => r.label.length));
+    out.push(`  ${c.asWritten.label.padEnd(w)}  ${fmtMs(c.asWritten.ms.median).padStart(10)}`);
+    for (const r of c.rows) out.push(`  ${r.label.padEnd(w)}  ${fmtMs(r.ms.median).padStart(10)}`);
+    if (c.gain)
+      out.push(
+        c.gain.factor >= 1.05
+          ? `  → the optimized formulation would run ${c.gain.factor.toFixed(2)}x faster than yours: ${fmtMs(c.gain.savedMs)} less per call`
+          : c.gain.factor <= 0.95
+            ? `  → yours is already ${(1 / c.gain.factor).toFixed(2)}x faster than the profiler's optimized formulation`
+            : '  → yours and the optimized formulation are within 5 % of each other',
+      );
+  } else if (p.noComparison) out.push(`\nNo comparison with the profiler's formulations: ${p.noComparison}.`);
+  for (const n of p.notes) out.push(`note: ${n}`);
+  return out.join('\n');
+}

@@ -1,0 +1,105 @@
+/**
+ * "Profile this layer" on the user's own class: a Python process of its own (never the engine's shared
+ * one — the user's code may leave state behind, crash or hang), found like the PyTorch engine's, with a
+ * time limit (killed and named when it passes) and the memory budget (the Python side watches its own
+ * resident memory, or torch's reserved GPU memory, and stops when it goes over). Worker side.
+ */
+import type { LayerMeasured, LayerRequest } from '../../core/layer-profile';
+import type { UserWhere } from '../../protocol/torch-protocol';
+import { CancelledError, EngineUnavailableError } from '../engine';
+import { type Candidate, describeTried, discover } from './discovery';
+import { PythonError, PythonProcess } from './python';
+
+export interface UserLayerOptions {
+  python: Candidate[];
+  torchDevice?: string;
+  threads?: number;
+  maxMemoryBytes: number;
+  timeLimitMs: number;
+  isCancelled: () => boolean;
+  onProgress: (p: { phase: 'start' | 'load' | 'warm-up' | 'timed' | 'lines' | 'ops'; index: number; count: number }) => void;
+}
+
+export class TimeLimitError extends Error {
+  override name = 'TimeLimitError';
+}
+
+/** A failure of the user's code (their traceback, mapped to their file:line) or of one of their imports. */
+export class UserCodeError extends Error {
+  override name = 'UserCodeError';
+  constructor(
+    readonly kind: 'user-code' | 'user-import' | 'usage',
+    message: string,
+    readonly where?: UserWhere,
+  ) {
+    super(message);
+  }
+}
+
+export async function profileUserLayer(
+  req: LayerRequest,
+  o: UserLayerOptions,
+): Promise<{ measured: LayerMeasured; python: { path: string; version: string; from: string }; notes: string[] }> {
+  o.onProgress({ phase: 'start', index: 0, count: 1 });
+  const tried = discover(o.python);
+  const notes = describeTried(tried).map((l) => `python: ${l}`);
+  const usable = tried.find((t) => !t.problem);
+  if (!usable) {
+    const asked = o.python.length ? tried.find((t) => o.python.some((a) => a.path === t.path)) : undefined;
+    throw new EngineUnavailableError(
+      asked
+        ? `cannot profile the layer with ${asked.path}: ${asked.problem}`
+        : `cannot profile the layer: no Python with torch ≥ 1.8 found (${tried.map((t) => `${t.path}: ${t.problem}`).join('; ') || 'no python3 or python on the PATH'}); give one with --python`,
+    );
+  }
+  const hello = usable.hello!;
+  const device = o.torchDevice ?? (hello.cuda ? 'cuda' : 'cpu');
+  if (device.startsWith('cuda') && !hello.cuda)
+    throw new EngineUnavailableError(
+      `--torch-device ${device}: torch ${hello.torch} in ${usable.path} has no CUDA (torch.cuda.is_available() is False)`,
+    );
+  const py = new PythonProcess(usable.path, { hangMs: Math.max(10_000, Number(process.env.FCONV_TORCH_HANG_MS ?? 0)) });
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  try {
+    await py.hello;
+    timer = setTimeout(() => {
+      timedOut = true;
+      py.kill();
+    }, o.timeLimitMs);
+    const res = await py.request(
+      {
+        type: 'layer-profile',
+        ...req,
+        device,
+        threads: o.threads ?? null,
+        memoryBudgetBytes: o.maxMemoryBytes,
+      },
+      'layer-profiled',
+      {
+        isCancelled: o.isCancelled,
+        onMessage: (m) => {
+          if (m.type === 'layer-progress') o.onProgress({ phase: m.phase, index: m.index, count: m.count });
+        },
+      },
+    );
+    const { type: _t, id: _i, ...measured } = res;
+    return {
+      measured,
+      python: { path: usable.path, version: hello.python, from: usable.from },
+      notes: [`ran in ${usable.path} (Python ${hello.python}, from ${usable.from}), a process of its own`, ...notes],
+    };
+  } catch (e) {
+    if (timedOut)
+      throw new TimeLimitError(
+        `the layer did not finish within the time limit of ${(o.timeLimitMs / 1000).toFixed(0)} s (the Python process was stopped); raise it with --time-limit or shrink the input`,
+      );
+    if (e instanceof PythonError && (e.kind === 'user-code' || e.kind === 'user-import' || e.kind === 'usage'))
+      throw new UserCodeError(e.kind, e.message, e.where);
+    if (o.isCancelled()) throw new CancelledError();
+    throw e;
+  } finally {
+    if (timer) clearTimeout(timer);
+    py.close();
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * What "Profile this layer" on the user's own class loads from their file: the imports, the module-level
+ * functions and classes the class reaches (transitively), and the simple constant assignments it (or its
+ * constructor call) reads — each with its first line, so the Python side compiles it at its own place in
+ * the file. Nothing else of the top level is taken: training loops, data loading and file writes never
+ * run. Also the constructor's arguments: from a call in the file whose arguments are literals or module
+ * constants, else the parameters still missing. Host-free (a tree-sitter tree in, plain data out).
+ */
+import type { Node, Tree } from 'web-tree-sitter';
+
+export interface LayerChunk {
+  kind: 'import' | 'def' | 'class' | 'const';
+  /** 1-based first line in the file. */
+  line: number;
+  source: string;
+  /** Names the chunk binds at module level. */
+  binds: string[];
+  /** For imports: whether the layer (or what it reaches) uses a name it binds. */
+  used: boolean;
+}
+
+export interface ModuleClass {
+  name: string;
+  /** 1-based line of `class`. */
+  line: number;
+  /** 0-based row of the `class` line (for editor ranges). */
+  row: number;
+  /** The class (or a class it builds on in the file) calls torch.fft / an FFT. */
+  fourier: boolean;
+  /** It holds a Conv2d. */
+  conv: boolean;
+  /** 1-based line span of its `forward` method, when it has one. */
+  forward?: { start: number; end: number };
+}
+
+export interface InitParam {
+  name: string;
+  /** The default as written, when there is one. */
+  default?: string;
+}
+
+export interface LayerExtract {
+  className: string;
+  classLine: number;
+  chunks: LayerChunk[];
+  /** Names of the module constants among the chunks (the constructor's arguments may read them). */
+  constants: string[];
+  /** `__init__`'s parameters after self (of the class or the first in-file base that has one). */
+  params: InitParam[];
+  /** A constructor call in the file whose arguments resolve to literals and module constants. */
+  call?: { args: string; line: number };
+  /** Required parameters with no value when there is neither --init nor such a call. */
+  missing: string[];
+  notes: string[];
+}
+
+const MODULE_BASES = /^(?:torch\.)?(?:nn\.)?Module$/;
+const FFT_CALL = /\b(?:torch\.fft\.\w+|rfft2?|irfft2?|fftn|rfftn|irfftn|fft2|ifft2)\s*\(/;
+const CONV_CALL = /\bConv2d\s*\(/;
+
+function identifiers(node: Node, out: Set<string>): Set<string> {
+  if (node.type === 'identifier') out.add(node.text);
+  for (const c of node.namedChildren) if (c) identifiers(c, out);
+  return out;
+}
+
+/** The definition inside a decorated one. */
+function definition(node: Node): Node {
+  return node.type === 'decorated_definition' ? (node.childForFieldName('definition') ?? node) : node;
+}
+
+/** A literal expression: numbers, strings, containers of them, arithmetic, names (constants), attributes of names. */
+function isSimple(node: Node): boolean {
+  switch (node.type) {
+    case 'integer':
+    case 'float':
+    case 'string':
+    case 'concatenated_string':
+    case 'true':
+    case 'false':
+    case 'none':
+    case 'identifier':
+      return true;
+    case 'attribute':
+      return isSimple(node.childForFieldName('object')!);
+    case 'tuple':
+    case 'list':
+    case 'set':
+    case 'dictionary':
+    case 'pair':
+    case 'parenthesized_expression':
+    case 'unary_operator':
+    case 'binary_operator':
+      return node.namedChildren.every((c) => !c || c.type === 'comment' || isSimple(c));
+    default:
+      return false;
+  }
+}
+
+/** The names an import statement binds (`import a.b` binds a; `from x import y as z` binds z). */
+function importBinds(node: Node): string[] {
+  const out: string[] = [];
+  if (node.type === 'import_statement') {
+    for (const c of node.namedChildren) {
+      if (!c) continue;
+      if (c.type === 'aliased_import') out.push(c.childForFieldName('alias')!.text);
+      else if (c.type === 'dotted_name') out.push(c.text.split('.')[0]!);
+    }
+  } else if (node.type === 'import_from_statement') {
+    const mod = node.childForFieldName('module_name');
+    for (const c of node.namedChildren) {
+      if (!c || c === mod || c.id === mod?.id) continue;
+      if (c.type === 'aliased_import') out.push(c.childForFieldName('alias')!.text);
+      else if (c.type === 'dotted_name') out.push(c.text.split('.').pop()!);
+      else if (c.type === 'wildcard_import') out.push('*');
+    }
+  }
+  return out;
+}
+
+interface Top {
+  node: Node;
+  kind: LayerChunk['kind'];
+  binds: string[];
+}
+
+function topLevel(root: Node): Top[] {
+  const out: Top[] = [];
+  for (const child of root.namedChildren) {
+    if (!child) continue;
+    const def = definition(child);
+    if (child.type === 'import_statement' || child.type === 'import_from_statement')
+      out.push({ node: child, kind: 'import', binds: importBinds(child) });
+    else if (child.type === 'future_import_statement') out.push({ node: child, kind: 'import', binds: ['__future__'] });
+    else if (child.type === 'try_statement') {
+      // try: import x / except ImportError: x = None — an import with its fallback.
+      const body = child.childForFieldName('body');
+      const stmts = body?.namedChildren.filter((c) => c && c.type !== 'comment') ?? [];
+      if (stmts.length && stmts.every((s) => s!.type === 'import_statement' || s!.type === 'import_from_statement'))
+        out.push({ node: child, kind: 'import', binds: stmts.flatMap((s) => importBinds(s!)) });
+    } else if (def.type === 'function_definition' || def.type === 'class_definition') {
+      const name = def.childForFieldName('name')?.text;
+      if (name) out.push({ node: child, kind: def.type === 'class_definition' ? 'class' : 'def', binds: [name] });
+    } else if (child.type === 'expression_statement') {
+      const a = child.namedChildren[0];
+      if (a?.type !== 'assignment') continue;
+      const left = a.childForFieldName('left');
+      const right = a.childForFieldName('right');
+      if (!left || !right || !isSimple(right)) continue;
+      const names = left.type === 'identifier' ? [left.text] : [];
+      if (left.type === 'pattern_list' || left.type === 'tuple_pattern')
+        for (const c of left.namedChildren) if (c?.type === 'identifier') names.push(c.text);
+      if (names.length) out.push({ node: child, kind: 'const', binds: names });
+    }
+  }
+  return out;
+}
+
+function classNode(root: Node, name: string): Node | undefined {
+  for (const child of root.namedChildren) {
+    if (!child) continue;
+    const def = definition(child);
+    if (def.type === 'class_definition' && def.childForFieldName('name')?.text === name) return child;
+  }
+  return undefined;
+}
+
+function bases(cls: Node): string[] {
+  const sup = definition(cls).childForFieldName('superclasses');
+  return sup ? sup.namedChildren.filter((c) => !!c && c.type !== 'keyword_argument').map((c) => c!.text) : [];
+}
+
+function method(cls: Node, name: string): Node | undefined {
+  const body = definition(cls).childForFieldName('body');
+  for (const c of body?.namedChildren ?? []) {
+    if (!c) continue;
+    const d = definition(c);
+    if (d.type === 'function_definition' && d.childForFieldName('name')?.text === name) return d;
+  }
+  return undefined;
+}
+
+/** Classes of the file that are torch nn.Modules (directly or through another class of the file). */
+export function moduleClasses(tree: Tree): ModuleClass[] {
+  const root = tree.rootNode;
+  const classes = new Map<string, Node>();
+  for (const child of root.namedChildren) {
+    if (!child) continue;
+    const def = definition(child);
+    if (def.type === 'class_definition') classes.set(def.childForFieldName('name')!.text, child);
+  }
+  const isModule = (name: string, seen = new Set<string>()): boolean => {
+    const node = classes.get(name);
+    if (!node || seen.has(name)) return false;
+    seen.add(name);
+    return bases(node).some((b) => MODULE_BASES.test(b) || isModule(b, seen));
+  };
+  // What a class reaches of the file's other classes and functions, for "it does an FFT somewhere".
+  const fns = new Map<string, Node>();
+  for (const child of root.namedChildren) {
+    const def = child && definition(child);
+    if (def?.type === 'function_definition') fns.set(def.childForFieldName('name')!.text, child!);
+  }
+  const reachText = (node: Node): string => {
+    const seen = new Set<string>();
+    const parts: string[] = [];
+    const visit = (n: Node) => {
+      parts.push(n.text);
+      for (const id of identifiers(n, new Set())) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const target = classes.get(id) ?? fns.get(id);
+        if (target && target.id !== n.id) visit(target);
+      }
+    };
+    visit(node);
+    return parts.join('\n');
+  };
+  const out: ModuleClass[] = [];
+  for (const [name, node] of classes) {
+    if (!isModule(name)) continue;
+    const text = reachText(node);
+    const fwd = method(node, 'forward');
+    const def = definition(node);
+    out.push({
+      name,
+      line: def.startPosition.row + 1,
+      row: def.startPosition.row,
+      fourier: FFT_CALL.test(text),
+      conv: CONV_CALL.test(text),
+      forward: fwd ? { start: fwd.startPosition.row + 1, end: fwd.endPosition.row + 1 } : undefined,
+    });
+  }
+  return out;
+}
+
+function params(fn: Node | undefined): InitParam[] {
+  const list = fn?.childForFieldName('parameters');
+  const out: InitParam[] = [];
+  for (const p of list?.namedChildren ?? []) {
+    if (!p) continue;
+    if (p.type === 'identifier') out.push({ name: p.text });
+    else if (p.type === 'typed_parameter') out.push({ name: p.namedChildren[0]!.text });
+    else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter')
+      out.push({ name: p.childForFieldName('name')!.text, default: p.childForFieldName('value')?.text });
+  }
+  return out.slice(out[0]?.name === 'self' ? 1 : 0);
+}
+
+/** Everything the class needs from its file, or an error message when the class is not in it. */
+export function extractLayer(tree: Tree, className: string): LayerExtract | { error: string } {
+  const root = tree.rootNode;
+  const cls = classNode(root, className);
+  if (!cls) {
+    const known = moduleClasses(tree).map((c) => c.name);
+    return {
+      error: `no class ${className} at the top level of the file${known.length ? ` (nn.Module classes here: ${known.join(', ')})` : ''}`,
+    };
+  }
+  const tops = topLevel(root);
+  const byName = new Map<string, Top[]>();
+  for (const t of tops) for (const b of t.binds) byName.set(b, [...(byName.get(b) ?? []), t]);
+
+  const included = new Set<Top>();
+  const reached = new Set<string>();
+  const reach = (node: Node) => {
+    const work = [...identifiers(node, new Set())];
+    while (work.length) {
+      const id = work.pop()!;
+      if (reached.has(id)) continue;
+      reached.add(id);
+      for (const t of byName.get(id) ?? []) {
+        if (included.has(t) || t.kind === 'import') continue;
+        included.add(t);
+        work.push(...identifiers(t.node, new Set()));
+      }
+    }
+  };
+  reach(cls);
+
+  // The constructor: of the class, else of its first in-file base that has one.
+  let init = method(cls, '__init__');
+  for (let c: Node | undefined = cls, depth = 0; !init && c && depth < 5; depth++) {
+    c = bases(c)
+      .map((b) => classNode(root, b))
+      .find(Boolean);
+    init = c && method(c, '__init__');
+  }
+  const ps = params(init);
+
+  // A constructor call whose arguments are literals and module constants (the first such, in file order).
+  const constNames = new Set(tops.filter((t) => t.kind === 'const').flatMap((t) => t.binds));
+  let call: LayerExtract['call'];
+  const calls = root.descendantsOfType('call');
+  for (const c of calls) {
+    if (!c) continue;
+    const fn = c.childForFieldName('function');
+    const name = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : fn?.text;
+    if (name !== className) continue;
+    const args = c.childForFieldName('arguments');
+    if (!args || args.type !== 'argument_list') continue;
+    const items = args.namedChildren.filter((a) => !!a && a.type !== 'comment') as Node[];
+    const ok = items.every((a) => {
+      const v = a.type === 'keyword_argument' ? a.childForFieldName('value') : a;
+      if (!v || !isSimple(v)) return false;
+      return [...identifiers(v, new Set())].every(
+        (id) => constNames.has(id) || ['True', 'False', 'None'].includes(id),
+      );
+    });
+    if (!ok) continue;
+    call = { args: args.text.slice(1, -1).trim(), line: c.startPosition.row + 1 };
+    reach(args);
+    break;
+  }
+  // Defaults may read module constants too (`modes=MODES`): reached through the class already.
+
+  const chunks: LayerChunk[] = tops
+    .filter((t) => t.kind === 'import' || included.has(t))
+    .map((t) => ({
+      kind: t.kind,
+      line: t.node.startPosition.row + 1,
+      source: t.node.text,
+      binds: t.binds,
+      used: t.kind !== 'import' || t.binds.some((b) => b === '*' || b === '__future__' || reached.has(b)),
+    }));
+  const notes: string[] = [];
+  const skipped = root.namedChildren.filter(
+    (c) => !!c && c.type !== 'comment' && !tops.some((t) => t.node.id === c.id),
+  ).length;
+  if (skipped) notes.push(`${skipped} other top-level statement${skipped === 1 ? '' : 's'} of the file not run`);
+  const missing = call ? [] : ps.filter((p) => p.default === undefined).map((p) => p.name);
+  return {
+    className,
+    classLine: definition(cls).startPosition.row + 1,
+    chunks,
+    constants: chunks.filter((c) => c.kind === 'const').flatMap((c) => c.binds),
+    params: ps,
+    call,
+    missing,
+    notes,
+  };
+}
+
+export type InitChoice =
+  | { args: string; from: '--init' | 'file' | 'defaults'; line?: number }
+  | { missing: string[]; params: InitParam[] };
+
+/**
+ * The constructor's arguments: --init when given, else the call found in the file, else the defaults when
+ * every parameter has one; otherwise what is missing (the CLI exits 2 naming it; VS Code asks).
+ */
+export function initFor(x: LayerExtract, init?: string): InitChoice {
+  if (init !== undefined) return { args: init.trim(), from: '--init' };
+  if (x.call) return { args: x.call.args, from: 'file', line: x.call.line };
+  if (!x.missing.length) return { args: '', from: 'defaults' };
+  return { missing: x.missing, params: x.params };
+}
+
+/** `width, modes=12` as the prompt proposes it: the parameters, defaults where the code has them. */
+export function initTemplate(params: InitParam[]): string {
+  return params.map((p) => (p.default !== undefined ? `${p.name}=${p.default}` : `${p.name}=`)).join(', ');
+}
