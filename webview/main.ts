@@ -11,6 +11,8 @@ import { renderReport } from './report';
 import { enginesCompareSchema } from '../src/core/engines-compare';
 import { renderEngines } from './engines';
 import { installTooltips } from './tooltip';
+import { layerProfileSchema } from '../src/core/layer-profile';
+import { renderLayerProfile } from './layer';
 
 function boot(): void {
   const root = document.getElementById('app');
@@ -32,6 +34,8 @@ function boot(): void {
       renderFnoSweepOnly(fnoSweepSchema.parse((doc as { fnoSweep: unknown }).fnoSweep), root);
     } else if (doc && typeof doc === 'object' && 'engines' in doc && !('schemaVersion' in doc)) {
       renderEngines(enginesCompareSchema.parse((doc as { engines: unknown }).engines), root);
+    } else if (doc && typeof doc === 'object' && (doc as { kind?: unknown }).kind === 'layer-profile') {
+      renderLayerProfile(layerProfileSchema.parse(doc), root);
     } else renderReport(parseRun(doc), root);
     installTooltips(root);
   } catch (e) {

@@ -136,15 +136,17 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
       if (e.where) {
         io.err(`${short(e.where.file)}:${e.where.line}: ${e.message}\n`);
         const frames = e.where.frames ?? [];
-        if (frames.length > 1)
-          for (const f of frames) io.err(`  ${short(f.file)}:${f.line} in ${f.name}: ${f.text}\n`);
+        if (frames.length > 1) for (const f of frames) io.err(`  ${short(f.file)}:${f.line} in ${f.name}: ${f.text}\n`);
       } else io.err(`fconv: ${e.message}\n`);
       return 1;
     }
     if (tty) status.clear();
     let profile: LayerProfile = assembleLayerProfile(res.measured, {
       classLine: x.classLine,
-      init: init.from === 'file' ? { args: init.args, from: 'file', line: init.line } : { args: init.args, from: init.from },
+      init:
+        init.from === 'file'
+          ? { args: init.args, from: 'file', line: init.line }
+          : { args: init.args, from: init.from },
       python: res.python,
       notes: x.notes,
       measuredAt: new Date(),

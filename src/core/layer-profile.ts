@@ -86,7 +86,12 @@ export const layerProfileSchema = z.object({
   output: z.object({ shape: z.array(z.number().int().nonnegative()).nullable(), dtype: z.string() }),
   parameters: z.number().int().nonnegative(),
   engine: z.literal('torch'),
-  framework: z.object({ name: z.literal('PyTorch'), version: z.string(), python: z.string(), threads: z.number().int() }),
+  framework: z.object({
+    name: z.literal('PyTorch'),
+    version: z.string(),
+    python: z.string(),
+    threads: z.number().int(),
+  }),
   device: z.string(),
   backend: z.enum(['cpu', 'cuda']),
   totalMs: stats,
@@ -146,7 +151,16 @@ export const layerRequestSchema = z.object({
     .max(2000),
   constants: z.array(z.string().max(200)).max(2000),
   init: z.string().max(4000),
-  inputShape: z.array(z.number().int().min(1).max(1 << 20)).min(1).max(6),
+  inputShape: z
+    .array(
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(1 << 20),
+    )
+    .min(1)
+    .max(6),
   warmup: z.number().int().min(0).max(1000),
   reps: z.number().int().min(1).max(10000),
   traceReps: z.number().int().min(1).max(1000),
@@ -173,7 +187,12 @@ export function assembleLayerProfile(
     output: { shape: m.outputShape, dtype: m.outputDtype },
     parameters: m.parameters,
     engine: 'torch',
-    framework: { name: 'PyTorch', version: m.torch, python: `${o.python.path} (Python ${o.python.version})`, threads: m.threads },
+    framework: {
+      name: 'PyTorch',
+      version: m.torch,
+      python: `${o.python.path} (Python ${o.python.version})`,
+      threads: m.threads,
+    },
     device: m.device,
     backend: m.backend,
     totalMs: m.totalMs,
@@ -197,10 +216,15 @@ export function specOfLayer(
   m: Pick<LayerMeasured, 'spectral'>,
 ): { spec: LayerSpec; what: string; asWritten: { label: string; ms: z.infer<typeof stats> } } | { why: string } {
   const sp = m.spectral;
-  if (!sp) return { why: 'the layer holds no complex (in, out, modes1, modes2) weights: not an FNO layer the profiler models' };
+  if (!sp)
+    return {
+      why: 'the layer holds no complex (in, out, modes1, modes2) weights: not an FNO layer the profiler models',
+    };
   const [b, c, h, w] = sp.inputShape;
   if (sp.inputShape.length !== 4 || !b || !c || !h || !w)
-    return { why: `${sp.className} gets an input that is not (batch, channels, height, width): ${sp.inputShape.join('×')}` };
+    return {
+      why: `${sp.className} gets an input that is not (batch, channels, height, width): ${sp.inputShape.join('×')}`,
+    };
   const fno = sp.weights.find((s) => s.length === 4 && s[0] === c);
   if (!fno) return { why: `${sp.className}'s complex weights do not take its input's ${c} channels` };
   const [, out, m1, m2] = fno as [number, number, number, number];
@@ -262,7 +286,9 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
   for (const l of p.lines) {
     const where = l.file === p.layer.file ? String(l.line).padStart(6) : `${shortFile(l.file)}:${l.line}`;
     const calls = l.hits > 1 ? ` (×${l.hits})` : '';
-    out.push(`${where}  ${fmtMs(l.ms).padStart(10)}  ${`${Math.round(l.share * 100)} %`.padStart(5)}  ${bar(l.share)}  ${l.text.slice(0, 70)}${calls}`);
+    out.push(
+      `${where}  ${fmtMs(l.ms).padStart(10)}  ${`${Math.round(l.share * 100)} %`.padStart(5)}  ${bar(l.share)}  ${l.text.slice(0, 70)}${calls}`,
+    );
   }
   const rest = p.notOnLineMs;
   out.push(`   (not on a line of yours: ${fmtMs(rest)} — nn.Module's call machinery)`);

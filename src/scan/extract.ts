@@ -303,9 +303,7 @@ export function extractLayer(tree: Tree, className: string): LayerExtract | { er
     const ok = items.every((a) => {
       const v = a.type === 'keyword_argument' ? a.childForFieldName('value') : a;
       if (!v || !isSimple(v)) return false;
-      return [...identifiers(v, new Set())].every(
-        (id) => constNames.has(id) || ['True', 'False', 'None'].includes(id),
-      );
+      return [...identifiers(v, new Set())].every((id) => constNames.has(id) || ['True', 'False', 'None'].includes(id));
     });
     if (!ok) continue;
     call = { args: args.text.slice(1, -1).trim(), line: c.startPosition.row + 1 };
@@ -342,8 +340,7 @@ export function extractLayer(tree: Tree, className: string): LayerExtract | { er
 }
 
 export type InitChoice =
-  | { args: string; from: '--init' | 'file' | 'defaults'; line?: number }
-  | { missing: string[]; params: InitParam[] };
+  { args: string; from: '--init' | 'file' | 'defaults'; line?: number } | { missing: string[]; params: InitParam[] };
 
 /**
  * The constructor's arguments: --init when given, else the call found in the file, else the defaults when

@@ -17,7 +17,11 @@ export interface UserLayerOptions {
   maxMemoryBytes: number;
   timeLimitMs: number;
   isCancelled: () => boolean;
-  onProgress: (p: { phase: 'start' | 'load' | 'warm-up' | 'timed' | 'lines' | 'ops'; index: number; count: number }) => void;
+  onProgress: (p: {
+    phase: 'start' | 'load' | 'warm-up' | 'timed' | 'lines' | 'ops';
+    index: number;
+    count: number;
+  }) => void;
 }
 
 export class TimeLimitError extends Error {

@@ -1,0 +1,169 @@
+/**
+ * "Profile this layer" on the user's own class (profile-layer.html, and the panel): forward() line by line
+ * as they wrote it — each line's time as a bar, its ops on hover — and, for an FNO layer, the profiler's
+ * formulations of the same spec beside it, with what the optimized one would save.
+ */
+import { type LayerProfile } from '../src/core/layer-profile';
+import { fmtMs } from '../src/core/format';
+import { h } from './dom';
+
+const base = (f: string) => f.split(/[\\/]/).pop() ?? f;
+
+function opsTitle(l: LayerProfile['lines'][number]): string {
+  const ops = l.ops.map(
+    (o) => `${o.name}(${o.shapes.join(', ')})${o.calls && o.calls > 1 ? ` ×${o.calls}` : ''}  ${fmtMs(o.ms)}`,
+  );
+  const kernels = l.kernels.map((k) => `${k.device === 'cuda' ? 'kernel' : 'op'} ${k.name}  ${fmtMs(k.ms)}`);
+  return [...ops, ...(kernels.length ? ['—', ...kernels] : [])].join('\n') || 'no torch ops on this line';
+}
+
+export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
+  const max = Math.max(...p.lines.map((l) => l.ms), p.notOnLineMs, 1e-9);
+  const row = (label: HTMLElement | string, text: string, ms: number, share: number, title: string, cls = '') =>
+    h(
+      'tr',
+      { class: `line-row ${cls}`.trim(), 'data-tip': title },
+      h('td', { class: 'num line-no' }, label),
+      h('td', { class: 'code' }, h('code', {}, text)),
+      h(
+        'td',
+        { class: 'line-bar' },
+        h('span', { class: `bar-fill${share >= 0.1 ? ' hot' : ''}`, style: `width:${((100 * ms) / max).toFixed(1)}%` }),
+      ),
+      h('td', { class: 'num' }, fmtMs(ms)),
+      h('td', { class: 'num' }, `${Math.round(share * 100)} %`),
+    );
+  const lines = p.lines.map((l) =>
+    row(
+      l.file === p.layer.file ? String(l.line) : `${base(l.file)}:${l.line}`,
+      l.text + (l.hits > 1 ? `   (×${l.hits} per forward)` : ''),
+      l.ms,
+      l.share,
+      opsTitle(l),
+    ),
+  );
+  const total = p.totalMs.median;
+  const cmp = p.comparison;
+  const cmpRows = cmp
+    ? [
+        { label: cmp.asWritten.label, ms: cmp.asWritten.ms.median, mine: true },
+        ...cmp.rows.map((r) => ({ label: r.label, ms: r.ms.median, mine: false })),
+      ]
+    : [];
+  const cmpMax = Math.max(...cmpRows.map((r) => r.ms), 1e-9);
+  const gainText = cmp?.gain
+    ? cmp.gain.factor >= 1.05
+      ? `The optimized formulation would run ${cmp.gain.factor.toFixed(2)}x faster than yours: ${fmtMs(cmp.gain.savedMs)} less per call.`
+      : cmp.gain.factor <= 0.95
+        ? `Yours is already ${(1 / cmp.gain.factor).toFixed(2)}x faster than the profiler's optimized formulation.`
+        : 'Yours and the optimized formulation are within 5 % of each other.'
+    : '';
+  root.replaceChildren(
+    h(
+      'header',
+      { class: 'report-header' },
+      h(
+        'div',
+        { class: 'title-row' },
+        h('h1', {}, `${p.layer.class} as written`),
+        h('span', { class: 'badge status-ok' }, 'your code'),
+      ),
+      h(
+        'p',
+        { class: 'spec' },
+        `${base(p.layer.file)}:${p.layer.line} · ${p.layer.class}(${p.init.args}) · input ${p.input.shape.join('×')} ${p.input.dtype}`,
+      ),
+      h('p', { class: 'muted' }, `PyTorch ${p.framework.version} on ${p.device} · ${p.framework.python}`),
+    ),
+    h(
+      'section',
+      { class: 'card verdict', id: 'layer-total' },
+      h('p', { class: 'headline' }, `forward() takes ${fmtMs(total)} per call`),
+      h('p', { class: 'muted' }, `p10 ${fmtMs(p.totalMs.p10)} · p90 ${fmtMs(p.totalMs.p90)} · ${p.timing}`),
+      gainText ? h('p', {}, gainText) : null,
+    ),
+    h(
+      'section',
+      { class: 'card', id: 'layer-lines' },
+      h('h2', {}, 'Where forward() spends its time, line by line'),
+      h(
+        'table',
+        { class: 'steps lines' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { class: 'num' }, 'line'),
+            h('th', {}, 'code'),
+            h('th', {}, ''),
+            h('th', { class: 'num' }, 'time'),
+            h('th', { class: 'num' }, 'share'),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          ...lines,
+          row(
+            '—',
+            "not on a line of yours (nn.Module's call machinery)",
+            p.notOnLineMs,
+            total ? p.notOnLineMs / total : 0,
+            'time inside forward() outside your lines',
+            'rest',
+          ),
+        ),
+      ),
+      h('p', { class: 'muted' }, `Hover a line for the ops it ran. ${p.attribution}.`),
+    ),
+    cmp
+      ? h(
+          'section',
+          { class: 'card', id: 'layer-compare' },
+          h('h2', {}, "Beside the profiler's formulations of the same layer"),
+          h('p', { class: 'muted' }, `${cmp.what} · ${cmp.engine} · end to end per call`),
+          h(
+            'table',
+            { class: 'steps compare-bars' },
+            h(
+              'tbody',
+              {},
+              ...cmpRows.map((r) =>
+                h(
+                  'tr',
+                  { class: r.mine ? 'mine' : '' },
+                  h('td', {}, r.label),
+                  h(
+                    'td',
+                    { class: 'line-bar' },
+                    h('span', {
+                      class: `bar-fill${r.mine ? ' hot' : ''}`,
+                      style: `width:${((100 * r.ms) / cmpMax).toFixed(1)}%`,
+                    }),
+                  ),
+                  h('td', { class: 'num' }, fmtMs(r.ms)),
+                ),
+              ),
+            ),
+          ),
+          gainText ? h('p', {}, gainText) : null,
+        )
+      : p.noComparison
+        ? h(
+            'section',
+            { class: 'card', id: 'layer-compare' },
+            h('p', { class: 'muted' }, `No comparison with the profiler's formulations: ${p.noComparison}.`),
+          )
+        : null,
+    p.notes.length
+      ? h(
+          'section',
+          { class: 'card', id: 'layer-notes' },
+          h('h2', {}, 'Notes'),
+          h('ul', {}, ...p.notes.map((n) => h('li', {}, n))),
+        )
+      : null,
+  );
+}
