@@ -619,7 +619,7 @@ def profile_layer(torch, req, progress, check, send_error):
             torch.cuda.synchronize(device)
 
     def over(used):
-        send_error("memory", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
+        send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
             used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
         os._exit(5)
 

@@ -95,9 +95,16 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
   const status = statusLine(io);
   const short = (f: string) => path.relative(process.cwd(), f) || f;
   try {
-    const defs = x.chunks.filter((c) => c.kind !== 'import').length;
+    const n = (kind: string) => x.chunks.filter((c) => c.kind === kind).length;
+    const parts = [
+      [n('class'), 'class', 'classes'],
+      [n('def'), 'function', 'functions'],
+      [n('const'), 'constant', 'constants'],
+    ]
+      .filter(([k]) => k)
+      .map(([k, one, many]) => `${k} ${k === 1 ? one : many}`);
     io.err(
-      `fconv: profiling ${flags.class} from ${short(abs)}: its imports and the ${defs} definition${defs === 1 ? '' : 's'} and constant${defs === 1 ? '' : 's'} it needs run, the rest of the file does not\n`,
+      `fconv: profiling ${flags.class} from ${short(abs)}: only its imports and the ${parts.join(', ')} it needs run, not the rest of the file\n`,
     );
     let res;
     try {

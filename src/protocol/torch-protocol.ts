@@ -112,7 +112,17 @@ export const fromTorchSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('error'),
     id: id.nullable(),
-    kind: z.enum(['protocol', 'usage', 'engine', 'memory', 'cancelled', 'internal', 'user-code', 'user-import']),
+    kind: z.enum([
+      'protocol',
+      'usage',
+      'engine',
+      'memory',
+      'budget',
+      'cancelled',
+      'internal',
+      'user-code',
+      'user-import',
+    ]),
     message: z.string(),
     /** An error in the user's code: where, and the frames of their traceback. */
     where: userWhereSchema.optional(),

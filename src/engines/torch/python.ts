@@ -257,6 +257,7 @@ export class PythonProcess {
 function errorOf(kind: string, message: string, where?: UserWhere): Error {
   if (kind === 'cancelled') return new CancelledError();
   if (kind === 'memory') return new OutOfMemoryError(`PyTorch ran out of memory: ${message}`);
+  if (kind === 'budget') return new OutOfMemoryError(message);
   if (kind === 'engine') return new EngineUnavailableError(message);
   return new PythonError(kind, message, where);
 }

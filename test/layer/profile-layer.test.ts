@@ -1,0 +1,238 @@
+/**
+ * `fconv profile-layer` end to end on the real torch of this machine (CI installs python3-torch): the
+ * user's own class loaded without running the file's top level, timed per line, the lines adding up to
+ * the total, and each way it can fail — their exception at their line, an import they use that is
+ * missing, arguments missing, the time limit, the memory budget, a cancel.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { layerProfileSchema } from '../../src/core/layer-profile';
+import { discover } from '../../src/engines/torch/discovery';
+import { CLI, tempDir } from '../helpers';
+
+const found = discover([]).find((t) => !t.problem);
+assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
+const PY = found.path;
+const FIX = path.join(__dirname, 'fixtures');
+
+function fconv(args: string[], cwd = tempDir('fconv-pl-cwd-')) {
+  const r = spawnSync(process.execPath, [CLI, 'profile-layer', ...args, '--python', PY, '--no-progress'], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    cwd,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr, cwd };
+}
+
+test('an FNO block inside a training script: only what the layer needs runs; lines add up to the total; the profiler formulations beside it', () => {
+  const out = tempDir('fconv-pl-out-');
+  const r = fconv([
+    path.join(FIX, 'train_fno.py'),
+    '--class',
+    'FNOBlock',
+    '--input-shape',
+    '4,16,32,32',
+    '--reps',
+    '10',
+    '--trace-reps',
+    '3',
+    '--json',
+    '--out-dir',
+    out,
+  ]);
+  assert.equal(r.code, 0, r.err);
+  // The training script's top level would have written this file (in the cwd) and exited.
+  assert.equal(fs.existsSync(path.join(r.cwd, 'SHOULD_NOT_EXIST.txt')), false);
+  assert.equal(fs.existsSync(path.join(FIX, 'SHOULD_NOT_EXIST.txt')), false);
+  const p = layerProfileSchema.parse(JSON.parse(r.out));
+  assert.deepEqual(p.layer, { file: path.join(FIX, 'train_fno.py'), class: 'FNOBlock', line: 42 });
+  // Built from the call in the file, whose arguments are module constants.
+  assert.deepEqual(p.init, { args: 'WIDTH, MODES', from: 'file', line: 55 });
+  assert.equal(p.engine, 'torch');
+  assert.equal(p.framework.name, 'PyTorch');
+  assert.deepEqual(p.output.shape, [4, 16, 32, 32]);
+  // The lines and the rest add up to the plain forward's median.
+  const sum = p.lines.reduce((a, l) => a + l.ms, 0) + p.notOnLineMs;
+  assert.ok(Math.abs(sum - p.totalMs.median) <= 1e-6 * p.totalMs.median + 1e-9, `${sum} vs ${p.totalMs.median}`);
+  const shares = p.lines.reduce((a, l) => a + l.share, 0);
+  assert.ok(shares <= 1 + 1e-9 && shares > 0.5, `shares ${shares}`);
+  const byLine = new Map(p.lines.map((l) => [l.line, l]));
+  // forward() of the block and of the spectral conv, and the helper (called twice per forward).
+  for (const n of [34, 38, 49, 50, 51]) assert.ok(byLine.has(n), `line ${n} timed`);
+  assert.equal(byLine.get(18)?.hits, 2);
+  assert.match(byLine.get(34)!.text, /torch\.fft\.rfft2\(x\)/);
+  assert.ok(
+    byLine.get(34)!.ops.some((o) => o.name === 'torch.fft.rfft2' && o.shapes[0] === '4x16x32x32'),
+    JSON.stringify(byLine.get(34)!.ops),
+  );
+  assert.ok(byLine.get(18)!.ops.some((o) => o.name === 'torch.einsum' && o.calls === 2));
+  // Nothing of train() or the top level was traced.
+  for (const l of p.lines) assert.ok(l.line < 54 && l.line > 15, `line ${l.line}`);
+  assert.ok(p.notes.some((n) => /this_package_is_not_installed.*does not use it: skipped/.test(n)));
+  // The spectral conv inside, beside the profiler's fno and optimized of the same spec.
+  assert.ok(p.comparison, p.noComparison);
+  assert.equal(p.comparison.spec.layer, 'fno');
+  assert.deepEqual(p.comparison.spec.modes, [6, 6]);
+  assert.equal(p.comparison.spec.inChannels, 16);
+  assert.match(p.comparison.asWritten.label, /conv \(SpectralConv2d\)/);
+  assert.deepEqual(
+    p.comparison.rows.map((x) => x.variant).sort(),
+    ['fno', 'optimized', 'spatial-equivalent'].filter((v) => p.comparison!.rows.some((x) => x.variant === v)).sort(),
+  );
+  assert.ok(p.comparison.rows.some((x) => x.variant === 'optimized'));
+  assert.ok(p.comparison.gain && p.comparison.gain.factor > 0);
+  // The files: JSON equal to stdout, a page that embeds it.
+  const saved = layerProfileSchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'profile-layer.json'), 'utf8')));
+  assert.equal(saved.totalMs.median, p.totalMs.median);
+  assert.match(fs.readFileSync(path.join(out, 'profile-layer.html'), 'utf8'), /"kind":"layer-profile"/);
+});
+
+test('the text output: every line with its time and share, the attribution method, the gain', () => {
+  const r = fconv([
+    path.join(FIX, 'train_fno.py'),
+    '--class',
+    'SpectralConv2d',
+    '--init',
+    '8, 8, modes1=4, modes2=4',
+    '--input-shape',
+    '2,8,16,16',
+    '--reps',
+    '5',
+    '--trace-reps',
+    '2',
+    '--out-dir',
+    tempDir('fconv-pl-out-'),
+  ]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /SpectralConv2d \(.*train_fno\.py:21\) as written — PyTorch .* on CPU/);
+  assert.match(r.out, /built as SpectralConv2d\(8, 8, modes1=4, modes2=4\)/);
+  assert.match(r.out, /\n {4}38 +[\d.]+ (ms|µs) +\d+ % .*torch\.fft\.irfft2/);
+  assert.match(r.out, /Line times: sys\.settrace line tracer/);
+  assert.match(r.out, /yours, as written/);
+  assert.match(r.out, /optimized \(profiler\)/);
+});
+
+test('constructor defaults from module constants; no call in the file', () => {
+  const r = fconv([
+    path.join(FIX, 'const_defaults.py'),
+    '--class',
+    'DefaultsFromConstants',
+    '--input-shape',
+    '2,6,8,8',
+    '--reps',
+    '3',
+    '--trace-reps',
+    '1',
+    '--no-compare',
+    '--json',
+    '--out-dir',
+    tempDir('fconv-pl-out-'),
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const p = layerProfileSchema.parse(JSON.parse(r.out));
+  assert.deepEqual(p.init, { args: '', from: 'defaults' });
+  // channels=CHANNELS (6): 6·6·3·2 complex weights.
+  assert.equal(p.parameters, 6 * 6 * 3 * 2);
+  assert.equal(p.noComparison, '--no-compare');
+});
+
+test("an error in the user's code comes back as their file:line and exit 1", () => {
+  const r = fconv([path.join(FIX, 'raises.py'), '--class', 'BadMix', '--input-shape', '2,4,8,8', '--no-compare']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /raises\.py:13: RuntimeError: einsum\(\).*\(in BadMix\.forward\)/);
+});
+
+test('an import the layer uses that fails names the import and the interpreter; exit 1', () => {
+  const r = fconv([path.join(FIX, 'uses_missing.py'), '--class', 'Wrapper', '--input-shape', '1,3,4,4']);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.err,
+    /uses_missing\.py:2: `from not_installed_anywhere import SpecialConv` failed in .*python.*ModuleNotFoundError/,
+  );
+});
+
+test('missing constructor arguments: exit 2 naming them; --init supplies them', () => {
+  const f = path.join(FIX, 'needs_args.py');
+  let r = fconv([f, '--class', 'Mixer', '--input-shape', '1,4,4,4']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /Mixer\(width, modes\) needs width, modes .* --init "width=, modes="/);
+  r = fconv([
+    f,
+    '--class',
+    'Mixer',
+    '--init',
+    'width=4, modes=2',
+    '--input-shape',
+    '1,4,4,4',
+    '--reps',
+    '2',
+    '--trace-reps',
+    '1',
+    '--no-compare',
+    '--out-dir',
+    tempDir('fconv-pl-out-'),
+  ]);
+  assert.equal(r.code, 0, r.err);
+  // Arguments are literals only: code in --init is refused, never run.
+  r = fconv([f, '--class', 'Mixer', '--init', '__import__("os").getcwd(), 2', '--input-shape', '1,4,4,4']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /literals or module constants/);
+});
+
+test('bad input: no such class, bad shape, not Python: one line, exit 2', () => {
+  let r = fconv([path.join(FIX, 'train_fno.py'), '--class', 'Nope', '--input-shape', '1,1,4,4']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /no class Nope .*nn\.Module classes here: SpectralConv2d, FNOBlock/);
+  r = fconv([path.join(FIX, 'train_fno.py'), '--class', 'FNOBlock', '--input-shape', '1,x,4']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--input-shape must be/);
+  r = fconv([path.join(FIX, 'train_fno.py'), '--class', 'FNOBlock']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--input-shape is required/);
+});
+
+test('the time limit stops the layer process and says so; the memory budget likewise', () => {
+  const f = path.join(FIX, 'slow_and_big.py');
+  let r = fconv([f, '--class', 'Sleeper', '--input-shape', '1,1,2,2', '--time-limit', '2', '--reps', '50']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /did not finish within the time limit of 2 s/);
+  r = fconv([f, '--class', 'Hog', '--input-shape', '1,1,2,2', '--max-memory', '300MB']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /the layer's process used [\d.]+ MiB, above the memory budget of 286\.1 MiB/);
+});
+
+test('SIGINT cancels: the layer process stops, exit 1, no report written', async () => {
+  const out = tempDir('fconv-pl-out-');
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'profile-layer',
+      path.join(FIX, 'slow_and_big.py'),
+      '--class',
+      'Sleeper',
+      '--input-shape',
+      '1,1,2,2',
+      '--reps',
+      '100',
+      '--python',
+      PY,
+      '--out-dir',
+      out,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  await new Promise((r) => setTimeout(r, 3000));
+  const t0 = Date.now();
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 1, err);
+  assert.ok(Date.now() - t0 < 5000, 'stopped within 5 s');
+  assert.match(err, /cancel/);
+  assert.equal(fs.existsSync(path.join(out, 'profile-layer.json')), false);
+});
