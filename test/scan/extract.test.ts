@@ -1,0 +1,143 @@
+/**
+ * What profile-layer takes from a file (src/scan/extract.ts): the imports, the definitions and constants the
+ * class reaches (transitively), never the rest of the top level; the constructor's arguments from a call with
+ * literal / constant arguments; what is missing otherwise; the nn.Module classes for the CodeLens.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { loadParser } from '../../src/platform/grammars';
+import { type LayerExtract, extractLayer, initFor, initTemplate, moduleClasses } from '../../src/scan/extract';
+import type { SourceParser } from '../../src/scan/index';
+
+let parser: SourceParser;
+before(async () => {
+  parser = await loadParser();
+});
+
+const SRC = `from __future__ import annotations
+import os
+import torch
+import torch.nn as nn
+try:
+    import wandb
+except ImportError:
+    wandb = None
+
+SCALE = 0.5
+N = SCALE * 4
+DEVICE = torch.device("cuda")
+data = torch.load("x.pt")
+print("training")
+
+
+def helper(a):
+    return inner(a) * SCALE
+
+
+def inner(a):
+    return a
+
+
+def unused():
+    os.system("rm -rf /")
+
+
+@torch.no_grad()
+def decorated(x):
+    return x
+
+
+class Base(nn.Module):
+    def __init__(self, width, modes=N):
+        super().__init__()
+
+
+class Layer(Base):
+    def forward(self, x):
+        return decorated(helper(x))
+
+
+class Other(nn.Module):
+    def forward(self, x):
+        return torch.fft.rfft2(x)
+
+
+model = Layer(16, modes=N)
+for epoch in range(10):
+    model(data)
+`;
+
+function extract(src: string, cls: string): LayerExtract {
+  const tree = parser.parse('python', src);
+  try {
+    const x = extractLayer(tree, cls);
+    assert.ok(!('error' in x), 'error' in x ? x.error : '');
+    return x;
+  } finally {
+    tree.delete();
+  }
+}
+
+test('only the imports and what the class reaches, each at its own line', () => {
+  const x = extract(SRC, 'Layer');
+  const byBind = new Map(x.chunks.map((c) => [c.binds.join(','), c]));
+  for (const name of ['helper', 'inner', 'decorated', 'Base', 'Layer', 'SCALE', 'N'])
+    assert.ok(byBind.has(name), `${name} taken`);
+  for (const name of ['unused', 'Other', 'data', 'model', 'DEVICE']) assert.ok(!byBind.has(name), `${name} not taken`);
+  assert.ok(!x.chunks.some((c) => /print|torch\.load|for epoch/.test(c.source)), 'no top-level statement runs');
+  assert.equal(byBind.get('helper')!.line, 17);
+  assert.match(byBind.get('decorated')!.source, /^@torch\.no_grad\(\)\ndef decorated/);
+  // Imports all come along; `used` says whether the layer needs them (a failing unused one is skipped).
+  assert.equal(byBind.get('torch')!.used, true);
+  assert.equal(byBind.get('nn')!.used, true);
+  assert.equal(byBind.get('os')!.used, false);
+  assert.equal(byBind.get('wandb')!.kind, 'import');
+  assert.equal(byBind.get('wandb')!.used, false);
+  assert.equal(byBind.get('__future__')!.line, 1);
+  assert.deepEqual(x.constants.sort(), ['N', 'SCALE']);
+  assert.equal(x.classLine, 39);
+});
+
+test("the constructor: the file's call with constant arguments, else defaults, else what is missing", () => {
+  const x = extract(SRC, 'Layer');
+  // Layer has no __init__: its base's parameters.
+  assert.deepEqual(x.params, [{ name: 'width' }, { name: 'modes', default: 'N' }]);
+  assert.deepEqual(x.call, { args: '16, modes=N', line: 49 });
+  assert.deepEqual(initFor(x), { args: '16, modes=N', from: 'file', line: 49 });
+  assert.deepEqual(initFor(x, ' 8 '), { args: '8', from: '--init' });
+  // A call whose arguments are not constants does not count.
+  const y = extract(SRC.replace('model = Layer(16, modes=N)', 'model = Layer(len(data))'), 'Layer');
+  assert.equal(y.call, undefined);
+  assert.deepEqual(y.missing, ['width']);
+  const init = initFor(y);
+  assert.ok('missing' in init);
+  assert.equal(initTemplate(init.params), 'width=, modes=N');
+  const z = extract(SRC, 'Other');
+  assert.deepEqual(initFor(z), { args: '', from: 'defaults' });
+});
+
+test('an unknown class names the nn.Module classes of the file', () => {
+  const tree = parser.parse('python', SRC);
+  const x = extractLayer(tree, 'Missing');
+  assert.ok('error' in x);
+  assert.match(x.error, /no class Missing .*nn\.Module classes here: Base, Layer, Other/);
+  tree.delete();
+});
+
+test('moduleClasses: nn.Module subclasses (through in-file bases), with FFT / Conv2d use and forward span', () => {
+  const tree = parser.parse(
+    'python',
+    `${SRC}\nclass Plain:\n    pass\n\n\nclass WithConv(Layer):\n    def __init__(self):\n        self.c = nn.Conv2d(1, 1, 3)\n`,
+  );
+  const cs = moduleClasses(tree);
+  tree.delete();
+  assert.deepEqual(
+    cs.map((c) => c.name),
+    ['Base', 'Layer', 'Other', 'WithConv'],
+  );
+  const other = cs.find((c) => c.name === 'Other')!;
+  assert.equal(other.fourier, true);
+  assert.deepEqual(other.forward, { start: 45, end: 46 });
+  assert.equal(cs.find((c) => c.name === 'WithConv')!.conv, true);
+  assert.equal(cs.find((c) => c.name === 'Base')!.fourier, false);
+});
