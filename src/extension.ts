@@ -2,10 +2,12 @@
  * Entry point: wires commands, the panel serializer and settings to the controller; nothing else.
  * No engine code loads here — profiles run in the worker process (dist/worker.js).
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Controller, type ExportFormat } from './host/controller';
 import { PROFILE_LAYER, SourceDiagnostics } from './host/diagnostics';
 import { ReportPanel, VIEW_TYPE } from './host/panel';
+import { UserLayerProfiler } from './host/user-layer';
 
 declare const FCONV_VERSION: string | undefined;
 const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
@@ -18,6 +20,8 @@ export interface FourierConvApi {
   /** Diagnostics, CodeLens and quick fixes in Python / TypeScript / JavaScript sources. */
   diagnostics: SourceDiagnostics;
   activationMs: number;
+  /** "Profile … as written": the user's own classes, per line. */
+  userLayer: UserLayerProfiler;
   /** The report panel, when open. */
   readonly panel: ReportPanel | undefined;
 }
@@ -30,8 +34,15 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
     profile: (spec, origin) => controller.profile({ spec, ...(origin ? { origin } : {}) }),
     lastDevice: () => controller.store.last()?.run.analysis?.device,
   });
+  const userLayer = new UserLayerProfiler(ctx, {
+    runner: controller.runner,
+    log,
+    showLayer: (p) => controller.openPanel().showLayer(p),
+    grammarDirs: [path.join(ctx.extensionPath, 'dist', 'grammars')],
+  });
   ctx.subscriptions.push(
     diagnostics,
+    userLayer,
     vscode.commands.registerCommand(PROFILE_LAYER, (args?: unknown) => diagnostics.profileLayer(args)),
     log,
     controller,
@@ -61,6 +72,7 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
   return {
     controller,
     diagnostics,
+    userLayer,
     activationMs,
     get panel() {
       return ReportPanel.instance;

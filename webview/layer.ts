@@ -58,7 +58,7 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
         ? `Yours is already ${(1 / cmp.gain.factor).toFixed(2)}x faster than the profiler's optimized formulation.`
         : 'Yours and the optimized formulation are within 5 % of each other.'
     : '';
-  root.replaceChildren(
+  const parts: Array<HTMLElement | null> = [
     h(
       'header',
       { class: 'report-header' },
@@ -165,5 +165,6 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
           h('ul', {}, ...p.notes.map((n) => h('li', {}, n))),
         )
       : null,
-  );
+  ];
+  root.replaceChildren(...parts.filter((x): x is HTMLElement => x !== null));
 }

@@ -7,6 +7,8 @@ import type { EnginesCompare } from '../src/core/engines-compare';
 import { engineLabel } from '../src/core/format';
 import { ENGINE_REQUESTS } from '../src/protocol/worker-protocol';
 import { renderEngines } from './engines';
+import type { LayerProfile } from '../src/core/layer-profile';
+import { renderLayerProfile } from './layer';
 import type { Run } from '../src/core/run';
 import { type FromWebview, fromWebviewSchema, toWebviewSchema } from '../src/protocol/webview-protocol';
 import { compareSection } from './compare';
@@ -35,6 +37,7 @@ export function bootPanel(root: HTMLElement): void {
   let compare = saved?.compare === true;
   let busy: { busy: boolean; label?: string } = { busy: false };
   let engines: EnginesCompare | undefined;
+  let layer: LayerProfile | undefined;
 
   const send = (msg: FromWebview) => api.postMessage(fromWebviewSchema.parse(msg));
 
@@ -122,6 +125,26 @@ export function bootPanel(root: HTMLElement): void {
 
   const draw = () => {
     api.setState({ runId: shown?.runId, compare });
+    if (layer) {
+      renderLayerProfile(layer, root);
+      root.querySelector('header')?.after(
+        h(
+          'nav',
+          { class: 'toolbar', 'aria-label': 'Layer actions' },
+          button(
+            'Back to the report',
+            'The last profile shown',
+            () => {
+              layer = undefined;
+              draw();
+            },
+            { id: 'layer-back', primary: true, disabled: !shown },
+          ),
+        ),
+      );
+      installTooltips(root);
+      return;
+    }
     if (engines) {
       renderEngines(engines, root);
       root.querySelector('header')?.after(
@@ -183,9 +206,15 @@ export function bootPanel(root: HTMLElement): void {
       if (shown && shown.runId !== msg.runId) compare = false;
       shown = { runId: msg.runId, run: msg.run, previous: msg.previous };
       engines = undefined;
+      layer = undefined;
     } else if (msg.type === 'compare') compare = msg.show;
-    else if (msg.type === 'engines') engines = msg.engines;
-    else busy = { busy: msg.busy, label: msg.label };
+    else if (msg.type === 'engines') {
+      engines = msg.engines;
+      layer = undefined;
+    } else if (msg.type === 'layer') {
+      layer = msg.layer;
+      engines = undefined;
+    } else busy = { busy: msg.busy, label: msg.label };
     draw();
   });
   draw();

@@ -134,7 +134,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .argument('<file>', 'the Python file that defines the class')
     .option('--class <name>', 'the nn.Module class to profile')
     .option('--init <args>', 'constructor arguments as Python literals, e.g. "32, 32, 12, 12" or "width=32, modes=12"')
-    .option('--input-shape <shape>', 'the input of forward(), e.g. 20,32,64,64 (random data, dtype and device of the parameters)')
+    .option(
+      '--input-shape <shape>',
+      'the input of forward(), e.g. 20,32,64,64 (random data, dtype and device of the parameters)',
+    )
     .option('--python <path>', 'the Python interpreter (default: the first with torch ≥ 1.8 found)')
     .option('--torch-device <d>', 'cpu, cuda or cuda:N (default cuda when torch sees a GPU)')
     .option('--threads <n>', 'torch.set_num_threads on a CPU')

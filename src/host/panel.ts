@@ -7,6 +7,7 @@
 import type { EnginesCompare } from '../core/engines-compare';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import type { LayerProfile } from '../core/layer-profile';
 import {
   type FromWebview,
   type ToWebview,
@@ -120,6 +121,12 @@ export class ReportPanel implements vscode.Disposable {
 
   /** The cross-engine comparison last shown, if any (tests read it). */
   enginesShown: EnginesCompare | undefined;
+
+  /** The user's own layer, line by line (the last report comes back with "Back to the report"). */
+  showLayer(layer: LayerProfile): void {
+    this.panel.reveal(undefined, true);
+    this.post({ type: 'layer', layer });
+  }
 
   setBusy(busy: boolean, label?: string): void {
     this.busy = { busy, label };

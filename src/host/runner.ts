@@ -97,6 +97,27 @@ export class ProfileRunner implements vscode.Disposable {
     }
   }
 
+  /**
+   * The user's own class, in a Python process of its own (their code: the caller has checked trust and
+   * consent), under the cancellable progress notification. Undefined when another job runs.
+   */
+  async profileLayer(
+    msg: Parameters<WorkerClient['profileLayer']>[0],
+  ): Promise<{ ok: Awaited<ReturnType<WorkerClient['profileLayer']>> } | { error: Error } | undefined> {
+    return this.exclusive(`Profiling ${msg.request.className} as written`, async (progress, signal) => {
+      try {
+        const ok = await this.client.profileLayer(msg, {
+          signal,
+          onProgress: (p) =>
+            progress.report({ message: `${p.phase}${p.count > 1 ? ` ${p.index + 1}/${p.count}` : ''}` }),
+        });
+        return { ok };
+      } catch (e) {
+        return { error: e as Error };
+      }
+    });
+  }
+
   /** Folders the worker searches first for the CUDA libraries (a new worker is started when they change). */
   setCudaLibraryPaths(paths: string[]): void {
     const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { enginesCompareSchema } from '../core/engines-compare';
+import { layerProfileSchema } from '../core/layer-profile';
 import { runSchema } from '../core/run';
 import { ENGINE_REQUESTS } from './worker-protocol';
 
@@ -24,6 +25,8 @@ export const toWebviewSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('compare'), show: z.boolean() }),
   /** Show one layer measured on several engines, side by side. */
   z.object({ type: z.literal('engines'), engines: enginesCompareSchema }),
+  /** Show the user's own layer, line by line ("Profile … as written"). */
+  z.object({ type: z.literal('layer'), layer: layerProfileSchema }),
 ]);
 export type ToWebview = z.infer<typeof toWebviewSchema>;
 

@@ -74,7 +74,11 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     torchDevice: torchChoice.torchDevice,
     threads: torchChoice.threads,
     maxMemoryBytes: z.number().positive(),
-    timeLimitMs: z.number().int().min(1000).max(24 * 3600 * 1000),
+    timeLimitMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(24 * 3600 * 1000),
   }),
   /** Report the GPUs and CUDA libraries this machine has (folders to search first); answered by `devices`. */
   z.object({

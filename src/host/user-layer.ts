@@ -1,0 +1,331 @@
+/**
+ * "Profile … as written" in the editor: a CodeLens on every nn.Module class of a Python file (Fourier layers
+ * first, then Conv2d-bearing ones), which runs the user's own class — only in a trusted workspace, after a
+ * one-time confirmation per workspace naming the interpreter and the file — then puts each costly line's
+ * time and share at the end of the line, its ops in a hover, their traceback's line as a diagnostic when
+ * their code fails, and the line-by-line report (with the profiler's formulations beside it) in the panel.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { z } from 'zod';
+import { WorkerError } from '../client/client';
+import { fmtMs } from '../core/format';
+import {
+  type LayerProfile,
+  assembleLayerProfile,
+  comparisonOf,
+  costlyLines,
+  lineLabel,
+  specOfLayer,
+} from '../core/layer-profile';
+import { variantsForSpec } from '../core/run';
+import { loadParser } from '../platform/grammars';
+import { extractLayer, initFor, initTemplate, moduleClasses } from '../scan/extract';
+import { pythonExtensionInterpreter } from './python';
+import type { ProfileRunner } from './runner';
+import { readSettings } from './settings';
+
+export const PROFILE_USER_LAYER = 'fourierConv.profileUserLayer';
+const CONSENT = 'fourierConv.userCodeConsent';
+const LAST_SHAPE = 'fourierConv.userLayerShape';
+
+const argsSchema = z.object({ uri: z.string().min(1), className: z.string().regex(/^[A-Za-z_]\w*$/) });
+
+export interface UserLayerHooks {
+  runner: ProfileRunner;
+  log: { info(m: string): void; warn(m: string): void };
+  showLayer: (p: LayerProfile) => void;
+  /** Where the tree-sitter grammars are (the extension's dist/grammars). */
+  grammarDirs: string[];
+}
+
+export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProvider, vscode.HoverProvider {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly lensChange = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.lensChange.event;
+  private readonly decoration = vscode.window.createTextEditorDecorationType({
+    after: { margin: '0 0 0 2em', color: new vscode.ThemeColor('editorCodeLens.foreground'), fontStyle: 'italic' },
+    isWholeLine: false,
+  });
+  private readonly hot = vscode.window.createTextEditorDecorationType({
+    after: { margin: '0 0 0 2em', color: new vscode.ThemeColor('editorWarning.foreground'), fontStyle: 'italic' },
+  });
+  readonly diagnostics = vscode.languages.createDiagnosticCollection('fourier-conv-layer');
+  /** Last profile per file (uri string): its decorations and hovers; dropped when the file is edited. */
+  readonly profiles = new Map<string, LayerProfile>();
+
+  constructor(
+    private readonly ctx: vscode.ExtensionContext,
+    private readonly hooks: UserLayerHooks,
+  ) {
+    const selector = { language: 'python' };
+    this.disposables.push(
+      vscode.languages.registerCodeLensProvider(selector, this),
+      vscode.languages.registerHoverProvider(selector, this),
+      vscode.commands.registerCommand(PROFILE_USER_LAYER, (a?: unknown) => this.profile(a)),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.decorateAll()),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        // Numbers from before an edit would point at the wrong lines: they go, with the error marks.
+        if (!e.contentChanges.length) return;
+        const key = e.document.uri.toString();
+        if (this.profiles.delete(key)) this.decorateAll();
+        this.diagnostics.delete(e.document.uri);
+      }),
+      this.diagnostics,
+      this.decoration,
+      this.hot,
+      this.lensChange,
+    );
+  }
+
+  async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    if (doc.getText().length > 1 << 20) return [];
+    let classes;
+    try {
+      const parser = await loadParser(this.hooks.grammarDirs);
+      const tree = parser.parse('python', doc.getText());
+      classes = moduleClasses(tree);
+      tree.delete();
+    } catch {
+      return [];
+    }
+    const profile = this.profiles.get(doc.uri.toString());
+    return classes
+      .filter((c) => c.fourier || c.conv)
+      .sort((a, b) => Number(b.fourier) - Number(a.fourier) || a.line - b.line)
+      .map((c) => {
+        const mine = profile?.layer.class === c.name ? profile : undefined;
+        return new vscode.CodeLens(new vscode.Range(c.row, 0, c.row, 0), {
+          title: mine
+            ? `$(play) ${c.name} as written: ${fmtMs(mine.totalMs.median)} per forward${mine.comparison?.gain ? `, optimized ${mine.comparison.gain.factor.toFixed(1)}x` : ''} — profile again`
+            : `$(play) Profile ${c.name} as written (your code, per line)`,
+          tooltip: `Runs ${c.name} from this file (its imports, and the functions and constants it uses — not the rest of the file) in your Python, and times each line of forward()`,
+          command: PROFILE_USER_LAYER,
+          arguments: [{ uri: doc.uri.toString(), className: c.name }],
+        });
+      });
+  }
+
+  provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
+    const p = this.profiles.get(doc.uri.toString());
+    const l = p?.lines.find((x) => x.file === doc.uri.fsPath && x.line === pos.line + 1);
+    if (!p || !l) return undefined;
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(
+      `**${fmtMs(l.ms)}** per forward (${Math.round(l.share * 100)} % of ${fmtMs(p.totalMs.median)})${l.hits > 1 ? `, ${l.hits} calls` : ''} — PyTorch ${p.framework.version} on ${p.device}\n\n`,
+    );
+    if (l.ops.length) {
+      md.appendMarkdown('| op | inputs | time |\n|---|---|---:|\n');
+      for (const o of l.ops)
+        md.appendMarkdown(
+          `| \`${o.name}\`${o.calls && o.calls > 1 ? ` ×${o.calls}` : ''} | ${o.shapes.join(', ') || '—'} | ${fmtMs(o.ms)} |\n`,
+        );
+    }
+    if (l.kernels.length)
+      md.appendMarkdown(
+        `\n${l.kernels[0]!.device === 'cuda' ? 'CUDA kernels' : 'aten ops'}: ${l.kernels
+          .slice(0, 4)
+          .map((k) => `\`${k.name}\` ${fmtMs(k.ms)}`)
+          .join(', ')}\n`,
+      );
+    md.appendMarkdown(`\n_${p.attribution.split(';')[0]}; op times with a sync before and after each op._`);
+    return new vscode.Hover(md);
+  }
+
+  private decorateAll(): void {
+    for (const ed of vscode.window.visibleTextEditors) {
+      const p = this.profiles.get(ed.document.uri.toString());
+      const mine = p ? costlyLines(p, 0.02).filter((l) => l.file === ed.document.uri.fsPath) : [];
+      const deco = (hot: boolean) =>
+        mine
+          .filter((l) => l.share >= 0.2 === hot && l.line <= ed.document.lineCount)
+          .map((l) => {
+            const line = ed.document.lineAt(l.line - 1);
+            return {
+              range: new vscode.Range(line.range.end, line.range.end),
+              renderOptions: { after: { contentText: `⏱ ${lineLabel(l, fmtMs)}` } },
+            };
+          });
+      ed.setDecorations(this.decoration, deco(false));
+      ed.setDecorations(this.hot, deco(true));
+    }
+  }
+
+  /** The decorations now on `uri`'s editor (tests). */
+  decorationsFor(uri: vscode.Uri): Array<{ line: number; text: string }> {
+    const p = this.profiles.get(uri.toString());
+    if (!p) return [];
+    return costlyLines(p, 0.02)
+      .filter((l) => l.file === uri.fsPath)
+      .map((l) => ({ line: l.line, text: `⏱ ${lineLabel(l, fmtMs)}` }));
+  }
+
+  async profile(raw?: unknown): Promise<LayerProfile | undefined> {
+    const parsed = argsSchema.safeParse(raw);
+    if (!parsed.success) {
+      void vscode.window.showErrorMessage('Fourier Conv: use the CodeLens above an nn.Module class to profile it.');
+      return undefined;
+    }
+    const { className } = parsed.data;
+    const uri = vscode.Uri.parse(parsed.data.uri);
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showErrorMessage(
+        `Fourier Conv: profiling ${className} runs its code; this workspace is not trusted. Trust it (Manage Workspace Trust) to profile your own layers.`,
+      );
+      return undefined;
+    }
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const parser = await loadParser(this.hooks.grammarDirs);
+    const tree = parser.parse('python', doc.getText());
+    const x = extractLayer(tree, className);
+    tree.delete();
+    if ('error' in x) {
+      void vscode.window.showErrorMessage(`Fourier Conv: ${x.error}`);
+      return undefined;
+    }
+    const settings = readSettings();
+    const fromExt = await pythonExtensionInterpreter(this.hooks.log, uri);
+    const python = [
+      ...(settings.options.python ?? []),
+      ...(fromExt ? [{ path: fromExt, from: 'the Python extension' }] : []),
+    ];
+    const interpreter = python[0]?.path ?? 'the first Python with torch on the PATH';
+    const file = vscode.workspace.asRelativePath(uri);
+    const consented = this.ctx.workspaceState.get<string[]>(CONSENT, []);
+    const consentKey = `${interpreter}\u0000${uri.fsPath}`;
+    if (!consented.includes(consentKey)) {
+      const go = await vscode.window.showWarningMessage(
+        `Run ${className} from ${file} in ${interpreter}?`,
+        {
+          modal: true,
+          detail: `Fourier Conv runs the file's imports and the functions, classes and constants ${className} uses — not the rest of the file — in a Python process of its own (time limit and memory budget from the settings). Asked once per file and interpreter in this workspace.`,
+        },
+        'Run my code',
+      );
+      if (go !== 'Run my code') return undefined;
+      await this.ctx.workspaceState.update(CONSENT, [...consented, consentKey]);
+    }
+    let init = initFor(x);
+    if ('missing' in init) {
+      const args = await vscode.window.showInputBox({
+        title: `${className}: constructor arguments (Python literals)`,
+        prompt: `The file has no call of ${className} with literal arguments; ${init.missing.join(', ')} ${init.missing.length === 1 ? 'has' : 'have'} no default`,
+        value: initTemplate(init.params),
+        ignoreFocusOut: true,
+      });
+      if (args === undefined) return undefined;
+      init = { args, from: '--init' };
+    }
+    const shapeText = await vscode.window.showInputBox({
+      title: `${className}: the input of forward()`,
+      prompt: 'Shape of the random input, e.g. batch, channels, height, width',
+      value: this.ctx.workspaceState.get<string>(`${LAST_SHAPE}:${className}`, '20, 32, 64, 64'),
+      ignoreFocusOut: true,
+      validateInput: (v) =>
+        /^\s*\d+(\s*[,x×]\s*\d+){0,5}\s*$/.test(v) && !/\b0+\b/.test(v)
+          ? undefined
+          : 'Give 1–6 positive integers, e.g. 20, 32, 64, 64',
+    });
+    if (shapeText === undefined) return undefined;
+    const inputShape = shapeText.split(/[,x×]/).map((s) => Number(s.trim()));
+    await this.ctx.workspaceState.update(`${LAST_SHAPE}:${className}`, shapeText);
+    const torchDevice = settings.options.torchDevice;
+    const res = await this.hooks.runner.profileLayer({
+      request: {
+        file: uri.fsPath,
+        className,
+        classLine: x.classLine,
+        chunks: x.chunks,
+        constants: x.constants,
+        init: init.args,
+        inputShape,
+        warmup: 3,
+        reps: 20,
+        traceReps: 7,
+        seed: settings.options.seed,
+      },
+      python,
+      torchDevice,
+      threads: settings.options.threads,
+      maxMemoryBytes: settings.options.maxMemoryBytes,
+      timeLimitMs: 300_000,
+    });
+    if (!res) {
+      void vscode.window.showWarningMessage('Fourier Conv: a profile is already running.');
+      return undefined;
+    }
+    this.diagnostics.delete(uri);
+    if ('error' in res) {
+      const e = res.error;
+      const where = e instanceof WorkerError ? e.where : undefined;
+      if (where) {
+        const target = vscode.Uri.file(where.file);
+        const d = new vscode.Diagnostic(
+          new vscode.Range(where.line - 1, 0, where.line - 1, Number.MAX_SAFE_INTEGER),
+          e.message,
+          vscode.DiagnosticSeverity.Error,
+        );
+        d.source = 'Fourier Conv (your layer)';
+        this.diagnostics.set(target, [d]);
+        void vscode.window.showErrorMessage(`Fourier Conv: ${path.basename(where.file)}:${where.line}: ${e.message}`);
+      } else if (!(e instanceof WorkerError && e.kind === 'cancelled'))
+        void vscode.window.showErrorMessage(`Fourier Conv: ${e.message}`);
+      this.hooks.log.warn(`profile ${className}: ${e.message}`);
+      return undefined;
+    }
+    let profile = assembleLayerProfile(res.ok.measured, {
+      classLine: x.classLine,
+      init:
+        init.from === 'file'
+          ? { args: init.args, from: 'file', line: init.line }
+          : { args: init.args, from: init.from },
+      python: res.ok.python,
+      notes: x.notes,
+      measuredAt: new Date(),
+    });
+    profile = await this.compare(profile, res.ok.measured, { python, torchDevice, settings });
+    this.profiles.set(uri.toString(), profile);
+    this.decorateAll();
+    this.lensChange.fire();
+    this.hooks.showLayer(profile);
+    return profile;
+  }
+
+  private async compare(
+    profile: LayerProfile,
+    measured: Parameters<typeof specOfLayer>[0],
+    o: {
+      python: Array<{ path: string; from: string }>;
+      torchDevice?: string;
+      settings: ReturnType<typeof readSettings>;
+    },
+  ): Promise<LayerProfile> {
+    const found = specOfLayer(measured);
+    if ('why' in found) return { ...profile, noComparison: found.why };
+    const outcome = await this.hooks.runner.run(found.spec, {
+      ...o.settings.options,
+      engine: 'torch',
+      python: o.python,
+      torchDevice: profile.backend === 'cuda' ? (o.torchDevice ?? 'cuda') : 'cpu',
+      variants: variantsForSpec(found.spec, ['fno', 'optimized', 'spatial-equivalent']),
+    });
+    if (outcome.kind !== 'done' || !outcome.run.variants.length)
+      return {
+        ...profile,
+        noComparison: `the profiler's run did not complete${outcome.kind === 'done' ? '' : `: ${outcome.error.message}`}`,
+      };
+    const run = outcome.run;
+    return {
+      ...profile,
+      comparison: comparisonOf(
+        found,
+        `${run.engine}/${run.backend} — ${run.device}`,
+        run.variants.map((v) => ({ variant: v.name, e2e: v.totalMs })),
+      ),
+    };
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
