@@ -406,6 +406,51 @@ async function fnoGoals(goals: Goal[]): Promise<unknown> {
   return out;
 }
 
+/**
+ * profile-layer (issue #11): on the FNO preset's shapes (20×32×64×64, modes 12), CPU: the reported total is the
+ * un-instrumented forward's, the line tracer's cost, and the per-line shares of two runs within ±5 points.
+ */
+function layerGoals(goals: Goal[]): void {
+  const fixture = path.join(ROOT, 'test', 'layer', 'fixtures', 'train_fno.py');
+  const once = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-layer-'));
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'profile-layer', fixture, '--class', 'SpectralConv2d', '--init', '32, 32, 12, 12', '--input-shape', '20,32,64,64',
+        '--torch-device', 'cpu', '--no-compare', '--json', '--no-progress', '--out-dir', dir],
+      { encoding: 'utf8' },
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (r.status !== 0) throw new Error(`fconv profile-layer failed (${r.status}): ${r.stderr}`);
+    return layerProfileSchema.parse(JSON.parse(r.stdout));
+  };
+  const a = once();
+  const b = once();
+  const traced = (p: typeof a) => p.lines.reduce((s, l) => s + l.tracedMs, 0);
+  const over = traced(a) / a.totalMs.median - 1;
+  goals.push({
+    goal: 'profile-layer: instrumented (line tracer, sync per line) vs plain forward, FNO preset shapes, CPU',
+    measured: `plain ${fmtMs(a.totalMs.median)} (the reported totalMs); traced lines sum ${fmtMs(traced(a))} (${(over * 100).toFixed(1)} % overhead)`,
+    target: '(report)',
+    met: true,
+  });
+  const share = (p: typeof a) => new Map(p.lines.map((l) => [`${l.file}:${l.line}`, l.share]));
+  const sa = share(a);
+  const sb = share(b);
+  let worst = 0;
+  let where = '';
+  for (const k of new Set([...sa.keys(), ...sb.keys()])) {
+    const d = Math.abs((sa.get(k) ?? 0) - (sb.get(k) ?? 0));
+    if (d > worst) [worst, where] = [d, k.split(':').pop()!];
+  }
+  goals.push({
+    goal: 'profile-layer: per-line shares, two runs',
+    measured: `largest difference ${(worst * 100).toFixed(1)} points (line ${where})`,
+    target: '≤ 5 points',
+    met: worst <= 0.05,
+  });
+}
+
 async function main(): Promise<void> {
   const goals: Goal[] = [];
   const cpus = os.cpus();
@@ -430,6 +475,11 @@ async function main(): Promise<void> {
   }
   if (only === 'fno') {
     await fnoGoals(goals);
+    printGoals(goals);
+    return;
+  }
+  if (only === 'layer') {
+    layerGoals(goals);
     printGoals(goals);
     return;
   }
@@ -495,6 +545,7 @@ async function main(): Promise<void> {
   const modelData = await modelGoals(goals);
   const torchData = await torchGoals(goals, wasm);
   const fnoData = await fnoGoals(goals);
+  layerGoals(goals);
 
   console.error('bench: default fconv sweep (fresh probe cache)…');
   const sweepDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-sweep-'));

@@ -279,3 +279,87 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     await diagnosticsWhere(doc.uri, (x) => x.length > 0, 'the diagnostics back');
   });
 });
+
+describe('"Profile … as written": the user\'s own class, per line', () => {
+  it('puts the lens on nn.Module classes, asks consent naming the interpreter and file, then decorates the costly lines, hovers their ops and shows the report', async () => {
+    api ??= await vscode.extensions.getExtension<FourierConvApi>(EXT_ID)!.activate();
+    const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const file = path.join(folder, 'train_fno.py');
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(path.resolve(__dirname, '..', '..', 'test', 'layer', 'fixtures', 'train_fno.py'), 'utf8'),
+    );
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+    const mine = lenses.filter((l) => l.command?.command === 'fourierConv.profileUserLayer');
+    assert.deepEqual(
+      mine.map((l) => [l.command!.title, l.range.start.line + 1]),
+      [
+        ['$(play) Profile SpectralConv2d as written (your code, per line)', 21],
+        ['$(play) Profile FNOBlock as written (your code, per line)', 42],
+      ],
+    );
+    // The consent and the shape prompt, answered here (the extension shares this vscode API object).
+    const win = vscode.window as unknown as Record<string, unknown>;
+    const saved = { warn: win.showWarningMessage, input: win.showInputBox };
+    const asked: string[] = [];
+    win.showWarningMessage = async (msg: string, ...rest: unknown[]) => {
+      asked.push(msg);
+      return rest.includes('Run my code') ? 'Run my code' : undefined;
+    };
+    win.showInputBox = async () => '2, 16, 16, 16';
+    let profile;
+    try {
+      profile = await vscode.commands.executeCommand<import('../../src/core/layer-profile').LayerProfile | undefined>(
+        'fourierConv.profileUserLayer',
+        ...mine[1]!.command!.arguments!,
+      );
+    } finally {
+      win.showWarningMessage = saved.warn;
+      win.showInputBox = saved.input;
+    }
+    assert.ok(profile, 'profiled');
+    assert.match(asked[0] ?? '', /^Run FNOBlock from train_fno\.py in .*[Pp]ython/);
+    assert.deepEqual(profile.input.shape, [2, 16, 16, 16]);
+    const decos = api.userLayer.decorationsFor(doc.uri);
+    assert.ok(decos.length >= 2, JSON.stringify(decos));
+    for (const d of decos) assert.match(d.text, /^⏱ [\d.]+ (ms|µs) · \d+ %/);
+    assert.ok(
+      decos.some((d) => d.line === 38 || d.line === 34),
+      'an FFT line is among the costly ones',
+    );
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      doc.uri,
+      new vscode.Position(33, 10),
+    );
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(text, /torch\.fft\.rfft2/);
+    assert.ok(api.panel, 'the report panel is open');
+    // A second run in this workspace does not ask again.
+    asked.length = 0;
+    win.showWarningMessage = async (msg: string) => {
+      asked.push(msg);
+      return undefined;
+    };
+    win.showInputBox = async () => '1, 16, 16, 16';
+    try {
+      const again = await vscode.commands.executeCommand<unknown>(
+        'fourierConv.profileUserLayer',
+        ...mine[1]!.command!.arguments!,
+      );
+      assert.ok(again);
+    } finally {
+      win.showWarningMessage = saved.warn;
+      win.showInputBox = saved.input;
+    }
+    assert.deepEqual(asked, []);
+    // An edit drops the numbers (they would point at the wrong lines).
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(doc.uri, new vscode.Position(0, 0), '# edited\n');
+    await vscode.workspace.applyEdit(edit);
+    assert.deepEqual(api.userLayer.decorationsFor(doc.uri), []);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+});
