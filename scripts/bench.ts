@@ -31,6 +31,7 @@ import { fnoAgreement } from '../src/core/fno-model';
 import { gainLine, gainsOf } from '../src/core/gains';
 import type { FnoSweep } from '../src/core/insight-schema';
 import { type Run, type VariantResult, parseRun } from '../src/core/run';
+import { layerProfileSchema } from '../src/core/layer-profile';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -416,8 +417,24 @@ function layerGoals(goals: Goal[]): void {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-layer-'));
     const r = spawnSync(
       process.execPath,
-      [CLI, 'profile-layer', fixture, '--class', 'SpectralConv2d', '--init', '32, 32, 12, 12', '--input-shape', '20,32,64,64',
-        '--torch-device', 'cpu', '--no-compare', '--json', '--no-progress', '--out-dir', dir],
+      [
+        CLI,
+        'profile-layer',
+        fixture,
+        '--class',
+        'SpectralConv2d',
+        '--init',
+        '32, 32, 12, 12',
+        '--input-shape',
+        '20,32,64,64',
+        '--torch-device',
+        'cpu',
+        '--no-compare',
+        '--json',
+        '--no-progress',
+        '--out-dir',
+        dir,
+      ],
       { encoding: 'utf8' },
     );
     fs.rmSync(dir, { recursive: true, force: true });
