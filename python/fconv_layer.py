@@ -455,7 +455,8 @@ def kernel_pass(torch, fn, traced, cuda):
                 walk(c, depth + 1)
 
         walk(ev, 0)
-    return {key: [{"name": k[1][:120], "device": k[0], "ms": v} for k, v in sorted(acc.items(), key=lambda kv: -kv[1])[:6]]
+    return {key: [{"name": k[1][:120], "device": k[0], "ms": v} for k, v in sorted(acc.items(), key=lambda kv: -kv[1])[:6]
+                  if v >= 0.001]
             for key, acc in out.items()}
 
 

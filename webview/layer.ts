@@ -5,7 +5,17 @@
  */
 import { type LayerProfile } from '../src/core/layer-profile';
 import { fmtMs } from '../src/core/format';
-import { h } from './dom';
+import { h, s } from './dom';
+
+/** A bar as SVG attributes (the panel's CSP refuses inline styles). */
+function barOf(fraction: number, hot: boolean): SVGElement {
+  const w = Math.max(0.2, Math.min(100, 100 * fraction));
+  return s(
+    'svg',
+    { class: 'line-bar-svg', width: '100%', height: 12, preserveAspectRatio: 'none', viewBox: '0 0 100 12' },
+    s('rect', { class: `bar-fill${hot ? ' hot' : ''}`, x: 0, y: 0, width: w.toFixed(2), height: 12, rx: 1 }),
+  );
+}
 
 const base = (f: string) => f.split(/[\\/]/).pop() ?? f;
 
@@ -25,11 +35,7 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
       { class: `line-row ${cls}`.trim(), 'data-tip': title },
       h('td', { class: 'num line-no' }, label),
       h('td', { class: 'code' }, h('code', {}, text)),
-      h(
-        'td',
-        { class: 'line-bar' },
-        h('span', { class: `bar-fill${share >= 0.1 ? ' hot' : ''}`, style: `width:${((100 * ms) / max).toFixed(1)}%` }),
-      ),
+      h('td', { class: 'line-bar' }, barOf(ms / max, share >= 0.1)),
       h('td', { class: 'num' }, fmtMs(ms)),
       h('td', { class: 'num' }, `${Math.round(share * 100)} %`),
     );
@@ -135,14 +141,7 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
                   'tr',
                   { class: r.mine ? 'mine' : '' },
                   h('td', {}, r.label),
-                  h(
-                    'td',
-                    { class: 'line-bar' },
-                    h('span', {
-                      class: `bar-fill${r.mine ? ' hot' : ''}`,
-                      style: `width:${((100 * r.ms) / cmpMax).toFixed(1)}%`,
-                    }),
-                  ),
+                  h('td', { class: 'line-bar' }, barOf(r.ms / cmpMax, r.mine)),
                   h('td', { class: 'num' }, fmtMs(r.ms)),
                 ),
               ),

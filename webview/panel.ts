@@ -127,21 +127,22 @@ export function bootPanel(root: HTMLElement): void {
     api.setState({ runId: shown?.runId, compare });
     if (layer) {
       renderLayerProfile(layer, root);
-      root.querySelector('header')?.after(
-        h(
-          'nav',
-          { class: 'toolbar', 'aria-label': 'Layer actions' },
-          button(
-            'Back to the report',
-            'The last profile shown',
-            () => {
-              layer = undefined;
-              draw();
-            },
-            { id: 'layer-back', primary: true, disabled: !shown },
+      if (shown)
+        root.querySelector('header')?.after(
+          h(
+            'nav',
+            { class: 'toolbar', 'aria-label': 'Layer actions' },
+            button(
+              'Back to the report',
+              'The last profile shown',
+              () => {
+                layer = undefined;
+                draw();
+              },
+              { id: 'layer-back', primary: true, disabled: !shown },
+            ),
           ),
-        ),
-      );
+        );
       installTooltips(root);
       return;
     }

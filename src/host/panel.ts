@@ -104,6 +104,7 @@ export class ReportPanel implements vscode.Disposable {
     // The comparison belongs to the run that asked for it: a new run opens without it.
     if (this.shown && this.shown.stored.runId !== stored.runId) this.compare = false;
     this.shown = { stored, previous };
+    this.view = 'run';
     this.panel.title = `Fourier Conv Profile — ${stored.run.spec.height}×${stored.run.spec.width}, k ${stored.run.spec.kernelH}`;
     this.post({
       type: 'show',
@@ -116,6 +117,7 @@ export class ReportPanel implements vscode.Disposable {
   /** The engines side by side (Compare engines); the panel's report comes back with Back to the report. */
   showEngines(c: EnginesCompare): void {
     this.enginesShown = c;
+    this.view = 'engines';
     this.post({ type: 'engines', engines: c });
   }
 
@@ -124,9 +126,17 @@ export class ReportPanel implements vscode.Disposable {
 
   /** The user's own layer, line by line (the last report comes back with "Back to the report"). */
   showLayer(layer: LayerProfile): void {
+    this.layerShown = layer;
+    this.view = 'layer';
+    this.panel.title = `Fourier Conv — ${layer.layer.class} as written`;
     this.panel.reveal(undefined, true);
     this.post({ type: 'layer', layer });
   }
+
+  /** The user's layer last shown, if any. */
+  layerShown: LayerProfile | undefined;
+  /** What the page shows: a run, the engines side by side, or the user's layer (re-sent when the page reloads). */
+  private view: 'run' | 'engines' | 'layer' = 'run';
 
   setBusy(busy: boolean, label?: string): void {
     this.busy = { busy, label };
@@ -165,7 +175,13 @@ export class ReportPanel implements vscode.Disposable {
     switch (msg.type) {
       case 'ready':
         this.ready = true;
-        if (this.shown) this.show(this.shown.stored, this.shown.previous);
+        {
+          // A page that (re)loads gets what it showed: the run, then the engines or the user's layer over it.
+          const view = this.view;
+          if (this.shown) this.show(this.shown.stored, this.shown.previous);
+          if (view === 'engines' && this.enginesShown) this.showEngines(this.enginesShown);
+          if (view === 'layer' && this.layerShown) this.showLayer(this.layerShown);
+        }
         if (this.busy.busy) this.setBusy(true, this.busy.label);
         if (this.compare) this.setCompare(true);
         break;

@@ -143,7 +143,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
             const line = ed.document.lineAt(l.line - 1);
             return {
               range: new vscode.Range(line.range.end, line.range.end),
-              renderOptions: { after: { contentText: `⏱ ${lineLabel(l, fmtMs)}` } },
+              renderOptions: { after: { contentText: `— ${lineLabel(l, fmtMs)}` } },
             };
           });
       ed.setDecorations(this.decoration, deco(false));
@@ -157,7 +157,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     if (!p) return [];
     return costlyLines(p, 0.02)
       .filter((l) => l.file === uri.fsPath)
-      .map((l) => ({ line: l.line, text: `⏱ ${lineLabel(l, fmtMs)}` }));
+      .map((l) => ({ line: l.line, text: `— ${lineLabel(l, fmtMs)}` }));
   }
 
   async profile(raw?: unknown): Promise<LayerProfile | undefined> {

@@ -278,3 +278,83 @@ test(
     }
   },
 );
+
+test(
+  'your own class: the "as written" CodeLens, the consent dialog, the per-line times at the line ends, the line-by-line report',
+  { timeout: 6 * 60 * 1000 },
+  async () => {
+    const dir = path.join(out, 'host-user-layer');
+    const workspace = path.join(out, 'workspace-user-layer');
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.copyFileSync(path.join(root, 'test', 'layer', 'fixtures', 'train_fno.py'), path.join(workspace, 'train_fno.py'));
+    const settings = {
+      'workbench.colorTheme': 'Default Dark Modern',
+      'workbench.startupEditor': 'none',
+      'editor.minimap.enabled': false,
+      ...BASE_SETTINGS,
+      'fourierConv.pythonPath': '/usr/bin/python3',
+    };
+    let wb: Workbench | undefined;
+    try {
+      wb = await startWorkbench({ dir, folder: workspace, extensionDevelopmentPath: root, settings, log: () => {} });
+      const { page } = wb;
+      await page.setViewportSize({ width: 1500, height: 950 });
+      await page.goto(wb.url);
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await palette(page, 'Go to File', 'Go to File');
+      await page.keyboard.type('train_fno.py');
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'train_fno.py' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
+      await page.keyboard.press('Enter');
+      const lens = page.locator('.codelens-decoration a', { hasText: 'Profile FNOBlock as written' });
+      await lens.first().waitFor({ state: 'visible', timeout: 60_000 });
+      await lens.first().click();
+      // The one-time consent names the file and the interpreter.
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+      assert.match(await dialog.innerText(), /Run FNOBlock from train_fno\.py in \/usr\/bin\/python3\?/);
+      await page.screenshot({ path: path.join(out, 'user-layer-consent.png') });
+      await dialog.locator('a.monaco-button', { hasText: 'Run my code' }).click();
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      await input.fill('20, 16, 64, 64');
+      await page.keyboard.press('Enter');
+      const frame = await poll('the line-by-line report', 180_000, async () => {
+        for (const f of page.frames())
+          if (
+            (await f
+              .locator('#layer-lines tbody tr')
+              .count()
+              .catch(() => 0)) > 3
+          )
+            return f;
+        return undefined;
+      });
+      assert.match(await frame.locator('#layer-total').innerText(), /forward\(\) takes [\d.]+ (ms|µs) per call/);
+      await page.screenshot({ path: path.join(out, 'user-layer-report.png') });
+      await page.locator('.tabs-container .tab', { hasText: 'train_fno.py' }).first().click();
+      await page
+        .locator('.codelens-decoration a', { hasText: 'FNOBlock as written:' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
+      // Scroll forward() of the spectral conv into view and hover its costliest line.
+      await palette(page, 'Go to Line', 'Go to Line');
+      await page.keyboard.type('38');
+      await page.keyboard.press('Enter');
+      await page.mouse.move(5, 5);
+      const irfft = page.locator('.view-line', { hasText: 'torch.fft.irfft2(out_ft' });
+      await irfft.locator('span', { hasText: 'irfft2' }).first().hover();
+      const hover = page.locator('.monaco-hover', { hasText: 'per forward' });
+      await hover.first().waitFor({ state: 'visible', timeout: 15_000 });
+      assert.match(await hover.first().innerText(), /torch\.fft\.irfft2/);
+      await page.screenshot({ path: path.join(out, 'user-layer-editor.png') });
+    } catch (e) {
+      await wb?.page.screenshot({ path: path.join(out, 'failure-user-layer.png') }).catch(() => {});
+      throw e;
+    } finally {
+      await wb?.close();
+    }
+  },
+);

@@ -324,7 +324,7 @@ describe('"Profile … as written": the user\'s own class, per line', () => {
     assert.deepEqual(profile.input.shape, [2, 16, 16, 16]);
     const decos = api.userLayer.decorationsFor(doc.uri);
     assert.ok(decos.length >= 2, JSON.stringify(decos));
-    for (const d of decos) assert.match(d.text, /^⏱ [\d.]+ (ms|µs) · \d+ %/);
+    for (const d of decos) assert.match(d.text, /^— [\d.]+ (ms|µs) · \d+ %/);
     assert.ok(
       decos.some((d) => d.line === 38 || d.line === 34),
       'an FFT line is among the costly ones',
