@@ -99,14 +99,27 @@ napi_value Discover(napi_env env, napi_callback_info info) {
   napi_value result, libs;
   NAPI_OK(napi_create_object(env, &result));
   NAPI_OK(napi_create_array(env, &libs));
-  const char* names[] = {"cuda", "cudart", "cufft", "cublas", "cudnn", "nvrtc"};
-  fconv::LibraryReport cuda;
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    fconv::LibraryReport r = fconv::LoadLibrary(names[i], dirs);
-    NAPI_OK(napi_set_element(env, libs, i, Report(env, r)));
-    if (i == 0) cuda = r;
-  }
+  // The driver first: its CUDA version caps the toolkit family; then libcudart of the newest family not newer
+  // than it, and the other toolkit libraries of that family only (never a mix of CUDA majors).
+  fconv::LibraryReport cuda = fconv::LoadLibrary("cuda", dirs);
+  const int driver_version = fconv::DriverVersion(dirs);
+  int family = 0;
+  std::vector<std::string> skipped;
+  fconv::LibraryReport cudart = fconv::LoadRuntime(dirs, driver_version, &family, &skipped);
+  std::vector<fconv::LibraryReport> reports = {cuda, cudart};
+  for (const char* name : {"cufft", "cublas", "cudnn", "nvrtc"}) reports.push_back(fconv::LoadLibrary(name, dirs, family));
+  for (size_t i = 0; i < reports.size(); i++) NAPI_OK(napi_set_element(env, libs, i, Report(env, reports[i])));
   Set(env, result, "libraries", libs);
+  napi_value toolkit, skipped_arr;
+  NAPI_OK(napi_create_object(env, &toolkit));
+  napi_value fam;
+  if (family == 0) napi_get_null(env, &fam);
+  else fam = Num(env, family);
+  Set(env, toolkit, "major", fam);
+  NAPI_OK(napi_create_array_with_length(env, skipped.size(), &skipped_arr));
+  for (size_t i = 0; i < skipped.size(); i++) napi_set_element(env, skipped_arr, i, Str(env, skipped[i]));
+  Set(env, toolkit, "skipped", skipped_arr);
+  Set(env, result, "toolkit", toolkit);
 
   napi_value driver, devices;
   NAPI_OK(napi_create_object(env, &driver));
@@ -185,6 +198,12 @@ napi_value Throw(napi_env env, const fconv::CudaFailure& f) {
   napi_value oom;
   napi_get_boolean(env, f.name == "cudaErrorMemoryAllocation", &oom);
   Set(env, err, "outOfMemory", oom);
+  // Errors that poison the CUDA context for the rest of the process (illegal address, launch failure, …):
+  // every later call fails too, so the engine worker must be restarted.
+  const bool sticky = f.code == 700 || f.code == 702 || f.code == 710 || f.code == 214 || (f.code >= 714 && f.code <= 719);
+  napi_value st;
+  napi_get_boolean(env, sticky, &st);
+  Set(env, err, "sticky", st);
   napi_throw(env, err);
   return nullptr;
 }
@@ -382,6 +401,11 @@ napi_value OpenOps(napi_env env, napi_callback_info info) {
   napi_value cudnn;
   napi_get_boolean(env, g_ops.HasCudnn(), &cudnn);
   Set(env, o, "cudnn", cudnn);
+  Set(env, o, "toolkit", Num(env, g_rt.Family()));
+  Set(env, o, "driver", Num(env, g_rt.Driver()));
+  Set(env, o, "nvrtc", Str(env, g_ops.NvrtcVersion()));
+  Set(env, o, "cudnnVersion", Num(env, g_ops.CudnnVersion()));
+  Set(env, o, "kernels", Str(env, g_ops.KernelSource()));
   return o;
 }
 
@@ -482,39 +506,34 @@ napi_value BcastCmul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-bool ConvDescOf(napi_env env, napi_value o, fconv::ConvDesc* d, std::vector<long long>* ids) {
+bool ConvDescOf(napi_env env, napi_value o, fconv::ConvDesc* d) {
   std::vector<long long> v;
-  if (!Ints(env, o, {"n", "c", "h", "w", "k", "r", "s", "padH", "padW", "x", "filter", "y"}, &v)) return false;
+  if (!Ints(env, o, {"n", "c", "h", "w", "k", "r", "s", "padH", "padW"}, &v)) return false;
   *d = fconv::ConvDesc{static_cast<int>(v[0]), static_cast<int>(v[1]), static_cast<int>(v[2]), static_cast<int>(v[3]), static_cast<int>(v[4]), static_cast<int>(v[5]),
                        static_cast<int>(v[6]), static_cast<int>(v[7]), static_cast<int>(v[8]), BoolField(env, o, "nhwc"), BoolField(env, o, "convolution")};
-  ids->assign(v.begin() + 9, v.end());
   return true;
 }
 
-// conv({ n, c, h, w, k, r, s, padH, padW, nhwc, convolution, x, filter, y }, algo)
-napi_value Conv(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  if (!Args(env, info, 2, argv)) return nullptr;
-  fconv::ConvDesc d;
-  std::vector<long long> ids;
-  if (!ConvDescOf(env, argv[0], &d, &ids)) return nullptr;
-  std::vector<std::string> algo = StringArray(env, argv[1]);
-  if (!g_ops.IsOpen()) return NeedOps(env);
-  if (algo.empty()) return ThrowPlain(env, "conv: pass the algorithm as [name]");
-  CUDA_CALL(g_ops.ConvForward(d, static_cast<int>(ids[0]), static_cast<int>(ids[1]), static_cast<int>(ids[2]), algo[0], &f));
-  return nullptr;
-}
-
-// convAlgorithms(desc) → [{ algo, status, ms, workspace, math }]
-napi_value ConvAlgorithms(napi_env env, napi_callback_info info) {
+// convPrepare({ n, c, h, w, k, r, s, padH, padW, nhwc, convolution }) → id: descriptors built once, FMA math.
+napi_value ConvPrepare(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!Args(env, info, 1, argv)) return nullptr;
   fconv::ConvDesc d;
-  std::vector<long long> ids;
-  if (!ConvDescOf(env, argv[0], &d, &ids)) return nullptr;
+  if (!ConvDescOf(env, argv[0], &d)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  int id = 0;
+  CUDA_CALL(g_ops.ConvPrepare(d, &id, &f));
+  return Num(env, id);
+}
+
+// convAlgorithms(id) → [{ algo, status, ms, workspace, math }] (cudnnFindConvolutionForwardAlgorithm)
+napi_value ConvAlgorithms(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int64_t id = 0;
+  if (!Args(env, info, 1, argv) || !IntArg(env, argv[0], &id)) return nullptr;
   if (!g_ops.IsOpen()) return NeedOps(env);
   std::vector<fconv::AlgoPerf> perf;
-  CUDA_CALL(g_ops.ConvAlgorithms(d, static_cast<int>(ids[0]), static_cast<int>(ids[1]), static_cast<int>(ids[2]), &perf, &f));
+  CUDA_CALL(g_ops.ConvAlgorithms(static_cast<int>(id), 0, 0, 0, &perf, &f));
   napi_value arr;
   napi_create_array_with_length(env, perf.size(), &arr);
   for (size_t i = 0; i < perf.size(); i++) {
@@ -528,6 +547,53 @@ napi_value ConvAlgorithms(napi_env env, napi_callback_info info) {
     napi_set_element(env, arr, i, o);
   }
   return arr;
+}
+
+// convSelect(id, algo, math): the algorithm and the math type Find measured it with; its workspace, once.
+napi_value ConvSelect(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  int64_t id = 0;
+  if (!Args(env, info, 3, argv) || !IntArg(env, argv[0], &id)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  napi_value pair;
+  napi_create_array_with_length(env, 2, &pair);
+  napi_set_element(env, pair, 0, argv[1]);
+  napi_set_element(env, pair, 1, argv[2]);
+  std::vector<std::string> am = StringArray(env, pair);
+  if (am.size() != 2) return ThrowPlain(env, "convSelect: pass (id, algo, math) as strings");
+  CUDA_CALL(g_ops.ConvSelect(static_cast<int>(id), am[0], am[1], &f));
+  return nullptr;
+}
+
+// convRun(id, x, filter, y): only cudnnConvolutionForward (what the events time).
+napi_value ConvRun(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  int64_t id = 0, x = 0, w = 0, y = 0;
+  if (!Args(env, info, 4, argv) || !IntArg(env, argv[0], &id) || !IntArg(env, argv[1], &x) || !IntArg(env, argv[2], &w) ||
+      !IntArg(env, argv[3], &y))
+    return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  CUDA_CALL(g_ops.ConvRun(static_cast<int>(id), static_cast<int>(x), static_cast<int>(w), static_cast<int>(y), &f));
+  return nullptr;
+}
+
+napi_value ConvRelease(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int64_t id = 0;
+  if (!Args(env, info, 1, argv) || !IntArg(env, argv[0], &id)) return nullptr;
+  if (!g_ops.IsOpen()) return NeedOps(env);
+  CUDA_CALL(g_ops.ConvRelease(static_cast<int>(id), &f));
+  return nullptr;
+}
+
+// stats() → { plans, convs, buffers }: what is alive (a long-lived worker returns to 0 after each run).
+napi_value Stats(napi_env env, napi_callback_info) {
+  napi_value o;
+  napi_create_object(env, &o);
+  Set(env, o, "plans", Num(env, static_cast<double>(g_ops.Plans())));
+  Set(env, o, "convs", Num(env, static_cast<double>(g_ops.Convs())));
+  Set(env, o, "buffers", Num(env, static_cast<double>(g_rt.Allocated())));
+  return o;
 }
 
 napi_value Synchronize(napi_env env, napi_callback_info) {
@@ -548,14 +614,15 @@ napi_value Init(napi_env env, napi_value exports) {
   } fns[] = {{"discover", Discover}, {"open", Open}, {"alloc", Alloc}, {"free", Free}, {"freeAll", FreeAll}, {"close", Close}, {"allocated", Allocated},
              {"upload", Upload}, {"download", Download}, {"memInfo", MemInfo}, {"eventCreate", EventCreate}, {"eventRecord", EventRecord},
              {"elapsed", Elapsed}, {"openOps", OpenOps}, {"closeOps", CloseOps}, {"fftPlan", FftPlan}, {"fftExec", FftExec}, {"fftDestroy", FftDestroy}, {"cgemm", Cgemm},
-             {"permute", Permute}, {"pad", Pad}, {"crop", Crop}, {"copy2d", Copy2d}, {"bcastCmul", BcastCmul}, {"conv", Conv}, {"convAlgorithms", ConvAlgorithms},
+             {"permute", Permute}, {"pad", Pad}, {"crop", Crop}, {"copy2d", Copy2d}, {"bcastCmul", BcastCmul}, {"convPrepare", ConvPrepare},
+             {"convAlgorithms", ConvAlgorithms}, {"convSelect", ConvSelect}, {"convRun", ConvRun}, {"convRelease", ConvRelease}, {"stats", Stats},
              {"synchronize", Synchronize}};
   for (const auto& f : fns) {
     napi_value fn;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn);
     napi_set_named_property(env, exports, f.name, fn);
   }
-  napi_value ver = Str(env, "1");
+  napi_value ver = Str(env, "2");
   napi_set_named_property(env, exports, "abi", ver);
   return exports;
 }

@@ -22,9 +22,15 @@ constexpr cudaError_t kMissingSymbol = -1;
 
 bool Runtime::Open(const std::vector<std::string>& dirs, std::string* why) {
   if (IsOpen()) return true;
-  lib_ = LoadLibrary("cudart", dirs);
+  driver_ = DriverVersion(dirs);
+  skipped_.clear();
+  lib_ = LoadRuntime(dirs, driver_, &family_, &skipped_);
   if (!IsOpen()) {
     *why = "libcudart not found (" + lib_.error + ")";
+    if (!skipped_.empty()) {
+      *why += "; passed over, newer than the driver:";
+      for (const auto& s : skipped_) *why += " " + s;
+    }
     return false;
   }
   for (const char* s : {"cudaMalloc", "cudaFree", "cudaMemcpy", "cudaMemGetInfo", "cudaGetErrorName", "cudaEventCreate", "cudaEventRecord",
@@ -78,11 +84,6 @@ int Runtime::FreeAll() {
     n++;
   }
   buffers_.clear();
-  auto destroy = reinterpret_cast<cudaEventDestroy_t>(Sym("cudaEventDestroy"));
-  for (auto& e : events_) {
-    if (destroy != nullptr) destroy(e.second);
-  }
-  events_.clear();
   return n;
 }
 
@@ -95,33 +96,39 @@ bool Runtime::Synchronize(CudaFailure* f) {
 void Runtime::Close() {
   if (!IsOpen()) return;
   FreeAll();
+  auto destroy = reinterpret_cast<cudaEventDestroy_t>(Sym("cudaEventDestroy"));
+  for (auto& e : events_) {
+    if (destroy != nullptr) destroy(e.second);
+  }
+  events_.clear();
   dlclose(lib_.handle);
   lib_ = LibraryReport();
+  family_ = 0;
 }
 
 bool Runtime::Upload(int id, const void* src, size_t bytes, CudaFailure* f) {
   auto it = buffers_.find(id);
   if (it == buffers_.end() || bytes > it->second.second) return Check(kMissingSymbol, "cudaMemcpy(host → device): buffer " + std::to_string(id) + " is unknown or too small", f);
   auto fn = reinterpret_cast<cudaMemcpy_t>(Sym("cudaMemcpy"));
-  return Check(fn(it->second.first, src, bytes, kHostToDevice), "cudaMemcpy(host → device, " + std::to_string(bytes) + " bytes)", f);
+  return Check(fn != nullptr ? fn(it->second.first, src, bytes, kHostToDevice) : kMissingSymbol, "cudaMemcpy(host → device, " + std::to_string(bytes) + " bytes)", f);
 }
 
 bool Runtime::Download(int id, void* dst, size_t bytes, CudaFailure* f) {
   auto it = buffers_.find(id);
   if (it == buffers_.end() || bytes > it->second.second) return Check(kMissingSymbol, "cudaMemcpy(device → host): buffer " + std::to_string(id) + " is unknown or too small", f);
   auto fn = reinterpret_cast<cudaMemcpy_t>(Sym("cudaMemcpy"));
-  return Check(fn(dst, it->second.first, bytes, kDeviceToHost), "cudaMemcpy(device → host, " + std::to_string(bytes) + " bytes)", f);
+  return Check(fn != nullptr ? fn(dst, it->second.first, bytes, kDeviceToHost) : kMissingSymbol, "cudaMemcpy(device → host, " + std::to_string(bytes) + " bytes)", f);
 }
 
 bool Runtime::MemInfo(size_t* free_bytes, size_t* total_bytes, CudaFailure* f) {
   auto fn = reinterpret_cast<cudaMemGetInfo_t>(Sym("cudaMemGetInfo"));
-  return Check(fn(free_bytes, total_bytes), "cudaMemGetInfo", f);
+  return Check(fn != nullptr ? fn(free_bytes, total_bytes) : kMissingSymbol, "cudaMemGetInfo", f);
 }
 
 bool Runtime::EventCreate(int* id, CudaFailure* f) {
   cudaEvent_t e = nullptr;
   auto fn = reinterpret_cast<cudaEventCreate_t>(Sym("cudaEventCreate"));
-  if (!Check(fn(&e), "cudaEventCreate", f)) return false;
+  if (!Check(fn != nullptr ? fn(&e) : kMissingSymbol, "cudaEventCreate", f)) return false;
   *id = next_id_++;
   events_[*id] = e;
   return true;
@@ -131,16 +138,16 @@ bool Runtime::EventRecord(int id, CudaFailure* f) {
   auto it = events_.find(id);
   if (it == events_.end()) return Check(kMissingSymbol, "cudaEventRecord(unknown event " + std::to_string(id) + ")", f);
   auto fn = reinterpret_cast<cudaEventRecord_t>(Sym("cudaEventRecord"));
-  return Check(fn(it->second, nullptr), "cudaEventRecord", f);
+  return Check(fn != nullptr ? fn(it->second, nullptr) : kMissingSymbol, "cudaEventRecord", f);
 }
 
 bool Runtime::Elapsed(int start, int stop, float* ms, CudaFailure* f) {
   auto a = events_.find(start), b = events_.find(stop);
   if (a == events_.end() || b == events_.end()) return Check(kMissingSymbol, "cudaEventElapsedTime(unknown event)", f);
   auto sync = reinterpret_cast<cudaEventSynchronize_t>(Sym("cudaEventSynchronize"));
-  if (!Check(sync(b->second), "cudaEventSynchronize", f)) return false;
+  if (!Check(sync != nullptr ? sync(b->second) : kMissingSymbol, "cudaEventSynchronize", f)) return false;
   auto fn = reinterpret_cast<cudaEventElapsedTime_t>(Sym("cudaEventElapsedTime"));
-  return Check(fn(ms, a->second, b->second), "cudaEventElapsedTime", f);
+  return Check(fn != nullptr ? fn(ms, a->second, b->second) : kMissingSymbol, "cudaEventElapsedTime", f);
 }
 
 }  // namespace fconv

@@ -30,8 +30,15 @@ class Runtime {
   // Each returns false and fills `f` on a CUDA error.
   bool Malloc(size_t bytes, int* id, CudaFailure* f);
   bool Free(int id, CudaFailure* f);
-  int FreeAll();  // frees every buffer and event still allocated; returns how many buffers
-  void Close();   // FreeAll, then unloads libcudart
+  // Frees every buffer still allocated (after an error: what the variants left); returns how many. The
+  // engine's events stay: they belong to the engine, not to a variant.
+  int FreeAll();
+  void Close();   // FreeAll, destroys the events, then unloads libcudart
+  // The CUDA major of the toolkit libraries (the libcudart family), the driver's version, and the newer
+  // runtimes passed over.
+  int Family() const { return family_; }
+  int Driver() const { return driver_; }
+  const std::vector<std::string>& Skipped() const { return skipped_; }
   bool Upload(int id, const void* src, size_t bytes, CudaFailure* f);
   bool Download(int id, void* dst, size_t bytes, CudaFailure* f);
   bool MemInfo(size_t* free_bytes, size_t* total_bytes, CudaFailure* f);
@@ -54,6 +61,9 @@ class Runtime {
   void* Sym(const char* name) const { return Symbol(lib_, name); }
 
   LibraryReport lib_;
+  int family_ = 0;
+  int driver_ = 0;
+  std::vector<std::string> skipped_;
   std::map<int, std::pair<void*, size_t>> buffers_;
   std::map<int, cudaEvent_t> events_;
   int next_id_ = 1;

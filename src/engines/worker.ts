@@ -53,6 +53,18 @@ async function engineFor(choice: EngineChoice): Promise<Engine> {
   return enginePromise;
 }
 
+/**
+ * After a sticky CUDA error the context is poisoned for the rest of this process: every later call would fail
+ * too. The engine says so; the worker then ends once its answer is out, and the host starts a fresh one for
+ * the next request (a cached engine that keeps failing is what it would otherwise get).
+ */
+function restartIfPoisoned(engine: Engine | undefined): void {
+  const why = (engine as { restartRequired?: string } | undefined)?.restartRequired;
+  if (!why) return;
+  process.stderr.write(`engine worker: restarting after a sticky CUDA error (${why})\n`);
+  setTimeout(() => process.exit(0), 100);
+}
+
 function infoOf(engine: Engine) {
   return {
     engine: engine.name,
@@ -110,6 +122,7 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
   const state = { id: msg.id, cancelled: false };
   let lastKey = '';
   let lastSent = 0;
+  let used: Engine | undefined;
   current = state;
   try {
     const problems = specProblems(msg.spec);
@@ -141,6 +154,7 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
       return;
     }
     send({ type: 'engine', id: msg.id, info: infoOf(engine) });
+    used = engine;
     const run = await profile(
       engine,
       msg.spec,
@@ -178,6 +192,7 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
     });
   } finally {
     current = undefined;
+    restartIfPoisoned(used);
   }
 }
 

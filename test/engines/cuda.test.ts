@@ -28,7 +28,7 @@ function fakeLib(dir: string, file: string, fns: string[] = ['fconv_fake']): str
 test('the CUDA addon builds with -Wall -Werror and loads on a machine without CUDA', () => {
   assert.ok(fs.existsSync(ADDON), `${ADDON} was built by npm run build`);
   const addon = loadAddon([ADDON]);
-  assert.equal(addon.abi, '1');
+  assert.equal(addon.abi, '2');
   assert.equal(typeof addon.discover, 'function');
 });
 
@@ -38,7 +38,11 @@ test('without a driver the addon says "no CUDA driver" and which libraries it tr
   assert.match(d.driver.reason, /^no CUDA driver: libcuda\.so\.1 not found/);
   assert.equal(unavailableReason(d), d.driver.reason);
   const cufft = d.libraries.find((l) => l.name === 'cufft')!;
-  assert.deepEqual(cufft.tried.slice(0, 2), ['libcufft.so.12', 'libcufft.so.11'], 'newest soname first');
+  const family = d.toolkit?.major;
+  // With a libcudart on the loader's path, only that CUDA major's cuFFT is tried (libcufft.so.12 is CUDA 13's);
+  // with none, every major, newest first.
+  if (family) assert.deepEqual(cufft.tried, [`libcufft.so.${family - 1}`]);
+  else assert.deepEqual(cufft.tried.slice(0, 2), ['libcufft.so.12', 'libcufft.so.11'], 'newest soname first');
   assert.deepEqual(
     d.libraries.map((l) => l.name),
     ['cuda', 'cudart', 'cufft', 'cublas', 'cudnn', 'nvrtc'],
@@ -122,16 +126,21 @@ test('the engine is unavailable with a reason when a required library is missing
 test('fconv devices reports the GPU, the CUDA libraries found where, and why the engine is unavailable', () => {
   const dir = tmp();
   fakeLib(dir, 'libcublas.so.12');
+  fakeLib(dir, 'libcudart.so.12');
   const r = spawnSync(process.execPath, [CLI, 'devices', '--json', '--cuda-lib-dirs', dir], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   assert.equal(j.cuda.available, false);
   assert.match(j.cuda.reason, /no CUDA driver/);
   assert.equal(j.cuda.searchDirs[0].dir, dir);
+  // The named folder's CUDA 12 runtime wins over any system one, and cuBLAS comes from the same major.
+  assert.equal(j.cuda.discovery.toolkit.major, 12);
   assert.equal(
     j.cuda.discovery.libraries.find((l: { name: string }) => l.name === 'cublas').path,
     path.join(dir, 'libcublas.so.12'),
   );
+  const text = spawnSync(process.execPath, [CLI, 'devices', '--cuda-lib-dirs', dir], { encoding: 'utf8' }).stdout;
+  assert.match(text, /toolkit: CUDA 12 libraries/);
 });
 
 /**

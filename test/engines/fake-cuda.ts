@@ -14,10 +14,20 @@ export interface FakeOptions {
 }
 
 export class FakeCuda implements CudaAddon {
-  abi = '1';
+  abi = '2';
   private bufs = new Map<number, Float32Array>();
   private events = new Map<number, number>();
   private plans = new Map<number, { r2c: boolean; batch: number; n0: number; n1: number }>();
+  private convs = new Map<number, { d: ConvOptions; algo?: string; math?: string }>();
+  /** Host work (descriptor, workspace, plan, allocation calls) made between the engine's two timing events. */
+  hostWorkInTimed: string[] = [];
+  /** The math types the convolutions ran with. */
+  mathRun: string[] = [];
+  private timedStart: number | undefined;
+  private timing = false;
+  private host(call: string): void {
+    if (this.timing) this.hostWorkInTimed.push(call);
+  }
   private next = 1;
   private used = 0;
   /** The fake device clock, advanced by every launch. */
@@ -71,6 +81,7 @@ export class FakeCuda implements CudaAddon {
   }
 
   alloc(bytes: number): number {
+    this.host('cudaMalloc');
     if (this.used + bytes > (this.o.memory ?? 2 ** 30)) {
       throw Object.assign(new Error(`cudaMalloc(${bytes} bytes) failed: cudaErrorMemoryAllocation (2)`), {
         name: 'CudaError',
@@ -87,6 +98,7 @@ export class FakeCuda implements CudaAddon {
   }
 
   free(id: number): void {
+    this.host('cudaFree');
     this.used -= this.buf(id).length * 4;
     this.bufs.delete(id);
   }
@@ -122,6 +134,9 @@ export class FakeCuda implements CudaAddon {
   }
 
   eventRecord(id: number): void {
+    // The engine's first event opens a timed region, its second closes it.
+    this.timedStart ??= id;
+    this.timing = id === this.timedStart;
     this.events.set(id, this.clock);
   }
 
@@ -136,6 +151,10 @@ export class FakeCuda implements CudaAddon {
   closeOps(): void {}
 
   synchronize(): void {}
+
+  stats() {
+    return { plans: this.plans.size, convs: this.convs.size, buffers: this.bufs.size };
+  }
 
   fftPlan(o: { r2c: boolean; batch: number; n0: number; n1: number }): number {
     const id = this.next++;
@@ -364,11 +383,34 @@ export class FakeCuda implements CudaAddon {
         }
   }
 
-  conv(d: ConvOptions): void {
+  convPrepare(d: ConvOptions): number {
+    this.host('convPrepare');
+    const id = this.next++;
+    this.convs.set(id, { d });
+    return id;
+  }
+
+  convSelect(id: number, algo: string, math: string): void {
+    this.host('convSelect');
+    const c = this.convs.get(id);
+    if (!c) throw new Error(`unknown convolution ${id}`);
+    c.algo = algo;
+    c.math = math;
+  }
+
+  convRelease(id: number): void {
+    if (!this.convs.delete(id)) throw new Error(`unknown convolution ${id}`);
+  }
+
+  convRun(id: number, xId: number, wId: number, yId: number): void {
+    const c = this.convs.get(id);
+    if (!c?.algo) throw new Error(`convolution ${id} not prepared`);
+    this.mathRun.push(c.math!);
     this.tick();
-    const x = this.buf(d.x),
-      w = this.buf(d.filter),
-      y = this.buf(d.y);
+    const d = c.d;
+    const x = this.buf(xId),
+      w = this.buf(wId),
+      y = this.buf(yId);
     const oh = d.h + 2 * d.padH - d.r + 1,
       ow = d.w + 2 * d.padW - d.s + 1;
     const X = (n: number, c: number, i: number, j: number) =>
@@ -393,11 +435,14 @@ export class FakeCuda implements CudaAddon {
           }
   }
 
-  convAlgorithms(): AlgorithmPerf[] {
+  /** As cuDNN with the descriptor's FMA math type: every algorithm is measured with FMA math. */
+  convAlgorithms(id: number): AlgorithmPerf[] {
+    this.host('convAlgorithms');
+    if (!this.convs.has(id)) throw new Error(`unknown convolution ${id}`);
     return [
-      { algo: 'IMPLICIT_PRECOMP_GEMM', status: 'ok', ms: 0.02, workspace: 4096, math: 'DEFAULT' },
-      { algo: 'FFT', status: 'CUDNN_STATUS_NOT_SUPPORTED', ms: -1, workspace: 0, math: 'DEFAULT' },
-      { algo: 'WINOGRAD', status: 'ok', ms: 0.05, workspace: 0, math: 'DEFAULT' },
+      { algo: 'IMPLICIT_PRECOMP_GEMM', status: 'ok', ms: 0.02, workspace: 4096, math: 'FMA' },
+      { algo: 'FFT', status: 'CUDNN_STATUS_NOT_SUPPORTED', ms: -1, workspace: 0, math: 'FMA' },
+      { algo: 'WINOGRAD', status: 'ok', ms: 0.05, workspace: 0, math: 'FMA' },
     ];
   }
 }

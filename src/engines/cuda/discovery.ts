@@ -32,6 +32,11 @@ export interface DriverReport {
 export interface Discovery {
   libraries: LibraryReport[];
   driver: DriverReport;
+  /**
+   * The CUDA toolkit family the libraries come from: the newest major whose libcudart is here and not newer
+   * than the driver (null: none); newer runtimes passed over, and why.
+   */
+  toolkit?: { major: number | null; skipped: string[] };
 }
 
 /** The addon's interface (the fake addon in the tests implements the same). */
@@ -55,7 +60,21 @@ export interface CudaAddon {
   /** ms between two recorded events (waits for the second). */
   elapsed(start: number, stop: number): number;
   /** Loads cuFFT, cuBLAS, cuDNN (optional) and the kernels; needs open() first. */
-  openOps(dirs: string[]): { ok: boolean; reason: string; notes: string[]; cudnn: boolean };
+  openOps(dirs: string[]): {
+    ok: boolean;
+    reason: string;
+    notes: string[];
+    cudnn: boolean;
+    /** The CUDA major of the toolkit libraries, the driver's CUDA version (12040), NVRTC's ("12.4" or ""), cuDNN's. */
+    toolkit?: number;
+    driver?: number;
+    nvrtc?: string;
+    cudnnVersion?: number;
+    /** How the kernels were loaded (embedded PTX JIT-compiled by the driver, or an NVRTC CUBIN for sm_XY). */
+    kernels?: string;
+  };
+  /** What is alive: cuFFT plans, prepared convolutions, device buffers (a long-lived worker returns to 0). */
+  stats(): { plans: number; convs: number; buffers: number };
   closeOps(): void;
   fftPlan(o: { r2c: boolean; batch: number; n0: number; n1: number }): number;
   fftExec(o: { plan: number; input: number; output: number }): void;
@@ -136,8 +155,15 @@ export interface CudaAddon {
   }): void;
   /** y[b, o, f] = x[b, f] · k[o, f], complex. */
   bcastCmul(o: { x: number; k: number; y: number; batch: number; out: number; freqs: number }): void;
-  conv(d: ConvOptions, algo: [string]): void;
-  convAlgorithms(d: ConvOptions): AlgorithmPerf[];
+  /** Descriptors built once per variant, FP32 FMA math (no TF32); returns the prepared convolution's id. */
+  convPrepare(d: ConvOptions): number;
+  /** cudnnFindConvolutionForwardAlgorithm on the prepared convolution (with its FMA math type). */
+  convAlgorithms(id: number): AlgorithmPerf[];
+  /** The algorithm to run and the math type Find measured it with; sizes its workspace once. */
+  convSelect(id: number, algo: string, math: string): void;
+  /** cudnnConvolutionForward only: no descriptor or workspace work (what the events time). */
+  convRun(id: number, x: number, filter: number, y: number): void;
+  convRelease(id: number): void;
   synchronize(): void;
 }
 
@@ -155,9 +181,6 @@ export interface ConvOptions {
   nhwc: boolean;
   /** true: convolution (flipped filter); false: cross-correlation (what Conv2D computes). */
   convolution: boolean;
-  x: number;
-  filter: number;
-  y: number;
 }
 
 export interface AlgorithmPerf {
@@ -176,6 +199,8 @@ export interface CudaErrorShape extends Error {
   code: number;
   codeName: string;
   outOfMemory: boolean;
+  /** The error poisons the CUDA context for the rest of the process (illegal address, launch failure). */
+  sticky?: boolean;
 }
 
 export function isCudaError(e: unknown): e is CudaErrorShape {
@@ -290,6 +315,12 @@ export function describeDiscovery(d: Discovery, dirs: SearchDir[]): string[] {
       ? `${l.name}: ${l.path} (from ${fromOf(l.path)})`
       : `${l.name}: not found (${l.tried.length} places tried; ${l.error})`,
   );
+  if (d.toolkit)
+    lines.push(
+      d.toolkit.major === null
+        ? 'toolkit: no libcudart of a CUDA version this driver runs'
+        : `toolkit: CUDA ${d.toolkit.major} libraries (one major, not newer than the driver)${d.toolkit.skipped.length ? `; passed over ${d.toolkit.skipped.join(', ')}` : ''}`,
+    );
   lines.push(
     d.driver.ok
       ? `driver${d.driver.version ? ` ${Math.floor(d.driver.version / 1000)}.${(d.driver.version % 1000) / 10}` : ''}: ${d.driver.devices.map((x) => `GPU ${x.index} ${x.name} (sm ${x.computeCapability}, ${x.smCount} SMs, ${(x.memoryTotal / 2 ** 30).toFixed(0)} GiB)`).join('; ')}`

@@ -29,8 +29,11 @@ export { filterLayout } from './variants/spatial';
 
 const F32 = 4;
 
-/** The addon with every CUDA out-of-memory failure turned into the engine contract's OutOfMemoryError. */
-function withMemoryErrors(addon: CudaAddon): CudaAddon {
+/**
+ * The addon with every CUDA out-of-memory failure turned into the engine contract's OutOfMemoryError, and a
+ * sticky error (one that poisons the CUDA context: illegal address, launch failure) reported to `onSticky`.
+ */
+function withMemoryErrors(addon: CudaAddon, onSticky: (e: Error) => void = () => {}): CudaAddon {
   return new Proxy(addon, {
     get(target, key, receiver) {
       const v = Reflect.get(target, key, receiver) as unknown;
@@ -39,6 +42,7 @@ function withMemoryErrors(addon: CudaAddon): CudaAddon {
         try {
           return (v as (...a: unknown[]) => unknown).apply(target, args);
         } catch (e) {
+          if (isCudaError(e) && e.sticky) onSticky(e);
           if (isCudaError(e) && e.outOfMemory) throw new OutOfMemoryError(e.message, { cause: e });
           throw e;
         }
@@ -60,6 +64,15 @@ export class CudaEngine implements Engine {
     asyncKernels: true,
   };
   private readonly events: [number, number];
+  /**
+   * Set after a sticky CUDA error: every later call in this process would fail too, so the engine worker
+   * restarts (the next run gets a fresh process and context) instead of keeping this engine.
+   */
+  restartRequired: string | undefined;
+
+  get alive(): boolean {
+    return this.restartRequired === undefined;
+  }
 
   private constructor(
     readonly addon: CudaAddon,
@@ -72,7 +85,10 @@ export class CudaEngine implements Engine {
 
   /** Finds the libraries and the GPU, opens the operations; EngineUnavailableError says what is missing. */
   static create(rawAddon: CudaAddon, dirs: SearchDir[]): CudaEngine {
-    const addon = withMemoryErrors(rawAddon);
+    let engine: CudaEngine | undefined;
+    const addon = withMemoryErrors(rawAddon, (e) => {
+      if (engine) engine.restartRequired ??= e.message;
+    });
     const found = addon.discover(dirs.map((d) => d.dir));
     const notes = describeDiscovery(found, dirs);
     const reason = unavailableReason(found);
@@ -93,12 +109,13 @@ export class CudaEngine implements Engine {
     } catch {
       /* memory info is optional */
     }
-    return new CudaEngine(
+    engine = new CudaEngine(
       addon,
       `GPU ${gpu.name} (sm ${gpu.computeCapability}, ${gpu.smCount} SMs${mem}) via cuFFT/cuBLAS/cuDNN`,
       notes,
       ops.cudnn,
     );
+    return engine;
   }
 
   measure<T>(launch: () => T): { value: T; ms: number } {
@@ -142,7 +159,10 @@ export class CudaEngine implements Engine {
       this.addon.upload(b.buf, d);
       return b;
     };
+    let builder: Builder | undefined;
     const free = () => {
+      // Plans and prepared convolutions first (they hold device work areas), then the buffers.
+      builder?.release();
       for (const id of owned.splice(0)) {
         try {
           this.addon.free(id);
@@ -153,6 +173,7 @@ export class CudaEngine implements Engine {
     };
     try {
       const b = new Builder(this.addon, spec, data, alloc, upload, this.hasCudnn);
+      builder = b;
       const plan = planVariant(variant, spec, CUDA_TRAITS);
       const built: { executors: Executors; algorithms?: PreparedVariant['algorithms'] } =
         variant === 'spatial'

@@ -38,6 +38,39 @@ export class Builder {
     this.nhwc = spec.layout === 'NHWC';
   }
 
+  /** Convolutions prepared for this variant (cuDNN descriptors and workspace): released with it. */
+  private readonly convs: number[] = [];
+
+  /** A cuDNN convolution prepared once: its descriptors, FMA math, and later its algorithm and workspace. */
+  prepareConv(d: Parameters<CudaAddon['convPrepare']>[0]): number {
+    const id = this.a.convPrepare(d);
+    this.convs.push(id);
+    return id;
+  }
+
+  /**
+   * Releases what the variant holds besides its buffers: its cuFFT plans (and their work areas) and its prepared
+   * convolutions. Without it a long-lived worker leaks 2–3 plans per profile and sweep cell until out of memory.
+   */
+  release(): void {
+    for (const p of this.plans) {
+      if (p.id < 0) continue;
+      try {
+        this.a.fftDestroy(p.id);
+      } catch {
+        /* after a device error: closeOps destroys what is left */
+      }
+      p.id = -1;
+    }
+    for (const id of this.convs.splice(0)) {
+      try {
+        this.a.convRelease(id);
+      } catch {
+        /* likewise */
+      }
+    }
+  }
+
   /** A cuFFT plan handle to use at run time (created by the plans step, which runs first). */
   plan(r2c: boolean, batch: number, n0: number, n1: number): { readonly id: number } {
     const p = { r2c, batch, n0, n1, id: -1 };

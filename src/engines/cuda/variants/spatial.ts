@@ -65,20 +65,21 @@ function convExecutors(
     padW: 0,
     nhwc: b.nhwc,
     convolution,
-    x: src.buf,
-    filter: filter.buf,
-    y: y.buf,
   };
-  const algorithms: AlgorithmPerf[] = b.a.convAlgorithms(desc);
+  // Descriptors, Find, the algorithm's math type and its workspace: all here, once; the timed step only launches.
+  const conv = b.prepareConv(desc);
+  const algorithms: AlgorithmPerf[] = b.a.convAlgorithms(conv);
   const best = algorithms.filter((p) => p.status === 'ok').sort((p, q) => p.ms - q.ms)[0];
   if (!best)
     throw new Error(
       `cuDNN has no algorithm for this convolution: ${algorithms.map((p) => `${p.algo} ${p.status}`).join(', ')}`,
     );
+  b.a.convSelect(conv, best.algo, best.math);
+  const math = best.math === 'FMA' ? 'FP32 FMA math, TF32 off' : `${best.math} math`;
   executors.conv2d = exec(
-    `cuDNN ${best.algo} (the fastest of ${algorithms.length} by cudnnFindConvolutionForwardAlgorithm, ${best.math} math), ${label}, ${b.spec.layout}`,
+    `cuDNN ${best.algo} (the fastest of ${algorithms.length} by cudnnFindConvolutionForwardAlgorithm, ${math}), ${label}, ${b.spec.layout}`,
     () => {
-      b.a.conv(desc, [best.algo]);
+      b.a.convRun(conv, src.buf, filter.buf, y.buf);
       return y;
     },
   );
