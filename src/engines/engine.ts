@@ -101,6 +101,12 @@ export interface Engine {
   /** Makes this engine the active one (engines may share global state, e.g. tfjs's backend). */
   activate?(): Promise<void>;
   prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant;
+  /**
+   * Why this engine cannot run `variant` here (e.g. the CUDA engine without cuDNN and the spatial variants),
+   * or undefined. The profiler skips such a variant with the reason in the run's notes, and checks the spectral
+   * variants against the host's naive convolution instead.
+   */
+  cannotRun?(variant: VariantName): string | undefined;
   /** Blocks until the value's producing work has finished on the device. */
   sync(value: unknown): void;
   /**

@@ -19,6 +19,7 @@ import { PHASES } from '../protocol/worker-protocol';
 import {
   CancelledError,
   type Engine,
+  EngineUnavailableError,
   type Env,
   MismatchError,
   type PreparedVariant,
@@ -92,8 +93,15 @@ export async function profile(
     await yieldNow();
     if (hooks.isCancelled?.()) throw new CancelledError();
   };
-  // The spectral variants are checked against the spatial-equivalent output; compute it first.
-  const order = [...opts.variants].sort((a, b) => rank(a) - rank(b));
+  // The spectral variants are checked against the spatial-equivalent output; compute it first. Variants the
+  // engine cannot run here are skipped, said in the run's notes.
+  const skipped = opts.variants.map((v) => [v, engine.cannotRun?.(v)] as const).filter(([, why]) => !!why);
+  for (const [v, why] of skipped) run.engineNotes = [...run.engineNotes, `${v} not run: ${why}`];
+  const order = [...opts.variants].filter((v) => !skipped.some(([s]) => s === v)).sort((a, b) => rank(a) - rank(b));
+  if (!order.length && skipped.length)
+    throw new EngineUnavailableError(
+      `engine ${engine.name} cannot run ${skipped.map(([v, why]) => `${v} (${why})`).join(', ')}`,
+    );
   let reference: Float32Array | undefined;
   const spectral = order.some((v) => v === 'seed' || v === 'fno' || v === 'optimized');
   // An FNO layer's spatial-equivalent convolves with an image-sized kernel (hundreds of GFLOP): unless it
@@ -101,7 +109,7 @@ export async function profile(
   const needsReference = spectral && !isFno(spec);
   try {
     if (engine.remote) await engine.remote.load(spec, data);
-    if (needsReference && !order.includes('spatial-equivalent')) {
+    if (needsReference && !order.includes('spatial-equivalent') && !engine.cannotRun?.('spatial-equivalent')) {
       hooks.onProgress?.({
         variant: 'spatial-equivalent',
         variantIndex: 0,

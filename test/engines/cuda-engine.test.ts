@@ -107,6 +107,68 @@ test('every step is timed by CUDA events on the device clock, the cuDNN algorith
   engine.shutdown();
 });
 
+test('a long-lived worker leaks nothing: plans and prepared convolutions go with their variant; events time only launches; the convolution runs with FP32 FMA math', async () => {
+  const fake = new FakeCuda({ msPerLaunch: 0.5 });
+  const engine = CudaEngine.create(fake, []);
+  const s = spec({ batch: 1, height: 5, width: 5, inChannels: 2, outChannels: 3, kernelH: 5, kernelW: 5 });
+  for (let i = 0; i < 3; i++) {
+    const run = await profile(engine, s, ALL);
+    assert.equal(run.status, 'ok', run.failure);
+    assert.deepEqual(fake.stats(), { plans: 0, convs: 0, buffers: 0 }, `after run ${i + 1}`);
+  }
+  // Between the start and the stop event only launches: no descriptor, workspace, plan or allocation work.
+  assert.deepEqual(fake.hostWorkInTimed, []);
+  assert.ok(fake.mathRun.length > 0 && fake.mathRun.every((m) => m === 'FMA'), fake.mathRun.join());
+  const run = await profile(engine, s, ALL);
+  const conv = run.variants.find((v) => v.name === 'spatial-equivalent')!.steps.find((x) => x.id === 'conv2d')!;
+  assert.match(conv.implementation, /FP32 FMA math, TF32 off/);
+  engine.shutdown();
+});
+
+test('without cuDNN the spatial variants are skipped with the reason and the spectral ones are checked on the host', async () => {
+  const fake = new FakeCuda({ noCudnn: true });
+  const engine = CudaEngine.create(fake, []);
+  const run = await profile(
+    engine,
+    spec({ batch: 1, height: 6, width: 6, inChannels: 1, outChannels: 2, kernelH: 6, kernelW: 6 }),
+    ALL,
+  );
+  assert.equal(run.status, 'ok', run.failure);
+  assert.deepEqual(
+    run.variants.map((v) => v.name),
+    ['seed', 'optimized'],
+  );
+  for (const v of run.variants) {
+    assert.match(v.reference, /^naive direct circular convolution/);
+    assert.ok(v.correct);
+  }
+  assert.ok(run.engineNotes.some((n) => /^spatial-equivalent not run: cuDNN is not usable here/.test(n)));
+  await assert.rejects(
+    profile(engine, spec({ batch: 1, height: 4, width: 4, kernelH: 4, kernelW: 4 }), { ...ALL, variants: ['spatial'] }),
+    /engine cuda cannot run spatial \(cuDNN is not usable/,
+  );
+  engine.shutdown();
+});
+
+test('a sticky CUDA error marks the engine for a restart (its context is poisoned)', () => {
+  const fake = new FakeCuda();
+  const engine = CudaEngine.create(fake, []);
+  assert.equal(engine.alive, true);
+  fake.synchronize = () => {
+    throw Object.assign(new Error('cudaDeviceSynchronize failed: cudaErrorIllegalAddress (700)'), {
+      name: 'CudaError',
+      call: 'cudaDeviceSynchronize',
+      code: 700,
+      codeName: 'cudaErrorIllegalAddress',
+      outOfMemory: false,
+      sticky: true,
+    });
+  };
+  assert.throws(() => engine.sync());
+  assert.equal(engine.alive, false);
+  assert.match(engine.restartRequired!, /cudaErrorIllegalAddress/);
+});
+
 test('out of device memory is a named error with the call that failed, and what was allocated is freed', async () => {
   const fake = new FakeCuda({ memory: 64 * 1024 });
   const engine = CudaEngine.create(fake, []);

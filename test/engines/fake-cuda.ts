@@ -11,6 +11,8 @@ export interface FakeOptions {
   memory?: number;
   /** Milliseconds each launch advances the fake device clock. */
   msPerLaunch?: number;
+  /** No usable cuDNN (openOps says so, as the addon does when libcudnn or a sub-library is missing). */
+  noCudnn?: boolean;
 }
 
 export class FakeCuda implements CudaAddon {
@@ -145,7 +147,12 @@ export class FakeCuda implements CudaAddon {
   }
 
   openOps() {
-    return { ok: true, reason: '', notes: ['kernels: host implementation (tests)'], cudnn: true };
+    return {
+      ok: true,
+      reason: '',
+      notes: ['kernels: host implementation (tests)', ...(this.o.noCudnn ? ['libcudnn not found (tests)'] : [])],
+      cudnn: !this.o.noCudnn,
+    };
   }
 
   closeOps(): void {}

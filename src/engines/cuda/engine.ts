@@ -118,6 +118,11 @@ export class CudaEngine implements Engine {
     return engine;
   }
 
+  cannotRun(variant: VariantName): string | undefined {
+    if (this.hasCudnn || (variant !== 'spatial' && variant !== 'spatial-equivalent')) return undefined;
+    return 'cuDNN is not usable here (see the notes); the spectral variants are checked against the naive convolution on the host';
+  }
+
   measure<T>(launch: () => T): { value: T; ms: number } {
     const [a, b] = this.events;
     this.addon.eventRecord(a);
