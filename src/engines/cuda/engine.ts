@@ -85,9 +85,9 @@ export class CudaEngine implements Engine {
 
   /** Finds the libraries and the GPU, opens the operations; EngineUnavailableError says what is missing. */
   static create(rawAddon: CudaAddon, dirs: SearchDir[]): CudaEngine {
-    let engine: CudaEngine | undefined;
+    const made: { engine?: CudaEngine } = {};
     const addon = withMemoryErrors(rawAddon, (e) => {
-      if (engine) engine.restartRequired ??= e.message;
+      if (made.engine) made.engine.restartRequired ??= e.message;
     });
     const found = addon.discover(dirs.map((d) => d.dir));
     const notes = describeDiscovery(found, dirs);
@@ -109,12 +109,13 @@ export class CudaEngine implements Engine {
     } catch {
       /* memory info is optional */
     }
-    engine = new CudaEngine(
+    const engine = new CudaEngine(
       addon,
       `GPU ${gpu.name} (sm ${gpu.computeCapability}, ${gpu.smCount} SMs${mem}) via cuFFT/cuBLAS/cuDNN`,
       notes,
       ops.cudnn,
     );
+    made.engine = engine;
     return engine;
   }
 
