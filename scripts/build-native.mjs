@@ -65,11 +65,54 @@ function embedKernels() {
   return how;
 }
 
+/**
+ * native/gen/stub/libdl.so.2: a link-time stand-in for glibc's libdl that defines dlopen, dlsym, dlclose,
+ * dlerror (GLIBC_2.2.5) and dlinfo (GLIBC_2.3.3) as the libdl of glibc < 2.34 did. Linking against it (before
+ * libc) makes the addon reference those symbols at their old versions from libdl.so.2 — exactly what an addon
+ * built on an old system references — so it loads on glibc 2.28 (dlopen lives in libdl there) and on 2.34+
+ * (libdl.so.2 is a stub there and libc keeps the old versions). Never shipped: only the addon's references
+ * change. x86_64 and aarch64 (whose oldest version is GLIBC_2.17).
+ */
+function libdlStub() {
+  const dir = join('native', 'gen', 'stub');
+  mkdirSync(dir, { recursive: true });
+  const base = process.arch === 'arm64' ? 'GLIBC_2.17' : 'GLIBC_2.2.5';
+  const info = process.arch === 'arm64' ? 'GLIBC_2.17' : 'GLIBC_2.3.3';
+  const map =
+    base === info
+      ? `${base} { global: dlopen; dlsym; dlclose; dlerror; dlinfo; local: *; };\n`
+      : `${base} { global: dlopen; dlsym; dlclose; dlerror; local: *; };\n${info} { global: dlinfo; } ${base};\n`;
+  writeFileSync(join(dir, 'libdl.map'), map);
+  const src =
+    'void* dlopen(){return 0;} void* dlsym(){return 0;} int dlclose(){return 0;} char* dlerror(){return 0;} int dlinfo(){return 0;}\n';
+  writeFileSync(join(dir, 'libdl_stub.c'), src);
+  const r = spawnSync(
+    'cc',
+    [
+      '-shared',
+      '-fPIC',
+      '-nostdlib',
+      '-Wl,-soname,libdl.so.2',
+      `-Wl,--version-script=${join(dir, 'libdl.map')}`,
+      join(dir, 'libdl_stub.c'),
+      '-o',
+      join(dir, 'libdl.so.2'),
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`cc could not build the libdl link stub: ${r.stderr}`);
+}
+
 export function buildNative({ quiet = false } = {}) {
   try {
     embedKernels();
   } catch (e) {
     return { ok: false, why: `could not embed the kernels: ${e.message}` };
+  }
+  try {
+    libdlStub();
+  } catch (e) {
+    return { ok: false, why: e.message };
   }
   let gyp;
   try {

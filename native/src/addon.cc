@@ -1,5 +1,6 @@
 // fconv_cuda: the native CUDA engine's addon (N-API). This first part loads the libraries at run
 // time and reports what it found where, and the GPU(s) the driver sees; the pipelines come on top.
+#include "glibc_compat.h"
 #include <node_api.h>
 
 #include <cstdio>

@@ -1,8 +1,16 @@
+#include "glibc_compat.h"
 #include "loader.h"
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <map>
+
+// What GCC ≥ 11's <new>/allocator headers call for an impossible array size, defined here instead of taken from
+// libstdc++ 3.4.29 (see glibc_compat.h). Built with -fno-exceptions: it aborts, as the library would on a throw.
+namespace std {
+[[noreturn]] void __throw_bad_array_new_length() { std::abort(); }
+}  // namespace std
 
 namespace fconv {
 

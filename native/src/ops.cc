@@ -1,3 +1,4 @@
+#include "glibc_compat.h"
 #include "ops.h"
 
 #include <dlfcn.h>

@@ -1,3 +1,4 @@
+#include "glibc_compat.h"
 #include "runtime.h"
 
 #include <dlfcn.h>

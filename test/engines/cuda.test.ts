@@ -32,6 +32,26 @@ test('the CUDA addon builds with -Wall -Werror and loads on a machine without CU
   assert.equal(typeof addon.discover, 'function');
 });
 
+test('the addon loads where Node 20 runs: no GLIBC_ above 2.28, no GLIBCXX_ above 3.4.25 (GCC 8), dl* from libdl.so.2 at their old versions', () => {
+  const dyn = execFileSync('objdump', ['-T', ADDON], { encoding: 'utf8' });
+  const versions = (re: RegExp) =>
+    [...dyn.matchAll(re)].map((m) => m[1]!.split('.').map(Number)).sort((a, b) => cmp(b, a));
+  const cmp = (a: number[], b: number[]) => {
+    for (let i = 0; i < Math.max(a.length, b.length); i++)
+      if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+    return 0;
+  };
+  const glibc = versions(/\(GLIBC_([\d.]+)\)/g)[0]!;
+  assert.ok(cmp(glibc, [2, 28]) <= 0, `highest GLIBC_ ${glibc.join('.')}`);
+  const cxx = versions(/\(GLIBCXX_([\d.]+)\)/g)[0] ?? [0];
+  assert.ok(cmp(cxx, [3, 4, 25]) <= 0, `highest GLIBCXX_ ${cxx.join('.')}`);
+  for (const fn of ['dlopen', 'dlsym', 'dlclose', 'dlerror'])
+    assert.match(dyn, new RegExp(`\\(GLIBC_2\\.(2\\.5|17)\\)\\s+${fn}$`, 'm'), fn);
+  const refs = execFileSync('objdump', ['-p', ADDON], { encoding: 'utf8' });
+  assert.match(refs, /NEEDED\s+libdl\.so\.2/);
+  assert.match(refs, /required from libdl\.so\.2:/);
+});
+
 test('without a driver the addon says "no CUDA driver" and which libraries it tried, instead of failing', () => {
   const d = loadAddon([ADDON]).discover([]);
   assert.equal(d.driver.ok, false);
