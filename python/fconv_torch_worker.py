@@ -166,6 +166,10 @@ class Layer:
         self.cuda = self.device.type == "cuda"
         if self.cuda:
             torch.backends.cudnn.benchmark = True
+            # FP32 math for the convolutions and GEMMs: PyTorch's default lets cuDNN use TF32 on sm_80+ (a 10-bit
+            # mantissa), which is faster and would put the spatial reference near the spectral checks' tolerance.
+            torch.backends.cudnn.allow_tf32 = False
+            torch.backends.cuda.matmul.allow_tf32 = False
         s = spec
         B, H, W, Ci, Co = s["batch"], s["height"], s["width"], s["inChannels"], s["outChannels"]
         kh, kw, k = s["kernelH"], s["kernelW"], s["spatialKernel"]
@@ -295,7 +299,7 @@ def spatial_equivalent_executors(L):
         conv = lambda env, src=src: F.conv2d(env[src], weight)  # noqa: E731
         label = "'valid'"
     ex["conv2d"] = (
-        "F.conv2d %d×%d %s on %s, kernel flipped (convolution, not correlation)%s" % (kh, kw, label, L.device.type, "; cudnn.benchmark" if L.cuda else ""),
+        "F.conv2d %d×%d %s on %s, kernel flipped (convolution, not correlation)%s" % (kh, kw, label, L.device.type, "; cudnn.benchmark, FP32 (TF32 off: PyTorch's default would allow it for cuDNN convolutions)" if L.cuda else ""),
         conv,
     )
     if nhwc:

@@ -3,8 +3,10 @@
 // ('same'), each twice — every variant's correctness error, per-step GPU times (CUDA events), the
 // cuDNN algorithm table, optimized vs seed and spectral vs spatial ratios, and how far the per-step
 // times moved between the two runs; then the PyTorch engine on the same cases when the machine's Python
-// has torch with CUDA, both engines' step times side by side. Writes one JSON file. Needs only Node and
-// the built extension.
+// has torch with CUDA, both engines' step times side by side. Also: the driver's CUDA version, the toolkit
+// major the libraries came from, how the kernels were loaded (embedded PTX or an NVRTC CUBIN), the cuDNN math
+// type of the reference, and the plans / convolutions / buffers left after each run (0 expected). Writes one
+// JSON file. Needs only Node and the built extension.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -34,6 +36,10 @@ try {
   result.devices = { error: `fconv devices failed (${dev.status}): ${dev.stderr}` };
 }
 result.cudaAvailable = !!result.devices?.cuda?.available;
+// The driver's CUDA version and the toolkit major every library was taken from (never newer than the driver).
+result.driverVersion = result.devices?.cuda?.discovery?.driver?.version ?? null;
+result.toolkitMajor = result.devices?.cuda?.discovery?.toolkit?.major ?? null;
+result.toolkitSkipped = result.devices?.cuda?.discovery?.toolkit?.skipped ?? [];
 
 const CASES = [
   { name: 'seed case: batch 32, 28×28, 1→32, 28×28 kernel, circular', args: [] },
@@ -52,6 +58,18 @@ function summarize(run) {
     engine: `${run.engine}/${run.backend}`,
     device: run.device,
     timing: run.timingNote,
+    // What the worker still held after the run: cuFFT plans, cuDNN convolutions, buffers (all 0 expected).
+    resourcesAfter: run.resources ?? null,
+    // How the kernels were loaded, the toolkit family, cuDNN: the engine's own notes.
+    engineNotes: run.engineNotes.filter((n) =>
+      /^(kernels|PTX|CUDA toolkit|passed over|cuDNN|libcudnn|toolkit)/.test(n),
+    ),
+    // The cuDNN math type the reference convolution ran with (FMA: FP32, no TF32).
+    convMath:
+      run.variants
+        .find((x) => x.name === 'spatial-equivalent')
+        ?.steps.find((s) => s.id === 'conv2d')
+        ?.implementation.match(/FP32 FMA math, TF32 off|\w+ math/)?.[0] ?? null,
     variants: run.variants.map((x) => ({
       name: x.name,
       correct: x.correct,
@@ -175,6 +193,11 @@ result.goals = {
   optimizedVsSeedAtLeast10x: seedCase?.ratios ? seedCase.ratios.optimizedVsSeed >= 10 : null,
   stepTimesWithin10Percent: result.cases.length
     ? result.cases.every((c) => c.stability && c.stability.maxRelativeChange <= 0.1)
+    : null,
+  noResourcesLeft: result.cases.length
+    ? result.cases.every((c) =>
+        c.runs.every((r) => !r.resourcesAfter || (r.resourcesAfter.plans === 0 && r.resourcesAfter.convs === 0)),
+      )
     : null,
   allCorrect: result.cases.length
     ? result.cases.every((c) => c.runs.every((r) => r.variants?.every((v) => v.correct)))

@@ -198,6 +198,17 @@ export const runSchema = z.object({
   timingNote: z.string(),
   variants: z.array(variantResultSchema),
   wallMs: z.number().nonnegative(),
+  /**
+   * What the engine still holds once the run has released its variants (the native CUDA engine: cuFFT plans,
+   * prepared cuDNN convolutions, device buffers). A long-lived worker must come back to zero after every run.
+   */
+  resources: z
+    .object({
+      plans: z.number().int().nonnegative(),
+      convs: z.number().int().nonnegative(),
+      buffers: z.number().int().nonnegative(),
+    })
+    .optional(),
   /** The cost model's view of this run: device, roofline per step, model times (added by the host). */
   analysis: analysisSchema.optional(),
   /** What to change, ranked by expected gain, each backed by this run's numbers. */

@@ -123,6 +123,8 @@ export interface Engine {
   probe?(tick?: (what: string, index: number, count: number) => Promise<void>): Promise<Probe>;
   /** Live tensors/bytes, for leak checks. */
   memory(): { tensors: number; bytes: number };
+  /** Native resources still held (plans, prepared convolutions, buffers), recorded in the run after it. */
+  resources?(): { plans: number; convs: number; buffers: number };
   shutdown(): void;
 }
 

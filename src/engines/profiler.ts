@@ -210,6 +210,13 @@ export async function profile(
     else throw e;
   }
   run.wallMs = now() - t0;
+  if (engine.resources) {
+    try {
+      run.resources = engine.resources();
+    } catch {
+      /* after a device error: the run already says what failed */
+    }
+  }
   return run;
 }
 

@@ -115,6 +115,7 @@ test('a long-lived worker leaks nothing: plans and prepared convolutions go with
     const run = await profile(engine, s, ALL);
     assert.equal(run.status, 'ok', run.failure);
     assert.deepEqual(fake.stats(), { plans: 0, convs: 0, buffers: 0 }, `after run ${i + 1}`);
+    assert.deepEqual(run.resources, { plans: 0, convs: 0, buffers: 0 }, 'the run records what was left');
   }
   // Between the start and the stop event only launches: no descriptor, workspace, plan or allocation work.
   assert.deepEqual(fake.hostWorkInTimed, []);

@@ -267,5 +267,11 @@ test('scripts/gpu-check.sh on a machine without a GPU writes its JSON with the r
   assert.match(j.devices.cuda.reason, /no CUDA driver/);
   assert.ok(Array.isArray(j.devices.cuda.discovery.libraries), 'the library discovery is in the file');
   assert.deepEqual(j.cases, []);
-  assert.deepEqual(j.goals, { optimizedVsSeedAtLeast10x: null, stepTimesWithin10Percent: null, allCorrect: null });
+  assert.deepEqual(j.goals, {
+    optimizedVsSeedAtLeast10x: null,
+    stepTimesWithin10Percent: null,
+    noResourcesLeft: null,
+    allCorrect: null,
+  });
+  assert.ok('driverVersion' in j && 'toolkitMajor' in j, 'the driver version and the toolkit major are reported');
 });

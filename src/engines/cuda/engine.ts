@@ -145,6 +145,10 @@ export class CudaEngine implements Engine {
   /** Buffers belong to their prepared variant and are reused: freed by the variant's dispose. */
   dispose(): void {}
 
+  resources(): { plans: number; convs: number; buffers: number } {
+    return this.addon.stats();
+  }
+
   memory(): { tensors: number; bytes: number } {
     return { tensors: this.addon.allocated(), bytes: 0 };
   }
