@@ -20,8 +20,9 @@ import {
   type SourceLanguage,
   languageOfId,
   ruleHeading,
+  ruleInfo,
 } from '../scan/index';
-import { measuredNote, measuredSummary } from '../scan/measured';
+import { measuredNote, measuredSummary, measuredTooltip } from '../scan/measured';
 import { RULE_IDS, type RuleId, type SourceRange } from '../scan/types';
 
 const RULES_DOC = path.join('docs', 'rules.md');
@@ -59,6 +60,8 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
   >();
   /** Last run per layer: `uri#site name` → run (the numbers on its diagnostics and CodeLens). */
   private readonly measured = new Map<string, Run>();
+  /** The layer's source text when it was measured: numbers for a layer edited since are stale. */
+  private readonly measuredText = new Map<string, string>();
   private readonly lensChange = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.lensChange.event;
   private readonly scanned = new vscode.EventEmitter<{ uri: vscode.Uri; result: ScanResult }>();
@@ -218,26 +221,61 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
     return `${uri.toString()}#${site.kind}:${site.name}`;
   }
 
-  private message(uri: vscode.Uri, f: Finding): string {
+  /**
+   * The source block a layer lives in: from its line to the next line that starts at column 0 (a new top-level
+   * statement). What "the layer's text changed" is measured against.
+   */
+  private blockText(uri: vscode.Uri, site: LayerSite): string | undefined {
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+    if (!doc) return undefined;
+    const lines = doc.getText().split('\n');
+    const start = site.range.start.line;
+    let end = start + 1;
+    while (end < lines.length && !/^[^\s)\]}#@/]/.test(lines[end]!)) end++;
+    return lines.slice(start, end).join('\n');
+  }
+
+  /** The last run of a layer, unless the layer was edited since (then its numbers are stale). */
+  private measuredFor(uri: vscode.Uri, site: LayerSite): { run: Run; stale: boolean } | undefined {
+    const key = this.measureKey(uri, site);
+    const run = this.measured.get(key);
+    if (!run) return undefined;
+    const then = this.measuredText.get(key);
+    const now = this.blockText(uri, site);
+    return { run, stale: then !== undefined && now !== undefined && then !== now };
+  }
+
+  /**
+   * A finding as a diagnostic: one line that stands alone in the Problems panel (the rule's title); the whole
+   * explanation, what to do and the measured numbers as related information (in the hover and under the line).
+   */
+  private diagnostic(uri: vscode.Uri, f: Finding): vscode.Diagnostic {
+    const title = ruleInfo(f.rule).title;
+    const range = toRange(f.range);
     const site = this.siteOf(uri, f.layer);
-    const run = site && this.measured.get(this.measureKey(uri, site));
-    const note = run && measuredNote(run, f.rule);
-    return note ? `${f.message}\n${note}` : f.message;
+    const m = site && this.measuredFor(uri, site);
+    const note = m && !m.stale ? measuredNote(m.run, f.rule) : undefined;
+    const d = new vscode.Diagnostic(
+      range,
+      `${title[0]!.toUpperCase()}${title.slice(1)}`,
+      f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information,
+    );
+    const at = new vscode.Location(uri, range);
+    d.relatedInformation = [
+      f.message,
+      ...(f.suggestion ? [`What to do: ${f.suggestion}`] : []),
+      ...(note ? [note] : []),
+      ...(m?.stale ? ['The numbers measured before your last edit of this layer are stale: profile it again.'] : []),
+    ].map((text) => new vscode.DiagnosticRelatedInformation(at, text));
+    d.source = SOURCE;
+    d.code = { value: f.rule, target: this.docsUri(f.rule) };
+    return d;
   }
 
   private publish(uri: vscode.Uri, result: ScanResult): void {
     this.collection.set(
       uri,
-      result.findings.map((f) => {
-        const d = new vscode.Diagnostic(
-          toRange(f.range),
-          this.message(uri, f),
-          f.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information,
-        );
-        d.source = SOURCE;
-        d.code = { value: f.rule, target: this.docsUri(f.rule) };
-        return d;
-      }),
+      result.findings.map((f) => this.diagnostic(uri, f)),
     );
   }
 
@@ -281,13 +319,22 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
           arguments: [{ uri: doc.uri.toString(), site: site.id }],
         }),
       );
-      const run = this.measured.get(this.measureKey(doc.uri, site));
-      const note = run && measuredSummary(run, site.kind);
-      if (note)
+      const m = this.measuredFor(doc.uri, site);
+      const note = m && measuredSummary(m.run, site.kind);
+      if (note && m.stale)
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: '$(history) edited since it was measured: profile again',
+            tooltip: `The numbers (${note}) are from before your last edit of this layer`,
+            command: PROFILE_LAYER,
+            arguments: [{ uri: doc.uri.toString(), site: site.id }],
+          }),
+        );
+      else if (note)
         lenses.push(
           new vscode.CodeLens(range, {
             title: note,
-            tooltip: 'Open the report of this run',
+            tooltip: measuredTooltip(m.run),
             command: 'fourierConv.openLastReport',
           }),
         );
@@ -366,6 +413,8 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
     });
     if (stored) {
       this.measured.set(this.measureKey(uri, site), stored.run);
+      const text = this.blockText(uri, site);
+      if (text !== undefined) this.measuredText.set(this.measureKey(uri, site), text);
       this.useDevice(stored.run.analysis?.device);
       const current = this.resultFor(uri);
       if (current) this.publish(uri, current);

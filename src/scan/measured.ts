@@ -1,5 +1,5 @@
 /**
- * The numbers a profile run puts on a finding: "measured on <device>: seed layer 4.1x slower than
+ * The numbers a profile run puts on a finding: "measured on <device>: this layer 4.1x slower than
  * Conv2D 3×3; kernel rfft2d 38 % of the layer". Which step is named depends on the rule. Host-free.
  */
 import { fmtMs, fmtRatio } from '../core/format';
@@ -43,11 +43,11 @@ export function measuredNote(run: Run, rule: RuleId): string | undefined {
   } else {
     if (seed && spatial && seedMs !== undefined)
       parts.push(
-        `seed layer ${compare(seedMs, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(seedMs)} vs ${fmtMs(spatial.totalMs.median)})`,
+        `this layer ${compare(seedMs, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(seedMs)} vs ${fmtMs(spatial.totalMs.median)})`,
       );
     if (seed && optimized)
       parts.push(
-        `the optimized layer is ${fmtRatio((seed.layerMs ?? seed.totalMs).median / (optimized.layerMs ?? optimized.totalMs).median)} faster than the question's inside the layer`,
+        `the optimized formulation is ${fmtRatio((seed.layerMs ?? seed.totalMs).median / (optimized.layerMs ?? optimized.totalMs).median)} faster inside the layer`,
       );
   }
   const ids = STEPS[rule];
@@ -77,13 +77,17 @@ function measuredOn(run: Run): string {
   return `measured on ${device}, ${run.engine}/${run.backend}${status}`;
 }
 
-/** The CodeLens line under "Profile this layer" after a run: the verdict in one short line. */
+/**
+ * The CodeLens line under "Profile this layer" after a run: the verdict in one short line (the engine, not the
+ * device: the device goes to the tooltip, so the line is not clipped at the editor's edge).
+ */
 export function measuredSummary(run: Run, kind: 'fourier' | 'fno' | 'conv2d'): string | undefined {
+  const on = `${run.engine}/${run.backend}${run.status === 'ok' ? '' : ` (${run.status}, partial)`}`;
   if (kind === 'fno') {
     const fno = variant(run, 'fno');
     const opt = variant(run, 'optimized');
     if (!fno) return undefined;
-    return `${measuredOn(run)}: as written ${fmtMs(fno.totalMs.median)}${opt ? ` · optimized ${fmtMs(opt.totalMs.median)} (${compare(opt.totalMs.median, fno.totalMs.median)})` : ''}`;
+    return `${on}: as written ${fmtMs(fno.totalMs.median)}${opt ? ` · optimized ${fmtMs(opt.totalMs.median)} (${compare(opt.totalMs.median, fno.totalMs.median)})` : ''}`;
   }
   const spatial = variant(run, 'spatial');
   const seed = variant(run, 'seed');
@@ -92,12 +96,17 @@ export function measuredSummary(run: Run, kind: 'fourier' | 'fno' | 'conv2d'): s
   const parts: string[] = [];
   if (kind === 'fourier' && seed && spatial)
     parts.push(
-      `seed layer ${fmtMs((seed.layerMs ?? seed.totalMs).median)}, ${compare((seed.layerMs ?? seed.totalMs).median, spatial.totalMs.median)} than Conv2D ${k}×${k}`,
+      `this layer ${fmtMs((seed.layerMs ?? seed.totalMs).median)}, ${compare((seed.layerMs ?? seed.totalMs).median, spatial.totalMs.median)} than Conv2D ${k}×${k}`,
     );
   if (kind === 'conv2d' && spatial) parts.push(`Conv2D ${k}×${k} ${fmtMs(spatial.totalMs.median)}`);
   if (optimized)
     parts.push(
-      `optimized FFT ${fmtMs(optimized.totalMs.median)}${seed && kind === 'fourier' ? ` (layer ${fmtRatio((seed.layerMs ?? seed.totalMs).median / (optimized.layerMs ?? optimized.totalMs).median)} faster than the question's)` : spatial ? ` (${compare(optimized.totalMs.median, spatial.totalMs.median)})` : ''}`,
+      `optimized ${fmtMs((kind === 'fourier' ? (optimized.layerMs ?? optimized.totalMs) : optimized.totalMs).median)}${seed && kind === 'fourier' ? ` (${fmtRatio((seed.layerMs ?? seed.totalMs).median / (optimized.layerMs ?? optimized.totalMs).median)} faster)` : spatial ? ` (${compare(optimized.totalMs.median, spatial.totalMs.median)})` : ''}`,
     );
-  return parts.length ? `${measuredOn(run)}: ${parts.join(' · ')}` : undefined;
+  return parts.length ? `${on}: ${parts.join(' · ')}` : undefined;
+}
+
+/** The CodeLens tooltip: where the numbers were measured. */
+export function measuredTooltip(run: Run): string {
+  return `${measuredOn(run)}, ${new Date(run.createdAt).toLocaleString()}: open the report of this run`;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DOCS } from '../../src/core/citations';
 import { RULES, ruleDocs, ruleHeading } from '../../src/scan/catalogue';
-import { measuredNote, measuredSummary } from '../../src/scan/measured';
+import { measuredNote, measuredSummary, measuredTooltip } from '../../src/scan/measured';
 import { RULE_IDS } from '../../src/scan/types';
 import { fakeRun } from '../fixtures';
 
@@ -55,7 +55,7 @@ test('a run puts its numbers on a finding: the verdict against Conv2D and the sh
   // seed layer 5 ms (layerMs = total / 2) vs spatial 1 ms; einsum is the only per-call step in the layer.
   assert.equal(
     einsum,
-    "measured on test cpu, tfjs/wasm: seed layer 5.0x slower than Conv2D 3×3 (5.00 ms vs 1.00 ms); the optimized layer is 5.0x faster than the question's inside the layer; einsum 100 % of the layer (5.00 ms)",
+    'measured on test cpu, tfjs/wasm: this layer 5.0x slower than Conv2D 3×3 (5.00 ms vs 1.00 ms); the optimized formulation is 5.0x faster inside the layer; einsum 100 % of the layer (5.00 ms)',
   );
   const conv = measuredNote(run, 'conv2d-fft-payoff')!;
   assert.match(conv, /FFT \(optimized\) 2\.00 ms is 2\.0x slower than Conv2D 3×3 \(1\.00 ms\)/);
@@ -65,17 +65,18 @@ test('a run puts its numbers on a finding: the verdict against Conv2D and the sh
   assert.equal(measuredNote(empty, 'rfft-axes'), undefined);
 });
 
-test('the CodeLens summary of a run names the device without the engine preamble', () => {
+test('the CodeLens summary of a run is one short line with the engine; the device goes to the tooltip', () => {
   const run = {
     ...fakeRun(),
     device: 'CPU via WebAssembly SIMD + XNNPACK, 1 thread: Intel(R) Xeon(R) Processor (2 logical cores)',
   };
   assert.equal(
     measuredSummary(run, 'fourier'),
-    "measured on Intel Xeon Processor (2 logical cores), tfjs/wasm: seed layer 5.00 ms, 5.0x slower than Conv2D 3×3 · optimized FFT 2.00 ms (layer 5.0x faster than the question's)",
+    'tfjs/wasm: this layer 5.00 ms, 5.0x slower than Conv2D 3×3 · optimized 1.00 ms (5.0x faster)',
   );
-  assert.equal(
-    measuredSummary(run, 'conv2d'),
-    'measured on Intel Xeon Processor (2 logical cores), tfjs/wasm: Conv2D 3×3 1.00 ms · optimized FFT 2.00 ms (2.0x slower)',
+  assert.equal(measuredSummary(run, 'conv2d'), 'tfjs/wasm: Conv2D 3×3 1.00 ms · optimized 2.00 ms (2.0x slower)');
+  assert.match(
+    measuredTooltip(run),
+    /^measured on Intel Xeon Processor \(2 logical cores\), tfjs\/wasm, .*: open the report/,
   );
 });

@@ -30,11 +30,26 @@ describe('quick fixes: before/after', () => {
     const after = applyFix(before, 'rfft-axes');
     assert.equal(
       after,
-      before.replace(
-        'fft_kernel = tf.spectral.rfft2d(self.kernel)',
-        'fft_kernel = tf.transpose(tf.spectral.rfft2d(tf.transpose(self.kernel, [0, 3, 1, 2])), [0, 2, 3, 1])',
-      ),
+      before
+        .replace(
+          'fft_kernel = tf.spectral.rfft2d(self.kernel)',
+          'fft_kernel = tf.transpose(tf.spectral.rfft2d(tf.transpose(self.kernel, [0, 3, 1, 2])), [0, 2, 3, 1])',
+        )
+        .replace(
+          'fft_kernel = tf.transpose(fft_kernel, perm=[2, 1, 0, 3])',
+          'fft_kernel = tf.transpose(fft_kernel, perm=[1, 2, 0, 3])',
+        ),
     );
+    // Downstream stays consistent: follow the kernel's axes through the fixed code to the einsum.
+    const perms = [...after.matchAll(/\[(\d), (\d), (\d), (\d)\]/g)].map((m) => m.slice(1, 5).map(Number));
+    let axes = ['in', 'H', 'W', 'out'];
+    const apply = (p: number[]) => (axes = p.map((i) => axes[i]!));
+    apply(perms[0]!); // (in, out, H, W)
+    axes = [axes[0]!, axes[1]!, axes[2]!, 'W/2+1']; // rfft2d over the last two axes
+    apply(perms[1]!);
+    apply(perms[2]!);
+    // einsum 'ijkl,jklo->ijko' with the input spectrum (batch, H, W/2+1, in): j = H, k = W/2+1, l = in, o = out.
+    assert.deepEqual(axes, ['H', 'W/2+1', 'in', 'out']);
     // The rule is satisfied afterwards: the transform now sees a transposed tensor.
     assert.equal(scanSource(parser, 'x.py', 'python', after).findings.filter((f) => f.rule === 'rfft-axes').length, 0);
   });

@@ -33,6 +33,8 @@ async function diagnosticsWhere(
   }
 }
 
+/** A diagnostic's whole text: its one-line message and its related information (the explanation, the numbers). */
+const full = (d: vscode.Diagnostic) => [d.message, ...(d.relatedInformation ?? []).map((r) => r.message)].join('\n');
 const code = (d: vscode.Diagnostic) => (typeof d.code === 'object' ? String(d.code.value) : String(d.code));
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
@@ -71,6 +73,11 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
       `conv2d-fft-payoff@${lineOf(text, 'Conv2D(32, (3, 3)')}`,
     ].sort();
     assert.deepEqual(got, want);
+    // Each stands alone on one line in the Problems panel; the explanation is its related information.
+    for (const x of d) {
+      assert.ok(!x.message.includes('\n') && x.message.length <= 90, `one short line: ${x.message}`);
+      assert.ok(x.relatedInformation?.[0]?.message.includes('docs/'), `explained, with its source: ${code(x)}`);
+    }
     const axes = d.find((x) => code(x) === 'rfft-axes')!;
     assert.equal(axes.severity, vscode.DiagnosticSeverity.Warning);
     assert.equal(d.find((x) => code(x) === 'einsum-channel-mixing')!.severity, vscode.DiagnosticSeverity.Information);
@@ -121,6 +128,11 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
       axes.range,
     );
     const move = axesActions.find((a) => a.title.startsWith('Transform over (H, W)'))!;
+    // The einsum was replaced above, so no product says which layout the spectrum must have: the fix transforms
+    // over (H, W) and its suggestion says to check the later transposes (with the einsum, it fixes the perm too:
+    // test/scan/fixes.test.ts).
+    assert.equal(move.title, 'Transform over (H, W): move the channels axis in front, and back after');
+    assert.match(full(axes), /check every later transpose and einsum of the spectrum/);
     assert.ok(await vscode.workspace.applyEdit(move.edit!));
     assert.match(
       doc.getText(),
@@ -184,27 +196,48 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     );
     const d = await diagnosticsWhere(
       doc.uri,
-      (x) => x.some((y) => y.message.includes('measured on')),
+      (x) => x.some((y) => full(y).includes('measured on')),
       'the measured numbers',
     );
     const einsum = d.find((x) => code(x) === 'einsum-channel-mixing')!;
+    // One line in the Problems panel; the explanation and the numbers under it.
+    assert.equal(einsum.message, 'Einsum channel mixing lowers to transposes + tiny BatchMatMuls');
     assert.match(
-      einsum.message,
-      /\nmeasured on .+, tfjs\/wasm: seed layer [\d.]+x (slower|faster) than Conv2D 3×3 .*einsum \d+ % of the layer/,
+      full(einsum),
+      /\nmeasured on .+, tfjs\/wasm: this layer [\d.]+x (slower|faster) than Conv2D 3×3 .*einsum \d+ % of the layer/,
     );
     const after = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
-    assert.ok(
-      after.some((l) => l.command?.title.startsWith('measured on')),
-      'a CodeLens shows the measured verdict',
+    const lensLine = after.find((l) => l.command?.title.startsWith('tfjs/wasm: this layer'));
+    assert.ok(lensLine, 'a CodeLens shows the measured verdict');
+    assert.ok(lensLine.command!.title.length <= 110, `short enough not to be clipped: ${lensLine.command!.title}`);
+    // Editing the layer makes the numbers stale: the lens says so, the diagnostics drop them.
+    const einsumLine = doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes("tf.einsum('ijkl,jklo->ijko'"));
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(doc.uri, new vscode.Position(einsumLine, 0), '        # edited\n');
+    await vscode.workspace.applyEdit(edit);
+    await api.diagnostics.scan(doc);
+    const staleLenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      doc.uri,
     );
+    assert.ok(staleLenses.some((l) => l.command?.title === '$(history) edited since it was measured: profile again'));
+    assert.ok(!staleLenses.some((l) => l.command?.title.startsWith('tfjs/wasm: this layer')));
+    const staleDiags = vscode.languages.getDiagnostics(doc.uri).filter((x) => x.source === 'Fourier Conv');
+    assert.ok(!staleDiags.some((y) => full(y).includes('measured on')), 'no stale numbers on the diagnostics');
+    assert.ok(staleDiags.some((y) => full(y).includes('are stale: profile it again')));
+    await vscode.commands.executeCommand('undo');
+    await api.diagnostics.scan(doc);
     // The run's calibrated device now prices the Conv2D with the cost model.
     const priced = await diagnosticsWhere(
       doc.uri,
-      (x) => x.some((y) => code(y) === 'conv2d-fft-payoff' && y.message.includes('Cost model on')),
+      (x) => x.some((y) => code(y) === 'conv2d-fft-payoff' && full(y).includes('Cost model on')),
       "the Conv2D priced on the run's device",
     );
     assert.match(
-      priced.find((y) => code(y) === 'conv2d-fft-payoff')!.message,
+      full(priced.find((y) => code(y) === 'conv2d-fft-payoff')!),
       /Cost model on .+: spatial [\d.]+ ms vs FFT [\d.]+ ms per call/,
     );
   });
