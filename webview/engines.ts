@@ -1,4 +1,5 @@
 /** The engines side by side (fconv profile --engine a,b: engines.html): times, verdicts, disagreements. */
+import { variantExplained, variantLabel } from '../src/core/glossary';
 import { type EnginesCompare } from '../src/core/engines-compare';
 import { engineLabel, fmtMs, fmtRatio } from '../src/core/format';
 import { describeSpec } from '../src/core/spec';
@@ -59,7 +60,7 @@ export function renderEngines(c: EnginesCompare, root: HTMLElement): void {
             h(
               'tr',
               {},
-              h('td', {}, name),
+              h('td', { title: variantExplained(name) }, variantLabel(name)),
               ...c.runs.map((r) => {
                 const v = r.variants.find((x) => x.name === name);
                 return h('td', { class: `num${v && !v.correct ? ' wrong' : ''}` }, v ? fmtMs(v.totalMs.median) : '—');

@@ -3,6 +3,7 @@
  * step's achieved share of its bound, model vs measured, and the kernel-size sweep with its crossover.
  * Clean SVG from validated data; text is always set as text.
  */
+import { variantLabel } from '../src/core/glossary';
 import { measuredCrossoverText } from '../src/core/sweep';
 import { fnoAgreement, fnoCrossoverText } from '../src/core/fno-model';
 import { fmtMs } from '../src/core/format';
@@ -165,7 +166,7 @@ export function rooflineChart(a: Analysis, width = 760): SVGElement {
       'g',
       { class: 'pt' },
       tip(
-        `${p.variant} · ${p.name}\n${p.intensity.toFixed(2)} FLOP/byte, ${p.achievedGflops.toFixed(2)} GFLOP/s achieved of ${p.attainableGflops.toFixed(1)} attainable (${p.pctOfBound.toFixed(0)} %)\nmedian ${fmtMs(p.medianMs)}, model ${fmtMs(p.modelMs)} (${p.bound}-bound)\n${KIND_LABEL[p.kind]}`,
+        `${variantLabel(p.variant)} · ${p.name}\n${p.intensity.toFixed(2)} FLOP/byte, ${p.achievedGflops.toFixed(2)} GFLOP/s achieved of ${p.attainableGflops.toFixed(1)} attainable (${p.pctOfBound.toFixed(0)} %)\nmedian ${fmtMs(p.medianMs)}, model ${fmtMs(p.modelMs)} (${p.bound}-bound)\n${KIND_LABEL[p.kind]}`,
       ),
     );
     g.appendChild(
@@ -185,7 +186,7 @@ export function rooflineChart(a: Analysis, width = 760): SVGElement {
 /** "variant · name", with the step id added where a variant has two steps of that name. */
 function stepLabel(a: Analysis, r: StepAnalysis): string {
   const twin = a.steps.some((x) => x !== r && x.variant === r.variant && x.name === r.name);
-  return `${r.variant} · ${r.name}${twin ? ` (${r.stepId})` : ''}`;
+  return `${variantLabel(r.variant)} · ${r.name}${twin ? ` (${r.stepId})` : ''}`;
 }
 
 export function boundBars(a: Analysis, width = 760, limit = 14): SVGElement {
@@ -223,7 +224,7 @@ export function boundBars(a: Analysis, width = 760, limit = 14): SVGElement {
       'g',
       { class: 'row' },
       tip(
-        `${r.variant} · ${r.name}: ${fmtMs(r.medianMs)} measured, ${fmtMs(r.modelMs)} model\n${unit} (${r.pctOfBound.toFixed(0)} % of its bound, ${r.bound}-bound by the model)\n${formatBytes(r.bytes)} moved, ${KIND_LABEL[r.kind]}`,
+        `${variantLabel(r.variant)} · ${r.name}: ${fmtMs(r.medianMs)} measured, ${fmtMs(r.modelMs)} model\n${unit} (${r.pctOfBound.toFixed(0)} % of its bound, ${r.bound}-bound by the model)\n${formatBytes(r.bytes)} moved, ${KIND_LABEL[r.kind]}`,
       ),
     );
     g.appendChild(s('text', { x: labelW - 8, y: y + 14, class: 'label small', 'text-anchor': 'end' }, stepLabel(a, r)));

@@ -6,6 +6,7 @@ import { engineLabel, fmtMs, verdict } from '../src/core/format';
 import { formatBytes } from '../src/core/memory';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
 import { describeSpec } from '../src/core/spec';
+import { variantExplained, variantLabel } from '../src/core/glossary';
 import { type StepCategory, categoryOf } from '../src/core/variants/step';
 import { h, s, tip } from './dom';
 import { analysisSection, fnoSweepSection, hintsSection, sweepSection } from './insights';
@@ -144,14 +145,21 @@ export function totalsChart(run: Run, width = 760): SVGElement {
   rows.forEach((v, i) => {
     const y = top + i * rowH;
     const g = s('g', { class: `row kind-${v.kind}${v.correct ? '' : ' wrong'}` });
-    g.appendChild(s('text', { x: labelW - 10, y: y + 15, class: 'label', 'text-anchor': 'end' }, v.name));
+    g.appendChild(
+      s(
+        'g',
+        { class: 'label-wrap' },
+        s('text', { x: labelW - 10, y: y + 15, class: 'label', 'text-anchor': 'end' }, variantLabel(v.name)),
+        tip(variantExplained(v.name)),
+      ),
+    );
     const bw = Math.max(1, x(v.totalMs.median) - labelW);
     g.appendChild(
       s(
         'rect',
         { x: labelW, y: y + 4, width: bw, height: 14, rx: 2, class: `bar total ${v.kind}` },
         tip(
-          `${v.name}: end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps, ${TIMING_LABELS[v.totalMs.timing]}, no per-step syncs)`,
+          `${variantLabel(v.name)}: end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps, ${TIMING_LABELS[v.totalMs.timing]}, no per-step syncs)`,
         ),
       ),
     );
@@ -163,7 +171,7 @@ export function totalsChart(run: Run, width = 760): SVGElement {
           'rect',
           { x: labelW, y: y + 20, width: lw, height: 6, rx: 1, class: 'bar layer' },
           tip(
-            `${v.name}: layer only ${fmtMs(v.layerMs.median)} (input already in the Fourier domain, as the seed timed it)`,
+            `${variantLabel(v.name)}: layer only ${fmtMs(v.layerMs.median)} (input already in the Fourier domain, as the question timed it)`,
           ),
         ),
       );
@@ -214,7 +222,14 @@ export function timelines(run: Run, width = 760): SVGElement {
   }
   rows.forEach((v, i) => {
     const y = i * rowH + 6;
-    svg.appendChild(s('text', { x: labelW - 10, y: y + 17, class: 'label', 'text-anchor': 'end' }, v.name));
+    svg.appendChild(
+      s(
+        'g',
+        { class: 'label-wrap' },
+        s('text', { x: labelW - 10, y: y + 17, class: 'label', 'text-anchor': 'end' }, variantLabel(v.name)),
+        tip(variantExplained(v.name)),
+      ),
+    );
     let t = 0;
     for (const st of v.steps.filter((x) => !x.oneOff)) {
       const x0 = labelW + (plotW * t) / span;
@@ -285,7 +300,12 @@ function stepTable(v: VariantResult): HTMLElement {
   return h(
     'section',
     { class: 'card variant' },
-    h('h3', {}, v.name, h('span', { class: 'muted' }, ` — ${v.title}`)),
+    h(
+      'h3',
+      { title: variantExplained(v.name) },
+      variantLabel(v.name),
+      h('span', { class: 'muted' }, ` — ${v.title} (variant ${v.name})`),
+    ),
     h('p', { class: 'muted' }, v.description),
     h(
       'p',
@@ -343,7 +363,7 @@ function correctness(run: Run): HTMLElement {
           h(
             'tr',
             { class: v.correct ? '' : 'wrong' },
-            h('td', {}, v.name),
+            h('td', { title: variantExplained(v.name) }, variantLabel(v.name)),
             h('td', {}, v.reference),
             h('td', { class: 'num' }, v.maxAbsError >= Number.MAX_VALUE ? 'NaN/∞' : v.maxAbsError.toExponential(2)),
             h('td', { class: 'num muted' }, v.tolerance.toExponential(1)),
@@ -380,7 +400,7 @@ function method(run: Run): HTMLElement {
       h(
         'li',
         { class: 'muted' },
-        `Total wall time ${fmtMs(run.wallMs)} · schema v${run.schemaVersion} · ${run.tool.name} ${run.tool.version} · trace.json opens in Perfetto (ui.perfetto.dev).`,
+        `Total wall time ${fmtMs(run.wallMs)} · schema v${run.schemaVersion} · ${run.tool.name} ${run.tool.version} · trace.json opens in Perfetto (ui.perfetto.dev) · the terms (as written, spatial-equivalent, K = 1, R2C/C2R, ridge point, DFT-as-GEMM) are explained on hover and in docs/glossary.md.`,
       ),
     ),
   );
@@ -404,7 +424,12 @@ function algorithmTables(run: Run): HTMLElement | null {
       return h(
         'div',
         { class: 'algo-table' },
-        h('h3', {}, v.name, h('span', { class: 'muted' }, ` — ${v.title}`)),
+        h(
+          'h3',
+          { title: variantExplained(v.name) },
+          variantLabel(v.name),
+          h('span', { class: 'muted' }, ` — ${v.title} (variant ${v.name})`),
+        ),
         h(
           'table',
           { class: 'steps compact' },
@@ -464,7 +489,7 @@ export function renderReport(run: Run, root: HTMLElement): void {
         { class: 'muted' },
         run.spec.layer === 'fno'
           ? "Spatial input to spatial output: an FNO layer's forward, transforms included (it takes and returns spatial data). Whiskers: p10–p90."
-          : 'Spatial input to spatial output, as Conv2D is timed. The thin bar is the spectral layer alone (its input already in the Fourier domain), what the seed timed.',
+          : 'Spatial input to spatial output, as Conv2D is timed. The thin bar is the spectral layer alone (its input already in the Fourier domain), what the question timed.',
       ),
       h('div', { class: 'chart-wrap' }, totalsChart(run)),
     ),
@@ -528,7 +553,7 @@ export function gainChart(g: Gain, width = 760): SVGElement {
     width,
     height,
     role: 'img',
-    'aria-label': `Where the time between ${g.from} and ${g.to} goes`,
+    'aria-label': `Where the time between ${variantLabel(g.from)} and ${variantLabel(g.to)} goes`,
   });
   rows.forEach((r, i) => {
     const y = i * rowH + 4;
@@ -571,7 +596,7 @@ export function gainsSection(run: Run): HTMLElement | undefined {
       h(
         'h3',
         {},
-        `${g.from} → ${g.to}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} per call${g.from !== 'spatial-equivalent' ? ` — inside the layer ${fmtMs(g.layerFromMs)} → ${fmtMs(g.layerToMs)}${g.layerToMs > 0 ? ` (${(g.layerFromMs / g.layerToMs).toFixed(1)}x)` : ''}` : ''}`,
+        `${variantLabel(g.from)} → ${variantLabel(g.to)}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} per call${g.from !== 'spatial-equivalent' ? ` — inside the layer ${fmtMs(g.layerFromMs)} → ${fmtMs(g.layerToMs)}${g.layerToMs > 0 ? ` (${(g.layerFromMs / g.layerToMs).toFixed(1)}x)` : ''}` : ''}`,
       ),
       h('div', { class: 'chart-wrap' }, gainChart(g)),
     ]),

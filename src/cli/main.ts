@@ -42,7 +42,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       program
         .command('profile')
         .description(
-          "Run the spectral layers (the seed's recipe and an optimized one) and the spatial convolutions on one spec; check they agree; time every step; explain the result.",
+          'Run the spectral layers (the layer as written in the question and an optimized one) and the spatial convolutions on one spec; check they agree; time every step; explain the result.',
         ),
     ),
   )

@@ -70,7 +70,7 @@ export function parseVariants(text: string, layer?: LayerKind): VariantName[] {
       throw new UsageError(
         layer === 'fno'
           ? `an FNO layer has no ${v} variant (choose from ${variantsOf(layer).join(', ')})`
-          : `the ${v} variant needs an FNO layer (--layer fno); the seed's layer has ${variantsOf(layer).join(', ')}`,
+          : `the ${v} variant needs an FNO layer (--layer fno); the question's layer has ${variantsOf(layer).join(', ')}`,
       );
   }
   return [...new Set(list)] as VariantName[];
@@ -199,7 +199,7 @@ export function addSpecOptions(cmd: Command): Command {
     .addOption(
       new Option(
         '--layer <kind>',
-        "seed (the question's product of spectra, default) | fno (an FNO spectral convolution: rfft2, kept modes, irfft2)",
+        "seed (the question's layer: a product of spectra, default) | fno (an FNO spectral convolution: rfft2, kept modes, irfft2)",
       ),
     )
     .option(

@@ -89,7 +89,7 @@ export async function fnoSweepWith(
 async function fnoSweepCommand(base: LayerSpec, flags: SweepFlags, io: CliIo): Promise<number> {
   if (flags.kernels !== undefined || flags.channels !== undefined)
     throw new UsageError(
-      "--kernels and --channels sweep the seed's layer; an FNO sweep takes --modes-list and --grids",
+      "--kernels and --channels sweep the question's layer; an FNO sweep takes --modes-list and --grids",
     );
   const engine = parseEngineChoice(flags);
   let modes: number[], grids: Array<{ height: number; width: number }>;

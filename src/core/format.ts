@@ -1,4 +1,5 @@
 /** Plain-text rendering of a run for the terminal, and the verdict every view shows. Host-free. */
+import { variantLabel } from './glossary';
 import type { Run, VariantResult } from './run';
 import { TIMING_LABELS } from './run';
 import type { Sweep } from './insight-schema';
@@ -57,7 +58,7 @@ export function verdict(run: Run): Verdict {
   const wrong = run.variants.filter((v) => !v.correct);
   for (const v of wrong)
     lines.push(
-      `${v.name} does NOT match its reference: max |error| ${v.maxAbsError.toExponential(2)} > tolerance ${v.tolerance.toExponential(2)}.`,
+      `${variantLabel(v.name)} does NOT match its reference: max |error| ${v.maxAbsError.toExponential(2)} > tolerance ${v.tolerance.toExponential(2)}.`,
     );
   if (!ok.length) return { headline: 'No variant completed correctly.', lines };
   const sorted = [...ok].sort((a, b) => a.totalMs.median - b.totalMs.median);
@@ -65,15 +66,15 @@ export function verdict(run: Run): Verdict {
   const second = sorted[1];
   const on = `On ${engineLabel(run)}: `;
   const headline = second
-    ? `${on}${best.name} is fastest end to end: ${fmtMs(best.totalMs.median)}, ${fmtRatio(second.totalMs.median / best.totalMs.median)} faster than ${second.name} (${fmtMs(second.totalMs.median)}).`
-    : `${on}${best.name}: ${fmtMs(best.totalMs.median)} end to end.`;
+    ? `${on}${variantLabel(best.name)} is fastest end to end: ${fmtMs(best.totalMs.median)}, ${fmtRatio(second.totalMs.median / best.totalMs.median)} faster than ${variantLabel(second.name)} (${fmtMs(second.totalMs.median)}).`
+    : `${on}${variantLabel(best.name)}: ${fmtMs(best.totalMs.median)} end to end.`;
   const pair = (a: string, b: string, what: string) => {
     const va = find(run, a);
     const vb = find(run, b);
     if (!va || !vb || !ok.includes(va) || !ok.includes(vb)) return;
     const r = vb.totalMs.median / va.totalMs.median;
     lines.push(
-      `${what}: ${a} ${fmtMs(va.totalMs.median)} vs ${b} ${fmtMs(vb.totalMs.median)} — ${a} is ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`}.`,
+      `${what}: ${variantLabel(a)} ${fmtMs(va.totalMs.median)} vs ${variantLabel(b)} ${fmtMs(vb.totalMs.median)} — ${variantLabel(a)} is ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`}.`,
     );
   };
   pair('optimized', 'seed', 'Same function, better formulation');
@@ -96,7 +97,7 @@ export function verdict(run: Run): Verdict {
   if (seed?.layerMs && spatial && ok.includes(seed) && ok.includes(spatial)) {
     const r = seed.layerMs.median / spatial.totalMs.median;
     lines.push(
-      `The seed's comparison: its layer alone (${fmtMs(seed.layerMs.median)}, input already in the Fourier domain) vs Conv2D ${run.spec.spatialKernel}×${run.spec.spatialKernel} (${fmtMs(spatial.totalMs.median)}): ${r >= 1 ? `${fmtRatio(r)} slower` : `${fmtRatio(1 / r)} faster`} — but the two compute different functions (${run.spec.kernelH}×${run.spec.kernelW} vs ${run.spec.spatialKernel}×${run.spec.spatialKernel} kernel).`,
+      `The question's comparison: its layer alone (${fmtMs(seed.layerMs.median)}, input already in the Fourier domain) vs Conv2D ${run.spec.spatialKernel}×${run.spec.spatialKernel} (${fmtMs(spatial.totalMs.median)}): ${r >= 1 ? `${fmtRatio(r)} slower` : `${fmtRatio(1 / r)} faster`} — but the two compute different functions (${run.spec.kernelH}×${run.spec.kernelW} vs ${run.spec.spatialKernel}×${run.spec.spatialKernel} kernel).`,
     );
   }
   return { headline, lines, fastest: best.name };
@@ -123,7 +124,7 @@ export function formatRunText(run: Run): string {
     const check = v.correct ? 'ok' : 'MISMATCH';
     const layer = v.layerMs ? `, layer only ${fmtMs(v.layerMs.median)}` : '';
     out.push(
-      `${v.name} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}; ` +
+      `${v.name} · ${v.title} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}; ` +
         `max |err| ${v.maxAbsError.toExponential(2)} vs ${v.reference} [${check}]`,
     );
     out.push(

@@ -3,6 +3,7 @@
  * layer as written — the question's or an FNO's — and vs spatial-equivalent), a step-matched breakdown
  * by category of the per-call step medians, the parts summing to the difference. Host-free.
  */
+import { variantLabel } from './glossary';
 import { fmtMs } from './format';
 import type { Run, VariantName, VariantResult } from './run';
 import { STEP_CATEGORIES, type StepCategory, categoryOf } from './variants/step';
@@ -113,5 +114,5 @@ export function gainLine(g: Gain): string {
     g.from === 'spatial-equivalent'
       ? ''
       : `; inside the layer ${fmtMs(g.layerFromMs)} → ${fmtMs(g.layerToMs)}${g.layerToMs > 0 ? ` (${(g.layerFromMs / g.layerToMs).toFixed(1)}x)` : ''}`;
-  return `${g.from} → ${g.to}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} per call (step medians) — ${parts.join(', ')}${layer}`;
+  return `${variantLabel(g.from)} → ${variantLabel(g.to)}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} per call (step medians) — ${parts.join(', ')}${layer}`;
 }

@@ -122,7 +122,7 @@ const kernelPerCall: Rule = ({ v }) => {
     id: 'kernel-spectrum-per-call',
     severity: 'suggestion',
     title: 'The kernel spectrum is recomputed on every call',
-    evidence: `rfft2d(kernel)${pad ? ' + its padding' : ''}: ${fmtMs(ms)} per call, ${pct(ms, layer)} of the seed's layer — the weights did not change between calls.`,
+    evidence: `rfft2d(kernel)${pad ? ' + its padding' : ''}: ${fmtMs(ms)} per call, ${pct(ms, layer)} of the layer as written — the weights did not change between calls.`,
     suggestion: `Transform the kernel once per weight update (training) or once at load (inference) and keep the spectrum${cached ? `; optimized does, ${fmtMs(cached.median)} once` : ''}. In Keras: compute it in build() or cache it keyed on the weights' version; in PyTorch: a cached buffer refreshed after optimizer.step().`,
     expectedGain: gain(ms, layer / Math.max(layer - ms, 1e-9), 'measured', `${fmtMs(ms)} per call`),
     source: cite(['kernelPerCall'], 'mathieu'),
@@ -160,7 +160,7 @@ const rfftAxes: Rule = ({ run, v }) => {
     title:
       'rfft2d transforms the innermost two axes: (W, out) on the (in, H, W, out) kernel' +
       (nhwc ? ', (W, C) on NHWC activations' : ''),
-    evidence: `This run's seed kernel is stored (in, ${run.spec.kernelH}, ${run.spec.kernelW}, out) and its activations ${run.spec.layout}; to transform over (H, W) the profiler moves those axes last before every rfft2d (the seed's rfft2d(kernel) step includes that transpose: ${fmtMs(k.median)} per call). A plain tf.signal.rfft2d on them would transform the wrong axes and give a wrong layer, not a slow one.`,
+    evidence: `This run's kernel is stored (in, ${run.spec.kernelH}, ${run.spec.kernelW}, out) and its activations ${run.spec.layout}; to transform over (H, W) the profiler moves those axes last before every rfft2d (the layer's rfft2d(kernel) step includes that transpose: ${fmtMs(k.median)} per call). A plain tf.signal.rfft2d on them would transform the wrong axes and give a wrong layer, not a slow one.`,
     suggestion:
       'Transpose to channels-first before rfft2d (kernel to (in, out, H, W), activations to NCHW), or keep the layer channels-first throughout; in PyTorch pass dim=(-2, -1) on NCHW tensors.',
     expectedGain: gain(null, null, 'none', 'correctness, not speed'),

@@ -16,7 +16,7 @@ const base = { ...DEFAULT_SPEC };
 export const PRESETS: readonly Preset[] = [
   {
     id: 'mnist-seed',
-    label: "MNIST — the seed's layer",
+    label: "MNIST — the question's layer",
     detail: 'The original question: image-sized 28×28 kernel, product of spectra (circular), against a 3×3 Conv2D.',
     spec: { ...base },
   },

@@ -160,9 +160,9 @@ export function specProblems(spec: LayerSpec): string[] {
   if (spec.layer !== undefined && !LAYER_KINDS.includes(spec.layer))
     return [`layer must be one of ${LAYER_KINDS.join(', ')}, got ${String(spec.layer)}`];
   if (isFno(spec)) return fnoProblems(spec);
-  if (spec.modes !== undefined) return ["modes apply to an FNO layer (--layer fno), not to the seed's layer"];
+  if (spec.modes !== undefined) return ["modes apply to an FNO layer (--layer fno), not to the question's layer"];
   if (spec.modesConvention !== undefined)
-    return ["a modes convention applies to an FNO layer (--layer fno) with --modes, not to the seed's layer"];
+    return ["a modes convention applies to an FNO layer (--layer fno) with --modes, not to the question's layer"];
   if (spec.padding === 'valid' && (spec.kernelH > spec.height || spec.kernelW > spec.width)) {
     out.push(
       `kernel ${spec.kernelH}×${spec.kernelW} is larger than the ${spec.height}×${spec.width} image: 'valid' padding leaves no output`,

@@ -102,7 +102,7 @@ async function pickOne<T extends string>(
 }
 
 const PADDING_DETAIL: Record<string, string> = {
-  circular: 'A plain product of spectra: circular convolution (what the seed computes).',
+  circular: 'A plain product of spectra: circular convolution (what the question’s layer computes).',
   same: 'Zero-padded so the output equals Conv2D(padding="same").',
   valid: 'Zero-padded; the output equals Conv2D(padding="valid").',
   linear: 'The full linear convolution, size n + k − 1.',

@@ -23,8 +23,8 @@ test('fconv profile on the default case writes report.json, trace.json and repor
   const dir = tmp();
   const r = fconv(['profile', '--engine', 'wasm', '--out-dir', dir, '--no-progress']);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /seed — end to end/);
-  assert.match(r.out, /optimized — end to end/);
+  assert.match(r.out, /seed · .* — end to end/);
+  assert.match(r.out, /optimized · .* — end to end/);
   assert.match(r.out, /Verdict: /);
   assert.match(
     r.out,

@@ -49,9 +49,9 @@ test('fconv profile --layer fno: fno and optimized checked against the naive con
   );
   assert.match(
     r.out,
-    /fno — end to end .* vs naive direct circular convolution with the equivalent kernel \(\d+ sampled outputs\) \[ok\]|fno — end to end .* \(every output\) \[ok\]/,
+    /fno · .* — end to end .* vs naive direct circular convolution with the equivalent kernel \(\d+ sampled outputs\) \[ok\]|fno · .* — end to end .* \(every output\) \[ok\]/,
   );
-  assert.match(r.out, /Same FNO layer, better formulation: optimized .* vs fno /);
+  assert.match(r.out, /Same FNO layer, better formulation: optimized .* vs as written /);
   assert.match(r.out, /spatial-equivalent was not run/);
   assert.doesNotMatch(r.out, /Conv2D|k = \d/);
   const run = parseRun(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')));

@@ -117,7 +117,7 @@ test('a write that fails after the run still prints the table and names the path
   fs.writeFileSync(dir, 'now a file');
   const { code } = await live.exited;
   assert.equal(code, 1, live.err());
-  assert.match(live.out(), /optimized — end to end/);
+  assert.match(live.out(), /optimized · .* — end to end/);
   assert.match(live.err(), new RegExp(`could not write the report to ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 });
 

@@ -75,7 +75,10 @@ test('an FNO run compares the layer as written with optimized; the CLI says wher
   assert.equal(g!.layerFromMs, g!.fromMs, 'an FNO layer is its whole pipeline');
   const text = formatRunText(run);
   assert.ok(text.includes(`Where it goes: ${gainLine(g!)}.`));
-  assert.match(gainLine(g!), /^fno → optimized: (saves|adds) .* per call \(step medians\) — .*; inside the layer /);
+  assert.match(
+    gainLine(g!),
+    /^as written → optimized: (saves|adds) .* per call \(step medians\) — .*; inside the layer /,
+  );
   // The status bar states the layer's own gain for an FNO run.
   assert.match(shortVerdict(run), /^FNO optimized [\d.]+x (faster|slower) than as written \(/);
 });
@@ -99,5 +102,8 @@ test('the report draws a waterfall per comparison whose bars are the parts', asy
     assert.equal(labels.at(-1), g.to);
     assert.equal(labels.length, 2 + g.parts.filter((p) => Math.abs(p.deltaMs) > 0).length);
   });
-  assert.match(doc.querySelector('#gains h3')!.textContent!, /^seed → optimized: (saves|adds) .* inside the layer/);
+  assert.match(
+    doc.querySelector('#gains h3')!.textContent!,
+    /^as written → optimized: (saves|adds) .* inside the layer/,
+  );
 });

@@ -80,7 +80,7 @@ async function palette(page: Page, query: string, label: string): Promise<void> 
 
 async function runFromPalette(page: Page): Promise<void> {
   await palette(page, 'Profile Fourier Conv', 'Fourier Conv: Profile Fourier Conv');
-  const preset = page.locator('.quick-input-list .monaco-list-row', { hasText: "MNIST — the seed's layer" });
+  const preset = page.locator('.quick-input-list .monaco-list-row', { hasText: "MNIST — the question's layer" });
   await preset.first().waitFor({ state: 'visible', timeout: 30_000 });
   await preset.first().click();
 }

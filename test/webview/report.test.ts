@@ -18,7 +18,10 @@ test('the standalone report renders the verdict, one timeline row and one table 
   assert.equal(doc.querySelector('h1')?.textContent, 'Fourier Conv Profile');
   assert.match(doc.querySelector('.verdict .headline')!.textContent!, /spatial is fastest end to end/);
   const labels = [...doc.querySelectorAll('svg.timelines text.label')].map((t) => t.textContent);
-  assert.deepEqual(labels, ['spatial', 'seed', 'optimized']);
+  assert.deepEqual(labels, ['spatial', 'as written', 'optimized']);
+  // Each label explains itself on hover (the id `seed` is what --variants takes, "as written" what it is).
+  const tipOf = (g: Element) => g.getAttribute('data-tip') ?? g.querySelector('title')?.textContent ?? '';
+  assert.match(tipOf(doc.querySelectorAll('svg.timelines g.label-wrap')[1]!), /^as written: /);
   assert.equal(doc.querySelectorAll('section.variant').length, 3);
   // every per-call step is a bar whose hover card says how it was timed and what ran
   const tips = [...doc.querySelectorAll('svg.timelines g.step')].map((g) => g.getAttribute('data-tip') ?? '');

@@ -26,7 +26,7 @@ export function planSeed(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
   const nhwc = spec.layout === 'NHWC';
   const base = {
     name: 'seed' as const,
-    title: "The seed's layer",
+    title: "The question's layer, as written",
     kind: 'spectral' as const,
     description:
       "The question's recipe step by step: rfft2d of the input outside the layer; inside it rfft2d of the (in, H, W, out) kernel on every call, transpose perm [2,1,0,3], complex einsum 'ijkl,jklo->ijko'" +
