@@ -297,18 +297,33 @@ const crossover: Rule = ({ run, v, device, sweep }) => {
     eq && opt ? ` Here (k = ${k}): spatial ${fmtMs(eq.totalMs.median)} vs spectral ${fmtMs(opt.totalMs.median)}.` : '';
   const faster = eq && opt ? (opt.totalMs.median < eq.totalMs.median ? 'spectral' : 'spatial') : null;
   const saved = eq && opt ? Math.abs(eq.totalMs.median - opt.totalMs.median) : null;
+  // What the crossover says about this very kernel size, and whether this run's own measurement agrees. When
+  // they disagree the measurement at k wins the title, and the crossover is named as what it is (a sweep of
+  // other cells, or the model): one hint never says "FFT never pays" and "keep FFT" at once.
+  const crossSays = at !== null && k >= at ? 'spectral' : 'spatial';
+  const disagree = faster !== null && faster !== crossSays;
+  const basisWord = basis === 'measured' ? 'the sweep' : 'the model';
+  const title = disagree
+    ? faster === 'spectral'
+      ? `FFT pays at k = ${k} here (measured), though ${basisWord} ${at === null ? 'puts it nowhere up to the image size' : `puts the crossover at k = ${at}`}`
+      : `Spatial is faster at k = ${k} here (measured), though ${basisWord} puts the crossover at k = ${at}`
+    : at === null
+      ? `For ${run.spec.inChannels}→${run.spec.outChannels} channels at ${run.spec.height}×${run.spec.width}, FFT does not pay at any kernel size`
+      : `FFT convolution pays from k = ${at} for this layer`;
+  const caveat = disagree
+    ? basis === 'model'
+      ? ' The model is calibrated on this machine but misses effects this run measured (one-off packing, launch overheads, the engine’s kernels): trust the measurement at this k and sweep the others.'
+      : ' The sweep measured neighbouring cells with fewer repetitions; this run measured this k itself.'
+    : '';
   return {
     id: 'kernel-size-crossover',
     severity: 'suggestion',
-    title:
-      at === null
-        ? `For ${run.spec.inChannels}→${run.spec.outChannels} channels at ${run.spec.height}×${run.spec.width}, FFT does not pay at any kernel size`
-        : `FFT convolution pays from k = ${at} for this layer`,
-    evidence: `${basis === 'measured' ? 'Sweep' : 'Calibrated model'}: ${where} (batch ${run.spec.batch}, ${run.spec.inChannels}→${run.spec.outChannels} channels, ${run.spec.padding}).${measured}`,
+    title,
+    evidence: `${basis === 'measured' ? 'Sweep' : 'Calibrated model'}: ${where} (batch ${run.spec.batch}, ${run.spec.inChannels}→${run.spec.outChannels} channels, ${run.spec.padding}).${measured}${caveat}`,
     suggestion:
       faster === 'spectral'
-        ? `Keep the spectral layer at k = ${k}${at !== null && at > 3 ? `; below k = ${at} use Conv2D` : ''}.`
-        : `Use Conv2D at k = ${k}${at !== null ? `; the FFT layer only pays from k = ${at}` : ''}. Rules of thumb: k = 3 → Winograd / implicit GEMM; 5 ≤ k ≤ 9 with ≥ 64 channels and batch ≥ 32 → try FFT; image-sized kernels → FFT.`,
+        ? `Keep the spectral layer at k = ${k}${at !== null && at > 3 && at <= k ? `; below k = ${at} use Conv2D` : ''}.`
+        : `Use Conv2D at k = ${k}${at !== null && at > k ? `; the FFT layer only pays from k = ${at}` : ''}. Rules of thumb: k = 3 → Winograd / implicit GEMM; 5 ≤ k ≤ 9 with ≥ 64 channels and batch ≥ 32 → try FFT; image-sized kernels → FFT.`,
     expectedGain: gain(
       saved,
       eq && opt

@@ -154,3 +154,33 @@ test('ranking: warnings first, then by expected gain, hints without a gain last'
     ['c', 'e', 'b', 'a', 'd'],
   );
 });
+
+test('the crossover hint never contradicts this run: when the sweep or the model disagrees with the measurement at k, the measurement wins the title and the other is named', () => {
+  // Measured here: spectral faster at k = 28; the sweep (other cells) says FFT never pays.
+  const fast = modelRun(DEFAULT_SPEC, { scale: { 'spatial-equivalent': 50 } });
+  const never = {
+    crossovers: [{ inChannels: 1, outChannels: 32, measured: null, predicted: null }],
+  } as unknown as Sweep;
+  const a = one(hints(fast, CPU, never), 'kernel-size-crossover');
+  assert.equal(a.title, 'FFT pays at k = 28 here (measured), though the sweep puts it nowhere up to the image size');
+  assert.equal(a.suggestion, 'Keep the spectral layer at k = 28.');
+  assert.match(a.evidence, /this run measured this k itself/);
+  // Measured here: spatial faster at k = 28; the sweep says FFT pays from k = 9.
+  const slow = modelRun(DEFAULT_SPEC, { scale: { optimized: 200 } });
+  const nine = { crossovers: [{ inChannels: 1, outChannels: 32, measured: 9, predicted: 9 }] } as unknown as Sweep;
+  const b = one(hints(slow, CPU, nine), 'kernel-size-crossover');
+  assert.equal(b.title, 'Spatial is faster at k = 28 here (measured), though the sweep puts the crossover at k = 9');
+  assert.match(b.suggestion, /^Use Conv2D at k = 28\. Rules of thumb/);
+  // Across the hints of every such run: no "does not pay at any kernel size" next to "keep the spectral layer".
+  for (const [run, sw] of [
+    [fast, never],
+    [slow, nine],
+    [fast, undefined],
+    [slow, undefined],
+  ] as const) {
+    const hs = hints(run, CPU, sw);
+    const never2 = hs.some((h) => /does not pay at any kernel size/.test(h.title));
+    const keep = hs.some((h) => /Keep the spectral layer/.test(h.suggestion));
+    assert.ok(!(never2 && keep), hs.map((h) => `${h.title} / ${h.suggestion}`).join('\n'));
+  }
+});
