@@ -60,6 +60,7 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
     vscode.commands.registerCommand('fourierConv.compareEngines', (args?: unknown) => controller.compareEngines(args)),
     vscode.commands.registerCommand('fourierConv.compareWithPrevious', () => controller.compareWithPrevious()),
     vscode.commands.registerCommand('fourierConv.showLog', () => log.show()),
+    vscode.commands.registerCommand('fourierConv.refreshProbe', () => controller.refreshProbe()),
     vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
       deserializeWebviewPanel: async (panel, state) => controller.revivePanel(panel, state),
     }),

@@ -266,3 +266,25 @@ export function formatSweepText(sw: Sweep): string {
     out.push(`sweep ${sw.status}${sw.failure ? `: ${sw.failure}` : ''}; the finished cells are kept`);
   return out.join('\n');
 }
+
+/**
+ * The file name an export proposes: what was profiled, on which engine, when — `fconv-fno-64x64-m12-tfjs-wasm-
+ * 2026-11-30-1012.html` — so that several exports in one folder stay apart.
+ */
+export function exportFileName(
+  run: Pick<Run, 'spec' | 'engine' | 'backend' | 'createdAt'>,
+  fmt: 'html' | 'trace' | 'json',
+): string {
+  const s = run.spec;
+  const what =
+    s.layer === 'fno'
+      ? `fno-${s.height}x${s.width}-m${s.modes?.join('x') ?? ''}`
+      : `${s.height}x${s.width}-k${s.kernelH === s.kernelW ? s.kernelH : `${s.kernelH}x${s.kernelW}`}`;
+  const t = new Date(run.createdAt);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const when = Number.isNaN(t.getTime())
+    ? 'run'
+    : `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())}-${two(t.getHours())}${two(t.getMinutes())}`;
+  const ext = { html: 'html', trace: 'trace.json', json: 'json' }[fmt];
+  return `fconv-${what}-${run.engine}-${run.backend}-${when}.${ext}`.replace(/[^\w.-]+/g, '-');
+}

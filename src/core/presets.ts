@@ -17,13 +17,13 @@ export const PRESETS: readonly Preset[] = [
   {
     id: 'mnist-seed',
     label: "MNIST — the question's layer",
-    detail: 'The original question: image-sized 28×28 kernel, product of spectra (circular), against a 3×3 Conv2D.',
+    detail: 'The original question: a 28×28 kernel as a product of spectra, vs a 3×3 Conv2D.',
     spec: { ...base },
   },
   {
     id: 'cifar-k5',
     label: 'CIFAR-like, k = 5',
-    detail: 'First layer of a small CNN: RGB in, 64 filters of 5×5, zero-padded to "same".',
+    detail: 'First layer of a small CNN: RGB in, 64 filters of 5×5, "same".',
     spec: {
       ...base,
       batch: 32,
@@ -40,7 +40,7 @@ export const PRESETS: readonly Preset[] = [
   {
     id: 'imagenet-k3',
     label: 'ImageNet-like stage, k = 3',
-    detail: 'A ResNet stage-1 conv: 64 → 64 channels at 56×56, 3×3 — where FFT should lose.',
+    detail: 'A ResNet stage-1 conv: 64 → 64 at 56×56, 3×3 — where FFT should lose.',
     spec: {
       ...base,
       batch: 8,
@@ -57,7 +57,7 @@ export const PRESETS: readonly Preset[] = [
   {
     id: 'imagenet-k7',
     label: 'ImageNet-like stage, k = 7',
-    detail: "The same stage with 7×7 kernels: the cost of the direct conv grows with k², the FFT's does not.",
+    detail: "The same stage with 7×7 kernels: direct cost grows with k², FFT's does not.",
     spec: {
       ...base,
       batch: 8,
@@ -74,15 +74,13 @@ export const PRESETS: readonly Preset[] = [
   {
     id: 'fno-64',
     label: 'FNO 2-D, 64 × 64, width 32, modes 12',
-    detail:
-      'A Fourier Neural Operator spectral convolution as the original code writes it: batch 20, 32 → 32 channels, 12 modes per corner (24 × 12 coefficients).',
+    detail: 'An FNO spectral convolution as FNO code writes it: batch 20, 12 modes per corner.',
     spec: fnoSpec({ batch: 20, height: 64, width: 64, inChannels: 32, outChannels: 32, modes: [12, 12] }),
   },
   {
     id: 'fno-128',
     label: 'FNO 2-D, 128 × 128, width 32, modes 16',
-    detail:
-      'The same layer on a finer grid: batch 8, 32 → 32 channels, 16 modes per corner — the kept fraction of the spectrum shrinks.',
+    detail: 'The same layer on a finer grid: batch 8, 16 modes per corner.',
     spec: fnoSpec({ batch: 8, height: 128, width: 128, inChannels: 32, outChannels: 32, modes: [16, 16] }),
   },
 ];
@@ -91,7 +89,20 @@ export function presetById(id: string): Preset | undefined {
   return PRESETS.find((p) => p.id === id);
 }
 
-/** One line for a QuickPick description or a status message. */
+/**
+ * A few words for a QuickPick description (the palette is narrow: the whole spec is in the detail line and the
+ * status messages): batch × grid, channels, kernel or modes.
+ */
 export function presetDescription(p: Preset): string {
-  return describeSpec(p.spec);
+  const s = p.spec;
+  const what =
+    s.layer === 'fno'
+      ? `modes ${s.modes?.join('×')}`
+      : s.kernelH === s.height
+        ? 'image-sized kernel'
+        : `k ${s.kernelH}`;
+  return `${s.batch} × ${s.height}×${s.width}, ${s.inChannels}→${s.outChannels}, ${what}`;
 }
+
+/** The longest line the palette shows without clipping at its default width (checked by a test). */
+export const PALETTE_LINE = 80;

@@ -3,11 +3,12 @@
  * status bar and the log up to date, export, reopen. One instance per activation.
  */
 import { type EnginesCompare, compareEngines } from '../core/engines-compare';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import { withInsights } from '../core/analysis';
-import { shortVerdict, verdict } from '../core/format';
+import { exportFileName, shortVerdict, verdict } from '../core/format';
 import { sweepKernels, sweepProblems } from '../core/sweep';
 import { DEFAULT_FNO_MODES, sweepModes } from '../core/fno-model';
 import { PRESETS, presetById } from '../core/presets';
@@ -26,6 +27,7 @@ import { SECTION, readSettings } from './settings';
 import { ReportStore, type StoredRun } from './store';
 
 const LAST_SPEC = 'fourierConv.lastSpec';
+const LAST_EXPORT_DIR = 'fourierConv.lastExportDir';
 
 /** Arguments of the profile command (from the diagnostics' CodeLens, or the tests). */
 export const profileArgsSchema = z.object({
@@ -451,6 +453,42 @@ export class Controller implements vscode.Disposable {
   }
 
   /** Writes the shown (or last) run as report.html, trace.json or report.json; asks where unless `target` is given. */
+  /**
+   * "Measure This Machine's Rates Again": the probe behind the roofline, the model and the hints, measured anew
+   * for the engine of the run shown (the rates are per engine and device), and that run's insights redone.
+   */
+  async refreshProbe(): Promise<DeviceProfile | undefined> {
+    const stored = ReportPanel.instance?.shownRun ?? this.store.last();
+    if (!stored) {
+      void vscode.window.showInformationMessage(
+        "Fourier Conv: profile a layer first — the machine's rates are measured for the engine that ran it.",
+      );
+      return undefined;
+    }
+    if (this.runner.running) {
+      void vscode.window.showWarningMessage('Fourier Conv: a profile is running; measure again when it has finished.');
+      return undefined;
+    }
+    const run = stored.run;
+    const options = await this.withPython({
+      ...readSettings().options,
+      engine: (ENGINE_REQUESTS as readonly string[]).includes(run.engine) ? (run.engine as RunOptions['engine']) : 'auto',
+      ...(run.engine === 'tfjs' ? { engine: run.backend as RunOptions['engine'] } : {}),
+    });
+    const device = await this.runner.device(options, this.probeDir, run.device, true, `${run.engine}-${run.backend}`);
+    if (!device) {
+      this.fail("Fourier Conv: the machine's rates could not be measured (the log says why).");
+      return undefined;
+    }
+    const updated = withInsights({ ...run, hints: undefined, analysis: undefined } as Run, device, run.sweep);
+    const runId = this.store.save(updated);
+    ReportPanel.instance?.show({ runId, run: updated }, this.store.previous(runId));
+    void vscode.window.showInformationMessage(
+      `Fourier Conv: measured this machine's rates again for ${run.engine}/${run.backend}; the report's model and hints use them.`,
+    );
+    return device;
+  }
+
   async exportReport(format?: ExportFormat, target?: vscode.Uri): Promise<vscode.Uri | undefined> {
     const stored = ReportPanel.instance?.shownRun ?? this.store.last();
     if (!stored) {
@@ -474,16 +512,20 @@ export class Controller implements vscode.Disposable {
         )
       )?.format;
     if (!fmt) return undefined;
-    const name = { html: 'report.html', trace: 'trace.json', json: 'report.json' }[fmt];
-    const base = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const name = exportFileName(stored.run, fmt);
+    // Not the workspace root (a 0.5 MB report.html dropped into the project): the folder of the last export,
+    // else the home folder.
+    const lastFolder = this.ctx.globalState.get<string>(LAST_EXPORT_DIR);
+    const base = lastFolder ? vscode.Uri.file(lastFolder) : vscode.Uri.file(os.homedir());
     const uri =
       target ??
       (await vscode.window.showSaveDialog({
-        defaultUri: base ? vscode.Uri.joinPath(base, name) : undefined,
+        defaultUri: vscode.Uri.joinPath(base, name),
         filters: fmt === 'html' ? { 'HTML report': ['html'] } : { JSON: ['json'] },
         title: `Export ${name}`,
       }));
     if (!uri) return undefined;
+    if (!target && uri.scheme === 'file') await this.ctx.globalState.update(LAST_EXPORT_DIR, path.dirname(uri.fsPath));
     try {
       runSchema.parse(stored.run);
       const text =

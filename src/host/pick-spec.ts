@@ -45,8 +45,7 @@ export async function pickSpec(
   });
   const qp = vscode.window.createQuickPick<PresetItem>();
   qp.title = 'Profile Fourier Conv: which layer?';
-  qp.placeholder =
-    'Pick a preset or Custom… (every preset runs the spectral layers and the spatial conv on the same shapes)';
+  qp.placeholder = 'Pick a layer to profile, or Custom…';
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   qp.items = items;

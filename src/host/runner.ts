@@ -195,6 +195,7 @@ export class ProfileRunner implements vscode.Disposable {
           refresh,
           engineId,
           signal,
+          refreshHint: 'run "Fourier Conv: Measure This Machine\'s Rates Again" to measure again',
           onProgress: (p) =>
             progress?.report({ message: `${p.what} (${p.index + 1}/${p.count})`, increment: 100 / p.count }),
         });

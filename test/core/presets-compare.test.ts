@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { diffRuns } from '../../src/core/compare';
 import { shortVerdict, verdict } from '../../src/core/format';
 import { estimateRunBytes } from '../../src/core/memory';
-import { PRESETS, presetById } from '../../src/core/presets';
+import { exportFileName } from '../../src/core/format';
+import { PALETTE_LINE, PRESETS, presetById, presetDescription } from '../../src/core/presets';
 import { VARIANT_NAMES } from '../../src/core/run';
 import { DEFAULT_SPEC, specProblems } from '../../src/core/spec';
 import { UsageError, parseInputShape } from '../../src/core/spec-input';
@@ -171,4 +172,28 @@ test('shortVerdict compares the spectral layer with both spatial convolutions, a
   assert.match(shortVerdict(run), /^partial: FFT/);
   for (const v of run.variants) v.correct = false;
   assert.equal(shortVerdict(run), 'partial: no variant completed');
+});
+
+test('preset lines fit the command palette: label + description and the detail each within its width', () => {
+  for (const p of PRESETS) {
+    const line = `${p.label}  ${presetDescription(p)}`;
+    assert.ok(line.length <= PALETTE_LINE, `${line.length}: ${line}`);
+    assert.ok(p.detail.length <= PALETTE_LINE + 10, `${p.detail.length}: ${p.detail}`);
+  }
+  assert.equal(presetDescription(presetById('mnist-seed')!), '32 × 28×28, 1→32, image-sized kernel');
+  assert.equal(presetDescription(presetById('fno-64')!), '20 × 64×64, 32→32, modes 12×12');
+});
+
+test('an export is named after what was profiled, on which engine, when', () => {
+  const run = {
+    spec: { ...presetById('mnist-seed')!.spec },
+    engine: 'tfjs',
+    backend: 'wasm',
+    createdAt: new Date(2026, 10, 30, 10, 12).toISOString(),
+  };
+  assert.equal(exportFileName(run, 'html'), 'fconv-28x28-k28-tfjs-wasm-2026-11-30-1012.html');
+  assert.equal(
+    exportFileName({ ...run, spec: presetById('fno-64')!.spec, engine: 'torch', backend: 'cpu' }, 'trace'),
+    'fconv-fno-64x64-m12x12-torch-cpu-2026-11-30-1012.trace.json',
+  );
 });

@@ -173,6 +173,18 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     void r;
   });
 
+  it("measures the machine's rates again on request: a new probe, the shown report's model and sweep kept", async () => {
+    const shown = panel().shownRun!;
+    const before = shown.run.analysis?.device.probe?.measuredAt;
+    const device =
+      await vscode.commands.executeCommand<import('../../src/core/model').DeviceProfile>('fourierConv.refreshProbe');
+    assert.ok(device?.probe, 'a probe was measured');
+    if (before) assert.ok(device.probe.measuredAt > before, `${device.probe.measuredAt} after ${before}`);
+    const now = panel().shownRun!;
+    assert.equal(now.run.analysis?.device.probe?.measuredAt, device.probe.measuredAt, 'the report uses the new rates');
+    assert.equal(now.run.sweep?.cells.length, shown.run.sweep?.cells.length, 'the sweep stays with the report');
+  });
+
   it('exports report.html, trace.json and report.json', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-export-'));
     try {
