@@ -2,7 +2,7 @@
  * The layers the extension offers before anything is typed: the seed's case and the shapes people
  * most often ask about. Host-free; the QuickPick and the tests read the same list.
  */
-import { DEFAULT_SPEC, type LayerSpec, describeSpec, fnoSpec } from './spec';
+import { DEFAULT_SPEC, type LayerSpec, fnoSpec } from './spec';
 
 export interface Preset {
   id: string;
