@@ -472,7 +472,9 @@ export class Controller implements vscode.Disposable {
     const run = stored.run;
     const options = await this.withPython({
       ...readSettings().options,
-      engine: (ENGINE_REQUESTS as readonly string[]).includes(run.engine) ? (run.engine as RunOptions['engine']) : 'auto',
+      engine: (ENGINE_REQUESTS as readonly string[]).includes(run.engine)
+        ? (run.engine as RunOptions['engine'])
+        : 'auto',
       ...(run.engine === 'tfjs' ? { engine: run.backend as RunOptions['engine'] } : {}),
     });
     const device = await this.runner.device(options, this.probeDir, run.device, true, `${run.engine}-${run.backend}`);
