@@ -39,15 +39,18 @@ test('the integration suite passes in a real VS Code extension host', { timeout:
   const workspace = path.join(run, 'workspace');
   fs.mkdirSync(workspace, { recursive: true });
   fs.writeFileSync(path.join(workspace, 'README.md'), 'Workspace of the integration tests.\n');
+  // A stand-in for VS Code's Python extension (its public API only), installed like a user's extension: the
+  // torch engine must find the interpreter it names.
+  const extensions = path.join(run, 'extensions');
+  const fakePython = path.join(extensions, 'ms-python.python-2099.0.0');
+  fs.mkdirSync(fakePython, { recursive: true });
+  for (const f of ['package.json', 'extension.js'])
+    fs.copyFileSync(path.join(root, 'test', 'host', 'fake-python-extension', f), path.join(fakePython, f));
   const code = await runTests({
     vscodeExecutablePath: process.env.FCONV_VSCODE_EXECUTABLE ?? path.join(root, 'test', 'host', 'bin', 'code'),
     extensionDevelopmentPath: root,
     extensionTestsPath: buildSuite(),
-    launchArgs: [
-      workspace,
-      `--user-data-dir=${path.join(run, 'user-data')}`,
-      `--extensions-dir=${path.join(run, 'extensions')}`,
-    ],
+    launchArgs: [workspace, `--user-data-dir=${path.join(run, 'user-data')}`, `--extensions-dir=${extensions}`],
   });
   assert.equal(code, 0);
 });

@@ -331,6 +331,15 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
   it("profiles on the PyTorch engine in the user's Python when asked: the run, the report and the status bar name it", async () => {
     const cfg = vscode.workspace.getConfiguration('fourierConv');
     await cfg.update('engine', 'torch', vscode.ConfigurationTarget.Global);
+    // The Python extension (a stand-in with its public API, installed in the test host) names the workspace's
+    // interpreter: a link to this machine's Python with torch, at a path only it knows.
+    const pyExt = vscode.extensions.getExtension<{ fconvTestAsked(): number }>('ms-python.python');
+    assert.ok(pyExt, 'the Python extension stand-in is installed');
+    const linkDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-pyext-'));
+    const link = path.join(linkDir, 'python3');
+    const withTorch = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => fs.existsSync(p))!;
+    fs.symlinkSync(withTorch, link);
+    fs.writeFileSync(path.join(pyExt.extensionPath, 'fake-python-path'), link);
     try {
       const stored = await profile({
         spec: {
@@ -350,12 +359,19 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
       assert.equal(stored.run.status, 'ok', stored.run.failure);
       assert.equal(stored.run.engine, 'torch');
       assert.equal(stored.run.framework?.name, 'torch');
+      assert.ok(
+        stored.run.engineNotes.some((n) => n.includes(`in ${link} (the Python extension)`)),
+        stored.run.engineNotes.join('\n'),
+      );
+      assert.ok((await pyExt.activate()).fconvTestAsked() > 0, "the Python extension's API was asked");
       assert.ok(stored.run.variants.every((v) => v.correct));
       assert.match(api.controller.statusText, /\(PyTorch \d+\.\d+ on cpu\)/);
       const r = await rendered(stored.runId);
       assert.ok(r.stepBars > 0);
     } finally {
       await cfg.update('engine', 'wasm', vscode.ConfigurationTarget.Global);
+      fs.rmSync(path.join(pyExt.extensionPath, 'fake-python-path'), { force: true });
+      fs.rmSync(linkDir, { recursive: true, force: true });
     }
   });
   it('compares engines on a layer: each run saved, the panel shows their verdicts side by side', async () => {
