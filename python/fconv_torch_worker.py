@@ -675,6 +675,9 @@ def measure(L, req, progress, cancelled):
             "layer": layer,
             "reps": n,
             "warmup": done_warm,
+            # The very first call end to end, synced: one-off work the warm-up absorbs (cuDNN autotuning with
+            # cudnn.benchmark, cuFFT plan creation, lazy CUDA/oneDNN initialisation), reported on its own.
+            "firstMs": warm_times[0] if warm_times else warm_ms,
             "output": tensor_b64(output),
             "outputShape": list(output.shape),
         }
@@ -784,24 +787,28 @@ def probe(device, tick):
         return (torch.rand(*shape, generator=g) * 2 - 1).to(dev)
 
     done = [0]
-    total = 17
+    total = 18
 
     def measure_op(what, fn, reps=9):
         tick(what, done[0], total)
         done[0] += 1
-        # Warm up until a call is within 5 % of the one before it (oneDNN / cuDNN build and cache their
-        # kernels over the first calls: a 3×3 conv measured 4 vs 42 GFLOP/s after one warm-up call).
-        prev = None
+        # Warm up until two calls in a row are within 5 % of the best so far, after at least 4 calls (oneDNN /
+        # cuDNN build and cache their kernels over the first calls, and the first two or three can sit on a slow
+        # plateau: a 3×3 conv ran 6.6, 6.1, then 0.8 … 0.5 ms; stopping at the plateau measured 4 instead of
+        # 42 GFLOP/s). At most 24 calls and 1 s.
+        best = None
+        near = 0
         spent = 0.0
-        for _ in range(12):
+        for i in range(24):
             t0 = time.perf_counter()
             fn()
             sync()
             dt = time.perf_counter() - t0
             spent += dt
-            if (prev is not None and dt > 0.95 * prev) or spent > 1.0:
+            near = near + 1 if best is not None and dt <= best / 0.95 else 0
+            best = dt if best is None else min(best, dt)
+            if (i >= 3 and near >= 2) or spent > 1.0:
                 break
-            prev = dt
         times = []
         for _ in range(reps):
             t0 = time.perf_counter()
@@ -830,7 +837,9 @@ def probe(device, tick):
         cp = torch.randn(16, 32, 1024, dtype=torch.complex64, device=dev)
         ccopy = 2 * 8 * 16 * 32 * 1024 / measure_op("complex permute", lambda: cp.permute(2, 0, 1).contiguous()) / 1e9
         conv = []
-        for cin, k in ((1, 3), (1, 9), (4, 5), (16, 5)):
+        # One in-channel: the rate changes with the kernel (oneDNN's direct/GEMM paths), so three kernel sizes up
+        # to a large one (a 21×21 kernel on 32×32 stands for the image-sized kernels of spatial-equivalent).
+        for cin, k in ((1, 3), (1, 9), (1, 21), (4, 5), (16, 5)):
             bsz = 32 if cin == 1 else 8
             x, w = rnd(bsz, cin, 32, 32), rnd(32, cin, k, k)
             p = k // 2
@@ -885,7 +894,7 @@ cancel_lock = threading.Lock()
 
 try:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from fconv_layer import UserCodeError, profile_layer
+    from fconv_layer import UserCodeError, profile_layer, steady_allocator
 except Exception as e:  # noqa: BLE001 - the rest of the engine works without it
     LAYER_ERROR = "%s: %s" % (type(e).__name__, e)
 
@@ -893,6 +902,9 @@ except Exception as e:  # noqa: BLE001 - the rest of the engine works without it
         pass
 
     profile_layer = None
+
+    def steady_allocator():
+        return None
 else:
     LAYER_ERROR = None
 
@@ -1049,7 +1061,12 @@ def heartbeat():
 
 def main():
     own_stdout()
-    send(hello())
+    # Keep freed memory in the process (glibc): otherwise every call's multi-MB output is handed back to the OS and
+    # faulted in again, and a 3×3 convolution alternates between 0.7 and 3 ms instead of running at 0.3 ms — the
+    # rate a long-running training process sees. Said in the engine's timing note.
+    info = hello()
+    info["allocator"] = steady_allocator()
+    send(info)
     if torch is None:
         return 3
     threading.Thread(target=reader, daemon=True).start()

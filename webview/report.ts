@@ -314,6 +314,16 @@ function stepTable(v: VariantResult): HTMLElement {
       ` (p10–p90 ${fmtMs(e2e.p10)}–${fmtMs(e2e.p90)}, ${e2e.reps} reps, no per-step syncs)`,
       v.layerMs ? ` · layer only ${fmtMs(v.layerMs.median)}` : '',
       ` · Σ step medians ${fmtMs(total)} (${drift >= 0 ? '+' : ''}${drift.toFixed(0)}% vs end to end)`,
+      v.firstCallMs !== undefined
+        ? h(
+            'span',
+            {
+              title:
+                'The first call, synced: the one-off work the warm-up absorbs before the timed runs — cuDNN autotuning (cudnn.benchmark), cuFFT plan creation, lazy CUDA or oneDNN initialisation. Your first training step pays it once.',
+            },
+            ` · first call ${fmtMs(v.firstCallMs)} (one-off: autotuning, plans, initialisation)`,
+          )
+        : '',
     ),
     h(
       'table',

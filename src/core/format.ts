@@ -123,8 +123,9 @@ export function formatRunText(run: Run): string {
   for (const v of run.variants) {
     const check = v.correct ? 'ok' : 'MISMATCH';
     const layer = v.layerMs ? `, layer only ${fmtMs(v.layerMs.median)}` : '';
+    const first = v.firstCallMs !== undefined ? `, first call ${fmtMs(v.firstCallMs)}` : '';
     out.push(
-      `${v.name} · ${v.title} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}; ` +
+      `${v.name} · ${v.title} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}${first}; ` +
         `max |err| ${v.maxAbsError.toExponential(2)} vs ${v.reference} [${check}]`,
     );
     out.push(

@@ -142,6 +142,11 @@ export const variantResultSchema = z.object({
   /** Peak device memory the variant allocated (torch on CUDA: torch.cuda.max_memory_allocated). */
   peakMemoryBytes: z.number().int().nonnegative().optional(),
   /**
+   * The variant's first call end to end, synced (engines that report it): the one-off work the warm-up absorbs —
+   * cuDNN autotuning under cudnn.benchmark, cuFFT plan creation, lazy CUDA / oneDNN initialisation.
+   */
+  firstCallMs: z.number().nonnegative().optional(),
+  /**
    * cuDNN's algorithm table for this variant's convolution (cudnnFindConvolutionForwardAlgorithm), when an engine has
    * one.
    */

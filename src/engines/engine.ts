@@ -52,6 +52,8 @@ export interface RemoteMeasurement {
   reps: number;
   /** Warm-up runs the engine did (more than asked while the pipeline was still getting faster). */
   warmup?: number;
+  /** The first call end to end (one-off work: autotuning, plan creation, lazy initialisation). */
+  firstMs?: number;
   output: Float32Array;
   peakMemoryBytes?: number;
   /** The ops and GPU kernels each step ran (one profiled pass), by step id. */

@@ -275,6 +275,7 @@ async function measureRemote(
     checkedPoints: 0,
     outputShape: plan.steps[plan.steps.length - 1]!.outputShape,
     ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
+    ...(m.firstMs !== undefined ? { firstCallMs: m.firstMs } : {}),
   };
   return { result, output: m.output };
 }

@@ -26,6 +26,8 @@ export const helloSchema = z.object({
   gpus: z.array(z.string()),
   threads: z.number().int().nullable(),
   cudaError: z.string().optional(),
+  /** How the process's allocator was set up (glibc: freed memory kept), or null when left as it was. */
+  allocator: z.string().nullable().optional(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -77,6 +79,8 @@ export const fromTorchSchema = z.discriminatedUnion('type', [
     reps: z.number().int().positive(),
     /** Warm-up runs done: the ones asked for, more while the pipeline was still getting faster. */
     warmup: z.number().int().nonnegative().optional(),
+    /** The first call end to end (synced): one-off work the warm-up absorbed. */
+    firstMs: z.number().nonnegative().finite().optional(),
     output: z.string(),
     outputShape: z.array(z.number().int().nonnegative()),
     peakMemoryBytes: z.number().int().nonnegative().optional(),

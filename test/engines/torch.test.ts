@@ -16,7 +16,7 @@ import { WorkerClient, WorkerError } from '../../src/client/client';
 import { profile } from '../../src/engines/profiler';
 import { toChromeTrace } from '../../src/core/trace';
 import { discover, tryInterpreter } from '../../src/engines/torch/discovery';
-import { TorchEngine } from '../../src/engines/torch/engine';
+import { TorchEngine, cudnnAlgorithmOf } from '../../src/engines/torch/engine';
 import { PythonProcess } from '../../src/engines/torch/python';
 import { CLI, WORKER, spec, tempDir } from '../helpers';
 
@@ -432,4 +432,23 @@ test('the Python process exits with its engine worker, however the worker ends',
   while (alive(py) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.ok(!alive(py), 'Python left with its parent (stdin closed)');
   client.dispose();
+});
+
+test('the cuDNN algorithm of a torch convolution, from the kernels torch.profiler saw', () => {
+  const k = (name: string) => ({ name, device: 'cuda' as const, ms: 1 });
+  assert.equal(cudnnAlgorithmOf([k('void fft2d_r2c_32x32<float, false, 1u, true>(...)')]), 'FFT');
+  assert.equal(
+    cudnnAlgorithmOf([k('void cudnn::winograd_nonfused::winogradForwardData4x4<float, float>(...)')]),
+    'WINOGRAD_NONFUSED',
+  );
+  assert.equal(
+    cudnnAlgorithmOf([k('void implicit_convolve_sgemm<float, float, 128, 5, 5, 3, 3, 3, 1, false, false, true>(...)')]),
+    'IMPLICIT_GEMM',
+  );
+  assert.equal(
+    cudnnAlgorithmOf([k('sm80_xmma_fprop_implicit_gemm_indexed_tf32f32_tf32f32_f32_nhwckrsc_nchw')]),
+    'IMPLICIT_GEMM',
+  );
+  assert.equal(cudnnAlgorithmOf([{ name: 'aten::conv2d', device: 'cpu', ms: 1 }]), undefined);
+  assert.equal(cudnnAlgorithmOf([k('void at::native::elementwise_kernel<128, 2>(...)')]), undefined);
 });

@@ -29,6 +29,29 @@ export interface TorchOptions {
   threads?: number;
 }
 
+/**
+ * Which cuDNN forward algorithm family a convolution ran, from the names of the CUDA kernels torch.profiler saw
+ * (PyTorch does not say which algorithm cudnn.benchmark picked): FFT, Winograd, implicit / precomputed GEMM,
+ * GEMM or direct. Undefined when the names say nothing (or no CUDA kernel was seen).
+ */
+export function cudnnAlgorithmOf(
+  kernels: Array<{ name: string; device: 'cpu' | 'cuda'; ms?: number }>,
+): string | undefined {
+  const names = kernels.filter((k) => k.device === 'cuda').map((k) => k.name.toLowerCase());
+  if (!names.length) return undefined;
+  const has = (re: RegExp) => names.some((n) => re.test(n));
+  if (has(/fft_?tiling|fft2d_r2c_16x16|fft_tile/)) return 'FFT_TILING';
+  if (has(/fft/)) return 'FFT';
+  if (has(/winograd_nonfused|winograd.*nonfused/)) return 'WINOGRAD_NONFUSED';
+  if (has(/winograd/)) return 'WINOGRAD';
+  if (has(/precomp|implicit_gemm_precomp|implicit_convolve_sgemm_precomp/)) return 'IMPLICIT_PRECOMP_GEMM';
+  if (has(/implicit_convolve|implicit_gemm|xmma_fprop_implicit_gemm|sm\d+_xmma_fprop|cutlass.*fprop|conv2d_fprop/))
+    return 'IMPLICIT_GEMM';
+  if (has(/im2col|sgemm|gemm/)) return 'GEMM';
+  if (has(/direct/)) return 'DIRECT';
+  return undefined;
+}
+
 export class TorchEngine implements Engine {
   readonly name = 'torch';
   readonly capabilities: EngineCapabilities = {
@@ -50,12 +73,13 @@ export class TorchEngine implements Engine {
     readonly framework: { name: string; version: string; device: string; threads?: number },
     private readonly torchDevice: string,
     private readonly threads: number | undefined,
+    allocator?: string | null,
   ) {
     const cuda = backend === 'cuda';
     this.timing = cuda ? 'gpu-events' : 'wall-clock-sync';
     this.timingNote = cuda
       ? 'torch.cuda.Event pairs around every step, the end-to-end and the layer-only runs (synchronized before reading); cudnn.benchmark on, its autotuning and cuFFT plan creation happen in the warm-up runs'
-      : "time.perf_counter around every step on the Python side (torch's CPU ops run to completion before they return), end to end and layer-only likewise; the loop runs in Python, so no time crosses the pipe";
+      : `time.perf_counter around every step on the Python side (torch's CPU ops run to completion before they return), end to end and layer-only likewise; the loop runs in Python, so no time crosses the pipe${allocator ? `; ${allocator}, so a call's large outputs are not faulted in from the OS again on every call` : ''}`;
     const traits = torchTraits(backend);
     this.remote = {
       traits,
@@ -87,7 +111,7 @@ export class TorchEngine implements Engine {
         `--torch-device ${device}: torch ${hello.torch} in ${usable.path} has no CUDA (torch.cuda.is_available() is False${hello.cudaError ? `: ${hello.cudaError}` : ''})`,
       );
     const py = new PythonProcess(usable.path);
-    await py.hello;
+    const started = await py.hello;
     const backend = device.startsWith('cuda') ? 'cuda' : 'cpu';
     const idx = device === 'cuda' ? 0 : Number(device.split(':')[1] ?? 0);
     const deviceName =
@@ -108,6 +132,7 @@ export class TorchEngine implements Engine {
       },
       device,
       o.threads,
+      started.allocator,
     );
   }
 
@@ -171,14 +196,27 @@ export class TorchEngine implements Engine {
         },
       },
     );
+    // On a GPU, the cuDNN algorithm the convolution ran, as its kernel names tell (cudnn.benchmark picked it).
+    const implementations = { ...m.implementations };
+    if (this.backend === 'cuda')
+      for (const [id, ks] of Object.entries(m.kernels ?? {})) {
+        const algo = /conv/.test(id) ? cudnnAlgorithmOf(ks) : undefined;
+        if (algo && implementations[id])
+          implementations[id] += `; cuDNN ran ${algo} (from its kernels: ${ks
+            .filter((k) => k.device === 'cuda')
+            .slice(0, 2)
+            .map((k) => k.name.slice(0, 60))
+            .join(', ')})`;
+      }
     return {
-      implementations: m.implementations,
+      implementations,
       oneOff: m.oneOff,
       steps: m.steps,
       e2e: m.e2e,
       layer: m.layer,
       reps: m.reps,
       ...(m.warmup !== undefined ? { warmup: m.warmup } : {}),
+      ...(m.firstMs !== undefined ? { firstMs: m.firstMs } : {}),
       output: decodeFloats(m.output),
       ...(m.kernels ? { kernels: m.kernels } : {}),
       ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
