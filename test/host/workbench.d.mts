@@ -14,6 +14,8 @@ export interface WorkbenchOptions {
   settings?: Record<string, unknown>;
   env?: Record<string, string>;
   log?: (line: string) => void;
+  /** Open the folder in restricted mode (workspace trust on, the folder not trusted). */
+  untrusted?: boolean;
 }
 
 export interface Workbench {

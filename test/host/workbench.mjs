@@ -69,6 +69,7 @@ async function waitHealthy(port, child, ms) {
  * @param {string} [o.extensionsDir]
  * @param {object} [o.settings]     user settings.json
  * @param {object} [o.env]          extra environment for code-server and its extension host
+ * @param {boolean} [o.untrusted]   open the folder in restricted mode (workspace trust on, not trusted)
  * @param {(line: string) => void} [o.log]
  */
 export async function startWorkbench(o) {
@@ -87,6 +88,9 @@ export async function startWorkbench(o) {
     'extensions.autoCheckUpdates': false,
     'extensions.autoUpdate': false,
     'window.commandCenter': false,
+    ...(o.untrusted
+      ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }
+      : {}),
     ...(o.settings ?? {}),
   };
   fs.writeFileSync(path.join(ud, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
@@ -118,7 +122,7 @@ export async function startWorkbench(o) {
       ext,
       '--disable-telemetry',
       '--disable-update-check',
-      '--disable-workspace-trust',
+      ...(o.untrusted ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override',
       '--ignore-last-opened',
     ],

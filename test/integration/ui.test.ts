@@ -358,3 +358,48 @@ test(
     }
   },
 );
+
+test(
+  'your own class in an untrusted workspace: the lens is there, running it is refused with the reason, nothing runs',
+  { timeout: 4 * 60 * 1000 },
+  async () => {
+    const dir = path.join(out, 'host-untrusted');
+    const workspace = path.join(out, 'workspace-untrusted');
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.copyFileSync(path.join(root, 'test', 'layer', 'fixtures', 'train_fno.py'), path.join(workspace, 'train_fno.py'));
+    let wb: Workbench | undefined;
+    try {
+      wb = await startWorkbench({
+        dir,
+        folder: workspace,
+        extensionDevelopmentPath: root,
+        settings: { ...BASE_SETTINGS, 'workbench.startupEditor': 'none' },
+        untrusted: true,
+        log: () => {},
+      });
+      const { page } = wb;
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.goto(wb.url);
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await palette(page, 'Go to File', 'Go to File');
+      await page.keyboard.type('train_fno.py');
+      await page
+        .locator('.quick-input-list .monaco-list-row', { hasText: 'train_fno.py' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
+      await page.keyboard.press('Enter');
+      const lens = page.locator('.codelens-decoration a', { hasText: 'Profile SpectralConv2d as written' });
+      await lens.first().waitFor({ state: 'visible', timeout: 60_000 });
+      await lens.first().click();
+      const refused = page.locator('.notifications-toasts', { hasText: 'this workspace is not trusted' });
+      await refused.first().waitFor({ state: 'visible', timeout: 30_000 });
+      assert.equal(await page.locator('.monaco-dialog-box').count(), 0, 'no consent dialog: nothing is offered to run');
+      await page.screenshot({ path: path.join(out, 'user-layer-untrusted.png') });
+    } catch (e) {
+      await wb?.page.screenshot({ path: path.join(out, 'failure-untrusted.png') }).catch(() => {});
+      throw e;
+    } finally {
+      await wb?.close();
+    }
+  },
+);
