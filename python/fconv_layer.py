@@ -640,25 +640,15 @@ def profile_layer(torch, req, progress, check, send_error):
         out_shape = list(out.shape) if isinstance(out, torch.Tensor) else None
         out_dtype = str(out.dtype).replace("torch.", "") if isinstance(out, torch.Tensor) else type(out).__name__
         done_warm = 1 + warm_up(forward, sync, warmup, lambda i: step("warm-up", i, warmup))
+        timed = plain_timer(torch, cuda, sync)
         plain = []
         for i in range(reps):
             step("timed", i, reps)
-            if cuda:
-                a = torch.cuda.Event(enable_timing=True)
-                b = torch.cuda.Event(enable_timing=True)
-                a.record()
-                forward()
-                b.record()
-                b.synchronize()
-                plain.append(a.elapsed_time(b))
-            else:
-                t0 = time.perf_counter()
-                forward()
-                plain.append((time.perf_counter() - t0) * 1000.0)
+            plain.append(timed(forward))
         total = _stats(plain)
 
         # The FNO spectral convolution inside, alone (before any instrumentation has run).
-        spectral = spectral_part(torch, layer, forward, x, total, plain_timer(torch, cuda, sync), reps, sync, warmup)
+        spectral = spectral_part(torch, layer, forward, x, total, timed, reps, sync, warmup)
 
         # Lines: exclusive time per user line, a sync before each reading.
         tracer = LineTracer(traced, sync)

@@ -123,46 +123,40 @@ export function bootPanel(root: HTMLElement): void {
       button('Show log', 'Engine detection and run log', () => send({ type: 'showLog' }), { id: 'show-log' }),
     );
 
+  /** "Back to the report" under the header of a view shown over the report (engines, the user's layer). */
+  const backTo = (label: string, id: string, leave: () => void) =>
+    root.querySelector('header')?.after(
+      h(
+        'nav',
+        { class: 'toolbar', 'aria-label': label },
+        button(
+          'Back to the report',
+          'The last profile shown',
+          () => {
+            leave();
+            draw();
+          },
+          { id, primary: true, disabled: !shown },
+        ),
+      ),
+    );
+
   const draw = () => {
     api.setState({ runId: shown?.runId, compare });
     if (layer) {
       renderLayerProfile(layer, root);
       if (shown)
-        root.querySelector('header')?.after(
-          h(
-            'nav',
-            { class: 'toolbar', 'aria-label': 'Layer actions' },
-            button(
-              'Back to the report',
-              'The last profile shown',
-              () => {
-                layer = undefined;
-                draw();
-              },
-              { id: 'layer-back', primary: true, disabled: !shown },
-            ),
-          ),
-        );
+        backTo('Layer actions', 'layer-back', () => {
+          layer = undefined;
+        });
       installTooltips(root);
       return;
     }
     if (engines) {
       renderEngines(engines, root);
-      root.querySelector('header')?.after(
-        h(
-          'nav',
-          { class: 'toolbar', 'aria-label': 'Engines actions' },
-          button(
-            'Back to the report',
-            'The last run shown',
-            () => {
-              engines = undefined;
-              draw();
-            },
-            { id: 'engines-back', primary: true, disabled: !shown },
-          ),
-        ),
-      );
+      backTo('Engines actions', 'engines-back', () => {
+        engines = undefined;
+      });
       return;
     }
     if (!shown) {

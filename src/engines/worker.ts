@@ -65,6 +65,17 @@ function restartIfPoisoned(engine: Engine | undefined): void {
   setTimeout(() => process.exit(0), 100);
 }
 
+/** One job at a time: another request while one runs is answered with a busy error (true: refused). */
+function refuseIfBusy(id: string): boolean {
+  if (!current) return false;
+  send({
+    type: 'error',
+    id,
+    error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` },
+  });
+  return true;
+}
+
 function infoOf(engine: Engine) {
   return {
     engine: engine.name,
@@ -76,14 +87,7 @@ function infoOf(engine: Engine) {
 }
 
 async function handleProbe(msg: Extract<ToWorker, { type: 'probe' }>): Promise<void> {
-  if (current) {
-    send({
-      type: 'error',
-      id: msg.id,
-      error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` },
-    });
-    return;
-  }
+  if (refuseIfBusy(msg.id)) return;
   const state = { id: msg.id, cancelled: false };
   current = state;
   try {
@@ -111,14 +115,7 @@ async function handleProbe(msg: Extract<ToWorker, { type: 'probe' }>): Promise<v
 }
 
 async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
-  if (current) {
-    send({
-      type: 'error',
-      id: msg.id,
-      error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` },
-    });
-    return;
-  }
+  if (refuseIfBusy(msg.id)) return;
   const state = { id: msg.id, cancelled: false };
   let lastKey = '';
   let lastSent = 0;
@@ -197,14 +194,7 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
 }
 
 async function handleLayerProfile(msg: Extract<ToWorker, { type: 'layer-profile' }>): Promise<void> {
-  if (current) {
-    send({
-      type: 'error',
-      id: msg.id,
-      error: { kind: 'busy', name: 'BusyError', message: `run ${current.id} is still in progress` },
-    });
-    return;
-  }
+  if (refuseIfBusy(msg.id)) return;
   const state = { id: msg.id, cancelled: false };
   current = state;
   try {

@@ -78,6 +78,17 @@ async function palette(page: Page, query: string, label: string): Promise<void> 
   await page.keyboard.press('Enter');
 }
 
+/** Opens a workspace file as a user does: Go to File, its name, Enter. */
+async function openFile(page: Page, name: string): Promise<void> {
+  await palette(page, 'Go to File', 'Go to File');
+  await page.keyboard.type(name);
+  await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: name })
+    .first()
+    .waitFor({ state: 'visible', timeout: 30_000 });
+  await page.keyboard.press('Enter');
+}
+
 async function runFromPalette(page: Page): Promise<void> {
   await palette(page, 'Profile Fourier Conv', 'Fourier Conv: Profile Fourier Conv');
   const preset = page.locator('.quick-input-list .monaco-list-row', { hasText: "MNIST — the question's layer" });
@@ -224,13 +235,7 @@ test(
       await page.setViewportSize({ width: 1400, height: 900 });
       await page.goto(wb.url);
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-      await palette(page, 'Go to File', 'Go to File');
-      await page.keyboard.type('seed_layer.py');
-      await page
-        .locator('.quick-input-list .monaco-list-row', { hasText: 'seed_layer.py' })
-        .first()
-        .waitFor({ state: 'visible', timeout: 30_000 });
-      await page.keyboard.press('Enter');
+      await openFile(page, 'seed_layer.py');
       const lens = page.locator('.codelens-decoration a', { hasText: 'Profile this layer' });
       await lens.first().waitFor({ state: 'visible', timeout: 60_000 });
       assert.equal(await lens.count(), 2, 'a CodeLens on the Fourier layer and one on the Conv2D');
@@ -301,13 +306,7 @@ test(
       await page.setViewportSize({ width: 1500, height: 950 });
       await page.goto(wb.url);
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-      await palette(page, 'Go to File', 'Go to File');
-      await page.keyboard.type('train_fno.py');
-      await page
-        .locator('.quick-input-list .monaco-list-row', { hasText: 'train_fno.py' })
-        .first()
-        .waitFor({ state: 'visible', timeout: 30_000 });
-      await page.keyboard.press('Enter');
+      await openFile(page, 'train_fno.py');
       const lens = page.locator('.codelens-decoration a', { hasText: 'Profile FNOBlock as written' });
       await lens.first().waitFor({ state: 'visible', timeout: 60_000 });
       await lens.first().click();
@@ -381,13 +380,7 @@ test(
       await page.setViewportSize({ width: 1400, height: 900 });
       await page.goto(wb.url);
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
-      await palette(page, 'Go to File', 'Go to File');
-      await page.keyboard.type('train_fno.py');
-      await page
-        .locator('.quick-input-list .monaco-list-row', { hasText: 'train_fno.py' })
-        .first()
-        .waitFor({ state: 'visible', timeout: 30_000 });
-      await page.keyboard.press('Enter');
+      await openFile(page, 'train_fno.py');
       const lens = page.locator('.codelens-decoration a', { hasText: 'Profile SpectralConv2d as written' });
       await lens.first().waitFor({ state: 'visible', timeout: 60_000 });
       await lens.first().click();

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Hello, helloSchema } from '../../protocol/torch-protocol';
+import { EngineUnavailableError } from '../engine';
 import { workerScript } from './python';
 
 export interface Candidate {
@@ -122,4 +123,36 @@ export function describeTried(tried: Tried[]): string[] {
       : '';
     return `${t.path} (${t.from})${what ? `: ${what}` : ''}${t.problem ? ` — ${t.problem}` : ' — usable'}`;
   });
+}
+
+/**
+ * The interpreter to run torch in (the first usable one, in search order) and the device to use on it, or an
+ * EngineUnavailableError saying why not: the one asked for and its problem, or every one tried. `what` names the
+ * job in the message ("engine torch is not available", "cannot profile the layer").
+ */
+export function pickInterpreter(
+  asked: Candidate[],
+  torchDevice: string | undefined,
+  what: { with: (path: string) => string; none: string },
+): { usable: Tried & { hello: Hello }; device: string; notes: string[] } {
+  const tried = discover(asked);
+  const notes = describeTried(tried).map((l) => `python: ${l}`);
+  const usable = tried.find((t) => !t.problem);
+  if (!usable?.hello) {
+    const named = asked.length ? tried.find((t) => asked.some((a) => a.path === t.path)) : undefined;
+    throw new EngineUnavailableError(
+      named
+        ? `${what.with(named.path)}: ${named.problem}`
+        : `${what.none}: no Python with torch ≥ 1.8 found (${tried.length ? tried.map((t) => `${t.path}: ${t.problem}`).join('; ') : 'no python3 or python on the PATH'}); give one with --python`,
+    );
+  }
+  const hello = usable.hello;
+  const device = torchDevice ?? (hello.cuda ? 'cuda' : 'cpu');
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device))
+    throw new EngineUnavailableError(`--torch-device must be cpu, cuda or cuda:N, got "${device}"`);
+  if (device.startsWith('cuda') && !hello.cuda)
+    throw new EngineUnavailableError(
+      `--torch-device ${device}: torch ${hello.torch} in ${usable.path} has no CUDA (torch.cuda.is_available() is False${hello.cudaError ? `: ${hello.cudaError}` : ''})`,
+    );
+  return { usable: usable as Tried & { hello: Hello }, device, notes };
 }

@@ -12,12 +12,11 @@ import { type VariantPlan, torchTraits } from '../../core/variants';
 import {
   type Engine,
   type EngineCapabilities,
-  EngineUnavailableError,
   type PreparedVariant,
   type RemoteLoop,
   type RemoteMeasurement,
 } from '../engine';
-import { type Candidate, type Tried, describeTried, discover } from './discovery';
+import { type Candidate, type Tried, discover, pickInterpreter } from './discovery';
 import { PythonProcess, decodeFloats, encodeFloats } from './python';
 
 export interface TorchOptions {
@@ -91,25 +90,11 @@ export class TorchEngine implements Engine {
 
   /** Finds an interpreter with torch ≥ 1.8, starts the worker in it, picks the device. */
   static async create(o: TorchOptions): Promise<TorchEngine> {
-    const tried = discover(o.python);
-    const notes = describeTried(tried).map((l) => `python: ${l}`);
-    const usable = tried.find((t) => !t.problem);
-    if (!usable) {
-      const asked = o.python.length ? tried.find((t) => o.python.some((a) => a.path === t.path)) : undefined;
-      throw new EngineUnavailableError(
-        asked
-          ? `engine torch is not available with ${asked.path}: ${asked.problem}`
-          : `engine torch is not available here: no Python with torch ≥ 1.8 found (${tried.length ? tried.map((t) => `${t.path}: ${t.problem}`).join('; ') : 'no python3 or python on the PATH'}); give one with --python`,
-      );
-    }
-    const hello = usable.hello!;
-    const device = o.device ?? (hello.cuda ? 'cuda' : 'cpu');
-    if (!/^(cpu|cuda(:\d+)?)$/.test(device))
-      throw new EngineUnavailableError(`--torch-device must be cpu, cuda or cuda:N, got "${device}"`);
-    if (device.startsWith('cuda') && !hello.cuda)
-      throw new EngineUnavailableError(
-        `--torch-device ${device}: torch ${hello.torch} in ${usable.path} has no CUDA (torch.cuda.is_available() is False${hello.cudaError ? `: ${hello.cudaError}` : ''})`,
-      );
+    const { usable, device, notes } = pickInterpreter(o.python, o.device, {
+      with: (p) => `engine torch is not available with ${p}`,
+      none: 'engine torch is not available here',
+    });
+    const hello = usable.hello;
     const py = new PythonProcess(usable.path);
     const started = await py.hello;
     const backend = device.startsWith('cuda') ? 'cuda' : 'cpu';

@@ -6,8 +6,8 @@
  */
 import type { LayerMeasured, LayerRequest } from '../../core/layer-profile';
 import type { UserWhere } from '../../protocol/torch-protocol';
-import { CancelledError, EngineUnavailableError } from '../engine';
-import { type Candidate, describeTried, discover } from './discovery';
+import { CancelledError } from '../engine';
+import { type Candidate, pickInterpreter } from './discovery';
 import { PythonError, PythonProcess } from './python';
 
 export interface UserLayerOptions {
@@ -45,23 +45,11 @@ export async function profileUserLayer(
   o: UserLayerOptions,
 ): Promise<{ measured: LayerMeasured; python: { path: string; version: string; from: string }; notes: string[] }> {
   o.onProgress({ phase: 'start', index: 0, count: 1 });
-  const tried = discover(o.python);
-  const notes = describeTried(tried).map((l) => `python: ${l}`);
-  const usable = tried.find((t) => !t.problem);
-  if (!usable) {
-    const asked = o.python.length ? tried.find((t) => o.python.some((a) => a.path === t.path)) : undefined;
-    throw new EngineUnavailableError(
-      asked
-        ? `cannot profile the layer with ${asked.path}: ${asked.problem}`
-        : `cannot profile the layer: no Python with torch ≥ 1.8 found (${tried.map((t) => `${t.path}: ${t.problem}`).join('; ') || 'no python3 or python on the PATH'}); give one with --python`,
-    );
-  }
-  const hello = usable.hello!;
-  const device = o.torchDevice ?? (hello.cuda ? 'cuda' : 'cpu');
-  if (device.startsWith('cuda') && !hello.cuda)
-    throw new EngineUnavailableError(
-      `--torch-device ${device}: torch ${hello.torch} in ${usable.path} has no CUDA (torch.cuda.is_available() is False)`,
-    );
+  const { usable, device, notes } = pickInterpreter(o.python, o.torchDevice, {
+    with: (p) => `cannot profile the layer with ${p}`,
+    none: 'cannot profile the layer',
+  });
+  const hello = usable.hello;
   const py = new PythonProcess(usable.path, { hangMs: Math.max(10_000, Number(process.env.FCONV_TORCH_HANG_MS ?? 0)) });
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
