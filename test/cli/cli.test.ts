@@ -67,7 +67,7 @@ test('the probe is measured once, cached, reused, and measured again on request'
   const first = fconv(['probe', '--json'], { FCONV_CACHE_DIR: cache });
   assert.equal(first.code, 0, first.err);
   const p1 = JSON.parse(first.out);
-  assert.ok(p1.gemmGflops > 0 && p1.copyGBs > 0 && p1.bmm.length === 2 && p1.conv.length === 4);
+  assert.ok(p1.gemmGflops > 0 && p1.copyGBs > 0 && p1.bmm.length === 2 && p1.conv.length >= 4);
   const files = fs.readdirSync(cache);
   assert.equal(files.length, 1);
   const again = fconv(['probe', '--json'], { FCONV_CACHE_DIR: cache });
