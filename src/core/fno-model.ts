@@ -114,7 +114,7 @@ const partialTransforms: FnoRule = ({ run, v, device }) => {
     severity: part !== null && part < full ? 'suggestion' : 'info',
     title: `Only ${R}×${C} of the ${spec.height}×${V} modes are used: transform only those (${(100 * fraction).toFixed(0)} % of the spectrum)`,
     evidence:
-      `fno's full rfft2 and irfft2: ${fmtMs(full)} per call (per-step medians; the layer end to end ${fmtMs(fno.totalMs.median)})` +
+      `The layer as written: its full rfft2 and irfft2: ${fmtMs(full)} per call (per-step medians; the layer end to end ${fmtMs(fno.totalMs.median)})` +
       (part !== null
         ? `; optimized's partial transforms (only the ${C} kept columns over W, only the ${R} kept rows over H) take ${fmtMs(part)}.`
         : '.') +
@@ -186,7 +186,7 @@ const zeroBuffer: FnoRule = ({ run, v }) => {
     id: 'fno-zero-buffer',
     severity: 'info',
     title: `out_ft: ${formatBytes(bytes)} allocated and zeroed per call, ${(100 * (1 - count / (H * V))).toFixed(0)} % of it stays zero`,
-    evidence: `zeros(out_ft) ${fmtMs(z.median)} + slice-assignment ${fmtMs(a.median)} = ${fmtMs(both)} of fno's ${fmtMs(fno.totalMs.median)} (${((100 * both) / fno.totalMs.median).toFixed(0)} %); the irfft2 that follows then transforms all ${H}×${V} modes, zeros included.`,
+    evidence: `zeros(out_ft) ${fmtMs(z.median)} + slice-assignment ${fmtMs(a.median)} = ${fmtMs(both)} of the layer's ${fmtMs(fno.totalMs.median)} as written (${((100 * both) / fno.totalMs.median).toFixed(0)} %); the irfft2 that follows then transforms all ${H}×${V} modes, zeros included.`,
     suggestion: `Skip the full-size buffer: with partial inverse transforms only a (batch, out, ${H}, kept columns) buffer is needed, and irfft(…, n=${W}) pads the columns itself. In inference you can also keep one out_ft per batch size (a buffer): the modes outside the kept blocks stay zero, so each call only writes the blocks.`,
     expectedGain: gain(both, null, 'measured', `up to ${fmtMs(both)} per call (the zero-fill and the assignment)`),
     source: cite(['fnoZeroBuffer'], 'fno'),

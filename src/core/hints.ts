@@ -6,6 +6,7 @@
  * Order: warnings (the comparison or the result is not what the user thinks) first, then by
  * expected gain in ms, then by severity.
  */
+import { variantLabel } from './glossary';
 import { pipelineOf } from './variants/step';
 import { cite } from './citations';
 import { fmtMs, fmtRatio } from './format';
@@ -60,7 +61,7 @@ const unevenComparison: Rule = ({ run, v }) => {
     id: 'uneven-comparison',
     severity: 'warning',
     title: `The ${k}×${k} Conv2D computes a different, ${fmtRatio(ratio)} ${ratio > 1 ? 'smaller' : 'larger'} function than the ${kh}×${kw} spectral layer`,
-    evidence: `The spectral layers convolve with a ${kh}×${kw} kernel (${kh * kw} multiply-adds per output and channel pair); the Conv2D they are compared with has ${k}×${k} (${k * k}). Measured: Conv2D ${k}×${k} ${fmtMs(spatial.totalMs.median)}; ${spectral.name} ${fmtMs(spectral.totalMs.median)}${eq ? `; the same ${kh}×${kw} function done spatially (spatial-equivalent) ${fmtMs(eq.totalMs.median)}` : ''}.`,
+    evidence: `The spectral layers convolve with a ${kh}×${kw} kernel (${kh * kw} multiply-adds per output and channel pair); the Conv2D they are compared with has ${k}×${k} (${k * k}). Measured: Conv2D ${k}×${k} ${fmtMs(spatial.totalMs.median)}; ${variantLabel(spectral.name)} ${fmtMs(spectral.totalMs.median)}${eq ? `; the same ${kh}×${kw} function done spatially (spatial-equivalent) ${fmtMs(eq.totalMs.median)}` : ''}.`,
     suggestion: `Compare like with like: time the spectral layer against a Conv2D with the same ${kh}×${kw} kernel (the spatial-equivalent row), or, if a ${k}×${k} receptive field is what the model needs, use the ${k}×${k} Conv2D and drop the spectral layer.`,
     expectedGain: gain(
       null,
@@ -221,13 +222,13 @@ const memoryBound: Rule = ({ run, analysis }) => {
   return {
     id: 'memory-bound-steps',
     severity: 'info',
-    title: `${top.variant}'s ${top.name} is memory-bound: ${top.intensity.toFixed(2)} FLOP/byte, below the ridge of ${analysis.ridge.toFixed(1)}`,
+    title: `${variantLabel(top.variant)}'s ${top.name} is memory-bound: ${top.intensity.toFixed(2)} FLOP/byte, below the ridge of ${analysis.ridge.toFixed(1)}`,
     evidence:
       big
         .slice(0, 3)
         .map(
           (s) =>
-            `${s.variant} · ${s.name}: ${fmtMs(s.medianMs)}, ${s.intensity.toFixed(2)} FLOP/byte, ${s.achievedGBs.toFixed(1)} GB/s achieved`,
+            `${variantLabel(s.variant)} · ${s.name}: ${fmtMs(s.medianMs)}, ${s.intensity.toFixed(2)} FLOP/byte, ${s.achievedGBs.toFixed(1)} GB/s achieved`,
         )
         .join('; ') + ` (device: ${bw.toFixed(0)} GB/s, ${analysis.device.fp32Gflops.toFixed(0)} GFLOP/s).`,
     suggestion:
@@ -253,7 +254,7 @@ const overheadBound: Rule = ({ run, analysis, v }) => {
   return {
     id: 'overhead-bound',
     severity: 'info',
-    title: `${worst.variant} takes ${fmtRatio(worst.measuredMs / worst.modelMs)} what its FLOPs and bytes explain`,
+    title: `${variantLabel(worst.variant)} takes ${fmtRatio(worst.measuredMs / worst.modelMs)} what its FLOPs and bytes explain`,
     evidence: `Measured ${fmtMs(worst.measuredMs)} end to end vs ${fmtMs(worst.modelMs)} from the calibrated model over its ${n} steps: ${fmtMs(worst.measuredMs - worst.modelMs)} goes to per-op overhead (dispatch, allocation, launches), small inefficient kernels or layout changes the model does not charge.`,
     suggestion:
       run.spec.layer === 'fno'
