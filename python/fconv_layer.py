@@ -66,6 +66,8 @@ def user_error(e, traced, what):
 def load_namespace(file, chunks, module_name="fconv_user_layer"):
     """Executes the chunks in a fresh module; returns (module, notes). An import that fails and is not used by the
     layer is skipped with a note; one it uses is an error naming the import and the interpreter."""
+    # Leave the user's project as it was: no __pycache__ folders from importing their modules.
+    sys.dont_write_bytecode = True
     mod = types.ModuleType(module_name)
     mod.__file__ = file
     mod.__dict__["__builtins__"] = __builtins__
@@ -73,6 +75,17 @@ def load_namespace(file, chunks, module_name="fconv_user_layer"):
     # The file's own folder first, as when it runs as a script: `from utils import ...` next to it resolves.
     if folder not in sys.path:
         sys.path.insert(0, folder)
+    # Inside a package (folders with __init__.py), relative imports (`from .layers import …`) resolve as when the
+    # package is imported: __package__ is its dotted name, and the folder above its top is on the path.
+    parts = []
+    top = folder
+    while os.path.isfile(os.path.join(top, "__init__.py")):
+        parts.insert(0, os.path.basename(top))
+        top = os.path.dirname(top)
+    if parts:
+        mod.__package__ = ".".join(parts)
+        if top not in sys.path:
+            sys.path.insert(0, top)
     sys.modules[module_name] = mod
     notes = []
     traced = lambda f: f == file  # noqa: E731

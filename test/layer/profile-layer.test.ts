@@ -236,3 +236,27 @@ test('SIGINT cancels: the layer process stops, exit 1, no report written', async
   assert.match(err, /cancel/);
   assert.equal(fs.existsSync(path.join(out, 'profile-layer.json')), false);
 });
+
+test("a layer inside a package: its relative import resolves, and the helper's lines are timed with their file", () => {
+  const r = fconv([
+    path.join(FIX, 'pkg', 'models', 'fno.py'),
+    '--class',
+    'PackagedSpectralConv',
+    '--input-shape',
+    '2,4,8,8',
+    '--reps',
+    '3',
+    '--trace-reps',
+    '1',
+    '--no-compare',
+    '--json',
+    '--out-dir',
+    tempDir('fconv-pl-out-'),
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const p = layerProfileSchema.parse(JSON.parse(r.out));
+  const helper = p.lines.find((l) => l.file === path.join(FIX, 'pkg', 'models', 'layers.py'));
+  assert.ok(helper, p.lines.map((l) => `${l.file}:${l.line}`).join(', '));
+  assert.equal(helper.line, 5);
+  assert.ok(helper.ops.some((o) => o.name === 'torch.einsum'));
+});
