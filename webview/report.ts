@@ -10,7 +10,7 @@ import { variantExplained, variantLabel } from '../src/core/glossary';
 import { type StepCategory, categoryOf } from '../src/core/variants/step';
 import { h, s, tip } from './dom';
 import { analysisSection, fnoSweepSection, hintsSection, sweepSection } from './insights';
-import { type Gain, gainsOf } from '../src/core/gains';
+import { CATEGORY_LABEL as GAIN_LABEL, type Gain, gainsOf } from '../src/core/gains';
 
 /** The colour groups of the timelines and tables. */
 export type ColourGroup = 'transform' | 'transpose' | 'product' | 'conv' | 'pad' | 'other';
@@ -577,17 +577,6 @@ export function gainChart(g: Gain, width = 760): SVGElement {
   });
   return svg;
 }
-
-const GAIN_LABEL: Record<StepCategory, string> = {
-  'forward-transform': 'forward transform',
-  'kernel-transform': 'kernel transform',
-  product: 'channel mixing / product',
-  'inverse-transform': 'inverse transform',
-  layout: 'layout changes',
-  padding: 'padding',
-  convolution: 'convolution',
-  setup: 'setup',
-};
 
 /** The gains card: one waterfall per comparison the verdict makes, with the layer's own gain. */
 export function gainsSection(run: Run): HTMLElement | undefined {

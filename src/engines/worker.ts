@@ -76,6 +76,35 @@ function refuseIfBusy(id: string): boolean {
   return true;
 }
 
+/** A failure as the protocol's error: its kind from its class (the user's code, cancel, time limit, engine, memory). */
+function sendError(id: string, e: unknown): void {
+  const err = e as Error;
+  const kind =
+    e instanceof UserCodeError
+      ? e.kind
+      : e instanceof SpecError
+        ? 'usage'
+        : e instanceof CancelledError
+          ? 'cancelled'
+          : e instanceof TimeLimitError
+            ? 'time-limit'
+            : e instanceof EngineUnavailableError
+              ? 'engine'
+              : e instanceof OutOfMemoryError
+                ? 'memory'
+                : 'internal';
+  send({
+    type: 'error',
+    id,
+    error: {
+      kind,
+      name: err?.name ?? 'Error',
+      message: err?.message ?? String(e),
+      ...(e instanceof UserCodeError && e.where ? { where: e.where } : {}),
+    },
+  });
+}
+
 function infoOf(engine: Engine) {
   return {
     engine: engine.name,
@@ -101,14 +130,7 @@ async function handleProbe(msg: Extract<ToWorker, { type: 'probe' }>): Promise<v
     });
     send({ type: 'probe', id: msg.id, probe, info: infoOf(engine) });
   } catch (e) {
-    const err = e as Error;
-    const kind =
-      e instanceof CancelledError ? 'cancelled' : e instanceof EngineUnavailableError ? 'engine' : 'internal';
-    send({
-      type: 'error',
-      id: msg.id,
-      error: { kind, name: err?.name ?? 'Error', message: err?.message ?? String(e) },
-    });
+    sendError(msg.id, e);
   } finally {
     current = undefined;
   }
@@ -173,20 +195,7 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
     );
     send({ type: 'result', id: msg.id, run });
   } catch (e) {
-    const err = e as Error;
-    const kind =
-      e instanceof SpecError
-        ? 'usage'
-        : e instanceof EngineUnavailableError
-          ? 'engine'
-          : e instanceof OutOfMemoryError
-            ? 'memory'
-            : 'internal';
-    send({
-      type: 'error',
-      id: msg.id,
-      error: { kind, name: err?.name ?? 'Error', message: err?.message ?? String(e) },
-    });
+    sendError(msg.id, e);
   } finally {
     current = undefined;
     restartIfPoisoned(used);
@@ -209,29 +218,7 @@ async function handleLayerProfile(msg: Extract<ToWorker, { type: 'layer-profile'
     });
     send({ type: 'layer-profiled', id: msg.id, ...res });
   } catch (e) {
-    const err = e as Error;
-    const kind =
-      e instanceof UserCodeError
-        ? e.kind
-        : e instanceof CancelledError
-          ? 'cancelled'
-          : e instanceof TimeLimitError
-            ? 'time-limit'
-            : e instanceof EngineUnavailableError
-              ? 'engine'
-              : e instanceof OutOfMemoryError
-                ? 'memory'
-                : 'internal';
-    send({
-      type: 'error',
-      id: msg.id,
-      error: {
-        kind,
-        name: err?.name ?? 'Error',
-        message: err?.message ?? String(e),
-        ...(e instanceof UserCodeError && e.where ? { where: e.where } : {}),
-      },
-    });
+    sendError(msg.id, e);
   } finally {
     current = undefined;
   }
@@ -261,11 +248,7 @@ process.on('message', (raw: unknown) => {
     try {
       send({ type: 'devices', id: msg.id, devices: devicesReport(msg.cudaLibDirs, msg.python ?? []) });
     } catch (e) {
-      send({
-        type: 'error',
-        id: msg.id,
-        error: { kind: 'internal', name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) },
-      });
+      sendError(msg.id, e);
     }
   } else if (msg.type === 'probe') void handleProbe(msg);
   else if (msg.type === 'layer-profile') void handleLayerProfile(msg);

@@ -27,6 +27,26 @@ function fconv(args: string[], cwd = tempDir('fconv-pl-cwd-')) {
   return { code: r.status, out: r.stdout, err: r.stderr, cwd };
 }
 
+/** A quick run of a small layer: few repetitions, no comparison, JSON; `extra` adds or overrides flags. */
+function quick(file: string, cls: string, shape: string, extra: string[] = []) {
+  return fconv([
+    file,
+    '--class',
+    cls,
+    '--input-shape',
+    shape,
+    '--reps',
+    '3',
+    '--trace-reps',
+    '1',
+    '--no-compare',
+    '--json',
+    '--out-dir',
+    tempDir('fconv-pl-out-'),
+    ...extra,
+  ]);
+}
+
 test('an FNO block inside a training script: only what the layer needs runs; lines add up to the total; the profiler formulations beside it', () => {
   const out = tempDir('fconv-pl-out-');
   const r = fconv([
@@ -116,21 +136,7 @@ test('the text output: every line with its time and share, the attribution metho
 });
 
 test('constructor defaults from module constants; no call in the file', () => {
-  const r = fconv([
-    path.join(FIX, 'const_defaults.py'),
-    '--class',
-    'DefaultsFromConstants',
-    '--input-shape',
-    '2,6,8,8',
-    '--reps',
-    '3',
-    '--trace-reps',
-    '1',
-    '--no-compare',
-    '--json',
-    '--out-dir',
-    tempDir('fconv-pl-out-'),
-  ]);
+  const r = quick(path.join(FIX, 'const_defaults.py'), 'DefaultsFromConstants', '2,6,8,8');
   assert.equal(r.code, 0, r.err);
   const p = layerProfileSchema.parse(JSON.parse(r.out));
   assert.deepEqual(p.init, { args: '', from: 'defaults' });
@@ -238,21 +244,7 @@ test('SIGINT cancels: the layer process stops, exit 1, no report written', async
 });
 
 test("a layer inside a package: its relative import resolves, and the helper's lines are timed with their file", () => {
-  const r = fconv([
-    path.join(FIX, 'pkg', 'models', 'fno.py'),
-    '--class',
-    'PackagedSpectralConv',
-    '--input-shape',
-    '2,4,8,8',
-    '--reps',
-    '3',
-    '--trace-reps',
-    '1',
-    '--no-compare',
-    '--json',
-    '--out-dir',
-    tempDir('fconv-pl-out-'),
-  ]);
+  const r = quick(path.join(FIX, 'pkg', 'models', 'fno.py'), 'PackagedSpectralConv', '2,4,8,8');
   assert.equal(r.code, 0, r.err);
   const p = layerProfileSchema.parse(JSON.parse(r.out));
   const helper = p.lines.find((l) => l.file === path.join(FIX, 'pkg', 'models', 'layers.py'));
