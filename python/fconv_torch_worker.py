@@ -10,7 +10,7 @@ Standard library and torch only. Protocol version 1:
 
   worker -> host  hello {protocol, python, executable, torch, torchError, cuda, cudaVersion, cudnn, gpus, threads}
   host -> worker  load {id, spec, data: {input, kernel, spatialKernel} (base64 float32), device, threads}
-                  measure {id, variant, plan: {oneOff: [id], steps: [{id, inLayer}]}, kind, warmup, reps, budgetMs}
+                  measure {id, variant, plan: {oneOff: [id], steps: [{id, inLayer}]}, kind, policy: {warmup, warmupMax, stableWithin, warmupMaxMs, reps, repsMax, budgetMs}}
                   output {id, variant, plan}       the variant's output once, untimed (a reference)
                   probe {id}                        this machine's rates for the cost model
                   cancel {id}                       stop request id at the next step boundary
@@ -551,6 +551,37 @@ def tensor_b64(t):
     return base64.b64encode(raw).decode("ascii")
 
 
+POLICY_BOUNDS = {
+    "warmup": (0, 1000), "warmupMax": (0, 4000), "reps": (1, 10000), "repsMax": (1, 50000),
+}
+
+
+def loop_policy(p):
+    """The measuring loop's policy sent with each measure request (src/core/loop-policy.ts), checked."""
+    need(isinstance(p, dict), "policy must be an object")
+    out = {k: count(p.get(k), k, lo, hi) for k, (lo, hi) in POLICY_BOUNDS.items()}
+    for k, hi in (("stableWithin", 1), ("warmupMaxMs", 600000), ("budgetMs", 60000)):
+        v = p.get(k)
+        need(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= hi, f"{k} must be a number in [0, {hi}]")
+        out[k] = float(v)
+    return out
+
+
+def warm_again(p, times):
+    """Whether to warm up once more (the rule of loop-policy.ts's warmAgain)."""
+    n = len(times)
+    if n < p["warmup"]:
+        return True
+    if n >= p["warmupMax"] or n < 2:
+        return False
+    return times[-1] < (1 - p["stableWithin"]) * times[-2] and sum(times) < p["warmupMaxMs"]
+
+
+def repetitions(p, warm_ms):
+    """Repetitions of each timed phase (loop-policy.ts's repetitions)."""
+    return max(p["reps"], min(p["repsMax"], int(math.floor(p["budgetMs"] / max(warm_ms, 1e-3)))))
+
+
 def throttled(progress, every_s=0.1):
     """Progress at most every `every_s` (and on every change of phase): a message per repetition of a 0.3 ms
     pipeline is hundreds a second, and the host processes parsing and relaying them share the CPU the next
@@ -571,10 +602,8 @@ def measure(L, req, progress, cancelled):
     progress = throttled(progress)
     variant = req["variant"]
     persistent, one_off, steps, labels = bind(L, variant, req["plan"])
-    warmup = count(req.get("warmup"), "warmup", 0, 1000)
-    reps = count(req.get("reps"), "reps", 1, 10000)
-    budget = req.get("budgetMs", 250)
-    need(isinstance(budget, (int, float)) and 0 <= budget <= 60000, "budgetMs must be a number in [0, 60000]")
+    policy = loop_policy(req.get("policy"))
+    reps = policy["reps"]
     spectral = req.get("kind") == "spectral"
     n_steps = len(steps)
 
@@ -616,29 +645,21 @@ def measure(L, req, progress, cancelled):
             L.sync()
             return out
 
-        # Warm-up: the runs asked for, then more while the pipeline is still getting faster (oneDNN and cuDNN
-        # pick and cache kernels over the first calls; a 28×28 convolution kept speeding up past 3 runs) —
-        # until a run is within 5 % of the one before it, at most 4× the asked runs (≥ 3 more) and 2 s.
-        warm_ms = 0.0
+        # Warm-up and repetitions: the loop policy (src/core/loop-policy.ts), the same rules as the local loop.
         warm_times = []
-        done_warm = 0
-        limit = max(4 * warmup, warmup + 3) if warmup > 0 else 0
-        spent = 0.0
-        while done_warm < warmup or (
-            0 < done_warm < limit and len(warm_times) >= 2 and warm_times[-1] < 0.95 * warm_times[-2] and spent < 2000.0
-        ):
-            progress({"phase": "warm-up", "stepIndex": 0, "stepCount": n_steps, "rep": done_warm, "reps": max(warmup, done_warm + 1)})
+        while warm_again(policy, warm_times):
+            progress({"phase": "warm-up", "stepIndex": 0, "stepCount": n_steps, "rep": len(warm_times), "reps": max(policy["warmup"], len(warm_times) + 1)})
+            t0 = time.perf_counter()
+            run_once()
+            warm_times.append((time.perf_counter() - t0) * 1000.0)
+        if warm_times:
+            warm_ms = warm_times[-1]
+        else:
             t0 = time.perf_counter()
             run_once()
             warm_ms = (time.perf_counter() - t0) * 1000.0
-            warm_times.append(warm_ms)
-            spent += warm_ms
-            done_warm += 1
-        if warmup == 0:
-            t0 = time.perf_counter()
-            run_once()
-            warm_ms = (time.perf_counter() - t0) * 1000.0
-        n = max(reps, min(5 * reps, int(math.floor(budget / max(warm_ms, 1e-3)))))
+        n = repetitions(policy, warm_ms)
+        done_warm = len(warm_times)
         per = [[] for _ in steps]
         output = None
         for r in range(n):

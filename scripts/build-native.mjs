@@ -3,7 +3,7 @@
 // fetches them); when it cannot build, it says why and the engine reports itself unavailable — it
 // never fails the install. Nothing here links against CUDA (the addon dlopens it at run time).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -103,7 +103,29 @@ function libdlStub() {
   if (r.status !== 0) throw new Error(`cc could not build the libdl link stub: ${r.stderr}`);
 }
 
-export function buildNative({ quiet = false } = {}) {
+const BUILT = join('native', 'build', 'Release', 'fconv_cuda.node');
+
+/** The addon in native/build is newer than every source it is made from (so a rebuild would change nothing). */
+export function addonIsCurrent() {
+  if (!existsSync(BUILT)) return false;
+  const built = statSync(BUILT).mtimeMs;
+  const sources = [
+    join('native', 'binding.gyp'),
+    ...['src', 'kernels'].flatMap((d) => readdirSync(join('native', d)).map((f) => join('native', d, f))),
+  ];
+  return sources.every((f) => statSync(f).mtimeMs <= built);
+}
+
+/** Copies a current build of the addon into dist/native (true), or does nothing (false). */
+export function copyBuiltAddon() {
+  if (!addonIsCurrent()) return false;
+  mkdirSync(out, { recursive: true });
+  copyFileSync(BUILT, join(out, 'fconv_cuda.node'));
+  return true;
+}
+
+export function buildNative({ quiet = false, force = false } = {}) {
+  if (!force && copyBuiltAddon()) return { ok: true, why: '', cached: true };
   try {
     embedKernels();
   } catch (e) {
@@ -137,14 +159,20 @@ export function buildNative({ quiet = false } = {}) {
     return { ok: false, why: `node-gyp failed (${r.status})${tail ? `: ${tail}` : ''}` };
   }
   mkdirSync(out, { recursive: true });
-  copyFileSync(join('native', 'build', 'Release', 'fconv_cuda.node'), join(out, 'fconv_cuda.node'));
+  copyFileSync(BUILT, join(out, 'fconv_cuda.node'));
   return { ok: true, why: '' };
 }
 
+// `npm run build:native` (`-- --force` rebuilds even when the build is current). Exit 1 when it cannot build.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = buildNative();
-  if (!r.ok)
-    console.warn(
+  const r = buildNative({ force: process.argv.includes('--force') });
+  if (!r.ok) {
+    console.error(
       `build-native: the CUDA addon was not built (${r.why}); the cuda engine will report itself unavailable.`,
     );
+    process.exit(1);
+  }
+  console.error(
+    `build-native: ${r.cached ? 'the CUDA addon is current' : 'built the CUDA addon'} (${join(out, 'fconv_cuda.node')})`,
+  );
 }

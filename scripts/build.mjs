@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { buildNative } from './build-native.mjs';
+import { buildNative, copyBuiltAddon } from './build-native.mjs';
 
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -81,7 +81,13 @@ cpSync('python/fconv_torch_worker.py', join(dist, 'python', 'fconv_torch_worker.
 cpSync('python/fconv_layer.py', join(dist, 'python', 'fconv_layer.py'));
 writeFileSync(join(dist, 'BUILD'), `${pkg.name} ${pkg.version}\n`);
 
-// The CUDA addon: optional, never fails the build (see scripts/build-native.mjs).
-const native = buildNative();
-if (!native.ok)
-  console.warn(`build: the CUDA addon was not built (${native.why}); the cuda engine will report itself unavailable.`);
+// The CUDA addon is built on demand (`npm run build:native`, or FCONV_BUILD_NATIVE=1 here): compiling it on
+// every `npm install` cost ~40 s on machines with no use for it. A build that is already there and current
+// is copied into dist/native; `npm run package` builds it, so the VSIX and the GPU bundle carry it.
+if (process.env.FCONV_BUILD_NATIVE === '1' || process.argv.includes('--native')) {
+  const native = buildNative();
+  if (!native.ok)
+    console.warn(
+      `build: the CUDA addon was not built (${native.why}); the cuda engine will report itself unavailable.`,
+    );
+} else copyBuiltAddon();

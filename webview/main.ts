@@ -9,7 +9,7 @@ import { fnoSweepSchema, sweepSchema } from '../src/core/insight-schema';
 import { renderFnoSweepOnly, renderSweepOnly } from './insights';
 import { renderReport } from './report';
 import { enginesCompareSchema } from '../src/core/engines-compare';
-import { renderEngines } from './engines';
+import { renderEngines } from './engine-table';
 import { installTooltips } from './tooltip';
 import { layerProfileSchema } from '../src/core/layer-profile';
 import { renderLayerProfile } from './layer';

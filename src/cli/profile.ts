@@ -9,6 +9,7 @@ import { sweepKernels } from '../core/sweep';
 import { WorkerError } from '../client/client';
 import { deviceFor } from '../client/device-cache';
 import * as path from 'node:path';
+import { pipelineOf } from '../core/engine-table';
 import { compareEngines, formatEnginesCompare } from '../core/engines-compare';
 import { makeDirs, writeAtomic } from '../platform/files';
 import { htmlPage, writeReport } from '../report/report-files';
@@ -138,7 +139,7 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
         const { device, note } = await deviceFor(client, choice, version, {
           refresh: flags.refreshProbe,
           engineDevice: run.device,
-          engineId: `${run.engine}-${run.backend}`,
+          engineId: pipelineOf(run),
           refreshHint: REFRESH_HINT,
           signal: cancel.signal,
           onProgress: probeProgress(io, flags.progress, tty, status),

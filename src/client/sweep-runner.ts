@@ -159,7 +159,7 @@ export async function runFnoSweep(
   for (let i = 0; i < todo.length; i++) {
     const { height, width, m } = todo[i]!;
     const spec = fnoSpec({ ...base, height, width, modes: [m, m], modesConvention: convention });
-    const pipeline = engine === 'torch' ? `torch-${backend}` : backend;
+    const pipeline = pipelineOf({ engine, backend });
     const pred = predictFno(spec, o.device, pipeline === 'unknown' ? 'wasm' : pipeline);
     const cell: FnoSweepCell = {
       height,

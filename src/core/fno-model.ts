@@ -11,7 +11,7 @@ import { formatBytes } from './memory';
 import { type DeviceProfile, estimateStep, ratesFor } from './model';
 import type { Run, StepResult, VariantResult } from './run';
 import { type LayerSpec, describeModes, fnoSpec, keptModes } from './spec';
-import { type PlannedStep, planFno, planOptimizedFno, traitsFor } from './variants';
+import { type PlannedStep, pipelineOf, planFno, planOptimizedFno, traitsFor } from './variants';
 
 export interface FnoPrediction {
   fnoMs: number;
@@ -85,7 +85,6 @@ const gain = (ms: number | null, factor: number | null, basis: Hint['expectedGai
   basis,
   text,
 });
-const pipelineOfRun = (run: Run) => (run.engine === 'torch' ? `torch-${run.backend}` : run.backend);
 const pow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
 type FnoRule = (c: FnoCtx) => Hint | undefined;
@@ -100,7 +99,7 @@ const partialTransforms: FnoRule = ({ run, v, device }) => {
   const full = sum(fno, isTransform);
   const opt = ok(v('optimized'));
   const part = opt ? sum(opt, isTransform) : null;
-  const limit = device ? partialTransformLimit(spec, device, pipelineOfRun(run)) : null;
+  const limit = device ? partialTransformLimit(spec, device, pipelineOf(run)) : null;
   const maxM = Math.min(Math.floor(spec.height / 2), V);
   const limitText =
     limit === null

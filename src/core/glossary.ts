@@ -3,7 +3,7 @@
  * the labels variants are shown with: the id `seed` (what `--variants` takes) is the layer "as written" in the
  * question the product started from, and `fno` an FNO layer as FNO code writes it. Host-free.
  */
-import type { VariantName } from './run';
+import { type VariantName, variantEntry } from './variants/table';
 
 export interface Term {
   term: string;
@@ -81,7 +81,7 @@ export function term(name: string): Term | undefined {
 
 /** How a variant is shown: `seed` and `fno` are "as written". */
 export function variantLabel(name: VariantName | string): string {
-  return name === 'seed' || name === 'fno' ? 'as written' : name;
+  return variantEntry(name)?.label ?? name;
 }
 
 /** The hover text of a variant's label: what it is, in plain words. */

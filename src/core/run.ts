@@ -3,6 +3,8 @@
  * report.json → webview). Versioned zod schema; types are inferred from it. Host-free.
  */
 import { z } from 'zod';
+import { VARIANT_NAMES } from './variants/table';
+import { loopPolicySchema } from './loop-policy';
 import { analysisSchema, fnoSweepSchema, hintSchema, sweepSchema } from './insight-schema';
 import { STEP_KINDS } from './model';
 import { LAYER_KINDS, type LayerKind, MODES_CONVENTIONS, type ModesConvention } from './spec';
@@ -23,43 +25,7 @@ export const TIMING_LABELS: Record<TimingSource, string> = {
 export const DEFAULT_WARMUP = 3;
 export const DEFAULT_REPS = 10;
 
-export const VARIANT_NAMES = ['spatial', 'spatial-equivalent', 'seed', 'fno', 'optimized'] as const;
-export type VariantName = (typeof VARIANT_NAMES)[number];
-
-/**
- * The variants of a configured list (the extension's `variants` setting) that a spec's layer has. An
- * FNO layer's spatial-equivalent runs only when its image-sized convolution is cheap (≤ 5 GFLOP), else
- * its spectral variants are checked against the naive convolution; a list with none left gives the layer's
- * default variants.
- */
-export function variantsForSpec(
-  spec: { layer?: LayerKind; batch: number; height: number; width: number; inChannels: number; outChannels: number },
-  chosen: readonly VariantName[],
-): VariantName[] {
-  const have = variantsOf(spec.layer);
-  let out = chosen.filter((v) => have.includes(v));
-  if (spec.layer === 'fno') {
-    const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co } = spec;
-    if (2 * B * H * W * Ci * Co * H * W > 5e9) out = out.filter((v) => v !== 'spatial-equivalent');
-  }
-  return out.some((v) => v !== 'spatial-equivalent') ? out : defaultVariants(spec.layer);
-}
-
-/** The variants a layer kind has: the seed's layer has no `fno`, an FNO layer no `seed` and no 3×3 `spatial`. */
-export function variantsOf(layer: LayerKind | undefined): readonly VariantName[] {
-  return layer === 'fno'
-    ? ['spatial-equivalent', 'fno', 'optimized']
-    : ['spatial', 'spatial-equivalent', 'seed', 'optimized'];
-}
-
-/**
- * What `fconv profile` runs when no --variants are given. An FNO layer's spatial-equivalent is a
- * convolution with an image-sized kernel (hundreds of GFLOP at 64×64): measured on request only, the
- * spectral variants are checked against the naive direct convolution meanwhile.
- */
-export function defaultVariants(layer: LayerKind | undefined): VariantName[] {
-  return layer === 'fno' ? ['fno', 'optimized'] : ['spatial', 'spatial-equivalent', 'seed', 'optimized'];
-}
+export { VARIANT_NAMES, type VariantName, defaultVariants, variantsForSpec, variantsOf } from './variants/table';
 
 const dim = z.number().int().positive();
 
@@ -199,6 +165,8 @@ export const runSchema = z.object({
     warmup: z.number().int().nonnegative(),
     reps: z.number().int().positive(),
     seed: z.number().int(),
+    /** The measuring loop's policy the run was measured under (src/core/loop-policy.ts); absent in older runs. */
+    loop: loopPolicySchema.optional(),
   }),
   timingNote: z.string(),
   variants: z.array(variantResultSchema),

@@ -1,13 +1,16 @@
 /**
- * The engine contract. An engine turns a (variant, spec, data) into a prepared pipeline: the variant's
- * plan (src/core/variants) with how each step runs attached by the engine's executors. The profiler
- * (engine-agnostic) times them. Values flowing between steps are opaque to the profiler. Worker side.
+ * The engine contract. A local engine turns a (variant, spec, data) into a prepared pipeline: the variant's
+ * plan (src/core/variants) with how each step runs attached by the engine's executors, timed by the local
+ * loop; a remote engine runs the same plans under the same loop policy in another process. The profiler
+ * (engine-agnostic) checks and assembles what either returns. Values flowing between steps are opaque to
+ * the profiler. Engines are made by the registry (src/engines/registry.ts). Worker side.
  */
 import type { LayerData } from '../core/data';
 import type { Probe } from '../core/model';
 import type { TimingSource, VariantName } from '../core/run';
 import type { LayerSpec } from '../core/spec';
 import type { ExecutorTraits, PlannedStep, VariantPlan } from '../core/variants';
+import type { LoopPolicy } from '../core/loop-policy';
 
 export type Env = Map<string, unknown>;
 
@@ -39,8 +42,12 @@ export interface EngineCapabilities {
   asyncKernels: boolean;
 }
 
-/** What an engine that runs the measurement loop itself returns for one variant (raw samples, ms). */
-export interface RemoteMeasurement {
+/**
+ * What a measuring loop returns for one variant: raw samples (ms) and the last output. Both loops — the local
+ * one (src/engines/loop/local.ts: tfjs, the native CUDA engine) and the one in the user's Python — return
+ * this; the profiler (src/engines/profiler.ts) checks it and assembles the variant's result the same way.
+ */
+export interface Samples {
   /** The implementation label of each step id. */
   implementations: Record<string, string>;
   /** Samples of each one-off step, in the plan's order. */
@@ -50,34 +57,37 @@ export interface RemoteMeasurement {
   e2e: number[];
   layer: number[] | null;
   reps: number;
-  /** Warm-up runs the engine did (more than asked while the pipeline was still getting faster). */
-  warmup?: number;
+  /** Warm-up runs done (more than asked while the pipeline was still getting faster: the loop policy). */
+  warmup: number;
   /** The first call end to end (one-off work: autotuning, plan creation, lazy initialisation). */
   firstMs?: number;
   output: Float32Array;
   peakMemoryBytes?: number;
   /** The ops and GPU kernels each step ran (one profiled pass), by step id. */
   kernels?: Record<string, Array<{ name: string; device: 'cpu' | 'cuda'; ms: number }>>;
+  /** cuDNN's algorithm table for the convolution, when the engine measured one while preparing. */
+  algorithms?: PreparedVariant['algorithms'];
 }
 
 /**
- * An engine in another process that runs the whole profile loop there (timing across a pipe would
- * measure the pipe): the same plans, the same loop rules, raw samples back; checks and the run are
- * assembled by the profiler like any other engine's.
+ * A measuring loop: the same plans, the same loop policy (src/core/loop-policy.ts), raw samples back.
+ * The local loop runs in the worker process; a Python engine's runs in the user's Python (timing across a
+ * pipe would measure the pipe).
  */
-export interface RemoteLoop {
+export interface MeasuringLoop {
   readonly traits: ExecutorTraits;
   load(spec: LayerSpec, data: LayerData): Promise<void>;
-  measure(
-    plan: VariantPlan,
-    opts: { warmup: number; reps: number; budgetMs: number },
-    hooks: { onProgress: (p: RemoteProgress) => void; isCancelled: () => boolean },
-  ): Promise<RemoteMeasurement>;
+  measure(plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks): Promise<Samples>;
   /** The variant's output once, untimed (the reference for the spectral checks). */
   output(plan: VariantPlan): Promise<Float32Array>;
 }
 
-export interface RemoteProgress {
+export interface LoopHooks {
+  onProgress: (p: LoopProgress) => void;
+  isCancelled: () => boolean;
+}
+
+export interface LoopProgress {
   phase: 'one-off' | 'warm-up' | 'per-step' | 'end-to-end' | 'layer-only';
   step?: string;
   stepIndex: number;
@@ -86,7 +96,18 @@ export interface RemoteProgress {
   reps?: number;
 }
 
-export interface Engine {
+/** What a run asks of an engine beyond its id (the Python engines' interpreter, device and threads). */
+export interface EngineOptions {
+  /** Interpreters asked for, in order (--python, the setting, VS Code's Python extension), with where from. */
+  python: Array<{ path: string; from: string }>;
+  /** The Python engine's device: cpu, cuda or cuda:N; by default its GPU when it sees one. */
+  device?: string;
+  /** Threads for CPU runs (torch.set_num_threads). */
+  threads?: number;
+}
+
+/** What every engine declares, whichever loop measures it. */
+interface EngineBase {
   readonly name: string;
   readonly backend: string;
   readonly device: string;
@@ -96,19 +117,37 @@ export interface Engine {
   readonly capabilities: EngineCapabilities;
   /** The framework the numbers come from, when it is not the engine itself (torch: version, device, threads). */
   readonly framework?: { name: string; version: string; device: string; threads?: number };
-  /** Set when the engine runs the measurement loop itself, in its own process (torch). */
-  readonly remote?: RemoteLoop;
   /** Hard limit of the engine's memory (the 4 GiB WebAssembly heap), if it has one. */
   readonly memoryLimitBytes?: number;
+  /** False once the engine cannot serve another run (its Python process died): the worker makes a new one. */
+  readonly alive: boolean;
+  /**
+   * Set after an error that poisons the process (a sticky CUDA error): the worker ends once its answer is out,
+   * so the next run gets a fresh process and context.
+   */
+  readonly restartRequired?: string;
   /** Makes this engine the active one (engines may share global state, e.g. tfjs's backend). */
   activate?(): Promise<void>;
-  prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant;
   /**
    * Why this engine cannot run `variant` here (e.g. the CUDA engine without cuDNN and the spatial variants),
    * or undefined. The profiler skips such a variant with the reason in the run's notes, and checks the spectral
    * variants against the host's naive convolution instead.
    */
   cannotRun?(variant: VariantName): string | undefined;
+  /**
+   * Measures the rates the cost model is calibrated with (src/core/model.ts). `tick` is called before
+   * each measurement (progress); when it throws (a cancel), the probe stops.
+   */
+  probe?(tick?: (what: string, index: number, count: number) => Promise<void>): Promise<Probe>;
+  /** Native resources still held (plans, prepared convolutions, buffers), recorded in the run after it. */
+  resources?(): { plans: number; convs: number; buffers: number };
+  shutdown(): void;
+}
+
+/** An engine whose steps run in the worker process, timed by the local loop (tfjs, the native CUDA engine). */
+export interface LocalEngine extends EngineBase {
+  readonly loop: 'local';
+  prepare(variant: VariantName, spec: LayerSpec, data: LayerData): PreparedVariant;
   /** Blocks until the value's producing work has finished on the device. */
   sync(value: unknown): void;
   /**
@@ -118,21 +157,32 @@ export interface Engine {
   measure?<T>(launch: () => T): { value: T; ms: number };
   read(value: unknown): Promise<Float32Array>;
   dispose(value: unknown): void;
-  /**
-   * Measures the rates the cost model is calibrated with (src/core/model.ts). `tick` is called before
-   * each measurement (progress); when it throws (a cancel), the probe stops.
-   */
-  probe?(tick?: (what: string, index: number, count: number) => Promise<void>): Promise<Probe>;
   /** Live tensors/bytes, for leak checks. */
   memory(): { tensors: number; bytes: number };
-  /** Native resources still held (plans, prepared convolutions, buffers), recorded in the run after it. */
-  resources?(): { plans: number; convs: number; buffers: number };
-  shutdown(): void;
 }
+
+/** An engine that runs the whole loop in another process (the user's Python), on the same plans and policy. */
+export interface RemoteEngine extends EngineBase {
+  readonly loop: 'remote';
+  readonly remote: MeasuringLoop;
+}
+
+export type Engine = LocalEngine | RemoteEngine;
 
 /** The engine cannot run here (a missing package, library, driver or GPU); the message says what is missing. */
 export class EngineUnavailableError extends Error {
   override name = 'EngineUnavailableError';
+  /** Why, without the engine's name: what `auto` lists when it passes over the engine. */
+  readonly reason: string;
+  constructor(message: string, reason?: string) {
+    super(message);
+    this.reason = reason ?? message;
+  }
+
+  /** "engine ID is not available WHERE: REASON". */
+  static of(engine: string, reason: string, where = 'here'): EngineUnavailableError {
+    return new EngineUnavailableError(`engine ${engine} is not available ${where}: ${reason}`, reason);
+  }
 }
 
 /** The device ran out of memory; reported as a memory error (like the budget check), never as a crash. */

@@ -1,66 +1,37 @@
 /**
- * Which engine serves a request. Not forced ('auto'): the native CUDA engine when the driver, a GPU and
- * its libraries are found; else the tfjs engines in their own order (tfjs-node-gpu, tfjs-node, wasm,
- * cpu), with the reason the CUDA engine was skipped first in the notes.
+ * Which engine serves a request: the one asked for by id (used or failing, never replaced), or for `auto`
+ * the first of the registry's engines (src/core/engines.ts, in priority order) that can run here — the
+ * user's framework first, then the native CUDA engine, then the tfjs engines — with why each one before
+ * it was passed over first in the notes.
  */
-import type { EngineRequest } from '../protocol/worker-protocol';
-import { AddonUnavailableError, loadAddon, searchDirs } from './cuda/discovery';
-import { CudaEngine } from './cuda/engine';
+import { type EngineRequest, autoOrder } from '../core/engine-table';
 import { type Engine, EngineUnavailableError } from './engine';
-import { TfjsEngine } from './tfjs/engine';
-import { TorchEngine, type TorchOptions } from './torch/engine';
+import { ENGINE_FACTORIES, type EngineFactory, type EngineOptions } from './registry';
 
-export type { EngineRequest };
-
-export interface SelectDeps {
-  torch: (o: TorchOptions) => Promise<Engine>;
-  cuda: () => Engine;
-  tfjs: (request: Exclude<EngineRequest, 'cuda' | 'torch'>) => Promise<Engine & { notes: string[] }>;
-}
-
-export const defaultSelectDeps: SelectDeps = {
-  torch: (o) => TorchEngine.create(o),
-  cuda: () => {
-    try {
-      return CudaEngine.create(loadAddon(), searchDirs());
-    } catch (e) {
-      if (e instanceof AddonUnavailableError)
-        throw new EngineUnavailableError(`engine cuda is not available here: ${e.message}`);
-      throw e;
-    }
-  },
-  tfjs: (r) => TfjsEngine.create(r),
-};
+export type { EngineRequest, EngineOptions };
 
 export async function createEngine(
   request: EngineRequest,
-  deps: SelectDeps = defaultSelectDeps,
-  torch: TorchOptions = { python: [] },
+  factories: Record<Exclude<EngineRequest, 'auto'>, EngineFactory> = ENGINE_FACTORIES,
+  options: EngineOptions = { python: [] },
 ): Promise<Engine> {
-  if (request === 'torch') return deps.torch(torch);
-  if (request === 'cuda') return deps.cuda();
-  if (request !== 'auto') return deps.tfjs(request);
+  if (request !== 'auto') return factories[request](options, false);
   const skipped: string[] = [];
-  // The framework the user's code runs on comes first: its numbers are the ones that hold for them.
-  try {
-    const e = await deps.torch(torch);
-    e.notes.push(
-      'using torch (PyTorch in your Python): its verdicts hold for PyTorch; --engine wasm for the embedded engine',
+  for (const [i, entry] of autoOrder().entries()) {
+    let engine: Engine;
+    try {
+      engine = await factories[entry.id as Exclude<EngineRequest, 'auto'>](options, true);
+    } catch (e) {
+      if (!(e instanceof EngineUnavailableError)) throw e;
+      skipped.push(`${entry.id}: ${e.reason}`);
+      continue;
+    }
+    engine.notes.unshift(...skipped);
+    const why = entry.chosen ? `: ${entry.chosen}` : '';
+    engine.notes.push(
+      i === 0 ? `using ${entry.id} (${entry.label})${why}` : `using ${entry.id} instead (${entry.label})${why}`,
     );
-    return e;
-  } catch (e) {
-    if (!(e instanceof EngineUnavailableError)) throw e;
-    skipped.push(`torch: ${(e as Error).message.replace(/^engine torch is not available (here|with [^:]+): /, '')}`);
+    return engine;
   }
-  try {
-    const e = deps.cuda();
-    e.notes.unshift(...skipped);
-    e.notes.push('using cuda (the native CUDA engine)');
-    return e;
-  } catch (e) {
-    skipped.push(`cuda: ${(e as Error).message.replace(/^engine cuda is not available here: /, '')}`);
-  }
-  const t = await deps.tfjs('auto');
-  t.notes.unshift(...skipped);
-  return t;
+  throw new EngineUnavailableError(`no engine can run here: ${skipped.join('; ')}`);
 }

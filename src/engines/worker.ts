@@ -16,7 +16,7 @@ import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError }
 import { devicesReport } from './devices';
 import { profile } from './profiler';
 import { TimeLimitError, UserCodeError, profileUserLayer } from './torch/layer';
-import { createEngine, defaultSelectDeps } from './select';
+import { createEngine } from './select';
 
 declare const FCONV_VERSION: string | undefined;
 const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
@@ -35,14 +35,14 @@ async function engineFor(choice: EngineChoice): Promise<Engine> {
   if (enginePromise) {
     const e = await enginePromise.catch(() => undefined);
     // A PyTorch process that died (killed, crashed) is replaced by a fresh one.
-    if (!e || (e as { alive?: boolean }).alive === false) {
+    if (!e || !e.alive) {
       engines.delete(key);
       e?.shutdown();
       enginePromise = undefined;
     }
   }
   if (!enginePromise) {
-    enginePromise = createEngine(choice.engine, defaultSelectDeps, {
+    enginePromise = createEngine(choice.engine, undefined, {
       python: choice.python ?? [],
       device: choice.torchDevice,
       threads: choice.threads,
@@ -59,7 +59,7 @@ async function engineFor(choice: EngineChoice): Promise<Engine> {
  * the next request (a cached engine that keeps failing is what it would otherwise get).
  */
 function restartIfPoisoned(engine: Engine | undefined): void {
-  const why = (engine as { restartRequired?: string } | undefined)?.restartRequired;
+  const why = engine?.restartRequired;
   if (!why) return;
   process.stderr.write(`engine worker: restarting after a sticky CUDA error (${why})\n`);
   setTimeout(() => process.exit(0), 100);

@@ -2,6 +2,7 @@
  * What the commands do: ask for a layer, run it in the worker, save and show the report, keep the
  * status bar and the log up to date, export, reopen. One instance per activation.
  */
+import { pipelineOf } from '../core/engine-table';
 import { type EnginesCompare, compareEngines } from '../core/engines-compare';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -173,13 +174,7 @@ export class Controller implements vscode.Disposable {
       run = outcome.run;
       if (run.variants.length) {
         this.status.text = "$(sync~spin) Fourier Conv: reading the machine's rates…";
-        const device = await this.runner.device(
-          options,
-          this.probeDir,
-          run.device,
-          false,
-          `${run.engine}-${run.backend}`,
-        );
+        const device = await this.runner.device(options, this.probeDir, run.device, false, pipelineOf(run));
         if (device) run = withInsights(run, device);
       }
     } else {
@@ -321,13 +316,7 @@ export class Controller implements vscode.Disposable {
     const options = await this.withPython(settings.options);
     const device =
       stored.run.analysis?.device ??
-      (await this.runner.device(
-        options,
-        this.probeDir,
-        stored.run.device,
-        false,
-        `${stored.run.engine}-${stored.run.backend}`,
-      ));
+      (await this.runner.device(options, this.probeDir, stored.run.device, false, pipelineOf(stored.run)));
     if (!device) {
       this.fail('Fourier Conv: the sweep needs the machine probe, which failed (see the log).');
       return undefined;
@@ -477,7 +466,7 @@ export class Controller implements vscode.Disposable {
         : 'auto',
       ...(run.engine === 'tfjs' ? { engine: run.backend as RunOptions['engine'] } : {}),
     });
-    const device = await this.runner.device(options, this.probeDir, run.device, true, `${run.engine}-${run.backend}`);
+    const device = await this.runner.device(options, this.probeDir, run.device, true, pipelineOf(run));
     if (!device) {
       this.fail("Fourier Conv: the machine's rates could not be measured (the log says why).");
       return undefined;

@@ -8,8 +8,9 @@ import { probeSchema } from '../core/model';
 import { userWhereSchema } from './torch-protocol';
 import { VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
 
-export const ENGINE_REQUESTS = ['auto', 'torch', 'cuda', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type EngineRequest = (typeof ENGINE_REQUESTS)[number];
+import { ENGINE_REQUESTS, type EngineRequest } from '../core/engine-table';
+
+export { ENGINE_REQUESTS, type EngineRequest };
 
 /** The bounds the worker accepts; every front end checks them before sending a run. */
 export const RUN_LIMITS = {

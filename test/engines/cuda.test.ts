@@ -141,6 +141,8 @@ test('the engine is unavailable with a reason when a required library is missing
   assert.equal(unavailableReason(all), undefined);
   assert.match(describeDiscovery(all, []).at(-1)!, /GPU 0 NVIDIA H100 80GB HBM3 \(sm 9\.0, 132 SMs, 80 GiB\)/);
   assert.throws(() => loadAddon(['/nope/fconv_cuda.node']), AddonUnavailableError);
+  // The addon is built on demand, not by npm install: the message says how.
+  assert.throws(() => loadAddon(['/nope/fconv_cuda.node']), /not built .*npm run build:native/);
 });
 
 test('fconv devices reports the GPU, the CUDA libraries found where, and why the engine is unavailable', () => {

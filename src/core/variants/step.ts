@@ -118,10 +118,7 @@ export function traitsFor(pipeline: string): ExecutorTraits {
   return pipeline === 'cuda' ? CUDA_TRAITS : tfjsTraits(pipeline);
 }
 
-/** The pipeline a run's steps came from, as traitsFor names it ('torch-cpu', 'cuda', 'wasm', …). */
-export function pipelineOf(run: { engine: string; backend: string }): string {
-  return run.engine === 'torch' ? `torch-${run.backend}` : run.backend;
-}
+export { pipelineOf } from '../engine-table';
 
 /** The PyTorch engine's executors: torch.fft (its plan cache is internal), F.conv2d on NCHW, bmm. */
 export function torchTraits(backend: string): ExecutorTraits {

@@ -223,7 +223,7 @@ export function loadAddon(
   const found = candidates.find((c) => fs.existsSync(c));
   if (!found)
     throw new AddonUnavailableError(
-      `the CUDA addon is not built (looked for ${candidates.join(', ')}; it needs a C++ toolchain at install: npm run build shows why it was skipped)`,
+      `the CUDA addon is not built (looked for ${candidates.join(', ')}): build it once with \`npm run build:native\` (a C++ toolchain; the VSIX carries it prebuilt)`,
     );
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -11,7 +11,7 @@ import type { TimingSource, VariantName } from '../../core/run';
 import { type LayerSpec, isFno } from '../../core/spec';
 import { CUDA_TRAITS, planVariant } from '../../core/variants';
 import {
-  type Engine,
+  type LocalEngine,
   type EngineCapabilities,
   EngineUnavailableError,
   OutOfMemoryError,
@@ -51,8 +51,24 @@ function withMemoryErrors(addon: CudaAddon, onSticky: (e: Error) => void = () =>
   });
 }
 
-export class CudaEngine implements Engine {
+/** How each variant's steps run on the native engine (one file per variant in ./variants). */
+const CUDA_EXECUTORS: Record<
+  VariantName,
+  (b: Builder, spec: LayerSpec) => { executors: Executors; algorithms?: PreparedVariant['algorithms'] }
+> = {
+  spatial: (b) => spatialExecutors(b),
+  'spatial-equivalent': (b) => spatialEquivalentExecutors(b),
+  seed: (b) => seedExecutors(b),
+  fno: (b) => fnoExecutors(b),
+  optimized: (b, spec) =>
+    isFno(spec)
+      ? optimizedFnoExecutors(b, CUDA_TRAITS.gaussMinInChannels)
+      : optimizedExecutors(b, CUDA_TRAITS.gaussMinInChannels),
+};
+
+export class CudaEngine implements LocalEngine {
   readonly name = 'cuda';
+  readonly loop = 'local';
   readonly backend = 'cuda';
   readonly timing: TimingSource = 'gpu-events';
   readonly timingNote =
@@ -92,13 +108,13 @@ export class CudaEngine implements Engine {
     const found = addon.discover(dirs.map((d) => d.dir));
     const notes = describeDiscovery(found, dirs);
     const reason = unavailableReason(found);
-    if (reason) throw new EngineUnavailableError(`engine cuda is not available here: ${reason}`);
+    if (reason) throw EngineUnavailableError.of('cuda', reason);
     const rt = addon.open(dirs.map((d) => d.dir));
-    if (!rt.ok) throw new EngineUnavailableError(`engine cuda is not available here: ${rt.reason}`);
+    if (!rt.ok) throw EngineUnavailableError.of('cuda', rt.reason);
     const ops = addon.openOps(dirs.map((d) => d.dir));
     if (!ops.ok) {
       addon.close();
-      throw new EngineUnavailableError(`engine cuda is not available here: ${ops.reason}`);
+      throw EngineUnavailableError.of('cuda', ops.reason);
     }
     notes.push(...ops.notes);
     const gpu = found.driver.devices[0]!;
@@ -185,18 +201,7 @@ export class CudaEngine implements Engine {
       const b = new Builder(this.addon, spec, data, alloc, upload, this.hasCudnn);
       builder = b;
       const plan = planVariant(variant, spec, CUDA_TRAITS);
-      const built: { executors: Executors; algorithms?: PreparedVariant['algorithms'] } =
-        variant === 'spatial'
-          ? spatialExecutors(b)
-          : variant === 'spatial-equivalent'
-            ? spatialEquivalentExecutors(b)
-            : variant === 'seed'
-              ? seedExecutors(b)
-              : variant === 'fno'
-                ? fnoExecutors(b)
-                : isFno(spec)
-                  ? optimizedFnoExecutors(b, CUDA_TRAITS.gaussMinInChannels)
-                  : optimizedExecutors(b, CUDA_TRAITS.gaussMinInChannels);
+      const built = CUDA_EXECUTORS[variant](b, spec);
       return bindPlan(plan, built.executors, { persistent: new Map(), dispose: free, algorithms: built.algorithms });
     } catch (e) {
       free();

@@ -50,7 +50,7 @@ function isNotFound(e: unknown, id: string): boolean {
 }
 
 /** Decides which backend to use, loading the optional packages it tries. Pure apart from `deps`. */
-export function detectBackend(requested: BackendRequest, deps: DetectDeps): Detected {
+export function detectBackend(requested: BackendRequest, deps: DetectDeps, inAuto = false): Detected {
   const notes: string[] = [];
   const forced = requested !== 'auto';
   const tryNode = (pkg: string, flavour: 'tensorflow-gpu' | 'tensorflow'): Detected | undefined => {
@@ -98,6 +98,8 @@ export function detectBackend(requested: BackendRequest, deps: DetectDeps): Dete
     : ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
   const chosen = (d: Detected): Detected => {
     const first = order[0]!;
+    // One flavour tried by `auto`'s walk of the engine registry: the walk says which it used.
+    if (inAuto) return d;
     d.notes.push(
       forced
         ? `using ${d.flavour} (forced with --engine)`
@@ -125,8 +127,10 @@ export function detectBackend(requested: BackendRequest, deps: DetectDeps): Dete
       return chosen({ backend: 'cpu', flavour: 'cpu', notes });
     }
   }
+  if (inAuto) throw EngineUnavailableError.of(requested, notes.join('; '));
   throw new EngineUnavailableError(
     `engine ${requested} is not available here: ${notes.join('; ')}. Without --engine the profile picks the best engine that is (the embedded wasm engine always is).`,
+    notes.join('; '),
   );
 }
 

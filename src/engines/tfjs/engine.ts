@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerData } from '../../core/data';
 import type { TimingSource, VariantName } from '../../core/run';
 import type { LayerSpec } from '../../core/spec';
-import type { Engine, EngineCapabilities, PreparedVariant } from '../engine';
+import type { EngineCapabilities, LocalEngine, PreparedVariant } from '../engine';
 import {
   type BackendRequest,
   type DetectDeps,
@@ -19,8 +19,10 @@ import { type ProbeTick, runProbe } from './probe';
 import { buildVariant, disposeCx, tensorsOf } from './variants';
 import { tfjsTraits } from '../../core/variants';
 
-export class TfjsEngine implements Engine {
+export class TfjsEngine implements LocalEngine {
   readonly name = 'tfjs';
+  readonly loop = 'local';
+  readonly alive = true;
   readonly timing: TimingSource = 'wall-clock-sync';
   readonly capabilities: EngineCapabilities;
   readonly memoryLimitBytes?: number;
@@ -51,8 +53,12 @@ export class TfjsEngine implements Engine {
       : new PlanarComplex();
   }
 
-  static async create(requested: BackendRequest = 'auto', deps: DetectDeps = defaultDetectDeps): Promise<TfjsEngine> {
-    const d: Detected = detectBackend(requested, deps);
+  static async create(
+    requested: BackendRequest = 'auto',
+    deps: DetectDeps = defaultDetectDeps,
+    inAuto = false,
+  ): Promise<TfjsEngine> {
+    const d: Detected = detectBackend(requested, deps, inAuto);
     if (d.backend === 'wasm') {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');

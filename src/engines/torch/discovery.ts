@@ -140,11 +140,10 @@ export function pickInterpreter(
   const usable = tried.find((t) => !t.problem);
   if (!usable?.hello) {
     const named = asked.length ? tried.find((t) => asked.some((a) => a.path === t.path)) : undefined;
-    throw new EngineUnavailableError(
-      named
-        ? `${what.with(named.path)}: ${named.problem}`
-        : `${what.none}: no Python with torch ≥ 1.8 found (${tried.length ? tried.map((t) => `${t.path}: ${t.problem}`).join('; ') : 'no python3 or python on the PATH'}); give one with --python`,
-    );
+    const reason = named
+      ? `${named.problem}`
+      : `no Python with torch ≥ 1.8 found (${tried.length ? tried.map((t) => `${t.path}: ${t.problem}`).join('; ') : 'no python3 or python on the PATH'}); give one with --python`;
+    throw new EngineUnavailableError(`${named ? what.with(named.path) : what.none}: ${reason}`, reason);
   }
   const hello = usable.hello;
   const device = torchDevice ?? (hello.cuda ? 'cuda' : 'cpu');

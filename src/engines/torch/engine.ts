@@ -6,27 +6,15 @@
  */
 import type { LayerData } from '../../core/data';
 import type { Probe } from '../../core/model';
-import type { TimingSource, VariantName } from '../../core/run';
+import type { TimingSource } from '../../core/run';
 import { type LayerSpec, geometry, isFno, keptModes } from '../../core/spec';
 import { type VariantPlan, torchTraits } from '../../core/variants';
-import {
-  type Engine,
-  type EngineCapabilities,
-  type PreparedVariant,
-  type RemoteLoop,
-  type RemoteMeasurement,
-} from '../engine';
+import type { LoopPolicy } from '../../core/loop-policy';
+import type { EngineCapabilities, EngineOptions, LoopHooks, MeasuringLoop, RemoteEngine, Samples } from '../engine';
 import { type Candidate, type Tried, discover, pickInterpreter } from './discovery';
 import { PythonProcess, decodeFloats, encodeFloats } from './python';
 
-export interface TorchOptions {
-  /** Interpreters asked for, in order (--python, the setting, VS Code's Python extension). */
-  python: Candidate[];
-  /** cpu, cuda or cuda:N; by default cuda when torch sees a GPU, else cpu. */
-  device?: string;
-  /** torch.set_num_threads for CPU runs. */
-  threads?: number;
-}
+export type TorchOptions = EngineOptions;
 
 /**
  * Which cuDNN forward algorithm family a convolution ran, from the names of the CUDA kernels torch.profiler saw
@@ -51,8 +39,9 @@ export function cudnnAlgorithmOf(
   return undefined;
 }
 
-export class TorchEngine implements Engine {
+export class TorchEngine implements RemoteEngine {
   readonly name = 'torch';
+  readonly loop = 'remote';
   readonly capabilities: EngineCapabilities = {
     complexFft: true,
     complexEinsum: true,
@@ -61,7 +50,7 @@ export class TorchEngine implements Engine {
   };
   readonly timing: TimingSource;
   readonly timingNote: string;
-  readonly remote: RemoteLoop;
+  readonly remote: MeasuringLoop;
   private loaded: string | undefined;
 
   private constructor(
@@ -83,7 +72,7 @@ export class TorchEngine implements Engine {
     this.remote = {
       traits,
       load: (spec, data) => this.load(spec, data),
-      measure: (plan, opts, hooks) => this.measureVariant(plan, opts, hooks),
+      measure: (plan, policy, hooks) => this.measureVariant(plan, policy, hooks),
       output: (plan) => this.output(plan),
     };
   }
@@ -154,11 +143,7 @@ export class TorchEngine implements Engine {
     return { oneOff: plan.oneOff.map((s) => s.id), steps: plan.steps.map((s) => ({ id: s.id, inLayer: s.inLayer })) };
   }
 
-  private async measureVariant(
-    plan: VariantPlan,
-    opts: { warmup: number; reps: number; budgetMs: number },
-    hooks: Parameters<RemoteLoop['measure']>[2],
-  ): Promise<RemoteMeasurement> {
+  private async measureVariant(plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks): Promise<Samples> {
     if (!this.loaded) throw new Error('internal: load the layer before measuring');
     const m = await this.py.request(
       {
@@ -166,9 +151,7 @@ export class TorchEngine implements Engine {
         variant: plan.name,
         plan: this.planMessage(plan),
         kind: plan.kind,
-        warmup: opts.warmup,
-        reps: opts.reps,
-        budgetMs: opts.budgetMs,
+        policy,
       },
       'measured',
       {
@@ -200,7 +183,7 @@ export class TorchEngine implements Engine {
       e2e: m.e2e,
       layer: m.layer,
       reps: m.reps,
-      ...(m.warmup !== undefined ? { warmup: m.warmup } : {}),
+      warmup: m.warmup ?? policy.warmup,
       ...(m.firstMs !== undefined ? { firstMs: m.firstMs } : {}),
       output: decodeFloats(m.output),
       ...(m.kernels ? { kernels: m.kernels } : {}),
@@ -243,22 +226,6 @@ export class TorchEngine implements Engine {
 
   get alive(): boolean {
     return this.py.alive;
-  }
-
-  prepare(_variant: VariantName): PreparedVariant {
-    throw new Error('internal: the torch engine runs its loop in Python (engine.remote), not step by step here');
-  }
-
-  sync(): void {}
-
-  async read(): Promise<Float32Array> {
-    throw new Error('internal: the torch engine returns its outputs with the measurement');
-  }
-
-  dispose(): void {}
-
-  memory(): { tensors: number; bytes: number } {
-    return { tensors: 0, bytes: 0 };
   }
 
   shutdown(): void {

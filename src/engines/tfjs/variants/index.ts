@@ -26,24 +26,19 @@ interface Built {
   constants?: tf.Tensor[];
 }
 
-function executorsFor(name: VariantName, spec: LayerSpec, data: LayerData, ctx: BuildContext): Built {
-  switch (name) {
-    case 'spatial':
-      return spatialExecutors(spec, data, ctx);
-    case 'spatial-equivalent':
-      return spatialEquivalentExecutors(spec, data, ctx);
-    case 'seed':
-      return seedExecutors(spec, data, ctx);
-    case 'optimized':
-      return spec.layer === 'fno' ? optimizedFnoExecutors(spec, data, ctx) : optimizedExecutors(spec, data, ctx);
-    case 'fno':
-      return fnoExecutors(spec, data, ctx);
-  }
-}
+/** How each variant's steps run on tfjs (one file per variant). */
+const TFJS_EXECUTORS: Record<VariantName, (spec: LayerSpec, data: LayerData, ctx: BuildContext) => Built> = {
+  spatial: spatialExecutors,
+  'spatial-equivalent': spatialEquivalentExecutors,
+  seed: seedExecutors,
+  fno: fnoExecutors,
+  optimized: (spec, data, ctx) =>
+    spec.layer === 'fno' ? optimizedFnoExecutors(spec, data, ctx) : optimizedExecutors(spec, data, ctx),
+};
 
 export function buildVariant(name: VariantName, spec: LayerSpec, data: LayerData, ctx: BuildContext): PreparedVariant {
   const plan = planVariant(name, spec, ctx.traits);
-  const built = executorsFor(name, spec, data, ctx);
+  const built = TFJS_EXECUTORS[name](spec, data, ctx);
   const persistent = persistentEnv(built.persistent);
   const release = disposeEnv(persistent);
   const dispose = () => {

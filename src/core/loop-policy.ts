@@ -1,0 +1,52 @@
+/**
+ * The measuring loop's policy, defined once: how long to warm up, how many repetitions, when to stop adding
+ * them. Sent with every measure request — to the local loop (src/engines/loop/local.ts) and to the Python
+ * one (python/fconv_loop.py), which obey the same rules — and recorded in the run (`settings.loop`).
+ *
+ * Warm-up: at least `warmup` runs; then more while the pipeline is still getting faster (oneDNN, cuDNN and
+ * XNNPACK pick and cache kernels over the first calls; a 28×28 convolution kept speeding up past 3 runs) —
+ * while a run is more than `stableWithin` faster than the one before it, up to `warmupMax` runs and
+ * `warmupMaxMs` of warm-up. Repetitions: at least `reps`; more for fast pipelines, as many as fit
+ * `budgetMs` at the last warm-up run's speed, up to `repsMax`. Each timed call's output stays alive until the
+ * next call has run (as a layer's output does in a model), and the last one is read for the check.
+ */
+import { z } from 'zod';
+
+export const loopPolicySchema = z.object({
+  warmup: z.number().int().min(0).max(1000),
+  warmupMax: z.number().int().min(0).max(4000),
+  /** Relative: 0.05 = stop warming once a run is no more than 5 % faster than the one before. */
+  stableWithin: z.number().min(0).max(1),
+  warmupMaxMs: z.number().min(0).max(600_000),
+  reps: z.number().int().min(1).max(10_000),
+  repsMax: z.number().int().min(1).max(50_000),
+  budgetMs: z.number().min(0).max(60_000),
+});
+export type LoopPolicy = z.infer<typeof loopPolicySchema>;
+
+/** The policy for a run's settings: warm-up and repetitions asked for, the adaptive budget per phase. */
+export function loopPolicy(warmup: number, reps: number, budgetMs: number): LoopPolicy {
+  return {
+    warmup,
+    warmupMax: warmup > 0 ? Math.max(4 * warmup, warmup + 3) : 0,
+    stableWithin: 0.05,
+    warmupMaxMs: 2000,
+    reps,
+    repsMax: 5 * reps,
+    budgetMs,
+  };
+}
+
+/** Whether the loop warms up once more, given the warm-up runs' times so far (ms). */
+export function warmAgain(p: LoopPolicy, times: number[]): boolean {
+  const n = times.length;
+  if (n < p.warmup) return true;
+  if (n >= p.warmupMax || n < 2) return false;
+  const spent = times.reduce((a, t) => a + t, 0);
+  return times[n - 1]! < (1 - p.stableWithin) * times[n - 2]! && spent < p.warmupMaxMs;
+}
+
+/** Repetitions of each timed phase, from the last warm-up run's time (ms). */
+export function repetitions(p: LoopPolicy, warmMs: number): number {
+  return Math.max(p.reps, Math.min(p.repsMax, Math.floor(p.budgetMs / Math.max(warmMs, 1e-3))));
+}
