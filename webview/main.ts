@@ -5,14 +5,23 @@
 import { parseRun } from '../src/core/run';
 import { h } from './dom';
 import { bootPanel } from './panel';
-import { fnoSweepSchema, sweepSchema } from '../src/core/insight-schema';
-import { renderFnoSweepOnly, renderSweepOnly } from './insights';
+import { renderFnoSweepOnly, renderSweepOnly } from './sweeps';
 import { renderReport } from './report';
-import { enginesCompareSchema } from '../src/core/engines-compare';
-import { renderEngines } from './engine-table';
+import { renderEngines } from './engines';
 import { installTooltips } from './tooltip';
-import { layerProfileSchema } from '../src/core/layer-profile';
+import { type PageDoc, pageDocSchema } from '../src/protocol/webview-protocol';
 import { renderLayerProfile } from './layer';
+
+/** One renderer per kind of page document (src/protocol/webview-protocol.ts, pageDocSchema). */
+const RENDER: { [K in PageDoc['kind']]: (doc: Extract<PageDoc, { kind: K }>, root: HTMLElement) => void } = {
+  run: (d, root) => renderReport(parseRun(d.run), root),
+  sweep: (d, root) => renderSweepOnly(d.sweep, root),
+  'fno-sweep': (d, root) => renderFnoSweepOnly(d.fnoSweep, root),
+  engines: (d, root) => renderEngines(d.engines, root),
+  'layer-profile': (d, root) => renderLayerProfile(d.layer, root),
+};
+
+const PAGE_KINDS = Object.keys(RENDER).join(', ');
 
 function boot(): void {
   const root = document.getElementById('app');
@@ -27,16 +36,13 @@ function boot(): void {
     return;
   }
   try {
-    const doc = JSON.parse(data.textContent) as unknown;
-    if (doc && typeof doc === 'object' && 'sweep' in doc && !('schemaVersion' in doc)) {
-      renderSweepOnly(sweepSchema.parse((doc as { sweep: unknown }).sweep), root);
-    } else if (doc && typeof doc === 'object' && 'fnoSweep' in doc && !('schemaVersion' in doc)) {
-      renderFnoSweepOnly(fnoSweepSchema.parse((doc as { fnoSweep: unknown }).fnoSweep), root);
-    } else if (doc && typeof doc === 'object' && 'engines' in doc && !('schemaVersion' in doc)) {
-      renderEngines(enginesCompareSchema.parse((doc as { engines: unknown }).engines), root);
-    } else if (doc && typeof doc === 'object' && (doc as { kind?: unknown }).kind === 'layer-profile') {
-      renderLayerProfile(layerProfileSchema.parse(doc), root);
-    } else renderReport(parseRun(doc), root);
+    const parsed = pageDocSchema.safeParse(JSON.parse(data.textContent));
+    if (!parsed.success)
+      throw new Error(
+        `not a report document (${parsed.error.issues[0]?.path.join('.') || 'kind'}: expected one of ${PAGE_KINDS})`,
+      );
+    const doc = parsed.data;
+    RENDER[doc.kind](doc as never, root);
     installTooltips(root);
   } catch (e) {
     root.replaceChildren(h('p', { class: 'error' }, `This report could not be shown: ${(e as Error).message}`));

@@ -6,7 +6,7 @@
 import type { EnginesCompare } from '../src/core/engines-compare';
 import { engineLabel } from '../src/core/format';
 import { ENGINE_REQUESTS } from '../src/protocol/worker-protocol';
-import { renderEngines } from './engine-table';
+import { renderEngines } from './engines';
 import type { LayerProfile } from '../src/core/layer-profile';
 import { renderLayerProfile } from './layer';
 import type { Run } from '../src/core/run';

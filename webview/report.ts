@@ -7,29 +7,12 @@ import { formatBytes } from '../src/core/memory';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
 import { describeSpec } from '../src/core/spec';
 import { variantExplained, variantLabel } from '../src/core/glossary';
-import { type StepCategory, categoryOf } from '../src/core/variants/step';
 import { h, s, tip } from './dom';
-import { analysisSection, fnoSweepSection, hintsSection, sweepSection } from './insights';
-import { CATEGORY_LABEL as GAIN_LABEL, type Gain, gainsOf } from '../src/core/gains';
-
-/** The colour groups of the timelines and tables. */
-export type ColourGroup = 'transform' | 'transpose' | 'product' | 'conv' | 'pad' | 'other';
-
-const GROUP: Record<StepCategory, ColourGroup> = {
-  'forward-transform': 'transform',
-  'kernel-transform': 'transform',
-  'inverse-transform': 'transform',
-  setup: 'transform',
-  layout: 'transpose',
-  product: 'product',
-  convolution: 'conv',
-  padding: 'pad',
-};
-
-/** A step's colour group, from the category its plan recorded. */
-export function stepGroup(step: { id: string; name: string; category?: StepCategory }): ColourGroup {
-  return GROUP[categoryOf(step)];
-}
+import { type ColourGroup, stepGroup } from './colours';
+import { hintsSection } from './hints';
+import { analysisSection } from './roofline';
+import { fnoSweepSection, sweepSection } from './sweeps';
+import { type Gain, gainsOf, partLabel } from '../src/core/gains';
 
 const CATEGORY_LABEL: Record<ColourGroup, string> = {
   transform: 'FFT / DFT',
@@ -542,7 +525,7 @@ export function gainChart(g: Gain, width = 760): SVGElement {
   for (const p of parts) {
     const next = level - p.deltaMs;
     rows.push({
-      label: GAIN_LABEL[p.category],
+      label: partLabel(p),
       kind: p.deltaMs >= 0 ? 'saved' : 'added',
       a: Math.min(level, next),
       b: Math.max(level, next),

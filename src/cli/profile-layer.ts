@@ -166,7 +166,10 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
       const json = path.join(flags.outDir, 'profile-layer.json');
       const html = path.join(flags.outDir, 'profile-layer.html');
       writeAtomic(json, `${JSON.stringify(profile, null, 2)}\n`);
-      writeAtomic(html, htmlPage(`Fourier Conv — ${profile.layer.class} as written`, profile));
+      writeAtomic(
+        html,
+        htmlPage(`Fourier Conv — ${profile.layer.class} as written`, { kind: 'layer-profile', layer: profile }),
+      );
       if (!flags.json) io.out(`wrote ${html}\n      ${json}\n`);
     } catch (e) {
       io.err(`fconv: could not write the report to ${flags.outDir}: ${(e as Error).message}\n`);

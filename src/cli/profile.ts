@@ -70,7 +70,7 @@ async function profileEngines(flags: ProfileFlags, engines: string[], io: CliIo)
   writeAtomic(path.join(flags.outDir, 'engines.json'), `${JSON.stringify(c, null, 2)}\n`);
   writeAtomic(
     path.join(flags.outDir, 'engines.html'),
-    htmlPage(`Fourier Conv — ${engines.join(' vs ')}`, { engines: c }),
+    htmlPage(`Fourier Conv — ${engines.join(' vs ')}`, { kind: 'engines', engines: c }),
   );
   if (flags.json) io.out(`${JSON.stringify(c, null, 2)}\n`);
   else io.out(`\n${formatEnginesCompare(c)}\n\nwrote ${path.join(flags.outDir, 'engines.html')}\n`);

@@ -31,6 +31,7 @@ export function analyze(run: Run, device: DeviceProfile): Analysis {
         name: s.name,
         kind: cost.kind,
         category: categoryOf(s),
+        ...(s.pass === 'backward' ? { pass: s.pass } : {}),
         inLayer: s.inLayer,
         oneOff: s.oneOff,
         flops: s.flops,

@@ -3,7 +3,7 @@
  * weights, and the spatial kernel that computes the same function — the circular convolution whose
  * spectrum is the kept weights (what `spatial-equivalent` runs and the naive reference checks). Host-free.
  */
-import { normal } from './data';
+import { normal } from './random';
 import { type LayerSpec, keptModes } from './spec';
 
 /** Row frequencies kept, as indices into the H axis of the spectrum, in weight order: top block, then bottom. */

@@ -6,20 +6,9 @@ import type { Sweep } from './insight-schema';
 import { describeSpec } from './spec';
 import { gainLine, gainsOf } from './gains';
 import { confusion, measuredCrossoverText } from './sweep';
+import { fmtMs, fmtRatio } from './units';
 
-export function fmtMs(ms: number): string {
-  if (!Number.isFinite(ms)) return '—';
-  if (ms === 0) return '0';
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
-  if (ms >= 100) return `${ms.toFixed(0)} ms`;
-  if (ms >= 10) return `${ms.toFixed(1)} ms`;
-  if (ms >= 1) return `${ms.toFixed(2)} ms`;
-  return `${(ms * 1000).toFixed(0)} µs`;
-}
-
-export function fmtRatio(r: number): string {
-  return r >= 10 ? `${r.toFixed(0)}x` : `${r.toFixed(1)}x`;
-}
+export { fmtMs, fmtRatio };
 
 export interface Verdict {
   headline: string;

@@ -4,12 +4,14 @@
  * by category of the per-call step medians, the parts summing to the difference. Host-free.
  */
 import { variantLabel } from './glossary';
-import { fmtMs } from './format';
+import { fmtMs } from './units';
 import type { Run, VariantName, VariantResult } from './run';
-import { STEP_CATEGORIES, type StepCategory, categoryOf } from './variants/step';
+import { PASSES, type Pass, STEP_CATEGORIES, type StepCategory, categoryOf, passOf } from './variants/step';
 
 export interface GainPart {
   category: StepCategory;
+  /** Categories are per pass: the backward pass's product is a part of its own. */
+  pass: Pass;
   fromMs: number;
   toMs: number;
   /** fromMs − toMs: positive is time saved. */
@@ -44,19 +46,19 @@ const perCall = (v: VariantResult) => v.steps.filter((s) => !s.oneOff);
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 export function gainBetween(from: VariantResult, to: VariantResult): Gain {
-  const byCat = (v: VariantResult, c: StepCategory) =>
+  const byCat = (v: VariantResult, c: StepCategory, pass: Pass) =>
     sum(
       perCall(v)
-        .filter((s) => categoryOf(s) === c)
+        .filter((s) => categoryOf(s) === c && passOf(s) === pass)
         .map((s) => s.median),
     );
-  const parts = STEP_CATEGORIES.filter((c) => c !== 'setup')
-    .map((category) => {
-      const fromMs = byCat(from, category),
-        toMs = byCat(to, category);
-      return { category, fromMs, toMs, deltaMs: fromMs - toMs };
-    })
-    .filter((p) => p.fromMs > 0 || p.toMs > 0);
+  const parts = PASSES.flatMap((pass) =>
+    STEP_CATEGORIES.filter((c) => c !== 'setup').map((category) => {
+      const fromMs = byCat(from, category, pass),
+        toMs = byCat(to, category, pass);
+      return { category, pass, fromMs, toMs, deltaMs: fromMs - toMs };
+    }),
+  ).filter((p) => p.fromMs > 0 || p.toMs > 0);
   const fromMs = sum(parts.map((p) => p.fromMs)),
     toMs = sum(parts.map((p) => p.toMs));
   const layer = (v: VariantResult) =>
@@ -103,12 +105,17 @@ export const CATEGORY_LABEL: Record<StepCategory, string> = {
   setup: 'setup',
 };
 
+/** A part's label: its category, and "(backward)" for the backward pass's. */
+export function partLabel(p: Pick<GainPart, 'category' | 'pass'>): string {
+  return p.pass === 'backward' ? `${CATEGORY_LABEL[p.category]} (backward)` : CATEGORY_LABEL[p.category];
+}
+
 /** "of 14.1 ms: product 9.0, inverse transform 2.7, …" — biggest changes first; negative is time added. */
 export function gainLine(g: Gain): string {
   const parts = [...g.parts]
     .filter((p) => Math.abs(p.deltaMs) >= 0.0005)
     .sort((a, b) => Math.abs(b.deltaMs) - Math.abs(a.deltaMs))
-    .map((p) => `${CATEGORY_LABEL[p.category]} ${p.deltaMs >= 0 ? '' : '+'}${fmtMs(Math.abs(p.deltaMs))}`);
+    .map((p) => `${partLabel(p)} ${p.deltaMs >= 0 ? '' : '+'}${fmtMs(Math.abs(p.deltaMs))}`);
   // Against a spatial convolution the "layer" of each side is a different thing: no inside-the-layer ratio.
   const layer =
     g.from === 'spatial-equivalent'

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { STEP_KINDS, deviceProfileSchema } from './model';
-import { STEP_CATEGORIES } from './variants/step';
+import { PASSES, STEP_CATEGORIES } from './variants/step';
 
 export const stepAnalysisSchema = z.object({
   variant: z.string(),
@@ -13,6 +13,8 @@ export const stepAnalysisSchema = z.object({
   kind: z.enum(STEP_KINDS),
   /** What the step computes (absent in analyses saved before it was recorded). */
   category: z.enum(STEP_CATEGORIES).optional(),
+  /** Absent: forward. */
+  pass: z.enum(PASSES).optional(),
   inLayer: z.boolean(),
   oneOff: z.boolean(),
   flops: z.number().nonnegative(),
@@ -41,6 +43,8 @@ export const breakEvenSchema = z.object({
 
 const gainPartSchema = z.object({
   category: z.enum(STEP_CATEGORIES),
+  /** Absent in runs saved before passes existed: forward. */
+  pass: z.enum(PASSES).optional(),
   fromMs: z.number().nonnegative(),
   toMs: z.number().nonnegative(),
   deltaMs: z.number(),

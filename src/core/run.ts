@@ -8,7 +8,7 @@ import { loopPolicySchema } from './loop-policy';
 import { analysisSchema, fnoSweepSchema, hintSchema, sweepSchema } from './insight-schema';
 import { STEP_KINDS } from './model';
 import { LAYER_KINDS, type LayerKind, MODES_CONVENTIONS, type ModesConvention } from './spec';
-import { STEP_CATEGORIES } from './variants/step';
+import { PASSES, STEP_CATEGORIES } from './variants/step';
 
 export const SCHEMA_VERSION = 1;
 
@@ -75,6 +75,8 @@ export const stepResultSchema = z.object({
     .optional(),
   /** What the step computes: transform, product, layout change, … (from the plan; absent in older runs). */
   category: z.enum(STEP_CATEGORIES).optional(),
+  /** Absent: forward (every run before the training pass). */
+  pass: z.enum(PASSES).optional(),
   /** Bytes the step's own layout changes move (a framework op's internal permute copies), from the plan. */
   layoutBytes: z.number().nonnegative().optional(),
   /** A product of complex tensors (priced at the complex GEMM rate where the probe measured one). */

@@ -226,6 +226,7 @@ function stepResult(
     category: s.category,
     ...(s.layoutBytes ? { layoutBytes: s.layoutBytes } : {}),
     ...(s.complex ? { complex: true } : {}),
+    ...(s.pass && s.pass !== 'forward' ? { pass: s.pass } : {}),
     timing: s.hostTimed ? 'wall-clock-sync' : timing,
     warmup,
     reps,

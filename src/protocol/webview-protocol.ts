@@ -4,11 +4,25 @@
  */
 import { z } from 'zod';
 import { enginesCompareSchema } from '../core/engines-compare';
+import { fnoSweepSchema, sweepSchema } from '../core/insight-schema';
 import { layerProfileSchema } from '../core/layer-profile';
 import { runSchema } from '../core/run';
 import { ENGINE_REQUESTS } from './worker-protocol';
 
 const runId = z.string().min(1).max(200);
+
+/**
+ * A standalone page's document (inlined as JSON in #fconv-run): its `kind` says what to render. A run is
+ * parsed by parseRun (which reads older schema versions), the others by their schemas.
+ */
+export const pageDocSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('run'), run: z.unknown() }),
+  z.object({ kind: z.literal('sweep'), sweep: sweepSchema }),
+  z.object({ kind: z.literal('fno-sweep'), fnoSweep: fnoSweepSchema }),
+  z.object({ kind: z.literal('engines'), engines: enginesCompareSchema }),
+  z.object({ kind: z.literal('layer-profile'), layer: layerProfileSchema }),
+]);
+export type PageDoc = z.infer<typeof pageDocSchema>;
 
 /** host → webview */
 export const toWebviewSchema = z.discriminatedUnion('type', [

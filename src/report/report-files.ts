@@ -5,6 +5,7 @@ import { type FnoSweep, type Sweep, fnoSweepSchema, sweepSchema } from '../core/
 import { type Run, runSchema } from '../core/run';
 import { toChromeTrace } from '../core/trace';
 import { makeDirs, writeAtomic } from '../platform/files';
+import type { PageDoc } from '../protocol/webview-protocol';
 
 /** The webview bundle and stylesheet, built next to this file in dist/. */
 export function reportAssets(dir = __dirname): { js: string; css: string } {
@@ -25,11 +26,11 @@ export function scriptSafeJson(v: unknown): string {
 
 export function standaloneHtml(run: Run, assets = reportAssets()): string {
   const title = `Fourier Conv Profile — ${run.spec.batch}×${run.spec.height}×${run.spec.width}, ${run.spec.inChannels}→${run.spec.outChannels}, k ${run.spec.kernelH}×${run.spec.kernelW}`;
-  return htmlPage(title, run, assets);
+  return htmlPage(title, { kind: 'run', run }, assets);
 }
 
 /** The page around any document: the webview validates it and shows an error for a bad one. */
-export function htmlPage(title: string, doc: unknown, assets = reportAssets()): string {
+export function htmlPage(title: string, doc: PageDoc, assets = reportAssets()): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -76,7 +77,10 @@ export function writeSweepReport(sweep: Sweep, outDir: string): { json: string; 
   writeAtomic(files.json, `${JSON.stringify(sweep, null, 2)}\n`);
   writeAtomic(
     files.html,
-    htmlPage(`Fourier Conv sweep — batch ${sweep.base.batch}, ${sweep.base.height}×${sweep.base.width}`, { sweep }),
+    htmlPage(`Fourier Conv sweep — batch ${sweep.base.batch}, ${sweep.base.height}×${sweep.base.width}`, {
+      kind: 'sweep',
+      sweep,
+    }),
   );
   return files;
 }
@@ -91,9 +95,7 @@ export function writeFnoSweepReport(sweep: FnoSweep, outDir: string): { json: st
     files.html,
     htmlPage(
       `Fourier Conv FNO modes sweep — batch ${sweep.base.batch}, ${sweep.base.inChannels}→${sweep.base.outChannels}`,
-      {
-        fnoSweep: sweep,
-      },
+      { kind: 'fno-sweep', fnoSweep: sweep },
     ),
   );
   return files;

@@ -56,7 +56,7 @@ test('fconv profile on the default case writes report.json, trace.json and repor
   assert.match(html, /<script type="application\/json" id="fconv-run">/);
   assert.match(html, /Content-Security-Policy/);
   const inlined = /<script type="application\/json" id="fconv-run">([\s\S]*?)<\/script>/.exec(html)![1]!;
-  assert.deepEqual(parseRun(JSON.parse(inlined)), run);
+  assert.deepEqual(parseRun(JSON.parse(inlined).run), run);
   assert.ok(!/<script src=|<link /.test(html), 'standalone: nothing loaded from outside');
   assert.ok(run.analysis && run.analysis.device.source === 'probe', "the model analysis, on this machine's probe");
   assert.ok(run.hints!.some((h) => h.id === 'einsum-lowering'));

@@ -90,7 +90,7 @@ test('the report draws a waterfall per comparison whose bars are the parts', asy
     variants: ['spatial-equivalent', 'seed', 'optimized'],
   });
   const { htmlPage, reportAssets } = await import('../../src/report/report-files');
-  const html = htmlPage('t', run, reportAssets(path.join(__dirname, '..', '..', 'dist')));
+  const html = htmlPage('t', { kind: 'run', run }, reportAssets(path.join(__dirname, '..', '..', 'dist')));
   const doc = new JSDOM(html, { runScripts: 'dangerously' }).window.document;
   const charts = [...doc.querySelectorAll('#gains svg.waterfall')];
   const gains = gainsOf(run);
@@ -106,4 +106,28 @@ test('the report draws a waterfall per comparison whose bars are the parts', asy
     doc.querySelector('#gains h3')!.textContent!,
     /^as written → optimized: (saves|adds) .* inside the layer/,
   );
+});
+
+test('a pass is a dimension of the breakdown: backward steps are parts of their own, still summing to the difference', async () => {
+  const engine = await TfjsEngine.create('wasm');
+  const run = await profile(engine, spec({ batch: 2, height: 8, width: 8, kernelH: 8, kernelW: 8 }), {
+    ...QUICK,
+    variants: ['seed', 'optimized'],
+  });
+  assert.equal(run.status, 'ok', run.failure);
+  // Give each variant a backward copy of its product steps (what the training pass adds), at twice the time.
+  for (const v of run.variants) {
+    const back = v.steps
+      .filter((s) => !s.oneOff && s.category === 'product')
+      .map((s) => ({ ...s, id: `${s.id}.vjp`, pass: 'backward' as const, median: 2 * s.median }));
+    v.steps.push(...back);
+  }
+  const g = gainsOf(run).find((x) => x.from === 'seed')!;
+  const forward = g.parts.find((p) => p.category === 'product' && p.pass === 'forward')!;
+  const backward = g.parts.find((p) => p.category === 'product' && p.pass === 'backward')!;
+  assert.ok(forward && backward, 'product appears once per pass');
+  assert.ok(Math.abs(backward.deltaMs - 2 * forward.deltaMs) < 1e-9);
+  assert.ok(Math.abs(g.parts.reduce((a, p) => a + p.deltaMs, 0) - g.deltaMs) < 1e-9);
+  assert.match(gainLine(g), /channel mixing \/ product \(backward\) /);
+  assert.doesNotMatch(gainLine(g), /product \(backward\).*product \(backward\)/);
 });

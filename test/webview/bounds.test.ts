@@ -6,7 +6,7 @@ import { JSDOM } from 'jsdom';
 test('a step at 160 % of its bound is drawn to 160 % on an axis that reaches past 100 %, and says so', async () => {
   const dom = new JSDOM('<!DOCTYPE html><body></body>');
   Object.assign(globalThis, { document: dom.window.document });
-  const { boundBars } = await import('../../webview/insights');
+  const { boundBars } = await import('../../webview/roofline');
   const step = (name: string, pct: number) => ({
     variant: 'optimized',
     stepId: name,

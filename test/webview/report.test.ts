@@ -7,7 +7,9 @@ import { fakeRun } from '../fixtures';
 async function render(doc: unknown): Promise<Document> {
   const { htmlPage, reportAssets } = await import('../../src/report/report-files');
   const assets = reportAssets(require('node:path').join(__dirname, '..', '..', 'dist'));
-  const html = htmlPage('test', doc, assets);
+  // A run, or a page document that says its kind (a sweep, an engines comparison, …).
+  const page = doc && typeof doc === 'object' && 'kind' in doc ? doc : { kind: 'run', run: doc };
+  const html = htmlPage('test', page as Parameters<typeof htmlPage>[1], assets);
   const dom = new JSDOM(html, { runScripts: 'dangerously' });
   return dom.window.document;
 }
@@ -78,6 +80,12 @@ test('text from the run is never parsed as HTML', async () => {
 test('a document that is not a run shows a clear error instead of a broken page', async () => {
   const doc = await render({ schemaVersion: 1, engine: 'tfjs' });
   assert.match(doc.querySelector('.error')!.textContent!, /This report could not be shown: not a valid profile run/);
+  // A document that does not say what it is: named, never guessed from its keys.
+  const unknown = await render({ kind: 'sweeep', sweep: {} });
+  assert.match(
+    unknown.querySelector('.error')!.textContent!,
+    /This report could not be shown: not a report document \(kind: expected one of run, sweep, fno-sweep, engines, layer-profile\)/,
+  );
 });
 
 test('a run with the model shows its hints ranked, the roofline with one dot per arithmetic step, the bound bars and the sweep chart', async () => {
@@ -135,6 +143,7 @@ test('a run with the model shows its hints ranked, the roofline with one dot per
 
 test("a sweep document renders on its own (fconv sweep's page)", async () => {
   const doc = await render({
+    kind: 'sweep',
     sweep: {
       status: 'cancelled',
       createdAt: new Date(0).toISOString(),
@@ -226,7 +235,7 @@ test('the engines side by side: verdicts per engine, disagreements marked, times
     spectral.answers.map((a) => a.winner),
     ['optimized', 'spatial-equivalent'],
   );
-  const doc = await render({ engines: JSON.parse(JSON.stringify(c)) });
+  const doc = await render({ kind: 'engines', engines: JSON.parse(JSON.stringify(c)) });
   assert.equal(doc.querySelector('h1')?.textContent, 'Fourier Conv — 2 engines');
   const disagree = doc.querySelectorAll('.engine-verdict.disagree');
   assert.equal(disagree.length, 1);

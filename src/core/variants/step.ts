@@ -22,11 +22,24 @@ export const STEP_CATEGORIES = [
 ] as const;
 export type StepCategory = (typeof STEP_CATEGORIES)[number];
 
+/**
+ * Which pass of a training step a step belongs to: the forward pass, or the backward pass (a forward step's
+ * vector-Jacobian product). Absent on a step means forward (every run before passes existed).
+ */
+export const PASSES = ['forward', 'backward'] as const;
+export type Pass = (typeof PASSES)[number];
+
+export function passOf(step: { pass?: Pass }): Pass {
+  return step.pass ?? 'forward';
+}
+
 export interface PlannedStep extends StepCost {
   id: string;
   /** Short label in tables and timelines (e.g. "rfft2d(input)"). */
   name: string;
   category: StepCategory;
+  /** The pass it belongs to (absent: forward); a category is per pass (the backward's product is its own part). */
+  pass?: Pass;
   inputShapes: number[][];
   outputShape: number[];
   /** Part of the layer's call() (vs data preparation outside it, or the inverse transform added for the check). */

@@ -1,0 +1,15 @@
+/** Durations and ratios as reports write them ("1.23 ms", "340 µs", "4.2x"). Host-free. */
+
+export function fmtMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  if (ms === 0) return '0';
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  if (ms >= 1) return `${ms.toFixed(2)} ms`;
+  return `${(ms * 1000).toFixed(0)} µs`;
+}
+
+export function fmtRatio(r: number): string {
+  return r >= 10 ? `${r.toFixed(0)}x` : `${r.toFixed(1)}x`;
+}
