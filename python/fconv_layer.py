@@ -1,4 +1,4 @@
-"""Fourier Conv Profiler: "Profile this layer" on the user's own PyTorch class (imported by fconv_torch_worker.py).
+"""Fourier Conv Profiler: "Profile this layer" on the user's own PyTorch class (imported by fconv_torch.py).
 
 The host hands in the parts of the user's file the layer needs (its imports, the module-level functions and
 classes the class reaches, simple constant assignments), each with its first line in the file. They are

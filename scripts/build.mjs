@@ -2,7 +2,7 @@
 // tfjs stays external (one shared tfjs-core instance, so tfjs-node / tfjs-node-gpu can register
 // their backend in it); the optional tfjs-node packages are never bundled.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, readFileSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, chmodSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { buildNative, copyBuiltAddon } from './build-native.mjs';
@@ -77,8 +77,9 @@ for (const [file, from] of [
   cpSync(require.resolve(from), join(dist, 'grammars', file));
 // The PyTorch engine's worker: run by the user's own Python (src/engines/torch/python.ts).
 mkdirSync(join(dist, 'python'), { recursive: true });
-cpSync('python/fconv_torch_worker.py', join(dist, 'python', 'fconv_torch_worker.py'));
-cpSync('python/fconv_layer.py', join(dist, 'python', 'fconv_layer.py'));
+// The Python engines' worker, its shared protocol and loop, one executor module per framework, profile-layer.
+for (const f of readdirSync('python').filter((n) => n.endsWith('.py')))
+  cpSync(join('python', f), join(dist, 'python', f));
 writeFileSync(join(dist, 'BUILD'), `${pkg.name} ${pkg.version}\n`);
 
 // The CUDA addon is built on demand (`npm run build:native`, or FCONV_BUILD_NATIVE=1 here): compiling it on

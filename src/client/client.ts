@@ -7,7 +7,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import type { Probe } from '../core/model';
 import { type Run, SCHEMA_VERSION, type VariantResult } from '../core/run';
 import { type LayerSpec, geometry } from '../core/spec';
-import type { UserWhere } from '../protocol/torch-protocol';
+import type { UserWhere } from '../protocol/python-protocol';
 import {
   type DevicesReport,
   type EngineChoice,

@@ -6,7 +6,7 @@
 import type { DevicesReport } from '../protocol/worker-protocol';
 import { type Discovery, describeDiscovery, loadAddon, searchDirs, unavailableReason } from './cuda/discovery';
 import { gpuName } from './tfjs/backends';
-import type { Candidate } from './torch/discovery';
+import type { Candidate } from './python/discovery';
 import { TorchEngine } from './torch/engine';
 
 export function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): DevicesReport {
@@ -32,7 +32,7 @@ export function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): 
       path: t.path,
       from: t.from,
       python: t.hello?.python ?? null,
-      torch: t.hello?.torch ?? null,
+      torch: t.hello?.version ?? null,
       cuda: t.hello?.cuda ?? false,
       cudaVersion: t.hello?.cudaVersion ?? null,
       gpus: t.hello?.gpus ?? [],

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { layerMeasuredSchema, layerRequestSchema } from '../core/layer-profile';
 import { probeSchema } from '../core/model';
-import { userWhereSchema } from './torch-protocol';
+import { userWhereSchema } from './python-protocol';
 import { VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
 
 import { ENGINE_REQUESTS, type EngineRequest } from '../core/engine-table';

@@ -16,7 +16,8 @@ import { FakeCuda } from './fake-cuda';
 import { profile } from '../../src/engines/profiler';
 import { TfjsEngine } from '../../src/engines/tfjs/engine';
 import { TorchEngine } from '../../src/engines/torch/engine';
-import { discover } from '../../src/engines/torch/discovery';
+import { discover } from '../../src/engines/python/discovery';
+import { TORCH } from '../../src/engines/python/framework';
 
 const QUICK = { warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0 };
 
@@ -92,7 +93,7 @@ test('FNO hints on a measured run carry its numbers and no seed-layer advice', a
   void cpuProfile;
 });
 
-const found = discover([]).find((t) => !t.problem);
+const found = discover([], TORCH).find((t) => !t.problem);
 
 test('FNO on torch (CPU): fno and optimized equal spatial-equivalent and the naive convolution, and run their plans', async () => {
   assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');

@@ -15,16 +15,17 @@ import { allSteps, planVariant, torchTraits } from '../../src/core/variants';
 import { WorkerClient, WorkerError } from '../../src/client/client';
 import { profile } from '../../src/engines/profiler';
 import { toChromeTrace } from '../../src/core/trace';
-import { discover, tryInterpreter } from '../../src/engines/torch/discovery';
+import { discover, tryInterpreter } from '../../src/engines/python/discovery';
+import { TORCH } from '../../src/engines/python/framework';
 import { TorchEngine, cudnnAlgorithmOf } from '../../src/engines/torch/engine';
-import { PythonProcess } from '../../src/engines/torch/python';
+import { PythonProcess } from '../../src/engines/python/process';
 import { CLI, WORKER, spec, tempDir } from '../helpers';
 
 const ALL = ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const;
 const QUICK = { variants: [...ALL], warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0 };
 
 /** The interpreter with torch that discovery finds here (CI: /usr/bin/python3 with python3-torch). */
-const found = discover([]).find((t) => !t.problem);
+const found = discover([], TORCH).find((t) => !t.problem);
 assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
 const PY = found.path;
 
@@ -137,8 +138,9 @@ test('an interpreter that is not a Python, has no torch, or a torch older than 1
       protocol: 1,
       python: '3.8.10',
       executable: '/opt/py/bin/python',
-      torch: null,
-      torchError: null,
+      framework: 'torch',
+      version: null,
+      importError: null,
       cuda: false,
       cudaVersion: null,
       cudnn: null,
@@ -147,15 +149,18 @@ test('an interpreter that is not a Python, has no torch, or a torch older than 1
       ...over,
     });
   const notPython = fake('not-python', 'echo "this is not python"');
-  const noTorch = fake('no-torch', `echo '${hello({ torchError: "ModuleNotFoundError: No module named 'torch'" })}'`);
-  const old = fake('old-torch', `echo '${hello({ torch: '1.7.1', threads: 1, hasFft: false })}'`);
-  assert.match(tryInterpreter({ path: notPython, from: '--python' }).problem!, /not a Python that can run the worker/);
+  const noTorch = fake('no-torch', `echo '${hello({ importError: "ModuleNotFoundError: No module named 'torch'" })}'`);
+  const old = fake('old-torch', `echo '${hello({ version: '1.7.1', threads: 1, hasFft: false })}'`);
   assert.match(
-    tryInterpreter({ path: noTorch, from: '--python' }).problem!,
+    tryInterpreter({ path: notPython, from: '--python' }, TORCH).problem!,
+    /not a Python that can run the worker/,
+  );
+  assert.match(
+    tryInterpreter({ path: noTorch, from: '--python' }, TORCH).problem!,
     /no torch \(ModuleNotFoundError.*\); install it: \/opt\/py\/bin\/python -m pip install torch/,
   );
   assert.match(
-    tryInterpreter({ path: old, from: '--python' }).problem!,
+    tryInterpreter({ path: old, from: '--python' }, TORCH).problem!,
     /torch 1\.7\.1 is older than 1\.8 \(no torch\.fft\); upgrade/,
   );
   // On the command line: one line, exit 2, nothing written.
@@ -217,17 +222,17 @@ test('lines from Python that are not protocol messages are rejected and logged, 
     script,
     [
       'import json, sys',
-      'print(json.dumps({"type":"hello","protocol":1,"python":"3","executable":"x","torch":"2.0","torchError":None,"cuda":False,"cudaVersion":None,"cudnn":None,"gpus":[],"threads":1}), flush=True)',
+      'print(json.dumps({"type":"hello","protocol":1,"python":"3","executable":"x","framework":"torch","version":"2.0","importError":None,"cuda":False,"cudaVersion":None,"cudnn":None,"gpus":[],"threads":1}), flush=True)',
       'req = json.loads(sys.stdin.readline())',
       'print("Warning: something chatty", flush=True)',
       'print(json.dumps({"type":"probe","id":req["id"],"probe":{"gemmGflops":"fast"}}), flush=True)',
       'print(json.dumps({"type":"error","id":req["id"],"kind":"internal","message":"it broke"}), flush=True)',
     ].join('\n'),
   );
-  const previous = process.env.FCONV_TORCH_WORKER;
-  process.env.FCONV_TORCH_WORKER = script;
+  const previous = process.env.FCONV_PYTHON_WORKER;
+  process.env.FCONV_PYTHON_WORKER = script;
   try {
-    const py = new PythonProcess(PY);
+    const py = new PythonProcess(PY, TORCH);
     await py.hello;
     await assert.rejects(py.request({ type: 'probe' }, 'probe'), /it broke/);
     assert.ok(
@@ -240,8 +245,8 @@ test('lines from Python that are not protocol messages are rejected and logged, 
     );
     py.close();
   } finally {
-    if (previous === undefined) delete process.env.FCONV_TORCH_WORKER;
-    else process.env.FCONV_TORCH_WORKER = previous;
+    if (previous === undefined) delete process.env.FCONV_PYTHON_WORKER;
+    else process.env.FCONV_PYTHON_WORKER = previous;
   }
 });
 
@@ -252,15 +257,15 @@ test('a Python process that hangs (no heartbeat) is killed and named within its 
     script,
     [
       'import json, sys, time',
-      'print(json.dumps({"type":"hello","protocol":1,"python":"3","executable":"x","torch":"2.0","torchError":None,"cuda":False,"cudaVersion":None,"cudnn":None,"gpus":[],"threads":1}), flush=True)',
+      'print(json.dumps({"type":"hello","protocol":1,"python":"3","executable":"x","framework":"torch","version":"2.0","importError":None,"cuda":False,"cudaVersion":None,"cudnn":None,"gpus":[],"threads":1}), flush=True)',
       'sys.stdin.readline()',
       'time.sleep(60)',
     ].join('\n'),
   );
-  const previous = process.env.FCONV_TORCH_WORKER;
-  process.env.FCONV_TORCH_WORKER = script;
+  const previous = process.env.FCONV_PYTHON_WORKER;
+  process.env.FCONV_PYTHON_WORKER = script;
   try {
-    const py = new PythonProcess(PY, { hangMs: 800 });
+    const py = new PythonProcess(PY, TORCH, { hangMs: 800 });
     await py.hello;
     const t0 = Date.now();
     await assert.rejects(
@@ -271,13 +276,13 @@ test('a Python process that hangs (no heartbeat) is killed and named within its 
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(py.alive, false);
   } finally {
-    if (previous === undefined) delete process.env.FCONV_TORCH_WORKER;
-    else process.env.FCONV_TORCH_WORKER = previous;
+    if (previous === undefined) delete process.env.FCONV_PYTHON_WORKER;
+    else process.env.FCONV_PYTHON_WORKER = previous;
   }
 });
 
 test('the Python worker refuses a malformed request by name and keeps serving', async () => {
-  const py = spawn(PY, ['-u', path.join(__dirname, '..', '..', 'python', 'fconv_torch_worker.py')], {
+  const py = spawn(PY, ['-u', path.join(__dirname, '..', '..', 'python', 'fconv_worker.py'), 'torch'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';

@@ -10,10 +10,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { layerProfileSchema } from '../../src/core/layer-profile';
-import { discover } from '../../src/engines/torch/discovery';
+import { discover } from '../../src/engines/python/discovery';
+import { TORCH } from '../../src/engines/python/framework';
 import { CLI, tempDir } from '../helpers';
 
-const found = discover([]).find((t) => !t.problem);
+const found = discover([], TORCH).find((t) => !t.problem);
 assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
 const PY = found.path;
 const FIX = path.join(__dirname, 'fixtures');

@@ -1,8 +1,8 @@
 /**
- * The PyTorch engine: the variants' plans run by torch in the user's own Python
- * (python/fconv_torch_worker.py), on its CPU or CUDA device. The measurement loop runs in Python; this
- * side sends the plan and the data, relays progress and cancel, and hands the raw samples to the
- * profiler, which checks and assembles the run as for every engine. Worker side.
+ * The PyTorch engine: the variants' plans run by torch in the user's own Python (python/fconv_worker.py
+ * with python/fconv_torch.py), on its CPU or CUDA device. The measurement loop runs in Python; this side
+ * sends the plan and the data, relays progress and cancel, and hands the raw samples to the profiler,
+ * which checks and assembles the run as for every engine. Worker side.
  */
 import type { LayerData } from '../../core/data';
 import type { Probe } from '../../core/model';
@@ -11,8 +11,9 @@ import { type LayerSpec, geometry, isFno, keptModes } from '../../core/spec';
 import { type VariantPlan, torchTraits } from '../../core/variants';
 import type { LoopPolicy } from '../../core/loop-policy';
 import type { EngineCapabilities, EngineOptions, LoopHooks, MeasuringLoop, RemoteEngine, Samples } from '../engine';
-import { type Candidate, type Tried, discover, pickInterpreter } from './discovery';
-import { PythonProcess, decodeFloats, encodeFloats } from './python';
+import { type Candidate, type Tried, discover, pickInterpreter } from '../python/discovery';
+import { TORCH } from '../python/framework';
+import { PythonProcess, decodeFloats, encodeFloats } from '../python/process';
 
 export type TorchOptions = EngineOptions;
 
@@ -79,20 +80,20 @@ export class TorchEngine implements RemoteEngine {
 
   /** Finds an interpreter with torch ≥ 1.8, starts the worker in it, picks the device. */
   static async create(o: TorchOptions): Promise<TorchEngine> {
-    const { usable, device, notes } = pickInterpreter(o.python, o.device, {
+    const { usable, device, notes } = pickInterpreter(o.python, o.device, TORCH, {
       with: (p) => `engine torch is not available with ${p}`,
       none: 'engine torch is not available here',
     });
     const hello = usable.hello;
-    const py = new PythonProcess(usable.path);
+    const py = new PythonProcess(usable.path, TORCH);
     const started = await py.hello;
     const backend = device.startsWith('cuda') ? 'cuda' : 'cpu';
     const idx = device === 'cuda' ? 0 : Number(device.split(':')[1] ?? 0);
     const deviceName =
       backend === 'cuda'
-        ? `GPU ${hello.gpus[idx] ?? device} via PyTorch ${hello.torch} (CUDA ${hello.cudaVersion}, cuDNN ${hello.cudnn ?? 'none'})`
-        : `CPU via PyTorch ${hello.torch} (${o.threads ?? hello.threads ?? 1} thread${(o.threads ?? hello.threads) === 1 ? '' : 's'})`;
-    notes.push(`using torch ${hello.torch} in ${usable.path} (${usable.from}) on ${device}`);
+        ? `GPU ${hello.gpus[idx] ?? device} via PyTorch ${hello.version} (CUDA ${hello.cudaVersion}, cuDNN ${hello.cudnn ?? 'none'})`
+        : `CPU via PyTorch ${hello.version} (${o.threads ?? hello.threads ?? 1} thread${(o.threads ?? hello.threads) === 1 ? '' : 's'})`;
+    notes.push(`using torch ${hello.version} in ${usable.path} (${usable.from}) on ${device}`);
     return new TorchEngine(
       py,
       backend,
@@ -100,7 +101,7 @@ export class TorchEngine implements RemoteEngine {
       notes,
       {
         name: 'torch',
-        version: hello.torch!,
+        version: hello.version!,
         device,
         threads: backend === 'cpu' ? (o.threads ?? hello.threads ?? undefined) : undefined,
       },
@@ -112,7 +113,7 @@ export class TorchEngine implements RemoteEngine {
 
   /** Every interpreter `fconv devices` can find, tried in full. */
   static interpreters(asked: Candidate[]): Tried[] {
-    return discover(asked, { all: true });
+    return discover(asked, TORCH, { all: true });
   }
 
   private async load(spec: LayerSpec, data: LayerData): Promise<void> {

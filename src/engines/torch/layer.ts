@@ -5,10 +5,11 @@
  * resident memory, or torch's reserved GPU memory, and stops when it goes over). Worker side.
  */
 import type { LayerMeasured, LayerRequest } from '../../core/layer-profile';
-import type { UserWhere } from '../../protocol/torch-protocol';
+import type { UserWhere } from '../../protocol/python-protocol';
 import { CancelledError } from '../engine';
-import { type Candidate, pickInterpreter } from './discovery';
-import { PythonError, PythonProcess } from './python';
+import { type Candidate, pickInterpreter } from '../python/discovery';
+import { TORCH } from '../python/framework';
+import { PythonError, PythonProcess } from '../python/process';
 
 export interface UserLayerOptions {
   python: Candidate[];
@@ -45,12 +46,14 @@ export async function profileUserLayer(
   o: UserLayerOptions,
 ): Promise<{ measured: LayerMeasured; python: { path: string; version: string; from: string }; notes: string[] }> {
   o.onProgress({ phase: 'start', index: 0, count: 1 });
-  const { usable, device, notes } = pickInterpreter(o.python, o.torchDevice, {
+  const { usable, device, notes } = pickInterpreter(o.python, o.torchDevice, TORCH, {
     with: (p) => `cannot profile the layer with ${p}`,
     none: 'cannot profile the layer',
   });
   const hello = usable.hello;
-  const py = new PythonProcess(usable.path, { hangMs: Math.max(10_000, Number(process.env.FCONV_TORCH_HANG_MS ?? 0)) });
+  const py = new PythonProcess(usable.path, TORCH, {
+    hangMs: Math.max(10_000, Number(process.env.FCONV_TORCH_HANG_MS ?? 0)),
+  });
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
   try {

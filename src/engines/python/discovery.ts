@@ -1,17 +1,18 @@
 /**
- * Which Python runs the PyTorch engine. Candidates in order: the interpreter asked for (--python, the
- * fourierConv.pythonPath setting, or VS Code's Python extension — the host passes them), VIRTUAL_ENV,
- * CONDA_PREFIX, then every `python3` and `python` on the PATH (a pyenv shim first on the PATH often has no
- * torch while /usr/bin/python3 has). Each is asked for its versions by starting the worker script, which
- * says hello and exits when its stdin closes. The first with torch ≥ 1.8 (torch.fft) is used; every one
- * tried is reported. Worker side.
+ * Which Python runs a Python engine (its framework a parameter: torch today). Candidates in order: the
+ * interpreter asked for (--python, the fourierConv.pythonPath setting, or VS Code's Python extension — the
+ * host passes them), VIRTUAL_ENV, CONDA_PREFIX, then every `python3` and `python` on the PATH (a pyenv shim
+ * first on the PATH often has no torch while /usr/bin/python3 has). Each is asked for its versions by starting
+ * the worker script for the framework, which says hello and exits when its stdin closes. The first with a
+ * recent enough framework is used; every one tried is reported. Worker side.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type Hello, helloSchema } from '../../protocol/torch-protocol';
+import { type Hello, helloSchema } from '../../protocol/python-protocol';
 import { EngineUnavailableError } from '../engine';
-import { workerScript } from './python';
+import { type PythonFramework, frameworkProblem } from './framework';
+import { workerScript } from './process';
 
 export interface Candidate {
   path: string;
@@ -60,23 +61,8 @@ export function candidates(asked: Candidate[], env: NodeJS.ProcessEnv = process.
   return out;
 }
 
-/** Parses "1.13.0a0+git" → [1, 13]. */
-export function torchVersion(v: string): [number, number] {
-  const m = /^(\d+)\.(\d+)/.exec(v);
-  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
-}
-
-export function problemOf(h: Hello): string | undefined {
-  if (!h.torch)
-    return `no torch (${h.torchError ?? 'not installed'}); install it: ${h.executable} -m pip install torch`;
-  const [major, minor] = torchVersion(h.torch);
-  if (major < 1 || (major === 1 && minor < 8) || h.hasFft === false)
-    return `torch ${h.torch} is older than 1.8 (no torch.fft); upgrade: ${h.executable} -m pip install -U torch`;
-  return undefined;
-}
-
 /** Asks one interpreter for its versions (about a second: it imports torch). */
-export function tryInterpreter(c: Candidate, timeoutMs = 30_000): Tried {
+export function tryInterpreter(c: Candidate, fw: PythonFramework, timeoutMs = 30_000): Tried {
   let script: string;
   try {
     script = workerScript();
@@ -84,7 +70,12 @@ export function tryInterpreter(c: Candidate, timeoutMs = 30_000): Tried {
     return { ...c, problem: (e as Error).message };
   }
   if (!fs.existsSync(c.path)) return { ...c, problem: 'no such file' };
-  const r = spawnSync(c.path, ['-u', script], { input: '', encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 20 });
+  const r = spawnSync(c.path, ['-u', script, fw.id], {
+    input: '',
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 1 << 20,
+  });
   if (r.error)
     return { ...c, problem: `could not run it: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}` };
   const first = (r.stdout ?? '').split('\n').find((l) => l.trim());
@@ -95,7 +86,7 @@ export function tryInterpreter(c: Candidate, timeoutMs = 30_000): Tried {
     const why = (r.stderr ?? '').trim().split('\n').filter(Boolean).slice(-1)[0] ?? `exit code ${r.status}`;
     return { ...c, problem: `not a Python that can run the worker (${why.slice(0, 200)})` };
   }
-  const problem = problemOf(hello);
+  const problem = frameworkProblem(fw, hello);
   return problem ? { ...c, hello, problem } : { ...c, hello };
 }
 
@@ -104,10 +95,14 @@ export function tryInterpreter(c: Candidate, timeoutMs = 30_000): Tried {
  * the engine (`all` tries every one, for `fconv devices`). An interpreter asked for explicitly that cannot
  * run it ends the search: the user asked for that one.
  */
-export function discover(asked: Candidate[], o: { all?: boolean; env?: NodeJS.ProcessEnv } = {}): Tried[] {
+export function discover(
+  asked: Candidate[],
+  fw: PythonFramework,
+  o: { all?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Tried[] {
   const tried: Tried[] = [];
   for (const c of candidates(asked, o.env)) {
-    const t = tryInterpreter(c);
+    const t = tryInterpreter(c, fw);
     tried.push(t);
     if (!o.all && (!t.problem || asked.some((a) => a.path === c.path))) break;
   }
@@ -119,39 +114,40 @@ export function describeTried(tried: Tried[]): string[] {
   return tried.map((t) => {
     const h = t.hello;
     const what = h
-      ? `Python ${h.python}${h.torch ? `, torch ${h.torch}` : ''}${h.cuda ? `, CUDA ${h.cudaVersion} (${h.gpus.join(', ')})` : h.torch ? ', no CUDA' : ''}${h.cudnn ? `, cuDNN ${h.cudnn}` : ''}`
+      ? `Python ${h.python}${h.version ? `, ${h.framework} ${h.version}` : ''}${h.cuda ? `, CUDA ${h.cudaVersion} (${h.gpus.join(', ')})` : h.version ? ', no CUDA' : ''}${h.cudnn ? `, cuDNN ${h.cudnn}` : ''}`
       : '';
     return `${t.path} (${t.from})${what ? `: ${what}` : ''}${t.problem ? ` — ${t.problem}` : ' — usable'}`;
   });
 }
 
 /**
- * The interpreter to run torch in (the first usable one, in search order) and the device to use on it, or an
- * EngineUnavailableError saying why not: the one asked for and its problem, or every one tried. `what` names the
- * job in the message ("engine torch is not available", "cannot profile the layer").
+ * The interpreter to run the framework in (the first usable one, in search order) and the device to use on it,
+ * or an EngineUnavailableError saying why not: the one asked for and its problem, or every one tried. `what`
+ * names the job in the message ("engine torch is not available", "cannot profile the layer").
  */
 export function pickInterpreter(
   asked: Candidate[],
-  torchDevice: string | undefined,
+  device: string | undefined,
+  fw: PythonFramework,
   what: { with: (path: string) => string; none: string },
 ): { usable: Tried & { hello: Hello }; device: string; notes: string[] } {
-  const tried = discover(asked);
+  const tried = discover(asked, fw);
   const notes = describeTried(tried).map((l) => `python: ${l}`);
   const usable = tried.find((t) => !t.problem);
   if (!usable?.hello) {
     const named = asked.length ? tried.find((t) => asked.some((a) => a.path === t.path)) : undefined;
     const reason = named
       ? `${named.problem}`
-      : `no Python with torch ≥ 1.8 found (${tried.length ? tried.map((t) => `${t.path}: ${t.problem}`).join('; ') : 'no python3 or python on the PATH'}); give one with --python`;
+      : `no Python with ${fw.id} ≥ ${fw.minVersion.join('.')} found (${tried.length ? tried.map((t) => `${t.path}: ${t.problem}`).join('; ') : 'no python3 or python on the PATH'}); give one with --python`;
     throw new EngineUnavailableError(`${named ? what.with(named.path) : what.none}: ${reason}`, reason);
   }
   const hello = usable.hello;
-  const device = torchDevice ?? (hello.cuda ? 'cuda' : 'cpu');
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device))
-    throw new EngineUnavailableError(`--torch-device must be cpu, cuda or cuda:N, got "${device}"`);
-  if (device.startsWith('cuda') && !hello.cuda)
+  const chosen = device ?? (hello.cuda ? 'cuda' : 'cpu');
+  if (!/^(cpu|cuda(:\d+)?)$/.test(chosen))
+    throw new EngineUnavailableError(`--${fw.id}-device must be cpu, cuda or cuda:N, got "${chosen}"`);
+  if (chosen.startsWith('cuda') && !hello.cuda)
     throw new EngineUnavailableError(
-      `--torch-device ${device}: torch ${hello.torch} in ${usable.path} has no CUDA (torch.cuda.is_available() is False${hello.cudaError ? `: ${hello.cudaError}` : ''})`,
+      `--${fw.id}-device ${chosen}: ${fw.id} ${hello.version} in ${usable.path} has no CUDA (torch.cuda.is_available() is False${hello.cudaError ? `: ${hello.cudaError}` : ''})`,
     );
-  return { usable: usable as Tried & { hello: Hello }, device, notes };
+  return { usable: usable as Tried & { hello: Hello }, device: chosen, notes };
 }

@@ -1,86 +1,41 @@
-#!/usr/bin/env python3
-"""Fourier Conv Profiler: the PyTorch engine worker.
+"""Fourier Conv Profiler: the PyTorch engine's executors — how each planned step runs on torch, the loaded
+layer (data on the device, timing and sync), the probe of this machine's rates, the kernels each step ran,
+and "Profile this layer" (fconv_layer.py). Loaded by fconv_worker.py as `python fconv_worker.py torch`; the
+loop and the protocol are fconv_protocol.py's. Standard library and torch only.
 
-Runs in the user's own Python, as a child process of the profiler's engine worker, and speaks versioned
-JSON lines over stdio: one object per line on stdout, requests on stdin. Everything else a library or
-the user's environment prints (warnings, C libraries writing to fd 1) goes to stderr, never into the
-protocol. The whole measurement loop runs here, so no timing crosses the pipe.
-
-Standard library and torch only. Protocol version 1:
-
-  worker -> host  hello {protocol, python, executable, torch, torchError, cuda, cudaVersion, cudnn, gpus, threads}
-  host -> worker  load {id, spec, data: {input, kernel, spatialKernel} (base64 float32), device, threads}
-                  measure {id, variant, plan: {oneOff: [id], steps: [{id, inLayer}]}, kind, policy: {warmup, warmupMax, stableWithin, warmupMaxMs, reps, repsMax, budgetMs}}
-                  output {id, variant, plan}       the variant's output once, untimed (a reference)
-                  probe {id}                        this machine's rates for the cost model
-                  cancel {id}                       stop request id at the next step boundary
-                  exit {}
-  worker -> host  loaded, progress, measured, output, probe-progress, probe, error {id, kind, message}
+A framework module provides: NAME, hello_fields(), check_device(device), load(spec, data, device, threads),
+bind(L, variant, plan), no_grad(), reset_peak(L), peak_bytes(L), kernels(L, persistent, steps), to_b64(t),
+shape_of(t), probe(device, tick), is_oom(e), and optionally crosscheck(L, req), layer_profile(msg, progress,
+cancelled) with UserCodeError, steady_allocator().
 """
 
 import base64
-import json
 import math
 import os
-import queue
 import struct
 import sys
-import threading
 import time
-import traceback
 
-PROTOCOL = 1
+from fconv_protocol import Cancelled, RequestError, count, need, send
 
-_PROTO = None
-_SEND_LOCK = threading.Lock()
-
-
-def own_stdout():
-    """The protocol owns the real stdout; fd 1 and sys.stdout go to stderr from here on."""
-    global _PROTO
-    _PROTO = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-
-
-def send(msg):
-    line = json.dumps(msg, separators=(",", ":"), allow_nan=False)
-    with _SEND_LOCK:
-        _PROTO.write(line + "\n")
-        _PROTO.flush()
-
-
-class Cancelled(Exception):
-    pass
-
-
-class RequestError(Exception):
-    """A request the worker refuses, with the protocol's error kind."""
-
-    def __init__(self, kind, message):
-        super().__init__(message)
-        self.kind = kind
-
+NAME = "torch"
 
 try:
     import torch
     import torch.nn.functional as F
 
-    TORCH_ERROR = None
+    IMPORT_ERROR = None
 except Exception as e:  # noqa: BLE001 - any import failure is reported, not raised
     torch = None
     F = None
-    TORCH_ERROR = "%s: %s" % (type(e).__name__, e)
+    IMPORT_ERROR = "%s: %s" % (type(e).__name__, e)
 
 
-def hello():
+def hello_fields():
+    """The framework's part of the hello: its version (or why it does not import), devices, threads."""
     info = {
-        "type": "hello",
-        "protocol": PROTOCOL,
-        "python": "%d.%d.%d" % sys.version_info[:3],
-        "executable": sys.executable,
-        "torch": None,
-        "torchError": TORCH_ERROR,
+        "version": None,
+        "importError": IMPORT_ERROR,
         "cuda": False,
         "cudaVersion": None,
         "cudnn": None,
@@ -88,7 +43,7 @@ def hello():
         "threads": None,
     }
     if torch is not None:
-        info["torch"] = torch.__version__
+        info["version"] = torch.__version__
         info["threads"] = torch.get_num_threads()
         info["hasFft"] = hasattr(torch, "fft") and hasattr(torch.fft, "rfft2")
         try:
@@ -103,38 +58,35 @@ def hello():
     return info
 
 
-# --------------------------------------------------------------------------------------------------
-# Request validation (the host is trusted code, but a malformed message must be refused by name).
-
-SPEC_INTS = ("batch", "height", "width", "inChannels", "outChannels", "kernelH", "kernelW", "spatialKernel")
-
-
-def need(cond, message):
-    if not cond:
-        raise RequestError("protocol", message)
+def check_device(device):
+    need(isinstance(device, str) and (device == "cpu" or device == "cuda" or device.startswith("cuda:")), "device must be cpu, cuda or cuda:N")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RequestError("engine", "torch %s in %s has no CUDA device (torch.cuda.is_available() is False)" % (torch.__version__, sys.executable))
 
 
-def check_spec(spec):
-    need(isinstance(spec, dict), "spec must be an object")
-    for k in SPEC_INTS:
-        v = spec.get(k)
-        need(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 1 << 20, "spec.%s must be a positive integer" % k)
-    need(spec.get("padding") in ("circular", "same", "valid", "linear"), "spec.padding is not one of circular, same, valid, linear")
-    need(spec.get("layout") in ("NHWC", "NCHW"), "spec.layout must be NHWC or NCHW")
-    geo = spec.get("geometry")
-    need(isinstance(geo, dict), "spec.geometry must be an object")
-    for k in ("fftH", "fftW", "freqW", "outH", "outW", "cropTop", "cropLeft"):
-        need(isinstance(geo.get(k), int) and geo[k] >= 0, "spec.geometry.%s must be a non-negative integer" % k)
-    need(geo.get("spatialPadding") in ("circular", "same", "valid"), "spec.geometry.spatialPadding is invalid")
-    if spec.get("layer") == "fno":
-        kept = spec.get("kept")
-        need(isinstance(kept, dict), "spec.kept must be an object for an FNO layer")
-        for k in ("top", "bottom", "cols"):
-            need(isinstance(kept.get(k), int) and not isinstance(kept.get(k), bool) and kept[k] >= 0, "spec.kept.%s must be a non-negative integer" % k)
-        need(kept["top"] >= 1 and kept["cols"] >= 1, "an FNO layer keeps at least one mode")
-        need(kept["top"] + kept["bottom"] <= spec["height"] and kept["cols"] <= spec["width"] // 2 + 1, "spec.kept exceeds the spectrum")
-    else:
-        need(spec.get("layer") in (None, "seed"), "spec.layer must be seed or fno")
+def is_oom(e):
+    return type(e).__name__ == "OutOfMemoryError" or "out of memory" in str(e).lower() or isinstance(e, MemoryError)
+
+
+def load(spec, data, device, threads):
+    return Layer(spec, data, device, threads)
+
+
+def no_grad():
+    return torch.no_grad()
+
+
+def reset_peak(L):
+    if L.cuda:
+        torch.cuda.reset_peak_memory_stats(L.device)
+
+
+def peak_bytes(L):
+    return torch.cuda.max_memory_allocated(L.device) if L.cuda else None
+
+
+def shape_of(t):
+    return list(t.shape)
 
 
 def floats(b64, n, what):
@@ -144,11 +96,6 @@ def floats(b64, n, what):
     if hasattr(torch, "frombuffer"):
         return torch.frombuffer(bytearray(raw), dtype=torch.float32).clone()
     return torch.tensor(struct.unpack("<%df" % n, raw), dtype=torch.float32)
-
-
-def count(v, name, lo, hi):
-    need(isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi, "%s must be an integer in [%d, %d]" % (name, lo, hi))
-    return v
 
 
 # --------------------------------------------------------------------------------------------------
@@ -537,10 +484,6 @@ def bind(L, variant, plan):
     return persistent, one_off, steps, labels
 
 
-# --------------------------------------------------------------------------------------------------
-# The measurement loop (the same rules as the profiler's own, src/engines/profiler.ts).
-
-
 def tensor_b64(t):
     """A tensor's values as base64 float32, little-endian (numpy when it is there, else the standard library)."""
     a = t.detach().to("cpu", torch.float32).contiguous().reshape(-1)
@@ -551,177 +494,7 @@ def tensor_b64(t):
     return base64.b64encode(raw).decode("ascii")
 
 
-POLICY_BOUNDS = {
-    "warmup": (0, 1000), "warmupMax": (0, 4000), "reps": (1, 10000), "repsMax": (1, 50000),
-}
-
-
-def loop_policy(p):
-    """The measuring loop's policy sent with each measure request (src/core/loop-policy.ts), checked."""
-    need(isinstance(p, dict), "policy must be an object")
-    out = {k: count(p.get(k), k, lo, hi) for k, (lo, hi) in POLICY_BOUNDS.items()}
-    for k, hi in (("stableWithin", 1), ("warmupMaxMs", 600000), ("budgetMs", 60000)):
-        v = p.get(k)
-        need(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= hi, f"{k} must be a number in [0, {hi}]")
-        out[k] = float(v)
-    return out
-
-
-def warm_again(p, times):
-    """Whether to warm up once more (the rule of loop-policy.ts's warmAgain)."""
-    n = len(times)
-    if n < p["warmup"]:
-        return True
-    if n >= p["warmupMax"] or n < 2:
-        return False
-    return times[-1] < (1 - p["stableWithin"]) * times[-2] and sum(times) < p["warmupMaxMs"]
-
-
-def repetitions(p, warm_ms):
-    """Repetitions of each timed phase (loop-policy.ts's repetitions)."""
-    return max(p["reps"], min(p["repsMax"], int(math.floor(p["budgetMs"] / max(warm_ms, 1e-3)))))
-
-
-def throttled(progress, every_s=0.1):
-    """Progress at most every `every_s` (and on every change of phase): a message per repetition of a 0.3 ms
-    pipeline is hundreds a second, and the host processes parsing and relaying them share the CPU the next
-    repetition is timed on (on 2 cores that alone made end to end 17-30 % slower than torch.utils.benchmark)."""
-    last = {"t": 0.0, "phase": None}
-
-    def send_progress(p):
-        now = time.perf_counter()
-        if p.get("phase") != last["phase"] or now - last["t"] >= every_s:
-            last["t"] = now
-            last["phase"] = p.get("phase")
-            progress(p)
-
-    return send_progress
-
-
-def measure(L, req, progress, cancelled):
-    progress = throttled(progress)
-    variant = req["variant"]
-    persistent, one_off, steps, labels = bind(L, variant, req["plan"])
-    policy = loop_policy(req.get("policy"))
-    reps = policy["reps"]
-    spectral = req.get("kind") == "spectral"
-    n_steps = len(steps)
-
-    def check():
-        if cancelled():
-            raise Cancelled()
-
-    if L.cuda:
-        torch.cuda.reset_peak_memory_stats(L.device)
-    with torch.no_grad():
-        one_samples = []
-        for i, (sid, fn) in enumerate(one_off):
-            n = max(1, min(reps, 5))
-            samples = []
-            kept = None
-            for r in range(1 + n):
-                progress({"phase": "one-off", "step": sid, "stepIndex": i, "stepCount": len(one_off), "rep": r, "reps": 1 + n})
-                check()
-                v, ms = L.timed(lambda: fn(persistent))
-                if r > 0:
-                    samples.append(ms)
-                kept = v
-            persistent[sid] = kept
-            one_samples.append(samples)
-
-        def run_once(times=None, on_step=None):
-            env = dict(persistent)
-            for i, (sid, _, fn) in enumerate(steps):
-                if on_step:
-                    on_step(i)
-                if times is not None:
-                    v, ms = L.timed(lambda: fn(env))
-                    times.append(ms)
-                else:
-                    v = fn(env)
-                env[sid] = v
-                check()
-            out = env[steps[-1][0]]
-            L.sync()
-            return out
-
-        # Warm-up and repetitions: the loop policy (src/core/loop-policy.ts), the same rules as the local loop.
-        warm_times = []
-        while warm_again(policy, warm_times):
-            progress({"phase": "warm-up", "stepIndex": 0, "stepCount": n_steps, "rep": len(warm_times), "reps": max(policy["warmup"], len(warm_times) + 1)})
-            t0 = time.perf_counter()
-            run_once()
-            warm_times.append((time.perf_counter() - t0) * 1000.0)
-        if warm_times:
-            warm_ms = warm_times[-1]
-        else:
-            t0 = time.perf_counter()
-            run_once()
-            warm_ms = (time.perf_counter() - t0) * 1000.0
-        n = repetitions(policy, warm_ms)
-        done_warm = len(warm_times)
-        per = [[] for _ in steps]
-        output = None
-        for r in range(n):
-            times = []
-            out = run_once(times, lambda i, r=r: progress({"phase": "per-step", "step": steps[i][0], "stepIndex": i, "stepCount": n_steps, "rep": r, "reps": n}))
-            for i, t in enumerate(times):
-                per[i].append(t)
-            if r == n - 1:
-                output = out
-
-        def no_sync_pass():
-            env = dict(persistent)
-            for sid, _, fn in steps:
-                env[sid] = fn(env)
-            return env[steps[-1][0]]
-
-        e2e = []
-        for r in range(n):
-            progress({"phase": "end-to-end", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
-            check()
-            _, ms = L.timed(no_sync_pass)
-            e2e.append(ms)
-        layer = None
-        in_layer = [i for i, st in enumerate(steps) if st[1]]
-        # An FNO layer is the whole pipeline (every step in the layer): its end to end is its layer time.
-        if spectral and in_layer and len(in_layer) < len(steps):
-            layer = []
-            first, last = in_layer[0], in_layer[-1]
-            for r in range(n):
-                progress({"phase": "layer-only", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
-                check()
-                env = dict(persistent)
-                for sid, _, fn in steps[:first]:
-                    env[sid] = fn(env)
-                L.sync()
-
-                def span(env=env):
-                    for sid, _, fn in steps[first:last + 1]:
-                        env[sid] = fn(env)
-                    return env[steps[last][0]]
-
-                _, ms = L.timed(span)
-                layer.append(ms)
-        kernels = profiled_kernels(L, persistent, steps)
-        result = {
-            "kernels": kernels,
-            "implementations": labels,
-            "oneOff": one_samples,
-            "steps": per,
-            "e2e": e2e,
-            "layer": layer,
-            "reps": n,
-            "warmup": done_warm,
-            # The very first call end to end, synced: one-off work the warm-up absorbs (cuDNN autotuning with
-            # cudnn.benchmark, cuFFT plan creation, lazy CUDA/oneDNN initialisation), reported on its own.
-            "firstMs": warm_times[0] if warm_times else warm_ms,
-            "output": tensor_b64(output),
-            "outputShape": list(output.shape),
-        }
-        if L.cuda:
-            result["peakMemoryBytes"] = int(torch.cuda.max_memory_allocated(L.device))
-        return result
+to_b64 = tensor_b64
 
 
 def crosscheck(L, req):
@@ -795,17 +568,7 @@ def profiled_kernels(L, persistent, steps, top=8):
     return out
 
 
-def output_once(L, req):
-    persistent, one_off, steps, _ = bind(L, req["variant"], req["plan"])
-    with torch.no_grad():
-        for sid, fn in one_off:
-            persistent[sid] = fn(persistent)
-        env = dict(persistent)
-        for sid, _, fn in steps:
-            env[sid] = fn(env)
-        out = env[steps[-1][0]]
-        L.sync()
-        return {"output": tensor_b64(out), "outputShape": list(out.shape)}
+kernels = profiled_kernels
 
 
 # --------------------------------------------------------------------------------------------------
@@ -919,15 +682,6 @@ def probe(device, tick):
 
 
 # --------------------------------------------------------------------------------------------------
-# The loop: a reader thread takes requests off stdin (so a cancel arrives during a measurement), the
-# main thread serves them one at a time.
-
-requests = queue.Queue()
-cancels = set()
-cancel_lock = threading.Lock()
-
-
-# --------------------------------------------------------------------------------------------------
 # "Profile this layer": the user's own class (python/fconv_layer.py), in a process of its own.
 
 try:
@@ -974,144 +728,3 @@ def layer_profile(msg, progress, cancelled):
         send({"type": "error", "id": rid, "kind": kind, "message": message})
 
     return profile_layer(torch, msg, lambda p: send(dict(p, type="layer-progress", id=msg["id"])), check, send_error)
-
-
-def reader():
-    for raw in sys.stdin:
-        raw = raw.strip()
-        if not raw:
-            continue
-        try:
-            msg = json.loads(raw)
-            need(isinstance(msg, dict) and isinstance(msg.get("type"), str), "a request must be an object with a type")
-        except (ValueError, RequestError) as e:
-            send({"type": "error", "id": None, "kind": "protocol", "message": "rejected malformed request: %s" % e})
-            continue
-        if msg["type"] == "cancel":
-            with cancel_lock:
-                cancels.add(msg.get("id"))
-            continue
-        requests.put(msg)
-    # stdin closed: the parent is gone (or done with us). Leave now, even in the middle of a measurement.
-    sys.stderr.flush()
-    os._exit(0)
-
-
-def serve():
-    layer = None
-    while True:
-        msg = requests.get()
-        kind, rid = msg.get("type"), msg.get("id")
-        if kind == "exit":
-            return
-        try:
-            need(isinstance(rid, str) and 0 < len(rid) <= 100, "request id must be a string of 1–100 characters")
-            if torch is None:
-                raise RequestError("engine", "torch is not importable in %s: %s" % (sys.executable, TORCH_ERROR))
-
-            def cancelled(rid=rid):
-                with cancel_lock:
-                    return rid in cancels
-
-            def progress(p, rid=rid):
-                p = dict(p)
-                p.update({"type": "progress", "id": rid})
-                send(p)
-
-            if kind == "load":
-                check_spec(msg.get("spec"))
-                data = msg.get("data")
-                need(isinstance(data, dict), "data must be an object")
-                device = msg.get("device", "cpu")
-                need(isinstance(device, str) and (device == "cpu" or device == "cuda" or device.startswith("cuda:")), "device must be cpu, cuda or cuda:N")
-                if device.startswith("cuda") and not torch.cuda.is_available():
-                    raise RequestError("engine", "torch %s in %s has no CUDA device (torch.cuda.is_available() is False)" % (torch.__version__, sys.executable))
-                threads = msg.get("threads")
-                if threads is not None:
-                    count(threads, "threads", 1, 1024)
-                layer = Layer(msg["spec"], data, device, threads)
-                send({"type": "loaded", "id": rid, "device": layer.device_name, "backend": layer.device.type, "threads": layer.threads})
-            elif kind == "crosscheck":
-                need(layer is not None, "load a layer first")
-                res = crosscheck(layer, msg)
-                res.update({"type": "crosscheck", "id": rid})
-                send(res)
-            elif kind in ("measure", "output"):
-                need(layer is not None, "load a layer first")
-                need(msg.get("variant") in ("spatial", "spatial-equivalent", "seed", "fno", "optimized"), "unknown variant %r" % (msg.get("variant"),))
-                if kind == "measure":
-                    res = measure(layer, msg, progress, cancelled)
-                    res.update({"type": "measured", "id": rid})
-                else:
-                    res = output_once(layer, msg)
-                    res.update({"type": "output", "id": rid})
-                send(res)
-            elif kind == "layer-profile":
-                res = layer_profile(msg, progress, cancelled)
-                res.update({"type": "layer-profiled", "id": rid})
-                send(res)
-            elif kind == "probe":
-                device = msg.get("device", "cpu")
-                need(isinstance(device, str) and (device == "cpu" or device.startswith("cuda")), "device must be cpu or cuda[:N]")
-
-                def tick(what, index, total, rid=rid):
-                    send({"type": "probe-progress", "id": rid, "what": what, "index": index, "count": total})
-                    if cancelled():
-                        raise Cancelled()
-
-                res = probe(device, tick)
-                send({"type": "probe", "id": rid, "probe": res})
-            else:
-                raise RequestError("protocol", "unknown request type %r" % (kind,))
-        except Cancelled:
-            send({"type": "error", "id": rid, "kind": "cancelled", "message": "cancelled"})
-        except UserCodeError as e:
-            err = {"type": "error", "id": rid if isinstance(rid, str) else None, "kind": e.kind, "message": str(e)}
-            if e.file:
-                err["where"] = {"file": e.file, "line": e.line or 1, "frames": e.trace[-8:]}
-            send(err)
-        except RequestError as e:
-            send({"type": "error", "id": rid if isinstance(rid, str) else None, "kind": e.kind, "message": str(e)})
-        except Exception as e:  # noqa: BLE001 - every failure goes back as a message
-            oom = torch is not None and (
-                type(e).__name__ == "OutOfMemoryError" or "out of memory" in str(e).lower() or isinstance(e, MemoryError)
-            )
-            tb = traceback.format_exc(limit=6)
-            sys.stderr.write(tb)
-            send({
-                "type": "error",
-                "id": rid if isinstance(rid, str) else None,
-                "kind": "memory" if oom else "internal",
-                "message": "%s: %s" % (type(e).__name__, str(e).split("\n")[0][:500]),
-            })
-        finally:
-            with cancel_lock:
-                cancels.discard(rid)
-
-
-def heartbeat():
-    """A beat every half second from its own thread: torch releases the GIL in its kernels, so a long op
-    still beats; a process that stops beating is hung (the host kills it and says so)."""
-    while True:
-        time.sleep(0.5)
-        send({"type": "heartbeat"})
-
-
-def main():
-    own_stdout()
-    # Keep freed memory in the process (glibc): otherwise every call's multi-MB output is handed back to the OS and
-    # faulted in again, and a 3×3 convolution alternates between 0.7 and 3 ms instead of running at 0.3 ms — the
-    # rate a long-running training process sees. Said in the engine's timing note.
-    info = hello()
-    info["allocator"] = steady_allocator()
-    send(info)
-    if torch is None:
-        return 3
-    threading.Thread(target=reader, daemon=True).start()
-    threading.Thread(target=heartbeat, daemon=True).start()
-    serve()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

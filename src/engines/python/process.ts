@@ -1,5 +1,6 @@
 /**
- * The PyTorch worker process: the user's Python running python/fconv_torch_worker.py, JSON lines over
+ * A Python engine's worker process: the user's Python running python/fconv_worker.py with the framework's
+ * executor module (`fconv_worker.py torch`), JSON lines over
  * stdio. Every line from it is schema-checked (a malformed or oversized one is rejected and logged);
  * its stderr is kept for error messages; a request can be cancelled (the Python side stops at the next
  * step boundary, or is killed after a grace period); a crash or exit rejects what was in flight within
@@ -9,29 +10,33 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  type FromTorch,
+  type FromPython,
   type Hello,
-  TORCH_PROTOCOL,
+  PYTHON_PROTOCOL,
   type UserWhere,
-  fromTorchSchema,
+  fromPythonSchema,
   helloSchema,
-} from '../../protocol/torch-protocol';
+} from '../../protocol/python-protocol';
 import { CancelledError, EngineUnavailableError, OutOfMemoryError } from '../engine';
+import type { PythonFramework } from './framework';
 
 /** Longest line accepted from Python: a run's outputs come back base64-encoded, a few MB each. */
 export const MAX_LINE = 256 * 2 ** 20;
 
-/** Where the worker script is: next to the bundle in dist/python, or in the repository's python/ folder. */
+/**
+ * Where the worker script is: next to the bundle in dist/python, or in the repository's python/ folder
+ * (FCONV_PYTHON_WORKER overrides it, for tests). Its protocol module and the executor modules sit beside it.
+ */
 export function workerScript(): string {
   const candidates = [
-    process.env.FCONV_TORCH_WORKER,
-    path.join(__dirname, 'python', 'fconv_torch_worker.py'),
-    path.join(__dirname, '..', 'python', 'fconv_torch_worker.py'),
-    path.join(__dirname, '..', '..', '..', 'python', 'fconv_torch_worker.py'),
+    process.env.FCONV_PYTHON_WORKER,
+    path.join(__dirname, 'python', 'fconv_worker.py'),
+    path.join(__dirname, '..', 'python', 'fconv_worker.py'),
+    path.join(__dirname, '..', '..', '..', 'python', 'fconv_worker.py'),
   ].filter((p): p is string => !!p);
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found)
-    throw new EngineUnavailableError(`the PyTorch worker script is missing (looked in ${candidates.join(', ')})`);
+    throw new EngineUnavailableError(`the Python worker script is missing (looked in ${candidates.join(', ')})`);
   return found;
 }
 
@@ -49,10 +54,10 @@ export class PythonError extends Error {
 }
 
 interface Pending {
-  resolve: (m: FromTorch) => void;
+  resolve: (m: FromPython) => void;
   reject: (e: Error) => void;
-  onMessage?: (m: FromTorch) => void;
-  done: (m: FromTorch) => boolean;
+  onMessage?: (m: FromPython) => void;
+  done: (m: FromPython) => boolean;
 }
 
 let counter = 0;
@@ -72,10 +77,11 @@ export class PythonProcess {
 
   constructor(
     readonly interpreter: string,
+    readonly framework: PythonFramework,
     opts: { env?: NodeJS.ProcessEnv; onRejected?: (why: string) => void; hangMs?: number } = {},
   ) {
     this.hangMs = opts.hangMs ?? Number(process.env.FCONV_TORCH_HANG_MS ?? 10_000);
-    this.child = spawn(interpreter, ['-u', workerScript()], {
+    this.child = spawn(interpreter, ['-u', workerScript(), framework.id], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' },
     });
@@ -144,7 +150,7 @@ export class PythonProcess {
       reject(`a line from Python that is not JSON (dropped): ${line.slice(0, 200)}`);
       return;
     }
-    const parsed = fromTorchSchema.safeParse(doc);
+    const parsed = fromPythonSchema.safeParse(doc);
     if (!parsed.success) {
       const first = parsed.error.issues[0];
       reject(
@@ -157,8 +163,8 @@ export class PythonProcess {
     if (msg.type === 'heartbeat') return;
     if (msg.type === 'hello') {
       const h = helloSchema.parse(msg);
-      if (h.protocol !== TORCH_PROTOCOL)
-        reject(`the PyTorch worker speaks protocol ${h.protocol}, expected ${TORCH_PROTOCOL}`);
+      if (h.protocol !== PYTHON_PROTOCOL)
+        reject(`the ${this.framework.label} worker speaks protocol ${h.protocol}, expected ${PYTHON_PROTOCOL}`);
       helloResolve(h);
       return;
     }
@@ -171,7 +177,7 @@ export class PythonProcess {
     if (!p) return;
     if (p.done(msg)) {
       this.pending.delete(rid);
-      if (msg.type === 'error') p.reject(errorOf(msg.kind, msg.message, msg.where));
+      if (msg.type === 'error') p.reject(errorOf(this.framework.label, msg.kind, msg.message, msg.where));
       else p.resolve(msg);
     } else p.onMessage?.(msg);
   }
@@ -190,11 +196,11 @@ export class PythonProcess {
    * Sends a request and resolves with the message `done` accepts (an error message rejects). `signal`
    * cancels: the Python side is asked to stop, and killed if it has not after `graceMs`.
    */
-  request<T extends FromTorch['type']>(
+  request<T extends FromPython['type']>(
     msg: Record<string, unknown>,
     answer: T,
-    o: { onMessage?: (m: FromTorch) => void; isCancelled?: () => boolean; graceMs?: number } = {},
-  ): Promise<Extract<FromTorch, { type: T }>> {
+    o: { onMessage?: (m: FromPython) => void; isCancelled?: () => boolean; graceMs?: number } = {},
+  ): Promise<Extract<FromPython, { type: T }>> {
     if (this.exited !== undefined) return Promise.reject(new PythonError('crashed', this.exited));
     const rid = `t${process.pid}-${++counter}`;
     return new Promise((resolve, reject) => {
@@ -216,7 +222,7 @@ export class PythonProcess {
       this.pending.set(rid, {
         resolve: (m) => {
           stop();
-          resolve(m as Extract<FromTorch, { type: T }>);
+          resolve(m as Extract<FromPython, { type: T }>);
         },
         reject: (e) => {
           stop();
@@ -254,9 +260,9 @@ export class PythonProcess {
   }
 }
 
-function errorOf(kind: string, message: string, where?: UserWhere): Error {
+function errorOf(label: string, kind: string, message: string, where?: UserWhere): Error {
   if (kind === 'cancelled') return new CancelledError();
-  if (kind === 'memory') return new OutOfMemoryError(`PyTorch ran out of memory: ${message}`);
+  if (kind === 'memory') return new OutOfMemoryError(`${label} ran out of memory: ${message}`);
   if (kind === 'budget') return new OutOfMemoryError(message);
   if (kind === 'engine') return new EngineUnavailableError(message);
   return new PythonError(kind, message, where);

@@ -1,13 +1,13 @@
 /**
- * Messages from the PyTorch worker (python/fconv_torch_worker.py), one JSON object per line on its
- * stdout, protocol version 1. Every line is parsed with these schemas; anything else is rejected and
- * logged, never acted on.
+ * Messages from a Python engine's worker (python/fconv_worker.py with a framework's executor module),
+ * one JSON object per line on its stdout, protocol version 1. Every line is parsed with these schemas;
+ * anything else is rejected and logged, never acted on.
  */
 import { z } from 'zod';
 import { layerMeasuredSchema } from '../core/layer-profile';
 import { probeSchema } from '../core/model';
 
-export const TORCH_PROTOCOL = 1;
+export const PYTHON_PROTOCOL = 1;
 
 const id = z.string().min(1).max(100);
 const samples = z.array(z.number().nonnegative().finite());
@@ -17,8 +17,10 @@ export const helloSchema = z.object({
   protocol: z.number().int(),
   python: z.string(),
   executable: z.string(),
-  torch: z.string().nullable(),
-  torchError: z.string().nullable(),
+  /** The framework the worker loaded (torch), its version, or why it does not import. */
+  framework: z.string(),
+  version: z.string().nullable(),
+  importError: z.string().nullable(),
   hasFft: z.boolean().optional(),
   cuda: z.boolean(),
   cudaVersion: z.string().nullable(),
@@ -41,7 +43,7 @@ export const userWhereSchema = z.object({
 });
 export type UserWhere = z.infer<typeof userWhereSchema>;
 
-export const fromTorchSchema = z.discriminatedUnion('type', [
+export const fromPythonSchema = z.discriminatedUnion('type', [
   helloSchema,
   /** Every half second from the worker's own thread: silence means a hung process. */
   z.object({ type: z.literal('heartbeat') }),
@@ -132,4 +134,4 @@ export const fromTorchSchema = z.discriminatedUnion('type', [
     where: userWhereSchema.optional(),
   }),
 ]);
-export type FromTorch = z.infer<typeof fromTorchSchema>;
+export type FromPython = z.infer<typeof fromPythonSchema>;

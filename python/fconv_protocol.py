@@ -1,0 +1,274 @@
+"""Fourier Conv Profiler: what every Python engine shares — the JSON-lines protocol, request checks, the
+measuring loop's policy and the loop itself. The framework's executor module (fconv_torch.py, …) supplies how
+steps run and are timed; this module times them by the same rules as the local loop (src/engines/loop/local.ts,
+src/core/loop-policy.ts). Standard library only.
+"""
+
+import json
+import math
+import os
+import sys
+import threading
+import time
+
+PROTOCOL = 1
+
+_PROTO = None
+_SEND_LOCK = threading.Lock()
+
+
+def own_stdout():
+    """The protocol owns the real stdout; fd 1 and sys.stdout go to stderr from here on."""
+    global _PROTO
+    _PROTO = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+
+def send(msg):
+    line = json.dumps(msg, separators=(",", ":"), allow_nan=False)
+    with _SEND_LOCK:
+        _PROTO.write(line + "\n")
+        _PROTO.flush()
+
+
+class Cancelled(Exception):
+    pass
+
+
+class RequestError(Exception):
+    """A request the worker refuses, with the protocol's error kind."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+# --------------------------------------------------------------------------------------------------
+# Request validation (the host is trusted code, but a malformed message must be refused by name).
+
+SPEC_INTS = ("batch", "height", "width", "inChannels", "outChannels", "kernelH", "kernelW", "spatialKernel")
+
+
+def need(cond, message):
+    if not cond:
+        raise RequestError("protocol", message)
+
+
+def check_spec(spec):
+    need(isinstance(spec, dict), "spec must be an object")
+    for k in SPEC_INTS:
+        v = spec.get(k)
+        need(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 1 << 20, "spec.%s must be a positive integer" % k)
+    need(spec.get("padding") in ("circular", "same", "valid", "linear"), "spec.padding is not one of circular, same, valid, linear")
+    need(spec.get("layout") in ("NHWC", "NCHW"), "spec.layout must be NHWC or NCHW")
+    geo = spec.get("geometry")
+    need(isinstance(geo, dict), "spec.geometry must be an object")
+    for k in ("fftH", "fftW", "freqW", "outH", "outW", "cropTop", "cropLeft"):
+        need(isinstance(geo.get(k), int) and geo[k] >= 0, "spec.geometry.%s must be a non-negative integer" % k)
+    need(geo.get("spatialPadding") in ("circular", "same", "valid"), "spec.geometry.spatialPadding is invalid")
+    if spec.get("layer") == "fno":
+        kept = spec.get("kept")
+        need(isinstance(kept, dict), "spec.kept must be an object for an FNO layer")
+        for k in ("top", "bottom", "cols"):
+            need(isinstance(kept.get(k), int) and not isinstance(kept.get(k), bool) and kept[k] >= 0, "spec.kept.%s must be a non-negative integer" % k)
+        need(kept["top"] >= 1 and kept["cols"] >= 1, "an FNO layer keeps at least one mode")
+        need(kept["top"] + kept["bottom"] <= spec["height"] and kept["cols"] <= spec["width"] // 2 + 1, "spec.kept exceeds the spectrum")
+    else:
+        need(spec.get("layer") in (None, "seed"), "spec.layer must be seed or fno")
+
+def count(v, name, lo, hi):
+    need(isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi, "%s must be an integer in [%d, %d]" % (name, lo, hi))
+    return v
+
+
+# --------------------------------------------------------------------------------------------------
+# The measuring loop (the same rules as the profiler's own, src/engines/loop/local.ts).
+
+
+POLICY_BOUNDS = {
+    "warmup": (0, 1000), "warmupMax": (0, 4000), "reps": (1, 10000), "repsMax": (1, 50000),
+}
+
+
+def loop_policy(p):
+    """The measuring loop's policy sent with each measure request (src/core/loop-policy.ts), checked."""
+    need(isinstance(p, dict), "policy must be an object")
+    out = {k: count(p.get(k), k, lo, hi) for k, (lo, hi) in POLICY_BOUNDS.items()}
+    for k, hi in (("stableWithin", 1), ("warmupMaxMs", 600000), ("budgetMs", 60000)):
+        v = p.get(k)
+        need(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= hi, f"{k} must be a number in [0, {hi}]")
+        out[k] = float(v)
+    return out
+
+
+def warm_again(p, times):
+    """Whether to warm up once more (the rule of loop-policy.ts's warmAgain)."""
+    n = len(times)
+    if n < p["warmup"]:
+        return True
+    if n >= p["warmupMax"] or n < 2:
+        return False
+    return times[-1] < (1 - p["stableWithin"]) * times[-2] and sum(times) < p["warmupMaxMs"]
+
+
+def repetitions(p, warm_ms):
+    """Repetitions of each timed phase (loop-policy.ts's repetitions)."""
+    return max(p["reps"], min(p["repsMax"], int(math.floor(p["budgetMs"] / max(warm_ms, 1e-3)))))
+
+
+def throttled(progress, every_s=0.1):
+    """Progress at most every `every_s` (and on every change of phase): a message per repetition of a 0.3 ms
+    pipeline is hundreds a second, and the host processes parsing and relaying them share the CPU the next
+    repetition is timed on (on 2 cores that alone made end to end 17-30 % slower than torch.utils.benchmark)."""
+    last = {"t": 0.0, "phase": None}
+
+    def send_progress(p):
+        now = time.perf_counter()
+        if p.get("phase") != last["phase"] or now - last["t"] >= every_s:
+            last["t"] = now
+            last["phase"] = p.get("phase")
+            progress(p)
+
+    return send_progress
+
+
+def measure(fw, L, req, progress, cancelled):
+    """One variant measured under the request's loop policy: raw samples, the last output, the kernels."""
+    progress = throttled(progress)
+    variant = req["variant"]
+    persistent, one_off, steps, labels = fw.bind(L, variant, req["plan"])
+    policy = loop_policy(req.get("policy"))
+    reps = policy["reps"]
+    spectral = req.get("kind") == "spectral"
+    n_steps = len(steps)
+
+    def check():
+        if cancelled():
+            raise Cancelled()
+
+    fw.reset_peak(L)
+    with fw.no_grad():
+        one_samples = []
+        for i, (sid, fn) in enumerate(one_off):
+            n = max(1, min(reps, 5))
+            samples = []
+            kept = None
+            for r in range(1 + n):
+                progress({"phase": "one-off", "step": sid, "stepIndex": i, "stepCount": len(one_off), "rep": r, "reps": 1 + n})
+                check()
+                v, ms = L.timed(lambda: fn(persistent))
+                if r > 0:
+                    samples.append(ms)
+                kept = v
+            persistent[sid] = kept
+            one_samples.append(samples)
+
+        def run_once(times=None, on_step=None):
+            env = dict(persistent)
+            for i, (sid, _, fn) in enumerate(steps):
+                if on_step:
+                    on_step(i)
+                if times is not None:
+                    v, ms = L.timed(lambda: fn(env))
+                    times.append(ms)
+                else:
+                    v = fn(env)
+                env[sid] = v
+                check()
+            out = env[steps[-1][0]]
+            L.sync()
+            return out
+
+        # Warm-up and repetitions: the loop policy (src/core/loop-policy.ts), the same rules as the local loop.
+        warm_times = []
+        while warm_again(policy, warm_times):
+            progress({"phase": "warm-up", "stepIndex": 0, "stepCount": n_steps, "rep": len(warm_times), "reps": max(policy["warmup"], len(warm_times) + 1)})
+            t0 = time.perf_counter()
+            run_once()
+            warm_times.append((time.perf_counter() - t0) * 1000.0)
+        if warm_times:
+            warm_ms = warm_times[-1]
+        else:
+            t0 = time.perf_counter()
+            run_once()
+            warm_ms = (time.perf_counter() - t0) * 1000.0
+        n = repetitions(policy, warm_ms)
+        done_warm = len(warm_times)
+        per = [[] for _ in steps]
+        output = None
+        for r in range(n):
+            times = []
+            out = run_once(times, lambda i, r=r: progress({"phase": "per-step", "step": steps[i][0], "stepIndex": i, "stepCount": n_steps, "rep": r, "reps": n}))
+            for i, t in enumerate(times):
+                per[i].append(t)
+            if r == n - 1:
+                output = out
+
+        def no_sync_pass():
+            env = dict(persistent)
+            for sid, _, fn in steps:
+                env[sid] = fn(env)
+            return env[steps[-1][0]]
+
+        e2e = []
+        for r in range(n):
+            progress({"phase": "end-to-end", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
+            check()
+            _, ms = L.timed(no_sync_pass)
+            e2e.append(ms)
+        layer = None
+        in_layer = [i for i, st in enumerate(steps) if st[1]]
+        # An FNO layer is the whole pipeline (every step in the layer): its end to end is its layer time.
+        if spectral and in_layer and len(in_layer) < len(steps):
+            layer = []
+            first, last = in_layer[0], in_layer[-1]
+            for r in range(n):
+                progress({"phase": "layer-only", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
+                check()
+                env = dict(persistent)
+                for sid, _, fn in steps[:first]:
+                    env[sid] = fn(env)
+                L.sync()
+
+                def span(env=env):
+                    for sid, _, fn in steps[first:last + 1]:
+                        env[sid] = fn(env)
+                    return env[steps[last][0]]
+
+                _, ms = L.timed(span)
+                layer.append(ms)
+        kernels = fw.kernels(L, persistent, steps)
+        result = {
+            "kernels": kernels,
+            "implementations": labels,
+            "oneOff": one_samples,
+            "steps": per,
+            "e2e": e2e,
+            "layer": layer,
+            "reps": n,
+            "warmup": done_warm,
+            # The very first call end to end, synced: one-off work the warm-up absorbs (cuDNN autotuning with
+            # cudnn.benchmark, cuFFT plan creation, lazy CUDA/oneDNN initialisation), reported on its own.
+            "firstMs": warm_times[0] if warm_times else warm_ms,
+            "output": fw.to_b64(output),
+            "outputShape": fw.shape_of(output),
+        }
+        peak = fw.peak_bytes(L)
+        if peak is not None:
+            result["peakMemoryBytes"] = int(peak)
+        return result
+
+
+def output_once(fw, L, req):
+    """The variant's output once, untimed (the reference for the spectral checks)."""
+    persistent, one_off, steps, _ = fw.bind(L, req["variant"], req["plan"])
+    with fw.no_grad():
+        for sid, fn in one_off:
+            persistent[sid] = fn(persistent)
+        env = dict(persistent)
+        for sid, _, fn in steps:
+            env[sid] = fn(env)
+        out = env[steps[-1][0]]
+        L.sync()
+        return {"output": fw.to_b64(out), "outputShape": fw.shape_of(out)}
