@@ -1,11 +1,7 @@
 /** `fconv profile`: the four variants on one spec, checked against each other, every step timed, explained. */
-import { withInsights } from '../core/analysis';
 import { engineLabel, formatHints, formatRunText, progressText } from '../core/format';
-import type { FnoSweep, Sweep } from '../core/insight-schema';
-import { DEFAULT_FNO_MODES } from '../core/fno-model';
 import { type Run, defaultVariants } from '../core/run';
 import { UsageError, specFromText } from '../core/spec-input';
-import { sweepKernels } from '../core/sweep';
 import { WorkerError } from '../client/client';
 import { deviceFor } from '../client/device-cache';
 import * as path from 'node:path';
@@ -28,7 +24,9 @@ import {
   statusLine,
   version,
 } from './shared';
-import { fnoSweepWith, sweepWith } from './sweep';
+import { sweepWith } from './sweep';
+import { type RunOutcome, defaultSweepPlan, profileSession } from '../client/session';
+import type { SweepPlan } from '../client/sweep-runner';
 
 export interface ProfileFlags extends RunFlags {
   variants?: string;
@@ -89,97 +87,108 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
     throw new UsageError('--refresh-probe has no effect with --no-model (no probe runs)');
   checkMemory(spec, variants, maxMemoryBytes);
   checkOutDir(flags.outDir);
-  if (flags.sweep && !(variants.includes('spatial-equivalent') && variants.includes('optimized')))
-    io.err(
-      'fconv: note: the sweep measures spatial-equivalent against optimized at each kernel size, whatever --variants says\n',
-    );
+  let plan: SweepPlan | undefined;
+  if (flags.sweep) {
+    const p = defaultSweepPlan(spec);
+    if (typeof p === 'string') throw new UsageError(`--sweep: ${p}`);
+    plan = p;
+    if (p.kind === 'kernel' && !(variants.includes('spatial-equivalent') && variants.includes('optimized')))
+      io.err(
+        'fconv: note: the sweep measures spatial-equivalent against optimized at each kernel size, whatever --variants says\n',
+      );
+  }
   const client = newClient();
   const cancel = onCancelSignals(io, 'keeping what was measured', () => client.killNow());
   const tty = io.isTTY && flags.progress;
   const status = statusLine(io);
+  /** Prints the run (JSON or the table and hints), then writes its files. */
+  const present = (run: Run, outcome: RunOutcome) => {
+    if (flags.json) io.out(`${JSON.stringify(run, null, 2)}\n`);
+    else if (outcome.kind === 'done') {
+      io.out(`${formatRunText(run)}\n\n`);
+      if (run.hints?.length) io.out(`${formatHints(run.hints, 3, engineLabel(run))}\n\n`);
+    }
+    return save(run, flags.outDir, io);
+  };
   try {
-    let run: Run;
-    try {
-      run = await client.run(
-        spec,
-        { ...choice, variants, warmup, reps, seed, maxMemoryBytes },
-        {
-          signal: cancel.signal,
-          onEngine: (info) =>
-            io.err(
-              `fconv: engine ${info.engine}/${info.backend} — ${info.device}\n${info.notes.map((n) => `  · ${n}\n`).join('')}`,
-            ),
-          onProgress: (p) => {
-            if (!flags.progress) return;
-            if (tty) status.show(progressText(p));
-            else if (p.phase === 'prepare' || p.phase === 'check') io.err(`${progressText(p)}\n`);
-          },
-          onRejected: (why) => io.err(`fconv: ${why}\n`),
+    const s = await profileSession(
+      {
+        run: async (sp, options) => {
+          try {
+            const run = await client.run(sp, options, {
+              signal: cancel.signal,
+              onEngine: (info) =>
+                io.err(
+                  `fconv: engine ${info.engine}/${info.backend} — ${info.device}\n${info.notes.map((n) => `  · ${n}\n`).join('')}`,
+                ),
+              onProgress: (p) => {
+                if (!flags.progress) return;
+                if (tty) status.show(progressText(p));
+                else if (p.phase === 'prepare' || p.phase === 'check') io.err(`${progressText(p)}\n`);
+              },
+              onRejected: (why) => io.err(`fconv: ${why}\n`),
+            });
+            if (tty) status.clear();
+            return { kind: 'done', run: { ...run, tool: { ...run.tool, version } } };
+          } catch (e) {
+            if (!(e instanceof WorkerError)) throw e;
+            if (tty) status.clear();
+            if (e.kind === 'usage' || e.kind === 'memory' || e.kind === 'engine') throw new UsageError(e.message);
+            const partial = e.partial?.variants.length
+              ? { ...e.partial, tool: { ...e.partial.tool, version } }
+              : undefined;
+            return { kind: 'error', error: e, ...(partial ? { partial } : {}) };
+          }
         },
-      );
-    } catch (e) {
-      if (!(e instanceof WorkerError)) throw e;
-      if (tty) status.clear();
-      if (e.kind === 'usage' || e.kind === 'memory' || e.kind === 'engine') throw new UsageError(e.message);
-      if (e.partial?.variants.length) {
-        const full = { ...e.partial, tool: { ...e.partial.tool, version } };
-        if (flags.json) io.out(`${JSON.stringify(full, null, 2)}\n`);
-        const files = save(full, flags.outDir, io);
-        if (files) io.err(`fconv: partial report (what was measured before the failure): ${files.html}\n`);
-      }
-      io.err(`fconv: ${e.message}\n`);
+        device: async (run) => {
+          try {
+            const { device, note } = await deviceFor(client, choice, version, {
+              refresh: flags.refreshProbe,
+              engineDevice: run.device,
+              engineId: pipelineOf(run),
+              refreshHint: REFRESH_HINT,
+              signal: cancel.signal,
+              onProgress: probeProgress(io, flags.progress, tty, status),
+            });
+            if (tty) status.clear();
+            io.err(`fconv: ${note}\n`);
+            return device;
+          } catch (e) {
+            if (tty) status.clear();
+            throw e;
+          }
+        },
+        sweep: async (base, p, device) =>
+          sweepWith(
+            client,
+            base,
+            p,
+            { engine: choice, warmup: 1, reps: 3, seed, maxMemoryBytes, device },
+            io,
+            tty,
+            cancel.signal,
+          ),
+        save: present,
+      },
+      spec,
+      { ...choice, variants, warmup, reps, seed, maxMemoryBytes },
+      { model: flags.model, ...(plan ? { sweep: plan } : {}), signal: cancel.signal },
+    );
+    if (s.modelNote) io.err(`fconv: no model, roofline or hints: ${s.modelNote}; the report has the measurements\n`);
+    if (s.outcome.kind === 'error') {
+      if (s.saved) io.err(`fconv: partial report (what was measured before the failure): ${s.saved.html}\n`);
+      io.err(`fconv: ${s.outcome.error.message}\n`);
       return done(1);
     }
-    run.tool.version = version;
-    if (tty) status.clear();
-    let full = run;
-    let modelNote: string | undefined;
-    if (flags.model && run.variants.length && !cancel.signal.aborted) {
-      try {
-        const { device, note } = await deviceFor(client, choice, version, {
-          refresh: flags.refreshProbe,
-          engineDevice: run.device,
-          engineId: pipelineOf(run),
-          refreshHint: REFRESH_HINT,
-          signal: cancel.signal,
-          onProgress: probeProgress(io, flags.progress, tty, status),
-        });
-        if (tty) status.clear();
-        io.err(`fconv: ${note}\n`);
-        let sweep: Sweep | undefined;
-        let fnoSweep: FnoSweep | undefined;
-        if (flags.sweep && spec.layer === 'fno') {
-          const modes = [...DEFAULT_FNO_MODES];
-          const grids = [{ height: spec.height, width: spec.width }];
-          const opts = { modes, grids, engine: choice, warmup: 1, reps: 3, seed, maxMemoryBytes, device };
-          fnoSweep = await fnoSweepWith(client, spec, opts, io, tty, cancel.signal);
-        } else if (flags.sweep) {
-          const channels = [{ inChannels: spec.inChannels, outChannels: spec.outChannels }];
-          const kernels = sweepKernels(spec);
-          const opts = { kernels, channels, engine: choice, warmup: 1, reps: 3, seed, maxMemoryBytes, device };
-          sweep = await sweepWith(client, spec, opts, io, tty, cancel.signal);
-        }
-        full = withInsights(run, device, sweep);
-        if (fnoSweep) full = { ...full, fnoSweep };
-      } catch (e) {
-        if (!(e instanceof WorkerError)) throw e;
-        if (tty) status.clear();
-        modelNote = e.kind === 'cancelled' ? "cancelled while reading the machine's rates" : e.message;
-        io.err(`fconv: no model, roofline or hints: ${modelNote}; the report has the measurements\n`);
-      }
-    }
-    if (flags.json) io.out(`${JSON.stringify(full, null, 2)}\n`);
-    else {
-      io.out(`${formatRunText(full)}\n\n`);
-      if (full.hints?.length) io.out(`${formatHints(full.hints, 3, engineLabel(full))}\n\n`);
-    }
-    const files = save(full, flags.outDir, io);
-    if (files && !flags.json)
-      io.out(`wrote ${files.html}\n      ${files.json}\n      ${files.trace} (open in https://ui.perfetto.dev)\n`);
-    if (files === null) return done(1);
+    const run = s.run!;
+    if (s.saved && !flags.json)
+      io.out(
+        `wrote ${s.saved.html}\n      ${s.saved.json}\n      ${s.saved.trace} (open in https://ui.perfetto.dev)\n`,
+      );
+    if (s.saved === null) return done(1);
     if (run.status === 'failed') {
       io.err(`fconv: run failed: ${run.failure}\n`);
-      return done(1, full);
+      return done(1, run);
     }
     if (run.status === 'cancelled' || cancel.signal.aborted) {
       io.err(
@@ -189,7 +198,7 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
       );
       return done(1);
     }
-    return done(modelNote ? 1 : 0, full);
+    return done(s.modelNote ? 1 : 0, run);
   } finally {
     cancel.dispose();
     client.dispose();

@@ -1,65 +1,84 @@
 /**
- * Runs a kernel-size sweep through the engine worker: for each channel configuration and kernel, the
- * spatial convolution of the same function against the optimized spectral layer, with the model's
- * prediction beside each measurement. Cancel stops at the next step boundary and keeps the finished
- * cells. Used by `fconv sweep` and the panel's "Sweep kernel sizes".
+ * Sweeps through the engine worker — one path for both kinds: the kernel-size sweep (the question's layer:
+ * spatial-equivalent against optimized for each channel configuration and kernel) and the FNO modes sweep
+ * (the layer as written against optimized for each grid and modes value). Each cell is a run of two variants
+ * with the model's prediction beside the measurement. Cancel stops at the next step boundary and keeps the
+ * finished cells. Used by `fconv sweep`, `fconv profile --sweep` and the panel's "Sweep".
  */
-import { pipelineOf } from '../core/variants/step';
+import { pipelineOf } from '../core/engine-table';
 import type { FnoSweep, FnoSweepCell, Sweep, SweepCell } from '../core/insight-schema';
 import { fnoCrossovers, predictFno, sweepModes } from '../core/fno-model';
 import type { DeviceProfile } from '../core/model';
 import { predict } from '../core/predict';
+import type { Run, VariantName, VariantResult } from '../core/run';
 import { type LayerSpec, fnoSpec } from '../core/spec';
 import { cellSpec, crossovers } from '../core/sweep';
-import type { RunOptions } from '../protocol/worker-protocol';
+import { fmtMs } from '../core/units';
+import type { ProgressMsg, RunOptions } from '../protocol/worker-protocol';
 import { type WorkerClient, WorkerError } from './client';
 
-export interface SweepOptions {
-  kernels: number[];
-  channels: Array<{ inChannels: number; outChannels: number }>;
+/** What to sweep: kernel sizes and channel pairs (the question's layer), or modes and grids (an FNO layer). */
+export type SweepPlan =
+  | { kind: 'kernel'; kernels: number[]; channels: Array<{ inChannels: number; outChannels: number }> }
+  | { kind: 'fno'; modes: number[]; grids: Array<{ height: number; width: number }> };
+
+export type AnySweep = { kind: 'kernel'; sweep: Sweep } | { kind: 'fno'; sweep: FnoSweep };
+
+export interface SweepRun {
   run: Omit<RunOptions, 'variants'>;
   device: DeviceProfile;
 }
 
-export interface SweepProgress {
-  cell: number;
-  cells: number;
-  kernel: number;
-  inChannels: number;
-  outChannels: number;
-  /** The variant and phase being measured in this cell. */
-  detail: string;
+export interface SweepHooks {
+  signal?: AbortSignal;
+  /** Cell `cell` of `cells` is running: `detail` says which and what is being measured. */
+  onProgress?: (p: { cell: number; cells: number; detail: string }) => void;
+  /** A cell is done: `line` is how the CLI and the log say it. */
+  onCell?: (line: string) => void;
 }
 
-export async function runSweep(
+/** One cell of a sweep: its spec, its two variants (the reference first) and how its result is recorded. */
+interface CellPlan<C> {
+  spec: LayerSpec;
+  variants: [VariantName, VariantName];
+  /** The cell before it runs, priced on `pipeline` (the first cell's engine is not known yet). */
+  cell(pipeline: string): C;
+  /** Its measured medians (and the pipeline the run came from, to price it again). */
+  measured(c: C, a: VariantResult, b: VariantResult, run: Run): void;
+  label: string;
+  line(c: C): string;
+}
+
+interface CellsResult<C> {
+  cells: C[];
+  status: 'ok' | 'cancelled' | 'failed';
+  failure?: string;
+  engine: string;
+  backend: string;
+  pipeline: string;
+  device: string;
+  started: number;
+}
+
+const ms = (v: number | null) => (v === null ? '—' : fmtMs(v));
+
+/** The cells one after the other: status, cancel and failure handled once for every kind of sweep. */
+async function runCells<C extends { note?: string }>(
   client: WorkerClient,
-  base: LayerSpec,
-  o: SweepOptions,
-  h: { signal?: AbortSignal; onProgress?: (p: SweepProgress) => void; onCell?: (c: SweepCell) => void } = {},
-): Promise<Sweep> {
+  plans: Array<CellPlan<C>>,
+  o: SweepRun,
+  h: SweepHooks,
+): Promise<CellsResult<C>> {
   const started = Date.now();
-  const cells: SweepCell[] = [];
-  const todo = o.channels.flatMap((c) => o.kernels.map((k) => ({ k, ...c })));
-  let status: Sweep['status'] = 'ok';
+  const cells: C[] = [];
+  let status: CellsResult<C>['status'] = 'ok';
   let failure: string | undefined;
   let engine = 'unknown',
     backend = o.device.probe?.backend ?? 'unknown',
+    pipeline = o.device.probe?.backend ?? 'unknown',
     device = o.device.name;
-  for (let i = 0; i < todo.length; i++) {
-    const { k, inChannels, outChannels } = todo[i]!;
-    const spec = cellSpec(base, k, inChannels, outChannels);
-    const pred = predict(spec, o.device, backend);
-    const cell: SweepCell = {
-      kernel: k,
-      inChannels,
-      outChannels,
-      spatialMs: null,
-      spectralMs: null,
-      predictedSpatialMs: pred.spatialMs,
-      predictedSpectralMs: pred.spectralMs,
-      predictedWinner: pred.winner,
-      measuredWinner: null,
-    };
+  for (const [i, plan] of plans.entries()) {
+    const cell = plan.cell(pipeline);
     if (status === 'ok' && h.signal?.aborted) status = 'cancelled';
     if (status !== 'ok') {
       cell.note = status === 'cancelled' ? 'not run (cancelled)' : 'not run (the sweep failed)';
@@ -68,34 +87,26 @@ export async function runSweep(
     }
     try {
       const run = await client.run(
-        spec,
-        { ...o.run, variants: ['spatial-equivalent', 'optimized'] },
+        plan.spec,
+        { ...o.run, variants: plan.variants },
         {
           signal: h.signal,
           onEngine: (info) => {
             engine = info.engine;
-            backend = pipelineOf(info);
+            backend = info.backend;
+            pipeline = pipelineOf(info);
             device = info.device;
           },
-          onProgress: (p) =>
-            h.onProgress?.({
-              cell: i,
-              cells: todo.length,
-              kernel: k,
-              inChannels,
-              outChannels,
-              detail: `${p.variant}: ${p.phase}`,
-            }),
+          onProgress: (p: ProgressMsg) =>
+            h.onProgress?.({ cell: i, cells: plans.length, detail: `${plan.label}: ${p.variant} ${p.phase}` }),
         },
       );
-      const sp = run.variants.find((v) => v.name === 'spatial-equivalent');
-      const fp = run.variants.find((v) => v.name === 'optimized');
+      const a = run.variants.find((v) => v.name === plan.variants[0]);
+      const b = run.variants.find((v) => v.name === plan.variants[1]);
       if (run.status === 'cancelled') status = 'cancelled';
-      if (sp && fp && run.status !== 'cancelled') {
-        cell.spatialMs = sp.totalMs.median;
-        cell.spectralMs = fp.totalMs.median;
-        cell.measuredWinner = fp.totalMs.median < sp.totalMs.median ? 'spectral' : 'spatial';
-        if (!sp.correct || !fp.correct) cell.note = 'a variant did not match its reference';
+      if (a && b && run.status !== 'cancelled') {
+        plan.measured(cell, a, b, run);
+        if (!a.correct || !b.correct) cell.note = 'a variant did not match its reference';
       } else
         cell.note =
           run.status === 'cancelled' ? 'cancelled during this cell' : `incomplete: ${run.failure ?? 'no result'}`;
@@ -105,131 +116,124 @@ export async function runSweep(
       cell.note = `failed: ${failure}`;
     }
     cells.push(cell);
-    h.onCell?.(cell);
+    h.onCell?.(plan.line(cell));
   }
-  const cross = crossovers(cells, o.channels);
+  return { cells, status, ...(failure ? { failure } : {}), engine, backend, pipeline, device, started };
+}
+
+const header = (r: CellsResult<unknown>) => ({
+  status: r.status,
+  ...(r.failure ? { failure: r.failure } : {}),
+  createdAt: new Date(r.started).toISOString(),
+  engine: r.engine,
+  device: r.device,
+});
+
+/** The kernel-size sweep of the question's layer. */
+export async function runSweep(
+  client: WorkerClient,
+  base: LayerSpec,
+  o: SweepRun & { kernels: number[]; channels: Array<{ inChannels: number; outChannels: number }> },
+  h: SweepHooks = {},
+): Promise<Sweep> {
+  const plans = o.channels.flatMap(({ inChannels, outChannels }) =>
+    o.kernels.map((k): CellPlan<SweepCell> => {
+      const spec = cellSpec(base, k, inChannels, outChannels);
+      return {
+        spec,
+        variants: ['spatial-equivalent', 'optimized'],
+        label: `k = ${k}, ${inChannels}→${outChannels}`,
+        cell: (pipeline) => {
+          const pred = predict(spec, o.device, pipeline);
+          return {
+            kernel: k,
+            inChannels,
+            outChannels,
+            spatialMs: null,
+            spectralMs: null,
+            predictedSpatialMs: pred.spatialMs,
+            predictedSpectralMs: pred.spectralMs,
+            predictedWinner: pred.winner,
+            measuredWinner: null,
+          };
+        },
+        measured: (c, sp, fp) => {
+          c.spatialMs = sp.totalMs.median;
+          c.spectralMs = fp.totalMs.median;
+          c.measuredWinner = fp.totalMs.median < sp.totalMs.median ? 'spectral' : 'spatial';
+        },
+        line: (c) =>
+          `sweep k = ${String(c.kernel).padStart(2)}, ${c.inChannels}→${c.outChannels}: spatial ${ms(c.spatialMs)}, spectral ${ms(c.spectralMs)} (model ${fmtMs(c.predictedSpatialMs)} / ${fmtMs(c.predictedSpectralMs)})${c.note ? ` — ${c.note}` : ''}`,
+      };
+    }),
+  );
+  const r = await runCells(client, plans, o, h);
+  const cross = crossovers(r.cells, o.channels);
   return {
-    status,
-    ...(failure ? { failure } : {}),
-    createdAt: new Date(started).toISOString(),
-    engine,
-    backend,
-    device,
+    ...header(r),
+    backend: r.pipeline,
     base: { batch: base.batch, height: base.height, width: base.width, padding: base.padding, layout: base.layout },
     kernels: o.kernels,
     channels: o.channels,
     settings: { warmup: o.run.warmup, reps: o.run.reps },
-    cells,
+    cells: r.cells,
     crossover: cross[0] ?? null,
     crossovers: cross,
-    wallMs: Date.now() - started,
+    wallMs: Date.now() - r.started,
   };
-}
-
-export interface FnoSweepOptions {
-  modes: number[];
-  grids: Array<{ height: number; width: number }>;
-  run: Omit<RunOptions, 'variants'>;
-  device: DeviceProfile;
 }
 
 /**
  * An FNO modes sweep: for each grid and modes value, the layer as written (`fno`) against `optimized`,
- * measured, with the model's prediction beside each. Cancel keeps the finished cells.
+ * measured, with the model's prediction beside each.
  */
 export async function runFnoSweep(
   client: WorkerClient,
   base: LayerSpec,
-  o: FnoSweepOptions,
-  h: {
-    signal?: AbortSignal;
-    onProgress?: (p: { cell: number; cells: number; detail: string }) => void;
-    onCell?: (c: FnoSweepCell) => void;
-  } = {},
+  o: SweepRun & { modes: number[]; grids: Array<{ height: number; width: number }> },
+  h: SweepHooks = {},
 ): Promise<FnoSweep> {
-  const started = Date.now();
   const convention = base.modesConvention ?? 'corners';
-  const todo = o.grids.flatMap((g) => sweepModes(o.modes, g.height, g.width, convention).map((m) => ({ ...g, m })));
-  const cells: FnoSweepCell[] = [];
-  let status: FnoSweep['status'] = 'ok';
-  let failure: string | undefined;
-  let engine = 'unknown',
-    backend = o.device.probe?.backend ?? 'unknown',
-    device = o.device.name;
-  for (let i = 0; i < todo.length; i++) {
-    const { height, width, m } = todo[i]!;
-    const spec = fnoSpec({ ...base, height, width, modes: [m, m], modesConvention: convention });
-    const pipeline = pipelineOf({ engine, backend });
-    const pred = predictFno(spec, o.device, pipeline === 'unknown' ? 'wasm' : pipeline);
-    const cell: FnoSweepCell = {
-      height,
-      width,
-      modes: m,
-      fnoMs: null,
-      optimizedMs: null,
-      predictedFnoMs: pred.fnoMs,
-      predictedOptimizedMs: pred.optimizedMs,
-      predictedWinner: pred.winner,
-      measuredWinner: null,
-    };
-    if (status === 'ok' && h.signal?.aborted) status = 'cancelled';
-    if (status !== 'ok') {
-      cell.note = status === 'cancelled' ? 'not run (cancelled)' : 'not run (the sweep failed)';
-      cells.push(cell);
-      continue;
-    }
-    try {
-      const run = await client.run(
+  const plans = o.grids.flatMap(({ height, width }) =>
+    sweepModes(o.modes, height, width, convention).map((m): CellPlan<FnoSweepCell> => {
+      const spec = fnoSpec({ ...base, height, width, modes: [m, m], modesConvention: convention });
+      const priced = (pipeline: string) => {
+        const pred = predictFno(spec, o.device, pipeline === 'unknown' ? 'wasm' : pipeline);
+        return {
+          predictedFnoMs: pred.fnoMs,
+          predictedOptimizedMs: pred.optimizedMs,
+          predictedWinner: pred.winner,
+        };
+      };
+      return {
         spec,
-        { ...o.run, variants: ['fno', 'optimized'] },
-        {
-          signal: h.signal,
-          onEngine: (info) => {
-            engine = info.engine;
-            backend = info.backend;
-            device = info.device;
-          },
-          onProgress: (p) =>
-            h.onProgress?.({
-              cell: i,
-              cells: todo.length,
-              detail: `${height}×${width}, modes ${m}: ${p.variant} ${p.phase}`,
-            }),
+        variants: ['fno', 'optimized'],
+        label: `${height}×${width}, modes ${m}`,
+        cell: (pipeline) => ({
+          height,
+          width,
+          modes: m,
+          fnoMs: null,
+          optimizedMs: null,
+          ...priced(pipeline),
+          measuredWinner: null,
+        }),
+        measured: (c, a, b, run) => {
+          // The first cell's prediction was made before the engine was known: price it again on its pipeline.
+          Object.assign(c, priced(pipelineOf(run)));
+          c.fnoMs = a.totalMs.median;
+          c.optimizedMs = b.totalMs.median;
+          c.measuredWinner = b.totalMs.median < a.totalMs.median ? 'optimized' : 'fno';
         },
-      );
-      // The first cell's prediction was made before the engine was known: price it again on its pipeline.
-      const again = predictFno(spec, o.device, pipelineOf(run));
-      Object.assign(cell, {
-        predictedFnoMs: again.fnoMs,
-        predictedOptimizedMs: again.optimizedMs,
-        predictedWinner: again.winner,
-      });
-      const a = run.variants.find((v) => v.name === 'fno');
-      const b = run.variants.find((v) => v.name === 'optimized');
-      if (run.status === 'cancelled') status = 'cancelled';
-      if (a && b && run.status !== 'cancelled') {
-        cell.fnoMs = a.totalMs.median;
-        cell.optimizedMs = b.totalMs.median;
-        cell.measuredWinner = b.totalMs.median < a.totalMs.median ? 'optimized' : 'fno';
-        if (!a.correct || !b.correct) cell.note = 'a variant did not match its reference';
-      } else
-        cell.note =
-          run.status === 'cancelled' ? 'cancelled during this cell' : `incomplete: ${run.failure ?? 'no result'}`;
-    } catch (e) {
-      status = 'failed';
-      failure = e instanceof Error ? e.message : String(e);
-      cell.note = `failed: ${failure}`;
-    }
-    cells.push(cell);
-    h.onCell?.(cell);
-  }
+        line: (c) =>
+          `sweep ${c.height}×${c.width}, modes ${String(c.modes).padStart(2)}: fno ${ms(c.fnoMs)}, optimized ${ms(c.optimizedMs)} (model ${fmtMs(c.predictedFnoMs)} / ${fmtMs(c.predictedOptimizedMs)})${c.note ? ` — ${c.note}` : ''}`,
+      };
+    }),
+  );
+  const r = await runCells(client, plans, o, h);
   return {
-    status,
-    ...(failure ? { failure } : {}),
-    createdAt: new Date(started).toISOString(),
-    engine,
-    backend,
-    device,
+    ...header(r),
+    backend: r.backend,
     base: {
       batch: base.batch,
       inChannels: base.inChannels,
@@ -239,8 +243,21 @@ export async function runFnoSweep(
     grids: o.grids,
     modes: o.modes,
     settings: { warmup: o.run.warmup, reps: o.run.reps },
-    cells,
-    crossovers: fnoCrossovers(cells, o.grids),
-    wallMs: Date.now() - started,
+    cells: r.cells,
+    crossovers: fnoCrossovers(r.cells, o.grids),
+    wallMs: Date.now() - r.started,
   };
+}
+
+/** Either sweep, as its plan says: the one entry the CLI, `profile --sweep` and the extension call. */
+export async function runAnySweep(
+  client: WorkerClient,
+  base: LayerSpec,
+  plan: SweepPlan,
+  o: SweepRun,
+  h: SweepHooks = {},
+): Promise<AnySweep> {
+  return plan.kind === 'fno'
+    ? { kind: 'fno', sweep: await runFnoSweep(client, base, { ...o, ...plan }, h) }
+    : { kind: 'kernel', sweep: await runSweep(client, base, { ...o, ...plan }, h) };
 }

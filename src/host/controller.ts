@@ -10,8 +10,6 @@ import * as vscode from 'vscode';
 import { z } from 'zod';
 import { withInsights } from '../core/analysis';
 import { exportFileName, shortVerdict, verdict } from '../core/format';
-import { sweepKernels, sweepProblems } from '../core/sweep';
-import { DEFAULT_FNO_MODES, sweepModes } from '../core/fno-model';
 import { PRESETS, presetById } from '../core/presets';
 import { type Run, layerSpecSchema, runSchema } from '../core/run';
 import { type LayerSpec, describeSpec, specProblems } from '../core/spec';
@@ -26,6 +24,7 @@ import type { DeviceProfile } from '../core/model';
 import { pythonExtensionInterpreter } from './python';
 import { SECTION, readSettings } from './settings';
 import { ReportStore, type StoredRun } from './store';
+import { defaultSweepPlan, describePlan, profileSession, withSweep } from '../client/session';
 
 const LAST_SPEC = 'fourierConv.lastSpec';
 const LAST_EXPORT_DIR = 'fourierConv.lastExportDir';
@@ -163,28 +162,31 @@ export class Controller implements vscode.Disposable {
     this.status.text = '$(sync~spin) Fourier Conv: profiling…';
     this.status.show();
     const options = await this.withPython({ ...settings.options, ...(args?.engine ? { engine: args.engine } : {}) });
-    let outcome;
-    try {
-      outcome = await this.runner.run(spec, options);
-    } finally {
-      ReportPanel.instance?.setBusy(false);
-    }
-    let run: Run | undefined;
-    if (outcome.kind === 'done') {
-      run = outcome.run;
-      if (run.variants.length) {
-        this.status.text = "$(sync~spin) Fourier Conv: reading the machine's rates…";
-        const device = await this.runner.device(options, this.probeDir, run.device, false, pipelineOf(run));
-        if (device) run = withInsights(run, device);
-      }
-    } else {
+    const { outcome, run, saved } = await profileSession(
+      {
+        run: async (sp, opts) => {
+          try {
+            return await this.runner.run(sp, opts);
+          } finally {
+            ReportPanel.instance?.setBusy(false);
+          }
+        },
+        device: (r) => {
+          this.status.text = "$(sync~spin) Fourier Conv: reading the machine's rates…";
+          return this.runner.device(options, this.probeDir, r.device, false, pipelineOf(r));
+        },
+        save: (r) => this.store.save(r),
+      },
+      spec,
+      options,
+      { model: true },
+    );
+    if (outcome.kind === 'error') {
       const e = outcome.error;
       const crashed = e instanceof WorkerError && e.kind === 'crashed';
-      const msg = crashed ? `Fourier Conv: ${e.message}` : `Fourier Conv: the profile could not run: ${e.message}`;
-      this.fail(msg);
-      run = outcome.partial;
+      this.fail(crashed ? `Fourier Conv: ${e.message}` : `Fourier Conv: the profile could not run: ${e.message}`);
     }
-    if (!run || !run.variants.length) {
+    if (!run || saved === undefined) {
       // Nothing measured (cancelled before the first variant, or failed before it): the last report stays.
       if (run?.status === 'cancelled')
         void vscode.window.showInformationMessage(
@@ -195,7 +197,7 @@ export class Controller implements vscode.Disposable {
       else this.status.hide();
       return undefined;
     }
-    const runId = this.store.save(run);
+    const runId = saved;
     const stored = { runId, run };
     this.updateStatus(run);
     (args?.background ? ReportPanel.instance : this.openPanel())?.show(stored, this.store.previous(runId));
@@ -336,36 +338,6 @@ export class Controller implements vscode.Disposable {
     };
   }
 
-  /** The panel's sweep on an FNO run: fno vs optimized over the modes its grid allows; joins its report. */
-  private async fnoSweep(stored: StoredRun, settings: ReturnType<typeof readSettings>): Promise<StoredRun | undefined> {
-    const base = stored.run.spec;
-    const modes = sweepModes(DEFAULT_FNO_MODES, base.height, base.width, base.modesConvention ?? 'corners');
-    if (!modes.length) {
-      this.fail(`Fourier Conv: no modes to sweep on a ${base.height}×${base.width} grid`);
-      return undefined;
-    }
-    const prepared = await this.sweepSetup(stored, settings);
-    if (!prepared) return undefined;
-    const { device, run: runOptions } = prepared;
-    ReportPanel.instance?.setBusy(true, `Sweeping FNO modes ${modes.join(', ')}…`);
-    let result;
-    try {
-      result = await this.runner.fnoSweep(base, {
-        modes,
-        grids: [{ height: base.height, width: base.width }],
-        device,
-        run: runOptions,
-      });
-    } finally {
-      ReportPanel.instance?.setBusy(false);
-    }
-    if (!result.sweep) {
-      this.fail(`Fourier Conv: the sweep could not run: ${result.error?.message ?? 'unknown error'}`);
-      return undefined;
-    }
-    return this.joinSweep(stored, { ...withInsights(stored.run, device), fnoSweep: result.sweep }, result.sweep);
-  }
-
   /** A finished sweep joins its report: saved over the run (or anew when it left the store), shown, its end said. */
   private joinSweep(stored: StoredRun, run: Run, sweep: { status: string; failure?: string }): StoredRun {
     let updated: StoredRun;
@@ -384,8 +356,8 @@ export class Controller implements vscode.Disposable {
   }
 
   /**
-   * "Sweep Kernel Sizes": spatial-equivalent vs optimized over kernel sizes on the shown (or last) layer; the sweep
-   * joins its report.
+   * "Sweep Kernel Sizes" (an FNO layer: its modes): spatial-equivalent vs optimized over kernel sizes on the shown
+   * (or last) layer, or as written vs optimized over the modes its grid allows; the sweep joins its report.
    */
   async sweep(): Promise<StoredRun | undefined> {
     const stored = ReportPanel.instance?.shownRun ?? this.store.last();
@@ -397,26 +369,17 @@ export class Controller implements vscode.Disposable {
     }
     const settings = readSettings();
     const base = stored.run.spec;
-    if (base.layer === 'fno') return this.fnoSweep(stored, settings);
-    const kernels = sweepKernels(base);
-    const channels = [{ inChannels: base.inChannels, outChannels: base.outChannels }];
-    const problems = sweepProblems(base, kernels, channels);
-    if (problems.length) {
-      this.fail(`Fourier Conv: cannot sweep this layer: ${problems[0]}`);
+    const plan = defaultSweepPlan(base);
+    if (typeof plan === 'string') {
+      this.fail(`Fourier Conv: ${plan}`);
       return undefined;
     }
     const prepared = await this.sweepSetup(stored, settings);
     if (!prepared) return undefined;
-    const { device, run: runOptions } = prepared;
-    ReportPanel.instance?.setBusy(true, `Sweeping kernel sizes ${kernels.join(', ')}…`);
+    ReportPanel.instance?.setBusy(true, `Sweeping ${describePlan(plan)}…`);
     let result;
     try {
-      result = await this.runner.sweep(base, {
-        kernels,
-        channels,
-        device,
-        run: runOptions,
-      });
+      result = await this.runner.sweep(base, plan, prepared);
     } finally {
       ReportPanel.instance?.setBusy(false);
     }
@@ -424,7 +387,7 @@ export class Controller implements vscode.Disposable {
       this.fail(`Fourier Conv: the sweep could not run: ${result.error?.message ?? 'unknown error'}`);
       return undefined;
     }
-    return this.joinSweep(stored, withInsights(stored.run, device, result.sweep), result.sweep);
+    return this.joinSweep(stored, withSweep(stored.run, prepared.device, result.sweep), result.sweep.sweep);
   }
 
   /** "Compare with Previous Run": the panel's diff of the shown run against the one before it. */

@@ -6,19 +6,17 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Run } from '../core/run';
 import { type LayerSpec, describeSpec } from '../core/spec';
 import { WorkerClient, WorkerError } from '../client/client';
-import type { Sweep } from '../core/insight-schema';
 import type { DeviceProfile } from '../core/model';
 import { deviceFor, needsProbe } from '../client/device-cache';
-import { type FnoSweepOptions, type SweepOptions, runFnoSweep, runSweep } from '../client/sweep-runner';
-import type { FnoSweep } from '../core/insight-schema';
+import { type AnySweep, type SweepPlan, type SweepRun, runAnySweep } from '../client/sweep-runner';
+import { type RunOutcome, describePlan } from '../client/session';
 import type { EngineChoice, ProgressMsg, RunOptions } from '../protocol/worker-protocol';
 import { variantsForSpec } from '../core/run';
 import { progressFraction, progressText } from '../core/format';
 
-export type RunOutcome = { kind: 'done'; run: Run } | { kind: 'error'; error: Error; partial?: Run };
+export type { RunOutcome };
 
 export interface RunnerOptions {
   workerPath: string;
@@ -214,65 +212,29 @@ export class ProfileRunner implements vscode.Disposable {
     return (await this.exclusive(title, (progress, signal) => read(signal, progress))) ?? undefined;
   }
 
-  /** A kernel-size sweep with a cancellable progress notification; cancelled sweeps keep their finished cells. */
-  async sweep(base: LayerSpec, o: SweepOptions): Promise<{ sweep?: Sweep; error?: Error }> {
+  /**
+   * A sweep of either kind (kernel sizes, FNO modes) under a cancellable progress notification; a cancelled
+   * sweep keeps its finished cells.
+   */
+  async sweep(base: LayerSpec, plan: SweepPlan, o: SweepRun): Promise<{ sweep?: AnySweep; error?: Error }> {
     const log = this.opts.log;
-    const result = await this.exclusive('Sweeping kernel sizes', async (progress, signal) => {
-      log.info(
-        `sweep: kernels ${o.kernels.join(', ')}; channels ${o.channels.map((c) => `${c.inChannels}→${c.outChannels}`).join(', ')}; base ${describeSpec(base)}`,
-      );
+    const result = await this.exclusive(`Sweeping ${describePlan(plan)}`, async (progress, signal) => {
+      log.info(`sweep: ${describePlan(plan)}; base ${describeSpec(base)}`);
       let done = 0;
       try {
-        const sweep = await runSweep(this.client, base, o, {
-          signal,
-          onProgress: (p) => {
-            const f = (100 * p.cell) / p.cells;
-            progress.report({
-              message: `k = ${p.kernel}, ${p.inChannels}→${p.outChannels} (${p.cell + 1}/${p.cells}): ${p.detail}`,
-              increment: Math.max(0, f - done),
-            });
-            done = Math.max(done, f);
-          },
-          onCell: (c) =>
-            log.info(
-              `  sweep k = ${c.kernel}, ${c.inChannels}→${c.outChannels}: spatial ${c.spatialMs?.toFixed(3) ?? '—'} ms, spectral ${c.spectralMs?.toFixed(3) ?? '—'} ms (model ${c.predictedSpatialMs.toFixed(3)} / ${c.predictedSpectralMs.toFixed(3)})${c.note ? ` — ${c.note}` : ''}`,
-            ),
-        });
-        log.info(`sweep ${sweep.status} in ${(sweep.wallMs / 1000).toFixed(1)} s`);
-        return { sweep };
-      } catch (e) {
-        log.error(`sweep failed: ${(e as Error).message}`);
-        return { error: e as Error };
-      }
-    });
-    return result ?? { error: new WorkerError('busy', 'a profile is already running: wait for it or cancel it') };
-  }
-
-  /** An FNO modes sweep (fno vs optimized per modes value), cancellable like the kernel sweep. */
-  async fnoSweep(base: LayerSpec, o: FnoSweepOptions): Promise<{ sweep?: FnoSweep; error?: Error }> {
-    const log = this.opts.log;
-    const result = await this.exclusive('Sweeping FNO modes', async (progress, signal) => {
-      log.info(
-        `FNO sweep: modes ${o.modes.join(', ')}; grids ${o.grids.map((g) => `${g.height}×${g.width}`).join(', ')}; base ${describeSpec(base)}`,
-      );
-      let done = 0;
-      try {
-        const sweep = await runFnoSweep(this.client, base, o, {
+        const sweep = await runAnySweep(this.client, base, plan, o, {
           signal,
           onProgress: (p) => {
             const f = (100 * p.cell) / p.cells;
             progress.report({ message: `(${p.cell + 1}/${p.cells}) ${p.detail}`, increment: Math.max(0, f - done) });
             done = Math.max(done, f);
           },
-          onCell: (c) =>
-            log.info(
-              `  FNO sweep ${c.height}×${c.width}, modes ${c.modes}: fno ${c.fnoMs?.toFixed(3) ?? '—'} ms, optimized ${c.optimizedMs?.toFixed(3) ?? '—'} ms (model ${c.predictedFnoMs.toFixed(3)} / ${c.predictedOptimizedMs.toFixed(3)})${c.note ? ` — ${c.note}` : ''}`,
-            ),
+          onCell: (line) => log.info(`  ${line}`),
         });
-        log.info(`FNO sweep ${sweep.status} in ${(sweep.wallMs / 1000).toFixed(1)} s`);
+        log.info(`sweep ${sweep.sweep.status} in ${(sweep.sweep.wallMs / 1000).toFixed(1)} s`);
         return { sweep };
       } catch (e) {
-        log.error(`FNO sweep failed: ${(e as Error).message}`);
+        log.error(`sweep failed: ${(e as Error).message}`);
         return { error: e as Error };
       }
     });
