@@ -23,7 +23,8 @@ import {
   ruleInfo,
 } from '../scan/index';
 import { measuredNote, measuredSummary, measuredTooltip } from '../scan/measured';
-import { RULE_IDS, type RuleId, type SourceRange } from '../scan/types';
+import { RULE_IDS, type RuleId } from '../scan/rules';
+import type { SourceRange } from '../scan/types';
 
 const RULES_DOC = path.join('docs', 'rules.md');
 

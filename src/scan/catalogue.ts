@@ -1,9 +1,10 @@
 /**
- * The rules: id, severity, a one-line title, the section of docs/rules.md that explains each (anchor =
- * the rule id, heading "### `<id>`: <title>") and the section of docs/ it rests on. Host-free.
+ * The rules' catalogue: id, severity, a one-line title, the section of docs/rules.md that explains each
+ * (anchor = the rule id, heading "### `<id>`: <title>") and the section of docs/ it rests on. Derived from
+ * the rules (src/scan/rules). Host-free.
  */
-import { cite } from '../core/citations';
-import type { RuleId, Severity } from './types';
+import { RULE_LIST, type RuleId } from './rules';
+import type { Severity } from './types';
 
 export interface RuleInfo {
   id: RuleId;
@@ -13,69 +14,13 @@ export interface RuleInfo {
   source: string;
 }
 
-export const RULES: readonly RuleInfo[] = [
-  { id: 'rfft-axes', severity: 'warning', title: 'rfft2d runs over the wrong axes', source: cite(['rfftAxes']) },
-  {
-    id: 'circular-convolution',
-    severity: 'warning',
-    title: 'product of unpadded spectra is a circular convolution',
-    source: cite(['circular']),
-  },
-  {
-    id: 'tfjs-complex-matmul',
-    severity: 'warning',
-    title: 'complex einsum/matMul is not supported by tfjs backends',
-    source: cite(['kernelCoverage']),
-  },
-  {
-    id: 'output-shape-mismatch',
-    severity: 'warning',
-    title: "declared output shape differs from the layer's",
-    source: cite(['rfftAxes']),
-  },
-  {
-    id: 'kernel-spectrum-per-call',
-    severity: 'information',
-    title: 'kernel spectrum recomputed on every call',
-    source: cite(['kernelPerCall'], 'mathieu'),
-  },
-  {
-    id: 'einsum-channel-mixing',
-    severity: 'information',
-    title: 'einsum channel mixing lowers to transposes + tiny BatchMatMuls',
-    source: cite(['einsum']),
-  },
-  {
-    id: 'complex-transpose',
-    severity: 'information',
-    title: 'transpose of a complex tensor in the per-call path',
-    source: cite(['einsum', 'complexBytes']),
-  },
-  {
-    id: 'uneven-comparison',
-    severity: 'information',
-    title: 'image-sized kernels compared with a small Conv2D',
-    source: cite(['uneven']),
-  },
-  {
-    id: 'conv2d-fft-payoff',
-    severity: 'information',
-    title: 'would FFT convolution pay for this Conv2D?',
-    source: cite(['breakEven', 'rulesOfThumb'], 'mathieu'),
-  },
-  {
-    id: 'fno-layer',
-    severity: 'information',
-    title: 'FNO spectral convolution: where its time goes',
-    source: cite(['fnoTransforms', 'fnoEinsum', 'fnoZeroBuffer', 'fnoModes'], 'fno'),
-  },
-  {
-    id: 'torch-rfft-removed',
-    severity: 'warning',
-    title: 'torch.rfft / torch.irfft were removed in PyTorch 1.8',
-    source: cite(['torchFft']),
-  },
-];
+/** The catalogue, derived from the rules themselves (src/scan/rules/<id>.ts), in the order they run. */
+export const RULES: readonly RuleInfo[] = RULE_LIST.map(({ id, severity, title, source }) => ({
+  id,
+  severity,
+  title,
+  source,
+}));
 
 export function ruleInfo(id: RuleId): RuleInfo {
   return RULES.find((r) => r.id === id)!;

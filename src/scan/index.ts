@@ -229,6 +229,7 @@ export class DocumentScanner {
 }
 
 export { RULES, ruleDocs, ruleHeading, ruleInfo } from './catalogue';
+export type { RuleId } from './rules';
 export { GrammarError, SourceParser, checkAbi, languageOf, languageOfId } from './parser';
 export { applyEdits } from './text';
 export type {
@@ -237,7 +238,6 @@ export type {
   LayerSite,
   PartialSpec,
   Position,
-  RuleId,
   ScanResult,
   Severity,
   SourceLanguage,

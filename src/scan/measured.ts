@@ -4,7 +4,7 @@
  */
 import { fmtMs, fmtRatio } from '../core/format';
 import type { Run, VariantResult } from '../core/run';
-import type { RuleId } from './types';
+import type { RuleId } from './rules';
 
 /** The seed-layer steps each rule is about (ids of src/engines/*: the same on every engine). */
 const STEPS: Partial<Record<RuleId, string[]>> = {

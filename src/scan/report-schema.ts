@@ -3,7 +3,7 @@
  * Schema (schema/scan-v1.schema.json, kept in sync by a test). Host-free.
  */
 import { z } from 'zod';
-import { RULE_IDS } from './types';
+import { RULE_IDS } from './rules';
 
 export const SCAN_SCHEMA_VERSION = 1;
 

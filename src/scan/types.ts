@@ -33,7 +33,8 @@ export interface Fix {
 }
 
 export interface Finding {
-  rule: RuleId;
+  /** The rule's id (RuleId, src/scan/rules). */
+  rule: string;
   severity: Severity;
   range: SourceRange;
   message: string;
@@ -78,18 +79,3 @@ export interface ScanResult {
   errors: string[];
   ms: { parse: number; rules: number };
 }
-
-export const RULE_IDS = [
-  'rfft-axes',
-  'circular-convolution',
-  'tfjs-complex-matmul',
-  'output-shape-mismatch',
-  'kernel-spectrum-per-call',
-  'einsum-channel-mixing',
-  'complex-transpose',
-  'uneven-comparison',
-  'conv2d-fft-payoff',
-  'fno-layer',
-  'torch-rfft-removed',
-] as const;
-export type RuleId = (typeof RULE_IDS)[number];

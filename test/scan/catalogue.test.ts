@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { DOCS } from '../../src/core/citations';
 import { RULES, ruleDocs, ruleHeading } from '../../src/scan/catalogue';
 import { measuredNote, measuredSummary, measuredTooltip } from '../../src/scan/measured';
-import { RULE_IDS } from '../../src/scan/types';
+import { RULE_IDS } from '../../src/scan/rules';
 import { fakeRun } from '../fixtures';
 
 const ROOT = join(__dirname, '..', '..');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadParser } from '../../src/platform/grammars';
 import { type SourceLanguage, type SourceParser, applyEdits, scanSource } from '../../src/scan/index';
-import { broadcastIndex, parseEinsum } from '../../src/scan/rules';
+import { broadcastIndex, parseEinsum } from '../../src/scan/rules/einsum-channel-mixing';
 
 const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
 let parser: SourceParser;
