@@ -4,6 +4,7 @@
  */
 import { engineLabel, fmtMs, verdict } from '../src/core/format';
 import { formatBytes } from '../src/core/memory';
+import { fmtCount } from '../src/core/units';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
 import { describeSpec } from '../src/core/spec';
 import { variantExplained, variantLabel } from '../src/core/glossary';
@@ -12,7 +13,8 @@ import { type ColourGroup, stepGroup } from './colours';
 import { hintsSection } from './hints';
 import { analysisSection } from './roofline';
 import { fnoSweepSection, sweepSection } from './sweeps';
-import { type Gain, gainsOf, partLabel } from '../src/core/gains';
+import { gainsSection } from './gains';
+import { algorithmTables, correctness, method } from './method';
 
 const CATEGORY_LABEL: Record<ColourGroup, string> = {
   transform: 'FFT / DFT',
@@ -22,13 +24,6 @@ const CATEGORY_LABEL: Record<ColourGroup, string> = {
   pad: 'pad / crop',
   other: 'other',
 };
-
-function fmtNum(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return `${n}`;
-}
 
 function gflops(step: StepResult): string {
   if (!step.flops || !(step.median > 0)) return '—';
@@ -42,7 +37,7 @@ function stepTooltip(step: StepResult): string {
     `timing: ${TIMING_LABELS[step.timing]}`,
     `implementation: ${step.implementation}`,
     step.flops
-      ? `${fmtNum(step.flops)} FLOP, ${formatBytes(step.bytes)} moved, ${gflops(step)} GFLOP/s achieved`
+      ? `${fmtCount(step.flops)} FLOP, ${formatBytes(step.bytes)} moved, ${gflops(step)} GFLOP/s achieved`
       : `no FLOPs (data movement), ${formatBytes(step.bytes)} moved`,
     `in ${step.inputShapes.map((x) => x.join('×')).join(', ')} → out ${step.outputShape.join('×')}`,
     ...(step.kernels?.length
@@ -272,7 +267,7 @@ function stepTable(v: VariantResult): HTMLElement {
       h('td', { class: 'num' }, fmtMs(st.median)),
       h('td', { class: 'num muted' }, `${fmtMs(st.p10)}–${fmtMs(st.p90)}`),
       h('td', { class: 'num' }, st.oneOff ? 'once' : `${((100 * st.median) / total).toFixed(0)}%`),
-      h('td', { class: 'num' }, st.flops ? `${fmtNum(st.flops)}` : '—'),
+      h('td', { class: 'num' }, st.flops ? `${fmtCount(st.flops)}` : '—'),
       h('td', { class: 'num' }, gflops(st)),
       h('td', { class: 'num' }, formatBytes(st.bytes)),
       h('td', { class: 'impl' }, st.implementation),
@@ -327,148 +322,6 @@ function stepTable(v: VariantResult): HTMLElement {
   );
 }
 
-function correctness(run: Run): HTMLElement {
-  return h(
-    'section',
-    { class: 'card' },
-    h('h2', {}, 'Correctness'),
-    h(
-      'p',
-      { class: 'muted' },
-      'Every variant is compared with the spatial reference of the function it computes; a mismatch fails the run.',
-    ),
-    h(
-      'table',
-      { class: 'steps' },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          ...['variant', 'compared with', 'max |error|', 'tolerance', 'values checked', ''].map((c) => h('th', {}, c)),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        ...run.variants.map((v) =>
-          h(
-            'tr',
-            { class: v.correct ? '' : 'wrong' },
-            h('td', { title: variantExplained(v.name) }, variantLabel(v.name)),
-            h('td', {}, v.reference),
-            h('td', { class: 'num' }, v.maxAbsError >= Number.MAX_VALUE ? 'NaN/∞' : v.maxAbsError.toExponential(2)),
-            h('td', { class: 'num muted' }, v.tolerance.toExponential(1)),
-            h('td', { class: 'num' }, fmtNum(v.checkedPoints)),
-            h('td', { class: v.correct ? 'ok' : 'bad' }, v.correct ? '✓ match' : '✗ MISMATCH'),
-          ),
-        ),
-      ),
-    ),
-  );
-}
-
-function method(run: Run): HTMLElement {
-  return h(
-    'section',
-    { class: 'card method' },
-    h('h2', {}, 'How this was measured'),
-    h(
-      'ul',
-      {},
-      h('li', {}, `Timing: ${run.timingNote}.`),
-      h(
-        'li',
-        {},
-        `Each variant: ${run.settings.warmup} warm-up runs, then ≥ ${run.settings.reps} timed repetitions (more for fast pipelines); medians with p10–p90.`,
-      ),
-      h(
-        'li',
-        {},
-        'Per-step times come from runs with a sync after every step; the end-to-end time from separate runs without per-step syncs.',
-      ),
-      h('li', {}, `Input and weights: seeded random (seed ${run.settings.seed}); every variant sees the same data.`),
-      ...run.engineNotes.map((n) => h('li', { class: 'muted' }, `engine: ${n}`)),
-      h(
-        'li',
-        { class: 'muted' },
-        `Total wall time ${fmtMs(run.wallMs)} · schema v${run.schemaVersion} · ${run.tool.name} ${run.tool.version} · trace.json opens in Perfetto (ui.perfetto.dev) · the terms (as written, spatial-equivalent, K = 1, R2C/C2R, ridge point, DFT-as-GEMM) are explained on hover and in docs/glossary.md.`,
-      ),
-    ),
-  );
-}
-
-/** cuDNN's algorithm table (cudnnFindConvolutionForwardAlgorithm) for each variant that has one. */
-function algorithmTables(run: Run): HTMLElement | null {
-  const withTables = run.variants.filter((v) => v.algorithms?.length);
-  if (!withTables.length) return null;
-  return h(
-    'section',
-    { class: 'card algorithms', id: 'cudnn-algorithms' },
-    h('h2', {}, "cuDNN's own algorithms for the same convolution"),
-    h(
-      'p',
-      { class: 'muted' },
-      "cudnnFindConvolutionForwardAlgorithm runs every forward algorithm on this shape. FFT and FFT_TILING are cuDNN's own FFT convolutions — the most direct answer to whether FFT pays here; 'not supported' is cuDNN saying the shape is outside that algorithm's limits.",
-    ),
-    ...withTables.map((v) => {
-      const chosen = v.steps.find((s) => s.id === 'conv2d')?.implementation ?? '';
-      return h(
-        'div',
-        { class: 'algo-table' },
-        h(
-          'h3',
-          { title: variantExplained(v.name) },
-          variantLabel(v.name),
-          h('span', { class: 'muted' }, ` — ${v.title} (variant ${v.name})`),
-        ),
-        h(
-          'table',
-          { class: 'steps compact' },
-          h(
-            'thead',
-            {},
-            h('tr', {}, ...['algorithm', 'status', 'time', 'workspace', 'math'].map((c) => h('th', {}, c))),
-          ),
-          h(
-            'tbody',
-            {},
-            ...v.algorithms!.map((a) =>
-              h(
-                'tr',
-                {
-                  class: `${a.status === 'ok' ? '' : 'unsupported'}${chosen.startsWith(`cuDNN ${a.algo} `) ? ' chosen' : ''}${/^FFT/.test(a.algo) ? ' fft' : ''}`,
-                },
-                h(
-                  'td',
-                  {},
-                  a.algo,
-                  /^FFT/.test(a.algo) ? h('span', { class: 'muted' }, ' (FFT)') : null,
-                  chosen.startsWith(`cuDNN ${a.algo} `) ? h('span', { class: 'muted' }, ' ← used') : null,
-                ),
-                h(
-                  'td',
-                  {},
-                  a.status === 'ok'
-                    ? 'ok'
-                    : a.status
-                        .replace(/^CUDNN_STATUS_/, '')
-                        .toLowerCase()
-                        .replace(/_/g, ' '),
-                ),
-                h('td', { class: 'num' }, a.status === 'ok' && a.ms >= 0 ? fmtMs(a.ms) : '—'),
-                h('td', { class: 'num' }, formatBytes(a.workspace)),
-                h('td', { class: 'muted' }, a.math),
-              ),
-            ),
-          ),
-        ),
-      );
-    }),
-  );
-}
-
 export function renderReport(run: Run, root: HTMLElement): void {
   root.replaceChildren(
     header(run),
@@ -507,80 +360,5 @@ export function renderReport(run: Run, root: HTMLElement): void {
     ...run.variants.map(stepTable),
     correctness(run),
     method(run),
-  );
-}
-
-/**
- * Where the time between two variants goes: a waterfall from one variant's per-call step total to the
- * other's, one bar per step category (saved: green, added: red), with the inside-the-layer gain.
- */
-export function gainChart(g: Gain, width = 760): SVGElement {
-  const parts = [...g.parts]
-    .filter((p) => Math.abs(p.deltaMs) > 0)
-    .sort((a, b) => Math.abs(b.deltaMs) - Math.abs(a.deltaMs));
-  const rows: Array<{ label: string; kind: 'total' | 'saved' | 'added'; a: number; b: number; text: string }> = [
-    { label: g.from, kind: 'total', a: 0, b: g.fromMs, text: fmtMs(g.fromMs) },
-  ];
-  let level = g.fromMs;
-  for (const p of parts) {
-    const next = level - p.deltaMs;
-    rows.push({
-      label: partLabel(p),
-      kind: p.deltaMs >= 0 ? 'saved' : 'added',
-      a: Math.min(level, next),
-      b: Math.max(level, next),
-      text: `${p.deltaMs >= 0 ? '−' : '+'}${fmtMs(Math.abs(p.deltaMs))} (${fmtMs(p.fromMs)} → ${fmtMs(p.toMs)})`,
-    });
-    level = next;
-  }
-  rows.push({ label: g.to, kind: 'total', a: 0, b: g.toMs, text: fmtMs(g.toMs) });
-  const rowH = 24,
-    labelW = 190,
-    textW = 190,
-    plotW = width - labelW - textW;
-  const span = Math.max(g.fromMs, g.toMs, ...rows.map((r) => r.b), 1e-6);
-  const height = rows.length * rowH + 8;
-  const svg = s('svg', {
-    class: 'chart waterfall',
-    viewBox: `0 0 ${width} ${height}`,
-    width,
-    height,
-    role: 'img',
-    'aria-label': `Where the time between ${variantLabel(g.from)} and ${variantLabel(g.to)} goes`,
-  });
-  rows.forEach((r, i) => {
-    const y = i * rowH + 4;
-    const x = labelW + (plotW * r.a) / span;
-    const w = Math.max(1, (plotW * (r.b - r.a)) / span);
-    svg.appendChild(s('text', { x: labelW - 8, y: y + 15, class: 'label', 'text-anchor': 'end' }, r.label));
-    svg.appendChild(
-      s('rect', { x, y, width: w, height: rowH - 6, class: `wf-${r.kind}` }, tip(`${r.label}: ${r.text}`)),
-    );
-    svg.appendChild(s('text', { x: labelW + plotW + 8, y: y + 15, class: 'tick' }, r.text));
-  });
-  return svg;
-}
-
-/** The gains card: one waterfall per comparison the verdict makes, with the layer's own gain. */
-export function gainsSection(run: Run): HTMLElement | undefined {
-  const gains = gainsOf(run);
-  if (!gains.length) return undefined;
-  return h(
-    'section',
-    { class: 'card gains', id: 'gains' },
-    h('h2', {}, 'Where the difference comes from'),
-    h(
-      'p',
-      { class: 'muted' },
-      'Per-call step medians summed by what each step computes, from one variant to the other: green is time saved, red time added. Steps outside the layer (the input transform, the inverse transform back for the check) use the same transform method in every spectral variant of a run, so what remains between them is the layers’ own difference and the layout each leaves its spectrum in.',
-    ),
-    ...gains.flatMap((g) => [
-      h(
-        'h3',
-        {},
-        `${variantLabel(g.from)} → ${variantLabel(g.to)}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} per call${g.from !== 'spatial-equivalent' ? ` — inside the layer ${fmtMs(g.layerFromMs)} → ${fmtMs(g.layerToMs)}${g.layerToMs > 0 ? ` (${(g.layerFromMs / g.layerToMs).toFixed(1)}x)` : ''}` : ''}`,
-      ),
-      h('div', { class: 'chart-wrap' }, gainChart(g)),
-    ]),
   );
 }

@@ -13,3 +13,11 @@ export function fmtMs(ms: number): string {
 export function fmtRatio(r: number): string {
   return r >= 10 ? `${r.toFixed(0)}x` : `${r.toFixed(1)}x`;
 }
+
+/** A count with an SI suffix, for FLOPs and points ("1.2M", "3.40G", "512"). */
+export function fmtCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return `${n}`;
+}

@@ -1,0 +1,248 @@
+"""Fourier Conv Profiler, "Profile this layer": the per-line and per-op passes - a line tracer on the user's
+frames with a device sync before each line, a TorchFunctionMode that times every torch call by the line it came
+from, and one torch.profiler pass for the kernels. Standard library only (torch is passed in).
+"""
+
+import math
+import sys
+import time
+
+
+def _stats(xs):
+    s = sorted(xs)
+    if not s:
+        return {"median": 0.0, "p10": 0.0, "p90": 0.0}
+
+    def q(p):
+        i = p * (len(s) - 1)
+        lo, hi = int(math.floor(i)), int(math.ceil(i))
+        return s[lo] + (s[hi] - s[lo]) * (i - lo)
+
+    return {"median": q(0.5), "p10": q(0.1), "p90": q(0.9)}
+
+
+def _median(xs):
+    return _stats(xs)["median"]
+
+
+class LineTracer:
+    """Exclusive wall time per (file, line) of the traced frames, with a sync before every reading."""
+
+    def __init__(self, traced, sync):
+        self.traced = traced
+        self.sync = sync
+        self.acc = {}
+        self.hits = {}
+        self.stack = []
+        self.t_last = 0.0
+
+    def _charge(self):
+        self.sync()
+        t = time.perf_counter()
+        key = self.stack[-1] if self.stack and self.stack[-1] is not None else None
+        self.acc[key] = self.acc.get(key, 0.0) + (t - self.t_last)
+
+    def global_trace(self, frame, event, arg):
+        if event != "call" or not self.traced(frame.f_code.co_filename):
+            return None
+        self._charge()
+        self.stack.append(None)
+        self.t_last = time.perf_counter()
+        return self.local_trace
+
+    def local_trace(self, frame, event, arg):
+        if event == "line":
+            self._charge()
+            key = (frame.f_code.co_filename, frame.f_lineno)
+            self.stack[-1] = key
+            self.hits[key] = self.hits.get(key, 0) + 1
+            self.t_last = time.perf_counter()
+        elif event == "return":
+            self._charge()
+            if self.stack:
+                self.stack.pop()
+            self.t_last = time.perf_counter()
+        return self.local_trace
+
+    def run(self, fn):
+        self.acc = {}
+        self.stack = []
+        self.sync()
+        t0 = time.perf_counter()
+        self.t_last = t0
+        old = sys.gettrace()
+        sys.settrace(self.global_trace)
+        try:
+            fn()
+        finally:
+            sys.settrace(old)
+        self.sync()
+        t1 = time.perf_counter()
+        self.acc[None] = self.acc.get(None, 0.0) + (t1 - self.t_last)
+        return {k: v * 1000.0 for k, v in self.acc.items()}, (t1 - t0) * 1000.0
+
+
+def _op_name(func):
+    name = getattr(func, "__name__", None) or repr(func)
+    qual = getattr(func, "__qualname__", "") or ""
+    mod = getattr(func, "__module__", "") or ""
+    if qual.startswith(("Tensor.", "TensorBase.", "_TensorBase.")):
+        return "Tensor." + qual.split(".", 1)[1]
+    if "__get__" in qual or name == "__get__":
+        return "Tensor.shape"
+    if mod == "torch._C._fft" and name.startswith("fft_"):
+        name = name[4:]
+    mod = mod.replace("torch._C._fft", "torch.fft").replace("torch._C._nn", "torch.nn.functional")
+    mod = mod.replace("torch._C._linalg", "torch.linalg").replace("torch._C._VariableFunctions", "torch")
+    if mod in ("torch._C", "torch.functional", ""):
+        mod = "torch"
+    return "%s.%s" % (mod, name)
+
+
+def _shapes(args, kwargs, torch):
+    out = []
+
+    def add(v):
+        if isinstance(v, torch.Tensor):
+            s = "x".join(str(d) for d in v.shape) or "scalar"
+            if v.is_complex():
+                s += " complex"
+            out.append(s)
+        elif isinstance(v, (list, tuple)) and len(out) < 6:
+            for e in v[:4]:
+                if isinstance(e, torch.Tensor):
+                    add(e)
+
+    for a in args:
+        add(a)
+    for v in (kwargs or {}).values():
+        add(v)
+    return out[:4]
+
+
+# Attribute reads that are not work: left out of the op lists (their time stays in the line's).
+_TRIVIAL = {"Tensor.shape", "Tensor.size", "Tensor.dim", "Tensor.dtype", "Tensor.device", "Tensor.is_complex",
+            "Tensor.ndim", "Tensor.requires_grad", "Tensor.is_cuda", "Tensor.__len__"}
+
+
+def op_pass(torch, fn, traced, sync, reps, cuda):
+    """Per line: the torch calls made from it, each timed with a sync before and after."""
+    try:
+        from torch.overrides import TorchFunctionMode
+    except ImportError:  # torch < 1.13: lines only
+        return {}
+
+    per = {}
+    state = {"depth": 0, "n": 0}
+    keys = {}
+
+    def line_of():
+        f = sys._getframe(2)
+        while f is not None:
+            if traced(f.f_code.co_filename):
+                return (f.f_code.co_filename, f.f_lineno)
+            f = f.f_back
+        return None
+
+    class Mode(TorchFunctionMode):
+        def __torch_function__(self, func, types_, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if state["depth"] > 0:
+                return func(*args, **kwargs)
+            name = _op_name(func)
+            key = line_of()
+            state["depth"] += 1
+            try:
+                if name in _TRIVIAL or key is None:
+                    return func(*args, **kwargs)
+                sync()
+                t0 = time.perf_counter()
+                r = func(*args, **kwargs)
+                sync()
+                ms = (time.perf_counter() - t0) * 1000.0
+                shapes = _shapes(args, kwargs, torch)
+                k = (key, name, tuple(shapes), state["n"])
+                state["n"] += 1
+                keys.setdefault(k[:3], []).append((state["rep"], ms))
+                return r
+            finally:
+                state["depth"] -= 1
+
+    for rep in range(reps):
+        state["rep"] = rep
+        state["n"] = 0
+        with Mode():
+            fn()
+    for (key, name, shapes), samples in keys.items():
+        by_rep = {}
+        for r, ms in samples:
+            by_rep[r] = by_rep.get(r, 0.0) + ms
+        calls = len(samples) / max(1, len(by_rep))
+        per.setdefault(key, []).append({"name": name, "shapes": list(shapes), "ms": _median(list(by_rep.values())),
+                                        "calls": int(round(calls))})
+    for key in per:
+        per[key].sort(key=lambda o: -o["ms"])
+    return per
+
+
+def kernel_pass(torch, fn, traced, cuda):
+    """One pass under torch.profiler, each user line's torch calls inside record_function: the CUDA kernels (on a
+    GPU) or the aten ops (on a CPU) each line ran. Best effort: {} when the profiler is not usable here."""
+    try:
+        from torch.overrides import TorchFunctionMode
+        from torch.profiler import ProfilerActivity, profile, record_function
+    except Exception:  # noqa: BLE001
+        return {}
+    state = {"depth": 0}
+
+    def line_of():
+        f = sys._getframe(2)
+        while f is not None:
+            if traced(f.f_code.co_filename):
+                return "%d:%s" % (f.f_lineno, f.f_code.co_filename)
+            f = f.f_back
+        return None
+
+    class Mode(TorchFunctionMode):
+        def __torch_function__(self, func, types_, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            key = line_of() if state["depth"] == 0 else None
+            if key is None:
+                return func(*args, **kwargs)
+            state["depth"] += 1
+            try:
+                with record_function("fconv_line:" + key):
+                    return func(*args, **kwargs)
+            finally:
+                state["depth"] -= 1
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    try:
+        with profile(activities=activities) as prof:
+            with Mode():
+                fn()
+            if cuda:
+                torch.cuda.synchronize()
+        events = prof.events()
+    except Exception as e:  # noqa: BLE001
+        sys.stderr.write("torch.profiler failed: %s\n" % e)
+        return {}
+    out = {}
+    for ev in events:
+        if not ev.name.startswith("fconv_line:"):
+            continue
+        _, ln, f = ev.name.split(":", 2)
+        acc = out.setdefault((f, int(ln)), {})
+
+        def walk(e, depth):
+            for k in getattr(e, "kernels", []) or []:
+                acc[("cuda", k.name)] = acc.get(("cuda", k.name), 0.0) + k.duration / 1000.0
+            for c in e.cpu_children:
+                if not cuda and depth == 0:
+                    acc[("cpu", c.name)] = acc.get(("cpu", c.name), 0.0) + c.cpu_time_total / 1000.0
+                walk(c, depth + 1)
+
+        walk(ev, 0)
+    return {key: [{"name": k[1][:120], "device": k[0], "ms": v} for k, v in sorted(acc.items(), key=lambda kv: -kv[1])[:6]
+                  if v >= 0.001]
+            for key, acc in out.items()}
