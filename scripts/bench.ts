@@ -26,7 +26,7 @@ import { cellSpec } from '../src/core/sweep';
 import { WorkerClient } from '../src/client/client';
 import { planVariant } from '../src/core/variants';
 import { profile as profileIn } from '../src/engines/profiler';
-import { TorchEngine } from '../src/engines/torch/engine';
+import { TorchEngine } from '../src/engines/torch/framework';
 import { fnoAgreement } from '../src/core/fno-model';
 import { gainLine, gainsOf } from '../src/core/gains';
 import type { FnoSweep } from '../src/core/insight-schema';

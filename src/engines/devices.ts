@@ -7,7 +7,7 @@ import type { DevicesReport } from '../protocol/worker-protocol';
 import { type Discovery, describeDiscovery, loadAddon, searchDirs, unavailableReason } from './cuda/discovery';
 import { gpuName } from './tfjs/backends';
 import type { Candidate } from './python/discovery';
-import { TorchEngine } from './torch/engine';
+import { TorchEngine } from './torch/framework';
 
 export function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): DevicesReport {
   const dirs = searchDirs({ setting: cudaLibDirs });

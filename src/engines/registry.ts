@@ -9,7 +9,7 @@ import { AddonUnavailableError, loadAddon, searchDirs } from './cuda/discovery';
 import { CudaEngine } from './cuda/engine';
 import { type Engine, type EngineOptions, EngineUnavailableError } from './engine';
 import { TfjsEngine } from './tfjs/engine';
-import { TorchEngine } from './torch/engine';
+import { TorchEngine } from './torch/framework';
 
 /** Makes the engine; `inAuto`: tried by `auto`'s walk (its failure is a reason to try the next, said briefly). */
 export type EngineFactory = (options: EngineOptions, inAuto: boolean) => Promise<Engine>;

@@ -15,9 +15,9 @@ import { CudaEngine } from '../../src/engines/cuda/engine';
 import { FakeCuda } from './fake-cuda';
 import { profile } from '../../src/engines/profiler';
 import { TfjsEngine } from '../../src/engines/tfjs/engine';
-import { TorchEngine } from '../../src/engines/torch/engine';
+import { TorchEngine } from '../../src/engines/torch/framework';
 import { discover } from '../../src/engines/python/discovery';
-import { TORCH } from '../../src/engines/python/framework';
+import { TORCH } from '../../src/engines/torch/framework';
 
 const QUICK = { warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0 };
 

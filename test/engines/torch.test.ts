@@ -16,8 +16,9 @@ import { WorkerClient, WorkerError } from '../../src/client/client';
 import { profile } from '../../src/engines/profiler';
 import { toChromeTrace } from '../../src/core/trace';
 import { discover, tryInterpreter } from '../../src/engines/python/discovery';
-import { TORCH } from '../../src/engines/python/framework';
-import { TorchEngine, cudnnAlgorithmOf } from '../../src/engines/torch/engine';
+import { TORCH } from '../../src/engines/torch/framework';
+import { cudnnAlgorithmOf } from '../../src/engines/torch/cudnn';
+import { TorchEngine } from '../../src/engines/torch/framework';
 import { PythonProcess } from '../../src/engines/python/process';
 import { CLI, WORKER, spec, tempDir } from '../helpers';
 

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { layerProfileSchema } from '../../src/core/layer-profile';
 import { discover } from '../../src/engines/python/discovery';
-import { TORCH } from '../../src/engines/python/framework';
+import { TORCH } from '../../src/engines/torch/framework';
 import { CLI, tempDir } from '../helpers';
 
 const found = discover([], TORCH).find((t) => !t.problem);

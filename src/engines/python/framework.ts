@@ -1,13 +1,15 @@
 /**
  * A framework the profiler drives in the user's own Python: what to import, the oldest version that works,
  * how to install it, and the executor module the worker loads (python/fconv_<id>.py, with the shared
- * protocol and measuring loop of python/fconv_protocol.py). Adding a framework: its executor module, an
- * entry here, and its engine (a folder under src/engines with a registry line). Worker side.
+ * protocol and measuring loop of python/fconv_protocol.py), and what differs between frameworks on this side
+ * (device names, timing notes, what kernel names tell). Adding a framework: its executor module, its entry
+ * (src/engines/<id>/framework.ts, as torch's), a line in the registry. Worker side.
  */
+import type { ExecutorTraits } from '../../core/variants';
 import type { Hello } from '../../protocol/python-protocol';
 
 export interface PythonFramework {
-  /** The worker's argument: `python fconv_worker.py <id>` loads python/fconv_<id>.py. */
+  /** The worker's argument: `python fconv_worker.py <id>` loads python/fconv_<id>.py; also the engine's name. */
   readonly id: string;
   /** How users call it ("PyTorch"). */
   readonly label: string;
@@ -18,17 +20,19 @@ export interface PythonFramework {
   readonly minVersionWhy: string;
   /** Anything else that rules an interpreter out (a missing submodule), or undefined. */
   extraProblem?(h: Hello): string | undefined;
+  /** How its executors build plans on a device kind (the cost model prices the same plans). */
+  traits(backend: 'cpu' | 'cuda'): ExecutorTraits;
+  /** The device in words, for the run ("CPU via PyTorch 2.13 (1 thread)"). */
+  deviceName(h: Hello, device: string, threads: number | undefined): string;
+  /** How it times, for the run's timing note (`allocator`: how the worker set up the process's allocator). */
+  timingNote(backend: 'cpu' | 'cuda', allocator: string | null): string;
+  /** What the kernels each step ran add to its implementation label (cuDNN's algorithm), by step id. */
+  annotate?(
+    implementations: Record<string, string>,
+    kernels: Record<string, Array<{ name: string; device: 'cpu' | 'cuda'; ms: number }>>,
+    backend: 'cpu' | 'cuda',
+  ): Record<string, string>;
 }
-
-/** PyTorch ≥ 1.8: torch.fft (rfft2, irfft2) is what the executors use. */
-export const TORCH: PythonFramework = {
-  id: 'torch',
-  label: 'PyTorch',
-  pipPackage: 'torch',
-  minVersion: [1, 8],
-  minVersionWhy: 'no torch.fft',
-  extraProblem: (h) => (h.hasFft === false ? `torch ${h.version} has no torch.fft.rfft2` : undefined),
-};
 
 /** Parses "1.13.0a0+git" → [1, 13]. */
 export function parseVersion(v: string): [number, number] {

@@ -8,7 +8,7 @@ import type { LayerMeasured, LayerRequest } from '../../core/layer-profile';
 import type { UserWhere } from '../../protocol/python-protocol';
 import { CancelledError } from '../engine';
 import { type Candidate, pickInterpreter } from '../python/discovery';
-import { TORCH } from '../python/framework';
+import { TORCH } from './framework';
 import { PythonError, PythonProcess } from '../python/process';
 
 export interface UserLayerOptions {

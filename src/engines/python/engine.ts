@@ -1,47 +1,23 @@
 /**
- * The PyTorch engine: the variants' plans run by torch in the user's own Python (python/fconv_worker.py
- * with python/fconv_torch.py), on its CPU or CUDA device. The measurement loop runs in Python; this side
- * sends the plan and the data, relays progress and cancel, and hands the raw samples to the profiler,
- * which checks and assembles the run as for every engine. Worker side.
+ * A Python engine: the variants' plans run by a framework (torch today) in the user's own Python
+ * (python/fconv_worker.py with the framework's executor module), on its CPU or CUDA device. The measuring
+ * loop runs in Python under the run's loop policy; this side sends the plan and the data, relays progress and
+ * cancel, and hands the raw samples to the profiler, which checks and assembles the run as for every engine.
+ * What differs between frameworks is their PythonFramework entry (./framework.ts). Worker side.
  */
 import type { LayerData } from '../../core/data';
+import type { LoopPolicy } from '../../core/loop-policy';
 import type { Probe } from '../../core/model';
 import type { TimingSource } from '../../core/run';
 import { type LayerSpec, geometry, isFno, keptModes } from '../../core/spec';
-import { type VariantPlan, torchTraits } from '../../core/variants';
-import type { LoopPolicy } from '../../core/loop-policy';
+import type { VariantPlan } from '../../core/variants';
 import type { EngineCapabilities, EngineOptions, LoopHooks, MeasuringLoop, RemoteEngine, Samples } from '../engine';
-import { type Candidate, type Tried, discover, pickInterpreter } from '../python/discovery';
-import { TORCH } from '../python/framework';
-import { PythonProcess, decodeFloats, encodeFloats } from '../python/process';
+import { type Candidate, type Tried, discover, pickInterpreter } from './discovery';
+import type { PythonFramework } from './framework';
+import { PythonProcess, decodeFloats, encodeFloats } from './process';
 
-export type TorchOptions = EngineOptions;
-
-/**
- * Which cuDNN forward algorithm family a convolution ran, from the names of the CUDA kernels torch.profiler saw
- * (PyTorch does not say which algorithm cudnn.benchmark picked): FFT, Winograd, implicit / precomputed GEMM,
- * GEMM or direct. Undefined when the names say nothing (or no CUDA kernel was seen).
- */
-export function cudnnAlgorithmOf(
-  kernels: Array<{ name: string; device: 'cpu' | 'cuda'; ms?: number }>,
-): string | undefined {
-  const names = kernels.filter((k) => k.device === 'cuda').map((k) => k.name.toLowerCase());
-  if (!names.length) return undefined;
-  const has = (re: RegExp) => names.some((n) => re.test(n));
-  if (has(/fft_?tiling|fft2d_r2c_16x16|fft_tile/)) return 'FFT_TILING';
-  if (has(/fft/)) return 'FFT';
-  if (has(/winograd_nonfused|winograd.*nonfused/)) return 'WINOGRAD_NONFUSED';
-  if (has(/winograd/)) return 'WINOGRAD';
-  if (has(/precomp|implicit_gemm_precomp|implicit_convolve_sgemm_precomp/)) return 'IMPLICIT_PRECOMP_GEMM';
-  if (has(/implicit_convolve|implicit_gemm|xmma_fprop_implicit_gemm|sm\d+_xmma_fprop|cutlass.*fprop|conv2d_fprop/))
-    return 'IMPLICIT_GEMM';
-  if (has(/im2col|sgemm|gemm/)) return 'GEMM';
-  if (has(/direct/)) return 'DIRECT';
-  return undefined;
-}
-
-export class TorchEngine implements RemoteEngine {
-  readonly name = 'torch';
+export class PythonEngine implements RemoteEngine {
+  readonly name: string;
   readonly loop = 'remote';
   readonly capabilities: EngineCapabilities = {
     complexFft: true,
@@ -55,21 +31,20 @@ export class TorchEngine implements RemoteEngine {
   private loaded: string | undefined;
 
   private constructor(
+    private readonly fw: PythonFramework,
     private readonly py: PythonProcess,
     readonly backend: 'cpu' | 'cuda',
     readonly device: string,
     readonly notes: string[],
     readonly framework: { name: string; version: string; device: string; threads?: number },
-    private readonly torchDevice: string,
+    private readonly deviceArg: string,
     private readonly threads: number | undefined,
     allocator?: string | null,
   ) {
-    const cuda = backend === 'cuda';
-    this.timing = cuda ? 'gpu-events' : 'wall-clock-sync';
-    this.timingNote = cuda
-      ? 'torch.cuda.Event pairs around every step, the end-to-end and the layer-only runs (synchronized before reading); cudnn.benchmark on, its autotuning and cuFFT plan creation happen in the warm-up runs'
-      : `time.perf_counter around every step on the Python side (torch's CPU ops run to completion before they return), end to end and layer-only likewise; the loop runs in Python, so no time crosses the pipe${allocator ? `; ${allocator}, so a call's large outputs are not faulted in from the OS again on every call` : ''}`;
-    const traits = torchTraits(backend);
+    this.name = fw.id;
+    this.timing = backend === 'cuda' ? 'gpu-events' : 'wall-clock-sync';
+    this.timingNote = fw.timingNote(backend, allocator ?? null);
+    const traits = fw.traits(backend);
     this.remote = {
       traits,
       load: (spec, data) => this.load(spec, data),
@@ -78,33 +53,25 @@ export class TorchEngine implements RemoteEngine {
     };
   }
 
-  /** Finds an interpreter with torch ≥ 1.8, starts the worker in it, picks the device. */
-  static async create(o: TorchOptions): Promise<TorchEngine> {
-    const { usable, device, notes } = pickInterpreter(o.python, o.device, TORCH, {
-      with: (p) => `engine torch is not available with ${p}`,
-      none: 'engine torch is not available here',
+  /** Finds an interpreter with the framework, starts the worker in it, picks the device. */
+  static async create(fw: PythonFramework, o: EngineOptions): Promise<PythonEngine> {
+    const { usable, device, notes } = pickInterpreter(o.python, o.device, fw, {
+      with: (p) => `engine ${fw.id} is not available with ${p}`,
+      none: `engine ${fw.id} is not available here`,
     });
     const hello = usable.hello;
-    const py = new PythonProcess(usable.path, TORCH);
+    const py = new PythonProcess(usable.path, fw);
     const started = await py.hello;
     const backend = device.startsWith('cuda') ? 'cuda' : 'cpu';
-    const idx = device === 'cuda' ? 0 : Number(device.split(':')[1] ?? 0);
-    const deviceName =
-      backend === 'cuda'
-        ? `GPU ${hello.gpus[idx] ?? device} via PyTorch ${hello.version} (CUDA ${hello.cudaVersion}, cuDNN ${hello.cudnn ?? 'none'})`
-        : `CPU via PyTorch ${hello.version} (${o.threads ?? hello.threads ?? 1} thread${(o.threads ?? hello.threads) === 1 ? '' : 's'})`;
-    notes.push(`using torch ${hello.version} in ${usable.path} (${usable.from}) on ${device}`);
-    return new TorchEngine(
+    const threads = backend === 'cpu' ? (o.threads ?? hello.threads ?? undefined) : undefined;
+    notes.push(`using ${fw.id} ${hello.version} in ${usable.path} (${usable.from}) on ${device}`);
+    return new PythonEngine(
+      fw,
       py,
       backend,
-      deviceName,
+      fw.deviceName(hello, device, o.threads),
       notes,
-      {
-        name: 'torch',
-        version: hello.version!,
-        device,
-        threads: backend === 'cpu' ? (o.threads ?? hello.threads ?? undefined) : undefined,
-      },
+      { name: fw.id, version: hello.version!, device, threads },
       device,
       o.threads,
       started.allocator,
@@ -112,8 +79,8 @@ export class TorchEngine implements RemoteEngine {
   }
 
   /** Every interpreter `fconv devices` can find, tried in full. */
-  static interpreters(asked: Candidate[]): Tried[] {
-    return discover(asked, TORCH, { all: true });
+  static interpreters(fw: PythonFramework, asked: Candidate[]): Tried[] {
+    return discover(asked, fw, { all: true });
   }
 
   private async load(spec: LayerSpec, data: LayerData): Promise<void> {
@@ -131,7 +98,7 @@ export class TorchEngine implements RemoteEngine {
             : { kernel: encodeFloats(data.kernel) }),
           spatialKernel: encodeFloats(data.spatialKernel),
         },
-        device: this.torchDevice,
+        device: this.deviceArg,
         threads: this.threads ?? null,
       },
       'loaded',
@@ -165,18 +132,10 @@ export class TorchEngine implements RemoteEngine {
         },
       },
     );
-    // On a GPU, the cuDNN algorithm the convolution ran, as its kernel names tell (cudnn.benchmark picked it).
-    const implementations = { ...m.implementations };
-    if (this.backend === 'cuda')
-      for (const [id, ks] of Object.entries(m.kernels ?? {})) {
-        const algo = /conv/.test(id) ? cudnnAlgorithmOf(ks) : undefined;
-        if (algo && implementations[id])
-          implementations[id] += `; cuDNN ran ${algo} (from its kernels: ${ks
-            .filter((k) => k.device === 'cuda')
-            .slice(0, 2)
-            .map((k) => k.name.slice(0, 60))
-            .join(', ')})`;
-      }
+    // What the kernels each step ran tell about it (on a GPU, the cuDNN algorithm a convolution ran).
+    const implementations = this.fw.annotate
+      ? this.fw.annotate({ ...m.implementations }, m.kernels ?? {}, this.backend)
+      : { ...m.implementations };
     return {
       implementations,
       oneOff: m.oneOff,
@@ -212,7 +171,7 @@ export class TorchEngine implements RemoteEngine {
   /** This machine's rates on torch for the cost model, with progress; a throwing tick cancels. */
   async probe(tick?: (what: string, index: number, count: number) => Promise<void>): Promise<Probe> {
     let stop = false;
-    const r = await this.py.request({ type: 'probe', device: this.torchDevice }, 'probe', {
+    const r = await this.py.request({ type: 'probe', device: this.deviceArg }, 'probe', {
       isCancelled: () => stop,
       onMessage: (m) => {
         if (m.type === 'probe-progress' && tick) tick(m.what, m.index, m.count).catch(() => (stop = true));
