@@ -270,21 +270,35 @@ def optimized_fno_executors(L):
     return {}, ex, one_off
 
 
+def _no_one_off(make):
+    def executors(L):
+        persistent, ex = make(L)
+        return persistent, ex, {}
+
+    return executors
+
+
+def _fno_only(make):
+    def executors(L):
+        if not L.fno:
+            raise RequestError("protocol", "the fno variant needs an FNO layer")
+        return make(L)
+
+    return executors
+
+
+# One entry per variant (src/core/variants/table.ts): (persistent tensors, per-call executors, one-off executors).
+EXECUTORS = {
+    "spatial": _no_one_off(spatial_executors),
+    "spatial-equivalent": _no_one_off(spatial_equivalent_executors),
+    "seed": _no_one_off(seed_executors),
+    "fno": _fno_only(_no_one_off(fno_executors)),
+    "optimized": lambda L: optimized_fno_executors(L) if L.fno else optimized_executors(L),
+}
+
+
 def executors_for(L, variant):
-    if L.fno and variant in ("fno", "optimized"):
-        if variant == "fno":
-            persistent, ex = fno_executors(L)
-            return persistent, ex, {}
-        return optimized_fno_executors(L)
-    if variant == "spatial":
-        persistent, ex = spatial_executors(L)
-        return persistent, ex, {}
-    if variant == "spatial-equivalent":
-        persistent, ex = spatial_equivalent_executors(L)
-        return persistent, ex, {}
-    if variant == "seed":
-        persistent, ex = seed_executors(L)
-        return persistent, ex, {}
-    if variant == "optimized":
-        return optimized_executors(L)
-    raise RequestError("protocol", "unknown variant %r" % (variant,))
+    make = EXECUTORS.get(variant) if isinstance(variant, str) else None
+    if make is None:
+        raise RequestError("protocol", "unknown variant %r" % (variant,))
+    return make(L)

@@ -129,7 +129,6 @@ def serve(fw):
                 send(res)
             elif kind in ("measure", "output"):
                 need(layer is not None, "load a layer first")
-                need(msg.get("variant") in ("spatial", "spatial-equivalent", "seed", "fno", "optimized"), "unknown variant %r" % (msg.get("variant"),))
                 if kind == "measure":
                     res = measure(fw, layer, msg, progress, cancelled)
                     res.update({"type": "measured", "id": rid})

@@ -3,11 +3,12 @@ import { variantExplained, variantLabel } from '../src/core/glossary';
 import { type EnginesCompare } from '../src/core/engines-compare';
 import { engineLabel, fmtMs, fmtRatio } from '../src/core/format';
 import { describeSpec } from '../src/core/spec';
+import { variantsOf } from '../src/core/variants/table';
 import { h } from './dom';
 
 export function renderEngines(c: EnginesCompare, root: HTMLElement): void {
   const names = c.runs.map((r) => engineLabel(r));
-  const variants = ['spatial', 'spatial-equivalent', 'seed', 'optimized'];
+  const variants = variantsOf(c.spec.layer);
   root.replaceChildren(
     h(
       'header',

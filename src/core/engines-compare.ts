@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { engineLabel, fmtMs, fmtRatio } from './format';
 import { type Run, runSchema } from './run';
 import { describeSpec } from './spec';
+import { variantsOf } from './variants/table';
 
 /** The comparisons a verdict makes, each with its winner on one engine. */
 const QUESTIONS = [
@@ -27,6 +28,12 @@ const QUESTIONS = [
     label: "the question's comparison: the recipe vs the small Conv2D",
     a: 'seed',
     b: 'spatial',
+  },
+  {
+    id: 'fno-formulation',
+    label: 'FNO layer: the optimized formulation vs the layer as written',
+    a: 'optimized',
+    b: 'fno',
   },
 ] as const;
 
@@ -53,7 +60,10 @@ function median(run: Run, name: string): number | undefined {
 }
 
 export function compareEngines(runs: Run[]): EnginesCompare {
-  const verdicts = QUESTIONS.map((q) => {
+  // The questions these runs can answer: both sides measured on some engine (an FNO layer has no seed or
+  // spatial variant, and runs spatial-equivalent only on request; the seed's layer has no fno).
+  const ran = (name: string) => runs.some((r) => r.variants.some((v) => v.name === name));
+  const verdicts = QUESTIONS.filter((q) => ran(q.a) && ran(q.b)).map((q) => {
     const answers = runs.map((r) => {
       const a = median(r, q.a),
         b = median(r, q.b);
@@ -72,7 +82,7 @@ export function formatEnginesCompare(c: EnginesCompare): string {
   const w = Math.max(12, ...names.map((n) => n.length));
   const out = [`fconv profile on ${c.runs.length} engines — ${describeSpec(c.spec)}`, ''];
   out.push(`  ${'variant (end to end)'.padEnd(22)}${names.map((n) => n.padStart(w + 2)).join('')}`);
-  for (const name of ['spatial', 'spatial-equivalent', 'seed', 'optimized']) {
+  for (const name of variantsOf(c.spec.layer)) {
     const cells = c.runs.map((r) => {
       const v = r.variants.find((x) => x.name === name);
       return (v ? `${fmtMs(v.totalMs.median)}${v.correct ? '' : ' ✗'}` : '—').padStart(w + 2);
