@@ -4,44 +4,14 @@
  * and the im2col buffer a GEMM-based convolution may build. Host-free.
  */
 import { F32 } from './cost';
-import { type LayerSpec, geometry, keptModes } from './spec';
-import type { VariantName } from './run';
+import { type LayerSpec, geometry } from './spec';
+import { type VariantName, variantEntry } from './variants/table';
 
+/** A variant's peak, from its entry in the variant table. */
 export function estimateVariantBytes(spec: LayerSpec, variant: VariantName): number {
-  const g = geometry(spec);
-  const { batch: B, inChannels: Ci, outChannels: Co, height: H, width: W } = spec;
-  const input = B * Ci * H * W * F32;
-  const output = B * Co * g.outH * g.outW * F32;
-  const spectrum = (maps: number) => 2 * g.fftH * g.freqW * maps * F32;
-  switch (variant) {
-    case 'spatial': {
-      const k = spec.spatialKernel;
-      return input + output + B * H * W * k * k * Ci * F32 + k * k * Ci * Co * F32;
-    }
-    case 'spatial-equivalent': {
-      const padded = B * Ci * (H + spec.kernelH) * (W + spec.kernelW) * F32;
-      const im2col = B * g.outH * g.outW * spec.kernelH * spec.kernelW * Ci * F32;
-      return input + padded + im2col + output + spec.kernelH * spec.kernelW * Ci * Co * F32;
-    }
-    case 'fno': {
-      // x_ft, out_ft (complex, full half spectrum) and the einsum blocks.
-      const k = keptModes(spec);
-      const blocks = 2 * k.count * B * (Ci + Co) * 2 * F32 + 2 * k.count * Ci * Co * 2 * F32;
-      return input + output + spectrum(B * Ci) + 2 * spectrum(B * Co) + blocks;
-    }
-    case 'seed':
-    case 'optimized': {
-      if (spec.layer === 'fno') {
-        const k = keptModes(spec);
-        const partial = (maps: number) => 2 * H * k.cols * maps * F32;
-        return (
-          input + output + 2 * partial(B * Ci) + 2 * partial(B * Co) + 3 * k.count * (B * (Ci + Co) + Ci * Co) * 2 * F32
-        );
-      }
-      const live = spectrum(B * Ci) + spectrum(Ci * Co) + 3 * spectrum(B * Co);
-      return input + output + live + g.fftH * g.fftW * B * Ci * F32;
-    }
-  }
+  const entry = variantEntry(variant);
+  if (!entry) throw new Error(`internal: no variant ${variant}`);
+  return entry.peakBytes(spec);
 }
 
 /** The profile runs one variant at a time, but keeps each variant's output for the check. */

@@ -13,6 +13,7 @@ import {
   tolerance,
 } from '../core/reference';
 import type { VariantName, VariantResult } from '../core/run';
+import { variantEntry } from '../core/variants';
 import type { LayerSpec } from '../core/spec';
 import { MismatchError } from './engine';
 
@@ -50,12 +51,13 @@ export function checkOutput(
   out: Float32Array,
   reference: Float32Array | undefined,
 ): CheckFields {
-  if (name === 'spatial')
+  const how = variantEntry(name)?.check;
+  if (how === 'conv2d')
     return fields(
       checkAgainstNaive(spatialCorrelation(spec), data.input, data.spatialKernel, out),
       (w) => `naive direct convolution (${w})`,
     );
-  if (name === 'spatial-equivalent')
+  if (how === 'equivalent')
     return fields(
       checkAgainstNaive(equivalentCorrelation(spec), data.input, equivalentKernel(spec, data), out),
       (w) => `naive direct convolution (${w})`,

@@ -6,6 +6,7 @@
  */
 import type { LayerKind, LayerSpec } from '../spec';
 import { planFno, planOptimizedFno } from './fno';
+import { equivalentBytes, fnoBytes, spatialBytes, spectralBytes } from './memory';
 import { planOptimized } from './optimized';
 import { planSeed } from './seed';
 import { planSpatial, planSpatialEquivalent } from './spatial';
@@ -20,6 +21,14 @@ export interface VariantEntry {
   readonly byDefault: readonly LayerKind[];
   /** How reports show it: `seed` and `fno` are "as written" (the glossary explains each label). */
   readonly label: string;
+  /**
+   * How its output is checked: `conv2d` against the naive direct convolution with the small spatial kernel,
+   * `equivalent` against the naive convolution with the layer's own (equivalent) kernel, `spectral` against
+   * spatial-equivalent's output when it ran, else the naive circular convolution with the equivalent kernel.
+   */
+  readonly check: 'conv2d' | 'equivalent' | 'spectral';
+  /** Its peak memory (pessimistic), for the budget check before anything is allocated. */
+  readonly peakBytes: (spec: LayerSpec) => number;
   readonly plan: (spec: LayerSpec, traits: ExecutorTraits) => VariantPlan;
 }
 
@@ -31,6 +40,8 @@ export const VARIANT_TABLE = [
     layers: ['seed'],
     byDefault: ['seed'],
     label: 'spatial',
+    check: 'conv2d',
+    peakBytes: spatialBytes,
     plan: planSpatial,
   },
   {
@@ -39,16 +50,38 @@ export const VARIANT_TABLE = [
     layers: ['seed', 'fno'],
     byDefault: ['seed'],
     label: 'spatial-equivalent',
+    check: 'equivalent',
+    peakBytes: equivalentBytes,
     plan: planSpatialEquivalent,
   },
-  { name: 'seed', kind: 'spectral', layers: ['seed'], byDefault: ['seed'], label: 'as written', plan: planSeed },
-  { name: 'fno', kind: 'spectral', layers: ['fno'], byDefault: ['fno'], label: 'as written', plan: planFno },
+  {
+    name: 'seed',
+    kind: 'spectral',
+    layers: ['seed'],
+    byDefault: ['seed'],
+    label: 'as written',
+    check: 'spectral',
+    peakBytes: spectralBytes,
+    plan: planSeed,
+  },
+  {
+    name: 'fno',
+    kind: 'spectral',
+    layers: ['fno'],
+    byDefault: ['fno'],
+    label: 'as written',
+    check: 'spectral',
+    peakBytes: fnoBytes,
+    plan: planFno,
+  },
   {
     name: 'optimized',
     kind: 'spectral',
     layers: ['seed', 'fno'],
     byDefault: ['seed', 'fno'],
     label: 'optimized',
+    check: 'spectral',
+    peakBytes: spectralBytes,
     plan: (spec, traits) => (spec.layer === 'fno' ? planOptimizedFno(spec, traits) : planOptimized(spec, traits)),
   },
 ] as const satisfies readonly VariantEntry[];
