@@ -16,7 +16,14 @@ import {
 } from '../core/run';
 import { summarize } from '../core/stats';
 import { type LayerSpec, geometry, isFno, validateSpec } from '../core/spec';
-import { type PlannedStep, type VariantPlan, planVariant, variantEntry, variantRank } from '../core/variants';
+import {
+  type PlannedStep,
+  type VariantPlan,
+  asVariantName,
+  planVariant,
+  variantEntry,
+  variantRank,
+} from '../core/variants';
 import type { PHASES } from '../protocol/worker-protocol';
 import { checkOutput, checkedReference } from './checks';
 import { CancelledError, type Engine, EngineUnavailableError, type MeasuringLoop, type Samples } from './engine';
@@ -185,7 +192,7 @@ export function assemble(engine: Engine, plan: VariantPlan, m: Samples, policy: 
     if (k?.length) st.kernels = k;
   }
   return {
-    name: plan.name,
+    name: asVariantName(plan.name),
     title: plan.title,
     description: plan.description,
     kind: plan.kind,

@@ -51,7 +51,8 @@ export interface PlannedStep extends StepCost {
 }
 
 export interface VariantPlan {
-  name: 'spatial' | 'spatial-equivalent' | 'seed' | 'fno' | 'optimized';
+  /** Its name in the variant table (src/core/variants/table.ts: VariantName). */
+  name: string;
   title: string;
   description: string;
   kind: 'spatial' | 'spectral';

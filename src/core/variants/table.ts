@@ -93,6 +93,12 @@ export function variantEntry(name: string): VariantEntry | undefined {
   return VARIANT_TABLE.find((v) => v.name === name);
 }
 
+/** A plan's name as a variant of the table (a plan only ever carries one; anything else is a bug). */
+export function asVariantName(name: string): VariantName {
+  if (!variantEntry(name)) throw new Error(`internal: no variant ${name} in the variant table`);
+  return name as VariantName;
+}
+
 /** Where a variant goes in a run: the table's order; an unknown name last. */
 export function variantRank(name: string): number {
   const i = VARIANT_TABLE.findIndex((v) => v.name === name);

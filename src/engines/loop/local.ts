@@ -7,7 +7,7 @@
  */
 import type { LayerData } from '../../core/data';
 import type { LayerSpec } from '../../core/spec';
-import { type VariantPlan, pipelineOf, traitsFor } from '../../core/variants';
+import { type VariantPlan, asVariantName, pipelineOf, traitsFor } from '../../core/variants';
 import { type LoopPolicy, repetitions, warmAgain } from '../../core/loop-policy';
 import {
   CancelledError,
@@ -27,7 +27,7 @@ export function localLoop(engine: LocalEngine, now: () => number = () => perform
   let layer: { spec: LayerSpec; data: LayerData } | undefined;
   const prepare = (plan: VariantPlan): PreparedVariant => {
     if (!layer) throw new Error('internal: load the layer before measuring');
-    return engine.prepare(plan.name, layer.spec, layer.data);
+    return engine.prepare(asVariantName(plan.name), layer.spec, layer.data);
   };
   return {
     traits: traitsFor(pipelineOf({ engine: engine.name, backend: engine.backend })),
