@@ -86,7 +86,7 @@ export function fakeRun(): Run {
 
 import { type DeviceProfile, type Probe, cpuProfile, estimateStep, ratesFor } from '../src/core/model';
 import { type StepCost } from '../src/core/model';
-import { planSpatial, planSpatialEquivalent, planVariant, tfjsTraits } from '../src/core/variants';
+import { planVariant, tfjsTraits } from '../src/core/variants';
 import { type LayerSpec } from '../src/core/spec';
 import type { VariantName } from '../src/core/run';
 
@@ -181,15 +181,10 @@ export function modelRun(
 ): Run {
   const rates = ratesFor(o.device ?? CPU);
   const names = o.variants ?? ['spatial', 'spatial-equivalent', 'seed', 'optimized'];
-  const plans: Record<VariantName, Planned[]> = {
-    spatial: steps(planSpatial(spec, WASM)),
-    'spatial-equivalent': steps(planSpatialEquivalent(spec, WASM)),
-    seed: SEED_STEPS(spec),
-    optimized: steps(planVariant('optimized', spec, WASM)),
-    fno: spec.layer === 'fno' ? steps(planVariant('fno', spec, WASM)) : [],
-  };
+  const planned = (name: VariantName): Planned[] =>
+    name === 'seed' ? SEED_STEPS(spec) : steps(planVariant(name, spec, WASM));
   const variants = names.map((name) => {
-    const steps = plans[name].map((p) => {
+    const steps = planned(name).map((p) => {
       const id = name === 'seed' && p.id === 'rfft2d-input' ? 'rfft2d-input' : p.id;
       const impl =
         name === 'seed' && id === 'rfft2d-input' ? "outside the seed's layer" : (IMPL[id] ?? `impl of ${id}`);
