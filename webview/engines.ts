@@ -1,14 +1,13 @@
 /** The engines side by side (fconv profile --engine a,b: engines.html): times, verdicts, disagreements. */
 import { variantExplained, variantLabel } from '../src/core/glossary';
-import { type EnginesCompare } from '../src/core/engines-compare';
+import { type EnginesCompare, measuredVariants } from '../src/core/engines-compare';
 import { engineLabel, fmtMs, fmtRatio } from '../src/core/format';
 import { describeSpec } from '../src/core/spec';
-import { variantsOf } from '../src/core/variants/table';
 import { h } from './dom';
 
 export function renderEngines(c: EnginesCompare, root: HTMLElement): void {
   const names = c.runs.map((r) => engineLabel(r));
-  const variants = variantsOf(c.spec.layer);
+  const variants = measuredVariants(c.runs);
   root.replaceChildren(
     h(
       'header',

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { engineLabel, fmtMs, fmtRatio } from './format';
 import { type Run, runSchema } from './run';
 import { describeSpec } from './spec';
-import { variantsOf } from './variants/table';
+import { VARIANT_NAMES, type VariantName } from './variants/table';
 
 /** The comparisons a verdict makes, each with its winner on one engine. */
 const QUESTIONS = [
@@ -54,6 +54,11 @@ export const enginesCompareSchema = z.object({
 });
 export type EnginesCompare = z.infer<typeof enginesCompareSchema>;
 
+/** The variants measured on any of the engines, in the table's order. */
+export function measuredVariants(runs: readonly Run[]): VariantName[] {
+  return VARIANT_NAMES.filter((n) => runs.some((r) => r.variants.some((v) => v.name === n)));
+}
+
 function median(run: Run, name: string): number | undefined {
   const v = run.variants.find((x) => x.name === name);
   return v && v.correct ? v.totalMs.median : undefined;
@@ -82,7 +87,7 @@ export function formatEnginesCompare(c: EnginesCompare): string {
   const w = Math.max(12, ...names.map((n) => n.length));
   const out = [`fconv profile on ${c.runs.length} engines — ${describeSpec(c.spec)}`, ''];
   out.push(`  ${'variant (end to end)'.padEnd(22)}${names.map((n) => n.padStart(w + 2)).join('')}`);
-  for (const name of variantsOf(c.spec.layer)) {
+  for (const name of measuredVariants(c.runs)) {
     const cells = c.runs.map((r) => {
       const v = r.variants.find((x) => x.name === name);
       return (v ? `${fmtMs(v.totalMs.median)}${v.correct ? '' : ' ✗'}` : '—').padStart(w + 2);
