@@ -20,7 +20,10 @@ function deps(cudaOk: boolean, asked: string[] = [], torchOk = false, tfjsOk = t
       if (!tfjsOk || (inAuto && id !== 'wasm')) throw EngineUnavailableError.of(id, `${id} is not installed`);
       return fakeEngine(`tfjs-${id}`);
     };
+  // Every engine of the table gets a fake (tfjs-like by default), so a new engine needs no edit here.
+  const all = Object.fromEntries(ENGINE_TABLE.map((e) => [e.id, tfjs(e.id)])) as Factories;
   return {
+    ...all,
     torch: async () => {
       asked.push('torch');
       if (!torchOk)
@@ -35,10 +38,6 @@ function deps(cudaOk: boolean, asked: string[] = [], torchOk = false, tfjsOk = t
       if (!cudaOk) throw EngineUnavailableError.of('cuda', 'no CUDA driver: libcuda.so.1 not found');
       return fakeEngine('cuda');
     },
-    'tensorflow-gpu': tfjs('tensorflow-gpu'),
-    tensorflow: tfjs('tensorflow'),
-    wasm: tfjs('wasm'),
-    cpu: tfjs('cpu'),
   };
 }
 
