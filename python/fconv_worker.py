@@ -43,7 +43,16 @@ from fconv_protocol import (  # noqa: E402 - after the path to this folder
     send,
 )
 
-FRAMEWORKS = ("torch",)
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def frameworks():
+    """The frameworks this worker can drive: an executor module fconv_<name>.py beside it for each."""
+    return sorted(
+        f[len("fconv_"):-len(".py")] for f in os.listdir(HERE)
+        if f.startswith("fconv_") and f.endswith(".py") and f[len("fconv_"):-len(".py")].isalpha()
+        and f not in ("fconv_worker.py", "fconv_protocol.py", "fconv_layer.py")
+    )
 
 
 def hello(fw):
@@ -189,8 +198,8 @@ def heartbeat():
 def main():
     own_stdout()
     name = sys.argv[1] if len(sys.argv) > 1 else ""
-    if name not in FRAMEWORKS:
-        sys.stderr.write("usage: fconv_worker.py {%s}\n" % "|".join(FRAMEWORKS))
+    if name not in frameworks():
+        sys.stderr.write("usage: fconv_worker.py {%s}\n" % "|".join(frameworks()))
         return 2
     fw = importlib.import_module("fconv_" + name)
     # Keep freed memory in the process (glibc): otherwise every call's multi-MB output is handed back to the OS and
