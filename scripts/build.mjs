@@ -75,7 +75,7 @@ for (const [file, from] of [
   ['tree-sitter-javascript.wasm', 'tree-sitter-javascript/tree-sitter-javascript.wasm'],
 ])
   cpSync(require.resolve(from), join(dist, 'grammars', file));
-// The PyTorch engine's worker: run by the user's own Python (src/engines/torch/python.ts).
+// The Python engines' worker: run by the user's own Python (src/engines/python/process.ts).
 mkdirSync(join(dist, 'python'), { recursive: true });
 // The Python engines' worker, its shared protocol and loop, one executor module per framework, profile-layer.
 for (const f of readdirSync('python').filter((n) => n.endsWith('.py')))
