@@ -2,7 +2,7 @@
 # Installs the VS Code test host for the integration suites: code-server 4.100.3 (= VS Code 1.100.3,
 # the newest that runs on Node 20) and the Debian chromium that shows its workbench headless.
 # Idempotent: does nothing when both are there. code-server lives outside the dependency tree, in
-# .vscode-test/code-server (a test host, not a dependency). Facts: ../shared/notes/vscode-test-host.md.
+# .vscode-test/code-server (a test host, not a dependency). How the tests use it: CONTRIBUTING.md, "Tests".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST_DIR="${FCONV_TEST_HOST_DIR:-$PWD/.vscode-test/code-server}"

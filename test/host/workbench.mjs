@@ -1,8 +1,8 @@
 // Starts a real VS Code workbench for the tests: code-server 4.100.3 (installed by
 // scripts/install-test-host.sh) serving the extension host, and the Debian chromium driven by
 // playwright-core showing the workbench headless. Used by the `code` shim that @vscode/test-electron
-// runs, and by the UI test. Everything it writes stays under its own folder. Facts behind each
-// option: ../shared/notes/vscode-test-host.md.
+// runs, and by the UI test. Everything it writes stays under its own folder. How the suites use it:
+// CONTRIBUTING.md, "Tests"; code-server's options: its `--help` and https://coder.com/docs/code-server.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
