@@ -136,6 +136,12 @@ def serve(fw):
                 res = fw.crosscheck(layer, msg)
                 res.update({"type": "crosscheck", "id": rid})
                 send(res)
+            elif kind == "measure-train":
+                need(layer is not None, "load a layer first")
+                need(hasattr(fw, "measure_train"), "the %s engine cannot time a training step" % fw.NAME)
+                res = fw.measure_train(fw, layer, msg, progress, cancelled)
+                res.update({"type": "measured-train", "id": rid})
+                send(res)
             elif kind in ("measure", "output"):
                 need(layer is not None, "load a layer first")
                 if kind == "measure":

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { GPU_TABLE } from '../core/model';
-import { DEFAULT_REPS, DEFAULT_WARMUP, VARIANT_NAMES } from '../core/run';
+import { DEFAULT_PASS, DEFAULT_REPS, DEFAULT_WARMUP, VARIANT_NAMES } from '../core/run';
 import { UsageError } from '../core/spec-input';
 import { DEFAULT_KERNELS } from '../core/sweep';
 import { devicesCommand } from './devices';
@@ -55,6 +55,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--out-dir <dir>', 'where report.html, report.json and trace.json go', 'fconv-report')
     .option('--sweep', 'also sweep kernel sizes (spatial-equivalent vs optimized) and put the crossover in the report')
     .option('--no-model', 'skip the cost model, the roofline and the hints (no probe)')
+    .option(
+      '--pass <p>',
+      'forward, train (forward + backward of sum(output), gradients checked) or both; the training step is timed on the torch engine',
+      DEFAULT_PASS,
+    )
     .action(async (flags: ProfileFlags) => {
       code = await profileCommand(flags, io);
     });

@@ -19,6 +19,7 @@ import {
   onCancelSignals,
   probeProgress,
   parseEngineChoice,
+  parsePass,
   parseRunSettings,
   parseVariants,
   statusLine,
@@ -30,6 +31,7 @@ import type { SweepPlan } from '../client/sweep-runner';
 
 export interface ProfileFlags extends RunFlags {
   variants?: string;
+  pass?: string;
   model: boolean;
   sweep?: boolean;
 }
@@ -82,6 +84,7 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
   const variants =
     flags.variants !== undefined ? parseVariants(flags.variants, spec.layer) : defaultVariants(spec.layer);
   const { warmup, reps, seed, maxMemoryBytes } = parseRunSettings(flags);
+  const pass = parsePass(flags.pass);
   if (!flags.model && flags.sweep) throw new UsageError('--sweep needs the cost model: drop --no-model');
   if (!flags.model && flags.refreshProbe)
     throw new UsageError('--refresh-probe has no effect with --no-model (no probe runs)');
@@ -171,7 +174,7 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
         save: present,
       },
       spec,
-      { ...choice, variants, warmup, reps, seed, maxMemoryBytes },
+      { ...choice, variants, warmup, reps, seed, maxMemoryBytes, pass },
       { model: flags.model, ...(plan ? { sweep: plan } : {}), signal: cancel.signal },
     );
     if (s.modelNote) io.err(`fconv: no model, roofline or hints: ${s.modelNote}; the report has the measurements\n`);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Command, Option } from 'commander';
 import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
-import { VARIANT_NAMES, type VariantName, variantsOf } from '../core/run';
+import { DEFAULT_PASS, RUN_PASSES, type RunPass, VARIANT_NAMES, type VariantName, variantsOf } from '../core/run';
 import type { LayerKind } from '../core/spec';
 import { PRESETS } from '../core/presets';
 import type { LayerSpec } from '../core/spec';
@@ -115,6 +115,14 @@ export function parseEngineChoice(flags: EngineFlags): EngineChoice {
 }
 
 /** Warm-up, repetitions, seed and memory budget of a profile or sweep. */
+/** `--pass forward|train|both` (default both: the training step leads, the forward figures beside it). */
+export function parsePass(text: string | undefined): RunPass {
+  const p = (text ?? DEFAULT_PASS).trim().toLowerCase();
+  if (!(RUN_PASSES as readonly string[]).includes(p))
+    throw new UsageError(`--pass must be one of ${RUN_PASSES.join(', ')}, got "${text}"`);
+  return p as RunPass;
+}
+
 export function parseRunSettings(flags: RunFlags): {
   warmup: number;
   reps: number;

@@ -7,6 +7,7 @@ import { describeSpec } from './spec';
 import { gainLine, gainsOf } from './gains';
 import { confusion, measuredCrossoverText } from './sweep';
 import { fmtMs, fmtRatio } from './units';
+import type { PHASES } from './phases';
 
 export { fmtMs, fmtRatio };
 
@@ -35,6 +36,44 @@ export function engineLabel(run: Pick<Run, 'engine' | 'backend' | 'framework'>, 
   return `${run.engine}/${run.backend}`;
 }
 
+/**
+ * The training step's headline and its comparisons (forward figures beside them): which variant trains fastest,
+ * and the question's own comparison — its layer against Conv2D 3×3, forward and training step.
+ */
+function trainingHeadline(
+  run: Run,
+  trained: VariantResult[],
+  on: string,
+): { headline: string; lines: string[] } | undefined {
+  if (!trained.length) return undefined;
+  const ms = (v: VariantResult) => v.train!.totalMs.median;
+  const sorted = [...trained].sort((a, b) => ms(a) - ms(b));
+  const best = sorted[0]!;
+  const second = sorted[1];
+  const headline = second
+    ? `${on}training step (forward + backward): ${variantLabel(best.name)} is fastest, ${fmtMs(ms(best))}, ${fmtRatio(ms(second) / ms(best))} faster than ${variantLabel(second.name)} (${fmtMs(ms(second))}); forward alone ${fmtMs(best.totalMs.median)} and ${fmtMs(second.totalMs.median)}.`
+    : `${on}training step (forward + backward) of ${variantLabel(best.name)}: ${fmtMs(ms(best))} (forward ${fmtMs(best.totalMs.median)}).`;
+  const lines: string[] = [];
+  const seed = trained.find((v) => v.name === 'seed' || v.name === 'fno');
+  const spatial = trained.find((v) => v.name === 'spatial');
+  if (seed && spatial) {
+    const rt = ms(seed) / ms(spatial);
+    const rf = seed.totalMs.median / spatial.totalMs.median;
+    const say = (r: number) => (r >= 1 ? `${fmtRatio(r)} slower` : `${fmtRatio(1 / r)} faster`);
+    lines.push(
+      `The question's comparison, training: as written ${fmtMs(ms(seed))} vs Conv2D ${run.spec.spatialKernel}×${run.spec.spatialKernel} ${fmtMs(ms(spatial))} per training step — ${say(rt)} (forward alone ${say(rf)}); its backward is ${fmtRatio(seed.train!.backwardMs.median / Math.max(seed.totalMs.median, 1e-9))} its forward.`,
+    );
+  }
+  const opt = trained.find((v) => v.name === 'optimized');
+  if (seed && opt) {
+    const r = ms(seed) / ms(opt);
+    lines.push(
+      `Training step, better formulation: optimized ${fmtMs(ms(opt))} vs as written ${fmtMs(ms(seed))} — optimized is ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`} (its kernel spectrum made on every step: it cannot be cached while the kernel trains).`,
+    );
+  }
+  return { headline, lines };
+}
+
 /** Which variant is fastest end to end, by how much, and the comparisons that answer the seed's question. */
 export function verdict(run: Run): Verdict {
   const lines: string[] = [];
@@ -54,9 +93,15 @@ export function verdict(run: Run): Verdict {
   const best = sorted[0]!;
   const second = sorted[1];
   const on = `On ${engineLabel(run)}: `;
-  const headline = second
-    ? `${on}${variantLabel(best.name)} is fastest end to end: ${fmtMs(best.totalMs.median)}, ${fmtRatio(second.totalMs.median / best.totalMs.median)} faster than ${variantLabel(second.name)} (${fmtMs(second.totalMs.median)}).`
-    : `${on}${variantLabel(best.name)}: ${fmtMs(best.totalMs.median)} end to end.`;
+  // The training step leads when it was measured: it is what a user training the layer pays.
+  const trained = ok.filter((v) => v.train && v.train.gradients.every((g) => g.correct));
+  const trainHeadline = trainingHeadline(run, trained, on);
+  if (trainHeadline) lines.push(...trainHeadline.lines);
+  const headline = trainHeadline
+    ? trainHeadline.headline
+    : second
+      ? `${on}${variantLabel(best.name)} is fastest end to end: ${fmtMs(best.totalMs.median)}, ${fmtRatio(second.totalMs.median / best.totalMs.median)} faster than ${variantLabel(second.name)} (${fmtMs(second.totalMs.median)}).`
+      : `${on}${variantLabel(best.name)}: ${fmtMs(best.totalMs.median)} end to end.`;
   const pair = (a: string, b: string, what: string) => {
     const va = find(run, a);
     const vb = find(run, b);
@@ -126,6 +171,22 @@ export function formatRunText(run: Run): string {
       out.push(
         `  ${pad(name, 26)} ${pad(fmtMs(s.median), 9, true)} ${pad(`${fmtMs(s.p10)}–${fmtMs(s.p90)}`, 19, true)} ${pad(share, 6, true)}  ${pad(TIMING_LABELS[s.timing], 24)} ${clip(s.implementation, 110)}`,
       );
+    }
+    const t = v.train;
+    if (t) {
+      const grads = t.gradients.length
+        ? `; gradients ${t.gradients.map((g) => `${g.name} max |err| ${g.maxAbsError.toExponential(2)} [${g.correct ? 'ok' : 'MISMATCH'}]`).join(', ')} vs ${t.gradients[0]!.reference}`
+        : '';
+      out.push(
+        `  training step (forward + backward of sum(output)): ${fmtMs(t.totalMs.median)} (p10–p90 ${fmtMs(t.totalMs.p10)}–${fmtMs(t.totalMs.p90)}, ${t.totalMs.reps} reps), backward ${fmtMs(t.backwardMs.median)}${grads}`,
+      );
+      for (const n of t.notes) out.push(`    · ${n}`);
+      for (const s of t.steps) {
+        const share = t.backwardStepSumMs > 0 ? `${((100 * s.median) / t.backwardStepSumMs).toFixed(0)}%` : '—';
+        out.push(
+          `  ${pad(`↩ ${s.name}`, 26)} ${pad(fmtMs(s.median), 9, true)} ${pad(`${fmtMs(s.p10)}–${fmtMs(s.p90)}`, 19, true)} ${pad(share, 6, true)}  ${pad(TIMING_LABELS[s.timing], 24)} backward (VJP)`,
+        );
+      }
     }
     out.push('');
   }
@@ -197,7 +258,7 @@ export interface ProgressLike {
   variant: string;
   variantIndex: number;
   variantCount: number;
-  phase: 'prepare' | 'one-off' | 'warm-up' | 'per-step' | 'end-to-end' | 'layer-only' | 'check';
+  phase: (typeof PHASES)[number];
   step?: string;
   stepIndex: number;
   stepCount: number;
@@ -212,6 +273,8 @@ const PHASE_LABEL: Record<ProgressLike['phase'], string> = {
   'per-step': 'timing',
   'end-to-end': 'end to end',
   'layer-only': 'layer only',
+  train: 'training step',
+  backward: 'backward',
   check: 'checking against the reference',
 };
 

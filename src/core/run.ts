@@ -25,6 +25,11 @@ export const TIMING_LABELS: Record<TimingSource, string> = {
 export const DEFAULT_WARMUP = 3;
 export const DEFAULT_REPS = 10;
 
+/** What a run times: the forward pass, the training step (forward + backward), or both (the default). */
+export const RUN_PASSES = ['forward', 'train', 'both'] as const;
+export type RunPass = (typeof RUN_PASSES)[number];
+export const DEFAULT_PASS: RunPass = 'both';
+
 export { VARIANT_NAMES, type VariantName, defaultVariants, variantsForSpec, variantsOf } from './variants/table';
 
 const dim = z.number().int().positive();
@@ -115,6 +120,37 @@ export const variantResultSchema = z.object({
    */
   firstCallMs: z.number().nonnegative().optional(),
   /**
+   * The training step (`--pass train|both`): forward + backward of the sum of the output with respect to the input
+   * and every parameter, gradients materialised, timed as a whole and its backward alone; each forward step's
+   * backward is a step of the variant's `steps` with pass 'backward'. Absent when only the forward pass ran.
+   */
+  train: z
+    .object({
+      totalMs: stat.extend({ timing: z.enum(TIMING_SOURCES), reps: z.number().int().nonnegative() }),
+      backwardMs: stat.extend({ timing: z.enum(TIMING_SOURCES), reps: z.number().int().nonnegative() }),
+      /** Each forward step's backward (its VJP), pass 'backward', ids `<forward id>.backward`. */
+      steps: z.array(stepResultSchema),
+      /** Sum of the medians of the per-step backward. */
+      backwardStepSumMs: z.number().nonnegative(),
+      /** What the training pass does differently from the forward one (the kernel spectrum made per step). */
+      notes: z.array(z.string()),
+      /** The gradients checked against the reference's (same function → same gradient). */
+      gradients: z.array(
+        z.object({
+          /** input, kernel, spatialKernel or modeWeights. */
+          name: z.string(),
+          reference: z.string(),
+          maxAbsError: z.number(),
+          refScale: z.number(),
+          tolerance: z.number(),
+          correct: z.boolean(),
+        }),
+      ),
+      firstCallMs: z.number().nonnegative().optional(),
+      peakMemoryBytes: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+  /**
    * cuDNN's algorithm table for this variant's convolution (cudnnFindConvolutionForwardAlgorithm), when an engine has
    * one.
    */
@@ -169,6 +205,8 @@ export const runSchema = z.object({
     seed: z.number().int(),
     /** The measuring loop's policy the run was measured under (src/core/loop-policy.ts); absent in older runs. */
     loop: loopPolicySchema.optional(),
+    /** Which passes were asked for (absent: forward only, as every run before passes existed). */
+    pass: z.enum(RUN_PASSES).optional(),
   }),
   timingNote: z.string(),
   variants: z.array(variantResultSchema),

@@ -11,6 +11,7 @@ import type { TimingSource, VariantName } from '../core/run';
 import type { LayerSpec } from '../core/spec';
 import type { ExecutorTraits, PlannedStep, VariantPlan } from '../core/variants';
 import type { LoopPolicy } from '../core/loop-policy';
+import type { LoopPhase } from '../core/phases';
 
 export type Env = Map<string, unknown>;
 
@@ -69,6 +70,24 @@ export interface Samples {
   algorithms?: PreparedVariant['algorithms'];
 }
 
+/** What a loop returns for a variant's training step (forward + backward of the sum of the output). */
+export interface TrainSamples {
+  implementations: Record<string, string>;
+  /** The forward steps whose backward was timed, in the call's order (one-off steps run per step here). */
+  stepIds: string[];
+  /** The whole training step, and its backward alone. */
+  total: number[];
+  backward: number[];
+  /** Each forward step's backward (its VJP with the upstream gradient of the whole backward fixed). */
+  steps: number[][];
+  reps: number;
+  warmup: number;
+  firstMs?: number;
+  /** The gradients by parameter name (input, kernel, spatialKernel, modeWeights), float32 (complex as pairs). */
+  gradients: Record<string, Float32Array>;
+  peakMemoryBytes?: number;
+}
+
 /**
  * A measuring loop: the same plans, the same loop policy (src/core/loop-policy.ts), raw samples back.
  * The local loop runs in the worker process; a Python engine's runs in the user's Python (timing across a
@@ -80,6 +99,8 @@ export interface MeasuringLoop {
   measure(plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks): Promise<Samples>;
   /** The variant's output once, untimed (the reference for the spectral checks). */
   output(plan: VariantPlan): Promise<Float32Array>;
+  /** The variant's training step, on loops that can time one (else the run says it was not measured). */
+  measureTrain?(plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks): Promise<TrainSamples>;
 }
 
 export interface LoopHooks {
@@ -88,7 +109,7 @@ export interface LoopHooks {
 }
 
 export interface LoopProgress {
-  phase: 'one-off' | 'warm-up' | 'per-step' | 'end-to-end' | 'layer-only';
+  phase: LoopPhase;
   step?: string;
   stepIndex: number;
   stepCount: number;

@@ -8,6 +8,7 @@ import { makeLayerData } from '../core/data';
 import { type LoopPolicy, loopPolicy } from '../core/loop-policy';
 import {
   type Run,
+  type RunPass,
   SCHEMA_VERSION,
   type StepResult,
   type TimingSource,
@@ -26,11 +27,21 @@ import {
 } from '../core/variants';
 import type { PHASES } from '../protocol/worker-protocol';
 import { checkOutput, checkedReference } from './checks';
-import { CancelledError, type Engine, EngineUnavailableError, type MeasuringLoop, type Samples } from './engine';
+import {
+  CancelledError,
+  type Engine,
+  EngineUnavailableError,
+  type MeasuringLoop,
+  type Samples,
+  type TrainSamples,
+} from './engine';
+import { maxAbs, maxAbsDiff, tolerance } from '../core/reference';
 import { localLoop } from './loop/local';
 
 export interface ProfileOptions {
   variants: VariantName[];
+  /** The passes to time (default forward only, as before passes existed); train/both add the training step. */
+  pass?: RunPass;
   warmup: number;
   reps: number;
   seed: number;
@@ -90,7 +101,13 @@ export async function profile(
     engineNotes: engine.notes,
     spec,
     geometry: geometry(spec),
-    settings: { warmup: opts.warmup, reps: opts.reps, seed: opts.seed, loop: policy },
+    settings: {
+      warmup: opts.warmup,
+      reps: opts.reps,
+      seed: opts.seed,
+      loop: policy,
+      ...(opts.pass ? { pass: opts.pass } : {}),
+    },
     timingNote: engine.timingNote,
     variants,
     wallMs: 0,
@@ -107,6 +124,19 @@ export async function profile(
       `engine ${engine.name} cannot run ${skipped.map(([v, why]) => `${v} (${why})`).join(', ')}`,
     );
   let reference: Float32Array | undefined;
+  const trainAsked = opts.pass === 'train' || opts.pass === 'both';
+  if (trainAsked && opts.pass === 'train')
+    run.engineNotes = [
+      ...run.engineNotes,
+      '--pass train: the forward pass is measured too (its figures sit beside the training step)',
+    ];
+  if (trainAsked && !loop.measureTrain)
+    run.engineNotes = [
+      ...run.engineNotes,
+      `training step not measured on the ${engine.name} engine (${engine.backend}): only the torch engine times forward + backward today — use --engine torch; the numbers here are the forward pass`,
+    ];
+  /** Gradients of the variant the others' are checked against (spatial-equivalent; an FNO layer's fno). */
+  let gradReference: { name: VariantName; gradients: Record<string, Float32Array> } | undefined;
   const spectral = order.some((v) => planVariant(v, spec, loop.traits).kind === 'spectral');
   // An FNO layer's spatial-equivalent convolves with an image-sized kernel (hundreds of GFLOP): unless it
   // was asked for, its spectral variants are checked against the naive direct convolution on sampled outputs.
@@ -139,16 +169,36 @@ export async function profile(
       Object.assign(vr, checkOutput(name, spec, data, samples.output, reference));
       // The spectral variants after it are checked against the same function computed spatially.
       if (variantEntry(name)?.check === 'equivalent') reference = samples.output;
+      if (trainAsked && loop.measureTrain) {
+        const t = await loop.measureTrain(plan, policy, {
+          onProgress: (p) => hooks.onProgress?.({ ...base, ...p }),
+          isCancelled: () => hooks.isCancelled?.() ?? false,
+        });
+        // The small Conv2D is another function: its gradients have no reference here.
+        const conv2d = variantEntry(name)?.check === 'conv2d';
+        vr.train = assembleTrain(engine, plan, t, conv2d ? undefined : gradReference);
+        if (conv2d)
+          vr.train.notes = [
+            'a different function (the small Conv2D): its gradients are not compared',
+            ...vr.train.notes.filter((n) => !n.startsWith('no reference gradient')),
+          ];
+        if (name === 'spatial-equivalent' || (isFno(spec) && name === 'fno' && !gradReference))
+          gradReference = { name, gradients: t.gradients };
+      }
       variants.push(vr);
       hooks.onVariant?.(vr);
     }
-    const bad = variants.filter((v) => !v.correct);
+    const bad = variants.filter((v) => !v.correct || v.train?.gradients.some((g) => !g.correct));
     if (bad.length) {
       run.status = 'failed';
       run.failure = bad
-        .map(
-          (v) =>
-            `${v.name} does not compute the same function as its reference: max |error| ${v.maxAbsError.toExponential(2)} > ${v.tolerance.toExponential(2)}`,
+        .map((v) =>
+          !v.correct
+            ? `${v.name} does not compute the same function as its reference: max |error| ${v.maxAbsError.toExponential(2)} > ${v.tolerance.toExponential(2)}`
+            : `${v.name}'s gradients differ from its reference's: ${v
+                .train!.gradients.filter((g) => !g.correct)
+                .map((g) => `${g.name} max |error| ${g.maxAbsError.toExponential(2)} > ${g.tolerance.toExponential(2)}`)
+                .join(', ')}`,
         )
         .join('; ');
     }
@@ -210,6 +260,80 @@ export function assemble(engine: Engine, plan: VariantPlan, m: Samples, policy: 
     ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
     ...(m.firstMs !== undefined ? { firstCallMs: m.firstMs } : {}),
     ...(m.algorithms ? { algorithms: m.algorithms } : {}),
+  };
+}
+
+/** Backward FLOPs and bytes of a forward step: a contraction's backward is two (data and weight gradients). */
+function backwardCost(s: PlannedStep): { flops: number; bytes: number } {
+  const two = s.kind === 'conv' || s.kind === 'gemm' || s.kind === 'bmm';
+  return { flops: (two ? 2 : 1) * s.flops, bytes: (two ? 2 : 1) * s.bytes };
+}
+
+/**
+ * A variant's training step from its samples: totals, each forward step's backward as a step of pass 'backward',
+ * and its gradients checked against the reference variant's (same function → same gradient).
+ */
+export function assembleTrain(
+  engine: Engine,
+  plan: VariantPlan,
+  t: TrainSamples,
+  ref: { name: VariantName; gradients: Record<string, Float32Array> } | undefined,
+): NonNullable<VariantResult['train']> {
+  const timing = engine.timing;
+  const planned = [...plan.oneOff, ...plan.steps];
+  if (t.steps.length !== t.stepIds.length)
+    throw new Error(`internal: the ${engine.name} engine returned backward samples for other steps than it named`);
+  const steps = t.stepIds.map((id, i) => {
+    const s = planned.find((x) => x.id === id);
+    if (!s)
+      throw new Error(`internal: the ${engine.name} engine timed the backward of ${id}, not a step of ${plan.name}`);
+    return stepResult(
+      {
+        ...s,
+        ...backwardCost(s),
+        id: `${id}.backward`,
+        name: `${s.name} (backward)`,
+        oneOff: false,
+        pass: 'backward',
+        implementation: `the backward (vector-Jacobian product) of ${t.implementations[id] ?? s.name}`,
+      },
+      t.steps[i]!,
+      timing,
+      t.warmup,
+      t.reps,
+    );
+  });
+  const gradients = Object.entries(t.gradients)
+    .filter(([name]) => !!ref?.gradients[name])
+    .map(([name, g]) => {
+      const r = ref!.gradients[name]!;
+      const scale = maxAbs(r);
+      const err = g.length === r.length ? maxAbsDiff(g, r) : Number.MAX_VALUE;
+      const tol = tolerance(scale);
+      return {
+        name,
+        reference: `${ref!.name}'s gradient`,
+        maxAbsError: Number.isFinite(err) ? err : Number.MAX_VALUE,
+        refScale: scale,
+        tolerance: tol,
+        correct: err <= tol,
+      };
+    });
+  const notes: string[] = [];
+  if (plan.oneOff.length)
+    notes.push(
+      `the one-off steps (${plan.oneOff.map((s) => s.name).join(', ')}) run on every training step: a kernel spectrum cannot be cached while the kernel trains`,
+    );
+  if (!ref) notes.push('no reference gradient in this run: its gradients are the reference of the others');
+  return {
+    totalMs: { ...summarize(t.total), timing, reps: t.reps },
+    backwardMs: { ...summarize(t.backward), timing, reps: t.reps },
+    steps,
+    backwardStepSumMs: steps.reduce((a, s) => a + s.median, 0),
+    notes,
+    gradients,
+    ...(t.firstMs !== undefined ? { firstCallMs: t.firstMs } : {}),
+    ...(t.peakMemoryBytes !== undefined ? { peakMemoryBytes: t.peakMemoryBytes } : {}),
   };
 }
 

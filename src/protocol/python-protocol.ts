@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { layerMeasuredSchema } from '../core/layer-profile';
 import { probeSchema } from '../core/model';
+import { LOOP_PHASES } from '../core/phases';
 
 export const PYTHON_PROTOCOL = 1;
 
@@ -57,7 +58,7 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('progress'),
     id,
-    phase: z.enum(['one-off', 'warm-up', 'per-step', 'end-to-end', 'layer-only']),
+    phase: z.enum(LOOP_PHASES),
     step: z.string().optional(),
     stepIndex: z.number().int().nonnegative(),
     stepCount: z.number().int().nonnegative(),
@@ -85,6 +86,23 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
     firstMs: z.number().nonnegative().finite().optional(),
     output: z.string(),
     outputShape: z.array(z.number().int().nonnegative()),
+    peakMemoryBytes: z.number().int().nonnegative().optional(),
+  }),
+  /** The training step of a variant (python/fconv_torch_train.py). */
+  z.object({
+    type: z.literal('measured-train'),
+    id,
+    implementations: z.record(z.string(), z.string()),
+    /** The forward steps whose backward was timed, in the call's order (one-off steps included: made per step). */
+    stepIds: z.array(z.string()),
+    total: samples,
+    backward: samples,
+    steps: z.array(samples),
+    reps: z.number().int().positive(),
+    warmup: z.number().int().nonnegative(),
+    firstMs: z.number().nonnegative().finite(),
+    /** Base64 float32 gradients by parameter (complex ones as (real, imag) pairs). */
+    gradients: z.record(z.string(), z.string()),
     peakMemoryBytes: z.number().int().nonnegative().optional(),
   }),
   z.object({

@@ -6,9 +6,10 @@ import { z } from 'zod';
 import { layerMeasuredSchema, layerRequestSchema } from '../core/layer-profile';
 import { probeSchema } from '../core/model';
 import { userWhereSchema } from './python-protocol';
-import { VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
+import { RUN_PASSES, VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
 
 import { ENGINE_REQUESTS, type EngineRequest } from '../core/engine-table';
+import { PHASES } from '../core/phases';
 
 export { ENGINE_REQUESTS, type EngineRequest };
 
@@ -45,6 +46,8 @@ export const runOptionsSchema = z.object({
   warmup: z.number().int().min(RUN_LIMITS.warmup.min).max(RUN_LIMITS.warmup.max),
   reps: z.number().int().min(RUN_LIMITS.reps.min).max(RUN_LIMITS.reps.max),
   seed: z.number().int().min(RUN_LIMITS.seed.min).max(RUN_LIMITS.seed.max),
+  /** forward, train or both (absent: forward, as before passes existed). */
+  pass: z.enum(RUN_PASSES).optional(),
   ...torchChoice,
   maxMemoryBytes: z.number().positive(),
 });
@@ -91,8 +94,7 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
 ]);
 export type ToWorker = z.infer<typeof toWorkerSchema>;
 
-/** The phases of a variant's profile, in order. */
-export const PHASES = ['prepare', 'one-off', 'warm-up', 'per-step', 'end-to-end', 'layer-only', 'check'] as const;
+export { PHASES } from '../core/phases';
 
 export const progressSchema = z.object({
   variant: z.enum(VARIANT_NAMES),

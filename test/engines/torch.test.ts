@@ -8,9 +8,11 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { rng } from '../../src/core/data';
+import { flipKernel, makeLayerData, rng } from '../../src/core/data';
+import { loopPolicy } from '../../src/core/loop-policy';
+import { correlateAt, equivalentCorrelation, maxAbs, maxAbsDiff } from '../../src/core/reference';
 import { parseRun } from '../../src/core/run';
-import { PADDINGS, type LayerSpec } from '../../src/core/spec';
+import { PADDINGS, type LayerSpec, geometry } from '../../src/core/spec';
 import { allSteps, planVariant, torchTraits } from '../../src/core/variants';
 import { WorkerClient, WorkerError } from '../../src/client/client';
 import { profile } from '../../src/engines/profiler';
@@ -457,4 +459,78 @@ test('the cuDNN algorithm of a torch convolution, from the kernels torch.profile
   );
   assert.equal(cudnnAlgorithmOf([{ name: 'aten::conv2d', device: 'cpu', ms: 1 }]), undefined);
   assert.equal(cudnnAlgorithmOf([k('void at::native::elementwise_kernel<128, 2>(...)')]), undefined);
+});
+
+test('the training step on torch: every spectral variant gradient equals spatial-equivalent, per-step backward for every step, all paddings and layouts', async () => {
+  const engine = await TorchEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu', threads: 1 });
+  try {
+    const r = rng(33);
+    for (let i = 0; i < 8; i++) {
+      const s = randomSpec(r, i);
+      const run = await profile(engine, s, { ...QUICK, seed: i + 1, pass: 'both' });
+      parseRun(JSON.parse(JSON.stringify(run)));
+      assert.equal(run.status, 'ok', `${JSON.stringify(s)}: ${run.failure}`);
+      assert.equal(run.settings.pass, 'both');
+      for (const v of run.variants) {
+        const t = v.train!;
+        assert.ok(t, `${v.name}: a training step`);
+        assert.ok(t.totalMs.median > 0 && t.backwardMs.median > 0 && t.backwardMs.median < t.totalMs.median * 1.5);
+        // One backward step per step of the call, the one-off ones included (made per step while training).
+        const plan = allSteps(planVariant(v.name, s, torchTraits('cpu')));
+        assert.deepEqual(
+          t.steps.map((x) => x.id),
+          plan.map((x) => `${x.id}.backward`),
+        );
+        assert.ok(t.steps.every((x) => x.pass === 'backward' && x.median >= 0));
+        if (v.name === 'seed' || v.name === 'optimized') {
+          assert.deepEqual(
+            t.gradients.map((g) => g.name),
+            ['input', 'kernel'],
+          );
+          assert.ok(
+            t.gradients.every((g) => g.correct && g.reference === "spatial-equivalent's gradient"),
+            `${v.name} ${JSON.stringify(s)}: ${JSON.stringify(t.gradients)}`,
+          );
+        }
+        if (v.name === 'optimized') assert.match(t.notes.join(' '), /cannot be cached while the kernel trains/);
+        if (v.name === 'spatial') assert.deepEqual(t.gradients, []);
+      }
+    }
+  } finally {
+    engine.shutdown();
+  }
+});
+
+test("spatial-equivalent's input gradient on torch equals the naive convolution's (sum loss: dL/dx_k = L(e_k))", async () => {
+  const engine = await TorchEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu', threads: 1 });
+  try {
+    for (const padding of PADDINGS) {
+      const s = spec({ batch: 1, height: 5, width: 4, inChannels: 2, outChannels: 2, kernelH: 3, kernelW: 2, padding });
+      const data = makeLayerData(s, 3);
+      await engine.remote.load(s, data);
+      const policy = loopPolicy(0, 1, 0);
+      const t = await engine.remote.measureTrain!(planVariant('spatial-equivalent', s, torchTraits('cpu')), policy, {
+        onProgress: () => {},
+        isCancelled: () => false,
+      });
+      const corr = equivalentCorrelation(s);
+      const w = flipKernel(data.kernel, s.kernelH, s.kernelW, s.inChannels, s.outChannels);
+      const g = geometry(s);
+      const naive = new Float32Array(data.input.length);
+      for (let k = 0; k < naive.length; k++) {
+        const e = new Float32Array(data.input.length);
+        e[k] = 1;
+        let sum = 0;
+        for (let i = 0; i < g.outH; i++)
+          for (let j = 0; j < g.outW; j++)
+            for (let o = 0; o < s.outChannels; o++) sum += correlateAt(corr, e, w, 0, i, j, o);
+        naive[k] = sum;
+      }
+      const got = t.gradients.input!;
+      assert.equal(got.length, naive.length);
+      assert.ok(maxAbsDiff(got, naive) <= 1e-4 * Math.max(1, maxAbs(naive)), `${padding}: ${maxAbsDiff(got, naive)}`);
+    }
+  } finally {
+    engine.shutdown();
+  }
 });

@@ -11,7 +11,15 @@ import type { Probe } from '../../core/model';
 import type { TimingSource } from '../../core/run';
 import { type LayerSpec, geometry, isFno, keptModes } from '../../core/spec';
 import type { VariantPlan } from '../../core/variants';
-import type { EngineCapabilities, EngineOptions, LoopHooks, MeasuringLoop, RemoteEngine, Samples } from '../engine';
+import type {
+  EngineCapabilities,
+  EngineOptions,
+  LoopHooks,
+  MeasuringLoop,
+  RemoteEngine,
+  Samples,
+  TrainSamples,
+} from '../engine';
 import { type Candidate, type Tried, discover, pickInterpreter } from './discovery';
 import type { PythonFramework } from './framework';
 import { PythonProcess, decodeFloats, encodeFloats } from './process';
@@ -50,6 +58,7 @@ export class PythonEngine implements RemoteEngine {
       load: (spec, data) => this.load(spec, data),
       measure: (plan, policy, hooks) => this.measureVariant(plan, policy, hooks),
       output: (plan) => this.output(plan),
+      ...(fw.train ? { measureTrain: (plan, policy, hooks) => this.measureTrain(plan, policy, hooks) } : {}),
     };
   }
 
@@ -147,6 +156,36 @@ export class PythonEngine implements RemoteEngine {
       ...(m.firstMs !== undefined ? { firstMs: m.firstMs } : {}),
       output: decodeFloats(m.output),
       ...(m.kernels ? { kernels: m.kernels } : {}),
+      ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
+    };
+  }
+
+  /** The variant's training step, measured in Python under the same loop policy (python/fconv_<fw>_train.py). */
+  private async measureTrain(plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks): Promise<TrainSamples> {
+    if (!this.loaded) throw new Error('internal: load the layer before measuring');
+    const m = await this.py.request(
+      { type: 'measure-train', variant: plan.name, plan: this.planMessage(plan), kind: plan.kind, policy },
+      'measured-train',
+      {
+        isCancelled: hooks.isCancelled,
+        onMessage: (msg) => {
+          if (msg.type === 'progress') {
+            const { type: _t, id: _i, ...p } = msg;
+            hooks.onProgress(p);
+          }
+        },
+      },
+    );
+    return {
+      implementations: m.implementations,
+      stepIds: m.stepIds,
+      total: m.total,
+      backward: m.backward,
+      steps: m.steps,
+      reps: m.reps,
+      warmup: m.warmup,
+      firstMs: m.firstMs,
+      gradients: Object.fromEntries(Object.entries(m.gradients).map(([k, v]) => [k, decodeFloats(v)])),
       ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
     };
   }

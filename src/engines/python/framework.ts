@@ -26,6 +26,8 @@ export interface PythonFramework {
   deviceName(h: Hello, device: string, threads: number | undefined): string;
   /** How it times, for the run's timing note (`allocator`: how the worker set up the process's allocator). */
   timingNote(backend: 'cpu' | 'cuda', allocator: string | null): string;
+  /** Its executor module times the training step (forward + backward): `measure-train`. */
+  readonly train?: boolean;
   /** What the kernels each step ran add to its implementation label (cuDNN's algorithm), by step id. */
   annotate?(
     implementations: Record<string, string>,

@@ -15,6 +15,7 @@ export const TORCH: PythonFramework = {
   pipPackage: 'torch',
   minVersion: [1, 8],
   minVersionWhy: 'no torch.fft',
+  train: true,
   extraProblem: (h) => (h.hasFft === false ? `torch ${h.version} has no torch.fft.rfft2` : undefined),
   traits: (backend) => torchTraits(backend),
   deviceName: (h, device, threads) => {

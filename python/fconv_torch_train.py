@@ -1,0 +1,180 @@
+"""Fourier Conv Profiler: the training step on torch - forward + backward of a scalar loss (the sum of the
+output) with respect to the input and every parameter, gradients materialised - timed under the run's loop
+policy like the forward pass:
+
+  - the training step end to end (forward, loss, torch.autograd.grad), synced;
+  - the backward alone (after an untimed forward);
+  - each forward step's backward (its vector-Jacobian product, with the upstream gradient it gets in the
+    whole backward as a fixed input), as a step of its own.
+
+The variant is bound to leaf copies of the layer's tensors that require grad (the input and its parameters:
+the spatial kernel of spatial / spatial-equivalent / the question's recipe / optimized, the complex mode
+weights of an FNO layer), so the weights the executors derive at bind time (permuted kernels) stay in the
+graph. One-off steps (the cached kernel spectrum) run on every step: a spectrum cannot be cached while the
+kernel trains. The gradients come back for the checks. Standard library and torch only.
+"""
+
+import time
+
+from fconv_protocol import Cancelled, loop_policy, need, repetitions, throttled, warm_again
+
+try:
+    import torch
+except Exception:  # noqa: BLE001 - fconv_torch.py reports the import failure
+    torch = None
+
+
+class TrainView:
+    """The loaded layer with its input and parameters as fresh leaves that require grad."""
+
+    def __init__(self, L, variant):
+        self._L = L
+        self.x = L.x.detach().clone().requires_grad_(True)
+        self.ws = L.ws.detach().clone().requires_grad_(variant == "spatial")
+        self.params = {"input": self.x}
+        if L.fno:
+            self.mw = L.mw.detach().clone().requires_grad_(True)
+            self.params["modeWeights"] = self.mw
+            self._w = None
+        else:
+            self._w = L.w.detach().clone().requires_grad_(variant != "spatial")
+            if variant != "spatial":
+                self.params["kernel"] = self._w
+        if variant == "spatial":
+            self.params["spatialKernel"] = self.ws
+
+    @property
+    def w(self):
+        if self._w is None:  # an FNO layer's equivalent kernel, made from the trainable mode weights
+            L, s = self._L, self._L.spec
+            H, W, Ci, Co = s["height"], s["width"], s["inChannels"], s["outChannels"]
+            z = torch.zeros(Ci, Co, H, W // 2 + 1, dtype=torch.complex64, device=L.device)
+            z[:, :, :L.top, :L.cols] = self.mw[:, :, :L.top]
+            if L.bottom:
+                z[:, :, H - L.bottom:, :L.cols] = self.mw[:, :, L.top:]
+            self._w = torch.fft.irfft2(z, s=(H, W)).permute(2, 3, 0, 1)
+        return self._w
+
+    def __getattr__(self, name):
+        return getattr(self._L, name)
+
+
+def _grad(outputs, inputs, grad_outputs):
+    return torch.autograd.grad(outputs, inputs, grad_outputs=grad_outputs, retain_graph=True, allow_unused=True)
+
+
+def _leaf(v):
+    if isinstance(v, torch.Tensor) and (v.is_floating_point() or v.is_complex()):
+        return v.detach().requires_grad_(True)
+    return v
+
+
+def measure_train(fw, L, req, progress, cancelled):
+    """The training step of one variant: samples of the whole step, the backward, each step's backward."""
+    progress = throttled(progress)
+    variant = req["variant"]
+    view = TrainView(L, variant)
+    persistent, one_off, steps, labels = fw.bind(view, variant, req["plan"])
+    policy = loop_policy(req.get("policy"))
+    params = list(view.params.values())
+    names = list(view.params.keys())
+    # Every step of the call, the one-off ones first: while the kernel trains its spectrum is made per step.
+    chain = [(sid, fn) for sid, fn in one_off] + [(sid, fn) for sid, _, fn in steps]
+    n_steps = len(chain)
+
+    def check():
+        if cancelled():
+            raise Cancelled()
+
+    def forward():
+        env = dict(persistent)
+        for sid, fn in chain:
+            env[sid] = fn(env)
+        return env[chain[-1][0]]
+
+    def backward(out):
+        return _grad(out.sum(), params, None)
+
+    def train_step():
+        return backward(forward())
+
+    fw.reset_peak(L)
+    with torch.enable_grad():
+        warm = []
+        while warm_again(policy, warm):
+            progress({"phase": "warm-up", "stepIndex": 0, "stepCount": n_steps, "rep": len(warm), "reps": max(policy["warmup"], len(warm) + 1)})
+            check()
+            t0 = time.perf_counter()
+            train_step()
+            L.sync()
+            warm.append((time.perf_counter() - t0) * 1000.0)
+        if not warm:
+            t0 = time.perf_counter()
+            train_step()
+            L.sync()
+            warm.append((time.perf_counter() - t0) * 1000.0)
+        n = repetitions(policy, warm[-1])
+        # The whole training step, then the backward alone (its forward untimed).
+        total, bwd = [], []
+        grads = None
+        for r in range(n):
+            progress({"phase": "train", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
+            check()
+            grads, ms = L.timed(train_step)
+            total.append(ms)
+        for r in range(n):
+            progress({"phase": "backward", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
+            check()
+            out = forward()
+            L.sync()
+            _, ms = L.timed(lambda: backward(out))
+            bwd.append(ms)
+        # Each step's backward: its inputs as leaves, the upstream gradient it gets in the whole backward fixed.
+        envs, outs = [], []
+        env = dict(persistent)
+        for sid, fn in chain:
+            local = {k: _leaf(v) for k, v in env.items()}
+            y = fn(local)
+            envs.append(local)
+            outs.append(y)
+            env[sid] = y.detach()
+        upstream = {chain[-1][0]: torch.ones_like(outs[-1])}
+        for i in range(n_steps - 1, -1, -1):
+            sid = chain[i][0]
+            g = upstream.get(sid)
+            if g is None:  # nothing after it uses this output (it does not reach the loss)
+                g = torch.zeros_like(outs[i])
+                upstream[sid] = g
+            keys = [k for k, v in envs[i].items() if isinstance(v, torch.Tensor) and v.requires_grad]
+            got = _grad(outs[i], [envs[i][k] for k in keys], g)
+            for k, gk in zip(keys, got):
+                if gk is not None and k in dict(chain):
+                    upstream[k] = upstream[k] + gk if k in upstream else gk
+        per = [[] for _ in chain]
+        for r in range(n):
+            for i, (sid, _) in enumerate(chain):
+                progress({"phase": "per-step", "step": sid + " (backward)", "stepIndex": i, "stepCount": n_steps, "rep": r, "reps": n})
+                check()
+                inputs = [v for v in envs[i].values() if isinstance(v, torch.Tensor) and v.requires_grad] + params
+                _, ms = L.timed(lambda i=i, inputs=inputs: _grad(outs[i], inputs, upstream[chain[i][0]]))
+                per[i].append(ms)
+    need(grads is not None, "no training step was measured")
+    result = {
+        "implementations": labels,
+        "stepIds": [sid for sid, _ in chain],
+        "total": total,
+        "backward": bwd,
+        "steps": per,
+        "reps": n,
+        "warmup": len(warm),
+        "firstMs": warm[0],
+        # Complex gradients (an FNO layer's mode weights) as (real, imag) pairs.
+        "gradients": {
+            name: fw.to_b64(torch.view_as_real(g) if g.is_complex() else g)
+            for name, g in ((name, g if g is not None else torch.zeros_like(p)) for name, p, g in zip(names, params, grads))
+        },
+    }
+    peak = fw.peak_bytes(L)
+    if peak is not None:
+        result["peakMemoryBytes"] = int(peak)
+    return result
