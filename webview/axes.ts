@@ -13,3 +13,12 @@ export function fmtNum(v: number): string {
 }
 
 /** Log-log roofline: the device's roof and each step with FLOPs at (intensity, achieved GFLOP/s). */
+
+export function niceTicks(max: number, n: number): number[] {
+  const raw = max / n;
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((m) => m >= raw) ?? raw;
+  const out: number[] = [];
+  for (let t = 0; t <= max + 1e-12; t += step) out.push(t);
+  return out;
+}

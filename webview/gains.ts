@@ -14,7 +14,7 @@ export function gainChart(g: Gain, width = 760): SVGElement {
     .filter((p) => Math.abs(p.deltaMs) > 0)
     .sort((a, b) => Math.abs(b.deltaMs) - Math.abs(a.deltaMs));
   const rows: Array<{ label: string; kind: 'total' | 'saved' | 'added'; a: number; b: number; text: string }> = [
-    { label: g.from, kind: 'total', a: 0, b: g.fromMs, text: fmtMs(g.fromMs) },
+    { label: variantLabel(g.from), kind: 'total', a: 0, b: g.fromMs, text: fmtMs(g.fromMs) },
   ];
   let level = g.fromMs;
   for (const p of parts) {
@@ -28,7 +28,7 @@ export function gainChart(g: Gain, width = 760): SVGElement {
     });
     level = next;
   }
-  rows.push({ label: g.to, kind: 'total', a: 0, b: g.toMs, text: fmtMs(g.toMs) });
+  rows.push({ label: variantLabel(g.to), kind: 'total', a: 0, b: g.toMs, text: fmtMs(g.toMs) });
   const rowH = 24,
     labelW = 190,
     textW = 190,

@@ -13,7 +13,9 @@ import { type ColourGroup, stepGroup } from './colours';
 import { hintsSection } from './hints';
 import { analysisSection } from './roofline';
 import { fnoSweepSection, sweepSection } from './sweeps';
+import { niceTicks } from './axes';
 import { gainsSection } from './gains';
+import { trainingSection } from './training';
 import { algorithmTables, correctness, method } from './method';
 
 const CATEGORY_LABEL: Record<ColourGroup, string> = {
@@ -163,15 +165,6 @@ export function totalsChart(run: Run, width = 760): SVGElement {
   });
   if (log) svg.appendChild(s('text', { x: width - valueW + 6, y: height - 8, class: 'tick note' }, 'log scale'));
   return svg;
-}
-
-export function niceTicks(max: number, n: number): number[] {
-  const raw = max / n;
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((m) => m >= raw) ?? raw;
-  const out: number[] = [];
-  for (let t = 0; t <= max + 1e-12; t += step) out.push(t);
-  return out;
 }
 
 /** One timeline per variant on a shared time axis: steps as bars at their medians, one-off steps apart. */
@@ -339,7 +332,7 @@ export function renderReport(run: Run, root: HTMLElement): void {
       ),
       h('div', { class: 'chart-wrap' }, totalsChart(run)),
     ),
-    ...[gainsSection(run)].filter((x): x is HTMLElement => !!x),
+    ...[trainingSection(run), gainsSection(run)].filter((x): x is HTMLElement => !!x),
     h(
       'section',
       { class: 'card' },

@@ -1,7 +1,7 @@
 /**
  * Chrome Trace Event export: one track (tid) per variant; the per-call steps laid end to end at their
  * median durations, nested inside one enclosing event per variant; one-off steps on the same track
- * before it. Perfetto and chrome://tracing open it. Host-free.
+ * before it; a trained variant's backward on a track of its own. Perfetto and chrome://tracing open it. Host-free.
  */
 import type { Run } from './run';
 import { TIMING_LABELS } from './run';
@@ -82,6 +82,35 @@ export function toChromeTrace(run: Run): ChromeTrace {
         });
         k0 += k.ms * scale;
       }
+      t += s.median;
+    }
+  });
+  // The training step: a backward track per trained variant, its steps' backward in the order they run.
+  const trained = run.variants.filter((v) => v.train);
+  trained.forEach((v, i) => {
+    const tid = run.variants.length + i + 1;
+    const train = v.train!;
+    events.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name: `${v.name} backward` } });
+    events.push({ name: 'thread_sort_index', ph: 'M', pid, tid, args: { sort_index: run.variants.length + i } });
+    events.push({
+      name: `${v.name} backward (Σ step medians)`,
+      ph: 'X',
+      pid,
+      tid,
+      ts: 0,
+      dur: us(train.backwardStepSumMs),
+      cat: 'backward',
+      args: {
+        trainingStepMedianMs: train.totalMs.median,
+        backwardMedianMs: train.backwardMs.median,
+        gradients: train.gradients.map(
+          (g) => `${g.name}: ${g.maxAbsError.toExponential(2)} (${g.correct ? 'ok' : 'MISMATCH'})`,
+        ),
+      },
+    });
+    let t = 0;
+    for (const s of [...train.steps].reverse()) {
+      events.push(stepEvent(s, pid, tid, t, 'backward'));
       t += s.median;
     }
   });

@@ -9,6 +9,7 @@ import { JSDOM } from 'jsdom';
 import * as path from 'node:path';
 import { rng } from '../../src/core/data';
 import { gainLine, gainsOf } from '../../src/core/gains';
+import { variantLabel } from '../../src/core/glossary';
 import { formatRunText, shortVerdict } from '../../src/core/format';
 import { PADDINGS, fnoSpec } from '../../src/core/spec';
 import { profile } from '../../src/engines/profiler';
@@ -98,8 +99,9 @@ test('the report draws a waterfall per comparison whose bars are the parts', asy
   charts.forEach((c, i) => {
     const labels = [...c.querySelectorAll('text.label')].map((t) => t.textContent);
     const g = gains[i]!;
-    assert.equal(labels[0], g.from);
-    assert.equal(labels.at(-1), g.to);
+    // Variants are shown by their labels ("as written"), as everywhere in the report.
+    assert.equal(labels[0], variantLabel(g.from));
+    assert.equal(labels.at(-1), variantLabel(g.to));
     assert.equal(labels.length, 2 + g.parts.filter((p) => Math.abs(p.deltaMs) > 0).length);
   });
   assert.match(
