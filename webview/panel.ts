@@ -77,6 +77,26 @@ export function bootPanel(root: HTMLElement): void {
     return sel;
   };
 
+  /** The pass toggle: rerun timing the training step and the forward pass, or the forward pass alone. */
+  const passSelect = () => {
+    const now = shown?.run.settings.pass ?? 'forward';
+    const sel = h(
+      'select',
+      {
+        id: 'rerun-pass',
+        title: 'Profile this layer again timing the training step (forward + backward) or the forward pass only',
+        disabled: busy.busy || !shown,
+      },
+      h('option', { value: '' }, `Pass… (this run: ${now === 'forward' ? 'forward' : 'training + forward'})`),
+      h('option', { value: 'both' }, 'training step + forward'),
+      h('option', { value: 'forward' }, 'forward only'),
+    ) as HTMLSelectElement;
+    sel.addEventListener('change', () => {
+      if (sel.value === 'both' || sel.value === 'forward') send({ type: 'rerun', pass: sel.value });
+    });
+    return sel;
+  };
+
   const toolbar = () =>
     h(
       'nav',
@@ -97,6 +117,7 @@ export function bootPanel(root: HTMLElement): void {
         { disabled: !shown?.previous, pressed: compare, id: 'compare-toggle' },
       ),
       engineSelect(),
+      passSelect(),
       button(
         'Compare engines',
         'Profile this layer on PyTorch (your Python) and on the embedded engine, and show their verdicts side by side',

@@ -1,5 +1,5 @@
 /** The extension's settings (contributes.configuration in package.json), read and checked in one place. */
-import { DEFAULT_REPS, DEFAULT_WARMUP } from '../core/run';
+import { DEFAULT_PASS, DEFAULT_REPS, DEFAULT_WARMUP, RUN_PASSES, type RunPass } from '../core/run';
 import * as vscode from 'vscode';
 import { parseBytes } from '../core/memory';
 import { presetById } from '../core/presets';
@@ -73,6 +73,14 @@ export function readSettings(
     typeof deviceRaw === 'string' && /^(auto|cpu|cuda(:\d+)?)$/.test(deviceRaw) ? deviceRaw : undefined,
     'auto',
   );
+  const passRaw = cfg.get<unknown>('pass', DEFAULT_PASS);
+  const pass = pick(
+    'pass',
+    typeof passRaw === 'string' && (RUN_PASSES as readonly string[]).includes(passRaw)
+      ? (passRaw as RunPass)
+      : undefined,
+    DEFAULT_PASS,
+  );
   const threadsRaw = cfg.get<unknown>('threads', null);
   const threads = pick('threads', threadsRaw === null ? null : (int(threadsRaw, 1, 1024) ?? undefined), null);
   return {
@@ -83,6 +91,7 @@ export function readSettings(
       seed: 1,
       maxMemoryBytes,
       variants,
+      pass,
       ...(pythonPath ? { python: [{ path: pythonPath, from: 'setting fourierConv.pythonPath' }] } : {}),
       ...(torchDevice !== 'auto' ? { torchDevice } : {}),
       ...(threads !== null ? { threads } : {}),

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { enginesCompareSchema } from '../core/engines-compare';
 import { fnoSweepSchema, sweepSchema } from '../core/insight-schema';
 import { layerProfileSchema } from '../core/layer-profile';
-import { runSchema } from '../core/run';
+import { RUN_PASSES, runSchema } from '../core/run';
 import { ENGINE_REQUESTS } from './worker-protocol';
 
 const runId = z.string().min(1).max(200);
@@ -61,7 +61,12 @@ export const fromWebviewSchema = z.discriminatedUnion('type', [
     rooflinePoints: z.number().int().nonnegative(),
   }),
   /** Profile the same layer again with the current settings (or on `engine`). */
-  z.object({ type: z.literal('rerun'), engine: z.enum(ENGINE_REQUESTS).optional() }),
+  z.object({
+    type: z.literal('rerun'),
+    engine: z.enum(ENGINE_REQUESTS).optional(),
+    /** Rerun timing this pass (the panel's pass toggle); absent: the fourierConv.pass setting. */
+    pass: z.enum(RUN_PASSES).optional(),
+  }),
   /** Profile the shown layer on each of `engines` and show their verdicts side by side. */
   z.object({
     type: z.literal('compareEngines'),

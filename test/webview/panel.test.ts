@@ -146,6 +146,12 @@ test('the panel reruns the layer on another engine, compares engines, and shows 
   select.value = 'torch';
   select.dispatchEvent(new p.win.Event('change'));
   assert.deepEqual(p.posted.at(-1), { type: 'rerun', engine: 'torch' });
+  // The pass toggle reruns timing the training step, or the forward pass only.
+  const pass = p.doc.querySelector<HTMLSelectElement>('#rerun-pass')!;
+  assert.match(pass.options[0]!.textContent!, /this run: forward/);
+  pass.value = 'both';
+  pass.dispatchEvent(new p.win.Event('change'));
+  assert.deepEqual(p.posted.at(-1), { type: 'rerun', pass: 'both' });
   p.doc.querySelector<HTMLButtonElement>('#compare-engines')!.click();
   assert.deepEqual(p.posted.at(-1), { type: 'compareEngines', engines: ['torch', 'wasm'] });
   const { compareEngines } = await import('../../src/core/engines-compare');

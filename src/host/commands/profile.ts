@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { pipelineOf } from '../../core/engine-table';
 import { verdict } from '../../core/format';
 import { PRESETS, presetById } from '../../core/presets';
-import { layerSpecSchema } from '../../core/run';
+import { RUN_PASSES, layerSpecSchema } from '../../core/run';
 import { type LayerSpec, describeSpec, specProblems } from '../../core/spec';
 import { WorkerError } from '../../client/client';
 import { profileSession } from '../../client/session';
@@ -29,6 +29,8 @@ export const profileArgsSchema = z.object({
   background: z.boolean().optional(),
   /** Profile on this engine instead of the fourierConv.engine setting ("Rerun on…" in the panel). */
   engine: z.enum(ENGINE_REQUESTS).optional(),
+  /** Time this pass instead of the fourierConv.pass setting (the panel's pass toggle). */
+  pass: z.enum(RUN_PASSES).optional(),
 });
 export type ProfileArgs = z.infer<typeof profileArgsSchema>;
 
@@ -89,7 +91,11 @@ export async function profile(ctl: CommandHost, rawArgs?: unknown): Promise<Stor
   panel?.setBusy(true, `Profiling ${describeSpec(spec)}…`);
   ctl.status.text = '$(sync~spin) Fourier Conv: profiling…';
   ctl.status.show();
-  const options = await ctl.withPython({ ...settings.options, ...(args?.engine ? { engine: args.engine } : {}) });
+  const options = await ctl.withPython({
+    ...settings.options,
+    ...(args?.engine ? { engine: args.engine } : {}),
+    ...(args?.pass ? { pass: args.pass } : {}),
+  });
   const { outcome, run, saved } = await profileSession(
     {
       run: async (sp, opts) => {
