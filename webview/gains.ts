@@ -73,7 +73,7 @@ export function gainsSection(run: Run): HTMLElement | undefined {
       h(
         'h3',
         {},
-        `${variantLabel(g.from)} → ${variantLabel(g.to)}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} per call${g.from !== 'spatial-equivalent' ? ` — inside the layer ${fmtMs(g.layerFromMs)} → ${fmtMs(g.layerToMs)}${g.layerToMs > 0 ? ` (${(g.layerFromMs / g.layerToMs).toFixed(1)}x)` : ''}` : ''}`,
+        `${g.pass === 'train' ? 'Training step: ' : ''}${variantLabel(g.from)} → ${variantLabel(g.to)}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} ${g.pass === 'train' ? 'per training step (forward and backward parts)' : 'per call'}${g.from !== 'spatial-equivalent' ? ` — inside the layer ${fmtMs(g.layerFromMs)} → ${fmtMs(g.layerToMs)}${g.layerToMs > 0 ? ` (${(g.layerFromMs / g.layerToMs).toFixed(1)}x)` : ''}` : ''}`,
       ),
       h('div', { class: 'chart-wrap' }, gainChart(g)),
     ]),

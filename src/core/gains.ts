@@ -21,6 +21,8 @@ export interface GainPart {
 export interface Gain {
   from: VariantName;
   to: VariantName;
+  /** The forward pass, or the training step (its forward parts and its backward parts). */
+  pass: 'forward' | 'train';
   /** Sums of the per-call step medians (one-off steps excluded). */
   fromMs: number;
   toMs: number;
@@ -70,6 +72,7 @@ export function gainBetween(from: VariantResult, to: VariantResult): Gain {
   return {
     from: from.name,
     to: to.name,
+    pass: 'forward',
     fromMs,
     toMs,
     deltaMs: fromMs - toMs,
@@ -82,14 +85,37 @@ export function gainBetween(from: VariantResult, to: VariantResult): Gain {
   };
 }
 
-/** The comparisons of a run whose two variants both completed correctly. */
+/**
+ * A variant's training step as the gain breakdown reads it: every forward step (one-off ones too — they run on
+ * every training step) and each step's backward, its end to end the training step's.
+ */
+function trainingView(v: VariantResult): VariantResult {
+  const t = v.train!;
+  return {
+    ...v,
+    steps: [...v.steps.map((s) => ({ ...s, oneOff: false })), ...t.steps],
+    totalMs: t.totalMs,
+  };
+}
+
+/**
+ * The comparisons of a run whose two variants both completed correctly: the forward pass's, then — when both
+ * were trained with correct gradients — the training step's (per pass: its forward and its backward parts).
+ */
 export function gainsOf(run: Pick<Run, 'variants'>): Gain[] {
   const ok = (n: VariantName) => run.variants.find((v) => v.name === n && v.correct);
+  const trained = (v: VariantResult | undefined) =>
+    v?.train && v.train.gradients.every((g) => g.correct) ? v : undefined;
   const out: Gain[] = [];
   for (const [a, b] of COMPARISONS) {
     const from = ok(a),
       to = ok(b);
     if (from && to) out.push(gainBetween(from, to));
+  }
+  for (const [a, b] of COMPARISONS) {
+    const from = trained(ok(a)),
+      to = trained(ok(b));
+    if (from && to) out.push({ ...gainBetween(trainingView(from), trainingView(to)), pass: 'train' });
   }
   return out;
 }
@@ -121,5 +147,6 @@ export function gainLine(g: Gain): string {
     g.from === 'spatial-equivalent'
       ? ''
       : `; inside the layer ${fmtMs(g.layerFromMs)} → ${fmtMs(g.layerToMs)}${g.layerToMs > 0 ? ` (${(g.layerFromMs / g.layerToMs).toFixed(1)}x)` : ''}`;
-  return `${variantLabel(g.from)} → ${variantLabel(g.to)}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} per call (step medians) — ${parts.join(', ')}${layer}`;
+  const what = g.pass === 'train' ? 'per training step' : 'per call';
+  return `${g.pass === 'train' ? 'training step, ' : ''}${variantLabel(g.from)} → ${variantLabel(g.to)}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} ${what} (step medians) — ${parts.join(', ')}${layer}`;
 }

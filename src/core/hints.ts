@@ -119,6 +119,18 @@ const kernelPerCall: Rule = ({ v }) => {
   const ms = k.median + (pad?.median ?? 0);
   const layer = layerOf(seed);
   const cached = step(ok(v('optimized')), 'rfft2d-kernel-cached');
+  // A training user cannot cache the spectrum: the kernel changes after every optimizer step.
+  if (seed.train)
+    return {
+      id: 'kernel-spectrum-per-call',
+      severity: 'info',
+      title: 'The kernel spectrum is made on every call: in training, once per step, as it must be',
+      evidence: `rfft2d(kernel)${pad ? ' + its padding' : ''}: ${fmtMs(ms)} of the forward, ${fmtMs(step(seed, 'rfft2d-kernel')!.median)} plus its backward in each training step (${fmtMs(seed.train.totalMs.median)}).`,
+      suggestion:
+        'While the kernel trains its spectrum has to be made every step (a cached one is stale after the optimizer step): keep it, and cache it for inference only. To skip it in training, train the weights in the frequency domain, as an FNO does — a different parametrisation of the same function class, which changes initialisation and regularisation (a spectral weight is not initialised or decayed like a spatial kernel).',
+      expectedGain: gain(null, null, 'none', 'none in training; at inference the transform is saved'),
+      source: cite(['kernelPerCall'], 'mathieu'),
+    };
   return {
     id: 'kernel-spectrum-per-call',
     severity: 'suggestion',

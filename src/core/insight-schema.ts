@@ -54,6 +54,8 @@ const gainPartSchema = z.object({
 export const gainSchema = z.object({
   from: z.string(),
   to: z.string(),
+  /** What the comparison sums: the forward pass, or the training step (forward + backward parts). */
+  pass: z.enum(['forward', 'train']).optional(),
   fromMs: z.number().nonnegative(),
   toMs: z.number().nonnegative(),
   deltaMs: z.number(),

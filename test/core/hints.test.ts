@@ -75,6 +75,25 @@ test('kernel spectrum per call and complex transposes fire on the seed and not w
   none(hints(SEED({}, { 'seed/einsum': 10, 'seed/transpose-kernel': 1e-4 })), 'complex-transposes');
 });
 
+test('a training user is never told to cache the kernel spectrum: in training it is made once per step', () => {
+  const run = SEED();
+  const seed = run.variants.find((v) => v.name === 'seed')!;
+  seed.train = {
+    totalMs: { ...seed.totalMs, median: 3 * seed.totalMs.median },
+    backwardMs: { ...seed.totalMs, median: 2 * seed.totalMs.median },
+    steps: [],
+    backwardStepSumMs: 0,
+    notes: [],
+    gradients: [],
+  };
+  const k = one(hints(run), 'kernel-spectrum-per-call');
+  assert.equal(k.severity, 'info');
+  assert.equal(k.expectedGain.basis, 'none');
+  assert.doesNotMatch(`${k.title} ${k.suggestion}`, /keep the spectrum|cached buffer/);
+  assert.match(k.suggestion, /cache it for inference only/);
+  assert.match(k.suggestion, /frequency domain/);
+});
+
 test('memory-bound steps: fires when a big in-layer step sits below the ridge; silent on a device whose ridge is below it', () => {
   const h = one(hints(SEED()), 'memory-bound-steps');
   assert.match(h.title, /optimized's multiply is memory-bound/);

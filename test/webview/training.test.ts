@@ -10,6 +10,7 @@ import { JSDOM } from 'jsdom';
 import type { Run, StepResult } from '../../src/core/run';
 import { toChromeTrace } from '../../src/core/trace';
 import { formatRunText, verdict } from '../../src/core/format';
+import { gainLine, gainsOf } from '../../src/core/gains';
 import { fakeRun } from '../fixtures';
 
 /** fakeRun with a training step on every variant: backward = 2× each forward step, training step = 3× forward. */
@@ -105,4 +106,21 @@ test('a forward-only run has no training section and its verdict is the forward 
   const doc = await render(fakeRun());
   assert.equal(doc.querySelector('#training'), null);
   assert.doesNotMatch(verdict(fakeRun()).headline, /training step/);
+});
+
+test('the gain breakdown is per pass: a training-step comparison with forward and backward parts that sum to it', () => {
+  const run = trainedRun();
+  const gains = gainsOf(run);
+  const fwd = gains.filter((g) => g.pass === 'forward');
+  const train = gains.filter((g) => g.pass === 'train');
+  assert.deepEqual(
+    train.map((g) => `${g.from}>${g.to}`),
+    fwd.map((g) => `${g.from}>${g.to}`),
+  );
+  for (const g of train) {
+    assert.ok(g.parts.some((p) => p.pass === 'backward') && g.parts.some((p) => p.pass === 'forward'));
+    assert.ok(Math.abs(g.parts.reduce((a, p) => a + p.deltaMs, 0) - g.deltaMs) < 1e-9);
+    assert.match(gainLine(g), /^training step, as written → optimized: (saves|adds) .* per training step/);
+    assert.match(gainLine(g), /\(backward\)/);
+  }
 });
