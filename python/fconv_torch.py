@@ -18,7 +18,7 @@ import time
 from fconv_protocol import Cancelled, RequestError, count, need, send
 from fconv_torch_executors import executors_for
 from fconv_torch_probe import probe  # noqa: F401 - part of the framework module's interface
-from fconv_torch_train import measure_train  # noqa: F401 - the training step (forward + backward)
+from fconv_torch_train import crosscheck_train, measure_train  # noqa: F401 - the training step (forward + backward)
 
 NAME = "torch"
 

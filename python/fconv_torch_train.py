@@ -178,3 +178,28 @@ def measure_train(fw, L, req, progress, cancelled):
     if peak is not None:
         result["peakMemoryBytes"] = int(peak)
     return result
+
+
+def crosscheck_train(fw, L, req):
+    """The variant's training step on an independent clock: torch.utils.benchmark's blocked_autorange on the same
+    forward + backward, in this process (what `npm run bench` checks the training step's timing against)."""
+    import torch.utils.benchmark as benchmark
+
+    variant = req["variant"]
+    view = TrainView(L, variant)
+    persistent, one_off, steps, _ = fw.bind(view, variant, req["plan"])
+    params = list(view.params.values())
+    chain = [(sid, fn) for sid, fn in one_off] + [(sid, fn) for sid, _, fn in steps]
+    held = {}
+
+    def run():
+        env = dict(persistent)
+        for sid, fn in chain:
+            env[sid] = fn(env)
+        held["grads"] = _grad(env[chain[-1][0]].sum(), params, None)
+        L.sync()
+
+    with torch.enable_grad():
+        t = benchmark.Timer(stmt="run()", globals={"run": run}, num_threads=L.threads)
+        m = t.blocked_autorange(min_run_time=float(req.get("seconds", 1.0)))
+    return {"medianMs": m.median * 1000.0, "runs": len(m.times) * m.number_per_run}

@@ -130,6 +130,12 @@ def serve(fw):
                     count(threads, "threads", 1, 1024)
                 layer = fw.load(msg["spec"], data, device, threads)
                 send({"type": "loaded", "id": rid, "device": layer.device_name, "backend": layer.device.type, "threads": layer.threads})
+            elif kind == "crosscheck-train":
+                need(layer is not None, "load a layer first")
+                need(hasattr(fw, "crosscheck_train"), "the %s engine has no training crosscheck" % fw.NAME)
+                res = fw.crosscheck_train(fw, layer, msg)
+                res.update({"type": "crosscheck", "id": rid})
+                send(res)
             elif kind == "crosscheck":
                 need(layer is not None, "load a layer first")
                 need(hasattr(fw, "crosscheck"), "the %s engine has no crosscheck" % fw.NAME)

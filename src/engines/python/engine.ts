@@ -202,6 +202,15 @@ export class PythonEngine implements RemoteEngine {
     return m.medianMs;
   }
 
+  /** The variant's training step on torch.utils.benchmark's clock (bench: the training step's timing checked). */
+  async crosscheckTrain(plan: VariantPlan, seconds = 1): Promise<number> {
+    const m = await this.py.request(
+      { type: 'crosscheck-train', variant: plan.name, plan: this.planMessage(plan), seconds },
+      'crosscheck',
+    );
+    return m.medianMs;
+  }
+
   private async output(plan: VariantPlan): Promise<Float32Array> {
     const m = await this.py.request({ type: 'output', variant: plan.name, plan: this.planMessage(plan) }, 'output');
     return decodeFloats(m.output);
