@@ -1,6 +1,9 @@
-"""Fourier Conv Profiler: the training step on torch - forward + backward of a scalar loss (the sum of the
-output) with respect to the input and every parameter, gradients materialised - timed under the run's loop
-policy like the forward pass:
+"""Fourier Conv Profiler: the training step on torch - forward + backward of a scalar loss with respect to the
+input and every parameter, gradients materialised - timed under the run's loop policy like the forward pass.
+The loss is the output weighted by fixed weights, sum(out * R) with R[i] = sin(0.7 i + 0.3) over the output's
+elements in memory order, the same for every variant: it costs what sum(out) costs (one product), and it makes
+the gradient check see every output (the gradient of sum(out) of a circular convolution is the kernel's sum,
+the same whatever else is wrong). Timed:
 
   - the training step end to end (forward, loss, torch.autograd.grad), synced;
   - the backward alone (after an untimed forward);
@@ -59,14 +62,33 @@ class TrainView:
         return getattr(self._L, name)
 
 
+def upstream_of(L, out):
+    """The loss's fixed weights R[i] = sin(0.7 i + 0.3), i the output element's index in memory order (one per
+    output shape, shared by every variant of the layer; src/core/reference.ts lossWeights is the same)."""
+    cache = L.__dict__.setdefault("_upstream", {})
+    key = tuple(out.shape)
+    if key not in cache:
+        n = out.numel()
+        r = torch.sin(torch.arange(n, dtype=torch.float64) * 0.7 + 0.3).to(torch.float32).reshape(out.shape)
+        cache[key] = r.to(out.device, out.dtype)
+    return cache[key]
+
+
 def _grad(outputs, inputs, grad_outputs):
     return torch.autograd.grad(outputs, inputs, grad_outputs=grad_outputs, retain_graph=True, allow_unused=True)
 
 
-def _leaf(v):
-    if isinstance(v, torch.Tensor) and (v.is_floating_point() or v.is_complex()):
-        return v.detach().requires_grad_(True)
-    return v
+def _leaves(env):
+    """A step's inputs as leaves that require grad (for its VJP), and the env it runs on: clones of the leaves, so
+    a step that writes into its input in place (an FNO's out_ft slice-assignment) writes into a graph node."""
+    leaves, local = {}, {}
+    for k, v in env.items():
+        if isinstance(v, torch.Tensor) and (v.is_floating_point() or v.is_complex()):
+            leaves[k] = v.detach().requires_grad_(True)
+            local[k] = leaves[k].clone()
+        else:
+            local[k] = v
+    return leaves, local
 
 
 def measure_train(fw, L, req, progress, cancelled):
@@ -93,7 +115,7 @@ def measure_train(fw, L, req, progress, cancelled):
         return env[chain[-1][0]]
 
     def backward(out):
-        return _grad(out.sum(), params, None)
+        return _grad((out * upstream_of(L, out)).sum(), params, None)
 
     def train_step():
         return backward(forward())
@@ -133,19 +155,21 @@ def measure_train(fw, L, req, progress, cancelled):
         envs, outs = [], []
         env = dict(persistent)
         for sid, fn in chain:
-            local = {k: _leaf(v) for k, v in env.items()}
+            leaves, local = _leaves(env)
             y = fn(local)
-            envs.append(local)
+            envs.append(leaves)
             outs.append(y)
             env[sid] = y.detach()
-        upstream = {chain[-1][0]: torch.ones_like(outs[-1])}
+        upstream = {chain[-1][0]: upstream_of(L, outs[-1])}
         for i in range(n_steps - 1, -1, -1):
             sid = chain[i][0]
             g = upstream.get(sid)
             if g is None:  # nothing after it uses this output (it does not reach the loss)
                 g = torch.zeros_like(outs[i])
                 upstream[sid] = g
-            keys = [k for k, v in envs[i].items() if isinstance(v, torch.Tensor) and v.requires_grad]
+            if not outs[i].requires_grad:  # made from nothing that trains (out_ft's zeros): no backward
+                continue
+            keys = list(envs[i].keys())
             got = _grad(outs[i], [envs[i][k] for k in keys], g)
             for k, gk in zip(keys, got):
                 if gk is not None and k in dict(chain):
@@ -155,7 +179,10 @@ def measure_train(fw, L, req, progress, cancelled):
             for i, (sid, _) in enumerate(chain):
                 progress({"phase": "per-step", "step": sid + " (backward)", "stepIndex": i, "stepCount": n_steps, "rep": r, "reps": n})
                 check()
-                inputs = [v for v in envs[i].values() if isinstance(v, torch.Tensor) and v.requires_grad] + params
+                if not outs[i].requires_grad:
+                    per[i].append(0.0)  # no backward: its output depends on nothing that trains
+                    continue
+                inputs = list(envs[i].values()) + params
                 _, ms = L.timed(lambda i=i, inputs=inputs: _grad(outs[i], inputs, upstream[chain[i][0]]))
                 per[i].append(ms)
     need(grads is not None, "no training step was measured")
@@ -196,7 +223,8 @@ def crosscheck_train(fw, L, req):
         env = dict(persistent)
         for sid, fn in chain:
             env[sid] = fn(env)
-        held["grads"] = _grad(env[chain[-1][0]].sum(), params, None)
+        out = env[chain[-1][0]]
+        held["grads"] = _grad((out * upstream_of(L, out)).sum(), params, None)
         L.sync()
 
     with torch.enable_grad():

@@ -1,6 +1,6 @@
 /**
  * The training step in the report: per variant the forward pass beside the training step (forward + backward
- * of sum(output), gradients materialised), the backward's share, the gradient checks, and a timeline with a
+ * of a scalar loss, gradients materialised), the backward's share, the gradient checks, and a timeline with a
  * forward and a backward lane per variant (the backward's steps in the order they run: last step first).
  */
 import { fmtMs, fmtRatio } from '../src/core/format';
@@ -116,7 +116,7 @@ export function trainingSection(run: Run): HTMLElement | undefined {
     h(
       'p',
       { class: 'muted' },
-      'What a training loop pays per call: the forward pass, then the backward of the sum of the output with respect to the input and every parameter, gradients materialised. Each gradient is checked against the same function computed spatially (max |error|).',
+      'What a training loop pays per call: the forward pass, then the backward of a scalar loss — the output weighted by fixed weights, so every output counts in the gradient check — with respect to the input and every parameter, gradients materialised. Each gradient is checked against the same function computed spatially (max |error|).',
     ),
     h(
       'table',

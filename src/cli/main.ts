@@ -57,7 +57,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--no-model', 'skip the cost model, the roofline and the hints (no probe)')
     .option(
       '--pass <p>',
-      'forward, train (forward + backward of sum(output), gradients checked) or both; the training step is timed on the torch engine',
+      'forward, train (forward + backward of a scalar loss, gradients checked) or both; the training step is timed on the torch engine',
       DEFAULT_PASS,
     )
     .action(async (flags: ProfileFlags) => {

@@ -178,7 +178,7 @@ export function formatRunText(run: Run): string {
         ? `; gradients ${t.gradients.map((g) => `${g.name} max |err| ${g.maxAbsError.toExponential(2)} [${g.correct ? 'ok' : 'MISMATCH'}]`).join(', ')} vs ${t.gradients[0]!.reference}`
         : '';
       out.push(
-        `  training step (forward + backward of sum(output)): ${fmtMs(t.totalMs.median)} (p10–p90 ${fmtMs(t.totalMs.p10)}–${fmtMs(t.totalMs.p90)}, ${t.totalMs.reps} reps), backward ${fmtMs(t.backwardMs.median)}${grads}`,
+        `  training step (forward + backward of sum(output ⊙ R)): ${fmtMs(t.totalMs.median)} (p10–p90 ${fmtMs(t.totalMs.p10)}–${fmtMs(t.totalMs.p90)}, ${t.totalMs.reps} reps), backward ${fmtMs(t.backwardMs.median)}${grads}`,
       );
       for (const n of t.notes) out.push(`    · ${n}`);
       for (const s of t.steps) {

@@ -177,3 +177,13 @@ export function maxAbs(a: Float32Array): number {
 export function tolerance(scale: number): number {
   return 1e-3 * Math.max(1, scale);
 }
+
+/**
+ * The training step's loss weights: sum(out ⊙ R) with R[i] = sin(0.7 i + 0.3) over the output's elements in memory
+ * order (python/fconv_torch_train.py uses the same). Fixed and non-constant, so a gradient check sees every output.
+ */
+export function lossWeights(n: number): Float32Array {
+  const r = new Float32Array(n);
+  for (let i = 0; i < n; i++) r[i] = Math.sin(0.7 * i + 0.3);
+  return r;
+}

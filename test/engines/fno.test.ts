@@ -122,6 +122,39 @@ test('FNO on torch (CPU): fno and optimized equal spatial-equivalent and the nai
   }
 });
 
+test('FNO training step on torch: fno and optimized gradients (input, mode weights) equal the reference, both conventions', async () => {
+  assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
+  const engine = await TorchEngine.create({ python: [{ path: found.path, from: 'test' }], device: 'cpu', threads: 1 });
+  try {
+    const r = rng(43);
+    for (let i = 0; i < 6; i++) {
+      const s = randomFno(r, i);
+      const withEq = i % 2 === 1;
+      const variants = withEq ? (['spatial-equivalent', 'fno', 'optimized'] as const) : (['fno', 'optimized'] as const);
+      const run = await profile(engine, s, { ...QUICK, variants: [...variants], seed: i + 1, pass: 'both' });
+      assert.equal(run.status, 'ok', `${JSON.stringify(s)}: ${run.failure}`);
+      const opt = run.variants.find((v) => v.name === 'optimized')!.train!;
+      assert.deepEqual(
+        opt.gradients.map((g) => [g.name, g.reference]),
+        [
+          ['input', withEq ? "spatial-equivalent's gradient" : "fno's gradient"],
+          ['modeWeights', withEq ? "spatial-equivalent's gradient" : "fno's gradient"],
+        ],
+      );
+      // The loss weighs every output: the gradients are not the kernel's sum alone.
+      assert.ok(
+        opt.gradients.every((g) => g.correct && g.refScale > 0),
+        JSON.stringify(opt.gradients),
+      );
+      // out_ft's zeros depend on nothing that trains: their backward is nothing.
+      const fno = run.variants.find((v) => v.name === 'fno')!.train!;
+      assert.equal(fno.steps.find((x) => x.id === 'zeros-out-ft.backward')?.median, 0);
+    }
+  } finally {
+    engine.shutdown();
+  }
+});
+
 test('FNO on the native CUDA engine (host implementation of the addon): fno and optimized equal the references and run their plans', async () => {
   const r = rng(51);
   for (let i = 0; i < 12; i++) {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { flipKernel, makeLayerData, rng } from '../../src/core/data';
 import { loopPolicy } from '../../src/core/loop-policy';
-import { correlateAt, equivalentCorrelation, maxAbs, maxAbsDiff } from '../../src/core/reference';
+import { correlateAt, equivalentCorrelation, lossWeights, maxAbs, maxAbsDiff } from '../../src/core/reference';
 import { parseRun } from '../../src/core/run';
 import { PADDINGS, type LayerSpec, geometry } from '../../src/core/spec';
 import { allSteps, planVariant, torchTraits } from '../../src/core/variants';
@@ -501,7 +501,7 @@ test('the training step on torch: every spectral variant gradient equals spatial
   }
 });
 
-test("spatial-equivalent's input gradient on torch equals the naive convolution's (sum loss: dL/dx_k = L(e_k))", async () => {
+test("spatial-equivalent's input gradient on torch equals the naive convolution's (linear loss: dL/dx_k = L(e_k))", async () => {
   const engine = await TorchEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu', threads: 1 });
   try {
     for (const padding of PADDINGS) {
@@ -516,6 +516,10 @@ test("spatial-equivalent's input gradient on torch equals the naive convolution'
       const corr = equivalentCorrelation(s);
       const w = flipKernel(data.kernel, s.kernelH, s.kernelW, s.inChannels, s.outChannels);
       const g = geometry(s);
+      // The loss is sum(out ⊙ R): linear in x, so dL/dx_k = L(e_k), with R indexed in the output's layout.
+      const R = lossWeights(g.outH * g.outW * s.outChannels);
+      const at = (i: number, j: number, o: number) =>
+        s.layout === 'NHWC' ? (i * g.outW + j) * s.outChannels + o : (o * g.outH + i) * g.outW + j;
       const naive = new Float32Array(data.input.length);
       for (let k = 0; k < naive.length; k++) {
         const e = new Float32Array(data.input.length);
@@ -523,7 +527,7 @@ test("spatial-equivalent's input gradient on torch equals the naive convolution'
         let sum = 0;
         for (let i = 0; i < g.outH; i++)
           for (let j = 0; j < g.outW; j++)
-            for (let o = 0; o < s.outChannels; o++) sum += correlateAt(corr, e, w, 0, i, j, o);
+            for (let o = 0; o < s.outChannels; o++) sum += R[at(i, j, o)]! * correlateAt(corr, e, w, 0, i, j, o);
         naive[k] = sum;
       }
       const got = t.gradients.input!;

@@ -90,7 +90,7 @@ test('the verdict and the text lead with the training step; the trace has a back
   assert.match(v.headline, /training step \(forward \+ backward\): spatial is fastest/);
   assert.ok(v.lines.some((l) => /The question's comparison, training: as written .* per training step/.test(l)));
   const text = formatRunText(run);
-  assert.match(text, /training step \(forward \+ backward of sum\(output\)\)/);
+  assert.match(text, /training step \(forward \+ backward of sum\(output ⊙ R\)\)/);
   assert.match(text, /↩ /);
   const trace = toChromeTrace(run);
   const names = trace.traceEvents.filter((e) => e.name === 'thread_name').map((e) => e.args!.name);
