@@ -120,9 +120,10 @@ export const variantResultSchema = z.object({
    */
   firstCallMs: z.number().nonnegative().optional(),
   /**
-   * The training step (`--pass train|both`): forward + backward of a scalar loss (the output weighted by fixed weights) with respect to the input
-   * and every parameter, gradients materialised, timed as a whole and its backward alone; each forward step's
-   * backward is a step of the variant's `steps` with pass 'backward'. Absent when only the forward pass ran.
+   * The training step (`--pass train|both`): forward + backward of a scalar loss (the output weighted by fixed
+   * weights, `lossWeights`) with respect to the input and every parameter, gradients materialised, timed as a whole
+   * and its backward alone; each forward step's backward is a step of `train.steps` with pass 'backward'. Absent
+   * when only the forward pass ran.
    */
   train: z
     .object({
