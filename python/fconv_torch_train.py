@@ -6,7 +6,7 @@ the gradient check see every output (the gradient of sum(out) of a circular conv
 the same whatever else is wrong). Timed:
 
   - the training step end to end (forward, loss, torch.autograd.grad), synced;
-  - the backward alone (after an untimed forward);
+  - the backward alone (after an untimed forward): the layer's backward from the loss's gradient;
   - each forward step's backward (its vector-Jacobian product, with the upstream gradient it gets in the
     whole backward as a fixed input), as a step of its own.
 
@@ -149,7 +149,9 @@ def measure_train(fw, L, req, progress, cancelled):
             check()
             out = forward()
             L.sync()
-            _, ms = L.timed(lambda: backward(out))
+            # The layer's backward from the loss's gradient (R): what the per-step backward adds up to; the loss's own
+            # product and sum are in the training step.
+            _, ms = L.timed(lambda: _grad(out, params, upstream_of(L, out)))
             bwd.append(ms)
         # Each step's backward: its inputs as leaves, the upstream gradient it gets in the whole backward fixed.
         envs, outs = [], []
