@@ -192,7 +192,8 @@ def serve(fw):
                 "type": "error",
                 "id": rid if isinstance(rid, str) else None,
                 "kind": "memory" if oom else "internal",
-                "message": "%s: %s" % (type(e).__name__, str(e).split("\n")[0][:500]),
+                # Which pass ran out (the training step keeps activations and gradients: more than the forward).
+                "message": "%s%s: %s" % ("in the training step (forward + backward): " if kind == "measure-train" else "", type(e).__name__, str(e).split("\n")[0][:500]),
             })
         finally:
             with cancel_lock:

@@ -170,10 +170,20 @@ export async function profile(
       // The spectral variants after it are checked against the same function computed spatially.
       if (variantEntry(name)?.check === 'equivalent') reference = samples.output;
       if (trainAsked && loop.measureTrain) {
-        const t = await loop.measureTrain(plan, policy, {
-          onProgress: (p) => hooks.onProgress?.({ ...base, ...p }),
-          isCancelled: () => hooks.isCancelled?.() ?? false,
-        });
+        let t: TrainSamples;
+        try {
+          t = await loop.measureTrain(plan, policy, {
+            onProgress: (p) => hooks.onProgress?.({ ...base, ...p }),
+            isCancelled: () => hooks.isCancelled?.() ?? false,
+          });
+        } catch (e) {
+          // A cancel during the training step keeps the variant's forward pass, measured and checked.
+          if (e instanceof CancelledError) {
+            variants.push(vr);
+            hooks.onVariant?.(vr);
+          }
+          throw e;
+        }
         // The small Conv2D is another function: its gradients have no reference here.
         const conv2d = variantEntry(name)?.check === 'conv2d';
         vr.train = assembleTrain(engine, plan, t, conv2d ? undefined : gradReference);

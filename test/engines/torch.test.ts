@@ -538,3 +538,32 @@ test("spatial-equivalent's input gradient on torch equals the naive convolution'
     engine.shutdown();
   }
 });
+
+test('a cancel during the training step keeps the forward pass of that variant, measured and checked', async () => {
+  const engine = await TorchEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu', threads: 1 });
+  try {
+    let cancel = false;
+    let checked = false;
+    const run = await profile(
+      engine,
+      spec({ batch: 16, height: 28, width: 28, kernelH: 28, kernelW: 28, outChannels: 16 }),
+      { ...QUICK, variants: ['spatial-equivalent', 'seed'], reps: 20, pass: 'both' },
+      {
+        isCancelled: () => cancel,
+        onProgress: (p) => {
+          // The seed's forward is measured and checked; its training step starts after the check.
+          if (p.variant === 'seed' && p.phase === 'check') checked = true;
+          else if (checked && p.variant === 'seed') cancel = true;
+        },
+      },
+    );
+    assert.equal(run.status, 'cancelled');
+    const seed = run.variants.find((v) => v.name === 'seed');
+    assert.ok(seed, 'the forward pass of the variant whose training step was cancelled is kept');
+    assert.ok(seed.correct && seed.totalMs.median > 0);
+    assert.equal(seed.train, undefined);
+    assert.ok(run.variants.find((v) => v.name === 'spatial-equivalent')!.train, 'the one before it is whole');
+  } finally {
+    engine.shutdown();
+  }
+});
