@@ -16,10 +16,11 @@ export function analyze(run: Run, device: DeviceProfile): Analysis {
   const variants: Analysis['variants'] = [];
   for (const v of run.variants) {
     let model = 0;
-    for (const s of v.steps) {
+    // The training step's backward steps are roofline points too (pass 'backward'); the model's total is the forward's.
+    for (const s of [...v.steps, ...(v.train?.steps ?? [])]) {
       const cost = costOf(s, run.spec);
       const e = estimateStep(cost, rates);
-      if (!s.oneOff) model += e.ms;
+      if (!s.oneOff && s.pass !== 'backward') model += e.ms;
       const sec = s.median / 1000;
       const achievedGflops = sec > 0 ? s.flops / sec / 1e9 : 0;
       const achievedGBs = sec > 0 ? s.bytes / sec / 1e9 : 0;

@@ -209,12 +209,44 @@ const circular: Rule = ({ run, v, device }) => {
   };
 };
 
+/**
+ * Where the training step goes when its backward dominates: the variant the question is about (as written), its
+ * backward's share of the training step and the step whose backward costs most.
+ */
+const backwardDominates: Rule = ({ v }) => {
+  const seed = ok(v('seed')) ?? ok(v('fno'));
+  const t = seed?.train;
+  if (!seed || !t || !t.steps.length || t.totalMs.median <= 0) return undefined;
+  const share = t.backwardMs.median / t.totalMs.median;
+  if (share < 0.5) return undefined;
+  const top = [...t.steps].sort((a, b) => b.median - a.median)[0]!;
+  const topShare = top.median / t.totalMs.median;
+  const opt = ok(v('optimized'))?.train;
+  return {
+    id: 'backward-dominates',
+    severity: 'suggestion',
+    title: `The backward is ${pct(t.backwardMs.median, t.totalMs.median)} of the training step; ${top.name} alone ${(100 * topShare).toFixed(0)} %`,
+    evidence: `Training step of the layer as written ${fmtMs(t.totalMs.median)}: forward ${fmtMs(seed.totalMs.median)}, backward ${fmtMs(t.backwardMs.median)} (each step's backward measured as a step of its own); ${top.name} ${fmtMs(top.median)}.`,
+    suggestion: `Timing the forward pass alone understates what training pays here. Cut the step whose backward dominates: a complex einsum's backward is two more contractions of the same shape (fold them into one batched GEMM over the frequencies, as optimized does), a transform's backward is its adjoint transform (a smaller FFT, or fewer of them).${opt ? ` Optimized trains in ${fmtMs(opt.totalMs.median)} per step here.` : ''}`,
+    expectedGain: gain(
+      opt ? t.totalMs.median - opt.totalMs.median : null,
+      opt ? t.totalMs.median / opt.totalMs.median : null,
+      opt ? 'measured' : 'none',
+      opt
+        ? `${fmtMs(t.totalMs.median - opt.totalMs.median)} per training step (measured: optimized)`
+        : 'run the optimized variant to measure it',
+    ),
+    source: cite(['einsum']),
+  };
+};
+
 const memoryBound: Rule = ({ run, analysis }) => {
   if (!analysis) return undefined;
   const spectral = run.variants.filter((x) => x.kind === 'spectral' && x.correct);
   const rows = analysis.steps.filter(
     (s) =>
       spectral.some((x) => x.name === s.variant) &&
+      s.pass !== 'backward' &&
       s.inLayer &&
       !s.oneOff &&
       s.flops > 0 &&
@@ -427,6 +459,7 @@ export const RULES: readonly Rule[] = [
   rfftAxes,
   einsumLowering,
   kernelPerCall,
+  backwardDominates,
   complexTransposes,
   memoryBound,
   overheadBound,

@@ -94,6 +94,36 @@ test('a training user is never told to cache the kernel spectrum: in training it
   assert.match(k.suggestion, /frequency domain/);
 });
 
+test('backward dominates: fires when the backward is most of the training step, naming the step; silent without training', () => {
+  const run = SEED();
+  const seed = run.variants.find((v) => v.name === 'seed')!;
+  const opt = run.variants.find((v) => v.name === 'optimized')!;
+  const back = (name: string, median: number) => ({
+    ...seed.steps[0]!,
+    id: `${name}.backward`,
+    name: `${name} (backward)`,
+    pass: 'backward' as const,
+    median,
+  });
+  const train = (fwd: number, bwd: number, steps: ReturnType<typeof back>[]) => ({
+    totalMs: { ...seed.totalMs, median: fwd + bwd },
+    backwardMs: { ...seed.totalMs, median: bwd },
+    steps,
+    backwardStepSumMs: steps.reduce((a, s) => a + s.median, 0),
+    notes: [],
+    gradients: [],
+  });
+  none(hints(run), 'backward-dominates');
+  seed.train = train(2, 6, [back('einsum', 4.5), back('irfft2d', 1.5)]);
+  opt.train = train(1, 2, [back('multiply', 1.5), back('irfft2d', 0.5)]);
+  const h = one(hints(run), 'backward-dominates');
+  assert.match(h.title, /The backward is 75 % of the training step; einsum \(backward\) alone 56 %/);
+  assert.equal(h.expectedGain.basis, 'measured');
+  assert.ok(Math.abs(h.expectedGain.ms! - 5) < 1e-9);
+  seed.train = train(6, 2, [back('einsum', 2)]);
+  none(hints(run), 'backward-dominates');
+});
+
 test('memory-bound steps: fires when a big in-layer step sits below the ridge; silent on a device whose ridge is below it', () => {
   const h = one(hints(SEED()), 'memory-bound-steps');
   assert.match(h.title, /optimized's multiply is memory-bound/);
