@@ -125,7 +125,10 @@ const kernelPerCall: Rule = ({ v }) => {
       id: 'kernel-spectrum-per-call',
       severity: 'info',
       title: 'The kernel spectrum is made on every call: in training, once per step, as it must be',
-      evidence: `rfft2d(kernel)${pad ? ' + its padding' : ''}: ${fmtMs(ms)} of the forward, ${fmtMs(step(seed, 'rfft2d-kernel')!.median)} plus its backward in each training step (${fmtMs(seed.train.totalMs.median)}).`,
+      evidence: `rfft2d(kernel)${pad ? ' + its padding' : ''}: ${fmtMs(ms)} of the forward${(() => {
+        const b = seed.train.steps.find((s) => s.id === 'rfft2d-kernel.backward');
+        return b ? ` and ${fmtMs(b.median)} of the backward` : '';
+      })()} in each training step (${fmtMs(seed.train.totalMs.median)}).`,
       suggestion:
         'While the kernel trains its spectrum has to be made every step (a cached one is stale after the optimizer step): keep it, and cache it for inference only. To skip it in training, train the weights in the frequency domain, as an FNO does — a different parametrisation of the same function class, which changes initialisation and regularisation (a spectral weight is not initialised or decayed like a spatial kernel).',
       expectedGain: gain(null, null, 'none', 'none in training; at inference the transform is saved'),
