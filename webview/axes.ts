@@ -1,4 +1,6 @@
-/** Log-scale axis ticks and compact numbers, shared by the roofline and the sweep charts. */
+/** Axes shared by the charts: log-scale ticks and compact numbers (roofline, sweeps), the timelines' time axis. */
+import { fmtMs } from '../src/core/format';
+import { s } from './dom';
 
 export function logTicks(lo: number, hi: number): number[] {
   const out: number[] = [];
@@ -21,4 +23,30 @@ export function niceTicks(max: number, n: number): number[] {
   const out: number[] = [];
   for (let t = 0; t <= max + 1e-12; t += step) out.push(t);
   return out;
+}
+
+/** A timeline chart: its svg with the time axis (grid lines and ms ticks) of `span` ms over the plot drawn. */
+export function timelineSvg(o: {
+  width: number;
+  height: number;
+  labelW: number;
+  plotW: number;
+  span: number;
+  cls: string;
+  label: string;
+}): SVGElement {
+  const svg = s('svg', {
+    class: o.cls,
+    viewBox: `0 0 ${o.width} ${o.height}`,
+    width: o.width,
+    height: o.height,
+    role: 'img',
+    'aria-label': o.label,
+  });
+  for (const t of niceTicks(o.span, 6)) {
+    const gx = o.labelW + (o.plotW * t) / o.span;
+    svg.appendChild(s('line', { x1: gx, x2: gx, y1: 0, y2: o.height - 22, class: 'grid' }));
+    svg.appendChild(s('text', { x: gx, y: o.height - 8, class: 'tick', 'text-anchor': 'middle' }, fmtMs(t)));
+  }
+  return svg;
 }

@@ -13,7 +13,7 @@ import { type ColourGroup, stepGroup } from './colours';
 import { hintsSection } from './hints';
 import { analysisSection } from './roofline';
 import { fnoSweepSection, sweepSection } from './sweeps';
-import { niceTicks } from './axes';
+import { niceTicks, timelineSvg } from './axes';
 import { gainsSection } from './gains';
 import { trainingSection } from './training';
 import { algorithmTables, correctness, method } from './method';
@@ -178,19 +178,15 @@ export function timelines(run: Run, width = 760): SVGElement {
     1e-6,
   );
   const height = rows.length * rowH + 30;
-  const svg = s('svg', {
-    class: 'chart timelines',
-    viewBox: `0 0 ${width} ${height}`,
+  const svg = timelineSvg({
     width,
     height,
-    role: 'img',
-    'aria-label': 'Per-step timeline per variant',
+    labelW,
+    plotW,
+    span,
+    cls: 'chart timelines',
+    label: 'Per-step timeline per variant',
   });
-  for (const t of niceTicks(span, 6)) {
-    const gx = labelW + (plotW * t) / span;
-    svg.appendChild(s('line', { x1: gx, x2: gx, y1: 0, y2: height - 22, class: 'grid' }));
-    svg.appendChild(s('text', { x: gx, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, fmtMs(t)));
-  }
   rows.forEach((v, i) => {
     const y = i * rowH + 6;
     svg.appendChild(

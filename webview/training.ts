@@ -8,7 +8,7 @@ import { variantExplained, variantLabel } from '../src/core/glossary';
 import type { Run, StepResult, VariantResult } from '../src/core/run';
 import { stepGroup } from './colours';
 import { h, s, tip } from './dom';
-import { niceTicks } from './axes';
+import { timelineSvg } from './axes';
 
 const trained = (run: Run) => run.variants.filter((v) => v.train);
 
@@ -30,19 +30,15 @@ export function trainingTimelines(run: Run, width = 760): SVGElement {
   ]);
   const span = Math.max(...lanes.map((l) => l.steps.reduce((a, st) => a + st.median, 0)), 1e-6);
   const height = lanes.length * laneH + vs.length * 8 + 30;
-  const svg = s('svg', {
-    class: 'chart timelines training',
-    viewBox: `0 0 ${width} ${height}`,
+  const svg = timelineSvg({
     width,
     height,
-    role: 'img',
-    'aria-label': 'Forward and backward per variant',
+    labelW,
+    plotW,
+    span,
+    cls: 'chart timelines training',
+    label: 'Forward and backward per variant',
   });
-  for (const t of niceTicks(span, 6)) {
-    const gx = labelW + (plotW * t) / span;
-    svg.appendChild(s('line', { x1: gx, x2: gx, y1: 0, y2: height - 22, class: 'grid' }));
-    svg.appendChild(s('text', { x: gx, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, fmtMs(t)));
-  }
   let y = 6;
   lanes.forEach((l, i) => {
     if (i > 0 && !l.backward) y += 8;
