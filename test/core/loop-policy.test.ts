@@ -1,0 +1,49 @@
+/**
+ * The measuring loop's policy (src/core/loop-policy.ts), the one both loops obey: warm-up until stable within a
+ * cap, repetitions from the budget; and the local loop recording and following it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loopPolicy, repetitions, warmAgain } from '../../src/core/loop-policy';
+import { profile } from '../../src/engines/profiler';
+import { TfjsEngine } from '../../src/engines/tfjs/engine';
+import { spec } from '../helpers';
+
+test('warm-up: at least the runs asked for, more while a run is over 5 % faster than the one before, within the caps', () => {
+  const p = loopPolicy(3, 10, 250);
+  assert.equal(p.warmupMax, 12);
+  assert.equal(warmAgain(p, []), true);
+  assert.equal(warmAgain(p, [10, 9]), true, 'fewer than asked');
+  assert.equal(warmAgain(p, [10, 9, 8]), true, '8 is over 5 % faster than 9');
+  assert.equal(warmAgain(p, [10, 9, 8.9]), false, 'within 5 %: stable');
+  assert.equal(warmAgain(p, [10, 9, 9.5]), false, 'slower: stable');
+  const still = Array.from({ length: 12 }, (_, i) => 10 * 0.9 ** i);
+  assert.equal(warmAgain(p, still), false, 'at most warmupMax runs');
+  assert.equal(warmAgain({ ...p, warmupMaxMs: 20 }, [10, 9, 8]), false, 'at most warmupMaxMs of warm-up');
+  assert.equal(warmAgain(loopPolicy(0, 5, 0), []), false, 'no warm-up asked: none');
+});
+
+test('repetitions: at least reps, as many as fit the budget at the warm-up speed, at most 5× reps', () => {
+  const p = loopPolicy(3, 10, 250);
+  assert.equal(repetitions(p, 100), 10);
+  assert.equal(repetitions(p, 10), 25);
+  assert.equal(repetitions(p, 0.001), 50);
+  assert.equal(repetitions(loopPolicy(3, 10, 0), 1), 10);
+});
+
+test('the local loop records the policy in the run and warms up at least as asked', async () => {
+  const engine = await TfjsEngine.create('wasm');
+  const run = await profile(engine, spec({ batch: 1, height: 8, width: 8, kernelH: 3, kernelW: 3 }), {
+    variants: ['spatial', 'optimized'],
+    warmup: 2,
+    reps: 3,
+    seed: 1,
+    adaptiveBudgetMs: 0,
+  });
+  assert.deepEqual(run.settings.loop, loopPolicy(2, 3, 0));
+  for (const v of run.variants) {
+    const perCall = v.steps.filter((s) => !s.oneOff);
+    assert.ok(perCall.every((s) => s.warmup >= 2 && s.warmup <= run.settings.loop!.warmupMax && s.reps === 3));
+    assert.ok(v.firstCallMs! > 0, 'the first warm-up call is reported as the first call');
+  }
+});
