@@ -133,7 +133,7 @@ export async function profile(
   if (trainAsked && !loop.measureTrain)
     run.engineNotes = [
       ...run.engineNotes,
-      `training step not measured on the ${engine.name} engine (${engine.backend}): only the torch engine times forward + backward today — use --engine torch; the numbers here are the forward pass`,
+      `training step not measured on the ${engine.name} engine (${engine.backend}): only the torch engine times forward + backward today — use --engine torch${engine.backend === 'cuda' ? ' (on this GPU: --torch-device cuda)' : ''}; the numbers here are the forward pass`,
     ];
   /** Gradients of the variant the others' are checked against (spatial-equivalent; an FNO layer's fno). */
   let gradReference: { name: VariantName; gradients: Record<string, Float32Array> } | undefined;
