@@ -140,7 +140,11 @@ export function sweepSection(sw: Sweep): HTMLElement {
   return h(
     'section',
     { class: 'card sweep-card', id: 'sweep' },
-    h('h2', {}, 'Where FFT convolution starts to pay: kernel-size sweep'),
+    h(
+      'h2',
+      {},
+      `Where FFT convolution starts to pay: kernel-size sweep${sw.pass === 'train' ? ' of the training step (forward + backward)' : ''}`,
+    ),
     h(
       'p',
       { class: 'muted' },

@@ -79,6 +79,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       'with --layer fno: the modes to sweep (default 4,8,12,16,24,32, clipped to the grid)',
     )
     .option('--grids <list>', "with --layer fno: grid sizes, e.g. 32,64 or 64x128 (default the spec's)")
+    .option(
+      '--pass <p>',
+      "forward, or train: each cell's training step (forward + backward; the torch engine times it) and its crossover",
+      'forward',
+    )
     .option('--warmup <n>', 'warm-up runs per cell and variant', '1')
     .option('--reps <n>', 'timed repetitions per cell and variant', '3')
     .option('--out-dir <dir>', 'where sweep.html and sweep.json go', 'fconv-report')

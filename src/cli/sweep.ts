@@ -31,12 +31,14 @@ import {
   onCancelSignals,
   probeProgress,
   parseEngineChoice,
+  parsePass,
   parseRunSettings,
   statusLine,
   version,
 } from './shared';
 
 export interface SweepFlags extends RunFlags {
+  pass?: string;
   kernels?: string;
   channels?: string;
   modesList?: string;
@@ -45,6 +47,8 @@ export interface SweepFlags extends RunFlags {
 
 export interface SweepRunOpts {
   engine: EngineChoice;
+  /** Each cell's pass: the forward, or the training step. */
+  pass?: 'forward' | 'train';
   warmup: number;
   reps: number;
   seed: number;
@@ -69,7 +73,14 @@ export async function sweepWith(
     plan,
     {
       device: o.device,
-      run: { ...o.engine, warmup: o.warmup, reps: o.reps, seed: o.seed, maxMemoryBytes: o.maxMemoryBytes },
+      run: {
+        ...o.engine,
+        warmup: o.warmup,
+        reps: o.reps,
+        seed: o.seed,
+        maxMemoryBytes: o.maxMemoryBytes,
+        ...(o.pass === 'train' ? { pass: 'train' as const } : {}),
+      },
     },
     {
       signal,
@@ -139,6 +150,10 @@ export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number
   const fnoWithoutModes = flags.layer?.trim().toLowerCase() === 'fno' && flags.modes === undefined;
   const base = specFromText(fnoWithoutModes ? { ...flags, modes: '1' } : flags);
   const { plan, cells } = sweepPlanOf(base, flags);
+  const pass = parsePass(flags.pass ?? 'forward');
+  if (pass === 'both') throw new UsageError('--pass for a sweep is forward or train: each cell times one of them');
+  if (pass === 'train' && plan.kind === 'fno')
+    throw new UsageError("--pass train sweeps the question's layer; the FNO modes sweep times the forward pass");
   const engine = parseEngineChoice(flags);
   const { warmup, reps, seed, maxMemoryBytes } = parseRunSettings(flags);
   const variants =
@@ -158,7 +173,7 @@ export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number
     });
     if (tty) status.clear();
     io.err(`fconv: ${note}\n`);
-    const opts = { engine, warmup, reps, seed, maxMemoryBytes, device };
+    const opts = { engine, warmup, reps, seed, maxMemoryBytes, device, pass };
     const any = await sweepWith(client, base, plan, opts, io, tty, cancel.signal);
     const sw = any.sweep;
     if (flags.json) io.out(`${JSON.stringify(sw, null, 2)}\n`);

@@ -29,6 +29,11 @@ export interface SweepRun {
   device: DeviceProfile;
 }
 
+/** A variant's time in a cell: its forward end to end, or its training step when the sweep times that. */
+function cellMs(v: VariantResult, train: boolean): number | undefined {
+  return train ? v.train?.totalMs.median : v.totalMs.median;
+}
+
 export interface SweepHooks {
   signal?: AbortSignal;
   /** Cell `cell` of `cells` is running: `detail` says which and what is being measured. */
@@ -136,6 +141,8 @@ export async function runSweep(
   o: SweepRun & { kernels: number[]; channels: Array<{ inChannels: number; outChannels: number }> },
   h: SweepHooks = {},
 ): Promise<Sweep> {
+  // The training step's crossover (it moves: the backward of a convolution is two more of its size).
+  const train = o.run.pass === 'train' || o.run.pass === 'both';
   const plans = o.channels.flatMap(({ inChannels, outChannels }) =>
     o.kernels.map((k): CellPlan<SweepCell> => {
       const spec = cellSpec(base, k, inChannels, outChannels);
@@ -144,7 +151,7 @@ export async function runSweep(
         variants: ['spatial-equivalent', 'optimized'],
         label: `k = ${k}, ${inChannels}→${outChannels}`,
         cell: (pipeline) => {
-          const pred = predict(spec, o.device, pipeline);
+          const pred = predict(spec, o.device, pipeline, train ? 'train' : 'forward');
           return {
             kernel: k,
             inChannels,
@@ -158,9 +165,15 @@ export async function runSweep(
           };
         },
         measured: (c, sp, fp) => {
-          c.spatialMs = sp.totalMs.median;
-          c.spectralMs = fp.totalMs.median;
-          c.measuredWinner = fp.totalMs.median < sp.totalMs.median ? 'spectral' : 'spatial';
+          const a = cellMs(sp, train),
+            b = cellMs(fp, train);
+          if (a === undefined || b === undefined) {
+            c.note = 'the training step was not measured on this engine (the torch engine times it)';
+            return;
+          }
+          c.spatialMs = a;
+          c.spectralMs = b;
+          c.measuredWinner = b < a ? 'spectral' : 'spatial';
         },
         line: (c) =>
           `sweep k = ${String(c.kernel).padStart(2)}, ${c.inChannels}→${c.outChannels}: spatial ${ms(c.spatialMs)}, spectral ${ms(c.spectralMs)} (model ${fmtMs(c.predictedSpatialMs)} / ${fmtMs(c.predictedSpectralMs)})${c.note ? ` — ${c.note}` : ''}`,
@@ -171,6 +184,7 @@ export async function runSweep(
   const cross = crossovers(r.cells, o.channels);
   return {
     ...header(r),
+    ...(train ? { pass: 'train' as const } : {}),
     backend: r.pipeline,
     base: { batch: base.batch, height: base.height, width: base.width, padding: base.padding, layout: base.layout },
     kernels: o.kernels,

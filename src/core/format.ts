@@ -295,7 +295,7 @@ export function progressFraction(p: ProgressLike): number {
 export function formatSweepText(sw: Sweep): string {
   const out: string[] = [];
   out.push(
-    `fconv sweep — batch ${sw.base.batch}, ${sw.base.height}×${sw.base.width}, ${sw.base.padding}, ${sw.base.layout}; ${sw.engine}/${sw.backend} on ${sw.device}; ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell`,
+    `fconv sweep${sw.pass === 'train' ? ' (the training step: forward + backward, measured and modelled)' : ''} — batch ${sw.base.batch}, ${sw.base.height}×${sw.base.width}, ${sw.base.padding}, ${sw.base.layout}; ${sw.engine}/${sw.backend} on ${sw.device}; ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell`,
   );
   out.push('');
   out.push(

@@ -139,6 +139,8 @@ export const sweepSchema = z.object({
   }),
   kernels: z.array(z.number().int().positive()),
   channels: z.array(z.object({ inChannels: z.number().int().positive(), outChannels: z.number().int().positive() })),
+  /** What each cell timed: the forward pass (absent in older sweeps) or the training step. */
+  pass: z.enum(['forward', 'train']).optional(),
   settings: z.object({ warmup: z.number().int().nonnegative(), reps: z.number().int().positive() }),
   cells: z.array(sweepCellSchema),
   crossover: crossoverSchema.nullable(),

@@ -6,7 +6,7 @@
  */
 import { fmtMs } from './format';
 import { type DeviceProfile, KIND_LABEL, estimateStep, ratesFor, specBreakEven } from './model';
-import { type PlannedStep, allSteps, planOptimized, planSpatialEquivalent, traitsFor } from './variants';
+import { type PlannedStep, allSteps, backwardStep, planOptimized, planSpatialEquivalent, traitsFor } from './variants';
 import type { LayerSpec } from './spec';
 
 export interface PredictedStep {
@@ -62,15 +62,25 @@ function dominant(steps: PredictedStep[]): string {
   return `${KIND_LABEL[kind as PlannedStep['kind']] ?? kind} (${Math.round((100 * ms) / Math.max(total, 1e-12))} %, ${bound})`;
 }
 
-/** `backend` picks the pipeline shape (matmul orientation) the optimized layer would use. */
+/** A plan's training step: every forward step per call (one-off ones too), then each step's backward. */
+function trainingSteps(steps: PlannedStep[]): PlannedStep[] {
+  return [...steps.map((s) => ({ ...s, oneOff: false })), ...steps.map(backwardStep)];
+}
+
+/**
+ * `backend` picks the pipeline shape (matmul orientation) the optimized layer would use; `pass` 'train' prices
+ * the training step (forward + each step's backward, the kernel spectrum made every step) instead of the forward.
+ */
 export function predict(
   spec: LayerSpec,
   device: DeviceProfile,
   backend = device.probe?.backend ?? 'tensorflow',
+  pass: 'forward' | 'train' = 'forward',
 ): Prediction {
   const traits = traitsFor(backend);
-  const sp = price(allSteps(planSpatialEquivalent(spec, traits)), device);
-  const fp = price(allSteps(planOptimized(spec, traits)), device);
+  const steps = (p: PlannedStep[]) => (pass === 'train' ? trainingSteps(p) : p);
+  const sp = price(steps(allSteps(planSpatialEquivalent(spec, traits))), device);
+  const fp = price(steps(allSteps(planOptimized(spec, traits))), device);
   const winner = fp.total < sp.total ? 'spectral' : 'spatial';
   const be = specBreakEven(spec);
   const reasoning = [

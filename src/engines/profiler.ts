@@ -21,6 +21,7 @@ import {
   type PlannedStep,
   type VariantPlan,
   asVariantName,
+  backwardStep,
   planVariant,
   variantEntry,
   variantRank,
@@ -273,12 +274,6 @@ export function assemble(engine: Engine, plan: VariantPlan, m: Samples, policy: 
   };
 }
 
-/** Backward FLOPs and bytes of a forward step: a contraction's backward is two (data and weight gradients). */
-function backwardCost(s: PlannedStep): { flops: number; bytes: number } {
-  const two = s.kind === 'conv' || s.kind === 'gemm' || s.kind === 'bmm';
-  return { flops: (two ? 2 : 1) * s.flops, bytes: (two ? 2 : 1) * s.bytes };
-}
-
 /**
  * A variant's training step from its samples: totals, each forward step's backward as a step of pass 'backward',
  * and its gradients checked against the reference variant's (same function → same gradient).
@@ -299,12 +294,7 @@ export function assembleTrain(
       throw new Error(`internal: the ${engine.name} engine timed the backward of ${id}, not a step of ${plan.name}`);
     return stepResult(
       {
-        ...s,
-        ...backwardCost(s),
-        id: `${id}.backward`,
-        name: `${s.name} (backward)`,
-        oneOff: false,
-        pass: 'backward',
+        ...backwardStep(s),
         implementation: `the backward (vector-Jacobian product) of ${t.implementations[id] ?? s.name}`,
       },
       t.steps[i]!,

@@ -176,6 +176,25 @@ export function categoryOf(step: { id: string; name: string; category?: StepCate
   return 'padding';
 }
 
+/**
+ * A forward step's backward (its vector-Jacobian product), as the training step runs and the model prices it:
+ * a contraction's backward is two contractions of the same shape (data and weight gradients), anything else its
+ * adjoint at the same cost; one-off steps run on every training step (a spectrum cannot be cached while the
+ * kernel trains).
+ */
+export function backwardStep(s: PlannedStep): PlannedStep {
+  const two = s.kind === 'conv' || s.kind === 'gemm' || s.kind === 'bmm';
+  return {
+    ...s,
+    id: `${s.id}.backward`,
+    name: `${s.name} (backward)`,
+    oneOff: false,
+    pass: 'backward',
+    flops: (two ? 2 : 1) * s.flops,
+    bytes: (two ? 2 : 1) * s.bytes,
+  };
+}
+
 /** A planned step; bytes default to the float32 inputs plus output, in the layer and per call by default. */
 export function step(s: StepInit): PlannedStep {
   return { inLayer: true, oneOff: false, ...s, bytes: s.bytes ?? ioBytes(s.inputShapes, s.outputShape) };
