@@ -281,18 +281,24 @@ async function torchGoals(goals: Goal[], wasm: Run): Promise<unknown> {
     // and just after it, averaged — on this shared 2-core machine the speed drifts by ±25 % over seconds, and a
     // single benchmark taken seconds after the profile compared two different machines.
     const name = (x: VariantName) => x;
-    await engine.remote.load(DEFAULT_SPEC, makeLayerData(DEFAULT_SPEC, 1)); // the profile below loads the same
-    for (const variant of (['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const).map(name)) {
+    /** The variant's profile in this process, with torch.utils.benchmark of the same pass just before and after. */
+    const bracketed = async (variant: VariantName, pass: 'forward' | 'train') => {
       const plan = planVariant(variant, DEFAULT_SPEC, engine.remote.traits);
-      const before = await engine.crosscheck(plan, 0.5);
+      const clock = (p: typeof plan) => (pass === 'train' ? engine.crosscheckTrain(p, 0.5) : engine.crosscheck(p, 0.5));
+      const before = await clock(plan);
       const inproc = await profileIn(engine, DEFAULT_SPEC, {
         variants: [variant],
         warmup: 3,
         reps: 10,
         seed: 1,
         adaptiveBudgetMs: 250,
+        ...(pass === 'train' ? { pass: 'both' as const } : {}),
       });
-      const after = await engine.crosscheck(plan, 0.5);
+      return { inproc, before, after: await clock(plan) };
+    };
+    await engine.remote.load(DEFAULT_SPEC, makeLayerData(DEFAULT_SPEC, 1)); // the profile below loads the same
+    for (const variant of (['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const).map(name)) {
+      const { inproc, before, after } = await bracketed(variant, 'forward');
       const x = v(inproc, variant);
       const ref = (before + after) / 2;
       independent[x.name] = { profile: x.totalMs.median, benchmark: ref };
@@ -309,17 +315,7 @@ async function torchGoals(goals: Goal[], wasm: Run): Promise<unknown> {
     // summed against the whole backward.
     console.error('bench: the torch training step against torch.utils.benchmark…');
     for (const variant of (['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const).map(name)) {
-      const plan = planVariant(variant, DEFAULT_SPEC, engine.remote.traits);
-      const before = await engine.crosscheckTrain(plan, 0.5);
-      const inproc = await profileIn(engine, DEFAULT_SPEC, {
-        variants: [variant],
-        warmup: 3,
-        reps: 10,
-        seed: 1,
-        adaptiveBudgetMs: 250,
-        pass: 'both',
-      });
-      const after = await engine.crosscheckTrain(plan, 0.5);
+      const { inproc, before, after } = await bracketed(variant, 'train');
       const t = v(inproc, variant).train!;
       const ref = (before + after) / 2;
       const d = (t.totalMs.median - ref) / ref;

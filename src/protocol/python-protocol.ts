@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { layerMeasuredSchema } from '../core/layer-profile';
 import { probeSchema } from '../core/model';
-import { LOOP_PHASES } from '../core/phases';
+import { LOOP_PHASES, loopProgressShape } from '../core/phases';
 
 export const PYTHON_PROTOCOL = 1;
 
@@ -59,11 +59,7 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
     type: z.literal('progress'),
     id,
     phase: z.enum(LOOP_PHASES),
-    step: z.string().optional(),
-    stepIndex: z.number().int().nonnegative(),
-    stepCount: z.number().int().nonnegative(),
-    rep: z.number().int().nonnegative().optional(),
-    reps: z.number().int().nonnegative().optional(),
+    ...loopProgressShape,
   }),
   z.object({
     type: z.literal('measured'),

@@ -9,7 +9,7 @@ import { userWhereSchema } from './python-protocol';
 import { RUN_PASSES, VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
 
 import { ENGINE_REQUESTS, type EngineRequest } from '../core/engine-table';
-import { PHASES } from '../core/phases';
+import { PHASES, loopProgressShape } from '../core/phases';
 
 export { ENGINE_REQUESTS, type EngineRequest };
 
@@ -101,11 +101,7 @@ export const progressSchema = z.object({
   variantIndex: z.number().int().nonnegative(),
   variantCount: z.number().int().nonnegative(),
   phase: z.enum(PHASES),
-  step: z.string().optional(),
-  stepIndex: z.number().int().nonnegative(),
-  stepCount: z.number().int().nonnegative(),
-  rep: z.number().int().nonnegative().optional(),
-  reps: z.number().int().nonnegative().optional(),
+  ...loopProgressShape,
 });
 export type ProgressMsg = z.infer<typeof progressSchema>;
 
