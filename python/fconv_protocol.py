@@ -99,6 +99,10 @@ def loop_policy(p):
         v = p.get(k)
         need(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= hi, f"{k} must be a number in [0, {hi}]")
         out[k] = float(v)
+    t = p.get("trainBudgetMs")
+    if t is not None:
+        need(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 600000, "trainBudgetMs must be a number in [0, 600000]")
+        out["trainBudgetMs"] = float(t)
     return out
 
 
@@ -115,6 +119,19 @@ def warm_again(p, times):
 def repetitions(p, warm_ms):
     """Repetitions of each timed phase (loop-policy.ts's repetitions)."""
     return max(p["reps"], min(p["repsMax"], int(math.floor(p["budgetMs"] / max(warm_ms, 1e-3)))))
+
+
+def train_policy(p):
+    """The training step's warm-up (loop-policy.ts's trainPolicy): from one run, the forward pass warmed the kernels."""
+    return dict(p, warmup=min(p["warmup"], 1), warmupMax=min(p["warmupMax"], max(p["warmup"], 1) + 2))
+
+
+def train_repetitions(p, step_ms):
+    """The training step's repetitions (loop-policy.ts's trainRepetitions): the forward's rule, fewer (never under 3)
+    for a step whose repetitions would take more than trainBudgetMs."""
+    budget = p.get("trainBudgetMs") or 4 * p["budgetMs"]
+    cap = max(min(3, p["reps"]), int(math.floor(budget / max(step_ms, 1e-3))))
+    return min(repetitions(p, step_ms), cap)
 
 
 def throttled(progress, every_s=0.1):

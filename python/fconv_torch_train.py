@@ -19,7 +19,7 @@ kernel trains. The gradients come back for the checks. Standard library and torc
 
 import time
 
-from fconv_protocol import Cancelled, loop_policy, need, repetitions, throttled, warm_again
+from fconv_protocol import Cancelled, loop_policy, need, throttled, train_policy, train_repetitions, warm_again
 
 try:
     import torch
@@ -97,7 +97,7 @@ def measure_train(fw, L, req, progress, cancelled):
     variant = req["variant"]
     view = TrainView(L, variant)
     persistent, one_off, steps, labels = fw.bind(view, variant, req["plan"])
-    policy = loop_policy(req.get("policy"))
+    policy = train_policy(loop_policy(req.get("policy")))
     params = list(view.params.values())
     names = list(view.params.keys())
     # Every step of the call, the one-off ones first: while the kernel trains its spectrum is made per step.
@@ -135,7 +135,7 @@ def measure_train(fw, L, req, progress, cancelled):
             train_step()
             L.sync()
             warm.append((time.perf_counter() - t0) * 1000.0)
-        n = repetitions(policy, warm[-1])
+        n = train_repetitions(policy, warm[-1])
         # The whole training step, then the backward alone (its forward untimed).
         total, bwd = [], []
         grads = None

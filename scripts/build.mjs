@@ -18,8 +18,19 @@ const define = { FCONV_VERSION: JSON.stringify(pkg.version) };
 const external = ['@tensorflow/*', 'vscode'];
 // web-tree-sitter's ESM build reads import.meta.url, which a CJS bundle does not have: take its CJS build.
 const alias = { 'web-tree-sitter': require.resolve('web-tree-sitter') };
+// tfjs-core's gradients ship only as ESM files (its CommonJS main registers none): this one import is bundled;
+// the gradients register into tfjs's one registry and run on its one engine (both live on globalThis).
+const gradients = {
+  name: 'tfjs-gradients',
+  setup(b) {
+    b.onResolve({ filter: /^@tensorflow\/tfjs-core\/dist\/register_all_gradients$/ }, () => ({
+      path: require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js'),
+    }));
+  },
+};
 const node = {
   bundle: true,
+  plugins: [gradients],
   platform: 'node',
   target: 'node18',
   format: 'cjs',

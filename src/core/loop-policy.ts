@@ -21,6 +21,8 @@ export const loopPolicySchema = z.object({
   reps: z.number().int().min(1).max(10_000),
   repsMax: z.number().int().min(1).max(50_000),
   budgetMs: z.number().min(0).max(60_000),
+  /** The training step's time per phase beyond which it gets fewer repetitions (trainRepetitions). */
+  trainBudgetMs: z.number().min(0).max(600_000).optional(),
 });
 export type LoopPolicy = z.infer<typeof loopPolicySchema>;
 
@@ -44,6 +46,23 @@ export function warmAgain(p: LoopPolicy, times: number[]): boolean {
   if (n >= p.warmupMax || n < 2) return false;
   const spent = times.reduce((a, t) => a + t, 0);
   return times[n - 1]! < (1 - p.stableWithin) * times[n - 2]! && spent < p.warmupMaxMs;
+}
+
+/**
+ * The training step's warm-up and repetitions. Warm-up: the policy's rule from one run (the forward pass of the
+ * same variant has just warmed its kernels; the first training step allocates the backward's). Repetitions: the
+ * forward's rule, but a step so slow that they would take more than `trainBudgetMs` (4 × budgetMs by default:
+ * 1 s) gets ⌊trainBudgetMs / step⌋ of them, never fewer than 3 — a 450 ms training step (a 28×28 convolution
+ * trained on wasm) is timed 3 times per phase, with its spread, instead of 10.
+ */
+export function trainPolicy(p: LoopPolicy): LoopPolicy {
+  return { ...p, warmup: Math.min(p.warmup, 1), warmupMax: Math.min(p.warmupMax, Math.max(p.warmup, 1) + 2) };
+}
+
+export function trainRepetitions(p: LoopPolicy, stepMs: number): number {
+  const budget = p.trainBudgetMs ?? 4 * p.budgetMs;
+  const cap = Math.max(Math.min(3, p.reps), Math.floor(budget / Math.max(stepMs, 1e-3)));
+  return Math.min(repetitions(p, stepMs), cap);
 }
 
 /** Repetitions of each timed phase, from the last warm-up run's time (ms). */

@@ -33,6 +33,12 @@ export interface PreparedVariant extends Omit<VariantPlan, 'oneOff' | 'steps'> {
   /** Persistent values (input, weights): never disposed by the profiler. */
   persistent: Env;
   output: string;
+  /**
+   * What the training step differentiates, by gradient name (input, kernel, spatialKernel, modeWeights): the
+   * persistent keys that hold it, and how their gradients become the name's canonical layout (the layer's data:
+   * input as given, kernel (kh, kw, in, out), mode weights as (re, im) pairs), the layout every engine reports.
+   */
+  trainable?: Record<string, { keys: string[]; canonical?: (grads: unknown[]) => unknown }>;
   dispose(): void;
 }
 
@@ -165,6 +171,35 @@ interface EngineBase {
   shutdown(): void;
 }
 
+/**
+ * Reverse-mode differentiation on a local engine (tfjs's tape), for the local loop's training step. Values are
+ * the engine's step values (a tensor, a (re, im) pair).
+ */
+export interface Autodiff {
+  /** How the backward runs, in words (the run's notes). */
+  readonly label: string;
+  /**
+   * The vector-Jacobian product of `f` at `inputs` with the upstream gradient `dy` (undefined: f's output is a
+   * scalar, dy = 1): one gradient per input, shaped like it (null where the output does not depend on it).
+   * `onForward` is called with the forward's output once it ran, before the backward starts (the loop syncs it
+   * and starts its clock for the backward alone). Throws NoGradientError when an op on the path has no gradient on this engine.
+   */
+  vjp(f: () => unknown, inputs: unknown[], dy: unknown, onForward?: (out: unknown) => void): Array<unknown | null>;
+  /** A constant shaped like `like` holding `values` (the loss's fixed weights). */
+  constant(values: Float32Array, like: unknown): unknown;
+  /** sum(out ⊙ r): the training step's loss. */
+  weightedSum(out: unknown, r: unknown): unknown;
+  zerosLike(v: unknown): unknown;
+  add(a: unknown, b: unknown): unknown;
+  /** Number of elements of a value. */
+  size(v: unknown): number;
+}
+
+/** An op on a variant's path has no gradient on this engine: that variant's training step is skipped, said why. */
+export class NoGradientError extends Error {
+  override name = 'NoGradientError';
+}
+
 /** An engine whose steps run in the worker process, timed by the local loop (tfjs, the native CUDA engine). */
 export interface LocalEngine extends EngineBase {
   readonly loop: 'local';
@@ -178,6 +213,8 @@ export interface LocalEngine extends EngineBase {
   measure?<T>(launch: () => T): { value: T; ms: number };
   read(value: unknown): Promise<Float32Array>;
   dispose(value: unknown): void;
+  /** Reverse-mode differentiation, on engines that can time a training step (tfjs). */
+  readonly autodiff?: Autodiff;
   /** Live tensors/bytes, for leak checks. */
   memory(): { tensors: number; bytes: number };
 }

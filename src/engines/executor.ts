@@ -23,6 +23,7 @@ export interface Bound {
   /** The env key of the output; by default what the last step writes. */
   output?: string;
   algorithms?: PreparedVariant['algorithms'];
+  trainable?: PreparedVariant['trainable'];
 }
 
 export function bindPlan(plan: VariantPlan, executors: Executors, bound: Bound): PreparedVariant {
@@ -58,5 +59,6 @@ export function bindPlan(plan: VariantPlan, executors: Executors, bound: Bound):
     output: bound.output ?? steps[steps.length - 1]!.writes,
     dispose: bound.dispose,
     ...(bound.algorithms ? { algorithms: bound.algorithms } : {}),
+    ...(bound.trainable ? { trainable: bound.trainable } : {}),
   };
 }

@@ -30,6 +30,7 @@ import type { PHASES } from '../protocol/worker-protocol';
 import { checkOutput, checkedReference } from './checks';
 import {
   CancelledError,
+  NoGradientError,
   type Engine,
   EngineUnavailableError,
   type MeasuringLoop,
@@ -134,7 +135,7 @@ export async function profile(
   if (trainAsked && !loop.measureTrain)
     run.engineNotes = [
       ...run.engineNotes,
-      `training step not measured on the ${engine.name} engine (${engine.backend}): only the torch engine times forward + backward today — use --engine torch${engine.backend === 'cuda' ? ' (on this GPU: --torch-device cuda)' : ''}; the numbers here are the forward pass`,
+      `training step not measured on the ${engine.name} engine (${engine.backend}): it has no reverse pass here — use the torch engine${engine.backend === 'cuda' ? ' on CUDA (--engine torch --torch-device cuda)' : ' (--engine torch) or tfjs (--engine wasm)'}; the numbers here are the forward pass`,
     ];
   /** Gradients of the variant the others' are checked against (spatial-equivalent; an FNO layer's fno). */
   let gradReference: { name: VariantName; gradients: Record<string, Float32Array> } | undefined;
@@ -183,7 +184,12 @@ export async function profile(
             variants.push(vr);
             hooks.onVariant?.(vr);
           }
-          throw e;
+          // An op without a gradient here: this variant's training step is skipped, the rest measured.
+          if (!(e instanceof NoGradientError)) throw e;
+          run.engineNotes = [...run.engineNotes, `${name}: training step not measured — ${e.message}`];
+          variants.push(vr);
+          hooks.onVariant?.(vr);
+          continue;
         }
         // The small Conv2D is another function: its gradients have no reference here.
         const conv2d = variantEntry(name)?.check === 'conv2d';

@@ -19,6 +19,7 @@ import {
   type Samples,
   type StepDef,
 } from '../engine';
+import { measureTrainPrepared } from './local-train';
 
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
@@ -42,6 +43,18 @@ export function localLoop(engine: LocalEngine, now: () => number = () => perform
         p.dispose();
       }
     },
+    ...(engine.autodiff
+      ? {
+          measureTrain: async (plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks) => {
+            const p = prepare(plan);
+            try {
+              return await measureTrainPrepared(engine, engine.autodiff!, p, policy, hooks, now);
+            } finally {
+              p.dispose();
+            }
+          },
+        }
+      : {}),
     output: async (plan) => {
       const p = prepare(plan);
       try {

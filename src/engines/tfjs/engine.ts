@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayerData } from '../../core/data';
 import type { TimingSource, VariantName } from '../../core/run';
 import type { LayerSpec } from '../../core/spec';
-import type { EngineCapabilities, LocalEngine, PreparedVariant } from '../engine';
+import type { Autodiff, EngineCapabilities, LocalEngine, PreparedVariant } from '../engine';
+import { tfjsAutodiff } from './autodiff';
+import { registerWasmGradients } from './wasm-grads';
 import {
   type BackendRequest,
   type DetectDeps,
@@ -27,6 +29,7 @@ export class TfjsEngine implements LocalEngine {
   readonly capabilities: EngineCapabilities;
   readonly memoryLimitBytes?: number;
   private readonly kit: ComplexKit;
+  readonly autodiff: Autodiff;
   /** Tuning knobs for experiments (bench); defaults are the measured choices. */
   gaussMinInChannels?: number;
 
@@ -43,6 +46,7 @@ export class TfjsEngine implements LocalEngine {
       complexTranspose: isTf,
       asyncKernels: isTf,
     };
+    this.autodiff = tfjsAutodiff(backend);
     // wasm32 addresses at most 4 GiB; tfjs's wasm heap grows up to that.
     if (backend === 'wasm') this.memoryLimitBytes = 4 * 2 ** 30;
     this.kit = this.capabilities.complexFft
@@ -63,6 +67,7 @@ export class TfjsEngine implements LocalEngine {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
       wasm.setWasmPaths(d.wasmDir!.endsWith('/') ? d.wasmDir! : `${d.wasmDir}/`);
+      registerWasmGradients();
     } else if (d.backend === 'cpu') {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('@tensorflow/tfjs-backend-cpu');

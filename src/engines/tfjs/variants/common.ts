@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ExecutorTraits } from '../../../core/variants';
 import type { Env } from '../../engine';
-import type { StepExecutor } from '../../executor';
+import type { Executors, StepExecutor } from '../../executor';
 import type { ComplexKit } from '../complex';
 import { c2rMatrix, complexRight, r2cMatrix } from '../dft';
 
@@ -10,6 +10,17 @@ export interface BuildContext {
   backend: string;
   kit: ComplexKit;
   traits: ExecutorTraits;
+}
+
+/** What a variant's builder returns: its persistent values, executors, output key, constants and parameters. */
+export interface Built {
+  persistent: Record<string, tf.Tensor>;
+  executors: Executors;
+  output: string;
+  /** Constant tensors (DFT matrices) the variant owns. */
+  constants?: tf.Tensor[];
+  /** What the training step differentiates (PreparedVariant.trainable), on tensors. */
+  params: Record<string, { keys: string[]; canonical?: (grads: tf.Tensor[]) => tf.Tensor }>;
 }
 
 export const get = (env: Env, key: string) => env.get(key) as tf.Tensor;

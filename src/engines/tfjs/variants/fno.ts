@@ -124,7 +124,16 @@ export function fnoExecutors(spec: LayerSpec, data: LayerData, _ctx: BuildContex
       return tf.reshape(tf.matMul(b, c2r), [B, Co, H, W]);
     },
   );
-  return { persistent, executors, output: 'y', constants: mats };
+  // weights1 and weights2 are the mode weights' top and bottom rows: their gradients stacked back, as (re, im) pairs.
+  const keys = bottom > 0 ? ['w1re', 'w1im', 'w2re', 'w2im'] : ['w1re', 'w1im'];
+  const modeWeights = {
+    keys,
+    canonical: (g: tf.Tensor[]) =>
+      bottom > 0
+        ? tf.stack([tf.concat([g[0]!, g[2]!], 2), tf.concat([g[1]!, g[3]!], 2)], 4)
+        : tf.stack([g[0]!, g[1]!], 4),
+  };
+  return { persistent, executors, output: 'y', constants: mats, params: { input: { keys: ['x'] }, modeWeights } };
 }
 
 export function optimizedFnoExecutors(spec: LayerSpec, data: LayerData, _ctx: BuildContext) {
@@ -199,5 +208,6 @@ export function optimizedFnoExecutors(spec: LayerSpec, data: LayerData, _ctx: Bu
     'y',
     (env) => tf.reshape(tf.matMul(tf.reshape(get(env, 'yht'), [B * Co * H, 2 * C]), c2r), [B, Co, H, W]),
   );
-  return { persistent, executors, output: 'y', constants: mats };
+  const modeWeights = { keys: ['wre', 'wim'], canonical: (g: tf.Tensor[]) => tf.stack([g[0]!, g[1]!], 4) };
+  return { persistent, executors, output: 'y', constants: mats, params: { input: { keys: ['x'] }, modeWeights } };
 }

@@ -9,7 +9,7 @@ import type { LayerSpec } from '../../../core/spec';
 import { planVariant } from '../../../core/variants';
 import type { PreparedVariant } from '../../engine';
 import { type Executors, bindPlan } from '../../executor';
-import { type BuildContext, disposeEnv, persistentEnv } from './common';
+import { type BuildContext, type Built, disposeEnv, persistentEnv } from './common';
 import { fnoExecutors, optimizedFnoExecutors } from './fno';
 import { optimizedExecutors } from './optimized';
 import { seedExecutors } from './seed';
@@ -17,14 +17,6 @@ import { spatialExecutors } from './spatial';
 import { spatialEquivalentExecutors } from './spatial-equivalent';
 
 export { type BuildContext, disposeCx, tensorsOf } from './common';
-
-interface Built {
-  persistent: Record<string, tf.Tensor>;
-  executors: Executors;
-  output: string;
-  /** Constant tensors (DFT matrices) the variant owns. */
-  constants?: tf.Tensor[];
-}
 
 /** How each variant's steps run on tfjs (one file per variant). */
 const TFJS_EXECUTORS: Record<VariantName, (spec: LayerSpec, data: LayerData, ctx: BuildContext) => Built> = {
@@ -50,7 +42,8 @@ export function buildVariant(name: VariantName, spec: LayerSpec, data: LayerData
     if (!x.implementation.includes(` ${ctx.backend}`)) x.implementation += ` — on ${ctx.backend}`;
   }
   try {
-    return bindPlan(plan, built.executors, { persistent, dispose, output: built.output });
+    const trainable = built.params as PreparedVariant['trainable'];
+    return bindPlan(plan, built.executors, { persistent, dispose, output: built.output, trainable });
   } catch (e) {
     dispose();
     throw e;

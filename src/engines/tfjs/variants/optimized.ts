@@ -200,7 +200,13 @@ export function optimizedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildC
       tf.transpose(tf.reshape(get(env, 'R'), [ow, oh, B, Co]), nhwc ? [2, 1, 0, 3] : [2, 3, 1, 0]),
     );
   }
-  return { persistent, executors, output: 'y', constants: mats };
+  return {
+    persistent,
+    executors,
+    output: 'y',
+    constants: mats,
+    params: { input: { keys: ['x'] }, kernel: { keys: ['w'] } },
+  };
 }
 
 /** Columns [from, from + n) of a row-major (rows × cols) matrix. */

@@ -124,5 +124,10 @@ export function seedExecutors(spec: LayerSpec, data: LayerData, ctx: BuildContex
       return nhwc ? tf.transpose(out, [0, 2, 3, 1]) : out;
     },
   );
-  return { persistent, executors, output: 'y', constants: mats };
+  // The seed's (in, H, W, out) kernel is the layer's (kh, kw, in, out) kernel permuted: its gradient permuted back.
+  const params = {
+    input: { keys: ['x'] },
+    kernel: { keys: ['kernel'], canonical: ([g]: tf.Tensor[]) => tf.transpose(g!, [1, 2, 0, 3]) },
+  };
+  return { persistent, executors, output: 'y', constants: mats, params };
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type LayerData, flipKernel } from '../../../core/data';
 import { type LayerSpec, geometry } from '../../../core/spec';
 import type { Executors } from '../../executor';
-import { type BuildContext, exec, get } from './common';
+import { type BuildContext, type Built, exec, get } from './common';
 import { convOn, layoutExecutors } from './spatial';
 
 export function spatialEquivalentExecutors(spec: LayerSpec, data: LayerData, ctx: BuildContext) {
@@ -38,5 +38,9 @@ export function spatialEquivalentExecutors(spec: LayerSpec, data: LayerData, ctx
     l.dst,
     (env) => tf.conv2d(get(env, convIn) as tf.Tensor4D, get(env, 'w') as tf.Tensor4D, 1, pad),
   );
-  return { persistent, executors, output: 'y' };
+  // The kernel gradient in the layer's (unflipped) layout; an FNO layer's kernel is made from its mode weights,
+  // which this variant does not train.
+  const params: Built['params'] = { input: { keys: ['x'] } };
+  if (spec.layer !== 'fno') params.kernel = { keys: ['w'], canonical: ([g]) => tf.reverse(g!, [0, 1]) };
+  return { persistent, executors, output: 'y', params };
 }

@@ -34,5 +34,5 @@ export function spatialExecutors(spec: LayerSpec, data: LayerData, ctx: BuildCon
       tf.conv2d(get(env, l.src) as tf.Tensor4D, get(env, 'w') as tf.Tensor4D, 1, 'same'),
     ),
   };
-  return { persistent, executors, output: 'y' };
+  return { persistent, executors, output: 'y', params: { input: { keys: ['x'] }, spatialKernel: { keys: ['w'] } } };
 }
