@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from fconv_layer_load import UserCodeError, _user_frames, input_dtype, load_namespace, parse_init, user_error  # noqa: E402,F401 - UserCodeError is re-exported
-from fconv_layer_trace import LineTracer, _median, _stats, kernel_pass, op_pass  # noqa: E402
+from fconv_layer_trace import LineTracer, _median, _stats, backward_pass, kernel_pass, loss_of, op_pass  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------------
@@ -183,6 +183,65 @@ def spectral_part(torch, layer, forward, x, total, timed, reps, sync, warmup):
     return out
 
 
+def train_pass(torch, layer, x, traced, sync, timed, warmup, reps, trace_reps, step):
+    """The training step of the layer as written (layer.train(); forward, the loss sum(out * R), the gradients of the
+    input and every parameter that requires grad), timed plain; its backward alone; and the backward per user line
+    (backward_pass), scaled so the lines and the rest add up to the plain backward's median."""
+    layer.train()
+    try:
+        xg = x.detach().clone()
+        if xg.is_floating_point() or xg.is_complex():
+            xg.requires_grad_(True)
+        params = [p for p in layer.parameters() if p.requires_grad]
+        inputs = ([xg] if xg.requires_grad else []) + params
+        if not inputs:
+            raise ValueError("nothing to differentiate: the input is not floating point and no parameter requires grad")
+        cache = {}
+
+        def fwd():
+            return layer(xg)
+
+        def train_step():
+            return torch.autograd.grad(loss_of(torch, fwd(), cache), inputs, allow_unused=True)
+
+        with torch.enable_grad():
+            warm = warm_up(train_step, sync, warmup, lambda i: step("train", i, warmup + reps))
+            total = []
+            for i in range(reps):
+                step("train", warmup + i, warmup + reps)
+                total.append(timed(train_step))
+            bwd = []
+            for i in range(reps):
+                step("backward", i, reps)
+                y = loss_of(torch, fwd(), cache)
+                sync()
+                bwd.append(timed(lambda: torch.autograd.grad(y, inputs, allow_unused=True)))
+            step("backward lines", 0, trace_reps)
+            per, traced = backward_pass(torch, fwd, inputs, traced, sync, trace_reps,
+                                        lambda out: loss_of(torch, out, cache))
+    finally:
+        layer.eval()
+    bmed = _median(bwd)
+    line_ms = {k: _median(v) for k, v in per.items()}
+    s = sum(line_ms.values())
+    scale = bmed / s if s > 0 else 0.0
+    return {
+        "totalMs": _stats(total),
+        "backwardMs": _stats(bwd),
+        "warmup": warm,
+        "lines": {k: v * scale for k, v in line_ms.items() if k is not None},
+        "shares": {k: (v / s if s > 0 else 0.0) for k, v in line_ms.items()},
+        "notOnLineMs": line_ms.get(None, 0.0) * scale,
+        "attribution": (
+            "every autograd node a torch call from a line of yours made (tagged while forward() ran under a "
+            "TorchFunctionMode) is timed in the backward by a hook when it is done (a %s before each reading), the "
+            "time since the node before is its line's; %d traced backward runs (median per line) took %.3g ms against "
+            "%.3g ms plain, so the line times are scaled by %.3f" % (
+                "torch.cuda.synchronize()" if x.is_cuda else "clock read", trace_reps, _median(traced or [0.0]),
+                bmed, scale)) if traced is not None else "no per-line backward: this torch has no TorchFunctionMode",
+    }
+
+
 def source_lines(file):
     try:
         with open(file, encoding="utf-8", errors="replace") as f:
@@ -292,6 +351,18 @@ def profile_layer(torch, req, progress, check, send_error):
         ops = op_pass(torch, forward, traced, sync, 3, cuda)
         step("ops", 1, 2)
         kernels = kernel_pass(torch, forward, traced, cuda)
+
+        # The training step (--pass train|both): forward + backward, the backward per line.
+        train = None
+        if req.get("pass", "both") in ("train", "both"):
+            try:
+                train = train_pass(torch, layer, x, traced, sync, timed, warmup, reps, trace_reps, step)
+            except UserCodeError:
+                raise
+            except Exception as e:  # noqa: BLE001 - the forward profile stands; the training step says why not
+                if type(e).__name__ == "Cancelled":
+                    raise
+                notes.append("training step not measured: %s: %s" % (type(e).__name__, str(e).splitlines()[0][:300] if str(e) else ""))
         peak = watch.peak
 
     texts = {}
@@ -308,6 +379,9 @@ def profile_layer(torch, req, progress, check, send_error):
             "ms": ms * scale, "tracedMs": ms, "share": ms / line_sum, "hits": tracer.hits.get(key, 0) // max(1, trace_reps),
             "ops": ops.get(key, [])[:8], "kernels": kernels.get(key, []),
         })
+        if train is not None:
+            lines[-1]["backwardMs"] = train["lines"].get(key, 0.0)
+            lines[-1]["backwardShare"] = train["shares"].get(key, 0.0)
     rest = line_ms.get(None, 0.0)
     if cuda:
         dev_name = "GPU %s (CUDA %s, cuDNN %s)" % (torch.cuda.get_device_name(device), torch.version.cuda,
@@ -339,6 +413,12 @@ def profile_layer(torch, req, progress, check, send_error):
         "lines": lines,
         "notes": notes,
         "peakMemoryBytes": int(peak),
+        **({"train": {
+            "totalMs": train["totalMs"], "backwardMs": train["backwardMs"], "warmup": train["warmup"],
+            "notOnLineMs": train["notOnLineMs"], "attribution": train["attribution"],
+            "timing": "layer.train(); forward, loss sum(out * R) and torch.autograd.grad of the input and every "
+            "parameter, timed as forward() is; the backward alone after an untimed forward",
+        }} if train is not None else {}),
         "timing": ("CUDA events around forward()" if cuda else "time.perf_counter around forward() (CPU ops are synchronous)")
         + "; %d warm-up, %d timed runs" % (done_warm, reps) + ("; " + alloc_note if alloc_note else ""),
         "attribution": "sys.settrace line tracer with a %s before every line event, %d traced runs (median per line; "

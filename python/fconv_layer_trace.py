@@ -246,3 +246,124 @@ def kernel_pass(torch, fn, traced, cuda):
     return {key: [{"name": k[1][:120], "device": k[0], "ms": v} for k, v in sorted(acc.items(), key=lambda kv: -kv[1])[:6]
                   if v >= 0.001]
             for key, acc in out.items()}
+
+
+def _tensors(v, torch, out=None):
+    out = [] if out is None else out
+    if isinstance(v, torch.Tensor):
+        out.append(v)
+    elif isinstance(v, (list, tuple)):
+        for e in v:
+            _tensors(e, torch, out)
+    elif isinstance(v, dict):
+        for e in v.values():
+            _tensors(e, torch, out)
+    return out
+
+
+def loss_of(torch, out, cache):
+    """The training step's loss: sum(out * R), R[i] = sin(0.7 i + 0.3) over the first output tensor's elements (a
+    complex output as (re, im) pairs) - the loss the engines use (src/core/reference.ts lossWeights)."""
+    ts = [t for t in _tensors(out, torch) if t.is_floating_point() or t.is_complex()]
+    if not ts:
+        raise ValueError("forward() returned no floating-point tensor to differentiate")
+    y = ts[0]
+    if y.is_complex():
+        y = torch.view_as_real(y)
+    key = (tuple(y.shape), y.dtype, y.device)
+    if key not in cache:
+        n = y.numel()
+        r = torch.sin(torch.arange(n, dtype=torch.float64) * 0.7 + 0.3).reshape(y.shape)
+        cache[key] = r.to(y.device, y.dtype)
+    return (y * cache[key]).sum()
+
+
+def backward_pass(torch, forward, inputs, traced, sync, reps, loss):
+    """Per line: the backward time of the autograd nodes its forward ops made. While forward() runs under a
+    TorchFunctionMode, every node a torch call from a user line creates (the result's grad_fn and the nodes
+    behind it that no earlier call made) is tagged with that line; in the backward a hook on every node reads
+    the clock (after a sync) when the node is done, and the time since the node before is its line's.
+    Returns ({line: [ms per rep]}, [whole backward ms per rep]); ({}, None) when torch has no TorchFunctionMode."""
+    try:
+        from torch.overrides import TorchFunctionMode
+    except ImportError:
+        return {}, None
+    state = {"depth": 0}
+
+    def line_of():
+        f = sys._getframe(2)
+        while f is not None:
+            if traced(f.f_code.co_filename):
+                return (f.f_code.co_filename, f.f_lineno)
+            f = f.f_back
+        return None
+
+    def graph(root, seen):
+        """The nodes behind `root` not in `seen` (stops at seen ones), root first."""
+        out, stack = [], [root]
+        while stack:
+            n = stack.pop()
+            if n is None or n in seen:
+                continue
+            seen.add(n)
+            out.append(n)
+            for nxt, _ in getattr(n, "next_functions", ()) or ():
+                stack.append(nxt)
+        return out
+
+    per, totals = {}, []
+    for rep in range(reps):
+        node_line = {}
+        seen = set()
+
+        class Mode(TorchFunctionMode):
+            def __torch_function__(self, func, types_, args=(), kwargs=None):
+                kwargs = kwargs or {}
+                if state["depth"] > 0:
+                    return func(*args, **kwargs)
+                key = line_of()
+                state["depth"] += 1
+                try:
+                    r = func(*args, **kwargs)
+                finally:
+                    state["depth"] -= 1
+                for t in _tensors(r, torch):
+                    if t.grad_fn is not None:
+                        for n in graph(t.grad_fn, seen):
+                            node_line[n] = key
+                return r
+
+        with torch.enable_grad():
+            with Mode():
+                out = forward()
+            y = loss(out)
+            events = []
+            handles = []
+            for n in graph(y.grad_fn, set()):
+                def hook(grad_inputs, grad_outputs, n=n):
+                    sync()
+                    events.append((time.perf_counter(), n))
+                try:
+                    handles.append(n.register_hook(hook))
+                except Exception:  # noqa: BLE001 - a node that takes no hooks: its time goes to the next one's
+                    pass
+            sync()
+            t0 = time.perf_counter()
+            torch.autograd.grad(y, inputs, allow_unused=True)
+            sync()
+            t1 = time.perf_counter()
+            for h in handles:
+                h.remove()
+        acc, last = {}, t0
+        for t, n in sorted(events, key=lambda e: e[0]):
+            k = node_line.get(n)
+            acc[k] = acc.get(k, 0.0) + (t - last)
+            last = t
+        acc[None] = acc.get(None, 0.0) + (t1 - last)
+        for k, v in acc.items():
+            per.setdefault(k, [0.0] * rep).append(v * 1000.0)
+        for k in per:
+            if len(per[k]) < rep + 1:
+                per[k].append(0.0)
+        totals.append((t1 - t0) * 1000.0)
+    return per, totals

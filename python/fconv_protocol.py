@@ -129,9 +129,13 @@ def train_policy(p):
 def train_repetitions(p, step_ms):
     """The training step's repetitions (loop-policy.ts's trainRepetitions): the forward's rule, fewer (never under 3)
     for a step whose repetitions would take more than trainBudgetMs."""
-    budget = p.get("trainBudgetMs") or 4 * p["budgetMs"]
-    cap = max(min(3, p["reps"]), int(math.floor(budget / max(step_ms, 1e-3))))
-    return min(repetitions(p, step_ms), cap)
+    budget = p.get("trainBudgetMs")
+    if budget is None:
+        budget = 4 * p["budgetMs"] if p["budgetMs"] > 0 else math.inf
+    n = repetitions(p, step_ms)
+    if math.isinf(budget):
+        return n
+    return min(n, max(min(3, p["reps"]), int(math.floor(budget / max(step_ms, 1e-3)))))
 
 
 def throttled(progress, every_s=0.1):

@@ -334,6 +334,7 @@ def layer_profile(msg, progress, cancelled):
     need(isinstance(device, str) and (device == "cpu" or device.startswith("cuda")), "device must be cpu or cuda[:N]")
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RequestError("engine", "torch %s in %s has no CUDA device (torch.cuda.is_available() is False)" % (torch.__version__, sys.executable))
+    need(msg.get("pass", "both") in ("forward", "train", "both"), "pass must be forward, train or both")
     for k, lo, hi in (("warmup", 0, 1000), ("reps", 1, 10000), ("traceReps", 1, 1000)):
         if msg.get(k) is not None:
             count(msg[k], k, lo, hi)

@@ -3,17 +3,24 @@
  * as they wrote it — each line's time as a bar, its ops on hover — and, for an FNO layer, the profiler's
  * formulations of the same spec beside it, with what the optimized one would save.
  */
-import { type LayerProfile } from '../src/core/layer-profile';
+import { type LayerProfile, lineShare, wholeMs } from '../src/core/layer-profile';
 import { fmtMs } from '../src/core/format';
 import { h, s } from './dom';
 
 /** A bar as SVG attributes (the panel's CSP refuses inline styles). */
-function barOf(fraction: number, hot: boolean): SVGElement {
+function barOf(fraction: number, hot: boolean, backward = false): SVGElement {
   const w = Math.max(0.2, Math.min(100, 100 * fraction));
   return s(
     'svg',
     { class: 'line-bar-svg', width: '100%', height: 12, preserveAspectRatio: 'none', viewBox: '0 0 100 12' },
-    s('rect', { class: `bar-fill${hot ? ' hot' : ''}`, x: 0, y: 0, width: w.toFixed(2), height: 12, rx: 1 }),
+    s('rect', {
+      class: `bar-fill${hot ? ' hot' : ''}${backward ? ' backward' : ''}`,
+      x: 0,
+      y: 0,
+      width: w.toFixed(2),
+      height: 12,
+      rx: 1,
+    }),
   );
 }
 
@@ -28,8 +35,23 @@ function opsTitle(l: LayerProfile['lines'][number]): string {
 }
 
 export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
-  const max = Math.max(...p.lines.map((l) => l.ms), p.notOnLineMs, 1e-9);
-  const row = (label: HTMLElement | string, text: string, ms: number, share: number, title: string, cls = '') =>
+  const tr = p.train;
+  // With the training step each line has a forward and a backward bar, on one scale; its share is of the step.
+  const max = Math.max(
+    ...p.lines.map((l) => Math.max(l.ms, l.backwardMs ?? 0)),
+    p.notOnLineMs,
+    tr?.notOnLineMs ?? 0,
+    1e-9,
+  );
+  const row = (
+    label: HTMLElement | string,
+    text: string,
+    ms: number,
+    bwd: number | undefined,
+    share: number,
+    title: string,
+    cls = '',
+  ) =>
     h(
       'tr',
       { class: `line-row ${cls}`.trim(), 'data-tip': title },
@@ -37,6 +59,12 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
       h('td', { class: 'code' }, h('code', {}, text)),
       h('td', { class: 'line-bar' }, barOf(ms / max, share >= 0.1)),
       h('td', { class: 'num' }, fmtMs(ms)),
+      ...(tr
+        ? [
+            h('td', { class: 'line-bar' }, barOf((bwd ?? 0) / max, share >= 0.1, true)),
+            h('td', { class: 'num' }, fmtMs(bwd ?? 0)),
+          ]
+        : []),
       h('td', { class: 'num' }, `${Math.round(share * 100)} %`),
     );
   const lines = p.lines.map((l) =>
@@ -44,7 +72,8 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
       l.file === p.layer.file ? String(l.line) : `${base(l.file)}:${l.line}`,
       l.text + (l.hits > 1 ? `   (×${l.hits} per forward)` : ''),
       l.ms,
-      l.share,
+      l.backwardMs,
+      lineShare(p, l),
       opsTitle(l),
     ),
   );
@@ -84,14 +113,31 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
     h(
       'section',
       { class: 'card verdict', id: 'layer-total' },
-      h('p', { class: 'headline' }, `forward() takes ${fmtMs(total)} per call`),
-      h('p', { class: 'muted' }, `p10 ${fmtMs(p.totalMs.p10)} · p90 ${fmtMs(p.totalMs.p90)} · ${p.timing}`),
+      tr
+        ? h(
+            'p',
+            { class: 'headline' },
+            `A training step takes ${fmtMs(tr.totalMs.median)}: the backward ${fmtMs(tr.backwardMs.median)} (${Math.round((tr.backwardMs.median / tr.totalMs.median) * 100)} %), forward() ${fmtMs(total)}`,
+          )
+        : h('p', { class: 'headline' }, `forward() takes ${fmtMs(total)} per call`),
+      tr
+        ? h(
+            'p',
+            { class: 'muted' },
+            `training step p10 ${fmtMs(tr.totalMs.p10)} · p90 ${fmtMs(tr.totalMs.p90)} · ${tr.timing}`,
+          )
+        : null,
+      h('p', { class: 'muted' }, `forward p10 ${fmtMs(p.totalMs.p10)} · p90 ${fmtMs(p.totalMs.p90)} · ${p.timing}`),
       gainText ? h('p', {}, gainText) : null,
     ),
     h(
       'section',
       { class: 'card', id: 'layer-lines' },
-      h('h2', {}, 'Where forward() spends its time, line by line'),
+      h(
+        'h2',
+        {},
+        tr ? 'Where the training step spends its time, line by line' : 'Where forward() spends its time, line by line',
+      ),
       h(
         'table',
         { class: 'steps lines' },
@@ -103,8 +149,9 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
             {},
             h('th', { class: 'num' }, 'line'),
             h('th', {}, 'code'),
-            h('th', {}, ''),
-            h('th', { class: 'num' }, 'time'),
+            h('th', {}, tr ? 'forward' : ''),
+            h('th', { class: 'num' }, tr ? 'fwd' : 'time'),
+            ...(tr ? [h('th', {}, 'backward'), h('th', { class: 'num' }, 'bwd')] : []),
             h('th', { class: 'num' }, 'share'),
           ),
         ),
@@ -114,15 +161,19 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
           ...lines,
           row(
             '—',
-            "not on a line of yours (nn.Module's call machinery)",
+            tr
+              ? "not on a line of yours (nn.Module's call machinery; the loss's nodes, autograd between nodes)"
+              : "not on a line of yours (nn.Module's call machinery)",
             p.notOnLineMs,
-            total ? p.notOnLineMs / total : 0,
-            'time inside forward() outside your lines',
+            tr?.notOnLineMs,
+            wholeMs(p) ? (p.notOnLineMs + (tr?.notOnLineMs ?? 0)) / wholeMs(p) : 0,
+            'time inside forward() (and its backward) outside your lines',
             'rest',
           ),
         ),
       ),
       h('p', { class: 'muted' }, `Hover a line for the ops it ran. ${p.attribution}.`),
+      tr ? h('p', { class: 'muted' }, `Backward per line: ${tr.attribution}.`) : null,
     ),
     cmp
       ? h(

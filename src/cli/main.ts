@@ -154,6 +154,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--warmup <n>', 'warm-up runs (more while it still gets faster)', '3')
     .option('--reps <n>', 'timed runs of the plain forward()', '20')
     .option('--trace-reps <n>', 'runs under the line tracer (median per line)', '7')
+    .option(
+      '--pass <p>',
+      'forward (forward() only) | train (the training step too: forward + backward, the backward per line) | both (default)',
+    )
     .option('--seed <n>', 'seed of the random input', '1')
     .option('--time-limit <s>', 'stop the layer process after this many seconds', '300')
     .option('--max-memory <size>', "the layer process's memory budget (RSS, or torch's reserved GPU memory)", '4GB')

@@ -30,6 +30,7 @@ import {
   newClient,
   onCancelSignals,
   parseEngineChoice,
+  parsePass,
   statusLine,
 } from './shared';
 
@@ -42,6 +43,7 @@ export interface ProfileLayerFlags extends EngineFlags {
   warmup: string;
   reps: string;
   traceReps: string;
+  pass?: string;
   seed: string;
   timeLimit: string;
   maxMemory: string;
@@ -64,6 +66,7 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
   const warmup = parseWhole(flags.warmup, '--warmup', 0, 1000);
   const reps = parseWhole(flags.reps, '--reps', 1, 10000);
   const traceReps = parseWhole(flags.traceReps, '--trace-reps', 1, 1000);
+  const pass = parsePass(flags.pass);
   const seed = parseWhole(flags.seed, '--seed', 0, 2 ** 31 - 1);
   const timeLimitS = parseWhole(flags.timeLimit, '--time-limit', 1, 24 * 3600);
   const maxMemoryBytes = parseBytes(flags.maxMemory);
@@ -122,6 +125,7 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
             reps,
             traceReps,
             seed,
+            pass,
           },
           python: choice.python,
           torchDevice: choice.torchDevice,

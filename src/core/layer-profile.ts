@@ -31,6 +31,9 @@ export const lineCostSchema = z.object({
   hits: z.number().int().nonnegative(),
   ops: z.array(lineOpSchema).max(16),
   kernels: z.array(lineKernelSchema).max(16),
+  /** The backward of the autograd nodes this line's forward ops made (the training pass), scaled like `ms`. */
+  backwardMs: ms.optional(),
+  backwardShare: z.number().finite().nonnegative().optional(),
 });
 export type LineCost = z.infer<typeof lineCostSchema>;
 
@@ -44,6 +47,18 @@ export const spectralPartSchema = z.object({
   totalMs: stats,
 });
 export type SpectralPart = z.infer<typeof spectralPartSchema>;
+
+/** The layer's training step (--pass train|both): forward + backward, the backward alone, the rest of the backward. */
+export const layerTrainSchema = z.object({
+  totalMs: stats,
+  backwardMs: stats,
+  warmup: z.number().int().nonnegative(),
+  /** Backward time of nodes no line of the user's made (the loss's own, the leaves'), scaled like the lines. */
+  notOnLineMs: ms,
+  attribution: z.string(),
+  timing: z.string(),
+});
+export type LayerTrain = z.infer<typeof layerTrainSchema>;
 
 /** What the Python side measured (python/fconv_layer.py). */
 export const layerMeasuredSchema = z.object({
@@ -72,6 +87,7 @@ export const layerMeasuredSchema = z.object({
   lines: z.array(lineCostSchema),
   notes: z.array(z.string()),
   peakMemoryBytes: z.number().int().nonnegative(),
+  train: layerTrainSchema.optional(),
   timing: z.string(),
   attribution: z.string(),
 });
@@ -101,6 +117,8 @@ export const layerProfileSchema = z.object({
   /** Time inside forward() not on any line of the user's code (nn.Module's call machinery), scaled like the lines. */
   notOnLineMs: ms,
   lines: z.array(lineCostSchema),
+  /** The training step, when it was measured (its per-line backward is in each line's backwardMs). */
+  train: layerTrainSchema.optional(),
   notes: z.array(z.string()),
   peakMemoryBytes: z.number().int().nonnegative(),
   measuredAt: z.string(),
@@ -122,14 +140,37 @@ export const layerProfileSchema = z.object({
 });
 export type LayerProfile = z.infer<typeof layerProfileSchema>;
 
-/** The lines worth showing in the editor: the costliest first, those at ≥ `minShare` of the total. */
-export function costlyLines(p: Pick<LayerProfile, 'lines'>, minShare = 0.02): LineCost[] {
-  return p.lines.filter((l) => l.share >= minShare).sort((a, b) => b.ms - a.ms);
+/** What the lines' shares are of: the forward's median, or with the training step its forward + backward. */
+export function wholeMs(p: Pick<LayerProfile, 'totalMs' | 'train'>): number {
+  return p.totalMs.median + (p.train?.backwardMs.median ?? 0);
 }
 
-/** `out_ft = torch.zeros(...)  3.41 ms · 18 %` — the end-of-line text. */
-export function lineLabel(l: Pick<LineCost, 'ms' | 'share' | 'hits'>, fmt: (ms: number) => string): string {
+/** A line's share of the forward, or with the training step its forward + backward's share of the step. */
+export function lineShare(p: Pick<LayerProfile, 'totalMs' | 'train'>, l: LineCost): number {
+  if (!p.train) return l.share;
+  const whole = wholeMs(p);
+  return whole > 0 ? (l.ms + (l.backwardMs ?? 0)) / whole : 0;
+}
+
+/** The lines worth showing in the editor: the costliest first, those at ≥ `minShare` (of the training step, when measured). */
+export function costlyLines(p: Pick<LayerProfile, 'lines' | 'totalMs' | 'train'>, minShare = 0.02): LineCost[] {
+  return p.lines
+    .filter((l) => lineShare(p, l) >= minShare)
+    .sort((a, b) => b.ms + (b.backwardMs ?? 0) - (a.ms + (a.backwardMs ?? 0)));
+}
+
+/**
+ * The end-of-line text: `3.41 ms · 18 %`, or with the training step `fwd 1.20 ms · bwd 3.40 ms · 31 % of the
+ * training step`.
+ */
+export function lineLabel(
+  l: Pick<LineCost, 'ms' | 'share' | 'hits' | 'backwardMs'>,
+  fmt: (ms: number) => string,
+  trainMs?: number,
+): string {
   const calls = l.hits > 1 ? ` · ${l.hits} calls` : '';
+  if (l.backwardMs !== undefined && trainMs)
+    return `fwd ${fmt(l.ms)} · bwd ${fmt(l.backwardMs)} · ${Math.round(((l.ms + l.backwardMs) / trainMs) * 100)} % of the training step${calls}`;
   return `${fmt(l.ms)} · ${Math.round(l.share * 100)} %${calls}`;
 }
 
@@ -165,6 +206,8 @@ export const layerRequestSchema = z.object({
   reps: z.number().int().min(1).max(10000),
   traceReps: z.number().int().min(1).max(1000),
   seed: z.number().int().min(0),
+  /** forward: forward() only; train / both: the training step too, its backward per line (default both). */
+  pass: z.enum(['forward', 'train', 'both']).optional(),
 });
 export type LayerRequest = z.infer<typeof layerRequestSchema>;
 
@@ -201,6 +244,7 @@ export function assembleLayerProfile(
     attribution: m.attribution,
     notOnLineMs: m.notOnLineMs,
     lines: m.lines,
+    ...(m.train ? { train: m.train } : {}),
     notes: [...m.notes, ...o.notes],
     peakMemoryBytes: m.peakMemoryBytes,
     measuredAt: o.measuredAt.toISOString(),
@@ -280,18 +324,40 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
   out.push(
     `input ${p.input.shape.join('×')} ${p.input.dtype} → output ${p.output.shape?.join('×') ?? '(not a tensor)'} ${p.output.dtype}; ${p.parameters.toLocaleString('en-US')} parameters; built as ${p.layer.class}(${p.init.args})${p.init.from === 'file' ? ` (the call on line ${p.init.line})` : p.init.from === 'defaults' ? ' (its defaults)' : ''}`,
   );
+  const tr = p.train;
+  if (tr)
+    out.push(
+      `training step (forward + backward): ${fmtMs(tr.totalMs.median)} median (p10 ${fmtMs(tr.totalMs.p10)}, p90 ${fmtMs(tr.totalMs.p90)}); backward alone ${fmtMs(tr.backwardMs.median)} (${Math.round((tr.backwardMs.median / tr.totalMs.median) * 100)} % of the step) — ${tr.timing}`,
+    );
   out.push(`forward(): ${fmtMs(t.median)} median (p10 ${fmtMs(t.p10)}, p90 ${fmtMs(t.p90)}) — ${p.timing}`);
   out.push('');
-  out.push('  line        time  share');
+  // With the training step: each line's forward and backward, its share of the two together.
+  const shareOf = (l: LineCost) => lineShare(p, l);
+  out.push(tr ? '  line         fwd         bwd  share' : '  line        time  share');
   for (const l of p.lines) {
     const where = l.file === p.layer.file ? String(l.line).padStart(6) : `${shortFile(l.file)}:${l.line}`;
     const calls = l.hits > 1 ? ` (×${l.hits})` : '';
+    const times = tr
+      ? `${fmtMs(l.ms).padStart(10)}  ${fmtMs(l.backwardMs ?? 0).padStart(10)}`
+      : fmtMs(l.ms).padStart(10);
+    const s = shareOf(l);
     out.push(
-      `${where}  ${fmtMs(l.ms).padStart(10)}  ${`${Math.round(l.share * 100)} %`.padStart(5)}  ${bar(l.share)}  ${l.text.slice(0, 70)}${calls}`,
+      `${where}  ${times}  ${`${Math.round(s * 100)} %`.padStart(5)}  ${bar(s)}  ${l.text.slice(0, 70)}${calls}`,
     );
   }
   const rest = p.notOnLineMs;
-  out.push(`   (not on a line of yours: ${fmtMs(rest)} — nn.Module's call machinery)`);
+  out.push(
+    tr
+      ? `   (not on a line of yours: forward ${fmtMs(rest)} — nn.Module's call machinery; backward ${fmtMs(tr.notOnLineMs)} — the loss's own nodes and the autograd engine between nodes)`
+      : `   (not on a line of yours: ${fmtMs(rest)} — nn.Module's call machinery)`,
+  );
+  if (tr) {
+    const top = [...p.lines].sort((a, b) => (b.backwardMs ?? 0) - (a.backwardMs ?? 0))[0];
+    if (top?.backwardMs && tr.backwardMs.median > 0)
+      out.push(
+        `   the backward is ${Math.round((tr.backwardMs.median / tr.totalMs.median) * 100)} % of the training step; line ${top.line}'s backward alone ${Math.round((top.backwardMs / tr.totalMs.median) * 100)} % (${fmtMs(top.backwardMs)}, its forward ${fmtMs(top.ms)})`,
+      );
+  }
   const costly = costlyLines(p, 0.1).slice(0, 3);
   if (costly.length) {
     out.push('');
@@ -305,6 +371,7 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
   }
   out.push('');
   out.push(`Line times: ${p.attribution}.`);
+  if (tr) out.push(`Backward line times: ${tr.attribution}.`);
   if (p.comparison) {
     const c = p.comparison;
     out.push('');

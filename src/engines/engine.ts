@@ -178,6 +178,8 @@ interface EngineBase {
 export interface Autodiff {
   /** How the backward runs, in words (the run's notes). */
   readonly label: string;
+  /** How a convolution's backward runs, when the engine does something of its own there (the run's notes). */
+  readonly convNote?: string;
   /**
    * The vector-Jacobian product of `f` at `inputs` with the upstream gradient `dy` (undefined: f's output is a
    * scalar, dy = 1): one gradient per input, shaped like it (null where the output does not depend on it).

@@ -22,6 +22,7 @@ import {
   type VariantPlan,
   asVariantName,
   backwardStep,
+  allSteps,
   planVariant,
   variantEntry,
   variantRank,
@@ -137,8 +138,17 @@ export async function profile(
       ...run.engineNotes,
       `training step not measured on the ${engine.name} engine (${engine.backend}): it has no reverse pass here — use the torch engine${engine.backend === 'cuda' ? ' on CUDA (--engine torch --torch-device cuda)' : ' (--engine torch) or tfjs (--engine wasm)'}; the numbers here are the forward pass`,
     ];
+  if (trainAsked && engine.loop === 'local' && engine.autodiff) {
+    const ad = engine.autodiff;
+    const convs = order.some((v) => allSteps(planVariant(v, spec, loop.traits)).some((s) => s.kind === 'conv'));
+    run.engineNotes = [
+      ...run.engineNotes,
+      `training step: ${ad.label}`,
+      ...(ad.convNote && convs ? [`training step: ${ad.convNote}`] : []),
+    ];
+  }
   /** Gradients of the variant the others' are checked against (spatial-equivalent; an FNO layer's fno). */
-  let gradReference: { name: VariantName; gradients: Record<string, Float32Array> } | undefined;
+  const gradReference: GradientReference = {};
   const spectral = order.some((v) => planVariant(v, spec, loop.traits).kind === 'spectral');
   // An FNO layer's spatial-equivalent convolves with an image-sized kernel (hundreds of GFLOP): unless it
   // was asked for, its spectral variants are checked against the naive direct convolution on sampled outputs.
@@ -193,14 +203,16 @@ export async function profile(
         }
         // The small Conv2D is another function: its gradients have no reference here.
         const conv2d = variantEntry(name)?.check === 'conv2d';
-        vr.train = assembleTrain(engine, plan, t, conv2d ? undefined : gradReference);
+        vr.train = assembleTrain(engine, plan, t, conv2d ? {} : gradReference);
         if (conv2d)
           vr.train.notes = [
             'a different function (the small Conv2D): its gradients are not compared',
             ...vr.train.notes.filter((n) => !n.startsWith('no reference gradient')),
           ];
-        if (name === 'spatial-equivalent' || (isFno(spec) && name === 'fno' && !gradReference))
-          gradReference = { name, gradients: t.gradients };
+        // Each gradient's reference: spatial-equivalent's; an FNO layer's fno for what spatial-equivalent lacks
+        // (its mode weights, on engines whose spatial-equivalent does not train them) or when it did not run.
+        if (name === 'spatial-equivalent' || (isFno(spec) && name === 'fno'))
+          for (const [g, values] of Object.entries(t.gradients)) gradReference[g] ??= { variant: name, values };
       }
       variants.push(vr);
       hooks.onVariant?.(vr);
@@ -284,11 +296,14 @@ export function assemble(engine: Engine, plan: VariantPlan, m: Samples, policy: 
  * A variant's training step from its samples: totals, each forward step's backward as a step of pass 'backward',
  * and its gradients checked against the reference variant's (same function → same gradient).
  */
+/** The reference of each gradient name: the variant it came from and its values. */
+export type GradientReference = Record<string, { variant: VariantName; values: Float32Array }>;
+
 export function assembleTrain(
   engine: Engine,
   plan: VariantPlan,
   t: TrainSamples,
-  ref: { name: VariantName; gradients: Record<string, Float32Array> } | undefined,
+  ref: GradientReference,
 ): NonNullable<VariantResult['train']> {
   const timing = engine.timing;
   const planned = [...plan.oneOff, ...plan.steps];
@@ -310,15 +325,15 @@ export function assembleTrain(
     );
   });
   const gradients = Object.entries(t.gradients)
-    .filter(([name]) => !!ref?.gradients[name])
+    .filter(([name]) => !!ref[name])
     .map(([name, g]) => {
-      const r = ref!.gradients[name]!;
+      const r = ref[name]!.values;
       const scale = maxAbs(r);
       const err = g.length === r.length ? maxAbsDiff(g, r) : Number.MAX_VALUE;
       const tol = tolerance(scale);
       return {
         name,
-        reference: `${ref!.name}'s gradient`,
+        reference: `${ref[name]!.variant}'s gradient`,
         maxAbsError: Number.isFinite(err) ? err : Number.MAX_VALUE,
         refScale: scale,
         tolerance: tol,
@@ -330,7 +345,7 @@ export function assembleTrain(
     notes.push(
       `the one-off steps (${plan.oneOff.map((s) => s.name).join(', ')}) run on every training step: a kernel spectrum cannot be cached while the kernel trains`,
     );
-  if (!ref) notes.push('no reference gradient in this run: its gradients are the reference of the others');
+  if (!gradients.length) notes.push('no reference gradient in this run: its gradients are the reference of the others');
   return {
     totalMs: { ...summarize(t.total), timing, reps: t.reps },
     backwardMs: { ...summarize(t.backward), timing, reps: t.reps },

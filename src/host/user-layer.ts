@@ -16,6 +16,8 @@ import {
   comparisonOf,
   costlyLines,
   lineLabel,
+  lineShare,
+  wholeMs,
   specOfLayer,
 } from '../core/layer-profile';
 import { variantsForSpec } from '../core/run';
@@ -114,6 +116,10 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     md.appendMarkdown(
       `**${fmtMs(l.ms)}** per forward (${Math.round(l.share * 100)} % of ${fmtMs(p.totalMs.median)})${l.hits > 1 ? `, ${l.hits} calls` : ''} — PyTorch ${p.framework.version} on ${p.device}\n\n`,
     );
+    if (p.train && l.backwardMs !== undefined)
+      md.appendMarkdown(
+        `**${fmtMs(l.backwardMs)}** in the backward (the autograd nodes this line made; ${Math.round((l.backwardShare ?? 0) * 100)} % of the ${fmtMs(p.train.backwardMs.median)} backward) — fwd + bwd ${Math.round(lineShare(p, l) * 100)} % of the training step\n\n`,
+      );
     if (l.ops.length) {
       md.appendMarkdown('| op | inputs | time |\n|---|---|---:|\n');
       for (const o of l.ops)
@@ -138,12 +144,12 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       const mine = p ? costlyLines(p, 0.02).filter((l) => l.file === ed.document.uri.fsPath) : [];
       const deco = (hot: boolean) =>
         mine
-          .filter((l) => l.share >= 0.2 === hot && l.line <= ed.document.lineCount)
+          .filter((l) => lineShare(p!, l) >= 0.2 === hot && l.line <= ed.document.lineCount)
           .map((l) => {
             const line = ed.document.lineAt(l.line - 1);
             return {
               range: new vscode.Range(line.range.end, line.range.end),
-              renderOptions: { after: { contentText: `— ${lineLabel(l, fmtMs)}` } },
+              renderOptions: { after: { contentText: `— ${lineLabel(l, fmtMs, p!.train && wholeMs(p!))}` } },
             };
           });
       ed.setDecorations(this.decoration, deco(false));
@@ -157,7 +163,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     if (!p) return [];
     return costlyLines(p, 0.02)
       .filter((l) => l.file === uri.fsPath)
-      .map((l) => ({ line: l.line, text: `— ${lineLabel(l, fmtMs)}` }));
+      .map((l) => ({ line: l.line, text: `— ${lineLabel(l, fmtMs, p.train && wholeMs(p))}` }));
   }
 
   async profile(raw?: unknown): Promise<LayerProfile | undefined> {

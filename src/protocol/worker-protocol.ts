@@ -169,7 +169,7 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('layer-progress'),
     id,
-    phase: z.enum(['start', 'load', 'warm-up', 'timed', 'lines', 'ops']),
+    phase: z.enum(['start', 'load', 'warm-up', 'timed', 'lines', 'ops', 'train', 'backward', 'backward lines']),
     index: z.number().int().nonnegative(),
     count: z.number().int().nonnegative(),
   }),

@@ -57,15 +57,45 @@ test('fconv profile on torch times the training step by default, leads with it, 
   assert.doesNotMatch(forward.out, /training step/);
 });
 
-test('engines that do not time the training step say so; the run reports the forward pass', () => {
+test('fconv profile on wasm times the training step through tfjs gradients, per step, checked', () => {
   const out = tempDir('fconv-train-wasm-');
   const r = fconv(['profile', '--engine', 'wasm', '--no-model', '--no-progress', ...SMALL, '--out-dir', out]);
   assert.equal(r.code, 0, r.err);
-  assert.match(
-    r.out,
-    /training step not measured on the tfjs engine \(wasm\): only the torch engine times forward \+ backward today — use --engine torch/,
+  assert.match(r.out, /Verdict: On tfjs\/wasm: training step \(forward \+ backward\)/);
+  assert.match(r.out, /↩ einsum \(backward\)/);
+  const run = parseRun(JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')));
+  assert.ok(run.variants.every((v) => v.train && v.train.totalMs.median >= v.train.backwardMs.median));
+  for (const name of ['seed', 'optimized']) {
+    const t = run.variants.find((v) => v.name === name)!.train!;
+    assert.deepEqual(
+      t.gradients.map((g) => [g.name, g.correct]),
+      [
+        ['input', true],
+        ['kernel', true],
+      ],
+      name,
+    );
+    assert.equal(t.steps.length, run.variants.find((v) => v.name === name)!.steps.length);
+  }
+  // wasm has no Conv2DBackpropFilter kernel of its own: the run says how the filter gradient ran.
+  assert.ok(
+    run.engineNotes.some((n) => /no Conv2DBackpropFilter kernel/.test(n)),
+    run.engineNotes.join('\n'),
   );
-  assert.match(r.out, /Verdict: On tfjs\/wasm: .* end to end/);
+  fs.rmSync(out, { recursive: true, force: true });
+});
+
+test("a variant with an op that has no gradient on the engine is skipped with the reason, the rest trained (tfjs cpu's FFT)", () => {
+  const out = tempDir('fconv-train-cpu-');
+  const r = fconv(['profile', '--engine', 'cpu', '--no-model', '--no-progress', ...SMALL, '--out-dir', out]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /seed: training step not measured — tfjs has no gradient for \w+ \(on cpu\)/);
+  const run = parseRun(JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')));
+  assert.equal(run.status, 'ok');
+  const seed = run.variants.find((v) => v.name === 'seed')!;
+  assert.ok(seed.correct && seed.train === undefined, 'its forward pass is measured and checked');
+  assert.ok(run.variants.filter((v) => v.name !== 'seed').every((v) => v.train && v.train.totalMs.median > 0));
+  fs.rmSync(out, { recursive: true, force: true });
 });
 
 test("fconv sweep --pass train measures and models each cell's training step; bad passes are one-line errors", () => {

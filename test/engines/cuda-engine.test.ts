@@ -242,3 +242,22 @@ test("the cost model reads the CUDA engine's steps like the others: kinds, and t
   });
   engine.shutdown();
 });
+
+test('the native CUDA engine says the training step was not measured, points to torch on CUDA, and reports the forward pass', async () => {
+  const engine = CudaEngine.create(new FakeCuda(), []);
+  const run = await profile(
+    engine,
+    spec({ batch: 1, height: 6, width: 6, inChannels: 1, outChannels: 2, kernelH: 6, kernelW: 6 }),
+    { ...ALL, pass: 'both' },
+  );
+  assert.equal(run.status, 'ok', run.failure);
+  assert.ok(
+    run.engineNotes.some((n) =>
+      /training step not measured on the cuda engine \(cuda\): .* use the torch engine on CUDA \(--engine torch --torch-device cuda\)/.test(
+        n,
+      ),
+    ),
+    run.engineNotes.join('\n'),
+  );
+  assert.ok(run.variants.length > 0 && run.variants.every((v) => v.train === undefined && v.totalMs.median > 0));
+});

@@ -547,7 +547,7 @@ test('a cancel during the training step keeps the forward pass of that variant, 
     const run = await profile(
       engine,
       spec({ batch: 16, height: 28, width: 28, kernelH: 28, kernelW: 28, outChannels: 16 }),
-      { ...QUICK, variants: ['spatial-equivalent', 'seed'], reps: 20, pass: 'both' },
+      { ...QUICK, variants: ['spatial-equivalent', 'seed'], reps: 200, pass: 'both' },
       {
         isCancelled: () => cancel,
         onProgress: (p) => {

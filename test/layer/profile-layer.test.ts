@@ -253,3 +253,68 @@ test("a layer inside a package: its relative import resolves, and the helper's l
   assert.equal(helper.line, 5);
   assert.ok(helper.ops.some((o) => o.name === 'torch.einsum'));
 });
+
+test('--pass train: the training step, each backward node timed on the line that made it; a line slow only in backward leads the backward', () => {
+  const r = quick(path.join(FIX, 'backward_heavy.py'), 'BackwardHeavy', '4,16,32,32', [
+    '--pass',
+    'train',
+    '--reps',
+    '5',
+    '--trace-reps',
+    '5',
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const p = layerProfileSchema.parse(JSON.parse(r.out));
+  const t = p.train!;
+  assert.ok(t, 'the training step was measured');
+  assert.ok(t.totalMs.median > t.backwardMs.median && t.backwardMs.median > 0);
+  const line = (n: number) => p.lines.find((l) => l.line === n)!;
+  const sort = line(17),
+    expand = line(18);
+  // The sort leads the forward; the expand + sum (a cheap reduction forward, a 64x broadcast backward) the backward.
+  assert.ok(sort.ms > expand.ms, `forward: sort ${sort.ms} vs expand ${expand.ms}`);
+  assert.ok(expand.backwardMs! > sort.backwardMs!, `backward: expand ${expand.backwardMs} vs sort ${sort.backwardMs}`);
+  assert.ok(expand.backwardMs! > expand.ms, 'the expand line is slow in backward, not forward');
+  // Lines + the rest add up to each pass's median.
+  const fwd = p.lines.reduce((a, l) => a + l.ms, 0) + p.notOnLineMs;
+  const bwd = p.lines.reduce((a, l) => a + (l.backwardMs ?? 0), 0) + t.notOnLineMs;
+  assert.ok(
+    Math.abs(fwd - p.totalMs.median) <= 1e-6 * p.totalMs.median + 1e-9,
+    `forward ${fwd} vs ${p.totalMs.median}`,
+  );
+  assert.ok(
+    Math.abs(bwd - t.backwardMs.median) <= 1e-6 * t.backwardMs.median + 1e-9,
+    `bwd ${bwd} vs ${t.backwardMs.median}`,
+  );
+  // The forward-only pass has no training step and no backward per line.
+  const f = quick(path.join(FIX, 'backward_heavy.py'), 'BackwardHeavy', '2,16,8,8', ['--pass', 'forward']);
+  assert.equal(f.code, 0, f.err);
+  const pf = layerProfileSchema.parse(JSON.parse(f.out));
+  assert.equal(pf.train, undefined);
+  assert.ok(pf.lines.every((l) => l.backwardMs === undefined));
+  const bad = fconv([
+    path.join(FIX, 'backward_heavy.py'),
+    '--class',
+    'BackwardHeavy',
+    '--input-shape',
+    '2,16,8,8',
+    '--pass',
+    'up',
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--pass must be one of forward, train, both/);
+});
+
+test('a layer whose output has no gradient keeps its forward profile; the training step says why it was not measured', () => {
+  const r = quick(path.join(FIX, 'argmax_head.py'), 'ArgmaxHead', '2,3,8,8', ['--pass', 'both']);
+  assert.equal(r.code, 0, r.err);
+  const p = layerProfileSchema.parse(JSON.parse(r.out));
+  assert.ok(p.totalMs.median > 0 && p.lines.length > 0);
+  assert.equal(p.train, undefined);
+  assert.ok(
+    p.notes.some((n) =>
+      /training step not measured: ValueError: forward\(\) returned no floating-point tensor/.test(n),
+    ),
+    p.notes.join('\n'),
+  );
+});

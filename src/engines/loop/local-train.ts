@@ -59,11 +59,13 @@ export async function measureTrainPrepared(
   const owned: unknown[] = [];
   const disposeAll = (vs: Array<unknown | null>) => vs.forEach((v) => v != null && engine.dispose(v));
   try {
-    const out0 = forward();
+    // The loss's weights, shaped like the output of one untimed forward (not under a tape: freed here).
+    const env0 = new Map(p.persistent);
+    for (const s of chain) env0.set(s.writes, s.run(env0));
+    const out0 = env0.get(p.output);
     const r = ad.constant(lossWeights(ad.size(out0)), out0);
     owned.push(r);
-    // Intermediates of that untimed forward (not under a tape): freed now.
-    engine.dispose(out0);
+    for (const [k, v] of env0) if (!p.persistent.has(k)) engine.dispose(v);
     // One VJP of the forward with upstream gradient R per repetition: the clock reads at the start, once the
     // forward's output is synced (the backward starts) and once the gradients are — the training step and its
     // backward alone from the same calls. (R is the gradient of the loss sum(out ⊙ R): the loss's own product

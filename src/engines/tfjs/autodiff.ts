@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { type Autodiff, NoGradientError } from '../engine';
 import { tensorsOf } from './variants';
+import { WASM_FILTER_GRAD_NOTE } from './wasm-grads';
 
 /** One tensor for a value (a tensor as is; a pair or record stacked/flattened in tensorsOf's order). */
 function packed(v: unknown): tf.Tensor {
@@ -62,6 +63,7 @@ function noGradient(e: unknown, backend: string): Error {
 export function tfjsAutodiff(backend: string): Autodiff {
   return {
     label: `tfjs's tape (tf.grads) on ${backend}: every op's registered gradient, run op by op`,
+    ...(backend === 'wasm' ? { convNote: WASM_FILTER_GRAD_NOTE } : {}),
     vjp(f, inputs, dy, onForward) {
       const groups = inputs.map((v) => tensorsOf(v));
       const xs = groups.flat();

@@ -19,7 +19,7 @@ export interface UserLayerOptions {
   timeLimitMs: number;
   isCancelled: () => boolean;
   onProgress: (p: {
-    phase: 'start' | 'load' | 'warm-up' | 'timed' | 'lines' | 'ops';
+    phase: 'start' | 'load' | 'warm-up' | 'timed' | 'lines' | 'ops' | 'train' | 'backward' | 'backward lines';
     index: number;
     count: number;
   }) => void;
