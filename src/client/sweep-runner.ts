@@ -168,7 +168,7 @@ export async function runSweep(
           const a = cellMs(sp, train),
             b = cellMs(fp, train);
           if (a === undefined || b === undefined) {
-            c.note = 'the training step was not measured on this engine (the torch engine times it)';
+            c.note = 'the training step was not measured on this engine (the torch and tfjs engines time it; see the run notes)';
             return;
           }
           c.spatialMs = a;

@@ -130,8 +130,11 @@ test('the text output: every line with its time and share, the attribution metho
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /SpectralConv2d \(.*train_fno\.py:21\) as written — PyTorch .* on CPU/);
   assert.match(r.out, /built as SpectralConv2d\(8, 8, modes1=4, modes2=4\)/);
-  assert.match(r.out, /\n {4}38 +[\d.]+ (ms|µs) +\d+ % .*torch\.fft\.irfft2/);
+  // The default pass times the training step too: each line's forward and backward, its share of the step.
+  assert.match(r.out, /training step \(forward \+ backward\): [\d.]+ (ms|µs) median/);
+  assert.match(r.out, /\n {4}38 +[\d.]+ (ms|µs) +([\d.]+ (ms|µs)|0) +\d+ % .*torch\.fft\.irfft2/);
   assert.match(r.out, /Line times: sys\.settrace line tracer/);
+  assert.match(r.out, /Backward line times: every autograd node/);
   assert.match(r.out, /yours, as written/);
   assert.match(r.out, /optimized \(profiler\)/);
 });
