@@ -131,7 +131,7 @@ def train_repetitions(p, step_ms):
     for a step whose repetitions would take more than trainBudgetMs."""
     budget = p.get("trainBudgetMs")
     if budget is None:
-        budget = 4 * p["budgetMs"] if p["budgetMs"] > 0 else math.inf
+        budget = 2 * p["budgetMs"] if p["budgetMs"] > 0 else math.inf
     n = repetitions(p, step_ms)
     if math.isinf(budget):
         return n

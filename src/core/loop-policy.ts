@@ -51,8 +51,8 @@ export function warmAgain(p: LoopPolicy, times: number[]): boolean {
 /**
  * The training step's warm-up and repetitions. Warm-up: the policy's rule from one run (the forward pass of the
  * same variant has just warmed its kernels; the first training step allocates the backward's). Repetitions: the
- * forward's rule, but a step so slow that they would take more than `trainBudgetMs` (4 × budgetMs by default:
- * 1 s; none when the budget is 0) gets ⌊trainBudgetMs / step⌋ of them, never fewer than 3 — a 450 ms training step (a 28×28 convolution
+ * forward's rule, but a step so slow that they would take more than `trainBudgetMs` (2 × budgetMs by default:
+ * 500 ms; none when the budget is 0) gets ⌊trainBudgetMs / step⌋ of them, never fewer than 3 — a 450 ms training step (a 28×28 convolution
  * trained on wasm) is timed 3 times per phase, with its spread, instead of 10.
  */
 export function trainPolicy(p: LoopPolicy): LoopPolicy {
@@ -61,7 +61,7 @@ export function trainPolicy(p: LoopPolicy): LoopPolicy {
 
 export function trainRepetitions(p: LoopPolicy, stepMs: number): number {
   // No adaptive budget (budgetMs 0: exactly `reps`, as asked): no cap either.
-  const budget = p.trainBudgetMs ?? (p.budgetMs > 0 ? 4 * p.budgetMs : Infinity);
+  const budget = p.trainBudgetMs ?? (p.budgetMs > 0 ? 2 * p.budgetMs : Infinity);
   const cap = Math.max(Math.min(3, p.reps), Math.floor(budget / Math.max(stepMs, 1e-3)));
   return Math.min(repetitions(p, stepMs), cap);
 }

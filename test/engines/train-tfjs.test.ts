@@ -128,7 +128,7 @@ test("spatial-equivalent's input and kernel gradients on tfjs/wasm equal the nai
   engine.shutdown();
 });
 
-test("wasm's Conv2DBackpropFilter (a convolution of the input with the output gradient) equals tfjs cpu's", async () => {
+test("wasm's convolution gradients (the profiler's filter gradient, tfjs's data gradient) equal tfjs cpu's", async () => {
   const engine = await TfjsEngine.create('wasm');
   const r = rng(7);
   const cases: Array<{ x: number[]; k: number[]; pad: 'same' | 'valid' }> = [];
@@ -161,8 +161,18 @@ test("wasm's Conv2DBackpropFilter (a convolution of the input with the output gr
           filterShape: shape,
         },
       ) as tf.Tensor;
-      out.push((await g.data()) as Float32Array);
-      tf.dispose([x, w, dy, g]);
+      const dx = tf.engine().runKernel(
+        'Conv2DBackpropInput',
+        { dy, filter: w },
+        {
+          strides: 1,
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          inputShape: c.x,
+        },
+      ) as tf.Tensor;
+      out.push((await g.data()) as Float32Array, (await dx.data()) as Float32Array);
+      tf.dispose([x, w, dy, g, dx]);
     }
     return out;
   };
@@ -170,8 +180,12 @@ test("wasm's Conv2DBackpropFilter (a convolution of the input with the output gr
   const wasm = await grads('wasm');
   const cpu = await grads('cpu');
   await engine.activate();
+  assert.equal(wasm.length, 2 * cases.length);
   for (const [i, g] of wasm.entries())
-    assert.ok(maxAbsDiff(g, cpu[i]!) <= 1e-4 * Math.max(1, maxAbs(cpu[i]!)), `case ${JSON.stringify(cases[i])}`);
+    assert.ok(
+      maxAbsDiff(g, cpu[i]!) <= 1e-4 * Math.max(1, maxAbs(cpu[i]!)),
+      `${i % 2 ? 'data' : 'filter'} gradient, case ${JSON.stringify(cases[i >> 1])}`,
+    );
   engine.shutdown();
 });
 

@@ -162,17 +162,35 @@ async function perStepBackward(
     upstream.set(p.output, r);
     /** The steps with a backward: their output reaches the loss and they read something. */
     const live: boolean[] = chain.map(() => false);
+    // The upstream gradients, each step's VJP in reverse order: timed like the repetitions below (every kernel is
+    // warm by now), they are the first repetition.
+    const per: number[][] = chain.map(() => []);
     for (let i = chain.length - 1; i >= 0; i--) {
       const s = chain[i]!;
       const g = upstream.get(s.writes);
       if (g === undefined || !s.reads.length) continue;
+      hooks.onProgress({
+        phase: 'per-step',
+        step: `${s.name} (backward)`,
+        stepIndex: i,
+        stepCount: chain.length,
+        rep: 0,
+        reps,
+      });
       await checkCancel();
       live[i] = true;
+      let t0 = 0;
       const got = ad.vjp(
         () => s.run(env),
         s.reads.map((k) => env.get(k)),
         g,
+        (out) => {
+          engine.sync(out);
+          t0 = now();
+        },
       );
+      engine.sync(got);
+      per[i]!.push(now() - t0);
       got.forEach((gk, j) => {
         const k = s.reads[j]!;
         if (gk == null) return;
@@ -186,8 +204,8 @@ async function perStepBackward(
         }
       });
     }
-    const per: number[][] = chain.map(() => []);
-    for (let rep = 0; rep < reps; rep++) {
+    for (const [i] of chain.entries()) if (!live[i]) per[i]!.push(0);
+    for (let rep = 1; rep < reps; rep++) {
       for (const [i, s] of chain.entries()) {
         hooks.onProgress({
           phase: 'per-step',
