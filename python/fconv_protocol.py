@@ -123,7 +123,7 @@ def repetitions(p, warm_ms):
 
 def train_policy(p):
     """The training step's warm-up (loop-policy.ts's trainPolicy): from one run, the forward pass warmed the kernels."""
-    return dict(p, warmup=min(p["warmup"], 1), warmupMax=min(p["warmupMax"], max(p["warmup"], 1) + 2))
+    return dict(p, warmup=min(p["warmup"], 1), warmupMax=min(p["warmupMax"], 3))
 
 
 def train_repetitions(p, step_ms):

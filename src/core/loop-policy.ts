@@ -56,7 +56,7 @@ export function warmAgain(p: LoopPolicy, times: number[]): boolean {
  * trained on wasm) is timed 3 times per phase, with its spread, instead of 10.
  */
 export function trainPolicy(p: LoopPolicy): LoopPolicy {
-  return { ...p, warmup: Math.min(p.warmup, 1), warmupMax: Math.min(p.warmupMax, Math.max(p.warmup, 1) + 2) };
+  return { ...p, warmup: Math.min(p.warmup, 1), warmupMax: Math.min(p.warmupMax, 3) };
 }
 
 export function trainRepetitions(p: LoopPolicy, stepMs: number): number {

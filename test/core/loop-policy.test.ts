@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loopPolicy, repetitions, warmAgain } from '../../src/core/loop-policy';
+import { loopPolicy, repetitions, trainPolicy, trainRepetitions, warmAgain } from '../../src/core/loop-policy';
 import { profile } from '../../src/engines/profiler';
 import { TfjsEngine } from '../../src/engines/tfjs/engine';
 import { spec } from '../helpers';
@@ -46,4 +46,20 @@ test('the local loop records the policy in the run and warms up at least as aske
     assert.ok(perCall.every((s) => s.warmup >= 2 && s.warmup <= run.settings.loop!.warmupMax && s.reps === 3));
     assert.ok(v.firstCallMs! > 0, 'the first warm-up call is reported as the first call');
   }
+});
+
+test("the training step's rules: one warm-up run, repetitions within 2 × the budget per phase (at least 3), no cap without a budget", () => {
+  const p = loopPolicy(3, 10, 250);
+  assert.equal(trainPolicy(p).warmup, 1);
+  assert.ok(trainPolicy(p).warmupMax <= 3);
+  // A fast step: the forward's rule (more repetitions within the budget, up to repsMax).
+  assert.equal(trainRepetitions(p, 1), repetitions(p, 1));
+  // A 450 ms step: 3 (500 ms / 450 ms is 1, never fewer than 3); a 60 ms step: 8.
+  assert.equal(trainRepetitions(p, 450), 3);
+  assert.equal(trainRepetitions(p, 60), 8);
+  // Without an adaptive budget (exactly the reps asked): no cap either.
+  assert.equal(trainRepetitions(loopPolicy(0, 7, 0), 450), 7);
+  // An explicit training budget wins; fewer reps asked than 3 stay as asked.
+  assert.equal(trainRepetitions({ ...p, trainBudgetMs: 5000 }, 450), 10);
+  assert.equal(trainRepetitions(loopPolicy(0, 2, 250), 450), 2);
 });
