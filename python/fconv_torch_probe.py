@@ -27,7 +27,7 @@ def probe(device, tick):
         return (torch.rand(*shape, generator=g) * 2 - 1).to(dev)
 
     done = [0]
-    total = 18
+    total = 24
 
     def measure_op(what, fn, reps=9):
         tick(what, done[0], total)
@@ -62,6 +62,12 @@ def probe(device, tick):
     with torch.no_grad():
         a, b = rnd(4096, 128), rnd(128, 128)
         gemm = 2 * 4096 * 128 * 128 / measure_op("2-D GEMM", lambda: a @ b) / 1e9
+        # Its backward alone (both operands' gradients, products with a transposed operand; twice the FLOPs).
+        with torch.enable_grad():
+            ag, bg = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
+            ab = ag @ bg
+            gab = torch.randn_like(ab)
+            gemm_backward = 4 * 4096 * 128 * 128 / measure_op("2-D GEMM backward", lambda: torch.autograd.grad(ab, (ag, bg), gab, retain_graph=True)) / 1e9
         bmm = []
         for k in (4, 32):
             x, y = rnd(256, 32, k), rnd(256, k, 32)
@@ -76,7 +82,7 @@ def probe(device, tick):
         # A complex tensor permuted mode-major and made contiguous: what an einsum's lowering and a layout step copy.
         cp = torch.randn(16, 32, 1024, dtype=torch.complex64, device=dev)
         ccopy = 2 * 8 * 16 * 32 * 1024 / measure_op("complex permute", lambda: cp.permute(2, 0, 1).contiguous()) / 1e9
-        conv = []
+        conv, conv_backward = [], []
         # One in-channel: the rate changes with the kernel (oneDNN's direct/GEMM paths), so three kernel sizes up
         # to a large one (a 21×21 kernel on 32×32 stands for the image-sized kernels of spatial-equivalent).
         for cin, k in ((1, 3), (1, 9), (1, 21), (4, 5), (16, 5)):
@@ -85,6 +91,15 @@ def probe(device, tick):
             p = k // 2
             sec = measure_op("conv2d %d×%d, %d in-channels" % (k, k, cin), lambda: F.conv2d(x, w, padding=p))
             conv.append({"inner": cin, "kernel": k, "gflops": 2 * bsz * 32 * 32 * cin * 32 * k * k / sec / 1e9})
+            # Its backward alone: the data and the filter gradients (twice the forward's FLOPs), a fixed upstream
+            # gradient, the graph kept between calls (oneDNN's backward kernels run far from the forward's rate at
+            # large kernels: the training step's crossover moves with it).
+            with torch.enable_grad():
+                xg, wg = x.clone().requires_grad_(True), w.clone().requires_grad_(True)
+                out = F.conv2d(xg, wg, padding=p)
+                g = torch.randn_like(out)
+                sec_b = measure_op("conv2d %d×%d backward" % (k, k), lambda: torch.autograd.grad(out, (xg, wg), g, retain_graph=True))
+            conv_backward.append({"inner": cin, "kernel": k, "gflops": 4 * bsz * 32 * 32 * cin * 32 * k * k / sec_b / 1e9})
         m, n = 64, 32
         fx = rnd(m, n, n)
         fft_flops = m * 2.5 * n * n * math.log2(n * n)  # src/core/cost.ts fft2dFlops: the plan's count
@@ -109,6 +124,8 @@ def probe(device, tick):
         "cbmm": cbmm,
         "complexCopyGBs": ccopy,
         "conv": conv,
+        "convBackward": conv_backward,
+        "gemmBackwardGflops": gemm_backward,
         "fftGflops": fft,
         "ifftGflops": ifft,
         "elementwiseGBs": elementwise,

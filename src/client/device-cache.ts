@@ -15,7 +15,7 @@ import { cacheDir, makeDirs, writeAtomic } from '../platform/files';
 
 export function probeFile(engine: string, version: string, dir = cacheDir()): string {
   const machine = `${os.cpus()[0]?.model ?? 'cpu'}|${os.cpus().length}|${os.totalmem()}|${version}`;
-  return path.join(dir, `probe-v5-${engine}-${createHash('sha256').update(machine).digest('hex').slice(0, 12)}.json`);
+  return path.join(dir, `probe-v7-${engine}-${createHash('sha256').update(machine).digest('hex').slice(0, 12)}.json`);
 }
 
 export function readCachedProbe(file: string): Probe | undefined {

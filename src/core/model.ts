@@ -24,6 +24,13 @@ export const probeSchema = z.object({
   /** A complex64 tensor permuted and made contiguous (GB/s read + written), where measured (torch). */
   complexCopyGBs: z.number().positive().optional(),
   conv: z.array(ratePoint).min(1),
+  /**
+   * A convolution's backward (data + filter gradients; FLOPs twice the forward's) at the same points, where the
+   * engine trains (tfjs, torch): its rate can be far from the forward's (tfjs wasm's data gradient is a plain loop).
+   */
+  convBackward: z.array(ratePoint).min(1).optional(),
+  /** A 2-D GEMM's backward (both operands' gradients, twice the FLOPs), where the engine trains: GEMM backward steps. */
+  gemmBackwardGflops: z.number().positive().optional(),
   fftGflops: z.number().positive(),
   ifftGflops: z.number().positive(),
   elementwiseGBs: z.number().positive(),
@@ -150,6 +157,10 @@ export interface Rates {
   flops: Record<FlopKind, number | RatePoint[]>;
   /** complex64 batched GEMM rates, where measured: complex products use them instead of `bmm`. */
   cbmm?: number | RatePoint[];
+  /** A convolution's backward rate, where measured: backward convolution steps use it instead of `conv`. */
+  convBackward?: RatePoint[];
+  /** The backward-to-forward rate of a GEMM, where measured: backward GEMM and batched-GEMM steps are scaled by it. */
+  gemmBackwardFactor?: number;
   /** complex64 permute-copy bandwidth, where measured: complex layout changes use it instead of `copyGBs`. */
   complexCopyGBs?: number;
   elementwiseGBs: number;
@@ -178,6 +189,8 @@ export function ratesFor(d: DeviceProfile): Rates {
     return {
       flops: { gemm: p.gemmGflops, bmm: p.bmm, conv: p.conv, fft: p.fftGflops, ifft: p.ifftGflops },
       ...(p.cbmm ? { cbmm: p.cbmm } : {}),
+      ...(p.convBackward ? { convBackward: p.convBackward } : {}),
+      ...(p.gemmBackwardGflops ? { gemmBackwardFactor: p.gemmBackwardGflops / p.gemmGflops } : {}),
       ...(p.complexCopyGBs ? { complexCopyGBs: p.complexCopyGBs } : {}),
       elementwiseGBs: p.elementwiseGBs,
       pad: p.pad,
@@ -219,6 +232,8 @@ export interface StepCost {
   layoutBytes?: number;
   /** A product of complex tensors (complex64 GEMMs): priced at the measured complex rate where there is one. */
   complex?: boolean;
+  /** The pass of the step: a backward convolution is priced at the measured backward rate where there is one. */
+  pass?: 'forward' | 'backward';
 }
 
 /**
@@ -254,6 +269,7 @@ export function costOf(
     inputShapes: number[][];
     layoutBytes?: number;
     complex?: boolean;
+    pass?: 'forward' | 'backward';
   },
   spec: { inChannels: number },
 ): StepCost {
@@ -277,6 +293,7 @@ export function costOf(
     ...(passes ? { passes } : {}),
     ...(step.layoutBytes ? { layoutBytes: step.layoutBytes } : {}),
     ...(step.complex ? { complex: true } : {}),
+    ...(step.pass === 'backward' ? { pass: 'backward' as const } : {}),
   };
 }
 
@@ -306,10 +323,11 @@ export function estimateStep(s: StepCost, r: Rates): StepEstimate {
   const peak = moving
     ? 0
     : s.kind === 'conv'
-      ? convRate(r.flops.conv, s.inner, s.kernel)
-      : s.kind === 'bmm' && s.complex && r.cbmm
-        ? rateAt(r.cbmm, s.inner)
-        : rateAt(r.flops[s.kind as FlopKind], s.inner);
+      ? convRate(s.pass === 'backward' && r.convBackward ? r.convBackward : r.flops.conv, s.inner, s.kernel)
+      : (s.kind === 'bmm' && s.complex && r.cbmm
+          ? rateAt(r.cbmm, s.inner)
+          : rateAt(r.flops[s.kind as FlopKind], s.inner)) *
+        (s.pass === 'backward' && (s.kind === 'gemm' || s.kind === 'bmm') ? (r.gemmBackwardFactor ?? 1) : 1);
   const computeMs = moving || !peak ? 0 : (s.flops / (peak * 1e9)) * 1e3;
   const passes = s.passes ?? 1;
   const memoryMs = ((s.bytes * passes) / (bw * 1e9)) * 1e3;

@@ -5,6 +5,7 @@ import { convFlops, fftFlops, gemmFlops, ioBytes } from '../../src/core/cost';
 import {
   breakEven,
   convRate,
+  cpuProfile,
   estimateStep,
   explicitProfile,
   gpuProfile,
@@ -230,4 +231,34 @@ test('sweep helpers: kernels clipped to the image, crossovers, confusion and cle
     c.wrong.map((x) => x.kernel),
     [5, 7],
   );
+});
+
+test("backward steps are priced at the probe's measured backward rates: a convolution's at convBackward, a GEMM's scaled by the GEMM backward rate", () => {
+  const conv = { kind: 'conv' as const, flops: 2e9, bytes: 1e6, inner: 1, kernel: 9 };
+  const gemm = { kind: 'gemm' as const, flops: 1e9, bytes: 1e6 };
+  const plain = ratesFor(CPU);
+  const calibrated = ratesFor(
+    cpuProfile({
+      ...PROBE,
+      convBackward: PROBE.conv.map((p) => ({ ...p, gflops: p.gflops / 4 })),
+      gemmBackwardGflops: PROBE.gemmGflops / 2,
+    }),
+  );
+  // Without backward rates a backward step costs what its forward does at the same FLOPs.
+  assert.equal(estimateStep({ ...conv, pass: 'backward' }, plain).ms, estimateStep(conv, plain).ms);
+  // With them: a backward convolution at a 4x lower rate takes 4x its compute time; the forward is unchanged.
+  assert.equal(estimateStep(conv, calibrated).ms, estimateStep(conv, plain).ms);
+  const f = estimateStep(conv, calibrated).computeMs;
+  assert.ok(Math.abs(estimateStep({ ...conv, pass: 'backward' }, calibrated).computeMs - 4 * f) < 1e-9 * f);
+  const g = estimateStep(gemm, calibrated).computeMs;
+  assert.ok(Math.abs(estimateStep({ ...gemm, pass: 'backward' }, calibrated).computeMs - 2 * g) < 1e-9 * g);
+  // The training prediction uses them: slower backward rates make both formulations' training steps slower.
+  const t0 = predict(DEFAULT_SPEC, CPU, 'wasm', 'train');
+  const t1 = predict(
+    DEFAULT_SPEC,
+    cpuProfile({ ...PROBE, convBackward: PROBE.conv.map((p) => ({ ...p, gflops: p.gflops / 4 })) }),
+    'wasm',
+    'train',
+  );
+  assert.ok(t1.spatialMs > t0.spatialMs && t1.spectralMs === t0.spectralMs);
 });

@@ -22,7 +22,7 @@ function lowerQuartile(xs: number[]): number {
 export type ProbeTick = (what: string, index: number, count: number) => Promise<void>;
 
 /** The measurements, in order (for progress). */
-const MEASUREMENTS = 15;
+const MEASUREMENTS = 20;
 
 /** First-quartile seconds of `f` (its result synced and disposed each time) after one warm-up. */
 function timeOp(f: () => unknown, sync: (v: unknown) => void, reps: number): number {
@@ -67,7 +67,16 @@ export async function runProbe(
     // 2-D GEMM: (4096×128)·(128×128), the class of the DFT-as-GEMM transforms (constant right operand).
     const a = rnd([4096, 128]) as tf.Tensor2D,
       b = rnd([128, 128]) as tf.Tensor2D;
-    const gemm = gflops(2 * 4096 * 128 * 128, await measure('2-D GEMM', () => tf.matMul(a, b)));
+    const gemmSec = await measure('2-D GEMM', () => tf.matMul(a, b));
+    const gemm = gflops(2 * 4096 * 128 * 128, gemmSec);
+    // Its backward (both operands' gradients: products with a transposed operand, twice the forward's FLOPs),
+    // forward + backward through the tape with the forward's time taken off.
+    const gemmBoth = await measure('2-D GEMM backward', () => {
+      const { value, grads } = tf.engine().gradients(() => tf.matMul(a, b), [a, b], undefined, true);
+      value.dispose();
+      return grads;
+    });
+    const gemmBackward = gflops(4 * 4096 * 128 * 128, Math.max(gemmBoth - gemmSec, 0.05 * gemmBoth));
     // Batched GEMMs over 256 positions, (32×K)·(K×32): the complex product over frequencies, K = in-channels.
     const bmm: Probe['bmm'] = [];
     for (const k of [4, 32]) {
@@ -79,6 +88,7 @@ export async function runProbe(
     // conv2d 'same', 32×32 → 32 channels: with one input channel at 3×3 and 9×9 (XNNPACK's rate
     // grows with the kernel there), and 5×5 at 4 and 16 input channels (near-GEMM rates, set by the channels).
     const conv: Probe['conv'] = [];
+    const convBackward: Probe['conv'] = [];
     for (const [cin, k] of [
       [1, 3],
       [1, 9],
@@ -90,6 +100,18 @@ export async function runProbe(
         w = rnd([k, k, cin, 32]) as tf.Tensor4D;
       const sec = await measure(`conv2d ${k}×${k}, ${cin} in-channels`, () => tf.conv2d(x, w, 1, 'same'));
       conv.push({ inner: cin, kernel: k, gflops: gflops(2 * b * 32 * 32 * cin * 32 * k * k, sec) });
+      // Its backward (the data and the filter gradients, twice the forward's FLOPs) through tfjs's tape: the
+      // forward + backward timed, the forward's time taken off (the tape cannot run a backward alone).
+      const both = await measure(`conv2d ${k}×${k} backward`, () => {
+        const { value, grads } = tf.engine().gradients(() => tf.conv2d(x, w, 1, 'same'), [x, w], undefined, true);
+        value.dispose();
+        return grads;
+      });
+      convBackward.push({
+        inner: cin,
+        kernel: k,
+        gflops: gflops(4 * b * 32 * 32 * cin * 32 * k * k, Math.max(both - sec, 0.05 * both)),
+      });
     }
     // A 2-D rfft and its inverse made of the backend's own 1-D transforms, as tf.signal.rfft2d /
     // irfft2d are on tfjs (rfft over W, transpose, complex FFT over H), on 64 maps of 32×32; FLOPs
@@ -158,6 +180,8 @@ export async function runProbe(
       gemmGflops: gemm,
       bmm,
       conv,
+      convBackward,
+      gemmBackwardGflops: gemmBackward,
       fftGflops: fft,
       ifftGflops: ifft,
       elementwiseGBs,
