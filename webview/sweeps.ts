@@ -239,7 +239,11 @@ export function fnoSweepSection(sw: FnoSweep): HTMLElement {
   return h(
     'section',
     { class: 'card sweep-card', id: 'fno-sweep' },
-    h('h2', {}, 'Which formulation wins: FNO modes sweep'),
+    h(
+      'h2',
+      {},
+      `Which formulation wins: FNO modes sweep${sw.pass === 'train' ? ' of the training step (forward + backward)' : ''}`,
+    ),
     h(
       'p',
       { class: 'muted' },

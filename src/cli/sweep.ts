@@ -152,8 +152,6 @@ export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number
   const { plan, cells } = sweepPlanOf(base, flags);
   const pass = parsePass(flags.pass ?? 'forward');
   if (pass === 'both') throw new UsageError('--pass for a sweep is forward or train: each cell times one of them');
-  if (pass === 'train' && plan.kind === 'fno')
-    throw new UsageError("--pass train sweeps the question's layer; the FNO modes sweep times the forward pass");
   const engine = parseEngineChoice(flags);
   const { warmup, reps, seed, maxMemoryBytes } = parseRunSettings(flags);
   const variants =

@@ -168,7 +168,8 @@ export async function runSweep(
           const a = cellMs(sp, train),
             b = cellMs(fp, train);
           if (a === undefined || b === undefined) {
-            c.note = 'the training step was not measured on this engine (the torch and tfjs engines time it; see the run notes)';
+            c.note =
+              'the training step was not measured on this engine (the torch and tfjs engines time it; see the run notes)';
             return;
           }
           c.spatialMs = a;
@@ -208,11 +209,17 @@ export async function runFnoSweep(
   h: SweepHooks = {},
 ): Promise<FnoSweep> {
   const convention = base.modesConvention ?? 'corners';
+  const train = o.run.pass === 'train' || o.run.pass === 'both';
   const plans = o.grids.flatMap(({ height, width }) =>
     sweepModes(o.modes, height, width, convention).map((m): CellPlan<FnoSweepCell> => {
       const spec = fnoSpec({ ...base, height, width, modes: [m, m], modesConvention: convention });
       const priced = (pipeline: string) => {
-        const pred = predictFno(spec, o.device, pipeline === 'unknown' ? 'wasm' : pipeline);
+        const pred = predictFno(
+          spec,
+          o.device,
+          pipeline === 'unknown' ? 'wasm' : pipeline,
+          train ? 'train' : 'forward',
+        );
         return {
           predictedFnoMs: pred.fnoMs,
           predictedOptimizedMs: pred.optimizedMs,
@@ -235,9 +242,16 @@ export async function runFnoSweep(
         measured: (c, a, b, run) => {
           // The first cell's prediction was made before the engine was known: price it again on its pipeline.
           Object.assign(c, priced(pipelineOf(run)));
-          c.fnoMs = a.totalMs.median;
-          c.optimizedMs = b.totalMs.median;
-          c.measuredWinner = b.totalMs.median < a.totalMs.median ? 'optimized' : 'fno';
+          const x = cellMs(a, train),
+            y = cellMs(b, train);
+          if (x === undefined || y === undefined) {
+            c.note =
+              'the training step was not measured on this engine (the torch and tfjs engines time it; see the run notes)';
+            return;
+          }
+          c.fnoMs = x;
+          c.optimizedMs = y;
+          c.measuredWinner = y < x ? 'optimized' : 'fno';
         },
         line: (c) =>
           `sweep ${c.height}×${c.width}, modes ${String(c.modes).padStart(2)}: fno ${ms(c.fnoMs)}, optimized ${ms(c.optimizedMs)} (model ${fmtMs(c.predictedFnoMs)} / ${fmtMs(c.predictedOptimizedMs)})${c.note ? ` — ${c.note}` : ''}`,
@@ -256,6 +270,7 @@ export async function runFnoSweep(
     },
     grids: o.grids,
     modes: o.modes,
+    ...(train ? { pass: 'train' as const } : {}),
     settings: { warmup: o.run.warmup, reps: o.run.reps },
     cells: r.cells,
     crossovers: fnoCrossovers(r.cells, o.grids),

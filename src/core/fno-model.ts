@@ -11,7 +11,7 @@ import { formatBytes } from './memory';
 import { type DeviceProfile, estimateStep, ratesFor } from './model';
 import type { Run, StepResult, VariantResult } from './run';
 import { type LayerSpec, describeModes, fnoSpec, keptModes } from './spec';
-import { type PlannedStep, pipelineOf, planFno, planOptimizedFno, traitsFor } from './variants';
+import { type PlannedStep, pipelineOf, planFno, planOptimizedFno, trainingSteps, traitsFor } from './variants';
 
 export interface FnoPrediction {
   fnoMs: number;
@@ -36,10 +36,18 @@ function priced(steps: PlannedStep[], device: DeviceProfile): { total: number; t
 }
 
 /** Both FNO formulations priced on a device for the pipeline (`torch-cpu`, `wasm`, …) that would run them. */
-export function predictFno(spec: LayerSpec, device: DeviceProfile, pipeline: string): FnoPrediction {
+/** `pass` 'train' prices the training step (forward + each step's backward, the weights re-laid out every step). */
+export function predictFno(
+  spec: LayerSpec,
+  device: DeviceProfile,
+  pipeline: string,
+  pass: 'forward' | 'train' = 'forward',
+): FnoPrediction {
   const t = traitsFor(pipeline);
-  const a = priced(planFno(spec, t).steps, device);
-  const b = priced(planOptimizedFno(spec, t).steps, device);
+  const steps = (p: { oneOff: PlannedStep[]; steps: PlannedStep[] }) =>
+    pass === 'train' ? trainingSteps([...p.oneOff, ...p.steps]) : p.steps;
+  const a = priced(steps(planFno(spec, t)), device);
+  const b = priced(steps(planOptimizedFno(spec, t)), device);
   return {
     fnoMs: a.total,
     optimizedMs: b.total,
@@ -354,7 +362,7 @@ export function formatFnoSweepText(sw: FnoSweep): string {
   const out: string[] = [];
   const ms = (v: number | null) => (v === null ? '—' : fmtMs(v));
   out.push(
-    `FNO modes sweep — batch ${sw.base.batch}, ${sw.base.inChannels}→${sw.base.outChannels} channels, ${sw.base.modesConvention} modes, on ${sw.engine}/${sw.backend} (${sw.device}); ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell`,
+    `FNO modes sweep${sw.pass === 'train' ? ' (the training step: forward + backward, measured and modelled)' : ''} — batch ${sw.base.batch}, ${sw.base.inChannels}→${sw.base.outChannels} channels, ${sw.base.modesConvention} modes, on ${sw.engine}/${sw.backend} (${sw.device}); ${sw.settings.warmup} warm-up, ${sw.settings.reps} reps per cell`,
   );
   out.push('  grid      modes        fno  optimized   model fno / optimized    winner (measured / model)');
   for (const c of sw.cells)

@@ -186,6 +186,8 @@ export const fnoSweepSchema = z.object({
   }),
   grids: z.array(z.object({ height: z.number().int().positive(), width: z.number().int().positive() })),
   modes: z.array(z.number().int().positive()),
+  /** What each cell timed: the forward pass (absent in older sweeps) or the training step. */
+  pass: z.enum(['forward', 'train']).optional(),
   settings: z.object({ warmup: z.number().int().nonnegative(), reps: z.number().int().positive() }),
   cells: z.array(fnoSweepCellSchema),
   crossovers: z.array(fnoCrossoverSchema),

@@ -6,7 +6,7 @@
  */
 import { fmtMs } from './format';
 import { type DeviceProfile, KIND_LABEL, estimateStep, ratesFor, specBreakEven } from './model';
-import { type PlannedStep, allSteps, backwardStep, planOptimized, planSpatialEquivalent, traitsFor } from './variants';
+import { type PlannedStep, allSteps, planOptimized, planSpatialEquivalent, traitsFor, trainingSteps } from './variants';
 import type { LayerSpec } from './spec';
 
 export interface PredictedStep {
@@ -60,11 +60,6 @@ function dominant(steps: PredictedStep[]): string {
       ? 'memory-bound'
       : 'overhead-bound';
   return `${KIND_LABEL[kind as PlannedStep['kind']] ?? kind} (${Math.round((100 * ms) / Math.max(total, 1e-12))} %, ${bound})`;
-}
-
-/** A plan's training step: every forward step per call (one-off ones too), then each step's backward. */
-function trainingSteps(steps: PlannedStep[]): PlannedStep[] {
-  return [...steps.map((s) => ({ ...s, oneOff: false })), ...steps.map(backwardStep)];
 }
 
 /**

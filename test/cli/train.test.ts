@@ -122,11 +122,50 @@ test("fconv sweep --pass train measures and models each cell's training step; ba
   for (const [args, msg] of [
     [['--pass', 'both'], /--pass for a sweep is forward or train/],
     [['--pass', 'sideways'], /--pass must be one of forward, train, both/],
-    [['--pass', 'train', '--layer', 'fno'], /--pass train sweeps the question's layer/],
   ] as const) {
     const bad = fconv(['sweep', '--engine', 'torch', ...args, '--out-dir', out]);
     assert.equal(bad.code, 2, bad.err);
     assert.match(bad.err, msg);
     assert.equal(bad.err.trim().split('\n').length, 1);
   }
+});
+
+test('fconv sweep --layer fno --pass train: each cell times fno and optimized trained (wasm), measured and modelled', () => {
+  const out = tempDir('fconv-train-fno-sweep-');
+  const r = fconv([
+    'sweep',
+    '--engine',
+    'wasm',
+    '--layer',
+    'fno',
+    '--pass',
+    'train',
+    '--grids',
+    '16',
+    '--modes',
+    '2,4',
+    '--batch',
+    '2',
+    '--in',
+    '4',
+    '--out',
+    '4',
+    '--warmup',
+    '1',
+    '--reps',
+    '3',
+    '--json',
+    '--no-progress',
+    '--out-dir',
+    out,
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const sw = JSON.parse(r.out) as {
+    pass?: string;
+    cells: Array<{ fnoMs: number | null; optimizedMs: number | null; predictedFnoMs: number }>;
+  };
+  assert.equal(sw.pass, 'train');
+  assert.equal(sw.cells.length, 2);
+  assert.ok(sw.cells.every((c) => c.fnoMs! > 0 && c.optimizedMs! > 0 && c.predictedFnoMs > 0));
+  fs.rmSync(out, { recursive: true, force: true });
 });

@@ -195,6 +195,11 @@ export function backwardStep(s: PlannedStep): PlannedStep {
   };
 }
 
+/** A plan's training step: every forward step per call (one-off ones too), then each step's backward. */
+export function trainingSteps(steps: PlannedStep[]): PlannedStep[] {
+  return [...steps.map((s) => ({ ...s, oneOff: false })), ...steps.map(backwardStep)];
+}
+
 /** A planned step; bytes default to the float32 inputs plus output, in the layer and per call by default. */
 export function step(s: StepInit): PlannedStep {
   return { inLayer: true, oneOff: false, ...s, bytes: s.bytes ?? ioBytes(s.inputShapes, s.outputShape) };
