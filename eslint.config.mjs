@@ -43,6 +43,7 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'node_modules/**',
+      '.venv-tf/**',
       '.vscode-test/**',
       'native/build/**',
       'gpu-bundle/**',

@@ -518,7 +518,10 @@ function layerGoals(goals: Goal[]): void {
 
 const layerOf = (x: VariantResult) => x.layerMs?.median ?? x.totalMs.median;
 
-/** The default profile, as the README runs it (wasm): the formulation's gains, Σ steps vs end to end, its wall time, the training step. */
+/**
+ * The default profile, as the README runs it (wasm): the formulation's gains, Σ steps vs end to end, its wall
+ * time, the training step.
+ */
 function wasmGoals(goals: Goal[]): Run {
   // The default profile, exactly as the README runs it (embedded engine, all four variants).
   console.error('bench: default profile (wasm)…');

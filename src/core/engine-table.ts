@@ -40,6 +40,17 @@ export const ENGINE_TABLE = [
     chosen: 'its verdicts hold for PyTorch; --engine wasm for the embedded engine',
   },
   {
+    id: 'tensorflow',
+    label: 'TensorFlow in your Python',
+    description:
+      "TensorFlow 2.x in your own Python (the question's framework): each step a `tf.function`, the training step with `tf.GradientTape`; on its GPU when TensorFlow sees one (`pip install tensorflow-cpu`, or `tensorflow[and-cuda]`).",
+    priority: 15,
+    family: 'python',
+    auto: true,
+    runName: 'tensorflow',
+    chosen: 'its verdicts hold for TensorFlow; --engine wasm for the embedded engine',
+  },
+  {
     id: 'cuda',
     label: 'the native CUDA engine',
     description:
@@ -50,7 +61,7 @@ export const ENGINE_TABLE = [
     runName: 'cuda',
   },
   {
-    id: 'tensorflow-gpu',
+    id: 'tfjs-node-gpu',
     label: 'tfjs-node-gpu',
     description: '`@tensorflow/tfjs-node-gpu`: needs CUDA 11.2 and cuDNN 8.1 (see docs/engines.md).',
     priority: 30,
@@ -59,7 +70,7 @@ export const ENGINE_TABLE = [
     runName: 'tfjs',
   },
   {
-    id: 'tensorflow',
+    id: 'tfjs-node',
     label: 'tfjs-node',
     description: '`@tensorflow/tfjs-node`: libtensorflow on the CPU.',
     priority: 40,
@@ -98,7 +109,7 @@ export const ENGINE_IDS = ENGINE_TABLE.map((e) => e.id) as [EngineId, ...EngineI
 export const ENGINE_REQUESTS = ['auto', ...ENGINE_IDS] as [EngineRequest, ...EngineRequest[]];
 
 export const AUTO_DESCRIPTION =
-  'The best engine found: PyTorch in your Python when it has torch ≥ 1.8 (its numbers hold for PyTorch), then the native CUDA engine, tfjs-node-gpu, tfjs-node, and the embedded wasm engine.';
+  'The best engine found: PyTorch in your Python when it has torch ≥ 1.8 (its numbers hold for PyTorch), then TensorFlow ≥ 2.4 in your Python, the native CUDA engine, tfjs-node-gpu, tfjs-node, and the embedded wasm engine.';
 
 export function engineEntry(id: string): EngineEntry | undefined {
   return ENGINE_TABLE.find((e) => e.id === id);
@@ -112,7 +123,7 @@ export function autoOrder(): EngineEntry[] {
 /**
  * The pipeline a run's steps came from — the key of the cost model's rates and of the executors' traits:
  * an engine in the user's Python is `<framework>-<device kind>` ('torch-cpu', 'torch-cuda'); the others
- * are their backend ('cuda', 'wasm', 'cpu', 'tensorflow'). The one place this key is built.
+ * are their backend ('cuda', 'wasm', 'cpu', 'tensorflow' for tfjs-node). The one place this key is built.
  */
 export function pipelineOf(run: { engine: string; backend: string }): string {
   const python = ENGINE_TABLE.some((e) => e.family === 'python' && e.runName === run.engine);

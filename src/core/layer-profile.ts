@@ -152,7 +152,7 @@ export function lineShare(p: Pick<LayerProfile, 'totalMs' | 'train'>, l: LineCos
   return whole > 0 ? (l.ms + (l.backwardMs ?? 0)) / whole : 0;
 }
 
-/** The lines worth showing in the editor: the costliest first, those at ≥ `minShare` (of the training step, when measured). */
+/** The lines worth showing in the editor: costliest first, at ≥ `minShare` (of the training step, if measured). */
 export function costlyLines(p: Pick<LayerProfile, 'lines' | 'totalMs' | 'train'>, minShare = 0.02): LineCost[] {
   return p.lines
     .filter((l) => lineShare(p, l) >= minShare)

@@ -52,8 +52,8 @@ export function warmAgain(p: LoopPolicy, times: number[]): boolean {
  * The training step's warm-up and repetitions. Warm-up: the policy's rule from one run (the forward pass of the
  * same variant has just warmed its kernels; the first training step allocates the backward's). Repetitions: the
  * forward's rule, but a step so slow that they would take more than `trainBudgetMs` (2 × budgetMs by default:
- * 500 ms; none when the budget is 0) gets ⌊trainBudgetMs / step⌋ of them, never fewer than 3 — a 450 ms training step (a 28×28 convolution
- * trained on wasm) is timed 3 times per phase, with its spread, instead of 10.
+ * 500 ms; none when the budget is 0) gets ⌊trainBudgetMs / step⌋ of them, never fewer than 3 — a 450 ms
+ * training step (a 28×28 convolution trained on wasm) is timed 3 times per phase, with its spread, instead of 10.
  */
 export function trainPolicy(p: LoopPolicy): LoopPolicy {
   return { ...p, warmup: Math.min(p.warmup, 1), warmupMax: Math.min(p.warmupMax, 3) };

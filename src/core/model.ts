@@ -29,7 +29,7 @@ export const probeSchema = z.object({
    * engine trains (tfjs, torch): its rate can be far from the forward's (tfjs wasm's data gradient is a plain loop).
    */
   convBackward: z.array(ratePoint).min(1).optional(),
-  /** A 2-D GEMM's backward (both operands' gradients, twice the FLOPs), where the engine trains: GEMM backward steps. */
+  /** A 2-D GEMM's backward (both operands' gradients, twice the FLOPs), where the engine trains. */
   gemmBackwardGflops: z.number().positive().optional(),
   fftGflops: z.number().positive(),
   ifftGflops: z.number().positive(),

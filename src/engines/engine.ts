@@ -184,7 +184,8 @@ export interface Autodiff {
    * The vector-Jacobian product of `f` at `inputs` with the upstream gradient `dy` (undefined: f's output is a
    * scalar, dy = 1): one gradient per input, shaped like it (null where the output does not depend on it).
    * `onForward` is called with the forward's output once it ran, before the backward starts (the loop syncs it
-   * and starts its clock for the backward alone). Throws NoGradientError when an op on the path has no gradient on this engine.
+   * and starts its clock for the backward alone). Throws NoGradientError when an op on the path has no gradient
+   * on this engine.
    */
   vjp(f: () => unknown, inputs: unknown[], dy: unknown, onForward?: (out: unknown) => void): Array<unknown | null>;
   /** A constant shaped like `like` holding `values` (the loss's fixed weights). */

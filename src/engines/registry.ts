@@ -9,6 +9,7 @@ import { AddonUnavailableError, loadAddon, searchDirs } from './cuda/discovery';
 import { CudaEngine } from './cuda/engine';
 import { type Engine, type EngineOptions, EngineUnavailableError } from './engine';
 import { TfjsEngine } from './tfjs/engine';
+import { TensorflowEngine } from './tensorflow/framework';
 import { TorchEngine } from './torch/framework';
 
 /** Makes the engine; `inAuto`: tried by `auto`'s walk (its failure is a reason to try the next, said briefly). */
@@ -26,8 +27,9 @@ export const ENGINE_FACTORIES: Record<EngineId, EngineFactory> = {
       throw e;
     }
   },
-  'tensorflow-gpu': (_o, inAuto) => TfjsEngine.create('tensorflow-gpu', undefined, inAuto),
-  tensorflow: (_o, inAuto) => TfjsEngine.create('tensorflow', undefined, inAuto),
+  tensorflow: (o) => TensorflowEngine.create(o),
+  'tfjs-node-gpu': (_o, inAuto) => TfjsEngine.create('tensorflow-gpu', undefined, inAuto),
+  'tfjs-node': (_o, inAuto) => TfjsEngine.create('tensorflow', undefined, inAuto),
   wasm: (_o, inAuto) => TfjsEngine.create('wasm', undefined, inAuto),
   cpu: (_o, inAuto) => TfjsEngine.create('cpu', undefined, inAuto),
 };

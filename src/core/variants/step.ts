@@ -129,6 +129,8 @@ export function tfjsTraits(backend: string, gaussMin = gaussMinInChannels(backen
  */
 export function traitsFor(pipeline: string): ExecutorTraits {
   if (pipeline.startsWith('torch')) return torchTraits(pipeline.endsWith('cuda') ? 'cuda' : 'cpu');
+  if (pipeline === 'tensorflow-cpu' || pipeline === 'tensorflow-cuda')
+    return tensorflowTraits(pipeline.endsWith('cuda') ? 'cuda' : 'cpu');
   return pipeline === 'cuda' ? CUDA_TRAITS : tfjsTraits(pipeline);
 }
 
@@ -144,6 +146,11 @@ export function torchTraits(backend: string): ExecutorTraits {
     fftPlans: false,
     gaussMinInChannels: 8,
   };
+}
+
+/** The TensorFlow engine's executors: tf.signal's FFTs, tf.nn.conv2d on NHWC (its CPU kernels run channels-last). */
+export function tensorflowTraits(backend: string): ExecutorTraits {
+  return { ...torchTraits(backend), conv: 'nhwc-builtin' };
 }
 
 /** The native CUDA engine's executors (cuFFT, cuBLAS, cuDNN). */

@@ -9,7 +9,8 @@
  *   - each forward step's backward: its VJP with the upstream gradient it gets in the whole backward fixed
  *     (made once, untimed), from the step's recomputed output (synced) to its inputs' gradients (synced).
  *
- * Warm-up and repetitions: the policy's training rules (trainPolicy, trainRepetitions). One-off steps (the cached kernel spectrum) run on every training step: a spectrum cannot be cached while
+ * Warm-up and repetitions: the policy's training rules (trainPolicy, trainRepetitions). One-off steps (the cached
+ * kernel spectrum) run on every training step: a spectrum cannot be cached while
  * the kernel trains. Worker side.
  */
 import { lossWeights } from '../../core/reference';

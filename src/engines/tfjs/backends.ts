@@ -127,9 +127,11 @@ export function detectBackend(requested: BackendRequest, deps: DetectDeps, inAut
       return chosen({ backend: 'cpu', flavour: 'cpu', notes });
     }
   }
-  if (inAuto) throw EngineUnavailableError.of(requested, notes.join('; '));
+  // The engine ids of the tfjs-node flavours (their tfjs backend is 'tensorflow'; `--engine tensorflow` is TensorFlow).
+  const id = requested === 'tensorflow-gpu' ? 'tfjs-node-gpu' : requested === 'tensorflow' ? 'tfjs-node' : requested;
+  if (inAuto) throw EngineUnavailableError.of(id, notes.join('; '));
   throw new EngineUnavailableError(
-    `engine ${requested} is not available here: ${notes.join('; ')}. Without --engine the profile picks the best engine that is (the embedded wasm engine always is).`,
+    `engine ${id} is not available here: ${notes.join('; ')}. Without --engine the profile picks the best engine that is (the embedded wasm engine always is).`,
     notes.join('; '),
   );
 }

@@ -8,7 +8,7 @@ import type { VariantName } from '../../../core/run';
 import type { LayerSpec } from '../../../core/spec';
 import { planVariant } from '../../../core/variants';
 import type { PreparedVariant } from '../../engine';
-import { type Executors, bindPlan } from '../../executor';
+import { bindPlan } from '../../executor';
 import { type BuildContext, type Built, disposeEnv, persistentEnv } from './common';
 import { fnoExecutors, optimizedFnoExecutors } from './fno';
 import { optimizedExecutors } from './optimized';

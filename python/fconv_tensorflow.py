@@ -1,0 +1,625 @@
+"""Fourier Conv Profiler: the TensorFlow engine's framework module - the layer's data as TF tensors, the executors
+of every variant of the question's layer (its recipe with tf.signal, tf.transpose and tf.einsum; the optimized
+formulation; tf.nn.conv2d), each step a tf.function (traced once, as model.fit runs a layer), the training step
+with tf.GradientTape, and the probe. Loaded by fconv_worker.py as `python fconv_worker.py tensorflow`.
+
+Interface (what fconv_worker.py and fconv_protocol.py call): NAME, IMPORT_ERROR, hello_fields(),
+check_device(device), load(spec, data, device, threads), bind(L, variant, plan), no_grad(), reset_peak(L),
+peak_bytes(L), to_b64(t), shape_of(t), kernels(...), probe(device, tick), is_oom(e), measure_train(...),
+crosscheck(L, req), crosscheck_train(fw, L, req). Standard library and TensorFlow only.
+"""
+
+import base64
+import contextlib
+import math
+import os
+import sys
+import time
+
+from fconv_protocol import Cancelled, RequestError, loop_policy, need, throttled, train_policy, train_repetitions, warm_again
+
+NAME = "tensorflow"
+
+# TF's C++ logging (oneDNN banners, CPU feature notes) goes to stderr; keep it to warnings and errors.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+try:
+    import tensorflow as tf
+
+    IMPORT_ERROR = None
+except Exception as e:  # noqa: BLE001 - any import failure is reported, not raised
+    tf = None
+    IMPORT_ERROR = "%s: %s" % (type(e).__name__, e)
+
+
+def hello_fields():
+    info = {"version": None, "importError": IMPORT_ERROR, "cuda": False, "cudaVersion": None, "cudnn": None, "gpus": [], "threads": None}
+    if tf is not None:
+        info["version"] = tf.__version__
+        info["hasFft"] = hasattr(tf, "signal") and hasattr(tf.signal, "rfft2d")
+        try:
+            gpus = tf.config.list_physical_devices("GPU")
+            info["cuda"] = bool(gpus)
+            info["gpus"] = [g.name for g in gpus]
+            build = tf.sysconfig.get_build_info()
+            info["cudaVersion"] = build.get("cuda_version") if gpus else None
+            cudnn = build.get("cudnn_version")
+            info["cudnn"] = int(str(cudnn).replace(".", "")[:5]) if cudnn and gpus else None
+        except Exception as e:  # noqa: BLE001
+            info["cudaError"] = str(e)
+        info["threads"] = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
+    return info
+
+
+def check_device(device):
+    need(isinstance(device, str) and (device == "cpu" or device == "cuda" or device.startswith("cuda:")), "device must be cpu, cuda or cuda:N")
+    if device.startswith("cuda") and not tf.config.list_physical_devices("GPU"):
+        raise RequestError("engine", "TensorFlow %s in %s sees no GPU (tf.config.list_physical_devices('GPU') is empty; "
+                           "on a GPU machine: pip install \"tensorflow[and-cuda]\")" % (tf.__version__, sys.executable))
+
+
+def is_oom(e):
+    return type(e).__name__ == "ResourceExhaustedError" or "out of memory" in str(e).lower() or isinstance(e, MemoryError)
+
+
+def no_grad():
+    return contextlib.nullcontext()
+
+
+def reset_peak(L):
+    if L.cuda:
+        try:
+            tf.config.experimental.reset_memory_stats(L.tf_device)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def peak_bytes(L):
+    if not L.cuda:
+        return None
+    try:
+        return tf.config.experimental.get_memory_info(L.tf_device)["peak"]
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def shape_of(t):
+    return [int(d) for d in t.shape]
+
+
+def to_b64(t):
+    a = tf.reshape(tf.cast(t, tf.float32), [-1]).numpy().astype("<f4", copy=False)
+    return base64.b64encode(a.tobytes()).decode("ascii")
+
+
+def floats(b64, n, what, shape):
+    need(isinstance(b64, str), "data.%s must be base64 text" % what)
+    raw = base64.b64decode(b64, validate=True)
+    need(len(raw) == 4 * n, "data.%s has %d bytes, expected %d (float32)" % (what, len(raw), 4 * n))
+    import numpy as np  # TensorFlow depends on numpy
+
+    return np.frombuffer(raw, dtype="<f4").reshape(shape).copy()
+
+
+def steady_allocator():
+    """glibc only: keep freed memory in the process (M_TRIM_THRESHOLD, M_MMAP_THRESHOLD at 256 MiB), as a
+    long-running training process does, instead of faulting large buffers in again on every call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        ok = libc.mallopt(-1, 256 << 20) and libc.mallopt(-3, 256 << 20)
+        return "glibc malloc keeps freed memory (M_TRIM_THRESHOLD and M_MMAP_THRESHOLD at 256 MiB), as in a long-running process" if ok else None
+    except Exception:  # noqa: BLE001 - not glibc (musl): measured as is
+        return None
+
+
+def kernels(L, persistent, steps):
+    """Per-step op and kernel names from TF's profiler: not yet on this engine (an empty map)."""
+    return {}
+
+
+class _Device:
+    def __init__(self, kind):
+        self.type = kind
+
+
+class Layer:
+    def __init__(self, spec, data, device, threads):
+        need(spec.get("layer") != "fno", "the tensorflow engine does not run FNO layers yet: use --engine torch or --engine wasm")
+        self.spec = spec
+        self.g = spec["geometry"]
+        self.cuda = device.startswith("cuda")
+        self.device = _Device("cuda" if self.cuda else "cpu")
+        idx = int(device.split(":")[1]) if ":" in device else 0
+        self.tf_device = "GPU:%d" % idx if self.cuda else "CPU:0"
+        self.notes = []
+        if threads:
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+                tf.config.threading.set_inter_op_parallelism_threads(1)
+            except RuntimeError:
+                now = tf.config.threading.get_intra_op_parallelism_threads()
+                if now != int(threads):
+                    self.notes.append("TensorFlow's thread pools were set before this run (%s intra-op threads): "
+                                      "they cannot change once TF has run an op" % (now or "all"))
+        self.threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
+        s = spec
+        B, H, W, Ci, Co = s["batch"], s["height"], s["width"], s["inChannels"], s["outChannels"]
+        kh, kw, k = s["kernelH"], s["kernelW"], s["spatialKernel"]
+        shape = [B, H, W, Ci] if s["layout"] == "NHWC" else [B, Ci, H, W]
+        with tf.device(self.tf_device):
+            self.x = tf.constant(floats(data.get("input"), B * H * W * Ci, "input", shape))
+            self.w = tf.constant(floats(data.get("kernel"), kh * kw * Ci * Co, "kernel", [kh, kw, Ci, Co]))
+            self.ws = tf.constant(floats(data.get("spatialKernel"), k * k * Ci * Co, "spatialKernel", [k, k, Ci, Co]))
+        if self.cuda:
+            gpu = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[idx]).get("device_name", self.tf_device)
+            self.device_name = "GPU %s via TensorFlow %s" % (gpu, tf.__version__)
+        else:
+            self.device_name = "CPU via TensorFlow %s (%d intra-op thread%s)" % (tf.__version__, self.threads, "" if self.threads == 1 else "s")
+
+    def sync(self):
+        if self.cuda:
+            tf.test.experimental.sync_devices()
+
+    def timed(self, fn):
+        """(value, ms): perf_counter around the call and a device sync (a CPU op has run when it returns)."""
+        t0 = time.perf_counter()
+        with tf.device(self.tf_device):
+            v = fn()
+        self.sync()
+        return v, (time.perf_counter() - t0) * 1000.0
+
+
+def load(spec, data, device, threads):
+    return Layer(spec, data, device, threads)
+
+
+# --------------------------------------------------------------------------------------------------
+# Executors: how each planned step runs on TensorFlow, each a tf.function of the values it reads. Keys are the
+# plan's step ids; each entry is (label, reads, function of those values).
+
+
+def _fn(f):
+    return tf.function(f, reduce_retracing=True)
+
+
+def to_nchw(t):
+    return tf.transpose(t, [0, 3, 1, 2])
+
+
+def to_nhwc(t):
+    return tf.transpose(t, [0, 2, 3, 1])
+
+
+def crop_to_layout(L, r):
+    g, s = L.g, L.spec
+    y = r[:, :, g["cropTop"]:g["cropTop"] + g["outH"], g["cropLeft"]:g["cropLeft"] + g["outW"]]
+    return to_nhwc(y) if s["layout"] == "NHWC" else y
+
+
+def _mode():
+    return "tf.function"
+
+
+def spatial_executors(L):
+    s = L.spec
+    k = s["spatialKernel"]
+    nhwc = s["layout"] == "NHWC"
+    ex = {}
+    src = "x" if nhwc else "to-nhwc"
+    if not nhwc:
+        ex["to-nhwc"] = ("NCHW → NHWC (tf.nn.conv2d runs channels-last on a CPU)", ["x"], _fn(to_nhwc))
+    ex["conv2d"] = ("tf.nn.conv2d %d×%d 'SAME' (oneDNN on a CPU, cuDNN on a GPU), in %s" % (k, k, _mode()), [src, "ws"],
+                    _fn(lambda x, w: tf.nn.conv2d(x, w, 1, "SAME")))
+    if not nhwc:
+        ex["to-nchw"] = ("NHWC → NCHW", ["conv2d"], _fn(to_nchw))
+    return ex
+
+
+def spatial_equivalent_executors(L):
+    s, g = L.spec, L.g
+    kh, kw = s["kernelH"], s["kernelW"]
+    H, W = s["height"], s["width"]
+    nhwc = s["layout"] == "NHWC"
+    ex = {}
+    src = "x" if nhwc else "to-nhwc"
+    if not nhwc:
+        ex["to-nhwc"] = ("NCHW → NHWC (tf.nn.conv2d runs channels-last on a CPU)", ["x"], _fn(to_nhwc))
+    if s["padding"] == "circular" and (kh > 1 or kw > 1):
+        ph, pw = kh - 1, kw - 1
+
+        def wrap(x):
+            rows = tf.concat([x[:, H - ph:], x], 1) if ph else x
+            return tf.concat([rows[:, :, W - pw:], rows], 2) if pw else rows
+
+        ex["pad-wrap"] = ("wrap-around padding (%d rows, %d cols) by slice + concat" % (ph, pw), [src], _fn(wrap))
+        src = "pad-wrap"
+    pad = "SAME" if g["spatialPadding"] == "same" else "VALID"
+    ex["conv2d"] = (
+        "tf.nn.conv2d %d×%d '%s', the kernel flipped in the call (convolution, not correlation; tf.reverse), in %s" % (kh, kw, pad, _mode()),
+        [src, "w"],
+        _fn(lambda x, w: tf.nn.conv2d(x, tf.reverse(w, [0, 1]), 1, pad)),
+    )
+    if not nhwc:
+        ex["to-nchw"] = ("NHWC → NCHW", ["conv2d"], _fn(to_nchw))
+    return ex
+
+
+def seed_executors(L):
+    s, g = L.spec, L.g
+    P, Q = g["fftH"], g["fftW"]
+    nhwc = s["layout"] == "NHWC"
+    return {
+        "rfft2d-input": (
+            "outside the question's layer (it fed spectra in): %stf.signal.rfft2d with fft_length [%d, %d], laid out (batch, H, W/2+1, in) as its einsum expects"
+            % ("NHWC → NCHW, " if nhwc else "", P, Q),
+            ["x"],
+            _fn(lambda x: tf.transpose(tf.signal.rfft2d(to_nchw(x) if nhwc else x, fft_length=[P, Q]), [0, 2, 3, 1])),
+        ),
+        "rfft2d-kernel": (
+            "every call: the (in, H, W, out) kernel moved to (in, out, H, W) (rfft2d transforms the innermost two axes), tf.signal.rfft2d with fft_length [%d, %d]" % (P, Q),
+            ["w"],
+            _fn(lambda w: tf.signal.rfft2d(tf.transpose(w, [2, 3, 0, 1]), fft_length=[P, Q])),
+        ),
+        "transpose-kernel": (
+            "tf.transpose of the complex kernel spectrum to (H, W/2+1, in, out), as perm [2,1,0,3] + the einsum's layout need",
+            ["rfft2d-kernel"],
+            _fn(lambda k: tf.transpose(k, [2, 3, 0, 1])),
+        ),
+        "einsum": (
+            "tf.einsum('bhwi,hwio->bhwo') on complex64%s" % ("; with in-channels = 1 every product is a K = 1 outer product" if s["inChannels"] == 1 else ""),
+            ["rfft2d-input", "transpose-kernel"],
+            _fn(lambda x, k: tf.einsum("bhwi,hwio->bhwo", x, k)),
+        ),
+        "irfft2d": (
+            "back to the spatial domain for the check (the question's layer stayed in the Fourier domain): tf.signal.irfft2d with fft_length [%d, %d], crop, %s" % (P, Q, s["layout"]),
+            ["einsum"],
+            _fn(lambda y: crop_to_layout(L, tf.signal.irfft2d(tf.transpose(y, [0, 3, 1, 2]), fft_length=[P, Q]))),
+        ),
+    }, {}
+
+
+def optimized_executors(L):
+    s, g = L.spec, L.g
+    P, Q, V = g["fftH"], g["fftW"], g["freqW"]
+    F_ = P * V
+    B, Ci, Co = s["batch"], s["inChannels"], s["outChannels"]
+    nhwc = s["layout"] == "NHWC"
+
+    def kernel_spectrum(w):
+        K = tf.signal.rfft2d(tf.transpose(w, [2, 3, 0, 1]), fft_length=[P, Q])  # (in, out, P, V)
+        if Ci == 1:
+            return tf.reshape(K, [1, Co, P, V])
+        return tf.reshape(tf.transpose(K, [2, 3, 0, 1]), [F_, Ci, Co])
+
+    one_off = {"rfft2d-kernel-cached": (
+        "once per weight update, cached: tf.signal.rfft2d of the %d kernel maps%s" % (Ci * Co, ", frequency-major (F, in, out)" if Ci > 1 else ""),
+        ["w"], _fn(kernel_spectrum))}
+    ex = {"rfft2d-input": (
+        "%stf.signal.rfft2d with fft_length [%d, %d]%s" % ("NHWC → NCHW, " if nhwc else "", P, Q, " (zero padding)" if (P, Q) != (s["height"], s["width"]) else ""),
+        ["x"], _fn(lambda x: tf.signal.rfft2d(to_nchw(x) if nhwc else x, fft_length=[P, Q])))}
+    if Ci == 1:
+        ex["multiply"] = ("broadcast multiply (in-channels = 1): (batch, 1, H, W/2+1) ⊙ (1, out, H, W/2+1) on complex64, no transposes",
+                          ["rfft2d-input", "rfft2d-kernel-cached"], _fn(lambda x, k: x * k))
+        last = "multiply"
+    else:
+        ex["transpose-x"] = ("(batch, in, F) → (F, batch, in): frequency-major for the batched product", ["rfft2d-input"],
+                             _fn(lambda x: tf.reshape(tf.transpose(x, [2, 3, 0, 1]), [F_, B, Ci])))
+        ex["multiply"] = ("tf.linalg.matmul over %d frequencies of (%d×%d)·(%d×%d) complex64" % (F_, B, Ci, Ci, Co),
+                          ["transpose-x", "rfft2d-kernel-cached"], _fn(lambda x, k: tf.linalg.matmul(x, k)))
+        ex["transpose-y"] = ("(F, batch, out) → (batch, out, F) for the inverse transform", ["multiply"],
+                             _fn(lambda y: tf.transpose(tf.reshape(y, [P, V, B, Co]), [2, 3, 0, 1])))
+        last = "transpose-y"
+    ex["irfft2d"] = ("tf.signal.irfft2d with fft_length [%d, %d], crop %d×%d, %s" % (P, Q, g["outH"], g["outW"], s["layout"]), [last],
+                     _fn(lambda y: crop_to_layout(L, tf.signal.irfft2d(y, fft_length=[P, Q]))))
+    return ex, one_off
+
+
+EXECUTORS = {
+    "spatial": lambda L: (spatial_executors(L), {}),
+    "spatial-equivalent": lambda L: (spatial_equivalent_executors(L), {}),
+    "seed": seed_executors,
+    "optimized": optimized_executors,
+}
+
+
+def _bound(entry):
+    label, reads, f = entry
+
+    def run(env):
+        return f(*[env[r] for r in reads])
+
+    return label, reads, run
+
+
+def bind(L, variant, plan):
+    """fconv_protocol's interface: (persistent, one-off steps, steps, labels)."""
+    return bind_all(L, variant, plan)[:4]
+
+
+def bind_all(L, variant, plan, params=None):
+    """The plan's steps with their executors; the plan and the executors must name the same steps. `params`
+    replaces the layer's tensors (the training step's variables)."""
+    need(isinstance(plan, dict) and isinstance(plan.get("steps"), list) and isinstance(plan.get("oneOff"), list), "plan must have steps and oneOff")
+    make = EXECUTORS.get(variant) if isinstance(variant, str) else None
+    if make is None:
+        raise RequestError("protocol", "the tensorflow engine has no variant %r" % (variant,))
+    ex, one = make(L)
+    ids = [st.get("id") if isinstance(st, dict) else None for st in plan["steps"]]
+    if sorted(ids) != sorted(ex) or sorted(plan["oneOff"]) != sorted(one):
+        raise RequestError("internal", "the %s plan (%s | %s) and the tensorflow executors (%s | %s) name different steps" % (
+            variant, ", ".join(map(str, plan["oneOff"])), ", ".join(map(str, ids)), ", ".join(one), ", ".join(ex)))
+    persistent = dict(params) if params is not None else {"x": L.x, "w": L.w, "ws": L.ws}
+    steps = [(st["id"], bool(st.get("inLayer")), _bound(ex[st["id"]])[2]) for st in plan["steps"]]
+    one_off = [(i, _bound(one[i])[2]) for i in plan["oneOff"]]
+    labels = {k: v[0] for k, v in list(ex.items()) + list(one.items())}
+    reads = {k: v[1] for k, v in list(ex.items()) + list(one.items())}
+    return persistent, one_off, steps, labels, reads
+
+
+def crosscheck(L, req):
+    """The variant's end to end on an independent clock: timeit of the same tf.functions in this process."""
+    import timeit
+
+    persistent, one_off, steps, _, _ = bind_all(L, req["variant"], req["plan"])
+    with tf.device(L.tf_device):
+        for sid, fn in one_off:
+            persistent[sid] = fn(persistent)
+        held = {}
+
+        def run():
+            env = dict(persistent)
+            for sid, _, fn in steps:
+                env[sid] = fn(env)
+            L.sync()
+            held["last"] = env[steps[-1][0]]
+
+        t = timeit.Timer(run)
+        n, _ = t.autorange()
+        seconds = float(req.get("seconds", 1.0))
+        reps = max(3, int(seconds / max(1e-9, t.timeit(n) / n) / max(1, n)))
+        times = sorted(t.repeat(repeat=reps, number=n))
+    med = times[len(times) // 2] / n
+    return {"medianMs": med * 1000.0, "runs": reps * n}
+
+
+# --------------------------------------------------------------------------------------------------
+# The training step: tf.GradientTape over the input and every parameter (the same loss as every engine:
+# sum(out * R), R[i] = sin(0.7 i + 0.3)).
+
+
+def _upstream(L, out):
+    cache = L.__dict__.setdefault("_upstream", {})
+    key = tuple(int(d) for d in out.shape)
+    if key not in cache:
+        import numpy as np
+
+        n = int(np.prod(key))
+        r = np.sin(np.arange(n, dtype=np.float64) * 0.7 + 0.3).astype("float32").reshape(key)
+        with tf.device(L.tf_device):
+            cache[key] = tf.constant(r)
+    return cache[key]
+
+
+def _params_of(L, variant):
+    """The training step's variables by gradient name, and the persistent keys they stand for."""
+    names = {"input": "x"}
+    if variant == "spatial":
+        names["spatialKernel"] = "ws"
+    else:
+        names["kernel"] = "w"
+    with tf.device(L.tf_device):
+        vars_ = {name: tf.Variable({"x": L.x, "w": L.w, "ws": L.ws}[key]) for name, key in names.items()}
+    return names, vars_
+
+
+def measure_train(fw, L, req, progress, cancelled):
+    progress = throttled(progress)
+    variant = req["variant"]
+    names, vars_ = _params_of(L, variant)
+    params = {names[n]: v for n, v in vars_.items()}
+    persistent, one_off, steps, labels, reads = bind_all(L, variant, req["plan"], params)
+    chain = [(sid, fn) for sid, fn in one_off] + [(sid, fn) for sid, _, fn in steps]
+    policy = train_policy(loop_policy(req.get("policy")))
+    sources = list(vars_.values())
+    n_steps = len(chain)
+
+    def check():
+        if cancelled():
+            raise Cancelled()
+
+    def forward():
+        env = dict(persistent)
+        for sid, fn in chain:
+            env[sid] = fn(env)
+        return env[chain[-1][0]]
+
+    def train_step():
+        with tf.GradientTape() as tape:
+            out = forward()
+            loss = tf.reduce_sum(out * _upstream(L, out))
+        return tape.gradient(loss, sources)
+
+    with tf.device(L.tf_device):
+        warm = []
+        while warm_again(policy, warm) or not warm:
+            progress({"phase": "warm-up", "stepIndex": 0, "stepCount": n_steps, "rep": len(warm), "reps": max(policy["warmup"], len(warm) + 1)})
+            check()
+            _, ms = L.timed(train_step)
+            warm.append(ms)
+        n = train_repetitions(policy, warm[-1])
+        total, bwd = [], []
+        grads = None
+        for r in range(n):
+            progress({"phase": "train", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
+            check()
+            grads, ms = L.timed(train_step)
+            total.append(ms)
+        for r in range(n):
+            progress({"phase": "backward", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
+            check()
+            with tf.GradientTape() as tape:
+                out = forward()
+            L.sync()
+            _, ms = L.timed(lambda: tape.gradient(out, sources, output_gradients=_upstream(L, out)))
+            bwd.append(ms)
+        # Each step's backward: its inputs watched, the upstream gradient it gets in the whole backward fixed.
+        env = dict(persistent)
+        outs = []
+        for sid, fn in chain:
+            y = fn(env)
+            outs.append(y)
+            env[sid] = y
+        upstream = {chain[-1][0]: _upstream(L, outs[-1])}
+        ids = dict(chain)
+        # (inputs' keys, their values) of each step with a backward, its upstream gradient; None: no backward.
+        vjps = [None] * n_steps
+
+        def recorded(i):
+            sid, fn = chain[i]
+            keys, xs, _ = vjps[i]
+            local = dict(env)
+            with tf.GradientTape() as tape:
+                for x in xs:
+                    tape.watch(x)
+                local.update(zip(keys, xs))
+                y = fn(local)
+            return tape, y
+
+        for i in range(n_steps - 1, -1, -1):
+            sid, fn = chain[i]
+            keys = [k for k in reads[sid] if env[k].dtype.is_floating or env[k].dtype.is_complex]
+            g = upstream.get(sid)
+            if g is None or not keys:
+                continue
+            vjps[i] = (keys, [tf.identity(env[k]) for k in keys], g)
+            tape, y = recorded(i)
+            for k, gk in zip(keys, tape.gradient(y, vjps[i][1], output_gradients=g)):
+                if gk is not None and k in ids:
+                    upstream[k] = upstream[k] + gk if k in upstream else gk
+        per = [[] for _ in chain]
+        for r in range(n):
+            for i, (sid, _) in enumerate(chain):
+                progress({"phase": "per-step", "step": sid + " (backward)", "stepIndex": i, "stepCount": n_steps, "rep": r, "reps": n})
+                check()
+                if vjps[i] is None:
+                    per[i].append(0.0)  # nothing that trains reaches it, or it does not reach the loss: no backward
+                    continue
+                tape, y = recorded(i)
+                L.sync()
+                _, ms = L.timed(lambda: tape.gradient(y, vjps[i][1], output_gradients=vjps[i][2]))
+                per[i].append(ms)
+    need(grads is not None, "no training step was measured")
+    return {
+        "implementations": labels,
+        "stepIds": [sid for sid, _ in chain],
+        "total": total,
+        "backward": bwd,
+        "steps": per,
+        "reps": n,
+        "warmup": len(warm),
+        "firstMs": warm[0],
+        "gradients": {name: to_b64(g if g is not None else tf.zeros_like(vars_[name])) for name, g in zip(vars_.keys(), grads)},
+    }
+
+
+def crosscheck_train(fw, L, req):
+    """The training step on an independent clock: timeit of the same forward + GradientTape backward."""
+    import timeit
+
+    variant = req["variant"]
+    names, vars_ = _params_of(L, variant)
+    params = {names[n]: v for n, v in vars_.items()}
+    persistent, one_off, steps, _, _ = bind_all(L, variant, req["plan"], params)
+    chain = [(sid, fn) for sid, fn in one_off] + [(sid, fn) for sid, _, fn in steps]
+    sources = list(vars_.values())
+
+    def run():
+        with tf.GradientTape() as tape:
+            env = dict(persistent)
+            for sid, fn in chain:
+                env[sid] = fn(env)
+            out = env[chain[-1][0]]
+            loss = tf.reduce_sum(out * _upstream(L, out))
+        tape.gradient(loss, sources)
+        L.sync()
+
+    with tf.device(L.tf_device):
+        t = timeit.Timer(run)
+        n, _ = t.autorange()
+        times = sorted(t.repeat(repeat=7, number=n))
+    return {"medianMs": times[3] / n * 1000.0, "runs": 7 * n}
+
+
+# --------------------------------------------------------------------------------------------------
+# The probe: this machine's rates on TensorFlow, for the cost model.
+
+
+def probe(device, tick):
+    dev = "GPU:0" if device.startswith("cuda") else "CPU:0"
+    started = time.perf_counter()
+    done = [0]
+    total = 9
+
+    def measure_op(what, fn, reps=9):
+        tick(what, done[0], total)
+        done[0] += 1
+        for _ in range(3):
+            fn()
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            if device.startswith("cuda"):
+                tf.test.experimental.sync_devices()
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        return times[(len(times) - 1) // 4]
+
+    with tf.device(dev):
+        rnd = lambda *shape: tf.random.stateless_uniform(shape, seed=[7, 7], minval=-1, maxval=1)  # noqa: E731
+        a, b = rnd(4096, 128), rnd(128, 128)
+        mm = tf.function(lambda a, b: tf.linalg.matmul(a, b))
+        gemm = 2 * 4096 * 128 * 128 / measure_op("2-D GEMM", lambda: mm(a, b)) / 1e9
+        bmm = []
+        for k in (4, 32):
+            x, y = rnd(256, 32, k), rnd(256, k, 32)
+            bmm.append({"inner": k, "gflops": 2 * 256 * 32 * k * 32 / measure_op("batched GEMM, K = %d" % k, lambda: mm(x, y)) / 1e9})
+        conv = []
+        cv = tf.function(lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"))
+        for cin, k in ((1, 3), (1, 9), (16, 5)):
+            bsz = 32 if cin == 1 else 8
+            x, w = rnd(bsz, 32, 32, cin), rnd(k, k, cin, 32)
+            sec = measure_op("conv2d %d×%d, %d in-channels" % (k, k, cin), lambda: cv(x, w))
+            conv.append({"inner": cin, "kernel": k, "gflops": 2 * bsz * 32 * 32 * cin * 32 * k * k / sec / 1e9})
+        m, n = 64, 32
+        fx = rnd(m, n, n)
+        fft_flops = m * 2.5 * n * n * math.log2(n * n)
+        rf = tf.function(lambda x: tf.signal.rfft2d(x))
+        fft = fft_flops / measure_op("rfft2d", lambda: rf(fx)) / 1e9
+        spec_ = rf(fx)
+        irf = tf.function(lambda x: tf.signal.irfft2d(x, fft_length=[n, n]))
+        ifft = fft_flops / measure_op("irfft2d", lambda: irf(spec_)) / 1e9
+        e1, e2 = rnd(32, 1, 840), rnd(1, 32, 840)
+        mul = tf.function(lambda a, b: a * b)
+        elementwise = 4 * (2 * 32 * 840 + 32 * 32 * 840) / measure_op("elementwise", lambda: mul(e1, e2)) / 1e9
+        tx = rnd(1024, 30, 28)
+        tr = tf.function(lambda x: tf.transpose(x, [0, 2, 1]))
+        copy = 2 * 4 * 1024 * 30 * 28 / measure_op("transpose", lambda: tr(tx)) / 1e9
+        s = rnd(8, 8)
+        overhead = measure_op("per-op cost", lambda: s + s, 50) * 1e6
+    return {
+        "gemmGflops": gemm,
+        "bmm": bmm,
+        "conv": conv,
+        "fftGflops": fft,
+        "ifftGflops": ifft,
+        "elementwiseGBs": elementwise,
+        "copyGBs": copy,
+        "pad": [{"inner": 1, "gflops": copy}],
+        "overheadUs": overhead,
+        "seconds": time.perf_counter() - started,
+        "reps": 9,
+    }
