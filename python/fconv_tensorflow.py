@@ -127,7 +127,8 @@ class _Device:
 
 class Layer:
     def __init__(self, spec, data, device, threads):
-        need(spec.get("layer") != "fno", "the tensorflow engine does not run FNO layers yet: use --engine torch or --engine wasm")
+        if spec.get("layer") == "fno":
+            raise RequestError("engine", "the tensorflow engine does not run FNO layers yet: use --engine torch or --engine wasm")
         self.spec = spec
         self.g = spec["geometry"]
         self.cuda = device.startswith("cuda")

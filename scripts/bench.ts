@@ -27,6 +27,7 @@ import { WorkerClient } from '../src/client/client';
 import { planVariant } from '../src/core/variants';
 import { profile as profileIn } from '../src/engines/profiler';
 import { TorchEngine } from '../src/engines/torch/framework';
+import { TensorflowEngine } from '../src/engines/tensorflow/framework';
 import { fnoAgreement } from '../src/core/fno-model';
 import { gainLine, gainsOf } from '../src/core/gains';
 import type { FnoSweep } from '../src/core/insight-schema';
@@ -260,6 +261,72 @@ function printGoals(goals: Goal[]): void {
  * end against an independent clock (torch.utils.benchmark on the same ops), wasm and torch side by side,
  * and the crossover on torch.
  */
+/**
+ * The TensorFlow engine (issue #26), 1 thread as the question's numbers were taken: each variant's forward and
+ * training step against timeit of the same tf.functions in the same interpreter (before and after the profile,
+ * averaged), the per-step backward against the whole, and the question's layer vs Conv2D 3×3 on TensorFlow.
+ */
+async function tensorflowGoals(goals: Goal[]): Promise<void> {
+  const py = process.env.FCONV_TF_PYTHON ?? path.join(ROOT, '.venv-tf', 'bin', 'python');
+  console.error(`bench: the TensorFlow engine (${py})…`);
+  const engine = await TensorflowEngine.create({ python: [{ path: py, from: 'bench' }], device: 'cpu', threads: 1 });
+  let run: Run | undefined;
+  try {
+    await engine.remote.load(DEFAULT_SPEC, makeLayerData(DEFAULT_SPEC, 1));
+    const variants = ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const;
+    const rows: VariantResult[] = [];
+    for (const variant of variants) {
+      const plan = planVariant(variant, DEFAULT_SPEC, engine.remote.traits);
+      const fb = await engine.crosscheck(plan, 0.5);
+      const tb = await engine.crosscheckTrain(plan, 0.5);
+      const r = await profileIn(engine, DEFAULT_SPEC, {
+        variants: [variant],
+        warmup: 3,
+        reps: 10,
+        seed: 1,
+        adaptiveBudgetMs: 250,
+        pass: 'both',
+      });
+      const fa = await engine.crosscheck(plan, 0.5);
+      const ta = await engine.crosscheckTrain(plan, 0.5);
+      const x = v(r, variant);
+      rows.push(x);
+      run = r;
+      for (const [what, ms, before, after] of [
+        ['end to end', x.totalMs.median, fb, fa],
+        ['training step', x.train!.totalMs.median, tb, ta],
+      ] as const) {
+        const ref = (before + after) / 2;
+        const d = (ms - ref) / ref;
+        goals.push({
+          goal: `TensorFlow ${what} vs timeit of the same tf.functions (before and after): ${variantLabel(variant)}`,
+          measured: `${(d * 100).toFixed(1)}% (${fmtMs(ms)} vs ${fmtMs(ref)}: ${fmtMs(before)} before, ${fmtMs(after)} after)`,
+          target: '±15 %',
+          met: Math.abs(d) <= 0.15,
+        });
+      }
+      const t = x.train!;
+      const s = (t.backwardStepSumMs - t.backwardMs.median) / t.backwardMs.median;
+      goals.push({
+        goal: `Σ per-step backward vs the whole backward (TensorFlow): ${variantLabel(variant)}`,
+        measured: `${(s * 100).toFixed(1)}% (${fmtMs(t.backwardStepSumMs)} vs ${fmtMs(t.backwardMs.median)})`,
+        target: '(report)',
+        met: true,
+      });
+    }
+    const seed = rows.find((x) => x.name === 'seed')!,
+      sp = rows.find((x) => x.name === 'spatial')!;
+    goals.push({
+      goal: "the question's layer vs Conv2D 3×3 on TensorFlow (1 thread): forward (end to end; inside the layer) and training step — the question reports ~4x in training",
+      measured: `forward ${(seed.totalMs.median / sp.totalMs.median).toFixed(1)}x end to end, ${(seed.layerMs!.median / sp.totalMs.median).toFixed(1)}x inside the layer; training step ${(seed.train!.totalMs.median / sp.train!.totalMs.median).toFixed(1)}x (${fmtMs(seed.train!.totalMs.median)} vs ${fmtMs(sp.train!.totalMs.median)}); ${run?.device}`,
+      target: '(report)',
+      met: true,
+    });
+  } finally {
+    engine.shutdown();
+  }
+}
+
 async function torchGoals(goals: Goal[], wasm: Run): Promise<unknown> {
   console.error('bench: the default profile on torch…');
   profile(['--engine', 'torch']); // reads (and caches) the machine's rates on torch once
@@ -627,6 +694,11 @@ async function main(): Promise<void> {
     printGoals(goals);
     return;
   }
+  if (only === 'tensorflow') {
+    await tensorflowGoals(goals);
+    printGoals(goals);
+    return;
+  }
   if (only === 'wasm') {
     wasmGoals(goals);
     printGoals(goals);
@@ -664,6 +736,7 @@ async function main(): Promise<void> {
 
   const modelData = await modelGoals(goals);
   const torchData = await torchGoals(goals, wasm);
+  await tensorflowGoals(goals);
   const fnoData = await fnoGoals(goals);
   layerGoals(goals);
 

@@ -41,6 +41,9 @@ if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
 fi
 
+# The TensorFlow engine's tests run on real TensorFlow: tensorflow-cpu in .venv-tf (scripts/install-tf-venv.sh).
+bash scripts/install-tf-venv.sh
+
 if [ -f "$CS" ] && grep -q "\"version\": \"$VERSION\"" "$HOST_DIR/node_modules/code-server/package.json"; then
   exit 0
 fi

@@ -42,6 +42,8 @@ export interface EngineFlags {
   engine: string;
   python?: string;
   torchDevice?: string;
+  /** The TensorFlow engine's device (TF's own placement): cpu, cuda or cuda:N. */
+  tfDevice?: string;
   threads?: string;
 }
 
@@ -98,8 +100,8 @@ export function parseEngineChoice(flags: EngineFlags): EngineChoice {
     const p = flags.python.trim();
     if (!p) throw new UsageError('--python is empty: give the path of a Python interpreter');
     if (!fs.existsSync(p)) throw new UsageError(`--python ${p}: no such file`);
-    if (engine !== 'auto' && engine !== 'torch')
-      throw new UsageError(`--python is for the torch engine, not --engine ${engine}`);
+    if (engine !== 'auto' && engine !== 'torch' && engine !== 'tensorflow')
+      throw new UsageError(`--python is for the torch and tensorflow engines, not --engine ${engine}`);
     choice.python = [{ path: path.resolve(p), from: '--python' }];
   }
   if (flags.torchDevice !== undefined) {
@@ -108,6 +110,12 @@ export function parseEngineChoice(flags: EngineFlags): EngineChoice {
     if (engine !== 'auto' && engine !== 'torch')
       throw new UsageError(`--torch-device is for the torch engine, not --engine ${engine}`);
     choice.torchDevice = flags.torchDevice;
+  }
+  if (flags.tfDevice !== undefined) {
+    if (!/^(cpu|cuda(:\d+)?)$/.test(flags.tfDevice))
+      throw new UsageError(`--tf-device must be cpu, cuda or cuda:N, got "${flags.tfDevice}"`);
+    if (engine !== 'tensorflow') throw new UsageError(`--tf-device is for --engine tensorflow, not --engine ${engine}`);
+    choice.torchDevice = flags.tfDevice;
   }
   if (flags.threads !== undefined)
     choice.threads = parseWhole(flags.threads, '--threads', RUN_LIMITS.threads.min, RUN_LIMITS.threads.max);
@@ -227,14 +235,15 @@ export function addEngineOptions(cmd: Command): Command {
   return cmd
     .option(
       '--engine <e>',
-      `${ENGINE_REQUESTS.join(' | ')} (auto: torch in your Python if it has it, then cuda, then tfjs)`,
+      `${ENGINE_REQUESTS.join(' | ')} (auto: torch in your Python if it has it, then TensorFlow, then cuda, then tfjs)`,
       'auto',
     )
     .option(
       '--python <path>',
-      'the Python interpreter for the torch engine (default: VIRTUAL_ENV, CONDA_PREFIX, then python3/python on the PATH)',
+      'the Python interpreter for the torch and tensorflow engines (default: VIRTUAL_ENV, CONDA_PREFIX, then python3/python on the PATH)',
     )
     .option('--torch-device <d>', 'cpu | cuda | cuda:N for the torch engine (default: cuda when torch sees a GPU)')
+    .option('--tf-device <d>', 'cpu | cuda | cuda:N for the tensorflow engine (default: its GPU when TensorFlow sees one)')
     .option('--threads <n>', "torch's CPU threads (torch.set_num_threads)");
 }
 

@@ -240,11 +240,11 @@ test('an unknown command is a usage error', () => {
 
 test('a forced engine that is not installed fails with what is missing, and writes nothing', () => {
   const dir = tmp();
-  const r = fconv(['profile', '--engine', 'tensorflow-gpu', '--out-dir', dir]);
+  const r = fconv(['profile', '--engine', 'tfjs-node-gpu', '--out-dir', dir]);
   assert.equal(r.code, 2);
   assert.match(
     r.err,
-    /engine tensorflow-gpu is not available here: @tensorflow\/tfjs-node-gpu: not installed \(optional; needs CUDA 11.2 and cuDNN 8.1\)/,
+    /engine tfjs-node-gpu is not available here: @tensorflow\/tfjs-node-gpu: not installed \(optional; needs CUDA 11.2 and cuDNN 8.1\)/,
   );
   assert.match(r.err, /Without --engine/);
   assert.deepEqual(fs.readdirSync(dir), []);

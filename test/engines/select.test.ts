@@ -38,6 +38,13 @@ function deps(cudaOk: boolean, asked: string[] = [], torchOk = false, tfjsOk = t
       if (!cudaOk) throw EngineUnavailableError.of('cuda', 'no CUDA driver: libcuda.so.1 not found');
       return fakeEngine('cuda');
     },
+    tensorflow: async () => {
+      asked.push('tensorflow');
+      throw EngineUnavailableError.of(
+        'tensorflow',
+        'no Python with tensorflow ≥ 2.4 found (/usr/bin/python3: no tensorflow); give one with --python',
+      );
+    },
   };
 }
 
@@ -54,6 +61,7 @@ test('auto then prefers the CUDA engine when it is usable, saying why torch was 
   assert.equal(e.name, 'cuda');
   assert.deepEqual(e.notes, [
     'torch: no Python with torch ≥ 1.8 found (/usr/bin/python3: no torch); give one with --python',
+    'tensorflow: no Python with tensorflow ≥ 2.4 found (/usr/bin/python3: no tensorflow); give one with --python',
     'using cuda instead (the native CUDA engine)',
   ]);
 });
@@ -64,16 +72,18 @@ test('auto walks the registry to the tfjs engines and says first why each one be
   assert.equal(e.name, 'tfjs-wasm');
   assert.deepEqual(e.notes, [
     'torch: no Python with torch ≥ 1.8 found (/usr/bin/python3: no torch); give one with --python',
+    'tensorflow: no Python with tensorflow ≥ 2.4 found (/usr/bin/python3: no tensorflow); give one with --python',
     'cuda: no CUDA driver: libcuda.so.1 not found',
-    'tensorflow-gpu: tensorflow-gpu is not installed',
-    'tensorflow: tensorflow is not installed',
+    'tfjs-node-gpu: tfjs-node-gpu is not installed',
+    'tfjs-node: tfjs-node is not installed',
     'using wasm instead (the embedded engine)',
   ]);
   assert.deepEqual(asked, [
     'torch',
+    'tensorflow',
     'cuda',
-    'tfjs:tensorflow-gpu (auto)',
-    'tfjs:tensorflow (auto)',
+    'tfjs:tfjs-node-gpu (auto)',
+    'tfjs:tfjs-node (auto)',
     'tfjs:wasm (auto)',
   ]);
 });
