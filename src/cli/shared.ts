@@ -243,7 +243,10 @@ export function addEngineOptions(cmd: Command): Command {
       'the Python interpreter for the torch and tensorflow engines (default: VIRTUAL_ENV, CONDA_PREFIX, then python3/python on the PATH)',
     )
     .option('--torch-device <d>', 'cpu | cuda | cuda:N for the torch engine (default: cuda when torch sees a GPU)')
-    .option('--tf-device <d>', 'cpu | cuda | cuda:N for the tensorflow engine (default: its GPU when TensorFlow sees one)')
+    .option(
+      '--tf-device <d>',
+      'cpu | cuda | cuda:N for the tensorflow engine (default: its GPU when TensorFlow sees one)',
+    )
     .option('--threads <n>', "torch's CPU threads (torch.set_num_threads)");
 }
 

@@ -225,7 +225,12 @@ export class PythonEngine implements RemoteEngine {
         if (m.type === 'probe-progress' && tick) tick(m.what, m.index, m.count).catch(() => (stop = true));
       },
     });
-    return { ...r.probe, backend: `${this.fw.id}-${this.backend}`, device: this.device, measuredAt: new Date().toISOString() };
+    return {
+      ...r.probe,
+      backend: `${this.fw.id}-${this.backend}`,
+      device: this.device,
+      measuredAt: new Date().toISOString(),
+    };
   }
 
   get pythonPid(): number | undefined {
