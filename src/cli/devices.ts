@@ -13,7 +13,9 @@ export async function devicesCommand(
     );
     if (flags.json) {
       const { lines: _lines, ...cuda } = d.cuda;
-      io.out(`${JSON.stringify({ cuda, nvidiaSmi: d.nvidiaSmi, python: d.python ?? [] }, null, 2)}\n`);
+      io.out(
+        `${JSON.stringify({ cuda, nvidiaSmi: d.nvidiaSmi, python: d.python ?? [], tensorflow: d.tensorflow ?? [] }, null, 2)}\n`,
+      );
       return 0;
     }
     io.out(`GPU (nvidia-smi): ${d.nvidiaSmi ?? 'none found'}\n`);
@@ -28,6 +30,11 @@ export async function devicesCommand(
         `  ${p.path} (${p.from}): ${p.python ? `Python ${p.python}` : '?'}${p.torch ? `, torch ${p.torch}${p.cuda ? `, CUDA ${p.cudaVersion} (${p.gpus.join(', ')})${p.cudnn ? `, cuDNN ${p.cudnn}` : ''}` : ', CPU only'}` : ''} — ${p.problem ?? 'usable'}\n`,
       );
     if (!d.python?.length) io.out('  no python3 or python on the PATH (give one with --python)\n');
+    io.out('TensorFlow engine (Pythons tried, in order):\n');
+    for (const p of d.tensorflow ?? [])
+      io.out(
+        `  ${p.path} (${p.from}): ${p.python ? `Python ${p.python}` : '?'}${p.tensorflow ? `, TensorFlow ${p.tensorflow}${p.gpus.length ? ` (${p.gpus.join(', ')})` : ', CPU only'}` : ''} — ${p.problem ?? 'usable'}\n`,
+      );
     io.out(
       'tfjs engines: see the engine notes of `fconv profile` (wasm and cpu always; tfjs-node-gpu when installed with CUDA 11.2 / cuDNN 8.1).\n',
     );

@@ -7,6 +7,7 @@ import type { DevicesReport } from '../protocol/worker-protocol';
 import { type Discovery, describeDiscovery, loadAddon, searchDirs, unavailableReason } from './cuda/discovery';
 import { gpuName } from './tfjs/backends';
 import type { Candidate } from './python/discovery';
+import { TensorflowEngine } from './tensorflow/framework';
 import { TorchEngine } from './torch/framework';
 
 export function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): DevicesReport {
@@ -37,6 +38,14 @@ export function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): 
       cudaVersion: t.hello?.cudaVersion ?? null,
       gpus: t.hello?.gpus ?? [],
       cudnn: t.hello?.cudnn ?? null,
+      problem: t.problem ?? null,
+    })),
+    tensorflow: TensorflowEngine.interpreters(python).map((t) => ({
+      path: t.path,
+      from: t.from,
+      python: t.hello?.python ?? null,
+      tensorflow: t.hello?.version ?? null,
+      gpus: t.hello?.gpus ?? [],
       problem: t.problem ?? null,
     })),
   };

@@ -142,6 +142,19 @@ export const devicesReportSchema = z.object({
       }),
     )
     .optional(),
+  /** Every Python tried for the TensorFlow engine: its TensorFlow version and GPUs, or why not. */
+  tensorflow: z
+    .array(
+      z.object({
+        path: z.string(),
+        from: z.string(),
+        python: z.string().nullable(),
+        tensorflow: z.string().nullable(),
+        gpus: z.array(z.string()),
+        problem: z.string().nullable(),
+      }),
+    )
+    .optional(),
 });
 export type DevicesReport = z.infer<typeof devicesReportSchema>;
 

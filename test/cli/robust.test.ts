@@ -185,7 +185,7 @@ test('the probe reports progress and a Ctrl-C during it ends within a second, ke
   const dir = tmp();
   const cache = tmp();
   const live = start(['profile', ...S, '--engine', 'cpu', '--out-dir', dir], { ...ENV, FCONV_CACHE_DIR: cache });
-  await live.waitErr(/reading this machine's rates \(once, then cached\): 2-D GEMM 1\/15/);
+  await live.waitErr(/reading this machine's rates \(once, then cached\): 2-D GEMM 1\/\d+/);
   const worker = live.workerPid();
   live.child.kill('SIGINT');
   const { code, ms } = await live.exited;
