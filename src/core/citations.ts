@@ -27,6 +27,7 @@ export const DOCS = {
   fnoHalf: `${FFT}#fno-half-precision`,
   fnoModes: `${FFT}#fno-modes`,
   torchFft: 'docs/engines.md#torch-fft-api',
+  tfSignal: 'docs/engines.md#tensorflow',
   kernelCoverage: 'docs/engines.md#kernel-coverage',
   timing: 'docs/engines.md#timing',
   probe: 'docs/engines.md#probe',

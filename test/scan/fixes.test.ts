@@ -223,3 +223,30 @@ describe('the broadcast rewrite computes what the einsum computes (property, nai
     assert.ok(checked >= 100, `only ${checked} specs admitted a rewrite`);
   });
 });
+
+describe('tf-spectral-removed', () => {
+  test('renames tf.spectral to tf.signal (same arguments) in Python, whatever the alias; silent in tfjs code', () => {
+    const before = 'import tensorflow as tf2\n\ndef f(k):\n    return tf2.spectral.rfft2d(k)\n';
+    assert.equal(
+      applyFix(before, 'tf-spectral-removed'),
+      'import tensorflow as tf2\n\ndef f(k):\n    return tf2.signal.rfft2d(k)\n',
+    );
+    const signal = scanSource(parser, 'x.py', 'python', 'import tensorflow as tf\ny = tf.signal.rfft2d(x)\n');
+    assert.deepEqual(
+      signal.findings.filter((f) => f.rule === 'tf-spectral-removed'),
+      [],
+      'tf.signal is fine',
+    );
+    // tfjs still has tf.spectral.
+    const js = scanSource(
+      parser,
+      'x.ts',
+      'typescript',
+      "import * as tf from '@tensorflow/tfjs';\nconst y = tf.spectral.rfft(x);\n",
+    );
+    assert.deepEqual(
+      js.findings.filter((f) => f.rule === 'tf-spectral-removed'),
+      [],
+    );
+  });
+});

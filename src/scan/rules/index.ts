@@ -17,6 +17,7 @@ import { rule as unevenComparison } from './uneven-comparison';
 import { rule as conv2dFftPayoff } from './conv2d-fft-payoff';
 import { rule as fnoLayer } from './fno-layer';
 import { rule as torchRfftRemoved } from './torch-rfft-removed';
+import { rule as tfSpectralRemoved } from './tf-spectral-removed';
 
 export type { Rule, RuleContext, ConvSites };
 
@@ -32,6 +33,7 @@ export const RULE_LIST = [
   conv2dFftPayoff,
   fnoLayer,
   torchRfftRemoved,
+  tfSpectralRemoved,
 ] as const satisfies readonly Rule[];
 
 export type RuleId = (typeof RULE_LIST)[number]['id'];
