@@ -173,7 +173,14 @@ class Layer:
         return v, (time.perf_counter() - t0) * 1000.0
 
 
-def load(spec, data, device, threads):
+# tf.function (as model.fit runs a layer) or eager, set by the layer's load ({"mode": "eager"}).
+MODE = {"eager": False}
+
+
+def load(spec, data, device, threads, options=None):
+    mode = (options or {}).get("mode", "function")
+    need(mode in ("function", "eager"), "options.mode must be function or eager")
+    MODE["eager"] = mode == "eager"
     return Layer(spec, data, device, threads)
 
 
@@ -183,7 +190,7 @@ def load(spec, data, device, threads):
 
 
 def _fn(f):
-    return tf.function(f, reduce_retracing=True)
+    return f if MODE["eager"] else tf.function(f, reduce_retracing=True)
 
 
 def to_nchw(t):
@@ -201,7 +208,7 @@ def crop_to_layout(L, r):
 
 
 def _mode():
-    return "tf.function"
+    return "eager mode (op by op)" if MODE["eager"] else "tf.function"
 
 
 def spatial_executors(L):

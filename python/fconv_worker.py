@@ -128,7 +128,10 @@ def serve(fw):
                 threads = msg.get("threads")
                 if threads is not None:
                     count(threads, "threads", 1, 1024)
-                layer = fw.load(msg["spec"], data, device, threads)
+                options = msg.get("options")
+                need(options is None or (isinstance(options, dict) and all(isinstance(v, str) for v in options.values())),
+                     "options must be an object of strings")
+                layer = fw.load(msg["spec"], data, device, threads, **({"options": options} if options else {}))
                 send({"type": "loaded", "id": rid, "device": layer.device_name, "backend": layer.device.type, "threads": layer.threads})
             elif kind == "crosscheck-train":
                 need(layer is not None, "load a layer first")

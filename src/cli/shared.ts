@@ -44,6 +44,8 @@ export interface EngineFlags {
   torchDevice?: string;
   /** The TensorFlow engine's device (TF's own placement): cpu, cuda or cuda:N. */
   tfDevice?: string;
+  /** The TensorFlow engine's steps: function (tf.function, the default) or eager. */
+  tfMode?: string;
   threads?: string;
 }
 
@@ -116,6 +118,12 @@ export function parseEngineChoice(flags: EngineFlags): EngineChoice {
       throw new UsageError(`--tf-device must be cpu, cuda or cuda:N, got "${flags.tfDevice}"`);
     if (engine !== 'tensorflow') throw new UsageError(`--tf-device is for --engine tensorflow, not --engine ${engine}`);
     choice.torchDevice = flags.tfDevice;
+  }
+  if (flags.tfMode !== undefined) {
+    if (flags.tfMode !== 'function' && flags.tfMode !== 'eager')
+      throw new UsageError(`--tf-mode must be function or eager, got "${flags.tfMode}"`);
+    if (engine !== 'tensorflow') throw new UsageError(`--tf-mode is for --engine tensorflow, not --engine ${engine}`);
+    choice.tfMode = flags.tfMode;
   }
   if (flags.threads !== undefined)
     choice.threads = parseWhole(flags.threads, '--threads', RUN_LIMITS.threads.min, RUN_LIMITS.threads.max);
@@ -246,6 +254,10 @@ export function addEngineOptions(cmd: Command): Command {
     .option(
       '--tf-device <d>',
       'cpu | cuda | cuda:N for the tensorflow engine (default: its GPU when TensorFlow sees one)',
+    )
+    .option(
+      '--tf-mode <m>',
+      'function (each step a tf.function, as model.fit runs it; the default) | eager, for --engine tensorflow',
     )
     .option('--threads <n>', "torch's CPU threads (torch.set_num_threads)");
 }

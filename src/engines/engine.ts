@@ -131,6 +131,8 @@ export interface EngineOptions {
   device?: string;
   /** Threads for CPU runs (torch.set_num_threads). */
   threads?: number;
+  /** Framework options sent with the layer (the TensorFlow engine's mode: tf.function or eager). */
+  options?: Record<string, string>;
 }
 
 /** What every engine declares, whichever loop measures it. */

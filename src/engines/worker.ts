@@ -30,7 +30,13 @@ let current: { id: string; cancelled: boolean } | undefined;
 
 /** One engine per choice (engine, interpreter, device, threads), kept for later runs while it is usable. */
 async function engineFor(choice: EngineChoice): Promise<Engine> {
-  const key = JSON.stringify([choice.engine, choice.python ?? [], choice.torchDevice ?? null, choice.threads ?? null]);
+  const key = JSON.stringify([
+    choice.engine,
+    choice.python ?? [],
+    choice.torchDevice ?? null,
+    choice.threads ?? null,
+    choice.tfMode ?? null,
+  ]);
   let enginePromise = engines.get(key);
   if (enginePromise) {
     const e = await enginePromise.catch(() => undefined);
@@ -46,6 +52,7 @@ async function engineFor(choice: EngineChoice): Promise<Engine> {
       python: choice.python ?? [],
       device: choice.torchDevice,
       threads: choice.threads,
+      ...(choice.tfMode ? { options: { mode: choice.tfMode } } : {}),
     });
     engines.set(key, enginePromise);
     enginePromise.catch(() => engines.delete(key));

@@ -32,6 +32,8 @@ const torchChoice = {
     .string()
     .regex(/^(cpu|cuda(:\d+)?)$/)
     .optional(),
+  /** The TensorFlow engine's steps: tf.function (as model.fit runs a layer; the default) or eager. */
+  tfMode: z.enum(['function', 'eager']).optional(),
   /** torch.set_num_threads for the PyTorch engine on a CPU. */
   threads: z.number().int().min(RUN_LIMITS.threads.min).max(RUN_LIMITS.threads.max).optional(),
 };

@@ -119,6 +119,7 @@ test('fconv profile --engine tensorflow: the question’s comparison on TensorFl
     // A Python without TensorFlow: the install command.
     [['--python', '/usr/bin/python3'], /engine tensorflow is not available.*pip install tensorflow-cpu/],
     [['--python', PY, '--tf-device', 'cuda'], /sees no GPU|no CUDA|cuda/i],
+    [['--python', PY, '--tf-mode', 'graph'], /--tf-mode must be function or eager/],
     [['--python', PY, '--tf-device', 'tpu'], /--tf-device must be cpu, cuda or cuda:N/],
     [['--python', PY, '--layer', 'fno', '--modes', '4'], /does not run FNO layers yet/],
   ] as const) {
@@ -138,4 +139,37 @@ test('fconv profile --engine tensorflow: the question’s comparison on TensorFl
   const wrong = fconv(['profile', '--engine', 'wasm', '--tf-device', 'cpu', '--out-dir', tempDir('fconv-tf-bad-')]);
   assert.equal(wrong.code, 2);
   assert.match(wrong.err, /--tf-device is for --engine tensorflow/);
+});
+
+test('--tf-mode eager runs each step op by op, and the run says so', () => {
+  const out = tempDir('fconv-tf-eager-');
+  const small = ['--batch', '2', '--height', '8', '--width', '8', '--out', '4', '--warmup', '1', '--reps', '3'];
+  const r = fconv([
+    'profile',
+    '--engine',
+    'tensorflow',
+    '--python',
+    PY,
+    '--tf-mode',
+    'eager',
+    '--threads',
+    '1',
+    '--variants',
+    'spatial,seed',
+    '--no-progress',
+    '--no-model',
+    ...small,
+    '--out-dir',
+    out,
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const run = parseRun(JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')));
+  assert.match(run.device, /1 intra-op thread, eager/);
+  assert.match(run.timingNote, /each step eager \(--tf-mode eager/);
+  assert.ok(
+    run.variants.every(
+      (v) => v.correct && v.steps.every((s) => /eager mode|einsum|rfft|transpose/.test(s.implementation)),
+    ),
+  );
+  fs.rmSync(out, { recursive: true, force: true });
 });

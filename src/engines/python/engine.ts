@@ -48,10 +48,11 @@ export class PythonEngine implements RemoteEngine {
     private readonly deviceArg: string,
     private readonly threads: number | undefined,
     allocator?: string | null,
+    private readonly options?: Record<string, string>,
   ) {
     this.name = fw.id;
     this.timing = backend === 'cuda' ? 'gpu-events' : 'wall-clock-sync';
-    this.timingNote = fw.timingNote(backend, allocator ?? null);
+    this.timingNote = fw.timingNote(backend, allocator ?? null, options);
     const traits = fw.traits(backend);
     this.remote = {
       traits,
@@ -78,12 +79,13 @@ export class PythonEngine implements RemoteEngine {
       fw,
       py,
       backend,
-      fw.deviceName(hello, device, o.threads),
+      fw.deviceName(hello, device, o.threads, o.options),
       notes,
       { name: fw.id, version: hello.version!, device, threads },
       device,
       o.threads,
       started.allocator,
+      o.options,
     );
   }
 
@@ -109,6 +111,7 @@ export class PythonEngine implements RemoteEngine {
         },
         device: this.deviceArg,
         threads: this.threads ?? null,
+        ...(this.options ? { options: this.options } : {}),
       },
       'loaded',
     );

@@ -23,9 +23,9 @@ export interface PythonFramework {
   /** How its executors build plans on a device kind (the cost model prices the same plans). */
   traits(backend: 'cpu' | 'cuda'): ExecutorTraits;
   /** The device in words, for the run ("CPU via PyTorch 2.13 (1 thread)"). */
-  deviceName(h: Hello, device: string, threads: number | undefined): string;
+  deviceName(h: Hello, device: string, threads: number | undefined, options?: Record<string, string>): string;
   /** How it times, for the run's timing note (`allocator`: how the worker set up the process's allocator). */
-  timingNote(backend: 'cpu' | 'cuda', allocator: string | null): string;
+  timingNote(backend: 'cpu' | 'cuda', allocator: string | null, options?: Record<string, string>): string;
   /** Its executor module times the training step (forward + backward): `measure-train`. */
   readonly train?: boolean;
   /** What the kernels each step ran add to its implementation label (cuDNN's algorithm), by step id. */

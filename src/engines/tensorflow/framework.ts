@@ -18,16 +18,17 @@ export const TENSORFLOW: PythonFramework = {
   train: true,
   extraProblem: (h) => (h.hasFft === false ? `TensorFlow ${h.version} has no tf.signal.rfft2d` : undefined),
   traits: (backend) => tensorflowTraits(backend),
-  deviceName: (h, device, threads) => {
+  deviceName: (h, device, threads, options) => {
+    const eager = options?.mode === 'eager' ? ', eager' : '';
     if (device.startsWith('cuda')) {
       const idx = device === 'cuda' ? 0 : Number(device.split(':')[1] ?? 0);
-      return `GPU ${h.gpus[idx] ?? device} via TensorFlow ${h.version}`;
+      return `GPU ${h.gpus[idx] ?? device} via TensorFlow ${h.version}${eager ? ' (eager)' : ''}`;
     }
     const n = threads ?? h.threads ?? 1;
-    return `CPU via TensorFlow ${h.version} (${n} intra-op thread${n === 1 ? '' : 's'})`;
+    return `CPU via TensorFlow ${h.version} (${n} intra-op thread${n === 1 ? '' : 's'}${eager})`;
   },
-  timingNote: (backend, allocator) =>
-    `time.perf_counter around every step on the Python side, each step a tf.function (traced in the warm-up, as model.fit runs a layer), ${backend === 'cuda' ? 'tf.test.experimental.sync_devices() after it (GPU ops are asynchronous)' : "TF's CPU ops complete before the call returns"}; end to end and layer-only likewise; the loop runs in Python, so no time crosses the pipe${allocator ? `; ${allocator}` : ''}`,
+  timingNote: (backend, allocator, options) =>
+    `time.perf_counter around every step on the Python side, ${options?.mode === 'eager' ? 'each step eager (--tf-mode eager: op by op, as a layer runs outside tf.function; model.fit would compile it)' : 'each step a tf.function (traced in the warm-up, as model.fit runs a layer; --tf-mode eager for op by op)'}, ${backend === 'cuda' ? 'tf.test.experimental.sync_devices() after it (GPU ops are asynchronous)' : "TF's CPU ops complete before the call returns"}; end to end and layer-only likewise; the loop runs in Python, so no time crosses the pipe${allocator ? `; ${allocator}` : ''}`,
 };
 
 /** The TensorFlow engine: the generic Python engine with the TensorFlow framework. */
