@@ -127,8 +127,6 @@ class _Device:
 
 class Layer:
     def __init__(self, spec, data, device, threads):
-        if spec.get("layer") == "fno":
-            raise RequestError("engine", "the tensorflow engine does not run FNO layers yet: use --engine torch or --engine wasm")
         self.spec = spec
         self.g = spec["geometry"]
         self.cuda = device.startswith("cuda")
@@ -150,9 +148,19 @@ class Layer:
         B, H, W, Ci, Co = s["batch"], s["height"], s["width"], s["inChannels"], s["outChannels"]
         kh, kw, k = s["kernelH"], s["kernelW"], s["spatialKernel"]
         shape = [B, H, W, Ci] if s["layout"] == "NHWC" else [B, Ci, H, W]
+        self.fno = s.get("layer") == "fno"
         with tf.device(self.tf_device):
             self.x = tf.constant(floats(data.get("input"), B * H * W * Ci, "input", shape))
-            self.w = tf.constant(floats(data.get("kernel"), kh * kw * Ci * Co, "kernel", [kh, kw, Ci, Co]))
+            if self.fno:
+                kept = s["kept"]
+                self.top, self.bottom, self.cols = kept["top"], kept["bottom"], kept["cols"]
+                R = self.top + self.bottom
+                mw = floats(data.get("modeWeights"), Ci * Co * R * self.cols * 2, "modeWeights", [Ci, Co, R, self.cols, 2])
+                self.mw = tf.complex(tf.constant(mw[..., 0]), tf.constant(mw[..., 1]))
+                # The same function as a circular convolution: irfft2 of the zero-filled weight spectrum, (kh, kw, in, out).
+                self.w = tf.transpose(tf.signal.irfft2d(_fill_modes(self, self.mw, Ci, Co, H, W // 2 + 1), fft_length=[H, W]), [2, 3, 0, 1])
+            else:
+                self.w = tf.constant(floats(data.get("kernel"), kh * kw * Ci * Co, "kernel", [kh, kw, Ci, Co]))
             self.ws = tf.constant(floats(data.get("spatialKernel"), k * k * Ci * Co, "spatialKernel", [k, k, Ci, Co]))
         if self.cuda:
             gpu = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[idx]).get("device_name", self.tf_device)
@@ -325,11 +333,102 @@ def optimized_executors(L):
     return ex, one_off
 
 
+def _fill_modes(L, blocks, b, o, H, V):
+    """(b, o, R, C) kept rows (top, then bottom) placed into a zero (b, o, H, V) half spectrum."""
+    top, bottom, C = L.top, L.bottom, L.cols
+    cols = [[0, 0], [0, 0], [0, 0], [0, V - C]]
+    parts = [tf.pad(blocks[:, :, :top], cols), tf.zeros([b, o, H - top - bottom, V], blocks.dtype)]
+    if bottom:
+        parts.append(tf.pad(blocks[:, :, top:], cols))
+    return tf.concat(parts, 2)
+
+
+def fno_executors(L):
+    s = L.spec
+    B, H, W, Co = s["batch"], s["height"], s["width"], s["outChannels"]
+    top, bottom, C = L.top, L.bottom, L.cols
+    V = W // 2 + 1
+    cols = [[0, 0], [0, 0], [0, 0], [0, V - C]]
+
+    def assign(z, y0, y1=None):
+        parts = [tf.pad(y0, cols), z[:, :, top:H - bottom]]
+        if y1 is not None:
+            parts.append(tf.pad(y1, cols))
+        return tf.concat(parts, 2)
+
+    ex = {
+        "rfft2d-input": ("x_ft = tf.signal.rfft2d(x)", ["x"], _fn(lambda x: tf.signal.rfft2d(x))),
+        "einsum-top": ("tf.einsum('bixy,ioxy->boxy', x_ft[:, :, :%d, :%d], weights1) on complex64" % (top, C), ["rfft2d-input", "mw"],
+                       _fn(lambda X, w: tf.einsum("bixy,ioxy->boxy", X[:, :, :top, :C], w[:, :, :top]))),
+        "zeros-out-ft": ("out_ft = tf.zeros((%d, %d, %d, %d), complex64), every call" % (B, Co, H, V), [],
+                         _fn(lambda: tf.zeros([B, Co, H, V], tf.complex64))),
+        "assign-modes": ("out_ft with the modes in: TensorFlow has no slice-assignment, so tf.pad of the blocks and tf.concat with out_ft's zero rows",
+                         ["zeros-out-ft", "einsum-top"] + (["einsum-bottom"] if bottom else []), _fn(assign)),
+        "irfft2d": ("tf.signal.irfft2d(out_ft, fft_length=[%d, %d])" % (H, W), ["assign-modes"],
+                    _fn(lambda y: tf.signal.irfft2d(y, fft_length=[H, W]))),
+    }
+    if bottom:
+        ex["einsum-bottom"] = ("tf.einsum('bixy,ioxy->boxy', x_ft[:, :, -%d:, :%d], weights2) on complex64" % (bottom, C), ["rfft2d-input", "mw"],
+                               _fn(lambda X, w: tf.einsum("bixy,ioxy->boxy", X[:, :, H - bottom:, :C], w[:, :, top:])))
+    return ex, {}
+
+
+def optimized_fno_executors(L):
+    s = L.spec
+    B, H, W, Ci, Co = s["batch"], s["height"], s["width"], s["inChannels"], s["outChannels"]
+    top, bottom, C = L.top, L.bottom, L.cols
+    R = top + bottom
+    M = R * C
+
+    def over_h(t, inverse=False):
+        """An FFT over H (axis 2) of (b, c, H, cols): tf.signal transforms the innermost axis."""
+        u = tf.transpose(t, [0, 1, 3, 2])
+        u = tf.signal.ifft(u) if inverse else tf.signal.fft(u)
+        return tf.transpose(u, [0, 1, 3, 2])
+
+    def gather_rows(X):
+        return tf.concat([X[:, :, :top], X[:, :, H - bottom:]], 2) if bottom else X[:, :, :top]
+
+    def scatter_rows(Y):
+        parts = [Y[:, :, :top], tf.zeros([B, Co, H - R, C], Y.dtype)] + ([Y[:, :, top:]] if bottom else [])
+        return over_h(tf.concat(parts, 2), inverse=True)
+
+    one_off = {"weights-cached": ("once per weight update, cached: the weights permuted mode-major (%d, in, out), complex64" % M, ["mw"],
+                                  _fn(lambda w: tf.reshape(tf.transpose(w, [2, 3, 0, 1]), [M, Ci, Co])))}
+    ex = {
+        "rfft-w": ("tf.signal.rfft(x)[..., :%d]: the transform over W, only the %d kept columns go on" % (C, C), ["x"],
+                   _fn(lambda x: tf.signal.rfft(x)[..., :C])),
+        "fft-h": ("tf.signal.fft over H (a transpose each way: it transforms the innermost axis) on the %d kept columns only, the %d kept rows gathered" % (C, R),
+                  ["rfft-w"], _fn(lambda t: gather_rows(over_h(t)))),
+        "transpose-x": ("(batch, in, rows, cols) → (%d modes, batch, in): mode-major for the batched product" % M, ["fft-h"],
+                        _fn(lambda t: tf.reshape(tf.transpose(t, [2, 3, 0, 1]), [M, B, Ci]))),
+        "multiply": ("tf.linalg.matmul over all %d kept modes at once: (%d×%d)·(%d×%d) complex64" % (M, B, Ci, Ci, Co),
+                     ["transpose-x", "weights-cached"], _fn(lambda x, w: tf.linalg.matmul(x, w))),
+        "transpose-y": ("(modes, batch, out) → (batch, out, rows, cols)", ["multiply"],
+                        _fn(lambda y: tf.transpose(tf.reshape(y, [R, C, B, Co]), [2, 3, 0, 1]))),
+        "ifft-h": ("the %d rows placed in a (batch, out, %d, %d) buffer (tf.concat with zeros), tf.signal.ifft over H" % (R, H, C), ["transpose-y"],
+                   _fn(scatter_rows)),
+        "irfft-w": ("tf.signal.irfft(·, fft_length=[%d]): the missing columns zero-padded first (tf.pad)" % W, ["ifft-h"],
+                    _fn(lambda t: tf.signal.irfft(tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, W // 2 + 1 - C]]), fft_length=[W]))),
+    }
+    return ex, one_off
+
+
+def _fno_only(make):
+    def executors(L):
+        if not L.fno:
+            raise RequestError("protocol", "the fno variant needs an FNO layer")
+        return make(L)
+
+    return executors
+
+
 EXECUTORS = {
     "spatial": lambda L: (spatial_executors(L), {}),
     "spatial-equivalent": lambda L: (spatial_equivalent_executors(L), {}),
     "seed": seed_executors,
-    "optimized": optimized_executors,
+    "fno": _fno_only(fno_executors),
+    "optimized": lambda L: optimized_fno_executors(L) if L.fno else optimized_executors(L),
 }
 
 
@@ -359,7 +458,7 @@ def bind_all(L, variant, plan, params=None):
     if sorted(ids) != sorted(ex) or sorted(plan["oneOff"]) != sorted(one):
         raise RequestError("internal", "the %s plan (%s | %s) and the tensorflow executors (%s | %s) name different steps" % (
             variant, ", ".join(map(str, plan["oneOff"])), ", ".join(map(str, ids)), ", ".join(one), ", ".join(ex)))
-    persistent = dict(params) if params is not None else {"x": L.x, "w": L.w, "ws": L.ws}
+    persistent = dict(params) if params is not None else dict({"x": L.x, "w": L.w, "ws": L.ws}, **({"mw": L.mw} if L.fno else {}))
     steps = [(st["id"], bool(st.get("inLayer")), _bound(ex[st["id"]])[2]) for st in plan["steps"]]
     one_off = [(i, _bound(one[i])[2]) for i in plan["oneOff"]]
     labels = {k: v[0] for k, v in list(ex.items()) + list(one.items())}
@@ -416,11 +515,24 @@ def _params_of(L, variant):
     names = {"input": "x"}
     if variant == "spatial":
         names["spatialKernel"] = "ws"
+    elif L.fno and variant != "spatial-equivalent":
+        names["modeWeights"] = "mw"
     else:
+        # An FNO layer's spatial-equivalent trains its equivalent kernel (another parametrisation): its input
+        # gradient is the one compared.
         names["kernel"] = "w"
+    tensors = {"x": L.x, "w": L.w, "ws": L.ws, **({"mw": L.mw} if L.fno else {})}
     with tf.device(L.tf_device):
-        vars_ = {name: tf.Variable({"x": L.x, "w": L.w, "ws": L.ws}[key]) for name, key in names.items()}
+        vars_ = {name: tf.Variable(tensors[key]) for name, key in names.items()}
     return names, vars_
+
+
+def _real_pairs(g):
+    """A gradient as float32 values; a complex one as (re, im) pairs. tf.GradientTape's gradient of a real loss with
+    respect to a complex variable is dL/dRe + i·dL/dIm (checked: d Re(z·a)/dz = conj(a)), the same as torch's."""
+    if g.dtype.is_complex:
+        return tf.stack([tf.math.real(g), tf.math.imag(g)], -1)
+    return g
 
 
 def measure_train(fw, L, req, progress, cancelled):
@@ -529,7 +641,7 @@ def measure_train(fw, L, req, progress, cancelled):
         "reps": n,
         "warmup": len(warm),
         "firstMs": warm[0],
-        "gradients": {name: to_b64(g if g is not None else tf.zeros_like(vars_[name])) for name, g in zip(vars_.keys(), grads)},
+        "gradients": {name: to_b64(_real_pairs(g if g is not None else tf.zeros_like(vars_[name]))) for name, g in zip(vars_.keys(), grads)},
     }
 
 

@@ -175,7 +175,7 @@ export function formatRunText(run: Run): string {
     const t = v.train;
     if (t) {
       const grads = t.gradients.length
-        ? `; gradients ${t.gradients.map((g) => `${g.name} max |err| ${g.maxAbsError.toExponential(2)} [${g.correct ? 'ok' : 'MISMATCH'}]`).join(', ')} vs ${t.gradients[0]!.reference}`
+        ? `; gradients ${t.gradients.map((g) => `${g.name} max |err| ${g.maxAbsError.toExponential(2)} [${g.correct ? 'ok' : 'MISMATCH'}]${t.gradients.some((x) => x.reference !== g.reference) ? ` vs ${g.reference}` : ''}`).join(', ')}${t.gradients.every((x) => x.reference === t.gradients[0]!.reference) ? ` vs ${t.gradients[0]!.reference}` : ''}`
         : '';
       out.push(
         `  training step (forward + backward of sum(output ⊙ R)): ${fmtMs(t.totalMs.median)} (p10–p90 ${fmtMs(t.totalMs.p10)}–${fmtMs(t.totalMs.p90)}, ${t.totalMs.reps} reps), backward ${fmtMs(t.backwardMs.median)}${grads}`,

@@ -111,7 +111,7 @@ test('an output folder that cannot be written is refused before the run: exit 2,
 
 test('a write that fails after the run still prints the table and names the path (exit 1)', async () => {
   const dir = path.join(tmp(), 'out');
-  const live = start(['profile', ...SLOW, '--no-model', '--out-dir', dir]);
+  const live = start(['profile', ...SLOW, '--pass', 'forward', '--no-model', '--out-dir', dir]);
   await live.waitErr(/spatial \(1\/4\): preparing/);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.writeFileSync(dir, 'now a file');

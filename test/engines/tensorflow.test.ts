@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { rng } from '../../src/core/data';
 import { parseRun } from '../../src/core/run';
-import { PADDINGS, type LayerSpec } from '../../src/core/spec';
+import { PADDINGS, type LayerSpec, fnoSpec } from '../../src/core/spec';
 import { allSteps, planVariant, tensorflowTraits } from '../../src/core/variants';
 import { profile } from '../../src/engines/profiler';
 import { TensorflowEngine } from '../../src/engines/tensorflow/framework';
@@ -121,7 +121,6 @@ test('fconv profile --engine tensorflow: the question’s comparison on TensorFl
     [['--python', PY, '--tf-device', 'cuda'], /sees no GPU|no CUDA|cuda/i],
     [['--python', PY, '--tf-mode', 'graph'], /--tf-mode must be function or eager/],
     [['--python', PY, '--tf-device', 'tpu'], /--tf-device must be cpu, cuda or cuda:N/],
-    [['--python', PY, '--layer', 'fno', '--modes', '4'], /does not run FNO layers yet/],
   ] as const) {
     const bad = fconv([
       'profile',
@@ -172,4 +171,44 @@ test('--tf-mode eager runs each step op by op, and the run says so', () => {
     ),
   );
   fs.rmSync(out, { recursive: true, force: true });
+});
+
+test('FNO layers on TensorFlow: fno and optimized equal spatial-equivalent, and their mode-weight gradients equal fno’s', async () => {
+  const engine = await TensorflowEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu', threads: 1 });
+  try {
+    for (const [i, [H, W, m1, m2, convention]] of (
+      [
+        [8, 9, 2, 3, 'corners'],
+        [7, 8, 5, 6, 'centered'],
+      ] as const
+    ).entries()) {
+      const s = fnoSpec({
+        batch: 2,
+        height: H,
+        width: W,
+        inChannels: 3,
+        outChannels: 2,
+        modes: [m1, m2],
+        modesConvention: convention,
+      });
+      const run = await profile(engine, s, {
+        ...QUICK,
+        variants: ['spatial-equivalent', 'fno', 'optimized'],
+        seed: i + 1,
+      });
+      assert.equal(run.status, 'ok', `${JSON.stringify(s)}: ${run.failure}`);
+      assert.ok(run.variants.every((v) => v.correct && v.train));
+      const opt = run.variants.find((v) => v.name === 'optimized')!.train!;
+      assert.deepEqual(
+        opt.gradients.map((g) => [g.name, g.reference, g.correct]),
+        [
+          ['input', "spatial-equivalent's gradient", true],
+          ['modeWeights', "fno's gradient", true],
+        ],
+      );
+      assert.ok(opt.gradients.every((g) => g.refScale > 0));
+    }
+  } finally {
+    engine.shutdown();
+  }
 });
