@@ -125,8 +125,10 @@ test(
       const index = await poll('the saved report', 30_000, async () => savedReports(path.join(dir, 'user-data'))[0]);
       const ids = JSON.parse(fs.readFileSync(index, 'utf8')) as Array<{ runId: string }>;
       const run = JSON.parse(fs.readFileSync(path.join(path.dirname(index), `${ids.at(-1)!.runId}.json`), 'utf8'));
+      // One bar per timed forward step, and one per backward step when the training step was measured.
       const expected = run.variants.reduce(
-        (n: number, v: { steps: Array<{ oneOff: boolean }> }) => n + v.steps.filter((s) => !s.oneOff).length,
+        (n: number, v: { steps: Array<{ oneOff: boolean }>; train?: { steps: unknown[] } }) =>
+          n + v.steps.filter((s) => !s.oneOff).length + (v.train?.steps.length ?? 0),
         0,
       );
       assert.equal(run.status, 'ok');
@@ -331,7 +333,11 @@ test(
             return f;
         return undefined;
       });
-      assert.match(await frame.locator('#layer-total').innerText(), /forward\(\) takes [\d.]+ (ms|µs) per call/);
+      // The training step is timed by default: the headline leads with it, forward() beside it.
+      assert.match(
+        await frame.locator('#layer-total').innerText(),
+        /A training step takes [\d.]+ (ms|µs): the backward [\d.]+ (ms|µs) \(\d+ %\), forward\(\) [\d.]+ (ms|µs)/,
+      );
       await page.screenshot({ path: path.join(out, 'user-layer-report.png') });
       await page.locator('.tabs-container .tab', { hasText: 'train_fno.py' }).first().click();
       await page

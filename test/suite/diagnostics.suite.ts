@@ -69,6 +69,7 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
       `circular-convolution@${lineOf(text, "tf.einsum('ijkl")}`,
       `einsum-channel-mixing@${lineOf(text, "tf.einsum('ijkl")}`,
       `output-shape-mismatch@${lineOf(text, 'return (input_shape[0]')}`,
+      `tf-spectral-removed@${lineOf(text, 'tf.spectral.rfft2d(')}`,
       `uneven-comparison@${lineOf(text, 'Conv2D(32, (3, 3)')}`,
       `conv2d-fft-payoff@${lineOf(text, 'Conv2D(32, (3, 3)')}`,
     ].sort();
@@ -357,7 +358,9 @@ describe('"Profile … as written": the user\'s own class, per line', () => {
     assert.deepEqual(profile.input.shape, [2, 16, 16, 16]);
     const decos = api.userLayer.decorationsFor(doc.uri);
     assert.ok(decos.length >= 2, JSON.stringify(decos));
-    for (const d of decos) assert.match(d.text, /^— [\d.]+ (ms|µs) · \d+ %/);
+    // The training step is timed by default: each line's forward and backward, its share of the step.
+    for (const d of decos)
+      assert.match(d.text, /^— fwd [\d.]+ (ms|µs) · bwd [\d.]+ (ms|µs|0) · \d+ % of the training step/);
     assert.ok(
       decos.some((d) => d.line === 38 || d.line === 34),
       'an FFT line is among the costly ones',

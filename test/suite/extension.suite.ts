@@ -46,8 +46,11 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
-function timelineBars(run: { variants: Array<{ steps: Array<{ oneOff: boolean }> }> }): number {
-  return run.variants.reduce((n, v) => n + v.steps.filter((s) => !s.oneOff).length, 0);
+/** One bar per timed forward step and, when the training step was measured, one per backward step. */
+function timelineBars(run: {
+  variants: Array<{ steps: Array<{ oneOff: boolean }>; train?: { steps: unknown[] } }>;
+}): number {
+  return run.variants.reduce((n, v) => n + v.steps.filter((s) => !s.oneOff).length + (v.train?.steps.length ?? 0), 0);
 }
 
 type Stored = { runId: string; run: import('../../src/core/run').Run } | undefined;
@@ -223,8 +226,11 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     const tracks = events.filter((e) => e.name === 'thread_name').map((e) => e.args?.name);
     assert.deepEqual(
       tracks,
-      shown.run.variants.map((v) => v.name),
-      'one track per variant',
+      [
+        ...shown.run.variants.map((v) => v.name),
+        ...shown.run.variants.filter((v) => v.train).map((v) => `${v.name} backward`),
+      ],
+      'one track per variant, and one for its backward when the training step was measured',
     );
     assert.ok(
       events.some((e) => e.ph === 'X' && e.name.startsWith('rfft2d')),
