@@ -125,19 +125,22 @@ test(
       const index = await poll('the saved report', 30_000, async () => savedReports(path.join(dir, 'user-data'))[0]);
       const ids = JSON.parse(fs.readFileSync(index, 'utf8')) as Array<{ runId: string }>;
       const run = JSON.parse(fs.readFileSync(path.join(path.dirname(index), `${ids.at(-1)!.runId}.json`), 'utf8'));
-      // One bar per timed forward step, and one per backward step when the training step was measured.
+      // One bar per timed forward step; with the training step, the training chart's forward and backward lanes
+      // (one bar per step each; the one-off steps run on every training step).
       const expected = run.variants.reduce(
         (n: number, v: { steps: Array<{ oneOff: boolean }>; train?: { steps: unknown[] } }) =>
-          n + v.steps.filter((s) => !s.oneOff).length + (v.train?.steps.length ?? 0),
+          n + v.steps.filter((s) => !s.oneOff).length + 2 * (v.train?.steps.length ?? 0),
         0,
       );
       assert.equal(run.status, 'ok');
       assert.ok(expected >= 8, `the MNIST run has ${expected} timed steps`);
       assert.equal(bars, expected, 'one bar per timed step of the saved run');
+      // One timeline row per variant; the training chart adds a forward and a backward row per trained variant.
+      const trained = run.variants.filter((v: { train?: unknown }) => v.train).length;
       assert.equal(
         await frame.locator('svg.timelines text.label').count(),
-        run.variants.length,
-        'one timeline row per variant',
+        run.variants.length + 2 * trained,
+        'one timeline row per variant, two per trained variant in the training chart',
       );
       assert.ok(await frame.locator('body.vscode-light').count(), 'the panel follows the light theme');
 
@@ -145,9 +148,14 @@ test(
       await page.screenshot({ path: path.join(out, 'panel-light.png') });
 
       // Hovering a step shows its implementation, timing source, spread, FLOPs and bytes.
+      // (on the forward timeline: the training chart's cards are shorter)
+      const forwardBars = run.variants.reduce(
+        (n: number, v: { steps: Array<{ oneOff: boolean }> }) => n + v.steps.filter((s) => !s.oneOff).length,
+        0,
+      );
       await frame
-        .locator('svg.timelines .step')
-        .nth(Math.floor(bars / 2))
+        .locator('svg.timelines:not(.training) .step')
+        .nth(Math.floor(forwardBars / 2))
         .hover();
       const card = frame.locator('#fconv-tip');
       await card.waitFor({ state: 'visible', timeout: 5000 });

@@ -46,11 +46,17 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
-/** One bar per timed forward step and, when the training step was measured, one per backward step. */
+/**
+ * One bar per timed forward step; with the training step, the training chart's two lanes per variant: its forward
+ * (the one-off steps too: they run on every training step) and its backward, one bar per step each.
+ */
 function timelineBars(run: {
   variants: Array<{ steps: Array<{ oneOff: boolean }>; train?: { steps: unknown[] } }>;
 }): number {
-  return run.variants.reduce((n, v) => n + v.steps.filter((s) => !s.oneOff).length + (v.train?.steps.length ?? 0), 0);
+  return run.variants.reduce(
+    (n, v) => n + v.steps.filter((s) => !s.oneOff).length + 2 * (v.train?.steps.length ?? 0),
+    0,
+  );
 }
 
 type Stored = { runId: string; run: import('../../src/core/run').Run } | undefined;
