@@ -681,7 +681,7 @@ def probe(device, tick):
     dev = "GPU:0" if device.startswith("cuda") else "CPU:0"
     started = time.perf_counter()
     done = [0]
-    total = 9
+    total = 13
 
     def measure_op(what, fn, reps=9):
         tick(what, done[0], total)
@@ -703,17 +703,39 @@ def probe(device, tick):
         a, b = rnd(4096, 128), rnd(128, 128)
         mm = tf.function(lambda a, b: tf.linalg.matmul(a, b))
         gemm = 2 * 4096 * 128 * 128 / measure_op("2-D GEMM", lambda: mm(a, b)) / 1e9
+
+        def backward_of(f, *xs):
+            """The backward alone of f at xs (both operands' gradients), a fixed upstream gradient, as a tf.function."""
+            y = f(*xs)
+            g = tf.ones_like(y)
+
+            @tf.function
+            def vjp(*args):
+                with tf.GradientTape() as tape:
+                    tape.watch(args)
+                    out = f(*args)
+                return tape.gradient(out, args, output_gradients=g)
+
+            return lambda: vjp(*xs)
+
+        # The backward (both gradients, twice the forward's FLOPs) as one tf.function returning only the gradients:
+        # neither gradient of a GEMM or a convolution needs the forward's output, and TF's graph optimizer prunes
+        # it; where it does not, the rate comes out lower (the forward counted in), never higher.
+        both = measure_op("2-D GEMM backward", backward_of(lambda x, y: tf.linalg.matmul(x, y), a, b))
+        gemm_backward = 4 * 4096 * 128 * 128 / both / 1e9
         bmm = []
         for k in (4, 32):
             x, y = rnd(256, 32, k), rnd(256, k, 32)
             bmm.append({"inner": k, "gflops": 2 * 256 * 32 * k * 32 / measure_op("batched GEMM, K = %d" % k, lambda: mm(x, y)) / 1e9})
-        conv = []
+        conv, conv_backward = [], []
         cv = tf.function(lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"))
         for cin, k in ((1, 3), (1, 9), (16, 5)):
             bsz = 32 if cin == 1 else 8
             x, w = rnd(bsz, 32, 32, cin), rnd(k, k, cin, 32)
             sec = measure_op("conv2d %d×%d, %d in-channels" % (k, k, cin), lambda: cv(x, w))
             conv.append({"inner": cin, "kernel": k, "gflops": 2 * bsz * 32 * 32 * cin * 32 * k * k / sec / 1e9})
+            both = measure_op("conv2d %d×%d backward" % (k, k), backward_of(lambda x, w: tf.nn.conv2d(x, w, 1, "SAME"), x, w))
+            conv_backward.append({"inner": cin, "kernel": k, "gflops": 4 * bsz * 32 * 32 * cin * 32 * k * k / both / 1e9})
         m, n = 64, 32
         fx = rnd(m, n, n)
         fft_flops = m * 2.5 * n * n * math.log2(n * n)
@@ -734,6 +756,8 @@ def probe(device, tick):
         "gemmGflops": gemm,
         "bmm": bmm,
         "conv": conv,
+        "convBackward": conv_backward,
+        "gemmBackwardGflops": gemm_backward,
         "fftGflops": fft,
         "ifftGflops": ifft,
         "elementwiseGBs": elementwise,
