@@ -138,6 +138,31 @@ def train_repetitions(p, step_ms):
     return min(n, max(min(3, p["reps"]), int(math.floor(budget / max(step_ms, 1e-3)))))
 
 
+def train_phases(L, policy, n_steps, train_step, backward_once, progress, check):
+    """The training step's timed phases, the same on every Python engine: warm-up (train_policy's rules), then n
+    whole training steps timed (L.timed) and n backwards alone (`backward_once()` runs its forward untimed and
+    returns the backward's ms). Returns (warm-up ms, step ms, backward ms, n, the last step's gradients)."""
+    warm = []
+    while warm_again(policy, warm) or not warm:
+        progress({"phase": "warm-up", "stepIndex": 0, "stepCount": n_steps, "rep": len(warm), "reps": max(policy["warmup"], len(warm) + 1)})
+        check()
+        _, ms = L.timed(train_step)
+        warm.append(ms)
+    n = train_repetitions(policy, warm[-1])
+    total, bwd, grads = [], [], None
+    for r in range(n):
+        progress({"phase": "train", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
+        check()
+        grads, ms = L.timed(train_step)
+        total.append(ms)
+    for r in range(n):
+        progress({"phase": "backward", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
+        check()
+        bwd.append(backward_once())
+    need(grads is not None, "no training step was measured")
+    return warm, total, bwd, n, grads
+
+
 def throttled(progress, every_s=0.1):
     """Progress at most every `every_s` (and on every change of phase): a message per repetition of a 0.3 ms
     pipeline is hundreds a second, and the host processes parsing and relaying them share the CPU the next

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from fconv_protocol import Cancelled, RequestError, loop_policy, need, throttled, train_policy, train_repetitions, warm_again
+from fconv_protocol import Cancelled, RequestError, loop_policy, need, throttled, train_phases, train_policy
 
 NAME = "tensorflow"
 
@@ -563,28 +563,13 @@ def measure_train(fw, L, req, progress, cancelled):
         return tape.gradient(loss, sources)
 
     with tf.device(L.tf_device):
-        warm = []
-        while warm_again(policy, warm) or not warm:
-            progress({"phase": "warm-up", "stepIndex": 0, "stepCount": n_steps, "rep": len(warm), "reps": max(policy["warmup"], len(warm) + 1)})
-            check()
-            _, ms = L.timed(train_step)
-            warm.append(ms)
-        n = train_repetitions(policy, warm[-1])
-        total, bwd = [], []
-        grads = None
-        for r in range(n):
-            progress({"phase": "train", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
-            check()
-            grads, ms = L.timed(train_step)
-            total.append(ms)
-        for r in range(n):
-            progress({"phase": "backward", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
-            check()
+        def backward_once():
             with tf.GradientTape() as tape:
                 out = forward()
             L.sync()
-            _, ms = L.timed(lambda: tape.gradient(out, sources, output_gradients=_upstream(L, out)))
-            bwd.append(ms)
+            return L.timed(lambda: tape.gradient(out, sources, output_gradients=_upstream(L, out)))[1]
+
+        warm, total, bwd, n, grads = train_phases(L, policy, n_steps, train_step, backward_once, progress, check)
         # Each step's backward: its inputs watched, the upstream gradient it gets in the whole backward fixed.
         env = dict(persistent)
         outs = []
@@ -631,7 +616,6 @@ def measure_train(fw, L, req, progress, cancelled):
                 L.sync()
                 _, ms = L.timed(lambda: tape.gradient(y, vjps[i][1], output_gradients=vjps[i][2]))
                 per[i].append(ms)
-    need(grads is not None, "no training step was measured")
     return {
         "implementations": labels,
         "stepIds": [sid for sid, _ in chain],

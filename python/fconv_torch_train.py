@@ -17,9 +17,8 @@ graph. One-off steps (the cached kernel spectrum) run on every step: a spectrum 
 kernel trains. The gradients come back for the checks. Standard library and torch only.
 """
 
-import time
 
-from fconv_protocol import Cancelled, loop_policy, need, throttled, train_policy, train_repetitions, warm_again
+from fconv_protocol import Cancelled, loop_policy, throttled, train_phases, train_policy
 
 try:
     import torch
@@ -122,37 +121,14 @@ def measure_train(fw, L, req, progress, cancelled):
 
     fw.reset_peak(L)
     with torch.enable_grad():
-        warm = []
-        while warm_again(policy, warm):
-            progress({"phase": "warm-up", "stepIndex": 0, "stepCount": n_steps, "rep": len(warm), "reps": max(policy["warmup"], len(warm) + 1)})
-            check()
-            t0 = time.perf_counter()
-            train_step()
-            L.sync()
-            warm.append((time.perf_counter() - t0) * 1000.0)
-        if not warm:
-            t0 = time.perf_counter()
-            train_step()
-            L.sync()
-            warm.append((time.perf_counter() - t0) * 1000.0)
-        n = train_repetitions(policy, warm[-1])
-        # The whole training step, then the backward alone (its forward untimed).
-        total, bwd = [], []
-        grads = None
-        for r in range(n):
-            progress({"phase": "train", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
-            check()
-            grads, ms = L.timed(train_step)
-            total.append(ms)
-        for r in range(n):
-            progress({"phase": "backward", "stepIndex": 0, "stepCount": n_steps, "rep": r, "reps": n})
-            check()
+        def backward_once():
             out = forward()
             L.sync()
             # The layer's backward from the loss's gradient (R): what the per-step backward adds up to; the loss's own
             # product and sum are in the training step.
-            _, ms = L.timed(lambda: _grad(out, params, upstream_of(L, out)))
-            bwd.append(ms)
+            return L.timed(lambda: _grad(out, params, upstream_of(L, out)))[1]
+
+        warm, total, bwd, n, grads = train_phases(L, policy, n_steps, train_step, backward_once, progress, check)
         # Each step's backward: its inputs as leaves, the upstream gradient it gets in the whole backward fixed.
         envs, outs = [], []
         env = dict(persistent)
@@ -187,7 +163,6 @@ def measure_train(fw, L, req, progress, cancelled):
                 inputs = list(envs[i].values()) + params
                 _, ms = L.timed(lambda i=i, inputs=inputs: _grad(outs[i], inputs, upstream[chain[i][0]]))
                 per[i].append(ms)
-    need(grads is not None, "no training step was measured")
     result = {
         "implementations": labels,
         "stepIds": [sid for sid, _ in chain],
