@@ -138,6 +138,14 @@ def train_repetitions(p, step_ms):
     return min(n, max(min(3, p["reps"]), int(math.floor(budget / max(step_ms, 1e-3)))))
 
 
+def run_chain(persistent, chain):
+    """One call of a variant: every (step id, function of the env) in order from the persistent values; its output."""
+    env = dict(persistent)
+    for sid, fn in chain:
+        env[sid] = fn(env)
+    return env[chain[-1][0]]
+
+
 def train_phases(L, policy, n_steps, train_step, backward_once, progress, check):
     """The training step's timed phases, the same on every Python engine: warm-up (train_policy's rules), then n
     whole training steps timed (L.timed) and n backwards alone (`backward_once()` runs its forward untimed and

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from fconv_protocol import Cancelled, RequestError, loop_policy, need, throttled, train_phases, train_policy
+from fconv_protocol import Cancelled, RequestError, loop_policy, need, run_chain, throttled, train_phases, train_policy
 
 NAME = "tensorflow"
 
@@ -551,10 +551,7 @@ def measure_train(fw, L, req, progress, cancelled):
             raise Cancelled()
 
     def forward():
-        env = dict(persistent)
-        for sid, fn in chain:
-            env[sid] = fn(env)
-        return env[chain[-1][0]]
+        return run_chain(persistent, chain)
 
     def train_step():
         with tf.GradientTape() as tape:
@@ -642,10 +639,7 @@ def crosscheck_train(fw, L, req):
 
     def run():
         with tf.GradientTape() as tape:
-            env = dict(persistent)
-            for sid, fn in chain:
-                env[sid] = fn(env)
-            out = env[chain[-1][0]]
+            out = run_chain(persistent, chain)
             loss = tf.reduce_sum(out * _upstream(L, out))
         tape.gradient(loss, sources)
         L.sync()

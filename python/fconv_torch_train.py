@@ -18,7 +18,7 @@ kernel trains. The gradients come back for the checks. Standard library and torc
 """
 
 
-from fconv_protocol import Cancelled, loop_policy, throttled, train_phases, train_policy
+from fconv_protocol import Cancelled, loop_policy, run_chain, throttled, train_phases, train_policy
 
 try:
     import torch
@@ -108,10 +108,7 @@ def measure_train(fw, L, req, progress, cancelled):
             raise Cancelled()
 
     def forward():
-        env = dict(persistent)
-        for sid, fn in chain:
-            env[sid] = fn(env)
-        return env[chain[-1][0]]
+        return run_chain(persistent, chain)
 
     def backward(out):
         return _grad((out * upstream_of(L, out)).sum(), params, None)
@@ -197,10 +194,7 @@ def crosscheck_train(fw, L, req):
     held = {}
 
     def run():
-        env = dict(persistent)
-        for sid, fn in chain:
-            env[sid] = fn(env)
-        out = env[chain[-1][0]]
+        out = run_chain(persistent, chain)
         held["grads"] = _grad((out * upstream_of(L, out)).sum(), params, None)
         L.sync()
 

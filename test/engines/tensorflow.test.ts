@@ -18,6 +18,8 @@ import { CLI, ROOT, spec, tempDir } from '../helpers';
 
 const PY = process.env.FCONV_TF_PYTHON ?? path.join(ROOT, '.venv-tf', 'bin', 'python');
 assert.ok(fs.existsSync(PY), `TensorFlow's Python at ${PY} (bash scripts/install-tf-venv.sh makes it)`);
+/** A small layer for the CLI runs. */
+const small = ['--batch', '2', '--height', '8', '--width', '8', '--out', '4', '--warmup', '1', '--reps', '3'];
 const QUICK = { warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0, pass: 'both' as const };
 
 function randomSpec(r: () => number, i: number): LayerSpec {
@@ -91,7 +93,6 @@ function fconv(args: string[]) {
 
 test('fconv profile --engine tensorflow: the question’s comparison on TensorFlow, its framework in the run; bad input is one line, exit 2', () => {
   const out = tempDir('fconv-tf-');
-  const small = ['--batch', '2', '--height', '8', '--width', '8', '--out', '4', '--warmup', '1', '--reps', '3'];
   const r = fconv([
     'profile',
     '--engine',
@@ -142,7 +143,6 @@ test('fconv profile --engine tensorflow: the question’s comparison on TensorFl
 
 test('--tf-mode eager runs each step op by op, and the run says so', () => {
   const out = tempDir('fconv-tf-eager-');
-  const small = ['--batch', '2', '--height', '8', '--width', '8', '--out', '4', '--warmup', '1', '--reps', '3'];
   const r = fconv([
     'profile',
     '--engine',
