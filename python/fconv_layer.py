@@ -33,10 +33,12 @@ from fconv_layer_trace import LineTracer, _median, _stats, backward_pass, kernel
 
 
 class MemoryWatch:
-    def __init__(self, budget, torch, device, on_over):
+    """Polls the memory the layer uses (the process's resident memory above where it started, or the framework's
+    GPU memory via `device_used`) and calls on_over once it passes the budget."""
+
+    def __init__(self, budget, on_over, device_used=None):
         self.budget = budget
-        self.torch = torch
-        self.device = device
+        self.device_used = device_used
         self.on_over = on_over
         self.base = self.rss()
         self.stop = False
@@ -54,8 +56,8 @@ class MemoryWatch:
             return r if sys.platform == "darwin" else r * 1024
 
     def used(self):
-        if self.device.type == "cuda":
-            return self.torch.cuda.memory_reserved(self.device)
+        if self.device_used is not None:
+            return self.device_used()
         return max(0, self.rss() - self.base)
 
     def run(self):
@@ -242,6 +244,29 @@ def train_pass(torch, layer, x, traced, sync, timed, warmup, reps, trace_reps, s
     }
 
 
+def line_costs(line_ms, scale, line_sum, hits, trace_reps, ops, kernels, train):
+    """The report's rows, one per user line: its traced and scaled time, share, calls per run, ops, kernels and
+    (with the training step) its backward."""
+    texts = {}
+    lines = []
+    for key, ms in sorted(line_ms.items(), key=lambda kv: (kv[0] is None, kv[0] or ("", 0))):
+        if key is None:
+            continue
+        f, ln = key
+        if f not in texts:
+            texts[f] = source_lines(f)
+        src = texts[f]
+        lines.append({
+            "file": f, "line": ln, "text": src[ln - 1].strip()[:200] if 0 < ln <= len(src) else "",
+            "ms": ms * scale, "tracedMs": ms, "share": ms / line_sum, "hits": hits.get(key, 0) // max(1, trace_reps),
+            "ops": ops.get(key, [])[:8], "kernels": kernels.get(key, []),
+        })
+        if train is not None:
+            lines[-1]["backwardMs"] = train["lines"].get(key, 0.0)
+            lines[-1]["backwardShare"] = train["shares"].get(key, 0.0)
+    return lines
+
+
 def source_lines(file):
     try:
         with open(file, encoding="utf-8", errors="replace") as f:
@@ -289,7 +314,7 @@ def profile_layer(torch, req, progress, check, send_error):
         torch.backends.cudnn.benchmark = True
     layer = layer.to(device).eval()
     alloc_note = steady_allocator() if not cuda else None
-    dtype = input_dtype(layer, torch)
+    dtype = getattr(torch, req["inputDtype"]) if req.get("inputDtype") else input_dtype(layer, torch)
     shape = [int(d) for d in req["inputShape"]]
     gen = torch.Generator().manual_seed(int(req.get("seed", 1)))
     x = torch.randn(*shape, generator=gen, dtype=dtype).to(device)
@@ -309,7 +334,8 @@ def profile_layer(torch, req, progress, check, send_error):
     warmup = int(req.get("warmup", 3))
     reps = int(req.get("reps", 20))
     trace_reps = int(req.get("traceReps", 7))
-    with torch.no_grad(), MemoryWatch(req.get("memoryBudgetBytes"), torch, device, over) as watch:
+    with torch.no_grad(), MemoryWatch(req.get("memoryBudgetBytes"), over,
+                                                      (lambda: torch.cuda.memory_reserved(device)) if cuda else None) as watch:
         # Plain: warm up (more while it still gets faster, as the engine does), then time.
         try:
             out = forward()
@@ -365,23 +391,7 @@ def profile_layer(torch, req, progress, check, send_error):
                 notes.append("training step not measured: %s: %s" % (type(e).__name__, str(e).splitlines()[0][:300] if str(e) else ""))
         peak = watch.peak
 
-    texts = {}
-    lines = []
-    for key, ms in sorted(line_ms.items(), key=lambda kv: (kv[0] is None, kv[0] or ("", 0))):
-        if key is None:
-            continue
-        f, ln = key
-        if f not in texts:
-            texts[f] = source_lines(f)
-        src = texts[f]
-        lines.append({
-            "file": f, "line": ln, "text": src[ln - 1].strip()[:200] if 0 < ln <= len(src) else "",
-            "ms": ms * scale, "tracedMs": ms, "share": ms / line_sum, "hits": tracer.hits.get(key, 0) // max(1, trace_reps),
-            "ops": ops.get(key, [])[:8], "kernels": kernels.get(key, []),
-        })
-        if train is not None:
-            lines[-1]["backwardMs"] = train["lines"].get(key, 0.0)
-            lines[-1]["backwardShare"] = train["shares"].get(key, 0.0)
+    lines = line_costs(line_ms, scale, line_sum, tracer.hits, trace_reps, ops, kernels, train)
     rest = line_ms.get(None, 0.0)
     if cuda:
         dev_name = "GPU %s (CUDA %s, cuDNN %s)" % (torch.cuda.get_device_name(device), torch.version.cuda,
@@ -400,7 +410,8 @@ def profile_layer(torch, req, progress, check, send_error):
         "spectral": spectral,
         "device": dev_name,
         "backend": "cuda" if cuda else "cpu",
-        "torch": torch.__version__,
+        "framework": "torch",
+        "version": torch.__version__,
         "threads": torch.get_num_threads(),
         "totalMs": total,
         "samples": plain,

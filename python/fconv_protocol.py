@@ -91,6 +91,41 @@ POLICY_BOUNDS = {
 }
 
 
+def check_layer_request(msg):
+    """The checks of a "profile this layer" request every framework makes; returns its device ("cpu", "cuda[:N]")."""
+    need(isinstance(msg.get("file"), str) and msg["file"], "file must be a path")
+    need(isinstance(msg.get("className"), str) and msg["className"].isidentifier(), "className must be an identifier")
+    chunks = msg.get("chunks")
+    need(isinstance(chunks, list) and all(
+        isinstance(c, dict) and isinstance(c.get("source"), str) and isinstance(c.get("line"), int) and c["line"] >= 1
+        and c.get("kind") in ("import", "def", "class", "const") for c in chunks), "chunks must be [{kind, line, source}]")
+    shape = msg.get("inputShape")
+    need(isinstance(shape, list) and 1 <= len(shape) <= 6 and all(isinstance(d, int) and 1 <= d <= 1 << 20 for d in shape),
+         "inputShape must be 1-6 positive integers")
+    device = msg.get("device") or "cpu"
+    need(isinstance(device, str) and (device == "cpu" or device.startswith("cuda")), "device must be cpu or cuda[:N]")
+    need(msg.get("pass", "both") in ("forward", "train", "both"), "pass must be forward, train or both")
+    need(msg.get("inputDtype") in (None, "float32", "float64", "float16", "bfloat16", "complex64", "complex128"),
+         "inputDtype must be float32, float64, float16, bfloat16, complex64 or complex128")
+    for k, lo, hi in (("warmup", 0, 1000), ("reps", 1, 10000), ("traceReps", 1, 1000)):
+        if msg.get(k) is not None:
+            count(msg[k], k, lo, hi)
+    return device
+
+
+def layer_callbacks(msg, cancelled):
+    """(progress, check, send_error) for a layer profile: progress messages, cancel checks, an error sent early."""
+
+    def check():
+        if cancelled():
+            raise Cancelled()
+
+    def send_error(kind, message, rid=msg["id"]):
+        send({"type": "error", "id": rid, "kind": kind, "message": message})
+
+    return lambda p: send(dict(p, type="layer-progress", id=msg["id"])), check, send_error
+
+
 def loop_policy(p):
     """The measuring loop's policy sent with each measure request (src/core/loop-policy.ts), checked."""
     need(isinstance(p, dict), "policy must be an object")

@@ -16,7 +16,10 @@ import os
 import sys
 import time
 
-from fconv_protocol import Cancelled, RequestError, loop_policy, need, run_chain, throttled, train_phases, train_policy
+from fconv_layer_load import UserCodeError  # noqa: F401 - the worker reports it with file:line
+from fconv_layer_tf import profile_layer, set_threads
+from fconv_protocol import (Cancelled, RequestError, check_layer_request, layer_callbacks, loop_policy, need, run_chain,
+                            throttled, train_phases, train_policy)
 
 NAME = "tensorflow"
 
@@ -134,16 +137,7 @@ class Layer:
         idx = int(device.split(":")[1]) if ":" in device else 0
         self.tf_device = "GPU:%d" % idx if self.cuda else "CPU:0"
         self.notes = []
-        if threads:
-            try:
-                tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-                tf.config.threading.set_inter_op_parallelism_threads(1)
-            except RuntimeError:
-                now = tf.config.threading.get_intra_op_parallelism_threads()
-                if now != int(threads):
-                    self.notes.append("TensorFlow's thread pools were set before this run (%s intra-op threads): "
-                                      "they cannot change once TF has run an op" % (now or "all"))
-        self.threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count() or 1
+        self.threads = set_threads(tf, threads, self.notes)
         s = spec
         B, H, W, Ci, Co = s["batch"], s["height"], s["width"], s["inChannels"], s["outChannels"]
         kh, kw, k = s["kernelH"], s["kernelW"], s["spatialKernel"]
@@ -505,7 +499,7 @@ def _upstream(L, out):
 
         n = int(np.prod(key))
         r = np.sin(np.arange(n, dtype=np.float64) * 0.7 + 0.3).astype("float32").reshape(key)
-        with tf.device(L.tf_device):
+        with tf.init_scope(), tf.device(L.tf_device):  # eager, even when first asked inside a traced step
             cache[key] = tf.constant(r)
     return cache[key]
 
@@ -559,6 +553,10 @@ def measure_train(fw, L, req, progress, cancelled):
             loss = tf.reduce_sum(out * _upstream(L, out))
         return tape.gradient(loss, sources)
 
+    if not MODE["eager"]:
+        # One graph for forward, loss and gradients, as model.fit's train step (the steps' own tf.functions inline).
+        train_step = tf.function(train_step)
+
     with tf.device(L.tf_device):
         def backward_once():
             with tf.GradientTape() as tape:
@@ -567,6 +565,13 @@ def measure_train(fw, L, req, progress, cancelled):
             return L.timed(lambda: tape.gradient(out, sources, output_gradients=_upstream(L, out)))[1]
 
         warm, total, bwd, n, grads = train_phases(L, policy, n_steps, train_step, backward_once, progress, check)
+        if not MODE["eager"]:
+            # One graph runs forward and backward: the backward is the step less the same forward as one tf.function
+            # (an eager tape over the steps' functions would time a slower backward than the step's own).
+            whole_fwd = tf.function(forward)
+            L.timed(whole_fwd)
+            fwd = sorted(L.timed(whole_fwd)[1] for _ in range(max(3, n)))[max(3, n) // 2]
+            bwd = [max(0.0, t - fwd) for t in total]
         # Each step's backward: its inputs watched, the upstream gradient it gets in the whole backward fixed.
         env = dict(persistent)
         outs = []
@@ -624,6 +629,14 @@ def measure_train(fw, L, req, progress, cancelled):
         "firstMs": warm[0],
         "gradients": {name: to_b64(_real_pairs(g if g is not None else tf.zeros_like(vars_[name]))) for name, g in zip(vars_.keys(), grads)},
     }
+
+
+def layer_profile(msg, progress, cancelled):
+    """"Profile this layer" on the user's own Keras layer (python/fconv_layer_tf.py), in a process of its own."""
+    device = check_layer_request(msg)
+    need(msg.get("tfMode") in (None, "function", "eager"), "tfMode must be function or eager")
+    check_device(device)
+    return profile_layer(tf, msg, *layer_callbacks(msg, cancelled))
 
 
 def crosscheck_train(fw, L, req):

@@ -15,7 +15,7 @@ import struct
 import sys
 import time
 
-from fconv_protocol import Cancelled, RequestError, count, need, send
+from fconv_protocol import RequestError, check_layer_request, layer_callbacks, need
 from fconv_torch_executors import executors_for
 from fconv_torch_probe import probe  # noqa: F401 - part of the framework module's interface
 from fconv_torch_train import crosscheck_train, measure_train  # noqa: F401 - the training step (forward + backward)
@@ -321,29 +321,7 @@ else:
 
 def layer_profile(msg, progress, cancelled):
     need(profile_layer is not None, "python/fconv_layer.py did not load: %s" % LAYER_ERROR)
-    need(isinstance(msg.get("file"), str) and msg["file"], "file must be a path")
-    need(isinstance(msg.get("className"), str) and msg["className"].isidentifier(), "className must be an identifier")
-    chunks = msg.get("chunks")
-    need(isinstance(chunks, list) and all(
-        isinstance(c, dict) and isinstance(c.get("source"), str) and isinstance(c.get("line"), int) and c["line"] >= 1
-        and c.get("kind") in ("import", "def", "class", "const") for c in chunks), "chunks must be [{kind, line, source}]")
-    shape = msg.get("inputShape")
-    need(isinstance(shape, list) and 1 <= len(shape) <= 6 and all(isinstance(d, int) and 1 <= d <= 1 << 20 for d in shape),
-         "inputShape must be 1-6 positive integers")
-    device = msg.get("device") or "cpu"
-    need(isinstance(device, str) and (device == "cpu" or device.startswith("cuda")), "device must be cpu or cuda[:N]")
+    device = check_layer_request(msg)
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RequestError("engine", "torch %s in %s has no CUDA device (torch.cuda.is_available() is False)" % (torch.__version__, sys.executable))
-    need(msg.get("pass", "both") in ("forward", "train", "both"), "pass must be forward, train or both")
-    for k, lo, hi in (("warmup", 0, 1000), ("reps", 1, 10000), ("traceReps", 1, 1000)):
-        if msg.get(k) is not None:
-            count(msg[k], k, lo, hi)
-
-    def check():
-        if cancelled():
-            raise Cancelled()
-
-    def send_error(kind, message, rid=msg["id"]):
-        send({"type": "error", "id": rid, "kind": kind, "message": message})
-
-    return profile_layer(torch, msg, lambda p: send(dict(p, type="layer-progress", id=msg["id"])), check, send_error)
+    return profile_layer(torch, msg, *layer_callbacks(msg, cancelled))

@@ -139,18 +139,32 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   program
     .command('profile-layer')
     .description(
-      "Profile your own PyTorch class as written: time its forward() per source line (and the ops each line runs), and, for an FNO layer, the profiler's formulations of the same spec beside it. Runs the class's code (and only the imports, functions and constants it needs) in a Python process of its own.",
+      "Profile your own layer as written — a PyTorch nn.Module or a Keras layer (on TensorFlow): time its forward()/call() and its training step per source line (and the ops each line runs), and, for an FNO layer or the question's layer, the profiler's formulations of the same spec beside it. Runs the class's code (and only the imports, functions and constants it needs) in a Python process of its own.",
     )
     .argument('<file>', 'the Python file that defines the class')
-    .option('--class <name>', 'the nn.Module class to profile')
+    .option('--class <name>', 'the nn.Module or Keras Layer class to profile')
+    .option(
+      '--engine <e>',
+      'auto (default: torch for an nn.Module, tensorflow for a Keras layer) | torch | tensorflow',
+      'auto',
+    )
     .option('--init <args>', 'constructor arguments as Python literals, e.g. "32, 32, 12, 12" or "width=32, modes=12"')
     .option(
       '--input-shape <shape>',
-      'the input of forward(), e.g. 20,32,64,64 (random data, dtype and device of the parameters)',
+      'the input of forward()/call(), e.g. 20,32,64,64 (NCHW for torch, NHWC for Keras; random data on the device of the parameters)',
     )
-    .option('--python <path>', 'the Python interpreter (default: the first with torch ≥ 1.8 found)')
+    .option(
+      '--input-dtype <t>',
+      "the input's dtype: float32 (Keras's default; torch: the parameters' real dtype), float64, float16, bfloat16, complex64 (a layer fed spectra), complex128",
+    )
+    .option('--python <path>', 'the Python interpreter (default: the first with torch ≥ 1.8 / TensorFlow ≥ 2.4 found)')
     .option('--torch-device <d>', 'cpu, cuda or cuda:N (default cuda when torch sees a GPU)')
-    .option('--threads <n>', 'torch.set_num_threads on a CPU')
+    .option('--tf-device <d>', 'TensorFlow: cpu, cuda or cuda:N (default cuda when TensorFlow sees a GPU)')
+    .option(
+      '--tf-mode <m>',
+      'TensorFlow: function (the call inside one tf.function, as model.fit runs it; default) | eager',
+    )
+    .option('--threads <n>', 'torch.set_num_threads / TF intra-op threads on a CPU')
     .option('--warmup <n>', 'warm-up runs (more while it still gets faster)', '3')
     .option('--reps <n>', 'timed runs of the plain forward()', '20')
     .option('--trace-reps <n>', 'runs under the line tracer (median per line)', '7')

@@ -1,10 +1,11 @@
 /**
- * `fconv profile-layer FILE --class NAME --input-shape B,C,H,W`: the user's own PyTorch class, as they wrote
- * it — loaded without running the file's top level (src/scan/extract.ts), built from --init or the call in
- * the file, its forward() timed and attributed to its source lines in a Python process of its own; then,
- * for an FNO layer, the profiler's own formulations of the same spec on the same engine, beside it.
- * Exit 0 ok; 1 the layer's code failed (`file:line: message`), the time limit passed, or it was cancelled;
- * 2 a usage error (no such class, arguments missing, no torch).
+ * `fconv profile-layer FILE --class NAME --input-shape …`: the user's own layer as they wrote it — a PyTorch
+ * nn.Module (torch engine) or a Keras layer (TensorFlow engine; `--engine auto` picks by the class's bases) —
+ * loaded without running the file's top level (src/scan/extract.ts), built from --init or the call in the file,
+ * its forward()/call() and training step timed and attributed to its source lines in a Python process of its own;
+ * then, for an FNO layer or the question's layer, the profiler's own formulations of the same spec on the same
+ * engine, beside it. Exit 0 ok; 1 the layer's code failed (`file:line: message`), the time limit passed, or it was
+ * cancelled; 2 a usage error (no such class, arguments missing, no torch / TensorFlow).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -16,13 +17,12 @@ import {
   specOfLayer,
 } from '../core/layer-profile';
 import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
-import { type VariantName, variantsForSpec } from '../core/run';
 import { UsageError, parseWhole } from '../core/spec-input';
 import { WorkerError } from '../client/client';
 import { makeDirs, writeAtomic } from '../platform/files';
 import { loadParser } from '../platform/grammars';
 import { htmlPage } from '../report/report-files';
-import { extractLayer, initFor, initTemplate } from '../scan/extract';
+import { type LayerExtract, extractLayer, initFor, initTemplate } from '../scan/extract';
 import {
   type CliIo,
   type EngineFlags,
@@ -49,6 +49,22 @@ export interface ProfileLayerFlags extends EngineFlags {
   maxMemory: string;
   compare: boolean;
   progress: boolean;
+  inputDtype?: string;
+}
+
+const INPUT_DTYPES = ['float32', 'float64', 'float16', 'bfloat16', 'complex64', 'complex128'] as const;
+
+/** `--engine auto|torch|tensorflow` for a class: auto by its bases (a Keras layer runs on TensorFlow). */
+export function layerEngine(asked: string | undefined, framework: LayerExtract['framework'], cls: string) {
+  const e = (asked ?? 'auto').trim().toLowerCase();
+  if (e !== 'auto' && e !== 'torch' && e !== 'tensorflow')
+    throw new UsageError(`--engine for profile-layer is auto, torch or tensorflow, got "${asked}"`);
+  const want = framework === 'keras' ? 'tensorflow' : 'torch';
+  if (e !== 'auto' && framework && e !== want)
+    throw new UsageError(
+      `${cls} is ${framework === 'keras' ? 'a Keras layer: it runs on --engine tensorflow' : 'a torch nn.Module: it runs on --engine torch'}`,
+    );
+  return e === 'auto' ? want : e;
 }
 
 export function parseShape(text: string | undefined): number[] {
@@ -60,9 +76,11 @@ export function parseShape(text: string | undefined): number[] {
 }
 
 export async function profileLayerCommand(file: string, flags: ProfileLayerFlags, io: CliIo): Promise<number> {
-  if (!flags.class) throw new UsageError('--class is required: the nn.Module class to profile');
-  const choice = parseEngineChoice({ ...flags, engine: 'torch' });
+  if (!flags.class) throw new UsageError('--class is required: the nn.Module or Keras Layer class to profile');
   const inputShape = parseShape(flags.inputShape);
+  const inputDtype = flags.inputDtype?.trim().toLowerCase();
+  if (inputDtype !== undefined && !(INPUT_DTYPES as readonly string[]).includes(inputDtype))
+    throw new UsageError(`--input-dtype must be one of ${INPUT_DTYPES.join(', ')}, got "${flags.inputDtype}"`);
   const warmup = parseWhole(flags.warmup, '--warmup', 0, 1000);
   const reps = parseWhole(flags.reps, '--reps', 1, 10000);
   const traceReps = parseWhole(flags.traceReps, '--trace-reps', 1, 1000);
@@ -86,6 +104,8 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
   const x = extractLayer(tree, flags.class);
   tree.delete();
   if ('error' in x) throw new UsageError(`${file}: ${x.error}`);
+  const engine = layerEngine(flags.engine, x.framework, flags.class);
+  const choice = parseEngineChoice({ ...flags, engine });
   const init = initFor(x, flags.init);
   if ('missing' in init)
     throw new UsageError(
@@ -126,6 +146,9 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
             traceReps,
             seed,
             pass,
+            framework: engine,
+            ...(inputDtype ? { inputDtype: inputDtype as (typeof INPUT_DTYPES)[number] } : {}),
+            ...(choice.tfMode ? { tfMode: choice.tfMode } : {}),
           },
           python: choice.python,
           torchDevice: choice.torchDevice,
@@ -146,6 +169,8 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
       if (e.kind === 'usage' || e.kind === 'engine') throw new UsageError(e.message);
       if (e.where) {
         io.err(`${short(e.where.file)}:${e.where.line}: ${e.message}\n`);
+        if (/\.build\(input_shape=/.test(e.message) && x.params.length)
+          io.err(`  its constructor takes: --init "${initTemplate(x.params)}"\n`);
         const frames = e.where.frames ?? [];
         if (frames.length > 1) for (const f of frames) io.err(`  ${short(f.file)}:${f.line} in ${f.name}: ${f.text}\n`);
       } else io.err(`fconv: ${e.message}\n`);
@@ -203,7 +228,7 @@ async function compare(
   if (!flags.compare) return { ...profile, noComparison: '--no-compare' };
   const found = specOfLayer(measured);
   if ('why' in found) return { ...profile, noComparison: found.why };
-  const variants: VariantName[] = variantsForSpec(found.spec, ['fno', 'optimized', 'spatial-equivalent']);
+  const variants = found.variants;
   const need = estimateRunBytes(found.spec, variants);
   if (need > o.maxMemoryBytes)
     return {
@@ -215,11 +240,13 @@ async function compare(
     const run = await o.client.run(
       found.spec,
       {
-        engine: 'torch',
+        engine: profile.engine,
         python: o.choice.python,
         torchDevice: profile.backend === 'cuda' ? (o.choice.torchDevice ?? 'cuda') : 'cpu',
+        ...(o.choice.tfMode ? { tfMode: o.choice.tfMode } : {}),
         threads: o.choice.threads ?? profile.framework.threads,
         variants,
+        pass: profile.train ? 'both' : 'forward',
         warmup: 3,
         reps: 20,
         seed: o.seed,
@@ -232,11 +259,7 @@ async function compare(
     const engine = `${run.engine}/${run.backend} — ${run.device}`;
     return {
       ...profile,
-      comparison: comparisonOf(
-        found,
-        engine,
-        run.variants.map((v) => ({ variant: v.name, e2e: v.totalMs })),
-      ),
+      comparison: comparisonOf(found, engine, run.variants, profile.train?.totalMs),
     };
   } catch (e) {
     if (!(e instanceof WorkerError)) throw e;

@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { fmtMs } from './format';
-import { layerSpecSchema } from './run';
-import { type LayerSpec, fnoSpec, specProblems } from './spec';
+import { type VariantName, layerSpecSchema, variantsForSpec } from './run';
+import { DEFAULT_SPEC, type LayerSpec, fnoSpec, specProblems } from './spec';
 
 const ms = z.number().finite().nonnegative();
 const stats = z.object({ median: ms, p10: ms, p90: ms });
@@ -38,10 +38,15 @@ export const lineCostSchema = z.object({
 export type LineCost = z.infer<typeof lineCostSchema>;
 
 export const spectralPartSchema = z.object({
+  /**
+   * What it is: an FNO spectral convolution (complex (in, out, modes1, modes2) weights), or the question's layer (one
+   * real (in, H, W, out) kernel on an (B, H, W, in) input, its spectrum multiplied in per frequency). Absent: fno.
+   */
+  kind: z.enum(['fno', 'seed']).optional(),
   /** Its attribute path in the layer (`conv`, `convs.0`), or "(the layer itself)". */
   name: z.string(),
   className: z.string(),
-  /** (in, out, modes1, modes2) of each complex weight block. */
+  /** (in, out, modes1, modes2) of each complex weight block; the question's layer: its (in, H, W, out) kernel. */
   weights: z.array(z.array(z.number().int().nonnegative())).max(8),
   inputShape: z.array(z.number().int().positive()),
   totalMs: stats,
@@ -62,6 +67,8 @@ export type LayerTrain = z.infer<typeof layerTrainSchema>;
 
 /** What the Python side measured (python/fconv_layer.py). */
 export const layerMeasuredSchema = z.object({
+  /** Which framework ran the layer: a torch nn.Module, or a Keras layer on TensorFlow. */
+  framework: z.enum(['torch', 'tensorflow']).default('torch'),
   file: z.string(),
   className: z.string(),
   init: z.string(),
@@ -74,7 +81,8 @@ export const layerMeasuredSchema = z.object({
   spectral: spectralPartSchema.nullable(),
   device: z.string(),
   backend: z.enum(['cpu', 'cuda']),
-  torch: z.string(),
+  /** The framework's version. */
+  version: z.string(),
   threads: z.number().int().positive(),
   totalMs: stats,
   samples: z.array(ms),
@@ -101,9 +109,9 @@ export const layerProfileSchema = z.object({
   input: z.object({ shape: z.array(z.number().int().positive()), dtype: z.string() }),
   output: z.object({ shape: z.array(z.number().int().nonnegative()).nullable(), dtype: z.string() }),
   parameters: z.number().int().nonnegative(),
-  engine: z.literal('torch'),
+  engine: z.enum(['torch', 'tensorflow']),
   framework: z.object({
-    name: z.literal('PyTorch'),
+    name: z.enum(['PyTorch', 'TensorFlow']),
     version: z.string(),
     python: z.string(),
     threads: z.number().int(),
@@ -114,7 +122,10 @@ export const layerProfileSchema = z.object({
   samples: z.array(ms),
   timing: z.string(),
   attribution: z.string(),
-  /** Time inside forward() not on any line of the user's code (nn.Module's call machinery), scaled like the lines. */
+  /**
+   * Time inside forward() not on any line of the user's code (nn.Module's call machinery; for a Keras layer in a
+   * tf.function the ops no line of theirs made), scaled like the lines.
+   */
   notOnLineMs: ms,
   lines: z.array(lineCostSchema),
   /** The training step, when it was measured (its per-line backward is in each line's backwardMs). */
@@ -129,8 +140,10 @@ export const layerProfileSchema = z.object({
       what: z.string(),
       engine: z.string(),
       /** The part of the layer the spec describes, as written, timed alone. */
-      asWritten: z.object({ label: z.string(), ms: stats }),
-      rows: z.array(z.object({ variant: z.string(), label: z.string(), ms: stats })),
+      asWritten: z.object({ label: z.string(), ms: stats, trainMs: stats.optional() }),
+      rows: z.array(z.object({ variant: z.string(), label: z.string(), ms: stats, trainMs: stats.optional() })),
+      /** The layer takes spectra: the spectral rows are their call() alone (Conv2D end to end). */
+      callOnly: z.boolean().optional(),
       /** optimized vs the layer as written (end to end, per call). */
       gain: z.object({ factor: z.number().positive(), savedMs: z.number().finite() }).optional(),
     })
@@ -208,6 +221,12 @@ export const layerRequestSchema = z.object({
   seed: z.number().int().min(0),
   /** forward: forward() only; train / both: the training step too, its backward per line (default both). */
   pass: z.enum(['forward', 'train', 'both']).optional(),
+  /** Which framework runs it (absent: torch): an nn.Module, or a Keras layer on TensorFlow. */
+  framework: z.enum(['torch', 'tensorflow']).optional(),
+  /** The input's dtype (absent: the layer's parameters' real dtype on torch, float32 on TensorFlow). */
+  inputDtype: z.enum(['float32', 'float64', 'float16', 'bfloat16', 'complex64', 'complex128']).optional(),
+  /** TensorFlow: the call inside one tf.function (default), or eager. */
+  tfMode: z.enum(['function', 'eager']).optional(),
 });
 export type LayerRequest = z.infer<typeof layerRequestSchema>;
 
@@ -229,10 +248,10 @@ export function assembleLayerProfile(
     input: { shape: m.inputShape, dtype: m.inputDtype },
     output: { shape: m.outputShape, dtype: m.outputDtype },
     parameters: m.parameters,
-    engine: 'torch',
+    engine: m.framework,
     framework: {
-      name: 'PyTorch',
-      version: m.torch,
+      name: m.framework === 'tensorflow' ? 'TensorFlow' : 'PyTorch',
+      version: m.version,
       python: `${o.python.path} (Python ${o.python.version})`,
       threads: m.threads,
     },
@@ -251,19 +270,30 @@ export function assembleLayerProfile(
   };
 }
 
+/** What the profiler runs beside a layer as written: its spec, the variants, and what the layer's own time covers. */
+export interface LayerFound {
+  spec: LayerSpec;
+  what: string;
+  asWritten: { label: string; ms: z.infer<typeof stats> };
+  /** The profiler's variants to run beside it. */
+  variants: VariantName[];
+  /** The layer takes spectra and returns spectra (the question's): compare with the variants' call() alone. */
+  callOnly: boolean;
+}
+
 /**
- * The profiler's own spec for the same layer, to run its formulations beside the one as written: an FNO
- * layer when the class holds complex 4-D weights (in, out, modes1, modes2) whose `in` is the input's
- * channels and the input is (B, C, H, W); otherwise why not.
+ * The profiler's own spec for the same layer, to run its formulations beside the one as written: an FNO layer when
+ * the class holds complex 4-D weights (in, out, modes1, modes2) whose `in` is the input's channels and the input is
+ * (B, C, H, W); the question's layer when it holds a real (in, H, W, out) kernel for an (B, H, W, in) input;
+ * otherwise why not.
  */
-export function specOfLayer(
-  m: Pick<LayerMeasured, 'spectral'>,
-): { spec: LayerSpec; what: string; asWritten: { label: string; ms: z.infer<typeof stats> } } | { why: string } {
+export function specOfLayer(m: Pick<LayerMeasured, 'spectral'>): LayerFound | { why: string } {
   const sp = m.spectral;
   if (!sp)
     return {
-      why: 'the layer holds no complex (in, out, modes1, modes2) weights: not an FNO layer the profiler models',
+      why: 'the layer holds no complex (in, out, modes1, modes2) weights and no image-sized (in, H, W, out) kernel: not a layer the profiler models',
     };
+  if (sp.kind === 'seed') return seedOfLayer(sp);
   const [b, c, h, w] = sp.inputShape;
   if (sp.inputShape.length !== 4 || !b || !c || !h || !w)
     return {
@@ -281,30 +311,82 @@ export function specOfLayer(
     spec,
     what: `${self ? sp.className : `${sp.name} (${sp.className})`}: ${c} → ${out} channels, ${m1}×${m2} modes per corner (${blocks} weight block${blocks === 1 ? '' : 's'}), on ${b}×${c}×${h}×${w}`,
     asWritten: { label: self ? 'yours, as written' : `yours: ${sp.name} (${sp.className}) as written`, ms: sp.totalMs },
+    variants: variantsForSpec(spec, ['fno', 'optimized', 'spatial-equivalent']),
+    callOnly: false,
+  };
+}
+
+/** The question's layer: (B, H, W, in) spectra in, an image-sized (in, H, W, out) kernel's spectrum multiplied in. */
+function seedOfLayer(sp: NonNullable<LayerMeasured['spectral']>): LayerFound | { why: string } {
+  const [b, h, w, c] = sp.inputShape;
+  const k = sp.weights[0];
+  if (sp.inputShape.length !== 4 || !b || !h || !w || !c || !k || k.length !== 4)
+    return {
+      why: `${sp.className} gets an input that is not (batch, height, width, channels): ${sp.inputShape.join('×')}`,
+    };
+  const out = k[3]!;
+  const spec: LayerSpec = {
+    ...DEFAULT_SPEC,
+    batch: b,
+    height: h,
+    width: w,
+    inChannels: c,
+    outChannels: out,
+    kernelH: h,
+    kernelW: w,
+    layer: 'seed',
+  };
+  const problems = specProblems(spec);
+  if (problems.length) return { why: problems[0]! };
+  return {
+    spec,
+    what: `${sp.className}: the question's layer — ${c} → ${out} channels, an image-sized ${h}×${w} kernel's spectrum multiplied in, on ${b}×${h}×${w}×${c} (NHWC)`,
+    asWritten: { label: 'yours, as written (call() on spectra)', ms: sp.totalMs },
+    variants: variantsForSpec(spec, ['seed', 'optimized', 'spatial', 'spatial-equivalent']),
+    callOnly: true,
   };
 }
 
 /** The profiler's variant names, as the comparison labels them. */
 const VARIANT_LABELS: Record<string, string> = {
   fno: 'fno — as FNO code writes it (profiler)',
+  seed: "seed — the question's recipe, axes fixed (profiler)",
   optimized: 'optimized (profiler)',
+  spatial: 'spatial — Conv2D 3×3, what the question compares with (profiler)',
   'spatial-equivalent': 'spatial-equivalent (profiler)',
 };
 
+type Stat = z.infer<typeof stats>;
+
+/**
+ * The comparison rows: each variant's end-to-end time, or for a layer that takes spectra (callOnly) a spectral
+ * variant's call() alone (the spatial Conv2D has no call() apart: end to end, as the question compares).
+ */
 export function comparisonOf(
-  found: { spec: LayerSpec; what: string; asWritten: { label: string; ms: z.infer<typeof stats> } },
+  found: LayerFound,
   engine: string,
-  variants: Array<{ variant: string; e2e: { median: number; p10: number; p90: number } }>,
+  variants: Array<{ name: string; totalMs: Stat; layerMs?: Stat; train?: { totalMs: Stat } }>,
+  train?: Stat,
 ): NonNullable<LayerProfile['comparison']> {
-  const rows = variants.map((v) => ({ variant: v.variant, label: VARIANT_LABELS[v.variant] ?? v.variant, ms: v.e2e }));
+  const pick = (s: Stat) => ({ median: s.median, p10: s.p10, p90: s.p90 });
+  const rows = variants.map((v) => {
+    const ms = found.callOnly && v.layerMs ? v.layerMs : v.totalMs;
+    return {
+      variant: v.name,
+      label: VARIANT_LABELS[v.name] ?? v.name,
+      ms: pick(ms),
+      ...(train && v.train ? { trainMs: pick(v.train.totalMs) } : {}),
+    };
+  });
   const opt = rows.find((r) => r.variant === 'optimized');
   const mine = found.asWritten.ms.median;
   return {
     spec: found.spec,
     what: found.what,
     engine,
-    asWritten: found.asWritten,
+    asWritten: { ...found.asWritten, ...(train ? { trainMs: pick(train) } : {}) },
     rows,
+    ...(found.callOnly ? { callOnly: true } : {}),
     ...(opt && opt.ms.median > 0 ? { gain: { factor: mine / opt.ms.median, savedMs: mine - opt.ms.median } } : {}),
   };
 }
@@ -319,7 +401,7 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
   const out: string[] = [];
   const t = p.totalMs;
   out.push(
-    `${p.layer.class} (${shortFile(p.layer.file)}:${p.layer.line}) as written — PyTorch ${p.framework.version} on ${p.device}`,
+    `${p.layer.class} (${shortFile(p.layer.file)}:${p.layer.line}) as written — ${p.framework.name} ${p.framework.version} on ${p.device}`,
   );
   out.push(
     `input ${p.input.shape.join('×')} ${p.input.dtype} → output ${p.output.shape?.join('×') ?? '(not a tensor)'} ${p.output.dtype}; ${p.parameters.toLocaleString('en-US')} parameters; built as ${p.layer.class}(${p.init.args})${p.init.from === 'file' ? ` (the call on line ${p.init.line})` : p.init.from === 'defaults' ? ' (its defaults)' : ''}`,
@@ -346,10 +428,13 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
     );
   }
   const rest = p.notOnLineMs;
+  const keras = p.engine === 'tensorflow';
+  const fwdRest = keras ? 'ops no line of yours made' : "nn.Module's call machinery";
+  const bwdRest = keras ? "the loss's own gradients" : "the loss's own nodes and the autograd engine between nodes";
   out.push(
     tr
-      ? `   (not on a line of yours: forward ${fmtMs(rest)} — nn.Module's call machinery; backward ${fmtMs(tr.notOnLineMs)} — the loss's own nodes and the autograd engine between nodes)`
-      : `   (not on a line of yours: ${fmtMs(rest)} — nn.Module's call machinery)`,
+      ? `   (not on a line of yours: forward ${fmtMs(rest)} — ${fwdRest}; backward ${fmtMs(tr.notOnLineMs)} — ${bwdRest})`
+      : `   (not on a line of yours: ${fmtMs(rest)} — ${fwdRest})`,
   );
   if (tr) {
     const top = [...p.lines].sort((a, b) => (b.backwardMs ?? 0) - (a.backwardMs ?? 0))[0];
@@ -375,10 +460,23 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
   if (p.comparison) {
     const c = p.comparison;
     out.push('');
-    out.push(`The same layer in the profiler's formulations (${c.what}; ${c.engine}; end to end per call):`);
+    out.push(
+      `The same layer in the profiler's formulations (${c.what}; ${c.engine}; ${c.callOnly ? "per call: the spectral ones' call() alone, as yours takes spectra; Conv2D end to end" : 'end to end per call'}):`,
+    );
     const w = Math.max(24, c.asWritten.label.length, ...c.rows.map((r) => r.label.length));
-    out.push(`  ${c.asWritten.label.padEnd(w)}  ${fmtMs(c.asWritten.ms.median).padStart(10)}`);
-    for (const r of c.rows) out.push(`  ${r.label.padEnd(w)}  ${fmtMs(r.ms.median).padStart(10)}`);
+    const train = c.asWritten.trainMs !== undefined;
+    const cell = (s?: Stat) => (s ? fmtMs(s.median) : '—').padStart(14);
+    if (train) out.push(`  ${''.padEnd(w)}  ${'forward'.padStart(10)}  ${'training step'.padStart(14)}`);
+    out.push(
+      `  ${c.asWritten.label.padEnd(w)}  ${fmtMs(c.asWritten.ms.median).padStart(10)}${train ? `  ${cell(c.asWritten.trainMs)}` : ''}`,
+    );
+    for (const r of c.rows)
+      out.push(`  ${r.label.padEnd(w)}  ${fmtMs(r.ms.median).padStart(10)}${train ? `  ${cell(r.trainMs)}` : ''}`);
+    const conv = c.rows.find((r) => r.variant === 'spatial');
+    if (conv && conv.ms.median > 0)
+      out.push(
+        `  → yours vs Conv2D 3×3: ${(c.asWritten.ms.median / conv.ms.median).toFixed(1)}x the forward${train && conv.trainMs && c.asWritten.trainMs ? `, ${(c.asWritten.trainMs.median / conv.trainMs.median).toFixed(1)}x the training step` : ''}`,
+      );
     if (c.gain)
       out.push(
         c.gain.factor >= 1.05

@@ -15,7 +15,7 @@ import {
 import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
 import { devicesReport } from './devices';
 import { profile } from './profiler';
-import { TimeLimitError, UserCodeError, profileUserLayer } from './torch/layer';
+import { TimeLimitError, UserCodeError, profileUserLayer } from './python/user-layer';
 import { createEngine } from './select';
 
 declare const FCONV_VERSION: string | undefined;

@@ -1,6 +1,7 @@
 /**
- * "Profile … as written" in the editor: a CodeLens on every nn.Module class of a Python file (Fourier layers
- * first, then Conv2d-bearing ones), which runs the user's own class — only in a trusted workspace, after a
+ * "Profile … as written" in the editor: a CodeLens on every nn.Module and Keras Layer class of a Python file (Fourier
+ * layers first, then Conv2d-bearing ones; torch runs the first, TensorFlow the second), which runs the user's own
+ * class — only in a trusted workspace, after a
  * one-time confirmation per workspace naming the interpreter and the file — then puts each costly line's
  * time and share at the end of the line, its ops in a hover, their traceback's line as a diagnostic when
  * their code fails, and the line-by-line report (with the profiler's formulations beside it) in the panel.
@@ -20,7 +21,6 @@ import {
   wholeMs,
   specOfLayer,
 } from '../core/layer-profile';
-import { variantsForSpec } from '../core/run';
 import { loadParser } from '../platform/grammars';
 import { extractLayer, initFor, initTemplate, moduleClasses } from '../scan/extract';
 import { pythonExtensionInterpreter } from './python';
@@ -30,6 +30,19 @@ import { readSettings } from './settings';
 export const PROFILE_USER_LAYER = 'fourierConv.profileUserLayer';
 const CONSENT = 'fourierConv.userCodeConsent';
 const LAST_SHAPE = 'fourierConv.userLayerShape';
+
+const DTYPES = ['float32', 'float64', 'float16', 'bfloat16', 'complex64', 'complex128'] as const;
+
+/** `20, 32, 64, 64` or `32, 28, 28, 1 complex64`: the shape and an optional dtype; undefined when malformed. */
+export function parseShapeInput(v: string): { shape: number[]; dtype?: (typeof DTYPES)[number] } | undefined {
+  const m = /^\s*(\d+(?:\s*[,x×]\s*\d+){0,5})\s*(?:[:,]?\s*([a-z0-9]+))?\s*$/i.exec(v);
+  if (!m) return undefined;
+  const shape = m[1]!.split(/[,x×]/).map((s) => Number(s.trim()));
+  if (shape.some((d) => !(d >= 1))) return undefined;
+  const dtype = m[2]?.toLowerCase();
+  if (dtype !== undefined && !(DTYPES as readonly string[]).includes(dtype)) return undefined;
+  return { shape, ...(dtype ? { dtype: dtype as (typeof DTYPES)[number] } : {}) };
+}
 
 const argsSchema = z.object({ uri: z.string().min(1), className: z.string().regex(/^[A-Za-z_]\w*$/) });
 
@@ -97,11 +110,12 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       .sort((a, b) => Number(b.fourier) - Number(a.fourier) || a.line - b.line)
       .map((c) => {
         const mine = profile?.layer.class === c.name ? profile : undefined;
+        const keras = c.framework === 'keras';
         return new vscode.CodeLens(new vscode.Range(c.row, 0, c.row, 0), {
           title: mine
-            ? `$(play) ${c.name} as written: ${fmtMs(mine.totalMs.median)} per forward${mine.comparison?.gain ? `, optimized ${mine.comparison.gain.factor.toFixed(1)}x` : ''} — profile again`
-            : `$(play) Profile ${c.name} as written (your code, per line)`,
-          tooltip: `Runs ${c.name} from this file (its imports, and the functions and constants it uses — not the rest of the file) in your Python, and times each line of forward()`,
+            ? `$(play) ${c.name} as written: ${fmtMs(mine.totalMs.median)} per ${keras ? 'call' : 'forward'}${mine.train ? `, ${fmtMs(mine.train.totalMs.median)} per training step` : ''}${mine.comparison?.gain ? `, optimized ${mine.comparison.gain.factor.toFixed(1)}x` : ''} — profile again`
+            : `$(play) Profile ${c.name} as written (your code, per line${keras ? ', on TensorFlow' : ''})`,
+          tooltip: `Runs ${c.name} from this file (its imports, and the functions and constants it uses — not the rest of the file) in your Python${keras ? ' with TensorFlow' : ' with torch'}, and times each line of ${keras ? 'call()' : 'forward()'} and of the training step`,
           command: PROFILE_USER_LAYER,
           arguments: [{ uri: doc.uri.toString(), className: c.name }],
         });
@@ -113,15 +127,16 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     const l = p?.lines.find((x) => x.file === doc.uri.fsPath && x.line === pos.line + 1);
     if (!p || !l) return undefined;
     const md = new vscode.MarkdownString();
+    const tf = p.engine === 'tensorflow';
     md.appendMarkdown(
-      `**${fmtMs(l.ms)}** per forward (${Math.round(l.share * 100)} % of ${fmtMs(p.totalMs.median)})${l.hits > 1 ? `, ${l.hits} calls` : ''} — PyTorch ${p.framework.version} on ${p.device}\n\n`,
+      `**${fmtMs(l.ms)}** per ${tf ? 'call' : 'forward'} (${Math.round(l.share * 100)} % of ${fmtMs(p.totalMs.median)})${l.hits > 1 ? `, ${l.hits} calls` : ''} — ${p.framework.name} ${p.framework.version} on ${p.device}\n\n`,
     );
     if (p.train && l.backwardMs !== undefined)
       md.appendMarkdown(
-        `**${fmtMs(l.backwardMs)}** in the backward (the autograd nodes this line made; ${Math.round((l.backwardShare ?? 0) * 100)} % of the ${fmtMs(p.train.backwardMs.median)} backward) — fwd + bwd ${Math.round(lineShare(p, l) * 100)} % of the training step\n\n`,
+        `**${fmtMs(l.backwardMs)}** in the backward (${tf ? "the gradients of this line's ops" : 'the autograd nodes this line made'}; ${Math.round((l.backwardShare ?? 0) * 100)} % of the ${fmtMs(p.train.backwardMs.median)} backward) — fwd + bwd ${Math.round(lineShare(p, l) * 100)} % of the training step\n\n`,
       );
     if (l.ops.length) {
-      md.appendMarkdown('| op | inputs | time |\n|---|---|---:|\n');
+      md.appendMarkdown(`| ${tf ? 'TF op' : 'op'} | inputs | time |\n|---|---|---:|\n`);
       for (const o of l.ops)
         md.appendMarkdown(
           `| \`${o.name}\`${o.calls && o.calls > 1 ? ` ×${o.calls}` : ''} | ${o.shapes.join(', ') || '—'} | ${fmtMs(o.ms)} |\n`,
@@ -134,7 +149,9 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
           .map((k) => `\`${k.name}\` ${fmtMs(k.ms)}`)
           .join(', ')}\n`,
       );
-    md.appendMarkdown(`\n_${p.attribution.split(';')[0]}; op times with a sync before and after each op._`);
+    md.appendMarkdown(
+      `\n_${p.attribution.split(';')[0]}; ${tf ? 'op times from a TF op callback after each op (the time since the op before)' : 'op times with a sync before and after each op'}._`,
+    );
     return new vscode.Hover(md);
   }
 
@@ -169,7 +186,9 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
   async profile(raw?: unknown): Promise<LayerProfile | undefined> {
     const parsed = argsSchema.safeParse(raw);
     if (!parsed.success) {
-      void vscode.window.showErrorMessage('Fourier Conv: use the CodeLens above an nn.Module class to profile it.');
+      void vscode.window.showErrorMessage(
+        'Fourier Conv: use the CodeLens above an nn.Module or Keras Layer class to profile it.',
+      );
       return undefined;
     }
     const { className } = parsed.data;
@@ -195,7 +214,8 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       ...(settings.options.python ?? []),
       ...(fromExt ? [{ path: fromExt, from: 'the Python extension' }] : []),
     ];
-    const interpreter = python[0]?.path ?? 'the first Python with torch on the PATH';
+    const keras = x.framework === 'keras';
+    const interpreter = python[0]?.path ?? `the first Python with ${keras ? 'TensorFlow' : 'torch'} on the PATH`;
     const file = vscode.workspace.asRelativePath(uri);
     const consented = this.ctx.workspaceState.get<string[]>(CONSENT, []);
     const consentKey = `${interpreter}\u0000${uri.fsPath}`;
@@ -223,17 +243,22 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       init = { args, from: '--init' };
     }
     const shapeText = await vscode.window.showInputBox({
-      title: `${className}: the input of forward()`,
-      prompt: 'Shape of the random input, e.g. batch, channels, height, width',
-      value: this.ctx.workspaceState.get<string>(`${LAST_SHAPE}:${className}`, '20, 32, 64, 64'),
+      title: `${className}: the input of ${keras ? 'call()' : 'forward()'}`,
+      prompt: keras
+        ? 'Shape of the random input, NHWC (batch, height, width, channels); add a dtype for a layer fed spectra, e.g. 32, 28, 28, 1 complex64'
+        : 'Shape of the random input, e.g. batch, channels, height, width (optionally a dtype: … complex64)',
+      value: this.ctx.workspaceState.get<string>(
+        `${LAST_SHAPE}:${className}`,
+        keras ? '32, 28, 28, 1' : '20, 32, 64, 64',
+      ),
       ignoreFocusOut: true,
       validateInput: (v) =>
-        /^\s*\d+(\s*[,x×]\s*\d+){0,5}\s*$/.test(v) && !/\b0+\b/.test(v)
+        parseShapeInput(v)
           ? undefined
-          : 'Give 1–6 positive integers, e.g. 20, 32, 64, 64',
+          : 'Give 1–6 positive integers, e.g. 20, 32, 64, 64, and optionally a dtype (float32, complex64, …)',
     });
     if (shapeText === undefined) return undefined;
-    const inputShape = shapeText.split(/[,x×]/).map((s) => Number(s.trim()));
+    const { shape: inputShape, dtype: inputDtype } = parseShapeInput(shapeText)!;
     await this.ctx.workspaceState.update(`${LAST_SHAPE}:${className}`, shapeText);
     const torchDevice = settings.options.torchDevice;
     const res = await this.hooks.runner.profileLayer({
@@ -249,9 +274,11 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
         reps: 20,
         traceReps: 7,
         seed: settings.options.seed,
+        framework: keras ? 'tensorflow' : 'torch',
+        ...(inputDtype ? { inputDtype } : {}),
       },
       python,
-      torchDevice,
+      torchDevice: keras ? undefined : torchDevice,
       threads: settings.options.threads,
       maxMemoryBytes: settings.options.maxMemoryBytes,
       timeLimitMs: 300_000,
@@ -313,7 +340,8 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       engine: 'torch',
       python: o.python,
       torchDevice: profile.backend === 'cuda' ? (o.torchDevice ?? 'cuda') : 'cpu',
-      variants: variantsForSpec(found.spec, ['fno', 'optimized', 'spatial-equivalent']),
+      variants: found.variants,
+      pass: profile.train ? 'both' : 'forward',
     });
     if (outcome.kind !== 'done' || !outcome.run.variants.length)
       return {
@@ -326,7 +354,8 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       comparison: comparisonOf(
         found,
         `${run.engine}/${run.backend} — ${run.device}`,
-        run.variants.map((v) => ({ variant: v.name, e2e: v.totalMs })),
+        run.variants,
+        profile.train?.totalMs,
       ),
     };
   }

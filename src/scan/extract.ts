@@ -29,9 +29,13 @@ export interface ModuleClass {
   fourier: boolean;
   /** It holds a Conv2d. */
   conv: boolean;
-  /** 1-based line span of its `forward` method, when it has one. */
+  /** 1-based line span of its `forward` method (a Keras layer's `call`), when it has one. */
   forward?: { start: number; end: number };
+  /** What runs it: a torch nn.Module, or a Keras layer (tf.keras, Keras 3) on TensorFlow. */
+  framework: LayerFramework;
 }
+
+export type LayerFramework = 'torch' | 'keras';
 
 export interface InitParam {
   name: string;
@@ -41,6 +45,8 @@ export interface InitParam {
 
 export interface LayerExtract {
   className: string;
+  /** torch nn.Module or Keras layer, from its bases (the file's own classes followed); undefined when neither. */
+  framework?: LayerFramework;
   classLine: number;
   chunks: LayerChunk[];
   /** Names of the module constants among the chunks (the constructor's arguments may read them). */
@@ -55,8 +61,11 @@ export interface LayerExtract {
 }
 
 const MODULE_BASES = /^(?:torch\.)?(?:nn\.)?Module$/;
-const FFT_CALL = /\b(?:torch\.fft\.\w+|rfft2?|irfft2?|fftn|rfftn|irfftn|fft2|ifft2)\s*\(/;
-const CONV_CALL = /\bConv2d\s*\(/;
+/** Keras's Layer (and Model, a Layer) however it is imported: Layer, layers.Layer, keras.layers.Layer, tf.keras.… */
+const KERAS_BASES = /^(?:(?:tf\.)?(?:tf_)?keras\.)?(?:layers\.|models\.)?(?:Layer|Model)$/;
+const FFT_CALL =
+  /\b(?:torch\.fft\.\w+|tf\.(?:signal|spectral)\.\w+|rfft2?d?|irfft2?d?|fftn|rfftn|irfftn|fft2d?|ifft2d?|rfft3d|fft3d)\s*\(/;
+const CONV_CALL = /\b(?:Conv2d|Conv2D|conv2d)\s*\(/;
 
 function identifiers(node: Node, out: Set<string>): Set<string> {
   if (node.type === 'identifier') out.add(node.text);
@@ -180,21 +189,35 @@ function method(cls: Node, name: string): Node | undefined {
   return undefined;
 }
 
-/** Classes of the file that are torch nn.Modules (directly or through another class of the file). */
-export function moduleClasses(tree: Tree): ModuleClass[] {
-  const root = tree.rootNode;
+/** The file's top-level classes by name. */
+function classesOf(root: Node): Map<string, Node> {
   const classes = new Map<string, Node>();
   for (const child of root.namedChildren) {
     if (!child) continue;
     const def = definition(child);
     if (def.type === 'class_definition') classes.set(def.childForFieldName('name')!.text, child);
   }
-  const isModule = (name: string, seen = new Set<string>()): boolean => {
-    const node = classes.get(name);
-    if (!node || seen.has(name)) return false;
-    seen.add(name);
-    return bases(node).some((b) => MODULE_BASES.test(b) || isModule(b, seen));
-  };
+  return classes;
+}
+
+/** torch or Keras, from a class's bases (the file's own classes followed), or undefined. */
+function frameworkOf(classes: Map<string, Node>, name: string, seen = new Set<string>()): LayerFramework | undefined {
+  const node = classes.get(name);
+  if (!node || seen.has(name)) return undefined;
+  seen.add(name);
+  for (const b of bases(node)) {
+    if (MODULE_BASES.test(b)) return 'torch';
+    if (KERAS_BASES.test(b)) return 'keras';
+    const inner = frameworkOf(classes, b, seen);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** Classes of the file that are torch nn.Modules or Keras layers (directly or through another class of the file). */
+export function moduleClasses(tree: Tree): ModuleClass[] {
+  const root = tree.rootNode;
+  const classes = classesOf(root);
   // What a class reaches of the file's other classes and functions, for "it does an FFT somewhere".
   const fns = new Map<string, Node>();
   for (const child of root.namedChildren) {
@@ -218,9 +241,10 @@ export function moduleClasses(tree: Tree): ModuleClass[] {
   };
   const out: ModuleClass[] = [];
   for (const [name, node] of classes) {
-    if (!isModule(name)) continue;
+    const framework = frameworkOf(classes, name);
+    if (!framework) continue;
     const text = reachText(node);
-    const fwd = method(node, 'forward');
+    const fwd = method(node, framework === 'keras' ? 'call' : 'forward');
     const def = definition(node);
     out.push({
       name,
@@ -229,6 +253,7 @@ export function moduleClasses(tree: Tree): ModuleClass[] {
       fourier: FFT_CALL.test(text),
       conv: CONV_CALL.test(text),
       forward: fwd ? { start: fwd.startPosition.row + 1, end: fwd.endPosition.row + 1 } : undefined,
+      framework,
     });
   }
   return out;
@@ -254,7 +279,7 @@ export function extractLayer(tree: Tree, className: string): LayerExtract | { er
   if (!cls) {
     const known = moduleClasses(tree).map((c) => c.name);
     return {
-      error: `no class ${className} at the top level of the file${known.length ? ` (nn.Module classes here: ${known.join(', ')})` : ''}`,
+      error: `no class ${className} at the top level of the file${known.length ? ` (layer classes here: ${known.join(', ')})` : ''}`,
     };
   }
   const tops = topLevel(root);
@@ -329,6 +354,7 @@ export function extractLayer(tree: Tree, className: string): LayerExtract | { er
   const missing = call ? [] : ps.filter((p) => p.default === undefined).map((p) => p.name);
   return {
     className,
+    framework: frameworkOf(classesOf(root), className),
     classLine: definition(cls).startPosition.row + 1,
     chunks,
     constants: chunks.filter((c) => c.kind === 'const').flatMap((c) => c.binds),

@@ -143,11 +143,14 @@ export function pickInterpreter(
   }
   const hello = usable.hello;
   const chosen = device ?? (hello.cuda ? 'cuda' : 'cpu');
+  const flag = fw.id === 'tensorflow' ? '--tf-device' : `--${fw.id}-device`;
+  const sees =
+    fw.id === 'tensorflow' ? "tf.config.list_physical_devices('GPU') is empty" : 'torch.cuda.is_available() is False';
   if (!/^(cpu|cuda(:\d+)?)$/.test(chosen))
-    throw new EngineUnavailableError(`--${fw.id}-device must be cpu, cuda or cuda:N, got "${chosen}"`);
+    throw new EngineUnavailableError(`${flag} must be cpu, cuda or cuda:N, got "${chosen}"`);
   if (chosen.startsWith('cuda') && !hello.cuda)
     throw new EngineUnavailableError(
-      `--${fw.id}-device ${chosen}: ${fw.id} ${hello.version} in ${usable.path} has no CUDA (torch.cuda.is_available() is False${hello.cudaError ? `: ${hello.cudaError}` : ''})`,
+      `${flag} ${chosen}: ${fw.id} ${hello.version} in ${usable.path} has no CUDA (${sees}${hello.cudaError ? `: ${hello.cudaError}` : ''})`,
     );
   return { usable: usable as Tried & { hello: Hello }, device: chosen, notes };
 }

@@ -28,7 +28,7 @@ export const TENSORFLOW: PythonFramework = {
     return `CPU via TensorFlow ${h.version} (${n} intra-op thread${n === 1 ? '' : 's'}${eager})`;
   },
   timingNote: (backend, allocator, options) =>
-    `time.perf_counter around every step on the Python side, ${options?.mode === 'eager' ? 'each step eager (--tf-mode eager: op by op, as a layer runs outside tf.function; model.fit would compile it)' : 'each step a tf.function (traced in the warm-up, as model.fit runs a layer; --tf-mode eager for op by op)'}, ${backend === 'cuda' ? 'tf.test.experimental.sync_devices() after it (GPU ops are asynchronous)' : "TF's CPU ops complete before the call returns"}; end to end and layer-only likewise; the loop runs in Python, so no time crosses the pipe${allocator ? `; ${allocator}` : ''}`,
+    `time.perf_counter around every step on the Python side, ${options?.mode === 'eager' ? 'each step eager (--tf-mode eager: op by op, as a layer runs outside tf.function; model.fit would compile it)' : 'each step a tf.function (traced in the warm-up, as model.fit runs a layer; --tf-mode eager for op by op)'}, ${backend === 'cuda' ? 'tf.test.experimental.sync_devices() after it (GPU ops are asynchronous)' : "TF's CPU ops complete before the call returns"}; end to end and layer-only likewise; ${options?.mode === 'eager' ? 'the training step eager, its backward alone a tape.gradient after an untimed forward' : "the training step one tf.function (forward, loss and gradients, as model.fit's train step), its backward the step less the same forward as one tf.function"}; the loop runs in Python, so no time crosses the pipe${allocator ? `; ${allocator}` : ''}`,
 };
 
 /** The TensorFlow engine: the generic Python engine with the TensorFlow framework. */

@@ -1,15 +1,17 @@
 /**
- * "Profile this layer" on the user's own class: a Python process of its own (never the engine's shared
- * one — the user's code may leave state behind, crash or hang), found like the PyTorch engine's, with a
- * time limit (killed and named when it passes) and the memory budget (the Python side watches its own
- * resident memory, or torch's reserved GPU memory, and stops when it goes over). Worker side.
+ * "Profile this layer" on the user's own class — a torch nn.Module (python/fconv_layer.py) or a Keras layer on
+ * TensorFlow (python/fconv_layer_tf.py): a Python process of its own (never the engine's shared one — the user's
+ * code may leave state behind, crash or hang), its interpreter found like the framework's engine's, with a time
+ * limit (killed and named when it passes) and the memory budget (the Python side watches its own resident memory,
+ * or the framework's GPU memory, and stops when it goes over). Worker side.
  */
 import type { LayerMeasured, LayerRequest } from '../../core/layer-profile';
 import type { UserWhere } from '../../protocol/python-protocol';
 import { CancelledError } from '../engine';
-import { type Candidate, pickInterpreter } from '../python/discovery';
-import { TORCH } from './framework';
-import { PythonError, PythonProcess } from '../python/process';
+import { type Candidate, pickInterpreter } from './discovery';
+import { TENSORFLOW } from '../tensorflow/framework';
+import { TORCH } from '../torch/framework';
+import { PythonError, PythonProcess } from './process';
 
 export interface UserLayerOptions {
   python: Candidate[];
@@ -46,12 +48,13 @@ export async function profileUserLayer(
   o: UserLayerOptions,
 ): Promise<{ measured: LayerMeasured; python: { path: string; version: string; from: string }; notes: string[] }> {
   o.onProgress({ phase: 'start', index: 0, count: 1 });
-  const { usable, device, notes } = pickInterpreter(o.python, o.torchDevice, TORCH, {
+  const fw = req.framework === 'tensorflow' ? TENSORFLOW : TORCH;
+  const { usable, device, notes } = pickInterpreter(o.python, o.torchDevice, fw, {
     with: (p) => `cannot profile the layer with ${p}`,
     none: 'cannot profile the layer',
   });
   const hello = usable.hello;
-  const py = new PythonProcess(usable.path, TORCH, {
+  const py = new PythonProcess(usable.path, fw, {
     hangMs: Math.max(10_000, Number(process.env.FCONV_TORCH_HANG_MS ?? 0)),
   });
   let timer: NodeJS.Timeout | undefined;
