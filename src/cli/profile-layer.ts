@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
+  INPUT_DTYPES,
   type LayerProfile,
   assembleLayerProfile,
   comparisonOf,
@@ -51,8 +52,6 @@ export interface ProfileLayerFlags extends EngineFlags {
   progress: boolean;
   inputDtype?: string;
 }
-
-const INPUT_DTYPES = ['float32', 'float64', 'float16', 'bfloat16', 'complex64', 'complex128'] as const;
 
 /** `--engine auto|torch|tensorflow` for a class: auto by its bases (a Keras layer runs on TensorFlow). */
 export function layerEngine(asked: string | undefined, framework: LayerExtract['framework'], cls: string) {

@@ -9,6 +9,9 @@ import { fmtMs } from './format';
 import { type VariantName, layerSpecSchema, variantsForSpec } from './run';
 import { DEFAULT_SPEC, type LayerSpec, fnoSpec, specProblems } from './spec';
 
+/** The dtypes a layer's random input can have (`--input-dtype`). */
+export const INPUT_DTYPES = ['float32', 'float64', 'float16', 'bfloat16', 'complex64', 'complex128'] as const;
+
 const ms = z.number().finite().nonnegative();
 const stats = z.object({ median: ms, p10: ms, p90: ms });
 
@@ -224,11 +227,22 @@ export const layerRequestSchema = z.object({
   /** Which framework runs it (absent: torch): an nn.Module, or a Keras layer on TensorFlow. */
   framework: z.enum(['torch', 'tensorflow']).optional(),
   /** The input's dtype (absent: the layer's parameters' real dtype on torch, float32 on TensorFlow). */
-  inputDtype: z.enum(['float32', 'float64', 'float16', 'bfloat16', 'complex64', 'complex128']).optional(),
+  inputDtype: z.enum(INPUT_DTYPES).optional(),
   /** TensorFlow: the call inside one tf.function (default), or eager. */
   tfMode: z.enum(['function', 'eager']).optional(),
 });
 export type LayerRequest = z.infer<typeof layerRequestSchema>;
+
+/** `20, 32, 64, 64` or `32, 28, 28, 1 complex64`: the shape and an optional dtype; undefined when malformed. */
+export function parseShapeInput(v: string): { shape: number[]; dtype?: (typeof INPUT_DTYPES)[number] } | undefined {
+  const m = /^\s*(\d+(?:\s*[,x×]\s*\d+){0,5})\s*(?:[:,]?\s*([a-z0-9]+))?\s*$/i.exec(v);
+  if (!m) return undefined;
+  const shape = m[1]!.split(/[,x×]/).map((s) => Number(s.trim()));
+  if (shape.some((d) => !(d >= 1))) return undefined;
+  const dtype = m[2]?.toLowerCase();
+  if (dtype !== undefined && !(INPUT_DTYPES as readonly string[]).includes(dtype)) return undefined;
+  return { shape, ...(dtype ? { dtype: dtype as (typeof INPUT_DTYPES)[number] } : {}) };
+}
 
 /** The profile-layer JSON from what Python measured and how the layer was built. */
 export function assembleLayerProfile(

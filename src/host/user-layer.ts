@@ -18,6 +18,7 @@ import {
   costlyLines,
   lineLabel,
   lineShare,
+  parseShapeInput,
   wholeMs,
   specOfLayer,
 } from '../core/layer-profile';
@@ -30,19 +31,6 @@ import { readSettings } from './settings';
 export const PROFILE_USER_LAYER = 'fourierConv.profileUserLayer';
 const CONSENT = 'fourierConv.userCodeConsent';
 const LAST_SHAPE = 'fourierConv.userLayerShape';
-
-const DTYPES = ['float32', 'float64', 'float16', 'bfloat16', 'complex64', 'complex128'] as const;
-
-/** `20, 32, 64, 64` or `32, 28, 28, 1 complex64`: the shape and an optional dtype; undefined when malformed. */
-export function parseShapeInput(v: string): { shape: number[]; dtype?: (typeof DTYPES)[number] } | undefined {
-  const m = /^\s*(\d+(?:\s*[,x×]\s*\d+){0,5})\s*(?:[:,]?\s*([a-z0-9]+))?\s*$/i.exec(v);
-  if (!m) return undefined;
-  const shape = m[1]!.split(/[,x×]/).map((s) => Number(s.trim()));
-  if (shape.some((d) => !(d >= 1))) return undefined;
-  const dtype = m[2]?.toLowerCase();
-  if (dtype !== undefined && !(DTYPES as readonly string[]).includes(dtype)) return undefined;
-  return { shape, ...(dtype ? { dtype: dtype as (typeof DTYPES)[number] } : {}) };
-}
 
 const argsSchema = z.object({ uri: z.string().min(1), className: z.string().regex(/^[A-Za-z_]\w*$/) });
 

@@ -206,10 +206,12 @@ function frameworkOf(classes: Map<string, Node>, name: string, seen = new Set<st
   if (!node || seen.has(name)) return undefined;
   seen.add(name);
   for (const b of bases(node)) {
+    // A class of the file by that name first (a torch `class Layer(nn.Module)` is not Keras's Layer).
+    const inner = classes.has(b) ? frameworkOf(classes, b, seen) : undefined;
+    if (inner) return inner;
+    if (classes.has(b)) continue;
     if (MODULE_BASES.test(b)) return 'torch';
     if (KERAS_BASES.test(b)) return 'keras';
-    const inner = frameworkOf(classes, b, seen);
-    if (inner) return inner;
   }
   return undefined;
 }

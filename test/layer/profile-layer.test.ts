@@ -195,7 +195,7 @@ test('missing constructor arguments: exit 2 naming them; --init supplies them', 
 test('bad input: no such class, bad shape, not Python: one line, exit 2', () => {
   let r = fconv([path.join(FIX, 'train_fno.py'), '--class', 'Nope', '--input-shape', '1,1,4,4']);
   assert.equal(r.code, 2);
-  assert.match(r.err, /no class Nope .*nn\.Module classes here: SpectralConv2d, FNOBlock/);
+  assert.match(r.err, /no class Nope .*layer classes here: SpectralConv2d, FNOBlock/);
   r = fconv([path.join(FIX, 'train_fno.py'), '--class', 'FNOBlock', '--input-shape', '1,x,4']);
   assert.equal(r.code, 2);
   assert.match(r.err, /--input-shape must be/);

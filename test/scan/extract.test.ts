@@ -120,7 +120,7 @@ test('an unknown class names the nn.Module classes of the file', () => {
   const tree = parser.parse('python', SRC);
   const x = extractLayer(tree, 'Missing');
   assert.ok('error' in x);
-  assert.match(x.error, /no class Missing .*nn\.Module classes here: Base, Layer, Other/);
+  assert.match(x.error, /no class Missing .*layer classes here: Base, Layer, Other/);
   tree.delete();
 });
 
@@ -140,4 +140,64 @@ test('moduleClasses: nn.Module subclasses (through in-file bases), with FFT / Co
   assert.deepEqual(other.forward, { start: 45, end: 46 });
   assert.equal(cs.find((c) => c.name === 'WithConv')!.conv, true);
   assert.equal(cs.find((c) => c.name === 'Base')!.fourier, false);
+});
+
+test('moduleClasses: Keras layers however Layer is imported, their call() span; a torch class named Layer stays torch', () => {
+  const keras = `import tensorflow as tf
+from tensorflow.keras.layers import Layer
+import keras
+
+
+class Fourier_Conv2D(Layer):
+    def call(self, x):
+        k = tf.signal.rfft2d(self.kernel)
+        return tf.einsum('ijkl,jklo->ijko', x, k)
+
+
+class Mix(keras.layers.Layer):
+    def call(self, x):
+        return x
+
+
+class Deeper(Fourier_Conv2D):
+    pass
+
+
+class Net(tf.keras.Model):
+    def call(self, x):
+        return tf.keras.layers.Conv2D(4, 3)(x)
+
+
+class NotALayer(object):
+    pass
+`;
+  const tree = parser.parse('python', keras);
+  const cs = moduleClasses(tree);
+  const x = extractLayer(tree, 'Fourier_Conv2D');
+  tree.delete();
+  assert.deepEqual(
+    cs.map((c) => [c.name, c.framework]),
+    [
+      ['Fourier_Conv2D', 'keras'],
+      ['Mix', 'keras'],
+      ['Deeper', 'keras'],
+      ['Net', 'keras'],
+    ],
+  );
+  const fc = cs.find((c) => c.name === 'Fourier_Conv2D')!;
+  assert.equal(fc.fourier, true);
+  assert.deepEqual(fc.forward, { start: 7, end: 9 });
+  assert.equal(cs.find((c) => c.name === 'Net')!.conv, true);
+  assert.equal(cs.find((c) => c.name === 'Mix')!.fourier, false);
+  assert.ok(!('error' in x));
+  assert.equal(x.framework, 'keras');
+
+  // The torch source above defines its own `class Layer(nn.Module)`: its subclasses are torch's.
+  const t = parser.parse('python', `${SRC}\nclass WithConv(Layer):\n    pass\n`);
+  const tc = moduleClasses(t);
+  t.delete();
+  assert.ok(
+    tc.every((c) => c.framework === 'torch'),
+    JSON.stringify(tc.map((c) => [c.name, c.framework])),
+  );
 });
