@@ -325,7 +325,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     if ('why' in found) return { ...profile, noComparison: found.why };
     const outcome = await this.hooks.runner.run(found.spec, {
       ...o.settings.options,
-      engine: 'torch',
+      engine: profile.engine,
       python: o.python,
       torchDevice: profile.backend === 'cuda' ? (o.torchDevice ?? 'cuda') : 'cpu',
       variants: found.variants,

@@ -373,6 +373,82 @@ test(
 );
 
 test(
+  "the question's Keras layer on TensorFlow: the lens, the spectra's dtype in the shape box, its call() annotated fwd/bwd, the TF ops in the hover",
+  { timeout: 6 * 60 * 1000 },
+  async () => {
+    const dir = path.join(out, 'host-keras-layer');
+    const workspace = path.join(out, 'workspace-keras-layer');
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.copyFileSync(
+      path.join(root, 'test', 'layer', 'fixtures', 'keras_question.py'),
+      path.join(workspace, 'keras_question.py'),
+    );
+    const tfPython = process.env.FCONV_TF_PYTHON ?? path.join(root, '.venv-tf', 'bin', 'python');
+    const settings = {
+      'workbench.colorTheme': 'Default Dark Modern',
+      'workbench.startupEditor': 'none',
+      'editor.minimap.enabled': false,
+      ...BASE_SETTINGS,
+      'fourierConv.pythonPath': tfPython,
+      'fourierConv.threads': 1,
+    };
+    let wb: Workbench | undefined;
+    try {
+      wb = await startWorkbench({ dir, folder: workspace, extensionDevelopmentPath: root, settings, log: () => {} });
+      const { page } = wb;
+      await page.setViewportSize({ width: 1500, height: 950 });
+      await page.goto(wb.url);
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await openFile(page, 'keras_question.py');
+      const lens = page.locator('.codelens-decoration a', { hasText: 'Profile Fourier_Conv2D as written' });
+      await lens.first().waitFor({ state: 'visible', timeout: 60_000 });
+      assert.match(await lens.first().innerText(), /on TensorFlow/);
+      await lens.first().click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+      assert.match(await dialog.innerText(), /Run Fourier_Conv2D from keras_question\.py in .*\.venv-tf/);
+      await dialog.locator('a.monaco-button', { hasText: 'Run my code' }).click();
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      assert.match(await page.locator('.quick-input-widget').innerText(), /NHWC/);
+      await input.fill('32, 28, 28, 1 complex64');
+      await page.keyboard.press('Enter');
+      await poll('the line-by-line report', 180_000, async () => {
+        for (const f of page.frames())
+          if (
+            (await f
+              .locator('#layer-lines tbody tr')
+              .count()
+              .catch(() => 0)) >= 3
+          )
+            return f;
+        return undefined;
+      });
+      await page.screenshot({ path: path.join(out, 'keras-layer-report.png') });
+      await page.locator('.tabs-container .tab', { hasText: 'keras_question.py' }).first().click();
+      await page
+        .locator('.codelens-decoration a', { hasText: 'Fourier_Conv2D as written:' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
+      await page.mouse.move(5, 5);
+      const einsum = page.locator('.view-line', { hasText: 'tf.einsum(' });
+      await einsum.locator('span', { hasText: 'einsum' }).first().hover();
+      const hover = page.locator('.monaco-hover', { hasText: 'per call' });
+      await hover.first().waitFor({ state: 'visible', timeout: 15_000 });
+      const card = await hover.first().innerText();
+      assert.match(card, /Einsum/);
+      assert.match(card, /TensorFlow 2\.\d+/);
+      await page.screenshot({ path: path.join(out, 'keras-layer-editor.png') });
+    } catch (e) {
+      await wb?.page.screenshot({ path: path.join(out, 'failure-keras-layer.png') }).catch(() => {});
+      throw e;
+    } finally {
+      await wb?.close();
+    }
+  },
+);
+
+test(
   'your own class in an untrusted workspace: the lens is there, running it is refused with the reason, nothing runs',
   { timeout: 4 * 60 * 1000 },
   async () => {

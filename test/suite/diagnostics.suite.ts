@@ -398,4 +398,77 @@ describe('"Profile … as written": the user\'s own class, per line', () => {
     assert.deepEqual(api.userLayer.decorationsFor(doc.uri), []);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
+  it("runs a Keras layer on TensorFlow: the question's class, its call() lines decorated with fwd/bwd, TF ops in the hover", async () => {
+    api ??= await vscode.extensions.getExtension<FourierConvApi>(EXT_ID)!.activate();
+    const root = path.resolve(__dirname, '..', '..');
+    const tfPython = process.env.FCONV_TF_PYTHON ?? path.join(root, '.venv-tf', 'bin', 'python');
+    assert.ok(fs.existsSync(tfPython), `TensorFlow's Python at ${tfPython}`);
+    const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const file = path.join(folder, 'keras_question.py');
+    fs.writeFileSync(file, fs.readFileSync(path.join(root, 'test', 'layer', 'fixtures', 'keras_question.py'), 'utf8'));
+    const cfg = vscode.workspace.getConfiguration('fourierConv');
+    await cfg.update('pythonPath', tfPython, vscode.ConfigurationTarget.Global);
+    await cfg.update('threads', 1, vscode.ConfigurationTarget.Global);
+    const win = vscode.window as unknown as Record<string, unknown>;
+    const saved = { warn: win.showWarningMessage, input: win.showInputBox };
+    try {
+      const doc = await vscode.workspace.openTextDocument(file);
+      await vscode.window.showTextDocument(doc);
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+      const mine = lenses.filter((l) => l.command?.command === 'fourierConv.profileUserLayer');
+      assert.deepEqual(
+        mine.map((l) => [l.command!.title, l.range.start.line + 1]),
+        [['$(play) Profile Fourier_Conv2D as written (your code, per line, on TensorFlow)', 7]],
+      );
+      const asked: string[] = [];
+      win.showWarningMessage = async (msg: string, ...rest: unknown[]) => {
+        asked.push(msg);
+        return rest.includes('Run my code') ? 'Run my code' : undefined;
+      };
+      // The file's own call Fourier_Conv2D(32) builds it; the shape box takes the spectra's dtype too.
+      win.showInputBox = async () => '4, 28, 28, 1 complex64';
+      const profile = await vscode.commands.executeCommand<
+        import('../../src/core/layer-profile').LayerProfile | undefined
+      >('fourierConv.profileUserLayer', ...mine[0]!.command!.arguments!);
+      assert.ok(profile, 'profiled');
+      assert.match(asked[0] ?? '', /^Run Fourier_Conv2D from keras_question\.py in .*\.venv-tf/);
+      assert.equal(profile.engine, 'tensorflow');
+      assert.deepEqual(profile.input, { shape: [4, 28, 28, 1], dtype: 'complex64' });
+      assert.deepEqual(profile.init, { args: '32', from: 'file', line: 26 });
+      assert.ok(fs.existsSync(path.join(folder, 'SHOULD_NOT_EXIST.txt')) === false, 'the top level did not run');
+      const decos = api.userLayer.decorationsFor(doc.uri);
+      assert.ok(
+        decos.some((d) => d.line === 21),
+        JSON.stringify(decos),
+      );
+      for (const d of decos) {
+        assert.ok(d.line >= 18 && d.line <= 22, `line ${d.line} is in call()`);
+        assert.match(d.text, /^— fwd [\d.]+ (ms|µs) · bwd [\d.]+ (ms|µs|0) · \d+ % of the training step/);
+      }
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        doc.uri,
+        new vscode.Position(20, 20),
+      );
+      const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+      assert.match(text, /`Einsum`/);
+      assert.match(text, /TensorFlow 2\.\d+/);
+      assert.match(text, /TF op callback/);
+      const lensesAfter = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+        'vscode.executeCodeLensProvider',
+        doc.uri,
+      );
+      assert.ok(
+        lensesAfter.some((l) =>
+          /Fourier_Conv2D as written: .* per call, .* per training step/.test(l.command?.title ?? ''),
+        ),
+      );
+    } finally {
+      win.showWarningMessage = saved.warn;
+      win.showInputBox = saved.input;
+      await cfg.update('pythonPath', undefined, vscode.ConfigurationTarget.Global);
+      await cfg.update('threads', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
 });
