@@ -270,6 +270,37 @@ def question_layout(layer, shape):
     return None
 
 
+def conv_baseline(tf, shape, cout, want_train, eager_only, sync, timed, warmup, reps, step):
+    """The Conv2D the question compares with, as Keras writes it: Conv2D(cout, 3, padding='same') on real (B, H, W, in)
+    data, its call and training step (with and without the input's gradient) timed as the layer's are, in the same
+    process, threads and mode."""
+    conv = tf.keras.layers.Conv2D(cout, 3, padding="same")
+    conv.build(tuple(shape))
+    xr = tf.random.Generator.from_seed(2).normal(shape, dtype=tf.float32)
+    call = (lambda t: conv(t)) if eager_only else tf.function(lambda t: conv(t))
+    warm_up(lambda: call(xr), sync, warmup, lambda i: step("baseline", i, warmup))
+    out = {"label": "Keras Conv2D(%d, 3, padding='same') on real data, this process" % cout,
+           "totalMs": _stats([timed(lambda: call(xr)) for _ in range(reps)])}
+    if want_train:
+        cache = {}
+        weights = list(conv.trainable_variables)
+
+        def grads(with_input):
+            def fn(t):
+                with tf.GradientTape() as tape:
+                    tape.watch(t)
+                    y = loss_of(tf, conv(t), cache)
+                return tape.gradient(y, ([t] if with_input else []) + weights)
+
+            return fn if eager_only else tf.function(fn)
+
+        for key, with_input in (("trainMs", True), ("weightsOnlyMs", False)):
+            fn = grads(with_input)
+            warm_up(lambda: fn(xr), sync, warmup, lambda i: step("baseline", i, warmup))
+            out[key] = _stats([timed(lambda: fn(xr)) for _ in range(reps)])
+    return out
+
+
 def profile_layer(tf, req, progress, check, send_error):
     """The whole request: load, build, measure. Returns the result object (the same fields as PyTorch's)."""
     file = req["file"]
@@ -406,11 +437,15 @@ def profile_layer(tf, req, progress, check, send_error):
                 if type(e).__name__ == "Cancelled":
                     raise
                 notes.append("training step not measured: %s: %s" % (type(e).__name__, message_of(e)[:300]))
+        layout = question_layout(layer, shape)
+        baseline = None
+        if layout and req.get("compare", True):
+            step("baseline", 0, 1)
+            baseline = conv_baseline(tf, shape, layout[3], train is not None, eager_only, sync, timed, warmup, reps, step)
         peak = watch.peak
 
     line_ms_user = {k: v for k, v in line_ms.items() if k is not None}
     lines = line_costs(line_ms_user, scale, basis, tracer.hits, trace_reps, ops, {}, train)
-    layout = question_layout(layer, shape)
     n_params = int(sum(int(tf.size(v)) for v in layer.weights))
     if gpu:
         details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[int(tf_device.split(":")[1])])
@@ -428,6 +463,7 @@ def profile_layer(tf, req, progress, check, send_error):
         "outputShape": out_shape,
         "outputDtype": out_dtype,
         "parameters": n_params,
+        **({"baseline": baseline} if baseline else {}),
         "spectral": {"kind": "seed", "name": "(the layer itself)", "className": cls_name, "weights": [layout],
                      "inputShape": shape, "totalMs": total} if layout else None,
         "device": dev_name,
@@ -482,6 +518,18 @@ def train_pass(tf, layer, x, call, eager_only, traced, sync, timed, warmup, reps
     for i in range(reps):
         step("train", warmup + i, warmup + reps)
         total.append(timed(lambda: train_step(x)))
+    weights_only = None
+    weights = list(layer.trainable_variables)
+    if weights and sources[0] is x:
+        # As a first layer (fed the data), model.fit differentiates the weights only: no input gradient.
+        def weights_fn(xv):
+            with tf.GradientTape() as tape:
+                y = loss(layer(xv))
+            return tape.gradient(y, weights)
+
+        weights_step = weights_fn if eager_only else tf.function(weights_fn)
+        warm_up(lambda: weights_step(x), sync, warmup)
+        weights_only = _stats([timed(lambda: weights_step(x)) for _ in range(reps)])
     if eager_only:
         bwd = []
         for i in range(reps):
@@ -509,6 +557,7 @@ def train_pass(tf, layer, x, call, eager_only, traced, sync, timed, warmup, reps
         "result": {
             "totalMs": _stats(total),
             "backwardMs": bwd_stats,
+            **({"weightsOnlyMs": weights_only} if weights_only is not None else {}),
             "warmup": warm,
             "notOnLineMs": line_ms.get(None, 0.0) * scale,
             "attribution": "every gradient function TF's tape ran (eager, %d runs) timed, a device sync before and after, "

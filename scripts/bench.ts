@@ -624,8 +624,6 @@ function kerasLayerGoals(goals: Goal[]): void {
     if (r.status !== 0) throw new Error(`fconv profile-layer (Keras) failed (${r.status}): ${r.stderr}`);
     return layerProfileSchema.parse(JSON.parse(r.stdout));
   };
-  const a = once(true);
-  const b = once(false);
   // timeit of the same layer's call and training step as one tf.function each, the class's source only.
   const script = `
 import os, sys, timeit, statistics
@@ -659,17 +657,30 @@ for fn in (f, s):
     out.append(statistics.median(runs) / 10 * 1000)
 print(out[0], out[1])
 `;
-  const t = spawnSync(py, ['-c', script, fixture], { encoding: 'utf8' });
-  if (t.status !== 0) throw new Error(`timeit of the Keras layer failed: ${t.stderr}`);
-  const [fwdRef, trainRef] = t.stdout.trim().split(/\s+/).map(Number) as [number, number];
+  const timeit = () => {
+    const t = spawnSync(py, ['-c', script, fixture], { encoding: 'utf8' });
+    if (t.status !== 0) throw new Error(`timeit of the Keras layer failed: ${t.stderr}`);
+    return t.stdout.trim().split(/\s+/).map(Number) as [number, number];
+  };
+  // This machine's timings drift by tens of % between processes: timeit and profile-layer alternate, twice, and
+  // the medians of each side are compared.
+  const t1 = timeit();
+  const a = once(true);
+  const t2 = timeit();
+  const b = once(false);
+  const t3 = timeit();
+  const mid = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const fwdRef = mid([t1[0], t2[0], t3[0]]);
+  const trainRef = mid([t1[1], t2[1], t3[1]]);
+  const mine = (get: (p: typeof a) => number) => (get(a) + get(b)) / 2;
   for (const [what, ms, ref] of [
-    ['plain total (the call in one tf.function)', a.totalMs.median, fwdRef],
-    ['training step (one tf.function)', a.train?.totalMs.median ?? NaN, trainRef],
+    ['plain total (the call in one tf.function)', mine((p) => p.totalMs.median), fwdRef],
+    ['training step (one tf.function)', mine((p) => p.train?.totalMs.median ?? NaN), trainRef],
   ] as const) {
     const d = (ms - ref) / ref;
     goals.push({
       goal: `profile-layer on the question's Keras class: ${what} vs timeit of the same tf.function`,
-      measured: `${(d * 100).toFixed(1)}% (${fmtMs(ms)} vs ${fmtMs(ref)})`,
+      measured: `${(d * 100).toFixed(1)}% (${fmtMs(ms)}, the mean of two runs, vs ${fmtMs(ref)}, the median of three timeit runs around them: ${[t1, t2, t3].map((t) => fmtMs(what.startsWith('plain') ? t[0] : t[1])).join(', ')})`,
       target: '±15 %',
       met: Math.abs(d) <= 0.15,
     });
@@ -701,6 +712,17 @@ print(out[0], out[1])
     measured: `largest difference ${(bw.worst * 100).toFixed(1)} points (line ${bw.where})`,
     target: '≤ 5 points',
     met: bw.worst <= 0.05,
+  });
+  const bl = a.baseline;
+  const tr = a.train;
+  const x = (p?: { median: number }, q?: { median: number }) => (p && q ? `${(p.median / q.median).toFixed(1)}x` : '—');
+  goals.push({
+    goal: "the question's Keras class vs Keras Conv2D(32, 3, padding='same') in the same process (1 thread, batch 32): forward, training step, as a first layer (weights' gradients only — model.fit's step for a layer fed the data; the question says ~4x)",
+    measured: bl
+      ? `forward ${x(a.totalMs, bl.totalMs)} (${fmtMs(a.totalMs.median)} vs ${fmtMs(bl.totalMs.median)}); training step ${x(tr?.totalMs, bl.trainMs)} (${fmtMs(tr?.totalMs.median ?? NaN)} vs ${fmtMs(bl.trainMs?.median ?? NaN)}); as a first layer ${x(tr?.weightsOnlyMs, bl.weightsOnlyMs)} (${fmtMs(tr?.weightsOnlyMs?.median ?? NaN)} vs ${fmtMs(bl.weightsOnlyMs?.median ?? NaN)})`
+      : 'no baseline',
+    target: '(report)',
+    met: true,
   });
   const c = a.comparison;
   const conv = c?.rows.find((r) => r.variant === 'spatial');

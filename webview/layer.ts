@@ -78,14 +78,22 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
     ),
   );
   const total = p.totalMs.median;
+  const keras = p.engine === 'tensorflow';
+  const call = keras ? 'call()' : 'forward()';
   const cmp = p.comparison;
   const cmpRows = cmp
     ? [
-        { label: cmp.asWritten.label, ms: cmp.asWritten.ms.median, mine: true },
-        ...cmp.rows.map((r) => ({ label: r.label, ms: r.ms.median, mine: false })),
+        { label: cmp.asWritten.label, ms: cmp.asWritten.ms.median, train: cmp.asWritten.trainMs?.median, mine: true },
+        ...cmp.rows.map((r) => ({ label: r.label, ms: r.ms.median, train: r.trainMs?.median, mine: false })),
       ]
     : [];
-  const cmpMax = Math.max(...cmpRows.map((r) => r.ms), 1e-9);
+  const cmpTrain = cmpRows.some((r) => r.train !== undefined);
+  const cmpMax = Math.max(...cmpRows.map((r) => Math.max(r.ms, r.train ?? 0)), 1e-9);
+  const bl = p.baseline;
+  const ratio = (a?: number, b?: number) => (a !== undefined && b ? `${(a / b).toFixed(1)}x` : '—');
+  const baselineText = bl
+    ? `Against ${bl.label}: yours takes ${ratio(total, bl.totalMs.median)} its forward${tr ? `, ${ratio(tr.totalMs.median, bl.trainMs?.median)} its training step, and ${ratio(tr.weightsOnlyMs?.median, bl.weightsOnlyMs?.median)} as a first layer (weights' gradients only, model.fit's step for a layer fed the data: ${fmtMs(tr.weightsOnlyMs?.median ?? 0)} vs ${fmtMs(bl.weightsOnlyMs?.median ?? 0)})` : ''}.`
+    : '';
   const gainText = cmp?.gain
     ? cmp.gain.factor >= 1.05
       ? `The optimized formulation would run ${cmp.gain.factor.toFixed(2)}x faster than yours: ${fmtMs(cmp.gain.savedMs)} less per call.`
@@ -108,7 +116,7 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
         { class: 'spec' },
         `${base(p.layer.file)}:${p.layer.line} · ${p.layer.class}(${p.init.args}) · input ${p.input.shape.join('×')} ${p.input.dtype}`,
       ),
-      h('p', { class: 'muted' }, `PyTorch ${p.framework.version} on ${p.device} · ${p.framework.python}`),
+      h('p', { class: 'muted' }, `${p.framework.name} ${p.framework.version} on ${p.device} · ${p.framework.python}`),
     ),
     h(
       'section',
@@ -117,9 +125,10 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
         ? h(
             'p',
             { class: 'headline' },
-            `A training step takes ${fmtMs(tr.totalMs.median)}: the backward ${fmtMs(tr.backwardMs.median)} (${Math.round((tr.backwardMs.median / tr.totalMs.median) * 100)} %), forward() ${fmtMs(total)}`,
+            `A training step takes ${fmtMs(tr.totalMs.median)}: the backward ${fmtMs(tr.backwardMs.median)} (${Math.round((tr.backwardMs.median / tr.totalMs.median) * 100)} %), ${call} ${fmtMs(total)}`,
           )
-        : h('p', { class: 'headline' }, `forward() takes ${fmtMs(total)} per call`),
+        : h('p', { class: 'headline' }, `${call} takes ${fmtMs(total)} per call`),
+      baselineText ? h('p', { id: 'layer-baseline' }, baselineText) : null,
       tr
         ? h(
             'p',
@@ -161,9 +170,11 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
           ...lines,
           row(
             '—',
-            tr
-              ? "not on a line of yours (nn.Module's call machinery; the loss's nodes, autograd between nodes)"
-              : "not on a line of yours (nn.Module's call machinery)",
+            keras
+              ? `not on a line of yours (ops no line made${tr ? "; the loss's gradients" : ''})`
+              : tr
+                ? "not on a line of yours (nn.Module's call machinery; the loss's nodes, autograd between nodes)"
+                : "not on a line of yours (nn.Module's call machinery)",
             p.notOnLineMs,
             tr?.notOnLineMs,
             wholeMs(p) ? (p.notOnLineMs + (tr?.notOnLineMs ?? 0)) / wholeMs(p) : 0,
@@ -180,7 +191,11 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
           'section',
           { class: 'card', id: 'layer-compare' },
           h('h2', {}, "Beside the profiler's formulations of the same layer"),
-          h('p', { class: 'muted' }, `${cmp.what} · ${cmp.engine} · end to end per call`),
+          h(
+            'p',
+            { class: 'muted' },
+            `${cmp.what} · ${cmp.engine} · ${cmp.callOnly ? "per call: the spectral ones' call() alone (yours takes spectra), Conv2D end to end" : 'end to end per call'}${cmpTrain ? '; forward, then the training step' : ''}`,
+          ),
           h(
             'table',
             { class: 'steps compare-bars' },
@@ -194,10 +209,17 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
                   h('td', {}, r.label),
                   h('td', { class: 'line-bar' }, barOf(r.ms / cmpMax, r.mine)),
                   h('td', { class: 'num' }, fmtMs(r.ms)),
+                  ...(cmpTrain
+                    ? [
+                        h('td', { class: 'line-bar' }, barOf((r.train ?? 0) / cmpMax, r.mine, true)),
+                        h('td', { class: 'num' }, r.train !== undefined ? fmtMs(r.train) : '—'),
+                      ]
+                    : []),
                 ),
               ),
             ),
           ),
+          cmp.caveat ? h('p', { class: 'muted', id: 'layer-caveat' }, `Note: ${cmp.caveat}.`) : null,
           gainText ? h('p', {}, gainText) : null,
         )
       : p.noComparison

@@ -146,6 +146,7 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
             seed,
             pass,
             framework: engine,
+            compare: flags.compare,
             ...(inputDtype ? { inputDtype: inputDtype as (typeof INPUT_DTYPES)[number] } : {}),
             ...(choice.tfMode ? { tfMode: choice.tfMode } : {}),
           },

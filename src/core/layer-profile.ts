@@ -14,6 +14,7 @@ export const INPUT_DTYPES = ['float32', 'float64', 'float16', 'bfloat16', 'compl
 
 const ms = z.number().finite().nonnegative();
 const stats = z.object({ median: ms, p10: ms, p90: ms });
+type Stat = z.infer<typeof stats>;
 
 export const lineOpSchema = z.object({
   name: z.string().max(200),
@@ -60,6 +61,11 @@ export type SpectralPart = z.infer<typeof spectralPartSchema>;
 export const layerTrainSchema = z.object({
   totalMs: stats,
   backwardMs: stats,
+  /**
+   * The step with the weights' gradients only — a first layer fed the data, as model.fit runs it (no input gradient).
+   * Absent when the input is not differentiated or nothing else trains.
+   */
+  weightsOnlyMs: stats.optional(),
   warmup: z.number().int().nonnegative(),
   /** Backward time of nodes no line of the user's made (the loss's own, the leaves'), scaled like the lines. */
   notOnLineMs: ms,
@@ -67,6 +73,19 @@ export const layerTrainSchema = z.object({
   timing: z.string(),
 });
 export type LayerTrain = z.infer<typeof layerTrainSchema>;
+
+/**
+ * The Conv2D the question compares with, written as the user's framework writes it (Keras `Conv2D(out, 3,
+ * padding='same')`), timed in the same process, threads and mode as their layer: forward, training step, and the
+ * step with the weights' gradients only.
+ */
+export const layerBaselineSchema = z.object({
+  label: z.string(),
+  totalMs: stats,
+  trainMs: stats.optional(),
+  weightsOnlyMs: stats.optional(),
+});
+export type LayerBaseline = z.infer<typeof layerBaselineSchema>;
 
 /** What the Python side measured (python/fconv_layer.py). */
 export const layerMeasuredSchema = z.object({
@@ -99,6 +118,7 @@ export const layerMeasuredSchema = z.object({
   notes: z.array(z.string()),
   peakMemoryBytes: z.number().int().nonnegative(),
   train: layerTrainSchema.optional(),
+  baseline: layerBaselineSchema.optional(),
   timing: z.string(),
   attribution: z.string(),
 });
@@ -133,6 +153,8 @@ export const layerProfileSchema = z.object({
   lines: z.array(lineCostSchema),
   /** The training step, when it was measured (its per-line backward is in each line's backwardMs). */
   train: layerTrainSchema.optional(),
+  /** The framework's own Conv2D 3×3 in the same process (the question's comparison), for the question's layer. */
+  baseline: layerBaselineSchema.optional(),
   notes: z.array(z.string()),
   peakMemoryBytes: z.number().int().nonnegative(),
   measuredAt: z.string(),
@@ -147,6 +169,8 @@ export const layerProfileSchema = z.object({
       rows: z.array(z.object({ variant: z.string(), label: z.string(), ms: stats, trainMs: stats.optional() })),
       /** The layer takes spectra: the spectral rows are their call() alone (Conv2D end to end). */
       callOnly: z.boolean().optional(),
+      /** Where the rows compute something else than the layer as written, and why. */
+      caveat: z.string().optional(),
       /** optimized vs the layer as written (end to end, per call). */
       gain: z.object({ factor: z.number().positive(), savedMs: z.number().finite() }).optional(),
     })
@@ -230,6 +254,8 @@ export const layerRequestSchema = z.object({
   inputDtype: z.enum(INPUT_DTYPES).optional(),
   /** TensorFlow: the call inside one tf.function (default), or eager. */
   tfMode: z.enum(['function', 'eager']).optional(),
+  /** Time the framework's own Conv2D beside the question's layer (absent: yes; --no-compare: no). */
+  compare: z.boolean().optional(),
 });
 export type LayerRequest = z.infer<typeof layerRequestSchema>;
 
@@ -278,6 +304,7 @@ export function assembleLayerProfile(
     notOnLineMs: m.notOnLineMs,
     lines: m.lines,
     ...(m.train ? { train: m.train } : {}),
+    ...(m.baseline ? { baseline: m.baseline } : {}),
     notes: [...m.notes, ...o.notes],
     peakMemoryBytes: m.peakMemoryBytes,
     measuredAt: o.measuredAt.toISOString(),
@@ -293,6 +320,8 @@ export interface LayerFound {
   variants: VariantName[];
   /** The layer takes spectra and returns spectra (the question's): compare with the variants' call() alone. */
   callOnly: boolean;
+  /** Why the rows do not compute quite what the layer does (the question's rfft2d over the kernel's (W, out) axes). */
+  caveat?: string;
 }
 
 /**
@@ -301,13 +330,15 @@ export interface LayerFound {
  * (B, C, H, W); the question's layer when it holds a real (in, H, W, out) kernel for an (B, H, W, in) input;
  * otherwise why not.
  */
-export function specOfLayer(m: Pick<LayerMeasured, 'spectral'>): LayerFound | { why: string } {
+export function specOfLayer(
+  m: Pick<LayerMeasured, 'spectral'> & { outputShape?: number[] | null },
+): LayerFound | { why: string } {
   const sp = m.spectral;
   if (!sp)
     return {
       why: 'the layer holds no complex (in, out, modes1, modes2) weights and no image-sized (in, H, W, out) kernel: not a layer the profiler models',
     };
-  if (sp.kind === 'seed') return seedOfLayer(sp);
+  if (sp.kind === 'seed') return seedOfLayer(sp, m.outputShape ?? null);
   const [b, c, h, w] = sp.inputShape;
   if (sp.inputShape.length !== 4 || !b || !c || !h || !w)
     return {
@@ -331,7 +362,10 @@ export function specOfLayer(m: Pick<LayerMeasured, 'spectral'>): LayerFound | { 
 }
 
 /** The question's layer: (B, H, W, in) spectra in, an image-sized (in, H, W, out) kernel's spectrum multiplied in. */
-function seedOfLayer(sp: NonNullable<LayerMeasured['spectral']>): LayerFound | { why: string } {
+function seedOfLayer(
+  sp: NonNullable<LayerMeasured['spectral']>,
+  output: number[] | null,
+): LayerFound | { why: string } {
   const [b, h, w, c] = sp.inputShape;
   const k = sp.weights[0];
   if (sp.inputShape.length !== 4 || !b || !h || !w || !c || !k || k.length !== 4)
@@ -358,6 +392,11 @@ function seedOfLayer(sp: NonNullable<LayerMeasured['spectral']>): LayerFound | {
     asWritten: { label: 'yours, as written (call() on spectra)', ms: sp.totalMs },
     variants: variantsForSpec(spec, ['seed', 'optimized', 'spatial', 'spatial-equivalent']),
     callOnly: true,
+    ...(output && output.length === 4 && output[3] !== out
+      ? {
+          caveat: `yours returns ${output[3]} maps per position, not the ${out} its kernel has: tf.signal.rfft2d transforms the innermost two axes — the kernel's (W, out) here, not (H, W) — so it computes another function than a convolution (docs/rules.md#rfft-axes); the profiler's rows compute the ${out}-map convolution`,
+        }
+      : {}),
   };
 }
 
@@ -369,8 +408,6 @@ const VARIANT_LABELS: Record<string, string> = {
   spatial: 'spatial — Conv2D 3×3, what the question compares with (profiler)',
   'spatial-equivalent': 'spatial-equivalent (profiler)',
 };
-
-type Stat = z.infer<typeof stats>;
 
 /**
  * The comparison rows: each variant's end-to-end time, or for a layer that takes spectra (callOnly) a spectral
@@ -401,7 +438,11 @@ export function comparisonOf(
     asWritten: { ...found.asWritten, ...(train ? { trainMs: pick(train) } : {}) },
     rows,
     ...(found.callOnly ? { callOnly: true } : {}),
-    ...(opt && opt.ms.median > 0 ? { gain: { factor: mine / opt.ms.median, savedMs: mine - opt.ms.median } } : {}),
+    ...(found.caveat ? { caveat: found.caveat } : {}),
+    // A layer that computes another function (the caveat) has no gain to claim against the convolution's rows.
+    ...(opt && opt.ms.median > 0 && !found.caveat
+      ? { gain: { factor: mine / opt.ms.median, savedMs: mine - opt.ms.median } }
+      : {}),
   };
 }
 
@@ -423,8 +464,15 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
   const tr = p.train;
   if (tr)
     out.push(
-      `training step (forward + backward): ${fmtMs(tr.totalMs.median)} median (p10 ${fmtMs(tr.totalMs.p10)}, p90 ${fmtMs(tr.totalMs.p90)}); backward alone ${fmtMs(tr.backwardMs.median)} (${Math.round((tr.backwardMs.median / tr.totalMs.median) * 100)} % of the step) — ${tr.timing}`,
+      `training step (forward + backward): ${fmtMs(tr.totalMs.median)} median (p10 ${fmtMs(tr.totalMs.p10)}, p90 ${fmtMs(tr.totalMs.p90)}); backward alone ${fmtMs(tr.backwardMs.median)} (${Math.round((tr.backwardMs.median / tr.totalMs.median) * 100)} % of the step) — ${tr.timing}${tr.weightsOnlyMs ? `; as a first layer (the weights' gradients only, no input gradient — model.fit's step for a layer fed the data): ${fmtMs(tr.weightsOnlyMs.median)}` : ''}`,
     );
+  const bl = p.baseline;
+  if (bl) {
+    const r = (a?: Stat, b?: Stat) => (a && b && b.median > 0 ? `${(a.median / b.median).toFixed(1)}x` : '—');
+    out.push(
+      `the question's comparison — ${bl.label}: forward ${fmtMs(bl.totalMs.median)}${bl.trainMs ? `, training step ${fmtMs(bl.trainMs.median)}` : ''}${bl.weightsOnlyMs ? `, as a first layer ${fmtMs(bl.weightsOnlyMs.median)}` : ''} → yours is ${r(t, bl.totalMs)} the forward${tr ? `, ${r(tr.totalMs, bl.trainMs)} the training step, ${r(tr.weightsOnlyMs, bl.weightsOnlyMs)} as a first layer` : ''}`,
+    );
+  }
   out.push(`forward(): ${fmtMs(t.median)} median (p10 ${fmtMs(t.p10)}, p90 ${fmtMs(t.p90)}) — ${p.timing}`);
   out.push('');
   // With the training step: each line's forward and backward, its share of the two together.
@@ -486,6 +534,7 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
     );
     for (const r of c.rows)
       out.push(`  ${r.label.padEnd(w)}  ${fmtMs(r.ms.median).padStart(10)}${train ? `  ${cell(r.trainMs)}` : ''}`);
+    if (c.caveat) out.push(`  note: ${c.caveat}`);
     const conv = c.rows.find((r) => r.variant === 'spatial');
     if (conv && conv.ms.median > 0)
       out.push(

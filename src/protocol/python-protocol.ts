@@ -124,7 +124,7 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('layer-progress'),
     id,
-    phase: z.enum(['load', 'warm-up', 'timed', 'lines', 'ops', 'train', 'backward', 'backward lines']),
+    phase: z.enum(['load', 'warm-up', 'timed', 'lines', 'ops', 'train', 'backward', 'backward lines', 'baseline']),
     index: z.number().int().nonnegative(),
     count: z.number().int().nonnegative(),
   }),

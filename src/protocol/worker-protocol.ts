@@ -184,7 +184,7 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('layer-progress'),
     id,
-    phase: z.enum(['start', 'load', 'warm-up', 'timed', 'lines', 'ops', 'train', 'backward', 'backward lines']),
+    phase: z.enum(['start', 'load', 'warm-up', 'timed', 'lines', 'ops', 'train', 'backward', 'backward lines', 'baseline']),
     index: z.number().int().nonnegative(),
     count: z.number().int().nonnegative(),
   }),
