@@ -431,6 +431,8 @@ test(
         .first()
         .waitFor({ state: 'visible', timeout: 30_000 });
       await page.mouse.move(5, 5);
+      // call() annotated: each costly line's forward, backward and share of the training step at its end.
+      await page.screenshot({ path: path.join(out, 'keras-layer-editor.png') });
       const einsum = page.locator('.view-line', { hasText: 'tf.einsum(' });
       await einsum.locator('span', { hasText: 'einsum' }).first().hover();
       const hover = page.locator('.monaco-hover', { hasText: 'per call' });
@@ -438,7 +440,7 @@ test(
       const card = await hover.first().innerText();
       assert.match(card, /Einsum/);
       assert.match(card, /TensorFlow 2\.\d+/);
-      await page.screenshot({ path: path.join(out, 'keras-layer-editor.png') });
+      await page.screenshot({ path: path.join(out, 'keras-layer-hover.png') });
     } catch (e) {
       await wb?.page.screenshot({ path: path.join(out, 'failure-keras-layer.png') }).catch(() => {});
       throw e;
