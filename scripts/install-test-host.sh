@@ -43,6 +43,9 @@ fi
 
 # The TensorFlow engine's tests run on real TensorFlow: tensorflow-cpu in .venv-tf (scripts/install-tf-venv.sh).
 bash scripts/install-tf-venv.sh
+# The tfjs-node engine's test runs on that TensorFlow's own C library: @tensorflow/tfjs-node built against it
+# (its install script's libtensorflow download is not reachable here; about 20 s with g++ and make).
+bash scripts/install-tfjs-node-from-wheel.sh .venv-tf/bin/python
 
 if [ -f "$CS" ] && grep -q "\"version\": \"$VERSION\"" "$HOST_DIR/node_modules/code-server/package.json"; then
   exit 0

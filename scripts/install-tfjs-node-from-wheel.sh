@@ -34,7 +34,10 @@ for lib in libtensorflow_cc.so.2 libtensorflow_framework.so.2; do ln -sf "$tfdir
 # The names binding.gyp links with (-ltensorflow -ltensorflow_framework).
 ln -sf "$tfdir/libtensorflow_cc.so.2" "$pkg/deps/lib/libtensorflow.so"
 ln -sf "$tfdir/libtensorflow_framework.so.2" "$pkg/deps/lib/libtensorflow_framework.so"
-(cd "$pkg" && npx -y node-gyp@10 rebuild --module_name=tfjs_binding --module_path=./lib/napi-v8 --napi_build_version=8 >/dev/null)
+log=$(mktemp)
+(cd "$pkg" && npx -y node-gyp@10 rebuild --module_name=tfjs_binding --module_path=./lib/napi-v8 --napi_build_version=8 >"$log" 2>&1) \
+  || { tail -30 "$log" >&2; rm -f "$log"; echo "install-tfjs-node-from-wheel: node-gyp failed (a C++ compiler and make are needed)" >&2; exit 1; }
+rm -f "$log"
 mkdir -p "$pkg/lib/napi-v8"
 cp "$pkg/build/lib/napi-v8/tfjs_binding.node" "$pkg/lib/napi-v8/tfjs_binding.node"
 node -e "const tf = require('$pkg'); if (tf.getBackend() !== 'tensorflow') process.exit(1)" >/dev/null 2>&1 \

@@ -77,11 +77,20 @@ export class TfjsEngine implements LocalEngine {
     await tf.ready();
     tf.enableProdMode();
     const cpu = cpuModel();
+    // The C library's own version: 2.9.1 as tfjs-node downloads it, another when built against a TensorFlow wheel.
+    const libVersion = (() => {
+      try {
+        const v = (tf.backend() as unknown as { binding?: { TF_Version?: unknown } }).binding?.TF_Version;
+        return typeof v === 'string' && v ? ` ${v}` : '';
+      } catch {
+        return '';
+      }
+    })();
     const device =
       d.flavour === 'tensorflow-gpu'
-        ? `GPU ${gpuName() ?? '(name unknown: no nvidia-smi)'} via libtensorflow (tfjs-node-gpu); host ${cpu}`
+        ? `GPU ${gpuName() ?? '(name unknown: no nvidia-smi)'} via libtensorflow${libVersion} (tfjs-node-gpu); host ${cpu}`
         : d.flavour === 'tensorflow'
-          ? `CPU via libtensorflow (tfjs-node): ${cpu}`
+          ? `CPU via libtensorflow${libVersion} (tfjs-node): ${cpu}`
           : d.backend === 'wasm'
             ? `CPU via WebAssembly SIMD + XNNPACK, 1 thread: ${cpu}`
             : `CPU via plain JavaScript kernels: ${cpu}`;
