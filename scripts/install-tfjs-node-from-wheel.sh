@@ -27,7 +27,11 @@ if [ -f "$pkg/lib/napi-v8/tfjs_binding.node" ] && [ "$(readlink -f "$pkg/deps/li
 fi
 # The package and its dependencies from the registry, without its install script (the download); not saved to
 # package.json — it stays an optional dependency that plain `npm install` tries the usual way.
+# npm installs every optional dependency with it: a tfjs-node-gpu that was not there before goes again (without its
+# libtensorflow it only says "installed but its CUDA 11 libraries are missing").
+gpu_before=$([ -d "$root/node_modules/@tensorflow/tfjs-node-gpu" ] && echo yes || echo no)
 npm install --no-save --no-audit --no-fund --ignore-scripts "@tensorflow/tfjs-node@$version" >/dev/null
+if [ "$gpu_before" = no ]; then rm -rf "$root/node_modules/@tensorflow/tfjs-node-gpu"; fi
 mkdir -p "$pkg/deps/lib"
 ln -sfn "$tfdir/include" "$pkg/deps/include"
 for lib in libtensorflow_cc.so.2 libtensorflow_framework.so.2; do ln -sf "$tfdir/$lib" "$pkg/deps/lib/$lib"; done

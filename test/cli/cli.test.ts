@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseRun } from '../../src/core/run';
-import { CLI, tempDir } from '../helpers';
+import { CLI, ROOT, tempDir } from '../helpers';
 
 const tmp = () => tempDir('fconv-test-');
 /** One probe cache for this file's runs, never the user's. */
@@ -290,7 +290,17 @@ test('--engine cuda on a machine without a GPU driver says so and writes nothing
   );
   assert.equal(auto.code, 0, auto.err);
   assert.match(auto.err, /· torch: no Python with torch ≥ 1\.8 found \(no python3 or python on the PATH\)/);
-  assert.match(auto.err, /· cuda: no CUDA driver: libcuda\.so\.1 not found[^\n]*\n[\s\S]*using wasm instead/);
+  // The next engine the walk finds: tfjs-node where the test setup built it (scripts/install-tfjs-node-from-wheel.sh),
+  // else the embedded wasm engine.
+  const tfjsNode = fs.existsSync(
+    path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'lib', 'napi-v8', 'tfjs_binding.node'),
+  );
+  assert.match(
+    auto.err,
+    new RegExp(
+      `· cuda: no CUDA driver: libcuda\\.so\\.1 not found[^\\n]*\\n[\\s\\S]*using ${tfjsNode ? 'tfjs-node' : 'wasm'} instead`,
+    ),
+  );
 });
 
 test('no command prints the usage to stderr and exits 2; --help and --version exit 0', () => {

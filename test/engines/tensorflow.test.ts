@@ -212,3 +212,46 @@ test('FNO layers on TensorFlow: fno and optimized equal spatial-equivalent, and 
     engine.shutdown();
   }
 });
+
+test("each step's kernels from TF's profiler: oneDNN's convolution, the FFT kernels, by the op that ran them", () => {
+  const r = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'profile',
+      '--engine',
+      'tensorflow',
+      '--python',
+      PY,
+      '--threads',
+      '1',
+      '--variants',
+      'spatial,seed',
+      '--pass',
+      'forward',
+      ...small,
+      '--json',
+      '--no-progress',
+      '--out-dir',
+      tempDir('fconv-tf-kernels-'),
+    ],
+    { encoding: 'utf8', timeout: 240_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const run = parseRun(JSON.parse(r.stdout));
+  const kernels = (variant: string, step: string) =>
+    run.variants.find((v) => v.name === variant)!.steps.find((s) => s.id === step)?.kernels ?? [];
+  const conv = kernels('spatial', 'conv2d');
+  assert.ok(
+    conv.some((k) => /Conv2D/.test(k.name) && k.device === 'cpu' && k.ms > 0),
+    JSON.stringify(conv),
+  );
+  assert.ok(
+    kernels('seed', 'einsum').some((k) => /Einsum|MatMul/.test(k.name)),
+    JSON.stringify(kernels('seed', 'einsum')),
+  );
+  assert.ok(kernels('seed', 'irfft2d').some((k) => /IRFFT2D/.test(k.name)));
+  // No profiler bookkeeping among them.
+  for (const v of run.variants)
+    for (const s of v.steps) for (const k of s.kernels ?? []) assert.doesNotMatch(k.name, /::/);
+});
