@@ -92,9 +92,24 @@ def reader():
                 cancels.add(msg.get("id"))
             continue
         requests.put(msg)
-    # stdin closed: the parent is gone (or done with us). Leave now, even in the middle of a measurement.
+    # stdin closed: the parent is gone (or done with us). Leave now, even in the middle of a measurement, and take
+    # what the user's code started (a subprocess, an os.fork() copy) along: the host starts this process as the
+    # leader of its own process group.
     sys.stderr.flush()
+    end_group()
     os._exit(0)
+
+
+def end_group():
+    """SIGTERM to the rest of this process's group, when it leads one (POSIX)."""
+    try:
+        import signal
+
+        if os.name == "posix" and os.getpgid(0) == os.getpid():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            os.killpg(0, signal.SIGTERM)
+    except Exception:  # noqa: BLE001 - best effort: the host ends the group too
+        pass
 
 
 def serve(fw):

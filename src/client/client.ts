@@ -86,6 +86,9 @@ export class WorkerClient {
   private child: ChildProcess | undefined;
   private ready: Promise<ChildProcess> | undefined;
   private busy = false;
+  /** Process groups of the Python processes the worker started (ended with it on killNow and at exit). */
+  private readonly pythonGroups = new Set<number>();
+  private exitHooked = false;
   /** The last 4 kB each worker wrote to stderr, for crash messages. */
   private readonly stderrOf = new WeakMap<ChildProcess, string>();
 
@@ -115,6 +118,17 @@ export class WorkerClient {
     });
     this.child = child;
     this.stderrOf.set(child, '');
+    child.on('message', (m: unknown) => {
+      const p = fromWorkerSchema.safeParse(m);
+      if (p.success && p.data.type === 'python-pid') {
+        if (p.data.alive) this.pythonGroups.add(p.data.pid);
+        else this.pythonGroups.delete(p.data.pid);
+      }
+    });
+    if (!this.exitHooked) {
+      this.exitHooked = true;
+      process.on('exit', () => this.killPythonGroups());
+    }
     child.stderr?.on('data', (d: Buffer) => {
       this.stderrOf.set(child, ((this.stderrOf.get(child) ?? '') + d.toString()).slice(-4000));
     });
@@ -205,7 +219,7 @@ export class WorkerClient {
           return;
         }
         const msg: FromWorker = p.data;
-        if (msg.type === 'ready' || msg.id !== id) {
+        if (msg.type === 'ready' || msg.type === 'python-pid' || msg.id !== id) {
           if (msg.type === 'error' && msg.id === null) h.onRejected?.(msg.error.message);
           return;
         }
@@ -343,7 +357,7 @@ export class WorkerClient {
         signal?.addEventListener('abort', onAbort, { once: true });
         const onMsg = (m: unknown) => {
           const p = fromWorkerSchema.safeParse(m);
-          if (!p.success || p.data.type === 'ready' || p.data.id !== id) return;
+          if (!p.success || p.data.type === 'ready' || p.data.type === 'python-pid' || p.data.id !== id) return;
           const value = answer(p.data);
           if (value !== undefined) {
             cleanup();
@@ -396,12 +410,29 @@ export class WorkerClient {
     });
   }
 
-  /** Stops the worker at once (a second Ctrl-C): the run or probe in flight ends as cancelled. */
+  /**
+   * Stops the worker at once (a second Ctrl-C): the run or probe in flight ends as cancelled. The Python process
+   * groups it started go too — user code holding the GIL would not notice its stdin closing.
+   */
   killNow(): void {
+    this.killPythonGroups();
     if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 
+  private killPythonGroups(): void {
+    if (process.platform === 'win32') return;
+    for (const pid of this.pythonGroups) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone already */
+      }
+    }
+    this.pythonGroups.clear();
+  }
+
   dispose(): void {
+    this.killPythonGroups();
     const c = this.child;
     this.child = undefined;
     this.ready = undefined;

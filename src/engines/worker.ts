@@ -15,11 +15,15 @@ import {
 import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
 import { devicesReport } from './devices';
 import { profile } from './profiler';
+import { pythonPids } from './python/process';
 import { TimeLimitError, UserCodeError, profileUserLayer } from './python/user-layer';
 import { createEngine } from './select';
 
 declare const FCONV_VERSION: string | undefined;
 const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
+
+// The host learns every Python process group this worker starts, to end them if it has to stop the worker at once.
+pythonPids.listener = (pid, alive) => send({ type: 'python-pid', pid, alive });
 
 function send(msg: FromWorker): void {
   process.send?.(msg);

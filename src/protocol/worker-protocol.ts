@@ -164,6 +164,11 @@ export type DevicesReport = z.infer<typeof devicesReportSchema>;
 export const fromWorkerSchema = z.discriminatedUnion('type', [
   /** The worker is up and listening. */
   z.object({ type: z.literal('ready'), pid: z.number().int() }),
+  /**
+   * A Python process the worker started (its own process group) or that ended: the host ends those groups when it
+   * stops the worker at once (a second Ctrl-C) or exits, even when user code holds the GIL and cannot read its stdin.
+   */
+  z.object({ type: z.literal('python-pid'), pid: z.number().int().positive(), alive: z.boolean() }),
   /** Which engine and backend serve run `id`, and why. */
   z.object({ type: z.literal('engine'), id, info: engineInfoSchema }),
   /** Step i of n of run `id`. */
@@ -184,7 +189,18 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('layer-progress'),
     id,
-    phase: z.enum(['start', 'load', 'warm-up', 'timed', 'lines', 'ops', 'train', 'backward', 'backward lines', 'baseline']),
+    phase: z.enum([
+      'start',
+      'load',
+      'warm-up',
+      'timed',
+      'lines',
+      'ops',
+      'train',
+      'backward',
+      'backward lines',
+      'baseline',
+    ]),
     index: z.number().int().nonnegative(),
     count: z.number().int().nonnegative(),
   }),

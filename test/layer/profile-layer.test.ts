@@ -321,3 +321,51 @@ test('a layer whose output has no gradient keeps its forward profile; the traini
     p.notes.join('\n'),
   );
 });
+
+/** A process that still runs (not a zombie waiting to be reaped). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+test('every process the layer started ends: the time limit kills its Python, its subprocess and its fork (the GIL held)', () => {
+  const pidfile = path.join(tempDir('fconv-pl-pids-'), 'pids');
+  const started = Date.now();
+  const r = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'profile-layer',
+      path.join(FIX, 'spawns_and_hangs.py'),
+      '--class',
+      'Stuck',
+      '--input-shape',
+      '2',
+      '--time-limit',
+      '3',
+      '--python',
+      PY,
+      '--no-progress',
+      '--no-compare',
+      '--out-dir',
+      tempDir('fconv-pl-out-'),
+    ],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, FCONV_TEST_PIDFILE: pidfile } },
+  );
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /did not finish within the time limit of 3 s/);
+  assert.ok(Date.now() - started < 60_000);
+  const pids = fs.readFileSync(pidfile, 'utf8').trim().split(/\s+/).map(Number);
+  assert.equal(pids.length, 3);
+  const deadline = Date.now() + 5000;
+  while (pids.some(running) && Date.now() < deadline) spawnSync('sleep', ['0.2']);
+  assert.deepEqual(
+    pids.filter(running),
+    [],
+    `still running: ${pids.filter(running).join(', ')} (python, its subprocess, its fork)`,
+  );
+});

@@ -62,12 +62,25 @@ interface Pending {
 
 let counter = 0;
 
+/** Every Python process still running, so that a host exiting takes them (and what they started) with it. */
+const live = new Set<PythonProcess>();
+let exitHook = false;
+
+/** Told of every Python process started (alive) and ended: the engine worker passes it on to the host. */
+export const pythonPids: { listener?: (pid: number, alive: boolean) => void } = {};
+
+/** POSIX: each Python process leads its own process group, so a kill reaches what user code started (a subprocess,
+ * an os.fork() copy) too. */
+const GROUPS = process.platform !== 'win32';
+
 export class PythonProcess {
   private readonly child: ChildProcess;
   private readonly pending = new Map<string, Pending>();
   private buffer = '';
   private stderr = '';
   private exited: string | undefined;
+  /** The OS process is gone (its 'exit' event), as opposed to given up on (`exited`: hung, crashed, cancelled). */
+  private gone = false;
   private lastBeat = Date.now();
   /** Silence (no heartbeat, no message) for this long while a request is in flight: the process is hung. */
   readonly hangMs: number;
@@ -84,7 +97,16 @@ export class PythonProcess {
     this.child = spawn(interpreter, ['-u', workerScript(), framework.id], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...(opts.env ?? process.env), PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' },
+      detached: GROUPS,
     });
+    live.add(this);
+    if (this.child.pid !== undefined) pythonPids.listener?.(this.child.pid, true);
+    if (!exitHook) {
+      exitHook = true;
+      process.on('exit', () => {
+        for (const p of live) p.kill();
+      });
+    }
     let helloResolve!: (h: Hello) => void, helloReject!: (e: Error) => void;
     this.hello = new Promise<Hello>((res, rej) => {
       helloResolve = res;
@@ -114,6 +136,11 @@ export class PythonProcess {
     this.child.stderr!.on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-8000)));
     this.child.on('error', (e) => this.fail(`could not start ${interpreter}: ${e.message}`, helloReject));
     this.child.on('exit', (code, sig) => {
+      this.gone = true;
+      live.delete(this);
+      if (this.child.pid !== undefined) pythonPids.listener?.(this.child.pid, false);
+      // What it started may outlive it (a user's subprocess): its group goes too.
+      this.killGroup();
       const tail = this.stderrSummary();
       this.fail(
         `the Python process (${interpreter}) ${sig ? `was killed by ${sig}` : `exited with code ${code}`}${tail ? `: ${tail}` : ''}`,
@@ -249,14 +276,31 @@ export class PythonProcess {
     this.child.stdin!.write(`${JSON.stringify(msg)}\n`);
   }
 
+  /** Ends the process and its process group — also after it was given up on (hung: `exited` is set, it still runs). */
   kill(): void {
-    if (this.exited === undefined) this.child.kill('SIGKILL');
+    if (this.gone) return;
+    this.killGroup();
+    try {
+      this.child.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+
+  private killGroup(): void {
+    const pid = this.child.pid;
+    if (!GROUPS || pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* no such group: nothing left */
+    }
   }
 
   close(): void {
-    if (this.exited !== undefined) return;
-    this.child.stdin!.end();
-    setTimeout(() => this.kill(), 2000).unref();
+    if (this.gone) return;
+    if (this.exited === undefined) this.child.stdin!.end();
+    setTimeout(() => this.kill(), this.exited === undefined ? 2000 : 0).unref();
   }
 }
 
