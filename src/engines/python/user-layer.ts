@@ -21,7 +21,8 @@ export interface UserLayerOptions {
   timeLimitMs: number;
   isCancelled: () => boolean;
   onProgress: (p: {
-    phase: 'start' | 'load' | 'warm-up' | 'timed' | 'lines' | 'ops' | 'train' | 'backward' | 'backward lines' | 'baseline';
+    phase:
+      'start' | 'load' | 'warm-up' | 'timed' | 'lines' | 'ops' | 'train' | 'backward' | 'backward lines' | 'baseline';
     index: number;
     count: number;
   }) => void;
