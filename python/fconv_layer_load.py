@@ -30,10 +30,35 @@ def _user_frames(tb, traced):
     return out
 
 
+# Module names only statements the profiler did not run bind ({name: (line, text)}), set by load_namespace.
+_SKIPPED = {}
+
+
+def skipped_hint(e):
+    """For a NameError on a name only a skipped top-level statement binds: which line, and how to give the value."""
+    if not isinstance(e, NameError):
+        return None
+    name = getattr(e, "name", None)
+    if not name:
+        import re
+
+        m = re.search(r"name '(\w+)' is not defined", str(e))
+        name = m.group(1) if m else None
+    if name not in _SKIPPED:
+        return None
+    line, text = _SKIPPED[name]
+    return ("`%s` is set on line %d (`%s`), which the profiler does not run: it runs only imports, definitions and "
+            "plain constants of your file, never calls at its top level. Make it a literal constant, or pass the value "
+            "to the constructor with --init" % (name, line, text.strip()[:120]))
+
+
 def user_error(e, traced, what):
     """The exception as the user's error: the innermost frame in their code, their traceback's frames."""
     frames = _user_frames(e.__traceback__, traced)
     msg = "%s: %s" % (type(e).__name__, str(e).split("\n")[0][:400])
+    hint = skipped_hint(e)
+    if hint:
+        msg += "; " + hint
     if frames:
         f = frames[-1]
         return UserCodeError("user-code", "%s (%s)" % (msg, what), f["file"], f["line"], frames)
@@ -44,11 +69,15 @@ def user_error(e, traced, what):
 # Loading the parts of the file the layer needs.
 
 
-def load_namespace(file, chunks, module_name="fconv_user_layer"):
+def load_namespace(file, chunks, module_name="fconv_user_layer", skipped=None):
     """Executes the chunks in a fresh module; returns (module, notes). An import that fails and is not used by the
     layer is skipped with a note; one it uses is an error naming the import and the interpreter."""
     # Leave the user's project as it was: no __pycache__ folders from importing their modules.
     sys.dont_write_bytecode = True
+    _SKIPPED.clear()
+    for s in skipped or []:
+        if isinstance(s, dict) and isinstance(s.get("name"), str) and isinstance(s.get("line"), int):
+            _SKIPPED[s["name"]] = (s["line"], str(s.get("text", "")))
     mod = types.ModuleType(module_name)
     mod.__file__ = file
     mod.__dict__["__builtins__"] = __builtins__

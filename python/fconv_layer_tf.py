@@ -26,7 +26,7 @@ import sys
 import time
 
 from fconv_layer import MemoryWatch, line_costs, steady_allocator, warm_up
-from fconv_layer_load import UserCodeError, _user_frames, load_namespace, parse_init, user_error
+from fconv_layer_load import UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
 from fconv_layer_trace import LineTracer, _median, _stats
 
 DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64", "complex128")
@@ -92,7 +92,7 @@ def mapped(e, traced, what, dtype):
     """The user's error at their file:line, its message freed of Keras's wrapping, with a known fix named."""
     u = user_error(e, traced, what)
     msg = "%s: %s (%s)" % (type(e).__name__, message_of(e), what)
-    h = hint(e, dtype)
+    h = hint(e, dtype) or skipped_hint(e)
     return UserCodeError(u.kind, msg + ("; " + h if h else ""), u.file, u.line, u.trace)
 
 
@@ -319,7 +319,7 @@ def profile_layer(tf, req, progress, check, send_error):
     threads = set_threads(tf, req.get("threads"), notes)
     dtype = req.get("inputDtype") or "float32"
     step("load", 0, 1)
-    mod, load_notes = load_namespace(file, req["chunks"])
+    mod, load_notes = load_namespace(file, req["chunks"], skipped=req.get("skipped"))
     notes += load_notes
     cls = mod.__dict__.get(cls_name)
     if cls is None or not isinstance(cls, type):

@@ -138,6 +138,7 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
             classLine: x.classLine,
             chunks: x.chunks,
             constants: x.constants,
+            skipped: x.skipped,
             init: init.args,
             inputShape,
             warmup,

@@ -254,6 +254,11 @@ export const layerRequestSchema = z.object({
   inputDtype: z.enum(INPUT_DTYPES).optional(),
   /** TensorFlow: the call inside one tf.function (default), or eager. */
   tfMode: z.enum(['function', 'eager']).optional(),
+  /** Module names only statements the profiler skips bind (a NameError on one names the line). */
+  skipped: z
+    .array(z.object({ name: z.string().max(200), line: z.number().int().positive(), text: z.string().max(400) }))
+    .max(2000)
+    .optional(),
   /** Time the framework's own Conv2D beside the question's layer (absent: yes; --no-compare: no). */
   compare: z.boolean().optional(),
 });

@@ -256,6 +256,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
         classLine: x.classLine,
         chunks: x.chunks,
         constants: x.constants,
+        skipped: x.skipped,
         init: init.args,
         inputShape,
         warmup: 3,

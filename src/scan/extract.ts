@@ -58,6 +58,11 @@ export interface LayerExtract {
   /** Required parameters with no value when there is neither --init nor such a call. */
   missing: string[];
   notes: string[];
+  /**
+   * Module names the layer loads that only a statement the profiler does not run binds (`device = torch.device(…)`,
+   * `N = int(os.environ[…])`): a NameError on one is explained with its line.
+   */
+  skipped: Array<{ name: string; line: number; text: string }>;
 }
 
 const MODULE_BASES = /^(?:torch\.)?(?:nn\.)?Module$/;
@@ -70,6 +75,96 @@ const CONV_CALL = /\b(?:Conv2d|Conv2D|conv2d)\s*\(/;
 function identifiers(node: Node, out: Set<string>): Set<string> {
   if (node.type === 'identifier') out.add(node.text);
   for (const c of node.namedChildren) if (c) identifiers(c, out);
+  return out;
+}
+
+/** Names a pattern binds: `a`, `a, b`, `(a, [b, *c])` — not attributes or subscripts (they bind nothing). */
+function targetNames(n: Node, out: Set<string>): void {
+  if (n.type === 'identifier') out.add(n.text);
+  else if (/pattern|^tuple$|^list$|^parenthesized_expression$/.test(n.type))
+    for (const c of n.namedChildren) if (c) targetNames(c, out);
+}
+
+/** What a function binds in its own scope: parameters and the targets of assignments and loops in its body. */
+function localNames(fn: Node): Set<string> {
+  const out = new Set<string>();
+  for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (!p) continue;
+    if (p.type === 'identifier') out.add(p.text);
+    else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter')
+      out.add(p.childForFieldName('name')?.text ?? '');
+    else if (p.type === 'typed_parameter' || /splat_pattern/.test(p.type)) {
+      const id = p.namedChildren.find((c) => c?.type === 'identifier');
+      if (id) out.add(id.text);
+    }
+  }
+  const visit = (n: Node) => {
+    for (const c of n.namedChildren) {
+      if (!c) continue;
+      // A nested def or class binds its name here; its own scope is apart.
+      if (c.type === 'function_definition' || c.type === 'class_definition') {
+        out.add(c.childForFieldName('name')?.text ?? '');
+        continue;
+      }
+      if (c.type === 'assignment' || c.type === 'augmented_assignment' || c.type === 'for_statement') {
+        const left = c.childForFieldName('left');
+        if (left) targetNames(left, out);
+      } else if (c.type === 'as_pattern') {
+        const alias = c.childForFieldName('alias');
+        if (alias) targetNames(alias, out);
+      } else if (c.type === 'named_expression') out.add(c.childForFieldName('name')?.text ?? '');
+      visit(c);
+    }
+  };
+  const body = fn.childForFieldName('body');
+  if (body) visit(body);
+  out.delete('');
+  return out;
+}
+
+/**
+ * The module-level names a node loads — its free names, as a compiler's symbol table has them: identifiers, less
+ * attribute names (`x.view` does not load a top-level `view`), keyword-argument names (`f(dim=1)`), a def's or
+ * class's own name, and in each function the names it binds itself (parameters, assignment and loop targets).
+ */
+export function freeNames(node: Node, out = new Set<string>()): Set<string> {
+  const visit = (n: Node, locals: Set<string>) => {
+    if (n.type === 'identifier') {
+      const parent = n.parent;
+      if (parent?.type === 'attribute' && parent.childForFieldName('attribute')?.id === n.id) return;
+      if (parent?.type === 'keyword_argument' && parent.childForFieldName('name')?.id === n.id) return;
+      if (
+        (parent?.type === 'function_definition' || parent?.type === 'class_definition') &&
+        parent.childForFieldName('name')?.id === n.id
+      )
+        return;
+      if (!locals.has(n.text)) out.add(n.text);
+      return;
+    }
+    if (n.type === 'function_definition') {
+      const mine = new Set([...locals, ...localNames(n)]);
+      // Defaults and annotations load in the enclosing scope; the body in its own.
+      for (const p of n.childForFieldName('parameters')?.namedChildren ?? []) {
+        if (!p) continue;
+        for (const f of ['value', 'type'] as const) {
+          const v = p.childForFieldName(f);
+          if (v) visit(v, locals);
+        }
+      }
+      const ret = n.childForFieldName('return_type');
+      if (ret) visit(ret, locals);
+      const body = n.childForFieldName('body');
+      if (body) visit(body, mine);
+      return;
+    }
+    if (n.type === 'keyword_argument') {
+      const v = n.childForFieldName('value');
+      if (v) visit(v, locals);
+      return;
+    }
+    for (const c of n.namedChildren) if (c) visit(c, locals);
+  };
+  visit(node, new Set());
   return out;
 }
 
@@ -131,10 +226,86 @@ interface Top {
   node: Node;
   kind: LayerChunk['kind'];
   binds: string[];
+  /** What runs, when not the node's text (a try block: its imports only), with the node's line count. */
+  source?: string;
+}
+
+const isImport = (s: Node) => s.type === 'import_statement' || s.type === 'import_from_statement';
+
+/** `x = None`, `HAVE_X = False`: an except branch's fallback, safe to run. */
+function isFallback(s: Node): boolean {
+  if (s.type !== 'expression_statement') return false;
+  const a = s.namedChildren[0];
+  const right = a?.type === 'assignment' ? a.childForFieldName('right') : undefined;
+  return !!right && isSimple(right) && a!.childForFieldName('left')?.type === 'identifier';
+}
+
+/**
+ * A top-level `try:` holding imports, as it will run: the imports of its body, and of each `except` branch the imports
+ * and plain fallbacks (`x = None`) — nothing else; no `else:` or `finally:` body (`else: wandb.init()` never runs).
+ * Every line keeps its place (dropped lines are blank), so tracebacks point at the file's lines.
+ */
+function tryImports(node: Node, lines: string[]): { source: string; binds: string[] } | undefined {
+  const body = node.childForFieldName('body');
+  const stmts = (body?.namedChildren.filter((c) => c && c.type !== 'comment') ?? []) as Node[];
+  if (!stmts.some(isImport)) return undefined;
+  const first = node.startPosition.row;
+  const out = lines.slice(first, node.endPosition.row + 1).map(() => '');
+  const keepRows = (n: Node) => {
+    for (let r = n.startPosition.row; r <= n.endPosition.row; r++) out[r - first] = lines[r] ?? '';
+  };
+  /** A block's kept statements, or `pass` where its first statement was when none is kept. */
+  const block = (b: Node | null | undefined, keep: (s: Node) => boolean) => {
+    const ss = (b?.namedChildren.filter((c) => c && c.type !== 'comment') ?? []) as Node[];
+    const kept = ss.filter(keep);
+    for (const s of kept) keepRows(s);
+    if (!kept.length && ss[0]) {
+      const r = ss[0].startPosition.row;
+      const line = lines[r] ?? '';
+      out[r - first] = `${line.slice(0, ss[0].startPosition.column)}pass`;
+    }
+    return kept;
+  };
+  const header = (clause: Node, b: Node | null | undefined) => {
+    const end = b ? b.startPosition.row : clause.startPosition.row;
+    for (let r = clause.startPosition.row; r <= end; r++) {
+      const line = lines[r] ?? '';
+      // A one-line clause (`except ImportError: x = None`) keeps its header; the statement is the block's.
+      out[r - first] = b && r === b.startPosition.row ? line.slice(0, b.startPosition.column) : line;
+    }
+  };
+  header(node, body);
+  const binds = block(body, isImport).flatMap(importBinds);
+  let handlers = 0;
+  for (const c of node.namedChildren) {
+    if (!c || c.type !== 'except_clause') continue;
+    handlers++;
+    const b = c.namedChildren.find((x) => x?.type === 'block');
+    header(c, b);
+    if (b && b.startPosition.row === c.startPosition.row) {
+      // Inline body after the colon: rebuilt from what is kept.
+      const kept = (b.namedChildren.filter((x) => x && x.type !== 'comment') as Node[]).filter(
+        (s) => isImport(s) || isFallback(s),
+      );
+      const r = b.startPosition.row - first;
+      out[r] = `${out[r]}${kept.length ? kept.map((s) => s.text).join('; ') : 'pass'}`;
+      binds.push(...kept.filter(isImport).flatMap(importBinds));
+    } else binds.push(...block(b, (s) => isImport(s) || isFallback(s)).filter(isImport).flatMap(importBinds));
+  }
+  if (!handlers) {
+    // try/finally alone: the finally body does not run, the try still needs a clause.
+    const fin = node.namedChildren.find((c) => c?.type === 'finally_clause');
+    if (fin) {
+      const r = fin.startPosition.row;
+      out[r - first] = `${(lines[r] ?? '').slice(0, fin.startPosition.column)}finally: pass`;
+    }
+  }
+  return { source: out.join('\n'), binds };
 }
 
 function topLevel(root: Node): Top[] {
   const out: Top[] = [];
+  const lines = root.text.split('\n');
   for (const child of root.namedChildren) {
     if (!child) continue;
     const def = definition(child);
@@ -142,11 +313,9 @@ function topLevel(root: Node): Top[] {
       out.push({ node: child, kind: 'import', binds: importBinds(child) });
     else if (child.type === 'future_import_statement') out.push({ node: child, kind: 'import', binds: ['__future__'] });
     else if (child.type === 'try_statement') {
-      // try: import x / except ImportError: x = None — an import with its fallback.
-      const body = child.childForFieldName('body');
-      const stmts = body?.namedChildren.filter((c) => c && c.type !== 'comment') ?? [];
-      if (stmts.length && stmts.every((s) => s!.type === 'import_statement' || s!.type === 'import_from_statement'))
-        out.push({ node: child, kind: 'import', binds: stmts.flatMap((s) => importBinds(s!)) });
+      // try: import x / except ImportError: x = None — its imports with their fallbacks, nothing else of it.
+      const t = tryImports(child, lines);
+      if (t) out.push({ node: child, kind: 'import', binds: t.binds, source: t.source });
     } else if (def.type === 'function_definition' || def.type === 'class_definition') {
       const name = def.childForFieldName('name')?.text;
       if (name) out.push({ node: child, kind: def.type === 'class_definition' ? 'class' : 'def', binds: [name] });
@@ -290,8 +459,8 @@ export function extractLayer(tree: Tree, className: string): LayerExtract | { er
 
   const included = new Set<Top>();
   const reached = new Set<string>();
-  const reach = (node: Node) => {
-    const work = [...identifiers(node, new Set())];
+  const reach = (node: Node, own: string[] = []) => {
+    const work = [...own, ...freeNames(node)];
     while (work.length) {
       const id = work.pop()!;
       if (reached.has(id)) continue;
@@ -299,11 +468,11 @@ export function extractLayer(tree: Tree, className: string): LayerExtract | { er
       for (const t of byName.get(id) ?? []) {
         if (included.has(t) || t.kind === 'import') continue;
         included.add(t);
-        work.push(...identifiers(t.node, new Set()));
+        work.push(...freeNames(t.node));
       }
     }
   };
-  reach(cls);
+  reach(cls, [className]);
 
   // The constructor: of the class, else of its first in-file base that has one.
   let init = method(cls, '__init__');
@@ -344,7 +513,7 @@ export function extractLayer(tree: Tree, className: string): LayerExtract | { er
     .map((t) => ({
       kind: t.kind,
       line: t.node.startPosition.row + 1,
-      source: t.node.text,
+      source: t.source ?? t.node.text,
       binds: t.binds,
       used: t.kind !== 'import' || t.binds.some((b) => b === '*' || b === '__future__' || reached.has(b)),
     }));
@@ -354,6 +523,20 @@ export function extractLayer(tree: Tree, className: string): LayerExtract | { er
   ).length;
   if (skipped) notes.push(`${skipped} other top-level statement${skipped === 1 ? '' : 's'} of the file not run`);
   const missing = call ? [] : ps.filter((p) => p.default === undefined).map((p) => p.name);
+  // What the layer loads that only a skipped statement binds.
+  const boundByTaken = new Set(tops.flatMap((t) => t.binds));
+  const skippedBinds: LayerExtract['skipped'] = [];
+  for (const c of root.namedChildren) {
+    if (!c || tops.some((t) => t.node.id === c.id) || c.type !== 'expression_statement') continue;
+    const a = c.namedChildren[0];
+    const left = a?.type === 'assignment' || a?.type === 'augmented_assignment' ? a.childForFieldName('left') : null;
+    if (!left) continue;
+    const names = new Set<string>();
+    targetNames(left, names);
+    for (const name of names)
+      if (reached.has(name) && !boundByTaken.has(name) && !skippedBinds.some((s) => s.name === name))
+        skippedBinds.push({ name, line: c.startPosition.row + 1, text: c.text.split('\n')[0]!.slice(0, 200) });
+  }
   return {
     className,
     framework: frameworkOf(classesOf(root), className),
@@ -364,6 +547,7 @@ export function extractLayer(tree: Tree, className: string): LayerExtract | { er
     call,
     missing,
     notes,
+    skipped: skippedBinds,
   };
 }
 

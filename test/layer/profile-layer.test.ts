@@ -369,3 +369,48 @@ test('every process the layer started ends: the time limit kills its Python, its
     `still running: ${pids.filter(running).join(', ')} (python, its subprocess, its fork)`,
   );
 });
+
+test("only what the layer needs runs: a try block's imports (not its else/finally), free names (not x.view's `view`); a value only skipped code sets is named with its line", () => {
+  const mark = path.join(tempDir('fconv-pl-mark-'), 'mark');
+  const file = path.join(FIX, 'hostile_top.py');
+  const run = (cls: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'profile-layer',
+        file,
+        '--class',
+        cls,
+        '--input-shape',
+        '2,3',
+        '--python',
+        PY,
+        '--reps',
+        '2',
+        '--trace-reps',
+        '1',
+        '--pass',
+        'forward',
+        '--no-compare',
+        '--no-progress',
+        '--json',
+        '--out-dir',
+        tempDir('fconv-pl-out-'),
+      ],
+      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, FCONV_TEST_MARK: mark } },
+    );
+  const ok = run('UsesView');
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(fs.existsSync(`${mark}.else`), false, "the try block's else ran");
+  assert.equal(fs.existsSync(`${mark}.finally`), false, "the try block's finally ran");
+  assert.deepEqual(layerProfileSchema.parse(JSON.parse(ok.stdout)).output.shape, [6]);
+  const bad = run('UsesDevice');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /hostile_top\.py:44: NameError: name 'device' is not defined/);
+  assert.match(
+    bad.stderr,
+    /`device` is set on line 17 \(`device = torch\.device\("cpu"\)`\), which the profiler does not run/,
+  );
+  assert.match(bad.stderr, /--init/);
+});

@@ -201,3 +201,93 @@ class NotALayer(object):
     JSON.stringify(tc.map((c) => [c.name, c.framework])),
   );
 });
+
+test('free names only: attribute and keyword names, parameters and locals do not pull in top-level definitions', () => {
+  const src = `import torch
+
+
+def view(x):
+    return x
+
+
+def dim(x):
+    return x
+
+
+def scale(x):
+    return x
+
+
+def local(x):
+    return x
+
+
+class L(torch.nn.Module):
+    def forward(self, x, local=None):
+        y = x.view(-1).sum(dim=0)
+        for i in range(2):
+            y = y + i
+        return scale(y)
+`;
+  const x = extract(src, 'L');
+  const binds = x.chunks.flatMap((c) => c.binds);
+  assert.ok(binds.includes('scale'), 'scale() is called: taken');
+  for (const name of ['view', 'dim', 'local']) assert.ok(!binds.includes(name), `${name} is not a free name of L`);
+});
+
+test('a try block runs its imports and fallbacks only: no else or finally body, every line at its place', () => {
+  const src = `import torch
+try:
+    import wandb
+    wandb.init()
+except ImportError:
+    wandb = None
+    print("no wandb")
+else:
+    wandb.log({})
+finally:
+    print("done")
+
+try:
+    import tqdm
+finally:
+    cleanup()
+
+try:
+    import rich
+except ImportError: rich = None; setup()
+
+
+class L(torch.nn.Module):
+    def forward(self, x):
+        return x
+`;
+  const x = extract(src, 'L');
+  const wandb = x.chunks.find((c) => c.binds.includes('wandb'))!;
+  assert.equal(wandb.line, 2);
+  assert.equal(
+    wandb.source,
+    ['try:', '    import wandb', '', 'except ImportError:', '    wandb = None', '', '', '', '', ''].join('\n'),
+  );
+  const tqdm = x.chunks.find((c) => c.binds.includes('tqdm'))!;
+  assert.equal(tqdm.source, ['try:', '    import tqdm', 'finally: pass', ''].join('\n'));
+  const rich = x.chunks.find((c) => c.binds.includes('rich'))!;
+  assert.equal(rich.source, ['try:', '    import rich', 'except ImportError: rich = None'].join('\n'));
+  // Every line at its place: as many lines as the block has in the file; nothing but imports and fallbacks.
+  for (const c of [wandb, tqdm, rich]) assert.doesNotMatch(c.source, /wandb\.init|wandb\.log|print|cleanup|setup/);
+});
+
+test('a value only a skipped top-level call sets is reported with its line', () => {
+  const src = `import torch
+DEVICE = torch.device("cuda")
+N = 4
+
+
+class L(torch.nn.Module):
+    def forward(self, x):
+        return x.to(DEVICE) * N
+`;
+  const x = extract(src, 'L');
+  assert.deepEqual(x.skipped, [{ name: 'DEVICE', line: 2, text: 'DEVICE = torch.device("cuda")' }]);
+  assert.deepEqual(x.constants, ['N']);
+});
