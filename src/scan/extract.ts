@@ -290,7 +290,12 @@ function tryImports(node: Node, lines: string[]): { source: string; binds: strin
       const r = b.startPosition.row - first;
       out[r] = `${out[r]}${kept.length ? kept.map((s) => s.text).join('; ') : 'pass'}`;
       binds.push(...kept.filter(isImport).flatMap(importBinds));
-    } else binds.push(...block(b, (s) => isImport(s) || isFallback(s)).filter(isImport).flatMap(importBinds));
+    } else
+      binds.push(
+        ...block(b, (s) => isImport(s) || isFallback(s))
+          .filter(isImport)
+          .flatMap(importBinds),
+      );
   }
   if (!handlers) {
     // try/finally alone: the finally body does not run, the try still needs a clause.
