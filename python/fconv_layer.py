@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from fconv_layer_load import UserCodeError, _user_frames, input_dtype, load_namespace, parse_init, user_error  # noqa: E402,F401 - UserCodeError is re-exported
+from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, input_dtype, load_namespace, parse_init, user_error  # noqa: E402,F401 - UserCodeError is re-exported
 from fconv_layer_trace import LineTracer, _median, _stats, backward_pass, kernel_pass, loss_of, op_pass  # noqa: E402
 
 
@@ -302,7 +302,7 @@ def profile_layer(torch, req, progress, check, send_error):
         raise UserCodeError("usage" if not _user_frames(e.__traceback__, traced) else "user-code",
                             "%s(%s): %s" % (req["className"], req.get("init") or "", e),
                             file, int(req.get("classLine") or 0) or None)
-    except Exception as e:  # noqa: BLE001
+    except USER_ERRORS as e:  # noqa: BLE001
         raise user_error(e, traced, "in %s.__init__" % req["className"])
 
     device = torch.device(req.get("device") or "cpu")
@@ -340,7 +340,7 @@ def profile_layer(torch, req, progress, check, send_error):
         try:
             out = forward()
             sync()
-        except Exception as e:  # noqa: BLE001
+        except USER_ERRORS as e:  # noqa: BLE001
             raise user_error(e, traced, "in %s.forward" % req["className"])
         out_shape = list(out.shape) if isinstance(out, torch.Tensor) else None
         out_dtype = str(out.dtype).replace("torch.", "") if isinstance(out, torch.Tensor) else type(out).__name__

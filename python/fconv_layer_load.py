@@ -30,6 +30,11 @@ def _user_frames(tb, traced):
     return out
 
 
+# What user code may raise that the profiler reports at its line: exceptions, and sys.exit() / SystemExit and a
+# KeyboardInterrupt raised by the code itself (the terminal's Ctrl-C does not reach this process: it leads its own
+# process group, and the host cancels through the protocol).
+USER_ERRORS = (Exception, SystemExit, KeyboardInterrupt)
+
 # Module names only statements the profiler did not run bind ({name: (line, text)}), set by load_namespace.
 _SKIPPED = {}
 
@@ -56,6 +61,10 @@ def user_error(e, traced, what):
     """The exception as the user's error: the innermost frame in their code, their traceback's frames."""
     frames = _user_frames(e.__traceback__, traced)
     msg = "%s: %s" % (type(e).__name__, str(e).split("\n")[0][:400])
+    if isinstance(e, SystemExit):
+        msg += " (your code called sys.exit() or raised SystemExit: the layer cannot be profiled past it)"
+    elif isinstance(e, KeyboardInterrupt):
+        msg += " (raised by your code, not a Ctrl-C)"
     hint = skipped_hint(e)
     if hint:
         msg += "; " + hint
@@ -117,7 +126,7 @@ def load_namespace(file, chunks, module_name="fconv_user_layer", skipped=None):
             raise UserCodeError("user-code", "SyntaxError: %s" % e.msg, file, e.lineno)
         try:
             exec(code, mod.__dict__)  # noqa: S102 - the user's own definitions, in a trusted workspace, after consent
-        except Exception as e:  # noqa: BLE001
+        except USER_ERRORS as e:  # noqa: BLE001
             if c["kind"] == "import":
                 first = c["source"].strip().splitlines()[0][:200]
                 if not c.get("used", True):
@@ -150,7 +159,14 @@ def _value(node, ns, constants):
         v = _value(node.operand, ns, constants)
         return -v if isinstance(node.op, ast.USub) else v
     if isinstance(node, ast.BinOp) and type(node.op) in _SAFE_BIN:
-        return _SAFE_BIN[type(node.op)](_value(node.left, ns, constants), _value(node.right, ns, constants))
+        left, right = _value(node.left, ns, constants), _value(node.right, ns, constants)
+        # A literal must stay small: no 'a' * 10**9, no 2 ** 10**9.
+        if isinstance(node.op, (ast.Pow, ast.Mult)) and any(isinstance(v, (int, float)) and abs(v) > 1 << 20 for v in (left, right)) \
+                and (isinstance(node.op, ast.Pow) or any(isinstance(v, (str, list, tuple)) for v in (left, right))):
+            raise ValueError("`%s` is too large for a constructor argument" % (ast.unparse(node) if hasattr(ast, "unparse") else "an expression"))
+        if isinstance(node.op, ast.Pow) and isinstance(right, int) and right > 4096:
+            raise ValueError("`%s` is too large for a constructor argument" % (ast.unparse(node) if hasattr(ast, "unparse") else "a power"))
+        return _SAFE_BIN[type(node.op)](left, right)
     if isinstance(node, ast.Name):
         if node.id in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[node.id]
@@ -171,11 +187,15 @@ def parse_init(text, ns, constants):
         call = ast.parse("f(%s)" % text, mode="eval").body
     except SyntaxError as e:
         raise UserCodeError("usage", "--init is not a Python argument list (%s): %s" % (e.msg, text))
+    if not isinstance(call, ast.Call):  # `1), (2` parses as a tuple of a call and a number
+        raise UserCodeError("usage", "--init is not a Python argument list: %s" % text)
     try:
         args = [_value(a, ns, constants) for a in call.args]
         kwargs = {k.arg: _value(k.value, ns, constants) for k in call.keywords if k.arg}
     except ValueError as e:
         raise UserCodeError("usage", "the constructor arguments must be literals or module constants: %s" % e)
+    except (ArithmeticError, TypeError, MemoryError) as e:  # 10.0**400, 1/0, 'a' - 1
+        raise UserCodeError("usage", "--init %s: %s: %s" % (text[:200], type(e).__name__, e))
     if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
         raise UserCodeError("usage", "the constructor arguments cannot use * or ** unpacking: %s" % text)
     return args, kwargs

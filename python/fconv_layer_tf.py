@@ -26,7 +26,7 @@ import sys
 import time
 
 from fconv_layer import MemoryWatch, line_costs, steady_allocator, warm_up
-from fconv_layer_load import UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
+from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
 from fconv_layer_trace import LineTracer, _median, _stats
 
 DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64", "complex128")
@@ -354,12 +354,12 @@ def profile_layer(tf, req, progress, check, send_error):
             raise UserCodeError("usage" if not _user_frames(e.__traceback__, traced) else "user-code",
                                 "%s(%s): %s" % (cls_name, req.get("init") or "", message_of(e)),
                                 file, int(req.get("classLine") or 0) or None)
-        except Exception as e:  # noqa: BLE001
+        except USER_ERRORS as e:  # noqa: BLE001
             raise mapped(e, traced, "in %s.__init__" % cls_name, dtype)
         try:
             if not getattr(layer, "built", False):
                 layer.build(tuple(shape))
-        except Exception as e:  # noqa: BLE001
+        except USER_ERRORS as e:  # noqa: BLE001
             raise mapped(e, traced, "in %s.build(input_shape=%s): build gets the --input-shape (NHWC); anything else "
                          "it needs goes to the constructor (--init)" % (cls_name, tuple(shape)), dtype)
         gen = tf.random.Generator.from_seed(int(req.get("seed", 1)))
@@ -375,7 +375,7 @@ def profile_layer(tf, req, progress, check, send_error):
         try:
             out = eager()
             sync()
-        except Exception as e:  # noqa: BLE001
+        except USER_ERRORS as e:  # noqa: BLE001
             raise mapped(e, traced, "in %s.call" % cls_name, dtype)
         first = out[0] if isinstance(out, (list, tuple)) and out else out
         out_shape = [int(d) for d in first.shape] if hasattr(first, "shape") and first.shape.rank is not None else None
@@ -385,7 +385,7 @@ def profile_layer(tf, req, progress, check, send_error):
         try:
             call(x)  # traced here (tf.function), as model.fit's first step does
             sync()
-        except Exception as e:  # noqa: BLE001
+        except USER_ERRORS as e:  # noqa: BLE001
             raise mapped(e, traced, "in %s.call inside tf.function (it ran eagerly)" % cls_name, dtype)
 
         def forward():

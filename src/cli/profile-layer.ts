@@ -66,12 +66,24 @@ export function layerEngine(asked: string | undefined, framework: LayerExtract['
   return e === 'auto' ? want : e;
 }
 
+/** The largest size of one input axis, and of the whole input (elements), profile-layer builds. */
+const MAX_INPUT_DIM = 1 << 20;
+const MAX_INPUT_ELEMENTS = 4e9;
+
 export function parseShape(text: string | undefined): number[] {
   if (!text?.trim()) throw new UsageError('--input-shape is required: the input of forward(), e.g. 20,32,64,64');
   const parts = text.split(/[,x×]/).map((s) => s.trim());
   if (parts.length < 1 || parts.length > 6 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1))
     throw new UsageError(`--input-shape must be 1–6 positive integers, e.g. 20,32,64,64; got "${text}"`);
-  return parts.map(Number);
+  const dims = parts.map(Number);
+  if (dims.some((d) => d > MAX_INPUT_DIM))
+    throw new UsageError(`--input-shape: each size must be at most ${MAX_INPUT_DIM}; got "${text}"`);
+  const elements = dims.reduce((a, b) => a * b, 1);
+  if (elements > MAX_INPUT_ELEMENTS)
+    throw new UsageError(
+      `--input-shape ${dims.join('×')} is ${elements.toExponential(1)} elements, more than the ${MAX_INPUT_ELEMENTS.toExponential(0)} a layer's random input may have`,
+    );
+  return dims;
 }
 
 export async function profileLayerCommand(file: string, flags: ProfileLayerFlags, io: CliIo): Promise<number> {
@@ -100,11 +112,13 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
   checkOutDir(flags.outDir);
   const parser = await loadParser();
   const tree = parser.parse('python', text);
-  const x = extractLayer(tree, flags.class);
+  const x = extractLayer(tree, flags.class, flags.init);
   tree.delete();
   if ('error' in x) throw new UsageError(`${file}: ${x.error}`);
   const engine = layerEngine(flags.engine, x.framework, flags.class);
   const choice = parseEngineChoice({ ...flags, engine });
+  if (flags.init !== undefined && flags.init.length > 4000)
+    throw new UsageError(`--init is ${flags.init.length} characters: at most 4000 (literals and module constants)`);
   const init = initFor(x, flags.init);
   if ('missing' in init)
     throw new UsageError(

@@ -190,7 +190,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     const doc = await vscode.workspace.openTextDocument(uri);
     const parser = await loadParser(this.hooks.grammarDirs);
     const tree = parser.parse('python', doc.getText());
-    const x = extractLayer(tree, className);
+    let x = extractLayer(tree, className);
     tree.delete();
     if ('error' in x) {
       void vscode.window.showErrorMessage(`Fourier Conv: ${x.error}`);
@@ -229,6 +229,11 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       });
       if (args === undefined) return undefined;
       init = { args, from: '--init' };
+      // The arguments may name any module constant of the file: take those along too.
+      const again = parser.parse('python', doc.getText());
+      const withInit = extractLayer(again, className, args);
+      again.delete();
+      if (!('error' in withInit)) x = withInit;
     }
     const shapeText = await vscode.window.showInputBox({
       title: `${className}: the input of ${keras ? 'call()' : 'forward()'}`,

@@ -168,6 +168,18 @@ export function freeNames(node: Node, out = new Set<string>()): Set<string> {
   return out;
 }
 
+/** The first node tree-sitter could not parse (an ERROR or a MISSING node), in file order. */
+function firstError(n: Node): Node | undefined {
+  if (n.type === 'ERROR' || n.isMissing) return n;
+  for (const c of n.children) {
+    if (c && (c.hasError || c.isMissing || c.type === 'ERROR')) {
+      const e = firstError(c);
+      if (e) return e;
+    }
+  }
+  return undefined;
+}
+
 /** The definition inside a decorated one. */
 function definition(node: Node): Node {
   return node.type === 'decorated_definition' ? (node.childForFieldName('definition') ?? node) : node;
@@ -449,15 +461,25 @@ function params(fn: Node | undefined): InitParam[] {
 }
 
 /** Everything the class needs from its file, or an error message when the class is not in it. */
-export function extractLayer(tree: Tree, className: string): LayerExtract | { error: string } {
+export function extractLayer(tree: Tree, className: string, initText?: string): LayerExtract | { error: string } {
   const root = tree.rootNode;
   const cls = classNode(root, className);
   if (!cls) {
     const known = moduleClasses(tree).map((c) => c.name);
+    // An unclosed bracket above the class swallows it into tree-sitter's error recovery: name the syntax error.
+    const bad = root.hasError ? firstError(root) : undefined;
     return {
-      error: `no class ${className} at the top level of the file${known.length ? ` (layer classes here: ${known.join(', ')})` : ''}`,
+      error: `no class ${className} at the top level of the file${bad ? ` — the file has a syntax error at line ${bad.startPosition.row + 1} (${bad.text.split('\n')[0]!.trim().slice(0, 80) || 'missing text'}), which hides what follows it` : ''}${known.length ? ` (layer classes here: ${known.join(', ')})` : ''}`,
     };
   }
+  const twins = root.namedChildren.filter((c) => {
+    const d = c && definition(c);
+    return d?.type === 'class_definition' && d.childForFieldName('name')?.text === className;
+  }) as Node[];
+  if (twins.length > 1)
+    return {
+      error: `class ${className} is defined ${twins.length} times (lines ${twins.map((c) => definition(c).startPosition.row + 1).join(' and ')}): the last one is what Python would use — rename the others`,
+    };
   const tops = topLevel(root);
   const byName = new Map<string, Top[]>();
   for (const t of tops) for (const b of t.binds) byName.set(b, [...(byName.get(b) ?? []), t]);
@@ -477,7 +499,8 @@ export function extractLayer(tree: Tree, className: string): LayerExtract | { er
       }
     }
   };
-  reach(cls, [className]);
+  // The class, and the module constants --init names (`--init WIDTH`): any plain constant of the file may be passed.
+  reach(cls, [className, ...(initText?.match(/[A-Za-z_]\w*/g) ?? [])]);
 
   // The constructor: of the class, else of its first in-file base that has one.
   let init = method(cls, '__init__');

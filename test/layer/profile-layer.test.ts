@@ -414,3 +414,41 @@ test("only what the layer needs runs: a try block's imports (not its else/finall
   );
   assert.match(bad.stderr, /--init/);
 });
+
+test('sys.exit() and a KeyboardInterrupt raised by the layer are its errors, at their line', () => {
+  const file = path.join(FIX, 'exits.py');
+  const exits = quick(file, 'Exits', '2,3');
+  assert.equal(exits.code, 1, exits.err);
+  assert.match(exits.err, /exits\.py:8: SystemExit: 3 \(your code called sys\.exit\(\) or raised SystemExit/);
+  const interrupts = quick(file, 'Interrupts', '2,3');
+  assert.equal(interrupts.code, 1, interrupts.err);
+  assert.match(interrupts.err, /exits\.py:14: KeyboardInterrupt: {2}\(raised by your code, not a Ctrl-C\)/);
+});
+
+test('inputs that used to crash are usage errors: one line, exit 2 — huge shapes, long or malformed --init, overflowing literals', () => {
+  const file = path.join(FIX, 'exits.py');
+  const out = tempDir('fconv-pl-out-');
+  for (const [args, re] of [
+    [['--input-shape', '1048577,1'], /--input-shape: each size must be at most 1048576/],
+    [['--input-shape', '99999999999999999999'], /--input-shape: each size must be at most/],
+    [['--input-shape', '65536,65536,8'], /more than the 4e\+9 a layer's random input may have/],
+    [['--input-shape', '2,3', '--init', `1${', 1'.repeat(2100)}`], /--init is \d+ characters: at most 4000/],
+    [['--input-shape', '2,3', '--init', '1), (2'], /--init is not a Python argument list: 1\), \(2/],
+    [['--input-shape', '2,3', '--init', '10.0**400'], /OverflowError/],
+    [['--input-shape', '2,3', '--init', '1/0'], /ZeroDivisionError/],
+    [['--input-shape', '2,3', '--init', "1, b='a'*(2*10**9)"], /too large for a constructor argument/],
+  ] as Array<[string[], RegExp]>) {
+    const r = fconv([file, '--class', 'Exits', ...args, '--out-dir', out]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, re);
+    assert.equal(
+      r.err
+        .trim()
+        .split('\n')
+        .filter((l) => !/^fconv: profiling/.test(l)).length,
+      1,
+      r.err,
+    );
+  }
+  assert.deepEqual(fs.readdirSync(out), []);
+});

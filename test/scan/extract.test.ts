@@ -291,3 +291,29 @@ class L(torch.nn.Module):
   assert.deepEqual(x.skipped, [{ name: 'DEVICE', line: 2, text: 'DEVICE = torch.device("cuda")' }]);
   assert.deepEqual(x.constants, ['N']);
 });
+
+test('a class defined twice is refused with both lines; a syntax error above the class is named; --init may name any module constant', () => {
+  const twice = parser.parse(
+    'python',
+    'import torch\n\nclass L(torch.nn.Module):\n    pass\n\n\nclass L(torch.nn.Module):\n    pass\n',
+  );
+  const t = extractLayer(twice, 'L');
+  twice.delete();
+  assert.ok('error' in t);
+  assert.match(t.error, /class L is defined 2 times \(lines 3 and 7\)/);
+
+  const broken = parser.parse('python', 'import torch\nx = f(1,\n\nclass After(torch.nn.Module):\n    pass\n');
+  const b = extractLayer(broken, 'After');
+  broken.delete();
+  assert.ok('error' in b);
+  assert.match(b.error, /no class After .*syntax error at line 2/);
+
+  const consts = parser.parse(
+    'python',
+    'import torch\nWIDTH = 32\nOTHER = 5\n\nclass L(torch.nn.Module):\n    def __init__(self, w):\n        super().__init__()\n',
+  );
+  const c = extractLayer(consts, 'L', 'WIDTH');
+  consts.delete();
+  assert.ok(!('error' in c));
+  assert.deepEqual(c.constants, ['WIDTH']);
+});
