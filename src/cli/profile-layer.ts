@@ -20,7 +20,7 @@ import {
 import { estimateRunBytes, formatBytes, parseBytes } from '../core/memory';
 import { UsageError, parseWhole } from '../core/spec-input';
 import { WorkerError } from '../client/client';
-import { makeDirs, writeAtomic } from '../platform/files';
+import { decodePythonSource, makeDirs, writeAtomic } from '../platform/files';
 import { loadParser } from '../platform/grammars';
 import { htmlPage } from '../report/report-files';
 import { type LayerExtract, extractLayer, initFor, initTemplate } from '../scan/extract';
@@ -104,7 +104,7 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
   const abs = path.resolve(file);
   let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    text = decodePythonSource(readFileSync(abs));
   } catch (e) {
     throw new UsageError(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

@@ -168,7 +168,8 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, 
   for (const file of list) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      const bytes = readFileSync(file);
+      text = /\.pyi?$/i.test(file) ? decodePythonSource(bytes) : bytes.toString('utf8');
     } catch (e) {
       unreadable.push({ path: file, reason: reasonOf(e) });
       continue;

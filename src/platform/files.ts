@@ -36,3 +36,25 @@ export function makeDirs(dir: string): void {
   }
   for (const m of missing.reverse()) fs.mkdirSync(m);
 }
+
+/**
+ * The text of a Python source as Python reads it (PEP 263): UTF-8 (a BOM dropped), unless a `coding:` cookie on
+ * one of its first two lines names another encoding — `# -*- coding: latin-1 -*-` makes "\xe9t\xe9" read "été".
+ * An encoding this Node cannot decode falls back to UTF-8.
+ */
+export function decodePythonSource(bytes: Uint8Array): string {
+  const head = Buffer.from(bytes.subarray(0, 400)).toString('latin1').split(/\r?\n/).slice(0, 2);
+  for (const line of head) {
+    if (!/^[ \t\f]*#/.test(line)) continue;
+    const m = /coding[:=][ \t]*([-\w.]+)/.exec(line);
+    if (!m) continue;
+    const label = m[1]!.toLowerCase().replace(/_/g, '-');
+    if (label === 'utf-8' || label === 'utf8') break;
+    try {
+      return new TextDecoder(label.replace(/^latin-1$/, 'latin1')).decode(bytes);
+    } catch {
+      break;
+    }
+  }
+  return new TextDecoder('utf-8').decode(bytes);
+}

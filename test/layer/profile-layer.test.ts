@@ -452,3 +452,9 @@ test('inputs that used to crash are usage errors: one line, exit 2 — huge shap
   }
   assert.deepEqual(fs.readdirSync(out), []);
 });
+
+test('a file with a coding cookie (PEP 263) is read in its encoding: Latin-1 literals reach the layer as Python reads them', () => {
+  const r = quick(path.join(FIX, 'latin1.py'), 'Accents', '2,3', ['--pass', 'forward']);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(layerProfileSchema.parse(JSON.parse(r.out)).output.shape, [2, 3]);
+});
