@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { type DeviceProfile, GPU_TABLE, cpuProfile, gpuProfile } from '../core/model';
 import { UsageError } from '../core/spec-input';
 import { readCachedProbe } from '../client/device-cache';
-import { cacheDir } from '../platform/files';
+import { cacheDir, decodePythonSource } from '../platform/files';
 import { loadParser } from '../platform/grammars';
 import { type Finding, type LayerSite, type ScanResult, languageOf, ruleDocs, scanSource } from '../scan/index';
 import { DEFAULT_MAX_CHARS } from '../scan/index';
