@@ -458,3 +458,40 @@ test('a file with a coding cookie (PEP 263) is read in its encoding: Latin-1 lit
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(layerProfileSchema.parse(JSON.parse(r.out)).output.shape, [2, 3]);
 });
+
+test('an interpreter whose sitecustomize prints a banner still runs the worker (the hello is found after it)', () => {
+  const site = tempDir('fconv-pl-site-');
+  fs.writeFileSync(path.join(site, 'sitecustomize.py'), 'print("Welcome to the cluster! Module loads below.")\n');
+  const r = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'profile',
+      '--engine',
+      'torch',
+      '--python',
+      PY,
+      '--batch',
+      '1',
+      '--height',
+      '8',
+      '--width',
+      '8',
+      '--out',
+      '2',
+      '--pass',
+      'forward',
+      '--reps',
+      '2',
+      '--warmup',
+      '1',
+      '--no-model',
+      '--no-progress',
+      '--out-dir',
+      tempDir('fconv-pl-out-'),
+    ],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, PYTHONPATH: site } },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /engine torch\/cpu/);
+});

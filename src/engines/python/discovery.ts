@@ -78,11 +78,21 @@ export function tryInterpreter(c: Candidate, fw: PythonFramework, timeoutMs = 30
   });
   if (r.error)
     return { ...c, problem: `could not run it: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}` };
-  const first = (r.stdout ?? '').split('\n').find((l) => l.trim());
+  // The hello is the first line that is one: a sitecustomize.py or a .pth file may print a banner before it.
   let hello: Hello | undefined;
-  try {
-    hello = helloSchema.parse(JSON.parse(first ?? ''));
-  } catch {
+  for (const line of (r.stdout ?? '').split('\n')) {
+    if (!line.trim().startsWith('{')) continue;
+    try {
+      const h = helloSchema.safeParse(JSON.parse(line));
+      if (h.success) {
+        hello = h.data;
+        break;
+      }
+    } catch {
+      /* not JSON: a banner */
+    }
+  }
+  if (!hello) {
     const why = (r.stderr ?? '').trim().split('\n').filter(Boolean).slice(-1)[0] ?? `exit code ${r.status}`;
     return { ...c, problem: `not a Python that can run the worker (${why.slice(0, 200)})` };
   }
