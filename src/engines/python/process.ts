@@ -141,11 +141,23 @@ export class PythonProcess {
       if (this.child.pid !== undefined) pythonPids.listener?.(this.child.pid, false);
       // What it started may outlive it (a user's subprocess): its group goes too.
       this.killGroup();
-      const tail = this.stderrSummary();
-      this.fail(
-        `the Python process (${interpreter}) ${sig ? `was killed by ${sig}` : `exited with code ${code}`}${tail ? `: ${tail}` : ''}`,
-        helloReject,
-      );
+      // Its last lines (an error message, the answer) may still be in the pipe: read them before saying it ended.
+      const report = () => {
+        const tail = this.stderrSummary();
+        this.fail(
+          `the Python process (${interpreter}) ${sig ? `was killed by ${sig}` : `exited with code ${code}`}${tail ? `: ${tail}` : ''}`,
+          helloReject,
+        );
+      };
+      const out = this.child.stdout!;
+      if (out.readableEnded) report();
+      else {
+        const t = setTimeout(report, 500);
+        out.once('end', () => {
+          clearTimeout(t);
+          setImmediate(report);
+        });
+      }
     });
     // A closed pipe on our side must not crash the engine worker.
     this.child.stdin!.on('error', () => {});
