@@ -44,6 +44,7 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       '.venv-tf/**',
+      '.tfjs-node/**',
       '.vscode-test/**',
       'native/build/**',
       'gpu-bundle/**',

@@ -6,14 +6,18 @@
 #
 # Usage: scripts/install-tfjs-node-from-wheel.sh [python-with-tensorflow]   (default: .venv-tf/bin/python)
 # Needs: npm (the registry), a C++ compiler and make (node-gyp). Idempotent: a built binding is kept.
-# The binding finds the libraries through deps/lib inside the package, which links into that Python's
+# It goes into .tfjs-node/ (ignored by git and the VSIX), not node_modules/ — the project's own dependency tree stays
+# what package-lock.json says; the engine looks there (or in FCONV_TFJS_NODE_DIR) when node_modules has none.
+# Its @tensorflow/tfjs-core is a link to the project's, so tfjs-node registers its backend in the one tfjs the
+# engine runs. The binding finds the libraries through deps/lib inside the package, which links into that Python's
 # site-packages/tensorflow: reinstalling or removing that TensorFlow means running this again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 py=${1:-$root/.venv-tf/bin/python}
 version=4.22.0
-pkg=$root/node_modules/@tensorflow/tfjs-node
+dir=$root/.tfjs-node
+pkg=$dir/node_modules/@tensorflow/tfjs-node
 if [ ! -x "$py" ]; then echo "install-tfjs-node-from-wheel: no Python at $py (scripts/install-tf-venv.sh makes one)" >&2; exit 2; fi
 tfdir=$("$py" -c 'import os, tensorflow as tf; print(os.path.dirname(tf.__file__))' 2>/dev/null | tail -1)
 if [ ! -f "$tfdir/libtensorflow_cc.so.2" ] || [ ! -f "$tfdir/include/tensorflow/c/eager/c_api.h" ]; then
@@ -25,13 +29,15 @@ if [ -f "$pkg/lib/napi-v8/tfjs_binding.node" ] && [ "$(readlink -f "$pkg/deps/li
   echo "install-tfjs-node-from-wheel: @tensorflow/tfjs-node $version already built against $tfdir"
   exit 0
 fi
-# The package and its dependencies from the registry, without its install script (the download); not saved to
-# package.json — it stays an optional dependency that plain `npm install` tries the usual way.
-# npm installs every optional dependency with it: a tfjs-node-gpu that was not there before goes again (without its
-# libtensorflow it only says "installed but its CUDA 11 libraries are missing").
-gpu_before=$([ -d "$root/node_modules/@tensorflow/tfjs-node-gpu" ] && echo yes || echo no)
-npm install --no-save --no-audit --no-fund --ignore-scripts "@tensorflow/tfjs-node@$version" >/dev/null
-if [ "$gpu_before" = no ]; then rm -rf "$root/node_modules/@tensorflow/tfjs-node-gpu"; fi
+# The package and its dependencies from the registry, without its install script (the download).
+mkdir -p "$dir"
+[ -f "$dir/package.json" ] || echo '{ "private": true, "description": "tfjs-node built against a TensorFlow wheel (scripts/install-tfjs-node-from-wheel.sh)" }' >"$dir/package.json"
+(cd "$dir" && npm install --no-audit --no-fund --ignore-scripts --no-package-lock "@tensorflow/tfjs-node@$version" >/dev/null)
+# One tfjs: the project's core (and cpu backend) in place of the copies npm put here.
+for shared in tfjs-core tfjs-backend-cpu; do
+  rm -rf "$dir/node_modules/@tensorflow/$shared"
+  ln -s "$root/node_modules/@tensorflow/$shared" "$dir/node_modules/@tensorflow/$shared"
+done
 mkdir -p "$pkg/deps/lib"
 ln -sfn "$tfdir/include" "$pkg/deps/include"
 for lib in libtensorflow_cc.so.2 libtensorflow_framework.so.2; do ln -sf "$tfdir/$lib" "$pkg/deps/lib/$lib"; done

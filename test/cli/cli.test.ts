@@ -293,7 +293,7 @@ test('--engine cuda on a machine without a GPU driver says so and writes nothing
   // The next engine the walk finds: tfjs-node where the test setup built it (scripts/install-tfjs-node-from-wheel.sh),
   // else the embedded wasm engine.
   const tfjsNode = fs.existsSync(
-    path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'lib', 'napi-v8', 'tfjs_binding.node'),
+    path.join(ROOT, '.tfjs-node', 'node_modules', '@tensorflow', 'tfjs-node', 'lib', 'napi-v8', 'tfjs_binding.node'),
   );
   assert.match(
     auto.err,

@@ -11,7 +11,16 @@ import * as path from 'node:path';
 import { parseRun } from '../../src/core/run';
 import { CLI, ROOT, tempDir } from '../helpers';
 
-const BINDING = path.join(ROOT, 'node_modules', '@tensorflow', 'tfjs-node', 'lib', 'napi-v8', 'tfjs_binding.node');
+const BINDING = path.join(
+  ROOT,
+  '.tfjs-node',
+  'node_modules',
+  '@tensorflow',
+  'tfjs-node',
+  'lib',
+  'napi-v8',
+  'tfjs_binding.node',
+);
 assert.ok(fs.existsSync(BINDING), `tfjs-node's binding at ${BINDING} (bash scripts/install-tfjs-node-from-wheel.sh)`);
 
 test("--engine tfjs-node on the wheel's libtensorflow: every variant correct, forward and training step, and the run says which TensorFlow", () => {

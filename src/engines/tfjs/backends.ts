@@ -197,9 +197,38 @@ export function cpuModel(): string {
   return `${cpus[0]?.model?.trim() ?? 'unknown CPU'} (${cpus.length} logical cores)`;
 }
 
+/**
+ * Where else tfjs-node may be: FCONV_TFJS_NODE_DIR, or `.tfjs-node/` next to dist/ — where
+ * scripts/install-tfjs-node-from-wheel.sh builds it against a TensorFlow wheel's C library (its tfjs-core links to
+ * ours, so the backend lands in the tfjs this engine runs).
+ */
+export function tfjsNodeDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [env.FCONV_TFJS_NODE_DIR, path.join(__dirname, '..', '.tfjs-node')].filter((d): d is string => !!d);
+}
+
+/** `require`, then for the tfjs-node packages the folders tfjsNodeDirs names. */
+export function requireOptional(id: string): unknown {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(id);
+  } catch (e) {
+    if (!id.startsWith('@tensorflow/tfjs-node') || !isNotFound(e, id.replace(/\/package\.json$/, ''))) throw e;
+    for (const dir of tfjsNodeDirs()) {
+      let resolved: string;
+      try {
+        resolved = require.resolve(id, { paths: [dir] });
+      } catch {
+        continue;
+      }
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(resolved);
+    }
+    throw e;
+  }
+}
+
 export const defaultDetectDeps: DetectDeps = {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  requireFn: (id) => require(id),
+  requireFn: requireOptional,
   missingLibs: missingSharedLibs,
   wasmDir: locateWasmDir,
 };
