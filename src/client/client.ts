@@ -268,7 +268,7 @@ export class WorkerClient {
         cancelled = true;
         this.post(child, { type: 'cancel', id });
         // A step that runs longer than the grace period cannot be interrupted: kill the worker.
-        killTimer = setTimeout(() => child.kill('SIGKILL'), this.opts.cancelGraceMs ?? 700);
+        killTimer = setTimeout(() => this.killWorker(child), this.opts.cancelGraceMs ?? 700);
       };
       if (h.signal?.aborted) {
         // Cancelled before it started: nothing to stop, nothing measured.
@@ -352,7 +352,7 @@ export class WorkerClient {
         const onAbort = () => {
           cancelled = true;
           this.post(child, { type: 'cancel', id });
-          killTimer = setTimeout(() => child.kill('SIGKILL'), this.opts.cancelGraceMs ?? 700);
+          killTimer = setTimeout(() => this.killWorker(child), this.opts.cancelGraceMs ?? 700);
         };
         signal?.addEventListener('abort', onAbort, { once: true });
         const onMsg = (m: unknown) => {
@@ -417,6 +417,12 @@ export class WorkerClient {
   killNow(): void {
     this.killPythonGroups();
     if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+
+  /** A worker that did not stop when asked: it, and the Python groups it started (they may hold the GIL). */
+  private killWorker(child: ChildProcess): void {
+    this.killPythonGroups();
+    child.kill('SIGKILL');
   }
 
   private killPythonGroups(): void {

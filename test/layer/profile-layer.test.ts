@@ -495,3 +495,40 @@ test('an interpreter whose sitecustomize prints a banner still runs the worker (
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /engine torch\/cpu/);
 });
+
+test('Ctrl-C twice while the layer holds the GIL: the CLI exits and its Python, subprocess and fork are gone', async () => {
+  const pidfile = path.join(tempDir('fconv-pl-pids-'), 'pids');
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'profile-layer',
+      path.join(FIX, 'spawns_and_hangs.py'),
+      '--class',
+      'Stuck',
+      '--input-shape',
+      '2',
+      '--python',
+      PY,
+      '--no-progress',
+      '--no-compare',
+      '--out-dir',
+      tempDir('fconv-pl-out-'),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FCONV_TEST_PIDFILE: pidfile } },
+  );
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(pidfile) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 300));
+  const pids = fs.readFileSync(pidfile, 'utf8').trim().split(/\s+/).map(Number);
+  child.kill('SIGINT');
+  await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  assert.notEqual(code, 0, err);
+  const until = Date.now() + 5000;
+  while (pids.some(running) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(pids.filter(running), [], `still running: ${pids.filter(running).join(', ')}`);
+});
