@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, input_dtype, load_namespace, parse_init, user_error  # noqa: E402,F401 - UserCodeError is re-exported
-from fconv_layer_trace import LineTracer, _median, _stats, backward_pass, kernel_pass, loss_of, op_pass  # noqa: E402
+from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats, backward_pass, kernel_pass, loss_of, op_pass  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------------
@@ -368,6 +368,8 @@ def profile_layer(torch, req, progress, check, send_error):
         for k in per_line:
             per_line[k] += [0.0] * (trace_reps - len(per_line[k]))
         traced_total = _median(traced_totals)
+        if tracer.removed:
+            notes.append(TRACER_REMOVED)
         line_ms = {k: _median(v) for k, v in per_line.items()}
         line_sum = sum(line_ms.values()) or 1.0
         scale = total["median"] / line_sum

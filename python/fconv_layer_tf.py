@@ -27,7 +27,7 @@ import time
 
 from fconv_layer import MemoryWatch, line_costs, steady_allocator, warm_up
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
-from fconv_layer_trace import LineTracer, _median, _stats
+from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats
 
 DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64", "complex128")
 
@@ -417,6 +417,8 @@ def profile_layer(tf, req, progress, check, send_error):
         for k in per_line:
             per_line[k] += [0.0] * (trace_reps - len(per_line[k]))
         line_ms = {k: _median(v) for k, v in per_line.items()}
+        if tracer.removed:
+            notes.append(TRACER_REMOVED)
 
         step("ops", 0, 1)
         ops, outside_ops = op_pass(tf, eager, traced, sync, 3, gpu)

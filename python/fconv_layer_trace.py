@@ -25,6 +25,11 @@ def _median(xs):
     return _stats(xs)["median"]
 
 
+TRACER_REMOVED = ("your code replaced or removed the line tracer while it ran (sys.settrace: a debugger, coverage, or "
+                  "sys.settrace(None)): the lines after that point were not seen, their time is counted outside your "
+                  "lines")
+
+
 class LineTracer:
     """Exclusive wall time per (file, line) of the traced frames, with a sync before every reading."""
 
@@ -35,6 +40,7 @@ class LineTracer:
         self.hits = {}
         self.stack = []
         self.t_last = 0.0
+        self.removed = False
 
     def _charge(self):
         self.sync()
@@ -75,6 +81,10 @@ class LineTracer:
         try:
             fn()
         finally:
+            # The user's code may have replaced or removed the tracer (sys.settrace(None), a debugger, coverage):
+            # the lines after that point were not seen, and the report says so.
+            if sys.gettrace() is not self.global_trace:
+                self.removed = True
             sys.settrace(old)
         self.sync()
         t1 = time.perf_counter()

@@ -532,3 +532,13 @@ test('Ctrl-C twice while the layer holds the GIL: the CLI exits and its Python, 
   while (pids.some(running) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(pids.filter(running), [], `still running: ${pids.filter(running).join(', ')}`);
 });
+
+test('a layer that removes the line tracer (sys.settrace(None)) is told so, not silently misattributed', () => {
+  const r = quick(path.join(FIX, 'untraces.py'), 'Untraces', '2,3', ['--pass', 'forward']);
+  assert.equal(r.code, 0, r.err);
+  const p = layerProfileSchema.parse(JSON.parse(r.out));
+  assert.ok(
+    p.notes.some((n) => /your code replaced or removed the line tracer/.test(n)),
+    p.notes.join('\n'),
+  );
+});
