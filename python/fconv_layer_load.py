@@ -37,6 +37,8 @@ USER_ERRORS = (Exception, SystemExit, KeyboardInterrupt)
 
 # Module names only statements the profiler did not run bind ({name: (line, text)}), set by load_namespace.
 _SKIPPED = {}
+# Star imports that failed and were skipped: [(line, statement, why)].
+_FAILED_STAR = []
 
 
 def skipped_hint(e):
@@ -50,6 +52,9 @@ def skipped_hint(e):
         m = re.search(r"name '(\w+)' is not defined", str(e))
         name = m.group(1) if m else None
     if name not in _SKIPPED:
+        if _FAILED_STAR:
+            line, text, why = _FAILED_STAR[0]
+            return "`%s` probably comes from `%s` (line %d), which failed here (%s)" % (name, text, line, why[:200])
         return None
     line, text = _SKIPPED[name]
     return ("`%s` is set on line %d (`%s`), which the profiler does not run: it runs only imports, definitions and "
@@ -84,6 +89,7 @@ def load_namespace(file, chunks, module_name="fconv_user_layer", skipped=None):
     # Leave the user's project as it was: no __pycache__ folders from importing their modules.
     sys.dont_write_bytecode = True
     _SKIPPED.clear()
+    del _FAILED_STAR[:]
     for s in skipped or []:
         if isinstance(s, dict) and isinstance(s.get("name"), str) and isinstance(s.get("line"), int):
             _SKIPPED[s["name"]] = (s["line"], str(s.get("text", "")))
@@ -132,6 +138,13 @@ def load_namespace(file, chunks, module_name="fconv_user_layer", skipped=None):
                 if not c.get("used", True):
                     notes.append("line %d: `%s` failed in %s (%s: %s) and the layer does not use it: skipped" % (
                         c["line"], first, sys.executable, type(e).__name__, e))
+                    continue
+                if (c.get("binds") or []) == ["*"]:
+                    # A star import (`from utilities3 import *`): whether the layer needs it shows only when it runs.
+                    # Skipped; a NameError later names it as the likely source.
+                    _FAILED_STAR.append((int(c["line"]), first, "%s: %s" % (type(e).__name__, e)))
+                    notes.append("line %d: `%s` failed in %s (%s: %s): skipped — if the layer needs a name from it, the "
+                                 "error says so" % (c["line"], first, sys.executable, type(e).__name__, e))
                     continue
                 raise UserCodeError("user-import", "`%s` failed in %s: %s: %s (the layer uses what it imports)" % (
                     first, sys.executable, type(e).__name__, e), file, int(c["line"]))

@@ -542,3 +542,20 @@ test('a layer that removes the line tracer (sys.settrace(None)) is told so, not 
     p.notes.join('\n'),
   );
 });
+
+test('a failing star import is skipped with a note; a name the layer then lacks names it as the likely source', () => {
+  const file = path.join(FIX, 'star_import.py');
+  const ok = quick(file, 'NeedsNothing', '2,3', ['--pass', 'forward']);
+  assert.equal(ok.code, 0, ok.err);
+  const p = layerProfileSchema.parse(JSON.parse(ok.out));
+  assert.ok(
+    p.notes.some((n) => /line 4: `from utilities3_not_here import \*` failed .*skipped/.test(n)),
+    p.notes.join('\n'),
+  );
+  const bad = quick(file, 'NeedsHelper', '2,3', ['--pass', 'forward']);
+  assert.equal(bad.code, 1, bad.err);
+  assert.match(
+    bad.err,
+    /star_import\.py:18: NameError: name 'LpLoss' is not defined; `LpLoss` probably comes from `from utilities3_not_here import \*` \(line 4\)/,
+  );
+});
