@@ -611,15 +611,7 @@ def measure_train(fw, L, req, progress, cancelled):
     def forward():
         return run_chain(persistent, chain)
 
-    def train_step():
-        with tf.GradientTape() as tape:
-            out = forward()
-            loss = tf.reduce_sum(out * _upstream(L, out))
-        return tape.gradient(loss, sources)
-
-    if not MODE["eager"]:
-        # One graph for forward, loss and gradients, as model.fit's train step (the steps' own tf.functions inline).
-        train_step = tf.function(train_step)
+    train_step = _train_step(L, persistent, chain, sources)
 
     with tf.device(L.tf_device):
         def backward_once():
@@ -703,6 +695,19 @@ def layer_profile(msg, progress, cancelled):
     return profile_layer(tf, msg, *layer_callbacks(msg, cancelled))
 
 
+def _train_step(L, persistent, chain, sources):
+    """Forward, the loss sum(out * R) and the gradients of `sources`: one tf.function (as model.fit's train step; the
+    steps' own tf.functions inline), or eager with --tf-mode eager."""
+
+    def train_step():
+        with tf.GradientTape() as tape:
+            out = run_chain(persistent, chain)
+            loss = tf.reduce_sum(out * _upstream(L, out))
+        return tape.gradient(loss, sources)
+
+    return train_step if MODE["eager"] else tf.function(train_step)
+
+
 def crosscheck_train(fw, L, req):
     """The training step on an independent clock: timeit of the same forward + GradientTape backward."""
     import timeit
@@ -712,13 +717,10 @@ def crosscheck_train(fw, L, req):
     params = {names[n]: v for n, v in vars_.items()}
     persistent, one_off, steps, _, _ = bind_all(L, variant, req["plan"], params)
     chain = [(sid, fn) for sid, fn in one_off] + [(sid, fn) for sid, _, fn in steps]
-    sources = list(vars_.values())
+    step = _train_step(L, persistent, chain, list(vars_.values()))
 
     def run():
-        with tf.GradientTape() as tape:
-            out = run_chain(persistent, chain)
-            loss = tf.reduce_sum(out * _upstream(L, out))
-        tape.gradient(loss, sources)
+        step()
         L.sync()
 
     with tf.device(L.tf_device):
