@@ -70,7 +70,8 @@ class MemoryWatch:
             time.sleep(0.05)
 
     def __enter__(self):
-        if self.budget:
+        if self.budget and not getattr(self, "started", False):
+            self.started = True
             threading.Thread(target=self.run, daemon=True).start()
         return self
 
@@ -80,6 +81,17 @@ class MemoryWatch:
 
 # --------------------------------------------------------------------------------------------------
 # The three passes.
+
+
+def check_input_bytes(shape, itemsize, budget):
+    """The random input's size against the memory budget, before it is made."""
+    n = 1
+    for d in shape:
+        n *= int(d)
+    if budget and n * itemsize > budget:
+        raise UserCodeError("usage", "the input %s is %.1f MiB, above the memory budget of %.1f MiB: shrink --input-shape "
+                            "or raise --max-memory" % ("x".join(str(d) for d in shape), n * itemsize / 2 ** 20,
+                                                       budget / 2 ** 20))
 
 
 def fno_weights(module):
@@ -296,6 +308,25 @@ def profile_layer(torch, req, progress, check, send_error):
     if not issubclass(cls, torch.nn.Module):
         raise UserCodeError("usage", "%s is not a torch.nn.Module" % req["className"])
     args, kwargs = parse_init(req.get("init"), mod.__dict__, set(req.get("constants") or []))
+    device = torch.device(req.get("device") or "cpu")
+    cuda = device.type == "cuda"
+
+    def over(used):
+        send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
+            used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
+        os._exit(5)
+
+    # Watched from before the constructor runs: a buffer __init__ builds counts against the budget too.
+    watch = MemoryWatch(req.get("memoryBudgetBytes"), over,
+                        (lambda: torch.cuda.memory_reserved(device)) if cuda else None).__enter__()
+    try:
+        return _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, step, notes, file)
+    finally:
+        watch.__exit__()
+
+
+def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, step, notes, file):
+    """Instantiates the class and measures it (profile_layer's second half, under the memory watch)."""
     try:
         layer = cls(*args, **kwargs)
     except TypeError as e:
@@ -305,8 +336,6 @@ def profile_layer(torch, req, progress, check, send_error):
     except USER_ERRORS as e:  # noqa: BLE001
         raise user_error(e, traced, "in %s.__init__" % req["className"])
 
-    device = torch.device(req.get("device") or "cpu")
-    cuda = device.type == "cuda"
     threads = req.get("threads")
     if threads:
         torch.set_num_threads(int(threads))
@@ -316,6 +345,7 @@ def profile_layer(torch, req, progress, check, send_error):
     alloc_note = steady_allocator() if not cuda else None
     dtype = getattr(torch, req["inputDtype"]) if req.get("inputDtype") else input_dtype(layer, torch)
     shape = [int(d) for d in req["inputShape"]]
+    check_input_bytes(shape, torch.empty((), dtype=dtype).element_size(), req.get("memoryBudgetBytes"))
     gen = torch.Generator().manual_seed(int(req.get("seed", 1)))
     x = torch.randn(*shape, generator=gen, dtype=dtype).to(device)
 
@@ -323,19 +353,13 @@ def profile_layer(torch, req, progress, check, send_error):
         if cuda:
             torch.cuda.synchronize(device)
 
-    def over(used):
-        send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
-            used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
-        os._exit(5)
-
     def forward():
         return layer(x)
 
     warmup = int(req.get("warmup", 3))
     reps = int(req.get("reps", 20))
     trace_reps = int(req.get("traceReps", 7))
-    with torch.no_grad(), MemoryWatch(req.get("memoryBudgetBytes"), over,
-                                                      (lambda: torch.cuda.memory_reserved(device)) if cuda else None) as watch:
+    with torch.no_grad():
         # Plain: warm up (more while it still gets faster, as the engine does), then time.
         try:
             out = forward()

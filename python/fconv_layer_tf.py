@@ -25,7 +25,7 @@ import re
 import sys
 import time
 
-from fconv_layer import MemoryWatch, line_costs, steady_allocator, warm_up
+from fconv_layer import MemoryWatch, check_input_bytes, line_costs, steady_allocator, warm_up
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
 from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats
 
@@ -362,6 +362,7 @@ def profile_layer(tf, req, progress, check, send_error):
         except USER_ERRORS as e:  # noqa: BLE001
             raise mapped(e, traced, "in %s.build(input_shape=%s): build gets the --input-shape (NHWC); anything else "
                          "it needs goes to the constructor (--init)" % (cls_name, tuple(shape)), dtype)
+        check_input_bytes(shape, tf.as_dtype(dtype).size, req.get("memoryBudgetBytes"))
         gen = tf.random.Generator.from_seed(int(req.get("seed", 1)))
         real = {"complex64": tf.float32, "complex128": tf.float64}.get(dtype)
         if real is not None:

@@ -559,3 +559,13 @@ test('a failing star import is skipped with a note; a name the layer then lacks 
     /star_import\.py:18: NameError: name 'LpLoss' is not defined; `LpLoss` probably comes from `from utilities3_not_here import \*` \(line 4\)/,
   );
 });
+
+test('the memory budget counts what __init__ builds, and an input above it is refused before it is made', () => {
+  const file = path.join(FIX, 'big_init.py');
+  const init = quick(file, 'BigInit', '2,3', ['--max-memory', '512MB']);
+  assert.equal(init.code, 1, init.err);
+  assert.match(init.err, /the layer.s process used [\d.]+ MiB, above the memory budget of 488\.3 MiB/);
+  const input = quick(path.join(FIX, 'exits.py'), 'Exits', '1024,1024,512', ['--max-memory', '256MB']);
+  assert.equal(input.code, 2, input.err);
+  assert.match(input.err, /the input 1024x1024x512 is 2048\.0 MiB, above the memory budget of 244\.1 MiB/);
+});
