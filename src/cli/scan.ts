@@ -3,7 +3,7 @@
  * Exit 1 when a warning-level finding exists, 0 otherwise, 2 for usage errors (no such file, a file
  * type the scanner does not read).
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { type DeviceProfile, GPU_TABLE, cpuProfile, gpuProfile } from '../core/model';
 import { UsageError } from '../core/spec-input';
@@ -48,6 +48,23 @@ const reasonOf = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Erro
  * is reported in `unreadable` and the rest is scanned; a named path that does not exist, or a named file
  * the scanner does not read, is a usage error.
  */
+/** At most `cap` bytes of a file: a source over --max-chars is skipped by the scanner either way, never read whole. */
+function readCapped(file: string, cap: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(cap, Math.max(0, fstatSync(fd).size) || cap));
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got <= 0) break;
+      n += got;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function expandFiles(args: string[]): { files: string[]; unreadable: Unreadable[] } {
   const out: string[] = [];
   const unreadable: Unreadable[] = [];
@@ -64,6 +81,14 @@ export function expandFiles(args: string[]): { files: string[]; unreadable: Unre
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
       } else if (e.isFile() && languageOf(e.name)) out.push(path.join(dir, e.name));
+      else if (languageOf(e.name))
+        // A source name on something else: said, never read (a FIFO blocks, a link may lead to /dev/zero).
+        unreadable.push({
+          path: path.join(dir, e.name),
+          reason: e.isSymbolicLink()
+            ? 'a symbolic link: links inside a scanned folder are not followed'
+            : 'not a regular file (a FIFO, socket or device): not read',
+        });
     }
   };
   for (const a of args) {
@@ -76,6 +101,8 @@ export function expandFiles(args: string[]): { files: string[]; unreadable: Unre
     if (st.isDirectory()) walk(a, 0);
     else if (!languageOf(a))
       throw new UsageError(`${a}: not a Python, TypeScript or JavaScript file (.py, .ts, .tsx, .js, .mjs, .cjs, .jsx)`);
+    else if (!st.isFile())
+      unreadable.push({ path: a, reason: 'not a regular file (a FIFO, socket or device): not read' });
     else out.push(a);
   }
   return { files: [...new Set(out)], unreadable };
@@ -168,7 +195,7 @@ export async function scanCommand(files: string[], flags: ScanFlags, io: CliIo, 
   for (const file of list) {
     let text: string;
     try {
-      const bytes = readFileSync(file);
+      const bytes = readCapped(file, maxChars * 4 + 4);
       text = /\.pyi?$/i.test(file) ? decodePythonSource(bytes) : bytes.toString('utf8');
     } catch (e) {
       unreadable.push({ path: file, reason: reasonOf(e) });

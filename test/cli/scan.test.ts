@@ -107,3 +107,25 @@ test('schema/scan-v1.schema.json is the JSON Schema of the scan report (npm run 
     'run `npm run gen-schema` after changing the schema',
   );
 });
+
+test('hostile trees: a FIFO and a link to /dev/zero named .py are said and never read; the other files are scanned at once', () => {
+  const dir = tempDir('fconv-scan-hostile-');
+  fs.copyFileSync(path.join(FIX, 'seed_layer.py'), path.join(dir, 'layer.py'));
+  spawnSync('mkfifo', [path.join(dir, 'pipe.py')]);
+  fs.symlinkSync('/dev/zero', path.join(dir, 'zero.py'));
+  const started = Date.now();
+  const r = fconv([dir]);
+  assert.ok(Date.now() - started < 20_000, 'did not block on the FIFO or read /dev/zero');
+  // Inputs that could not be read make the exit 2; what could be read is reported all the same.
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.out, /layer\.py:19:22: warning \[rfft-axes\]/);
+  assert.match(r.err, /cannot read .*pipe\.py \(not a regular file \(a FIFO, socket or device\): not read\)/);
+  assert.match(r.err, /cannot read .*zero\.py \(a symbolic link: links inside a scanned folder are not followed\)/);
+  // Named on the command line, the link is followed to a device and refused too.
+  const direct = fconv([path.join(dir, 'zero.py')]);
+  assert.match(direct.err, /zero\.py \(not a regular file/);
+  // A source over --max-chars is not read whole (the scanner skips it).
+  fs.writeFileSync(path.join(dir, 'big.py'), `# ${'x'.repeat(5000)}\n`);
+  const big = fconv(['--max-chars', '100', '--json', path.join(dir, 'big.py')]);
+  assert.ok(scanReportSchema.parse(JSON.parse(big.out)).files[0]!.skipped, big.out);
+});
