@@ -278,6 +278,46 @@ test('a Python process that hangs (no heartbeat) is killed and named within its 
     assert.ok(Date.now() - t0 < 2000, `${Date.now() - t0} ms`);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(py.alive, false);
+    // Killed for real, not only given up on.
+    assert.throws(() => process.kill(py.pid!, 0), /ESRCH/);
+  } finally {
+    if (previous === undefined) delete process.env.FCONV_PYTHON_WORKER;
+    else process.env.FCONV_PYTHON_WORKER = previous;
+  }
+});
+
+test('a blocked event loop on this side is not a hang: the beats sent meanwhile are read, the answer arrives', async () => {
+  const dir = tempDir('fconv-fakepy-');
+  const script = path.join(dir, 'beats.py');
+  fs.writeFileSync(
+    script,
+    [
+      'import json, sys, time, threading',
+      'print(json.dumps({"type":"hello","protocol":1,"python":"3","executable":"x","framework":"torch","version":"2.0","importError":None,"cuda":False,"cudaVersion":None,"cudnn":None,"gpus":[],"threads":1}), flush=True)',
+      'req = json.loads(sys.stdin.readline())',
+      'def beat():',
+      '    while True:',
+      '        print(json.dumps({"type":"heartbeat"}), flush=True)',
+      '        time.sleep(0.2)',
+      'threading.Thread(target=beat, daemon=True).start()',
+      'time.sleep(3)',
+      'print(json.dumps({"type":"error","id":req["id"],"kind":"internal","message":"answered after 3 s"}), flush=True)',
+      'time.sleep(5)',
+    ].join('\n'),
+  );
+  const previous = process.env.FCONV_PYTHON_WORKER;
+  process.env.FCONV_PYTHON_WORKER = script;
+  try {
+    const py = new PythonProcess(PY, TORCH, { hangMs: 1000 });
+    await py.hello;
+    const answer = py.request({ type: 'probe' }, 'probe');
+    // 2 s of synchronous work here (twice the watchdog time): the beats pile up in the pipe meanwhile.
+    const until = Date.now() + 2000;
+    while (Date.now() < until) {
+      /* blocked */
+    }
+    await assert.rejects(answer, /answered after 3 s/);
+    py.kill();
   } finally {
     if (previous === undefined) delete process.env.FCONV_PYTHON_WORKER;
     else process.env.FCONV_PYTHON_WORKER = previous;

@@ -246,9 +246,19 @@ export class PythonProcess {
       let poll: NodeJS.Timeout | undefined;
       let kill: NodeJS.Timeout | undefined;
       this.lastBeat = Date.now();
+      let lastTick = Date.now();
       // A hung Python (no heartbeat from its own thread) is killed and named, not waited on forever.
       const watch = setInterval(() => {
-        if (Date.now() - this.lastBeat <= this.hangMs) return;
+        const now = Date.now();
+        const stalled = now - lastTick > Math.min(2000, this.hangMs / 2);
+        lastTick = now;
+        // This process's own event loop was blocked (a long synchronous step here): the beats Python sent meanwhile
+        // are still in the pipe, unread — that is no sign of a hang. Give them a tick to arrive.
+        if (stalled) {
+          this.lastBeat = Math.max(this.lastBeat, now - 250);
+          return;
+        }
+        if (now - this.lastBeat <= this.hangMs) return;
         const why = `the Python process (${this.interpreter}) stopped responding (no heartbeat for ${((Date.now() - this.lastBeat) / 1000).toFixed(1)} s); it was killed`;
         this.fail(why, () => {});
         this.kill();
