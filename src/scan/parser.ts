@@ -64,10 +64,53 @@ export class SourceParser {
    */
   parse(lang: SourceLanguage, text: string, old?: Tree | null, ranges?: Range[]): Tree {
     this.parser.setLanguage(this.languages[lang]);
-    const tree = this.parser.parse(text, old ?? null, ranges?.length ? { includedRanges: ranges } : undefined);
+    // tree-sitter-python is quadratic in runs of comment lines (10,000 lines of `# x = y`: 18 s); the same text with
+    // those lines blanked parses in milliseconds, with every offset unchanged.
+    const source = lang === 'python' ? blankCommentLines(text) : text;
+    const tree = this.parser.parse(source, old ?? null, ranges?.length ? { includedRanges: ranges } : undefined);
     if (!tree) throw new Error(`tree-sitter returned no tree for a ${lang} source`);
     return tree;
   }
+}
+
+/**
+ * Python source with every line that is only a comment turned into spaces of the same length (outside string
+ * literals: a `#` line inside a triple-quoted string stays). Offsets, rows and columns are those of the text.
+ */
+export function blankCommentLines(text: string): string {
+  if (!text.includes('#')) return text;
+  const out: string[] = [];
+  let open = ''; // the quote of a string still open at a line's end: ''' or """ (or ' / " after a backslash)
+  for (const line of text.split('\n')) {
+    if (!open && /^[ \t\f]*#/.test(line)) {
+      out.push(line.replace(/[^\r]/g, ' '));
+      continue;
+    }
+    out.push(line);
+    let i = 0;
+    while (i < line.length) {
+      const ch = line[i]!;
+      if (open) {
+        if (ch === '\\') i += 2;
+        else if (line.startsWith(open, i)) {
+          i += open.length;
+          open = '';
+        } else i++;
+        continue;
+      }
+      if (ch === '#') break;
+      if (ch === '"' || ch === "'") {
+        const triple = line.startsWith(ch.repeat(3), i);
+        open = triple ? ch.repeat(3) : ch;
+        i += open.length;
+        continue;
+      }
+      i++;
+    }
+    // A one-quote string ends with its line unless the line ends in a backslash.
+    if (open.length === 1 && !line.endsWith('\\')) open = '';
+  }
+  return out.join('\n');
 }
 
 /** The grammar for a file name, or undefined for files the scanner does not read. */

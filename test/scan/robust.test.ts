@@ -209,3 +209,22 @@ describe('grammars', () => {
     );
   });
 });
+
+test('long runs of comment lines parse in linear time (tree-sitter-python is quadratic in them): 10,000 lines under a second', async () => {
+  const p = await loadParser();
+  const body = `import torch\n${Array.from({ length: 10_000 }, (_, i) => `# x${i} = torch.fft.rfft2(y)`).join('\n')}\nclass A:\n    s = """\n# kept: inside a string\n"""\n`;
+  const t0 = performance.now();
+  const tree = p.parse('python', body);
+  const ms = performance.now() - t0;
+  try {
+    assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
+    // Offsets are the text's: the class is where the text has it, the string keeps its '#' line.
+    const cls = tree.rootNode.namedChildren.find((c) => c?.type === 'class_definition')!;
+    assert.equal(cls.startPosition.row, 10_001);
+    assert.match(cls.text, /# kept: inside a string/);
+    const r = scanSource(p, 'big.py', 'python', body, { maxChars: 1 << 21 });
+    assert.equal(r.skipped, undefined);
+  } finally {
+    tree.delete();
+  }
+});
