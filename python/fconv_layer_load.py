@@ -215,10 +215,13 @@ def parse_init(text, ns, constants):
 
 
 def input_dtype(module, torch):
-    """The dtype of the layer's parameters: the real floating one, or the real part of a complex one."""
+    """The input's dtype when --input-dtype does not say: float32, unless every floating parameter (a complex one by its
+    real part) is of one other real dtype — a float64 scale beside a float32 convolution still gets float32."""
+    real = {torch.complex64: torch.float32, torch.complex128: torch.float64}
+    seen = set()
     for p in list(module.parameters()) + list(module.buffers()):
         if p.is_floating_point():
-            return p.dtype
-        if p.is_complex():
-            return {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(p.dtype, torch.float32)
-    return torch.float32
+            seen.add(p.dtype)
+        elif p.is_complex():
+            seen.add(real.get(p.dtype, torch.float32))
+    return seen.pop() if len(seen) == 1 else torch.float32

@@ -569,3 +569,13 @@ test('the memory budget counts what __init__ builds, and an input above it is re
   assert.equal(input.code, 2, input.err);
   assert.match(input.err, /the input 1024x1024x512 is 2048\.0 MiB, above the memory budget of 244\.1 MiB/);
 });
+
+test("the input dtype: float32 beside a float64 scale parameter (not the first parameter's dtype); --input-dtype overrides", () => {
+  const file = path.join(FIX, 'mixed_dtypes.py');
+  const r = quick(file, 'ScaledConv', '1,2,6,6', ['--pass', 'forward']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(layerProfileSchema.parse(JSON.parse(r.out)).input.dtype, 'float32');
+  const wrong = quick(file, 'ScaledConv', '1,2,6,6', ['--pass', 'forward', '--input-dtype', 'float64']);
+  assert.equal(wrong.code, 1, wrong.err);
+  assert.match(wrong.err, /mixed_dtypes\.py:12: RuntimeError: .*(double|Double|float)/);
+});
