@@ -6,6 +6,7 @@
  * time and share at the end of the line, its ops in a hover, their traceback's line as a diagnostic when
  * their code fails, and the line-by-line report (with the profiler's formulations beside it) in the panel.
  */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { z } from 'zod';
@@ -22,6 +23,7 @@ import {
   wholeMs,
   specOfLayer,
 } from '../core/layer-profile';
+import { decodePythonSource } from '../platform/files';
 import { loadParser } from '../platform/grammars';
 import { extractLayer, initFor, initTemplate, moduleClasses } from '../scan/extract';
 import { pythonExtensionInterpreter } from './python';
@@ -31,6 +33,19 @@ import { readSettings } from './settings';
 export const PROFILE_USER_LAYER = 'fourierConv.profileUserLayer';
 const CONSENT = 'fourierConv.userCodeConsent';
 const LAST_SHAPE = 'fourierConv.userLayerShape';
+
+/**
+ * The file as Python reads it (PEP 263: its coding cookie) when the editor holds no unsaved change — VS Code decodes
+ * by its own settings — else the editor's text.
+ */
+function sourceOf(doc: vscode.TextDocument): string {
+  if (doc.isDirty || doc.uri.scheme !== 'file') return doc.getText();
+  try {
+    return decodePythonSource(readFileSync(doc.uri.fsPath));
+  } catch {
+    return doc.getText();
+  }
+}
 
 const argsSchema = z.object({ uri: z.string().min(1), className: z.string().regex(/^[A-Za-z_]\w*$/) });
 
@@ -189,7 +204,8 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     }
     const doc = await vscode.workspace.openTextDocument(uri);
     const parser = await loadParser(this.hooks.grammarDirs);
-    const tree = parser.parse('python', doc.getText());
+    const source = sourceOf(doc);
+    const tree = parser.parse('python', source);
     let x = extractLayer(tree, className);
     tree.delete();
     if ('error' in x) {
@@ -230,7 +246,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       if (args === undefined) return undefined;
       init = { args, from: '--init' };
       // The arguments may name any module constant of the file: take those along too.
-      const again = parser.parse('python', doc.getText());
+      const again = parser.parse('python', source);
       const withInit = extractLayer(again, className, args);
       again.delete();
       if (!('error' in withInit)) x = withInit;
