@@ -522,40 +522,36 @@ async function fnoGoals(goals: Goal[]): Promise<unknown> {
   return out;
 }
 
+/** `fconv profile-layer … --json` in a temporary output folder: the profile, or an error with its stderr. */
+function profileLayerJson(args: string[]) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-layer-'));
+  const r = spawnSync(process.execPath, [CLI, 'profile-layer', ...args, '--json', '--no-progress', '--out-dir', dir], {
+    encoding: 'utf8',
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`fconv profile-layer failed (${r.status}): ${r.stderr}`);
+  return layerProfileSchema.parse(JSON.parse(r.stdout));
+}
+
 /**
  * profile-layer (issue #11): on the FNO preset's shapes (20×32×64×64, modes 12), CPU: the reported total is the
  * un-instrumented forward's, the line tracer's cost, and the per-line shares of two runs within ±5 points.
  */
 function layerGoals(goals: Goal[]): void {
   const fixture = path.join(ROOT, 'test', 'layer', 'fixtures', 'train_fno.py');
-  const once = () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-layer-'));
-    const r = spawnSync(
-      process.execPath,
-      [
-        CLI,
-        'profile-layer',
-        fixture,
-        '--class',
-        'SpectralConv2d',
-        '--init',
-        '32, 32, 12, 12',
-        '--input-shape',
-        '20,32,64,64',
-        '--torch-device',
-        'cpu',
-        '--no-compare',
-        '--json',
-        '--no-progress',
-        '--out-dir',
-        dir,
-      ],
-      { encoding: 'utf8' },
-    );
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (r.status !== 0) throw new Error(`fconv profile-layer failed (${r.status}): ${r.stderr}`);
-    return layerProfileSchema.parse(JSON.parse(r.stdout));
-  };
+  const once = () =>
+    profileLayerJson([
+      fixture,
+      '--class',
+      'SpectralConv2d',
+      '--init',
+      '32, 32, 12, 12',
+      '--input-shape',
+      '20,32,64,64',
+      '--torch-device',
+      'cpu',
+      '--no-compare',
+    ]);
   const a = once();
   const b = once();
   const traced = (p: typeof a) => p.lines.reduce((s, l) => s + l.tracedMs, 0);
@@ -592,38 +588,23 @@ function kerasLayerGoals(goals: Goal[]): void {
   const py = process.env.FCONV_TF_PYTHON ?? path.join(ROOT, '.venv-tf', 'bin', 'python');
   const fixture = path.join(ROOT, 'test', 'layer', 'fixtures', 'keras_question.py');
   console.error(`bench: profile-layer on the question's Keras class (${py})…`);
-  const once = (compare: boolean) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-keras-'));
-    const r = spawnSync(
-      process.execPath,
-      [
-        CLI,
-        'profile-layer',
-        fixture,
-        '--class',
-        'Fourier_Conv2D',
-        '--init',
-        '32',
-        '--input-shape',
-        '32,28,28,1',
-        '--input-dtype',
-        'complex64',
-        '--python',
-        py,
-        '--threads',
-        '1',
-        ...(compare ? [] : ['--no-compare']),
-        '--json',
-        '--no-progress',
-        '--out-dir',
-        dir,
-      ],
-      { encoding: 'utf8' },
-    );
-    fs.rmSync(dir, { recursive: true, force: true });
-    if (r.status !== 0) throw new Error(`fconv profile-layer (Keras) failed (${r.status}): ${r.stderr}`);
-    return layerProfileSchema.parse(JSON.parse(r.stdout));
-  };
+  const once = (compare: boolean) =>
+    profileLayerJson([
+      fixture,
+      '--class',
+      'Fourier_Conv2D',
+      '--init',
+      '32',
+      '--input-shape',
+      '32,28,28,1',
+      '--input-dtype',
+      'complex64',
+      '--python',
+      py,
+      '--threads',
+      '1',
+      ...(compare ? [] : ['--no-compare']),
+    ]);
   // timeit of the same layer's call and training step as one tf.function each, the class's source only.
   const script = `
 import os, sys, timeit, statistics
