@@ -13,8 +13,8 @@ import type { ProbeHandlers, WorkerClient } from './client';
 import type { EngineChoice, EngineRequest } from '../protocol/worker-protocol';
 import { cacheDir, makeDirs, writeAtomic } from '../platform/files';
 
-export function probeFile(engine: string, version: string, dir = cacheDir()): string {
-  const machine = `${os.cpus()[0]?.model ?? 'cpu'}|${os.cpus().length}|${os.totalmem()}|${version}`;
+export function probeFile(engine: string, version: string, dir = cacheDir(), setup = ''): string {
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'}|${os.cpus().length}|${os.totalmem()}|${version}${setup ? `|${setup}` : ''}`;
   return path.join(dir, `probe-v7-${engine}-${createHash('sha256').update(machine).digest('hex').slice(0, 12)}.json`);
 }
 
@@ -40,7 +40,9 @@ export function needsProbe(
   opts: { refresh?: boolean; engineDevice?: string; dir?: string; engineId?: string } = {},
 ): boolean {
   if (opts.engineDevice && /\bGPU\b/.test(opts.engineDevice) && gpuProfile(opts.engineDevice)) return false;
-  return !!opts.refresh || !readCachedProbe(probeFile(cacheKey(engine, opts.engineId), version, opts.dir));
+  if (opts.refresh) return true;
+  const cached = readCachedProbe(probeFile(cacheKey(engine, opts.engineId), version, opts.dir, setupKey(engine)));
+  return !cached || !probeHolds(cached, opts.engineDevice);
 }
 
 /**
@@ -49,6 +51,27 @@ export function needsProbe(
  */
 function cacheKey(engine: EngineChoice | EngineRequest, engineId?: string): string {
   return engineId ?? (typeof engine === 'string' ? engine : engine.engine);
+}
+
+/**
+ * What else changes the rates an engine measures: the interpreter asked for (another Python, another torch or TF
+ * build), the active virtual environment, the thread count, TF's mode. Part of the cache file's name.
+ */
+function setupKey(engine: EngineChoice | EngineRequest, env: NodeJS.ProcessEnv = process.env): string {
+  if (typeof engine === 'string') return '';
+  const parts = [
+    engine.python?.[0]?.path ?? env.VIRTUAL_ENV ?? env.CONDA_PREFIX ?? '',
+    engine.threads ?? '',
+    engine.tfMode ?? '',
+    engine.torchDevice ?? '',
+  ];
+  return parts.some((x) => x !== '') ? parts.join('|') : '';
+}
+
+/** A cached probe holds for a run when it was measured on the device the run reports (its framework, version and
+ * threads are in that name), or when the run's device is not known yet. */
+function probeHolds(p: Probe, engineDevice?: string): boolean {
+  return !engineDevice || !p.device || /\bGPU\b/.test(engineDevice) || p.device === engineDevice;
 }
 
 /** Table GPU when the engine reports one; else the cached probe, or a fresh one (about a second). */
@@ -68,8 +91,10 @@ export async function deviceFor(
     const g = gpuProfile(opts.engineDevice);
     if (g) return { device: g, note: `device: ${g.name} (datasheet peaks)` };
   }
-  const file = probeFile(cacheKey(engine, opts.engineId), version, opts.dir);
-  const cached = opts.refresh ? undefined : readCachedProbe(file);
+  const file = probeFile(cacheKey(engine, opts.engineId), version, opts.dir, setupKey(engine));
+  const read = opts.refresh ? undefined : readCachedProbe(file);
+  // Measured on another setup (another torch, other threads) under the same name: measured again.
+  const cached = read && probeHolds(read, opts.engineDevice) ? read : undefined;
   if (cached)
     return {
       device: cpuProfile(cached),
