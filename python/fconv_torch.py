@@ -67,7 +67,11 @@ def check_device(device):
 
 
 def is_oom(e):
-    return type(e).__name__ == "OutOfMemoryError" or "out of memory" in str(e).lower() or isinstance(e, MemoryError)
+    """Out of memory, however it is said: torch's OutOfMemoryError, "out of memory", or a cuBLAS / cuDNN workspace that
+    could not be allocated (CUBLAS_STATUS_ALLOC_FAILED, CUDNN_STATUS_ALLOC_FAILED, CUFFT_ALLOC_FAILED)."""
+    text = str(e)
+    return (type(e).__name__ == "OutOfMemoryError" or "out of memory" in text.lower() or isinstance(e, MemoryError)
+            or any(s in text for s in ("CUBLAS_STATUS_ALLOC_FAILED", "CUDNN_STATUS_ALLOC_FAILED", "CUFFT_ALLOC_FAILED")))
 
 
 def load(spec, data, device, threads):

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { flipKernel, makeLayerData, rng } from '../../src/core/data';
@@ -606,4 +606,17 @@ test('a cancel during the training step keeps the forward pass of that variant, 
   } finally {
     engine.shutdown();
   }
+});
+
+test('a cuBLAS / cuDNN / cuFFT workspace that could not be allocated is a memory error, not an internal one', () => {
+  const code = [
+    'import sys',
+    `sys.path.insert(0, ${JSON.stringify(path.join(__dirname, '..', '..', 'python'))})`,
+    'import fconv_torch as f',
+    'cases = ["CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`", "cuDNN error: CUDNN_STATUS_ALLOC_FAILED", "cuFFT error: CUFFT_ALLOC_FAILED", "CUDA out of memory. Tried to allocate 2.00 GiB", "shape mismatch"]',
+    'print([f.is_oom(RuntimeError(c)) for c in cases])',
+  ].join('\n');
+  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '[True, True, True, True, False]');
 });
