@@ -49,7 +49,18 @@ def hello_fields():
         info["threads"] = torch.get_num_threads()
         info["hasFft"] = hasattr(torch, "fft") and hasattr(torch.fft, "rfft2")
         try:
-            info["cuda"] = bool(torch.cuda.is_available())
+            import warnings
+
+            # A CUDA build newer than the driver: is_available() is False and the reason is only a UserWarning
+            # ("The NVIDIA driver on your system is too old …"). Kept, so that --torch-device cuda can say it.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                info["cuda"] = bool(torch.cuda.is_available())
+            if not info["cuda"] and torch.version.cuda:
+                said = [str(w.message).splitlines()[0][:300] for w in caught if "cuda" in str(w.message).lower()
+                        or "driver" in str(w.message).lower()]
+                if said:
+                    info["cudaError"] = said[0]
             info["cudaVersion"] = torch.version.cuda
             if info["cuda"]:
                 info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]

@@ -620,3 +620,23 @@ test('a cuBLAS / cuDNN / cuFFT workspace that could not be allocated is a memory
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), '[True, True, True, True, False]');
 });
+
+test('"driver too old" is kept: the warning torch gives when CUDA is unusable becomes the hello\'s cudaError', () => {
+  // A stand-in torch.cuda.is_available that warns as torch does with a CUDA build newer than the driver.
+  const code = [
+    'import sys, warnings',
+    `sys.path.insert(0, ${JSON.stringify(path.join(__dirname, '..', '..', 'python'))})`,
+    'import fconv_torch as f',
+    'def unavailable():',
+    '    warnings.warn("CUDA initialization: The NVIDIA driver on your system is too old (found version 11040).", UserWarning)',
+    '    return False',
+    'f.torch.cuda.is_available = unavailable',
+    'f.torch.version.cuda = "12.4"',
+    'import json; print(json.dumps(f.hello_fields()))',
+  ].join('\n');
+  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const hello = JSON.parse(r.stdout.trim().split('\n').pop()!) as { cuda: boolean; cudaError?: string };
+  assert.equal(hello.cuda, false);
+  assert.match(hello.cudaError ?? '', /driver on your system is too old/);
+});
