@@ -24,6 +24,7 @@ import os
 import sys
 import threading
 import time
+from fconv_protocol import cuda_event_timer  # noqa: E402
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, input_dtype, load_namespace, parse_init, user_error  # noqa: E402,F401 - UserCodeError is re-exported
 from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats, backward_pass, kernel_pass, loss_of, op_pass  # noqa: E402
 
@@ -142,16 +143,12 @@ def warm_up(fn, sync, asked, tick=None):
     return done
 
 
-def plain_timer(torch, cuda, sync):
+def plain_timer(torch, cuda, sync, device=None):
+    events = cuda_event_timer(torch, device) if cuda else None
+
     def timed(fn):
         if cuda:
-            a = torch.cuda.Event(enable_timing=True)
-            b = torch.cuda.Event(enable_timing=True)
-            a.record()
-            fn()
-            b.record()
-            b.synchronize()
-            return a.elapsed_time(b)
+            return events(fn)[1]
         sync()
         t0 = time.perf_counter()
         fn()
@@ -369,7 +366,7 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
         out_shape = list(out.shape) if isinstance(out, torch.Tensor) else None
         out_dtype = str(out.dtype).replace("torch.", "") if isinstance(out, torch.Tensor) else type(out).__name__
         done_warm = 1 + warm_up(forward, sync, warmup, lambda i: step("warm-up", i, warmup))
-        timed = plain_timer(torch, cuda, sync)
+        timed = plain_timer(torch, cuda, sync, device)
         plain = []
         for i in range(reps):
             step("timed", i, reps)

@@ -91,6 +91,26 @@ POLICY_BOUNDS = {
 }
 
 
+def cuda_event_timer(torch, device):
+    """fn -> (value, ms) by CUDA events on `device`'s current stream (not the current device's: on cuda:N, N != 0,
+    events recorded there would time GPU 0), the event pair made once and reused — a lazily made end event would
+    be made inside the timed interval."""
+    events = []
+
+    def timed(fn):
+        if not events:
+            events.extend([torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)])
+        a, b = events
+        stream = torch.cuda.current_stream(device)
+        a.record(stream)
+        v = fn()
+        b.record(stream)
+        b.synchronize()
+        return v, a.elapsed_time(b)
+
+    return timed
+
+
 def check_layer_request(msg):
     """The checks of a "profile this layer" request every framework makes; returns its device ("cpu", "cuda[:N]")."""
     need(isinstance(msg.get("file"), str) and msg["file"], "file must be a path")

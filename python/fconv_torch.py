@@ -15,7 +15,7 @@ import struct
 import sys
 import time
 
-from fconv_protocol import RequestError, check_layer_request, layer_callbacks, need
+from fconv_protocol import RequestError, check_layer_request, cuda_event_timer, layer_callbacks, need
 from fconv_torch_executors import executors_for
 from fconv_torch_probe import probe  # noqa: F401 - part of the framework module's interface
 from fconv_torch_train import crosscheck_train, measure_train  # noqa: F401 - the training step (forward + backward)
@@ -128,7 +128,10 @@ class Layer:
             torch.set_num_threads(threads)
         self.threads = torch.get_num_threads()
         self.cuda = self.device.type == "cuda"
+        self._events = None
         if self.cuda:
+            # Ops, streams and events on this device, also for cuda:N with N != 0.
+            torch.cuda.set_device(self.device)
             torch.backends.cudnn.benchmark = True
             # FP32 math for the convolutions and GEMMs: PyTorch's default lets cuDNN use TF32 on sm_80+ (a 10-bit
             # mantissa), which is faster and would put the spatial reference near the spectral checks' tolerance.
@@ -179,13 +182,9 @@ class Layer:
     def timed(self, fn):
         """(value, ms): CUDA events around the launch on a GPU, perf_counter around a synchronous op on a CPU."""
         if self.cuda:
-            a = torch.cuda.Event(enable_timing=True)
-            b = torch.cuda.Event(enable_timing=True)
-            a.record()
-            v = fn()
-            b.record()
-            b.synchronize()
-            return v, a.elapsed_time(b)
+            if self._events is None:
+                self._events = cuda_event_timer(torch, self.device)
+            return self._events(fn)
         t0 = time.perf_counter()
         v = fn()
         return v, (time.perf_counter() - t0) * 1000.0

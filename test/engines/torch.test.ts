@@ -640,3 +640,38 @@ test('"driver too old" is kept: the warning torch gives when CUDA is unusable be
   assert.equal(hello.cuda, false);
   assert.match(hello.cudaError ?? '', /driver on your system is too old/);
 });
+
+test("CUDA timing on cuda:N: events recorded on that device's current stream, the pair made once (a stand-in torch.cuda)", () => {
+  const code = [
+    'import sys',
+    `sys.path.insert(0, ${JSON.stringify(path.join(__dirname, '..', '..', 'python'))})`,
+    'from fconv_protocol import cuda_event_timer',
+    'log = []',
+    'class Event:',
+    '    made = 0',
+    '    def __init__(self, enable_timing=False):',
+    '        Event.made += 1; self.n = Event.made',
+    '    def record(self, stream=None):',
+    '        log.append(("record", self.n, stream))',
+    '    def synchronize(self):',
+    '        log.append(("sync", self.n))',
+    '    def elapsed_time(self, other):',
+    '        return 1.5',
+    'class Cuda:',
+    '    Event = Event',
+    '    @staticmethod',
+    '    def current_stream(device):',
+    '        return "stream of %s" % device',
+    'class Torch:',
+    '    cuda = Cuda',
+    'timed = cuda_event_timer(Torch, "cuda:1")',
+    'vals = [timed(lambda: log.append(("work",)) or 7) for _ in range(3)]',
+    'print(vals, Event.made, all(e[2] == "stream of cuda:1" for e in log if e[0] == "record"), log[:4])',
+  ].join('\n');
+  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(
+    r.stdout.trim(),
+    "[(7, 1.5), (7, 1.5), (7, 1.5)] 2 True [('record', 1, 'stream of cuda:1'), ('work',), ('record', 2, 'stream of cuda:1'), ('sync', 2)]",
+  );
+});
