@@ -565,8 +565,10 @@ def train_pass(tf, layer, x, call, eager_only, traced, sync, timed, warmup, reps
             "notOnLineMs": line_ms.get(None, 0.0) * scale,
             "attribution": "every gradient function TF's tape ran (eager, %d runs) timed, a device sync before and after, "
             "and charged to the line whose forward op it differentiates (matched by op type, latest first, as the tape "
-            "goes); they took %.3g ms against %.3g ms for the plain backward, so the line times are scaled by %.3f" % (
-                trace_reps, _median(traced_totals or [0.0]), bmed, scale),
+            "goes); they took %.3g ms against %.3g ms for the plain backward, so the line times are scaled by %.3f%s" % (
+                trace_reps, _median(traced_totals or [0.0]), bmed, scale,
+                "" if bmed > 0 else " — the step less its forward is within the timing noise here (a layer this small), "
+                "so the lines' backward reads 0: their shares of the gradient functions' time still hold"),
             "timing": "forward, the loss sum(out * R) and tape.gradient of the input and every trainable weight%s, timed "
             "as the call is; %s" % (
                 " (eager)" if eager_only else " in one tf.function (as model.fit's train step)",

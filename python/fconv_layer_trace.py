@@ -83,7 +83,7 @@ class LineTracer:
         finally:
             # The user's code may have replaced or removed the tracer (sys.settrace(None), a debugger, coverage):
             # the lines after that point were not seen, and the report says so.
-            if sys.gettrace() is not self.global_trace:
+            if sys.gettrace() != self.global_trace:  # == on bound methods: the same function of the same tracer
                 self.removed = True
             sys.settrace(old)
         self.sync()

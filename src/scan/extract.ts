@@ -322,7 +322,8 @@ function tryImports(node: Node, lines: string[]): { source: string; binds: strin
 
 function topLevel(root: Node): Top[] {
   const out: Top[] = [];
-  const lines = root.text.split('\n');
+  // The root node starts at the first statement (leading comments and blank lines are not in its text): rows from 0.
+  const lines = ('\n'.repeat(root.startPosition.row) + ' '.repeat(root.startPosition.column) + root.text).split('\n');
   for (const child of root.namedChildren) {
     if (!child) continue;
     const def = definition(child);

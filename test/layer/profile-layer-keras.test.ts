@@ -171,18 +171,19 @@ test('a Keras 3 layer: built from the input shape, timed per line; a build that 
     '--class',
     'GatedMix',
     '--init',
-    'units=24',
+    'units=256',
     '--input-shape',
-    '16,40',
+    '256,512',
     ...quick,
     '--out-dir',
     tempDir('fconv-plk-out-'),
   ]);
   assert.equal(r.code, 0, r.err);
   assert.doesNotMatch(r.out + r.err, /module top level ran/);
+  assert.ok(!JSON.parse(r.out).notes.some((n: string) => /line tracer/.test(n)), 'no tracer note');
   const p = layerProfileSchema.parse(JSON.parse(r.out));
-  assert.deepEqual(p.output.shape, [16, 24]);
-  assert.equal(p.parameters, 40 * 24 + 24);
+  assert.deepEqual(p.output.shape, [256, 256]);
+  assert.equal(p.parameters, 512 * 256 + 256);
   assert.ok(
     p.lines.some((l) => l.line === 18 && l.ops.some((o) => /MatMul/.test(o.name))),
     JSON.stringify(p.lines),

@@ -579,3 +579,10 @@ test("the input dtype: float32 beside a float64 scale parameter (not the first p
   assert.equal(wrong.code, 1, wrong.err);
   assert.match(wrong.err, /mixed_dtypes\.py:12: RuntimeError: .*(double|Double|float)/);
 });
+
+test('a layer that leaves the line tracer alone gets no note about it', () => {
+  const r = quick(path.join(FIX, 'mixed_dtypes.py'), 'ScaledConv', '1,2,6,6', ['--pass', 'forward']);
+  assert.equal(r.code, 0, r.err);
+  const p = layerProfileSchema.parse(JSON.parse(r.out));
+  assert.ok(!p.notes.some((n) => /line tracer/.test(n)), p.notes.join('\n'));
+});
