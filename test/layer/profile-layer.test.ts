@@ -19,11 +19,12 @@ assert.ok(found, 'a Python with torch is installed (the CI installs python3-torc
 const PY = found.path;
 const FIX = path.join(__dirname, 'fixtures');
 
-function fconv(args: string[], cwd = tempDir('fconv-pl-cwd-')) {
+function fconv(args: string[], cwd = tempDir('fconv-pl-cwd-'), env: NodeJS.ProcessEnv = process.env) {
   const r = spawnSync(process.execPath, [CLI, 'profile-layer', ...args, '--python', PY, '--no-progress'], {
     encoding: 'utf8',
     timeout: 240_000,
     cwd,
+    env,
   });
   return { code: r.status, out: r.stdout, err: r.stderr, cwd };
 }
@@ -335,11 +336,8 @@ function running(pid: number): boolean {
 test('every process the layer started ends: the time limit kills its Python, its subprocess and its fork (the GIL held)', () => {
   const pidfile = path.join(tempDir('fconv-pl-pids-'), 'pids');
   const started = Date.now();
-  const r = spawnSync(
-    process.execPath,
+  const r = fconv(
     [
-      CLI,
-      'profile-layer',
       path.join(FIX, 'spawns_and_hangs.py'),
       '--class',
       'Stuck',
@@ -347,17 +345,15 @@ test('every process the layer started ends: the time limit kills its Python, its
       '2',
       '--time-limit',
       '3',
-      '--python',
-      PY,
-      '--no-progress',
       '--no-compare',
       '--out-dir',
       tempDir('fconv-pl-out-'),
     ],
-    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, FCONV_TEST_PIDFILE: pidfile } },
+    undefined,
+    { ...process.env, FCONV_TEST_PIDFILE: pidfile },
   );
-  assert.equal(r.status, 1, r.stderr);
-  assert.match(r.stderr, /did not finish within the time limit of 3 s/);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /did not finish within the time limit of 3 s/);
   assert.ok(Date.now() - started < 60_000);
   const pids = fs.readFileSync(pidfile, 'utf8').trim().split(/\s+/).map(Number);
   assert.equal(pids.length, 3);
@@ -374,18 +370,13 @@ test("only what the layer needs runs: a try block's imports (not its else/finall
   const mark = path.join(tempDir('fconv-pl-mark-'), 'mark');
   const file = path.join(FIX, 'hostile_top.py');
   const run = (cls: string) =>
-    spawnSync(
-      process.execPath,
+    fconv(
       [
-        CLI,
-        'profile-layer',
         file,
         '--class',
         cls,
         '--input-shape',
         '2,3',
-        '--python',
-        PY,
         '--reps',
         '2',
         '--trace-reps',
@@ -393,26 +384,26 @@ test("only what the layer needs runs: a try block's imports (not its else/finall
         '--pass',
         'forward',
         '--no-compare',
-        '--no-progress',
         '--json',
         '--out-dir',
         tempDir('fconv-pl-out-'),
       ],
-      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, FCONV_TEST_MARK: mark } },
+      undefined,
+      { ...process.env, FCONV_TEST_MARK: mark },
     );
   const ok = run('UsesView');
-  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.code, 0, ok.err);
   assert.equal(fs.existsSync(`${mark}.else`), false, "the try block's else ran");
   assert.equal(fs.existsSync(`${mark}.finally`), false, "the try block's finally ran");
-  assert.deepEqual(layerProfileSchema.parse(JSON.parse(ok.stdout)).output.shape, [6]);
+  assert.deepEqual(layerProfileSchema.parse(JSON.parse(ok.out)).output.shape, [6]);
   const bad = run('UsesDevice');
-  assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /hostile_top\.py:44: NameError: name 'device' is not defined/);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /hostile_top\.py:44: NameError: name 'device' is not defined/);
   assert.match(
-    bad.stderr,
+    bad.err,
     /`device` is set on line 17 \(`device = torch\.device\("cpu"\)`\), which the profiler does not run/,
   );
-  assert.match(bad.stderr, /--init/);
+  assert.match(bad.err, /--init/);
 });
 
 test('sys.exit() and a KeyboardInterrupt raised by the layer are its errors, at their line', () => {
