@@ -111,6 +111,16 @@ def cuda_event_timer(torch, device):
     return timed
 
 
+def fno_only(make):
+    """A variant's executors that exist only for an FNO layer: refused by name on another layer."""
+    def executors(L):
+        if not L.fno:
+            raise RequestError("protocol", "the fno variant needs an FNO layer")
+        return make(L)
+
+    return executors
+
+
 def check_layer_request(msg):
     """The checks of a "profile this layer" request every framework makes; returns its device ("cpu", "cuda[:N]")."""
     need(isinstance(msg.get("file"), str) and msg["file"], "file must be a path")

@@ -18,7 +18,7 @@ import time
 
 from fconv_layer_load import UserCodeError  # noqa: F401 - the worker reports it with file:line
 from fconv_layer_tf import profile_layer, set_threads
-from fconv_protocol import (Cancelled, RequestError, check_layer_request, layer_callbacks, loop_policy, need, run_chain,
+from fconv_protocol import (Cancelled, RequestError, check_layer_request, fno_only, layer_callbacks, loop_policy, need, run_chain,
                             throttled, train_phases, train_policy)
 
 NAME = "tensorflow"
@@ -472,20 +472,11 @@ def optimized_fno_executors(L):
     return ex, one_off
 
 
-def _fno_only(make):
-    def executors(L):
-        if not L.fno:
-            raise RequestError("protocol", "the fno variant needs an FNO layer")
-        return make(L)
-
-    return executors
-
-
 EXECUTORS = {
     "spatial": lambda L: (spatial_executors(L), {}),
     "spatial-equivalent": lambda L: (spatial_equivalent_executors(L), {}),
     "seed": seed_executors,
-    "fno": _fno_only(fno_executors),
+    "fno": fno_only(fno_executors),
     "optimized": lambda L: optimized_fno_executors(L) if L.fno else optimized_executors(L),
 }
 

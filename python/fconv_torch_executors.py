@@ -3,7 +3,7 @@ variant: a map from the plan's step ids to (implementation label, function of th
 torch only; loaded by fconv_torch.py.
 """
 
-from fconv_protocol import RequestError
+from fconv_protocol import RequestError, fno_only
 
 try:
     import torch
@@ -278,21 +278,12 @@ def _no_one_off(make):
     return executors
 
 
-def _fno_only(make):
-    def executors(L):
-        if not L.fno:
-            raise RequestError("protocol", "the fno variant needs an FNO layer")
-        return make(L)
-
-    return executors
-
-
 # One entry per variant (src/core/variants/table.ts): (persistent tensors, per-call executors, one-off executors).
 EXECUTORS = {
     "spatial": _no_one_off(spatial_executors),
     "spatial-equivalent": _no_one_off(spatial_equivalent_executors),
     "seed": _no_one_off(seed_executors),
-    "fno": _fno_only(_no_one_off(fno_executors)),
+    "fno": fno_only(_no_one_off(fno_executors)),
     "optimized": lambda L: optimized_fno_executors(L) if L.fno else optimized_executors(L),
 }
 
