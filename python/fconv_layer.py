@@ -298,7 +298,7 @@ def profile_layer(torch, req, progress, check, send_error):
         check()
 
     step("load", 0, 1)
-    mod, notes = load_namespace(file, req["chunks"], skipped=req.get("skipped"))
+    mod, notes = load_namespace(file, req["chunks"], skipped=req.get("skipped"), import_from=req.get("importFrom"))
     cls = mod.__dict__.get(req["className"])
     if cls is None or not isinstance(cls, type):
         raise UserCodeError("usage", "class %s is not defined after loading %s" % (req["className"], file))

@@ -83,7 +83,7 @@ def user_error(e, traced, what):
 # Loading the parts of the file the layer needs.
 
 
-def load_namespace(file, chunks, module_name="fconv_user_layer", skipped=None):
+def load_namespace(file, chunks, module_name="fconv_user_layer", skipped=None, import_from=None):
     """Executes the chunks in a fresh module; returns (module, notes). An import that fails and is not used by the
     layer is skipped with a note; one it uses is an error naming the import and the interpreter."""
     # Leave the user's project as it was: no __pycache__ folders from importing their modules.
@@ -96,7 +96,7 @@ def load_namespace(file, chunks, module_name="fconv_user_layer", skipped=None):
     mod = types.ModuleType(module_name)
     mod.__file__ = file
     mod.__dict__["__builtins__"] = __builtins__
-    folder = os.path.dirname(os.path.abspath(file))
+    folder = os.path.dirname(os.path.abspath(import_from or file))
     # The file's own folder first, as when it runs as a script: `from utils import ...` next to it resolves.
     if folder not in sys.path:
         sys.path.insert(0, folder)

@@ -319,6 +319,7 @@ kernels = profiled_kernels
 try:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from fconv_layer import UserCodeError, profile_layer, steady_allocator
+    from fconv_optimize import optimize_layer
 except Exception as e:  # noqa: BLE001 - the rest of the engine works without it
     LAYER_ERROR = "%s: %s" % (type(e).__name__, e)
 
@@ -326,6 +327,7 @@ except Exception as e:  # noqa: BLE001 - the rest of the engine works without it
         pass
 
     profile_layer = None
+    optimize_layer = None
 
     def steady_allocator():
         return None
@@ -339,3 +341,16 @@ def layer_profile(msg, progress, cancelled):
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RequestError("engine", "torch %s in %s has no CUDA device (torch.cuda.is_available() is False)" % (torch.__version__, sys.executable))
     return profile_layer(torch, msg, *layer_callbacks(msg, cancelled))
+
+
+def layer_optimize(msg, progress, cancelled):
+    need(optimize_layer is not None, "python/fconv_optimize.py did not load: %s" % LAYER_ERROR)
+    device = check_layer_request(msg)
+    cands = msg.get("candidates")
+    need(isinstance(cands, list) and len(cands) <= 16 and all(
+        isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("file"), str)
+        and isinstance(c.get("source"), str) and isinstance(c.get("line"), int) and c["line"] >= 1 for c in cands),
+        "candidates must be [{id, file, line, source}]")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RequestError("engine", "torch %s in %s has no CUDA device (torch.cuda.is_available() is False)" % (torch.__version__, sys.executable))
+    return optimize_layer(torch, msg, *layer_callbacks(msg, cancelled))

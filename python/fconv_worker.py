@@ -180,6 +180,11 @@ def serve(fw):
                 res = fw.layer_profile(msg, progress, cancelled)
                 res.update({"type": "layer-profiled", "id": rid})
                 send(res)
+            elif kind == "layer-optimize":
+                need(hasattr(fw, "layer_optimize"), "the %s engine cannot rewrite a layer of the user's" % fw.NAME)
+                res = fw.layer_optimize(msg, progress, cancelled)
+                res.update({"type": "layer-optimized", "id": rid})
+                send(res)
             elif kind == "probe":
                 device = msg.get("device", "cpu")
                 need(isinstance(device, str) and (device == "cpu" or device.startswith("cuda")), "device must be cpu or cuda[:N]")

@@ -180,16 +180,7 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
       );
     } catch (e) {
       if (tty) status.clear();
-      if (!(e instanceof WorkerError)) throw e;
-      if (e.kind === 'usage' || e.kind === 'engine') throw new UsageError(e.message);
-      if (e.where) {
-        io.err(`${short(e.where.file)}:${e.where.line}: ${e.message}\n`);
-        if (/\.build\(input_shape=/.test(e.message) && x.params.length)
-          io.err(`  its constructor takes: --init "${initTemplate(x.params)}"\n`);
-        const frames = e.where.frames ?? [];
-        if (frames.length > 1) for (const f of frames) io.err(`  ${short(f.file)}:${f.line} in ${f.name}: ${f.text}\n`);
-      } else io.err(`fconv: ${e.message}\n`);
-      return 1;
+      return layerFailure(e, io, short, x);
     }
     if (tty) status.clear();
     let profile: LayerProfile = assembleLayerProfile(res.measured, {
@@ -224,6 +215,20 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
     cancel.dispose();
     client.dispose();
   }
+}
+
+/** A failure of the layer's process: a usage error thrown, else the user's file:line and frames printed; exit 1. */
+export function layerFailure(e: unknown, io: CliIo, short: (f: string) => string, x: LayerExtract): number {
+  if (!(e instanceof WorkerError)) throw e;
+  if (e.kind === 'usage' || e.kind === 'engine') throw new UsageError(e.message);
+  if (e.where) {
+    io.err(`${short(e.where.file)}:${e.where.line}: ${e.message}\n`);
+    if (/\.build\(input_shape=/.test(e.message) && x.params.length)
+      io.err(`  its constructor takes: --init "${initTemplate(x.params)}"\n`);
+    const frames = e.where.frames ?? [];
+    if (frames.length > 1) for (const f of frames) io.err(`  ${short(f.file)}:${f.line} in ${f.name}: ${f.text}\n`);
+  } else io.err(`fconv: ${e.message}\n`);
+  return 1;
 }
 
 /** The profiler's own formulations of the same spec (FNO layers), on the same interpreter and device. */

@@ -328,6 +328,22 @@ export class WorkerClient {
     );
   }
 
+  /** "Make it fast": the rewrites of the user's class proven and timed against it (as profileLayer runs). */
+  optimizeLayer(
+    msg: Omit<Extract<ToWorker, { type: 'layer-optimize' }>, 'type' | 'id'>,
+    h: { onProgress?: (p: { phase: string; index: number; count: number }) => void; signal?: AbortSignal } = {},
+  ): Promise<Extract<FromWorker, { type: 'layer-optimized' }>> {
+    return this.request(
+      'layer profile',
+      (id) => ({ type: 'layer-optimize', id, ...msg }),
+      (m) => {
+        if (m.type === 'layer-progress') h.onProgress?.({ phase: m.phase, index: m.index, count: m.count });
+        return m.type === 'layer-optimized' ? m : undefined;
+      },
+      h.signal,
+    );
+  }
+
   private async request<T>(
     what: 'probe' | 'devices' | 'layer profile',
     message: (id: string) => ToWorker,

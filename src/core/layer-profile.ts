@@ -259,6 +259,8 @@ export const layerRequestSchema = z.object({
     .array(z.object({ name: z.string().max(200), line: z.number().int().positive(), text: z.string().max(400) }))
     .max(2000)
     .optional(),
+  /** Imports resolve from this file's folder (and package) instead of `file`'s: a rewrite profiled from a temp copy. */
+  importFrom: z.string().min(1).max(4096).optional(),
   /** Time the framework's own Conv2D beside the question's layer (absent: yes; --no-compare: no). */
   compare: z.boolean().optional(),
 });

@@ -16,7 +16,13 @@ import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError }
 import { devicesReport } from './devices';
 import { profile } from './profiler';
 import { pythonPids } from './python/process';
-import { TimeLimitError, UserCodeError, profileUserLayer } from './python/user-layer';
+import {
+  TimeLimitError,
+  type UserLayerOptions,
+  UserCodeError,
+  optimizeUserLayer,
+  profileUserLayer,
+} from './python/user-layer';
 import { createEngine } from './select';
 
 declare const FCONV_VERSION: string | undefined;
@@ -213,21 +219,26 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
   }
 }
 
-async function handleLayerProfile(msg: Extract<ToWorker, { type: 'layer-profile' }>): Promise<void> {
+async function handleLayerProfile(
+  msg: Extract<ToWorker, { type: 'layer-profile' } | { type: 'layer-optimize' }>,
+): Promise<void> {
   if (refuseIfBusy(msg.id)) return;
   const state = { id: msg.id, cancelled: false };
   current = state;
   try {
-    const res = await profileUserLayer(msg.request, {
+    const o = {
       python: msg.python ?? [],
       torchDevice: msg.torchDevice,
       threads: msg.threads,
       maxMemoryBytes: msg.maxMemoryBytes,
       timeLimitMs: msg.timeLimitMs,
       isCancelled: () => state.cancelled,
-      onProgress: (p) => send({ type: 'layer-progress', id: msg.id, ...p }),
-    });
-    send({ type: 'layer-profiled', id: msg.id, ...res });
+      onProgress: (p: Parameters<UserLayerOptions['onProgress']>[0]) =>
+        send({ type: 'layer-progress', id: msg.id, ...p }),
+    };
+    if (msg.type === 'layer-optimize')
+      send({ type: 'layer-optimized', id: msg.id, ...(await optimizeUserLayer(msg.request, o)) });
+    else send({ type: 'layer-profiled', id: msg.id, ...(await profileUserLayer(msg.request, o)) });
   } catch (e) {
     sendError(msg.id, e);
   } finally {
@@ -262,7 +273,7 @@ process.on('message', (raw: unknown) => {
       sendError(msg.id, e);
     }
   } else if (msg.type === 'probe') void handleProbe(msg);
-  else if (msg.type === 'layer-profile') void handleLayerProfile(msg);
+  else if (msg.type === 'layer-profile' || msg.type === 'layer-optimize') void handleLayerProfile(msg);
   else void handleRun(msg);
 });
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { layerMeasuredSchema } from '../core/layer-profile';
+import { optimizeMeasuredSchema } from '../core/optimize';
 import { probeSchema } from '../core/model';
 import { LOOP_PHASES, loopProgressShape } from '../core/phases';
 
@@ -124,11 +125,12 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('layer-progress'),
     id,
-    phase: z.enum(['load', 'warm-up', 'timed', 'lines', 'ops', 'train', 'backward', 'backward lines', 'baseline']),
+    phase: z.enum(['load', 'warm-up', 'timed', 'lines', 'ops', 'train', 'backward', 'backward lines', 'baseline', 'prove', 'compile', 'forward']),
     index: z.number().int().nonnegative(),
     count: z.number().int().nonnegative(),
   }),
   layerMeasuredSchema.extend({ type: z.literal('layer-profiled'), id }),
+  optimizeMeasuredSchema.extend({ type: z.literal('layer-optimized'), id }),
   z.object({
     type: z.literal('error'),
     id: id.nullable(),

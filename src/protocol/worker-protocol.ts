@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { layerMeasuredSchema, layerRequestSchema } from '../core/layer-profile';
+import { optimizeMeasuredSchema, optimizeRequestSchema } from '../core/optimize';
 import { probeSchema } from '../core/model';
 import { userWhereSchema } from './python-protocol';
 import { RUN_PASSES, VARIANT_NAMES, layerSpecSchema, runSchema, variantResultSchema } from '../core/run';
@@ -76,6 +77,24 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('layer-profile'),
     id,
     request: layerRequestSchema,
+    python: torchChoice.python,
+    torchDevice: torchChoice.torchDevice,
+    threads: torchChoice.threads,
+    maxMemoryBytes: z.number().positive(),
+    timeLimitMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(24 * 3600 * 1000),
+  }),
+  /**
+   * "Make it fast": prove and time the rewrites of the user's own PyTorch class against it (a Python process of its
+   * own, as layer-profile); answered by `layer-optimized`. Only sent from a trusted workspace, after consent.
+   */
+  z.object({
+    type: z.literal('layer-optimize'),
+    id,
+    request: optimizeRequestSchema,
     python: torchChoice.python,
     torchDevice: torchChoice.torchDevice,
     threads: torchChoice.threads,
@@ -200,9 +219,20 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
       'backward',
       'backward lines',
       'baseline',
+      'prove',
+      'compile',
+      'forward',
     ]),
     index: z.number().int().nonnegative(),
     count: z.number().int().nonnegative(),
+  }),
+  /** The rewrites of the user's layer, proven and timed; with the interpreter that ran them. */
+  z.object({
+    type: z.literal('layer-optimized'),
+    id,
+    measured: optimizeMeasuredSchema,
+    python: z.object({ path: z.string(), version: z.string(), from: z.string() }),
+    notes: z.array(z.string()),
   }),
   /** The user's layer, measured; with the interpreter that ran it. */
   z.object({

@@ -181,7 +181,7 @@ function firstError(n: Node): Node | undefined {
 }
 
 /** The definition inside a decorated one. */
-function definition(node: Node): Node {
+export function definition(node: Node): Node {
   return node.type === 'decorated_definition' ? (node.childForFieldName('definition') ?? node) : node;
 }
 
@@ -352,7 +352,7 @@ function topLevel(root: Node): Top[] {
   return out;
 }
 
-function classNode(root: Node, name: string): Node | undefined {
+export function classNode(root: Node, name: string): Node | undefined {
   for (const child of root.namedChildren) {
     if (!child) continue;
     const def = definition(child);
@@ -366,7 +366,7 @@ function bases(cls: Node): string[] {
   return sup ? sup.namedChildren.filter((c) => !!c && c.type !== 'keyword_argument').map((c) => c!.text) : [];
 }
 
-function method(cls: Node, name: string): Node | undefined {
+export function method(cls: Node, name: string): Node | undefined {
   const body = definition(cls).childForFieldName('body');
   for (const c of body?.namedChildren ?? []) {
     if (!c) continue;

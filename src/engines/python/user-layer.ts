@@ -6,6 +6,7 @@
  * or the framework's GPU memory, and stops when it goes over). Worker side.
  */
 import type { LayerMeasured, LayerRequest } from '../../core/layer-profile';
+import type { OptimizeMeasured, OptimizeRequest } from '../../core/optimize';
 import type { UserWhere } from '../../protocol/python-protocol';
 import { CancelledError } from '../engine';
 import { type Candidate, pickInterpreter } from './discovery';
@@ -22,7 +23,7 @@ export interface UserLayerOptions {
   isCancelled: () => boolean;
   onProgress: (p: {
     phase:
-      'start' | 'load' | 'warm-up' | 'timed' | 'lines' | 'ops' | 'train' | 'backward' | 'backward lines' | 'baseline';
+      'start' | 'load' | 'warm-up' | 'timed' | 'lines' | 'ops' | 'train' | 'backward' | 'backward lines' | 'baseline' | 'prove' | 'compile' | 'forward';
     index: number;
     count: number;
   }) => void;
@@ -44,10 +45,23 @@ export class UserCodeError extends Error {
   }
 }
 
-export async function profileUserLayer(
-  req: LayerRequest,
+type Ran<M> = { measured: M; python: { path: string; version: string; from: string }; notes: string[] };
+
+export function profileUserLayer(req: LayerRequest, o: UserLayerOptions): Promise<Ran<LayerMeasured>> {
+  return runUserLayer(req, o, 'layer-profile', 'layer-profiled') as Promise<Ran<LayerMeasured>>;
+}
+
+/** "Make it fast": the candidates proven and timed against the user's class (python/fconv_optimize.py). */
+export function optimizeUserLayer(req: OptimizeRequest, o: UserLayerOptions): Promise<Ran<OptimizeMeasured>> {
+  return runUserLayer(req, o, 'layer-optimize', 'layer-optimized') as Promise<Ran<OptimizeMeasured>>;
+}
+
+async function runUserLayer(
+  req: LayerRequest | OptimizeRequest,
   o: UserLayerOptions,
-): Promise<{ measured: LayerMeasured; python: { path: string; version: string; from: string }; notes: string[] }> {
+  kind: 'layer-profile' | 'layer-optimize',
+  answer: 'layer-profiled' | 'layer-optimized',
+): Promise<Ran<unknown>> {
   o.onProgress({ phase: 'start', index: 0, count: 1 });
   const fw = req.framework === 'tensorflow' ? TENSORFLOW : TORCH;
   const { usable, device, notes } = pickInterpreter(o.python, o.torchDevice, fw, {
@@ -68,13 +82,13 @@ export async function profileUserLayer(
     }, o.timeLimitMs);
     const res = await py.request(
       {
-        type: 'layer-profile',
+        type: kind,
         ...req,
         device,
         threads: o.threads ?? null,
         memoryBudgetBytes: o.maxMemoryBytes,
       },
-      'layer-profiled',
+      answer,
       {
         isCancelled: o.isCancelled,
         onMessage: (m) => {
