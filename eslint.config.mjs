@@ -44,6 +44,7 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       '.venv-tf/**',
+      '.venv-torch/**',
       '.tfjs-node/**',
       '.vscode-test/**',
       'native/build/**',

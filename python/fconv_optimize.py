@@ -65,7 +65,7 @@ def prove(torch, ref, cand, shape, dtype, device, seed, train, draws=2):
             cache = {}
             names = [n for n, p in ref.named_parameters() if p.requires_grad]
             rp = dict(ref.named_parameters())
-            cp = dict(cand.named_parameters())
+            cp = dict(getattr(cand, "_orig_mod", cand).named_parameters())
             ins_r = ([x] if x.requires_grad else []) + [rp[n] for n in names]
             ins_c = ([x] if x.requires_grad else []) + [cp[n] for n in names]
             gr = torch.autograd.grad(loss_of(torch, want, cache), ins_r, allow_unused=True)

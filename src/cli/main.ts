@@ -196,7 +196,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--torch-device <d>', 'cpu, cuda or cuda:N (default cuda when torch sees a GPU)')
     .option('--threads <n>', 'torch.set_num_threads on a CPU')
     .option('--pass <p>', 'forward | train | both (default): the pass a rewrite must be faster on')
-    .option('--out <path>', 'write the file with the rewritten class here (refused over an existing file without --force)')
+    .option(
+      '--out <path>',
+      'write the file with the rewritten class here (refused over an existing file without --force)',
+    )
     .option('--force', 'replace --out when it exists')
     .option('--reps <n>', 'timed runs per pass, interleaved', '15')
     .option('--seed <n>', 'seed of the random inputs and weights', '1')

@@ -58,26 +58,37 @@ export function annotate(
   const byId = new Map(m.candidates.map((c) => [c.id, c]));
   const me = byId.get(cand.id);
   let src = cand.classSource;
+  const set = (c: RewriteCandidate) => new Set(c.changes.map((x) => x.id));
   for (const ch of cand.changes) {
-    const rest = cand.changes.filter((c) => c.id !== ch.id).map((c) => c.id);
-    const other = rest.length
-      ? candidates.find((c) => c.changes.map((x) => x.id).join('+') === rest.join('+'))
-      : undefined;
-    const base = rest.length ? other && byId.get(other.id) : { timing: m.original, failed: undefined };
+    // The change's own effect: a measured pair that differs by it alone (the largest first), else against yours.
+    const pairs = candidates
+      .flatMap((b) =>
+        candidates
+          .filter((a) => {
+            const [sa, sb] = [set(a), set(b)];
+            return sb.has(ch.id) && !sa.has(ch.id) && sb.size === sa.size + 1 && [...sa].every((i) => sb.has(i));
+          })
+          .map((a) => ({ a: byId.get(a.id), b: byId.get(b.id), size: b.changes.length })),
+      )
+      .filter((p) => p.a?.timing && p.b?.timing && !p.a.failed && !p.b.failed)
+      .sort((p, q) => q.size - p.size);
+    const solo = cand.changes.length === 1 || !pairs.length;
+    const pair = solo ? { a: { timing: m.original }, b: me } : pairs[0]!;
     const parts: string[] = [];
     for (const p of ['forward', 'train'] as const) {
-      const a = base && !base.failed ? base.timing?.[p]?.median : undefined;
-      const b = me?.timing?.[p]?.median;
+      const a = pair.a?.timing?.[p]?.median;
+      const b = pair.b?.timing?.[p]?.median;
       if (a !== undefined && b !== undefined)
         parts.push(`${p === 'train' ? 'training step' : 'forward'} ${fmt(a)} → ${fmt(b)} ms`);
     }
     const note = parts.length
-      ? `measured ${rest.length ? 'against the rewrite without it' : 'against yours'}: ${parts.join(', ')} (${where})`
+      ? `measured ${solo ? 'against yours' : `${pair.b?.id ?? ''} against ${pair.a && 'id' in pair.a ? pair.a.id : ''}`}: ${parts.join(', ')} (${where})`
       : '';
     src = src.replace(new RegExp(`(# fconv optimize \\[${ch.id}\\]:[^\\n]*)`), (line) => `${line}\n__NOTE__${note}`);
     // The note goes on its own comment line, indented as the line above it.
-    src = src.replace(/\n([ \t]*)(# fconv optimize [^\n]*)\n__NOTE__([^\n]*)/, (_m, ind: string, c: string, n: string) =>
-      n ? `\n${ind}${c}\n${ind}#   ${n}` : `\n${ind}${c}`,
+    src = src.replace(
+      /\n([ \t]*)(# fconv optimize [^\n]*)\n__NOTE__([^\n]*)/,
+      (_m, ind: string, c: string, n: string) => (n ? `\n${ind}${c}\n${ind}#   ${n}` : `\n${ind}${c}`),
     );
   }
   return { ...cand, classSource: src };
@@ -88,9 +99,7 @@ function topLines(p: LayerMeasured, label: string, lineText: (l: number) => stri
   const out = [
     `${label}: forward ${fmt(p.totalMs.median)} ms${p.train ? `, training step ${fmt(p.train.totalMs.median)} ms` : ''}`,
   ];
-  const rows = [...p.lines]
-    .sort((a, b) => b.ms + (b.backwardMs ?? 0) - (a.ms + (a.backwardMs ?? 0)))
-    .slice(0, n);
+  const rows = [...p.lines].sort((a, b) => b.ms + (b.backwardMs ?? 0) - (a.ms + (a.backwardMs ?? 0))).slice(0, n);
   for (const r of rows)
     out.push(
       `  ${String(r.line).padStart(4)}  ${fmt(r.ms).padStart(7)} ms fwd${r.backwardMs !== undefined ? ` ${fmt(r.backwardMs).padStart(7)} ms bwd` : ''}  ${lineText(r.line).trim().slice(0, 90)}`,
@@ -268,12 +277,18 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
       writeAtomic(out, rewritten);
       wrote = out;
     }
-    const infos: CandidateInfo[] = plan.candidates.map((c) => ({ id: c.id, titles: c.changes.map((ch) => ch.title) }));
+    const infos: CandidateInfo[] = plan.candidates.map((c) => ({
+      id: c.id,
+      titles: c.changes.map((ch) => `${ch.id}: ${ch.title}`),
+    }));
     if (flags.json)
       io.out(
         `${JSON.stringify(
           {
-            plan: { understood: plan.understood, candidates: plan.candidates.map((c) => ({ id: c.id, changes: c.changes })) },
+            plan: {
+              understood: plan.understood,
+              candidates: plan.candidates.map((c) => ({ id: c.id, changes: c.changes })),
+            },
             measured: m,
             python: res.python,
             chosen: best?.id ?? null,

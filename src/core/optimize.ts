@@ -158,7 +158,12 @@ export function formatOptimize(
       `  ${label.padEnd(30)} ${fw.padEnd(34)} ${tr.padEnd(34)} ${worstError(c)}${c.compileMs !== undefined ? `; compiling took ${fms(c.compileMs)}, apart` : ''}`,
     );
   }
-  for (const i of o.infos) out.push(`    ${i.id}: ${i.titles.join('; ')}`);
+  const seen = new Set<string>();
+  for (const i of o.infos)
+    for (const t of i.titles) {
+      if (!seen.has(t)) out.push(`    ${t}`);
+      seen.add(t);
+    }
   out.push('');
   if (best) {
     const g = gains(m, best, o.pass);

@@ -133,16 +133,12 @@ function identifiers(node: Node, out = new Set<string>()): Set<string> {
   return out;
 }
 
-/** Top-level comma-separated parts of a subscript's index (`[:, :, :m1, :m2]` → 4 parts). */
-function indexParts(sub: Node): string[] {
-  return sub.childrenForFieldName('subscript').map((n) => n!.text.trim());
-}
-
 /** A literal tuple / list of negative ints, or a name bound to one earlier in forward(). */
 function axes(node: Node | undefined, locals: Map<string, Node>): number[] | undefined {
   if (!node) return undefined;
   if (node.type === 'identifier' && locals.has(node.text)) return axes(locals.get(node.text), new Map());
-  if (node.type === 'integer' || node.type === 'unary_operator') return /^-?\d+$/.test(node.text) ? [Number(node.text)] : undefined;
+  if (node.type === 'integer' || node.type === 'unary_operator')
+    return /^-?\d+$/.test(node.text) ? [Number(node.text)] : undefined;
   if (node.type === 'tuple' || node.type === 'list' || node.type === 'parenthesized_expression') {
     const v = node.namedChildren.filter((n) => n && n.type !== 'comment').map((n) => n!.text.replace(/\s/g, ''));
     return v.every((t) => /^-?\d+$/.test(t)) ? v.map(Number) : undefined;
@@ -291,7 +287,9 @@ function parseForward(text: string, root: Node, cls: Node, understood: string[])
               refuse(`line ${line}: ${name} without a literal dim= transforms every axis, the batch's too`));
       dims = ax.length;
       if (ax.some((v, k) => v !== k - dims))
-        refuse(`line ${line}: transform axes ${JSON.stringify(ax)}: the rewrite handles the last axes, written negative`);
+        refuse(
+          `line ${line}: transform axes ${JSON.stringify(ax)}: the rewrite handles the last axes, written negative`,
+        );
       if (dims > 3) refuse(`line ${line}: a ${dims}-D transform (1-D, 2-D and 3-D are rewritten)`);
       input = pos[0]!.text;
       spec = a.left.text;
@@ -354,12 +352,24 @@ function parseForward(text: string, root: Node, cls: Node, understood: string[])
       const { pos, kw } = args(inv);
       if (pos[0]?.text !== out) refuse(`line ${line}: the inverse transform is not of ${out}`);
       const ib = fnName(inv).replace(FFT_NS, '');
+      const sizeArg = kw.get(ib === 'irfft' ? 'n' : 's') ?? pos[1];
+      // irfftn without dim= transforms the last len(s) axes.
+      const sLen =
+        sizeArg && (sizeArg.type === 'tuple' || sizeArg.type === 'list')
+          ? sizeArg.namedChildren.filter((n) => n && n.type !== 'comment').length
+          : undefined;
       const ax =
         axes(kw.get('dim') ?? (ib === 'irfft' ? undefined : pos[2]), locals) ??
-        (ib === 'irfft' ? [-1] : ib === 'irfft2' ? [-2, -1] : undefined);
+        (ib === 'irfft'
+          ? [-1]
+          : ib === 'irfft2'
+            ? [-2, -1]
+            : sLen
+              ? Array.from({ length: sLen }, (_, k) => k - sLen)
+              : undefined);
       if (!ax || ax.length !== dims || ax.some((v, k) => v !== k - dims))
         refuse(`line ${line}: the inverse's axes differ from the forward transform's`);
-      const size = kw.get(ib === 'irfft' ? 'n' : 's') ?? pos[1];
+      const size = sizeArg;
       if (size) {
         const el =
           size.type === 'tuple' || size.type === 'list'
@@ -378,9 +388,12 @@ function parseForward(text: string, root: Node, cls: Node, understood: string[])
     if (transform && !inverse) {
       const ids = identifiers(node);
       if (ids.has(spec) || (out && ids.has(out)))
-        refuse(`line ${line}: "${node.text.split('\n')[0]!.slice(0, 70)}" uses the spectrum in a way the rewrite does not know`);
+        refuse(
+          `line ${line}: "${node.text.split('\n')[0]!.slice(0, 70)}" uses the spectrum in a way the rewrite does not know`,
+        );
     }
-    if (inverse && out && identifiers(node).has(out)) refuse(`line ${line}: ${out} is used after the inverse transform`);
+    if (inverse && out && identifiers(node).has(out))
+      refuse(`line ${line}: ${out} is used after the inverse transform`);
     stmts.push(st);
   }
   if (!transform) {
@@ -449,7 +462,12 @@ function splitTop(s: string): string[] {
   return out;
 }
 
-const CANDIDATES: ChangeId[][] = [['partial'], ['batched'], ['partial', 'batched'], ['partial', 'batched', 'matmul-grad']];
+const CANDIDATES: ChangeId[][] = [
+  ['partial'],
+  ['batched'],
+  ['partial', 'batched'],
+  ['partial', 'batched', 'matmul-grad'],
+];
 
 /** The candidate rewrites of a class, or why it cannot be rewritten (with what was understood of it). */
 export function planRewrite(tree: Tree, text: string, className: string): RewriteResult {

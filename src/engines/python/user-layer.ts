@@ -23,7 +23,19 @@ export interface UserLayerOptions {
   isCancelled: () => boolean;
   onProgress: (p: {
     phase:
-      'start' | 'load' | 'warm-up' | 'timed' | 'lines' | 'ops' | 'train' | 'backward' | 'backward lines' | 'baseline' | 'prove' | 'compile' | 'forward';
+      | 'start'
+      | 'load'
+      | 'warm-up'
+      | 'timed'
+      | 'lines'
+      | 'ops'
+      | 'train'
+      | 'backward'
+      | 'backward lines'
+      | 'baseline'
+      | 'prove'
+      | 'compile'
+      | 'forward';
     index: number;
     count: number;
   }) => void;
