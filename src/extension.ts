@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { Controller, type ExportFormat } from './host/controller';
 import { PROFILE_LAYER, SourceDiagnostics } from './host/diagnostics';
 import { ReportPanel, VIEW_TYPE } from './host/panel';
+import { LayerOptimizer } from './host/optimize';
 import { UserLayerProfiler } from './host/user-layer';
 
 declare const FCONV_VERSION: string | undefined;
@@ -22,6 +23,8 @@ export interface FourierConvApi {
   activationMs: number;
   /** "Profile … as written": the user's own classes, per line. */
   userLayer: UserLayerProfiler;
+  /** "Write the optimized version" of a profiled PyTorch layer. */
+  optimizer: LayerOptimizer;
   /** The report panel, when open. */
   readonly panel: ReportPanel | undefined;
 }
@@ -40,9 +43,16 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
     showLayer: (p) => controller.openPanel().showLayer(p),
     grammarDirs: [path.join(ctx.extensionPath, 'dist', 'grammars')],
   });
+  const optimizer = new LayerOptimizer({
+    runner: controller.runner,
+    userLayer,
+    log,
+    grammarDirs: [path.join(ctx.extensionPath, 'dist', 'grammars')],
+  });
   ctx.subscriptions.push(
     diagnostics,
     userLayer,
+    optimizer,
     vscode.commands.registerCommand(PROFILE_LAYER, (args?: unknown) => diagnostics.profileLayer(args)),
     log,
     controller,
@@ -74,6 +84,7 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
     controller,
     diagnostics,
     userLayer,
+    optimizer,
     activationMs,
     get panel() {
       return ReportPanel.instance;

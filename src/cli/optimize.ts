@@ -8,24 +8,17 @@
  * per-line profile of theirs and of the rewrite. Exit 0 written (or printed); 1 nothing pays, the layer cannot
  * be rewritten, or its code failed; 2 a usage error.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { LayerMeasured } from '../core/layer-profile';
-import {
-  type CandidateInfo,
-  type OptimizeMeasured,
-  type OptimizePass,
-  choose,
-  formatOptimize,
-  gains,
-} from '../core/optimize';
+import { type CandidateInfo, type OptimizePass, annotate, choose, formatOptimize, gains } from '../core/optimize';
 import { parseBytes } from '../core/memory';
 import { UsageError, parseWhole } from '../core/spec-input';
-import { decodePythonSource, makeDirs, writeAtomic } from '../platform/files';
+import { decodePythonSource, writeAtomic } from '../platform/files';
+import { writeCandidates } from '../platform/rewrite-files';
 import { loadParser } from '../platform/grammars';
 import { type LayerExtract, extractLayer, initFor, initTemplate } from '../scan/extract';
-import { type RewriteCandidate, type RewritePlan, applyRewrite, planRewrite } from '../scan/optimize';
+import { type RewritePlan, applyRewrite, planRewrite } from '../scan/optimize';
 import { layerFailure, parseShape } from './profile-layer';
 import { type CliIo, type EngineFlags, newClient, onCancelSignals, parseEngineChoice, statusLine } from './shared';
 
@@ -47,52 +40,6 @@ export interface OptimizeFlags extends EngineFlags {
 }
 
 const fmt = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
-
-/** The measured effect of each change of the chosen rewrite: the candidate without it against the one with it. */
-export function annotate(
-  cand: RewriteCandidate,
-  m: OptimizeMeasured,
-  candidates: RewriteCandidate[],
-  where: string,
-): RewriteCandidate {
-  const byId = new Map(m.candidates.map((c) => [c.id, c]));
-  const me = byId.get(cand.id);
-  let src = cand.classSource;
-  const set = (c: RewriteCandidate) => new Set(c.changes.map((x) => x.id));
-  for (const ch of cand.changes) {
-    // The change's own effect: a measured pair that differs by it alone (the largest first), else against yours.
-    const pairs = candidates
-      .flatMap((b) =>
-        candidates
-          .filter((a) => {
-            const [sa, sb] = [set(a), set(b)];
-            return sb.has(ch.id) && !sa.has(ch.id) && sb.size === sa.size + 1 && [...sa].every((i) => sb.has(i));
-          })
-          .map((a) => ({ a: byId.get(a.id), b: byId.get(b.id), size: b.changes.length })),
-      )
-      .filter((p) => p.a?.timing && p.b?.timing && !p.a.failed && !p.b.failed)
-      .sort((p, q) => q.size - p.size);
-    const solo = cand.changes.length === 1 || !pairs.length;
-    const pair = solo ? { a: { timing: m.original }, b: me } : pairs[0]!;
-    const parts: string[] = [];
-    for (const p of ['forward', 'train'] as const) {
-      const a = pair.a?.timing?.[p]?.median;
-      const b = pair.b?.timing?.[p]?.median;
-      if (a !== undefined && b !== undefined)
-        parts.push(`${p === 'train' ? 'training step' : 'forward'} ${fmt(a)} → ${fmt(b)} ms`);
-    }
-    const note = parts.length
-      ? `measured ${solo ? 'against yours' : `${pair.b?.id ?? ''} against ${pair.a && 'id' in pair.a ? pair.a.id : ''}`}: ${parts.join(', ')} (${where})`
-      : '';
-    src = src.replace(new RegExp(`(# fconv optimize \\[${ch.id}\\]:[^\\n]*)`), (line) => `${line}\n__NOTE__${note}`);
-    // The note goes on its own comment line, indented as the line above it.
-    src = src.replace(
-      /\n([ \t]*)(# fconv optimize [^\n]*)\n__NOTE__([^\n]*)/,
-      (_m, ind: string, c: string, n: string) => (n ? `\n${ind}${c}\n${ind}#   ${n}` : `\n${ind}${c}`),
-    );
-  }
-  return { ...cand, classSource: src };
-}
 
 /** The per-line summary of a profile: its slowest lines, forward and training step. */
 function topLines(p: LayerMeasured, label: string, lineText: (l: number) => string, n = 6): string[] {
@@ -157,18 +104,12 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
     );
 
   // Each candidate's rewritten file, in a temp folder of its own (the lines of its class are its own).
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'fconv-optimize-'));
+  const files = writeCandidates(abs, text, plan);
   const client = newClient();
   const cancel = onCancelSignals(io, 'the layer process is stopped', () => client.killNow());
   const tty = io.isTTY && flags.progress;
   const status = statusLine(io);
-  const firstLine = text.slice(0, plan.start).split('\n').length;
-  const fileOf = (c: RewriteCandidate) => path.join(tmp, c.id.replace(/[^\w]+/g, '_'), path.basename(abs));
   try {
-    for (const c of plan.candidates) {
-      makeDirs(path.dirname(fileOf(c)));
-      writeAtomic(fileOf(c), applyRewrite(text, plan, c));
-    }
     const base = {
       file: abs,
       className: flags.class,
@@ -204,12 +145,7 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
             warmup: 3,
             reps,
             traceReps: 1,
-            candidates: plan.candidates.map((c) => ({
-              id: c.id,
-              file: fileOf(c),
-              line: firstLine,
-              source: c.helpers + c.classSource,
-            })),
+            candidates: files.candidates,
             compile: flags.compile,
           },
           ...common,
@@ -232,9 +168,7 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
     const lines: string[] = [];
     let profiles: { yours?: LayerMeasured; rewrite?: LayerMeasured } = {};
     if (final && rewritten && flags.lines) {
-      const newFile = path.join(tmp, 'chosen', path.basename(abs));
-      makeDirs(path.dirname(newFile));
-      writeAtomic(newFile, rewritten);
+      const newFile = files.write('chosen', rewritten);
       const t2 = parser.parse('python', rewritten);
       const x2 = extractLayer(t2, flags.class, flags.init);
       t2.delete();
@@ -320,7 +254,7 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
   } finally {
     cancel.dispose();
     client.dispose();
-    rmSync(tmp, { recursive: true, force: true });
+    files.dispose();
   }
 }
 

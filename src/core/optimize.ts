@@ -103,6 +103,56 @@ export function choose(m: OptimizeMeasured, pass: OptimizePass) {
   return { best, compiled, compileWins };
 }
 
+/** A rewrite candidate as annotate needs it (src/scan/optimize.ts makes them). */
+export interface Annotatable {
+  id: string;
+  changes: Array<{ id: string }>;
+  classSource: string;
+}
+
+const fmt = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+
+/** The measured effect of each change of the chosen rewrite: the candidate without it against the one with it. */
+export function annotate<C extends Annotatable>(cand: C, m: OptimizeMeasured, candidates: C[], where: string): C {
+  const byId = new Map(m.candidates.map((c) => [c.id, c]));
+  const me = byId.get(cand.id);
+  let src = cand.classSource;
+  const set = (c: C) => new Set(c.changes.map((x) => x.id));
+  for (const ch of cand.changes) {
+    // The change's own effect: a measured pair that differs by it alone (the largest first), else against yours.
+    const pairs = candidates
+      .flatMap((b) =>
+        candidates
+          .filter((a) => {
+            const [sa, sb] = [set(a), set(b)];
+            return sb.has(ch.id) && !sa.has(ch.id) && sb.size === sa.size + 1 && [...sa].every((i) => sb.has(i));
+          })
+          .map((a) => ({ a: byId.get(a.id), b: byId.get(b.id), size: b.changes.length })),
+      )
+      .filter((p) => p.a?.timing && p.b?.timing && !p.a.failed && !p.b.failed)
+      .sort((p, q) => q.size - p.size);
+    const solo = cand.changes.length === 1 || !pairs.length;
+    const pair = solo ? { a: { timing: m.original }, b: me } : pairs[0]!;
+    const parts: string[] = [];
+    for (const p of ['forward', 'train'] as const) {
+      const a = pair.a?.timing?.[p]?.median;
+      const b = pair.b?.timing?.[p]?.median;
+      if (a !== undefined && b !== undefined)
+        parts.push(`${p === 'train' ? 'training step' : 'forward'} ${fmt(a)} → ${fmt(b)} ms`);
+    }
+    const note = parts.length
+      ? `measured ${solo ? 'against yours' : `${pair.b?.id ?? ''} against ${pair.a && 'id' in pair.a ? pair.a.id : ''}`}: ${parts.join(', ')} (${where})`
+      : '';
+    src = src.replace(new RegExp(`(# fconv optimize \\[${ch.id}\\]:[^\\n]*)`), (line) => `${line}\n__NOTE__${note}`);
+    // The note goes on its own comment line, indented as the line above it.
+    src = src.replace(
+      /\n([ \t]*)(# fconv optimize [^\n]*)\n__NOTE__([^\n]*)/,
+      (_m, ind: string, c: string, n: string) => (n ? `\n${ind}${c}\n${ind}#   ${n}` : `\n${ind}${c}`),
+    );
+  }
+  return { ...cand, classSource: src };
+}
+
 const f2 = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(2)}x`);
 const fms = (x: number | undefined) => (x === undefined ? '—' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(1)} ms`);
 const spread = (s: { median: number; p10: number; p90: number } | undefined) =>

@@ -116,6 +116,27 @@ export class ProfileRunner implements vscode.Disposable {
     });
   }
 
+  /** "Make it fast": the rewrites of the user's class proven and timed against it, with progress and cancel. */
+  async optimizeLayer(
+    msg: Parameters<WorkerClient['optimizeLayer']>[0],
+  ): Promise<{ ok: Awaited<ReturnType<WorkerClient['optimizeLayer']>> } | { error: Error } | undefined> {
+    return this.exclusive(
+      `Writing and proving the fast version of ${msg.request.className}`,
+      async (progress, signal) => {
+        try {
+          const ok = await this.client.optimizeLayer(msg, {
+            signal,
+            onProgress: (p) =>
+              progress.report({ message: `${p.phase}${p.count > 1 ? ` ${p.index + 1}/${p.count}` : ''}` }),
+          });
+          return { ok };
+        } catch (e) {
+          return { error: e as Error };
+        }
+      },
+    );
+  }
+
   /** Folders the worker searches first for the CUDA libraries (a new worker is started when they change). */
   setCudaLibraryPaths(paths: string[]): void {
     const env: NodeJS.ProcessEnv = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };

@@ -47,7 +47,13 @@ function sourceOf(doc: vscode.TextDocument): string {
   }
 }
 
-const argsSchema = z.object({ uri: z.string().min(1), className: z.string().regex(/^[A-Za-z_]\w*$/) });
+const argsSchema = z.object({
+  uri: z.string().min(1),
+  className: z.string().regex(/^[A-Za-z_]\w*$/),
+  /** Given (the rewrite of a profiled class, profiled on the same input): no prompts for them. */
+  init: z.string().max(4000).optional(),
+  shape: z.string().max(200).optional(),
+});
 
 export interface UserLayerHooks {
   runner: ProfileRunner;
@@ -213,11 +219,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       return undefined;
     }
     const settings = readSettings();
-    const fromExt = await pythonExtensionInterpreter(this.hooks.log, uri);
-    const python = [
-      ...(settings.options.python ?? []),
-      ...(fromExt ? [{ path: fromExt, from: 'the Python extension' }] : []),
-    ];
+    const python = await this.interpreters(uri);
     const keras = x.framework === 'keras';
     const interpreter = python[0]?.path ?? `the first Python with ${keras ? 'TensorFlow' : 'torch'} on the PATH`;
     const file = vscode.workspace.asRelativePath(uri);
@@ -236,7 +238,13 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       await this.ctx.workspaceState.update(CONSENT, [...consented, consentKey]);
     }
     let init = initFor(x);
-    if ('missing' in init) {
+    if (parsed.data.init !== undefined) {
+      init = { args: parsed.data.init, from: '--init' };
+      const again = parser.parse('python', source);
+      const withInit = extractLayer(again, className, parsed.data.init);
+      again.delete();
+      if (!('error' in withInit)) x = withInit;
+    } else if ('missing' in init) {
       const args = await vscode.window.showInputBox({
         title: `${className}: constructor arguments (Python literals)`,
         prompt: `The file has no call of ${className} with literal arguments; ${init.missing.join(', ')} ${init.missing.length === 1 ? 'has' : 'have'} no default`,
@@ -251,21 +259,23 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       again.delete();
       if (!('error' in withInit)) x = withInit;
     }
-    const shapeText = await vscode.window.showInputBox({
-      title: `${className}: the input of ${keras ? 'call()' : 'forward()'}`,
-      prompt: keras
-        ? 'Shape of the random input, NHWC (batch, height, width, channels); add a dtype for a layer fed spectra, e.g. 32, 28, 28, 1 complex64'
-        : 'Shape of the random input, e.g. batch, channels, height, width (optionally a dtype: … complex64)',
-      value: this.ctx.workspaceState.get<string>(
-        `${LAST_SHAPE}:${className}`,
-        keras ? '32, 28, 28, 1' : '20, 32, 64, 64',
-      ),
-      ignoreFocusOut: true,
-      validateInput: (v) =>
-        parseShapeInput(v)
-          ? undefined
-          : 'Give 1–6 positive integers, e.g. 20, 32, 64, 64, and optionally a dtype (float32, complex64, …)',
-    });
+    const shapeText =
+      parsed.data.shape ??
+      (await vscode.window.showInputBox({
+        title: `${className}: the input of ${keras ? 'call()' : 'forward()'}`,
+        prompt: keras
+          ? 'Shape of the random input, NHWC (batch, height, width, channels); add a dtype for a layer fed spectra, e.g. 32, 28, 28, 1 complex64'
+          : 'Shape of the random input, e.g. batch, channels, height, width (optionally a dtype: … complex64)',
+        value: this.ctx.workspaceState.get<string>(
+          `${LAST_SHAPE}:${className}`,
+          keras ? '32, 28, 28, 1' : '20, 32, 64, 64',
+        ),
+        ignoreFocusOut: true,
+        validateInput: (v) =>
+          parseShapeInput(v)
+            ? undefined
+            : 'Give 1–6 positive integers, e.g. 20, 32, 64, 64, and optionally a dtype (float32, complex64, …)',
+      }));
     if (shapeText === undefined) return undefined;
     const { shape: inputShape, dtype: inputDtype } = parseShapeInput(shapeText)!;
     await this.ctx.workspaceState.update(`${LAST_SHAPE}:${className}`, shapeText);
@@ -332,6 +342,15 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     this.lensChange.fire();
     this.hooks.showLayer(profile);
     return profile;
+  }
+
+  /** The interpreters to try, in order: the setting, then the Python extension's for this file. */
+  async interpreters(uri: vscode.Uri): Promise<Array<{ path: string; from: string }>> {
+    const fromExt = await pythonExtensionInterpreter(this.hooks.log, uri);
+    return [
+      ...(readSettings().options.python ?? []),
+      ...(fromExt ? [{ path: fromExt, from: 'the Python extension' }] : []),
+    ];
   }
 
   private async compare(

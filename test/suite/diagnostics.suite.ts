@@ -398,6 +398,72 @@ describe('"Profile … as written": the user\'s own class, per line', () => {
     assert.deepEqual(api.userLayer.decorationsFor(doc.uri), []);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
+  it('writes the optimized version of a profiled layer: proven, applied as one undoable edit, then profiled per line', async () => {
+    api ??= await vscode.extensions.getExtension<FourierConvApi>(EXT_ID)!.activate();
+    const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const file = path.join(folder, 'fast_fno.py');
+    const original = fs.readFileSync(
+      path.resolve(__dirname, '..', '..', 'test', 'layer', 'fixtures', 'train_fno.py'),
+      'utf8',
+    );
+    fs.writeFileSync(file, original);
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const win = vscode.window as unknown as Record<string, unknown>;
+    const saved = { warn: win.showWarningMessage, input: win.showInputBox };
+    win.showWarningMessage = async (_m: string, ...rest: unknown[]) =>
+      rest.includes('Run my code') ? 'Run my code' : undefined;
+    // Its constructor call in the file is not literal: the arguments box, then the shape box. Few modes of a
+    // 64-wide input: the partial transforms pay clearly here.
+    win.showInputBox = async (o: { title?: string }) =>
+      /constructor/.test(o.title ?? '') ? '8, 8, 4, 4' : '8, 8, 64, 64';
+    try {
+      // Before a profile there is nothing to rewrite against: no lens.
+      const before = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+      assert.ok(!before.some((l) => l.command?.command === 'fourierConv.optimizeUserLayer'));
+      const profile = await vscode.commands.executeCommand<unknown>('fourierConv.profileUserLayer', {
+        uri: doc.uri.toString(),
+        className: 'SpectralConv2d',
+      });
+      assert.ok(profile, 'profiled');
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+      const lens = lenses.find((l) => l.command?.command === 'fourierConv.optimizeUserLayer');
+      assert.ok(lens, 'the "Write the optimized version" lens');
+      assert.equal(lens.command!.title, '$(zap) Write the optimized version of SpectralConv2d');
+      assert.equal(lens.range.start.line + 1, 21);
+      const outcome = await vscode.commands.executeCommand<import('../../src/host/optimize').OptimizeOutcome>(
+        'fourierConv.optimizeUserLayer',
+        { ...lens.command!.arguments![0], mode: 'replace', apply: true },
+      );
+      assert.ok(outcome.applied, JSON.stringify({ why: outcome.why, c: outcome.measured?.candidates }));
+      assert.ok(outcome.chosen);
+      const text = doc.getText();
+      assert.match(text, /# fconv optimize \[partial\]/);
+      assert.match(text, /# {3}measured .* ms/);
+      assert.match(text, /^class SpectralConv2d\(nn\.Module\):$/m);
+      assert.match(text, /^class FNOBlock\(nn\.Module\):$/m);
+      assert.equal(text.split('\n').slice(0, 20).join('\n'), original.split('\n').slice(0, 20).join('\n'));
+      // The new class, profiled per line on the same input (started by the apply).
+      const deadline = Date.now() + 120_000;
+      while (!api.userLayer.profiles.get(doc.uri.toString()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      const again = api.userLayer.profiles.get(doc.uri.toString());
+      assert.ok(again, 'the rewrite profiled');
+      assert.deepEqual(again.input.shape, [8, 8, 64, 64]);
+      assert.ok(
+        again.lines.some((l) => /torch\.fft\.rfft\(x, dim=-1\)/.test(l.text)),
+        'its own lines',
+      );
+      // One undo restores the file as it was.
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('undo');
+      assert.equal(doc.getText(), original);
+    } finally {
+      win.showWarningMessage = saved.warn;
+      win.showInputBox = saved.input;
+    }
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
   it("runs a Keras layer on TensorFlow: the question's class, its call() lines decorated with fwd/bwd, TF ops in the hover", async () => {
     api ??= await vscode.extensions.getExtension<FourierConvApi>(EXT_ID)!.activate();
     const root = path.resolve(__dirname, '..', '..');
