@@ -373,6 +373,86 @@ test(
 );
 
 test(
+  '"Write the optimized version": the lens on a profiled layer, the choice, the diff with the numbers, applied',
+  { timeout: 6 * 60 * 1000 },
+  async () => {
+    const dir = path.join(out, 'host-optimize');
+    const workspace = path.join(out, 'workspace-optimize');
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.copyFileSync(path.join(root, 'test', 'layer', 'fixtures', 'train_fno.py'), path.join(workspace, 'train_fno.py'));
+    const settings = {
+      'workbench.colorTheme': 'Default Light Modern',
+      'workbench.startupEditor': 'none',
+      'editor.minimap.enabled': false,
+      ...BASE_SETTINGS,
+      'fourierConv.pythonPath': '/usr/bin/python3',
+    };
+    let wb: Workbench | undefined;
+    try {
+      wb = await startWorkbench({ dir, folder: workspace, extensionDevelopmentPath: root, settings, log: () => {} });
+      const { page } = wb;
+      await page.setViewportSize({ width: 1500, height: 950 });
+      await page.goto(wb.url);
+      await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
+      await openFile(page, 'train_fno.py');
+      const lens = page.locator('.codelens-decoration a', { hasText: 'Profile SpectralConv2d as written' });
+      await lens.first().waitFor({ state: 'visible', timeout: 60_000 });
+      await lens.first().click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+      await dialog.locator('a.monaco-button', { hasText: 'Run my code' }).click();
+      // The constructor's arguments (the file's call is not literal), then the input.
+      const input = page.locator('.quick-input-widget input');
+      for (const answer of ['8, 8, 4, 4', '8, 8, 64, 64']) {
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        await input.fill(answer);
+        await page.keyboard.press('Enter');
+        await page.waitForTimeout(500);
+      }
+      await poll('the line-by-line report', 180_000, async () => {
+        for (const f of page.frames())
+          if (
+            (await f
+              .locator('#layer-lines tbody tr')
+              .count()
+              .catch(() => 0)) > 3
+          )
+            return f;
+        return undefined;
+      });
+      await page.locator('.tabs-container .tab', { hasText: 'train_fno.py' }).first().click();
+      const fast = page.locator('.codelens-decoration a', { hasText: 'Write the optimized version of SpectralConv2d' });
+      await fast.first().waitFor({ state: 'visible', timeout: 180_000 });
+      await page.screenshot({ path: path.join(out, 'optimize-lens.png') });
+      await fast.first().click();
+      // Proven and timed, then the choice: replace the class or add it beside.
+      const pick = page.locator('.quick-input-widget', { hasText: 'Replace SpectralConv2d' });
+      await pick.waitFor({ state: 'visible', timeout: 180_000 });
+      assert.match(await pick.innerText(), /forward.*proven equal on your weights/s);
+      await page.screenshot({ path: path.join(out, 'optimize-choice.png') });
+      await page.keyboard.press('Enter');
+      const diff = page.locator('.monaco-diff-editor');
+      await diff.first().waitFor({ state: 'visible', timeout: 30_000 });
+      const toast = page.locator('.notification-toast', { hasText: 'apply the rewrite of SpectralConv2d' });
+      await toast.first().waitFor({ state: 'visible', timeout: 30_000 });
+      assert.match(await toast.first().innerText(), /x forward.*proven equal/s);
+      await page.screenshot({ path: path.join(out, 'optimize-diff.png') });
+      await toast.first().locator('.monaco-button', { hasText: 'Apply' }).click();
+      await page
+        .locator('.view-line', { hasText: 'fconv optimize [partial]' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
+      await page.screenshot({ path: path.join(out, 'optimize-applied.png') });
+    } catch (e) {
+      await wb?.page.screenshot({ path: path.join(out, 'failure-optimize.png') }).catch(() => {});
+      throw e;
+    } finally {
+      await wb?.close();
+    }
+  },
+);
+
+test(
   "the question's Keras layer on TensorFlow: the lens, the spectra's dtype in the shape box, its call() annotated fwd/bwd, the TF ops in the hover",
   { timeout: 6 * 60 * 1000 },
   async () => {

@@ -6,7 +6,13 @@
 import Mocha from 'mocha';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', timeout: 180_000, color: false, reporter: 'spec' });
+  const mocha = new Mocha({
+    ui: 'bdd',
+    timeout: 180_000,
+    color: false,
+    reporter: 'spec',
+    grep: process.env.FCONV_SUITE_GREP,
+  });
   mocha.suite.emit('pre-require', globalThis, 'extension.suite', mocha);
   require('./extension.suite');
   require('./diagnostics.suite');
