@@ -46,6 +46,9 @@ bash scripts/install-tf-venv.sh
 # The tfjs-node engine's test runs on that TensorFlow's own C library: @tensorflow/tfjs-node built against it
 # (its install script's libtensorflow download is not reachable here; about 20 s with g++ and make).
 bash scripts/install-tfjs-node-from-wheel.sh .venv-tf/bin/python
+# PyTorch 2.x (the torch users run; Debian's python3-torch is 1.13): torch in .venv-torch, for torch.compile and
+# the torch 2 paths (scripts/install-torch-venv.sh).
+bash scripts/install-torch-venv.sh
 
 if [ -f "$CS" ] && grep -q "\"version\": \"$VERSION\"" "$HOST_DIR/node_modules/code-server/package.json"; then
   exit 0

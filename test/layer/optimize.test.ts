@@ -22,6 +22,9 @@ import { CLI, tempDir } from '../helpers';
 const found = discover([], TORCH).find((t) => !t.problem);
 assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
 const PY = found.path;
+/** PyTorch 2.x beside Debian's 1.13 (scripts/install-torch-venv.sh; the CI installs it): torch.compile, the torch 2 paths. */
+const TORCH2 = process.env.FCONV_TORCH2_PYTHON ?? path.join(__dirname, '..', '..', '.venv-torch', 'bin', 'python');
+assert.ok(fs.existsSync(TORCH2), `PyTorch 2.x at ${TORCH2} (bash scripts/install-torch-venv.sh makes it)`);
 const FIX = path.join(__dirname, 'fixtures', 'fno_styles.py');
 const CORPUS = path.join(__dirname, '..', 'scan', 'fno-corpus');
 let parser: SourceParser;
@@ -31,8 +34,8 @@ before(async () => {
 
 const plan = (text: string, cls: string) => planRewrite(parser.parse('python', text), text, cls);
 
-function fconv(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, 'optimize', ...args, '--python', PY, '--no-progress'], {
+function fconv(args: string[], python = PY) {
+  const r = spawnSync(process.execPath, [CLI, 'optimize', ...args, '--python', python, '--no-progress'], {
     encoding: 'utf8',
     timeout: 240_000,
     cwd: tempDir('fconv-opt-cwd-'),
@@ -50,7 +53,7 @@ const CASES: Record<string, [string, number[]]> = {
   CentredModes: ['3, 2, (6, 8)', [2, 3, 16, 15]],
 };
 
-test('every rewrite of every style loads the original state_dict and matches it: outputs and gradients (a check of the test own)', () => {
+test('every rewrite of every style loads the original state_dict and matches it: outputs and gradients, torch 1.13 and 2.x (a check of the test own)', () => {
   const text = fs.readFileSync(FIX, 'utf8');
   const dir = tempDir('fconv-opt-eq-');
   let all = text;
@@ -109,9 +112,11 @@ for cls, new in ${JSON.stringify(names)}:
                     worst = max(worst, err)
 print("ok", len(${JSON.stringify(names)}), worst)
 `;
-  const r = spawnSync(PY, ['-c', script, file], { encoding: 'utf8', timeout: 240_000 });
-  assert.equal(r.status, 0, r.stderr.slice(-3000));
-  assert.match(r.stdout, new RegExp(`^ok ${names.length} `));
+  for (const py of [PY, TORCH2]) {
+    const r = spawnSync(py, ['-c', script, file], { encoding: 'utf8', timeout: 240_000 });
+    assert.equal(r.status, 0, `${py}: ${r.stderr.slice(-3000)}`);
+    assert.match(r.stdout, new RegExp(`^ok ${names.length} `));
+  }
 });
 
 test('the scanner corpus: the 2021 script, the tensorly helper and the centred layer are read; the 2020 torch.rfft one is refused with what to do', () => {
@@ -261,4 +266,39 @@ test("the user's exception maps to their line; a Keras layer is refused as not y
   ]);
   assert.equal(k.code, 2);
   assert.match(k.err, /Keras layer: fconv optimize rewrites PyTorch layers/);
+});
+
+test('on PyTorch 2.x: torch.compile of yours is one more candidate, its compile time apart, judged like the rewrites', () => {
+  const r = fconv(
+    [
+      path.join(CORPUS, 'fno2d_2021.py'),
+      '--class',
+      'SpectralConv2d',
+      '--init',
+      '4, 4, 3, 3',
+      '--input-shape',
+      '2,4,16,16',
+      '--reps',
+      '3',
+      '--no-lines',
+      '--json',
+    ],
+    TORCH2,
+  );
+  assert.ok(r.code === 0 || r.code === 1, r.err);
+  const j = JSON.parse(r.out);
+  const m = optimizeMeasuredSchema.parse(j.measured);
+  assert.match(m.version, /^2\./);
+  const compiled = m.candidates.find((c) => c.compile);
+  assert.ok(compiled, 'the torch.compile candidate');
+  assert.equal(compiled.id, 'torch.compile');
+  // Either it compiled (then proven and timed, the compile time reported apart) or it says why not.
+  if (compiled.failed) assert.doesNotMatch(compiled.failed, /has no torch\.compile/);
+  else {
+    assert.ok(compiled.compileMs !== undefined && compiled.compileMs > 0);
+    assert.ok(compiled.timing?.forward && compiled.timing.train);
+    assert.ok((compiled.errors?.output ?? 1) <= 1e-4);
+  }
+  // Never written as the rewrite: the chosen one is a rewrite of the source.
+  assert.notEqual(j.chosen, 'torch.compile');
 });
