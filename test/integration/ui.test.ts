@@ -436,6 +436,7 @@ test(
       const toast = page.locator('.notification-toast', { hasText: 'apply the rewrite of SpectralConv2d' });
       await toast.first().waitFor({ state: 'visible', timeout: 30_000 });
       assert.match(await toast.first().innerText(), /x forward.*proven equal/s);
+      await page.waitForTimeout(800);
       await page.screenshot({ path: path.join(out, 'optimize-diff.png') });
       await toast.first().locator('.monaco-button', { hasText: 'Apply' }).click();
       await page
