@@ -22,7 +22,7 @@ import { CLI, tempDir } from '../helpers';
 const found = discover([], TORCH).find((t) => !t.problem);
 assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
 const PY = found.path;
-/** PyTorch 2.x beside Debian's 1.13 (scripts/install-torch-venv.sh; the CI installs it): torch.compile, torch 2 paths. */
+/** PyTorch 2.x beside Debian's 1.13 (scripts/install-torch-venv.sh; CI installs it): torch.compile, torch 2 paths. */
 const TORCH2 = process.env.FCONV_TORCH2_PYTHON ?? path.join(__dirname, '..', '..', '.venv-torch', 'bin', 'python');
 assert.ok(fs.existsSync(TORCH2), `PyTorch 2.x at ${TORCH2} (bash scripts/install-torch-venv.sh makes it)`);
 const FIX = path.join(__dirname, 'fixtures', 'fno_styles.py');
