@@ -143,6 +143,15 @@ def check_layer_request(msg):
     return device
 
 
+def check_candidates(msg):
+    """The candidates of a "make it fast" request (fconv optimize): their id, rewritten file, first line and source."""
+    cands = msg.get("candidates")
+    need(isinstance(cands, list) and len(cands) <= 16 and all(
+        isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("file"), str)
+        and isinstance(c.get("source"), str) and isinstance(c.get("line"), int) and c["line"] >= 1 for c in cands),
+        "candidates must be [{id, file, line, source}]")
+
+
 def layer_callbacks(msg, cancelled):
     """(progress, check, send_error) for a layer profile: progress messages, cancel checks, an error sent early."""
 

@@ -18,7 +18,8 @@ import time
 
 from fconv_layer_load import UserCodeError  # noqa: F401 - the worker reports it with file:line
 from fconv_layer_tf import profile_layer, set_threads
-from fconv_protocol import (Cancelled, RequestError, check_layer_request, fno_only, layer_callbacks, loop_policy, need, run_chain,
+from fconv_optimize_tf import optimize_layer
+from fconv_protocol import (Cancelled, RequestError, check_candidates, check_layer_request, fno_only, layer_callbacks, loop_policy, need, run_chain,
                             throttled, train_phases, train_policy)
 
 NAME = "tensorflow"
@@ -684,6 +685,14 @@ def layer_profile(msg, progress, cancelled):
     need(msg.get("tfMode") in (None, "function", "eager"), "tfMode must be function or eager")
     check_device(device)
     return profile_layer(tf, msg, *layer_callbacks(msg, cancelled))
+
+
+def layer_optimize(msg, progress, cancelled):
+    """"Make it fast" on the user's own Keras layer (python/fconv_optimize_tf.py), in a process of its own."""
+    device = check_layer_request(msg)
+    check_candidates(msg)
+    check_device(device)
+    return optimize_layer(tf, msg, *layer_callbacks(msg, cancelled))
 
 
 def _train_step(L, persistent, chain, sources):

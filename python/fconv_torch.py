@@ -15,7 +15,7 @@ import struct
 import sys
 import time
 
-from fconv_protocol import RequestError, check_layer_request, cuda_event_timer, layer_callbacks, need
+from fconv_protocol import RequestError, check_candidates, check_layer_request, cuda_event_timer, layer_callbacks, need
 from fconv_torch_executors import executors_for
 from fconv_torch_probe import probe  # noqa: F401 - part of the framework module's interface
 from fconv_torch_train import crosscheck_train, measure_train  # noqa: F401 - the training step (forward + backward)
@@ -346,11 +346,7 @@ def layer_profile(msg, progress, cancelled):
 def layer_optimize(msg, progress, cancelled):
     need(optimize_layer is not None, "python/fconv_optimize.py did not load: %s" % LAYER_ERROR)
     device = check_layer_request(msg)
-    cands = msg.get("candidates")
-    need(isinstance(cands, list) and len(cands) <= 16 and all(
-        isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("file"), str)
-        and isinstance(c.get("source"), str) and isinstance(c.get("line"), int) and c["line"] >= 1 for c in cands),
-        "candidates must be [{id, file, line, source}]")
+    check_candidates(msg)
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RequestError("engine", "torch %s in %s has no CUDA device (torch.cuda.is_available() is False)" % (torch.__version__, sys.executable))
     return optimize_layer(torch, msg, *layer_callbacks(msg, cancelled))

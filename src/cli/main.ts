@@ -186,13 +186,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   program
     .command('optimize')
     .description(
-      'Make it fast: write the optimized version of your PyTorch FNO spectral convolution — the same constructor and parameters (your state_dict loads unchanged) — proven equal to yours on your weights (outputs and gradients), then timed against yours on your interpreter, device and threads; only a rewrite that pays on the asked pass is written. torch.compile of yours is tried too (torch ≥ 2). docs/optimize.md',
+      "Make it fast: write the optimized version of your PyTorch FNO spectral convolution, or of a Keras layer's einsum — the same constructor and parameters (your state_dict / weights load unchanged) — proven equal to yours on your weights (outputs and gradients), then timed against yours on your interpreter, device and threads; only a rewrite that pays on the asked pass is written. torch.compile of yours is tried too (torch ≥ 2). docs/optimize.md",
     )
     .argument('<file>', 'the Python file that defines the class')
-    .option('--class <name>', 'the nn.Module class to rewrite')
+    .option('--class <name>', 'the nn.Module (or Keras layer) class to rewrite')
     .option('--init <args>', 'constructor arguments as Python literals, e.g. "32, 32, 12, 12"')
-    .option('--input-shape <shape>', 'the input of forward(), e.g. 20,32,64,64')
-    .option('--python <path>', 'the Python interpreter (default: the first with torch ≥ 1.8 found)')
+    .option('--input-shape <shape>', 'the input of forward() / call(), e.g. 20,32,64,64 (NHWC for Keras)')
+    .option(
+      '--input-dtype <t>',
+      "the input's dtype (as profile-layer): float32, float64, …, complex64 (a layer fed spectra)",
+    )
+    .option('--python <path>', 'the Python interpreter (default: the first with torch ≥ 1.8 / TensorFlow ≥ 2.4 found)')
     .option('--torch-device <d>', 'cpu, cuda or cuda:N (default cuda when torch sees a GPU)')
     .option('--threads <n>', 'torch.set_num_threads on a CPU')
     .option('--pass <p>', 'forward | train | both (default): the pass a rewrite must be faster on')
@@ -205,7 +209,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--seed <n>', 'seed of the random inputs and weights', '1')
     .option('--time-limit <s>', 'stop the layer process after this many seconds', '300')
     .option('--max-memory <size>', "the layer process's memory budget", '4GB')
-    .option('--no-compile', 'do not try torch.compile of your class')
+    .option('--no-compile', 'do not try torch.compile (TensorFlow: XLA) of your class')
     .option('--no-lines', 'skip the per-line profiles of yours and the rewrite')
     .option('--json', 'print the result as JSON')
     .option('--no-progress', 'no progress line on stderr')

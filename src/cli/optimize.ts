@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { LayerMeasured } from '../core/layer-profile';
+import { INPUT_DTYPES, type LayerMeasured } from '../core/layer-profile';
 import { type CandidateInfo, type OptimizePass, annotate, choose, formatOptimize, gains } from '../core/optimize';
 import { parseBytes } from '../core/memory';
 import { UsageError, parseWhole } from '../core/spec-input';
@@ -26,6 +26,7 @@ export interface OptimizeFlags extends EngineFlags {
   class?: string;
   init?: string;
   inputShape?: string;
+  inputDtype?: string;
   pass?: string;
   out?: string;
   force?: boolean;
@@ -57,6 +58,9 @@ function topLines(p: LayerMeasured, label: string, lineText: (l: number) => stri
 export async function optimizeCommand(file: string, flags: OptimizeFlags, io: CliIo): Promise<number> {
   if (!flags.class) throw new UsageError('--class is required: the nn.Module class to rewrite');
   const inputShape = parseShape(flags.inputShape);
+  const inputDtype = flags.inputDtype?.trim().toLowerCase();
+  if (inputDtype !== undefined && !(INPUT_DTYPES as readonly string[]).includes(inputDtype))
+    throw new UsageError(`--input-dtype must be one of ${INPUT_DTYPES.join(', ')}, got "${flags.inputDtype}"`);
   const pass = (flags.pass ?? 'both').trim().toLowerCase() as OptimizePass;
   if (!['forward', 'train', 'both'].includes(pass))
     throw new UsageError(`--pass must be forward, train or both, got "${flags.pass}"`);
@@ -84,10 +88,6 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
   const plan = 'error' in x ? undefined : planRewrite(tree, text, flags.class);
   tree.delete();
   if ('error' in x) throw new UsageError(`${file}: ${x.error}`);
-  if (x.framework === 'keras')
-    throw new UsageError(
-      `${flags.class} is a Keras layer: fconv optimize rewrites PyTorch layers; the TensorFlow rewrite is not written yet (profile it with fconv profile-layer)`,
-    );
   const short = (f: string) => path.relative(process.cwd(), f) || f;
   if (!plan || 'refused' in plan) {
     const why = plan && 'refused' in plan ? plan.refused : 'not found';
@@ -96,7 +96,8 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
     io.err('  nothing was written\n');
     return 1;
   }
-  const choice = parseEngineChoice({ ...flags, engine: 'torch' });
+  const engine: 'torch' | 'tensorflow' = x.framework === 'keras' ? 'tensorflow' : 'torch';
+  const choice = parseEngineChoice({ ...flags, engine });
   const init = initFor(x, flags.init);
   if ('missing' in init)
     throw new UsageError(
@@ -121,7 +122,8 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
       inputShape,
       seed,
       pass,
-      framework: 'torch' as const,
+      framework: engine,
+      ...(inputDtype ? { inputDtype: inputDtype as (typeof INPUT_DTYPES)[number] } : {}),
     };
     const common = {
       python: choice.python,
@@ -134,7 +136,7 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
       if (tty) status.show(`fconv: ${flags.class}: ${p.phase} ${p.count ? `${p.index + 1}/${p.count}` : ''}`);
     };
     io.err(
-      `fconv: ${plan.candidates.length} rewrite${plan.candidates.length === 1 ? '' : 's'} of ${flags.class}${flags.compile ? ' and torch.compile of it' : ''}: proving each against yours on your weights, then timing them\n`,
+      `fconv: ${plan.candidates.length} rewrite${plan.candidates.length === 1 ? '' : 's'} of ${flags.class}${flags.compile ? (engine === 'torch' ? ' and torch.compile of it' : ' and XLA (jit_compile) of it') : ''}: proving each against yours on your weights, then timing them\n`,
     );
     let res;
     try {
@@ -159,7 +161,7 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
     if (tty) status.clear();
     const m = res.measured;
     const { best } = choose(m, pass);
-    const where = `torch ${m.version}, ${m.device}`;
+    const where = `${m.framework === 'torch' ? 'torch' : 'TensorFlow'} ${m.version}, ${m.device}`;
     const chosen = best ? plan.candidates.find((c) => c.id === best.id) : undefined;
     const final = chosen ? annotate(chosen, m, plan.candidates, where) : undefined;
     const rewritten = final ? applyRewrite(text, plan, final) : undefined;

@@ -22,7 +22,7 @@ export const optimizeRequestSchema = layerRequestSchema.extend({
       }),
     )
     .max(16),
-  /** Also try torch.compile of the original (torch >= 2). */
+  /** Also try torch.compile of the original (torch >= 2), or XLA (tf.function(jit_compile=True)) on TensorFlow. */
   compile: z.boolean(),
 });
 export type OptimizeRequest = z.infer<typeof optimizeRequestSchema>;
@@ -45,7 +45,7 @@ export const optimizeMeasuredSchema = z.object({
   inputDtype: z.string(),
   device: z.string(),
   backend: z.enum(['cpu', 'cuda']),
-  framework: z.literal('torch'),
+  framework: z.enum(['torch', 'tensorflow']),
   version: z.string(),
   threads: z.number().int(),
   original: passTiming,
@@ -187,7 +187,8 @@ export function formatOptimize(
   out.push(
     `fconv optimize — ${m.className} in ${o.file}, input ${m.inputShape.join('×')} ${m.inputDtype}, pass ${o.pass}`,
   );
-  out.push(`  torch ${m.version} on ${m.device}, ${o.python}`);
+  const tf = m.framework === 'tensorflow';
+  out.push(`  ${tf ? 'TensorFlow' : 'torch'} ${m.version} on ${m.device}, ${o.python}`);
   out.push('', 'What it read of your layer:');
   for (const u of o.understood) out.push(`  ${u}`);
   out.push('', 'Candidates (proven against yours on your weights first, then timed interleaved with it):');
@@ -197,7 +198,7 @@ export function formatOptimize(
   );
   for (const c of m.candidates) {
     const g = gains(m, c, o.pass);
-    const label = c.compile ? 'torch.compile(yours)' : c.id;
+    const label = c.compile ? (tf ? 'XLA: jit_compile(yours)' : 'torch.compile(yours)') : c.id;
     if (c.failed) {
       out.push(`  ${label.padEnd(30)} not used: ${c.failed}`);
       continue;
@@ -226,9 +227,10 @@ export function formatOptimize(
     );
   if (compiled && compileWins)
     out.push(
-      `torch.compile of your class was faster still (${f2(gains(m, compiled, o.pass).score)}${compiled.compileMs !== undefined ? `, after ${fms(compiled.compileMs)} of compiling` : ''}): wrap the layer with \`layer = torch.compile(layer)\` — docs/optimize.md.`,
+      `${tf ? 'XLA' : 'torch.compile'} of your class was faster still (${f2(gains(m, compiled, o.pass).score)}${compiled.compileMs !== undefined ? `, after ${fms(compiled.compileMs)} of compiling` : ''}): ${tf ? 'compile the model with `model.compile(..., jit_compile=True)`' : 'wrap the layer with `layer = torch.compile(layer)`'} — docs/optimize.md.`,
     );
-  else if (compiled) out.push(`torch.compile of your class: ${f2(gains(m, compiled, o.pass).score)} — not better.`);
+  else if (compiled)
+    out.push(`${tf ? 'XLA' : 'torch.compile'} of your class: ${f2(gains(m, compiled, o.pass).score)} — not better.`);
   if (o.lines?.length) out.push('', ...o.lines);
   out.push('', `Proof: ${m.proof}.`, `Timing: ${m.timing}.`);
   for (const n of m.notes) out.push(`Note: ${n}`);

@@ -19,7 +19,7 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import { classNode, definition, method } from './extract';
 
-export type ChangeId = 'partial' | 'batched' | 'matmul-grad';
+export type ChangeId = 'partial' | 'batched' | 'matmul-grad' | 'broadcast' | 'matmul';
 
 export interface RewriteChange {
   id: ChangeId;
@@ -477,12 +477,9 @@ export function planRewrite(tree: Tree, text: string, className: string): Rewrit
   if (!top) return { refused: `no class ${className} at the top level of the file`, understood };
   const cls = definition(top);
   try {
-    if (!/\b(nn\.Module|Module)\b/.test(cls.childForFieldName('superclasses')?.text ?? ''))
-      refuse(
-        /Layer\b/.test(cls.childForFieldName('superclasses')?.text ?? '')
-          ? 'a Keras layer: fconv optimize rewrites PyTorch layers (TensorFlow rewrites are not written yet)'
-          : 'not a torch.nn.Module subclass',
-      );
+    const bases = cls.childForFieldName('superclasses')?.text ?? '';
+    if (/Layer\b/.test(bases) && !/\bnn\.Module\b/.test(bases)) return kerasPlan(top, text, className, understood);
+    if (!/\b(nn\.Module|Module)\b/.test(bases)) refuse('not a torch.nn.Module subclass nor a Keras layer');
     const p = parseForward(text, root, cls, understood);
     const candidates: RewriteCandidate[] = [];
     for (const ids of CANDIDATES) {
@@ -504,6 +501,131 @@ export function planRewrite(tree: Tree, text: string, className: string): Rewrit
     if (e instanceof Refuse) return { refused: e.message, understood };
     throw e;
   }
+}
+
+/**
+ * A Keras layer (the question's): each `tf.einsum` with a literal two-operand equation in call() is rewritten, the rest
+ * of the class (build, the weights) as written. `broadcast`: a broadcast multiply summed over the contracted axes —
+ * TF's complex einsum runs a batch matmul per position, tiny ones when the contraction is small; `matmul`: transposes
+ * around one tf.linalg.matmul (one free axis per operand and one contracted axis).
+ */
+function kerasPlan(top: Node, text: string, className: string, understood: string[]): RewritePlan {
+  const cls = definition(top);
+  const fn = method(cls, 'call') ?? refuse('the Keras layer has no call() method');
+  const einsums = fn
+    .descendantsOfType('call')
+    .filter((c): c is Node => !!c && /^(tf\.|tensorflow\.)?(einsum|linalg\.einsum)$/.test(fnName(c)));
+  if (!einsums.length)
+    refuse("no tf.einsum in call(): the Keras rewrite replaces an einsum (the question's per-position channel mixing)");
+  const rewrites = einsums.map((c) => {
+    const { pos } = args(c);
+    const eq = pos[0]?.type === 'string' ? stringValue(pos[0]) : undefined;
+    const line = c.startPosition.row + 1;
+    if (!eq || pos.length !== 3) refuse(`line ${line}: tf.einsum needs a literal equation and two operands to rewrite`);
+    const m = /^\s*([a-zA-Z]+)\s*,\s*([a-zA-Z]+)\s*->\s*([a-zA-Z]*)\s*$/.exec(eq!);
+    if (!m) refuse(`line ${line}: equation "${eq}" (ellipsis or more than two operands)`);
+    const [, a, b, out] = m as unknown as [string, string, string, string];
+    const dup = (s: string) => new Set(s).size !== s.length;
+    if (dup(a) || dup(b) || dup(out) || [...out].some((ch) => !a.includes(ch) && !b.includes(ch)))
+      refuse(`line ${line}: equation "${eq}" repeats a letter (a diagonal) or outputs a letter no operand has`);
+    understood.push(`line ${line}: tf.einsum("${eq}", ${pos[1]!.text}, ${pos[2]!.text})`);
+    return { node: c, line, a, b, out, A: pos[1]!.text, B: pos[2]!.text, eq: eq! };
+  });
+  const used = identifiers(fn);
+  const candidates: RewriteCandidate[] = [];
+  for (const id of ['broadcast', 'matmul'] as const) {
+    const exprs = rewrites.map((r) => (id === 'broadcast' ? broadcastExpr(r) : matmulExpr(r)));
+    if (exprs.some((e) => e === undefined)) continue;
+    let src = text.slice(top.startIndex, top.endIndex);
+    // Replace from the last einsum up, so earlier offsets hold; a comment line above each statement.
+    const order = rewrites
+      .map((r, k) => ({ r, e: exprs[k]! }))
+      .sort((x, y) => y.r.node.startIndex - x.r.node.startIndex);
+    for (const { r, e } of order) {
+      const at = r.node.startIndex - top.startIndex;
+      src = src.slice(0, at) + e + src.slice(at + r.node.text.length);
+      const lineStart = src.lastIndexOf('\n', at) + 1;
+      const indent = /^[ \t]*/.exec(src.slice(lineStart))![0];
+      const note =
+        id === 'broadcast'
+          ? `# fconv optimize [broadcast]: tf.einsum("${r.eq}") of line ${r.line} as a broadcast multiply summed over the contracted axes (TF runs a complex einsum as one small matmul per position)`
+          : `# fconv optimize [matmul]: tf.einsum("${r.eq}") of line ${r.line} as one tf.linalg.matmul between transposes`;
+      src = `${src.slice(0, lineStart)}${indent}${note}\n${src.slice(lineStart)}`;
+    }
+    void used;
+    candidates.push({
+      id,
+      changes: [
+        {
+          id,
+          title:
+            id === 'broadcast'
+              ? 'tf.einsum → a broadcast multiply and tf.reduce_sum over the contracted axes (no per-position matmuls)'
+              : 'tf.einsum → tf.linalg.matmul with the shared axes as its batch, between transposes',
+          replaces: rewrites.map((r) => r.line),
+        },
+      ],
+      classSource: src,
+      helpers: '',
+    });
+  }
+  if (!candidates.length) refuse('the einsum has no broadcast or matmul form this rewrite writes');
+  void className;
+  return {
+    className,
+    start: top.startIndex,
+    end: top.endIndex,
+    classLine: cls.startPosition.row + 1,
+    understood,
+    candidates,
+  };
+}
+
+interface EinsumParts {
+  a: string;
+  b: string;
+  out: string;
+  A: string;
+  B: string;
+}
+
+const perm = (from: string, to: string) => [...to].map((c) => from.indexOf(c));
+const isId = (p: number[]) => p.every((v, k) => v === k);
+const transposed = (x: string, from: string, to: string) =>
+  isId(perm(from, to)) ? x : `tf.transpose(${x}, perm=[${perm(from, to).join(', ')}])`;
+
+/** `A[..., None] * B[None]` summed over the contracted letters, transposed to the output's order when needed. */
+function broadcastExpr(r: EinsumParts): string {
+  const extra = [...r.b].filter((c) => !r.a.includes(c)).join('');
+  const u = r.a + extra;
+  // B in the order its letters have in u (a transpose when they do not already).
+  const bOrder = [...u].filter((c) => r.b.includes(c)).join('');
+  const B = transposed(r.B, r.b, bOrder);
+  const aIdx = extra.length ? `[..., ${Array(extra.length).fill('None').join(', ')}]` : '';
+  const bParts = [...u].map((c) => (r.b.includes(c) ? ':' : 'None'));
+  while (bParts.length && bParts[bParts.length - 1] === ':') bParts.pop();
+  const bIdx = bParts.length ? `[${bParts.join(', ')}]` : '';
+  const wrap = (s: string) => (/^[\w.]+$/.test(s) ? s : `(${s})`);
+  let expr = `${wrap(r.A)}${aIdx} * ${wrap(B)}${bIdx}`;
+  const summed = [...u].map((c, k) => (r.out.includes(c) ? -1 : k)).filter((k) => k >= 0);
+  if (summed.length)
+    expr = `tf.reduce_sum(${expr}, axis=${summed.length === 1 ? summed[0] : `[${summed.join(', ')}]`})`;
+  const left = [...u].filter((c) => r.out.includes(c)).join('');
+  return transposed(expr, left, r.out);
+}
+
+/** One free letter per operand and one contracted: the shared letters as matmul's batch, between transposes. */
+function matmulExpr(r: EinsumParts): string | undefined {
+  const batch = [...r.out].filter((c) => r.a.includes(c) && r.b.includes(c)).join('');
+  const fa = [...r.a].filter((c) => !r.b.includes(c));
+  const fb = [...r.b].filter((c) => !r.a.includes(c));
+  const con = [...r.a].filter((c) => r.b.includes(c) && !r.out.includes(c));
+  if (fa.length !== 1 || fb.length !== 1 || con.length !== 1 || !fa.every((c) => r.out.includes(c))) return undefined;
+  if (batch.length + 2 !== r.out.length || batch.length + 2 !== r.a.length || batch.length + 2 !== r.b.length)
+    return undefined;
+  const A = transposed(r.A, r.a, batch + fa[0] + con[0]);
+  const B = transposed(r.B, r.b, batch + con[0] + fb[0]);
+  return transposed(`tf.linalg.matmul(${A}, ${B})`, batch + fa[0] + fb[0], r.out);
 }
 
 /** Names the rewrite introduces, made unique against the names forward() already uses. */

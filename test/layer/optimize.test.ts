@@ -242,7 +242,7 @@ test('the FNO 2021 layer end to end: proven, timed against yours, written to --o
   assert.equal(fs.readFileSync(out, 'utf8'), 'mine\n');
 });
 
-test("the user's exception maps to their line; a Keras layer is refused as not yet written", () => {
+test("the user's exception maps to their line", () => {
   const dir = tempDir('fconv-opt-raise-');
   const src = path.join(dir, 'bad.py');
   fs.writeFileSync(
@@ -257,15 +257,6 @@ test("the user's exception maps to their line; a Keras layer is refused as not y
   const r = fconv([src, '--class', 'SpectralConv2d', '--init', '4, 4, 3, 3', '--input-shape', '2,4,16,16']);
   assert.equal(r.code, 1);
   assert.match(r.err, /bad\.py:16: .*ValueError: no weights file/);
-  const k = fconv([
-    path.join(__dirname, 'fixtures', 'keras_question.py'),
-    '--class',
-    'Fourier_Conv2D',
-    '--input-shape',
-    '2,8,8,1',
-  ]);
-  assert.equal(k.code, 2);
-  assert.match(k.err, /Keras layer: fconv optimize rewrites PyTorch layers/);
 });
 
 test('on PyTorch 2.x: torch.compile of yours is one more candidate, its compile time apart, judged like the rewrites', () => {
@@ -301,4 +292,87 @@ test('on PyTorch 2.x: torch.compile of yours is one more candidate, its compile 
   }
   // Never written as the rewrite: the chosen one is a rewrite of the source.
   assert.notEqual(j.chosen, 'torch.compile');
+});
+
+const TF_PY = process.env.FCONV_TF_PYTHON ?? path.join(__dirname, '..', '..', '.venv-tf', 'bin', 'python');
+
+test("the question's Keras layer: its einsum rewritten (broadcast, matmul), proven on its weights with TensorFlow, XLA tried, the rewrite matching it in a check of the test's own", () => {
+  assert.ok(fs.existsSync(TF_PY), `TensorFlow's Python at ${TF_PY} (scripts/install-tf-venv.sh makes it)`);
+  const dir = tempDir('fconv-opt-keras-');
+  const out = path.join(dir, 'fast.py');
+  const src = path.join(__dirname, 'fixtures', 'keras_question.py');
+  const r = fconv(
+    [
+      src,
+      '--class',
+      'Fourier_Conv2D',
+      '--init',
+      '6',
+      '--input-shape',
+      '4,8,8,2',
+      '--input-dtype',
+      'complex64',
+      '--reps',
+      '3',
+      '--no-lines',
+      '--json',
+      '--out',
+      out,
+    ],
+    TF_PY,
+  );
+  assert.ok(r.code === 0 || r.code === 1, r.err);
+  const j = JSON.parse(r.out);
+  const m = optimizeMeasuredSchema.parse(j.measured);
+  assert.equal(m.framework, 'tensorflow');
+  assert.deepEqual(
+    m.candidates.map((c) => c.id),
+    ['broadcast', 'matmul', 'XLA (jit_compile)'],
+  );
+  for (const c of m.candidates.filter((c) => !c.compile)) {
+    assert.equal(c.failed, undefined, `${c.id}: ${c.failed}`);
+    assert.ok(Object.keys(c.errors ?? {}).includes('d/dinput'));
+    assert.ok(Object.keys(c.errors ?? {}).some((k) => /^grad .*kernel/.test(k)));
+  }
+  const { best } = choose(m, 'both');
+  assert.equal(j.chosen, best?.id ?? null);
+  assert.equal(fs.existsSync(out), !!best);
+  // The test's own check: each rewrite, given the original's weights, computes what it computes.
+  const check = `
+import sys, os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow as tf
+def load(path):
+    text = open(path).read().split("open('SHOULD_NOT_EXIST.txt'")[0]
+    ns = {}
+    exec(compile(text, path, "exec"), ns)
+    return ns["Fourier_Conv2D"]
+A, B = load(sys.argv[1]), load(sys.argv[2])
+a, b = A(6), B(6)
+a.build((4, 8, 8, 2)); b.build((4, 8, 8, 2))
+a.set_weights([tf.random.normal(w.shape).numpy() for w in a.weights])
+b.set_weights(a.get_weights())
+x = tf.complex(tf.random.normal((4, 8, 8, 2)), tf.random.normal((4, 8, 8, 2)))
+with tf.GradientTape(persistent=True) as t:
+    t.watch(x)
+    ya, yb = a(x), b(x)
+    la = tf.reduce_sum(tf.math.real(ya) * 1.3 - tf.math.imag(ya))
+    lb = tf.reduce_sum(tf.math.real(yb) * 1.3 - tf.math.imag(yb))
+err = lambda u, v: float(tf.reduce_max(tf.abs(u - v)) / tf.reduce_max(tf.abs(v)))
+worst = max([err(yb, ya)] + [err(g, h) for g, h in zip(t.gradient(lb, [x] + b.trainable_weights), t.gradient(la, [x] + a.trainable_weights))])
+assert worst < 1e-4, worst
+print("ok", worst)
+`;
+  const text = fs.readFileSync(src, 'utf8');
+  const p = plan(text, 'Fourier_Conv2D') as RewritePlan;
+  for (const cand of p.candidates) {
+    const file = path.join(dir, `${cand.id}.py`);
+    fs.writeFileSync(file, applyRewrite(text, p, cand));
+    assert.ok(
+      fs.readFileSync(file, 'utf8').includes(`# fconv optimize [${cand.id}]: tf.einsum("ijkl,jklo->ijko") of line 21`),
+    );
+    const c = spawnSync(TF_PY, ['-c', check, src, file], { encoding: 'utf8', timeout: 240_000 });
+    assert.equal(c.status, 0, `${cand.id}: ${c.stderr.slice(-3000)}`);
+    assert.match(c.stdout, /^ok /m);
+  }
 });
