@@ -660,6 +660,53 @@ function optimizeGoals(goals: Goal[]): void {
     target: '≤ 60 s',
     met: wallMs <= 60_000,
   });
+
+  // The question's Keras layer (TensorFlow, 1 thread, batch 32, 28×28×1 complex64 spectra, 32 kernels).
+  const tfPy = process.env.FCONV_TF_PYTHON ?? path.join(ROOT, '.venv-tf', 'bin', 'python');
+  console.error(`bench: fconv optimize on the question's Keras class (${tfPy})…`);
+  const k = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'optimize',
+      path.join(ROOT, 'test', 'layer', 'fixtures', 'keras_question.py'),
+      '--class',
+      'Fourier_Conv2D',
+      '--init',
+      '32',
+      '--input-shape',
+      '32,28,28,1',
+      '--input-dtype',
+      'complex64',
+      '--threads',
+      '1',
+      '--reps',
+      '30',
+      '--no-lines',
+      '--json',
+      '--no-progress',
+      '--python',
+      tfPy,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (k.status !== 0 && k.status !== 1) throw new Error(`fconv optimize (Keras) failed (${k.status}): ${k.stderr}`);
+  const kj = JSON.parse(k.stdout) as { measured: OptimizeMeasured; chosen: string | null };
+  const km = kj.measured;
+  const rows = km.candidates
+    .filter((c) => !c.failed)
+    .map((c) => {
+      const kg = gains(km, c, 'both');
+      return `${c.id} ${kg.forward?.toFixed(2)}x fwd / ${kg.train?.toFixed(2)}x train`;
+    });
+  const chosenK = km.candidates.find((c) => c.id === kj.chosen);
+  const kg: { forward?: number; train?: number } = chosenK ? gains(km, chosenK, 'both') : {};
+  goals.push({
+    goal: `fconv optimize, the question's Keras layer (TensorFlow ${km.version}, ${km.device}, batch 32): the rewrite it wrote (${kj.chosen ?? 'none'}) vs as written, training step`,
+    measured: `${kg.train?.toFixed(2) ?? '—'}x (${fmtMs(km.original.train?.median ?? 0)} as written); every candidate: ${rows.join('; ')}`,
+    target: '≥ 2x',
+    met: (kg.train ?? 0) >= 2,
+  });
 }
 
 /**

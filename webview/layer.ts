@@ -96,7 +96,7 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
     : '';
   const gainText = cmp?.gain
     ? cmp.gain.factor >= 1.05
-      ? `The optimized formulation would run ${cmp.gain.factor.toFixed(2)}x faster than yours: ${fmtMs(cmp.gain.savedMs)} less per call.${p.engine === 'torch' ? ' "Write the optimized version" above the class in the editor (or fconv optimize) writes it for your class, proven equal on your weights.' : ''}`
+      ? `The optimized formulation would run ${cmp.gain.factor.toFixed(2)}x faster than yours: ${fmtMs(cmp.gain.savedMs)} less per call. "Write the optimized version" above the class in the editor (or fconv optimize) writes a rewrite of your class, proven equal on your weights.`
       : cmp.gain.factor <= 0.95
         ? `Yours is already ${(1 / cmp.gain.factor).toFixed(2)}x faster than the profiler's optimized formulation.`
         : 'Yours and the optimized formulation are within 5 % of each other.'

@@ -550,7 +550,7 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
     if (c.gain)
       out.push(
         c.gain.factor >= 1.05
-          ? `  → the optimized formulation would run ${c.gain.factor.toFixed(2)}x faster than yours: ${fmtMs(c.gain.savedMs)} less per call${p.engine === 'torch' ? `\n  → fconv optimize ${p.layer.file} --class ${p.layer.class} --init "${p.init.args}" --input-shape ${p.input.shape.join(',')} writes it for your class, proven equal on your weights (docs/optimize.md)` : ''}`
+          ? `  → the optimized formulation would run ${c.gain.factor.toFixed(2)}x faster than yours: ${fmtMs(c.gain.savedMs)} less per call\n  → fconv optimize ${p.layer.file} --class ${p.layer.class} --init "${p.init.args}" --input-shape ${p.input.shape.join(',')}${p.engine === 'tensorflow' ? ` --input-dtype ${p.input.dtype}` : ''} writes a rewrite of your class, proven equal on your weights (docs/optimize.md)`
           : c.gain.factor <= 0.95
             ? `  → yours is already ${(1 / c.gain.factor).toFixed(2)}x faster than the profiler's optimized formulation`
             : '  → yours and the optimized formulation are within 5 % of each other',

@@ -72,14 +72,14 @@ export class LayerOptimizer implements vscode.Disposable, vscode.CodeLensProvide
   /** On a torch layer profiled as written (its input and arguments are then known): write its fast version. */
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const p = this.hooks.userLayer.profiles.get(doc.uri.toString());
-    if (!p || p.engine !== 'torch' || p.layer.line < 1 || p.layer.line > doc.lineCount) return [];
+    if (!p || p.layer.line < 1 || p.layer.line > doc.lineCount) return [];
     const row = p.layer.line - 1;
     if (!new RegExp(`^\\s*class\\s+${p.layer.class}\\b`).test(doc.lineAt(row).text)) return [];
     return [
       new vscode.CodeLens(new vscode.Range(row, 0, row, 0), {
         title: `$(zap) Write the optimized version of ${p.layer.class}`,
         tooltip:
-          'Rewrites forward() (same constructor and parameters: your state_dict loads unchanged), proves it equal to yours on your weights — outputs and gradients — and times it against yours on this input; shows the diff before anything changes',
+          'Rewrites forward() / call() (same constructor and weights: your checkpoint loads unchanged), proves it equal to yours on your weights — outputs and gradients — and times it against yours on this input; shows the diff before anything changes',
         command: OPTIMIZE_USER_LAYER,
         arguments: [{ uri: doc.uri.toString(), className: p.layer.class }],
       }),
@@ -145,12 +145,17 @@ export class LayerOptimizer implements vscode.Disposable, vscode.CodeLensProvide
           traceReps: 1,
           seed: settings.options.seed,
           pass,
-          framework: 'torch',
+          framework: profile.engine === 'tensorflow' ? 'tensorflow' : 'torch',
           candidates: files.candidates,
           compile: true,
         },
         python: await this.hooks.userLayer.interpreters(uri),
-        torchDevice: profile.backend === 'cuda' ? (settings.options.torchDevice ?? 'cuda') : 'cpu',
+        torchDevice:
+          profile.engine === 'tensorflow'
+            ? undefined
+            : profile.backend === 'cuda'
+              ? (settings.options.torchDevice ?? 'cuda')
+              : 'cpu',
         threads: settings.options.threads,
         maxMemoryBytes: settings.options.maxMemoryBytes,
         timeLimitMs: 300_000,
@@ -167,7 +172,7 @@ export class LayerOptimizer implements vscode.Disposable, vscode.CodeLensProvide
     }
     const m = res.ok.measured;
     const { best, compiled, compileWins } = choose(m, pass);
-    const where = `torch ${m.version}, ${m.device}`;
+    const where = `${m.framework === 'torch' ? 'torch' : 'TensorFlow'} ${m.version}, ${m.device}`;
     const chosen = best && plan.candidates.find((c) => c.id === best.id);
     const final = chosen && annotate(chosen, m, plan.candidates, where);
     const report = formatOptimize(m, {
@@ -181,7 +186,7 @@ export class LayerOptimizer implements vscode.Disposable, vscode.CodeLensProvide
     this.hooks.log.info(`optimize ${className}:\n${report}`);
     const compileNote = compiled
       ? compileWins
-        ? ` torch.compile of yours was faster still (${x2(gains(m, compiled, pass).score)}): wrap it with torch.compile.`
+        ? ` ${m.framework === 'torch' ? 'torch.compile' : 'XLA'} of yours was faster still (${x2(gains(m, compiled, pass).score)}): ${m.framework === 'torch' ? 'wrap it with torch.compile' : 'compile the model with jit_compile=True'}.`
         : ''
       : '';
     if (!best || !final) {
