@@ -22,6 +22,18 @@ test('every preset is a valid layer within the default 4 GB budget, with a uniqu
   }
 });
 
+test("an FNO preset run from the extension's variants setting (the question's layer's names) runs the FNO's own default set, not optimized alone", () => {
+  const fno = PRESETS.find((p) => p.spec.layer === 'fno');
+  assert.ok(fno, 'an FNO preset');
+  const fromSetting = variantsForSpec(fno.spec, [...VARIANT_NAMES]);
+  assert.ok(fromSetting.includes('fno') && fromSetting.includes('optimized'), fromSetting.join(', '));
+  assert.ok(fromSetting.length >= 2);
+  // A list that names an FNO variant was chosen for FNO layers: it is honoured as given.
+  assert.deepEqual(variantsForSpec(fno.spec, ['fno']), ['fno']);
+  // The question's layer keeps the setting's choice.
+  assert.deepEqual(variantsForSpec(DEFAULT_SPEC, ['seed', 'optimized']), ['seed', 'optimized']);
+});
+
 test("the presets are the seed's MNIST case, a CIFAR-like and two ImageNet-like layers", () => {
   assert.deepEqual(presetById('mnist-seed')?.spec, DEFAULT_SPEC);
   const c = presetById('cifar-k5')!.spec;

@@ -122,7 +122,8 @@ export function defaultVariants(layer: LayerKind | undefined): VariantName[] {
 }
 
 /**
- * The variants of a configured list (the extension's `variants` setting) that a spec's layer has. An
+ * The variants of a configured list (the extension's `variants` setting) that a spec's layer has; a list chosen for
+ * another layer kind (none of this kind's own variants in it) gives this layer its defaults. An
  * FNO layer's spatial-equivalent runs only when its image-sized convolution is cheap (≤ 5 GFLOP), else
  * its spectral variants are checked against the naive convolution; a list with none left gives the layer's
  * default variants.
@@ -132,7 +133,13 @@ export function variantsForSpec(
   chosen: readonly VariantName[],
 ): VariantName[] {
   const have = variantsOf(spec.layer);
-  let out = chosen.filter((v) => have.includes(v));
+  // A list that names none of this layer kind's own variants (the extension's setting lists the question's
+  // layer's) was not chosen for it: the layer gets its full default set, not the few names the kinds share.
+  const own = have.filter((v) => !variantsOf('seed').includes(v));
+  let out =
+    own.length && !chosen.some((v) => own.includes(v))
+      ? defaultVariants(spec.layer)
+      : chosen.filter((v) => have.includes(v));
   if (spec.layer === 'fno') {
     const { batch: B, height: H, width: W, inChannels: Ci, outChannels: Co } = spec;
     if (2 * B * H * W * Ci * Co * H * W > 5e9) out = out.filter((v) => v !== 'spatial-equivalent');

@@ -1,0 +1,135 @@
+/**
+ * The torch engine and profile-layer on PyTorch 2.x (the torch users run), beside Debian's 1.13 that torch.test.ts
+ * uses: torch 2.13 CPU in .venv-torch (scripts/install-torch-venv.sh; the CI installs it). Every variant against its
+ * reference, forward and the training step's gradients; the CLI's profile and profile-layer end to end with Python
+ * warnings turned into errors (a deprecation our worker trips would fail them); the engine reports the 2.x version.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { rng } from '../../src/core/data';
+import { layerProfileSchema } from '../../src/core/layer-profile';
+import { parseRun } from '../../src/core/run';
+import { PADDINGS, type LayerSpec } from '../../src/core/spec';
+import { profile } from '../../src/engines/profiler';
+import { TorchEngine } from '../../src/engines/torch/framework';
+import { CLI, spec, tempDir } from '../helpers';
+
+const TORCH2 = process.env.FCONV_TORCH2_PYTHON ?? path.join(__dirname, '..', '..', '.venv-torch', 'bin', 'python');
+assert.ok(fs.existsSync(TORCH2), `PyTorch 2.x at ${TORCH2} (bash scripts/install-torch-venv.sh makes it)`);
+const QUICK = {
+  variants: ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const,
+  warmup: 0,
+  reps: 1,
+  seed: 1,
+  adaptiveBudgetMs: 0,
+};
+
+function randomSpec(r: () => number, i: number): LayerSpec {
+  const padding = PADDINGS[i % PADDINGS.length]!;
+  const H = 2 + Math.floor(r() * 9),
+    W = 2 + Math.floor(r() * 9);
+  const bound = padding === 'circular' || padding === 'valid';
+  return spec({
+    batch: 1 + Math.floor(r() * 3),
+    height: H,
+    width: W,
+    inChannels: [1, 2, 3][Math.floor(r() * 3)]!,
+    outChannels: 1 + Math.floor(r() * 3),
+    kernelH: 1 + Math.floor(r() * (bound ? H : 2 * H + 3)),
+    kernelW: 1 + Math.floor(r() * (bound ? W : 2 * W + 3)),
+    spatialKernel: [1, 3][Math.floor(r() * 2)]!,
+    padding,
+    layout: i % 2 ? 'NHWC' : 'NCHW',
+  });
+}
+
+test('torch 2.x: every variant equals its reference, forward and training step gradients, all paddings and layouts', async () => {
+  const engine = await TorchEngine.create({ python: [{ path: TORCH2, from: 'test' }], device: 'cpu', threads: 1 });
+  try {
+    const r = rng(202);
+    for (let i = 0; i < 8; i++) {
+      const s = randomSpec(r, i);
+      const run = await profile(engine, s, { ...QUICK, variants: [...QUICK.variants], seed: i + 1, pass: 'both' });
+      parseRun(JSON.parse(JSON.stringify(run)));
+      assert.equal(run.status, 'ok', `${JSON.stringify(s)}: ${run.failure}`);
+      assert.match(run.framework?.version ?? '', /^2\./);
+      for (const v of run.variants) {
+        assert.ok(v.correct, `${v.name} wrong for ${JSON.stringify(s)}: ${v.maxAbsError}`);
+        if (v.name === 'seed' || v.name === 'optimized')
+          assert.ok(
+            v.train!.gradients.every((g) => g.correct),
+            `${v.name} ${JSON.stringify(s)}: ${JSON.stringify(v.train!.gradients)}`,
+          );
+      }
+    }
+  } finally {
+    engine.shutdown();
+  }
+});
+
+/** The CLI with Python warnings as errors: a deprecation our code trips on 2.x fails the run. */
+function fconv(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args, '--python', TORCH2, '--no-progress'], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    cwd: tempDir('fconv-t2-cwd-'),
+    env: { ...process.env, PYTHONWARNINGS: 'error' },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('torch 2.x: fconv profile and profile-layer end to end, no Python warning even as errors', () => {
+  const p = fconv([
+    'profile',
+    '--engine',
+    'torch',
+    '--torch-device',
+    'cpu',
+    '--batch',
+    '2',
+    '--pass',
+    'both',
+    '--reps',
+    '2',
+    '--warmup',
+    '1',
+    '--json',
+    '--out-dir',
+    tempDir('fconv-t2-out-'),
+  ]);
+  assert.equal(p.code, 0, p.err);
+  const run = parseRun(JSON.parse(p.out));
+  assert.match(run.framework?.version ?? '', /^2\./);
+  assert.ok(run.variants.every((v) => v.correct));
+  assert.doesNotMatch(p.err, /Warning/);
+  const l = fconv([
+    'profile-layer',
+    path.join(__dirname, '..', 'layer', 'fixtures', 'train_fno.py'),
+    '--class',
+    'SpectralConv2d',
+    '--init',
+    '8, 8, 4, 4',
+    '--input-shape',
+    '2,8,32,32',
+    '--reps',
+    '3',
+    '--trace-reps',
+    '2',
+    '--no-compare',
+    '--json',
+    '--out-dir',
+    tempDir('fconv-t2-out-'),
+  ]);
+  assert.equal(l.code, 0, l.err);
+  assert.doesNotMatch(l.err, /Warning/);
+  const lp = layerProfileSchema.parse(JSON.parse(l.out));
+  assert.match(lp.framework.version, /^2\./);
+  // The lines (and the time on no line) add up to the plain median; the training step has its backward per line.
+  const sum = lp.lines.reduce((s, x) => s + x.ms, 0) + lp.notOnLineMs;
+  assert.ok(Math.abs(sum - lp.totalMs.median) <= 0.02 * lp.totalMs.median + 1e-6, `${sum} vs ${lp.totalMs.median}`);
+  assert.ok(lp.train && lp.lines.some((x) => (x.backwardMs ?? 0) > 0));
+  assert.ok(lp.lines.some((x) => x.ops.some((o) => /fft/.test(o.name))));
+});
