@@ -298,6 +298,8 @@ export class SourceDiagnostics implements vscode.Disposable, vscode.CodeLensProv
     const lenses: vscode.CodeLens[] = [];
     for (const site of state.result.layers) {
       const range = new vscode.Range(site.range.start.line, 0, site.range.start.line, 0);
+      // A 1×1 convolution (an FNO's pointwise path, a channel projection) is a GEMM: no spatial-vs-Fourier question.
+      if (site.kind === 'conv2d' && site.spec.kernelH === 1 && site.spec.kernelW === 1) continue;
       if (site.kind === 'fno' && site.dims !== 2) {
         // 1-D and 3-D FNO layers are found and explained, not profiled yet: say so where the lens would be.
         lenses.push(

@@ -289,6 +289,27 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     assert.ok(accepted >= 1 && accepted <= 3, `accepted ${accepted} box(es)`);
   });
 
+  it('puts no "Profile this layer" lens on a 1×1 convolution (a GEMM: an FNO\'s pointwise path), only on the layer and the 3×3', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const file = path.join(folder, 'fno_pointwise.py');
+    fs.writeFileSync(
+      file,
+      `${fs.readFileSync(path.join(FIXTURES, 'fno.py'), 'utf8')}\npointwise = nn.Conv2d(32, 32, 1)\n`,
+    );
+    const doc = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(doc);
+    const end = Date.now() + 20_000;
+    while (!api.diagnostics.resultFor(doc.uri) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    const text = doc.getText();
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+    const lines = lenses
+      .filter((l) => l.command?.title === '$(pulse) Profile this layer')
+      .map((l) => l.range.start.line + 1);
+    assert.ok(lines.includes(lineOf(text, 'class SpectralConv2d')), JSON.stringify(lines));
+    assert.ok(lines.includes(lineOf(text, 'nn.Conv2d(1, 32, 3')), JSON.stringify(lines));
+    assert.ok(!lines.includes(lineOf(text, 'nn.Conv2d(32, 32, 1)')), JSON.stringify(lines));
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
   it('ignores malformed "Profile this layer" arguments and a layer that is gone', async () => {
     assert.equal(await vscode.commands.executeCommand('fourierConv.profileLayer', { uri: 42 }), undefined);
     assert.equal(await vscode.commands.executeCommand('fourierConv.profileLayer', 'nonsense'), undefined);
