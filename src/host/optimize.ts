@@ -71,7 +71,7 @@ export class LayerOptimizer implements vscode.Disposable, vscode.CodeLensProvide
 
   /** On a torch layer profiled as written (its input and arguments are then known): write its fast version. */
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
-    const p = this.hooks.userLayer.profiles.get(doc.uri.toString());
+    const p = this.hooks.userLayer.current(doc.uri);
     if (!p || p.layer.line < 1 || p.layer.line > doc.lineCount) return [];
     const row = p.layer.line - 1;
     if (!new RegExp(`^\\s*class\\s+${p.layer.class}\\b`).test(doc.lineAt(row).text)) return [];
@@ -105,10 +105,10 @@ export class LayerOptimizer implements vscode.Disposable, vscode.CodeLensProvide
     const uri = vscode.Uri.parse(parsed.data.uri);
     if (!vscode.workspace.isTrusted)
       return fail(`rewriting ${className} runs its code; this workspace is not trusted.`);
-    const profile = this.hooks.userLayer.profiles.get(uri.toString());
+    const profile = this.hooks.userLayer.current(uri);
     if (!profile || profile.layer.class !== className)
       return fail(
-        `profile ${className} as written first (the CodeLens above it): the rewrite is proven and timed on the input you profiled it with.`,
+        `profile ${className} as written first (the CodeLens above it; again if the file changed since): the rewrite is proven and timed on the input you profiled it with.`,
       );
     const doc = await vscode.workspace.openTextDocument(uri);
     const source = doc.getText();

@@ -25,7 +25,7 @@ import {
 } from '../core/layer-profile';
 import { decodePythonSource } from '../platform/files';
 import { loadParser } from '../platform/grammars';
-import { extractLayer, initFor, initTemplate, moduleClasses } from '../scan/extract';
+import { extractLayer, initFor, initProblem, initTemplate, moduleClasses } from '../scan/extract';
 import { pythonExtensionInterpreter } from './python';
 import type { ProfileRunner } from './runner';
 import { readSettings } from './settings';
@@ -75,8 +75,13 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     after: { margin: '0 0 0 2em', color: new vscode.ThemeColor('editorWarning.foreground'), fontStyle: 'italic' },
   });
   readonly diagnostics = vscode.languages.createDiagnosticCollection('fourier-conv-layer');
-  /** Last profile per file (uri string): its decorations and hovers; dropped when the file is edited. */
+  /**
+   * Last profile per file (uri string): its decorations and hovers. An edit makes it stale (hidden, the lens says
+   * so); an undo back to the measured text brings it back.
+   */
   readonly profiles = new Map<string, LayerProfile>();
+  /** The file's text when its profile was measured. */
+  private readonly measuredText = new Map<string, string>();
 
   constructor(
     private readonly ctx: vscode.ExtensionContext,
@@ -89,10 +94,13 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       vscode.commands.registerCommand(PROFILE_USER_LAYER, (a?: unknown) => this.profile(a)),
       vscode.window.onDidChangeVisibleTextEditors(() => this.decorateAll()),
       vscode.workspace.onDidChangeTextDocument((e) => {
-        // Numbers from before an edit would point at the wrong lines: they go, with the error marks.
+        // Numbers from before an edit would point at the wrong lines: hidden while the text differs from the
+        // measured one (an undo back to it shows them again); the error marks go.
         if (!e.contentChanges.length) return;
-        const key = e.document.uri.toString();
-        if (this.profiles.delete(key)) this.decorateAll();
+        if (this.profiles.has(e.document.uri.toString())) {
+          this.decorateAll();
+          this.lensChange.fire();
+        }
         this.diagnostics.delete(e.document.uri);
       }),
       this.diagnostics,
@@ -100,6 +108,19 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       this.hot,
       this.lensChange,
     );
+  }
+
+  /** Whether the file was edited since its profile was measured (its numbers would point at the wrong lines). */
+  isStale(uri: vscode.Uri): boolean {
+    const key = uri.toString();
+    const measured = this.measuredText.get(key);
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+    return measured !== undefined && !!doc && doc.getText() !== measured;
+  }
+
+  /** The file's profile when its numbers still hold (not edited since). */
+  current(uri: vscode.Uri): LayerProfile | undefined {
+    return this.isStale(uri) ? undefined : this.profiles.get(uri.toString());
   }
 
   async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
@@ -114,6 +135,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       return [];
     }
     const profile = this.profiles.get(doc.uri.toString());
+    const stale = this.isStale(doc.uri);
     return classes
       .filter((c) => c.fourier || c.conv)
       .sort((a, b) => Number(b.fourier) - Number(a.fourier) || a.line - b.line)
@@ -121,9 +143,12 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
         const mine = profile?.layer.class === c.name ? profile : undefined;
         const keras = c.framework === 'keras';
         return new vscode.CodeLens(new vscode.Range(c.row, 0, c.row, 0), {
-          title: mine
-            ? `$(play) ${c.name} as written: ${fmtMs(mine.totalMs.median)} per ${keras ? 'call' : 'forward'}${mine.train ? `, ${fmtMs(mine.train.totalMs.median)} per training step` : ''}${mine.comparison?.gain ? `, optimized ${mine.comparison.gain.factor.toFixed(1)}x` : ''} — profile again`
-            : `$(play) Profile ${c.name} as written (your code, per line${keras ? ', on TensorFlow' : ''})`,
+          title:
+            mine && stale
+              ? `$(history) ${c.name}: edited since it was measured (${fmtMs(mine.totalMs.median)} per ${keras ? 'call' : 'forward'}) — profile again`
+              : mine
+                ? `$(play) ${c.name} as written: ${fmtMs(mine.totalMs.median)} per ${keras ? 'call' : 'forward'}${mine.train ? `, ${fmtMs(mine.train.totalMs.median)} per training step` : ''}${mine.comparison?.gain ? `, optimized ${mine.comparison.gain.factor.toFixed(1)}x` : ''} — profile again`
+                : `$(play) Profile ${c.name} as written (your code, per line${keras ? ', on TensorFlow' : ''})`,
           tooltip: `Runs ${c.name} from this file (its imports, and the functions and constants it uses — not the rest of the file) in your Python${keras ? ' with TensorFlow' : ' with torch'}, and times each line of ${keras ? 'call()' : 'forward()'} and of the training step`,
           command: PROFILE_USER_LAYER,
           arguments: [{ uri: doc.uri.toString(), className: c.name }],
@@ -132,7 +157,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
   }
 
   provideHover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
-    const p = this.profiles.get(doc.uri.toString());
+    const p = this.current(doc.uri);
     const l = p?.lines.find((x) => x.file === doc.uri.fsPath && x.line === pos.line + 1);
     if (!p || !l) return undefined;
     const md = new vscode.MarkdownString();
@@ -166,7 +191,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
 
   private decorateAll(): void {
     for (const ed of vscode.window.visibleTextEditors) {
-      const p = this.profiles.get(ed.document.uri.toString());
+      const p = this.current(ed.document.uri);
       const mine = p ? costlyLines(p, 0.02).filter((l) => l.file === ed.document.uri.fsPath) : [];
       const deco = (hot: boolean) =>
         mine
@@ -185,7 +210,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
 
   /** The decorations now on `uri`'s editor (tests). */
   decorationsFor(uri: vscode.Uri): Array<{ line: number; text: string }> {
-    const p = this.profiles.get(uri.toString());
+    const p = this.current(uri);
     if (!p) return [];
     return costlyLines(p, 0.02)
       .filter((l) => l.file === uri.fsPath)
@@ -211,6 +236,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     const doc = await vscode.workspace.openTextDocument(uri);
     const parser = await loadParser(this.hooks.grammarDirs);
     const source = sourceOf(doc);
+    const measuredText = doc.getText();
     const tree = parser.parse('python', source);
     let x = extractLayer(tree, className);
     tree.delete();
@@ -245,11 +271,13 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       again.delete();
       if (!('error' in withInit)) x = withInit;
     } else if ('missing' in init) {
+      const constants = x.constants;
       const args = await vscode.window.showInputBox({
         title: `${className}: constructor arguments (Python literals)`,
         prompt: `The file has no call of ${className} with literal arguments; ${init.missing.join(', ')} ${init.missing.length === 1 ? 'has' : 'have'} no default`,
         value: initTemplate(init.params),
         ignoreFocusOut: true,
+        validateInput: (v) => initProblem(v, constants, (s) => parser.parse('python', s)),
       });
       if (args === undefined) return undefined;
       init = { args, from: '--init' };
@@ -338,6 +366,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     });
     profile = await this.compare(profile, res.ok.measured, { python, torchDevice, settings });
     this.profiles.set(uri.toString(), profile);
+    this.measuredText.set(uri.toString(), measuredText);
     this.decorateAll();
     this.lensChange.fire();
     this.hooks.showLayer(profile);

@@ -598,3 +598,42 @@ export function initFor(x: LayerExtract, init?: string): InitChoice {
 export function initTemplate(params: InitParam[]): string {
   return params.map((p) => (p.default !== undefined ? `${p.name}=${p.default}` : `${p.name}=`)).join(', ');
 }
+
+/**
+ * What is wrong with constructor arguments as the user types them (the editor's box checks as they type), or
+ * undefined when they are a Python argument list of literals and the file's module constants — what the Python
+ * side accepts. `parse` parses Python (the scanner's parser).
+ */
+export function initProblem(
+  text: string,
+  constants: readonly string[],
+  parse: (source: string) => Tree,
+): string | undefined {
+  const t = text.trim();
+  if (!t) return undefined;
+  const empty = /(?:^|[(,\s])([A-Za-z_]\w*)\s*=\s*(?=,|$)/.exec(t);
+  if (empty) return `${empty[1]} has no value yet`;
+  if (t.length > 4000) return 'at most 4000 characters: literals and module constants';
+  const tree = parse(`f(${t})\n`);
+  try {
+    const root = tree.rootNode;
+    const stmt = root.namedChildren[0];
+    const call = stmt?.namedChildren[0];
+    const argList = call?.type === 'call' ? call.childForFieldName('arguments') : undefined;
+    if (root.hasError || root.namedChildren.length !== 1 || !argList || argList.endIndex !== t.length + 3)
+      return 'not a Python argument list: check the brackets, quotes and commas';
+    for (const c of argList.descendantsOfType('call'))
+      if (c) return `${c.text.slice(0, 40)} is a call: give literals and module constants only`;
+    for (const a of argList.namedChildren) {
+      if (!a) continue;
+      if (a.type === 'list_splat' || a.type === 'dictionary_splat') return '* and ** unpacking cannot be used';
+      const value = a.type === 'keyword_argument' ? a.childForFieldName('value') : a;
+      for (const id of value ? identifiers(value, new Set()) : [])
+        if (!constants.includes(id) && !['True', 'False', 'None'].includes(id))
+          return `${id} is not a literal or a module constant of the file`;
+    }
+    return undefined;
+  } finally {
+    tree.delete();
+  }
+}

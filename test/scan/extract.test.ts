@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { loadParser } from '../../src/platform/grammars';
-import { type LayerExtract, extractLayer, initFor, initTemplate, moduleClasses } from '../../src/scan/extract';
+import {
+  type LayerExtract,
+  extractLayer,
+  initFor,
+  initProblem,
+  initTemplate,
+  moduleClasses,
+} from '../../src/scan/extract';
 import type { SourceParser } from '../../src/scan/index';
 
 let parser: SourceParser;
@@ -316,4 +323,21 @@ test('a class defined twice is refused with both lines; a syntax error above the
   consts.delete();
   assert.ok(!('error' in c));
   assert.deepEqual(c.constants, ['WIDTH']);
+});
+
+test('initProblem: the constructor box checks as the user types, as the Python side will', () => {
+  const parse = (s: string) => parser.parse('python', s);
+  const ok = (t: string) => assert.equal(initProblem(t, ['WIDTH', 'MODES'], parse), undefined, t);
+  ok('');
+  ok('32, 32, 12, 12');
+  ok('in_channels=32, out_channels=32, modes=(12, 12)');
+  ok('WIDTH, WIDTH, MODES, modes2=MODES * 2, act=None, name="fno", scale=-1.5e-3');
+  const bad = (t: string, re: RegExp) => assert.match(initProblem(t, ['WIDTH'], parse) ?? '', re, t);
+  bad('in_channels=, out_channels=, modes1=', /^in_channels has no value yet$/);
+  bad('32, out_channels=', /^out_channels has no value yet$/);
+  bad('32, (12, 12', /not a Python argument list/);
+  bad('32), (2', /not a Python argument list/);
+  bad('torch.randn(3)', /is a call: give literals/);
+  bad('32, width', /^width is not a literal or a module constant of the file$/);
+  bad('*shape', /unpacking/);
 });

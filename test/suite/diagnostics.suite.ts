@@ -412,11 +412,23 @@ describe('"Profile … as written": the user\'s own class, per line', () => {
       win.showInputBox = saved.input;
     }
     assert.deepEqual(asked, []);
-    // An edit drops the numbers (they would point at the wrong lines).
+    // An edit hides the numbers (they would point at the wrong lines) and the lens says so; an undo brings them back.
+    const before = api.userLayer.decorationsFor(doc.uri);
     const edit = new vscode.WorkspaceEdit();
     edit.insert(doc.uri, new vscode.Position(0, 0), '# edited\n');
     await vscode.workspace.applyEdit(edit);
     assert.deepEqual(api.userLayer.decorationsFor(doc.uri), []);
+    const staleLenses = await vscode.commands.executeCommand<vscode.CodeLens[]>(
+      'vscode.executeCodeLensProvider',
+      doc.uri,
+    );
+    assert.ok(
+      staleLenses.some((l) => /^\$\(history\) FNOBlock: edited since it was measured/.test(l.command?.title ?? '')),
+      staleLenses.map((l) => l.command?.title).join(' | '),
+    );
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('undo');
+    assert.deepEqual(api.userLayer.decorationsFor(doc.uri), before);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
   it('writes the optimized version of a profiled layer: proven, applied as one undoable edit, then profiled per line', async () => {
@@ -466,9 +478,8 @@ describe('"Profile … as written": the user\'s own class, per line', () => {
       assert.equal(text.split('\n').slice(0, 20).join('\n'), original.split('\n').slice(0, 20).join('\n'));
       // The new class, profiled per line on the same input (started by the apply).
       const deadline = Date.now() + 120_000;
-      while (!api.userLayer.profiles.get(doc.uri.toString()) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 200));
-      const again = api.userLayer.profiles.get(doc.uri.toString());
+      while (!api.userLayer.current(doc.uri) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const again = api.userLayer.current(doc.uri);
       assert.ok(again, 'the rewrite profiled');
       assert.deepEqual(again.input.shape, [8, 8, 64, 64]);
       assert.ok(
