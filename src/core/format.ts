@@ -75,6 +75,11 @@ function trainingHeadline(
 }
 
 /** Which variant is fastest end to end, by how much, and the comparisons that answer the seed's question. */
+/** Whether two timings' p10–p90 ranges overlap: no direction can be stated between them at this noise. */
+export function rangesOverlap(a: { p10: number; p90: number }, b: { p10: number; p90: number }): boolean {
+  return a.p10 <= b.p90 && b.p10 <= a.p90;
+}
+
 export function verdict(run: Run): Verdict {
   const lines: string[] = [];
   const ok = run.variants.filter((v) => v.correct && Number.isFinite(v.totalMs.median));
@@ -97,18 +102,25 @@ export function verdict(run: Run): Verdict {
   const trained = ok.filter((v) => v.train && v.train.gradients.every((g) => g.correct));
   const trainHeadline = trainingHeadline(run, trained, on);
   if (trainHeadline) lines.push(...trainHeadline.lines);
+  const spread = (s: { median: number; p10: number; p90: number }) =>
+    `${fmtMs(s.median)} (p10–p90 ${fmtMs(s.p10)}–${fmtMs(s.p90)})`;
   const headline = trainHeadline
     ? trainHeadline.headline
-    : second
-      ? `${on}${variantLabel(best.name)} is fastest end to end: ${fmtMs(best.totalMs.median)}, ${fmtRatio(second.totalMs.median / best.totalMs.median)} faster than ${variantLabel(second.name)} (${fmtMs(second.totalMs.median)}).`
-      : `${on}${variantLabel(best.name)}: ${fmtMs(best.totalMs.median)} end to end.`;
+    : second && rangesOverlap(best.totalMs, second.totalMs)
+      ? `${on}no measurable difference at this noise between ${variantLabel(best.name)} ${spread(best.totalMs)} and ${variantLabel(second.name)} ${spread(second.totalMs)} end to end: their p10–p90 ranges overlap.`
+      : second
+        ? `${on}${variantLabel(best.name)} is fastest end to end: ${fmtMs(best.totalMs.median)}, ${fmtRatio(second.totalMs.median / best.totalMs.median)} faster than ${variantLabel(second.name)} (${fmtMs(second.totalMs.median)}).`
+        : `${on}${variantLabel(best.name)}: ${fmtMs(best.totalMs.median)} end to end.`;
   const pair = (a: string, b: string, what: string) => {
     const va = find(run, a);
     const vb = find(run, b);
     if (!va || !vb || !ok.includes(va) || !ok.includes(vb)) return;
     const r = vb.totalMs.median / va.totalMs.median;
+    // A direction only when the two p10–p90 ranges are apart (else the next run may say the opposite).
     lines.push(
-      `${what}: ${variantLabel(a)} ${fmtMs(va.totalMs.median)} vs ${variantLabel(b)} ${fmtMs(vb.totalMs.median)} — ${variantLabel(a)} is ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`}.`,
+      rangesOverlap(va.totalMs, vb.totalMs)
+        ? `${what}: ${variantLabel(a)} ${spread(va.totalMs)} vs ${variantLabel(b)} ${spread(vb.totalMs)} — no measurable difference at this noise (the ranges overlap).`
+        : `${what}: ${variantLabel(a)} ${fmtMs(va.totalMs.median)} vs ${variantLabel(b)} ${fmtMs(vb.totalMs.median)} — ${variantLabel(a)} is ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`}.`,
     );
   };
   pair('optimized', 'seed', 'Same function, better formulation');

@@ -49,6 +49,33 @@ test('the Chrome trace has one track per variant, steps nested inside the varian
   assert.equal(oneOff[0]!.args!.implementation, 'impl of rfft2d(kernel)');
 });
 
+test('a verdict states a direction only when the p10–p90 ranges are apart: overlapping ones say no measurable difference', () => {
+  const run = fakeRun();
+  const seed = run.variants.find((v) => v.name === 'seed')!;
+  const opt = run.variants.find((v) => v.name === 'optimized')!;
+  // The two spectral formulations within each other's noise: no "faster" either way.
+  Object.assign(opt.totalMs, { median: 10, p10: 8, p90: 14 });
+  Object.assign(seed.totalMs, { median: 12, p10: 9, p90: 16 });
+  const v = verdict(run);
+  const line = v.lines.find((l) => /^Same function, better formulation/.test(l));
+  assert.ok(line, v.lines.join('\n'));
+  assert.match(line, /no measurable difference at this noise \(the ranges overlap\)/);
+  assert.doesNotMatch(line, /faster|slower/);
+  // Apart again: the direction is stated.
+  Object.assign(seed.totalMs, { median: 30, p10: 28, p90: 33 });
+  assert.match(
+    verdict(run).lines.find((l) => /^Same function/.test(l))!,
+    /optimized is 3\.0x faster/,
+  );
+  // The headline: the fastest two overlapping end to end.
+  const spatial = run.variants.find((v) => v.name === 'spatial')!;
+  Object.assign(spatial.totalMs, { median: 9.5, p10: 7, p90: 12 });
+  assert.match(
+    verdict(run).headline,
+    /no measurable difference at this noise between spatial .* and optimized .* end to end/,
+  );
+});
+
 test('the verdict names the fastest variant and the fair comparisons', () => {
   const v = verdict(fakeRun());
   assert.equal(v.fastest, 'spatial');
