@@ -246,10 +246,9 @@ def train_pass(torch, layer, x, traced, sync, timed, warmup, reps, trace_reps, s
         "attribution": (
             "every autograd node a torch call from a line of yours made (tagged while forward() ran under a "
             "TorchFunctionMode) is timed in the backward by a hook when it is done (a %s before each reading), the "
-            "time since the node before is its line's; %d traced backward runs (median per line) took %.3g ms against "
-            "%.3g ms plain, so the line times are scaled by %.3f" % (
-                "torch.cuda.synchronize()" if x.is_cuda else "clock read", trace_reps, _median(traced or [0.0]),
-                bmed, scale)) if traced is not None else "no per-line backward: this torch has no TorchFunctionMode",
+            "time since the node before is its line's; %d traced backward runs, whose per-line medians sum to %.3g ms "
+            "against %.3g ms plain, so the line times are scaled by %.3f" % (
+                "torch.cuda.synchronize()" if x.is_cuda else "clock read", trace_reps, s, bmed, scale)) if traced is not None else "no per-line backward: this torch has no TorchFunctionMode",
     }
 
 
@@ -456,7 +455,9 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
         "timing": ("CUDA events around forward()" if cuda else "time.perf_counter around forward() (CPU ops are synchronous)")
         + "; %d warm-up, %d timed runs" % (done_warm, reps) + ("; " + alloc_note if alloc_note else ""),
         "attribution": "sys.settrace line tracer with a %s before every line event, %d traced runs (median per line; "
-        "each line's own time, a helper's lines apart); the traced forward took %.3g ms against %.3g ms plain, so the "
-        "line times are scaled by %.3f to add up, with the time outside any line, to the plain median" % (
-            "torch.cuda.synchronize()" if cuda else "clock read", trace_reps, traced_total, total["median"], scale),
+        "each line's own time, a helper's lines apart); the lines' medians and the time outside any line sum to %.3g ms "
+        "against %.3g ms plain, so they are scaled by %.3f to add up to the plain median (the whole traced forward, "
+        "the tracer's own cost included, took %.3g ms)" % (
+            "torch.cuda.synchronize()" if cuda else "clock read", trace_reps, line_sum, total["median"], scale,
+            traced_total),
     }

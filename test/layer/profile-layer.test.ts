@@ -140,6 +140,24 @@ test('the text output: every line with its time and share, the attribution metho
   assert.match(r.out, /optimized \(profiler\)/);
 });
 
+test("the attribution's numbers agree with its scale: the lines' traced sum against the plain median", () => {
+  const r = quick(path.join(FIX, 'train_fno.py'), 'SpectralConv2d', '2,8,16,16', ['--init', '8, 8, 4, 4']);
+  assert.equal(r.code, 0, r.err);
+  const p = layerProfileSchema.parse(JSON.parse(r.out));
+  const m = /sum to ([\d.e+-]+) ms against ([\d.e+-]+) ms plain, so they are scaled by ([\d.]+)/.exec(p.attribution);
+  assert.ok(m, p.attribution);
+  const [sum, plain, scale] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // Three significant digits each: the ratio of the stated numbers is the stated scale.
+  assert.ok(Math.abs(plain / sum - scale) <= 0.01 * scale, `${plain}/${sum} vs ${scale}`);
+  assert.ok(Math.abs(plain - p.totalMs.median) <= 0.005 * p.totalMs.median);
+  const b =
+    p.train &&
+    /medians sum to ([\d.e+-]+) ms against ([\d.e+-]+) ms plain, so the line times are scaled by ([\d.]+)/.exec(
+      p.train.attribution,
+    );
+  if (b) assert.ok(Math.abs(Number(b[2]) / Number(b[1]) - Number(b[3])) <= 0.01 * Number(b[3]), p.train!.attribution);
+});
+
 test('constructor defaults from module constants; no call in the file', () => {
   const r = quick(path.join(FIX, 'const_defaults.py'), 'DefaultsFromConstants', '2,6,8,8');
   assert.equal(r.code, 0, r.err);
