@@ -35,9 +35,13 @@ interface Cell {
   p90: number;
 }
 
+/** Below this (1 µs) a median is the timer's resolution, not a time: nothing is called faster or slower there. */
+export const RESOLUTION_MS = 0.001;
+
 function classify(prev: Cell, cur: Cell): StepDiff['change'] {
   const ratio = cur.median / prev.median;
   if (!Number.isFinite(ratio)) return 'same';
+  if (Math.max(prev.median, cur.median) < RESOLUTION_MS) return 'same';
   const disjoint = cur.p90 < prev.p10 || cur.p10 > prev.p90;
   if (disjoint && ratio < 0.95) return 'faster';
   if (disjoint && ratio > 1.05) return 'slower';
@@ -57,15 +61,16 @@ export function diffRuns(previous: Run, current: Run): RunDiff {
     cb = current.spec.batch;
   const sameEngine =
     previous.engine === current.engine && previous.backend === current.backend && previous.device === current.device;
-  if (!sameSpec)
-    notes.push(
-      onlyBatch
-        ? `Only the batch differs (${pb} before, ${cb} now): every time is divided by its run's batch and compared per sample.`
-        : `The layers differ (previous ${describeSpec(previous.spec)}; now ${describeSpec(current.spec)}): the numbers are shown side by side, with no faster/slower — they measure different work.`,
-    );
+  // What differs, the engine first: "only the batch differs" is said only when nothing else does.
   if (!sameEngine)
     notes.push(
       `The engines differ: previous ${previous.engine}/${previous.backend} on ${previous.device}; now ${current.engine}/${current.backend} on ${current.device}.`,
+    );
+  if (!sameSpec)
+    notes.push(
+      onlyBatch
+        ? `${sameEngine ? 'Only the batch differs' : 'The batch differs too'} (${pb} before, ${cb} now): every time is divided by its run's batch and compared per sample.`
+        : `The layers differ (previous ${describeSpec(previous.spec)}; now ${describeSpec(current.spec)}): the numbers are shown side by side, with no faster/slower — they measure different work.`,
     );
   const variantNames = [...new Set([...current.variants.map((v) => v.name), ...previous.variants.map((v) => v.name)])];
   for (const name of variantNames) {

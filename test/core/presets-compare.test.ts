@@ -125,9 +125,27 @@ test('diffRuns lists steps and variants only one run has, and says when the laye
   );
   assert.equal(d.sameSpec, false);
   assert.equal(d.sameEngine, false);
-  assert.match(d.notes.join(' '), /Only the batch differs \(2 before, 4 now\).*per sample/);
+  // The engine first; with the engines differing too, the batch is not "only" what differs.
+  assert.match(d.notes[0]!, /^The engines differ: previous tfjs\/wasm .* now tfjs\/cpu/);
+  assert.match(d.notes[1]!, /^The batch differs too \(2 before, 4 now\).*per sample/);
+  assert.doesNotMatch(d.notes.join(' '), /Only the batch/);
   assert.equal(d.basis, 'ms per sample');
-  assert.match(d.notes.join(' '), /engines differ: previous tfjs\/wasm .* now tfjs\/cpu/);
+  // The same engine: then it is the only difference.
+  const e = diffRuns(a, { ...b, backend: a.backend });
+  assert.match(e.notes.join(' '), /Only the batch differs \(2 before, 4 now\)/);
+});
+
+test('diffRuns calls nothing faster or slower below the timer resolution (0 µs → 0 µs is the same)', () => {
+  const a = fakeRun();
+  const b = structuredClone(a);
+  const tiny = (c: { median: number; p10: number; p90: number }, m: number) =>
+    Object.assign(c, { median: m, p10: m, p90: m });
+  tiny(a.variants[0]!.steps[0]!, 0.0002);
+  tiny(b.variants[0]!.steps[0]!, 0.0005);
+  const d = diffRuns(a, b);
+  const row = d.rows.find((r) => r.variant === a.variants[0]!.name && r.step === a.variants[0]!.steps[0]!.name);
+  assert.ok(row, JSON.stringify(d.rows.map((r) => [r.variant, r.step])));
+  assert.equal(row.change, 'same');
 });
 
 test('diffRuns compares per sample when only the batch differs, and calls nothing faster when the layers differ', () => {
