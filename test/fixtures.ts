@@ -31,8 +31,11 @@ export function fakeRun(): Run {
     total: number,
   ) => ({
     name,
-    title: name,
-    description: `${name} description`,
+    // As the engines title them (src/core/variants): what a user reads, never the id `seed`.
+    title: { spatial: 'Conv2D 3×3', seed: "The question's layer, as written", optimized: 'Optimized spectral layer' }[
+      name
+    ],
+    description: `what the ${name === 'seed' ? 'layer as written' : name} variant computes`,
     kind,
     reference: 'ref',
     steps,

@@ -225,7 +225,7 @@ export function analysisSection(a: Analysis, fno = false): HTMLElement {
     h(
       'p',
       { class: 'muted small' },
-      'Dots: steps with arithmetic, coloured as in the timeline (faded: the seed); hover one for its numbers. Data movement (pads, transposes) has no FLOPs and appears only in the bars below.',
+      'Dots: steps with arithmetic, coloured as in the timeline (faded: the layer as written); hover one for its numbers. Data movement (pads, transposes) has no FLOPs and appears only in the bars below.',
     ),
     h('h3', {}, 'Share of the bound each step reaches'),
     h(

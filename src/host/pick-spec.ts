@@ -210,7 +210,7 @@ async function askLayer(known: Partial<LayerSpec>, start: LayerSpec): Promise<La
   }
   if (askKernel) {
     const t = await inputBox(++step, total, {
-      prompt: `Kernel of the spectral layer: N, HxW, or "image" (= ${s.height}×${s.width}, as the seed)`,
+      prompt: `Kernel of the spectral layer: N, HxW, or "image" (= ${s.height}×${s.width}, as the question's layer)`,
       value:
         s.kernelH === s.height && s.kernelW === s.width
           ? 'image'

@@ -246,3 +246,18 @@ test('the engines side by side: verdicts per engine, disagreements marked, times
   const { formatEnginesCompare } = await import('../../src/core/engines-compare');
   assert.match(formatEnginesCompare(c), /DISAGREE {2}same function, spectral \(optimized\) vs spatial/);
 });
+
+test('no "seed" on screen: the report, its hover cards and titles say "as written" (the id stays in the data)', async () => {
+  const run = fakeRun();
+  const doc = await render(run);
+  const shown = [
+    doc.body.textContent ?? '',
+    ...[...doc.querySelectorAll('[data-tip]')].map((e) => e.getAttribute('data-tip') ?? ''),
+    ...[...doc.querySelectorAll('[title]')].map((e) => e.getAttribute('title') ?? ''),
+  ]
+    // The page's embedded JSON (the run itself) is data, not text on screen; the id where the page names ids
+    // ("variant seed", what --variants takes) and the random data's seed are not the variant's name.
+    .map((t) => t.replace(/\{"[\s\S]*\}/g, '').replace(/\(variant seed\)|Variant id: seed|\(seed \d+\)/g, ''));
+  const hits = shown.flatMap((t) => [...t.matchAll(/.{0,40}\bseed\b.{0,40}/gi)].map((m) => m[0]));
+  assert.deepEqual(hits, []);
+});

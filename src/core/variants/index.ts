@@ -23,7 +23,7 @@ export function planVariant(name: VariantName, spec: LayerSpec, traits: Executor
     throw new SpecError(
       isFno(spec)
         ? `an FNO layer has no ${name} variant (its variants: ${variantsOf('fno').join(', ')})`
-        : `the ${name} variant needs an FNO layer (--layer fno --modes …); the seed's layer has ${variantsOf('seed').join(', ')}`,
+        : `the ${name} variant needs an FNO layer (--layer fno --modes …); the question's layer has ${variantsOf('seed').join(', ')}`,
     );
   return entry.plan(spec, traits);
 }

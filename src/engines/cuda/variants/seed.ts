@@ -10,7 +10,7 @@ export function seedExecutors(b: Builder): { executors: Executors } {
   // transformed on every call.
   const w = b.upload(b.data.kernel);
   const ks = b.kernelSpectrum(w);
-  const xin = b.inputSpectrum("; outside the seed's layer (it fed spectra in)");
+  const xin = b.inputSpectrum("; outside the question's layer as written (it is fed spectra)");
   const Xs = b.alloc(B * F * Ci * 2),
     Kt = b.alloc(F * Ci * Co * 2),
     Xt = b.alloc(F * B * Ci * 2);
