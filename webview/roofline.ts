@@ -130,6 +130,9 @@ function stepLabel(a: Analysis, r: StepAnalysis): string {
   return `${variantLabel(r.variant)} · ${r.name}${twin ? ` (${r.stepId})` : ''}`;
 }
 
+/** Below this a step's time is the timer's resolution, not a rate (10 µs: wall clock between syncs, per call). */
+const TIMER_RESOLUTION_MS = 0.01;
+
 export function boundBars(a: Analysis, width = 760, limit = 14): SVGElement {
   const rows = a.steps
     .filter((x) => !x.oneOff && x.medianMs > 0)
@@ -152,7 +155,9 @@ export function boundBars(a: Analysis, width = 760, limit = 14): SVGElement {
   // The axis reaches past 100 % when a step does (up to 300 %): on a CPU a step can beat the rates the probe
   // measured (its working set stays in cache, or the library's kernel for that shape is better than the probe's
   // GEMM/copy) — drawn as measured, with the 100 % line marked, never clipped.
-  const maxPct = Math.min(300, Math.max(100, ...rows.map((r) => r.pctOfBound)));
+  // A step shorter than the timer resolves has no meaningful share (a 3 µs transpose read as 10000 %).
+  const resolved = (r: StepAnalysis) => r.medianMs >= TIMER_RESOLUTION_MS;
+  const maxPct = Math.min(300, Math.max(100, ...rows.filter(resolved).map((r) => r.pctOfBound)));
   const tick = maxPct > 150 ? 50 : 25;
   const axisMax = Math.ceil(maxPct / tick) * tick;
   for (let t = 0; t <= axisMax; t += tick) {
@@ -164,7 +169,7 @@ export function boundBars(a: Analysis, width = 760, limit = 14): SVGElement {
   }
   rows.forEach((r, i) => {
     const y = top + i * rowH;
-    const pctv = Math.min(r.pctOfBound, axisMax);
+    const pctv = resolved(r) ? Math.min(r.pctOfBound, axisMax) : 0;
     const unit =
       r.flops > 0
         ? `${r.achievedGflops.toFixed(1)} of ${r.attainableGflops.toFixed(1)} GFLOP/s`
@@ -173,7 +178,7 @@ export function boundBars(a: Analysis, width = 760, limit = 14): SVGElement {
       'g',
       { class: 'row' },
       tip(
-        `${variantLabel(r.variant)} · ${r.name}: ${fmtMs(r.medianMs)} measured, ${fmtMs(r.modelMs)} model\n${unit} (${r.pctOfBound.toFixed(0)} % of its bound, ${r.bound}-bound by the model)\n${formatBytes(r.bytes)} moved, ${KIND_LABEL[r.kind]}`,
+        `${variantLabel(r.variant)} · ${r.name}: ${fmtMs(r.medianMs)} measured, ${fmtMs(r.modelMs)} model\n${resolved(r) ? `${unit} (${r.pctOfBound.toFixed(0)} % of its bound${r.pctOfBound > 100 ? ", above the rate the probe measured for this kind of step: its working set stays in cache, or the library's kernel beats the probe's" : ''}, ${r.bound}-bound by the model)` : `shorter than the ${fmtMs(TIMER_RESOLUTION_MS)} the timer resolves: no share of its bound`}\n${formatBytes(r.bytes)} moved, ${KIND_LABEL[r.kind]}`,
       ),
     );
     g.appendChild(s('text', { x: labelW - 8, y: y + 14, class: 'label small', 'text-anchor': 'end' }, stepLabel(a, r)));
@@ -191,7 +196,9 @@ export function boundBars(a: Analysis, width = 760, limit = 14): SVGElement {
       s(
         'text',
         { x: labelW + plotW + 8, y: y + 14, class: 'value small' },
-        `${r.pctOfBound.toFixed(0)} %${r.pctOfBound > 100 ? ' (above the probe’s rate)' : ''} · ${fmtMs(r.medianMs)}`,
+        resolved(r)
+          ? `${r.pctOfBound.toFixed(0)} %${r.pctOfBound > 100 ? ' ↑ probe' : ''} · ${fmtMs(r.medianMs)}`
+          : `— · ${fmtMs(r.medianMs)} (below the timer)`,
       ),
     );
     svg.appendChild(g);
@@ -231,7 +238,7 @@ export function analysisSection(a: Analysis, fno = false): HTMLElement {
     h(
       'p',
       { class: 'muted' },
-      `Achieved FLOP/s over the roofline bound for the step's kind and intensity (GB/s over the measured bandwidth for pure data movement); longest steps first.${a.device.kind === 'cpu' ? " On a CPU the bound is the probe's measured rate for that kind of kernel at that size, so a step can exceed it — its working set stays in cache, or the library's kernel for that shape beats the probe's; such bars run past the dashed 100 % line, as measured." : ''}`,
+      `Achieved FLOP/s over the roofline bound for the step's kind and intensity (GB/s over the measured bandwidth for pure data movement); longest steps first.${a.device.kind === 'cpu' ? " On a CPU the bound is the probe's measured rate for that kind of kernel at that size, so a step can exceed it — its working set stays in cache, or the library's kernel for that shape beats the probe's; such bars run past the dashed 100 % line, as measured, marked ↑ probe. A step shorter than 10 µs gets no share: the timer does not resolve it." : ''}`,
     ),
     h('div', { class: 'chart-wrap' }, boundBars(a)),
     h('h3', {}, 'Model vs measured, end to end'),
