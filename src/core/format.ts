@@ -224,7 +224,7 @@ export function shortVerdict(run: Run): string {
   if (fno && ok('optimized')) {
     // An FNO layer is its whole pipeline: the formulations' ratio is the layer's own gain.
     const r = fno.totalMs.median / ok('optimized')!.totalMs.median;
-    return `${prefix}FNO optimized ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`} than as written (${engineLabel(run, true)})`;
+    return `${prefix}FNO optimized ${r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`} than as written, end to end (${engineLabel(run, true)})`;
   }
   const spectral = ok('optimized') ?? ok('seed');
   const equivalent = ok('spatial-equivalent');
@@ -238,7 +238,7 @@ export function shortVerdict(run: Run): string {
     if (equivalent) parts.push(vs(equivalent, run.spec.kernelH));
     if (small && (!equivalent || run.spec.spatialKernel !== run.spec.kernelH))
       parts.push(vs(small, run.spec.spatialKernel).replace(/ than conv /, ' than '));
-    return `${prefix}FFT ${parts.join(', ')} (${engineLabel(run, true)})`;
+    return `${prefix}FFT end to end: ${parts.join(', ')} (${engineLabel(run, true)})`;
   }
   const v = verdict(run);
   return v.fastest ? `${prefix}${v.fastest} fastest (${engineLabel(run, true)})` : `${prefix}no variant completed`;

@@ -34,7 +34,7 @@ export function measuredNote(run: Run, rule: RuleId): string | undefined {
   if (rule === 'conv2d-fft-payoff' || rule === 'uneven-comparison') {
     if (spatial && optimized)
       parts.push(
-        `FFT (optimized) ${fmtMs(optimized.totalMs.median)} is ${compare(optimized.totalMs.median, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(spatial.totalMs.median)})`,
+        `end to end, FFT (optimized) ${fmtMs(optimized.totalMs.median)} is ${compare(optimized.totalMs.median, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(spatial.totalMs.median)})`,
       );
     if (equivalent && optimized && run.spec.kernelH !== k)
       parts.push(
@@ -43,7 +43,7 @@ export function measuredNote(run: Run, rule: RuleId): string | undefined {
   } else {
     if (seed && spatial && seedMs !== undefined)
       parts.push(
-        `this layer ${compare(seedMs, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(seedMs)} vs ${fmtMs(spatial.totalMs.median)})`,
+        `inside the layer ${compare(seedMs, spatial.totalMs.median)} than Conv2D ${k}×${k} (${fmtMs(seedMs)} vs ${fmtMs(spatial.totalMs.median)})`,
       );
     if (seed && optimized)
       parts.push(
@@ -96,7 +96,7 @@ export function measuredSummary(run: Run, kind: 'fourier' | 'fno' | 'conv2d'): s
   const parts: string[] = [];
   if (kind === 'fourier' && seed && spatial)
     parts.push(
-      `this layer ${fmtMs((seed.layerMs ?? seed.totalMs).median)}, ${compare((seed.layerMs ?? seed.totalMs).median, spatial.totalMs.median)} than Conv2D ${k}×${k}`,
+      `inside the layer ${fmtMs((seed.layerMs ?? seed.totalMs).median)}, ${compare((seed.layerMs ?? seed.totalMs).median, spatial.totalMs.median)} than Conv2D ${k}×${k}`,
     );
   if (kind === 'conv2d' && spatial) parts.push(`Conv2D ${k}×${k} ${fmtMs(spatial.totalMs.median)}`);
   if (optimized)

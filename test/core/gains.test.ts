@@ -81,7 +81,7 @@ test('an FNO run compares the layer as written with optimized; the CLI says wher
     /^as written → optimized: (saves|adds) .* per call \(step medians\) — .*; inside the layer /,
   );
   // The status bar states the layer's own gain for an FNO run.
-  assert.match(shortVerdict(run), /^FNO optimized [\d.]+x (faster|slower) than as written \(/);
+  assert.match(shortVerdict(run), /^FNO optimized [\d.]+x (faster|slower) than as written, end to end \(/);
 });
 
 test('the report draws a waterfall per comparison whose bars are the parts', async () => {

@@ -180,14 +180,14 @@ test('diffRuns compares per sample when only the batch differs, and calls nothin
 
 test('shortVerdict compares the spectral layer with both spatial convolutions, and marks partial runs', () => {
   const run = fakeRun(); // optimized 2 ms, spatial (conv 3×3) 1 ms, no spatial-equivalent
-  assert.equal(shortVerdict(run), `FFT 2.0x slower than 3×3 (tfjs/wasm)`);
+  assert.equal(shortVerdict(run), `FFT end to end: 2.0x slower than 3×3 (tfjs/wasm)`);
   const eq = structuredClone(run.variants[0]!);
   eq.name = 'spatial-equivalent';
   eq.totalMs = { ...eq.totalMs, ...summarize([8, 8, 8]) };
   run.variants.push(eq);
   assert.equal(
     shortVerdict(run),
-    `FFT 4.0x faster than conv ${run.spec.kernelH}×${run.spec.kernelW}, 2.0x slower than 3×3 (tfjs/wasm)`,
+    `FFT end to end: 4.0x faster than conv ${run.spec.kernelH}×${run.spec.kernelW}, 2.0x slower than 3×3 (tfjs/wasm)`,
   );
   // A verdict holds for the engine that measured it, and says which.
   const torch = {

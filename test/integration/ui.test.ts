@@ -277,7 +277,7 @@ test(
       await page.screenshot({ path: path.join(out, 'diagnostics-report.png') });
       await page.locator('.tabs-container .tab', { hasText: 'seed_layer.py' }).first().click();
       await page
-        .locator('.codelens-decoration a', { hasText: 'tfjs/wasm: this layer' })
+        .locator('.codelens-decoration a', { hasText: 'tfjs/wasm: inside the layer' })
         .first()
         .waitFor({ state: 'visible', timeout: 30_000 });
       await page.mouse.move(5, 5);

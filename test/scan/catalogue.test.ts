@@ -55,10 +55,10 @@ test('a run puts its numbers on a finding: the verdict against Conv2D and the sh
   // seed layer 5 ms (layerMs = total / 2) vs spatial 1 ms; einsum is the only per-call step in the layer.
   assert.equal(
     einsum,
-    'measured on test cpu, tfjs/wasm: this layer 5.0x slower than Conv2D 3×3 (5.00 ms vs 1.00 ms); the optimized formulation is 5.0x faster inside the layer; einsum 100 % of the layer (5.00 ms)',
+    'measured on test cpu, tfjs/wasm: inside the layer 5.0x slower than Conv2D 3×3 (5.00 ms vs 1.00 ms); the optimized formulation is 5.0x faster inside the layer; einsum 100 % of the layer (5.00 ms)',
   );
   const conv = measuredNote(run, 'conv2d-fft-payoff')!;
-  assert.match(conv, /FFT \(optimized\) 2\.00 ms is 2\.0x slower than Conv2D 3×3 \(1\.00 ms\)/);
+  assert.match(conv, /end to end, FFT \(optimized\) 2\.00 ms is 2\.0x slower than Conv2D 3×3 \(1\.00 ms\)/);
   const cancelled = { ...run, status: 'cancelled' as const };
   assert.match(measuredNote(cancelled, 'rfft-axes')!, /\(cancelled run: partial\)/);
   const empty = { ...run, variants: [] };
@@ -72,7 +72,7 @@ test('the CodeLens summary of a run is one short line with the engine; the devic
   };
   assert.equal(
     measuredSummary(run, 'fourier'),
-    'tfjs/wasm: this layer 5.00 ms, 5.0x slower than Conv2D 3×3 · optimized 1.00 ms (5.0x faster)',
+    'tfjs/wasm: inside the layer 5.00 ms, 5.0x slower than Conv2D 3×3 · optimized 1.00 ms (5.0x faster)',
   );
   assert.equal(measuredSummary(run, 'conv2d'), 'tfjs/wasm: Conv2D 3×3 1.00 ms · optimized 2.00 ms (2.0x slower)');
   assert.match(

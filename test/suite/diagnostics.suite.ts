@@ -205,10 +205,10 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
     assert.equal(einsum.message, 'Einsum channel mixing lowers to transposes + tiny BatchMatMuls');
     assert.match(
       full(einsum),
-      /\nmeasured on .+, tfjs\/wasm: this layer [\d.]+x (slower|faster) than Conv2D 3×3 .*einsum \d+ % of the layer/,
+      /\nmeasured on .+, tfjs\/wasm: inside the layer [\d.]+x (slower|faster) than Conv2D 3×3 .*einsum \d+ % of the layer/,
     );
     const after = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
-    const lensLine = after.find((l) => l.command?.title.startsWith('tfjs/wasm: this layer'));
+    const lensLine = after.find((l) => l.command?.title.startsWith('tfjs/wasm: inside the layer'));
     assert.ok(lensLine, 'a CodeLens shows the measured verdict');
     assert.ok(lensLine.command!.title.length <= 110, `short enough not to be clipped: ${lensLine.command!.title}`);
     // Editing the layer makes the numbers stale: the lens says so, the diagnostics drop them.
@@ -225,7 +225,7 @@ describe('Diagnostics, quick fixes and "Profile this layer" in source files', ()
       doc.uri,
     );
     assert.ok(staleLenses.some((l) => l.command?.title === '$(history) edited since it was measured: profile again'));
-    assert.ok(!staleLenses.some((l) => l.command?.title.startsWith('tfjs/wasm: this layer')));
+    assert.ok(!staleLenses.some((l) => l.command?.title.startsWith('tfjs/wasm: inside the layer')));
     const staleDiags = vscode.languages.getDiagnostics(doc.uri).filter((x) => x.source === 'Fourier Conv');
     assert.ok(!staleDiags.some((y) => full(y).includes('measured on')), 'no stale numbers on the diagnostics');
     assert.ok(staleDiags.some((y) => full(y).includes('are stale: profile it again')));

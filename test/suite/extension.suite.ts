@@ -125,7 +125,7 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.notEqual(api.controller.runner.workerPid, process.pid, 'the engine runs in another process');
     assert.match(
       api.controller.statusText,
-      /FFT [\d.]+x (faster|slower) than conv 28×28, [\d.]+x (faster|slower) than 3×3 \(tfjs\/wasm\)/,
+      /FFT end to end: [\d.]+x (faster|slower) than conv 28×28, [\d.]+x (faster|slower) than 3×3 \(tfjs\/wasm\)/,
     );
     assert.equal(api.controller.store.last()?.runId, first.runId, 'the report was saved');
   });
