@@ -40,7 +40,10 @@ export function activate(ctx: vscode.ExtensionContext): FourierConvApi {
   const userLayer = new UserLayerProfiler(ctx, {
     runner: controller.runner,
     log,
-    showLayer: (p) => controller.openPanel().showLayer(p),
+    showLayer: (p) => {
+      controller.updateLayerStatus(p);
+      controller.openPanel().showLayer(p);
+    },
     grammarDirs: [path.join(ctx.extensionPath, 'dist', 'grammars')],
   });
   const optimizer = new LayerOptimizer({

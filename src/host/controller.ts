@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EnginesCompare } from '../core/engines-compare';
-import { shortVerdict, verdict } from '../core/format';
+import { fmtMs, shortVerdict, verdict } from '../core/format';
+import type { LayerProfile } from '../core/layer-profile';
 import type { DeviceProfile } from '../core/model';
 import { type Run, layerSpecSchema } from '../core/run';
 import { type LayerSpec, describeSpec, specProblems } from '../core/spec';
@@ -104,10 +105,24 @@ export class Controller implements vscode.Disposable, CommandHost {
     void vscode.window.showErrorMessage(message, 'Show log').then((a) => a && this.log.show());
   }
 
+  /** The status bar shows the latest result of any kind: a run's verdict, or your class as written. */
+  private lastLayer: LayerProfile | undefined;
+
   updateStatus(run: Run): void {
+    this.lastLayer = undefined;
     this.status.text = `$(pulse) ${shortVerdict(run)}`;
     this.status.tooltip = new vscode.MarkdownString(
       `**Fourier Conv, last profile** — ${describeSpec(run.spec)}\n\n${verdict(run).headline}\n\nClick to open the report.`,
+    );
+    this.status.show();
+  }
+
+  updateLayerStatus(p: LayerProfile): void {
+    this.lastLayer = p;
+    const per = p.engine === 'tensorflow' ? 'call' : 'forward';
+    this.status.text = `$(pulse) ${p.layer.class} as written: ${fmtMs(p.totalMs.median)} per ${per}${p.train ? `, ${fmtMs(p.train.totalMs.median)} per training step` : ''} (${p.framework.name} ${p.framework.version})`;
+    this.status.tooltip = new vscode.MarkdownString(
+      `**Fourier Conv, last profile** — ${p.layer.class} as written, input ${p.input.shape.join('×')} ${p.input.dtype}, on ${p.device}\n\nClick to open its line-by-line report.`,
     );
     this.status.show();
   }
@@ -117,6 +132,10 @@ export class Controller implements vscode.Disposable, CommandHost {
   }
 
   openLastReport(): StoredRun | undefined {
+    if (this.lastLayer) {
+      this.openPanel().showLayer(this.lastLayer);
+      return undefined;
+    }
     const last = this.store.last();
     if (!last) {
       void vscode.window

@@ -377,6 +377,11 @@ describe('"Profile … as written": the user\'s own class, per line', () => {
     assert.ok(profile, 'profiled');
     assert.match(asked[0] ?? '', /^Run FNOBlock from train_fno\.py in .*[Pp]ython/);
     assert.deepEqual(profile.input.shape, [2, 16, 16, 16]);
+    // The status bar shows the latest result, whatever its kind: this class as written.
+    assert.match(
+      api.controller.statusText,
+      /FNOBlock as written: [\d.]+ (ms|µs) per forward, [\d.]+ (ms|µs) per training step \(PyTorch \d/,
+    );
     const decos = api.userLayer.decorationsFor(doc.uri);
     assert.ok(decos.length >= 2, JSON.stringify(decos));
     // The training step is timed by default: each line's forward and backward, its share of the step.
