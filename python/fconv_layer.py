@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from fconv_protocol import cuda_event_timer  # noqa: E402
+from fconv_protocol import REAL_EXIT, cuda_event_timer  # noqa: E402
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, input_dtype, load_namespace, parse_init, user_error  # noqa: E402,F401 - UserCodeError is re-exported
 from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats, backward_pass, kernel_pass, loss_of, op_pass  # noqa: E402
 
@@ -310,7 +310,7 @@ def profile_layer(torch, req, progress, check, send_error):
     def over(used):
         send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
             used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
-        os._exit(5)
+        REAL_EXIT(5)
 
     # Watched from before the constructor runs: a buffer __init__ builds counts against the budget too.
     watch = MemoryWatch(req.get("memoryBudgetBytes"), over,

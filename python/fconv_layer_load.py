@@ -62,11 +62,31 @@ def skipped_hint(e):
             "to the constructor with --init" % (name, line, text.strip()[:120]))
 
 
+class ProcessExit(SystemExit):
+    """os._exit() called by the user's code: raised where it was called, so it maps to their line."""
+
+
+def guard_exit():
+    """Replaces os._exit for the user's code: an exit without cleanup would end the profile with no reason and no
+    line. It raises ProcessExit at the call instead (the profiler's own exits use fconv_protocol.REAL_EXIT)."""
+    if getattr(os._exit, "_fconv_guard", False):
+        return
+
+    def _exit(code=0):
+        raise ProcessExit("os._exit(%r)" % (code,))
+
+    _exit._fconv_guard = True
+    os._exit = _exit
+
+
 def user_error(e, traced, what):
     """The exception as the user's error: the innermost frame in their code, their traceback's frames."""
     frames = _user_frames(e.__traceback__, traced)
     msg = "%s: %s" % (type(e).__name__, str(e).split("\n")[0][:400])
-    if isinstance(e, SystemExit):
+    if isinstance(e, ProcessExit):
+        msg = "%s (your code called os._exit(), which would end the process without a word: the profiler stopped " \
+              "it there)" % str(e)
+    elif isinstance(e, SystemExit):
         msg += " (your code called sys.exit() or raised SystemExit: the layer cannot be profiled past it)"
     elif isinstance(e, KeyboardInterrupt):
         msg += " (raised by your code, not a Ctrl-C)"
@@ -88,6 +108,7 @@ def load_namespace(file, chunks, module_name="fconv_user_layer", skipped=None, i
     layer is skipped with a note; one it uses is an error naming the import and the interpreter."""
     # Leave the user's project as it was: no __pycache__ folders from importing their modules.
     sys.dont_write_bytecode = True
+    guard_exit()
     _SKIPPED.clear()
     del _FAILED_STAR[:]
     for s in skipped or []:

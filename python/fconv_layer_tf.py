@@ -26,6 +26,7 @@ import sys
 import time
 
 from fconv_layer import MemoryWatch, check_input_bytes, line_costs, steady_allocator, warm_up
+from fconv_protocol import REAL_EXIT
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
 from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats
 
@@ -340,7 +341,7 @@ def profile_layer(tf, req, progress, check, send_error):
     def over(used):
         send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
             used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
-        os._exit(5)
+        REAL_EXIT(5)
 
     gpu_used = (lambda: tf.config.experimental.get_memory_info(tf_device.lstrip("/"))["current"]) if gpu else None
     alloc_note = steady_allocator() if not gpu else None

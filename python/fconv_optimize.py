@@ -22,6 +22,7 @@ import os
 import time
 
 from fconv_layer import MemoryWatch, check_input_bytes, steady_allocator
+from fconv_protocol import REAL_EXIT
 from fconv_layer_load import USER_ERRORS, UserCodeError, input_dtype, load_namespace, parse_init, user_error
 from fconv_layer_trace import _stats, loss_of
 
@@ -100,7 +101,7 @@ def optimize_layer(torch, req, progress, check, send_error):
     def over(used):
         send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
             used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
-        os._exit(5)
+        REAL_EXIT(5)
 
     watch = MemoryWatch(req.get("memoryBudgetBytes"), over,
                         (lambda: torch.cuda.memory_reserved(device)) if cuda else None).__enter__()

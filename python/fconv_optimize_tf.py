@@ -17,6 +17,7 @@ import os
 import time
 
 from fconv_layer import MemoryWatch, check_input_bytes, steady_allocator
+from fconv_protocol import REAL_EXIT
 from fconv_layer_load import USER_ERRORS, UserCodeError, load_namespace, parse_init
 from fconv_layer_tf import is_keras_layer, loss_of, mapped, set_threads
 from fconv_layer_trace import _stats
@@ -70,7 +71,7 @@ def optimize_layer(tf, req, progress, check, send_error):
     def over(used):
         send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
             used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
-        os._exit(5)
+        REAL_EXIT(5)
 
     gpu_used = (lambda: tf.config.experimental.get_memory_info(tf_device.lstrip("/"))["current"]) if gpu else None
     alloc_note = steady_allocator() if not gpu else None

@@ -17,6 +17,11 @@ _PROTO = None
 _SEND_LOCK = threading.Lock()
 
 
+# The process's own exit, kept before the user's code can replace os._exit (fconv_layer_load.guard_exit): the
+# profiler ends itself with this (memory budget, stdin closed), never with what the user's code sees.
+REAL_EXIT = os._exit
+
+
 def own_stdout():
     """The protocol owns the real stdout; fd 1 and sys.stdout go to stderr from here on."""
     global _PROTO

@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from fconv_protocol import (  # noqa: E402 - after the path to this folder
     PROTOCOL,
+    REAL_EXIT,
     Cancelled,
     RequestError,
     check_spec,
@@ -97,7 +98,7 @@ def reader():
     # leader of its own process group.
     sys.stderr.flush()
     end_group()
-    os._exit(0)
+    REAL_EXIT(0)
 
 
 def end_group():

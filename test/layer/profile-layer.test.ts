@@ -432,6 +432,10 @@ test('sys.exit() and a KeyboardInterrupt raised by the layer are its errors, at 
   const interrupts = quick(file, 'Interrupts', '2,3');
   assert.equal(interrupts.code, 1, interrupts.err);
   assert.match(interrupts.err, /exits\.py:14: KeyboardInterrupt: {2}\(raised by your code, not a Ctrl-C\)/);
+  // os._exit() would end the process with no reason and no line: it is stopped at the call, mapped to it.
+  const hard = quick(file, 'HardExits', '2,3');
+  assert.equal(hard.code, 1, hard.err);
+  assert.match(hard.err, /exits\.py:21: os\._exit\(7\) \(your code called os\._exit\(\), which would end the process/);
 });
 
 test('inputs that used to crash are usage errors: one line, exit 2 — huge shapes, long or malformed --init, overflowing literals', () => {
