@@ -209,19 +209,41 @@ def serve(fw):
         except RequestError as e:
             send({"type": "error", "id": rid if isinstance(rid, str) else None, "kind": e.kind, "message": str(e)})
         except Exception as e:  # noqa: BLE001 - every failure goes back as a message
-            oom = fw.IMPORT_ERROR is None and fw.is_oom(e)
             tb = traceback.format_exc(limit=6)
             sys.stderr.write(tb)
-            send({
-                "type": "error",
-                "id": rid if isinstance(rid, str) else None,
-                "kind": "memory" if oom else "internal",
-                # Which pass ran out (the training step keeps activations and gradients: more than the forward).
-                "message": "%s%s: %s" % ("in the training step (forward + backward): " if kind == "measure-train" else "", type(e).__name__, str(e).split("\n")[0][:500]),
-            })
+            err, sticky = failure(fw, e, kind, rid)
+            send(err)
+            if sticky:
+                # The CUDA context is broken for the rest of this process: end it, so the next run starts a fresh one.
+                sys.stderr.flush()
+                REAL_EXIT(4)
         finally:
             with cancel_lock:
                 cancels.discard(rid)
+
+
+# CUDA errors that poison the context: every later call in the process fails with them too.
+STICKY_CUDA = ("device-side assert triggered", "illegal memory access", "unspecified launch failure",
+               "misaligned address", "illegal instruction", "hardware stack error", "uncorrectable ECC error")
+
+
+def failure(fw, e, kind, rid):
+    """The error message for an exception of a request, and whether it leaves the CUDA context unusable (a sticky
+    error: the process must end after saying so)."""
+    oom = fw.IMPORT_ERROR is None and fw.is_oom(e)
+    text = str(e)
+    sticky = not oom and "CUDA" in text and any(s in text for s in STICKY_CUDA)
+    return {
+        "type": "error",
+        "id": rid if isinstance(rid, str) else None,
+        "kind": "memory" if oom else "internal",
+        # Which pass ran out (the training step keeps activations and gradients: more than the forward).
+        "message": "%s%s: %s%s" % (
+            "in the training step (forward + backward): " if kind == "measure-train" else "", type(e).__name__,
+            text.split("\n")[0][:500],
+            " (a CUDA error that breaks the process's CUDA context: this Python process ends, the next run starts a "
+            "fresh one)" if sticky else ""),
+    }, sticky
 
 
 def heartbeat():

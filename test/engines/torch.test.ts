@@ -621,6 +621,38 @@ test('a cuBLAS / cuDNN / cuFFT workspace that could not be allocated is a memory
   assert.equal(r.stdout.trim(), '[True, True, True, True, False]');
 });
 
+test('a sticky CUDA error (device-side assert, illegal address) is said, and ends the Python process so the next run gets a fresh context', () => {
+  const code = [
+    'import sys',
+    `sys.path.insert(0, ${JSON.stringify(path.join(__dirname, '..', '..', 'python'))})`,
+    'import fconv_worker as w',
+    'class F:',
+    '    IMPORT_ERROR = None',
+    '    @staticmethod',
+    '    def is_oom(e): return "out of memory" in str(e)',
+    'cases = ["CUDA error: device-side assert triggered", "CUDA error: an illegal memory access was encountered", "CUDA error: unspecified launch failure", "CUDA out of memory. Tried to allocate 2.00 GiB", "shape mismatch", "illegal memory access in a C extension"]',
+    'out = [w.failure(F, RuntimeError(c), "measure", "r1") for c in cases]',
+    'print([s for _, s in out])',
+    'print(out[0][0]["message"])',
+    'print(out[3][0]["kind"])',
+  ].join('\n');
+  const r = spawnSync(PY, ['-c', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const [flags, message, oomKind] = r.stdout.trim().split('\n');
+  assert.equal(flags, '[True, True, True, False, False, False]');
+  assert.match(
+    message!,
+    /^RuntimeError: CUDA error: device-side assert triggered \(a CUDA error that breaks the process's CUDA context: this Python process ends, the next run starts a fresh one\)$/,
+  );
+  assert.equal(oomKind, 'memory');
+  // The worker ends itself after saying so (REAL_EXIT after the message, in its request loop).
+  const src = fs.readFileSync(path.join(__dirname, '..', '..', 'python', 'fconv_worker.py'), 'utf8');
+  assert.match(
+    src,
+    /err, sticky = failure\(fw, e, kind, rid\)\n\s+send\(err\)\n\s+if sticky:[\s\S]{0,200}REAL_EXIT\(4\)/,
+  );
+});
+
 test('"driver too old" is kept: the warning torch gives when CUDA is unusable becomes the hello\'s cudaError', () => {
   // A stand-in torch.cuda.is_available that warns as torch does with a CUDA build newer than the driver.
   const code = [
