@@ -9,12 +9,16 @@ import { h, s, tip } from './dom';
  * Where the time between two variants goes: a waterfall from one variant's per-call step total to the
  * other's, one bar per step category (saved: green, added: red), with the inside-the-layer gain.
  */
-export function gainChart(g: Gain, width = 760): SVGElement {
+export function gainChart(g: Gain, width = 760, endToEnd: { from?: number; to?: number } = {}): SVGElement {
+  // The totals here are sums of per-call step medians (what the bars add up); the chart above shows end-to-end
+  // medians, which differ a little: each total says which it is, and the end-to-end one beside it.
+  const total = (ms: number, e2e: number | undefined) =>
+    `${fmtMs(ms)} steps summed${e2e !== undefined ? ` (end to end ${fmtMs(e2e)})` : ''}`;
   const parts = [...g.parts]
     .filter((p) => Math.abs(p.deltaMs) > 0)
     .sort((a, b) => Math.abs(b.deltaMs) - Math.abs(a.deltaMs));
   const rows: Array<{ label: string; kind: 'total' | 'saved' | 'added'; a: number; b: number; text: string }> = [
-    { label: variantLabel(g.from), kind: 'total', a: 0, b: g.fromMs, text: fmtMs(g.fromMs) },
+    { label: variantLabel(g.from), kind: 'total', a: 0, b: g.fromMs, text: total(g.fromMs, endToEnd.from) },
   ];
   let level = g.fromMs;
   for (const p of parts) {
@@ -24,14 +28,15 @@ export function gainChart(g: Gain, width = 760): SVGElement {
       kind: p.deltaMs >= 0 ? 'saved' : 'added',
       a: Math.min(level, next),
       b: Math.max(level, next),
-      text: `${p.deltaMs >= 0 ? '−' : '+'}${fmtMs(Math.abs(p.deltaMs))} (${fmtMs(p.fromMs)} → ${fmtMs(p.toMs)})`,
+      // One convention: a step row is the change (− saved, + added), a total row the time.
+      text: `${p.deltaMs >= 0 ? '−' : '+'}${fmtMs(Math.abs(p.deltaMs))} ${p.deltaMs >= 0 ? 'saved' : 'added'} (${fmtMs(p.fromMs)} → ${fmtMs(p.toMs)})`,
     });
     level = next;
   }
-  rows.push({ label: variantLabel(g.to), kind: 'total', a: 0, b: g.toMs, text: fmtMs(g.toMs) });
+  rows.push({ label: variantLabel(g.to), kind: 'total', a: 0, b: g.toMs, text: total(g.toMs, endToEnd.to) });
   const rowH = 24,
     labelW = 190,
-    textW = 190,
+    textW = 250,
     plotW = width - labelW - textW;
   const span = Math.max(g.fromMs, g.toMs, ...rows.map((r) => r.b), 1e-6);
   const height = rows.length * rowH + 8;
@@ -56,6 +61,12 @@ export function gainChart(g: Gain, width = 760): SVGElement {
   return svg;
 }
 
+/** A variant's end-to-end median for the pass a waterfall decomposes (the number the chart above shows). */
+function endToEndOf(run: Run, name: string, pass: Gain['pass']): number | undefined {
+  const v = run.variants.find((x) => x.name === name);
+  return pass === 'train' ? v?.train?.totalMs.median : v?.totalMs.median;
+}
+
 /** The gains card: one waterfall per comparison the verdict makes, with the layer's own gain. */
 export function gainsSection(run: Run): HTMLElement | undefined {
   const gains = gainsOf(run);
@@ -75,7 +86,14 @@ export function gainsSection(run: Run): HTMLElement | undefined {
         {},
         `${g.pass === 'train' ? 'Training step: ' : ''}${variantLabel(g.from)} → ${variantLabel(g.to)}: ${g.deltaMs >= 0 ? 'saves' : 'adds'} ${fmtMs(Math.abs(g.deltaMs))} ${g.pass === 'train' ? 'per training step (forward and backward parts)' : 'per call'}${g.from !== 'spatial-equivalent' ? ` — inside the layer ${fmtMs(g.layerFromMs)} → ${fmtMs(g.layerToMs)}${g.layerToMs > 0 ? ` (${(g.layerFromMs / g.layerToMs).toFixed(1)}x)` : ''}` : ''}`,
       ),
-      h('div', { class: 'chart-wrap' }, gainChart(g)),
+      h(
+        'div',
+        { class: 'chart-wrap' },
+        gainChart(g, 760, {
+          from: endToEndOf(run, g.from, g.pass),
+          to: endToEndOf(run, g.to, g.pass),
+        }),
+      ),
     ]),
   );
 }

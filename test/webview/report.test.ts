@@ -261,3 +261,15 @@ test('no "seed" on screen: the report, its hover cards and titles say "as writte
   const hits = shown.flatMap((t) => [...t.matchAll(/.{0,40}\bseed\b.{0,40}/gi)].map((m) => m[0]));
   assert.deepEqual(hits, []);
 });
+
+test('the waterfall says what its totals are (steps summed, the end-to-end median beside it) and signs only the changes', async () => {
+  const run = fakeRun();
+  const doc = await render(run);
+  const wf = doc.querySelector('svg.waterfall');
+  assert.ok(wf, 'a waterfall');
+  const texts = [...wf.querySelectorAll('text.tick')].map((t) => t.textContent!);
+  const [first, last] = [texts[0]!, texts.at(-1)!];
+  assert.match(first, /^[\d.]+ (ms|µs) steps summed \(end to end [\d.]+ (ms|µs)\)$/);
+  assert.match(last, /^[\d.]+ (ms|µs) steps summed \(end to end [\d.]+ (ms|µs)\)$/);
+  for (const t of texts.slice(1, -1)) assert.match(t, /^[−+][\d.]+ (ms|µs) (saved|added) \(/);
+});
