@@ -32,7 +32,7 @@ export function planOptimized(spec: LayerSpec, t: ExecutorTraits): VariantPlan {
     : `transforms as real GEMMs against cached DFT matrices ${t.orientation === 'right' ? 'as cached right operands' : 'from the left, frequency axis leading'}`;
   const padding =
     spec.padding === 'circular'
-      ? 'no padding (circular, as the seed)'
+      ? 'no padding (circular, as the layer as written)'
       : 'zero padding for the linear part, the crop folded into the inverse';
   return {
     name: 'optimized',

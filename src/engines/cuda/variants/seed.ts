@@ -17,9 +17,9 @@ export function seedExecutors(b: Builder): { executors: Executors } {
   const Yt = b.alloc(F * B * Co * 2),
     Ys = b.alloc(B * F * Co * 2),
     Yc = b.alloc(B * Co * F * 2);
-  const inv = b.inverse(Yc, '; the seed stayed in the Fourier domain, this is for the check');
+  const inv = b.inverse(Yc, "; the question's layer stayed in the Fourier domain, this is for the check");
   const executors: Executors = {
-    'rfft2d-input': exec(`${xin.exec.implementation}; laid out (batch, F, in) as the seed's einsum expects`, () => {
+    'rfft2d-input': exec(`${xin.exec.implementation}; laid out (batch, F, in) as the question's einsum expects`, () => {
       const X = xin.run();
       b.a.permute({ input: X.buf, output: Xs.buf, d0: B, d1: Ci, d2: F, d3: 1, p0: 0, p1: 2, p2: 1, p3: 3, elem: 2 });
       return Xs;
