@@ -40,6 +40,24 @@ def _rel_error(torch, got, want):
     return (got.detach() - want.detach()).abs().max().item() / scale
 
 
+def failure_text(e):
+    """An exception as one line for a candidate that failed: its type and the first line of its message."""
+    return "%s: %s" % (type(e).__name__, (str(e).strip().splitlines() or [""])[0][:300])
+
+
+def judge(entry, errs, tol, dtype):
+    """Records a candidate's proof (its errors and the tolerance); True when every compared tensor is within it, else
+    the tensor that differs most is named as the reason it is not used."""
+    entry["errors"] = errs
+    entry["tolerance"] = tol
+    bad = {k: v for k, v in errs.items() if not v <= tol}
+    if not bad:
+        return True
+    k, v = max(bad.items(), key=lambda kv: kv[1])
+    entry["failed"] = "not equal: %s differs by %.2g of its largest value (tolerance %.0e for %s)" % (k, v, tol, dtype)
+    return False
+
+
 def _first_tensor(torch, out):
     if isinstance(out, torch.Tensor):
         return out
@@ -158,16 +176,10 @@ def _optimize(torch, req, mod, cls, args, kwargs, device, cuda, traced, step, no
         except Exception as e:  # noqa: BLE001 - a candidate that fails is reported, never chosen
             if type(e).__name__ == "Cancelled":
                 raise
-            entry["failed"] = "%s: %s" % (type(e).__name__, str(e).splitlines()[0][:300] if str(e) else "")
+            entry["failed"] = failure_text(e)
             continue
-        entry["errors"] = errs
-        entry["tolerance"] = tol
-        bad = {k: v for k, v in errs.items() if not v <= tol}
-        if bad:
-            k, v = max(bad.items(), key=lambda kv: kv[1])
-            entry["failed"] = "not equal: %s differs by %.2g of its largest value (tolerance %.0e for %s)" % (k, v, tol, dname)
-            continue
-        entry["layer"] = layer
+        if judge(entry, errs, tol, dname):
+            entry["layer"] = layer
 
     # torch.compile of the original, on torch >= 2: one more candidate, its compile time apart.
     if req.get("compile", True):
@@ -188,17 +200,12 @@ def _optimize(torch, req, mod, cls, args, kwargs, device, cuda, traced, step, no
                         torch.autograd.grad(loss_of(torch, y, {}), [xg] + [p for p in layer.parameters()], allow_unused=True)
                 sync()
                 entry["compileMs"] = (time.perf_counter() - t0) * 1000.0
-                entry["errors"] = prove(torch, ref, comp, shape, dtype, device, seed, want_train, draws=1)
-                entry["tolerance"] = tol
-                bad = {k: v for k, v in entry["errors"].items() if not v <= tol}
-                if bad:
-                    entry["failed"] = "not equal: %s differs by %.2g" % max(bad.items(), key=lambda kv: kv[1])
-                else:
+                if judge(entry, prove(torch, ref, comp, shape, dtype, device, seed, want_train, draws=1), tol, dname):
                     entry["layer"] = comp
             except Exception as e:  # noqa: BLE001 - compile failures with complex tensors are known (pytorch #105290)
                 if type(e).__name__ == "Cancelled":
                     raise
-                entry["failed"] = "%s: %s" % (type(e).__name__, (str(e).strip().splitlines() or [""])[0][:300])
+                entry["failed"] = failure_text(e)
         cands.append(entry)
 
     # Interleaved timing: the original and every proven candidate, round by round.

@@ -21,7 +21,7 @@ from fconv_protocol import REAL_EXIT
 from fconv_layer_load import USER_ERRORS, UserCodeError, load_namespace, parse_init
 from fconv_layer_tf import is_keras_layer, loss_of, mapped, set_threads
 from fconv_layer_trace import _stats
-from fconv_optimize import TOLERANCE
+from fconv_optimize import TOLERANCE, failure_text, judge
 
 
 def _rel(tf, got, want):
@@ -142,16 +142,10 @@ def optimize_layer(tf, req, progress, check, send_error):
             except Exception as e:  # noqa: BLE001 - a candidate that fails is reported, never chosen
                 if type(e).__name__ == "Cancelled":
                     raise
-                entry["failed"] = "%s: %s" % (type(e).__name__, (str(e).strip().splitlines() or [""])[0][:300])
+                entry["failed"] = failure_text(e)
                 continue
-            entry["errors"] = errs
-            entry["tolerance"] = tol
-            bad = {k: v for k, v in errs.items() if not v <= tol}
-            if bad:
-                k, v = max(bad.items(), key=lambda kv: kv[1])
-                entry["failed"] = "not equal: %s differs by %.2g of its largest value (tolerance %.0e for %s)" % (k, v, tol, dtype)
-                continue
-            entry["layer"] = layer
+            if judge(entry, errs, tol, dtype):
+                entry["layer"] = layer
 
         # XLA: tf.function(jit_compile=True) of the original, one more candidate (its compile time apart).
         if req.get("compile", True):
@@ -164,14 +158,11 @@ def optimize_layer(tf, req, progress, check, send_error):
                 sync()
                 entry["compileMs"] = (time.perf_counter() - t0) * 1000.0
                 entry["jit"] = jit
-                entry["errors"] = {"output": _rel(tf, _first(jit(x0)), _first(ref(x0)))}
-                entry["tolerance"] = tol
-                if not entry["errors"]["output"] <= tol:
-                    entry["failed"] = "not equal: output differs by %.2g" % entry["errors"]["output"]
+                judge(entry, {"output": _rel(tf, _first(jit(x0)), _first(ref(x0)))}, tol, dtype)
             except Exception as e:  # noqa: BLE001 - XLA lacks kernels for some ops (complex FFTs on CPU, ...)
                 if type(e).__name__ == "Cancelled":
                     raise
-                entry["failed"] = "%s: %s" % (type(e).__name__, (str(e).strip().splitlines() or [""])[0][:300])
+                entry["failed"] = failure_text(e)
             cands.append(entry)
 
         cache = {}
@@ -206,7 +197,7 @@ def optimize_layer(tf, req, progress, check, send_error):
                         raise
                     for c in cands:
                         if c["id"] == r:
-                            c["failed"] = "%s pass: %s: %s" % (p, type(e).__name__, (str(e).strip().splitlines() or [""])[0][:300])
+                            c["failed"] = "%s pass: %s" % (p, failure_text(e))
                     continue
                 fns.append((r, f))
             for i in range(reps):

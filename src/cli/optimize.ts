@@ -8,18 +8,17 @@
  * per-line profile of theirs and of the rewrite. Exit 0 written (or printed); 1 nothing pays, the layer cannot
  * be rewritten, or its code failed; 2 a usage error.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { INPUT_DTYPES, type LayerMeasured } from '../core/layer-profile';
+import type { LayerMeasured } from '../core/layer-profile';
 import { type CandidateInfo, type OptimizePass, annotate, choose, formatOptimize, gains } from '../core/optimize';
-import { parseBytes } from '../core/memory';
 import { UsageError, parseWhole } from '../core/spec-input';
-import { decodePythonSource, writeAtomic } from '../platform/files';
+import { writeAtomic } from '../platform/files';
 import { writeCandidates } from '../platform/rewrite-files';
 import { loadParser } from '../platform/grammars';
 import { type LayerExtract, extractLayer, initFor, initTemplate } from '../scan/extract';
 import { type RewritePlan, applyRewrite, planRewrite } from '../scan/optimize';
-import { layerFailure, parseShape } from './profile-layer';
+import { layerFailure, parseInputDtype, parseLayerLimits, parseShape, readPythonFile } from './profile-layer';
 import { type CliIo, type EngineFlags, newClient, onCancelSignals, parseEngineChoice, statusLine } from './shared';
 
 export interface OptimizeFlags extends EngineFlags {
@@ -58,26 +57,14 @@ function topLines(p: LayerMeasured, label: string, lineText: (l: number) => stri
 export async function optimizeCommand(file: string, flags: OptimizeFlags, io: CliIo): Promise<number> {
   if (!flags.class) throw new UsageError('--class is required: the nn.Module class to rewrite');
   const inputShape = parseShape(flags.inputShape);
-  const inputDtype = flags.inputDtype?.trim().toLowerCase();
-  if (inputDtype !== undefined && !(INPUT_DTYPES as readonly string[]).includes(inputDtype))
-    throw new UsageError(`--input-dtype must be one of ${INPUT_DTYPES.join(', ')}, got "${flags.inputDtype}"`);
+  const inputDtype = parseInputDtype(flags.inputDtype);
   const pass = (flags.pass ?? 'both').trim().toLowerCase() as OptimizePass;
   if (!['forward', 'train', 'both'].includes(pass))
     throw new UsageError(`--pass must be forward, train or both, got "${flags.pass}"`);
   const reps = parseWhole(flags.reps, '--reps', 3, 10000);
   const seed = parseWhole(flags.seed, '--seed', 0, 2 ** 31 - 1);
-  const timeLimitS = parseWhole(flags.timeLimit, '--time-limit', 1, 24 * 3600);
-  const maxMemoryBytes = parseBytes(flags.maxMemory);
-  if (!Number.isFinite(maxMemoryBytes) || maxMemoryBytes <= 0)
-    throw new UsageError(`--max-memory must be a size like 4GB or 512MB, got "${flags.maxMemory}"`);
-  const abs = path.resolve(file);
-  if (!/\.py$/i.test(abs)) throw new UsageError(`${file}: fconv optimize reads Python files (.py)`);
-  let text: string;
-  try {
-    text = decodePythonSource(readFileSync(abs));
-  } catch (e) {
-    throw new UsageError(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const { timeLimitS, maxMemoryBytes } = parseLayerLimits(flags);
+  const { abs, text } = readPythonFile(file, 'fconv optimize');
   const out = flags.out ? path.resolve(flags.out) : undefined;
   if (out && existsSync(out) && !flags.force)
     throw new UsageError(`--out ${flags.out} exists: give --force to replace it (or another path)`);
@@ -123,7 +110,7 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
       seed,
       pass,
       framework: engine,
-      ...(inputDtype ? { inputDtype: inputDtype as (typeof INPUT_DTYPES)[number] } : {}),
+      ...(inputDtype ? { inputDtype } : {}),
     };
     const common = {
       python: choice.python,

@@ -86,29 +86,45 @@ export function parseShape(text: string | undefined): number[] {
   return dims;
 }
 
+/** --input-dtype, checked (undefined: the layer's own default). */
+export function parseInputDtype(text: string | undefined): (typeof INPUT_DTYPES)[number] | undefined {
+  const t = text?.trim().toLowerCase();
+  if (t !== undefined && !(INPUT_DTYPES as readonly string[]).includes(t))
+    throw new UsageError(`--input-dtype must be one of ${INPUT_DTYPES.join(', ')}, got "${text}"`);
+  return t as (typeof INPUT_DTYPES)[number] | undefined;
+}
+
+/** --time-limit and --max-memory of a command that runs the user's layer in a process of its own. */
+export function parseLayerLimits(flags: { timeLimit: string; maxMemory: string }) {
+  const timeLimitS = parseWhole(flags.timeLimit, '--time-limit', 1, 24 * 3600);
+  const maxMemoryBytes = parseBytes(flags.maxMemory);
+  if (!Number.isFinite(maxMemoryBytes) || maxMemoryBytes <= 0)
+    throw new UsageError(`--max-memory must be a size like 4GB or 512MB, got "${flags.maxMemory}"`);
+  return { timeLimitS, maxMemoryBytes };
+}
+
+/** The user's Python file as Python decodes it (PEP 263), or a usage error naming why it cannot be read. */
+export function readPythonFile(file: string, command: string): { abs: string; text: string } {
+  const abs = path.resolve(file);
+  if (!/\.pyi?$/i.test(abs)) throw new UsageError(`${file}: ${command} reads Python files (.py)`);
+  try {
+    return { abs, text: decodePythonSource(readFileSync(abs)) };
+  } catch (e) {
+    throw new UsageError(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 export async function profileLayerCommand(file: string, flags: ProfileLayerFlags, io: CliIo): Promise<number> {
   if (!flags.class) throw new UsageError('--class is required: the nn.Module or Keras Layer class to profile');
   const inputShape = parseShape(flags.inputShape);
-  const inputDtype = flags.inputDtype?.trim().toLowerCase();
-  if (inputDtype !== undefined && !(INPUT_DTYPES as readonly string[]).includes(inputDtype))
-    throw new UsageError(`--input-dtype must be one of ${INPUT_DTYPES.join(', ')}, got "${flags.inputDtype}"`);
+  const inputDtype = parseInputDtype(flags.inputDtype);
   const warmup = parseWhole(flags.warmup, '--warmup', 0, 1000);
   const reps = parseWhole(flags.reps, '--reps', 1, 10000);
   const traceReps = parseWhole(flags.traceReps, '--trace-reps', 1, 1000);
   const pass = parsePass(flags.pass);
   const seed = parseWhole(flags.seed, '--seed', 0, 2 ** 31 - 1);
-  const timeLimitS = parseWhole(flags.timeLimit, '--time-limit', 1, 24 * 3600);
-  const maxMemoryBytes = parseBytes(flags.maxMemory);
-  if (!Number.isFinite(maxMemoryBytes) || maxMemoryBytes <= 0)
-    throw new UsageError(`--max-memory must be a size like 4GB or 512MB, got "${flags.maxMemory}"`);
-  const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = decodePythonSource(readFileSync(abs));
-  } catch (e) {
-    throw new UsageError(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  if (!/\.pyi?$/i.test(abs)) throw new UsageError(`${file}: profile-layer reads Python files (.py)`);
+  const { timeLimitS, maxMemoryBytes } = parseLayerLimits(flags);
+  const { abs, text } = readPythonFile(file, 'profile-layer');
   checkOutDir(flags.outDir);
   const parser = await loadParser();
   const tree = parser.parse('python', text);
@@ -162,7 +178,7 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
             pass,
             framework: engine,
             compare: flags.compare,
-            ...(inputDtype ? { inputDtype: inputDtype as (typeof INPUT_DTYPES)[number] } : {}),
+            ...(inputDtype ? { inputDtype } : {}),
             ...(choice.tfMode ? { tfMode: choice.tfMode } : {}),
           },
           python: choice.python,
