@@ -283,8 +283,10 @@ def source_lines(file):
         return []
 
 
-def profile_layer(torch, req, progress, check, send_error):
-    """The whole request: load, instantiate, measure three ways. Returns the result object."""
+def request_hooks(req, progress, check, send_error):
+    """What every request on the user's layer (profile, optimize; torch, TensorFlow) needs: traced(f), whether a
+    frame's file is the user's (their file, or their project's folder, not installed packages); step(phase, i, n),
+    a progress message and a cancel check; over(used), the memory budget's end (said, then the process ends)."""
     file = req["file"]
     root = os.path.dirname(os.path.abspath(file))
     skip = ("site-packages", "dist-packages", os.sep + "lib" + os.sep + "python")
@@ -296,6 +298,28 @@ def profile_layer(torch, req, progress, check, send_error):
         progress({"phase": phase, "index": index, "count": count})
         check()
 
+    def over(used):
+        send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
+            used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
+        REAL_EXIT(5)
+
+    return traced, step, over
+
+
+def load_candidate(mod, c, name):
+    """A rewrite's class (fconv optimize): its helpers and class executed in a copy of the user's namespace, compiled
+    under the rewritten file's name at its own line, so its frames are its own lines."""
+    ns = dict(mod.__dict__)
+    code = compile("\n" * (int(c["line"]) - 1) + c["source"], c["file"], "exec", dont_inherit=True)
+    exec(code, ns)  # noqa: S102 - the rewrite of the user's own class, in their trusted workspace
+    return ns[name]
+
+
+def profile_layer(torch, req, progress, check, send_error):
+    """The whole request: load, instantiate, measure three ways. Returns the result object."""
+    file = req["file"]
+    traced, step, over = request_hooks(req, progress, check, send_error)
+
     step("load", 0, 1)
     mod, notes = load_namespace(file, req["chunks"], skipped=req.get("skipped"), import_from=req.get("importFrom"))
     cls = mod.__dict__.get(req["className"])
@@ -306,11 +330,6 @@ def profile_layer(torch, req, progress, check, send_error):
     args, kwargs = parse_init(req.get("init"), mod.__dict__, set(req.get("constants") or []))
     device = torch.device(req.get("device") or "cpu")
     cuda = device.type == "cuda"
-
-    def over(used):
-        send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
-            used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
-        REAL_EXIT(5)
 
     # Watched from before the constructor runs: a buffer __init__ builds counts against the budget too.
     watch = MemoryWatch(req.get("memoryBudgetBytes"), over,

@@ -25,8 +25,7 @@ import re
 import sys
 import time
 
-from fconv_layer import MemoryWatch, check_input_bytes, line_costs, steady_allocator, warm_up
-from fconv_protocol import REAL_EXIT
+from fconv_layer import MemoryWatch, check_input_bytes, line_costs, request_hooks, steady_allocator, warm_up
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
 from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats
 
@@ -305,16 +304,8 @@ def conv_baseline(tf, shape, cout, want_train, eager_only, sync, timed, warmup, 
 def profile_layer(tf, req, progress, check, send_error):
     """The whole request: load, build, measure. Returns the result object (the same fields as PyTorch's)."""
     file = req["file"]
-    root = os.path.dirname(os.path.abspath(file))
-    skip = ("site-packages", "dist-packages", os.sep + "lib" + os.sep + "python")
     cls_name = req["className"]
-
-    def traced(f):
-        return f == file or (f.startswith(root + os.sep) and not any(s in f for s in skip))
-
-    def step(phase, index, count):
-        progress({"phase": phase, "index": index, "count": count})
-        check()
+    traced, step, over = request_hooks(req, progress, check, send_error)
 
     notes = []
     threads = set_threads(tf, req.get("threads"), notes)
@@ -337,11 +328,6 @@ def profile_layer(tf, req, progress, check, send_error):
     def sync():
         if gpu:
             tf.test.experimental.sync_devices()
-
-    def over(used):
-        send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
-            used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
-        REAL_EXIT(5)
 
     gpu_used = (lambda: tf.config.experimental.get_memory_info(tf_device.lstrip("/"))["current"]) if gpu else None
     alloc_note = steady_allocator() if not gpu else None

@@ -18,11 +18,9 @@ in the user's interpreter and a process of its own:
 Standard library and torch only.
 """
 
-import os
 import time
 
-from fconv_layer import MemoryWatch, check_input_bytes, steady_allocator
-from fconv_protocol import REAL_EXIT
+from fconv_layer import MemoryWatch, check_input_bytes, load_candidate, request_hooks, steady_allocator
 from fconv_layer_load import USER_ERRORS, UserCodeError, input_dtype, load_namespace, parse_init, user_error
 from fconv_layer_trace import _stats, loss_of
 
@@ -98,14 +96,7 @@ def prove(torch, ref, cand, shape, dtype, device, seed, train, draws=2):
 
 def optimize_layer(torch, req, progress, check, send_error):
     file = req["file"]
-    root = os.path.dirname(os.path.abspath(file))
-
-    def traced(f):
-        return f == file or f.startswith(root + os.sep)
-
-    def step(phase, index, count):
-        progress({"phase": phase, "index": index, "count": count})
-        check()
+    traced, step, over = request_hooks(req, progress, check, send_error)
 
     step("load", 0, 1)
     mod, notes = load_namespace(file, req["chunks"], skipped=req.get("skipped"))
@@ -115,11 +106,6 @@ def optimize_layer(torch, req, progress, check, send_error):
     args, kwargs = parse_init(req.get("init"), mod.__dict__, set(req.get("constants") or []))
     device = torch.device(req.get("device") or "cpu")
     cuda = device.type == "cuda"
-
-    def over(used):
-        send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
-            used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
-        REAL_EXIT(5)
 
     watch = MemoryWatch(req.get("memoryBudgetBytes"), over,
                         (lambda: torch.cuda.memory_reserved(device)) if cuda else None).__enter__()
@@ -165,11 +151,8 @@ def _optimize(torch, req, mod, cls, args, kwargs, device, cuda, traced, step, no
         step("prove", i, len(req["candidates"]))
         entry = {"id": c["id"]}
         cands.append(entry)
-        ns = dict(mod.__dict__)
         try:
-            code = compile("\n" * (int(c["line"]) - 1) + c["source"], c["file"], "exec", dont_inherit=True)
-            exec(code, ns)  # noqa: S102 - the rewrite of the user's own class, in their trusted workspace
-            layer = ns[name](*args, **kwargs).to(device)
+            layer = load_candidate(mod, c, name)(*args, **kwargs).to(device)
             layer.load_state_dict(ref.state_dict(), strict=True)
             layer.eval()
             errs = prove(torch, ref, layer, shape, dtype, device, seed, want_train)

@@ -13,11 +13,9 @@ fconv_tensorflow.py). The same steps as fconv_optimize.py for torch:
 Standard library and TensorFlow only (tf is passed in).
 """
 
-import os
 import time
 
-from fconv_layer import MemoryWatch, check_input_bytes, steady_allocator
-from fconv_protocol import REAL_EXIT
+from fconv_layer import MemoryWatch, check_input_bytes, load_candidate, request_hooks, steady_allocator
 from fconv_layer_load import USER_ERRORS, UserCodeError, load_namespace, parse_init
 from fconv_layer_tf import is_keras_layer, loss_of, mapped, set_threads
 from fconv_layer_trace import _stats
@@ -39,15 +37,8 @@ def _first(out):
 
 def optimize_layer(tf, req, progress, check, send_error):
     file = req["file"]
-    root = os.path.dirname(os.path.abspath(file))
     name = req["className"]
-
-    def traced(f):
-        return f == file or f.startswith(root + os.sep)
-
-    def step(phase, index, count):
-        progress({"phase": phase, "index": index, "count": count})
-        check()
+    traced, step, over = request_hooks(req, progress, check, send_error)
 
     notes = []
     set_threads(tf, req.get("threads"), notes)
@@ -67,11 +58,6 @@ def optimize_layer(tf, req, progress, check, send_error):
     def sync():
         if gpu:
             tf.test.experimental.sync_devices()
-
-    def over(used):
-        send_error("budget", "the layer's process used %.1f MiB, above the memory budget of %.1f MiB" % (
-            used / 2 ** 20, req["memoryBudgetBytes"] / 2 ** 20))
-        REAL_EXIT(5)
 
     gpu_used = (lambda: tf.config.experimental.get_memory_info(tf_device.lstrip("/"))["current"]) if gpu else None
     alloc_note = steady_allocator() if not gpu else None
@@ -128,11 +114,8 @@ def optimize_layer(tf, req, progress, check, send_error):
             step("prove", i, len(req["candidates"]))
             entry = {"id": c["id"]}
             cands.append(entry)
-            ns = dict(mod.__dict__)
             try:
-                code = compile("\n" * (int(c["line"]) - 1) + c["source"], c["file"], "exec", dont_inherit=True)
-                exec(code, ns)  # noqa: S102 - the rewrite of the user's own class, in their trusted workspace
-                layer = ns[name](*args, **kwargs)
+                layer = load_candidate(mod, c, name)(*args, **kwargs)
                 if not getattr(layer, "built", False):
                     layer.build(tuple(shape))
                 if [tuple(w.shape) for w in layer.weights] != [tuple(w.shape) for w in ref.weights]:

@@ -581,6 +581,17 @@ function layerGoals(goals: Goal[]): void {
   });
 }
 
+/** `fconv optimize … --json`: its result (exit 0 written, 1 nothing paid), or an error with its stderr. */
+function optimizeJson(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, 'optimize', ...args, '--json', '--no-progress'], { encoding: 'utf8' });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`fconv optimize failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as {
+    measured: OptimizeMeasured;
+    chosen: string | null;
+    gains: { forward?: number; train?: number } | null;
+  };
+}
+
 /**
  * `fconv optimize` (issue 27) on the original FNO code's SpectralConv2d (the FNO preset: batch 20, width 32, 64×64,
  * modes 12; torch CPU, 1 thread), in torch 2.x when there is one (FCONV_TORCH_PYTHON, else .venv-torch, else the
@@ -594,40 +605,26 @@ function optimizeGoals(goals: Goal[]): void {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-opt-')), 'fast.py');
   console.error(`bench: fconv optimize on the FNO preset (${py ?? 'the first torch found'})…`);
   const t0 = performance.now();
-  const r = spawnSync(
-    process.execPath,
-    [
-      CLI,
-      'optimize',
-      fixture,
-      '--class',
-      'SpectralConv2d',
-      '--init',
-      '32, 32, 12, 12',
-      '--input-shape',
-      '20,32,64,64',
-      '--torch-device',
-      'cpu',
-      '--threads',
-      '1',
-      '--reps',
-      '20',
-      '--json',
-      '--no-progress',
-      '--out',
-      out,
-      ...(py ? ['--python', py] : []),
-    ],
-    { encoding: 'utf8' },
-  );
+  const j = optimizeJson([
+    fixture,
+    '--class',
+    'SpectralConv2d',
+    '--init',
+    '32, 32, 12, 12',
+    '--input-shape',
+    '20,32,64,64',
+    '--torch-device',
+    'cpu',
+    '--threads',
+    '1',
+    '--reps',
+    '20',
+    '--out',
+    out,
+    ...(py ? ['--python', py] : []),
+  ]);
   const wallMs = performance.now() - t0;
   fs.rmSync(path.dirname(out), { recursive: true, force: true });
-  if (r.status !== 0 && r.status !== 1) throw new Error(`fconv optimize failed (${r.status}): ${r.stderr}`);
-  const j = JSON.parse(r.stdout) as {
-    measured: OptimizeMeasured;
-    chosen: string | null;
-    gains: { forward?: number; train?: number } | null;
-  };
   const m = j.measured;
   const { compiled, compileWins } = choose(m, 'both');
   const where = `torch ${m.version}, ${m.device}`;
@@ -664,34 +661,24 @@ function optimizeGoals(goals: Goal[]): void {
   // The question's Keras layer (TensorFlow, 1 thread, batch 32, 28×28×1 complex64 spectra, 32 kernels).
   const tfPy = process.env.FCONV_TF_PYTHON ?? path.join(ROOT, '.venv-tf', 'bin', 'python');
   console.error(`bench: fconv optimize on the question's Keras class (${tfPy})…`);
-  const k = spawnSync(
-    process.execPath,
-    [
-      CLI,
-      'optimize',
-      path.join(ROOT, 'test', 'layer', 'fixtures', 'keras_question.py'),
-      '--class',
-      'Fourier_Conv2D',
-      '--init',
-      '32',
-      '--input-shape',
-      '32,28,28,1',
-      '--input-dtype',
-      'complex64',
-      '--threads',
-      '1',
-      '--reps',
-      '30',
-      '--no-lines',
-      '--json',
-      '--no-progress',
-      '--python',
-      tfPy,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (k.status !== 0 && k.status !== 1) throw new Error(`fconv optimize (Keras) failed (${k.status}): ${k.stderr}`);
-  const kj = JSON.parse(k.stdout) as { measured: OptimizeMeasured; chosen: string | null };
+  const kj = optimizeJson([
+    path.join(ROOT, 'test', 'layer', 'fixtures', 'keras_question.py'),
+    '--class',
+    'Fourier_Conv2D',
+    '--init',
+    '32',
+    '--input-shape',
+    '32,28,28,1',
+    '--input-dtype',
+    'complex64',
+    '--threads',
+    '1',
+    '--reps',
+    '30',
+    '--no-lines',
+    '--python',
+    tfPy,
+  ]);
   const km = kj.measured;
   const rows = km.candidates
     .filter((c) => !c.failed)

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_SPEC, type LayerSpec } from '../src/core/spec';
+import { DEFAULT_SPEC, type LayerSpec, PADDINGS } from '../src/core/spec';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const DIST = path.join(ROOT, 'dist');
@@ -35,4 +35,24 @@ export function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   tempDirs.push(dir);
   return dir;
+}
+
+/** A small random layer for an engine's correctness tests (torch 1.13 and 2.x): every padding, both layouts. */
+export function randomEngineSpec(r: () => number, i: number): LayerSpec {
+  const padding = PADDINGS[i % PADDINGS.length]!;
+  const H = 2 + Math.floor(r() * 9),
+    W = 2 + Math.floor(r() * 9);
+  const bound = padding === 'circular' || padding === 'valid';
+  return spec({
+    batch: 1 + Math.floor(r() * 3),
+    height: H,
+    width: W,
+    inChannels: [1, 2, 3, 9][Math.floor(r() * 4)]!,
+    outChannels: 1 + Math.floor(r() * 4),
+    kernelH: 1 + Math.floor(r() * (bound ? H : 2 * H + 3)),
+    kernelW: 1 + Math.floor(r() * (bound ? W : 2 * W + 3)),
+    spatialKernel: [1, 2, 3, 5][Math.floor(r() * 4)]!,
+    padding,
+    layout: i % 2 ? 'NHWC' : 'NCHW',
+  });
 }

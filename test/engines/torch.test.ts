@@ -12,7 +12,7 @@ import { flipKernel, makeLayerData, rng } from '../../src/core/data';
 import { loopPolicy } from '../../src/core/loop-policy';
 import { correlateAt, equivalentCorrelation, lossWeights, maxAbs, maxAbsDiff } from '../../src/core/reference';
 import { parseRun } from '../../src/core/run';
-import { PADDINGS, type LayerSpec, geometry } from '../../src/core/spec';
+import { PADDINGS, geometry } from '../../src/core/spec';
 import { allSteps, planVariant, torchTraits } from '../../src/core/variants';
 import { WorkerClient, WorkerError } from '../../src/client/client';
 import { profile } from '../../src/engines/profiler';
@@ -22,7 +22,7 @@ import { TORCH } from '../../src/engines/torch/framework';
 import { cudnnAlgorithmOf } from '../../src/engines/torch/cudnn';
 import { TorchEngine } from '../../src/engines/torch/framework';
 import { PythonProcess } from '../../src/engines/python/process';
-import { CLI, WORKER, spec, tempDir } from '../helpers';
+import { CLI, WORKER, randomEngineSpec, spec, tempDir } from '../helpers';
 
 const ALL = ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const;
 const QUICK = { variants: [...ALL], warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0 };
@@ -32,25 +32,6 @@ const found = discover([], TORCH).find((t) => !t.problem);
 assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
 const PY = found.path;
 
-function randomSpec(r: () => number, i: number): LayerSpec {
-  const padding = PADDINGS[i % PADDINGS.length]!;
-  const H = 2 + Math.floor(r() * 9),
-    W = 2 + Math.floor(r() * 9);
-  const bound = padding === 'circular' || padding === 'valid';
-  return spec({
-    batch: 1 + Math.floor(r() * 3),
-    height: H,
-    width: W,
-    inChannels: [1, 2, 3, 9][Math.floor(r() * 4)]!,
-    outChannels: 1 + Math.floor(r() * 4),
-    kernelH: 1 + Math.floor(r() * (bound ? H : 2 * H + 3)),
-    kernelW: 1 + Math.floor(r() * (bound ? W : 2 * W + 3)),
-    spatialKernel: [1, 2, 3, 5][Math.floor(r() * 4)]!,
-    padding,
-    layout: i % 2 ? 'NHWC' : 'NCHW',
-  });
-}
-
 test('on torch every variant equals its spatial reference on random shapes (all paddings, both layouts), and runs its plan', async () => {
   const engine = await TorchEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu' });
   try {
@@ -58,7 +39,7 @@ test('on torch every variant equals its spatial reference on random shapes (all 
     assert.equal(engine.backend, 'cpu');
     const r = rng(21);
     for (let i = 0; i < 24; i++) {
-      const s = randomSpec(r, i);
+      const s = randomEngineSpec(r, i);
       const run = await profile(engine, s, { ...QUICK, seed: i + 1 });
       parseRun(JSON.parse(JSON.stringify(run)));
       assert.equal(run.status, 'ok', `${JSON.stringify(s)}: ${run.failure}`);
@@ -506,7 +487,7 @@ test('the training step on torch: every spectral variant gradient equals spatial
   try {
     const r = rng(33);
     for (let i = 0; i < 8; i++) {
-      const s = randomSpec(r, i);
+      const s = randomEngineSpec(r, i);
       const run = await profile(engine, s, { ...QUICK, seed: i + 1, pass: 'both' });
       parseRun(JSON.parse(JSON.stringify(run)));
       assert.equal(run.status, 'ok', `${JSON.stringify(s)}: ${run.failure}`);

@@ -12,10 +12,9 @@ import * as path from 'node:path';
 import { rng } from '../../src/core/data';
 import { layerProfileSchema } from '../../src/core/layer-profile';
 import { parseRun } from '../../src/core/run';
-import { PADDINGS, type LayerSpec } from '../../src/core/spec';
 import { profile } from '../../src/engines/profiler';
 import { TorchEngine } from '../../src/engines/torch/framework';
-import { CLI, spec, tempDir } from '../helpers';
+import { CLI, randomEngineSpec, tempDir } from '../helpers';
 
 const TORCH2 = process.env.FCONV_TORCH2_PYTHON ?? path.join(__dirname, '..', '..', '.venv-torch', 'bin', 'python');
 assert.ok(fs.existsSync(TORCH2), `PyTorch 2.x at ${TORCH2} (bash scripts/install-torch-venv.sh makes it)`);
@@ -27,31 +26,12 @@ const QUICK = {
   adaptiveBudgetMs: 0,
 };
 
-function randomSpec(r: () => number, i: number): LayerSpec {
-  const padding = PADDINGS[i % PADDINGS.length]!;
-  const H = 2 + Math.floor(r() * 9),
-    W = 2 + Math.floor(r() * 9);
-  const bound = padding === 'circular' || padding === 'valid';
-  return spec({
-    batch: 1 + Math.floor(r() * 3),
-    height: H,
-    width: W,
-    inChannels: [1, 2, 3][Math.floor(r() * 3)]!,
-    outChannels: 1 + Math.floor(r() * 3),
-    kernelH: 1 + Math.floor(r() * (bound ? H : 2 * H + 3)),
-    kernelW: 1 + Math.floor(r() * (bound ? W : 2 * W + 3)),
-    spatialKernel: [1, 3][Math.floor(r() * 2)]!,
-    padding,
-    layout: i % 2 ? 'NHWC' : 'NCHW',
-  });
-}
-
 test('torch 2.x: every variant equals its reference, forward and training step gradients, all paddings and layouts', async () => {
   const engine = await TorchEngine.create({ python: [{ path: TORCH2, from: 'test' }], device: 'cpu', threads: 1 });
   try {
     const r = rng(202);
     for (let i = 0; i < 8; i++) {
-      const s = randomSpec(r, i);
+      const s = randomEngineSpec(r, i);
       const run = await profile(engine, s, { ...QUICK, variants: [...QUICK.variants], seed: i + 1, pass: 'both' });
       parseRun(JSON.parse(JSON.stringify(run)));
       assert.equal(run.status, 'ok', `${JSON.stringify(s)}: ${run.failure}`);
