@@ -16,7 +16,7 @@ import { UsageError, parseWhole } from '../core/spec-input';
 import { writeAtomic } from '../platform/files';
 import { writeCandidates } from '../platform/rewrite-files';
 import { loadParser } from '../platform/grammars';
-import { type LayerExtract, extractLayer, initFor, initTemplate } from '../scan/extract';
+import { type LayerExtract, extractLayer, initFor, initTemplate, layerSource } from '../scan/extract';
 import { type RewritePlan, applyRewrite, planRewrite } from '../scan/optimize';
 import { layerFailure, parseInputDtype, parseLayerLimits, parseShape, readPythonFile } from './profile-layer';
 import { type CliIo, type EngineFlags, newClient, onCancelSignals, parseEngineChoice, statusLine } from './shared';
@@ -99,13 +99,7 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
   const status = statusLine(io);
   try {
     const base = {
-      file: abs,
-      className: flags.class,
-      classLine: x.classLine,
-      chunks: x.chunks,
-      constants: x.constants,
-      skipped: x.skipped,
-      init: init.args,
+      ...layerSource(x as LayerExtract, abs, init.args),
       inputShape,
       seed,
       pass,

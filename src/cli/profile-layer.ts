@@ -23,7 +23,7 @@ import { WorkerError } from '../client/client';
 import { decodePythonSource, makeDirs, writeAtomic } from '../platform/files';
 import { loadParser } from '../platform/grammars';
 import { htmlPage } from '../report/report-files';
-import { type LayerExtract, extractLayer, initFor, initTemplate } from '../scan/extract';
+import { type LayerExtract, extractLayer, initFor, initTemplate, layerSource } from '../scan/extract';
 import {
   type CliIo,
   type EngineFlags,
@@ -163,13 +163,7 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
       res = await client.profileLayer(
         {
           request: {
-            file: abs,
-            className: flags.class,
-            classLine: x.classLine,
-            chunks: x.chunks,
-            constants: x.constants,
-            skipped: x.skipped,
-            init: init.args,
+            ...layerSource(x, abs, init.args),
             inputShape,
             warmup,
             reps,

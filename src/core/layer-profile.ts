@@ -12,6 +12,22 @@ import { DEFAULT_SPEC, type LayerSpec, fnoSpec, specProblems } from './spec';
 /** The dtypes a layer's random input can have (`--input-dtype`). */
 export const INPUT_DTYPES = ['float32', 'float64', 'float16', 'bfloat16', 'complex64', 'complex128'] as const;
 
+/** The passes of a run on the user's layer (profile-layer, optimize), as its Python process reports them. */
+export const LAYER_PHASES = [
+  'load',
+  'warm-up',
+  'timed',
+  'lines',
+  'ops',
+  'train',
+  'backward',
+  'backward lines',
+  'baseline',
+  'prove',
+  'compile',
+  'forward',
+] as const;
+
 const ms = z.number().finite().nonnegative();
 const stats = z.object({ median: ms, p10: ms, p90: ms });
 type Stat = z.infer<typeof stats>;

@@ -13,7 +13,7 @@ import { INPUT_DTYPES } from '../core/layer-profile';
 import { type OptimizeMeasured, annotate, choose, formatOptimize, gains } from '../core/optimize';
 import { loadParser } from '../platform/grammars';
 import { writeCandidates } from '../platform/rewrite-files';
-import { extractLayer } from '../scan/extract';
+import { extractLayer, layerSource } from '../scan/extract';
 import { applyRewrite, planRewrite } from '../scan/optimize';
 import type { ProfileRunner } from './runner';
 import { readSettings } from './settings';
@@ -129,13 +129,7 @@ export class LayerOptimizer implements vscode.Disposable, vscode.CodeLensProvide
     try {
       res = await this.hooks.runner.optimizeLayer({
         request: {
-          file: uri.fsPath,
-          className,
-          classLine: x.classLine,
-          chunks: x.chunks,
-          constants: x.constants,
-          skipped: x.skipped,
-          init: profile.init.args,
+          ...layerSource(x, uri.fsPath, profile.init.args),
           inputShape: profile.input.shape,
           ...((INPUT_DTYPES as readonly string[]).includes(profile.input.dtype)
             ? { inputDtype: profile.input.dtype as (typeof INPUT_DTYPES)[number] }

@@ -25,7 +25,7 @@ import {
 } from '../core/layer-profile';
 import { decodePythonSource } from '../platform/files';
 import { loadParser } from '../platform/grammars';
-import { extractLayer, initFor, initProblem, initTemplate, moduleClasses } from '../scan/extract';
+import { extractLayer, initFor, initProblem, initTemplate, layerSource, moduleClasses } from '../scan/extract';
 import { pythonExtensionInterpreter } from './python';
 import type { ProfileRunner } from './runner';
 import { readSettings } from './settings';
@@ -310,13 +310,7 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     const torchDevice = settings.options.torchDevice;
     const res = await this.hooks.runner.profileLayer({
       request: {
-        file: uri.fsPath,
-        className,
-        classLine: x.classLine,
-        chunks: x.chunks,
-        constants: x.constants,
-        skipped: x.skipped,
-        init: init.args,
+        ...layerSource(x, uri.fsPath, init.args),
         inputShape,
         warmup: 3,
         reps: 20,

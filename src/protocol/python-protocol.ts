@@ -4,7 +4,7 @@
  * anything else is rejected and logged, never acted on.
  */
 import { z } from 'zod';
-import { layerMeasuredSchema } from '../core/layer-profile';
+import { LAYER_PHASES, layerMeasuredSchema } from '../core/layer-profile';
 import { optimizeMeasuredSchema } from '../core/optimize';
 import { probeSchema } from '../core/model';
 import { LOOP_PHASES, loopProgressShape } from '../core/phases';
@@ -125,20 +125,7 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('layer-progress'),
     id,
-    phase: z.enum([
-      'load',
-      'warm-up',
-      'timed',
-      'lines',
-      'ops',
-      'train',
-      'backward',
-      'backward lines',
-      'baseline',
-      'prove',
-      'compile',
-      'forward',
-    ]),
+    phase: z.enum(LAYER_PHASES),
     index: z.number().int().nonnegative(),
     count: z.number().int().nonnegative(),
   }),

@@ -3,7 +3,7 @@
  * either direction is parsed with these schemas; anything else is rejected, never acted on.
  */
 import { z } from 'zod';
-import { layerMeasuredSchema, layerRequestSchema } from '../core/layer-profile';
+import { LAYER_PHASES, layerMeasuredSchema, layerRequestSchema } from '../core/layer-profile';
 import { optimizeMeasuredSchema, optimizeRequestSchema } from '../core/optimize';
 import { probeSchema } from '../core/model';
 import { userWhereSchema } from './python-protocol';
@@ -58,6 +58,19 @@ export type RunOptions = z.infer<typeof runOptionsSchema>;
 
 const id = z.string().min(1).max(100);
 
+/** A run on the user's layer in a Python process of its own: the interpreter, device, threads and its limits. */
+const layerProcessFields = {
+  python: torchChoice.python,
+  torchDevice: torchChoice.torchDevice,
+  threads: torchChoice.threads,
+  maxMemoryBytes: z.number().positive(),
+  timeLimitMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 3600 * 1000),
+};
+
 /** host → worker */
 export const toWorkerSchema = z.discriminatedUnion('type', [
   /** Start a profile. One at a time per worker. */
@@ -77,15 +90,7 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('layer-profile'),
     id,
     request: layerRequestSchema,
-    python: torchChoice.python,
-    torchDevice: torchChoice.torchDevice,
-    threads: torchChoice.threads,
-    maxMemoryBytes: z.number().positive(),
-    timeLimitMs: z
-      .number()
-      .int()
-      .min(1000)
-      .max(24 * 3600 * 1000),
+    ...layerProcessFields,
   }),
   /**
    * "Make it fast": prove and time the rewrites of the user's own PyTorch class against it (a Python process of its
@@ -95,15 +100,7 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     type: z.literal('layer-optimize'),
     id,
     request: optimizeRequestSchema,
-    python: torchChoice.python,
-    torchDevice: torchChoice.torchDevice,
-    threads: torchChoice.threads,
-    maxMemoryBytes: z.number().positive(),
-    timeLimitMs: z
-      .number()
-      .int()
-      .min(1000)
-      .max(24 * 3600 * 1000),
+    ...layerProcessFields,
   }),
   /** Report the GPUs and CUDA libraries this machine has (folders to search first); answered by `devices`. */
   z.object({
@@ -208,21 +205,7 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('layer-progress'),
     id,
-    phase: z.enum([
-      'start',
-      'load',
-      'warm-up',
-      'timed',
-      'lines',
-      'ops',
-      'train',
-      'backward',
-      'backward lines',
-      'baseline',
-      'prove',
-      'compile',
-      'forward',
-    ]),
+    phase: z.enum(['start', ...LAYER_PHASES]),
     index: z.number().int().nonnegative(),
     count: z.number().int().nonnegative(),
   }),

@@ -637,3 +637,16 @@ export function initProblem(
     tree.delete();
   }
 }
+
+/** What a run on the user's layer sends of its source: the file, the class and what of the file it needs. */
+export function layerSource(x: LayerExtract, file: string, init: string) {
+  return {
+    file,
+    className: x.className,
+    classLine: x.classLine,
+    chunks: x.chunks,
+    constants: x.constants,
+    skipped: x.skipped,
+    init,
+  };
+}

@@ -5,7 +5,7 @@
  * limit (killed and named when it passes) and the memory budget (the Python side watches its own resident memory,
  * or the framework's GPU memory, and stops when it goes over). Worker side.
  */
-import type { LayerMeasured, LayerRequest } from '../../core/layer-profile';
+import type { LAYER_PHASES, LayerMeasured, LayerRequest } from '../../core/layer-profile';
 import type { OptimizeMeasured, OptimizeRequest } from '../../core/optimize';
 import type { UserWhere } from '../../protocol/python-protocol';
 import { CancelledError } from '../engine';
@@ -21,24 +21,7 @@ export interface UserLayerOptions {
   maxMemoryBytes: number;
   timeLimitMs: number;
   isCancelled: () => boolean;
-  onProgress: (p: {
-    phase:
-      | 'start'
-      | 'load'
-      | 'warm-up'
-      | 'timed'
-      | 'lines'
-      | 'ops'
-      | 'train'
-      | 'backward'
-      | 'backward lines'
-      | 'baseline'
-      | 'prove'
-      | 'compile'
-      | 'forward';
-    index: number;
-    count: number;
-  }) => void;
+  onProgress: (p: { phase: 'start' | (typeof LAYER_PHASES)[number]; index: number; count: number }) => void;
 }
 
 export class TimeLimitError extends Error {
