@@ -1,9 +1,23 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_SPEC, type LayerSpec, PADDINGS } from '../src/core/spec';
+import { candidates } from '../src/engines/python/discovery';
 
 export const ROOT = path.resolve(__dirname, '..');
+
+/**
+ * The interpreter with torch that discovery finds first here (CI: /usr/bin/python3 with python3-torch): the first
+ * candidate, in discovery's order, that imports torch. Synchronous, for a test file's top level.
+ */
+export function torchPython(): string | undefined {
+  for (const c of candidates([])) {
+    const r = spawnSync(c.path, ['-c', 'import torch, torch.fft'], { stdio: 'ignore', timeout: 60_000 });
+    if (r.status === 0) return c.path;
+  }
+  return undefined;
+}
 export const DIST = path.join(ROOT, 'dist');
 export const CLI = path.join(DIST, 'cli.js');
 export const WORKER = path.join(DIST, 'worker.js');

@@ -93,7 +93,7 @@ export async function optimizeCommand(file: string, flags: OptimizeFlags, io: Cl
 
   // Each candidate's rewritten file, in a temp folder of its own (the lines of its class are its own).
   const files = writeCandidates(abs, text, plan);
-  const client = newClient();
+  const client = newClient(io);
   const cancel = onCancelSignals(io, 'the layer process is stopped', () => client.killNow());
   const tty = io.isTTY && flags.progress;
   const status = statusLine(io);

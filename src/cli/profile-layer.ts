@@ -141,7 +141,7 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
       `${flags.class}(${init.params.map((p) => p.name).join(', ')}) needs ${init.missing.join(', ')} and the file has no call of it with literal arguments: give them with --init "${initTemplate(init.params)}"`,
     );
 
-  const client = newClient();
+  const client = newClient(io);
   const cancel = onCancelSignals(io, 'the layer process is stopped', () => client.killNow());
   const tty = io.isTTY && flags.progress;
   const status = statusLine(io);

@@ -100,7 +100,7 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
         'fconv: note: the sweep measures spatial-equivalent against optimized at each kernel size, whatever --variants says\n',
       );
   }
-  const client = newClient();
+  const client = newClient(io);
   const cancel = onCancelSignals(io, 'keeping what was measured', () => client.killNow());
   const tty = io.isTTY && flags.progress;
   const status = statusLine(io);

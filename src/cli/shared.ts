@@ -165,10 +165,11 @@ export function checkMemory(spec: LayerSpec, variants: VariantName[], maxMemoryB
   }
 }
 
-export function newClient(): WorkerClient {
+export function newClient(io?: CliIo): WorkerClient {
   return new WorkerClient({
     workerPath: path.join(__dirname, 'worker.js'),
     tool: { name: 'fourier-conv-profiler', version },
+    ...(io ? { onNote: (text: string) => io.err(`fconv: ${text}\n`) } : {}),
   });
 }
 
@@ -177,7 +178,7 @@ export function newClient(): WorkerClient {
  * stopped.
  */
 export async function withClient(io: CliIo, f: (client: WorkerClient) => Promise<number>): Promise<number> {
-  const client = newClient();
+  const client = newClient(io);
   try {
     return await f(client);
   } catch (e) {

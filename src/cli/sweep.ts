@@ -158,7 +158,7 @@ export async function sweepCommand(flags: SweepFlags, io: CliIo): Promise<number
     plan.kind === 'fno' ? (['fno', 'optimized'] as const) : (['spatial-equivalent', 'optimized'] as const);
   for (const [spec, where] of cells) checkMemory(spec, [...variants], maxMemoryBytes, where);
   checkOutDir(flags.outDir);
-  const client = newClient();
+  const client = newClient(io);
   const cancel = onCancelSignals(io, 'keeping the finished cells', () => client.killNow());
   const tty = io.isTTY && flags.progress;
   try {

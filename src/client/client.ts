@@ -62,6 +62,8 @@ export interface ClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Passed to fork: e.g. process.execPath of Electron with ELECTRON_RUN_AS_NODE. */
   execPath?: string;
+  /** Lines the worker says while a request waits (interpreter discovery waiting on a slow candidate). */
+  onNote?: (text: string) => void;
 }
 
 let counter = 0;
@@ -124,6 +126,7 @@ export class WorkerClient {
         if (p.data.alive) this.pythonGroups.add(p.data.pid);
         else this.pythonGroups.delete(p.data.pid);
       }
+      if (p.success && p.data.type === 'note') this.opts.onNote?.(p.data.text);
     });
     if (!this.exitHooked) {
       this.exitHooked = true;
@@ -219,7 +222,7 @@ export class WorkerClient {
           return;
         }
         const msg: FromWorker = p.data;
-        if (msg.type === 'ready' || msg.type === 'python-pid' || msg.id !== id) {
+        if (msg.type === 'ready' || msg.type === 'python-pid' || msg.type === 'note' || msg.id !== id) {
           if (msg.type === 'error' && msg.id === null) h.onRejected?.(msg.error.message);
           return;
         }
@@ -373,7 +376,14 @@ export class WorkerClient {
         signal?.addEventListener('abort', onAbort, { once: true });
         const onMsg = (m: unknown) => {
           const p = fromWorkerSchema.safeParse(m);
-          if (!p.success || p.data.type === 'ready' || p.data.type === 'python-pid' || p.data.id !== id) return;
+          if (
+            !p.success ||
+            p.data.type === 'ready' ||
+            p.data.type === 'python-pid' ||
+            p.data.type === 'note' ||
+            p.data.id !== id
+          )
+            return;
           const value = answer(p.data);
           if (value !== undefined) {
             cleanup();

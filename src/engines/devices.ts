@@ -10,7 +10,7 @@ import type { Candidate } from './python/discovery';
 import { TensorflowEngine } from './tensorflow/framework';
 import { TorchEngine } from './torch/framework';
 
-export function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): DevicesReport {
+export async function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): Promise<DevicesReport> {
   const dirs = searchDirs({ setting: cudaLibDirs });
   let discovery: Discovery | undefined;
   let reason: string | undefined;
@@ -20,6 +20,11 @@ export function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): 
   } catch (e) {
     reason = (e as Error).message;
   }
+  // Both frameworks' interpreters are asked at once: each import takes seconds.
+  const [torch, tensorflow] = await Promise.all([
+    TorchEngine.interpreters(python),
+    TensorflowEngine.interpreters(python),
+  ]);
   return {
     cuda: {
       available: !reason,
@@ -29,7 +34,7 @@ export function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): 
       lines: discovery ? describeDiscovery(discovery, dirs) : [],
     },
     nvidiaSmi: gpuName() ?? null,
-    python: TorchEngine.interpreters(python).map((t) => ({
+    python: torch.map((t) => ({
       path: t.path,
       from: t.from,
       python: t.hello?.python ?? null,
@@ -40,7 +45,7 @@ export function devicesReport(cudaLibDirs: string[], python: Candidate[] = []): 
       cudnn: t.hello?.cudnn ?? null,
       problem: t.problem ?? null,
     })),
-    tensorflow: TensorflowEngine.interpreters(python).map((t) => ({
+    tensorflow: tensorflow.map((t) => ({
       path: t.path,
       from: t.from,
       python: t.hello?.python ?? null,

@@ -24,12 +24,15 @@ import {
   profileUserLayer,
 } from './python/user-layer';
 import { createEngine } from './select';
+import { discoveryNotes } from './python/discovery';
 
 declare const FCONV_VERSION: string | undefined;
 const version = typeof FCONV_VERSION === 'string' ? FCONV_VERSION : '0.0.0-dev';
 
 // The host learns every Python process group this worker starts, to end them if it has to stop the worker at once.
 pythonPids.listener = (pid, alive) => send({ type: 'python-pid', pid, alive });
+// What interpreter discovery is waiting on, said as it happens (a hanging interpreter is otherwise silence).
+discoveryNotes.listener = (text) => send({ type: 'note', text });
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -267,11 +270,10 @@ process.on('message', (raw: unknown) => {
     return;
   }
   if (msg.type === 'devices') {
-    try {
-      send({ type: 'devices', id: msg.id, devices: devicesReport(msg.cudaLibDirs, msg.python ?? []) });
-    } catch (e) {
-      sendError(msg.id, e);
-    }
+    devicesReport(msg.cudaLibDirs, msg.python ?? []).then(
+      (devices) => send({ type: 'devices', id: msg.id, devices }),
+      (e) => sendError(msg.id, e),
+    );
   } else if (msg.type === 'probe') void handleProbe(msg);
   else if (msg.type === 'layer-profile' || msg.type === 'layer-optimize') void handleLayerProfile(msg);
   else void handleRun(msg);

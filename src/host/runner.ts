@@ -37,6 +37,7 @@ export class ProfileRunner implements vscode.Disposable {
       // In desktop VS Code process.execPath is Electron: make it behave as plain Node.
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       execArgv: [],
+      onNote: (text) => opts.log.info(text),
     });
     opts.log.info(
       `engine worker: ${opts.workerPath}, forked from ${process.execPath}${electron ? ' (Electron as Node)' : ''}`,

@@ -185,6 +185,8 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
    * stops the worker at once (a second Ctrl-C) or exits, even when user code holds the GIL and cannot read its stdin.
    */
   z.object({ type: z.literal('python-pid'), pid: z.number().int().positive(), alive: z.boolean() }),
+  /** A line worth saying while a request waits (e.g. interpreter discovery waiting on a slow candidate). */
+  z.object({ type: z.literal('note'), text: z.string().max(1000) }),
   /** Which engine and backend serve run `id`, and why. */
   z.object({ type: z.literal('engine'), id, info: engineInfoSchema }),
   /** Step i of n of run `id`. */

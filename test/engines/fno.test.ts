@@ -16,8 +16,7 @@ import { FakeCuda } from './fake-cuda';
 import { profile } from '../../src/engines/profiler';
 import { TfjsEngine } from '../../src/engines/tfjs/engine';
 import { TorchEngine } from '../../src/engines/torch/framework';
-import { discover } from '../../src/engines/python/discovery';
-import { TORCH } from '../../src/engines/torch/framework';
+import { torchPython } from '../helpers';
 
 const QUICK = { warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0 };
 
@@ -93,11 +92,11 @@ test('FNO hints on a measured run carry its numbers and no seed-layer advice', a
   void cpuProfile;
 });
 
-const found = discover([], TORCH).find((t) => !t.problem);
+const found = torchPython();
 
 test('FNO on torch (CPU): fno and optimized equal spatial-equivalent and the naive convolution, and run their plans', async () => {
   assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
-  const engine = await TorchEngine.create({ python: [{ path: found.path, from: 'test' }], device: 'cpu', threads: 1 });
+  const engine = await TorchEngine.create({ python: [{ path: found, from: 'test' }], device: 'cpu', threads: 1 });
   try {
     const r = rng(41);
     for (let i = 0; i < 12; i++) {
@@ -124,7 +123,7 @@ test('FNO on torch (CPU): fno and optimized equal spatial-equivalent and the nai
 
 test('FNO training step on torch: fno and optimized gradients (input, mode weights) equal the reference, both conventions', async () => {
   assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
-  const engine = await TorchEngine.create({ python: [{ path: found.path, from: 'test' }], device: 'cpu', threads: 1 });
+  const engine = await TorchEngine.create({ python: [{ path: found, from: 'test' }], device: 'cpu', threads: 1 });
   try {
     const r = rng(43);
     for (let i = 0; i < 6; i++) {

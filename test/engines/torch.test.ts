@@ -17,20 +17,20 @@ import { allSteps, planVariant, torchTraits } from '../../src/core/variants';
 import { WorkerClient, WorkerError } from '../../src/client/client';
 import { profile } from '../../src/engines/profiler';
 import { toChromeTrace } from '../../src/core/trace';
-import { discover, tryInterpreter } from '../../src/engines/python/discovery';
+import { tryInterpreter } from '../../src/engines/python/discovery';
 import { TORCH } from '../../src/engines/torch/framework';
 import { cudnnAlgorithmOf } from '../../src/engines/torch/cudnn';
 import { TorchEngine } from '../../src/engines/torch/framework';
 import { PythonProcess } from '../../src/engines/python/process';
-import { CLI, WORKER, randomEngineSpec, spec, tempDir } from '../helpers';
+import { CLI, WORKER, randomEngineSpec, spec, tempDir, torchPython } from '../helpers';
 
 const ALL = ['spatial', 'spatial-equivalent', 'seed', 'optimized'] as const;
 const QUICK = { variants: [...ALL], warmup: 0, reps: 1, seed: 1, adaptiveBudgetMs: 0 };
 
 /** The interpreter with torch that discovery finds here (CI: /usr/bin/python3 with python3-torch). */
-const found = discover([], TORCH).find((t) => !t.problem);
+const found = torchPython();
 assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
-const PY = found.path;
+const PY = found;
 
 test('on torch every variant equals its spatial reference on random shapes (all paddings, both layouts), and runs its plan', async () => {
   const engine = await TorchEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu' });
@@ -109,7 +109,7 @@ test('torch timings are complete and sane: per-step samples, end to end, layer o
   }
 });
 
-test('an interpreter that is not a Python, has no torch, or a torch older than 1.8 is named with what to do', () => {
+test('an interpreter that is not a Python, has no torch, or a torch older than 1.8 is named with what to do', async () => {
   const dir = tempDir('fconv-fakepy-');
   const fake = (name: string, body: string) => {
     const p = path.join(dir, name);
@@ -136,15 +136,15 @@ test('an interpreter that is not a Python, has no torch, or a torch older than 1
   const noTorch = fake('no-torch', `echo '${hello({ importError: "ModuleNotFoundError: No module named 'torch'" })}'`);
   const old = fake('old-torch', `echo '${hello({ version: '1.7.1', threads: 1, hasFft: false })}'`);
   assert.match(
-    tryInterpreter({ path: notPython, from: '--python' }, TORCH).problem!,
+    (await tryInterpreter({ path: notPython, from: '--python' }, TORCH)).problem!,
     /not a Python that can run the worker/,
   );
   assert.match(
-    tryInterpreter({ path: noTorch, from: '--python' }, TORCH).problem!,
+    (await tryInterpreter({ path: noTorch, from: '--python' }, TORCH)).problem!,
     /no torch \(ModuleNotFoundError.*\); install it: \/opt\/py\/bin\/python -m pip install torch/,
   );
   assert.match(
-    tryInterpreter({ path: old, from: '--python' }, TORCH).problem!,
+    (await tryInterpreter({ path: old, from: '--python' }, TORCH)).problem!,
     /torch 1\.7\.1 is older than 1\.8 \(no torch\.fft\); upgrade/,
   );
   // On the command line: one line, exit 2, nothing written.

@@ -12,16 +12,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { choose, optimizeMeasuredSchema } from '../../src/core/optimize';
-import { discover } from '../../src/engines/python/discovery';
-import { TORCH } from '../../src/engines/torch/framework';
 import { loadParser } from '../../src/platform/grammars';
 import type { SourceParser } from '../../src/scan/index';
 import { type RewritePlan, applyRewrite, planRewrite } from '../../src/scan/optimize';
-import { CLI, tempDir } from '../helpers';
+import { CLI, tempDir, torchPython } from '../helpers';
 
-const found = discover([], TORCH).find((t) => !t.problem);
+const found = torchPython();
 assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
-const PY = found.path;
+const PY = found;
 /** PyTorch 2.x beside Debian's 1.13 (scripts/install-torch-venv.sh; CI installs it): torch.compile, torch 2 paths. */
 const TORCH2 = process.env.FCONV_TORCH2_PYTHON ?? path.join(__dirname, '..', '..', '.venv-torch', 'bin', 'python');
 assert.ok(fs.existsSync(TORCH2), `PyTorch 2.x at ${TORCH2} (bash scripts/install-torch-venv.sh makes it)`);

@@ -10,13 +10,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { layerProfileSchema } from '../../src/core/layer-profile';
-import { discover } from '../../src/engines/python/discovery';
-import { TORCH } from '../../src/engines/torch/framework';
-import { CLI, tempDir } from '../helpers';
+import { CLI, tempDir, torchPython } from '../helpers';
 
-const found = discover([], TORCH).find((t) => !t.problem);
+const found = torchPython();
 assert.ok(found, 'a Python with torch is installed (the CI installs python3-torch)');
-const PY = found.path;
+const PY = found;
 const FIX = path.join(__dirname, 'fixtures');
 
 function fconv(args: string[], cwd = tempDir('fconv-pl-cwd-'), env: NodeJS.ProcessEnv = process.env) {

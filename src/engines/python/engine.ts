@@ -65,7 +65,7 @@ export class PythonEngine implements RemoteEngine {
 
   /** Finds an interpreter with the framework, starts the worker in it, picks the device. */
   static async create(fw: PythonFramework, o: EngineOptions): Promise<PythonEngine> {
-    const { usable, device, notes } = pickInterpreter(o.python, o.device, fw, {
+    const { usable, device, notes } = await pickInterpreter(o.python, o.device, fw, {
       with: (p) => `engine ${fw.id} is not available with ${p}`,
       none: `engine ${fw.id} is not available here`,
     });
@@ -90,7 +90,7 @@ export class PythonEngine implements RemoteEngine {
   }
 
   /** Every interpreter `fconv devices` can find, tried in full. */
-  static interpreters(fw: PythonFramework, asked: Candidate[]): Tried[] {
+  static interpreters(fw: PythonFramework, asked: Candidate[]): Promise<Tried[]> {
     return discover(asked, fw, { all: true });
   }
 

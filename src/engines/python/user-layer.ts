@@ -59,7 +59,7 @@ async function runUserLayer(
 ): Promise<Ran<unknown>> {
   o.onProgress({ phase: 'start', index: 0, count: 1 });
   const fw = req.framework === 'tensorflow' ? TENSORFLOW : TORCH;
-  const { usable, device, notes } = pickInterpreter(o.python, o.torchDevice, fw, {
+  const { usable, device, notes } = await pickInterpreter(o.python, o.torchDevice, fw, {
     with: (p) => `cannot profile the layer with ${p}`,
     none: 'cannot profile the layer',
   });
