@@ -266,8 +266,30 @@ export function findFourierLayers(
     /^\s*([A-Za-z_]\w*)\s*=\s*(?:functools\.)?partial\(\s*(?:torch|tl|tensorly|np|numpy)\.einsum/gm,
   ))
     helpers.add(m[1]!);
+  // A product stored on the instance in __init__ — `self._contract = get_contract_fun(weight, …)` (neuraloperator),
+  // `self.mul = compl_mul2d` — is a product when the stored value is a helper, or a module-level factory that
+  // returns one: `self._contract(x_ft[…], self.weight)` in forward is then the layer's channel mixing.
+  const factories = new Map<string, string[]>();
+  for (const f of model.fns) {
+    if (f.cls) continue;
+    const returned = [
+      ...model.text.slice(f.node.startIndex, f.node.endIndex).matchAll(/\breturn\s+([A-Za-z_]\w*)\s*$/gm),
+    ];
+    const products = returned.map((m) => m[1]!).filter((n) => helpers.has(n));
+    if (products.length) factories.set(f.name, products);
+  }
+  const storedProducts = (cls: ClassInfo | undefined): Set<string> => {
+    const out = new Set<string>();
+    const init = cls && [...cls.methods.values()].find((m) => INIT_NAMES.has(m.name));
+    if (!init) return out;
+    const text = model.text.slice(init.node.startIndex, init.node.endIndex);
+    for (const m of text.matchAll(/\bself\.(\w+)\s*=\s*(?:[\w.]*\.)?([A-Za-z_]\w*)\s*(\()?/g))
+      if ((m[3] && factories.has(m[2]!)) || (!m[3] && helpers.has(m[2]!))) out.add(m[1]!);
+    return out;
+  };
   for (const [owner, ffts] of byOwner) {
     const cls = 'methods' in owner ? owner : undefined;
+    const stored = storedProducts(cls);
     const fn = cls ? undefined : (owner as FnInfo);
     const [ownerStart, ownerEnd] = [owner.node.startIndex, owner.node.endIndex];
     const inOwner = (p: { node: Node; end: number }) => p.node.startIndex >= ownerStart && p.end <= ownerEnd;
@@ -284,6 +306,7 @@ export function findFourierLayers(
             MATMUL.has(c.name) ||
             MULTIPLY.has(c.name) ||
             (!c.receiver && helpers.has(c.last)) ||
+            (c.receiver?.text === 'self' && stored.has(c.last)) ||
             (!c.name && PRODUCT_METHODS.has(c.last))) &&
           [...c.args, ...(c.receiver ? [c.receiver] : [])].some((a) => values.isSpectrum(a, c.fn, c.cls)),
       ) ||

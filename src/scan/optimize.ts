@@ -284,7 +284,11 @@ function parseForward(text: string, root: Node, cls: Node, understood: string[])
           : base === 'rfft2'
             ? (axes(kw.get('dim'), locals) ?? [-2, -1])
             : (axes(kw.get('dim'), locals) ??
-              refuse(`line ${line}: ${name} without a literal dim= transforms every axis, the batch's too`));
+              refuse(
+                kw.has('dim')
+                  ? `line ${line}: ${name}(…, dim=${kw.get('dim')!.text}) takes its axes from a value computed at run time; the rewrite needs them written out (e.g. dim=(-2, -1))`
+                  : `line ${line}: ${name} without a literal dim= transforms every axis, the batch's too`,
+              ));
       dims = ax.length;
       if (ax.some((v, k) => v !== k - dims))
         refuse(

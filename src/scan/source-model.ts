@@ -334,6 +334,8 @@ export function relevantMask(text: string, spans: ReadonlyArray<{ startIndex: nu
       for (const m of body.matchAll(/([\w$]+)\s+as\s+([\w$]+)/g)) if (RELEVANT.test(m[1]!)) names.add(m[2]!);
     if (!/fft/.test(body)) continue;
     for (const m of body.matchAll(/\bclass\s+([A-Za-z_$][\w$]*)/g)) names.add(m[1]!);
+    // `self._contract = get_contract_fun(…)` in a Fourier layer: the factory decides what its product is.
+    for (const m of body.matchAll(/\bself\.\w+\s*=\s*([A-Za-z_]\w*)\s*\(/g)) names.add(`def\\s+${m[1]!}`);
   }
   const byName = names.size ? new RegExp(`\\b(${[...names].join('|')})\\b`) : undefined;
   return spans.map((t) => {

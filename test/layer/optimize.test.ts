@@ -136,6 +136,13 @@ test('the scanner corpus: the 2021 script, the tensorly helper and the centred l
   const centred = plan(read('spectral_conv_centered.py'), 'SpectralConv');
   assert.ok(!('refused' in centred));
   assert.ok(centred.understood.some((u) => /built at run time/.test(u)));
+  // neuraloperator's shape: axes computed at run time — refused, naming the value and what to write instead.
+  const factory = plan(read('neuralop_factory.py'), 'SpectralConv');
+  assert.ok('refused' in factory);
+  assert.match(
+    factory.refused,
+    /rfftn\(…, dim=fft_dims\) takes its axes from a value computed at run time.*dim=\(-2, -1\)/,
+  );
 });
 
 test('a layer it cannot read: it says what it read and why, exits 1 and writes nothing', () => {

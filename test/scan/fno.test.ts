@@ -34,6 +34,10 @@ const EXPECTED: Record<
     { name: 'SpectralConv', dims: 2, modes: [16, 16], convention: 'centered', channels: [32, 32] },
   ],
   'tensorly_kxky.py': [{ name: 'SpectralConv2D', dims: 2, modes: [12, 12], convention: 'corners', channels: [32, 32] }],
+  // The contraction is what a factory called in __init__ returns (self._contract = get_contract_fun(…)).
+  'neuralop_factory.py': [
+    { name: 'SpectralConv', dims: 2, modes: [12, 12], convention: 'centered', channels: [16, 24] },
+  ],
   'fno1d_3d.py': [
     { name: 'SpectralConv1d', dims: 1, convention: 'corners', channels: [16, 16] },
     { name: 'SpectralConv3d', dims: 3, convention: 'corners', channels: [8, 8] },
@@ -145,4 +149,17 @@ def ddx(u, k):
 `);
   assert.ok(!r.layers.some((l) => l.kind === 'fno'));
   assert.ok(!r.findings.some((f) => f.rule === 'fno-layer'));
+});
+
+test('a factory stored on self counts as the product only when what it returns is one', () => {
+  const text = read('neuralop_factory.py');
+  assert.ok(scan(text).layers.some((l) => l.kind === 'fno' && l.name === 'SpectralConv'));
+  // The same factory returning functions that multiply nothing: an FFT and an inverse, no layer.
+  const noProduct = text.replace(/tl\.einsum\(eq, /g, 'tl.tensor(');
+  assert.ok(!/einsum\(eq/.test(noProduct));
+  assert.deepEqual(
+    scan(noProduct).layers.filter((l) => l.name === 'SpectralConv'),
+    [],
+    'no Fourier layer without a product',
+  );
 });

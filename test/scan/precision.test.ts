@@ -30,6 +30,7 @@ const EXPECTED: Record<string, { layers: string[]; warnings: Array<[string, stri
   },
   'spectral_conv_centered.py': { layers: ['fno:SpectralConv'], warnings: [] },
   'tensorly_kxky.py': { layers: ['fno:SpectralConv2D'], warnings: [] },
+  'neuralop_factory.py': { layers: ['fno:SpectralConv'], warnings: [] },
   'fno1d_3d.py': { layers: ['fno:SpectralConv1d', 'fno:SpectralConv3d'], warnings: [] },
   'spectral_derivative.py': { layers: [], warnings: [] },
   'spectral_filters.py': { layers: [], warnings: [] },
