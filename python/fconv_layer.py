@@ -24,7 +24,7 @@ import os
 import sys
 import threading
 import time
-from fconv_protocol import REAL_EXIT, cuda_event_timer  # noqa: E402
+from fconv_protocol import REAL_EXIT, allocator_kept, cuda_event_timer, minor_faults, steady_allocator  # noqa: E402,F401 - steady_allocator is re-exported
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, input_dtype, load_namespace, parse_init, user_error  # noqa: E402,F401 - UserCodeError is re-exported
 from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats, backward_pass, kernel_pass, loss_of, op_pass  # noqa: E402
 
@@ -102,22 +102,50 @@ def fno_weights(module):
     return ws or [list(p.shape[:4]) for p in module.parameters(recurse=False) if p.dim() == 5 and p.shape[-1] == 2]
 
 
-def steady_allocator():
-    """glibc only: keep freed memory in the process (M_TRIM_THRESHOLD, M_MMAP_THRESHOLD at 256 MiB) instead of
-    handing every large buffer back to the OS and faulting it in again on the next call. A small process running
-    one layer otherwise pays ~40 % more on CPU for a 64x64 FNO layer's 5 MB buffers than the same code does in a
-    training process that holds GBs (and in the profiler's engine process). Returns a note, or None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
+def allocator_effect(forward, timed, cuda, reps, rewarm, tick=None):
+    """What glibc's default malloc costs this layer. A profile-layer process starts on it (FCONV_DEFAULT_ALLOCATOR),
+    as the user's own Python does: after the warm-up, the forward is timed that way with its minor page faults
+    counted (memory handed back to the OS at free and faulted in again on the next call), then freed memory is
+    kept (steady_allocator) and the layer warmed up again for the timed runs. Returns (the note for the timing
+    line, the default allocator's figures or None). A GPU run, a process already steady, or a libc without
+    mallopt: nothing to compare."""
+    if cuda:
+        return None, None
+    if allocator_kept():
+        return steady_allocator(), None
+    n = max(5, min(reps, 15))
+    f0 = minor_faults()
+    times = []
+    for i in range(n):
+        if tick:
+            tick(i, n)
+        times.append(timed(forward))
+    f1 = minor_faults()
+    note = steady_allocator()
+    if note is None:
+        return None, None
+    rewarm()
+    if f0 is None or f1 is None:
+        return note, None
+    return note, dict(_stats(times), faultsPerCall=(f1 - f0) / float(n))
 
-        libc = ctypes.CDLL("libc.so.6")
-        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-        ok = libc.mallopt(M_TRIM_THRESHOLD, 256 << 20) and libc.mallopt(M_MMAP_THRESHOLD, 256 << 20)
-        return "glibc malloc keeps freed memory (M_TRIM_THRESHOLD and M_MMAP_THRESHOLD at 256 MiB), as in a long-running process" if ok else None
-    except Exception:  # noqa: BLE001 - not glibc (musl): measured as is
-        return None
+
+def timed_runs(forward, timed, reps, step):
+    """The plain timed runs, and the minor page faults per call they took (None where getrusage is missing)."""
+    f0 = minor_faults()
+    plain = []
+    for i in range(reps):
+        step("timed", i, reps)
+        plain.append(timed(forward))
+    f1 = minor_faults()
+    return plain, (None if f0 is None or f1 is None else (f1 - f0) / float(reps))
+
+
+def allocator_fields(alloc_default, kept_faults):
+    """The layer profile's "allocator" field: the default malloc's figures beside the kept-memory runs' faults."""
+    if alloc_default is None:
+        return {}
+    return {"allocator": {"default": alloc_default, "keptFaultsPerCall": kept_faults or 0.0}}
 
 
 def warm_up(fn, sync, asked, tick=None):
@@ -357,7 +385,6 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
     if cuda:
         torch.backends.cudnn.benchmark = True
     layer = layer.to(device).eval()
-    alloc_note = steady_allocator() if not cuda else None
     dtype = getattr(torch, req["inputDtype"]) if req.get("inputDtype") else input_dtype(layer, torch)
     shape = [int(d) for d in req["inputShape"]]
     check_input_bytes(shape, torch.empty((), dtype=dtype).element_size(), req.get("memoryBudgetBytes"))
@@ -385,10 +412,9 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
         out_dtype = str(out.dtype).replace("torch.", "") if isinstance(out, torch.Tensor) else type(out).__name__
         done_warm = 1 + warm_up(forward, sync, warmup, lambda i: step("warm-up", i, warmup))
         timed = plain_timer(torch, cuda, sync, device)
-        plain = []
-        for i in range(reps):
-            step("timed", i, reps)
-            plain.append(timed(forward))
+        alloc_note, alloc_default = allocator_effect(
+            forward, timed, cuda, reps, lambda: warm_up(forward, sync, warmup), lambda i, n: step("warm-up", i, n))
+        plain, kept_faults = timed_runs(forward, timed, reps, step)
         total = _stats(plain)
 
         # The FNO spectral convolution inside, alone (before any instrumentation has run).
@@ -465,6 +491,7 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
         "lines": lines,
         "notes": notes,
         "peakMemoryBytes": int(peak),
+        **allocator_fields(alloc_default, kept_faults),
         **({"train": {
             "totalMs": train["totalMs"], "backwardMs": train["backwardMs"], "warmup": train["warmup"],
             "notOnLineMs": train["notOnLineMs"], "attribution": train["attribution"],

@@ -25,7 +25,8 @@ import re
 import sys
 import time
 
-from fconv_layer import MemoryWatch, check_input_bytes, line_costs, request_hooks, steady_allocator, warm_up
+from fconv_layer import (MemoryWatch, allocator_effect, allocator_fields, check_input_bytes, line_costs, request_hooks,
+                         timed_runs, warm_up)
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
 from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats
 
@@ -330,7 +331,6 @@ def profile_layer(tf, req, progress, check, send_error):
             tf.test.experimental.sync_devices()
 
     gpu_used = (lambda: tf.config.experimental.get_memory_info(tf_device.lstrip("/"))["current"]) if gpu else None
-    alloc_note = steady_allocator() if not gpu else None
     warmup = int(req.get("warmup", 3))
     reps = int(req.get("reps", 20))
     trace_reps = int(req.get("traceReps", 7))
@@ -387,10 +387,9 @@ def profile_layer(tf, req, progress, check, send_error):
             return (time.perf_counter() - t0) * 1000.0
 
         done_warm = 1 + warm_up(forward, sync, warmup, lambda i: step("warm-up", i, warmup))
-        plain = []
-        for i in range(reps):
-            step("timed", i, reps)
-            plain.append(timed(forward))
+        alloc_note, alloc_default = allocator_effect(
+            forward, timed, gpu, reps, lambda: warm_up(forward, sync, warmup), lambda i, n: step("warm-up", i, n))
+        plain, kept_faults = timed_runs(forward, timed, reps, step)
         total = _stats(plain)
         eager_ms = total if eager_only else _stats([timed(eager) for _ in range(max(3, reps // 2))])
 
@@ -472,6 +471,7 @@ def profile_layer(tf, req, progress, check, send_error):
         "notes": notes + ([] if eager_only else [
             "the same call eagerly (op by op, as outside tf.function): %.3g ms median" % eager_ms["median"]]),
         "peakMemoryBytes": int(peak),
+        **allocator_fields(alloc_default, kept_faults),
         **({"train": train["result"]} if train is not None else {}),
         "timing": "time.perf_counter around the layer's call, %s, %s; %d warm-up, %d timed runs%s" % (
             how, "tf.test.experimental.sync_devices() after it" if gpu else "TF's CPU ops have run when it returns",

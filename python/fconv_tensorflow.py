@@ -18,6 +18,7 @@ import time
 
 from fconv_layer_load import UserCodeError  # noqa: F401 - the worker reports it with file:line
 from fconv_layer_tf import profile_layer, set_threads
+from fconv_protocol import steady_allocator  # noqa: F401 - the worker keeps freed memory through it (fw.steady_allocator)
 from fconv_optimize_tf import optimize_layer
 from fconv_protocol import (Cancelled, RequestError, check_candidates, check_layer_request, fno_only, layer_callbacks, loop_policy, need, run_chain,
                             throttled, train_phases, train_policy)
@@ -102,21 +103,6 @@ def floats(b64, n, what, shape):
     import numpy as np  # TensorFlow depends on numpy
 
     return np.frombuffer(raw, dtype="<f4").reshape(shape).copy()
-
-
-def steady_allocator():
-    """glibc only: keep freed memory in the process (M_TRIM_THRESHOLD, M_MMAP_THRESHOLD at 256 MiB), as a
-    long-running training process does, instead of faulting large buffers in again on every call."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        ok = libc.mallopt(-1, 256 << 20) and libc.mallopt(-3, 256 << 20)
-        return "glibc malloc keeps freed memory (M_TRIM_THRESHOLD and M_MMAP_THRESHOLD at 256 MiB), as in a long-running process" if ok else None
-    except Exception:  # noqa: BLE001 - not glibc (musl): measured as is
-        return None
 
 
 def kernels(L, persistent, steps, top=8):

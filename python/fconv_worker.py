@@ -265,7 +265,10 @@ def main():
     # faulted in again, and a 3×3 convolution alternates between 0.7 and 3 ms instead of running at 0.3 ms — the
     # rate a long-running training process sees. Said in the engine's timing note.
     info = hello(fw)
-    info["allocator"] = fw.steady_allocator() if hasattr(fw, "steady_allocator") else None
+    # A process for the user's own layer (FCONV_DEFAULT_ALLOCATOR=1) starts with the default allocator: it measures
+    # what the layer costs that way first, then keeps freed memory (python/fconv_layer.py).
+    keep = hasattr(fw, "steady_allocator") and not os.environ.get("FCONV_DEFAULT_ALLOCATOR")
+    info["allocator"] = fw.steady_allocator() if keep else None
     send(info)
     if fw.IMPORT_ERROR is not None:
         return 3

@@ -3,7 +3,7 @@
  * as they wrote it — each line's time as a bar, its ops on hover — and, for an FNO layer, the profiler's
  * formulations of the same spec beside it, with what the optimized one would save.
  */
-import { type LayerProfile, lineShare, wholeMs } from '../src/core/layer-profile';
+import { type LayerProfile, allocatorFinding, lineShare, wholeMs } from '../src/core/layer-profile';
 import { fmtMs } from '../src/core/format';
 import { h, s } from './dom';
 
@@ -36,6 +36,7 @@ function opsTitle(l: LayerProfile['lines'][number]): string {
 
 export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
   const tr = p.train;
+  const alloc = allocatorFinding(p);
   // With the training step each line has a forward and a backward bar, on one scale; its share is of the step.
   const max = Math.max(
     ...p.lines.map((l) => Math.max(l.ms, l.backwardMs ?? 0)),
@@ -137,6 +138,9 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
           )
         : null,
       h('p', { class: 'muted' }, `forward p10 ${fmtMs(p.totalMs.p10)} · p90 ${fmtMs(p.totalMs.p90)} · ${p.timing}`),
+      alloc
+        ? h('p', { id: 'layer-allocator', class: 'warn', title: alloc.detail }, `⚠ ${alloc.title}. `, alloc.detail)
+        : null,
       gainText ? h('p', {}, gainText) : null,
     ),
     h(

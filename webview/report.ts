@@ -2,7 +2,7 @@
  * The report: verdict, end-to-end chart, per-variant timelines, step tables, correctness, method.
  * Pure rendering from a validated Run; used by the CLI's standalone HTML and the extension's panel.
  */
-import { engineLabel, fmtMs, verdict } from '../src/core/format';
+import { engineLabel, fmtFaults, fmtMs, verdict } from '../src/core/format';
 import { formatBytes } from '../src/core/memory';
 import { fmtCount } from '../src/core/units';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
@@ -289,6 +289,16 @@ function stepTable(v: VariantResult): HTMLElement {
                 'The first call, synced: the one-off work the warm-up absorbs before the timed runs — cuDNN autotuning (cudnn.benchmark), cuFFT plan creation, lazy CUDA or oneDNN initialisation. Your first training step pays it once.',
             },
             ` · first call ${fmtMs(v.firstCallMs)} (one-off: autotuning, plans, initialisation)`,
+          )
+        : '',
+      v.minorFaultsPerCall !== undefined
+        ? h(
+            'span',
+            {
+              title:
+                'Minor page faults per end-to-end call in the timed runs (getrusage of the engine process): memory the OS had to map in again because the allocator had handed it back. Near 0 here, where freed memory is kept; a default process can pay thousands per call — see docs/allocator.md.',
+            },
+            ` · ${fmtFaults(v.minorFaultsPerCall)} page faults per call`,
           )
         : '',
     ),

@@ -170,8 +170,9 @@ export function formatRunText(run: Run): string {
     const check = v.correct ? 'ok' : 'MISMATCH';
     const layer = v.layerMs ? `, layer only ${fmtMs(v.layerMs.median)}` : '';
     const first = v.firstCallMs !== undefined ? `, first call ${fmtMs(v.firstCallMs)}` : '';
+    const faults = v.minorFaultsPerCall !== undefined ? `, ${fmtFaults(v.minorFaultsPerCall)} page faults/call` : '';
     out.push(
-      `${v.name} · ${v.title} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}${first}; ` +
+      `${v.name} · ${v.title} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}${first}${faults}; ` +
         `max |err| ${v.maxAbsError.toExponential(2)} vs ${v.reference} [${check}]`,
     );
     out.push(
@@ -352,4 +353,9 @@ export function exportFileName(
     : `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())}-${two(t.getHours())}${two(t.getMinutes())}`;
   const ext = { html: 'html', trace: 'trace.json', json: 'json' }[fmt];
   return `fconv-${what}-${run.engine}-${run.backend}-${when}.${ext}`.replace(/[^\w.-]+/g, '-');
+}
+
+/** Page faults per call, short: 0.3, 12, 3.4k. */
+export function fmtFaults(n: number): string {
+  return n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n >= 10 ? n.toFixed(0) : n.toFixed(1);
 }

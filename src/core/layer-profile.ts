@@ -5,7 +5,7 @@
  * by how much). Host-free.
  */
 import { z } from 'zod';
-import { fmtMs } from './format';
+import { fmtFaults, fmtMs } from './format';
 import { type VariantName, layerSpecSchema, variantsForSpec } from './run';
 import { DEFAULT_SPEC, type LayerSpec, fnoSpec, specProblems } from './spec';
 
@@ -30,6 +30,16 @@ export const LAYER_PHASES = [
 
 const ms = z.number().finite().nonnegative();
 const stats = z.object({ median: ms, p10: ms, p90: ms });
+
+/**
+ * The forward on glibc's default malloc (the user's own process) before freed memory was kept for the timed runs:
+ * its time and minor page faults per call, and the kept runs' faults (python/fconv_layer.py allocator_effect).
+ */
+const allocatorSchema = z.object({
+  default: stats.extend({ faultsPerCall: z.number().finite().nonnegative() }),
+  keptFaultsPerCall: z.number().finite().nonnegative(),
+});
+export type AllocatorEffect = z.infer<typeof allocatorSchema>;
 type Stat = z.infer<typeof stats>;
 
 export const lineOpSchema = z.object({
@@ -135,6 +145,7 @@ export const layerMeasuredSchema = z.object({
   peakMemoryBytes: z.number().int().nonnegative(),
   train: layerTrainSchema.optional(),
   baseline: layerBaselineSchema.optional(),
+  allocator: allocatorSchema.optional(),
   timing: z.string(),
   attribution: z.string(),
 });
@@ -173,6 +184,8 @@ export const layerProfileSchema = z.object({
   baseline: layerBaselineSchema.optional(),
   notes: z.array(z.string()),
   peakMemoryBytes: z.number().int().nonnegative(),
+  /** The forward on the default allocator, as the user's process runs it (CPU, glibc). */
+  allocator: allocatorSchema.optional(),
   measuredAt: z.string(),
   /** The profiler's own formulations of the same spec, on the same engine and device, beside the layer as written. */
   comparison: z
@@ -330,6 +343,7 @@ export function assembleLayerProfile(
     ...(m.baseline ? { baseline: m.baseline } : {}),
     notes: [...m.notes, ...o.notes],
     peakMemoryBytes: m.peakMemoryBytes,
+    ...(m.allocator ? { allocator: m.allocator } : {}),
     measuredAt: o.measuredAt.toISOString(),
   };
 }
@@ -475,6 +489,26 @@ function bar(share: number, width = 20): string {
 }
 
 /** The CLI's text: the forward's time, each line's, the ops of the costly ones, the comparison. */
+/**
+ * What the default allocator costs the layer, when it costs something measurable: its median above the kept runs'
+ * p90 and at least 10 % slower, with the page faults that explain it and how to avoid them. Undefined otherwise.
+ */
+export function allocatorFinding(
+  p: Pick<LayerProfile, 'allocator' | 'totalMs' | 'framework'>,
+): { title: string; detail: string } | undefined {
+  const a = p.allocator;
+  if (!a) return undefined;
+  const d = a.default;
+  const slower = d.median / Math.max(p.totalMs.median, 1e-9);
+  if (!(d.median > p.totalMs.p90 && slower >= 1.1)) return undefined;
+  return {
+    title: `In a default ${p.framework.name} process this forward takes ${fmtMs(d.median)}, not ${fmtMs(p.totalMs.median)} (${slower.toFixed(1)}x): ${fmtFaults(d.faultsPerCall)} page faults per call against ${fmtFaults(a.keptFaultsPerCall)}`,
+    detail:
+      'glibc malloc hands freed multi-MB buffers back to the OS and faults them in again on the next call. The times above keep freed memory, as a long-running process that holds GBs does. ' +
+      'To get them in yours: MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=268435456 in the environment, or jemalloc / tcmalloc through LD_PRELOAD (docs/allocator.md).',
+  };
+}
+
 export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => string = (f) => f): string {
   const out: string[] = [];
   const t = p.totalMs;
@@ -497,6 +531,8 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
     );
   }
   out.push(`forward(): ${fmtMs(t.median)} median (p10 ${fmtMs(t.p10)}, p90 ${fmtMs(t.p90)}) — ${p.timing}`);
+  const alloc = allocatorFinding(p);
+  if (alloc) out.push(`${alloc.title}. ${alloc.detail}`);
   out.push('');
   // With the training step: each line's forward and backward, its share of the two together.
   const shareOf = (l: LineCost) => lineShare(p, l);

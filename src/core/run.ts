@@ -115,6 +115,11 @@ export const variantResultSchema = z.object({
   /** Peak device memory the variant allocated (torch on CUDA: torch.cuda.max_memory_allocated). */
   peakMemoryBytes: z.number().int().nonnegative().optional(),
   /**
+   * Minor page faults per end-to-end call in the timed runs (getrusage of the engine's process): memory the OS
+   * mapped in again because the allocator had handed it back. Near 0 when freed memory is kept.
+   */
+  minorFaultsPerCall: z.number().nonnegative().finite().optional(),
+  /**
    * The variant's first call end to end, synced (engines that report it): the one-off work the warm-up absorbs —
    * cuDNN autotuning under cudnn.benchmark, cuFFT plan creation, lazy CUDA / oneDNN initialisation.
    */

@@ -70,6 +70,8 @@ export interface Samples {
   firstMs?: number;
   output: Float32Array;
   peakMemoryBytes?: number;
+  /** Minor page faults per end-to-end call in the timed runs (memory the OS mapped in again), where measured. */
+  minorFaultsPerCall?: number;
   /** The ops and GPU kernels each step ran (one profiled pass), by step id. */
   kernels?: Record<string, Array<{ name: string; device: 'cpu' | 'cuda'; ms: number }>>;
   /** cuDNN's algorithm table for the convolution, when the engine measured one while preparing. */

@@ -288,6 +288,7 @@ export function assemble(engine: Engine, plan: VariantPlan, m: Samples, policy: 
     outputShape: plan.steps[plan.steps.length - 1]!.outputShape,
     ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
     ...(m.firstMs !== undefined ? { firstCallMs: m.firstMs } : {}),
+    ...(m.minorFaultsPerCall !== undefined ? { minorFaultsPerCall: m.minorFaultsPerCall } : {}),
     ...(m.algorithms ? { algorithms: m.algorithms } : {}),
   };
 }

@@ -84,6 +84,8 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
     output: z.string(),
     outputShape: z.array(z.number().int().nonnegative()),
     peakMemoryBytes: z.number().int().nonnegative().optional(),
+    /** Minor page faults per end-to-end call (getrusage), in the timed runs. */
+    minorFaultsPerCall: z.number().nonnegative().finite().optional(),
   }),
   /** The training step of a variant (python/fconv_torch_train.py). */
   z.object({

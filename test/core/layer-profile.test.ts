@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { layerEngine } from '../../src/cli/profile-layer';
 import {
   type LayerMeasured,
+  allocatorFinding,
   assembleLayerProfile,
   comparisonOf,
   formatLayerProfile,
@@ -200,4 +201,42 @@ test("the editor's shape box: 1–6 positive integers and an optional dtype", ()
   assert.deepEqual(parseShapeInput('32x28x28x1: float64'), { shape: [32, 28, 28, 1], dtype: 'float64' });
   for (const bad of ['', '0, 3', '1,2,3,4,5,6,7', '32, 28 complex32', 'a, b', '3, -1'])
     assert.equal(parseShapeInput(bad), undefined, bad);
+});
+
+test("the default allocator's cost is said only when it is measurable: above the kept runs' p90 and 10 % slower", () => {
+  const profile = (defaultMs: number, faults: number) =>
+    assembleLayerProfile(
+      measured({
+        framework: 'torch',
+        version: '2.13.0',
+        totalMs: { median: 10, p10: 9.5, p90: 10.5 },
+        allocator: { default: { ...st(defaultMs), faultsPerCall: faults }, keptFaultsPerCall: 2 },
+      }),
+      {
+        classLine: 3,
+        init: { args: '', from: 'defaults' },
+        python: { path: '/usr/bin/python3', version: '3.11' },
+        notes: [],
+        measuredAt: new Date(0),
+      },
+    );
+  const slow = profile(22, 12_300);
+  const f = allocatorFinding(slow);
+  assert.ok(f);
+  assert.equal(
+    f.title,
+    'In a default PyTorch process this forward takes 22.0 ms, not 10.0 ms (2.2x): 12.3k page faults per call against 2.0',
+  );
+  assert.match(
+    f.detail,
+    /MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=268435456.*jemalloc.*docs\/allocator\.md/,
+  );
+  assert.match(formatLayerProfile(slow), /In a default PyTorch process this forward takes 22\.0 ms/);
+  // Within the kept runs' spread, or under 10 % slower: nothing to say.
+  for (const quiet of [profile(10.4, 5000), profile(10.8, 5000)]) {
+    assert.equal(allocatorFinding(quiet), undefined);
+    assert.ok(!/In a default/.test(formatLayerProfile(quiet)));
+  }
+  // Not measured (a GPU, a process already steady): nothing either.
+  assert.equal(allocatorFinding({ ...slow, allocator: undefined }), undefined);
 });

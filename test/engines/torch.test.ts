@@ -88,6 +88,9 @@ test('torch timings are complete and sane: per-step samples, end to end, layer o
     assert.match(run.device, /CPU via PyTorch .* \(1 thread\)/);
     for (const v of run.variants) {
       assert.equal(v.totalMs.timing, 'wall-clock-sync');
+      // The engine keeps freed memory (mallopt): its timed calls map nothing in again.
+      assert.ok(v.minorFaultsPerCall !== undefined, `${v.name}: page faults per call measured`);
+      assert.ok(v.minorFaultsPerCall < 200, `${v.name}: ${v.minorFaultsPerCall} page faults per call`);
       assert.ok(v.totalMs.reps >= 5 && v.totalMs.samples.length === v.totalMs.reps);
       assert.ok(v.totalMs.median > 0 && v.totalMs.median < 1000);
       for (const st of v.steps) {

@@ -193,6 +193,7 @@ async function measurePrepared(
     engine.dispose(output);
     // End to end, no per-step syncs: the number to compare with Conv2D.
     const e2e: number[] = [];
+    const faults0 = minorFaults();
     for (let r = 0; r < reps; r++) {
       progress({ phase: 'end-to-end', stepIndex: 0, stepCount: p.steps.length, rep: r, reps });
       await checkCancel();
@@ -200,6 +201,7 @@ async function measurePrepared(
       engine.dispose(out);
       e2e.push(ms);
     }
+    const faults1 = minorFaults();
     // Layer only (spectral variants whose layer is a part of the pipeline, as the seed's): from the input
     // spectrum to the output spectrum. An FNO layer is the whole pipeline: its end to end is its layer time.
     let layerSamples: number[] | null = null;
@@ -233,8 +235,20 @@ async function measurePrepared(
       ...(warm.length ? { firstMs: warm[0]! } : {}),
       output: outData,
       ...(p.algorithms ? { algorithms: p.algorithms } : {}),
+      ...(faults0 !== undefined && faults1 !== undefined && reps
+        ? { minorFaultsPerCall: (faults1 - faults0) / reps }
+        : {}),
     };
   } finally {
     for (const [k, v] of persistent) if (!p.persistent.has(k)) engine.dispose(v);
+  }
+}
+
+/** Minor page faults of this (worker) process so far, where Node can tell (process.resourceUsage). */
+function minorFaults(): number | undefined {
+  try {
+    return process.resourceUsage().minorPageFault;
+  } catch {
+    return undefined;
   }
 }

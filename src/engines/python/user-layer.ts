@@ -66,6 +66,9 @@ async function runUserLayer(
   const hello = usable.hello;
   const py = new PythonProcess(usable.path, fw, {
     hangMs: Math.max(10_000, Number(process.env.FCONV_TORCH_HANG_MS ?? 0)),
+    // The user's process runs on the default allocator: the layer is timed that way once, then with freed memory
+    // kept (python/fconv_layer.py allocator_effect), so the report can say what the default costs.
+    env: { ...process.env, FCONV_DEFAULT_ALLOCATOR: '1' },
   });
   let timer: NodeJS.Timeout | undefined;
   let timedOut = false;
