@@ -1,6 +1,7 @@
 /** "Compare with the previous run": step medians side by side, faster/slower coloured beyond the noise. */
 import { type RunDiff, diffRuns } from '../src/core/compare';
 import { fmtMs } from '../src/core/format';
+import { variantExplained, variantLabel } from '../src/core/glossary';
 import type { Run } from '../src/core/run';
 import { h } from './dom';
 
@@ -23,7 +24,7 @@ export function compareSection(previous: Run, current: Run): HTMLElement {
     return h(
       'tr',
       { class: `diff-${r.change}${first ? ' variant-start' : ''}${r.step === 'end to end' ? ' total' : ''}` },
-      h('td', {}, first ? r.variant : ''),
+      h('td', first ? { title: variantExplained(r.variant) } : {}, first ? variantLabel(r.variant) : ''),
       h('td', {}, r.step),
       h('td', { class: 'num' }, r.previousMs === undefined ? '—' : fmtMs(r.previousMs)),
       h('td', { class: 'num' }, r.currentMs === undefined ? '—' : fmtMs(r.currentMs)),

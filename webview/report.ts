@@ -2,7 +2,7 @@
  * The report: verdict, end-to-end chart, per-variant timelines, step tables, correctness, method.
  * Pure rendering from a validated Run; used by the CLI's standalone HTML and the extension's panel.
  */
-import { engineLabel, fmtFaults, fmtMs, verdict } from '../src/core/format';
+import { engineLabel, fmtFaults, fmtMs, recreatedNote, verdict } from '../src/core/format';
 import { formatBytes } from '../src/core/memory';
 import { fmtCount } from '../src/core/units';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
@@ -246,7 +246,7 @@ function legend(): HTMLElement {
   );
 }
 
-function stepTable(v: VariantResult): HTMLElement {
+function stepTable(v: VariantResult, run: Pick<Run, 'engine' | 'backend' | 'framework'>): HTMLElement {
   const total = v.stepSumMs;
   const body = v.steps.map((st) =>
     h(
@@ -274,6 +274,7 @@ function stepTable(v: VariantResult): HTMLElement {
       h('span', { class: 'muted' }, ` — ${v.title} (variant ${v.name})`),
     ),
     h('p', { class: 'muted' }, v.description),
+    recreatedNote(run, v.name) ? h('p', { class: 'muted recreated' }, `This is ${recreatedNote(run, v.name)}.`) : null,
     h(
       'p',
       {},
@@ -356,7 +357,7 @@ export function renderReport(run: Run, root: HTMLElement): void {
     ...(run.sweep ? [sweepSection(run.sweep)] : []),
     ...(run.fnoSweep ? [fnoSweepSection(run.fnoSweep)] : []),
     ...(run.analysis ? [analysisSection(run.analysis)] : []),
-    ...run.variants.map(stepTable),
+    ...run.variants.map((v) => stepTable(v, run)),
     correctness(run),
     method(run),
   );

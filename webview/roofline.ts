@@ -3,7 +3,7 @@
  * measured. Clean SVG from validated data; text is always set as text.
  */
 
-import { variantLabel } from '../src/core/glossary';
+import { variantExplained, variantLabel } from '../src/core/glossary';
 import { fmtMs } from '../src/core/format';
 import type { Analysis, StepAnalysis } from '../src/core/insight-schema';
 import { formatBytes } from '../src/core/memory';
@@ -103,13 +103,7 @@ export function rooflineChart(a: Analysis, width = 760): SVGElement {
   );
   for (const p of pts) {
     const cat = stepGroup({ id: p.stepId, name: p.name, category: p.category });
-    const g = s(
-      'g',
-      { class: 'pt' },
-      tip(
-        `${variantLabel(p.variant)} · ${p.name}\n${p.intensity.toFixed(2)} FLOP/byte, ${p.achievedGflops.toFixed(2)} GFLOP/s achieved of ${p.attainableGflops.toFixed(1)} attainable (${p.pctOfBound.toFixed(0)} %)\nmedian ${fmtMs(p.medianMs)}, model ${fmtMs(p.modelMs)} (${p.bound}-bound)\n${KIND_LABEL[p.kind]}`,
-      ),
-    );
+    const g = s('g', { class: 'pt' }, tip(dotTip(p, Math.min(peak, bw * p.intensity))));
     g.appendChild(
       s('circle', {
         cx: X(Math.max(p.intensity, xlo)),
@@ -128,6 +122,22 @@ export function rooflineChart(a: Analysis, width = 760): SVGElement {
 function stepLabel(a: Analysis, r: StepAnalysis): string {
   const twin = a.steps.some((x) => x !== r && x.variant === r.variant && x.name === r.name);
   return `${variantLabel(r.variant)} · ${r.name}${twin ? ` (${r.stepId})` : ''}`;
+}
+
+/**
+ * A dot's hover card. Its share is of the bound for its kind of step (on a CPU, the probe's measured rate for an
+ * FFT or a GEMM of that size), which can sit below the roof drawn (the GEMM peak): then the card says so, since a
+ * dot under the roof at "162 %" reads as a contradiction otherwise. A step too short to time gets no share.
+ */
+function dotTip(p: StepAnalysis, roof: number): string {
+  const head = `${variantLabel(p.variant)} · ${p.name}\n${p.intensity.toFixed(2)} FLOP/byte, ${p.achievedGflops.toFixed(2)} GFLOP/s achieved`;
+  const share =
+    p.medianMs < TIMER_RESOLUTION_MS
+      ? `shorter than the ${fmtMs(TIMER_RESOLUTION_MS)} the timer resolves: no share of its bound`
+      : p.attainableGflops < roof * 0.99
+        ? `${p.pctOfBound.toFixed(0)} % of ${p.attainableGflops.toFixed(1)} GFLOP/s, the rate measured for ${KIND_LABEL[p.kind]} at this size — its own bound, below the roof drawn here (${roof.toFixed(1)} GFLOP/s at this intensity)`
+        : `${p.pctOfBound.toFixed(0)} % of the ${p.attainableGflops.toFixed(1)} GFLOP/s attainable at this intensity`;
+  return `${head}\n${share}\nmedian ${fmtMs(p.medianMs)}, model ${fmtMs(p.modelMs)} (${p.bound}-bound)\n${KIND_LABEL[p.kind]}`;
 }
 
 /** Below this a step's time is the timer's resolution, not a rate (10 µs: wall clock between syncs, per call). */
@@ -211,7 +221,7 @@ export function analysisSection(a: Analysis, fno = false): HTMLElement {
     h(
       'tr',
       {},
-      h('td', {}, v.variant),
+      h('td', { title: variantExplained(v.variant) }, variantLabel(v.variant)),
       h('td', { class: 'num' }, fmtMs(v.measuredMs)),
       h('td', { class: 'num' }, fmtMs(v.modelMs)),
       h('td', { class: 'num' }, v.modelMs > 0 ? `${(v.measuredMs / v.modelMs).toFixed(2)}x` : '—'),

@@ -215,7 +215,10 @@ export function addSpecOptions(cmd: Command): Command {
     .option('--width <n>', 'image width (default 28)')
     .option('--in <n>', 'input channels (default 1)')
     .option('--out <n>', 'output channels (default 32)')
-    .option('--kernel <k>', 'kernel of the spectral layers: N, HxW or "image" (default image-sized, as the seed)')
+    .option(
+      '--kernel <k>',
+      "kernel of the spectral layers: N, HxW or 'image' (default image-sized, as in the question's layer)",
+    )
     .option('--spatial-kernel <k>', 'kernel of the Conv2D to compare with (default 3)')
     .addOption(
       new Option('--padding <p>', 'circular | same | valid | linear (default circular, as a plain product of spectra)'),

@@ -37,6 +37,22 @@ export function engineLabel(run: Pick<Run, 'engine' | 'backend' | 'framework'>, 
 }
 
 /**
+ * What the question's Keras layer is on an engine that is not TensorFlow: the same ops re-created in that
+ * framework, not the user's code as written (profile-layer on TensorFlow runs that). Undefined on TensorFlow and
+ * for every other variant.
+ */
+export function recreatedNote(run: Pick<Run, 'engine' | 'backend' | 'framework'>, variant: string): string | undefined {
+  if (variant !== 'seed' || run.engine === 'tensorflow') return undefined;
+  const fw =
+    run.framework?.name === 'torch'
+      ? 'PyTorch'
+      : run.engine === 'cuda'
+        ? 'CUDA (cuFFT, cuBLAS)'
+        : `tfjs/${run.backend}`;
+  return `the question's Keras layer re-created in ${fw}: the same ops, not your file as written (Profile this layer runs that, on TensorFlow)`;
+}
+
+/**
  * The training step's headline and its comparisons (forward figures beside them): which variant trains fastest,
  * and the question's own comparison — its layer against Conv2D 3×3, forward and training step.
  */
@@ -171,6 +187,8 @@ export function formatRunText(run: Run): string {
     const layer = v.layerMs ? `, layer only ${fmtMs(v.layerMs.median)}` : '';
     const first = v.firstCallMs !== undefined ? `, first call ${fmtMs(v.firstCallMs)}` : '';
     const faults = v.minorFaultsPerCall !== undefined ? `, ${fmtFaults(v.minorFaultsPerCall)} page faults/call` : '';
+    const recreated = recreatedNote(run, v.name);
+    if (recreated) out.push(`${v.name}: ${recreated}`);
     out.push(
       `${v.name} · ${v.title} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}${first}${faults}; ` +
         `max |err| ${v.maxAbsError.toExponential(2)} vs ${v.reference} [${check}]`,

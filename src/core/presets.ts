@@ -15,7 +15,7 @@ const base = { ...DEFAULT_SPEC };
 
 export const PRESETS: readonly Preset[] = [
   {
-    id: 'mnist-seed',
+    id: 'mnist-question',
     label: "MNIST — the question's layer",
     detail: 'The original question: a 28×28 kernel as a product of spectra, vs a 3×3 Conv2D.',
     spec: { ...base },
@@ -85,8 +85,12 @@ export const PRESETS: readonly Preset[] = [
   },
 ];
 
+/** Ids a preset had before (a setting or a script may still name one): the old id of the question's layer. */
+const RENAMED: Readonly<Record<string, string>> = { 'mnist-seed': 'mnist-question' };
+
 export function presetById(id: string): Preset | undefined {
-  return PRESETS.find((p) => p.id === id);
+  const now = RENAMED[id] ?? id;
+  return PRESETS.find((p) => p.id === now);
 }
 
 /**

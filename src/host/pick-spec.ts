@@ -49,7 +49,8 @@ export async function pickSpec(
   qp.matchOnDescription = true;
   qp.matchOnDetail = true;
   qp.items = items;
-  const preferred = items.find((i) => i.presetId === defaultPreset) ?? items.find((i) => i.presetId === 'mnist-seed');
+  const preferred =
+    items.find((i) => i.presetId === defaultPreset) ?? items.find((i) => i.presetId === 'mnist-question');
   if (preferred) qp.activeItems = [preferred];
   const chosen = await new Promise<PresetItem | undefined>((resolve) => {
     qp.onDidAccept(() => {

@@ -51,11 +51,11 @@ export function readSettings(
   const variants = pick('variants', variantsOk ? ([...new Set(variantsRaw)] as VariantName[]) : undefined, [
     ...VARIANT_NAMES,
   ]);
-  const presetRaw = cfg.get<string>('defaultPreset', 'mnist-seed');
+  const presetRaw = cfg.get<string>('defaultPreset', 'mnist-question');
   const defaultPreset = pick(
     'defaultPreset',
-    presetRaw === 'last' || presetById(presetRaw) ? presetRaw : undefined,
-    'mnist-seed',
+    presetRaw === 'last' ? presetRaw : presetById(presetRaw)?.id,
+    'mnist-question',
   );
   const pathsRaw = cfg.get<unknown>('cudaLibraryPaths', []);
   const cudaLibraryPaths = pick(

@@ -101,7 +101,7 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
 
   let first: Stored;
   it('profiles a preset in the worker and shows a valid report in the panel', async () => {
-    first = await profile({ preset: 'mnist-seed' });
+    first = await profile({ preset: 'mnist-question' });
     assert.ok(first, 'the command resolved with the saved run');
     assert.equal(first.run.status, 'ok');
     assert.deepEqual(
@@ -274,7 +274,7 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
   });
 
   it('reports a worker killed mid-run, survives it, and the next run starts a fresh worker', async () => {
-    const pending = profile({ preset: 'mnist-seed' });
+    const pending = profile({ preset: 'mnist-question' });
     await until(
       () => api.controller.runner.running && api.controller.runner.workerPid !== undefined,
       10_000,
@@ -285,7 +285,7 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     process.kill(pid, 'SIGKILL');
     await pending;
     assert.match(api.controller.lastError ?? '', /engine worker was killed by SIGKILL/);
-    const next = await profile({ preset: 'mnist-seed' });
+    const next = await profile({ preset: 'mnist-question' });
     assert.equal(next?.run.status, 'ok');
     assert.notEqual(api.controller.runner.workerPid, pid);
     await rendered(next!.runId);
@@ -296,7 +296,7 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     await cfg.update('maxMemory', '1MB', vscode.ConfigurationTarget.Global);
     try {
       const count = api.controller.store.list().length;
-      const r = await profile({ preset: 'mnist-seed' });
+      const r = await profile({ preset: 'mnist-question' });
       assert.equal(r, undefined);
       assert.match(api.controller.lastError ?? '', /estimated memory .* above the budget of 1\.0 MB/);
       assert.equal(api.controller.store.list().length, count);
@@ -328,7 +328,7 @@ describe('Fourier Conv Profiler in a VS Code extension host', () => {
     assert.equal(await profile({ preset: 'nope' }), undefined);
     assert.match(
       api.controller.lastError ?? '',
-      /unknown preset "nope" \(choose from mnist-seed, cifar-k5, imagenet-k3, imagenet-k7, fno-64, fno-128, last\)/,
+      /unknown preset "nope" \(choose from mnist-question, cifar-k5, imagenet-k3, imagenet-k7, fno-64, fno-128, last\)/,
     );
   });
 

@@ -168,3 +168,29 @@ test('the panel reruns the layer on another engine, compares engines, and shows 
   p.doc.querySelector<HTMLButtonElement>('#engines-back')!.click();
   assert.equal(p.doc.querySelector('h1')!.textContent, 'Fourier Conv Profile', 'back to the run');
 });
+
+test('no "seed" on screen in the panel either: the compare table, the model-vs-measured table, the roofline', async () => {
+  const { withInsights } = await import('../../src/core/analysis');
+  const { explicitProfile } = await import('../../src/core/model');
+  const p = panel();
+  const prev = withInsights(fakeRun(), explicitProfile(1, 20, 'test CPU'));
+  const cur = withInsights(fakeRun(), explicitProfile(1, 20, 'test CPU'));
+  cur.createdAt = new Date(5000).toISOString();
+  p.send({ type: 'show', runId: 'run-2', run: cur, previous: { runId: 'run-1', run: prev } });
+  p.send({ type: 'compare', show: true });
+  assert.ok(p.doc.getElementById('compare'), 'the compare table is shown');
+  assert.ok(p.doc.querySelector('svg.roofline .dot'), 'the roofline is shown');
+  const modelTable = [...p.doc.querySelectorAll('h3')].find((e) => /Model vs measured/.test(e.textContent!));
+  assert.ok(modelTable, 'the model-vs-measured table is shown');
+  const shown = [
+    p.doc.body.textContent ?? '',
+    ...[...p.doc.querySelectorAll('[data-tip]')].map((e) => e.getAttribute('data-tip') ?? ''),
+    ...[...p.doc.querySelectorAll('[title]')].map((e) => e.getAttribute('title') ?? ''),
+  ].map((t) => t.replace(/\(variant seed\)|Variant id: seed|\(seed \d+\)|random \(seed \d+\)/g, ''));
+  const hits = shown.flatMap((t) => [...t.matchAll(/.{0,40}\bseed\b.{0,40}/gi)].map((m) => m[0]));
+  assert.deepEqual(hits, []);
+  const firstCells = [...p.doc.querySelectorAll('#compare tbody tr.variant-start td:first-child')].map(
+    (td) => td.textContent,
+  );
+  assert.ok(firstCells.includes('as written'), firstCells.join(', '));
+});

@@ -273,3 +273,21 @@ test('the waterfall says what its totals are (steps summed, the end-to-end media
   assert.match(last, /^[\d.]+ (ms|µs) steps summed \(end to end [\d.]+ (ms|µs)\)$/);
   for (const t of texts.slice(1, -1)) assert.match(t, /^[−+][\d.]+ (ms|µs) (saved|added) \(/);
 });
+
+test("the question's layer on an engine other than TensorFlow is said to be re-created there, not as written", async () => {
+  const torchRun = fakeRun();
+  Object.assign(torchRun, {
+    engine: 'torch',
+    backend: 'cpu',
+    framework: { name: 'torch', version: '2.13.0', device: 'cpu', threads: 1 },
+  });
+  const notes = (doc: Document) => [...doc.querySelectorAll('p.recreated')].map((p) => p.textContent!);
+  const onTorch = notes(await render(torchRun));
+  assert.equal(onTorch.length, 1, 'one note, on the as-written variant');
+  assert.match(onTorch[0]!, /^This is the question's Keras layer re-created in PyTorch: the same ops, not your file/);
+  const tfRun = fakeRun();
+  Object.assign(tfRun, { engine: 'tensorflow', backend: 'cpu' });
+  assert.deepEqual(notes(await render(tfRun)), []);
+  const { formatRunText } = await import('../../src/core/format');
+  assert.match(formatRunText(torchRun), /seed: the question's Keras layer re-created in PyTorch/);
+});

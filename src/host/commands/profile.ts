@@ -41,7 +41,7 @@ async function resolveSpec(
 ): Promise<LayerSpec | undefined> {
   if (args?.preset) {
     if (args.preset === 'last')
-      return ctl.lastSpec() ?? presetById(defaultPreset === 'last' ? 'mnist-seed' : defaultPreset)!.spec;
+      return ctl.lastSpec() ?? presetById(defaultPreset === 'last' ? 'mnist-question' : defaultPreset)!.spec;
     const p = presetById(args.preset);
     if (!p)
       throw new Error(`unknown preset "${args.preset}" (choose from ${PRESETS.map((x) => x.id).join(', ')}, last)`);
@@ -56,7 +56,7 @@ async function resolveSpec(
     }
     // Read from the code: ask only for the rest, starting from the documented defaults — never from an
     // unrelated earlier run.
-    return askCustom(args.spec, presetById('mnist-seed')!.spec, args.origin);
+    return askCustom(args.spec, presetById('mnist-question')!.spec, args.origin);
   }
   return (await pickSpec(ctl.lastSpec(), defaultPreset))?.spec;
 }
