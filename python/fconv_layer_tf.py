@@ -22,13 +22,12 @@ Standard library and TensorFlow only (tf is passed in).
 
 import os
 import re
-import sys
 import time
 
 from fconv_layer import (MemoryWatch, allocator_effect, allocator_fields, check_input_bytes, line_costs, request_hooks,
                          timed_runs, warm_up)
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
-from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats
+from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats, user_line
 
 DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64", "complex128")
 
@@ -102,12 +101,7 @@ def _name(op_type):
 
 
 def _line_of(traced, depth=2):
-    f = sys._getframe(depth)
-    while f is not None:
-        if traced(f.f_code.co_filename):
-            return (f.f_code.co_filename, f.f_lineno)
-        f = f.f_back
-    return None
+    return user_line(traced, depth)
 
 
 def _shapes(tensors):

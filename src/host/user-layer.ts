@@ -170,15 +170,18 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
         `**${fmtMs(l.backwardMs)}** in the backward (${tf ? "the gradients of this line's ops" : 'the autograd nodes this line made'}; ${Math.round((l.backwardShare ?? 0) * 100)} % of the ${fmtMs(p.train.backwardMs.median)} backward) — fwd + bwd ${Math.round(lineShare(p, l) * 100)} % of the training step\n\n`,
       );
     if (l.ops.length) {
-      md.appendMarkdown(`| ${tf ? 'TF op' : 'op'} | inputs | time |\n|---|---|---:|\n`);
+      // The line's figure above is its share of the plain forward; the ops are timed one by one with a sync around
+      // each (another measure): their sum is said as such, not as a second time for the line.
+      md.appendMarkdown(`| ${tf ? 'TF op' : 'op'} | inputs | op by op |\n|---|---|---:|\n`);
       for (const o of l.ops)
         md.appendMarkdown(
           `| \`${o.name}\`${o.calls && o.calls > 1 ? ` ×${o.calls}` : ''} | ${o.shapes.join(', ') || '—'} | ${fmtMs(o.ms)} |\n`,
         );
+      if (l.ops.length > 1) md.appendMarkdown(`| _Σ op by op_ | | _${fmtMs(l.ops.reduce((a, o) => a + o.ms, 0))}_ |\n`);
     }
     if (l.kernels.length)
       md.appendMarkdown(
-        `\n${l.kernels[0]!.device === 'cuda' ? 'CUDA kernels' : 'aten ops'}: ${l.kernels
+        `\n${l.kernels[0]!.device === 'cuda' ? 'CUDA kernels' : 'aten ops'} (torch.profiler, a warmed pass; its own overhead included): ${l.kernels
           .slice(0, 4)
           .map((k) => `\`${k.name}\` ${fmtMs(k.ms)}`)
           .join(', ')}\n`,

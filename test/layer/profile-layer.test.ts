@@ -630,3 +630,24 @@ test("the default allocator's cost: a 48 MiB temporary per call faults on glibc'
     assert.match(text, /MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=268435456.*docs\/allocator\.md/);
   } else assert.ok(!/In a default PyTorch process/.test(text));
 });
+
+test('a statement over several lines is one row, run once per forward; a loop header counts its evaluations', () => {
+  const r = quick(path.join(FIX, 'multiline.py'), 'MultiLine', '4,3', ['--trace-reps', '2', '--pass', 'forward']);
+  assert.equal(r.code, 0, r.err);
+  const p = layerProfileSchema.parse(JSON.parse(r.out));
+  const rows = new Map(p.lines.map((l) => [l.line, l]));
+  // torch.zeros( over lines 12–15 and (x * self.w) over 16–17: their first lines only, each once per forward.
+  assert.deepEqual(
+    p.lines.map((l) => l.line),
+    [12, 16, 18, 20, 21],
+  );
+  assert.equal(rows.get(12)!.hits, 1);
+  assert.equal(rows.get(16)!.hits, 1);
+  assert.equal(rows.get(18)!.hits, 3, 'the for header: two iterations and the exit');
+  assert.equal(rows.get(20)!.hits, 2, 'the body: twice');
+  assert.match(rows.get(12)!.text, /z = torch\.zeros\(/);
+  assert.ok(
+    rows.get(12)!.ops.some((o) => o.name === 'torch.zeros'),
+    'the call is charged to its first line',
+  );
+});
