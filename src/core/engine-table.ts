@@ -37,7 +37,7 @@ export const ENGINE_TABLE = [
     family: 'python',
     auto: true,
     runName: 'torch',
-    chosen: 'its verdicts hold for PyTorch; --engine wasm for the embedded engine',
+    chosen: 'its verdicts hold for PyTorch; the embedded engine (wasm) gives its own: Rerun on… wasm, or --engine wasm',
   },
   {
     id: 'tensorflow',
@@ -48,7 +48,8 @@ export const ENGINE_TABLE = [
     family: 'python',
     auto: true,
     runName: 'tensorflow',
-    chosen: 'its verdicts hold for TensorFlow; --engine wasm for the embedded engine',
+    chosen:
+      'its verdicts hold for TensorFlow; the embedded engine (wasm) gives its own: Rerun on… wasm, or --engine wasm',
   },
   {
     id: 'cuda',

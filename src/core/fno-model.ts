@@ -237,7 +237,7 @@ const modesConvention: FnoRule = ({ run }) => {
     severity: 'info',
     title: `modes ${m1}×${m2} here keep ${k.rows}×${k.cols} = ${k.count} coefficients; in the other convention the same numbers keep ${ko.count}`,
     evidence: `${describeModes(spec)}. ${centered ? "neuraloperator's n_modes" : 'The original FNO code (modes per corner)'} → ${k.rows}×${k.cols}; ${centered ? 'the original code with modes1 = ' + m1 + ', modes2 = ' + m2 : `neuraloperator with n_modes = (${m1}, ${m2})`} → ${ko.rows}×${ko.cols} (${fmtRatio(ratio >= 1 ? ratio : 1 / ratio)} ${ratio >= 1 ? 'fewer' : 'more'} weights and FLOPs in the product).`,
-    suggestion: `When porting a configuration between the two codes, convert: corners modes m ↔ n_modes ≈ 2·m (rows) and 2·(m − 1) (columns). Profile with --modes-convention ${centered ? 'centered' : 'corners'} to match the code you run.`,
+    suggestion: `When porting a configuration between the two codes, convert: corners modes m ↔ n_modes ≈ 2·m (rows) and 2·(m − 1) (columns). Profile with the ${centered ? 'centred' : 'corners'} convention to match the code you run (on the command line: --modes-convention ${centered ? 'centered' : 'corners'}).`,
     expectedGain: gain(null, null, 'none', 'the layer you meant to train'),
     source: cite(['fnoModes'], 'fno'),
   };

@@ -150,7 +150,7 @@ export function verdict(run: Run): Verdict {
   );
   if (run.spec.layer === 'fno' && !find(run, 'spatial-equivalent'))
     lines.push(
-      `Checked against the naive direct convolution with the equivalent ${run.spec.kernelH}×${run.spec.kernelW} kernel (sampled outputs); spatial-equivalent was not run (--variants spatial-equivalent,fno,optimized to measure it).`,
+      `Checked against the naive direct convolution with the equivalent ${run.spec.kernelH}×${run.spec.kernelW} kernel (sampled outputs); spatial-equivalent was not run: add it to the variants to measure it (the fourierConv.variants setting; on the command line --variants spatial-equivalent,fno,optimized).`,
     );
   // Where the difference comes from, by step category (the layer's own gain vs the steps around it).
   for (const g of gainsOf(run)) lines.push(`Where it goes: ${gainLine(g)}.`);

@@ -201,7 +201,7 @@ const circular: Rule = ({ run, v, device }) => {
     severity: 'warning',
     title: 'A plain product of spectra is a circular convolution, not what Conv2D computes',
     evidence: `The spectral layers here match ${run.geometry.describes} (max |error| ${spectral.maxAbsError.toExponential(1)} against it); a Conv2D with padding 'same' zero-pads instead, so outputs near the borders differ.${cost}`,
-    suggestion: `Zero-pad the input to n + ⌈(k − 1)/2⌉ (${g.fftH}×${g.fftW}) — or n + k − 1 for the full linear result — before the transform and crop after the inverse (fconv profile --padding same shows the cost).`,
+    suggestion: `Zero-pad the input to n + ⌈(k − 1)/2⌉ (${g.fftH}×${g.fftW}) — or n + k − 1 for the full linear result — before the transform and crop after the inverse. A profile with "same" padding shows what that costs (Custom layer…, or --padding same on the command line).`,
     expectedGain: gain(
       null,
       null,

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { candidates } from '../platform/python-candidates';
 import { z } from 'zod';
 import { WorkerError } from '../client/client';
 import { fmtMs } from '../core/format';
@@ -250,7 +251,13 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     const settings = readSettings();
     const python = await this.interpreters(uri);
     const keras = x.framework === 'keras';
-    const interpreter = python[0]?.path ?? `the first Python with ${keras ? 'TensorFlow' : 'torch'} on the PATH`;
+    // None set: the worker will take the first of these with the framework, in this order — name them.
+    const found = python.length ? [] : candidates([]).map((c) => c.path);
+    const interpreter =
+      python[0]?.path ??
+      (found.length
+        ? `the first Python with ${keras ? 'TensorFlow' : 'torch'} of ${found.join(', ')}`
+        : `a Python with ${keras ? 'TensorFlow' : 'torch'} (none found on the PATH: set fourierConv.pythonPath)`);
     const file = vscode.workspace.asRelativePath(uri);
     const consented = this.ctx.workspaceState.get<string[]>(CONSENT, []);
     const consentKey = `${interpreter}\u0000${uri.fsPath}`;
