@@ -121,14 +121,18 @@ async function askFno(known: Partial<LayerSpec>): Promise<LayerSpec | undefined>
     modes: known.modes ?? d.modes,
     modesConvention: known.modesConvention ?? 'corners',
   };
-  const askShape = [known.batch, known.height, known.width, known.inChannels].some((v) => v === undefined);
+  // What was read may not make a layer (modes 12 on a 3-wide grid read from the model's raw input): then the shape
+  // and the modes are asked too, prefilled with what was read, the problem said in the prompt.
+  const readProblem = specProblems(fnoSpec(s))[0];
+  const askShape =
+    !!readProblem || [known.batch, known.height, known.width, known.inChannels].some((v) => v === undefined);
   const askOut = known.outChannels === undefined;
-  const askModes = known.modes === undefined;
+  const askModes = !!readProblem || known.modes === undefined;
   const total = [askShape, askOut, askModes].filter(Boolean).length;
   let step = 0;
   if (askShape) {
     const t = await inputBox(++step, total, {
-      prompt: 'FNO input: batch × height × width × in-channels (the layer runs NCHW)',
+      prompt: `${readProblem ? `What was read does not make this layer (${readProblem}): correct it. ` : ''}FNO input: batch × height × width × in-channels (the layer runs NCHW)`,
       value: `${s.batch}×${s.height}×${s.width}×${s.inChannels}`,
       validate: (x) => messageOf(() => parseInputShape(x)),
     });

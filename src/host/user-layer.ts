@@ -26,7 +26,15 @@ import {
 } from '../core/layer-profile';
 import { decodePythonSource } from '../platform/files';
 import { loadParser } from '../platform/grammars';
-import { extractLayer, initFor, initProblem, initTemplate, layerSource, moduleClasses } from '../scan/extract';
+import {
+  extractLayer,
+  initFor,
+  initProblem,
+  initTemplate,
+  inputShapeGuess,
+  layerSource,
+  moduleClasses,
+} from '../scan/extract';
 import { pythonExtensionInterpreter } from './python';
 import type { ProfileRunner } from './runner';
 import { readSettings } from './settings';
@@ -304,9 +312,11 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
         prompt: keras
           ? 'Shape of the random input, NHWC (batch, height, width, channels); add a dtype for a layer fed spectra, e.g. 32, 28, 28, 1 complex64'
           : 'Shape of the random input, e.g. batch, channels, height, width (optionally a dtype: … complex64)',
+        // The last shape given for this class, else what the file feeds it (model(torch.randn(20, 64, 64, 3))),
+        // else a default of the layer's kind.
         value: this.ctx.workspaceState.get<string>(
           `${LAST_SHAPE}:${className}`,
-          keras ? '32, 28, 28, 1' : '20, 32, 64, 64',
+          inputShapeGuess(measuredText, className)?.join(', ') ?? (keras ? '32, 28, 28, 1' : '20, 32, 64, 64'),
         ),
         ignoreFocusOut: true,
         validateInput: (v) =>

@@ -650,3 +650,46 @@ export function layerSource(x: LayerExtract, file: string, init: string) {
     init,
   };
 }
+
+const FACTORY = String.raw`(?:torch\.(?:randn|rand|zeros|ones|empty)|(?:tf|tensorflow)\.(?:random\.normal|random\.uniform|zeros|ones)|np\.random\.randn|numpy\.random\.randn)`;
+
+/**
+ * The input shape the file itself feeds `className`, for the shape box's first value: an instance
+ * (`model = FNO2d(…)`) called on a tensor made in the file — `model(torch.randn(20, 64, 64, 3))`, or
+ * `x = torch.randn(…)` then `model(x)` — with literal or module-constant dimensions. Undefined when the file
+ * has no such call: the box then starts from the last shape or a default.
+ */
+export function inputShapeGuess(text: string, className: string): number[] | undefined {
+  const consts = new Map<string, number>();
+  for (const m of text.matchAll(/^([A-Za-z_]\w*)\s*=\s*(\d+)\s*(?:#.*)?$/gm))
+    if (!consts.has(m[1]!)) consts.set(m[1]!, Number(m[2]));
+  const dims = (args: string): number[] | undefined => {
+    // A shape given as one tuple or list (`rand((4, 8, 8, 3), dtype=…)`, `normal([32, 28, 28, 1])`): its elements.
+    const parts = (/^\s*[[(]([^\])]*)[\])]/.exec(args)?.[1] ?? args)
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a && !a.includes('='));
+    const out = parts.map((a) => (/^\d+$/.test(a) ? Number(a) : consts.get(a)));
+    return out.length >= 1 && out.length <= 6 && out.every((d) => d !== undefined && d > 0)
+      ? (out as number[])
+      : undefined;
+  };
+  const tensors = new Map<string, number[]>();
+  for (const m of text.matchAll(
+    new RegExp(String.raw`^\s*([A-Za-z_]\w*)\s*=\s*${FACTORY}\(([^()]*(?:\([^()]*\))?[^()]*)\)`, 'gm'),
+  )) {
+    const d = dims(m[2]!);
+    if (d) tensors.set(m[1]!, d);
+  }
+  const esc = className.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  for (const inst of text.matchAll(new RegExp(String.raw`^\s*([A-Za-z_]\w*)\s*=\s*(?:[\w.]+\.)?${esc}\(`, 'gm'))) {
+    const name = inst[1]!;
+    for (const call of text.matchAll(
+      new RegExp(String.raw`\b${name}\(\s*(${FACTORY}\(([^()]*(?:\([^()]*\))?[^()]*)\)|[A-Za-z_]\w*)\s*[,)]`, 'g'),
+    )) {
+      const d = call[2] !== undefined ? dims(call[2]) : tensors.get(call[1]!);
+      if (d) return d;
+    }
+  }
+  return undefined;
+}

@@ -97,10 +97,13 @@ export function fileFacts(model: SourceModel, values: Values): FileFacts {
       const torchStyle = c.name.startsWith('torch.') || c.name === 'numpy.random.randn';
       const dims = (torchStyle ? c.args : (elements(c.args[0]) ?? [])).map((n) => intValue(n));
       if (dims.length === 4 && dims.every((d) => d !== undefined)) {
-        const why = `${c.node.text.slice(0, 60)} (${line(c.node)}, ${c.name.startsWith('torch.') ? 'NCHW' : 'NHWC'})`;
         const [b, d1, d2, d3] = dims as number[];
+        // torch.randn(20, 64, 64, 3): a square grid first and a few channels last is a channels-last input (the
+        // original FNO scripts feed (batch, x, y, a(x, y) + grid) and lift it to `width` channels).
+        const channelsLast = !c.name.startsWith('torch.') || (d1 === d2 && d3! < d1! && d3! <= 4);
+        const why = `${c.node.text.slice(0, 60)} (${line(c.node)}, ${channelsLast ? 'NHWC' : 'NCHW'})`;
         f.put('batch', b, why);
-        if (c.name.startsWith('torch.')) {
+        if (!channelsLast) {
           f.put('inChannels', d1, why);
           f.put('height', d2, why);
           f.put('width', d3, why);
@@ -524,18 +527,24 @@ export function classifyFno(model: SourceModel, layer: FourierLayer, facts: File
       if (!TENSOR_FACTORY.has(c.name) || !c.name.startsWith('torch.') || c.args.length !== 4) continue;
       const d = c.args.map((a) => intValue(a) ?? (a.type === 'identifier' ? consts.get(a.text) : undefined));
       if (d.some((x) => x === undefined)) continue;
-      const why = `${c.node.text.slice(0, 60)} (${line(c.node)}, NCHW)`;
-      put('batch', d[0], why);
-      put('height', d[2], why);
-      put('width', d[3], why);
-      if (spec.inChannels === undefined) put('inChannels', d[1], why);
+      // randn(20, 64, 64, 3): a square grid first and a few channels last is the model's raw channels-last input
+      // (the original FNO scripts' (batch, x, y, a(x, y) + grid)), lifted to `width` channels before this layer:
+      // its grid is the layer's, its channels are not.
+      const [b, c1, c2, c3] = d as number[];
+      const channelsLast = c1 === c2 && c3! < c1! && c3! <= 4;
+      const why = `${c.node.text.slice(0, 60)} (${line(c.node)}, ${channelsLast ? "the model's channels-last input: its grid" : 'NCHW'})`;
+      put('batch', b, why);
+      put('height', channelsLast ? c1 : c2, why);
+      put('width', channelsLast ? c2 : c3, why);
+      if (spec.inChannels === undefined && !channelsLast) put('inChannels', c1, why);
       break;
     }
   }
-  if (spec.height !== undefined && facts.spec.layout === 'NHWC') {
-    // A randn(B, H, W, C)-style input read as channels last does not fit an NCHW layer: leave it to the user.
-    for (const k of ['batch', 'height', 'width', 'inChannels'] as const)
-      if (sources[k] === facts.sources[k]) delete spec[k];
+  if (spec.height !== undefined && facts.spec.layout === 'NHWC' && sources.inChannels === facts.sources.inChannels) {
+    // A randn(B, H, W, C)-style channels-last input: its grid is the layer's, but its channels are the model's raw
+    // input, lifted before this NCHW layer — they are asked, not taken.
+    delete spec.inChannels;
+    delete sources.inChannels;
   }
 }
 

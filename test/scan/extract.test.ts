@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { loadParser } from '../../src/platform/grammars';
 import {
+  inputShapeGuess,
   type LayerExtract,
   extractLayer,
   initFor,
@@ -340,4 +341,27 @@ test('initProblem: the constructor box checks as the user types, as the Python s
   bad('torch.randn(3)', /is a call: give literals/);
   bad('32, width', /^width is not a literal or a module constant of the file$/);
   bad('*shape', /unpacking/);
+});
+
+test("the shape box starts from what the file feeds the class: model(torch.randn(…)), x = …; model(x), a tuple, tf's normal", () => {
+  const f = [
+    'import torch',
+    'BATCH = 20',
+    'class FNO2d(nn.Module):',
+    '    pass',
+    'if __name__ == "__main__":',
+    '    model = FNO2d(12, 12, 32)',
+    '    x = torch.randn(BATCH, 64, 64, 3)',
+    '    y = model(x)',
+    '    k = Fourier_Conv2D(32)',
+    '    k(tf.random.normal([32, 28, 28, 1]))',
+    '    other = Other()',
+    '    other(torch.rand((4, 8, 8, 3), dtype=torch.float32))',
+  ].join('\n');
+  assert.deepEqual(inputShapeGuess(f, 'FNO2d'), [20, 64, 64, 3], 'x = torch.randn(BATCH, …) then model(x)');
+  assert.deepEqual(inputShapeGuess(f, 'Fourier_Conv2D'), [32, 28, 28, 1]);
+  assert.deepEqual(inputShapeGuess(f, 'Other'), [4, 8, 8, 3], 'a tuple with a dtype after it');
+  // No instance called, a dimension that is not a literal or a module constant: no guess.
+  assert.equal(inputShapeGuess(f, 'Missing'), undefined);
+  assert.equal(inputShapeGuess(f.replace('BATCH, 64', 'n, 64'), 'FNO2d'), undefined);
 });

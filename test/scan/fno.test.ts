@@ -163,3 +163,16 @@ test('a factory stored on self counts as the product only when what it returns i
     'no Fourier layer without a product',
   );
 });
+
+test("the model's channels-last raw input (randn(20, 64, 64, 3)) gives the layer its grid, not W = 3 or 3 channels", () => {
+  const text = read('fno2d_2021.py').replace('x = torch.randn(BATCH, WIDTH, 64, 64)', 'x = torch.randn(20, 64, 64, 3)');
+  assert.ok(text.includes('torch.randn(20, 64, 64, 3)'));
+  const l = scan(text).layers.find((x) => x.kind === 'fno' && x.name === 'SpectralConv2d')!;
+  assert.ok(l);
+  assert.equal(l.spec.batch, 20);
+  assert.equal(l.spec.height, 64);
+  assert.equal(l.spec.width, 64, 'the grid, not the 3 channels');
+  assert.equal(l.spec.inChannels, 32, 'the channels the layer receives (its constructor), not the raw 3');
+  assert.match(l.specSources!.width!, /torch\.randn\(20, 64, 64, 3\) \(line 46, NHWC\)/);
+  assert.deepEqual(specProblems(fnoSpec({ ...l.spec, layer: 'fno' } as never)), []);
+});
