@@ -54,6 +54,37 @@ describe('quick fixes: before/after', () => {
     assert.equal(scanSource(parser, 'x.py', 'python', after).findings.filter((f) => f.rule === 'rfft-axes').length, 0);
   });
 
+  test('after the rfft-axes fix every finding of the layer is re-derived: the einsum now pairs W with W/2+1, the declared shape is stale for another reason', () => {
+    const before = fixture('seed_layer.py');
+    const rulesOf = (t: string) => scanSource(parser, 'x.py', 'python', t).findings;
+    // As posted the einsum's shapes agree (that is why it runs): no size clash.
+    assert.deepEqual(
+      rulesOf(before).filter((f) => f.rule === 'einsum-axis-sizes'),
+      [],
+    );
+    const oldShape = rulesOf(before).find((f) => f.rule === 'output-shape-mismatch')!;
+    assert.match(oldShape.message, /halved the output-channel axis/);
+    assert.match(oldShape.message, /puts the kernel's W axis before its H axis/);
+    const after = applyFix(before, 'rfft-axes');
+    const found = rulesOf(after);
+    const clash = found.filter((f) => f.rule === 'einsum-axis-sizes');
+    assert.equal(clash.length, 1);
+    assert.match(
+      clash[0]!.message,
+      /'ijkl,jklo->ijko' \(line 21\) pairs axes of different sizes — k: fft_x's axis 2 is W = 28, fft_kernel's axis 1 is W\/2\+1 = 15/,
+    );
+    assert.deepEqual(clash[0]!.evidence, [
+      'fft_x: (batch = 32, H = 28, W = 28, in = 1)',
+      'fft_kernel: (H = 28, W/2+1 = 15, in = 1, no_of_kernels = 32)',
+    ]);
+    const shape = found.find((f) => f.rule === 'output-shape-mismatch')!;
+    assert.match(
+      shape.message,
+      /the kernel is now transformed over \(H, W\) and keeps all self\.no_of_kernels output channels/,
+    );
+    assert.doesNotMatch(shape.message, /halved the output-channel axis|W axis before its H axis/);
+  });
+
   test('rfft-axes under another alias uses that alias', () => {
     const before =
       'import tensorflow as tff\nfrom tensorflow.keras.layers import Layer\nclass S(Layer):\n    def call(self, x):\n        return tff.signal.rfft2d(x)\n';

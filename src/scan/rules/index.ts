@@ -10,6 +10,7 @@ import { rule as rfftAxes } from './rfft-axes';
 import { rule as circularConvolution } from './circular-convolution';
 import { rule as tfjsComplexMatmul } from './tfjs-complex-matmul';
 import { rule as outputShapeMismatch } from './output-shape-mismatch';
+import { rule as einsumAxisSizes } from './einsum-axis-sizes';
 import { rule as kernelSpectrumPerCall } from './kernel-spectrum-per-call';
 import { rule as einsumChannelMixing } from './einsum-channel-mixing';
 import { rule as complexTranspose } from './complex-transpose';
@@ -26,6 +27,7 @@ export const RULE_LIST = [
   circularConvolution,
   tfjsComplexMatmul,
   outputShapeMismatch,
+  einsumAxisSizes,
   kernelSpectrumPerCall,
   einsumChannelMixing,
   complexTranspose,
