@@ -265,7 +265,7 @@ def run_chain(persistent, chain):
     return env[chain[-1][0]]
 
 
-def train_phases(L, policy, n_steps, train_step, backward_once, progress, check):
+def train_phases(L, policy, n_steps, train_step, backward_once, progress, check, after_warm=None):
     """The training step's timed phases, the same on every Python engine: warm-up (train_policy's rules), then n
     whole training steps timed (L.timed) and n backwards alone (`backward_once()` runs its forward untimed and
     returns the backward's ms). Returns (warm-up ms, step ms, backward ms, n, the last step's gradients)."""
@@ -275,6 +275,8 @@ def train_phases(L, policy, n_steps, train_step, backward_once, progress, check)
         check()
         _, ms = L.timed(train_step)
         warm.append(ms)
+    if after_warm:
+        after_warm()
     n = train_repetitions(policy, warm[-1])
     total, bwd, grads = [], [], None
     for r in range(n):
@@ -320,7 +322,9 @@ def measure(fw, L, req, progress, cancelled):
         if cancelled():
             raise Cancelled()
 
-    fw.reset_peak(L)
+    # Two peak-memory windows: the one-off steps and the warm-up (kernel spectra, plans, cuDNN's autotuning
+    # workspaces), then the timed runs alone. Each is reported above the bytes allocated when it began.
+    base0 = fw.reset_peak(L)
     with fw.no_grad():
         one_samples = []
         for i, (sid, fn) in enumerate(one_off):
@@ -368,6 +372,8 @@ def measure(fw, L, req, progress, cancelled):
             warm_ms = (time.perf_counter() - t0) * 1000.0
         n = repetitions(policy, warm_ms)
         done_warm = len(warm_times)
+        one_off_peak = fw.peak_bytes(L)
+        base1 = fw.reset_peak(L)
         per = [[] for _ in steps]
         output = None
         for r in range(n):
@@ -413,6 +419,8 @@ def measure(fw, L, req, progress, cancelled):
 
                 _, ms = L.timed(span)
                 layer.append(ms)
+        # Read before the profiler's pass: its buffers are not the variant's.
+        peak = fw.peak_bytes(L)
         kernels = fw.kernels(L, persistent, steps)
         result = {
             "kernels": kernels,
@@ -433,9 +441,10 @@ def measure(fw, L, req, progress, cancelled):
             # Per end-to-end call: the progress messages' own allocations are in it too (a few, against the
             # thousands a faulting multi-MB buffer costs).
             result["minorFaultsPerCall"] = (faults1 - faults0) / float(n)
-        peak = fw.peak_bytes(L)
         if peak is not None:
-            result["peakMemoryBytes"] = int(peak)
+            result["peakMemoryBytes"] = max(0, int(peak) - int(base1 or 0))
+        if one_off_peak is not None:
+            result["oneOffPeakBytes"] = max(0, int(one_off_peak) - int(base0 or 0))
         return result
 
 

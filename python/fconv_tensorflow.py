@@ -71,11 +71,15 @@ def no_grad():
 
 
 def reset_peak(L):
+    """Starts a peak-memory window: returns the bytes in use now (the baseline), or None where unknown."""
     if L.cuda:
         try:
+            tf.test.experimental.sync_devices()
             tf.config.experimental.reset_memory_stats(L.tf_device)
+            return tf.config.experimental.get_memory_info(L.tf_device)["current"]
         except Exception:  # noqa: BLE001
-            pass
+            return None
+    return None
 
 
 def peak_bytes(L):

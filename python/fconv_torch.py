@@ -94,12 +94,21 @@ def no_grad():
 
 
 def reset_peak(L):
-    if L.cuda:
-        torch.cuda.reset_peak_memory_stats(L.device)
+    """Starts a peak-memory window once the device is idle: returns the bytes allocated now (the baseline the
+    window's peak is reported above: the loaded layer, the persistent tensors), or None on a CPU."""
+    if not L.cuda:
+        return None
+    torch.cuda.synchronize(L.device)
+    torch.cuda.reset_peak_memory_stats(L.device)
+    return torch.cuda.memory_allocated(L.device)
 
 
 def peak_bytes(L):
-    return torch.cuda.max_memory_allocated(L.device) if L.cuda else None
+    """The window's peak (synced), or None on a CPU."""
+    if not L.cuda:
+        return None
+    torch.cuda.synchronize(L.device)
+    return torch.cuda.max_memory_allocated(L.device)
 
 
 def shape_of(t):

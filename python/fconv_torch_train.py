@@ -116,7 +116,13 @@ def measure_train(fw, L, req, progress, cancelled):
     def train_step():
         return backward(forward())
 
-    fw.reset_peak(L)
+    # Peak memory of the timed steps above what the warm-up left allocated; the one-off peak (warm-up) apart.
+    marks = {"base0": fw.reset_peak(L)}
+
+    def after_warm():
+        marks["oneOff"] = fw.peak_bytes(L)
+        marks["base"] = fw.reset_peak(L)
+
     with torch.enable_grad():
         def backward_once():
             out = forward()
@@ -125,7 +131,10 @@ def measure_train(fw, L, req, progress, cancelled):
             # product and sum are in the training step.
             return L.timed(lambda: _grad(out, params, upstream_of(L, out)))[1]
 
-        warm, total, bwd, n, grads = train_phases(L, policy, n_steps, train_step, backward_once, progress, check)
+        warm, total, bwd, n, grads = train_phases(L, policy, n_steps, train_step, backward_once, progress, check,
+                                                  after_warm)
+        # Before the per-step backward pass below, whose kept inputs and outputs are the measurement's, not the step's.
+        peak = fw.peak_bytes(L)
         # Each step's backward: its inputs as leaves, the upstream gradient it gets in the whole backward fixed.
         envs, outs = [], []
         env = dict(persistent)
@@ -175,9 +184,10 @@ def measure_train(fw, L, req, progress, cancelled):
             for name, g in ((name, g if g is not None else torch.zeros_like(p)) for name, p, g in zip(names, params, grads))
         },
     }
-    peak = fw.peak_bytes(L)
     if peak is not None:
-        result["peakMemoryBytes"] = int(peak)
+        result["peakMemoryBytes"] = max(0, int(peak) - int(marks.get("base") or 0))
+    if marks.get("oneOff") is not None:
+        result["oneOffPeakBytes"] = max(0, int(marks["oneOff"]) - int(marks["base0"] or 0))
     return result
 
 

@@ -2,7 +2,7 @@
  * The report: verdict, end-to-end chart, per-variant timelines, step tables, correctness, method.
  * Pure rendering from a validated Run; used by the CLI's standalone HTML and the extension's panel.
  */
-import { engineLabel, fmtFaults, fmtMs, recreatedNote, verdict } from '../src/core/format';
+import { engineLabel, fmtFaults, fmtMs, peakMemoryText, recreatedNote, verdict } from '../src/core/format';
 import { formatBytes } from '../src/core/memory';
 import { fmtCount } from '../src/core/units';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
@@ -300,6 +300,16 @@ function stepTable(v: VariantResult, run: Pick<Run, 'engine' | 'backend' | 'fram
                 'Minor page faults per end-to-end call in the timed runs (getrusage of the engine process): memory the OS had to map in again because the allocator had handed it back. Near 0 here, where freed memory is kept; a default process can pay thousands per call — see docs/allocator.md.',
             },
             ` · ${fmtFaults(v.minorFaultsPerCall)} page faults per call`,
+          )
+        : '',
+      v.peakMemoryBytes !== undefined
+        ? h(
+            'span',
+            {
+              title:
+                'Device memory the timed runs allocated at their peak, above what was allocated when they began (torch.cuda.max_memory_allocated after a synced reset, less memory_allocated then); the warm-up and one-off steps (plans, cuDNN autotuning workspaces) apart.',
+            },
+            ` · ${peakMemoryText(v)}`,
           )
         : '',
     ),

@@ -1,4 +1,5 @@
 /** Plain-text rendering of a run for the terminal, and the verdict every view shows. Host-free. */
+import { formatBytes } from './memory';
 import { variantLabel } from './glossary';
 import type { Run, VariantResult } from './run';
 import { TIMING_LABELS } from './run';
@@ -187,10 +188,11 @@ export function formatRunText(run: Run): string {
     const layer = v.layerMs ? `, layer only ${fmtMs(v.layerMs.median)}` : '';
     const first = v.firstCallMs !== undefined ? `, first call ${fmtMs(v.firstCallMs)}` : '';
     const faults = v.minorFaultsPerCall !== undefined ? `, ${fmtFaults(v.minorFaultsPerCall)} page faults/call` : '';
+    const memory = v.peakMemoryBytes !== undefined ? `, ${peakMemoryText(v)}` : '';
     const recreated = recreatedNote(run, v.name);
     if (recreated) out.push(`${v.name}: ${recreated}`);
     out.push(
-      `${v.name} · ${v.title} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}${first}${faults}; ` +
+      `${v.name} · ${v.title} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}${first}${faults}${memory}; ` +
         `max |err| ${v.maxAbsError.toExponential(2)} vs ${v.reference} [${check}]`,
     );
     out.push(
@@ -371,6 +373,12 @@ export function exportFileName(
     : `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())}-${two(t.getHours())}${two(t.getMinutes())}`;
   const ext = { html: 'html', trace: 'trace.json', json: 'json' }[fmt];
   return `fconv-${what}-${run.engine}-${run.backend}-${when}.${ext}`.replace(/[^\w.-]+/g, '-');
+}
+
+/** The device memory a variant's timed runs took above the loaded layer, and its one-off peak (warm-up) beside it. */
+export function peakMemoryText(v: Pick<VariantResult, 'peakMemoryBytes' | 'oneOffPeakBytes'>): string {
+  if (v.peakMemoryBytes === undefined) return '';
+  return `peak memory ${formatBytes(v.peakMemoryBytes)} above the loaded layer${v.oneOffPeakBytes !== undefined ? ` (warm-up and one-off steps: ${formatBytes(v.oneOffPeakBytes)})` : ''}`;
 }
 
 /** Page faults per call, short: 0.3, 12, 3.4k. */

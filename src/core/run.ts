@@ -112,8 +112,13 @@ export const variantResultSchema = z.object({
   correct: z.boolean(),
   checkedPoints: z.number().int().nonnegative(),
   outputShape: z.array(z.number().int().nonnegative()),
-  /** Peak device memory the variant allocated (torch on CUDA: torch.cuda.max_memory_allocated). */
+  /**
+   * Peak device memory of the timed runs above what was allocated when they began (torch on CUDA:
+   * torch.cuda.max_memory_allocated after a synced reset, less memory_allocated then): the variant's working memory.
+   */
   peakMemoryBytes: z.number().int().nonnegative().optional(),
+  /** The same for the one-off steps and the warm-up: kernel spectra, FFT plans, cuDNN's autotuning workspaces. */
+  oneOffPeakBytes: z.number().int().nonnegative().optional(),
   /**
    * Minor page faults per end-to-end call in the timed runs (getrusage of the engine's process): memory the OS
    * mapped in again because the allocator had handed it back. Near 0 when freed memory is kept.

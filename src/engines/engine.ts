@@ -69,7 +69,10 @@ export interface Samples {
   /** The first call end to end (one-off work: autotuning, plan creation, lazy initialisation). */
   firstMs?: number;
   output: Float32Array;
+  /** Peak device memory of the timed runs, above what was allocated when they began. */
   peakMemoryBytes?: number;
+  /** Peak device memory of the one-off steps and the warm-up (plans, autotuning workspaces), above its start. */
+  oneOffPeakBytes?: number;
   /** Minor page faults per end-to-end call in the timed runs (memory the OS mapped in again), where measured. */
   minorFaultsPerCall?: number;
   /** The ops and GPU kernels each step ran (one profiled pass), by step id. */

@@ -289,6 +289,7 @@ export function assemble(engine: Engine, plan: VariantPlan, m: Samples, policy: 
     ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
     ...(m.firstMs !== undefined ? { firstCallMs: m.firstMs } : {}),
     ...(m.minorFaultsPerCall !== undefined ? { minorFaultsPerCall: m.minorFaultsPerCall } : {}),
+    ...(m.oneOffPeakBytes !== undefined ? { oneOffPeakBytes: m.oneOffPeakBytes } : {}),
     ...(m.algorithms ? { algorithms: m.algorithms } : {}),
   };
 }

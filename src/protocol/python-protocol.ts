@@ -83,7 +83,10 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
     firstMs: z.number().nonnegative().finite().optional(),
     output: z.string(),
     outputShape: z.array(z.number().int().nonnegative()),
+    /** Peak device memory of the timed runs above what was allocated when they began (CUDA). */
     peakMemoryBytes: z.number().int().nonnegative().optional(),
+    /** Peak device memory of the one-off steps and the warm-up (plans, autotuning workspaces), above its start. */
+    oneOffPeakBytes: z.number().int().nonnegative().optional(),
     /** Minor page faults per end-to-end call (getrusage), in the timed runs. */
     minorFaultsPerCall: z.number().nonnegative().finite().optional(),
   }),
@@ -103,6 +106,7 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
     /** Base64 float32 gradients by parameter (complex ones as (real, imag) pairs). */
     gradients: z.record(z.string(), z.string()),
     peakMemoryBytes: z.number().int().nonnegative().optional(),
+    oneOffPeakBytes: z.number().int().nonnegative().optional(),
   }),
   z.object({
     type: z.literal('crosscheck'),

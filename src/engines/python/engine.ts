@@ -160,6 +160,7 @@ export class PythonEngine implements RemoteEngine {
       output: decodeFloats(m.output),
       ...(m.kernels ? { kernels: m.kernels } : {}),
       ...(m.peakMemoryBytes !== undefined ? { peakMemoryBytes: m.peakMemoryBytes } : {}),
+      ...(m.oneOffPeakBytes !== undefined ? { oneOffPeakBytes: m.oneOffPeakBytes } : {}),
       ...(m.minorFaultsPerCall !== undefined ? { minorFaultsPerCall: m.minorFaultsPerCall } : {}),
     };
   }

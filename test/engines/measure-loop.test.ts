@@ -1,0 +1,69 @@
+/**
+ * The Python engines' shared measuring loop (python/fconv_protocol.py measure and train_phases) against a stand-in
+ * framework whose peak-memory counters are scripted: the peak is a window over the timed runs only, reported above
+ * the bytes allocated when it began (the loaded layer), read before the profiler's kernel pass; the warm-up's peak
+ * (plans, autotuning workspaces) apart (issue 28, item 3). Plain python3: no torch needed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { ROOT } from '../helpers';
+
+const SCRIPT = String.raw`
+import contextlib, json, sys
+sys.path.insert(0, sys.argv[1])
+import fconv_protocol as P
+
+log = []
+class FW:
+    # Device memory as the stand-in's "allocator" reports it: 1000 bytes allocated when the layer is loaded; the
+    # warm-up peaks at 5000 (an autotuning workspace); after it 1200 stay allocated; the timed runs peak at 1700;
+    # the profiler's pass (kernels) would push the peak to 9000 if it were read after it.
+    state = {"allocated": 1000, "peak": 1000}
+    def bind(self, L, variant, plan):
+        def step(env):
+            log.append("step")
+            return 1.0
+        return {}, [], [("s1", True, step)], {"s1": "stand-in"}
+    def no_grad(self):
+        return contextlib.nullcontext()
+    def reset_peak(self, L):
+        log.append("reset")
+        if log.count("reset") == 2:  # after the warm-up
+            self.state["allocated"] = 1200
+        self.state["peak"] = self.state["allocated"]
+        return self.state["allocated"]
+    def peak_bytes(self, L):
+        log.append("peak")
+        if log.count("peak") == 1:
+            return 5000  # the warm-up's window
+        return 1700 if "kernels" not in log else 9000
+    def kernels(self, L, persistent, steps):
+        log.append("kernels")
+        return {}
+    def to_b64(self, t):
+        return ""
+    def shape_of(self, t):
+        return []
+
+class L:
+    def timed(self, fn):
+        return fn(), 0.5
+    def sync(self):
+        pass
+
+policy = {"warmup": 2, "warmupMax": 3, "stableWithin": 0.05, "warmupMaxMs": 2000, "reps": 3, "repsMax": 5, "budgetMs": 1000}
+r = P.measure(FW(), L(), {"variant": "x", "plan": {}, "policy": policy, "kind": "spatial"}, lambda p: None, lambda: False)
+print(json.dumps({"peak": r.get("peakMemoryBytes"), "oneOff": r.get("oneOffPeakBytes"), "log": [x for x in log if x != "step"]}))
+`;
+
+test('peak memory: the timed runs above the bytes allocated when they began, read before the profiler; the warm-up apart', () => {
+  const r = spawnSync('python3', ['-c', SCRIPT, path.join(ROOT, 'python')], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(out.peak, 500, 'the timed runs peaked 500 bytes above the 1200 allocated when they began');
+  assert.equal(out.oneOff, 4000, "the warm-up's peak, above the 1000 allocated at the start");
+  // A window before the one-off steps, one after the warm-up; the peak read before the kernel pass.
+  assert.deepEqual(out.log, ['reset', 'peak', 'reset', 'peak', 'kernels']);
+});
