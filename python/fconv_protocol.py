@@ -421,9 +421,12 @@ def measure(fw, L, req, progress, cancelled):
                 layer.append(ms)
         # Read before the profiler's pass: its buffers are not the variant's.
         peak = fw.peak_bytes(L)
-        kernels = fw.kernels(L, persistent, steps)
+        # The profiler's pass: here, or (req["kernels"] == "later") in a request of its own after every variant is
+        # timed — on a GPU the first torch.profiler session leaves CUPTI attached to the process, and each later
+        # variant would be timed with it on.
+        kernels = None if req.get("kernels") == "later" else fw.kernels(L, persistent, steps)
         result = {
-            "kernels": kernels,
+            **({"kernels": kernels} if kernels is not None else {}),
             "implementations": labels,
             "oneOff": one_samples,
             "steps": per,
@@ -446,6 +449,16 @@ def measure(fw, L, req, progress, cancelled):
         if one_off_peak is not None:
             result["oneOffPeakBytes"] = max(0, int(one_off_peak) - int(base0 or 0))
         return result
+
+
+def kernels_once(fw, L, req):
+    """The ops (and on a GPU the kernels) each step of the variant ran: one profiled pass, after the one-off steps,
+    untimed — the request the host sends once every variant is timed."""
+    persistent, one_off, steps, _ = fw.bind(L, req["variant"], req["plan"])
+    with fw.no_grad():
+        for sid, fn in one_off:
+            persistent[sid] = fn(persistent)
+        return {"kernels": fw.kernels(L, persistent, steps)}
 
 
 def output_once(fw, L, req):

@@ -294,24 +294,35 @@ def profiled_kernels(L, persistent, steps, top=8):
     except Exception as e:  # noqa: BLE001
         sys.stderr.write("torch.profiler failed: %s\n" % e)
         return {}
-    out = {}
+    return step_kernels(events, top)
+
+
+def step_kernels(events, top=8):
+    """By step id, the ops each "fconv::<step>" range called (top level: their callees are inside their time) and
+    every GPU kernel under them, heaviest first. Only the CPU-side range counts: with CUDA activity torch 2.x lists
+    each record_function range twice, the second a gpu_user_annotation with no children, which must neither
+    replace nor add to the first. A step whose range appears more than once on the CPU side accumulates."""
+    acc = {}
     for ev in events:
         if not ev.name.startswith("fconv::"):
             continue
-        sid = ev.name[len("fconv::"):]
-        acc = {}
+        device_type = getattr(ev, "device_type", None)
+        if device_type is not None and not str(device_type).upper().endswith("CPU"):
+            continue
+        into = acc.setdefault(ev.name[len("fconv::"):], {})
 
-        def kernels_of(e):
+        def kernels_of(e, into=into):
             for k in getattr(e, "kernels", []) or []:
-                acc[("cuda", k.name)] = acc.get(("cuda", k.name), 0.0) + k.duration / 1000.0
+                into[("cuda", k.name)] = into.get(("cuda", k.name), 0.0) + k.duration / 1000.0
             for c in e.cpu_children:
                 kernels_of(c)
 
-        # The ops the step called (top level: their callees are inside their time), and every GPU kernel.
         for c in ev.cpu_children:
-            acc[("cpu", c.name)] = acc.get(("cpu", c.name), 0.0) + c.cpu_time_total / 1000.0
+            into[("cpu", c.name)] = into.get(("cpu", c.name), 0.0) + c.cpu_time_total / 1000.0
             kernels_of(c)
-        items = sorted(acc.items(), key=lambda kv: -kv[1])[:top]
+    out = {}
+    for sid, got in acc.items():
+        items = sorted(got.items(), key=lambda kv: -kv[1])[:top]
         out[sid] = [{"name": k[1][:120], "device": k[0], "ms": v} for k, v in items]
     return out
 

@@ -39,6 +39,7 @@ from fconv_protocol import (  # noqa: E402 - after the path to this folder
     count,
     measure,
     need,
+    kernels_once,
     output_once,
     own_stdout,
     send,
@@ -166,6 +167,11 @@ def serve(fw):
                 need(hasattr(fw, "measure_train"), "the %s engine cannot time a training step" % fw.NAME)
                 res = fw.measure_train(fw, layer, msg, progress, cancelled)
                 res.update({"type": "measured-train", "id": rid})
+                send(res)
+            elif kind == "kernels":
+                need(layer is not None, "load a layer first")
+                res = kernels_once(fw, layer, msg)
+                res.update({"type": "kernels", "id": rid})
                 send(res)
             elif kind in ("measure", "output"):
                 need(layer is not None, "load a layer first")

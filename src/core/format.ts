@@ -309,6 +309,7 @@ const PHASE_LABEL: Record<ProgressLike['phase'], string> = {
   train: 'training step',
   backward: 'backward',
   check: 'checking against the reference',
+  kernels: 'listing the ops and kernels each step ran (one profiled pass, after all timing)',
 };
 
 /** One line of progress, e.g. "optimized (4/4): timing multiply 3/10" (CLI and the extension's notification). */

@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const LOOP_PHASES = ['one-off', 'warm-up', 'per-step', 'end-to-end', 'layer-only', 'train', 'backward'] as const;
 export type LoopPhase = (typeof LOOP_PHASES)[number];
 
-export const PHASES = ['prepare', ...LOOP_PHASES, 'check'] as const;
+/** `kernels`: the profiled pass per variant, once every variant is timed (the Python engines). */
+export const PHASES = ['prepare', ...LOOP_PHASES, 'check', 'kernels'] as const;
 
 /** Where a measuring loop is (the Python worker's progress, the worker's progress to the host add the variant). */
 export const loopProgressShape = {

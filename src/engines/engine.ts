@@ -112,6 +112,11 @@ export interface MeasuringLoop {
   output(plan: VariantPlan): Promise<Float32Array>;
   /** The variant's training step, on loops that can time one (else the run says it was not measured). */
   measureTrain?(plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks): Promise<TrainSamples>;
+  /**
+   * The ops and kernels each step ran, in a profiled pass of its own, on loops that take it after every variant is
+   * timed (the Python engines: a GPU profiler session leaves CUPTI attached, slowing what is timed after it).
+   */
+  kernels?(plan: VariantPlan): Promise<NonNullable<Samples['kernels']>>;
 }
 
 export interface LoopHooks {

@@ -217,6 +217,22 @@ export async function profile(
       variants.push(vr);
       hooks.onVariant?.(vr);
     }
+    // The ops and kernels of each step, in a profiled pass per variant now that every variant is timed.
+    if (loop.kernels) {
+      for (const [vi, vr] of variants.entries()) {
+        if (hooks.isCancelled?.()) throw new CancelledError();
+        hooks.onProgress?.({
+          variant: vr.name,
+          variantIndex: vi,
+          variantCount: variants.length,
+          phase: 'kernels',
+          stepIndex: 0,
+          stepCount: 1,
+        });
+        const k = await loop.kernels(planVariant(vr.name, spec, loop.traits));
+        for (const st of vr.steps) if (k[st.id]?.length) st.kernels = k[st.id];
+      }
+    }
     const bad = variants.filter((v) => !v.correct || v.train?.gradients.some((g) => !g.correct));
     if (bad.length) {
       run.status = 'failed';

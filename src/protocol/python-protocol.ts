@@ -9,6 +9,12 @@ import { optimizeMeasuredSchema } from '../core/optimize';
 import { probeSchema } from '../core/model';
 import { LOOP_PHASES, loopProgressShape } from '../core/phases';
 
+/** By step id: the ops (CPU) and kernels (CUDA) it ran in one profiled pass, heaviest first. */
+const kernelsSchema = z.record(
+  z.string(),
+  z.array(z.object({ name: z.string(), device: z.enum(['cpu', 'cuda']), ms: z.number().nonnegative() })),
+);
+
 export const PYTHON_PROTOCOL = 1;
 
 const id = z.string().min(1).max(100);
@@ -65,12 +71,7 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('measured'),
     id,
-    kernels: z
-      .record(
-        z.string(),
-        z.array(z.object({ name: z.string(), device: z.enum(['cpu', 'cuda']), ms: z.number().nonnegative() })),
-      )
-      .optional(),
+    kernels: kernelsSchema.optional(),
     implementations: z.record(z.string(), z.string()),
     oneOff: z.array(samples),
     steps: z.array(samples),
@@ -115,6 +116,8 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
     runs: z.number().int().positive(),
   }),
   z.object({ type: z.literal('output'), id, output: z.string(), outputShape: z.array(z.number().int().nonnegative()) }),
+  /** The ops and kernels each step of a variant ran (one profiled pass, asked for after every variant is timed). */
+  z.object({ type: z.literal('kernels'), id, kernels: kernelsSchema }),
   z.object({
     type: z.literal('probe-progress'),
     id,

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { ROOT } from '../helpers';
+import { ROOT, torchPython } from '../helpers';
 
 const SCRIPT = String.raw`
 import contextlib, json, sys
@@ -66,4 +66,43 @@ test('peak memory: the timed runs above the bytes allocated when they began, rea
   assert.equal(out.oneOff, 4000, "the warm-up's peak, above the 1000 allocated at the start");
   // A window before the one-off steps, one after the warm-up; the peak read before the kernel pass.
   assert.deepEqual(out.log, ['reset', 'peak', 'reset', 'peak', 'kernels']);
+});
+
+const KERNELS = String.raw`
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from fconv_torch import step_kernels
+
+class E:
+    def __init__(self, name, device_type="DeviceType.CPU", children=(), kernels=(), cpu_ms=0.0, duration_us=0.0):
+        self.name, self.device_type, self.cpu_children, self.kernels = name, device_type, list(children), list(kernels)
+        self.cpu_time_total, self.duration = cpu_ms * 1000.0, duration_us
+
+events = [
+    # torch 2.x with CUDA activity: the CPU-side range with its ops and their kernels …
+    E("fconv::rfft", children=[E("aten::fft_r2c", cpu_ms=0.2, kernels=[E("vector_fft_r2c", duration_us=150.0)])]),
+    # … then the same range again as a gpu_user_annotation, with no children: it must not empty the step.
+    E("fconv::rfft", device_type="DeviceType.CUDA"),
+    # A step whose range appears twice on the CPU side (called twice): accumulated.
+    E("fconv::mul", children=[E("aten::mul", cpu_ms=0.1)]),
+    E("fconv::mul", children=[E("aten::mul", cpu_ms=0.3)]),
+    E("aten::other", children=[E("aten::add", cpu_ms=1.0)]),
+]
+print(json.dumps(step_kernels(events)))
+`;
+
+test("kernel attribution: only the CPU-side range counts (torch 2.x's gpu_user_annotation twin does not empty it); repeats add up", () => {
+  const py = torchPython();
+  assert.ok(py, 'a Python with torch is installed (the CI installs python3-torch)');
+  const r = spawnSync(py, ['-c', KERNELS, path.join(ROOT, 'python')], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const k = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.deepEqual(Object.keys(k).sort(), ['mul', 'rfft']);
+  assert.deepEqual(
+    k.rfft.map((x: { name: string; device: string }) => `${x.device}:${x.name}`),
+    ['cpu:aten::fft_r2c', 'cuda:vector_fft_r2c'],
+  );
+  assert.ok(Math.abs(k.rfft[1].ms - 0.15) < 1e-9);
+  assert.equal(k.mul.length, 1);
+  assert.ok(Math.abs(k.mul[0].ms - 0.4) < 1e-9, 'the two ranges of mul add up');
 });
