@@ -461,8 +461,10 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
     lines = line_costs(line_ms, scale, line_sum, tracer.hits, trace_reps, ops, kernels, train)
     rest = line_ms.get(None, 0.0)
     if cuda:
+        from fconv_torch_probe import cudnn_version  # here: this module also serves TensorFlow processes
+
         dev_name = "GPU %s (CUDA %s, cuDNN %s)" % (torch.cuda.get_device_name(device), torch.version.cuda,
-                                                    torch.backends.cudnn.version())
+                                                    cudnn_version())
     else:
         dev_name = "CPU (%d thread%s)" % (torch.get_num_threads(), "" if torch.get_num_threads() == 1 else "s")
     return {

@@ -17,7 +17,7 @@ import time
 
 from fconv_protocol import RequestError, check_candidates, check_layer_request, cuda_event_timer, layer_callbacks, need
 from fconv_torch_executors import executors_for
-from fconv_torch_probe import probe  # noqa: F401 - part of the framework module's interface
+from fconv_torch_probe import cudnn_version, fp32_math, probe  # noqa: F401 - probe: part of the framework module's interface
 from fconv_torch_train import crosscheck_train, measure_train  # noqa: F401 - the training step (forward + backward)
 
 NAME = "torch"
@@ -138,14 +138,11 @@ class Layer:
         self.threads = torch.get_num_threads()
         self.cuda = self.device.type == "cuda"
         self._events = None
+        self.math = None
         if self.cuda:
-            # Ops, streams and events on this device, also for cuda:N with N != 0.
-            torch.cuda.set_device(self.device)
-            torch.backends.cudnn.benchmark = True
-            # FP32 math for the convolutions and GEMMs: PyTorch's default lets cuDNN use TF32 on sm_80+ (a 10-bit
-            # mantissa), which is faster and would put the spatial reference near the spectral checks' tolerance.
-            torch.backends.cudnn.allow_tf32 = False
-            torch.backends.cuda.matmul.allow_tf32 = False
+            # Ops, streams and events on this device (also cuda:N), cuDNN autotuning, FP32 math (TF32 off), read
+            # back: the probe prices the runs with the same flags.
+            self.math = fp32_math(self.device)
         s = spec
         B, H, W, Ci, Co = s["batch"], s["height"], s["width"], s["inChannels"], s["outChannels"]
         kh, kw, k = s["kernelH"], s["kernelW"], s["spatialKernel"]
@@ -164,8 +161,8 @@ class Layer:
         self.ws = floats(data.get("spatialKernel"), k * k * Ci * Co, "spatialKernel").reshape(k, k, Ci, Co).to(self.device)
         if self.cuda:
             name = torch.cuda.get_device_name(self.device)
-            self.device_name = "GPU %s (CUDA %s, cuDNN %s) via PyTorch %s" % (
-                name, torch.version.cuda, torch.backends.cudnn.version(), torch.__version__)
+            self.device_name = "GPU %s (CUDA %s, cuDNN %s) via PyTorch %s; FP32 math: %s" % (
+                name, torch.version.cuda, cudnn_version(), torch.__version__, ", ".join(self.math))
         else:
             self.device_name = "CPU via PyTorch %s (%s, %d thread%s)" % (
                 torch.__version__, cpu_backend(), self.threads, "" if self.threads == 1 else "s")

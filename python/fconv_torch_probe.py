@@ -14,9 +14,48 @@ except Exception:  # noqa: BLE001 - fconv_torch.py reports the import failure
     F = None
 
 
+def cudnn_version():
+    """cuDNN's version as text: torch.backends.cudnn.version() is major*1000 + minor*100 + patch up to cuDNN 8
+    (8907 -> 8.9.7) and major*10000 + minor*100 + patch from cuDNN 9 (90100 -> 9.1.0). "none" without cuDNN."""
+    v = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    if not v:
+        return "none"
+    major, rest = (v // 10000, v % 10000) if v >= 10000 else (v // 1000, v % 1000)
+    return "%d.%d.%d" % (major, rest // 100, rest % 100)
+
+
+def fp32_math(device):
+    """The flags every measured CUDA run uses, and the probe with them: ops on `device` (also cuda:N), cuDNN's
+    autotuner on, TF32 off for convolutions and GEMMs (PyTorch's default lets cuDNN use TF32 on sm_80+: a 10-bit
+    mantissa, faster, and near the spectral checks' tolerance). Read back after setting, with torch >= 2.9's
+    fp32_precision where it exists (set to "ieee" if it still says otherwise). Returns "name=value" strings."""
+    torch.cuda.set_device(device)
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    read = ["cudnn.allow_tf32=%s" % torch.backends.cudnn.allow_tf32,
+            "matmul.allow_tf32=%s" % torch.backends.cuda.matmul.allow_tf32]
+    for name, holder in (("cudnn.conv.fp32_precision", getattr(torch.backends.cudnn, "conv", None)),
+                         ("cuda.matmul.fp32_precision", torch.backends.cuda.matmul)):
+        try:
+            value = getattr(holder, "fp32_precision", None) if holder is not None else None
+            if value is not None and value not in ("ieee", "none"):
+                holder.fp32_precision = "ieee"
+                value = holder.fp32_precision
+            if value is not None:
+                read.append("%s=%s" % (name, value))
+        except Exception:  # noqa: BLE001 - an older torch: the allow_tf32 flags above are the API
+            pass
+    return read
+
+
 def probe(device, tick):
     dev = torch.device(device)
     cuda = dev.type == "cuda"
+    if cuda:
+        # The same math as the runs it prices (fconv_torch.Layer): a probe with TF32 on would price them at rates
+        # they never get.
+        fp32_math(dev)
 
     def sync():
         if cuda:
@@ -50,11 +89,26 @@ def probe(device, tick):
             if (i >= 3 and near >= 2) or spent > 1.0:
                 break
         times = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            times.append(time.perf_counter() - t0)
+        if cuda:
+            # Rates, not latency: back-to-back calls between one pair of CUDA events on the current stream, enough
+            # of them for about 1 ms (a small kernel alone is its launch latency), the time per call.
+            inner = max(1, min(1000, int(math.ceil(1e-3 / max(best, 1e-6)))))
+            start = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            stream = torch.cuda.current_stream(dev)
+            for _ in range(reps):
+                start.record(stream)
+                for _ in range(inner):
+                    fn()
+                end.record(stream)
+                end.synchronize()
+                times.append(start.elapsed_time(end) / 1000.0 / inner)
+        else:
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                fn()
+                sync()
+                times.append(time.perf_counter() - t0)
         times.sort()
         return times[(len(times) - 1) // 4]  # first quartile: interference only slows a kernel down
 

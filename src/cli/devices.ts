@@ -1,4 +1,5 @@
 /** `fconv devices`: the GPU and CUDA libraries the worker finds (the native addon loads there, not in the CLI). */
+import { fmtCudnn } from '../core/units';
 import * as path from 'node:path';
 import { type CliIo, withClient } from './shared';
 
@@ -27,7 +28,7 @@ export async function devicesCommand(
     io.out('PyTorch engine (Pythons tried, in order):\n');
     for (const p of d.python ?? [])
       io.out(
-        `  ${p.path} (${p.from}): ${p.python ? `Python ${p.python}` : '?'}${p.torch ? `, torch ${p.torch}${p.cuda ? `, CUDA ${p.cudaVersion} (${p.gpus.join(', ')})${p.cudnn ? `, cuDNN ${p.cudnn}` : ''}` : ', CPU only'}` : ''} — ${p.problem ?? 'usable'}\n`,
+        `  ${p.path} (${p.from}): ${p.python ? `Python ${p.python}` : '?'}${p.torch ? `, torch ${p.torch}${p.cuda ? `, CUDA ${p.cudaVersion} (${p.gpus.join(', ')})${p.cudnn ? `, cuDNN ${fmtCudnn(p.cudnn)}` : ''}` : ', CPU only'}` : ''} — ${p.problem ?? 'usable'}\n`,
       );
     if (!d.python?.length) io.out('  no python3 or python on the PATH (give one with --python)\n');
     io.out('TensorFlow engine (Pythons tried, in order):\n');

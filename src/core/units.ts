@@ -21,3 +21,12 @@ export function fmtCount(n: number): string {
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
   return `${n}`;
 }
+
+/**
+ * cuDNN's version number as a version: torch.backends.cudnn.version() is major·1000 + minor·100 + patch up to cuDNN 8
+ * (8907 → 8.9.7) and major·10000 + minor·100 + patch from cuDNN 9 (90100 → 9.1.0).
+ */
+export function fmtCudnn(v: number): string {
+  const [major, rest] = v >= 10000 ? [Math.floor(v / 10000), v % 10000] : [Math.floor(v / 1000), v % 1000];
+  return `${major}.${Math.floor(rest / 100)}.${rest % 100}`;
+}

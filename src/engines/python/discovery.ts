@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { fmtCudnn } from '../../core/units';
 import { type Hello, helloSchema } from '../../protocol/python-protocol';
 import { EngineUnavailableError } from '../engine';
 import { type Candidate, candidates } from '../../platform/python-candidates';
@@ -191,7 +192,7 @@ export function describeTried(tried: Tried[]): string[] {
   return tried.map((t) => {
     const h = t.hello;
     const what = h
-      ? `Python ${h.python}${h.version ? `, ${h.framework} ${h.version}` : ''}${h.cuda ? `, CUDA ${h.cudaVersion} (${h.gpus.join(', ')})` : h.version ? ', no CUDA' : ''}${h.cudnn ? `, cuDNN ${h.cudnn}` : ''}`
+      ? `Python ${h.python}${h.version ? `, ${h.framework} ${h.version}` : ''}${h.cuda ? `, CUDA ${h.cudaVersion} (${h.gpus.join(', ')})` : h.version ? ', no CUDA' : ''}${h.cudnn ? `, cuDNN ${fmtCudnn(h.cudnn)}` : ''}`
       : '';
     return `${t.path} (${t.from})${what ? `: ${what}` : ''}${t.problem ? ` — ${t.problem}` : ' — usable'}`;
   });

@@ -3,6 +3,7 @@
  * events on a GPU and perf_counter on a CPU, cuDNN's algorithm named from the kernels a convolution ran.
  * The engine itself is the generic one (src/engines/python/engine.ts). Worker side.
  */
+import { fmtCudnn } from '../../core/units';
 import { torchTraits } from '../../core/variants';
 import type { EngineOptions } from '../engine';
 import { PythonEngine } from '../python/engine';
@@ -21,7 +22,7 @@ export const TORCH: PythonFramework = {
   deviceName: (h, device, threads) => {
     if (device.startsWith('cuda')) {
       const idx = device === 'cuda' ? 0 : Number(device.split(':')[1] ?? 0);
-      return `GPU ${h.gpus[idx] ?? device} via PyTorch ${h.version} (CUDA ${h.cudaVersion}, cuDNN ${h.cudnn ?? 'none'})`;
+      return `GPU ${h.gpus[idx] ?? device} via PyTorch ${h.version} (CUDA ${h.cudaVersion}, cuDNN ${h.cudnn ? fmtCudnn(h.cudnn) : 'none'})`;
     }
     const n = threads ?? h.threads ?? 1;
     return `CPU via PyTorch ${h.version} (${n} thread${n === 1 ? '' : 's'})`;
