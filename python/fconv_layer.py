@@ -26,7 +26,8 @@ import threading
 import time
 from fconv_protocol import REAL_EXIT, allocator_kept, cuda_event_timer, minor_faults, steady_allocator  # noqa: E402,F401 - steady_allocator is re-exported
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, input_dtype, load_namespace, parse_init, user_error  # noqa: E402,F401 - UserCodeError is re-exported
-from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats, backward_pass, kernel_pass, loss_of, op_pass  # noqa: E402
+from fconv_layer_trace import (TRACER_REMOVED, LineTracer, _median, _stats, backward_pass, kernel_pass, loss_of,  # noqa: E402
+                               op_pass, sync_cost)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -421,7 +422,9 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
         spectral = spectral_part(torch, layer, forward, x, total, timed, reps, sync, warmup)
 
         # Lines: exclusive time per user line, a sync before each reading.
-        tracer = LineTracer(traced, sync)
+        # On a GPU every line and op is charged one synchronize(): its empty cost is measured and subtracted.
+        sync_s = sync_cost(sync) if cuda else 0.0
+        tracer = LineTracer(traced, sync, sync_s)
         per_line = {}
         traced_totals = []
         for i in range(trace_reps):
@@ -441,7 +444,7 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
 
         # Ops per line, then (best effort) the kernels.
         step("ops", 0, 2)
-        ops = op_pass(torch, forward, traced, sync, 3, cuda)
+        ops = op_pass(torch, forward, traced, sync, 3, cuda, sync_s)
         step("ops", 1, 2)
         kernels = kernel_pass(torch, forward, traced, cuda)
 
@@ -506,6 +509,7 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
         "each line's own time, a helper's lines apart); the lines' medians and the time outside any line sum to %.3g ms "
         "against %.3g ms plain, so they are scaled by %.3f to add up to the plain median (the whole traced forward, "
         "the tracer's own cost included, took %.3g ms)" % (
-            "torch.cuda.synchronize()" if cuda else "clock read", trace_reps, line_sum, total["median"], scale,
+            ("torch.cuda.synchronize() (its empty cost, %.1f µs measured on the idle GPU, subtracted from every line "
+             "and op)" % (sync_s * 1e6)) if cuda else "clock read", trace_reps, line_sum, total["median"], scale,
             traced_total),
     }

@@ -27,7 +27,7 @@ import time
 from fconv_layer import (MemoryWatch, allocator_effect, allocator_fields, check_input_bytes, line_costs, request_hooks,
                          timed_runs, warm_up)
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
-from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats, user_line
+from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats, sync_cost, user_line
 
 DTYPES = ("float32", "float64", "float16", "bfloat16", "complex64", "complex128")
 
@@ -388,7 +388,8 @@ def profile_layer(tf, req, progress, check, send_error):
         eager_ms = total if eager_only else _stats([timed(eager) for _ in range(max(3, reps // 2))])
 
         # Lines: each line's own time in the eager call.
-        tracer = LineTracer(traced, sync)
+        sync_s = sync_cost(sync) if gpu else 0.0
+        tracer = LineTracer(traced, sync, sync_s)
         per_line = {}
         for i in range(trace_reps):
             step("lines", i, trace_reps)
@@ -473,7 +474,8 @@ def profile_layer(tf, req, progress, check, send_error):
         "attribution": "sys.settrace line tracer on the eager call (%s), %d traced runs, median per line; ops per line "
         "from a TF op callback. The lines and the ops no line of yours made (%.3g ms eager) are scaled by %.3f to add up "
         "to the plain median%s" % (
-            "tf.test.experimental.sync_devices() before every line event" if gpu else "a clock read per line event",
+            ("tf.test.experimental.sync_devices() before every line event, its empty cost (%.1f µs) subtracted from each"
+             % (sync_s * 1e6)) if gpu else "a clock read per line event",
             trace_reps, rest, scale,
             "" if eager_only else " of the tf.function: Keras's Python call machinery, which tf.function removes, is left out"),
     }

@@ -74,9 +74,12 @@ TRACER_REMOVED = ("your code replaced or removed the line tracer while it ran (s
 class LineTracer:
     """Exclusive wall time per (file, line) of the traced frames, with a sync before every reading."""
 
-    def __init__(self, traced, sync):
+    def __init__(self, traced, sync, sync_cost_s=0.0):
         self.traced = traced
         self.sync = sync
+        # What one empty sync (and clock read) costs: on a GPU every charge includes one, which would otherwise
+        # dominate short lines; subtracted from each charge (never below 0).
+        self.sync_cost = sync_cost_s
         self.acc = {}
         self.hits = {}
         self.stack = []
@@ -87,7 +90,7 @@ class LineTracer:
         self.sync()
         t = time.perf_counter()
         key = self.stack[-1] if self.stack and self.stack[-1] is not None else None
-        self.acc[key] = self.acc.get(key, 0.0) + (t - self.t_last)
+        self.acc[key] = self.acc.get(key, 0.0) + max(0.0, t - self.t_last - self.sync_cost)
 
     def global_trace(self, frame, event, arg):
         if event != "call" or not self.traced(frame.f_code.co_filename):
@@ -180,7 +183,19 @@ _TRIVIAL = {"Tensor.shape", "Tensor.size", "Tensor.dim", "Tensor.dtype", "Tensor
             "Tensor.ndim", "Tensor.requires_grad", "Tensor.is_cuda", "Tensor.__len__"}
 
 
-def op_pass(torch, fn, traced, sync, reps, cuda):
+def sync_cost(sync, n=50):
+    """Seconds one empty sync and clock read take on an idle device (median of n): on a GPU, a
+    torch.cuda.synchronize() with nothing queued is still microseconds, charged to every traced line and op."""
+    sync()
+    xs = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        sync()
+        xs.append(time.perf_counter() - t0)
+    return _median(xs)
+
+
+def op_pass(torch, fn, traced, sync, reps, cuda, sync_cost_s=0.0):
     """Per line: the torch calls made from it, each timed with a sync before and after."""
     try:
         from torch.overrides import TorchFunctionMode
@@ -209,7 +224,7 @@ def op_pass(torch, fn, traced, sync, reps, cuda):
                 t0 = time.perf_counter()
                 r = func(*args, **kwargs)
                 sync()
-                ms = (time.perf_counter() - t0) * 1000.0
+                ms = max(0.0, time.perf_counter() - t0 - sync_cost_s) * 1000.0
                 shapes = _shapes(args, kwargs, torch)
                 k = (key, name, tuple(shapes), state["n"])
                 state["n"] += 1

@@ -106,3 +106,37 @@ test("kernel attribution: only the CPU-side range counts (torch 2.x's gpu_user_a
   assert.equal(k.mul.length, 1);
   assert.ok(Math.abs(k.mul[0].ms - 0.4) < 1e-9, 'the two ranges of mul add up');
 });
+
+const TRACER = String.raw`
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from fconv_layer_trace import LineTracer, sync_cost
+
+def slow_sync():  # a device sync that costs 2 ms even with nothing queued
+    time.sleep(0.002)
+
+cost = sync_cost(slow_sync, 5)
+
+def layer():
+    a = 1
+    b = 2
+    return a + b
+
+here = __file__ if "__file__" in globals() else "<string>"
+t = LineTracer(lambda f: f == "<string>", slow_sync, cost)
+acc, total = t.run(layer)
+raw = LineTracer(lambda f: f == "<string>", slow_sync, 0.0)
+acc_raw, _ = raw.run(layer)
+lines = lambda a: sum(v for k, v in a.items() if k is not None)
+print(json.dumps({"cost_ms": cost * 1000, "with": lines(acc), "without": lines(acc_raw)}))
+`;
+
+test("on a GPU each traced line's empty sync is measured and subtracted, not charged to the line", () => {
+  const r = spawnSync('python3', ['-c', TRACER, path.join(ROOT, 'python')], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.ok(out.cost_ms >= 1.9 && out.cost_ms < 20, `the empty sync measured at ${out.cost_ms} ms`);
+  // Three lines of plain Python: without the subtraction each carries a 2 ms sync; with it, next to nothing.
+  assert.ok(out.without >= 5.5, `uncorrected: ${out.without} ms`);
+  assert.ok(out.with < out.without / 3, `corrected: ${out.with} ms against ${out.without} ms`);
+});
