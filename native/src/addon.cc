@@ -197,7 +197,13 @@ napi_value Throw(napi_env env, const fconv::CudaFailure& f) {
   Set(env, err, "code", Num(env, f.code));
   Set(env, err, "codeName", Str(env, f.name));
   napi_value oom;
-  napi_get_boolean(env, f.name == "cudaErrorMemoryAllocation", &oom);
+  // Out of memory however the library says it: the runtime's allocation error, the driver's, or a cuFFT / cuBLAS /
+  // cuDNN workspace that could not be allocated (CUFFT_ALLOC_FAILED, CUBLAS_STATUS_ALLOC_FAILED,
+  // CUDNN_STATUS_ALLOC_FAILED): a memory error for the user, not an internal one.
+  napi_get_boolean(env,
+                   f.name == "cudaErrorMemoryAllocation" || f.name == "CUDA_ERROR_OUT_OF_MEMORY" ||
+                       f.name.find("ALLOC_FAILED") != std::string::npos,
+                   &oom);
   Set(env, err, "outOfMemory", oom);
   // Errors that poison the CUDA context for the rest of the process (illegal address, launch failure, …):
   // every later call fails too, so the engine worker must be restarted.

@@ -182,3 +182,27 @@ test('a convolution: descriptors and FMA math once, Find with FMA, its workspace
   );
   assert.ok(r.log.indexOf('cudart: event destroy') > r.log.indexOf('cufft12: destroy (alive 0)'));
 });
+
+test("a library's workspace allocation failure (CUFFT_ALLOC_FAILED) is an out-of-memory error, not an internal one", () => {
+  const dir = standins(root);
+  const r = scenario(
+    ADDON,
+    dir,
+    { FAKE_DRIVER: '12040', FAKE_CC: '90', FAKE_PTX_MAX: '84', FAKE_CUFFT_PLAN_FAIL: '2' },
+    `${OPEN}
+    try {
+      addon.fftPlan({ r2c: true, batch: 1, n0: 4, n1: 4 });
+      out.planned = true;
+    } catch (e) {
+      out.error = { name: e.name, codeName: e.codeName, outOfMemory: e.outOfMemory, message: e.message };
+    }
+    addon.close();`,
+  );
+  assert.equal(r.out.planned, undefined, JSON.stringify(r.out));
+  assert.deepEqual(r.out.error, {
+    name: 'CudaError',
+    codeName: 'CUFFT_ALLOC_FAILED',
+    outOfMemory: true,
+    message: 'cufftPlanMany(R2C, 1 × 4×4) failed: CUFFT_ALLOC_FAILED (2)',
+  });
+});

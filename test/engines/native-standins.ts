@@ -91,7 +91,10 @@ int cudaDeviceSynchronize() { return 0; }
 const CUFFT = `
 static int alive = 0, next_plan = 0;
 extern "C" {
-int cufftPlanMany(int* plan, int, int*, int*, int, int, int*, int, int, int, int) { *plan = ++next_plan; fake_log("cufft%d: plan (alive %d)", TAG, ++alive); return 0; }
+int cufftPlanMany(int* plan, int, int*, int*, int, int, int*, int, int, int, int) {
+  if (int rc = env_int("FAKE_CUFFT_PLAN_FAIL", 0)) return rc;
+  *plan = ++next_plan; fake_log("cufft%d: plan (alive %d)", TAG, ++alive); return 0;
+}
 int cufftExecR2C(int, float*, void*) { return 0; }
 int cufftExecC2R(int, void*, float*) { return 0; }
 int cufftDestroy(int) { fake_log("cufft%d: destroy (alive %d)", TAG, --alive); return 0; }
