@@ -131,6 +131,8 @@ def count(v, name, lo, hi):
 # The measuring loop (the same rules as the profiler's own, src/engines/loop/local.ts).
 
 
+MIN_WARMUP_RUNS = 100000  # loop-policy.ts MIN_WARMUP_RUNS
+
 POLICY_BOUNDS = {
     "warmup": (0, 1000), "warmupMax": (0, 4000), "reps": (1, 10000), "repsMax": (1, 50000),
 }
@@ -218,6 +220,10 @@ def loop_policy(p):
         v = p.get(k)
         need(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= hi, f"{k} must be a number in [0, {hi}]")
         out[k] = float(v)
+    w = p.get("warmupMinMs")
+    if w is not None:
+        need(isinstance(w, (int, float)) and not isinstance(w, bool) and 0 <= w <= 10000, "warmupMinMs must be a number in [0, 10000]")
+        out["warmupMinMs"] = float(w)
     t = p.get("trainBudgetMs")
     if t is not None:
         need(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 600000, "trainBudgetMs must be a number in [0, 600000]")
@@ -230,6 +236,8 @@ def warm_again(p, times):
     n = len(times)
     if n < p["warmup"]:
         return True
+    if p.get("warmupMinMs") and sum(times) < p["warmupMinMs"] and n < MIN_WARMUP_RUNS:
+        return True  # a GPU's clock ramp: a time floor, whatever the run count
     if n >= p["warmupMax"] or n < 2:
         return False
     return times[-1] < (1 - p["stableWithin"]) * times[-2] and sum(times) < p["warmupMaxMs"]
@@ -324,6 +332,8 @@ def measure(fw, L, req, progress, cancelled):
 
     # Two peak-memory windows: the one-off steps and the warm-up (kernel spectra, plans, cuDNN's autotuning
     # workspaces), then the timed runs alone. Each is reported above the bytes allocated when it began.
+    if hasattr(fw, "fresh_caches"):
+        fw.fresh_caches(L)  # each variant's first call pays for its own FFT plans
     base0 = fw.reset_peak(L)
     with fw.no_grad():
         one_samples = []

@@ -93,6 +93,17 @@ def no_grad():
     return torch.no_grad()
 
 
+def fresh_caches(L):
+    """Before a variant's first call on a GPU: an empty cuFFT plan cache, so that every variant's first call pays
+    for its own plans (the cache is per process: the variant timed first would otherwise pay for the others').
+    cuDNN's autotuning cache cannot be emptied; the variants rarely share a convolution shape."""
+    if L.cuda:
+        try:
+            torch.backends.cuda.cufft_plan_cache[L.device.index if L.device.index is not None else torch.cuda.current_device()].clear()
+        except Exception:  # noqa: BLE001 - an older torch without per-device caches
+            pass
+
+
 def reset_peak(L):
     """Starts a peak-memory window once the device is idle: returns the bytes allocated now (the baseline the
     window's peak is reported above: the loaded layer, the persistent tensors), or None on a CPU."""

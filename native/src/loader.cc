@@ -61,11 +61,25 @@ LibraryReport LoadLibrary(const std::string& name, const std::vector<std::string
   r.name = name;
   const std::vector<std::string> sonames = SonamesFor(name, family);
   std::vector<std::string> candidates;
-  for (const auto& dir : dirs) {
-    for (const auto& so : sonames) candidates.push_back(dir + "/" + so);
+  // The driver: the system's libcuda.so.1 first (the loader finds the installed driver), and never a toolkit's
+  // stubs/ folder (its libcuda.so is a link-time stub: every call fails with CUDA_ERROR_STUB_LIBRARY); a folder's
+  // unversioned libcuda.so only after every libcuda.so.1.
+  const bool driver = name == "cuda";
+  const auto stubs = [](const std::string& dir) {
+    return (dir.size() >= 6 && dir.compare(dir.size() - 6, 6, "/stubs") == 0) || dir.find("/stubs/") != std::string::npos;
+  };
+  if (driver) {
+    if (bare) candidates.push_back("libcuda.so.1");
+    for (const auto& so : sonames)
+      for (const auto& dir : dirs)
+        if (!stubs(dir)) candidates.push_back(dir + "/" + so);
+    if (bare) candidates.push_back("libcuda.so");
+  } else {
+    for (const auto& dir : dirs)
+      for (const auto& so : sonames) candidates.push_back(dir + "/" + so);
+    if (bare)
+      for (const auto& so : sonames) candidates.push_back(so);
   }
-  if (bare)
-    for (const auto& so : sonames) candidates.push_back(so);
   std::string first_error;
   for (const auto& c : candidates) {
     r.tried.push_back(c);

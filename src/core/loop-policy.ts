@@ -23,7 +23,15 @@ export const loopPolicySchema = z.object({
   budgetMs: z.number().min(0).max(60_000),
   /** The training step's time per phase beyond which it gets fewer repetitions (trainRepetitions). */
   trainBudgetMs: z.number().min(0).max(600_000).optional(),
+  /**
+   * Warm up for at least this long, whatever the run count (a GPU: its clock ramps up over the first ~100 ms of
+   * work, and a fast kernel's first dozen calls are far shorter than that). At most MIN_WARMUP_RUNS runs.
+   */
+  warmupMinMs: z.number().min(0).max(10_000).optional(),
 });
+
+/** The most warm-up runs the time floor (warmupMinMs) adds. */
+export const MIN_WARMUP_RUNS = 100_000;
 export type LoopPolicy = z.infer<typeof loopPolicySchema>;
 
 /** The policy for a run's settings: warm-up and repetitions asked for, the adaptive budget per phase. */
@@ -43,8 +51,9 @@ export function loopPolicy(warmup: number, reps: number, budgetMs: number): Loop
 export function warmAgain(p: LoopPolicy, times: number[]): boolean {
   const n = times.length;
   if (n < p.warmup) return true;
-  if (n >= p.warmupMax || n < 2) return false;
   const spent = times.reduce((a, t) => a + t, 0);
+  if (p.warmupMinMs && spent < p.warmupMinMs && n < MIN_WARMUP_RUNS) return true;
+  if (n >= p.warmupMax || n < 2) return false;
   return times[n - 1]! < (1 - p.stableWithin) * times[n - 2]! && spent < p.warmupMaxMs;
 }
 

@@ -63,3 +63,28 @@ test("the training step's rules: one warm-up run, repetitions within 2 × the bu
   assert.equal(trainRepetitions({ ...p, trainBudgetMs: 5000 }, 450), 10);
   assert.equal(trainRepetitions(loopPolicy(0, 2, 250), 450), 2);
 });
+
+test("a GPU's warm-up has a time floor (its clock ramps up), past the run cap, in the TS rule and the Python one alike", () => {
+  const p = { ...loopPolicy(3, 10, 250), warmupMinMs: 200 };
+  const fast = Array.from({ length: 50 }, () => 0.02); // 50 calls of a 20 µs kernel: 1 ms, far below the floor
+  assert.equal(warmAgain(p, fast), true, 'below the floor: on, although past warmupMax and stable');
+  assert.equal(warmAgain(p, [...fast, 199]), false, 'the floor reached and stable: off');
+  assert.equal(warmAgain(loopPolicy(3, 10, 250), fast), false, 'without the floor (a CPU): the run cap');
+  // python/fconv_protocol.py's warm_again: the same answers on the same cases.
+  const script = [
+    'import json, sys',
+    'sys.path.insert(0, sys.argv[1])',
+    'from fconv_protocol import loop_policy, warm_again',
+    'p = loop_policy(json.loads(sys.argv[2]))',
+    'fast = [0.02] * 50',
+    'q = loop_policy({k: v for k, v in json.loads(sys.argv[2]).items() if k != "warmupMinMs"})',
+    'print(json.dumps([warm_again(p, fast), warm_again(p, fast + [199]), warm_again(q, fast)]))',
+  ].join('\n');
+  const r = require('node:child_process').spawnSync(
+    'python3',
+    ['-c', script, require('node:path').join(__dirname, '..', '..', 'python'), JSON.stringify(p)],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [true, false, false]);
+});

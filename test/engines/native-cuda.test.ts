@@ -206,3 +206,26 @@ test("a library's workspace allocation failure (CUFFT_ALLOC_FAILED) is an out-of
     message: 'cufftPlanMany(R2C, 1 × 4×4) failed: CUFFT_ALLOC_FAILED (2)',
   });
 });
+
+test("a toolkit's stubs/ folder in the search path is never the driver: libcuda.so.1 from a real folder, the unversioned stub skipped", () => {
+  const dir = standins(root);
+  // A stubs folder listed first, as LD_LIBRARY_PATH=/usr/local/cuda/lib64/stubs:… puts it.
+  const stubs = path.join(dir, 'stubs');
+  fs.mkdirSync(stubs, { recursive: true });
+  fs.copyFileSync(path.join(dir, 'libcuda.so.1'), path.join(stubs, 'libcuda.so.1'));
+  fs.copyFileSync(path.join(dir, 'libcuda.so.1'), path.join(stubs, 'libcuda.so'));
+  const r = scenario(
+    ADDON,
+    dir,
+    { FAKE_DRIVER: '12040', FAKE_CC: '90', FAKE_PTX_MAX: '84' },
+    `out.d = addon.discover([${JSON.stringify(stubs)}, ...dirs]);`,
+  );
+  const d = r.out.d as { libraries: Array<{ name: string; path: string; tried: string[] }> };
+  const cuda = d.libraries.find((l) => l.name === 'cuda')!;
+  assert.equal(cuda.path, path.join(dir, 'libcuda.so.1'));
+  assert.ok(
+    cuda.tried.every((t) => !t.includes('/stubs')),
+    cuda.tried.join(', '),
+  );
+  assert.equal(cuda.tried[0], 'libcuda.so.1', "the system loader's driver is tried first");
+});

@@ -24,6 +24,12 @@ import { type Candidate, type Tried, discover, pickInterpreter } from './discove
 import type { PythonFramework } from './framework';
 import { PythonProcess, decodeFloats, encodeFloats } from './process';
 
+/** The hang limit of the profiled pass (python/fconv_*.py kernels): its first session's start-up is slow. */
+const KERNELS_HANG_MS = 60_000;
+
+/** A GPU's warm-up lasts at least this long: its clock ramps up over the first ~100 ms of work. */
+export const GPU_WARMUP_MIN_MS = 200;
+
 export class PythonEngine implements RemoteEngine {
   readonly name: string;
   readonly loop = 'remote';
@@ -120,6 +126,13 @@ export class PythonEngine implements RemoteEngine {
     if (this.framework.threads !== undefined) this.framework.threads = loaded.threads;
   }
 
+  /** The run's policy, with a time floor on the warm-up on a GPU (GPU_WARMUP_MIN_MS). */
+  private devicePolicy(policy: LoopPolicy): LoopPolicy {
+    return this.backend === 'cuda'
+      ? { ...policy, warmupMinMs: Math.max(policy.warmupMinMs ?? 0, GPU_WARMUP_MIN_MS) }
+      : policy;
+  }
+
   private planMessage(plan: VariantPlan) {
     return { oneOff: plan.oneOff.map((s) => s.id), steps: plan.steps.map((s) => ({ id: s.id, inLayer: s.inLayer })) };
   }
@@ -132,7 +145,7 @@ export class PythonEngine implements RemoteEngine {
         variant: plan.name,
         plan: this.planMessage(plan),
         kind: plan.kind,
-        policy,
+        policy: this.devicePolicy(policy),
         // The profiled pass comes after every variant is timed (this.kernels): see MeasuringLoop.kernels.
         kernels: 'later',
       },
@@ -172,7 +185,13 @@ export class PythonEngine implements RemoteEngine {
   private async measureTrain(plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks): Promise<TrainSamples> {
     if (!this.loaded) throw new Error('internal: load the layer before measuring');
     const m = await this.py.request(
-      { type: 'measure-train', variant: plan.name, plan: this.planMessage(plan), kind: plan.kind, policy },
+      {
+        type: 'measure-train',
+        variant: plan.name,
+        plan: this.planMessage(plan),
+        kind: plan.kind,
+        policy: this.devicePolicy(policy),
+      },
       'measured-train',
       {
         isCancelled: hooks.isCancelled,
@@ -221,7 +240,12 @@ export class PythonEngine implements RemoteEngine {
 
   /** The ops and kernels of each step of the variant: one profiled pass, once every variant is timed. */
   private async kernels(plan: VariantPlan): Promise<NonNullable<Samples['kernels']>> {
-    const m = await this.py.request({ type: 'kernels', variant: plan.name, plan: this.planMessage(plan) }, 'kernels');
+    const m = await this.py.request(
+      { type: 'kernels', variant: plan.name, plan: this.planMessage(plan) },
+      'kernels',
+      // The first profiler session starts CUPTI / Kineto, which can hold the GIL (and the heartbeat) for seconds.
+      { hangMs: Math.max(this.py.hangMs, KERNELS_HANG_MS) },
+    );
     return m.kernels;
   }
 

@@ -238,8 +238,15 @@ export class PythonProcess {
   request<T extends FromPython['type']>(
     msg: Record<string, unknown>,
     answer: T,
-    o: { onMessage?: (m: FromPython) => void; isCancelled?: () => boolean; graceMs?: number } = {},
+    o: {
+      onMessage?: (m: FromPython) => void;
+      isCancelled?: () => boolean;
+      graceMs?: number;
+      /** This request's own hang limit, when it may block the heartbeat for longer (a profiler's first start-up). */
+      hangMs?: number;
+    } = {},
   ): Promise<Extract<FromPython, { type: T }>> {
+    const hangMs = o.hangMs ?? this.hangMs;
     if (this.exited !== undefined) return Promise.reject(new PythonError('crashed', this.exited));
     const rid = `t${process.pid}-${++counter}`;
     return new Promise((resolve, reject) => {
@@ -250,7 +257,7 @@ export class PythonProcess {
       // A hung Python (no heartbeat from its own thread) is killed and named, not waited on forever.
       const watch = setInterval(() => {
         const now = Date.now();
-        const stalled = now - lastTick > Math.min(2000, this.hangMs / 2);
+        const stalled = now - lastTick > Math.min(2000, hangMs / 2);
         lastTick = now;
         // This process's own event loop was blocked (a long synchronous step here): the beats Python sent meanwhile
         // are still in the pipe, unread — that is no sign of a hang. Give them a tick to arrive.
@@ -258,7 +265,7 @@ export class PythonProcess {
           this.lastBeat = Math.max(this.lastBeat, now - 250);
           return;
         }
-        if (now - this.lastBeat <= this.hangMs) return;
+        if (now - this.lastBeat <= hangMs) return;
         const why = `the Python process (${this.interpreter}) stopped responding (no heartbeat for ${((Date.now() - this.lastBeat) / 1000).toFixed(1)} s); it was killed`;
         this.fail(why, () => {});
         this.kill();

@@ -4,6 +4,7 @@
  * The engine itself is the generic one (src/engines/python/engine.ts). Worker side.
  */
 import { fmtCudnn } from '../../core/units';
+import { GPU_WARMUP_MIN_MS } from '../python/engine';
 import { torchTraits } from '../../core/variants';
 import type { EngineOptions } from '../engine';
 import { PythonEngine } from '../python/engine';
@@ -29,7 +30,7 @@ export const TORCH: PythonFramework = {
   },
   timingNote: (backend, allocator) =>
     backend === 'cuda'
-      ? 'torch.cuda.Event pairs around every step, the end-to-end and the layer-only runs (synchronized before reading); cudnn.benchmark on, its autotuning and cuFFT plan creation happen in the warm-up runs'
+      ? `torch.cuda.Event pairs around every step, the end-to-end and the layer-only runs (synchronized before reading); cudnn.benchmark on, its autotuning and cuFFT plan creation happen in the warm-up runs, which last at least ${GPU_WARMUP_MIN_MS} ms (the GPU's clock ramps up) and until stable`
       : `time.perf_counter around every step on the Python side (torch's CPU ops run to completion before they return), end to end and layer-only likewise; the loop runs in Python, so no time crosses the pipe${allocator ? `; ${allocator}, so a call's large outputs are not faulted in from the OS again on every call` : ''}`,
   annotate: (implementations, kernels, backend) => {
     // On a GPU, the cuDNN algorithm the convolution ran, as its kernel names tell (cudnn.benchmark picked it).
