@@ -302,6 +302,17 @@ export class WorkerClient {
     );
   }
 
+  /** Which engine, backend and device a choice resolves to (the worker starts the engine and keeps it). */
+  engineInfo(engine: EngineChoice | EngineRequest, signal?: AbortSignal): Promise<EngineInfo> {
+    const choice = typeof engine === 'string' ? { engine } : engine;
+    return this.request(
+      'engine information',
+      (id) => ({ type: 'engine-info', id, ...choice }),
+      (m) => (m.type === 'engine' ? m.info : undefined),
+      signal,
+    );
+  }
+
   /** What the worker finds of GPUs and CUDA libraries (the native addon loads there, never in this process). */
   devices(cudaLibDirs: string[] = [], python: EngineChoice['python'] = []): Promise<DevicesReport> {
     return this.request(
@@ -348,7 +359,7 @@ export class WorkerClient {
   }
 
   private async request<T>(
-    what: 'probe' | 'devices' | 'layer profile',
+    what: 'probe' | 'devices' | 'layer profile' | 'engine information',
     message: (id: string) => ToWorker,
     answer: (m: FromWorker) => T | undefined,
     signal?: AbortSignal,

@@ -12,6 +12,7 @@ import { type DeviceProfile, type Probe, cpuProfile, gpuProfile, probeSchema } f
 import type { ProbeHandlers, WorkerClient } from './client';
 import type { EngineChoice, EngineRequest } from '../protocol/worker-protocol';
 import { cacheDir, makeDirs, writeAtomic } from '../platform/files';
+import { pipelineOf } from '../core/engine-table';
 
 export function probeFile(engine: string, version: string, dir = cacheDir(), setup = ''): string {
   const machine = `${os.cpus()[0]?.model ?? 'cpu'}|${os.cpus().length}|${os.totalmem()}|${version}${setup ? `|${setup}` : ''}`;
@@ -87,6 +88,13 @@ export async function deviceFor(
     engineId?: string;
   } & ProbeHandlers = {},
 ): Promise<DeviceResult> {
+  // One key whoever asks (profile, sweep, predict, probe): the engine and backend the choice resolves to
+  // (`torch-cpu`), asked of the worker when the caller has no run to read it from yet — 'torch' and 'torch-cpu'
+  // were two caches of the same rates. The device it reports (framework version, threads) checks the cache.
+  if (opts.engineId === undefined || opts.engineDevice === undefined) {
+    const info = await client.engineInfo(engine, opts.signal);
+    opts = { ...opts, engineId: opts.engineId ?? pipelineOf(info), engineDevice: opts.engineDevice ?? info.device };
+  }
   if (opts.engineDevice && /\bGPU\b/.test(opts.engineDevice)) {
     const g = gpuProfile(opts.engineDevice);
     if (g) return { device: g, note: `device: ${g.name} (datasheet peaks)` };

@@ -156,6 +156,19 @@ async function handleProbe(msg: Extract<ToWorker, { type: 'probe' }>): Promise<v
   }
 }
 
+/** Which engine a choice resolves to: the probe cache is keyed by it before anything is measured. */
+async function handleEngineInfo(msg: Extract<ToWorker, { type: 'engine-info' }>): Promise<void> {
+  if (refuseIfBusy(msg.id)) return;
+  current = { id: msg.id, cancelled: false };
+  try {
+    send({ type: 'engine', id: msg.id, info: infoOf(await engineFor(msg)) });
+  } catch (e) {
+    sendError(msg.id, e);
+  } finally {
+    current = undefined;
+  }
+}
+
 async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
   if (refuseIfBusy(msg.id)) return;
   const state = { id: msg.id, cancelled: false };
@@ -275,6 +288,7 @@ process.on('message', (raw: unknown) => {
       (e) => sendError(msg.id, e),
     );
   } else if (msg.type === 'probe') void handleProbe(msg);
+  else if (msg.type === 'engine-info') void handleEngineInfo(msg);
   else if (msg.type === 'layer-profile' || msg.type === 'layer-optimize') void handleLayerProfile(msg);
   else void handleRun(msg);
 });

@@ -82,6 +82,8 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cancel'), id }),
   /** Measure the machine's rates on an engine (about a second); answered by `probe`. */
   z.object({ type: z.literal('probe'), id, ...engineChoiceSchema.shape }),
+  /** Which engine, backend and device a choice resolves to (the engine is started and kept); answered by `engine`. */
+  z.object({ type: z.literal('engine-info'), id, ...engineChoiceSchema.shape }),
   /**
    * Profile the user's own PyTorch class (their code, in a Python process of its own, with a time limit
    * and the memory budget); answered by `layer-profiled`. Only sent from a trusted workspace, after consent.

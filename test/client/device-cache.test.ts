@@ -30,13 +30,23 @@ function probe(device: string, gemm: number): Probe {
   };
 }
 
-/** A client whose probe answers with the next device/rate and counts the calls. */
-function fakeClient(answers: Probe[]): { client: WorkerClient; calls: () => number } {
+/**
+ * A client whose probe answers with the next device/rate and counts the calls; its engine information names the
+ * device each interpreter and thread count reports (the torch behind /envs/a is 1.13, /envs/b 2.13).
+ */
+function fakeClient(answers: Probe[]): { client: WorkerClient; calls: () => number; asked: () => number } {
   let n = 0;
+  let asked = 0;
   const client = {
     probe: async () => ({ probe: answers[n++]!, info: {} }),
+    engineInfo: async (e: { python?: Array<{ path: string }>; threads?: number }) => {
+      asked++;
+      const v = e.python?.[0]?.path.includes('/a/') ? '1.13.0' : '2.13.0';
+      const t = e.threads ?? 1;
+      return { engine: 'torch', backend: 'cpu', device: `CPU via PyTorch ${v} (${t} thread${t === 1 ? '' : 's'})` };
+    },
   } as unknown as WorkerClient;
-  return { client, calls: () => n };
+  return { client, calls: () => n, asked: () => asked };
 }
 
 test('probes are cached per interpreter, thread count and device name; another setup is measured again', async () => {
@@ -81,4 +91,21 @@ test('probes are cached per interpreter, thread count and device name; another s
   });
   assert.equal(calls(), 4);
   assert.match(changed.note, /probed this machine/);
+});
+
+test('a command with no run yet (sweep, predict, probe) asks the worker which engine the choice is: the same key as a profile', async () => {
+  const dir = tempDir('fconv-probe-key-');
+  const a = { engine: 'torch' as const, python: [{ path: '/envs/a/bin/python', from: '--python' }], threads: 1 };
+  const { client, calls, asked } = fakeClient([probe('CPU via PyTorch 1.13.0 (1 thread)', 3.5)]);
+  // The profile knows its run's engine and device: no question.
+  await deviceFor(client, a, '1.0.0', {
+    dir,
+    engineId: 'torch-cpu',
+    engineDevice: 'CPU via PyTorch 1.13.0 (1 thread)',
+  });
+  assert.deepEqual([calls(), asked()], [1, 0]);
+  // The sweep does not: it asks, gets torch-cpu, and reads the profile's probe.
+  const sweep = await deviceFor(client, a, '1.0.0', { dir });
+  assert.deepEqual([calls(), asked()], [1, 1]);
+  assert.match(sweep.note, /cached probe .*probe-v7-torch-cpu-/);
 });

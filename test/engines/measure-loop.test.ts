@@ -140,20 +140,3 @@ test("on a GPU each traced line's empty sync is measured and subtracted, not cha
   assert.ok(out.without >= 5.5, `uncorrected: ${out.without} ms`);
   assert.ok(out.with < out.without / 3, `corrected: ${out.with} ms against ${out.without} ms`);
 });
-
-test('a cuBLAS / cuDNN / cuFFT workspace that could not be allocated is a memory error on the torch engine too', () => {
-  const py = torchPython();
-  assert.ok(py);
-  const code = [
-    'import json, sys',
-    'sys.path.insert(0, sys.argv[1])',
-    'from fconv_torch import is_oom',
-    'cases = ["CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`",',
-    '         "cuDNN error: CUDNN_STATUS_ALLOC_FAILED", "cuFFT error: CUFFT_ALLOC_FAILED",',
-    '         "CUDA out of memory. Tried to allocate 2.00 GiB", "CUDA error: CUBLAS_STATUS_EXECUTION_FAILED"]',
-    'print(json.dumps([is_oom(RuntimeError(c)) for c in cases]))',
-  ].join('\n');
-  const r = spawnSync(py, ['-c', code, path.join(ROOT, 'python')], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), [true, true, true, true, false]);
-});

@@ -691,3 +691,53 @@ test("CUDA timing on cuda:N: events recorded on that device's current stream, th
     "[(7, 1.5), (7, 1.5), (7, 1.5)] 2 True [('record', 1, 'stream of cuda:1'), ('work',), ('record', 2, 'stream of cuda:1'), ('sync', 2)]",
   );
 });
+
+test('one probe cache for every command: profile and sweep on torch read the same rates (torch-cpu), measured once', () => {
+  const cache = tempDir('fconv-onecache-');
+  const env = { ...process.env, FCONV_CACHE_DIR: cache };
+  const run = (args: string[]) =>
+    require('node:child_process').spawnSync(process.execPath, [CLI, ...args, '--python', PY, '--no-progress'], {
+      encoding: 'utf8',
+      timeout: 240_000,
+      env,
+    }) as { status: number; stderr: string };
+  const p = run([
+    'profile',
+    '--engine',
+    'torch',
+    '--batch',
+    '1',
+    '--height',
+    '8',
+    '--width',
+    '8',
+    '--pass',
+    'forward',
+    '--out-dir',
+    tempDir('fconv-oc-'),
+  ]);
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stderr, /device rates: probed this machine in .* on torch-cpu/);
+  const s = run([
+    'sweep',
+    '--engine',
+    'torch',
+    '--height',
+    '8',
+    '--width',
+    '8',
+    '--kernels',
+    '3,5',
+    '--reps',
+    '2',
+    '--out-dir',
+    tempDir('fconv-os-'),
+  ]);
+  assert.equal(s.status, 0, s.stderr);
+  assert.match(s.stderr, /device rates: cached probe of .*probe-v7-torch-cpu-/);
+  assert.deepEqual(
+    fs.readdirSync(cache).filter((f) => f.startsWith('probe-')).length,
+    1,
+    'one cached probe, not one per command',
+  );
+});
