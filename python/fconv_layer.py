@@ -131,6 +131,87 @@ def allocator_effect(forward, timed, cuda, reps, rewarm, tick=None):
     return note, dict(_stats(times), faultsPerCall=(f1 - f0) / float(n))
 
 
+def compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step):
+    """torch.compile of the class as written (--compile, torch >= 2): compiled, its first call (which compiles) timed
+    apart, its output and, with the training step, its gradients checked against the eager class's; then the two
+    timed in the same rounds, interleaved, so that drift on a shared machine hits both alike. A compile that fails
+    (complex tensors are a known gap) or disagrees is said, not timed."""
+    from fconv_optimize import TOLERANCE, _rel_error, failure_text  # here: fconv_optimize imports this module
+
+    if not hasattr(torch, "compile"):
+        return {"failed": "torch %s has no torch.compile (it came with torch 2.0)" % torch.__version__}
+    tol = TOLERANCE.get(str(x.dtype).replace("torch.", ""), 1e-4)
+    cache = {}
+    trainable = x.is_floating_point() or x.is_complex()
+
+    def grads(module, out, xt):
+        ins = ([xt] if trainable else []) + [p for p in module.parameters() if p.requires_grad]
+        return torch.autograd.grad(loss_of(torch, out, cache), ins, allow_unused=True)
+
+    step("compile", 0, 1)
+    try:
+        comp = torch.compile(layer)
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            got = comp(x)
+        sync()
+        compile_ms = (time.perf_counter() - t0) * 1000.0
+        with torch.no_grad():
+            want = layer(x)
+        if not isinstance(got, torch.Tensor) or not isinstance(want, torch.Tensor):
+            return {"compileMs": compile_ms, "failed": "forward() does not return a tensor: nothing to compare"}
+        err = _rel_error(torch, got, want)
+        if want_train:
+            layer.train()
+            xa = x.detach().clone().requires_grad_(trainable)
+            xb = x.detach().clone().requires_grad_(trainable)
+            with torch.enable_grad():
+                ga = grads(layer, layer(xa), xa)
+                gb = grads(layer, comp(xb), xb)
+            err = max([err] + [_rel_error(torch, b, a) for a, b in zip(ga, gb)])
+            layer.eval()
+    except Exception as e:  # noqa: BLE001 - the profile stands; the row says why compile did not run
+        if type(e).__name__ == "Cancelled":
+            raise
+        return {"failed": "torch.compile failed: " + failure_text(e)}
+    if not err <= tol:
+        return {"compileMs": compile_ms, "maxRelError": err if err != float("inf") else 1e300,
+                "failed": "the compiled layer differs from yours by %.2g relative (tolerance %.0e): not timed" % (err, tol)}
+
+    def time_one(fn):
+        sync()
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        return (time.perf_counter() - t0) * 1000.0
+
+    out = {"compileMs": compile_ms, "maxRelError": err}
+    xt = x.detach().clone().requires_grad_(trainable)
+
+    def fwd(m):
+        with torch.no_grad():
+            m(x)
+
+    def train_step(m):
+        with torch.enable_grad():
+            grads(m, m(xt), xt)
+
+    passes = [("forward", "eagerForward", fwd)] + ([("train", "eagerTrain", train_step)] if want_train else [])
+    for key, eager_key, fn in passes:
+        (layer.train if key == "train" else layer.eval)()
+        for _ in range(warmup):
+            fn(layer)
+            fn(comp)
+        a, b = [], []
+        for i in range(reps):
+            step("compile", i + 1, reps + 1)
+            a.append(time_one(lambda: fn(layer)))
+            b.append(time_one(lambda: fn(comp)))
+        out[key], out[eager_key] = _stats(b), _stats(a)
+    layer.eval()
+    return out
+
+
 def timed_runs(forward, timed, reps, step):
     """The plain timed runs, and the minor page faults per call they took (None where getrusage is missing)."""
     f0 = minor_faults()
@@ -420,6 +501,8 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
 
         # The FNO spectral convolution inside, alone (before any instrumentation has run).
         spectral = spectral_part(torch, layer, forward, x, total, timed, reps, sync, warmup)
+        compiled = (compiled_pass(torch, layer, x, sync, warmup, max(5, reps // 2),
+                                  req.get("pass", "both") in ("train", "both"), step) if req.get("compile") else None)
 
         # Lines: exclusive time per user line, a sync before each reading.
         # On a GPU every line and op is charged one synchronize(): its empty cost is measured and subtracted.
@@ -497,6 +580,7 @@ def _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, s
         "notes": notes,
         "peakMemoryBytes": int(peak),
         **allocator_fields(alloc_default, kept_faults),
+        **({"compiled": compiled} if compiled is not None else {}),
         **({"train": {
             "totalMs": train["totalMs"], "backwardMs": train["backwardMs"], "warmup": train["warmup"],
             "notOnLineMs": train["notOnLineMs"], "attribution": train["attribution"],

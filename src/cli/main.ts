@@ -177,6 +177,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option('--time-limit <s>', 'stop the layer process after this many seconds', '300')
     .option('--max-memory <size>', "the layer process's memory budget (RSS, or torch's reserved GPU memory)", '4GB')
     .option('--no-compare', "skip the profiler's own formulations of the same spec")
+    .option(
+      '--compile',
+      'torch ≥ 2: also torch.compile your class as written — compile time apart, checked against eager, timed beside it',
+    )
     .option('--json', 'print the profile as JSON')
     .option('--out-dir <dir>', 'where profile-layer.html and profile-layer.json go', 'fconv-report')
     .option('--no-progress', 'no progress line on stderr')

@@ -49,6 +49,7 @@ export interface ProfileLayerFlags extends EngineFlags {
   timeLimit: string;
   maxMemory: string;
   compare: boolean;
+  compile?: boolean;
   progress: boolean;
   inputDtype?: string;
 }
@@ -172,6 +173,7 @@ export async function profileLayerCommand(file: string, flags: ProfileLayerFlags
             pass,
             framework: engine,
             compare: flags.compare,
+            ...(flags.compile ? { compile: true } : {}),
             ...(inputDtype ? { inputDtype } : {}),
             ...(choice.tfMode ? { tfMode: choice.tfMode } : {}),
           },

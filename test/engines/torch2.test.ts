@@ -10,11 +10,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { rng } from '../../src/core/data';
-import { layerProfileSchema } from '../../src/core/layer-profile';
+import { compiledLine, layerProfileSchema } from '../../src/core/layer-profile';
 import { parseRun } from '../../src/core/run';
 import { profile } from '../../src/engines/profiler';
 import { TorchEngine } from '../../src/engines/torch/framework';
-import { CLI, randomEngineSpec, tempDir } from '../helpers';
+import { CLI, randomEngineSpec, tempDir, torchPython } from '../helpers';
 
 const TORCH2 = process.env.FCONV_TORCH2_PYTHON ?? path.join(__dirname, '..', '..', '.venv-torch', 'bin', 'python');
 assert.ok(fs.existsSync(TORCH2), `PyTorch 2.x at ${TORCH2} (bash scripts/install-torch-venv.sh makes it)`);
@@ -112,4 +112,55 @@ test('torch 2.x: fconv profile and profile-layer end to end, no Python warning e
   assert.ok(Math.abs(sum - lp.totalMs.median) <= 0.02 * lp.totalMs.median + 1e-6, `${sum} vs ${lp.totalMs.median}`);
   assert.ok(lp.train && lp.lines.some((x) => (x.backwardMs ?? 0) > 0));
   assert.ok(lp.lines.some((x) => x.ops.some((o) => /fft/.test(o.name))));
+});
+
+test('torch 2.x: profile-layer --compile times torch.compile of the class beside eager, checked, compile time apart; torch 1.13 says why not', () => {
+  const fixture = path.join(__dirname, '..', 'layer', 'fixtures', 'train_fno.py');
+  const args = [
+    'profile-layer',
+    fixture,
+    '--class',
+    'SpectralConv2d',
+    '--init',
+    '4, 4, 3, 3',
+    '--input-shape',
+    '2,4,16,16',
+    '--reps',
+    '6',
+    '--trace-reps',
+    '1',
+    '--threads',
+    '1',
+    '--no-compare',
+    '--compile',
+    '--json',
+    '--out-dir',
+    tempDir('fconv-t2-out-'),
+  ];
+  const r = spawnSync(process.execPath, [CLI, ...args, '--python', TORCH2, '--no-progress'], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    cwd: tempDir('fconv-t2-cwd-'),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const p = layerProfileSchema.parse(JSON.parse(r.stdout));
+  const c = p.compiled!;
+  assert.ok(c, 'the compiled row is there');
+  assert.equal(c.failed, undefined, c.failed);
+  assert.ok(c.compileMs! > 0 && c.forward && c.eagerForward && c.train && c.eagerTrain);
+  assert.ok(c.maxRelError! <= 1e-4, `checked against eager: ${c.maxRelError}`);
+  assert.match(
+    compiledLine(p)!,
+    /^torch\.compile of your class: compile and first call .* \(once\), then forward .* eager in the same rounds/,
+  );
+  // torch 1.13 (Debian's): no torch.compile, said in one line, the profile intact.
+  const old = spawnSync(process.execPath, [CLI, ...args, '--python', torchPython()!, '--no-progress'], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    cwd: tempDir('fconv-t2-cwd-'),
+  });
+  assert.equal(old.status, 0, old.stderr);
+  const o = layerProfileSchema.parse(JSON.parse(old.stdout));
+  assert.match(o.compiled!.failed!, /torch 1\.13.* has no torch\.compile \(it came with torch 2\.0\)/);
+  assert.ok(o.lines.length > 0);
 });
