@@ -61,6 +61,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       'forward, train (forward + backward of a scalar loss, gradients checked) or both; the training step is timed on the torch engine',
       DEFAULT_PASS,
     )
+    .option(
+      '--crosscheck',
+      "Python engines: also time each variant end to end with torch.utils.benchmark in the same process, beside the profile's figure",
+    )
     .action(async (flags: ProfileFlags) => {
       code = await profileCommand(flags, io);
     });

@@ -34,6 +34,7 @@ export interface ProfileFlags extends RunFlags {
   pass?: string;
   model: boolean;
   sweep?: boolean;
+  crosscheck?: boolean;
 }
 
 export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
@@ -174,7 +175,16 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
         save: present,
       },
       spec,
-      { ...choice, variants, warmup, reps, seed, maxMemoryBytes, pass },
+      {
+        ...choice,
+        variants,
+        warmup,
+        reps,
+        seed,
+        maxMemoryBytes,
+        pass,
+        ...(flags.crosscheck ? { crosscheck: true } : {}),
+      },
       { model: flags.model, ...(plan ? { sweep: plan } : {}), signal: cancel.signal },
     );
     if (s.modelNote) io.err(`fconv: no model, roofline or hints: ${s.modelNote}; the report has the measurements\n`);

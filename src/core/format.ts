@@ -189,10 +189,14 @@ export function formatRunText(run: Run): string {
     const first = v.firstCallMs !== undefined ? `, first call ${fmtMs(v.firstCallMs)}` : '';
     const faults = v.minorFaultsPerCall !== undefined ? `, ${fmtFaults(v.minorFaultsPerCall)} page faults/call` : '';
     const memory = v.peakMemoryBytes !== undefined ? `, ${peakMemoryText(v)}` : '';
+    const cross =
+      v.crosscheckMs !== undefined
+        ? `, torch.utils.benchmark ${fmtMs(v.crosscheckMs)} (${(((v.totalMs.median - v.crosscheckMs) / v.crosscheckMs) * 100).toFixed(0)} %)`
+        : '';
     const recreated = recreatedNote(run, v.name);
     if (recreated) out.push(`${v.name}: ${recreated}`);
     out.push(
-      `${v.name} · ${v.title} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}${first}${faults}${memory}; ` +
+      `${v.name} · ${v.title} — end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps)${layer}${first}${faults}${memory}${cross}; ` +
         `max |err| ${v.maxAbsError.toExponential(2)} vs ${v.reference} [${check}]`,
     );
     out.push(

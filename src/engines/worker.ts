@@ -3,6 +3,7 @@
  * addon, probes — runs here, never in the host. Speaks only the schema-checked protocol of
  * src/protocol/worker-protocol.ts.
  */
+import { type VariantPlan, planVariant } from '../core/variants';
 import { estimateRunBytes, formatBytes } from '../core/memory';
 import { SpecError, specProblems } from '../core/spec';
 import {
@@ -226,6 +227,14 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
         onVariant: (v) => send({ type: 'variant', id: msg.id, variant: v }),
       },
     );
+    // The same variants on the engine's independent clock (torch.utils.benchmark in the same process), beside the
+    // profile's own numbers: a check of the timing itself (gpu-check's, --crosscheck).
+    const cross = (engine as { crosscheck?: (plan: VariantPlan, seconds: number) => Promise<number> }).crosscheck;
+    if (msg.options.crosscheck && cross && engine.loop === 'remote' && run.status === 'ok')
+      for (const v of run.variants) {
+        if (state.cancelled) break;
+        v.crosscheckMs = await cross.call(engine, planVariant(v.name, msg.spec, engine.remote.traits), 0.5);
+      }
     send({ type: 'result', id: msg.id, run });
   } catch (e) {
     sendError(msg.id, e);

@@ -53,6 +53,8 @@ export const runOptionsSchema = z.object({
   pass: z.enum(RUN_PASSES).optional(),
   ...torchChoice,
   maxMemoryBytes: z.number().positive(),
+  /** After the run, each variant end to end on the engine's independent clock (torch.utils.benchmark), if it has one. */
+  crosscheck: z.boolean().optional(),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 

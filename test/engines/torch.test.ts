@@ -741,3 +741,40 @@ test('one probe cache for every command: profile and sweep on torch read the sam
     'one cached probe, not one per command',
   );
 });
+
+test('--crosscheck puts each variant beside torch.utils.benchmark of the same ops, in the run and its text', () => {
+  const dir = tempDir('fconv-cross-');
+  const r = require('node:child_process').spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'profile',
+      '--engine',
+      'torch',
+      '--python',
+      PY,
+      '--batch',
+      '2',
+      '--height',
+      '8',
+      '--width',
+      '8',
+      '--pass',
+      'forward',
+      '--crosscheck',
+      '--no-model',
+      '--no-progress',
+      '--out-dir',
+      dir,
+    ],
+    { encoding: 'utf8', timeout: 240_000, env: { ...process.env, FCONV_CACHE_DIR: tempDir('fconv-cross-cache-') } },
+  ) as { status: number; stdout: string; stderr: string };
+  assert.equal(r.status, 0, r.stderr);
+  const run = parseRun(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')));
+  for (const v of run.variants) {
+    assert.ok(v.crosscheckMs !== undefined && v.crosscheckMs > 0, `${v.name}: ${v.crosscheckMs}`);
+    // Two clocks on the same ops of a shared 2-core machine: the same order of magnitude (the bench holds ±10 %).
+    assert.ok(v.crosscheckMs < 5 * v.totalMs.median + 0.05 && v.totalMs.median < 5 * v.crosscheckMs + 0.05);
+  }
+  assert.match(r.stdout, /torch\.utils\.benchmark [\d.]+ (µs|ms) \(-?\d+ %\)/);
+});
