@@ -119,7 +119,7 @@ export const variantResultSchema = z.object({
   peakMemoryBytes: z.number().int().nonnegative().optional(),
   /** The same for the one-off steps and the warm-up: kernel spectra, FFT plans, cuDNN's autotuning workspaces. */
   oneOffPeakBytes: z.number().int().nonnegative().optional(),
-  /** End to end on the engine's independent clock (torch.utils.benchmark blocked_autorange), when asked (--crosscheck). */
+  /** End to end on the engine's independent clock (torch.utils.benchmark blocked_autorange): --crosscheck. */
   crosscheckMs: z.number().nonnegative().finite().optional(),
   /**
    * Minor page faults per end-to-end call in the timed runs (getrusage of the engine's process): memory the OS

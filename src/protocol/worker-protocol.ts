@@ -53,7 +53,7 @@ export const runOptionsSchema = z.object({
   pass: z.enum(RUN_PASSES).optional(),
   ...torchChoice,
   maxMemoryBytes: z.number().positive(),
-  /** After the run, each variant end to end on the engine's independent clock (torch.utils.benchmark), if it has one. */
+  /** After the run, each variant end to end on the engine's independent clock (torch.utils.benchmark), if any. */
   crosscheck: z.boolean().optional(),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
