@@ -154,6 +154,11 @@ class Layer:
             # Ops, streams and events on this device (also cuda:N), cuDNN autotuning, FP32 math (TF32 off), read
             # back: the probe prices the runs with the same flags.
             self.math = fp32_math(self.device)
+            # A share of the GPU's memory for this process (a GPU shared with a training job; gpu-check forces an
+            # out-of-memory case with a tiny one).
+            share = os.environ.get("FCONV_TORCH_MEMORY_FRACTION")
+            if share:
+                torch.cuda.set_per_process_memory_fraction(float(share), self.device)
         s = spec
         B, H, W, Ci, Co = s["batch"], s["height"], s["width"], s["inChannels"], s["outChannels"]
         kh, kw, k = s["kernelH"], s["kernelW"], s["spatialKernel"]

@@ -9,5 +9,5 @@ rm -rf gpu-bundle && mkdir -p gpu-bundle
 unzip -q fourier-conv-profiler.vsix 'extension/*' -d gpu-bundle
 [ -f gpu-bundle/extension/dist/native/fconv_cuda.node ] || { echo "gpu-bundle: the CUDA addon was not built (npm run build:native says why)" >&2; exit 1; }
 xz -T0 -6 -c "$(readlink -f "$(command -v node)")" > gpu-bundle/node.xz
-cp scripts/gpu-check.sh scripts/gpu-check.mjs gpu-bundle/
+cp scripts/gpu-check.sh scripts/gpu-check.mjs test/layer/fixtures/train_fno.py gpu-bundle/
 du -sh gpu-bundle

@@ -4,7 +4,8 @@
 # bundle `scripts/gpu-bundle.sh` makes (the extension unpacked from the VSIX and Node as node.xz, for
 # machines without Node). CUDA libraries are found as the engine finds them: FCONV_CUDA_LIB_DIRS,
 # CUDA_HOME, LD_LIBRARY_PATH, the system, and site-packages/nvidia/*/lib of the python3 on the PATH.
-# Exit: 0 checked, 3 no usable GPU / CUDA libraries (the JSON says why), 1 broken setup.
+# Exit: 0 every goal held, 4 a goal failed (the JSON's failedGoals), 3 no usable GPU / CUDA libraries (the JSON
+# says why), 1 broken setup. FCONV_GPU_CHECK_BUDGET_S bounds the whole run (default 420 s).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$PWD/gpu-check.json}"
@@ -14,7 +15,12 @@ node_bin="$(command -v node || true)"
 if [ -z "$node_bin" ] || ! "$node_bin" -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)'; then
   [ -f "$here/node.xz" ] || { echo "gpu-check: no Node ≥ 18 here and no node.xz beside this script (scripts/gpu-bundle.sh makes one)" >&2; exit 1; }
   node_bin="$(mktemp -d)/node"
-  xz -dc "$here/node.xz" > "$node_bin"
+  if command -v xz >/dev/null 2>&1; then
+    xz -dc "$here/node.xz" > "$node_bin"
+  else
+    # No xz on the machine: Python's lzma reads the same file.
+    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$here/node.xz" "$node_bin"
+  fi
   chmod +x "$node_bin"
 fi
 check="$here/gpu-check.mjs"
