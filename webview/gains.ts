@@ -34,8 +34,9 @@ export function gainChart(g: Gain, width = 760, endToEnd: { from?: number; to?: 
     level = next;
   }
   rows.push({ label: variantLabel(g.to), kind: 'total', a: 0, b: g.toMs, text: total(g.toMs, endToEnd.to) });
+  // Wide enough for the longest label ("channel mixing / product (backward)"), which was cut at 190 px.
   const rowH = 24,
-    labelW = 190,
+    labelW = Math.min(300, Math.max(150, 16 + 7 * Math.max(...rows.map((r) => r.label.length)))),
     textW = 250,
     plotW = width - labelW - textW;
   const span = Math.max(g.fromMs, g.toMs, ...rows.map((r) => r.b), 1e-6);
