@@ -131,6 +131,15 @@ def allocator_effect(forward, timed, cuda, reps, rewarm, tick=None):
     return note, dict(_stats(times), faultsPerCall=(f1 - f0) / float(n))
 
 
+def synced_ms(fn, sync):
+    """ms of fn() between two syncs (the device idle before, fn's work done after)."""
+    sync()
+    t0 = time.perf_counter()
+    fn()
+    sync()
+    return (time.perf_counter() - t0) * 1000.0
+
+
 def compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step):
     """torch.compile of the class as written (--compile, torch >= 2): compiled, its first call (which compiles) timed
     apart, its output and, with the training step, its gradients checked against the eager class's; then the two
@@ -179,11 +188,7 @@ def compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step):
                 "failed": "the compiled layer differs from yours by %.2g relative (tolerance %.0e): not timed" % (err, tol)}
 
     def time_one(fn):
-        sync()
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        return (time.perf_counter() - t0) * 1000.0
+        return synced_ms(fn, sync)
 
     out = {"compileMs": compile_ms, "maxRelError": err}
     xt = x.detach().clone().requires_grad_(trainable)

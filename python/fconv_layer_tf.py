@@ -25,7 +25,7 @@ import re
 import time
 
 from fconv_layer import (MemoryWatch, allocator_effect, allocator_fields, check_input_bytes, line_costs, request_hooks,
-                         timed_runs, warm_up)
+                         synced_ms, timed_runs, warm_up)
 from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, load_namespace, parse_init, skipped_hint, user_error
 from fconv_layer_trace import TRACER_REMOVED, LineTracer, _median, _stats, sync_cost, user_line
 
@@ -374,11 +374,7 @@ def profile_layer(tf, req, progress, check, send_error):
             return call(x)
 
         def timed(fn):
-            sync()
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            return (time.perf_counter() - t0) * 1000.0
+            return synced_ms(fn, sync)
 
         done_warm = 1 + warm_up(forward, sync, warmup, lambda i: step("warm-up", i, warmup))
         alloc_note, alloc_default = allocator_effect(

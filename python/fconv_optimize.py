@@ -20,7 +20,7 @@ Standard library and torch only.
 
 import time
 
-from fconv_layer import MemoryWatch, check_input_bytes, load_candidate, request_hooks, steady_allocator
+from fconv_layer import MemoryWatch, check_input_bytes, load_candidate, request_hooks, steady_allocator, synced_ms
 from fconv_layer_load import USER_ERRORS, UserCodeError, input_dtype, load_namespace, parse_init, user_error
 from fconv_layer_trace import _stats, loss_of
 
@@ -212,11 +212,7 @@ def _optimize(torch, req, mod, cls, args, kwargs, device, cuda, traced, step, no
             torch.autograd.grad(loss_of(torch, y, cache), ins, allow_unused=True)
 
     def time_one(fn):
-        sync()
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        return (time.perf_counter() - t0) * 1000.0
+        return synced_ms(fn, sync)
 
     passes = ([("forward", fwd)] if want_fwd else []) + ([("train", train_step)] if want_train else [])
     samples = {(r, p): [] for r, _ in runners for p, _ in passes}

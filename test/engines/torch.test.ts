@@ -192,11 +192,12 @@ test('an interpreter that is not a Python, has no torch, or a torch older than 1
   assert.match(cuda.err, /--torch-device cuda: torch .* has no CUDA \(torch\.cuda\.is_available\(\) is False/);
 });
 
-function spawnCli(args: string[]) {
+/** The CLI, with a probe cache of its own (`cache`, else a fresh one). */
+function spawnCli(args: string[], cache = tempDir('fconv-torchcache-')) {
   const r = require('node:child_process').spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, FCONV_CACHE_DIR: tempDir('fconv-torchcache-') },
+    timeout: 240_000,
+    env: { ...process.env, FCONV_CACHE_DIR: cache },
   });
   return { code: r.status as number | null, out: r.stdout as string, err: r.stderr as string };
 }
@@ -692,50 +693,24 @@ test("CUDA timing on cuda:N: events recorded on that device's current stream, th
   );
 });
 
+/** A tiny layer on the torch engine in the test's interpreter, forward only. */
+const TINY_TORCH = ['--engine', 'torch', '--python', PY, '--height', '8', '--width', '8', '--no-progress'];
+
 test('one probe cache for every command: profile and sweep on torch read the same rates (torch-cpu), measured once', () => {
   const cache = tempDir('fconv-onecache-');
-  const env = { ...process.env, FCONV_CACHE_DIR: cache };
-  const run = (args: string[]) =>
-    require('node:child_process').spawnSync(process.execPath, [CLI, ...args, '--python', PY, '--no-progress'], {
-      encoding: 'utf8',
-      timeout: 240_000,
-      env,
-    }) as { status: number; stderr: string };
-  const p = run([
-    'profile',
-    '--engine',
-    'torch',
-    '--batch',
-    '1',
-    '--height',
-    '8',
-    '--width',
-    '8',
-    '--pass',
-    'forward',
-    '--out-dir',
-    tempDir('fconv-oc-'),
-  ]);
-  assert.equal(p.status, 0, p.stderr);
-  assert.match(p.stderr, /device rates: probed this machine in .* on torch-cpu/);
-  const s = run([
-    'sweep',
-    '--engine',
-    'torch',
-    '--height',
-    '8',
-    '--width',
-    '8',
-    '--kernels',
-    '3,5',
-    '--reps',
-    '2',
-    '--out-dir',
-    tempDir('fconv-os-'),
-  ]);
-  assert.equal(s.status, 0, s.stderr);
-  assert.match(s.stderr, /device rates: cached probe of .*probe-v7-torch-cpu-/);
-  assert.deepEqual(
+  const p = spawnCli(
+    ['profile', ...TINY_TORCH, '--batch', '1', '--pass', 'forward', '--out-dir', tempDir('fconv-oc-')],
+    cache,
+  );
+  assert.equal(p.code, 0, p.err);
+  assert.match(p.err, /device rates: probed this machine in .* on torch-cpu/);
+  const s = spawnCli(
+    ['sweep', ...TINY_TORCH, '--kernels', '3,5', '--reps', '2', '--out-dir', tempDir('fconv-os-')],
+    cache,
+  );
+  assert.equal(s.code, 0, s.err);
+  assert.match(s.err, /device rates: cached probe of .*probe-v7-torch-cpu-/);
+  assert.equal(
     fs.readdirSync(cache).filter((f) => f.startsWith('probe-')).length,
     1,
     'one cached probe, not one per command',
@@ -744,37 +719,24 @@ test('one probe cache for every command: profile and sweep on torch read the sam
 
 test('--crosscheck puts each variant beside torch.utils.benchmark of the same ops, in the run and its text', () => {
   const dir = tempDir('fconv-cross-');
-  const r = require('node:child_process').spawnSync(
-    process.execPath,
-    [
-      CLI,
-      'profile',
-      '--engine',
-      'torch',
-      '--python',
-      PY,
-      '--batch',
-      '2',
-      '--height',
-      '8',
-      '--width',
-      '8',
-      '--pass',
-      'forward',
-      '--crosscheck',
-      '--no-model',
-      '--no-progress',
-      '--out-dir',
-      dir,
-    ],
-    { encoding: 'utf8', timeout: 240_000, env: { ...process.env, FCONV_CACHE_DIR: tempDir('fconv-cross-cache-') } },
-  ) as { status: number; stdout: string; stderr: string };
-  assert.equal(r.status, 0, r.stderr);
+  const r = spawnCli([
+    'profile',
+    ...TINY_TORCH,
+    '--batch',
+    '2',
+    '--pass',
+    'forward',
+    '--crosscheck',
+    '--no-model',
+    '--out-dir',
+    dir,
+  ]);
+  assert.equal(r.code, 0, r.err);
   const run = parseRun(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')));
   for (const v of run.variants) {
     assert.ok(v.crosscheckMs !== undefined && v.crosscheckMs > 0, `${v.name}: ${v.crosscheckMs}`);
     // Two clocks on the same ops of a shared 2-core machine: the same order of magnitude (the bench holds ±10 %).
     assert.ok(v.crosscheckMs < 5 * v.totalMs.median + 0.05 && v.totalMs.median < 5 * v.crosscheckMs + 0.05);
   }
-  assert.match(r.stdout, /torch\.utils\.benchmark [\d.]+ (µs|ms) \(-?\d+ %\)/);
+  assert.match(r.out, /torch\.utils\.benchmark [\d.]+ (µs|ms) \(-?\d+ %\)/);
 });
