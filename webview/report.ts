@@ -2,7 +2,7 @@
  * The report: verdict, end-to-end chart, per-variant timelines, step tables, correctness, method.
  * Pure rendering from a validated Run; used by the CLI's standalone HTML and the extension's panel.
  */
-import { engineLabel, fmtFaults, fmtMs, peakMemoryText, recreatedNote, verdict } from '../src/core/format';
+import { engineLabel, fmtFaults, fmtMs, peakMemoryText, recreatedNote, verdict, wideSpread } from '../src/core/format';
 import { formatBytes } from '../src/core/memory';
 import { fmtCount } from '../src/core/units';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
@@ -156,7 +156,15 @@ export function totalsChart(run: Run, width = 760): SVGElement {
         ),
       );
     }
-    g.appendChild(s('text', { x: width - valueW + 6, y: y + 15, class: 'value' }, fmtMs(v.totalMs.median)));
+    const wide = wideSpread(v.totalMs);
+    g.appendChild(
+      s(
+        'text',
+        { x: width - valueW + 6, y: y + 15, class: `value${wide ? ' warn' : ''}` },
+        `${fmtMs(v.totalMs.median)}${wide ? ' ⚠' : ''}`,
+        ...(wide ? [tip(`Wide spread: ${wide}`)] : []),
+      ),
+    );
     if (v.layerMs)
       g.appendChild(
         s('text', { x: width - valueW + 6, y: y + 28, class: 'value small' }, `layer ${fmtMs(v.layerMs.median)}`),

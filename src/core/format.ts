@@ -163,7 +163,24 @@ export function verdict(run: Run): Verdict {
       `The question's comparison: its layer alone (${fmtMs(seed.layerMs.median)}, input already in the Fourier domain) vs Conv2D ${run.spec.spatialKernel}×${run.spec.spatialKernel} (${fmtMs(spatial.totalMs.median)}): ${r >= 1 ? `${fmtRatio(r)} slower` : `${fmtRatio(1 / r)} faster`} — but the two compute different functions (${run.spec.kernelH}×${run.spec.kernelW} vs ${run.spec.spatialKernel}×${run.spec.spatialKernel} kernel).`,
     );
   }
+  for (const v of ok) {
+    const wide = wideSpread(v.totalMs);
+    if (wide)
+      lines.push(
+        `Wide spread: ${variantLabel(v.name)}'s ${wide} — some runs were slowed (a busy machine, a clock change); its median stands, but rerun (or raise the repetitions) before trusting a close call.`,
+      );
+  }
   return { headline, lines, fastest: best.name };
+}
+
+/**
+ * A spread large enough to say: the p90 at least twice the median and 50 µs above it. Returns the words for it
+ * ("p90 17.0 ms against a 300 µs median"), or undefined.
+ */
+export function wideSpread(s: { median: number; p90: number }): string | undefined {
+  return s.p90 >= 2 * s.median && s.p90 - s.median >= 0.05
+    ? `p90 ${fmtMs(s.p90)} against a ${fmtMs(s.median)} median`
+    : undefined;
 }
 
 function clip(s: string, n: number): string {

@@ -291,3 +291,25 @@ test("the question's layer on an engine other than TensorFlow is said to be re-c
   const { formatRunText } = await import('../../src/core/format');
   assert.match(formatRunText(torchRun), /seed: the question's Keras layer re-created in PyTorch/);
 });
+
+test('a wide spread is said: in the verdict and beside the end-to-end value, not only in the whiskers', async () => {
+  const run = fakeRun();
+  const spatial = run.variants.find((v) => v.name === 'spatial')!;
+  Object.assign(spatial.totalMs, { median: 0.3, p10: 0.28, p90: 17 });
+  const { verdict } = await import('../../src/core/format');
+  assert.ok(
+    verdict(run).lines.includes(
+      "Wide spread: spatial's p90 17.0 ms against a 300 µs median — some runs were slowed (a busy machine, a clock change); its median stands, but rerun (or raise the repetitions) before trusting a close call.",
+    ),
+    verdict(run).lines.join('\n'),
+  );
+  const doc = await render(run);
+  const values = [...doc.querySelectorAll('svg.totals text.value')].map((t) => t.textContent);
+  assert.ok(
+    values.some((t) => /^300 µs ⚠/.test(t!)),
+    values.join(' | '),
+  );
+  // A tight one is not flagged.
+  const others = run.variants.filter((v) => v.name !== 'spatial');
+  assert.ok(others.every((v) => !verdict(run).lines.some((l) => l.startsWith(`Wide spread: ${v.name}`))));
+});
