@@ -461,6 +461,35 @@ def measure(fw, L, req, progress, cancelled):
         return result
 
 
+def end_to_end(fw, L, req, progress, cancelled):
+    """The variant's end to end once more (warm-up, then `reps` calls without per-step syncs, as measure's end-to-end
+    phase): the host asks for it after every variant is timed, in reverse order, and merges the two passes, so that
+    drift over the run (a busy shared machine, a clock change) hits every variant alike."""
+    persistent, one_off, steps, _ = fw.bind(L, req["variant"], req["plan"])
+    reps = count(req.get("reps"), "reps", 1, 50000)
+    warmup = count(req.get("warmup", 2), "warmup", 0, 1000)
+
+    def run_all():
+        env = dict(persistent)
+        for sid, _, fn in steps:
+            env[sid] = fn(env)
+        return env[steps[-1][0]]
+
+    with fw.no_grad():
+        for sid, fn in one_off:
+            persistent[sid] = fn(persistent)
+        for _ in range(warmup):
+            run_all()
+        L.sync()
+        e2e = []
+        for r in range(reps):
+            if cancelled():
+                raise Cancelled()
+            progress({"phase": "end-to-end", "stepIndex": 0, "stepCount": len(steps), "rep": r, "reps": reps})
+            e2e.append(L.timed(run_all)[1])
+    return {"e2e": e2e}
+
+
 def kernels_once(fw, L, req):
     """The ops (and on a GPU the kernels) each step of the variant ran: one profiled pass, after the one-off steps,
     untimed — the request the host sends once every variant is timed."""

@@ -39,6 +39,7 @@ from fconv_protocol import (  # noqa: E402 - after the path to this folder
     count,
     measure,
     need,
+    end_to_end,
     kernels_once,
     output_once,
     own_stdout,
@@ -167,6 +168,11 @@ def serve(fw):
                 need(hasattr(fw, "measure_train"), "the %s engine cannot time a training step" % fw.NAME)
                 res = fw.measure_train(fw, layer, msg, progress, cancelled)
                 res.update({"type": "measured-train", "id": rid})
+                send(res)
+            elif kind == "end-to-end":
+                need(layer is not None, "load a layer first")
+                res = end_to_end(fw, layer, msg, progress, cancelled)
+                res.update({"type": "end-to-end", "id": rid})
                 send(res)
             elif kind == "kernels":
                 need(layer is not None, "load a layer first")

@@ -117,6 +117,11 @@ export interface MeasuringLoop {
    * timed (the Python engines: a GPU profiler session leaves CUPTI attached, slowing what is timed after it).
    */
   kernels?(plan: VariantPlan): Promise<NonNullable<Samples['kernels']>>;
+  /**
+   * The variant's end to end once more, `reps` calls after a short warm-up: the profiler's second pass, the variants
+   * in reverse order, merged with the first so that drift over the run hits every variant alike.
+   */
+  endToEnd?(plan: VariantPlan, reps: number, hooks: LoopHooks): Promise<number[]>;
 }
 
 export interface LoopHooks {

@@ -116,6 +116,8 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
     runs: z.number().int().positive(),
   }),
   z.object({ type: z.literal('output'), id, output: z.string(), outputShape: z.array(z.number().int().nonnegative()) }),
+  /** A variant's end to end once more (the second, reverse-order pass the host merges with the first). */
+  z.object({ type: z.literal('end-to-end'), id, e2e: samples }),
   /** The ops and kernels each step of a variant ran (one profiled pass, asked for after every variant is timed). */
   z.object({ type: z.literal('kernels'), id, kernels: kernelsSchema }),
   z.object({

@@ -86,6 +86,12 @@ test('torch timings are complete and sane: per-step samples, end to end, layer o
     );
     assert.deepEqual(run.framework, { name: 'torch', version: run.framework!.version, device: 'cpu', threads: 1 });
     assert.match(run.device, /CPU via PyTorch .* \(1 thread\)/);
+    // End to end in two passes, the second in reverse order, merged: drift over the run hits every variant alike.
+    assert.ok(
+      run.engineNotes.some((n) => /timed in two passes .* then in reverse/.test(n)),
+      run.engineNotes.join('\n'),
+    );
+    for (const v of run.variants) assert.equal(v.totalMs.reps % 2, 0, `${v.name}: both passes' samples`);
     for (const v of run.variants) {
       assert.equal(v.totalMs.timing, 'wall-clock-sync');
       // The engine keeps freed memory (mallopt): its timed calls map nothing in again.

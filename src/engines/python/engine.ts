@@ -66,6 +66,7 @@ export class PythonEngine implements RemoteEngine {
       measure: (plan, policy, hooks) => this.measureVariant(plan, policy, hooks),
       output: (plan) => this.output(plan),
       kernels: (plan) => this.kernels(plan),
+      endToEnd: (plan, reps, hooks) => this.endToEnd(plan, reps, hooks),
       ...(fw.train ? { measureTrain: (plan, policy, hooks) => this.measureTrain(plan, policy, hooks) } : {}),
     };
   }
@@ -236,6 +237,28 @@ export class PythonEngine implements RemoteEngine {
       'crosscheck',
     );
     return m.medianMs;
+  }
+
+  /** The variant's end to end once more (the profiler's reverse-order pass). */
+  private async endToEnd(plan: VariantPlan, reps: number, hooks: LoopHooks): Promise<number[]> {
+    const m = await this.py.request(
+      { type: 'end-to-end', variant: plan.name, plan: this.planMessage(plan), reps, warmup: 2 },
+      'end-to-end',
+      {
+        isCancelled: hooks.isCancelled,
+        onMessage: (msg) => {
+          if (msg.type === 'progress')
+            hooks.onProgress({
+              phase: 'end-to-end',
+              stepIndex: 0,
+              stepCount: msg.stepCount,
+              rep: msg.rep,
+              reps: msg.reps,
+            });
+        },
+      },
+    );
+    return m.e2e;
   }
 
   /** The ops and kernels of each step of the variant: one profiled pass, once every variant is timed. */
