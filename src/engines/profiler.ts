@@ -217,23 +217,8 @@ export async function profile(
       variants.push(vr);
       hooks.onVariant?.(vr);
     }
-    // The ops and kernels of each step, in a profiled pass per variant now that every variant is timed.
-    if (loop.kernels) {
-      for (const [vi, vr] of variants.entries()) {
-        if (hooks.isCancelled?.()) throw new CancelledError();
-        hooks.onProgress?.({
-          variant: vr.name,
-          variantIndex: vi,
-          variantCount: variants.length,
-          phase: 'kernels',
-          stepIndex: 0,
-          stepCount: 1,
-        });
-        const k = await loop.kernels(planVariant(vr.name, spec, loop.traits));
-        for (const st of vr.steps) if (k[st.id]?.length) st.kernels = k[st.id];
-      }
-    }
-    // End to end once more, the variants in reverse order, merged with the first pass: a variant timed early and one
+    // End to end once more (before the kernel pass below: it is timing, and a profiler session would leave CUPTI
+    // attached on a GPU), the variants in reverse order, merged with the first pass: a variant timed early and one
     // timed late see the same drift (a busy shared machine, a clock change), so their comparison does not flip with it.
     if (loop.endToEnd && variants.length > 1) {
       for (const [i, vr] of [...variants].reverse().entries()) {
@@ -250,6 +235,22 @@ export async function profile(
         ...run.engineNotes,
         "end to end: each variant timed in two passes — in the run's order, then in reverse once every variant was timed — and the two merged, so that drift over the run hits every variant alike",
       ];
+    }
+    // The ops and kernels of each step, in a profiled pass per variant now that every variant is timed.
+    if (loop.kernels) {
+      for (const [vi, vr] of variants.entries()) {
+        if (hooks.isCancelled?.()) throw new CancelledError();
+        hooks.onProgress?.({
+          variant: vr.name,
+          variantIndex: vi,
+          variantCount: variants.length,
+          phase: 'kernels',
+          stepIndex: 0,
+          stepCount: 1,
+        });
+        const k = await loop.kernels(planVariant(vr.name, spec, loop.traits));
+        for (const st of vr.steps) if (k[st.id]?.length) st.kernels = k[st.id];
+      }
     }
     const bad = variants.filter((v) => !v.correct || v.train?.gradients.some((g) => !g.correct));
     if (bad.length) {

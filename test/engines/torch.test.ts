@@ -746,3 +746,39 @@ test('--crosscheck puts each variant beside torch.utils.benchmark of the same op
   }
   assert.match(r.out, /torch\.utils\.benchmark [\d.]+ (µs|ms) \(-?\d+ %\)/);
 });
+
+test('after the variants are timed: the reverse end-to-end pass first, the profiled kernel pass last (no timing after a profiler session)', async () => {
+  const engine = await TorchEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu', threads: 1 });
+  try {
+    const order: string[] = [];
+    const loop = engine.remote;
+    const [measure, endToEnd, kernels] = [loop.measure, loop.endToEnd!, loop.kernels!];
+    Object.assign(loop, {
+      measure: (...a: Parameters<typeof measure>) => (order.push(`measure ${a[0].name}`), measure(...a)),
+      endToEnd: (...a: Parameters<typeof endToEnd>) => (order.push(`end-to-end ${a[0].name}`), endToEnd(...a)),
+      kernels: (...a: Parameters<typeof kernels>) => (order.push(`kernels ${a[0].name}`), kernels(...a)),
+    });
+    const run = await profile(engine, spec({ batch: 1, height: 8, width: 8, kernelH: 8, kernelW: 8 }), {
+      variants: ['spatial', 'optimized'],
+      warmup: 1,
+      reps: 2,
+      seed: 1,
+      adaptiveBudgetMs: 0,
+    });
+    assert.equal(run.status, 'ok', run.failure);
+    assert.deepEqual(order, [
+      'measure spatial',
+      'measure optimized',
+      'end-to-end optimized',
+      'end-to-end spatial',
+      'kernels spatial',
+      'kernels optimized',
+    ]);
+    assert.ok(
+      run.variants.every((v) => v.steps.some((s) => s.kernels?.length)),
+      'the kernels still reach the steps',
+    );
+  } finally {
+    engine.shutdown();
+  }
+});
