@@ -551,21 +551,21 @@ function profileLayerJson(args: string[]) {
  * profile-layer (issue #11): on the FNO preset's shapes (20×32×64×64, modes 12), CPU: the reported total is the
  * un-instrumented forward's, the line tracer's cost, and the per-line shares of two runs within ±5 points.
  */
+/** The original FNO code's SpectralConv2d on the FNO preset's shapes, on the CPU: profile-layer's and optimize's. */
+const FNO_LAYER = [
+  path.join(ROOT, 'test', 'layer', 'fixtures', 'train_fno.py'),
+  '--class',
+  'SpectralConv2d',
+  '--init',
+  '32, 32, 12, 12',
+  '--input-shape',
+  '20,32,64,64',
+  '--torch-device',
+  'cpu',
+];
+
 function layerGoals(goals: Goal[]): void {
-  const fixture = path.join(ROOT, 'test', 'layer', 'fixtures', 'train_fno.py');
-  const once = () =>
-    profileLayerJson([
-      fixture,
-      '--class',
-      'SpectralConv2d',
-      '--init',
-      '32, 32, 12, 12',
-      '--input-shape',
-      '20,32,64,64',
-      '--torch-device',
-      'cpu',
-      '--no-compare',
-    ]);
+  const once = () => profileLayerJson([...FNO_LAYER, '--no-compare']);
   const a = once();
   const b = once();
   const traced = (p: typeof a) => p.lines.reduce((s, l) => s + l.tracedMs, 0);
@@ -613,20 +613,11 @@ function optimizeJson(args: string[]) {
 function optimizeGoals(goals: Goal[]): void {
   const venv = path.join(ROOT, '.venv-torch', 'bin', 'python');
   const py = process.env.FCONV_TORCH_PYTHON ?? (fs.existsSync(venv) ? venv : undefined);
-  const fixture = path.join(ROOT, 'test', 'layer', 'fixtures', 'train_fno.py');
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-opt-')), 'fast.py');
   console.error(`bench: fconv optimize on the FNO preset (${py ?? 'the first torch found'})…`);
   const t0 = performance.now();
   const j = optimizeJson([
-    fixture,
-    '--class',
-    'SpectralConv2d',
-    '--init',
-    '32, 32, 12, 12',
-    '--input-shape',
-    '20,32,64,64',
-    '--torch-device',
-    'cpu',
+    ...FNO_LAYER,
     '--threads',
     '1',
     '--reps',
