@@ -170,13 +170,17 @@ def compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step):
         if not isinstance(got, torch.Tensor) or not isinstance(want, torch.Tensor):
             return {"compileMs": compile_ms, "failed": "forward() does not return a tensor: nothing to compare"}
         err = _rel_error(torch, got, want)
+        compile_train_ms = None
         if want_train:
             layer.train()
             xa = x.detach().clone().requires_grad_(trainable)
             xb = x.detach().clone().requires_grad_(trainable)
             with torch.enable_grad():
                 ga = grads(layer, layer(xa), xa)
-                gb = grads(layer, comp(xb), xb)
+                t0 = time.perf_counter()
+                gb = grads(layer, comp(xb), xb)  # the first call with gradients compiles the backward too
+                sync()
+                compile_train_ms = (time.perf_counter() - t0) * 1000.0
             err = max([err] + [_rel_error(torch, b, a) for a, b in zip(ga, gb)])
             layer.eval()
     except Exception as e:  # noqa: BLE001 - the profile stands; the row says why compile did not run
@@ -187,10 +191,9 @@ def compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step):
         return {"compileMs": compile_ms, "maxRelError": err if err != float("inf") else 1e300,
                 "failed": "the compiled layer differs from yours by %.2g relative (tolerance %.0e): not timed" % (err, tol)}
 
-    def time_one(fn):
-        return synced_ms(fn, sync)
-
     out = {"compileMs": compile_ms, "maxRelError": err}
+    if compile_train_ms is not None:
+        out["compileTrainMs"] = compile_train_ms
     xt = x.detach().clone().requires_grad_(trainable)
 
     def fwd(m):
@@ -201,19 +204,30 @@ def compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step):
         with torch.enable_grad():
             grads(m, m(xt), xt)
 
-    passes = [("forward", "eagerForward", fwd)] + ([("train", "eagerTrain", train_step)] if want_train else [])
-    for key, eager_key, fn in passes:
-        (layer.train if key == "train" else layer.eval)()
+    passes = [("forward", fwd)] + ([("train", train_step)] if want_train else [])
+    out.update(eager_vs_compiled(passes, layer, comp, sync, warmup, reps, step,
+                                 lambda key: (layer.train if key == "train" else layer.eval)()))
+    layer.eval()
+    return out
+
+
+def eager_vs_compiled(passes, eager, comp, sync, warmup, reps, step, mode=None):
+    """Each pass (key, fn: fn(m) runs one call of m) of the eager and the compiled callable, timed in the same rounds,
+    interleaved (wall clock between syncs), so that drift on a shared machine hits both alike: {key: compiled stats,
+    "eager" + Key: eager stats}. `mode(key)` sets up a pass (train/eval)."""
+    out = {}
+    for key, fn in passes:
+        if mode:
+            mode(key)
         for _ in range(warmup):
-            fn(layer)
+            fn(eager)
             fn(comp)
         a, b = [], []
         for i in range(reps):
             step("compile", i + 1, reps + 1)
-            a.append(time_one(lambda: fn(layer)))
-            b.append(time_one(lambda: fn(comp)))
-        out[key], out[eager_key] = _stats(b), _stats(a)
-    layer.eval()
+            a.append(synced_ms(lambda: fn(eager), sync))
+            b.append(synced_ms(lambda: fn(comp), sync))
+        out[key], out["eager" + key[:1].upper() + key[1:]] = _stats(b), _stats(a)
     return out
 
 

@@ -5,8 +5,8 @@ fconv_worker.py torch`; the loop and the protocol are fconv_protocol.py's. Stand
 
 A framework module provides: NAME, hello_fields(), check_device(device), load(spec, data, device, threads),
 bind(L, variant, plan), no_grad(), reset_peak(L), peak_bytes(L), kernels(L, persistent, steps), to_b64(t),
-shape_of(t), probe(device, tick), is_oom(e), and optionally crosscheck(L, req), layer_profile(msg, progress,
-cancelled) with UserCodeError, steady_allocator().
+shape_of(t), probe(device, tick), is_oom(e), and optionally crosscheck(L, req), compiled(fw, L, req, progress,
+cancelled), layer_profile(msg, progress, cancelled) with UserCodeError, steady_allocator().
 """
 
 import base64
@@ -19,6 +19,7 @@ from fconv_protocol import RequestError, check_candidates, check_layer_request, 
 from fconv_torch_executors import executors_for
 from fconv_torch_probe import cudnn_version, fp32_math, probe  # noqa: F401 - probe: part of the framework module's interface
 from fconv_torch_train import crosscheck_train, measure_train  # noqa: F401 - the training step (forward + backward)
+from fconv_torch_compiled import compiled_variant as compiled  # noqa: F401 - torch.compile of a variant (--compile)
 
 NAME = "torch"
 

@@ -163,6 +163,11 @@ def serve(fw):
                 res = fw.crosscheck(layer, msg)
                 res.update({"type": "crosscheck", "id": rid})
                 send(res)
+            elif kind == "compiled":
+                need(layer is not None, "load a layer first")
+                need(hasattr(fw, "compiled"), "the %s engine has no compiled row (torch.compile is PyTorch's)" % fw.NAME)
+                res = {"type": "compiled", "id": rid, "compiled": fw.compiled(fw, layer, msg, progress, cancelled)}
+                send(res)
             elif kind == "measure-train":
                 need(layer is not None, "load a layer first")
                 need(hasattr(fw, "measure_train"), "the %s engine cannot time a training step" % fw.NAME)

@@ -3,7 +3,7 @@
  * as they wrote it — each line's time as a bar, its ops on hover — and, for an FNO layer, the profiler's
  * formulations of the same spec beside it, with what the optimized one would save.
  */
-import { type LayerProfile, allocatorFinding, compiledLine, lineShare, wholeMs } from '../src/core/layer-profile';
+import { type LayerProfile, allocatorFinding, compiledLayerLine, lineShare, wholeMs } from '../src/core/layer-profile';
 import { fmtMs } from '../src/core/format';
 import { h, s } from './dom';
 
@@ -141,7 +141,7 @@ export function renderLayerProfile(p: LayerProfile, root: HTMLElement): void {
       alloc
         ? h('p', { id: 'layer-allocator', class: 'warn', title: alloc.detail }, `⚠ ${alloc.title}. `, alloc.detail)
         : null,
-      compiledLine(p) ? h('p', { id: 'layer-compiled' }, compiledLine(p)!) : null,
+      compiledLayerLine(p) ? h('p', { id: 'layer-compiled' }, compiledLayerLine(p)!) : null,
       gainText ? h('p', {}, gainText) : null,
     ),
     h(

@@ -2,7 +2,17 @@
  * The report: verdict, end-to-end chart, per-variant timelines, step tables, correctness, method.
  * Pure rendering from a validated Run; used by the CLI's standalone HTML and the extension's panel.
  */
-import { engineLabel, fmtFaults, fmtMs, peakMemoryText, recreatedNote, verdict, wideSpread } from '../src/core/format';
+import {
+  compiledRunLine,
+  engineLabel,
+  fmtFaults,
+  fmtMs,
+  peakMemoryText,
+  recreatedNote,
+  verdict,
+  wideSpread,
+} from '../src/core/format';
+import { COMPILED_TIMING } from '../src/core/compiled';
 import { formatBytes } from '../src/core/memory';
 import { fmtCount } from '../src/core/units';
 import { type Run, type StepResult, TIMING_LABELS, type VariantResult } from '../src/core/run';
@@ -85,9 +95,50 @@ function verdictCard(run: Run): HTMLElement {
   );
 }
 
+interface TotalsRow {
+  label: string;
+  explained: string;
+  kind: string;
+  correct: boolean;
+  totalMs: { median: number; p10: number; p90: number };
+  layerMs?: { median: number; p10: number; p90: number };
+  barTip: string;
+}
+
+/**
+ * The chart's rows: each variant's end to end, and after a variant as written its torch.compile row (`--compile`),
+ * which was timed in rounds of its own against the same function run eagerly (said in its hover).
+ */
+function totalsRows(run: Run): TotalsRow[] {
+  return run.variants.flatMap((v): TotalsRow[] => {
+    const row: TotalsRow = {
+      label: variantLabel(v.name),
+      explained: variantExplained(v.name),
+      kind: v.kind,
+      correct: v.correct,
+      totalMs: v.totalMs,
+      ...(v.layerMs ? { layerMs: v.layerMs } : {}),
+      barTip: `${variantLabel(v.name)}: end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps, ${TIMING_LABELS[v.totalMs.timing]}, no per-step syncs)`,
+    };
+    const c = v.compiled;
+    if (!c?.forward || !c.eagerForward) return [row];
+    return [
+      row,
+      {
+        label: `${variantLabel(v.name)}, compiled`,
+        explained: `torch.compile of the layer as written (its ops as one function), after ${fmtMs((c.compileMs ?? 0) + (c.compileTrainMs ?? 0))} of compiling`,
+        kind: `${v.kind} compiled`,
+        correct: true,
+        totalMs: c.forward,
+        barTip: `torch.compile of the layer as written: ${fmtMs(c.forward.median)} (p10–p90 ${fmtMs(c.forward.p10)}–${fmtMs(c.forward.p90)}) against ${fmtMs(c.eagerForward.median)} eager in the same rounds — ${COMPILED_TIMING}`,
+      },
+    ];
+  });
+}
+
 /** Horizontal bars: end-to-end median per variant with its p10–p90 spread, layer-only beneath. */
 export function totalsChart(run: Run, width = 760): SVGElement {
-  const rows = run.variants;
+  const rows = totalsRows(run);
   const labelW = 170;
   const valueW = 90;
   const plotW = width - labelW - valueW;
@@ -129,19 +180,13 @@ export function totalsChart(run: Run, width = 760): SVGElement {
       s(
         'g',
         { class: 'label-wrap' },
-        s('text', { x: labelW - 10, y: y + 15, class: 'label', 'text-anchor': 'end' }, variantLabel(v.name)),
-        tip(variantExplained(v.name)),
+        s('text', { x: labelW - 10, y: y + 15, class: 'label', 'text-anchor': 'end' }, v.label),
+        tip(v.explained),
       ),
     );
     const bw = Math.max(1, x(v.totalMs.median) - labelW);
     g.appendChild(
-      s(
-        'rect',
-        { x: labelW, y: y + 4, width: bw, height: 14, rx: 2, class: `bar total ${v.kind}` },
-        tip(
-          `${variantLabel(v.name)}: end to end ${fmtMs(v.totalMs.median)} (p10–p90 ${fmtMs(v.totalMs.p10)}–${fmtMs(v.totalMs.p90)}, ${v.totalMs.reps} reps, ${TIMING_LABELS[v.totalMs.timing]}, no per-step syncs)`,
-        ),
-      ),
+      s('rect', { x: labelW, y: y + 4, width: bw, height: 14, rx: 2, class: `bar total ${v.kind}` }, tip(v.barTip)),
     );
     g.appendChild(s('line', { x1: x(v.totalMs.p10), x2: x(v.totalMs.p90), y1: y + 11, y2: y + 11, class: 'whisker' }));
     if (v.layerMs) {
@@ -151,7 +196,7 @@ export function totalsChart(run: Run, width = 760): SVGElement {
           'rect',
           { x: labelW, y: y + 20, width: lw, height: 6, rx: 1, class: 'bar layer' },
           tip(
-            `${variantLabel(v.name)}: layer only ${fmtMs(v.layerMs.median)} (input already in the Fourier domain, as the question timed it)`,
+            `${v.label}: layer only ${fmtMs(v.layerMs.median)} (input already in the Fourier domain, as the question timed it)`,
           ),
         ),
       );
@@ -321,6 +366,14 @@ function stepTable(v: VariantResult, run: Pick<Run, 'engine' | 'backend' | 'fram
           )
         : '',
     ),
+    compiledRunLine(v)
+      ? h(
+          'p',
+          { class: 'compiled' },
+          compiledRunLine(v)!,
+          v.compiled?.forward ? h('span', { class: 'muted' }, ` (${COMPILED_TIMING}).`) : '.',
+        )
+      : null,
     h(
       'table',
       { class: 'steps' },

@@ -65,6 +65,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       '--crosscheck',
       "Python engines: also time each variant end to end with torch.utils.benchmark in the same process, beside the profile's figure",
     )
+    .option(
+      '--compile',
+      'torch engine, torch ≥ 2: also torch.compile the layer as written and time it beside eager (compile time apart, output and gradients checked)',
+    )
     .action(async (flags: ProfileFlags) => {
       code = await profileCommand(flags, io);
     });

@@ -1,6 +1,7 @@
 /** `fconv profile`: the four variants on one spec, checked against each other, every step timed, explained. */
 import { engineLabel, formatHints, formatRunText, progressText } from '../core/format';
 import { type Run, defaultVariants } from '../core/run';
+import { variantEntry } from '../core/variants';
 import { UsageError, specFromText } from '../core/spec-input';
 import { WorkerError } from '../client/client';
 import { deviceFor } from '../client/device-cache';
@@ -35,6 +36,7 @@ export interface ProfileFlags extends RunFlags {
   model: boolean;
   sweep?: boolean;
   crosscheck?: boolean;
+  compile?: boolean;
 }
 
 export async function profileCommand(flags: ProfileFlags, io: CliIo): Promise<number> {
@@ -54,7 +56,9 @@ async function profileEngines(flags: ProfileFlags, engines: string[], io: CliIo)
   if (engines.includes('auto'))
     throw new UsageError('--engine auto picks one engine; list the engines to compare (e.g. torch,wasm)');
   const only = (e: string): ProfileFlags =>
-    e === 'torch' ? { ...flags, engine: e } : { ...flags, engine: e, python: undefined, torchDevice: undefined };
+    e === 'torch'
+      ? { ...flags, engine: e }
+      : { ...flags, engine: e, python: undefined, torchDevice: undefined, compile: undefined };
   for (const e of engines) parseEngineChoice(only(e));
   checkOutDir(flags.outDir);
   const runs: Run[] = [];
@@ -89,6 +93,7 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
   if (!flags.model && flags.sweep) throw new UsageError('--sweep needs the cost model: drop --no-model');
   if (!flags.model && flags.refreshProbe)
     throw new UsageError('--refresh-probe has no effect with --no-model (no probe runs)');
+  if (flags.compile) checkCompile(choice.engine, variants, spec.layer);
   checkMemory(spec, variants, maxMemoryBytes);
   checkOutDir(flags.outDir);
   let plan: SweepPlan | undefined;
@@ -184,6 +189,7 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
         maxMemoryBytes,
         pass,
         ...(flags.crosscheck ? { crosscheck: true } : {}),
+        ...(flags.compile ? { compile: true } : {}),
       },
       { model: flags.model, ...(plan ? { sweep: plan } : {}), signal: cancel.signal },
     );
@@ -216,6 +222,16 @@ async function profileOne(flags: ProfileFlags, io: CliIo): Promise<{ code: numbe
     cancel.dispose();
     client.dispose();
   }
+}
+
+/** `--compile` times torch.compile of the layer as written: the torch engine, a variant as written among those run. */
+function checkCompile(engine: string, variants: readonly string[], layer: string | undefined): void {
+  if (engine !== 'torch' && engine !== 'auto')
+    throw new UsageError(`--compile times torch.compile, PyTorch's: use --engine torch (torch ≥ 2), not ${engine}`);
+  if (!variants.some((v) => variantEntry(v)?.label === 'as written'))
+    throw new UsageError(
+      `--compile compiles the layer as written: add ${layer === 'fno' ? 'fno' : 'seed'} to --variants`,
+    );
 }
 
 /**

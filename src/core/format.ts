@@ -8,6 +8,7 @@ import { describeSpec } from './spec';
 import { gainLine, gainsOf } from './gains';
 import { confusion, measuredCrossoverText } from './sweep';
 import { fmtMs, fmtRatio } from './units';
+import { COMPILED_TIMING, compiledLine } from './compiled';
 import type { PHASES } from './phases';
 
 export { fmtMs, fmtRatio };
@@ -153,6 +154,8 @@ export function verdict(run: Run): Verdict {
     lines.push(
       `Checked against the naive direct convolution with the equivalent ${run.spec.kernelH}×${run.spec.kernelW} kernel (sampled outputs); spatial-equivalent was not run: add it to the variants to measure it (the fourierConv.variants setting; on the command line --variants spatial-equivalent,fno,optimized).`,
     );
+  const compiled = compiledVerdict(run);
+  if (compiled) lines.push(compiled);
   // Where the difference comes from, by step category (the layer's own gain vs the steps around it).
   for (const g of gainsOf(run)) lines.push(`Where it goes: ${gainLine(g)}.`);
   const seed = find(run, 'seed');
@@ -242,6 +245,8 @@ export function formatRunText(run: Run): string {
         );
       }
     }
+    const compiled = compiledRunLine(v);
+    if (compiled) out.push(`  ${compiled}${v.compiled?.forward ? ` (${COMPILED_TIMING})` : ''}`);
     out.push('');
   }
   out.push(
@@ -253,6 +258,45 @@ export function formatRunText(run: Run): string {
   out.push(`Verdict: ${vd.headline}`);
   for (const l of vd.lines) out.push(`  ${l}`);
   return out.join('\n');
+}
+
+/**
+ * `--compile` in the verdict: does torch.compile of the layer as written help, against eager in the same rounds,
+ * and against the optimized formulation (timed in its own pass: its end to end).
+ */
+function compiledVerdict(run: Run): string | undefined {
+  const v = run.variants.find((x) => x.compiled?.forward && x.compiled.eagerForward);
+  if (!v) return undefined;
+  const c = v.compiled!;
+  const comp = c.forward!;
+  const eager = c.eagerForward!;
+  const effectOf = (
+    e: { median: number; p10: number; p90: number },
+    x: { median: number; p10: number; p90: number },
+  ) => {
+    const r = e.median / x.median;
+    if (!(x.p90 < e.p10 || e.p90 < x.p10)) return 'no measurable difference from eager';
+    return r >= 1 ? `${fmtRatio(r)} faster than eager` : `${fmtRatio(1 / r)} slower than eager`;
+  };
+  const effect = effectOf(eager, comp);
+  const train =
+    c.train && c.eagerTrain
+      ? `; training step ${fmtMs(c.train.median)} against ${fmtMs(c.eagerTrain.median)}, ${effectOf(c.eagerTrain, c.train)}`
+      : '';
+  const opt = find(run, 'optimized');
+  const vsOpt =
+    opt && opt.correct
+      ? `; the optimized formulation runs ${fmtMs(opt.totalMs.median)} end to end${comp.median > opt.totalMs.median ? ', faster than the compiled layer' : ''}`
+      : '';
+  return `torch.compile of the layer as written: forward ${fmtMs(comp.median)} against ${fmtMs(eager.median)} eager in the same rounds, ${effect}${train}, after ${fmtMs((c.compileMs ?? 0) + (c.compileTrainMs ?? 0))} of compiling${vsOpt}.`;
+}
+
+/** The `--compile` row of a variant as written, in one line (or undefined when it has none). */
+export function compiledRunLine(v: Pick<VariantResult, 'compiled' | 'name'>): string | undefined {
+  return compiledLine(
+    v.compiled,
+    variantLabel(v.name) === 'as written' ? 'the layer as written (its ops as one function)' : `the ${v.name} variant`,
+  );
 }
 
 /** A few words for a status bar: the spectral layer against the spatial conv of the same function. */
@@ -331,6 +375,7 @@ const PHASE_LABEL: Record<ProgressLike['phase'], string> = {
   backward: 'backward',
   check: 'checking against the reference',
   kernels: 'listing the ops and kernels each step ran (one profiled pass, after all timing)',
+  compile: 'torch.compile of the layer as written, beside eager (after all timing)',
 };
 
 /** One line of progress, e.g. "optimized (4/4): timing multiply 3/10" (CLI and the extension's notification). */

@@ -5,6 +5,7 @@
  * by how much). Host-free.
  */
 import { z } from 'zod';
+import { compiledSchema, compiledLine } from './compiled';
 import { fmtFaults, fmtMs } from './format';
 import { type VariantName, layerSpecSchema, variantsForSpec } from './run';
 import { DEFAULT_SPEC, type LayerSpec, fnoSpec, specProblems } from './spec';
@@ -41,24 +42,6 @@ const allocatorSchema = z.object({
 });
 export type AllocatorEffect = z.infer<typeof allocatorSchema>;
 
-/**
- * torch.compile of the class as written (profile-layer --compile, torch ≥ 2): the compile and first call apart, then
- * timed interleaved with the eager class in the same process; its output (and gradients) checked against eager's.
- */
-const compiledSchema = z.object({
-  /** torch.compile(…) and the first call, which compiles (ms). */
-  compileMs: z.number().finite().nonnegative().optional(),
-  forward: stats.optional(),
-  train: stats.optional(),
-  /** The eager class in the same rounds (the figure the compiled one is compared with). */
-  eagerForward: stats.optional(),
-  eagerTrain: stats.optional(),
-  /** Largest |difference| from the eager output (and gradients), relative to its largest |value|. */
-  maxRelError: z.number().finite().nonnegative().optional(),
-  /** Why there is no figure: torch < 2, the compile failed (its error), the result differs. */
-  failed: z.string().optional(),
-});
-export type CompiledLayer = z.infer<typeof compiledSchema>;
 type Stat = z.infer<typeof stats>;
 
 export const lineOpSchema = z.object({
@@ -535,21 +518,8 @@ export function allocatorFinding(
 }
 
 /** torch.compile of the class as written, in one line: what it cost, what it gives against eager, or why not. */
-export function compiledLine(p: Pick<LayerProfile, 'compiled'>): string | undefined {
-  const c = p.compiled;
-  if (!c) return undefined;
-  if (c.failed) return `torch.compile of your class: ${c.failed}`;
-  if (!c.forward || !c.eagerForward) return undefined;
-  const ratio = (eager: Stat, comp: Stat) => {
-    const r = eager.median / comp.median;
-    const apart = comp.p90 < eager.p10 || eager.p90 < comp.p10;
-    return apart ? (r >= 1 ? `${r.toFixed(2)}x faster` : `${(1 / r).toFixed(2)}x slower`) : 'no measurable difference';
-  };
-  const train =
-    c.train && c.eagerTrain
-      ? `; training step ${fmtMs(c.train.median)} against ${fmtMs(c.eagerTrain.median)} (${ratio(c.eagerTrain, c.train)})`
-      : '';
-  return `torch.compile of your class: compile and first call ${fmtMs(c.compileMs ?? 0)} (once), then forward ${fmtMs(c.forward.median)} against ${fmtMs(c.eagerForward.median)} eager in the same rounds (${ratio(c.eagerForward, c.forward)})${train}; output${c.train ? ' and gradients' : ''} within ${(c.maxRelError ?? 0).toExponential(1)} of eager`;
+export function compiledLayerLine(p: Pick<LayerProfile, 'compiled'>): string | undefined {
+  return compiledLine(p.compiled, 'your class');
 }
 
 export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => string = (f) => f): string {
@@ -576,7 +546,7 @@ export function formatLayerProfile(p: LayerProfile, shortFile: (f: string) => st
   out.push(`forward(): ${fmtMs(t.median)} median (p10 ${fmtMs(t.p10)}, p90 ${fmtMs(t.p90)}) — ${p.timing}`);
   const alloc = allocatorFinding(p);
   if (alloc) out.push(`${alloc.title}. ${alloc.detail}`);
-  const compiled = compiledLine(p);
+  const compiled = compiledLayerLine(p);
   if (compiled) out.push(compiled);
   out.push('');
   // With the training step: each line's forward and backward, its share of the two together.

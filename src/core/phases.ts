@@ -1,7 +1,16 @@
 import { z } from 'zod';
 
 /** The phases of a variant's profile, in order (the worker's progress messages, the Python loop's). */
-export const LOOP_PHASES = ['one-off', 'warm-up', 'per-step', 'end-to-end', 'layer-only', 'train', 'backward'] as const;
+export const LOOP_PHASES = [
+  'one-off',
+  'warm-up',
+  'per-step',
+  'end-to-end',
+  'layer-only',
+  'train',
+  'backward',
+  'compile',
+] as const;
 export type LoopPhase = (typeof LOOP_PHASES)[number];
 
 /** `kernels`: the profiled pass per variant, once every variant is timed (the Python engines). */

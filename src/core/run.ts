@@ -3,6 +3,7 @@
  * report.json → webview). Versioned zod schema; types are inferred from it. Host-free.
  */
 import { z } from 'zod';
+import { compiledSchema } from './compiled';
 import { VARIANT_NAMES } from './variants/table';
 import { loopPolicySchema } from './loop-policy';
 import { analysisSchema, fnoSweepSchema, hintSchema, sweepSchema } from './insight-schema';
@@ -121,6 +122,8 @@ export const variantResultSchema = z.object({
   oneOffPeakBytes: z.number().int().nonnegative().optional(),
   /** End to end on the engine's independent clock (torch.utils.benchmark blocked_autorange): --crosscheck. */
   crosscheckMs: z.number().nonnegative().finite().optional(),
+  /** torch.compile of this variant as written beside it run eagerly (`fconv profile --compile`, torch ≥ 2). */
+  compiled: compiledSchema.optional(),
   /**
    * Minor page faults per end-to-end call in the timed runs (getrusage of the engine's process): memory the OS
    * mapped in again because the allocator had handed it back. Near 0 when freed memory is kept.

@@ -81,6 +81,8 @@ export function readSettings(
       : undefined,
     DEFAULT_PASS,
   );
+  const compileRaw = cfg.get<unknown>('torchCompile', false);
+  const compile = pick('torchCompile', typeof compileRaw === 'boolean' ? compileRaw : undefined, false);
   const threadsRaw = cfg.get<unknown>('threads', null);
   const threads = pick('threads', threadsRaw === null ? null : (int(threadsRaw, 1, 1024) ?? undefined), null);
   return {
@@ -95,6 +97,7 @@ export function readSettings(
       ...(pythonPath ? { python: [{ path: pythonPath, from: 'setting fourierConv.pythonPath' }] } : {}),
       ...(torchDevice !== 'auto' ? { torchDevice } : {}),
       ...(threads !== null ? { threads } : {}),
+      ...(compile ? { compile: true } : {}),
     },
     cudaLibraryPaths,
     defaultPreset,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { LAYER_PHASES, layerMeasuredSchema } from '../core/layer-profile';
 import { optimizeMeasuredSchema } from '../core/optimize';
+import { compiledSchema } from '../core/compiled';
 import { probeSchema } from '../core/model';
 import { LOOP_PHASES, loopProgressShape } from '../core/phases';
 
@@ -116,6 +117,8 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
     runs: z.number().int().positive(),
   }),
   z.object({ type: z.literal('output'), id, output: z.string(), outputShape: z.array(z.number().int().nonnegative()) }),
+  /** torch.compile of a variant as written beside it run eagerly (python/fconv_torch_compiled.py). */
+  z.object({ type: z.literal('compiled'), id, compiled: compiledSchema }),
   /** A variant's end to end once more (the second, reverse-order pass the host merges with the first). */
   z.object({ type: z.literal('end-to-end'), id, e2e: samples }),
   /** The ops and kernels each step of a variant ran (one profiled pass, asked for after every variant is timed). */

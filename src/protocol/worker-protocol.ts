@@ -55,6 +55,8 @@ export const runOptionsSchema = z.object({
   maxMemoryBytes: z.number().positive(),
   /** After the run, each variant end to end on the engine's independent clock (torch.utils.benchmark), if any. */
   crosscheck: z.boolean().optional(),
+  /** After the run, torch.compile of the variant as written beside it run eagerly (torch ≥ 2): --compile. */
+  compile: z.boolean().optional(),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 

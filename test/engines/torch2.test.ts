@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { rng } from '../../src/core/data';
-import { compiledLine, layerProfileSchema } from '../../src/core/layer-profile';
+import { compiledLayerLine, layerProfileSchema } from '../../src/core/layer-profile';
 import { parseRun } from '../../src/core/run';
 import { profile } from '../../src/engines/profiler';
 import { TorchEngine } from '../../src/engines/torch/framework';
@@ -150,7 +150,7 @@ test('torch 2.x: profile-layer --compile times torch.compile of the class beside
   assert.ok(c.compileMs! > 0 && c.forward && c.eagerForward && c.train && c.eagerTrain);
   assert.ok(c.maxRelError! <= 1e-4, `checked against eager: ${c.maxRelError}`);
   assert.match(
-    compiledLine(p)!,
+    compiledLayerLine(p)!,
     /^torch\.compile of your class: compile and first call .* \(once\), then forward .* eager in the same rounds/,
   );
   // torch 1.13 (Debian's): no torch.compile, said in one line, the profile intact.
@@ -163,4 +163,87 @@ test('torch 2.x: profile-layer --compile times torch.compile of the class beside
   const o = layerProfileSchema.parse(JSON.parse(old.stdout));
   assert.match(o.compiled!.failed!, /torch 1\.13.* has no torch\.compile \(it came with torch 2\.0\)/);
   assert.ok(o.lines.length > 0);
+});
+
+test('torch 2.x: fconv profile --compile gives the FNO layer as written a torch.compile row beside eager, checked, compile time apart; torch 1.13 and other engines say why not', () => {
+  const spec = [
+    '--layer',
+    'fno',
+    '--batch',
+    '2',
+    '--in',
+    '4',
+    '--out',
+    '4',
+    '--height',
+    '16',
+    '--width',
+    '16',
+    '--modes',
+    '4',
+  ];
+  const run = (python: string, extra: string[] = []) =>
+    spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'profile',
+        '--engine',
+        'torch',
+        ...spec,
+        '--pass',
+        'both',
+        '--reps',
+        '3',
+        '--warmup',
+        '1',
+        '--threads',
+        '1',
+        '--compile',
+        '--no-model',
+        '--json',
+        '--out-dir',
+        tempDir('fconv-t2-out-'),
+        '--python',
+        python,
+        '--no-progress',
+        ...extra,
+      ],
+      { encoding: 'utf8', timeout: 240_000, cwd: tempDir('fconv-t2-cwd-') },
+    );
+  const r = run(TORCH2);
+  assert.equal(r.status, 0, r.stderr);
+  const got = parseRun(JSON.parse(r.stdout));
+  const fno = got.variants.find((v) => v.name === 'fno')!;
+  const c = fno.compiled!;
+  assert.ok(c, 'the layer as written has the compiled row');
+  assert.equal(c.failed, undefined, c.failed);
+  assert.ok(c.compileMs! > 0 && c.compileTrainMs! > 0, 'compile time apart, forward and backward');
+  assert.ok(c.forward!.median > 0 && c.eagerForward!.median > 0 && c.train!.median > 0 && c.eagerTrain!.median > 0);
+  assert.ok(c.maxRelError! <= 1e-4, `output and gradients checked against eager: ${c.maxRelError}`);
+  assert.equal(got.variants.find((v) => v.name === 'optimized')!.compiled, undefined, 'only the layer as written');
+  // torch 1.13: the row says why, the run stands.
+  const o = run(torchPython()!);
+  assert.equal(o.status, 0, o.stderr);
+  const old = parseRun(JSON.parse(o.stdout));
+  assert.match(
+    old.variants.find((v) => v.name === 'fno')!.compiled!.failed!,
+    /^torch 1\.13.* has no torch\.compile \(it came with torch 2\.0\)$/,
+  );
+  assert.ok(old.variants.every((v) => v.correct));
+  // Another engine, or no variant as written: one line, exit 2, before anything runs.
+  const usage = (args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'profile', ...args, '--compile', '--out-dir', tempDir('fconv-t2-out-')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  const wasm = usage(['--engine', 'wasm']);
+  assert.equal(wasm.status, 2);
+  assert.equal(
+    wasm.stderr.trim(),
+    "fconv: --compile times torch.compile, PyTorch's: use --engine torch (torch ≥ 2), not wasm",
+  );
+  const none = usage(['--engine', 'torch', '--layer', 'fno', '--variants', 'optimized']);
+  assert.equal(none.status, 2);
+  assert.equal(none.stderr.trim(), 'fconv: --compile compiles the layer as written: add fno to --variants');
 });

@@ -313,3 +313,39 @@ test('a wide spread is said: in the verdict and beside the end-to-end value, not
   const others = run.variants.filter((v) => v.name !== 'spatial');
   assert.ok(others.every((v) => !verdict(run).lines.some((l) => l.startsWith(`Wide spread: ${v.name}`))));
 });
+
+test('--compile: the layer as written gets a compiled row in the chart, its card and the verdict; a failed compile says why', async () => {
+  const run = fakeRun();
+  const stat = (m: number) => ({ median: m, p10: 0.95 * m, p90: 1.05 * m });
+  run.variants[1]!.compiled = {
+    compileMs: 1400,
+    compileTrainMs: 2600,
+    forward: stat(10.6),
+    eagerForward: stat(7.45),
+    maxRelError: 0,
+  };
+  const doc = await render(run);
+  const labels = [...doc.querySelectorAll('svg.totals text.label')].map((t) => t.textContent);
+  assert.deepEqual(labels, ['spatial', 'as written', 'as written, compiled', 'optimized']);
+  const bar = doc.querySelectorAll('svg.totals rect.bar.total')[2]!;
+  assert.match(bar.getAttribute('class')!, /compiled/);
+  assert.match(doc.querySelector('svg.totals')!.textContent!, /10\.6 ms/);
+  const card = doc.querySelectorAll('section.variant')[1]!;
+  assert.match(
+    card.querySelector('p.compiled')!.textContent!,
+    /torch\.compile of the layer as written \(its ops as one function\): compile and first call 1\.40 s \+ 2\.60 s for the backward \(once\), then forward 10\.6 ms against 7\.45 ms eager in the same rounds \(1\.42x slower\); output identical to eager's \(wall clock between syncs/,
+  );
+  assert.match(
+    doc.querySelector('.verdict')!.textContent!,
+    /torch\.compile of the layer as written: forward 10\.6 ms against 7\.45 ms eager in the same rounds, 1\.4x slower than eager, after 4\.00 s of compiling/,
+  );
+  // torch 1.13: the reason, no bar.
+  run.variants[1]!.compiled = { failed: 'torch 1.13.0 has no torch.compile (it came with torch 2.0)' };
+  const old = await render(run);
+  assert.equal(old.querySelectorAll('svg.totals text.label').length, 3);
+  assert.equal(
+    old.querySelectorAll('section.variant')[1]!.querySelector('p.compiled')!.textContent,
+    'torch.compile of the layer as written (its ops as one function): torch 1.13.0 has no torch.compile (it came with torch 2.0).',
+  );
+  assert.doesNotMatch(old.querySelector('.verdict')!.textContent!, /torch\.compile/);
+});

@@ -5,6 +5,7 @@
  * cancel, and hands the raw samples to the profiler, which checks and assembles the run as for every engine.
  * What differs between frameworks is their PythonFramework entry (./framework.ts). Worker side.
  */
+import type { Compiled } from '../../core/compiled';
 import type { LayerData } from '../../core/data';
 import type { LoopPolicy } from '../../core/loop-policy';
 import type { Probe } from '../../core/model';
@@ -237,6 +238,31 @@ export class PythonEngine implements RemoteEngine {
       'crosscheck',
     );
     return m.medianMs;
+  }
+
+  /**
+   * torch.compile of the variant as written beside the same function run eagerly, on the layer loaded last
+   * (`fconv profile --compile`): compile and first call apart, then both interleaved; checked against eager.
+   */
+  async compiled(
+    plan: VariantPlan,
+    o: { train: boolean; warmup: number; reps: number },
+    hooks: Pick<LoopHooks, 'isCancelled' | 'onProgress'>,
+  ): Promise<Compiled> {
+    const m = await this.py.request(
+      { type: 'compiled', variant: plan.name, plan: this.planMessage(plan), ...o },
+      'compiled',
+      {
+        // Dynamo and Inductor compile in this process (and its compile workers): seconds with the GIL mostly held.
+        hangMs: Math.max(this.py.hangMs, KERNELS_HANG_MS),
+        isCancelled: hooks.isCancelled,
+        onMessage: (msg) => {
+          if (msg.type === 'progress')
+            hooks.onProgress({ phase: 'compile', stepIndex: 0, stepCount: 1, rep: msg.rep, reps: msg.reps });
+        },
+      },
+    );
+    return m.compiled;
   }
 
   /** The variant's end to end once more (the profiler's reverse-order pass). */
