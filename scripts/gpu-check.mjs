@@ -141,6 +141,7 @@ function summarize(run) {
       firstCallMs: x.firstCallMs ?? null,
       trainMs: x.train?.totalMs.median ?? null,
       gradientsCorrect: x.train ? x.train.gradients.every((g) => g.correct) : null,
+      ...(x.compiled ? { compiled: x.compiled } : {}),
       steps: x.steps.map((s) => ({
         id: s.id,
         medianMs: s.median,
@@ -264,6 +265,15 @@ if (torchPy) {
     { ...process.env, FCONV_TORCH_MEMORY_FRACTION: '0.00001' },
   );
   if (oom) result.torch.outOfMemory = { status: oom.status, stderr: oom.stderr.trim().split('\n').slice(-3) };
+  // torch.compile of the FNO layer as written beside eager (--compile): reported, not a goal. Last of the torch cases:
+  // Inductor compiles its Triton kernels cold here, which can take a minute.
+  const compiled = profileRun(
+    'torch: --compile, FNO preset',
+    [...base, '--compile', '--pass', 'both', '--no-model', ...CASES[3].args],
+    150,
+  );
+  if (compiled) result.torch.compiled = compiled.variants?.find((v) => v.name === 'fno')?.compiled ?? compiled;
+  save();
   // A second device: cuda:1 when there is one, else the reason.
   const gpus = torchPy.gpus?.length ?? 0;
   if (gpus >= 2) {
