@@ -25,7 +25,8 @@ import sys
 import threading
 import time
 from fconv_protocol import REAL_EXIT, allocator_kept, cuda_event_timer, minor_faults, steady_allocator  # noqa: E402,F401 - steady_allocator is re-exported
-from fconv_layer_load import USER_ERRORS, UserCodeError, _user_frames, input_dtype, load_namespace, parse_init, user_error  # noqa: E402,F401 - UserCodeError is re-exported
+from fconv_layer_load import (OOM_NOTE, USER_ERRORS, UserCodeError, _user_frames, input_dtype, load_namespace,  # noqa: E402,F401 - UserCodeError is re-exported
+                              parse_init, user_error)
 from fconv_layer_trace import (TRACER_REMOVED, LineTracer, _median, _stats, backward_pass, kernel_pass, loss_of,  # noqa: E402
                                op_pass, sync_cost)
 
@@ -79,6 +80,22 @@ class MemoryWatch:
 
     def __exit__(self, *a):
         self.stop = True
+
+
+def torch_memory_watch(torch, req, over, device):
+    """The memory budget of a torch layer's process, watched (entered; the caller exits it). On a GPU it also caps
+    torch's caching allocator at the budget (set_per_process_memory_fraction): cuDNN's autotuner (cudnn.benchmark)
+    then tries only the algorithms whose workspace fits - it skips one whose workspace cannot be allocated - instead
+    of reserving trial workspaces that would pass the budget and end the run, and a layer that truly needs more ends
+    as CUDA's out-of-memory error, said with the budget."""
+    budget = req.get("memoryBudgetBytes")
+    cuda = device.type == "cuda"
+    if cuda and budget:
+        total = torch.cuda.get_device_properties(device).total_memory
+        torch.cuda.set_per_process_memory_fraction(min(1.0, float(budget) / total), device)
+        OOM_NOTE[0] = ("torch's allocator was capped at the memory budget of %.0f MiB (of the GPU's %.0f MiB): "
+                       "--max-memory (fourierConv.maxMemory) raises it" % (budget / 2 ** 20, total / 2 ** 20))
+    return MemoryWatch(budget, over, (lambda: torch.cuda.memory_reserved(device)) if cuda else None).__enter__()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -461,8 +478,7 @@ def profile_layer(torch, req, progress, check, send_error):
     cuda = device.type == "cuda"
 
     # Watched from before the constructor runs: a buffer __init__ builds counts against the budget too.
-    watch = MemoryWatch(req.get("memoryBudgetBytes"), over,
-                        (lambda: torch.cuda.memory_reserved(device)) if cuda else None).__enter__()
+    watch = torch_memory_watch(torch, req, over, device)
     try:
         return _profile_built(torch, req, cls, args, kwargs, device, cuda, watch, traced, step, notes, file)
     finally:

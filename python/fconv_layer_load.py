@@ -79,10 +79,17 @@ def guard_exit():
     os._exit = _exit
 
 
+# What an out-of-memory error in the user's code is said with: on a GPU, the cap the memory budget put on torch's
+# allocator (fconv_layer.torch_memory_watch sets it).
+OOM_NOTE = [None]
+
+
 def user_error(e, traced, what):
     """The exception as the user's error: the innermost frame in their code, their traceback's frames."""
     frames = _user_frames(e.__traceback__, traced)
     msg = "%s: %s" % (type(e).__name__, str(e).split("\n")[0][:400])
+    if OOM_NOTE[0] and (type(e).__name__ == "OutOfMemoryError" or "out of memory" in str(e).lower()):
+        msg += " (%s)" % OOM_NOTE[0]
     if isinstance(e, ProcessExit):
         msg = "%s (your code called os._exit(), which would end the process without a word: the profiler stopped " \
               "it there)" % str(e)

@@ -20,7 +20,7 @@ Standard library and torch only.
 
 import time
 
-from fconv_layer import MemoryWatch, check_input_bytes, load_candidate, request_hooks, steady_allocator, synced_ms
+from fconv_layer import check_input_bytes, load_candidate, request_hooks, steady_allocator, synced_ms, torch_memory_watch
 from fconv_layer_load import USER_ERRORS, UserCodeError, input_dtype, load_namespace, parse_init, user_error
 from fconv_layer_trace import _stats, loss_of
 
@@ -107,8 +107,7 @@ def optimize_layer(torch, req, progress, check, send_error):
     device = torch.device(req.get("device") or "cpu")
     cuda = device.type == "cuda"
 
-    watch = MemoryWatch(req.get("memoryBudgetBytes"), over,
-                        (lambda: torch.cuda.memory_reserved(device)) if cuda else None).__enter__()
+    watch = torch_memory_watch(torch, req, over, device)
     try:
         return _optimize(torch, req, mod, cls, args, kwargs, device, cuda, traced, step, notes)
     finally:

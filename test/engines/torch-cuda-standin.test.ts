@@ -88,3 +88,49 @@ test("cuDNN's version number as a version on the Node side too: cuDNN 8 and 9 en
   assert.equal(fmtCudnn(90100), '9.1.0');
   assert.equal(fmtCudnn(91002), '9.10.2');
 });
+
+test("profile-layer and optimize on a GPU: the memory budget caps torch's allocator (cuDNN's autotuner then skips workspaces past it), and an out-of-memory error in the user's code says so", () => {
+  // Debian's python3 (torch 1.13) loads the modules; a stand-in torch.cuda takes the calls.
+  const code = [
+    'import json, types',
+    'import fconv_layer, fconv_layer_load',
+    'calls = []',
+    'class Props: total_memory = 80 * 2 ** 30',
+    'cuda = types.SimpleNamespace(get_device_properties=lambda d: Props,',
+    '    set_per_process_memory_fraction=lambda f, d: calls.append([f, d.type]), memory_reserved=lambda d: 0)',
+    'fake = types.SimpleNamespace(cuda=cuda)',
+    'over = lambda used: None',
+    'cpu = fconv_layer.torch_memory_watch(fake, {"memoryBudgetBytes": 4 * 2 ** 30}, over, types.SimpleNamespace(type="cpu"))',
+    'cpu.__exit__()',
+    'before = list(calls)',
+    'w = fconv_layer.torch_memory_watch(fake, {"memoryBudgetBytes": 4 * 2 ** 30}, over, types.SimpleNamespace(type="cuda"))',
+    'w.__exit__()',
+    'class OutOfMemoryError(RuntimeError): pass',
+    'try:',
+    '    raise OutOfMemoryError("CUDA out of memory. Tried to allocate 6.00 GiB")',
+    'except OutOfMemoryError as e:',
+    '    oom = str(fconv_layer_load.user_error(e, lambda f: False, "in forward"))',
+    'try:',
+    '    raise ValueError("shapes do not match")',
+    'except ValueError as e:',
+    '    other = str(fconv_layer_load.user_error(e, lambda f: False, "in forward"))',
+    'print(json.dumps({"before": before, "calls": calls, "oom": oom, "other": other}))',
+  ].join('\n');
+  const r = spawnSync(
+    '/usr/bin/python3',
+    ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(path.join(ROOT, 'python'))})\n${code}`],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.deepEqual(out.before, [], 'a CPU run caps nothing');
+  assert.deepEqual(out.calls, [[0.05, 'cuda']], '4 GiB of an 80 GiB GPU');
+  assert.equal(
+    out.oom,
+    "OutOfMemoryError: CUDA out of memory. Tried to allocate 6.00 GiB (torch's allocator was capped at the memory budget of 4096 MiB (of the GPU's 81920 MiB): --max-memory (fourierConv.maxMemory) raises it) (in forward)",
+  );
+  assert.equal(out.other, 'ValueError: shapes do not match (in forward)');
+});
