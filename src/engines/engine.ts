@@ -5,6 +5,7 @@
  * (engine-agnostic) checks and assembles what either returns. Values flowing between steps are opaque to
  * the profiler. Engines are made by the registry (src/engines/registry.ts). Worker side.
  */
+import type { Compiled } from '../core/compiled';
 import type { LayerData } from '../core/data';
 import type { Probe } from '../core/model';
 import type { TimingSource, VariantName } from '../core/run';
@@ -122,6 +123,15 @@ export interface MeasuringLoop {
    * in reverse order, merged with the first so that drift over the run hits every variant alike.
    */
   endToEnd?(plan: VariantPlan, reps: number, hooks: LoopHooks): Promise<number[]>;
+  /**
+   * torch.compile of the variant beside the same function run eagerly (`--compile`), on loops whose framework has it;
+   * after all timing and before the kernel pass.
+   */
+  compiled?(
+    plan: VariantPlan,
+    o: { train: boolean; warmup: number; reps: number },
+    hooks: LoopHooks,
+  ): Promise<Compiled>;
 }
 
 export interface LoopHooks {

@@ -50,6 +50,8 @@ export interface ProfileOptions {
   seed: number;
   /** Extra repetitions for fast pipelines, up to this many ms of timing per phase. */
   adaptiveBudgetMs: number;
+  /** torch.compile of each variant as written beside it run eagerly (`--compile`), on engines that have it. */
+  compile?: boolean;
 }
 
 export interface Progress {
@@ -236,6 +238,7 @@ export async function profile(
         "end to end: each variant timed in two passes — in the run's order, then in reverse once every variant was timed — and the two merged, so that drift over the run hits every variant alike",
       ];
     }
+    if (opts.compile) await compiledRows(engine, loop, spec, variants, opts, hooks, run);
     // The ops and kernels of each step, in a profiled pass per variant now that every variant is timed.
     if (loop.kernels) {
       for (const [vi, vr] of variants.entries()) {
@@ -282,6 +285,47 @@ export async function profile(
 }
 
 /** A variant's raw samples as its result: step results, totals, layer-only time (the check comes after). */
+/**
+ * `--compile`: torch.compile of each variant as written (the question's layer, an FNO layer as its code writes it)
+ * beside the same function run eagerly — after all timing, before the kernel pass (a GPU profiler session would leave
+ * CUPTI attached). A compile that fails is the row's reason, not the run's; an engine without it says so in the notes.
+ */
+async function compiledRows(
+  engine: Engine,
+  loop: MeasuringLoop,
+  spec: LayerSpec,
+  variants: VariantResult[],
+  opts: ProfileOptions,
+  hooks: ProfileHooks,
+  run: Run,
+): Promise<void> {
+  if (!loop.compiled) {
+    run.engineNotes = [
+      ...run.engineNotes,
+      `--compile: torch.compile is PyTorch's; the ${engine.name} engine has no compiled row (profile on --engine torch)`,
+    ];
+    return;
+  }
+  for (const [vi, vr] of variants.entries()) {
+    if (variantEntry(vr.name)?.label !== 'as written') continue;
+    if (hooks.isCancelled?.()) throw new CancelledError();
+    const base = { variant: vr.name, variantIndex: vi, variantCount: variants.length };
+    try {
+      vr.compiled = await loop.compiled(
+        planVariant(vr.name, spec, loop.traits),
+        { train: opts.pass === 'train' || opts.pass === 'both', warmup: opts.warmup, reps: opts.reps },
+        {
+          onProgress: (p) => hooks.onProgress?.({ ...base, ...p }),
+          isCancelled: () => hooks.isCancelled?.() ?? false,
+        },
+      );
+    } catch (e) {
+      if (e instanceof CancelledError || !(e instanceof Error) || engine.alive === false) throw e;
+      vr.compiled = { failed: e.message.split('\n')[0]! };
+    }
+  }
+}
+
 export function assemble(engine: Engine, plan: VariantPlan, m: Samples, policy: LoopPolicy): VariantResult {
   const label = (id: string) => {
     const l = m.implementations[id];

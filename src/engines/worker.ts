@@ -3,8 +3,7 @@
  * addon, probes — runs here, never in the host. Speaks only the schema-checked protocol of
  * src/protocol/worker-protocol.ts.
  */
-import type { Run } from '../core/run';
-import { type VariantPlan, planVariant, variantEntry } from '../core/variants';
+import { type VariantPlan, planVariant } from '../core/variants';
 import { estimateRunBytes, formatBytes } from '../core/memory';
 import { SpecError, specProblems } from '../core/spec';
 import {
@@ -17,7 +16,6 @@ import {
 import { CancelledError, type Engine, EngineUnavailableError, OutOfMemoryError } from './engine';
 import { devicesReport } from './devices';
 import { profile } from './profiler';
-import { PythonEngine } from './python/engine';
 import { pythonPids } from './python/process';
 import {
   TimeLimitError,
@@ -237,59 +235,12 @@ async function handleRun(msg: Extract<ToWorker, { type: 'run' }>): Promise<void>
         if (state.cancelled) break;
         v.crosscheckMs = await cross.call(engine, planVariant(v.name, msg.spec, engine.remote.traits), 0.5);
       }
-    if (msg.options.compile && run.status === 'ok') await compiledRows(engine, run, msg, state);
     send({ type: 'result', id: msg.id, run });
   } catch (e) {
     sendError(msg.id, e);
   } finally {
     current = undefined;
     restartIfPoisoned(used);
-  }
-}
-
-/**
- * `--compile`: torch.compile of each variant as written (the question's layer, an FNO layer as its code writes it)
- * beside the same function run eagerly, after all timing. A compile that fails is the row's reason, not the run's.
- */
-async function compiledRows(
-  engine: Engine,
-  run: Run,
-  msg: Extract<ToWorker, { type: 'run' }>,
-  state: { id: string; cancelled: boolean },
-): Promise<void> {
-  if (!(engine instanceof PythonEngine) || engine.name !== 'torch' || engine.loop !== 'remote') {
-    run.engineNotes.push(
-      `--compile: torch.compile is PyTorch's; the ${engine.name} engine has no compiled row (profile on --engine torch)`,
-    );
-    return;
-  }
-  const asWritten = run.variants.filter((v) => variantEntry(v.name)?.label === 'as written');
-  for (const v of asWritten) {
-    if (state.cancelled) return;
-    const i = run.variants.indexOf(v);
-    try {
-      v.compiled = await engine.compiled(
-        planVariant(v.name, msg.spec, engine.remote.traits),
-        {
-          train: msg.options.pass === 'train' || msg.options.pass === 'both',
-          warmup: msg.options.warmup,
-          reps: msg.options.reps,
-        },
-        {
-          isCancelled: () => state.cancelled,
-          onProgress: (p) =>
-            send({
-              type: 'progress',
-              id: msg.id,
-              progress: { ...p, variant: v.name, variantIndex: i, variantCount: run.variants.length },
-            }),
-        },
-      );
-    } catch (e) {
-      if (e instanceof CancelledError || state.cancelled) return;
-      if (!engine.alive) throw e;
-      v.compiled = { failed: (e as Error).message.split('\n')[0]! };
-    }
   }
 }
 

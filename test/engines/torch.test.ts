@@ -747,33 +747,41 @@ test('--crosscheck puts each variant beside torch.utils.benchmark of the same op
   assert.match(r.out, /torch\.utils\.benchmark [\d.]+ (µs|ms) \(-?\d+ %\)/);
 });
 
-test('after the variants are timed: the reverse end-to-end pass first, the profiled kernel pass last (no timing after a profiler session)', async () => {
+test('after the variants are timed: the reverse end-to-end pass first, then --compile, the profiled kernel pass last (no timing after a profiler session)', async () => {
   const engine = await TorchEngine.create({ python: [{ path: PY, from: 'test' }], device: 'cpu', threads: 1 });
   try {
     const order: string[] = [];
     const loop = engine.remote;
-    const [measure, endToEnd, kernels] = [loop.measure, loop.endToEnd!, loop.kernels!];
+    const [measure, endToEnd, kernels, compiled] = [loop.measure, loop.endToEnd!, loop.kernels!, loop.compiled!];
     Object.assign(loop, {
       measure: (...a: Parameters<typeof measure>) => (order.push(`measure ${a[0].name}`), measure(...a)),
       endToEnd: (...a: Parameters<typeof endToEnd>) => (order.push(`end-to-end ${a[0].name}`), endToEnd(...a)),
       kernels: (...a: Parameters<typeof kernels>) => (order.push(`kernels ${a[0].name}`), kernels(...a)),
+      compiled: (...a: Parameters<typeof compiled>) => (order.push(`compiled ${a[0].name}`), compiled(...a)),
     });
     const run = await profile(engine, spec({ batch: 1, height: 8, width: 8, kernelH: 8, kernelW: 8 }), {
-      variants: ['spatial', 'optimized'],
+      variants: ['spatial', 'seed', 'optimized'],
       warmup: 1,
       reps: 2,
       seed: 1,
       adaptiveBudgetMs: 0,
+      compile: true,
     });
     assert.equal(run.status, 'ok', run.failure);
     assert.deepEqual(order, [
       'measure spatial',
+      'measure seed',
       'measure optimized',
       'end-to-end optimized',
+      'end-to-end seed',
       'end-to-end spatial',
+      'compiled seed',
       'kernels spatial',
+      'kernels seed',
       'kernels optimized',
     ]);
+    // Debian's torch 1.13 has no torch.compile: the row says so, the run stands.
+    assert.match(run.variants[1]!.compiled!.failed!, /has no torch\.compile/);
     assert.ok(
       run.variants.every((v) => v.steps.some((s) => s.kernels?.length)),
       'the kernels still reach the steps',

@@ -69,6 +69,7 @@ export class PythonEngine implements RemoteEngine {
       kernels: (plan) => this.kernels(plan),
       endToEnd: (plan, reps, hooks) => this.endToEnd(plan, reps, hooks),
       ...(fw.train ? { measureTrain: (plan, policy, hooks) => this.measureTrain(plan, policy, hooks) } : {}),
+      ...(fw.compile ? { compiled: (plan, o, hooks) => this.compiled(plan, o, hooks) } : {}),
     };
   }
 
@@ -244,10 +245,10 @@ export class PythonEngine implements RemoteEngine {
    * torch.compile of the variant as written beside the same function run eagerly, on the layer loaded last
    * (`fconv profile --compile`): compile and first call apart, then both interleaved; checked against eager.
    */
-  async compiled(
+  private async compiled(
     plan: VariantPlan,
     o: { train: boolean; warmup: number; reps: number },
-    hooks: Pick<LoopHooks, 'isCancelled' | 'onProgress'>,
+    hooks: LoopHooks,
   ): Promise<Compiled> {
     const m = await this.py.request(
       { type: 'compiled', variant: plan.name, plan: this.planMessage(plan), ...o },

@@ -28,6 +28,8 @@ export interface PythonFramework {
   timingNote(backend: 'cpu' | 'cuda', allocator: string | null, options?: Record<string, string>): string;
   /** Its executor module times the training step (forward + backward): `measure-train`. */
   readonly train?: boolean;
+  /** Its executor module compiles a variant beside it run eagerly (`compiled`: torch.compile, `--compile`). */
+  readonly compile?: boolean;
   /** What the kernels each step ran add to its implementation label (cuDNN's algorithm), by step id. */
   annotate?(
     implementations: Record<string, string>,

@@ -18,6 +18,7 @@ export const TORCH: PythonFramework = {
   minVersion: [1, 8],
   minVersionWhy: 'no torch.fft',
   train: true,
+  compile: true,
   extraProblem: (h) => (h.hasFft === false ? `torch ${h.version} has no torch.fft.rfft2` : undefined),
   traits: (backend) => torchTraits(backend),
   deviceName: (h, device, threads) => {
