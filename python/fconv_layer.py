@@ -20,6 +20,7 @@ shape, and the time is measured three ways, each in its own pass:
 Standard library and torch only.
 """
 
+import contextlib
 import os
 import sys
 import threading
@@ -157,7 +158,38 @@ def synced_ms(fn, sync):
     return (time.perf_counter() - t0) * 1000.0
 
 
+@contextlib.contextmanager
+def compile_warnings(said):
+    """Around torch.compile's work: the warnings raised inside are recorded, neither printed nor raised (under -W error
+    torch.compile trips deprecations inside torch itself, and the row would fail on them). The distinct ones other
+    than deprecations - Inductor's "does not support code generation for complex operators" - are appended to `said`
+    (first lines, at most 3): they explain the row."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield said
+        finally:
+            for w in caught:
+                if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning)):
+                    continue
+                text = (str(w.message).strip().splitlines() or [""])[0][:200]
+                if text and text not in said and len(said) < 3:
+                    said.append(text)
+
+
 def compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step):
+    """compiled_row() of the class as written: torch.compile's warnings recorded, the telling ones in the row."""
+    said = []
+    with compile_warnings(said):
+        out = _compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step)
+    if said:
+        out["warnings"] = said
+    return out
+
+
+def _compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step):
     """torch.compile of the class as written (--compile, torch >= 2): compiled, its first call (which compiles) timed
     apart, its output and, with the training step, its gradients checked against the eager class's; then the two
     timed in the same rounds, interleaved, so that drift on a shared machine hits both alike. A compile that fails

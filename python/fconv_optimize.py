@@ -20,7 +20,8 @@ Standard library and torch only.
 
 import time
 
-from fconv_layer import check_input_bytes, load_candidate, request_hooks, steady_allocator, synced_ms, torch_memory_watch
+from fconv_layer import (check_input_bytes, compile_warnings, load_candidate, request_hooks, steady_allocator, synced_ms,
+                         torch_memory_watch)
 from fconv_layer_load import USER_ERRORS, UserCodeError, input_dtype, load_namespace, parse_init, user_error
 from fconv_layer_trace import _stats, loss_of
 
@@ -171,19 +172,21 @@ def _optimize(torch, req, mod, cls, args, kwargs, device, cuda, traced, step, no
         else:
             step("compile", 0, 1)
             try:
-                layer = cls(*args, **kwargs).to(device)
-                layer.load_state_dict(ref.state_dict())
-                comp = torch.compile(layer)
-                t0 = time.perf_counter()
-                xg = x0.detach().clone().requires_grad_(want_train and (x0.is_floating_point() or x0.is_complex()))
-                with torch.enable_grad() if want_train else torch.no_grad():
-                    y = _first_tensor(torch, comp(xg))
-                    if want_train:
-                        torch.autograd.grad(loss_of(torch, y, {}), [xg] + [p for p in layer.parameters()], allow_unused=True)
-                sync()
-                entry["compileMs"] = (time.perf_counter() - t0) * 1000.0
-                if judge(entry, prove(torch, ref, comp, shape, dtype, device, seed, want_train, draws=1), tol, dname):
-                    entry["layer"] = comp
+                said = []
+                with compile_warnings(said):
+                    layer = cls(*args, **kwargs).to(device)
+                    layer.load_state_dict(ref.state_dict())
+                    comp = torch.compile(layer)
+                    t0 = time.perf_counter()
+                    xg = x0.detach().clone().requires_grad_(want_train and (x0.is_floating_point() or x0.is_complex()))
+                    with torch.enable_grad() if want_train else torch.no_grad():
+                        y = _first_tensor(torch, comp(xg))
+                        if want_train:
+                            torch.autograd.grad(loss_of(torch, y, {}), [xg] + [p for p in layer.parameters()], allow_unused=True)
+                    sync()
+                    entry["compileMs"] = (time.perf_counter() - t0) * 1000.0
+                    if judge(entry, prove(torch, ref, comp, shape, dtype, device, seed, want_train, draws=1), tol, dname):
+                        entry["layer"] = comp
             except Exception as e:  # noqa: BLE001 - compile failures with complex tensors are known (pytorch #105290)
                 if type(e).__name__ == "Cancelled":
                     raise

@@ -20,7 +20,18 @@ except Exception:  # noqa: BLE001 - fconv_torch.py reports the import failure
 
 
 def compiled_variant(fw, L, req, progress, cancelled):
-    from fconv_layer import eager_vs_compiled  # here: fconv_layer loads the user's-layer machinery
+    from fconv_layer import compile_warnings  # here: fconv_layer loads the user's-layer machinery
+
+    said = []
+    with compile_warnings(said):
+        out = _compiled_variant(fw, L, req, progress, cancelled)
+    if said:
+        out["warnings"] = said
+    return out
+
+
+def _compiled_variant(fw, L, req, progress, cancelled):
+    from fconv_layer import eager_vs_compiled
     from fconv_optimize import TOLERANCE, _rel_error, failure_text
 
     if not hasattr(torch, "compile"):

@@ -25,6 +25,8 @@ export const compiledSchema = z.object({
   maxRelError: z.number().finite().nonnegative().optional(),
   /** Why there is no figure: torch < 2, the compile failed (its error), the result differs. */
   failed: z.string().optional(),
+  /** What torch said while compiling (its warnings, deprecations left out): why compile did not help, often. */
+  warnings: z.array(z.string()).optional(),
 });
 export type Compiled = z.infer<typeof compiledSchema>;
 
@@ -35,7 +37,8 @@ export const COMPILED_TIMING =
 /** The compiled row in one line: what it cost, what it gives against eager, or why there is none. */
 export function compiledLine(c: Compiled | undefined, subject: string): string | undefined {
   if (!c) return undefined;
-  if (c.failed) return `torch.compile of ${subject}: ${c.failed}`;
+  const said = c.warnings?.length ? `; torch said: ${c.warnings.map((w) => `“${w}”`).join(' ')}` : '';
+  if (c.failed) return `torch.compile of ${subject}: ${c.failed}${said}`;
   if (!c.forward || !c.eagerForward) return undefined;
   const ratio = (eager: Stat, comp: Stat) => {
     const r = eager.median / comp.median;
@@ -51,5 +54,5 @@ export function compiledLine(c: Compiled | undefined, subject: string): string |
   const err = c.maxRelError ?? 0;
   const check =
     err === 0 ? `${what} identical to eager's` : `${what} within ${err.toExponential(1)} of eager (relative)`;
-  return `torch.compile of ${subject}: compile and first call ${once} (once), then forward ${fmtMs(c.forward.median)} against ${fmtMs(c.eagerForward.median)} eager in the same rounds (${ratio(c.eagerForward, c.forward)})${train}; ${check}`;
+  return `torch.compile of ${subject}: compile and first call ${once} (once), then forward ${fmtMs(c.forward.median)} against ${fmtMs(c.eagerForward.median)} eager in the same rounds (${ratio(c.eagerForward, c.forward)})${train}; ${check}${said}`;
 }

@@ -137,10 +137,12 @@ test('torch 2.x: profile-layer --compile times torch.compile of the class beside
     '--out-dir',
     tempDir('fconv-t2-out-'),
   ];
+  // Warnings as errors: torch.compile trips deprecations inside torch itself; the row must not fail on them.
   const r = spawnSync(process.execPath, [CLI, ...args, '--python', TORCH2, '--no-progress'], {
     encoding: 'utf8',
     timeout: 240_000,
     cwd: tempDir('fconv-t2-cwd-'),
+    env: { ...process.env, PYTHONWARNINGS: 'error' },
   });
   assert.equal(r.status, 0, r.stderr);
   const p = layerProfileSchema.parse(JSON.parse(r.stdout));
@@ -209,7 +211,13 @@ test('torch 2.x: fconv profile --compile gives the FNO layer as written a torch.
         '--no-progress',
         ...extra,
       ],
-      { encoding: 'utf8', timeout: 240_000, cwd: tempDir('fconv-t2-cwd-') },
+      // Warnings as errors: torch.compile trips deprecations inside torch itself; the row must not fail on them.
+      {
+        encoding: 'utf8',
+        timeout: 240_000,
+        cwd: tempDir('fconv-t2-cwd-'),
+        env: { ...process.env, PYTHONWARNINGS: 'error' },
+      },
     );
   const r = run(TORCH2);
   assert.equal(r.status, 0, r.stderr);
@@ -246,4 +254,37 @@ test('torch 2.x: fconv profile --compile gives the FNO layer as written a torch.
   const none = usage(['--engine', 'torch', '--layer', 'fno', '--variants', 'optimized']);
   assert.equal(none.status, 2);
   assert.equal(none.stderr.trim(), 'fconv: --compile compiles the layer as written: add fno to --variants');
+});
+
+test("torch.compile's warnings are recorded, never raised (even as errors) nor printed: deprecations left out, the rest kept for the row", () => {
+  const code = [
+    'import json, sys, warnings',
+    'warnings.simplefilter("error")',
+    'import fconv_layer',
+    'said = []',
+    'with fconv_layer.compile_warnings(said):',
+    '    warnings.warn("torch.jit.script_method is deprecated", DeprecationWarning)',
+    '    for _ in range(2):',
+    '        warnings.warn("Torchinductor does not support code generation for complex operators.\\nmore", UserWarning)',
+    '    warnings.warn("another note", RuntimeWarning)',
+    'raised = False',
+    'try:',
+    '    warnings.warn("after", UserWarning)',
+    'except UserWarning:',
+    '    raised = True',
+    'print(json.dumps({"said": said, "filterRestored": raised}))',
+  ].join('\n');
+  const r = spawnSync(
+    '/usr/bin/python3',
+    ['-c', `import sys; sys.path.insert(0, ${JSON.stringify(path.join(__dirname, '..', '..', 'python'))})\n${code}`],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '', 'nothing printed');
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.deepEqual(out.said, ['Torchinductor does not support code generation for complex operators.', 'another note']);
+  assert.equal(out.filterRestored, true, "the caller's warning filters are back after it");
 });

@@ -348,4 +348,13 @@ test('--compile: the layer as written gets a compiled row in the chart, its card
     'torch.compile of the layer as written (its ops as one function): torch 1.13.0 has no torch.compile (it came with torch 2.0).',
   );
   assert.doesNotMatch(old.querySelector('.verdict')!.textContent!, /torch\.compile/);
+  // What torch said while compiling is part of the row.
+  run.variants[1]!.compiled = {
+    failed: 'torch.compile failed: BackendCompilerFailed: backward of a complex op',
+    warnings: ['Torchinductor does not support code generation for complex operators.'],
+  };
+  assert.match(
+    (await render(run)).querySelectorAll('section.variant')[1]!.querySelector('p.compiled')!.textContent!,
+    /complex op; torch said: “Torchinductor does not support code generation for complex operators\.”\.$/,
+  );
 });
