@@ -180,7 +180,7 @@ def compile_warnings(said):
 
 
 def compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step):
-    """compiled_row() of the class as written: torch.compile's warnings recorded, the telling ones in the row."""
+    """_compiled_pass() under compile_warnings(): torch.compile's warnings recorded, the telling ones in the row."""
     said = []
     with compile_warnings(said):
         out = _compiled_pass(torch, layer, x, sync, warmup, reps, want_train, step)
