@@ -80,6 +80,8 @@ def _compiled_variant(fw, L, req, progress, cancelled):
     try:
         # A cached worker compiles again for every run: dynamo's cache keeps a function's earlier compiles (and
         # falls back to eager past its limit), so the compile time would be one run's and the code another's.
+        import torch._dynamo  # not an attribute of torch before it is imported, on some 2.x
+
         torch._dynamo.reset()
         comp = torch.compile(call)
         got, out["compileMs"] = first_call(lambda: forward(comp))
