@@ -8,6 +8,7 @@ leaves that require grad (fconv_torch_train.TrainView): the training step is for
 loss as the profile's training step, with respect to the input and the weights.
 """
 
+import importlib
 import time
 
 from fconv_protocol import Cancelled, need, run_chain
@@ -80,9 +81,9 @@ def _compiled_variant(fw, L, req, progress, cancelled):
     try:
         # A cached worker compiles again for every run: dynamo's cache keeps a function's earlier compiles (and
         # falls back to eager past its limit), so the compile time would be one run's and the code another's.
-        import torch._dynamo  # not an attribute of torch before it is imported, on some 2.x
-
-        torch._dynamo.reset()
+        # Imported by name: on some 2.x torch._dynamo is no attribute of torch until imported (and a plain `import
+        # torch._dynamo` here would make `torch` a local name of this function).
+        importlib.import_module("torch._dynamo").reset()
         comp = torch.compile(call)
         got, out["compileMs"] = first_call(lambda: forward(comp))
         errs = [_rel_error(torch, got, forward(call))]
