@@ -11,7 +11,7 @@
  *   7. the scanner: a 5,000-line Python file scanned (parse + rules) in ≤ 50 ms once the parser is
  *      loaded, and re-scanned incrementally after a one-character edit (what the editor does).
  * `npm run bench -- --only scan` runs goal 7 alone; `--only keras` profile-layer on the question's Keras class.
- * `--only optimize`: fconv optimize on the FNO preset (issue 27).
+ * `--only optimize`: fconv optimize on the FNO preset (issue 27). `--only compile`: profile --compile on it (issue 28).
  * Prints a table and writes bench-results.json. Exit code 0 whatever the outcome (goals are
  * reported, not asserted: timing belongs to benchmarks, not to tests).
  */
@@ -604,6 +604,45 @@ function optimizeJson(args: string[]) {
   };
 }
 
+/** torch 2.x for the goals that need it: FCONV_TORCH_PYTHON, else .venv-torch, else undefined (the first torch found). */
+function torch2Python(): string | undefined {
+  const venv = path.join(ROOT, '.venv-torch', 'bin', 'python');
+  return process.env.FCONV_TORCH_PYTHON ?? (fs.existsSync(venv) ? venv : undefined);
+}
+
+/**
+ * `fconv profile --compile` on the FNO preset (issue 28): torch.compile of the layer as written beside eager (same
+ * rounds), after its compile, against the optimized formulation — torch 2.x CPU.
+ */
+function compileGoal(goals: Goal[]): void {
+  const py = torch2Python();
+  console.error(`bench: fconv profile --compile on the FNO preset (${py ?? 'the first torch found'})…`);
+  const { run, wallMs } = profile([
+    '--engine',
+    'torch',
+    '--preset',
+    'fno-64',
+    '--no-model',
+    '--compile',
+    '--pass',
+    'both',
+    '--reps',
+    '10',
+    ...(py ? ['--python', py] : []),
+  ]);
+  const c = v(run, 'fno').compiled;
+  const opt = v(run, 'optimized');
+  const ratio = (e?: { median: number }, x?: { median: number }) => (e && x ? (e.median / x.median).toFixed(2) : '—');
+  goals.push({
+    goal: `fconv profile --compile, FNO preset, ${run.framework?.name} ${run.framework?.version} CPU: torch.compile of the layer as written vs eager (same rounds), and vs optimized`,
+    measured: c?.forward
+      ? `compiled ${fmtMs(c.forward.median)} vs eager ${fmtMs(c.eagerForward!.median)} forward (${ratio(c.eagerForward, c.forward)}x), ${c.train ? `${fmtMs(c.train.median)} vs ${fmtMs(c.eagerTrain!.median)} training step (${ratio(c.eagerTrain, c.train)}x)` : 'no training step'}, after ${fmtMs((c.compileMs ?? 0) + (c.compileTrainMs ?? 0))} of compiling; optimized ${fmtMs(opt.totalMs.median)} forward, ${opt.train ? fmtMs(opt.train.totalMs.median) : '—'} training step; max rel. error vs eager ${(c.maxRelError ?? 0).toExponential(1)}; ${fmtMs(wallMs)} in all`
+      : `no compiled figure: ${c?.failed ?? 'no row'}`,
+    target: 'a compiled row checked against eager (or the reason there is none)',
+    met: !!c && (c.failed !== undefined || (c.maxRelError ?? 1) <= 1e-4),
+  });
+}
+
 /**
  * `fconv optimize` (issue 27) on the original FNO code's SpectralConv2d (the FNO preset: batch 20, width 32, 64×64,
  * modes 12; torch CPU, 1 thread), in torch 2.x when there is one (FCONV_TORCH_PYTHON, else .venv-torch, else the
@@ -611,8 +650,7 @@ function optimizeJson(args: string[]) {
  * timing), not slower than torch.compile of the original (or it says compile wins), and its wall time.
  */
 function optimizeGoals(goals: Goal[]): void {
-  const venv = path.join(ROOT, '.venv-torch', 'bin', 'python');
-  const py = process.env.FCONV_TORCH_PYTHON ?? (fs.existsSync(venv) ? venv : undefined);
+  const py = torch2Python();
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fconv-bench-opt-')), 'fast.py');
   console.error(`bench: fconv optimize on the FNO preset (${py ?? 'the first torch found'})…`);
   const t0 = performance.now();
@@ -946,6 +984,12 @@ async function main(): Promise<void> {
   }
   if (only === 'fno') {
     await fnoGoals(goals);
+    compileGoal(goals);
+    printGoals(goals);
+    return;
+  }
+  if (only === 'compile') {
+    compileGoal(goals);
     printGoals(goals);
     return;
   }
@@ -1003,6 +1047,7 @@ async function main(): Promise<void> {
   const torchData = await torchGoals(goals, wasm);
   await tensorflowGoals(goals);
   const fnoData = await fnoGoals(goals);
+  compileGoal(goals);
   layerGoals(goals);
   optimizeGoals(goals);
   kerasLayerGoals(goals);
