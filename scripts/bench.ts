@@ -604,7 +604,7 @@ function optimizeJson(args: string[]) {
   };
 }
 
-/** torch 2.x for the goals that need it: FCONV_TORCH_PYTHON, else .venv-torch, else undefined (the first torch found). */
+/** torch 2.x for the goals that need it: FCONV_TORCH_PYTHON, else .venv-torch, else undefined (the first torch). */
 function torch2Python(): string | undefined {
   const venv = path.join(ROOT, '.venv-torch', 'bin', 'python');
   return process.env.FCONV_TORCH_PYTHON ?? (fs.existsSync(venv) ? venv : undefined);

@@ -5,6 +5,7 @@
  */
 import type { EnginesCompare } from '../src/core/engines-compare';
 import { engineLabel } from '../src/core/format';
+import { variantLabel } from '../src/core/glossary';
 import { ENGINE_REQUESTS } from '../src/protocol/worker-protocol';
 import { renderEngines } from './engines';
 import type { LayerProfile } from '../src/core/layer-profile';
@@ -97,6 +98,32 @@ export function bootPanel(root: HTMLElement): void {
     return sel;
   };
 
+  /**
+   * "torch.compile it": on a torch ≥ 2 run of a layer as written that has no compiled row yet, rerun with one (the
+   * setting fourierConv.torchCompile does it for every run).
+   */
+  const compileButton = () => {
+    const run = shown?.run;
+    const offer =
+      run?.framework?.name === 'torch' &&
+      /^[2-9]|^\d{2,}/.test(run.framework.version) &&
+      run.variants.some((v) => variantLabel(v.name) === 'as written' && !v.compiled);
+    return offer
+      ? button(
+          'torch.compile it',
+          'Profile this layer again with torch.compile of the layer as written beside it: compile time apart, timed against eager in the same rounds, output and gradients checked (adds seconds of compiling)',
+          () =>
+            send({
+              type: 'rerun',
+              engine: 'torch',
+              compile: true,
+              ...(run.settings.pass ? { pass: run.settings.pass } : {}),
+            }),
+          { disabled: busy.busy, id: 'rerun-compile' },
+        )
+      : null;
+  };
+
   const toolbar = () =>
     h(
       'nav',
@@ -118,6 +145,7 @@ export function bootPanel(root: HTMLElement): void {
       ),
       engineSelect(),
       passSelect(),
+      compileButton(),
       button(
         'Compare engines',
         'Profile this layer on PyTorch (your Python) and on the embedded engine, and show their verdicts side by side',

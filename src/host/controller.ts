@@ -55,7 +55,11 @@ export class Controller implements vscode.Disposable, CommandHost {
       onMessage: (msg: Parameters<PanelHandlers['onMessage']>[0], shown: StoredRun | undefined) => {
         if (msg.type === 'sweep') void this.sweep();
         else if (msg.type === 'rerun') {
-          const engine = { ...(msg.engine ? { engine: msg.engine } : {}), ...(msg.pass ? { pass: msg.pass } : {}) };
+          const engine = {
+            ...(msg.engine ? { engine: msg.engine } : {}),
+            ...(msg.pass ? { pass: msg.pass } : {}),
+            ...(msg.compile ? { compile: true } : {}),
+          };
           if (shown) void this.profile({ spec: shown.run.spec, ...engine });
           else void this.profile(engine);
         } else if (msg.type === 'compareEngines')

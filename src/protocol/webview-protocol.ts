@@ -66,6 +66,8 @@ export const fromWebviewSchema = z.discriminatedUnion('type', [
     engine: z.enum(ENGINE_REQUESTS).optional(),
     /** Rerun timing this pass (the panel's pass toggle); absent: the fourierConv.pass setting. */
     pass: z.enum(RUN_PASSES).optional(),
+    /** Rerun with torch.compile of the layer as written beside it (the panel's "torch.compile it"). */
+    compile: z.boolean().optional(),
   }),
   /** Profile the shown layer on each of `engines` and show their verdicts side by side. */
   z.object({

@@ -169,6 +169,26 @@ test('the panel reruns the layer on another engine, compares engines, and shows 
   assert.equal(p.doc.querySelector('h1')!.textContent, 'Fourier Conv Profile', 'back to the run');
 });
 
+test('"torch.compile it" is offered on a torch ≥ 2 run of the layer as written without a compiled row, and reruns with one', () => {
+  const p = panel();
+  const run = fakeRun();
+  p.send({ type: 'show', runId: 'run-1', run, previous: null });
+  assert.equal(p.doc.getElementById('rerun-compile'), null, 'not on wasm');
+  const torch = { ...structuredClone(run), engine: 'torch', backend: 'cpu' };
+  torch.framework = { name: 'torch', version: '1.13.0a0', device: 'cpu' };
+  p.send({ type: 'show', runId: 'run-2', run: torch, previous: null });
+  assert.equal(p.doc.getElementById('rerun-compile'), null, 'not on torch 1.x (no torch.compile)');
+  torch.framework = { name: 'torch', version: '2.13.0+cpu', device: 'cpu' };
+  torch.settings = { ...torch.settings, pass: 'both' };
+  p.send({ type: 'show', runId: 'run-3', run: torch, previous: null });
+  p.doc.querySelector<HTMLButtonElement>('#rerun-compile')!.click();
+  assert.deepEqual(p.posted.at(-1), { type: 'rerun', engine: 'torch', compile: true, pass: 'both' });
+  // Once the row is there, the button is not.
+  torch.variants[1]!.compiled = { failed: 'torch.compile failed: X' };
+  p.send({ type: 'show', runId: 'run-4', run: torch, previous: null });
+  assert.equal(p.doc.getElementById('rerun-compile'), null);
+});
+
 test('no "seed" on screen in the panel either: the compare table, the model-vs-measured table, the roofline', async () => {
   const { withInsights } = await import('../../src/core/analysis');
   const { explicitProfile } = await import('../../src/core/model');

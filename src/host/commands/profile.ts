@@ -31,6 +31,8 @@ export const profileArgsSchema = z.object({
   engine: z.enum(ENGINE_REQUESTS).optional(),
   /** Time this pass instead of the fourierConv.pass setting (the panel's pass toggle). */
   pass: z.enum(RUN_PASSES).optional(),
+  /** Also torch.compile the layer as written (the panel's "torch.compile it"); absent: fourierConv.torchCompile. */
+  compile: z.boolean().optional(),
 });
 export type ProfileArgs = z.infer<typeof profileArgsSchema>;
 
@@ -95,6 +97,7 @@ export async function profile(ctl: CommandHost, rawArgs?: unknown): Promise<Stor
     ...settings.options,
     ...(args?.engine ? { engine: args.engine } : {}),
     ...(args?.pass ? { pass: args.pass } : {}),
+    ...(args?.compile ? { compile: true } : {}),
   });
   const { outcome, run, saved } = await profileSession(
     {
