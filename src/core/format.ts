@@ -283,12 +283,20 @@ function compiledVerdict(run: Run): string | undefined {
     c.train && c.eagerTrain
       ? `; training step ${fmtMs(c.train.median)} against ${fmtMs(c.eagerTrain.median)}, ${effectOf(c.eagerTrain, c.train)}`
       : '';
+  // Each gain within its own measurement: compile against eager in its rounds, optimized against the layer as
+  // written in the profile's pass (the two ran apart; a busier machine in one would skew absolute times).
   const opt = find(run, 'optimized');
+  const rc = eager.median / comp.median;
+  const ro = opt && opt.correct && v.correct ? v.totalMs.median / opt.totalMs.median : undefined;
   const vsOpt =
-    opt && opt.correct
-      ? `; the optimized formulation runs ${fmtMs(opt.totalMs.median)} end to end${comp.median > opt.totalMs.median ? ', faster than the compiled layer' : ''}`
+    ro === undefined
+      ? ''
+      : `; the optimized formulation ${ro > rc ? 'gains more' : 'gains less'}: ${fmtRatio(ro)} ${ro >= 1 ? 'faster' : 'slower'} than the layer as written end to end (${fmtMs(opt!.totalMs.median)} vs ${fmtMs(v.totalMs.median)})`;
+  const apartPace =
+    Math.abs(eager.median / v.totalMs.median - 1) > 0.25
+      ? ` The compile rounds ran at another pace than the profile's pass (eager ${fmtMs(eager.median)} there, ${fmtMs(v.totalMs.median)} end to end — a busier machine): compare within each pair.`
       : '';
-  return `torch.compile of the layer as written: forward ${fmtMs(comp.median)} against ${fmtMs(eager.median)} eager in the same rounds, ${effect}${train}, after ${fmtMs((c.compileMs ?? 0) + (c.compileTrainMs ?? 0))} of compiling${vsOpt}.`;
+  return `torch.compile of the layer as written: forward ${fmtMs(comp.median)} against ${fmtMs(eager.median)} eager in the same rounds, ${effect}${train}, after ${fmtMs((c.compileMs ?? 0) + (c.compileTrainMs ?? 0))} of compiling${vsOpt}.${apartPace}`;
 }
 
 /** The `--compile` row of a variant as written, in one line (or undefined when it has none). */
