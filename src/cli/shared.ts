@@ -252,7 +252,7 @@ export function addEngineOptions(cmd: Command): Command {
     )
     .option(
       '--python <path>',
-      'the Python interpreter for the torch and tensorflow engines (default: VIRTUAL_ENV, CONDA_PREFIX, then python3/python on the PATH)',
+      'the Python interpreter for the torch and tensorflow engines (default: VIRTUAL_ENV, CONDA_PREFIX, ./.venv, ./venv, then python3/python on the PATH)',
     )
     .option('--torch-device <d>', 'cpu | cuda | cuda:N for the torch engine (default: cuda when torch sees a GPU)')
     .option(

@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { discover } from '../../src/engines/python/discovery';
+import { candidates } from '../../src/platform/python-candidates';
 import { TORCH } from '../../src/engines/torch/framework';
 import { CLI, tempDir, torchPython } from '../helpers';
 
@@ -147,4 +148,37 @@ test('Ctrl-C during discovery ends the command and the interpreter it was asking
       /* ended */
     }
   }
+});
+
+test("candidates: a virtual environment is its own interpreter even when its python links to the system's, and the working folder's .venv is tried before the PATH", () => {
+  const sys = fs.realpathSync('/usr/bin/python3');
+  const root = tempDir('fconv-venvs-');
+  // Two environments made from the system's python, as `python -m venv` does: a link and pyvenv.cfg.
+  const venv = (dir: string) => {
+    fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+    fs.symlinkSync(sys, path.join(dir, 'bin', 'python'));
+    fs.writeFileSync(path.join(dir, 'pyvenv.cfg'), `home = ${path.dirname(sys)}\n`);
+  };
+  venv(path.join(root, 'activated'));
+  const project = path.join(root, 'project');
+  venv(path.join(project, '.venv'));
+  const got = candidates([], { VIRTUAL_ENV: path.join(root, 'activated'), PATH: '/usr/bin' }, project).map(
+    (c) => `${c.path} (${c.from})`,
+  );
+  assert.deepEqual(got, [
+    `${path.join(root, 'activated', 'bin', 'python')} (VIRTUAL_ENV)`,
+    `${path.join(project, '.venv', 'bin', 'python')} (./.venv)`,
+    '/usr/bin/python3 (PATH)',
+  ]);
+  // One interpreter by two paths is tried once: python and python3 in one folder, an environment asked for twice.
+  const bin = path.join(root, 'bin');
+  fs.mkdirSync(bin);
+  fs.symlinkSync(sys, path.join(bin, 'python3'));
+  fs.symlinkSync(sys, path.join(bin, 'python'));
+  assert.deepEqual(
+    candidates([{ path: path.join(project, '.venv', 'bin', 'python'), from: '--python' }], { PATH: bin }, project).map(
+      (c) => c.from,
+    ),
+    ['--python', 'PATH'],
+  );
 });
