@@ -62,6 +62,11 @@ export interface ClientOptions {
   env?: NodeJS.ProcessEnv;
   /** Passed to fork: e.g. process.execPath of Electron with ELECTRON_RUN_AS_NODE. */
   execPath?: string;
+  /**
+   * The worker's working folder (default: this process's). Interpreter discovery tries its `.venv` and `venv`: the
+   * extension gives the worker its own folder, so that no environment of an untrusted workspace is ever run.
+   */
+  cwd?: string;
   /** Lines the worker says while a request waits (interpreter discovery waiting on a slow candidate). */
   onNote?: (text: string) => void;
 }
@@ -116,6 +121,7 @@ export class WorkerClient {
       execArgv: this.opts.execArgv ?? [],
       env: this.opts.env ?? process.env,
       execPath: this.opts.execPath,
+      ...(this.opts.cwd ? { cwd: this.opts.cwd } : {}),
       serialization: 'json',
     });
     this.child = child;

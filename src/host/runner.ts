@@ -37,6 +37,9 @@ export class ProfileRunner implements vscode.Disposable {
       // In desktop VS Code process.execPath is Electron: make it behave as plain Node.
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       execArgv: [],
+      // The extension's own folder: discovery's ./.venv is never a workspace's (the Python extension's interpreter,
+      // asked in trusted workspaces only, is how a workspace's environment is found).
+      cwd: path.dirname(path.dirname(opts.workerPath)),
       onNote: (text) => opts.log.info(text),
     });
     opts.log.info(

@@ -260,7 +260,8 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
     const python = await this.interpreters(uri);
     const keras = x.framework === 'keras';
     // None set: the worker will take the first of these with the framework, in this order — name them.
-    const found = python.length ? [] : candidates([]).map((c) => c.path);
+    // The worker runs in the extension's folder (src/host/runner.ts): the same candidates as it will try.
+    const found = python.length ? [] : candidates([], process.env, this.ctx.extensionPath).map((c) => c.path);
     const interpreter =
       python[0]?.path ??
       (found.length
