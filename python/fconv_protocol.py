@@ -381,17 +381,22 @@ def measure(fw, L, req, progress, cancelled):
             run_once()
             warm_ms = (time.perf_counter() - t0) * 1000.0
         n = repetitions(policy, warm_ms)
+        # With a second pass to come (the host's reverse-order end-to-end request), this pass times a share of the
+        # per-step repetitions and that one the rest: drift over the run hits every variant's steps alike.
+        share = req.get("stepShare")
+        need(share is None or (isinstance(share, (int, float)) and 0 < share <= 1), "stepShare must be in (0, 1]")
+        n_step = n if share is None else max(1, int(math.ceil(n * share)))
         done_warm = len(warm_times)
         one_off_peak = fw.peak_bytes(L)
         base1 = fw.reset_peak(L)
         per = [[] for _ in steps]
         output = None
-        for r in range(n):
+        for r in range(n_step):
             times = []
-            out = run_once(times, lambda i, r=r: progress({"phase": "per-step", "step": steps[i][0], "stepIndex": i, "stepCount": n_steps, "rep": r, "reps": n}))
+            out = run_once(times, lambda i, r=r: progress({"phase": "per-step", "step": steps[i][0], "stepIndex": i, "stepCount": n_steps, "rep": r, "reps": n_step}))
             for i, t in enumerate(times):
                 per[i].append(t)
-            if r == n - 1:
+            if r == n_step - 1:
                 output = out
 
         def no_sync_pass():
@@ -443,6 +448,7 @@ def measure(fw, L, req, progress, cancelled):
             "e2e": e2e,
             "layer": layer,
             "reps": n,
+            "stepReps": n_step,
             "warmup": done_warm,
             # The very first call end to end, synced: one-off work the warm-up absorbs (cuDNN autotuning with
             # cudnn.benchmark, cuFFT plan creation, lazy CUDA/oneDNN initialisation), reported on its own.
@@ -463,11 +469,13 @@ def measure(fw, L, req, progress, cancelled):
 
 def end_to_end(fw, L, req, progress, cancelled):
     """The variant's end to end once more (warm-up, then `reps` calls without per-step syncs, as measure's end-to-end
-    phase): the host asks for it after every variant is timed, in reverse order, and merges the two passes, so that
-    drift over the run (a busy shared machine, a clock change) hits every variant alike."""
+    phase), and `stepReps` more calls timed step by step (the per-step repetitions measure left to this pass): the host
+    asks for it after every variant is timed, in reverse order, and merges the two passes, so that drift over the run
+    (a busy shared machine, a clock change) hits every variant alike."""
     persistent, one_off, steps, _ = fw.bind(L, req["variant"], req["plan"])
     reps = count(req.get("reps"), "reps", 1, 50000)
     warmup = count(req.get("warmup", 2), "warmup", 0, 1000)
+    step_reps = count(req.get("stepReps", 0), "stepReps", 0, 50000)
 
     def run_all():
         env = dict(persistent)
@@ -487,7 +495,17 @@ def end_to_end(fw, L, req, progress, cancelled):
                 raise Cancelled()
             progress({"phase": "end-to-end", "stepIndex": 0, "stepCount": len(steps), "rep": r, "reps": reps})
             e2e.append(L.timed(run_all)[1])
-    return {"e2e": e2e}
+        per = [[] for _ in steps]
+        for r in range(step_reps):
+            env = dict(persistent)
+            for i, (sid, _, fn) in enumerate(steps):
+                if cancelled():
+                    raise Cancelled()
+                progress({"phase": "per-step", "step": sid, "stepIndex": i, "stepCount": len(steps), "rep": r, "reps": step_reps})
+                env[sid], ms = L.timed(lambda fn=fn, env=env: fn(env))
+                per[i].append(ms)
+        L.sync()
+    return {"e2e": e2e, **({"steps": per} if step_reps else {})}
 
 
 def kernels_once(fw, L, req):

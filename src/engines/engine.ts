@@ -65,6 +65,8 @@ export interface Samples {
   e2e: number[];
   layer: number[] | null;
   reps: number;
+  /** Per-step repetitions, when fewer than `reps` (the rest in the second pass: MeasuringLoop.endToEnd). */
+  stepReps?: number;
   /** Warm-up runs done (more than asked while the pipeline was still getting faster: the loop policy). */
   warmup: number;
   /** The first call end to end (one-off work: autotuning, plan creation, lazy initialisation). */
@@ -108,7 +110,8 @@ export interface TrainSamples {
 export interface MeasuringLoop {
   readonly traits: ExecutorTraits;
   load(spec: LayerSpec, data: LayerData): Promise<void>;
-  measure(plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks): Promise<Samples>;
+  /** `stepShare`: time this share of the per-step repetitions here, the rest in the second pass (endToEnd). */
+  measure(plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks, o?: { stepShare?: number }): Promise<Samples>;
   /** The variant's output once, untimed (the reference for the spectral checks). */
   output(plan: VariantPlan): Promise<Float32Array>;
   /** The variant's training step, on loops that can time one (else the run says it was not measured). */
@@ -119,10 +122,16 @@ export interface MeasuringLoop {
    */
   kernels?(plan: VariantPlan): Promise<NonNullable<Samples['kernels']>>;
   /**
-   * The variant's end to end once more, `reps` calls after a short warm-up: the profiler's second pass, the variants
-   * in reverse order, merged with the first so that drift over the run hits every variant alike.
+   * The variant's end to end once more, `reps` calls after a short warm-up, and `stepReps` calls timed step by step
+   * (the per-step repetitions measure left): the profiler's second pass, the variants in reverse order, merged with
+   * the first so that drift over the run hits every variant alike.
    */
-  endToEnd?(plan: VariantPlan, reps: number, hooks: LoopHooks): Promise<number[]>;
+  endToEnd?(
+    plan: VariantPlan,
+    reps: number,
+    hooks: LoopHooks,
+    stepReps?: number,
+  ): Promise<{ e2e: number[]; steps?: number[][] }>;
   /**
    * torch.compile of the variant beside the same function run eagerly (`--compile`), on loops whose framework has it;
    * after all timing and before the kernel pass.

@@ -130,6 +130,8 @@ export async function profile(
     );
   let reference: Float32Array | undefined;
   const trainAsked = opts.pass === 'train' || opts.pass === 'both';
+  // The Python engines time every variant twice, the second pass in reverse order (see below).
+  const secondPass = !!loop.endToEnd && order.length > 1;
   if (trainAsked && opts.pass === 'train')
     run.engineNotes = [
       ...run.engineNotes,
@@ -174,10 +176,16 @@ export async function profile(
       await yieldNow();
       if (hooks.isCancelled?.()) throw new CancelledError();
       const plan = planVariant(name, spec, loop.traits);
-      const samples = await loop.measure(plan, policy, {
-        onProgress: (p) => hooks.onProgress?.({ ...base, ...p }),
-        isCancelled: () => hooks.isCancelled?.() ?? false,
-      });
+      const samples = await loop.measure(
+        plan,
+        policy,
+        {
+          onProgress: (p) => hooks.onProgress?.({ ...base, ...p }),
+          isCancelled: () => hooks.isCancelled?.() ?? false,
+        },
+        // Half the per-step repetitions here, the rest in the reverse-order pass below.
+        secondPass ? { stepShare: 0.5 } : {},
+      );
       hooks.onProgress?.({ ...base, phase: 'check', stepIndex: 0, stepCount: 1 });
       const vr = assemble(engine, plan, samples, policy);
       Object.assign(vr, checkOutput(name, spec, data, samples.output, reference));
@@ -222,20 +230,33 @@ export async function profile(
     // End to end once more (before the kernel pass below: it is timing, and a profiler session would leave CUPTI
     // attached on a GPU), the variants in reverse order, merged with the first pass: a variant timed early and one
     // timed late see the same drift (a busy shared machine, a clock change), so their comparison does not flip with it.
-    if (loop.endToEnd && variants.length > 1) {
+    if (secondPass && variants.length > 1) {
       for (const [i, vr] of [...variants].reverse().entries()) {
         if (hooks.isCancelled?.()) throw new CancelledError();
         const base = { variant: vr.name, variantIndex: i, variantCount: variants.length };
-        const more = await loop.endToEnd(planVariant(vr.name, spec, loop.traits), vr.totalMs.reps, {
-          onProgress: (p) => hooks.onProgress?.({ ...base, ...p }),
-          isCancelled: () => hooks.isCancelled?.() ?? false,
-        });
-        const all = [...vr.totalMs.samples, ...more];
+        const timed = vr.steps.filter((st) => !st.oneOff);
+        const stepReps = Math.max(0, vr.totalMs.reps - (timed[0]?.reps ?? vr.totalMs.reps));
+        const more = await loop.endToEnd!(
+          planVariant(vr.name, spec, loop.traits),
+          vr.totalMs.reps,
+          {
+            onProgress: (p) => hooks.onProgress?.({ ...base, ...p }),
+            isCancelled: () => hooks.isCancelled?.() ?? false,
+          },
+          stepReps,
+        );
+        const all = [...vr.totalMs.samples, ...more.e2e];
         vr.totalMs = { ...summarize(all), timing: vr.totalMs.timing, reps: all.length };
+        if (more.steps?.length === timed.length)
+          timed.forEach((st, k) => {
+            const merged = [...st.samples, ...more.steps![k]!];
+            Object.assign(st, summarize(merged), { reps: merged.length });
+          });
+        vr.stepSumMs = timed.reduce((a, st) => a + st.median, 0);
       }
       run.engineNotes = [
         ...run.engineNotes,
-        "end to end: each variant timed in two passes — in the run's order, then in reverse once every variant was timed — and the two merged, so that drift over the run hits every variant alike",
+        "end to end and per step: each variant timed in two passes — in the run's order, then in reverse once every variant was timed (half the per-step repetitions in each) — and the two merged, so that drift over the run hits every variant alike",
       ];
     }
     if (opts.compile) await compiledRows(engine, loop, spec, variants, opts, hooks, run);
@@ -342,7 +363,13 @@ export function assemble(engine: Engine, plan: VariantPlan, m: Samples, policy: 
       stepResult({ ...s, implementation: label(s.id) }, m.oneOff[i]!, timing, 1, m.oneOff[i]!.length),
     ),
     ...plan.steps.map((s, i) =>
-      stepResult({ ...s, implementation: label(s.id) }, m.steps[i]!, timing, m.warmup ?? policy.warmup, m.reps),
+      stepResult(
+        { ...s, implementation: label(s.id) },
+        m.steps[i]!,
+        timing,
+        m.warmup ?? policy.warmup,
+        m.stepReps ?? m.reps,
+      ),
     ),
   ];
   for (const st of steps) {

@@ -79,6 +79,8 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
     e2e: samples,
     layer: samples.nullable(),
     reps: z.number().int().positive(),
+    /** Per-step repetitions in this pass, when the request gave the rest to the second pass (stepShare). */
+    stepReps: z.number().int().positive().optional(),
     /** Warm-up runs done: the ones asked for, more while the pipeline was still getting faster. */
     warmup: z.number().int().nonnegative().optional(),
     /** The first call end to end (synced): one-off work the warm-up absorbed. */
@@ -120,7 +122,7 @@ export const fromPythonSchema = z.discriminatedUnion('type', [
   /** torch.compile of a variant as written beside it run eagerly (python/fconv_torch_compiled.py). */
   z.object({ type: z.literal('compiled'), id, compiled: compiledSchema }),
   /** A variant's end to end once more (the second, reverse-order pass the host merges with the first). */
-  z.object({ type: z.literal('end-to-end'), id, e2e: samples }),
+  z.object({ type: z.literal('end-to-end'), id, e2e: samples, steps: z.array(samples).optional() }),
   /** The ops and kernels each step of a variant ran (one profiled pass, asked for after every variant is timed). */
   z.object({ type: z.literal('kernels'), id, kernels: kernelsSchema }),
   z.object({

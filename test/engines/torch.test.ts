@@ -780,6 +780,16 @@ test('after the variants are timed: the reverse end-to-end pass first, then --co
       'kernels seed',
       'kernels optimized',
     ]);
+    // Half the per-step repetitions in each pass, merged: every step has as many as the end to end had in one pass.
+    for (const v of run.variants) {
+      const timed = v.steps.filter((s) => !s.oneOff);
+      assert.ok(
+        timed.every((s) => s.reps === v.totalMs.reps / 2 && s.samples.length === s.reps),
+        `${v.name}: steps ${timed.map((s) => s.reps)} vs ${v.totalMs.reps} end-to-end calls`,
+      );
+      assert.ok(Math.abs(v.stepSumMs - timed.reduce((a, s) => a + s.median, 0)) < 1e-9);
+    }
+    assert.ok(run.engineNotes.some((n) => /^end to end and per step: each variant timed in two passes/.test(n)));
     // Debian's torch 1.13 has no torch.compile: the row says so, the run stands.
     assert.match(run.variants[1]!.compiled!.failed!, /has no torch\.compile/);
     assert.ok(

@@ -64,10 +64,10 @@ export class PythonEngine implements RemoteEngine {
     this.remote = {
       traits,
       load: (spec, data) => this.load(spec, data),
-      measure: (plan, policy, hooks) => this.measureVariant(plan, policy, hooks),
+      measure: (plan, policy, hooks, o) => this.measureVariant(plan, policy, hooks, o?.stepShare),
       output: (plan) => this.output(plan),
       kernels: (plan) => this.kernels(plan),
-      endToEnd: (plan, reps, hooks) => this.endToEnd(plan, reps, hooks),
+      endToEnd: (plan, reps, hooks, stepReps) => this.endToEnd(plan, reps, hooks, stepReps),
       ...(fw.train ? { measureTrain: (plan, policy, hooks) => this.measureTrain(plan, policy, hooks) } : {}),
       ...(fw.compile ? { compiled: (plan, o, hooks) => this.compiled(plan, o, hooks) } : {}),
     };
@@ -140,7 +140,12 @@ export class PythonEngine implements RemoteEngine {
     return { oneOff: plan.oneOff.map((s) => s.id), steps: plan.steps.map((s) => ({ id: s.id, inLayer: s.inLayer })) };
   }
 
-  private async measureVariant(plan: VariantPlan, policy: LoopPolicy, hooks: LoopHooks): Promise<Samples> {
+  private async measureVariant(
+    plan: VariantPlan,
+    policy: LoopPolicy,
+    hooks: LoopHooks,
+    stepShare?: number,
+  ): Promise<Samples> {
     if (!this.loaded) throw new Error('internal: load the layer before measuring');
     const m = await this.py.request(
       {
@@ -151,6 +156,7 @@ export class PythonEngine implements RemoteEngine {
         policy: this.devicePolicy(policy),
         // The profiled pass comes after every variant is timed (this.kernels): see MeasuringLoop.kernels.
         kernels: 'later',
+        ...(stepShare !== undefined ? { stepShare } : {}),
       },
       'measured',
       {
@@ -174,6 +180,7 @@ export class PythonEngine implements RemoteEngine {
       e2e: m.e2e,
       layer: m.layer,
       reps: m.reps,
+      ...(m.stepReps !== undefined ? { stepReps: m.stepReps } : {}),
       warmup: m.warmup ?? policy.warmup,
       ...(m.firstMs !== undefined ? { firstMs: m.firstMs } : {}),
       output: decodeFloats(m.output),
@@ -267,25 +274,26 @@ export class PythonEngine implements RemoteEngine {
   }
 
   /** The variant's end to end once more (the profiler's reverse-order pass). */
-  private async endToEnd(plan: VariantPlan, reps: number, hooks: LoopHooks): Promise<number[]> {
+  private async endToEnd(
+    plan: VariantPlan,
+    reps: number,
+    hooks: LoopHooks,
+    stepReps = 0,
+  ): Promise<{ e2e: number[]; steps?: number[][] }> {
     const m = await this.py.request(
-      { type: 'end-to-end', variant: plan.name, plan: this.planMessage(plan), reps, warmup: 2 },
+      { type: 'end-to-end', variant: plan.name, plan: this.planMessage(plan), reps, warmup: 2, stepReps },
       'end-to-end',
       {
         isCancelled: hooks.isCancelled,
         onMessage: (msg) => {
-          if (msg.type === 'progress')
-            hooks.onProgress({
-              phase: 'end-to-end',
-              stepIndex: 0,
-              stepCount: msg.stepCount,
-              rep: msg.rep,
-              reps: msg.reps,
-            });
+          if (msg.type === 'progress') {
+            const { type: _t, id: _i, ...p } = msg;
+            hooks.onProgress(p);
+          }
         },
       },
     );
-    return m.e2e;
+    return { e2e: m.e2e, ...(m.steps ? { steps: m.steps } : {}) };
   }
 
   /** The ops and kernels of each step of the variant: one profiled pass, once every variant is timed. */
