@@ -87,7 +87,8 @@ export function trainingTimelines(run: Run, width = 760): SVGElement {
 export function trainingSection(run: Run): HTMLElement | undefined {
   const vs = trained(run);
   if (!vs.length) return undefined;
-  const rows = vs.map((v) => {
+  const rows = vs.flatMap((v) => [row(v), ...compiledRow(v)]);
+  function row(v: VariantResult): HTMLElement {
     const t = v.train!;
     const grads = t.gradients.length
       ? t.gradients.map((g) => `${g.name} ${g.maxAbsError.toExponential(1)} ${g.correct ? '✓' : '✗'}`).join(', ')
@@ -103,7 +104,37 @@ export function trainingSection(run: Run): HTMLElement | undefined {
       h('td', { class: 'num' }, fmtRatio(t.backwardMs.median / Math.max(v.totalMs.median, 1e-9))),
       h('td', { title: t.gradients[0]?.reference ?? t.notes.join('; ') }, grads),
     );
-  });
+  }
+  /** `--compile`: the layer as written compiled, timed in its own rounds against eager (its figures in the hover). */
+  function compiledRow(v: VariantResult): HTMLElement[] {
+    const c = v.compiled;
+    if (!c?.train || !c.eagerTrain || !c.forward || !c.eagerForward) return [];
+    return [
+      h(
+        'tr',
+        {
+          class: 'compiled',
+          title: `torch.compile of the layer as written, timed in rounds of its own, alternated call by call with the same function run eagerly: eager ${fmtMs(c.eagerForward.median)} forward, ${fmtMs(c.eagerTrain.median)} training step there — compare with those`,
+        },
+        h('td', {}, `${variantLabel(v.name)}, compiled`),
+        h('td', { class: 'num' }, fmtMs(c.forward.median)),
+        h(
+          'td',
+          { class: 'num' },
+          h('strong', {}, fmtMs(c.train.median)),
+          h('span', { class: 'muted' }, ` (eager ${fmtMs(c.eagerTrain.median)})`),
+        ),
+        h('td', { class: 'num muted' }, `${fmtMs(c.train.p10)}–${fmtMs(c.train.p90)}`),
+        h('td', { class: 'num' }, '—'),
+        h('td', { class: 'num' }, '—'),
+        h(
+          'td',
+          {},
+          `vs eager ${(c.maxRelError ?? 0) === 0 ? 'identical' : `${(c.maxRelError ?? 0).toExponential(1)} rel.`} ✓`,
+        ),
+      ),
+    ];
+  }
   const notes = [...new Set(vs.flatMap((v) => v.train!.notes.map((n) => `${variantLabel(v.name)}: ${n}`)))];
   return h(
     'section',

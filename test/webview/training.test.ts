@@ -82,6 +82,29 @@ test('the report shows the training step beside the forward pass, its gradient c
   );
   // The verdict leads with the training step.
   assert.match(doc.querySelector('.verdict .headline')!.textContent!, /training step \(forward \+ backward\)/);
+  // --compile: the layer as written compiled gets a row of its own after it, eager in its own rounds beside it.
+  const stat = (m: number) => ({ median: m, p10: 0.9 * m, p90: 1.1 * m });
+  run.variants.find((v) => v.name === 'seed')!.compiled = {
+    compileMs: 900,
+    compileTrainMs: 2100,
+    forward: stat(9.95),
+    eagerForward: stat(7.07),
+    train: stat(27.8),
+    eagerTrain: stat(19.5),
+    maxRelError: 0,
+  };
+  const withCompiled = [...(await render(run)).querySelectorAll('#training tbody tr')];
+  assert.equal(withCompiled.length, run.variants.length + 1);
+  const i = withCompiled.findIndex((r) => cells(r)[0] === 'as written, compiled');
+  assert.equal(cells(withCompiled[i - 1]!)[0], 'as written', 'right after the layer as written');
+  assert.deepEqual(cells(withCompiled[i]!).slice(1), [
+    '9.95 ms',
+    '27.8 ms (eager 19.5 ms)',
+    '25.0 ms–30.6 ms',
+    '—',
+    '—',
+    'vs eager identical ✓',
+  ]);
 });
 
 test('the verdict and the text lead with the training step; the trace has a backward track per trained variant', () => {
