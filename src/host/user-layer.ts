@@ -339,6 +339,8 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
         seed: settings.options.seed,
         framework: keras ? 'tensorflow' : 'torch',
         ...(inputDtype ? { inputDtype } : {}),
+        // fourierConv.torchCompile: torch.compile of the class as written, one more row (torch ≥ 2 says why not).
+        ...(settings.options.compile && !keras ? { compile: true } : {}),
       },
       python,
       torchDevice: keras ? undefined : torchDevice,
@@ -415,6 +417,8 @@ export class UserLayerProfiler implements vscode.Disposable, vscode.CodeLensProv
       torchDevice: profile.backend === 'cuda' ? (o.torchDevice ?? 'cuda') : 'cpu',
       variants: found.variants,
       pass: profile.train ? 'both' : 'forward',
+      // The comparison beside the user's class: torch.compile is the class's own row (profile-layer), not this run's.
+      compile: false,
     });
     if (outcome.kind !== 'done' || !outcome.run.variants.length)
       return {
