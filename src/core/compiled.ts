@@ -34,6 +34,11 @@ export type Compiled = z.infer<typeof compiledSchema>;
 export const COMPILED_TIMING =
   'wall clock between syncs, the compiled and the eager function alternated call by call in the same rounds after a warm-up';
 
+/** Compiled against eager: eager's median over the compiled one's, or undefined when their p10–p90 ranges overlap. */
+export function compiledGain(eager: Stat, comp: Stat): number | undefined {
+  return comp.p90 < eager.p10 || eager.p90 < comp.p10 ? eager.median / comp.median : undefined;
+}
+
 /** The compiled row in one line: what it cost, what it gives against eager, or why there is none. */
 export function compiledLine(c: Compiled | undefined, subject: string): string | undefined {
   if (!c) return undefined;
@@ -41,9 +46,9 @@ export function compiledLine(c: Compiled | undefined, subject: string): string |
   if (c.failed) return `torch.compile of ${subject}: ${c.failed}${said}`;
   if (!c.forward || !c.eagerForward) return undefined;
   const ratio = (eager: Stat, comp: Stat) => {
-    const r = eager.median / comp.median;
-    const apart = comp.p90 < eager.p10 || eager.p90 < comp.p10;
-    return apart ? (r >= 1 ? `${r.toFixed(2)}x faster` : `${(1 / r).toFixed(2)}x slower`) : 'no measurable difference';
+    const r = compiledGain(eager, comp);
+    if (r === undefined) return 'no measurable difference';
+    return r >= 1 ? `${r.toFixed(2)}x faster` : `${(1 / r).toFixed(2)}x slower`;
   };
   const train =
     c.train && c.eagerTrain

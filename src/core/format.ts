@@ -8,7 +8,7 @@ import { describeSpec } from './spec';
 import { gainLine, gainsOf } from './gains';
 import { confusion, measuredCrossoverText } from './sweep';
 import { fmtMs, fmtRatio } from './units';
-import { COMPILED_TIMING, compiledLine } from './compiled';
+import { COMPILED_TIMING, compiledGain, compiledLine } from './compiled';
 import type { PHASES } from './phases';
 
 export { fmtMs, fmtRatio };
@@ -270,12 +270,9 @@ function compiledVerdict(run: Run): string | undefined {
   const c = v.compiled!;
   const comp = c.forward!;
   const eager = c.eagerForward!;
-  const effectOf = (
-    e: { median: number; p10: number; p90: number },
-    x: { median: number; p10: number; p90: number },
-  ) => {
-    const r = e.median / x.median;
-    if (!(x.p90 < e.p10 || e.p90 < x.p10)) return 'no measurable difference from eager';
+  const effectOf = (e: typeof eager, x: typeof comp) => {
+    const r = compiledGain(e, x);
+    if (r === undefined) return 'no measurable difference from eager';
     return r >= 1 ? `${fmtRatio(r)} faster than eager` : `${fmtRatio(1 / r)} slower than eager`;
   };
   const effect = effectOf(eager, comp);

@@ -6,6 +6,7 @@
  * What differs between frameworks is their PythonFramework entry (./framework.ts). Worker side.
  */
 import type { Compiled } from '../../core/compiled';
+import type { FromPython } from '../../protocol/python-protocol';
 import type { LayerData } from '../../core/data';
 import type { LoopPolicy } from '../../core/loop-policy';
 import type { Probe } from '../../core/model';
@@ -30,6 +31,19 @@ const KERNELS_HANG_MS = 60_000;
 
 /** A GPU's warm-up lasts at least this long: its clock ramps up over the first ~100 ms of work. */
 export const GPU_WARMUP_MIN_MS = 200;
+
+/** A request's cancel and its progress messages, relayed from the Python loop to the profiler's hooks. */
+function relay(hooks: LoopHooks): { isCancelled: () => boolean; onMessage: (m: FromPython) => void } {
+  return {
+    isCancelled: hooks.isCancelled,
+    onMessage: (msg) => {
+      if (msg.type === 'progress') {
+        const { type: _t, id: _i, ...p } = msg;
+        hooks.onProgress(p);
+      }
+    },
+  };
+}
 
 export class PythonEngine implements RemoteEngine {
   readonly name: string;
@@ -159,15 +173,7 @@ export class PythonEngine implements RemoteEngine {
         ...(stepShare !== undefined ? { stepShare } : {}),
       },
       'measured',
-      {
-        isCancelled: hooks.isCancelled,
-        onMessage: (msg) => {
-          if (msg.type === 'progress') {
-            const { type: _t, id: _i, ...p } = msg;
-            hooks.onProgress(p);
-          }
-        },
-      },
+      relay(hooks),
     );
     // What the kernels each step ran tell about it (on a GPU, the cuDNN algorithm a convolution ran).
     const implementations = this.fw.annotate
@@ -203,15 +209,7 @@ export class PythonEngine implements RemoteEngine {
         policy: this.devicePolicy(policy),
       },
       'measured-train',
-      {
-        isCancelled: hooks.isCancelled,
-        onMessage: (msg) => {
-          if (msg.type === 'progress') {
-            const { type: _t, id: _i, ...p } = msg;
-            hooks.onProgress(p);
-          }
-        },
-      },
+      relay(hooks),
     );
     return {
       implementations: m.implementations,
@@ -263,11 +261,7 @@ export class PythonEngine implements RemoteEngine {
       {
         // Dynamo and Inductor compile in this process (and its compile workers): seconds with the GIL mostly held.
         hangMs: Math.max(this.py.hangMs, KERNELS_HANG_MS),
-        isCancelled: hooks.isCancelled,
-        onMessage: (msg) => {
-          if (msg.type === 'progress')
-            hooks.onProgress({ phase: 'compile', stepIndex: 0, stepCount: 1, rep: msg.rep, reps: msg.reps });
-        },
+        ...relay(hooks),
       },
     );
     return m.compiled;
@@ -283,15 +277,7 @@ export class PythonEngine implements RemoteEngine {
     const m = await this.py.request(
       { type: 'end-to-end', variant: plan.name, plan: this.planMessage(plan), reps, warmup: 2, stepReps },
       'end-to-end',
-      {
-        isCancelled: hooks.isCancelled,
-        onMessage: (msg) => {
-          if (msg.type === 'progress') {
-            const { type: _t, id: _i, ...p } = msg;
-            hooks.onProgress(p);
-          }
-        },
-      },
+      relay(hooks),
     );
     return { e2e: m.e2e, ...(m.steps ? { steps: m.steps } : {}) };
   }
