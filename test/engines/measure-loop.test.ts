@@ -108,12 +108,21 @@ test("kernel attribution: only the CPU-side range counts (torch 2.x's gpu_user_a
 });
 
 const TRACER = String.raw`
-import json, sys, time
+import json, sys, types
 sys.path.insert(0, sys.argv[1])
+import fconv_layer_trace
 from fconv_layer_trace import LineTracer, sync_cost
 
+# A clock the test owns: a sleep on a loaded 2-core machine overshoots by milliseconds, and the subtraction would be
+# judged on the scheduler's noise. Each clock read costs 1 µs; each sync 2 ms.
+now = [0.0]
+def perf_counter():
+    now[0] += 1e-6
+    return now[0]
+fconv_layer_trace.time = types.SimpleNamespace(perf_counter=perf_counter)
+
 def slow_sync():  # a device sync that costs 2 ms even with nothing queued
-    time.sleep(0.002)
+    now[0] += 0.002
 
 cost = sync_cost(slow_sync, 5)
 
